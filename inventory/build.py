@@ -1,0 +1,129 @@
+"""Build the simulated world: one SQLite file, the same content for the same seed.
+
+Each area of the world is a module with ``populate(db, seed)``; each draws from its own RNG
+derived from the seed and its name, so adding rows to one area never reshuffles another.
+The file is built under a temporary name beside the target and renamed into place, so an
+interrupted build never leaves a half-built database where the user asked for one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from twinchat.inventory.errors import InventoryError, WorldExistsError
+
+__all__ = ["build_world", "open_world", "world_summary", "area_rng", "SCHEMA_VERSION"]
+
+#: Bumped whenever the tables change shape; stored in the ``meta`` table.
+SCHEMA_VERSION = 1
+
+
+def area_rng(seed: int, area: str) -> random.Random:
+    """The RNG of one area of the world (string seeds are stable across runs and platforms)."""
+    return random.Random(f"twinchat/{area}/{seed}")
+
+
+def _areas() -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
+    from twinchat.inventory import catalog, logistics, regions, servicedesk
+
+    return [
+        ("regions", regions.populate),
+        ("catalog", catalog.populate),
+        ("logistics", logistics.populate),
+        ("servicedesk", servicedesk.populate),
+    ]
+
+
+def build_world(
+    path: str | os.PathLike[str],
+    seed: int = 0,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Build the world for ``seed`` at ``path``; refuse to replace an existing file unless ``force``."""
+    target = Path(path)
+    if target.exists() and not force:
+        raise WorldExistsError(f"{target}: file exists; pass --force to replace it")
+    if target.parent and not target.parent.exists():
+        raise InventoryError(f"{target.parent}: directory does not exist")
+    tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
+    _remove_db_files(tmp)
+    try:
+        db = sqlite_utils.Database(tmp)
+        db.conn.execute("PRAGMA foreign_keys = ON")
+        db["meta"].create({"key": str, "value": str}, pk="key")
+        db["meta"].insert_all(
+            [
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                {"key": "seed", "value": str(seed)},
+            ]
+        )
+        for name, populate in _areas():
+            if progress is not None:
+                progress(name)
+            with db.conn:
+                populate(db, seed)
+        db.conn.execute("PRAGMA journal_mode = DELETE")
+        db.conn.execute("VACUUM")
+        db.close()
+        if force:
+            _remove_db_files(target, keep_main=True)
+        os.replace(tmp, target)
+    except BaseException:
+        _remove_db_files(tmp)
+        raise
+    # WAL from here on: readers (the composer's workers, the TUI) never block each other.
+    conn = sqlite3.connect(target)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    return target
+
+
+def _remove_db_files(path: Path, *, keep_main: bool = False) -> None:
+    suffixes = ["-wal", "-shm", "-journal"] + ([] if keep_main else [""])
+    for suffix in suffixes:
+        p = Path(f"{path}{suffix}")
+        if p.exists():
+            p.unlink()
+
+
+def open_world(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open a world read-write; raise InventoryError naming the file if it is not one."""
+    p = Path(path)
+    if not p.exists():
+        raise InventoryError(f"{p}: no such world; create it with `twinchat init --db {p}`")
+    conn = sqlite3.connect(p)
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise InventoryError(f"{p}: not a twinchat world ({exc})") from exc
+    if row is None or int(row[0]) != SCHEMA_VERSION:
+        conn.close()
+        found = row[0] if row else "none"
+        raise InventoryError(
+            f"{p}: world schema version {found}, this twinchat needs {SCHEMA_VERSION}; "
+            f"rebuild it with `twinchat init --db {p} --force`"
+        )
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def world_summary(path: str | os.PathLike[str]) -> dict[str, int]:
+    """Row counts per table of a world, in a fixed order (for ``init``'s summary and the README)."""
+    conn = open_world(path)
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name != 'meta' ORDER BY name")]
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    finally:
+        conn.close()

@@ -1,0 +1,135 @@
+"""Warehouses, stock and the delivery model.
+
+Warehouses sit in real districts of real cities. Every (warehouse, destination city) pair is a
+*lane* with a tier set by geography (great-circle distance between the two cities):
+
+==========  ============================  ========================================
+tier        when                          ETA (ordered before the warehouse cut-off)
+==========  ============================  ========================================
+same_city   destination in the same city  the same evening, 21:00
+nearby      same province or ≤ 350 km     next day, 18:00
+regional    ≤ 1,000 km                    in 2 days, 18:00
+far         ≤ 2,000 km                    in 3 days, 18:00
+remote      beyond                        in 4 days, 18:00
+==========  ============================  ========================================
+
+An order placed at or after the cut-off ships the next day: same-city parcels then arrive by
+12:00 next day, the others one day later than the table says. :func:`eta` is the whole rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import sqlite_utils
+
+__all__ = ["WAREHOUSES", "TIERS", "eta", "lane_tier", "populate"]
+
+#: (id, name, district adcode)
+WAREHOUSES: tuple[tuple[str, str, str], ...] = (
+    ("WH01", "北京大兴仓", "110115"),
+    ("WH02", "上海嘉定仓", "310114"),
+    ("WH03", "广州白云仓", "440111"),
+    ("WH04", "深圳宝安仓", "440306"),
+    ("WH05", "成都双流仓", "510116"),
+    ("WH06", "武汉东西湖仓", "420112"),
+    ("WH07", "西安未央仓", "610112"),
+    ("WH08", "沈阳于洪仓", "210114"),
+    ("WH09", "杭州萧山仓", "330109"),
+    ("WH10", "南京江宁仓", "320115"),
+    ("WH11", "郑州新郑仓", "410184"),
+)
+
+#: tier -> days in transit when shipped the day of the order
+TIERS: dict[str, int] = {"same_city": 0, "nearby": 1, "regional": 2, "far": 3, "remote": 4}
+
+_CUTOFFS = ("15:00", "16:00", "17:00", "18:00")
+_SAME_EVENING = time(21, 0)
+_NEXT_NOON = time(12, 0)
+_ARRIVAL = time(18, 0)
+
+
+def lane_tier(same_city: bool, same_province: bool, km: float) -> str:
+    """The tier of a lane (see the module docstring)."""
+    if same_city:
+        return "same_city"
+    if same_province or km <= 350:
+        return "nearby"
+    if km <= 1000:
+        return "regional"
+    if km <= 2000:
+        return "far"
+    return "remote"
+
+
+def eta(now: datetime, cutoff: str, tier: str) -> datetime:
+    """When a parcel ordered at ``now`` from a warehouse with ``cutoff`` ('HH:MM') arrives."""
+    hh, mm = (int(x) for x in cutoff.split(":"))
+    today = now.date()
+    if now.time() < time(hh, mm):
+        if tier == "same_city":
+            return datetime.combine(today, _SAME_EVENING)
+        return datetime.combine(today + timedelta(days=TIERS[tier]), _ARRIVAL)
+    ship: date = today + timedelta(days=1)
+    if tier == "same_city":
+        return datetime.combine(ship, _NEXT_NOON)
+    return datetime.combine(ship + timedelta(days=TIERS[tier]), _ARRIVAL)
+
+
+def populate(db: sqlite_utils.Database, seed: int) -> None:
+    """Create and fill ``warehouses``, ``stock`` and ``lanes`` (needs ``regions`` and ``products``)."""
+    from twinchat.inventory.build import area_rng
+    from twinchat.inventory.regions import distance_km
+
+    rng = area_rng(seed, "logistics")
+    conn = db.conn
+    region = {
+        r[0]: {"adcode": r[0], "name": r[1], "province": r[2], "city": r[3], "lng": r[4], "lat": r[5]}
+        for r in conn.execute("SELECT adcode, name, province, city, lng, lat FROM regions")
+    }
+    db["warehouses"].create(
+        {"id": str, "name": str, "district": str, "city": str, "province": str, "cutoff": str},
+        pk="id", not_null={"name", "district", "city", "cutoff"},
+        foreign_keys=[("district", "regions", "adcode"), ("city", "regions", "adcode")],
+    )
+    warehouses = []
+    for wid, name, district in WAREHOUSES:
+        d = region[district]
+        warehouses.append({"id": wid, "name": name, "district": district, "city": d["city"],
+                           "province": d["province"], "cutoff": rng.choice(_CUTOFFS)})
+    db["warehouses"].insert_all(warehouses)
+
+    db["lanes"].create(
+        {"warehouse": str, "dest_city": str, "tier": str, "days": int, "distance_km": int},
+        pk=("warehouse", "dest_city"),
+        foreign_keys=[("warehouse", "warehouses", "id"), ("dest_city", "regions", "adcode")],
+    )
+    cities = [r for r in region.values() if r["adcode"] == r["city"]]
+    lanes = []
+    for w in warehouses:
+        origin = region[w["city"]]
+        for c in sorted(cities, key=lambda r: r["adcode"]):
+            km = distance_km(origin, c)
+            tier = lane_tier(c["adcode"] == w["city"], c["province"] == w["province"], km)
+            lanes.append({"warehouse": w["id"], "dest_city": c["adcode"], "tier": tier,
+                          "days": TIERS[tier], "distance_km": round(km)})
+    db["lanes"].insert_all(lanes)
+
+    db["stock"].create(
+        {"product_id": str, "warehouse": str, "qty": int},
+        pk=("product_id", "warehouse"),
+        foreign_keys=[("product_id", "products", "id"), ("warehouse", "warehouses", "id")],
+    )
+    stock = []
+    for (pid, category) in conn.execute("SELECT id, category FROM products ORDER BY id").fetchall():
+        sold_out = rng.random() < 0.06          # out of stock everywhere
+        carried = 0.35 if category == "charging_pile" else 0.7
+        for w in warehouses:
+            if sold_out or rng.random() >= carried:
+                qty = 0
+            else:
+                qty = rng.choice((1, 2, 3, 5, 8, 12, 20, 35, 60, 120))
+            stock.append({"product_id": pid, "warehouse": w["id"], "qty": qty})
+    db["stock"].insert_all(stock)
+    db["stock"].create_index(["warehouse"])
+    db["lanes"].create_index(["dest_city"])

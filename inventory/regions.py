@@ -1,0 +1,309 @@
+"""Real Chinese regions: province → city → district, with the city's postcode and coordinates.
+
+Dependency rule: this module imports nothing of twinchat's but ``twinchat.inventory.errors``.
+
+The table is ``data/regions.tsv`` (package data; provenance and how to regenerate it in
+``data/README.md``, the rules that shaped it in :mod:`twinchat.inventory.regions_derive`):
+31 provinces, their cities, and their districts (county level; for a city without a county
+level, its 街道/镇/乡). Municipalities have a city row of their own (北京市 110100 under
+北京市 110000) so that every district has a city and every address the same shape.
+
+* :func:`load_regions` — the table in memory (:class:`RegionTable` of frozen :class:`Region`).
+* :func:`populate` — the ``regions`` and ``region_towns`` tables of a world.
+* :func:`find_places` — what a customer types for a place (南山, 深圳南山, 广东省深圳市南山区)
+  to rows of ``regions``.
+* :func:`distance_km` — great-circle distance between two regions.
+* :class:`Address` and :class:`AddressGenerator` (defined in :mod:`twinchat.inventory.addresses`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from twinchat.inventory.errors import UnknownRegionError
+
+if TYPE_CHECKING:
+    from twinchat.inventory.addresses import Address, AddressGenerator
+
+__all__ = [
+    "Region",
+    "RegionTable",
+    "UnknownRegionError",
+    "full_name",
+    "LEVELS",
+    "load_regions",
+    "populate",
+    "find_places",
+    "distance_km",
+    "Address",
+    "AddressGenerator",
+]
+
+#: The levels of the table, from the top.
+LEVELS = ("province", "city", "district")
+
+#: The columns of the ``regions`` table, in order (also the keys of :func:`find_places`' dicts).
+COLUMNS = ("adcode", "name", "short_name", "level", "parent", "province", "city", "postcode", "lng", "lat")
+
+#: No name or short name in the table is longer (the tests check it); bounds what find_places tries.
+MAX_NAME_LENGTH = 16
+
+EARTH_RADIUS_KM = 6371.0088
+
+_SCHEMA = """
+CREATE TABLE regions (
+    adcode TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    level TEXT NOT NULL,
+    parent TEXT REFERENCES regions(adcode),
+    province TEXT NOT NULL,
+    city TEXT,
+    postcode TEXT,
+    lng REAL,
+    lat REAL
+)"""
+_TOWNS_SCHEMA = """
+CREATE TABLE region_towns (
+    district TEXT NOT NULL REFERENCES regions(adcode),
+    name TEXT NOT NULL,
+    PRIMARY KEY (district, name)
+)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One province, city or district."""
+
+    adcode: str
+    name: str
+    short_name: str
+    level: str  # 'province' | 'city' | 'district'
+    parent: str | None  # None for a province
+    postcode: str | None  # 6 digits for cities and districts (the city's); None for a province
+    lng: float
+    lat: float
+    #: False when the source had no postcode for the city and a neighbour's was borrowed
+    #: (30 cities, see data/README.md); addresses are never drawn there.
+    postcode_exact: bool = True
+
+
+class RegionTable:
+    """The regions, in adcode order, with their parent/child links and each district's towns."""
+
+    def __init__(self, regions: Iterable[Region], towns: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self._by_code: dict[str, Region] = {}
+        self._children: dict[str, list[Region]] = {}
+        for r in sorted(regions, key=lambda r: r.adcode):
+            self._by_code[r.adcode] = r
+            self._children.setdefault(r.adcode, [])
+            if r.parent is not None:
+                self._children.setdefault(r.parent, []).append(r)
+        self._towns = dict(towns or {})
+        by_level = {lvl: tuple(r for r in self._by_code.values() if r.level == lvl) for lvl in LEVELS}
+        self.provinces: tuple[Region, ...] = by_level["province"]
+        self.cities: tuple[Region, ...] = by_level["city"]
+        self.districts: tuple[Region, ...] = by_level["district"]
+
+    def __len__(self) -> int:
+        return len(self._by_code)
+
+    def __iter__(self) -> Iterator[Region]:
+        return iter(self._by_code.values())
+
+    def __contains__(self, adcode: object) -> bool:
+        return adcode in self._by_code
+
+    def get(self, adcode: str) -> Region:
+        """The region with this adcode; :class:`UnknownRegionError` if there is none."""
+        try:
+            return self._by_code[adcode]
+        except KeyError:
+            raise UnknownRegionError(f"no region with adcode {adcode!r}") from None
+
+    def children(self, adcode: str) -> tuple[Region, ...]:
+        """The cities of a province or the districts of a city, in adcode order."""
+        self.get(adcode)
+        return tuple(self._children[adcode])
+
+    def chain(self, district_adcode: str) -> tuple[Region, Region, Region]:
+        """(province, city, district) of a district."""
+        district = self.get(district_adcode)
+        if district.level != "district":
+            raise UnknownRegionError(f"{district_adcode} {district.name} is a {district.level}, not a district")
+        city = self.get(district.parent or "")
+        return self.get(city.parent or ""), city, district
+
+    def province_and_city(self, adcode: str) -> tuple[str, str | None]:
+        """The adcodes of the province and of the city a region belongs to (itself included)."""
+        r = self.get(adcode)
+        if r.level == "province":
+            return r.adcode, None
+        if r.level == "city":
+            return r.parent or "", r.adcode
+        city = self.get(r.parent or "")
+        return city.parent or "", city.adcode
+
+    def towns(self, district_adcode: str) -> tuple[str, ...]:
+        """A few 街道/镇/乡 of a district (街道 first), or () when the data has none."""
+        return self._towns.get(district_adcode, ())
+
+
+def _parse(text: str) -> RegionTable:
+    reader = csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    regions, towns = [], {}
+    rows = list(reader)
+    exact_city = {r["adcode"]: r["postcode_src"] == "name" for r in rows if r["level"] == "city"}
+    for row in rows:
+        exact = {"city": exact_city.get(row["adcode"], True),
+                 "district": exact_city.get(row["parent"], True)}.get(row["level"], True)
+        regions.append(Region(
+            adcode=row["adcode"], name=row["name"], short_name=row["short_name"], level=row["level"],
+            parent=row["parent"] or None, postcode=row["postcode"] or None,
+            lng=float(row["lng"]), lat=float(row["lat"]), postcode_exact=exact,
+        ))
+        if row["towns"]:
+            towns[row["adcode"]] = tuple(row["towns"].split("|"))
+    return RegionTable(regions, towns)
+
+
+@lru_cache(maxsize=1)
+def load_regions() -> RegionTable:
+    """The packaged region table (read once; the data is immutable)."""
+    data = resources.files("twinchat.inventory").joinpath("data", "regions.tsv")
+    return _parse(data.read_text(encoding="utf-8"))
+
+
+def populate(db: sqlite_utils.Database, seed: int) -> None:
+    """Create and fill ``regions`` and ``region_towns`` (the seed is not used: regions are facts)."""
+    del seed
+    table = load_regions()
+    conn = db.conn
+    conn.execute(_SCHEMA)
+    rows = []
+    for r in table:
+        province, city = table.province_and_city(r.adcode)
+        rows.append((r.adcode, r.name, r.short_name, r.level, r.parent, province, city, r.postcode, r.lng, r.lat))
+    conn.executemany(f"INSERT INTO regions VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+    for column in ("name", "short_name", "parent", "level"):
+        conn.execute(f"CREATE INDEX idx_regions_{column} ON regions ({column})")
+    conn.execute(_TOWNS_SCHEMA)
+    conn.executemany(
+        "INSERT INTO region_towns VALUES (?, ?)",
+        [(d.adcode, t) for d in table.districts for t in table.towns(d.adcode)],
+    )
+
+
+_FIND_SQL = (
+    "SELECT r.adcode, r.name, r.short_name, r.level, r.parent, r.province, r.city, r.postcode, r.lng, r.lat,"
+    " p.name, p.short_name, c.name, c.short_name"
+    " FROM regions r JOIN regions p ON p.adcode = r.province LEFT JOIN regions c ON c.adcode = r.city"
+    " WHERE r.name IN ({0}) OR r.short_name IN ({0})"
+).format(", ".join(f"?{i + 1}" for i in range(MAX_NAME_LENGTH)))
+_SPACE = re.compile(r"\s+")
+
+
+def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -> list[dict[str, Any]]:
+    """The ``regions`` rows that ``text`` names, as dicts of :data:`COLUMNS`, in adcode order.
+
+    ``text`` is a name (南山区) or a short name (南山), optionally after its chain of
+    province and city, each as name or short name (深圳南山, 深圳市南山区, 广东省深圳市南山区,
+    广东深圳南山区); whitespace is ignored. The last part picks the candidates and the chain
+    narrows them. A name that stays ambiguous gives every candidate (朝阳区: Beijing's and
+    Changchun's); nothing known gives []. ``level`` keeps only rows of that level. A
+    municipality's city wins over its province of the same name (北京 → the city 110100).
+    One indexed query.
+    """
+    text = _SPACE.sub("", text)
+    if not text:
+        return []
+    suffixes: list[str | None] = [text[-k:] for k in range(1, min(len(text), MAX_NAME_LENGTH) + 1)]
+    suffixes += [None] * (MAX_NAME_LENGTH - len(suffixes))
+    by_length: dict[int, list[dict[str, Any]]] = {}
+    for row in conn.execute(_FIND_SQL, suffixes):
+        place = dict(zip(COLUMNS, row[:10]))
+        if level is not None and place["level"] != level:
+            continue
+        provinces = {row[10], row[11]}
+        cities = {row[12], row[13]} if place["level"] == "district" else set()
+        for part in sorted({place["name"], place["short_name"]}, key=len, reverse=True):
+            if text.endswith(part) and _chain_matches(text[: -len(part)], place["level"], provinces, cities):
+                by_length.setdefault(len(part), []).append(place)
+                break
+    if not by_length:
+        return []
+    found = by_length[max(by_length)]
+    cities_found = {p["adcode"]: p for p in found if p["level"] == "city"}
+    found = [p for p in found if not _shadowed(p, cities_found)]
+    return sorted(found, key=lambda p: p["adcode"])
+
+
+def _chain_matches(rest: str, level: str, provinces: set[str], cities: set[str]) -> bool:
+    """Whether ``rest`` (what precedes the place's own name) names its province and/or city."""
+    if not rest:
+        return True
+    if level == "province":
+        return False
+    if rest in provinces or rest in cities:
+        return True
+    return any(rest == p + c for p in provinces for c in cities)
+
+
+def _shadowed(place: dict[str, Any], cities: dict[str, dict[str, Any]]) -> bool:
+    """A province whose own city of the same name was also found (a municipality)."""
+    if place["level"] != "province":
+        return False
+    return any(c["parent"] == place["adcode"] and c["name"] == place["name"] for c in cities.values())
+
+
+#: What :func:`distance_km` measures between: a Region, or a row or dict with ``lng`` and ``lat``.
+Place = Region | Mapping[str, Any] | sqlite3.Row
+
+
+def _lng_lat(place: Place) -> tuple[float, float]:
+    if isinstance(place, Region):
+        return place.lng, place.lat
+    return float(place["lng"]), float(place["lat"])
+
+
+def distance_km(a: Place, b: Place) -> float:
+    """Great-circle (haversine) distance in km between two regions, or rows with ``lng``/``lat``."""
+    lng1, lat1 = _lng_lat(a)
+    lng2, lat2 = _lng_lat(b)
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dlng = math.radians(lng2 - lng1)
+    h = math.sin((phi2 - phi1) / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlng / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def __getattr__(name: str) -> Any:
+    # Address and AddressGenerator live in .addresses, which builds on this module: imported on
+    # first use so that either module can be imported first.
+    if name in ("Address", "AddressGenerator"):
+        from twinchat.inventory import addresses
+
+        return getattr(addresses, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def full_name(conn: sqlite3.Connection, place: Mapping[str, Any]) -> str:
+    """A ``regions`` row's name with its chain, as an address writes it: 广东省深圳市南山区, 北京市朝阳区."""
+    names: list[str] = []
+    for code in (place["province"], place.get("city"), place["adcode"]):
+        if code is None:
+            continue
+        name = conn.execute("SELECT name FROM regions WHERE adcode = ?", (code,)).fetchone()[0]
+        if not names or names[-1] != name:
+            names.append(name)
+    return "".join(names)

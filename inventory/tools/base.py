@@ -1,0 +1,98 @@
+"""What every tool is made of: a pydantic argument model, a function over the world, a schema.
+
+A tool is called with JSON-like arguments, as a model would call it. Arguments that do not
+validate, or that name things the world does not have, give a *tool error* — a normal result
+of the shape ``{"error": {"code", "message", "field"}}`` — because dialogues must show a model
+what a tool error looks like. Programming errors (a broken query, a wrong type from our own
+code) still raise.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from twinchat.inventory.errors import UnknownToolError
+
+__all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "TIME_FORMAT"]
+
+#: How tools write datetimes in their results (and accept them in arguments).
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool runs against: an open world database and the session clock."""
+
+    conn: sqlite3.Connection
+    now: datetime
+
+
+def tool_error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """A structured tool error: ``code`` is stable (snake_case), ``message`` is for the dialogue."""
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def is_tool_error(result: Mapping[str, Any]) -> bool:
+    """Whether a tool result is a tool error."""
+    return "error" in result
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: ``func(ctx, args)`` returns a JSON-serialisable dict (a result or a tool error)."""
+
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    func: Callable[[ToolContext, Any], dict[str, Any]]
+    writes: bool = False
+
+    def json_schema(self) -> dict[str, Any]:
+        """The OpenAI function definition: ``{"name", "description", "parameters"}``."""
+        params = _strip_titles(self.args_model.model_json_schema())
+        params.pop("description", None)
+        return {"name": self.name, "description": self.description, "parameters": params}
+
+    def __call__(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            args = self.args_model.model_validate(dict(arguments))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or None
+            return tool_error("invalid_arguments", f"参数 {field} 无效: {first['msg']}", field)
+        return self.func(ctx, args)
+
+
+def _strip_titles(schema: Any) -> Any:
+    """Drop pydantic's auto-generated ``title`` keys, which function-calling schemas do not use."""
+    if isinstance(schema, dict):
+        return {
+            k: _strip_titles(v)
+            for k, v in schema.items()
+            if not (k == "title" and isinstance(v, str))
+        }
+    if isinstance(schema, list):
+        return [_strip_titles(v) for v in schema]
+    return schema
+
+
+def call_tool(
+    registry: Mapping[str, Tool],
+    conn: sqlite3.Connection,
+    name: str,
+    arguments: Mapping[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """Call tool ``name`` with ``arguments`` at clock ``now``; unknown names raise UnknownToolError."""
+    try:
+        tool = registry[name]
+    except KeyError:
+        known = ", ".join(sorted(registry))
+        raise UnknownToolError(f"unknown tool {name!r} (known tools: {known})") from None
+    return tool(ToolContext(conn, now), arguments)

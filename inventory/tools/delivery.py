@@ -1,0 +1,92 @@
+"""``check_delivery``: for each product, where it is in stock and whether it arrives by a deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from twinchat.inventory.logistics import eta
+from twinchat.inventory.regions import find_places, full_name
+from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, tool_error
+from twinchat.inventory.tools.lookup import resolve_products
+
+__all__ = ["CheckDeliveryArgs", "CHECK_DELIVERY", "resolve_destination"]
+
+
+class CheckDeliveryArgs(BaseModel):
+    """Arguments of ``check_delivery``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    products: list[str] = Field(min_length=1, max_length=10, description="商品编号或型号列表")
+    destination: str = Field(min_length=1, description="收货地区,精确到区县或城市,如 深圳市南山区")
+    deadline: datetime | None = Field(
+        default=None, description="客户要求的最晚送达时间,格式 YYYY-MM-DD HH:MM:SS;不限则不填"
+    )
+    quantity: int = Field(default=1, ge=1, le=99, description="每个商品的购买数量")
+
+
+def resolve_destination(conn: Any, text: str, field: str = "destination") -> tuple[Any, Any]:
+    """A city or district row (dict) for a destination, or a tool error."""
+    places = find_places(conn, text)
+    if not places:
+        return None, tool_error("unknown_place", f"未找到地区“{text}”", field)
+    if len(places) > 1:
+        names = "、".join(full_name(conn, p) for p in places[:5])
+        return None, tool_error("ambiguous_place", f"“{text}”对应多个地区: {names},请说明是哪个城市", field)
+    place = places[0]
+    if place["level"] == "province":
+        return None, tool_error("destination_too_broad", f"“{text}”范围太大,请提供城市和区县", field)
+    return place, None
+
+
+def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
+    conn = ctx.conn
+    if args.deadline is not None and args.deadline < ctx.now:
+        return tool_error("deadline_in_past",
+                          f"送达时间 {args.deadline.strftime(TIME_FORMAT)} 已经过去", "deadline")
+    products, err = resolve_products(conn, args.products)
+    if err:
+        return err
+    place, err = resolve_destination(conn, args.destination)
+    if err:
+        return err
+    lanes = conn.execute(
+        "SELECT w.id, w.name, w.cutoff, l.tier FROM lanes l JOIN warehouses w ON w.id = l.warehouse "
+        "WHERE l.dest_city = ? ORDER BY w.id", (place["city"],)).fetchall()
+    results = []
+    for product in products:
+        stocked = {r[0]: r[1] for r in conn.execute(
+            "SELECT warehouse, qty FROM stock WHERE product_id = ? AND qty >= ?",
+            (product["id"], args.quantity))}
+        best = None
+        for wid, wname, cutoff, tier in lanes:
+            if wid not in stocked:
+                continue
+            arrival = eta(ctx.now, cutoff, tier)
+            if best is None or arrival < best[0]:
+                best = (arrival, wid, wname)
+        item: dict[str, Any] = {"product_id": product["id"], "short_name": product["short_name"],
+                                "in_stock": best is not None}
+        if best is None:
+            item.update(warehouse=None, eta=None, arrives_in_time=False)
+        else:
+            item.update(warehouse=best[1], warehouse_name=best[2], eta=best[0].strftime(TIME_FORMAT),
+                        arrives_in_time=None if args.deadline is None else best[0] <= args.deadline)
+        results.append(item)
+    return {
+        "destination": {"adcode": place["adcode"], "name": full_name(conn, place)},
+        "deadline": None if args.deadline is None else args.deadline.strftime(TIME_FORMAT),
+        "quantity": args.quantity,
+        "results": results,
+    }
+
+
+CHECK_DELIVERY = Tool(
+    name="check_delivery",
+    description="查询商品在各仓库的库存,以及发往指定地区的预计送达时间和能否在期限前送达",
+    args_model=CheckDeliveryArgs,
+    func=_check,
+)

@@ -1,0 +1,102 @@
+"""``search_products``: find products of a category, optionally fitting a device, with features."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from twinchat.inventory.catalog import normalise_feature
+from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
+from twinchat.inventory.tools.lookup import resolve_category, resolve_device
+
+__all__ = ["SearchProductsArgs", "SEARCH_PRODUCTS"]
+
+
+class SearchProductsArgs(BaseModel):
+    """Arguments of ``search_products``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(description="商品品类,如 内存条、固态硬盘、充电器、充电桩、笔记本电脑、手机")
+    compatible_with: str | None = Field(
+        default=None, description="需要兼容的设备型号,如 ThinkPad T14 Gen 4、小米14;不限则不填"
+    )
+    features: list[str] = Field(default_factory=list, description="必须具备的规格或特性,如 DDR5、16GB、65W、氮化镓")
+    max_price: float | None = Field(default=None, gt=0, description="最高价格(元)")
+    in_stock_only: bool = Field(default=False, description="是否只返回有货的商品")
+    limit: int = Field(default=5, ge=1, le=20, description="最多返回几个商品")
+
+
+_WHY_NONE = {
+    ("memory", "slots"): "该机型内存为板载设计,无法加装或更换内存条",
+    ("ssd", "bays"): "该机型没有可用的硬盘位",
+}
+
+
+def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
+    conn = ctx.conn
+    category, err = resolve_category(conn, args.category)
+    if err:
+        return err
+    device = None
+    if args.compatible_with:
+        device, err = resolve_device(conn, args.compatible_with)
+        if err:
+            return err
+    where, params = ["p.category = ?"], [category]
+    join = ""
+    if device is not None:
+        join = "JOIN compatibility c ON c.part_id = p.id AND c.device_model = ?"
+        params.insert(0, device["id"])
+    if args.max_price is not None:
+        where.append("p.price <= ?")
+        params.append(args.max_price)
+    for feature in args.features:
+        where.append("EXISTS (SELECT 1 FROM product_features f WHERE f.product_id = p.id AND f.key = ?)")
+        params.append(normalise_feature(feature))
+    stock = "(SELECT coalesce(sum(qty), 0) FROM stock s WHERE s.product_id = p.id)"
+    if args.in_stock_only:
+        where.append(f"{stock} > 0")
+    compat_cols = "c.full_speed, c.note" if device is not None else "NULL, NULL"
+    order = "c.full_speed DESC, p.price, p.id" if device is not None else "p.price, p.id"
+    rows = conn.execute(
+        f"SELECT p.id, p.name, p.short_name, p.brand, p.model, p.price, {stock}, {compat_cols} "
+        f"FROM products p {join} WHERE {' AND '.join(where)} ORDER BY {order}",
+        params,
+    ).fetchall()
+    products = []
+    for pid, name, short, brand, model, price, qty, full, note in rows[: args.limit]:
+        item: dict[str, Any] = {"id": pid, "name": name, "short_name": short, "brand": brand,
+                                "model": model, "price": price, "in_stock": qty > 0}
+        if device is not None:
+            item["full_speed"] = bool(full)
+            if note:
+                item["note"] = note
+        products.append(item)
+    result: dict[str, Any] = {"category": category, "count": len(rows), "products": products}
+    if device is not None:
+        result["device"] = {"id": device["id"], "name": device["name"]}
+        if not rows:
+            reason = _why_none(category, device["specs"])
+            if reason:
+                result["reason"] = reason
+    return result
+
+
+def _why_none(category: str, specs: dict[str, Any]) -> str | None:
+    if category == "memory" and specs.get("memory", {}).get("slots") == 0:
+        return _WHY_NONE[("memory", "slots")]
+    ssd = specs.get("ssd")
+    if category == "ssd" and ssd is not None and ssd["m2_slots"] == 0 and not ssd["sata_bay"]:
+        return _WHY_NONE[("ssd", "bays")]
+    return None
+
+
+SEARCH_PRODUCTS = Tool(
+    name="search_products",
+    description="按品类、兼容机型、规格特性和价格搜索商品,返回匹配的商品列表",
+    args_model=SearchProductsArgs,
+    func=_search,
+)

@@ -1,0 +1,389 @@
+"""The service-desk tools: ``search_solution``, ``query_technician_slots`` and ``create_ticket``.
+
+``create_ticket`` writes one row to ``tickets`` and leaves the transaction to its caller. It is
+idempotent: the ticket is keyed by a hash of its canonical arguments and the session clock, so
+calling it again with the same arguments at the same clock returns the same ticket and adds no
+row — the composer re-runs every tool call to verify a dialogue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import sqlite3
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
+
+from twinchat.inventory.regions import find_places, full_name
+from twinchat.inventory.servicedesk import SLOTS, free_slots
+from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, tool_error
+from twinchat.inventory.tools.lookup import resolve_category
+
+__all__ = [
+    "SearchSolutionArgs",
+    "QueryTechnicianSlotsArgs",
+    "CreateTicketArgs",
+    "SEARCH_SOLUTION",
+    "QUERY_TECHNICIAN_SLOTS",
+    "CREATE_TICKET",
+]
+
+Resolved = tuple[Any, "dict[str, Any] | None"]
+
+#: Provinces that are cities themselves: the province row stands for its xx0100 city.
+_MUNICIPALITIES = {"110000": "110100", "120000": "120100", "310000": "310100", "500000": "500100"}
+
+
+# -- search_solution ---------------------------------------------------------------------------
+
+class SearchSolutionArgs(BaseModel):
+    """Arguments of ``search_solution``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str | None = Field(
+        default=None, description="故障设备的品类,如 充电桩、笔记本电脑、手机、内存条、固态硬盘、充电器;不确定则不填"
+    )
+    query: str = Field(min_length=1, description="客户描述的故障现象或故障码,如 充电桩无法充电、屏幕显示E03")
+    limit: int = Field(default=3, ge=1, le=10, description="最多返回几条解决方案")
+
+
+_ERROR_CODE = re.compile(r"(?<![a-z])e-?0?([1-9])(?!\d)")
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _search(ctx: ToolContext, args: SearchSolutionArgs) -> dict[str, Any]:
+    conn = ctx.conn
+    query = _normalise(args.query)
+    codes = {f"E0{d}" for d in _ERROR_CODE.findall(query)}
+    # category words (充电桩, 电脑 …) rank but never make a match on their own; without a
+    # category argument, the categories the query names are the ones searched
+    generic: set[str] = set()
+    named: list[str] = []
+    for cid, name, aliases in conn.execute("SELECT id, name, aliases FROM categories ORDER BY id"):
+        words = {_normalise(a) for a in (name, *json.loads(aliases))}
+        generic |= words
+        if any(w in query for w in words):
+            named.append(cid)
+    if args.category is not None:
+        category, err = resolve_category(conn, args.category)
+        if err:
+            return err
+        named = [category]
+    where = f"WHERE category IN ({','.join('?' * len(named))})" if named else ""
+    scored = []
+    rows = conn.execute(
+        "SELECT id, category, fault, keywords, solution, needs_onsite, error_code "
+        f"FROM kb_solutions {where} ORDER BY id", named).fetchall()
+    for sid, category, fault, keywords, solution, onsite, code in rows:
+        hits = [k for k in (_normalise(k) for k in keywords.split()) if k in query]
+        specific = sum(1 for k in hits if k not in generic)
+        bonus = (10 if code in codes else 0) + (3 if _normalise(fault) in query else 0)
+        if specific + bonus == 0:
+            continue
+        scored.append((-(len(hits) + bonus), sid, {
+            "id": sid, "category": category, "fault": fault, "solution": solution,
+            "needs_onsite": bool(onsite), "error_code": code,
+        }))
+    scored.sort(key=lambda s: s[:2])
+    solutions = [s[2] for s in scored[: args.limit]]
+    return {"solutions": solutions, "count": len(scored)}
+
+
+SEARCH_SOLUTION = Tool(
+    name="search_solution",
+    description="根据客户描述的故障现象或故障码,在售后知识库中查找解决方案,并说明是否需要师傅上门",
+    args_model=SearchSolutionArgs,
+    func=_search,
+)
+
+
+# -- places ------------------------------------------------------------------------------------
+
+_REGION_COLUMNS = ("adcode", "name", "level", "province", "city")
+
+
+def _region(conn: sqlite3.Connection, adcode: str) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT adcode, name, level, province, city FROM regions WHERE adcode = ?", (adcode,)).fetchone()
+    return dict(zip(_REGION_COLUMNS, row))
+
+
+def _cities_of(places: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The distinct city adcodes the places stand for, and the provinces that stand for none."""
+    cities: list[str] = []
+    provinces: list[dict[str, Any]] = []
+    for place in places:
+        if place["level"] == "province":
+            city = _MUNICIPALITIES.get(place["adcode"])
+            if city is None:
+                provinces.append(place)
+                continue
+        else:
+            city = place["city"]
+        if city not in cities:
+            cities.append(city)
+    return cities, provinces
+
+
+def _pick_city(conn: sqlite3.Connection, text: str, places: list[dict[str, Any]], field: str) -> Resolved:
+    """One city row for the places found for ``text``, or the tool error that says why not."""
+    if not places:
+        return None, tool_error("unknown_place", f"未找到地区“{text}”,请提供城市和区县", field)
+    cities, provinces = _cities_of(places)
+    if len(cities) > 1:
+        names = "、".join(full_name(conn, p) for p in places[:6])
+        return None, tool_error("ambiguous_place", f"“{text}”对应多个地区: {names},请说明是哪个城市", field)
+    if cities:
+        return _region(conn, cities[0]), None
+    province = provinces[0]
+    served = [r[0] for r in conn.execute(
+        "SELECT DISTINCT r.name FROM technicians t JOIN regions r ON r.adcode = t.city "
+        "WHERE r.province = ? ORDER BY r.adcode", (province["adcode"],))]
+    where = f",{province['name']}可上门的城市有: {'、'.join(served)}" if served else ""
+    return None, tool_error("ambiguous_place", f"“{text}”范围太大,请说明具体城市{where}", field)
+
+
+def _resolve_city(conn: sqlite3.Connection, text: str, field: str) -> Resolved:
+    """The city row of a place a customer names (a district stands for its city)."""
+    return _pick_city(conn, text, find_places(conn, text.strip()), field)
+
+
+def _resolve_address(conn: sqlite3.Connection, address: str, field: str = "address") -> Resolved:
+    """The city row of a street address.
+
+    The place part of an address is a prefix that :func:`find_places` resolves: first those
+    ending with a region name written out in full (a name inside a longer one does not count:
+    东区 in 浦东新区), the longest first; failing that, any prefix, the longest first; failing
+    that, the full names themselves. Several candidates are narrowed by the other region names
+    in the address, full or short (南山区, 深圳 → Shenzhen's).
+    """
+    text = re.sub(r"\s+", "", address)
+    rows = conn.execute(
+        "SELECT adcode, name, level, province, city, instr(?, name) - 1 FROM regions "
+        "WHERE (length(name) >= 2 AND instr(?, name) > 0) "
+        "OR (length(short_name) >= 2 AND instr(?, short_name) > 0) ORDER BY adcode",
+        (text, text, text)).fetchall()
+    context = {r[0] for r in rows}
+    full = [(dict(zip(_REGION_COLUMNS, r[:5])), (r[5], r[5] + len(r[1]))) for r in rows if r[5] >= 0]
+    spans = [span for _, span in full]
+    named = [(place, b) for place, (a, b) in full
+             if not any(x <= a and b <= y and y - x > b - a for x, y in spans)]
+    ends = sorted({b for _, b in named}, reverse=True) + list(range(len(text), 1, -1))
+    for end in ends:
+        places = find_places(conn, text[:end])
+        if places:
+            break
+    else:
+        places = [place for place, _ in named]
+    return _pick_city(conn, address, _narrow(places, context), field)
+
+
+def _narrow(places: list[dict[str, Any]], context: set[str]) -> list[dict[str, Any]]:
+    """The most specific places, and of those the ones whose city or province is also named."""
+    for level in ("district", "city", "province"):
+        found = [p for p in places if p["level"] == level]
+        if found:
+            agree = [p for p in found if ({p["province"], p["city"]} - {p["adcode"], None}) & context]
+            return agree or found
+    return []
+
+
+# -- query_technician_slots --------------------------------------------------------------------
+
+class QueryTechnicianSlotsArgs(BaseModel):
+    """Arguments of ``query_technician_slots``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    city: str = Field(min_length=1, description="上门服务所在的城市或区县,如 深圳市、福田区、北京朝阳")
+    category: str = Field(description="需要上门维修或安装的品类,如 充电桩、笔记本电脑、内存条")
+    date: dt.date | None = Field(
+        default=None, description="只查询这一天的可预约时段,格式 YYYY-MM-DD;不填则从今天起查询 days 天"
+    )
+    days: int = Field(default=3, ge=1, le=7, description="从今天起查询几天(含今天),指定 date 时不用")
+    limit: int = Field(default=10, ge=1, le=50, description="最多返回几个时段(按开始时间从早到晚)")
+
+
+def _skilled(conn: sqlite3.Connection, city: str, category: str) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT id FROM technicians WHERE city = ? AND instr(' ' || skills || ' ', ?) > 0 ORDER BY id",
+        (city, f" {category} "))]
+
+
+def _category_name(conn: sqlite3.Connection, category: str) -> str:
+    return conn.execute("SELECT name FROM categories WHERE id = ?", (category,)).fetchone()[0]
+
+
+def _no_service(conn: sqlite3.Connection, city: dict[str, Any], category: str, field: str) -> dict[str, Any]:
+    cname = _category_name(conn, category)
+    anyone = conn.execute("SELECT 1 FROM technicians WHERE city = ? LIMIT 1", (city["adcode"],)).fetchone()
+    if anyone is None:
+        return tool_error("no_service_in_city", f"{city['name']}暂未开通上门服务", field)
+    return tool_error("no_service_in_city", f"{city['name']}暂无{cname}上门服务,可申请寄修", field)
+
+
+def _slots(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, Any]:
+    conn = ctx.conn
+    today = ctx.now.date()
+    if args.date is not None and args.date < today:
+        return tool_error("date_in_past", f"日期 {args.date.isoformat()} 已经过去", "date")
+    category, err = resolve_category(conn, args.category)
+    if err:
+        return err
+    city, err = _resolve_city(conn, args.city, "city")
+    if err:
+        return err
+    technicians = _skilled(conn, city["adcode"], category)
+    if not technicians:
+        return _no_service(conn, city, category, "city")
+    names = dict(conn.execute(
+        f"SELECT id, name FROM technicians WHERE id IN ({','.join('?' * len(technicians))})", technicians))
+    days = [args.date] if args.date is not None else [today + timedelta(days=i) for i in range(args.days)]
+    free = [slot for day in days for slot in free_slots(conn, technicians, day, ctx.now)]
+    slots = [{"technician_id": tid, "technician_name": names[tid],
+              "start": start.strftime(TIME_FORMAT), "end": end.strftime(TIME_FORMAT)}
+             for start, tid, end in free[: args.limit]]
+    return {"city": {"adcode": city["adcode"], "name": city["name"]}, "category": category,
+            "slots": slots, "count": len(free)}
+
+
+QUERY_TECHNICIAN_SLOTS = Tool(
+    name="query_technician_slots",
+    description="查询某城市可上门维修指定品类的师傅,以及他们接下来几天可预约的上门时段",
+    args_model=QueryTechnicianSlotsArgs,
+    func=_slots,
+)
+
+
+# -- create_ticket -----------------------------------------------------------------------------
+
+class CreateTicketArgs(BaseModel):
+    """Arguments of ``create_ticket``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_name: str = Field(min_length=1, max_length=30, description="报修人姓名或称呼,如 王先生")
+    phone: str = Field(min_length=1, description="报修人手机号,中国大陆手机号,如 13800138000")
+    address: str = Field(min_length=2, description="上门地址,需包含城市和区县,如 深圳市南山区科苑路15号")
+    problem: str = Field(min_length=1, description="故障描述,如 充电桩无法充电,指示灯红灯常亮")
+    category: str = Field(description="报修的品类,如 充电桩、笔记本电脑、内存条")
+    serve_time: NaiveDatetime = Field(
+        description="预约上门时段的开始时间,格式 YYYY-MM-DD HH:MM:SS,须是可预约时段的开始时间,如 2026-11-21 14:00:00"
+    )
+    technician_id: str | None = Field(default=None, description="指定的师傅编号,如 T0012;不指定则自动分派")
+    is_vip: bool = Field(default=False, description="报修人是否为VIP会员")
+
+
+def _mobile(text: str) -> str | None:
+    """The 11-digit national number of a mainland mobile, or None."""
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if (phonenumbers.region_code_for_number(number) != "CN" or not phonenumbers.is_valid_number(number)
+            or phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
+                                                        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)):
+        return None
+    return str(number.national_number)
+
+
+def _ticket_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT k.ticket_no, k.serve_start, k.serve_end, k.technician, t.name, k.status "
+        "FROM tickets k LEFT JOIN technicians t ON t.id = k.technician WHERE k.request_key = ?",
+        (key,)).fetchone()
+    if row is None:
+        return None
+    return {"ticket_no": row[0], "serve_start": row[1], "serve_end": row[2], "technician_id": row[3],
+            "technician_name": row[4], "status": row[5]}
+
+
+def _ticket_no(conn: sqlite3.Connection, key: str, now: datetime) -> str:
+    """``TK`` + the date + 6 digits from the key; a clash with another request takes the next draw."""
+    for draw in range(1000):
+        digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
+        number = f"TK{now:%Y%m%d}{digits:06d}"
+        if conn.execute("SELECT 1 FROM tickets WHERE ticket_no = ?", (number,)).fetchone() is None:
+            return number
+    raise RuntimeError(f"no free ticket number for {now:%Y-%m-%d} after 1000 draws")
+
+
+def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
+    conn, now = ctx.conn, ctx.now
+    phone = _mobile(args.phone)
+    if phone is None:
+        return tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
+    category, err = resolve_category(conn, args.category)
+    if err:
+        return err
+    if args.serve_time < now:
+        return tool_error("serve_time_in_past",
+                          f"上门时间 {args.serve_time.strftime(TIME_FORMAT)} 已经过去", "serve_time")
+    city, err = _resolve_address(conn, args.address)
+    if err:
+        return err
+    tech_id = args.technician_id.strip().upper() if args.technician_id else None
+    skilled = _skilled(conn, city["adcode"], category)
+    if tech_id is not None:
+        row = conn.execute("SELECT name FROM technicians WHERE id = ?", (tech_id,)).fetchone()
+        if row is None:
+            return tool_error("unknown_technician", f"没有编号为 {tech_id} 的师傅", "technician_id")
+        if tech_id not in skilled:
+            return tool_error("technician_mismatch",
+                              f"师傅 {tech_id}({row[0]})不负责{city['name']}的{_category_name(conn, category)}上门服务",
+                              "technician_id")
+    elif not skilled:
+        return _no_service(conn, city, category, "address")
+
+    canonical = {
+        "user_name": args.user_name.strip(), "phone": phone, "address": args.address.strip(),
+        "problem": args.problem.strip(), "category": category,
+        "serve_time": args.serve_time.strftime(TIME_FORMAT), "technician_id": tech_id,
+        "is_vip": args.is_vip, "now": now.strftime(TIME_FORMAT),
+    }
+    key = hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    existing = _ticket_result(conn, key)
+    if existing is not None:
+        return existing
+
+    starts = [s for s, _ in SLOTS]
+    when = args.serve_time
+    if when.strftime("%H:%M") not in starts or when.second or when.microsecond:
+        return tool_error("slot_unavailable",
+                          f"上门时段从 {'、'.join(starts)} 开始,每段2小时,请选择其中一个时段", "serve_time")
+    candidates = [tech_id] if tech_id is not None else skilled
+    free = [(s, t, e) for s, t, e in free_slots(conn, candidates, when.date(), now) if s == when]
+    if not free:
+        who = f"师傅 {tech_id} " if tech_id is not None else f"{city['name']}的师傅"
+        return tool_error("slot_unavailable",
+                          f"{who}在 {when.strftime('%Y-%m-%d %H:%M')} 没有空闲,请换一个时段", "serve_time")
+    start, technician, end = free[0]
+    conn.execute(
+        "INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
+        "category, serve_start, serve_end, technician, is_vip, status) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')",
+        (_ticket_no(conn, key, now), key, now.strftime(TIME_FORMAT), canonical["user_name"], phone,
+         canonical["address"], city["adcode"], canonical["problem"], category,
+         start.strftime(TIME_FORMAT), end.strftime(TIME_FORMAT), technician, int(args.is_vip)))
+    result = _ticket_result(conn, key)
+    assert result is not None
+    return result
+
+
+CREATE_TICKET = Tool(
+    name="create_ticket",
+    description="为客户创建上门维修或安装工单,预约师傅在指定时段上门,返回工单号",
+    args_model=CreateTicketArgs,
+    func=_create,
+    writes=True,
+)

@@ -1,0 +1,128 @@
+"""Building the world: determinism, refusing to overwrite, surviving interruption."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from twinchat.inventory import InventoryError, WorldExistsError, build_world, open_world, world_summary
+
+
+def _dump(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def test_same_seed_gives_identical_dump(tmp_path, world_path):
+    again = build_world(tmp_path / "again.db", seed=0)
+    assert _dump(again) == _dump(world_path)
+
+
+def test_other_seed_gives_other_world(tmp_path, world_path):
+    other = build_world(tmp_path / "other.db", seed=1)
+    assert _dump(other) != _dump(world_path)
+    # ... but the same product ids name the same kind of product
+    a, b = open_world(world_path), open_world(other)
+    common = a.execute("SELECT count(*) FROM products").fetchone()[0]
+    assert common > 150
+    mem = "SELECT category FROM products WHERE id = 'MEM001'"
+    rows = [c.execute(mem).fetchone() for c in (a, b)]
+    assert all(r is None or r[0] == "memory" for r in rows)
+
+
+def test_world_has_every_area(world_path):
+    counts = world_summary(world_path)
+    for table, at_least in {
+        "regions": 3000, "products": 200, "device_models": 30, "compatibility": 500,
+        "warehouses": 10, "stock": 2000, "lanes": 3000, "kb_solutions": 40, "technicians": 60,
+        "technician_schedule": 100, "tickets": 0,
+    }.items():
+        assert counts[table] >= at_least, table
+
+
+def test_world_is_wal_and_versioned(world_path):
+    conn = sqlite3.connect(world_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert dict(conn.execute("SELECT key, value FROM meta"))["seed"] == "0"
+    conn.close()
+
+
+def test_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "w.db"
+    target.write_text("precious")
+    with pytest.raises(WorldExistsError, match=r"w\.db: file exists; pass --force to replace it"):
+        build_world(target, seed=0)
+    assert target.read_text() == "precious"
+
+
+def test_force_replaces(tmp_path):
+    target = tmp_path / "w.db"
+    target.write_text("old")
+    build_world(target, seed=0, force=True)
+    assert world_summary(target)["products"] > 0
+
+
+def test_open_world_rejects_non_worlds(tmp_path):
+    with pytest.raises(InventoryError, match=r"no such world; create it with `twinchat init"):
+        open_world(tmp_path / "missing.db")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(InventoryError, match=r"junk\.db: not a twinchat world"):
+        open_world(junk)
+
+
+def test_failure_mid_build_leaves_nothing(tmp_path, monkeypatch):
+    from twinchat.inventory import logistics
+
+    def boom(db, seed):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(logistics, "populate", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build_world(tmp_path / "w.db", seed=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _start_init(target: Path) -> subprocess.Popen:
+    code = "from twinchat.composer.cli import main; main()"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "init", "--db", str(target), "--force"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for(proc: subprocess.Popen, text: str) -> None:
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if text in line:
+            return
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError(f"init never printed {text!r}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_init_keeps_the_old_world(tmp_path, sig):
+    target = tmp_path / "w.db"
+    build_world(target, seed=3)
+    before = _dump(target)
+    proc = _start_init(target)
+    _wait_for(proc, "building catalog")
+    os.kill(proc.pid, sig)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert _dump(target) == before          # the old world is untouched
+    if sig == signal.SIGINT:                 # a clean interrupt also removes its temporary file
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["w.db"]
