@@ -1,0 +1,105 @@
+"""find(): time phrases inside user sentences — offsets, longest match, and digits that are not times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from twinchat.composer.timeexpr import TimeWindow, find
+
+NOW = datetime(2026, 11, 20, 15, 0)  # a Friday afternoon
+
+
+def _t(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _found(sentence: str, now: datetime = NOW) -> list[tuple[str, str, str]]:
+    spans = find(sentence, now)
+    for span in spans:
+        assert sentence[span.start:span.end] == span.text
+    return [(s.text, f"{s.window.start:%Y-%m-%d %H:%M:%S}", f"{s.window.end:%Y-%m-%d %H:%M:%S}") for s in spans]
+
+
+FOUND = [
+    ("A型号今晚能送到南山区吗?", [("今晚", "2026-11-20 18:00:00", "2026-11-20 23:59:59")]),
+    ("我想约明天上午9点上门", [("明天上午9点", "2026-11-21 09:00:00", "2026-11-21 09:59:59")]),
+    ("在11月25日之前能到吗", [("11月25日之前", "2026-11-20 15:00:00", "2026-11-25 23:59:59")]),
+    ("麻烦周五前送到,谢谢", [("周五前", "2026-11-20 15:00:00", "2026-11-20 23:59:59")]),
+    ("A型号的内存条可以今晚送到", [("今晚", "2026-11-20 18:00:00", "2026-11-20 23:59:59")]),
+    ("后天下午2点前能到吗", [("后天下午2点前", "2026-11-20 15:00:00", "2026-11-22 14:00:00")]),
+    ("下周五下午3点半以后有人在家", [("下周五下午3点半以后", "2026-11-27 15:30:00", "2026-11-27 23:59:59")]),
+    ("３天内能发货吗", [("３天内", "2026-11-20 15:00:00", "2026-11-23 23:59:59")]),
+    ("两小时后再打给我", [("两小时后", "2026-11-20 17:00:00", "2026-11-20 17:00:59")]),
+    ("这周末或者下周一都可以", [("这周末", "2026-11-21 00:00:00", "2026-11-22 23:59:59"),
+                          ("下周一", "2026-11-23 00:00:00", "2026-11-23 23:59:59")]),
+    ("今天后天都行", [("今天", "2026-11-20 15:00:00", "2026-11-20 23:59:59"),
+                ("后天", "2026-11-22 00:00:00", "2026-11-22 23:59:59")]),
+    ("下午2点到4点上门", [("下午2点到4点", "2026-11-20 15:00:00", "2026-11-20 16:00:00")]),
+    ("25号能到吗", [("25号", "2026-11-25 00:00:00", "2026-11-25 23:59:59")]),
+    ("12月1号下午送到3号楼1203室", [("12月1号下午", "2026-12-01 13:00:00", "2026-12-01 17:59:59")]),
+    ("六点前能送到吗", [("六点前", "2026-11-20 15:00:00", "2026-11-20 18:00:00")]),
+    ("两点前能送到吗", []),   # 14:00 has passed at 15:00: left out, not moved to tomorrow
+    ("5点前能送到吗", [("5点前", "2026-11-20 15:00:00", "2026-11-20 17:00:00")]),
+    ("3点到货吗", [("3点", "2026-11-20 15:00:00", "2026-11-20 15:59:59")]),
+    ("明天晚点到也行", [("明天", "2026-11-21 00:00:00", "2026-11-21 23:59:59")]),
+    ("明天早一点送", [("明天", "2026-11-21 00:00:00", "2026-11-21 23:59:59")]),
+    ("晚上好,明天能到吗", [("明天", "2026-11-21 00:00:00", "2026-11-21 23:59:59")]),
+    ("昨天下的单,今天能到吗", [("今天", "2026-11-20 15:00:00", "2026-11-20 23:59:59")]),
+    ("周五以后再说,月底前一定要到", [("月底前", "2026-11-20 15:00:00", "2026-11-30 23:59:59")]),
+    ("我的号码是13800138000,明早8点半前打给我", [("明早8点半前", "2026-11-20 15:00:00", "2026-11-21 08:30:00")]),
+    ("DDR5 5600 16GB的内存条下周末能到吗", [("下周末", "2026-11-28 00:00:00", "2026-11-29 23:59:59")]),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), FOUND, ids=[s for s, _ in FOUND])
+def test_phrases_in_sentences(sentence: str, expected: list[tuple[str, str, str]]) -> None:
+    assert _found(sentence) == expected
+
+
+def test_offsets_point_into_the_sentence_as_given() -> None:
+    sentence = "你好,A型号３天内能送到吗？"
+    [span] = find(sentence, NOW)
+    assert (span.start, span.end, span.text) == (6, 9, "３天内")
+    assert span.window == TimeWindow(NOW, _t("2026-11-23 23:59:59"))
+
+
+def test_the_longest_phrase_is_one_span() -> None:
+    [span] = find("后天下午2点前", NOW)
+    assert (span.start, span.end) == (0, 7)
+    [span] = find("我想约下个礼拜三上午十点半", NOW)
+    assert span.text == "下个礼拜三上午十点半"
+    assert span.window == TimeWindow(_t("2026-11-25 10:30:00"), _t("2026-11-25 10:30:59"))
+
+
+NOT_TIMES = [
+    "我的电话是13800138000",
+    "DDR5 5600 的内存条",
+    "16GB够用吗",
+    "送到3号楼",
+    "地址是1203室",
+    "A型号还有货吗",
+    "5号线地铁站附近",
+    "三日游套餐",
+    "麻烦快一点送到",
+    "我有两点要求",
+    "请点击链接",
+    "第3点我不同意",
+    "每周五都可以",
+    "7天无理由退货",
+    "早上好",
+    "我的内存不够",
+    "型号是X1 Carbon 2024款",
+    "价格是3999元",
+]
+
+
+@pytest.mark.parametrize("sentence", NOT_TIMES)
+def test_digits_and_words_that_are_not_times(sentence: str) -> None:
+    assert find(sentence, NOW) == []
+
+
+def test_a_sentence_without_time_gives_nothing_and_a_past_phrase_is_left_out_whole() -> None:
+    assert find("这款内存条兼容吗", NOW) == []
+    assert find("上周五下的单", NOW) == []

@@ -1,0 +1,111 @@
+"""The phrase pool: every phrase resolves back to its window, by resolve() and by find() in sentences."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.timeexpr import TimeWindow, find, resolve
+from twinchat.composer.timepool import KINDS, TimePhrase, phrases, sample
+
+CARRIERS = (
+    "A型号{}能送到南山区吗?",
+    "我想约{}上门",
+    "麻烦{}送到,谢谢",
+    "请问{}可以发货吗？",
+)
+
+clocks = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2060, 12, 31, 23, 59, 59)).map(
+    lambda moment: moment.replace(microsecond=0))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(now=clocks)
+@example(now=datetime(2026, 11, 20, 15, 0))      # an ordinary Friday afternoon
+@example(now=datetime(2026, 11, 18, 23, 30))     # late evening
+@example(now=datetime(2026, 11, 22, 22, 0))      # Sunday night
+@example(now=datetime(2026, 11, 30, 23, 59, 59))  # the last second of a month
+@example(now=datetime(2026, 12, 31, 23, 0))      # the last hour of the year
+@example(now=datetime(2026, 2, 28, 21, 45, 30))  # end of February, non-leap year
+@example(now=datetime(2028, 2, 29, 0, 0))        # leap day
+def test_every_phrase_resolves_back_to_its_window(now: datetime) -> None:
+    pool = phrases(now)
+    assert pool
+    for phrase in pool:
+        assert now <= phrase.window.start <= phrase.window.end, phrase
+        assert resolve(phrase.text, now) == phrase.window, phrase.text
+        for carrier in CARRIERS:
+            sentence = carrier.format(phrase.text)
+            spans = find(sentence, now)
+            assert [(s.text, s.window) for s in spans] == [(phrase.text, phrase.window)], sentence
+
+
+def test_every_kind_is_offered_at_an_ordinary_clock_and_the_order_is_stable() -> None:
+    now = datetime(2026, 11, 20, 15, 0)
+    pool = phrases(now)
+    assert [p.kind for p in pool] == sorted((p.kind for p in pool), key=KINDS.index)
+    assert {p.kind for p in pool} == set(KINDS)
+    assert len({p.text for p in pool}) == len(pool)
+    assert phrases(now) == pool
+
+
+def test_the_pool_offers_the_phrases_customers_use() -> None:
+    now = datetime(2026, 11, 20, 15, 0)  # Friday
+    texts = {p.text: p for p in phrases(now)}
+    for text in ("今晚", "今天晚上", "明天上午", "明早8点前", "后天", "周五前", "下周一", "这周末", "3天内", "月底前",
+                 "11月25日前", "12月1号下午", "明天上午9点", "明早8点半", "后天下午2点", "今晚8:30", "两小时后",
+                 "半小时后", "3天后", "周六晚上"):
+        assert text in texts, text
+    assert texts["明早8点前"] == TimePhrase("明早8点前", TimeWindow(now, datetime(2026, 11, 21, 8, 0)), "deadline")
+    assert texts["这周末"].kind == "weekend"
+    assert texts["两小时后"].window == TimeWindow(datetime(2026, 11, 20, 17, 0), datetime(2026, 11, 20, 17, 0, 59))
+
+
+def test_the_pool_varies_surface_forms() -> None:
+    texts = [p.text for p in phrases(datetime(2026, 11, 20, 15, 0))]
+    forms = (r"[一两三四五六七八九十]点", r"[0-9]点", r"点半", r":30", r"[0-9]号", r"[0-9]日", r"^周[一二三四五六日]",
+             r"^星期", r"^礼拜", r"之前$", r"以前$", r"[０-９]", r"^[一两三四五六七八九十]+天", r"点钟", r"点一刻")
+    for form in forms:
+        assert any(re.search(form, text) for text in texts), form
+
+
+def test_kinds_select_and_past_phrases_are_left_out() -> None:
+    now = datetime(2026, 11, 20, 23, 30)
+    weekend = phrases(now, kinds=["weekend"])
+    assert {p.kind for p in weekend} == {"weekend"}
+    assert {p.text for p in weekend} >= {"这周末", "下周末"}
+    texts = {p.text for p in phrases(now, kinds=("part_of_day", "clock"))}
+    assert "今晚" in texts and "今天下午" not in texts and "今晚8点" not in texts
+
+
+def test_unknown_kind_is_an_error() -> None:
+    with pytest.raises(ComposerError, match="unknown time-phrase kind 'soon' \\(known: day, part_of_day"):
+        phrases(datetime(2026, 11, 20, 15, 0), kinds=["day", "soon"])
+    with pytest.raises(ComposerError, match="unknown time-phrase kind 'soon'"):
+        sample(datetime(2026, 11, 20, 15, 0), random.Random(0), kinds=["soon"])
+
+
+def test_sample_is_determined_by_the_rng() -> None:
+    now = datetime(2026, 11, 20, 15, 0)
+    first = [sample(now + timedelta(hours=i), random.Random(7)) for i in range(20)]
+    again = [sample(now + timedelta(hours=i), random.Random(7)) for i in range(20)]
+    assert first == again
+    rng = random.Random(3)
+    drawn = [sample(now, rng) for _ in range(300)]
+    assert len({p.text for p in drawn}) > 100
+    assert {p.kind for p in drawn} == set(KINDS)
+    pool = set(phrases(now))
+    assert all(p in pool for p in drawn)
+
+
+def test_sample_keeps_to_the_kinds() -> None:
+    rng = random.Random(11)
+    now = datetime(2026, 11, 22, 22, 0)
+    drawn = [sample(now, rng, kinds={"clock", "relative"}) for _ in range(50)]
+    assert {p.kind for p in drawn} == {"clock", "relative"}
