@@ -1,0 +1,239 @@
+"""Single-unit digital twins: draw slots, render a template, compute the label, call the tool,
+pick the outcome from the real result, render the reply.
+
+Every sample has its own RNG, derived from (seed, unit, index), so sample *i* is the same
+whether it is drawn alone, in a batch, or by another worker. Tool calls that write (a ticket)
+run inside a savepoint that is rolled back after the sample is verified: samples never see
+each other's side effects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from faker import Faker
+
+from twinchat.composer.checks import check_unit, slot_order
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.render import TemplateCache
+from twinchat.composer.slots import SlotSampler, WorldCache
+from twinchat.composer.values import Record, Value
+from twinchat.units.loader import UnitSource
+from twinchat.units.spec import ChoiceSlot, InventorySlot, TimeSlot
+
+__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "TIME_FORMAT"]
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
+
+
+def session_clock(rng: random.Random) -> datetime:
+    """A plausible customer-service clock: a day in four weeks, 07:00–23:29, to the minute."""
+    return _EPOCH + timedelta(days=rng.randrange(28), minutes=7 * 60 + rng.randrange(16 * 60 + 30))
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy: slot values → their canonical value, datetimes → TIME_FORMAT strings."""
+    if isinstance(value, Value):
+        return plain(value.value)
+    if isinstance(value, datetime):
+        return value.strftime(TIME_FORMAT)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+@dataclass
+class Sample:
+    """One generated sample (what ``generate`` writes, one JSON object per line)."""
+
+    unit: str
+    index: int
+    template: str
+    case: str | None
+    now: str
+    text: str
+    label: dict[str, Any]
+    tool_call: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    outcome: str | None = None
+    reply: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit, "index": self.index, "template": self.template, "case": self.case,
+            "now": self.now, "text": self.text, "label": self.label, "tool_call": self.tool_call,
+            "result": self.result, "outcome": self.outcome, "reply": self.reply,
+        }
+
+
+class UnitGenerator:
+    """Generates samples of one unit against an open world."""
+
+    def __init__(self, src: UnitSource, conn: sqlite3.Connection, *, seed: int = 0,
+                 world: WorldCache | None = None, templates: TemplateCache | None = None) -> None:
+        check_unit(src)
+        self.src = src
+        self.unit = src.unit
+        self.conn = conn
+        self.seed = seed
+        self.templates = templates or TemplateCache()
+        self.world = world or WorldCache(conn)
+        self.sampler = SlotSampler(self.world, self.templates, Faker("zh_CN"))
+        self.order = slot_order(self.unit.slots)
+        self._by_id = {t.id: t for t in self.unit.templates}
+        self._case_weights = [c.weight for c in self.unit.cases]
+
+    # -- drawing ---------------------------------------------------------------------------
+    def rng(self, index: int) -> random.Random:
+        return random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}")
+
+    def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
+               template_id: str | None = None, context: dict[str, Any] | None = None) -> Sample:
+        """Sample ``index``.
+
+        ``fixed`` pins slot values and ``template_id`` the template (exhaustive mode: no case is
+        drawn then); ``context`` feeds context slots (sessions). With ``outcome_weights`` the
+        sample draws its target outcome first and is redrawn with sub-seeds until it has it.
+        """
+        weights = self.unit.outcome_weights
+        if not weights or fixed is not None:
+            return self._draw(index, self.rng(index), now, fixed, template_id, context)
+        picker = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/outcome")
+        ids = sorted(weights)
+        target = picker.choices(ids, [weights[i] for i in ids])[0]
+        for attempt in range(self.unit.max_redraws):
+            rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/{attempt}")
+            out = self._draw(index, rng, now, fixed, template_id, context)
+            if out.outcome == target:
+                return out
+        raise ComposerError(
+            f"unit {self.unit.id!r}: sample {index} did not reach outcome {target!r} in "
+            f"{self.unit.max_redraws} draws; lower its weight or raise max_redraws")
+
+    def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,
+              template_id: str | None, context: dict[str, Any] | None) -> Sample:
+        now = now or session_clock(rng)
+        case = None
+        if self.unit.cases and fixed is None:
+            case = rng.choices(self.unit.cases, self._case_weights)[0]
+        slots = {**self.unit.slots, **(case.slots if case else {})}
+        allowed = case.templates if case and case.templates else [t.id for t in self.unit.templates]
+        template = self._by_id[template_id or rng.choice(allowed)]
+        values: dict[str, Any] = {}
+        for name in self.order:
+            if fixed and name in fixed:
+                values[name] = fixed[name]
+            else:
+                values[name] = self.sampler.draw(name, slots[name], rng, values, now, context or {})
+        text = self.templates.render(template.text, values).strip()
+        label = self._label(values, template.missing)
+        out = Sample(unit=self.unit.id, index=index, template=template.id, case=case.id if case else None,
+                     now=now.strftime(TIME_FORMAT), text=text, label=label, slots=values)
+        scope = {**values, "label": label, "now": now}
+        if self.unit.tool is not None and not (case and case.outcome):
+            args = {k: plain(self.templates.evaluate(e, scope)) for k, e in self.unit.tool.arguments.items()}
+            out.tool_call = {"name": self.unit.tool.name, "arguments": args}
+            out.result = self.call(out.tool_call, now)
+            scope["result"] = out.result
+        out.outcome = case.outcome if case and case.outcome else self._outcome(scope)
+        if out.outcome is not None and self.unit.replies:
+            reply = rng.choice(self.unit.replies[out.outcome])
+            out.reply = self.templates.render(reply, {**scope, "outcome": out.outcome}).strip()
+        return out
+
+    def _label(self, values: dict[str, Any], missing: list[str]) -> dict[str, Any]:
+        label: dict[str, Any] = {}
+        for name, spec in self.unit.label.items():
+            label[name] = None if name in missing else plain(self.templates.evaluate(spec.value, values))
+        return label
+
+    def _outcome(self, scope: dict[str, Any]) -> str | None:
+        for outcome in self.unit.outcomes:
+            if outcome.when is None or self.templates.evaluate(outcome.when, scope):
+                return outcome.id
+        if self.unit.outcomes:
+            raise ComposerError(f"unit {self.unit.id!r}: no outcome matches the tool result")
+        return None
+
+    def call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """Run a tool call inside a savepoint that is rolled back (no side effects between samples)."""
+        from twinchat.inventory.tools import call
+
+        self.conn.execute("SAVEPOINT twinchat_sample")
+        try:
+            return call(self.conn, tool_call["name"], tool_call["arguments"], now)
+        finally:
+            self.conn.execute("ROLLBACK TO twinchat_sample")
+            self.conn.execute("RELEASE twinchat_sample")
+
+    # -- exhaustive mode -------------------------------------------------------------------
+    def pools(self, now: datetime, rng: random.Random, values: dict[str, Any], name: str) -> list[Any]:
+        """Every value slot ``name`` can take (finite sources), or one drawn value (open sources)."""
+        slot = self.unit.slots[name]
+        if isinstance(slot, ChoiceSlot):
+            return list(slot.values)
+        if isinstance(slot, TimeSlot):
+            from twinchat.composer.timepool import phrases
+
+            return [Record("time", {"start": p.window.start, "end": p.window.end, "kind": p.kind}, p.text)
+                    for p in phrases(now, slot.kinds)]
+        if isinstance(slot, InventorySlot) and slot.kind in ("product", "device", "compatible_part"):
+            return [self.sampler.record(slot, row, rng) for row in self._inventory_pool(slot, values)]
+        return [self.sampler.draw(name, slot, rng, values, now, {})]
+
+    def _inventory_pool(self, slot: InventorySlot, values: dict[str, Any]) -> list[Any]:
+        w = self.world
+        if slot.kind == "product":
+            pool = w.products.get(slot.category or "", [])
+        elif slot.kind == "device":
+            pool = w.devices[slot.category or "laptop"]
+        else:
+            pool = w.compatible.get((values[slot.device or ""].id, slot.category or ""), [])
+        if slot.in_stock is not None:
+            pool = [p for p in pool if (p["stock"] > 0) == slot.in_stock]
+        return pool
+
+    def exhaustive(self, cap: int) -> tuple[int, Iterator[Sample]]:
+        """(count, samples) of the cartesian product of templates × slot pools; refuses past ``cap``."""
+        clock_rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/clock")
+        now = session_clock(clock_rng)
+        combos: list[dict[str, Any]] = []
+
+        def walk(i: int, values: dict[str, Any]) -> None:
+            if len(combos) * len(self.unit.templates) > cap:
+                return
+            if i == len(self.order):
+                combos.append(dict(values))
+                return
+            name = self.order[i]
+            for v in self.pools(now, clock_rng, values, name):
+                values[name] = v
+                walk(i + 1, values)
+            values.pop(name, None)
+
+        walk(0, {})
+        count = len(combos) * len(self.unit.templates)
+        if count > cap:
+            raise ComposerError(f"unit {self.unit.id!r}: --exhaustive gives more than {cap:,} samples; "
+                                f"raise --cap or draw random samples with -n")
+
+        def run() -> Iterator[Sample]:
+            index = 0
+            for template, combo in itertools.product(self.unit.templates, combos):
+                yield self._fixed(index, now, template.id, combo)
+                index += 1
+
+        return count, run()
+
+    def _fixed(self, index: int, now: datetime, template_id: str, combo: dict[str, Any]) -> Sample:
+        return self.sample(index, now=now, fixed=combo, template_id=template_id)

@@ -1,0 +1,252 @@
+"""Sandboxed Jinja2 rendering of unit templates and expressions, with surface-variation filters.
+
+Every user-supplied template and expression is compiled in one
+:class:`~jinja2.sandbox.SandboxedEnvironment` with ``StrictUndefined`` (a missing variable is an
+error, never an empty string). Compiled templates are cached per environment.
+
+Filters (besides Jinja2's own, e.g. ``trim``, ``upper``, ``join``):
+
+=================  =========================================================
+``fullwidth``      ASCII digits and letters → full-width (13800138000 → １３８…)
+``cn_number``      an integer → Chinese numerals (12 → 十二, 2 → 二)
+``cn_digits``      each digit → its Chinese numeral (2024 → 二〇二四)
+``price``          a price in yuan → "399元" / "1,299元"
+``spaced``         insert spaces between groups of digits (138 0013 8000)
+``nospace``        remove all whitespace
+``cn_time``        "2026-11-20 21:00:00" (or a datetime) → "11月20日21:00"
+=================  =========================================================
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2 import meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from twinchat.composer.errors import ComposerError
+
+__all__ = ["make_env", "FILTERS", "variables_of", "cn_number", "TemplateCache"]
+
+_FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
+_DIGITS = "〇一二三四五六七八九"
+
+
+def fullwidth(value: Any) -> str:
+    """Half-width ASCII → full-width forms (spaces stay)."""
+    return str(value).translate(_FULL)
+
+
+def cn_number(value: Any) -> str:
+    """An integer 0–9999 in Chinese numerals (十二, 一百零五, 两千)."""
+    n = int(value)
+    if n < 0 or n > 9999:
+        return str(n)
+    if n < 10:
+        return "零一二三四五六七八九"[n]
+    if n < 20:
+        return "十" + ("" if n == 10 else _DIGITS[n - 10])
+    out, zero = [], False
+    for unit, size in (("千", 1000), ("百", 100), ("十", 10), ("", 1)):
+        d, n = divmod(n, size)
+        if d:
+            if zero:
+                out.append("零")
+                zero = False
+            out.append(_DIGITS[d] + unit)
+        elif out:
+            zero = True
+        if n == 0:
+            break
+    return "".join(out)
+
+
+def cn_digits(value: Any) -> str:
+    """Each ASCII digit → its Chinese numeral, other characters unchanged."""
+    return "".join(_DIGITS[int(c)] if c.isdigit() and c.isascii() else c for c in str(value))
+
+
+def price(value: Any) -> str:
+    """399.0 → 399元; 1299.0 → 1,299元; 19.9 → 19.9元."""
+    v = float(value)
+    return (f"{int(v):,}" if v == int(v) else f"{v:,.2f}".rstrip("0")) + "元"
+
+
+_RUN = re.compile(r"\d+")
+
+
+def spaced(value: Any) -> str:
+    """An 11-digit mobile as 3-4-4 with spaces; other digit runs unchanged."""
+    return _RUN.sub(lambda m: f"{m[0][:3]} {m[0][3:7]} {m[0][7:]}" if len(m[0]) == 11 else m[0], str(value))
+
+
+def nospace(value: Any) -> str:
+    """Remove all whitespace."""
+    return "".join(str(value).split())
+
+
+def cn_time(value: Any) -> str:
+    """A tool-result time as a reply says it: 11月20日21:00."""
+    from datetime import datetime
+
+    moment = value if isinstance(value, datetime) else datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S")
+    return f"{moment.month}月{moment.day}日{moment:%H:%M}"
+
+
+FILTERS = {
+    "cn_time": cn_time,
+    "fullwidth": fullwidth,
+    "cn_number": cn_number,
+    "cn_digits": cn_digits,
+    "price": price,
+    "spaced": spaced,
+    "nospace": nospace,
+}
+
+
+def make_env() -> SandboxedEnvironment:
+    """A fresh sandbox with StrictUndefined and twinchat's filters."""
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> tuple[set[str], set[str]]:
+    """The undeclared variables of a template (or expression) and the filters it uses.
+
+    Raises :class:`jinja2.TemplateSyntaxError` for bad syntax (callers add file and line). When a
+    filter is unknown, the variables are not computed (an empty set is returned with the filters).
+    """
+    text = "{{ " + source + " }}" if expression else source
+    ast = env.parse(text)
+    used_filters = {f.name for f in ast.find_all(nodes.Filter)}
+    if used_filters - set(env.filters):
+        return set(), used_filters  # the unknown filter is the problem to report first
+    return set(meta.find_undeclared_variables(ast)), used_filters
+
+
+_PATH = r"[A-Za-z]\w*(?:\.[A-Za-z]\w*)*"
+_SIMPLE_EXPR = re.compile(rf"{{{{-?\s*({_PATH})\s*-?}}}}")
+_PATH_ONLY = re.compile(rf"^\s*({_PATH})\s*$")
+
+
+def _getter(path: str) -> Any:
+    """A function reading ``a.b.c`` from a context the way Jinja2 does (attribute, then item).
+
+    Only names without a leading underscore are accepted by the patterns above, so the fast
+    path can read nothing the sandbox would refuse.
+    """
+    head, *rest = path.split(".")
+
+    def get(context: dict[str, Any]) -> Any:
+        try:
+            obj = context[head]
+        except KeyError:
+            raise ComposerError(f"{head!r} is undefined") from None
+        for attr in rest:
+            try:
+                obj = getattr(obj, attr)
+            except AttributeError:
+                try:
+                    obj = obj[attr]
+                except (KeyError, TypeError, IndexError):
+                    raise ComposerError(f"{path!r}: no attribute {attr!r}") from None
+        return obj
+
+    return get
+
+
+def _simple_parts(source: str) -> list[Any] | None:
+    """A template made only of text and ``{{ a.b }}`` as [str | getter, ...]; None otherwise."""
+    parts: list[Any] = []
+    pos = 0
+    for m in _SIMPLE_EXPR.finditer(source):
+        parts.append(source[pos:m.start()])
+        parts.append(_getter(m.group(1)))
+        pos = m.end()
+    parts.append(source[pos:])
+    literal = "".join(p for p in parts if isinstance(p, str))
+    if "{{" in literal or "{%" in literal or "{#" in literal or "-}}" in source or "{{-" in source:
+        return None
+    if parts[-1].endswith("\n"):  # Jinja2 drops one trailing newline (keep_trailing_newline=False)
+        parts[-1] = parts[-1][:-1]
+    return [p for p in parts if p != ""]
+
+
+class TemplateCache:
+    """Compiled templates and expressions of one environment, compiled once each.
+
+    Templates and expressions that only read variables and their attributes (``{{ addr.city }}``,
+    ``person.name``) take a fast path that reads them directly; anything else (filters, tests,
+    control flow, arithmetic) is compiled by the sandboxed environment.
+    """
+
+    def __init__(self, env: SandboxedEnvironment | None = None) -> None:
+        self.env = env or make_env()
+        self._templates: dict[str, Any] = {}
+        self._expressions: dict[str, Any] = {}
+
+    def _compile_template(self, source: str) -> Any:
+        parts = _simple_parts(source)
+        if parts is not None:
+            def render(context: dict[str, Any]) -> str:
+                return "".join(p if isinstance(p, str) else str(p(context)) for p in parts)
+            return render
+        tpl = self.env.from_string(source)
+
+        def render_jinja(context: dict[str, Any]) -> str:
+            try:
+                return tpl.render(context)
+            except jinja2.TemplateError as exc:
+                raise ComposerError(f"cannot render {source[:40]!r}: {exc}") from exc
+        return render_jinja
+
+    def render(self, source: str, context: dict[str, Any]) -> str:
+        """Render template ``source`` with ``context``; a render failure is a ComposerError."""
+        fn = self._templates.get(source)
+        if fn is None:
+            fn = self._templates[source] = self._compile_template(source)
+        try:
+            return fn(context)
+        except ComposerError as exc:
+            raise ComposerError(f"cannot render {source[:40]!r}: {exc}") from exc
+
+    def _compile_expression(self, expression: str) -> Any:
+        m = _PATH_ONLY.match(expression)
+        if m:
+            return _getter(m.group(1))
+        fn = self.env.compile_expression(expression, undefined_to_none=False)
+
+        def evaluate(context: dict[str, Any]) -> Any:
+            try:
+                value = fn(context)
+            except jinja2.TemplateError as exc:
+                raise ComposerError(str(exc)) from exc
+            if isinstance(value, jinja2.Undefined):
+                raise ComposerError(value._undefined_message)
+            return value
+        return evaluate
+
+    def evaluate(self, expression: str, context: dict[str, Any]) -> Any:
+        """Evaluate a Jinja2 expression; undefined results are errors, not None."""
+        fn = self._expressions.get(expression)
+        if fn is None:
+            fn = self._expressions[expression] = self._compile_expression(expression)
+        try:
+            return fn(context)
+        except ComposerError as exc:
+            raise ComposerError(f"cannot evaluate {expression!r}: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def _known_filters() -> frozenset[str]:
+    return frozenset(make_env().filters)

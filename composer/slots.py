@@ -1,0 +1,244 @@
+"""Drawing slot values: one function per slot source, over an explicit RNG.
+
+:class:`WorldCache` reads the parts of the world that slots draw from (products, devices,
+compatibility, regions, service cities, faults) once, so drawing costs no query.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import random
+import sqlite3
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from faker import Faker
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.render import TemplateCache
+from twinchat.composer.values import (
+    PERSON_FORMS,
+    PHONE_FORMS,
+    Person,
+    Phone,
+    Record,
+    Text,
+    Value,
+    invalid_mobile_digits,
+    make_person,
+    mobile_digits,
+    phone_forms,
+)
+from twinchat.units.spec import (
+    ChoiceSlot,
+    CompositeSlot,
+    ContextSlot,
+    FakerSlot,
+    InventorySlot,
+    TimeSlot,
+)
+
+__all__ = ["WorldCache", "SlotSampler", "OWN_PROVIDERS", "FORMS"]
+
+#: Providers twinchat adds to Faker's (handled here, correct by construction).
+OWN_PROVIDERS = {"cn_mobile": PHONE_FORMS, "cn_person": PERSON_FORMS}
+
+#: Surface forms each inventory kind offers (the first is the default).
+FORMS: dict[str, tuple[str, ...]] = {
+    "product": ("short_name", "model", "name"),
+    "compatible_part": ("short_name", "model", "name"),
+    "device": ("name", "model", "alias"),
+    "address": ("full", "no_province", "spaced"),
+    "service_address": ("full", "no_province", "spaced"),
+    "district": ("name", "short", "city_district", "short_city_district"),
+    "service_city": ("name", "short"),
+    "fault": ("fault",),
+}
+
+
+class WorldCache:
+    """The rows slots draw from, read once from an open world."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        from twinchat.inventory.regions import AddressGenerator, load_regions
+
+        self.conn = conn
+        self.regions = load_regions()
+        self._address_generator = AddressGenerator
+        q = conn.execute
+        stock = dict(q("SELECT product_id, sum(qty) FROM stock GROUP BY product_id").fetchall())
+        self.products: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.product_by_id: dict[str, dict[str, Any]] = {}
+        for pid, cat, brand, model, name, short, price_, specs in q(
+            "SELECT id, category, brand, model, name, short_name, price, specs FROM products ORDER BY id"
+        ):
+            row = {"id": pid, "category": cat, "brand": brand, "model": model, "name": name,
+                   "short_name": short, "price": price_, "specs": json.loads(specs), "stock": stock.get(pid, 0)}
+            self.products[cat].append(row)
+            self.product_by_id[pid] = row
+        self.devices: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for did, kind, brand, model, name, aliases in q(
+            "SELECT id, kind, brand, model, name, aliases FROM device_models ORDER BY id"
+        ):
+            self.devices[kind].append({"id": did, "kind": kind, "brand": brand, "model": model, "name": name,
+                                       "aliases": json.loads(aliases)})
+        self.compatible: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for part, device in q("SELECT part_id, device_model FROM compatibility ORDER BY device_model, part_id"):
+            row = self.product_by_id[part]
+            self.compatible[(device, row["category"])].append(row)
+        self.districts = [r for r in self.regions.districts]
+        self.service_cities = [self.regions.get(c) for (c,) in q(
+            "SELECT DISTINCT city FROM technicians ORDER BY city")]
+        self.faults: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for fid, cat, cat_name, fault, needs in q(
+            "SELECT k.id, k.category, c.name, k.fault, k.needs_onsite FROM kb_solutions k "
+            "JOIN categories c ON c.id = k.category ORDER BY k.id"
+        ):
+            self.faults[cat].append({"id": fid, "category": cat, "category_name": cat_name, "fault": fault,
+                                     "needs_onsite": bool(needs)})
+
+    def address_generator(self, rng: random.Random) -> Any:
+        return self._address_generator(self.regions, rng)
+
+
+class SlotSampler:
+    """Draws the value of one slot given the values drawn so far."""
+
+    def __init__(self, world: WorldCache, templates: TemplateCache, faker: Faker) -> None:
+        self.world = world
+        self.templates = templates
+        self.faker = faker
+        self._cum: dict[int, tuple[list[float], list[float]]] = {}
+
+    def _pick(self, rng: random.Random, items: list[Any], weights: list[float] | None) -> Any:
+        """One of ``items`` (weighted), with cumulative weights computed once per list."""
+        if not weights:
+            return items[int(rng.random() * len(items))]
+        key = id(weights)
+        cum = self._cum.get(key)
+        if cum is None:
+            cum = self._cum[key] = (list(itertools.accumulate(weights)), weights)
+        return items[bisect.bisect(cum[0], rng.random() * cum[0][-1])]
+
+    def draw(self, name: str, slot: Any, rng: random.Random, values: dict[str, Any], now: datetime,
+             context: dict[str, Any]) -> Any:
+        form = self._pick(rng, slot.forms, slot.form_weights) if slot.forms else None
+        if isinstance(slot, ChoiceSlot):
+            return self._pick(rng, slot.values, slot.weights)
+        if isinstance(slot, FakerSlot):
+            return self._faker(slot, rng, form)
+        if isinstance(slot, InventorySlot):
+            return self._inventory(name, slot, rng, values, form)
+        if isinstance(slot, TimeSlot):
+            from twinchat.composer.timepool import sample as sample_phrase
+
+            phrase = sample_phrase(now, rng, slot.kinds)
+            if slot.hours is not None or slot.within_days is not None:
+                for _ in range(200):  # rejection is far cheaper than listing the whole pool
+                    if self._fits(slot, phrase, now):
+                        break
+                    phrase = sample_phrase(now, rng, slot.kinds)
+                else:
+                    pool = [p for p in self._time_pool(slot, now) if self._fits(slot, p, now)]
+                    if not pool:
+                        raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
+                    phrase = pool[int(rng.random() * len(pool))]
+            return Record("time", {"start": phrase.window.start, "end": phrase.window.end, "kind": phrase.kind},
+                          phrase.text)
+        if isinstance(slot, ContextSlot):
+            if slot.key in context:
+                return context[slot.key]
+            raise ComposerError(f"slot {name!r}: session context has no {slot.key!r}")
+        if isinstance(slot, CompositeSlot):
+            text = self.templates.render(slot.template, values)
+            return Text(text, text)
+        raise ComposerError(f"slot {name!r}: unsupported source {slot.source!r}")  # pragma: no cover
+
+    @staticmethod
+    def _fits(slot: TimeSlot, phrase: Any, now: datetime) -> bool:
+        """Whether a phrase meets the slot's ``hours`` and ``within_days``."""
+        start = phrase.window.start
+        if slot.within_days is not None and (start - now).total_seconds() > slot.within_days * 86400:
+            return False
+        return slot.hours is None or (start.hour in slot.hours and start.minute == 0)
+
+    @staticmethod
+    def _time_pool(slot: TimeSlot, now: datetime) -> list[Any]:
+        from twinchat.composer.timepool import phrases
+
+        return phrases(now, slot.kinds)
+
+    def _faker(self, slot: FakerSlot, rng: random.Random, form: str | None) -> Value:
+        if slot.provider == "cn_mobile":
+            digits = mobile_digits(rng) if slot.valid else invalid_mobile_digits(rng)
+            form = form or "plain"
+            text = phone_forms(digits)[form] if len(digits) == 11 else digits
+            return Phone(digits=digits, text=text, form=form, valid=slot.valid)
+        if slot.provider == "cn_person":
+            return make_person(rng, form or "name")
+        self.faker.seed_instance(rng.getrandbits(32))
+        value = getattr(self.faker, slot.provider)(**slot.args)
+        return Text(value, str(value))
+
+    def record(self, slot: InventorySlot, row: dict[str, Any], rng: random.Random,
+               form: str | None = None) -> Record:
+        """The slot value of a product or device row, in ``form`` (drawn from the slot's forms if None)."""
+        if form is None:
+            form = self._pick(rng, slot.forms, slot.form_weights) if slot.forms else FORMS[slot.kind][0]
+        if slot.kind == "device":
+            text = rng.choice(row["aliases"]) if form == "alias" else str(row[form])
+            return Record(slot.kind, {k: v for k, v in row.items() if k != "aliases"}, text)
+        return Record(slot.kind, {k: v for k, v in row.items() if k != "specs"}, str(row[form]))
+
+    def _inventory(self, name: str, slot: InventorySlot, rng: random.Random, values: dict[str, Any],
+                   form: str | None) -> Record:
+        w = self.world
+        kind = slot.kind
+        form = form or FORMS[kind][0]
+        if kind in ("product", "compatible_part", "device"):
+            if kind == "product":
+                pool = w.products.get(slot.category or "", [])
+            elif kind == "device":
+                pool = w.devices[slot.category or "laptop"]
+            else:
+                device = values[slot.device or ""]
+                pool = w.compatible.get((device.id, slot.category or ""), [])
+            if slot.in_stock is not None:
+                pool = [p for p in pool if (p["stock"] > 0) == slot.in_stock]
+            if not pool:
+                raise ComposerError(f"slot {name!r}: no {slot.category} {kind} to draw")
+            return self.record(slot, rng.choice(pool), rng, form)
+        if kind in ("address", "service_address"):
+            city = slot.city
+            if kind == "service_address":
+                city = w.service_cities[int(rng.random() * len(w.service_cities))].adcode
+            addr = w.address_generator(rng).sample(city=city)
+            data = _address_data(addr)
+            return Record(kind, data, addr.text(form))
+        if kind == "district":
+            pool = [d for d in w.districts if slot.city is None or d.parent == slot.city]
+            d = rng.choice(pool)
+            city = w.regions.get(d.parent)
+            texts = {"name": d.name, "short": d.short_name, "city_district": city.name + d.name,
+                     "short_city_district": city.short_name + d.short_name}
+            return Record(kind, {"adcode": d.adcode, "name": d.name, "city": city.name,
+                                 "full": city.name + d.name}, texts[form])
+        if kind == "service_city":
+            c = rng.choice(w.service_cities)
+            return Record(kind, {"adcode": c.adcode, "name": c.name},
+                          c.name if form == "name" else c.short_name)
+        if kind == "fault":
+            row = rng.choice(w.faults[slot.category or "charging_pile"])
+            return Record(kind, dict(row), row["fault"])
+        raise ComposerError(f"slot {name!r}: unsupported inventory kind {kind!r}")  # pragma: no cover
+
+
+def _address_data(addr: Any) -> dict[str, Any]:
+    """An address's parts, plus the region as written: 北京市朝阳区 (never 北京市北京市朝阳区)."""
+    parts = [addr.province] + ([addr.city] if addr.city != addr.province else []) + [addr.district]
+    return {"province": addr.province, "city": addr.city, "district": addr.district, "detail": addr.detail,
+            "postcode": addr.postcode, "adcode": addr.adcode, "region": "".join(parts),
+            "region_spaced": " ".join(parts), "city_district": addr.city + addr.district}

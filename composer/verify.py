@@ -1,0 +1,121 @@
+"""Verifying a sample before it is written: label types, grounding in the text, tool re-execution.
+
+A failure is a short reason code plus the field at fault (``grounding:phone``,
+``tool_mismatch``); ``generate`` counts failures by reason and never writes a failing sample.
+
+Grounding modes (a label field's ``grounded``):
+
+* ``text`` — the value appears in the user text (ignoring spaces, case and full-width forms);
+* ``digits`` — the value's digits appear as one number in the text (138-0013-8000, +86 138…);
+* ``time`` — a time phrase in the text resolves, at the sample's clock, to a window that starts
+  or ends at the value;
+* ``derived`` — computed from other fields, not looked for.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from twinchat.composer.errors import TimeExpressionError
+from twinchat.units.spec import Unit
+
+__all__ = ["verify_sample", "normalise_text", "digit_runs", "label_type_ok"]
+
+_FULL_TO_HALF = {i + 0xFEE0: i for i in range(0x21, 0x7F)} | {0x3000: 0x20}
+_SEP_IN_NUMBER = re.compile(r"(?<=\d)[\s\-](?=\d)")
+_DIGIT_RUN = re.compile(r"\d+")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+def normalise_text(text: str) -> str:
+    """Full-width → half-width, no whitespace, lower case: what 'appears in the text' compares."""
+    return "".join(text.translate(_FULL_TO_HALF).split()).lower()
+
+
+def digit_runs(text: str) -> list[str]:
+    """Numbers in the text, with separators inside a number removed and a +86 prefix dropped."""
+    runs = _DIGIT_RUN.findall(_SEP_IN_NUMBER.sub("", text.translate(_FULL_TO_HALF)))
+    return [r[2:] if len(r) == 13 and r.startswith("86") else r for r in runs]
+
+
+def label_type_ok(kind: str, value: Any) -> bool:
+    """Whether a label value has its declared type (None is always allowed: a missing field)."""
+    if value is None:
+        return True
+    if kind == "str":
+        return isinstance(value, str) and value != ""
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "phone":
+        return isinstance(value, str) and value.isdigit() and 6 <= len(value) <= 13
+    if kind == "datetime":
+        return isinstance(value, str) and _DATETIME.match(value) is not None
+    if kind == "list":
+        return isinstance(value, list)
+    return isinstance(value, dict)
+
+
+def _grounded(mode: str, value: Any, text: str, norm: str, now: datetime) -> bool:
+    if value is None or mode == "derived":
+        return True
+    if mode == "digits":
+        digits = "".join(c for c in str(value) if c.isdigit())
+        return digits in digit_runs(text)
+    if mode == "time":
+        from twinchat.composer.timeexpr import find
+
+        try:
+            spans = find(text, now)
+        except TimeExpressionError:
+            return False
+        want = datetime.fromisoformat(value)
+        return any(s.window.start == want or s.window.end == want for s in spans)
+    if isinstance(value, list):
+        return all(normalise_text(str(v)) in norm for v in value)
+    return normalise_text(str(value)) in norm
+
+
+def verify_sample(sample: dict[str, Any], unit: Unit, rerun: Any = None) -> list[str]:
+    """Reasons the sample fails (empty when it passes).
+
+    ``rerun(tool_call, now) -> result`` re-executes the tool call; its result must equal the
+    recorded one.
+    """
+    reasons: list[str] = []
+    label = sample["label"]
+    now = datetime.fromisoformat(sample["now"])
+    if set(label) != set(unit.label):
+        reasons.append("label_fields")
+        return reasons
+    text = sample["text"]
+    if not text.strip():
+        reasons.append("empty_text")
+    norm = normalise_text(text)
+    template = next((t for t in unit.templates if t.id == sample["template"]), None)
+    if template is None:
+        return [*reasons, "unknown_template"]
+    for name, spec in unit.label.items():
+        value = label[name]
+        if name in template.missing:
+            if value is not None:
+                reasons.append(f"missing_not_null:{name}")
+            continue
+        if not label_type_ok(spec.type, value):
+            reasons.append(f"type:{name}")
+        elif not _grounded(spec.grounded, value, text, norm, now):
+            reasons.append(f"grounding:{name}")
+    if sample.get("tool_call") is not None:
+        if rerun is not None and rerun(sample["tool_call"], now) != sample["result"]:
+            reasons.append("tool_mismatch")
+    if unit.replies:
+        if sample.get("outcome") not in unit.replies:
+            reasons.append("unknown_outcome")
+        elif not (sample.get("reply") or "").strip():
+            reasons.append("empty_reply")
+    return reasons

@@ -1,0 +1,206 @@
+"""Single-unit generation: per-source draws, determinism, coherence, verification, the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import phonenumbers
+import pytest
+from click.testing import CliRunner
+
+from twinchat.composer.cli import cli
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.generate import UnitGenerator
+from twinchat.composer.timeexpr import resolve
+from twinchat.composer.twins import generate_file
+from twinchat.composer.verify import verify_sample
+from twinchat.units.loader import load_unit_file, load_units
+
+HERE = Path(__file__).parent / "units"
+
+
+@pytest.fixture(scope="module")
+def units():
+    return load_units([HERE])
+
+
+def gen(world, units, uid, seed=0):
+    return UnitGenerator(units[uid], world, seed=seed)
+
+
+def test_every_slot_source(world, units):
+    g = gen(world, units, "all_sources")
+    s = g.sample(0, context={"customer": "老客户张女士"})
+    parts = s.text.split("|")
+    assert len(parts) == 14
+    company, phone, person, laptop, part, product, addr, district, city, fault, colour, when, cust, office = parts
+    assert company == s.label["company"] and company.endswith(("公司", "集团"))
+    assert phone.count("-") == 2 and phone.replace("-", "") == s.label["phone"]
+    assert person.endswith(("先生", "女士")) and person.startswith(s.label["name"])
+    fits = world.execute("SELECT 1 FROM compatibility WHERE part_id = ? AND device_model = ?",
+                         (s.label["part"], s.label["laptop"])).fetchone()
+    assert fits is not None                                     # compatible_part fits the drawn device
+    stock = world.execute("SELECT sum(qty) FROM stock WHERE product_id = ?", (s.label["product"],)).fetchone()[0]
+    assert stock == 0                                           # in_stock: false
+    assert world.execute("SELECT 1 FROM technicians t JOIN regions r ON r.adcode = t.city WHERE r.name = ?",
+                         (city,)).fetchone() is not None
+    assert world.execute("SELECT 1 FROM kb_solutions WHERE fault = ?", (fault,)).fetchone() is not None
+    assert colour == "蓝"                                       # weight 0 is never drawn
+    assert resolve(when, g_now(s)).end.strftime("%Y-%m-%d %H:%M:%S") == s.label["when_end"]
+    assert cust == "老客户张女士" == s.label["customer"]
+    assert office.startswith(addr.split("区")[-1][:2]) or office.endswith(f"({company})")
+    assert district.endswith(("区", "县", "市", "旗", "街道", "镇"))
+    assert verify_sample(s.to_json(), units["all_sources"].unit) == []
+
+
+def g_now(sample):
+    from datetime import datetime
+
+    return datetime.fromisoformat(sample.now)
+
+
+def test_context_slot_without_context_is_an_error(world, units):
+    with pytest.raises(ComposerError, match=r"slot 'customer': session context has no 'customer'"):
+        gen(world, units, "needs_context").sample(0)
+
+
+def test_same_seed_same_samples_other_seed_other_samples(world, units):
+    a = [gen(world, units, "address_extraction", seed=5).sample(i).to_json() for i in range(50)]
+    b = [gen(world, units, "address_extraction", seed=5).sample(i).to_json() for i in range(50)]
+    c = [gen(world, units, "address_extraction", seed=6).sample(i).to_json() for i in range(50)]
+    assert a == b and a != c
+
+
+def test_sample_i_does_not_depend_on_what_came_before(world, units):
+    g = gen(world, units, "product_by_stock_and_delivery")
+    later = g.sample(37).to_json()
+    fresh = gen(world, units, "product_by_stock_and_delivery")
+    assert fresh.sample(37).to_json() == later
+
+
+def test_addresses_and_phones_over_thousands(world, units):
+    g = gen(world, units, "address_extraction", seed=11)
+    regions = {r[0]: (r[1], r[2], r[3], r[4]) for r in world.execute(
+        "SELECT adcode, name, parent, level, postcode FROM regions")}
+    by_name: dict[tuple[str, str], str] = {}
+    for code, (name, parent, level, _) in regions.items():
+        if level == "district":
+            by_name[(regions[parent][0], name)] = code
+    texts, prefixes = [], Counter()
+    for i in range(10_000):
+        s = g.sample(i)
+        texts.append(s.text)
+        addr = s.slots["addr"]
+        code = addr.adcode
+        d_name, city_code, _, postcode = regions[code]
+        c_name, prov_code, _, city_postcode = regions[city_code]
+        assert (addr.district, addr.city, addr.province) == (d_name, c_name, regions[prov_code][0])
+        assert addr.postcode == city_postcode == postcode and len(postcode) == 6
+        digits = s.slots["phone"].digits
+        number = phonenumbers.parse(digits, "CN")
+        assert phonenumbers.is_valid_number(number), digits
+        assert phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE, digits
+        prefixes[digits[:2]] += 1
+    assert set(prefixes) <= {"13", "14", "15", "16", "17", "18", "19"}
+    assert len(set(texts)) / len(texts) >= 0.99
+
+
+def test_verification_catches_an_ungrounded_label(world, units, tmp_path):
+    out = tmp_path / "hides.jsonl"
+    report = generate_file("hides_a_field", out, conn=world, n=200, units_dirs=[str(HERE)])
+    assert report.failures == Counter({"grounding:phone": report.planned - report.written})
+    assert 50 < report.written < 150
+    assert all(json.loads(line)["template"] == "states" for line in out.read_text().splitlines())
+
+
+def test_output_is_reproducible_byte_for_byte(world_path, tmp_path):
+    runner = CliRunner()
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    for p in paths:
+        result = runner.invoke(cli, ["generate", "product_by_feature", "-n", "300", "--seed", "3",
+                                     "--db", str(world_path), "-o", str(p)])
+        assert result.exit_code == 0, result.output
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    first = json.loads(paths[0].read_text().splitlines()[0])
+    assert set(first) == {"unit", "index", "template", "case", "now", "text", "label", "tool_call", "result",
+                          "outcome", "reply"}
+
+
+def test_tool_results_are_real_and_rerun_identically(world, units):
+    from datetime import datetime
+
+    from twinchat.inventory.tools import call
+
+    g = gen(world, units, "product_by_stock_and_delivery")
+    for i in range(30):
+        s = g.sample(i)
+        assert s.tool_call["name"] == "check_delivery"
+        assert call(world, "check_delivery", s.tool_call["arguments"], datetime.fromisoformat(s.now)) == s.result
+
+
+def test_tampered_sample_fails_verification(world, units):
+    src = units["product_by_stock_and_delivery"]
+    g = gen(world, units, "product_by_stock_and_delivery")
+    record = next(r for r in (g.sample(i).to_json() for i in range(50)) if not verify_sample(r, src.unit, g.call))
+    wrong_result = json.loads(json.dumps(record))
+    wrong_result["result"]["destination"]["name"] = "火星"
+    assert verify_sample(wrong_result, src.unit, g.call) == ["tool_mismatch"]
+    wrong_label = json.loads(json.dumps(record))
+    wrong_label["label"]["destination"] = "火星"
+    assert "grounding:destination" in verify_sample(wrong_label, src.unit, g.call)
+
+
+def test_exhaustive_counts_then_refuses_past_the_cap(world, tmp_path, units):
+    unit = tmp_path / "small.yaml"
+    unit.write_text(
+        "id: small\ntitle: t\nslots:\n"
+        "  a: {source: choice, values: [一, 二, 三]}\n"
+        "  b: {source: choice, values: [甲, 乙]}\n"
+        "  p: {source: inventory, kind: product, category: charging_pile}\n"
+        "templates:\n  - {id: t1, text: '{{ a }}{{ b }}{{ p }}'}\n  - {id: t2, text: '{{ p }}:{{ a }}/{{ b }}'}\n"
+        "label:\n  a: {value: a}\n  b: {value: b}\n", encoding="utf-8")
+    piles = world.execute("SELECT count(*) FROM products WHERE category = 'charging_pile'").fetchone()[0]
+    src = load_unit_file(unit)
+    count, samples = UnitGenerator(src, world).exhaustive(cap=10_000)
+    assert count == 3 * 2 * piles * 2
+    texts = [s.text for s in samples]
+    assert len(texts) == count == len(set(texts))
+    with pytest.raises(ComposerError, match=r"unit 'small': --exhaustive gives more than 10 samples; raise --cap"):
+        UnitGenerator(src, world).exhaustive(cap=10)
+
+
+def test_cli_generate_prints_count_and_summary(world_path, tmp_path):
+    out = tmp_path / "x.jsonl"
+    result = CliRunner().invoke(cli, ["generate", "product_by_stock_and_delivery", "-n", "200",
+                                      "--db", str(world_path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "product_by_stock_and_delivery: 200 samples to generate" in result.stderr
+    assert "wrote " in result.stdout and "outcomes: " in result.stdout
+    again = CliRunner().invoke(cli, ["generate", "product_by_feature", "--db", str(world_path), "-o", str(out)])
+    assert again.exit_code == 1
+    assert again.stderr == f"Error: {out}: file exists; pass --force to replace it\n"
+
+
+def test_cli_errors_leave_no_output(world_path, tmp_path):
+    out = tmp_path / "y.jsonl"
+    runner = CliRunner()
+    unknown = runner.invoke(cli, ["generate", "adress_extraction", "--db", str(world_path), "-o", str(out)])
+    assert unknown.exit_code == 1
+    assert unknown.stderr.startswith("Error: unknown unit 'adress_extraction' (did you mean 'address_extraction'?)")
+    broken = runner.invoke(cli, ["generate", "needs_context", "--units", str(HERE), "--db", str(world_path),
+                                 "-o", str(out)])
+    assert broken.exit_code == 1
+    assert "session context has no 'customer'" in broken.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_units_list_and_show():
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["units", "list"])
+    assert listed.exit_code == 0
+    assert "address_extraction" in listed.stdout and "check_delivery" in listed.stdout
+    shown = runner.invoke(cli, ["units", "show", "address_extraction"])
+    assert shown.exit_code == 0
+    assert "templates (15)" in shown.stdout and "label: name: str, phone: phone" in shown.stdout

@@ -1,0 +1,252 @@
+"""The unit spec: what a unit file may say, as pydantic models.
+
+A **unit** is one atomic dialogue skill. It declares
+
+* ``slots`` — where each value comes from (``source``: faker, inventory, choice, time, context,
+  composite), optionally with surface ``forms`` (a phone as 138-0013-8000 / 138 0013 8000 / +86…);
+* ``templates`` — user sentences (Jinja2, rendered in a sandbox with StrictUndefined), each with
+  a stable ``id`` used for hold-out splits, and the label fields it leaves ``missing``;
+* ``label`` — the structured parameters the sample teaches, each an expression over the slots;
+* optionally a ``tool`` call (arguments are expressions over slots and label), ``outcomes``
+  (named conditions on the tool's real result, first match wins) and ``replies`` per outcome;
+* optionally ``cases`` — weighted variants (negative cases among them) that override slots.
+
+Expressions are Jinja2 expressions (``product.id``, ``[product.id]``, ``deadline.end``); templates
+are Jinja2 templates. Both are checked when the unit is loaded, not when it renders.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "FakerSlot",
+    "InventorySlot",
+    "ChoiceSlot",
+    "TimeSlot",
+    "ContextSlot",
+    "CompositeSlot",
+    "Slot",
+    "Template",
+    "LabelField",
+    "ToolCall",
+    "Outcome",
+    "Case",
+    "Unit",
+    "LABEL_TYPES",
+    "INVENTORY_KINDS",
+]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _SlotBase(_Spec):
+    forms: list[str] | None = Field(
+        default=None,
+        description="Surface forms to draw from (e.g. plain, dashed, spaced, plus86 for a phone); "
+        "the drawn form is the slot's text. Default: the source's own default form.",
+    )
+    form_weights: list[float] | None = Field(default=None, description="Weights of `forms`, same length.")
+
+    @model_validator(mode="after")
+    def _weights_match_forms(self) -> _SlotBase:
+        if self.form_weights is not None and len(self.form_weights) != len(self.forms or []):
+            raise ValueError("form_weights must have one weight per form")
+        return self
+
+
+class FakerSlot(_SlotBase):
+    """A value from a Faker provider (zh_CN), e.g. ``company``, ``name``; or twinchat's own
+    providers ``cn_mobile`` (a valid mainland mobile number) and ``cn_person`` (name, gender, title)."""
+
+    source: Literal["faker"]
+    provider: str = Field(description="Provider method name, e.g. company, name, cn_mobile, cn_person.")
+    args: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the provider.")
+    valid: bool = Field(default=True, description="For cn_mobile: false draws a malformed number.")
+
+
+#: What an inventory slot can draw.
+INVENTORY_KINDS = ("product", "device", "compatible_part", "address", "service_address", "district",
+                   "service_city", "fault")
+
+
+class InventorySlot(_SlotBase):
+    """A row of the simulated world: a product of a category, a device model, a part compatible
+    with another slot's device, a coherent address (anywhere, or in a city with on-site service),
+    a district, a city with technicians, a fault from the knowledge base."""
+
+    source: Literal["inventory"]
+    kind: Literal["product", "device", "compatible_part", "address", "service_address", "district",
+                  "service_city", "fault"]
+    category: str | None = Field(default=None, description="Product category id (memory, ssd…) or device kind.")
+    device: str | None = Field(default=None, description="For compatible_part: the slot holding the device.")
+    city: str | None = Field(default=None, description="For address/district: restrict to a city adcode.")
+    in_stock: bool | None = Field(default=None, description="For product: only (un)stocked products.")
+
+
+class ChoiceSlot(_SlotBase):
+    """One of a list of values, optionally weighted."""
+
+    source: Literal["choice"]
+    values: list[Any] = Field(min_length=1, description="The values to choose from.")
+    weights: list[float] | None = Field(default=None, description="Weights, one per value.")
+
+    @model_validator(mode="after")
+    def _weights_match_values(self) -> ChoiceSlot:
+        if self.weights is not None and len(self.weights) != len(self.values):
+            raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
+        return self
+
+
+class TimeSlot(_SlotBase):
+    """A time phrase from the phrase pool, resolved against the session clock (``text``, ``start``, ``end``)."""
+
+    source: Literal["time"]
+    kinds: list[Literal["day", "part_of_day", "clock", "deadline", "weekend", "relative"]] | None = Field(
+        default=None, description="Phrase families to draw from (default: all)."
+    )
+    hours: list[int] | None = Field(
+        default=None, description="Only phrases naming a time on one of these hours (e.g. bookable slot starts)."
+    )
+    within_days: int | None = Field(
+        default=None, ge=0, description="Only phrases whose window starts within this many days of the clock."
+    )
+
+
+class ContextSlot(_SlotBase):
+    """A value carried over from the session (an earlier turn's entity, the customer persona)."""
+
+    source: Literal["context"]
+    key: str = Field(description="Context key, e.g. customer, last_product, last_address.")
+    fallback: str | None = Field(default=None, description="Slot to draw instead when the key is absent.")
+
+
+class CompositeSlot(_SlotBase):
+    """A value built from other slots with a template (e.g. road + company name as a detail address)."""
+
+    source: Literal["composite"]
+    template: str = Field(description="Jinja2 template over other slots.")
+
+
+Slot = Annotated[
+    FakerSlot | InventorySlot | ChoiceSlot | TimeSlot | ContextSlot | CompositeSlot,
+    Field(discriminator="source"),
+]
+
+
+class Template(_Spec):
+    """A user sentence template."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Stable id, used for hold-out splits.")
+    text: str = Field(min_length=1, description="Jinja2 template over the slots.")
+    missing: list[str] = Field(default_factory=list, description="Label fields this text does not state (null).")
+    source: str | None = Field(default=None, description="Where the template came from (e.g. paraphrase).")
+
+
+LABEL_TYPES = ("str", "int", "float", "bool", "phone", "datetime", "list", "object")
+
+
+class LabelField(_Spec):
+    """One extracted parameter: a typed value computed from the slots."""
+
+    type: Literal["str", "int", "float", "bool", "phone", "datetime", "list", "object"] = "str"
+    value: str = Field(description="Jinja2 expression over the slots, e.g. person.name.")
+    grounded: Literal["text", "digits", "time", "derived"] = Field(
+        default="text",
+        description="How verification finds the value in the user text: verbatim (text), as the same "
+        "digits (digits), as a time phrase resolving to it (time), or not at all (derived from others).",
+    )
+    description: str | None = None
+
+
+class ToolCall(_Spec):
+    """The call the assistant makes: tool name and argument expressions over slots and label."""
+
+    name: str
+    arguments: dict[str, str] = Field(description="Argument name → Jinja2 expression.")
+
+
+class Outcome(_Spec):
+    """A named outcome: the first whose condition holds on the tool result names the sample's outcome."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    when: str | None = Field(default=None, description="Jinja2 condition over result, label, slots; none = always.")
+
+
+class Case(_Spec):
+    """A weighted variant of the unit (a negative case among them), overriding some slots."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    weight: float = Field(gt=0)
+    slots: dict[str, Slot] = Field(default_factory=dict, description="Slot definitions replaced in this case.")
+    templates: list[str] | None = Field(default=None, description="Template ids allowed in this case.")
+    outcome: str | None = Field(default=None, description="Outcome forced by this case (no tool call).")
+
+
+class Unit(_Spec):
+    """One atomic dialogue skill."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    language: str = "zh"
+    description: str = ""
+    instruction: str | None = Field(default=None, description="Instruction for extraction data (alpaca).")
+    slots: dict[str, Slot]
+    templates: list[Template] = Field(min_length=1)
+    label: dict[str, LabelField] = Field(default_factory=dict)
+    tool: ToolCall | None = None
+    outcomes: list[Outcome] = Field(default_factory=list)
+    replies: dict[str, list[str]] = Field(default_factory=dict, description="Outcome id → reply templates.")
+    cases: list[Case] = Field(default_factory=list)
+    outcome_weights: dict[str, float] | None = Field(
+        default=None,
+        description="Target share of each outcome. A sample first draws its outcome, then is redrawn "
+        "(deterministically) until the real tool result gives that outcome; omitted outcomes are not "
+        "targeted. Without this, outcomes fall as the world makes them.",
+    )
+    max_redraws: int = Field(default=40, ge=1, le=1000, description="Redraws allowed per sample for outcome_weights.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Unit:
+        seen: set[str] = set()
+        for i, t in enumerate(self.templates):
+            if t.id in seen:
+                raise _at(f"duplicate template id {t.id!r}", "templates", i, "id")
+            seen.add(t.id)
+            for name in t.missing:
+                if name not in self.label:
+                    raise _at(f"template {t.id!r}: missing field {name!r} is not a label field",
+                              "templates", i, "missing")
+        outcome_ids = {o.id for o in self.outcomes} | {c.outcome for c in self.cases if c.outcome}
+        for oid in self.replies:
+            if oid not in outcome_ids:
+                raise _at(f"replies for unknown outcome {oid!r} (outcomes: {sorted(outcome_ids)})", "replies", oid)
+        for i, o in enumerate(self.outcomes):
+            if self.replies and o.id not in self.replies:
+                raise _at(f"outcome {o.id!r} has no reply templates", "outcomes", i)
+        for ci, case in enumerate(self.cases):
+            for name in case.slots:
+                if name not in self.slots:
+                    raise _at(f"case {case.id!r} overrides undefined slot {name!r}", "cases", ci, "slots", name)
+            for tid in case.templates or []:
+                if tid not in seen:
+                    raise _at(f"case {case.id!r} names unknown template {tid!r}", "cases", ci, "templates")
+            if case.outcome and self.replies and case.outcome not in self.replies:
+                raise _at(f"case {case.id!r}: outcome {case.outcome!r} has no reply templates", "cases", ci)
+        for oid, weight in (self.outcome_weights or {}).items():
+            if oid not in outcome_ids:
+                raise _at(f"outcome_weights names unknown outcome {oid!r} (outcomes: {sorted(outcome_ids)})",
+                          "outcome_weights", oid)
+            if weight < 0:
+                raise _at(f"outcome_weights: weight of {oid!r} must not be negative", "outcome_weights", oid)
+        return self
+
+
+def _at(message: str, *loc: str | int) -> PydanticCustomError:
+    """A validation error that carries where in the file it is (the loader turns it into a line)."""
+    return PydanticCustomError("unit", message, {"at": list(loc)})
