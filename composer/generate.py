@@ -91,7 +91,12 @@ class UnitGenerator:
         self.sampler = SlotSampler(self.world, self.templates, Faker("zh_CN"))
         self.order = slot_order(self.unit.slots)
         self._by_id = {t.id: t for t in self.unit.templates}
-        self._case_weights = [c.weight for c in self.unit.cases]
+        self._case_cum = list(itertools.accumulate(c.weight for c in self.unit.cases))
+        all_ids = [t.id for t in self.unit.templates]
+        #: per case id (None: no case): the slot definitions in force and the templates allowed
+        self._plans: dict[str | None, tuple[dict[str, Any], list[str]]] = {None: (dict(self.unit.slots), all_ids)}
+        for c in self.unit.cases:
+            self._plans[c.id] = ({**self.unit.slots, **c.slots}, list(c.templates or all_ids))
 
     # -- drawing ---------------------------------------------------------------------------
     def rng(self, index: int) -> random.Random:
@@ -125,16 +130,16 @@ class UnitGenerator:
         now = now or session_clock(rng)
         case = None
         if self.unit.cases and fixed is None:
-            case = rng.choices(self.unit.cases, self._case_weights)[0]
-        slots = {**self.unit.slots, **(case.slots if case else {})}
-        allowed = case.templates if case and case.templates else [t.id for t in self.unit.templates]
-        template = self._by_id[template_id or rng.choice(allowed)]
+            case = rng.choices(self.unit.cases, cum_weights=self._case_cum)[0]
+        slots, allowed = self._plans[case.id if case else None]
+        template = self._by_id[template_id or allowed[int(rng.random() * len(allowed))]]
         values: dict[str, Any] = {}
+        draw, context = self.sampler.draw, context or {}
         for name in self.order:
             if fixed and name in fixed:
                 values[name] = fixed[name]
             else:
-                values[name] = self.sampler.draw(name, slots[name], rng, values, now, context or {})
+                values[name] = draw(name, slots[name], rng, values, now, context)
         text = self.templates.render(template.text, values).strip()
         label = self._label(values, template.missing)
         out = Sample(unit=self.unit.id, index=index, template=template.id, case=case.id if case else None,

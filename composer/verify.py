@@ -61,24 +61,60 @@ def label_type_ok(kind: str, value: Any) -> bool:
     return isinstance(value, dict)
 
 
-def _grounded(mode: str, value: Any, text: str, norm: str, now: datetime) -> bool:
+class _Text:
+    """The user text, with its normalised form and number runs computed only when needed."""
+
+    __slots__ = ("raw", "_norm", "_runs")
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self._norm: str | None = None
+        self._runs: list[str] | None = None
+
+    @property
+    def norm(self) -> str:
+        if self._norm is None:
+            self._norm = normalise_text(self.raw)
+        return self._norm
+
+    @property
+    def runs(self) -> list[str]:
+        if self._runs is None:
+            self._runs = digit_runs(self.raw)
+        return self._runs
+
+
+def _whole_number_in(text: str, digits: str) -> bool:
+    """Whether ``digits`` occurs in ``text`` as a number of its own (no digit right before or after)."""
+    i = text.find(digits)
+    while i >= 0:
+        end = i + len(digits)
+        if (i == 0 or not text[i - 1].isdigit()) and (end == len(text) or not text[end].isdigit()):
+            return True
+        i = text.find(digits, i + 1)
+    return False
+
+
+def _grounded(mode: str, value: Any, text: _Text, now: datetime) -> bool:
     if value is None or mode == "derived":
         return True
     if mode == "digits":
-        digits = "".join(c for c in str(value) if c.isdigit())
-        return digits in digit_runs(text)
+        digits = value if isinstance(value, str) and value.isdigit() else "".join(c for c in str(value) if c.isdigit())
+        return _whole_number_in(text.raw, digits) or digits in text.runs
     if mode == "time":
         from twinchat.composer.timeexpr import find
 
         try:
-            spans = find(text, now)
+            spans = find(text.raw, now)
         except TimeExpressionError:
             return False
         want = datetime.fromisoformat(value)
         return any(s.window.start == want or s.window.end == want for s in spans)
-    if isinstance(value, list):
-        return all(normalise_text(str(v)) in norm for v in value)
-    return normalise_text(str(value)) in norm
+    for item in value if isinstance(value, list) else (value,):
+        shown = str(item)
+        if shown not in text.raw and normalise_text(shown) not in text.norm:
+            return False
+    return True
 
 
 def verify_sample(sample: dict[str, Any], unit: Unit, rerun: Any = None) -> list[str]:
@@ -93,10 +129,9 @@ def verify_sample(sample: dict[str, Any], unit: Unit, rerun: Any = None) -> list
     if set(label) != set(unit.label):
         reasons.append("label_fields")
         return reasons
-    text = sample["text"]
-    if not text.strip():
+    text = _Text(sample["text"])
+    if not text.raw.strip():
         reasons.append("empty_text")
-    norm = normalise_text(text)
     template = next((t for t in unit.templates if t.id == sample["template"]), None)
     if template is None:
         return [*reasons, "unknown_template"]
@@ -108,7 +143,7 @@ def verify_sample(sample: dict[str, Any], unit: Unit, rerun: Any = None) -> list
             continue
         if not label_type_ok(spec.type, value):
             reasons.append(f"type:{name}")
-        elif not _grounded(spec.grounded, value, text, norm, now):
+        elif not _grounded(spec.grounded, value, text, now):
             reasons.append(f"grounding:{name}")
     if sample.get("tool_call") is not None:
         if rerun is not None and rerun(sample["tool_call"], now) != sample["result"]:

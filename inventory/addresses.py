@@ -24,9 +24,25 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import lru_cache
+from bisect import bisect
 from itertools import accumulate
 
 from twinchat.inventory.regions import Region, RegionTable, UnknownRegionError
+
+
+def _one(rng: random.Random, seq: tuple | list) -> object:
+    """``rng.choice`` without its overhead (one ``random()`` call per draw)."""
+    return seq[int(rng.random() * len(seq))]
+
+
+def _int(rng: random.Random, low: int, high: int) -> int:
+    """``rng.randint`` without its overhead: an integer in [low, high]."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _weighted(rng: random.Random, seq: tuple, cum: tuple[float, ...]) -> object:
+    """A weighted draw with precomputed cumulative weights."""
+    return seq[bisect(cum, rng.random() * cum[-1])]
 
 __all__ = ["Address", "AddressGenerator", "STYLES", "MAJOR_CITIES"]
 
@@ -78,6 +94,7 @@ ROAD_STEMS = (
 )
 ROAD_SUFFIXES = ("路", "大道", "街", "大街", "巷")
 ROAD_SUFFIX_WEIGHTS = (62, 10, 14, 8, 6)
+_ROAD_SUFFIX_CUM = tuple(accumulate(ROAD_SUFFIX_WEIGHTS))
 DIRECTIONS = ("东", "西", "南", "北", "中")
 ORDINALS = ("一", "二", "三", "四", "五", "六")
 
@@ -85,6 +102,8 @@ PLACE_KINDS = ("residential", "office", "park")
 PLACE_KIND_WEIGHTS = (62, 25, 13)
 #: In a county, a county-level city or a town: more homes, fewer and lower towers.
 TOWN_PLACE_KIND_WEIGHTS = (85, 10, 5)
+_PLACE_CUM = tuple(accumulate(PLACE_KIND_WEIGHTS))
+_TOWN_PLACE_CUM = tuple(accumulate(TOWN_PLACE_KIND_WEIGHTS))
 #: Top floor of a residential building and of an office tower: in a city district, elsewhere.
 TOP_FLOORS = {"residential": (33, 18), "office": (48, 20)}
 
@@ -140,7 +159,7 @@ class _Draw:
     cum_weights: tuple[float, ...]
 
     def pick(self, rng: random.Random) -> Region:
-        return rng.choices(self.districts, cum_weights=self.cum_weights)[0]
+        return self.districts[bisect(self.cum_weights, rng.random() * self.cum_weights[-1])]
 
 
 def city_weight(city: Region) -> float:
@@ -217,9 +236,9 @@ class AddressGenerator:
         rng = self._rng
         urban = district.name.endswith(("区", "街道"))
         towns = self._regions.towns(district.adcode)
-        town = rng.choice(towns) if towns and rng.random() < TOWN_RATE else ""
+        town = _one(rng, towns) if towns and rng.random() < TOWN_RATE else ""
         road = self._road()
-        kind = rng.choices(PLACE_KINDS, PLACE_KIND_WEIGHTS if urban else TOWN_PLACE_KIND_WEIGHTS)[0]
+        kind = _weighted(rng, PLACE_KINDS, _PLACE_CUM if urban else _TOWN_PLACE_CUM)
         if kind == "park":
             return town + road + self._park()
         top = TOP_FLOORS[kind][0 if urban else 1]
@@ -227,50 +246,50 @@ class AddressGenerator:
 
     def _road(self) -> str:
         rng = self._rng
-        stem = rng.choice(ROAD_STEMS)
-        suffix = rng.choices(ROAD_SUFFIXES, ROAD_SUFFIX_WEIGHTS)[0]
+        stem = _one(rng, ROAD_STEMS)
+        suffix = _weighted(rng, ROAD_SUFFIXES, _ROAD_SUFFIX_CUM)
         modifier = ""
         if suffix in ("路", "街", "大街"):
             roll = rng.random()
             if roll < 0.3:
-                modifier = rng.choice(DIRECTIONS)
+                modifier = _one(rng, DIRECTIONS)
             elif roll < 0.38 and suffix == "路":
-                modifier = rng.choice(ORDINALS)
+                modifier = _one(rng, ORDINALS)
         return f"{stem}{modifier}{suffix}{self._house_number()}号"
 
     def _house_number(self) -> int:
         rng = self._rng
         roll = rng.random()
         if roll < 0.6:
-            return rng.randint(1, 99)
+            return _int(rng, 1, 99)
         if roll < 0.9:
-            return rng.randint(100, 499)
-        return rng.randint(500, 2999)
+            return _int(rng, 100, 499)
+        return _int(rng, 500, 2999)
 
     def _room(self, top_floor: int) -> tuple[int, str]:
-        floor = self._rng.randint(1, top_floor)
-        return floor, f"{floor}{self._rng.randint(1, 8):02d}"
+        floor = _int(self._rng, 1, top_floor)
+        return floor, f"{floor}{_int(self._rng, 1, 8):02d}"
 
     def _home(self, top_floor: int) -> str:
         rng = self._rng
-        developer = rng.choice(DEVELOPERS) if rng.random() < 0.25 else ""
-        name = developer + rng.choice(COMPOUND_STEMS) + rng.choice(COMPOUND_TYPES)
-        building = rng.choice(BUILDING_FORMS).format(rng.randint(1, 32))
-        unit = f"{rng.randint(1, 6)}单元" if rng.random() < 0.6 else ""
+        developer = _one(rng, DEVELOPERS) if rng.random() < 0.25 else ""
+        name = developer + _one(rng, COMPOUND_STEMS) + _one(rng, COMPOUND_TYPES)
+        building = _one(rng, BUILDING_FORMS).format(_int(rng, 1, 32))
+        unit = f"{_int(rng, 1, 6)}单元" if rng.random() < 0.6 else ""
         _, room = self._room(top_floor)
         return f"{name}{building}{unit}{room}室"
 
     def _office(self, top_floor: int) -> str:
         rng = self._rng
-        name = rng.choice(TOWER_STEMS) + rng.choice(TOWER_TYPES)
-        wing = f"{rng.choice(WINGS)}座" if rng.random() < 0.3 else ""
+        name = _one(rng, TOWER_STEMS) + _one(rng, TOWER_TYPES)
+        wing = f"{_one(rng, WINGS)}座" if rng.random() < 0.3 else ""
         floor, room = self._room(top_floor)
-        return f"{name}{wing}{floor}{rng.choice(('楼', '层'))}{room}室"
+        return f"{name}{wing}{floor}{_one(rng, ('楼', '层'))}{room}室"
 
     def _park(self) -> str:
         rng = self._rng
-        name = rng.choice(PARK_STEMS) + rng.choice(PARK_TYPES)
-        building = rng.randint(1, 20)
+        name = _one(rng, PARK_STEMS) + _one(rng, PARK_TYPES)
+        building = _int(rng, 1, 20)
         floor, room = self._room(12)
         if rng.random() < 0.5:
             return f"{name}{building}栋{floor}楼"

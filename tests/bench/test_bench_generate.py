@@ -1,0 +1,74 @@
+"""Benchmark: address_extraction samples/second, beside the recipe's plain Faker + Jinja2 loop.
+
+Run with ``pytest tests/bench/test_bench_generate.py --bench -s``. It prints numbers and the
+ratio; it never asserts a timing. Both loops run in this process on the same machine, one
+after the other, each the best of three rounds.
+
+* baseline — the recipe's approach: ``Faker('zh_CN')`` for name, phone, province, city,
+  district, street and postcode, rendered by one precompiled (unsandboxed) Jinja2 template;
+  nothing is checked (and, as DESIGN.md notes, the address parts do not even agree).
+* twinchat — ``UnitGenerator`` for the built-in ``address_extraction`` unit: slots, sandboxed
+  template, label, then ``verify_sample`` and the JSON line, as ``twinchat generate`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jinja2
+import pytest
+from faker import Faker
+
+from twinchat.composer.generate import UnitGenerator
+from twinchat.composer.verify import verify_sample
+from twinchat.inventory import build_world, open_world
+from twinchat.units.loader import load_units
+
+N = 20_000
+
+
+def _best(fn, rounds: int = 3) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.bench
+def test_bench_address_extraction(tmp_path):
+    fake = Faker("zh_CN")
+    fake.seed_instance(0)
+    template = jinja2.Environment().from_string(
+        "收件人:{{ name }},电话:{{ phone }},地址:{{ province }}{{ city }}{{ district }}{{ street }},邮编:{{ postcode }}")
+
+    def baseline() -> None:
+        for _ in range(N):
+            json.dumps({"text": template.render(
+                name=fake.name(), phone=fake.phone_number(), province=fake.province(), city=fake.city(),
+                district=fake.district(), street=fake.street_address(), postcode=fake.postcode())},
+                ensure_ascii=False)
+
+    conn = open_world(build_world(tmp_path / "w.db", seed=0))
+    src = load_units()["address_extraction"]
+    gen = UnitGenerator(src, conn, seed=0)
+    failures = []
+
+    def twinchat() -> None:
+        for i in range(N):
+            record = gen.sample(i).to_json()
+            reasons = verify_sample(record, src.unit, rerun=gen.call)
+            if reasons:
+                failures.append(reasons)
+            json.dumps(record, ensure_ascii=False)
+
+    base = N / _best(baseline)
+    ours = N / _best(twinchat)
+    print(f"\naddress_extraction, {N:,} samples, best of 3")
+    print(f"  baseline (Faker + precompiled Jinja2, unverified) {base:>10,.0f} samples/s")
+    print(f"  twinchat (sandboxed, labelled, verified)          {ours:>10,.0f} samples/s")
+    print(f"  ratio twinchat / baseline                         {ours / base:>10.2f}x")
+    print(f"  verification failures                             {len(failures):>10,}")
+    conn.close()
