@@ -97,6 +97,13 @@ class UnitGenerator:
         self._plans: dict[str | None, tuple[dict[str, Any], list[str]]] = {None: (dict(self.unit.slots), all_ids)}
         for c in self.unit.cases:
             self._plans[c.id] = ({**self.unit.slots, **c.slots}, list(c.templates or all_ids))
+        #: per case id: the compiled drawers, in slot order
+        self._drawers = {
+            cid: [(n, self.sampler.compile(n, slots[n])) for n in self.order]
+            for cid, (slots, _) in self._plans.items()
+        }
+        #: the label: (field, compiled expression) in declaration order
+        self._label_fields = [(n, self.templates.compiled(spec.value)) for n, spec in self.unit.label.items()]
 
     # -- drawing ---------------------------------------------------------------------------
     def rng(self, index: int) -> random.Random:
@@ -131,15 +138,16 @@ class UnitGenerator:
         case = None
         if self.unit.cases and fixed is None:
             case = rng.choices(self.unit.cases, cum_weights=self._case_cum)[0]
-        slots, allowed = self._plans[case.id if case else None]
+        plan = case.id if case else None
+        allowed = self._plans[plan][1]
         template = self._by_id[template_id or allowed[int(rng.random() * len(allowed))]]
         values: dict[str, Any] = {}
-        draw, context = self.sampler.draw, context or {}
-        for name in self.order:
+        context = context or {}
+        for name, drawer in self._drawers[plan]:
             if fixed and name in fixed:
                 values[name] = fixed[name]
             else:
-                values[name] = draw(name, slots[name], rng, values, now, context)
+                values[name] = drawer(rng, values, now, context)
         text = self.templates.render(template.text, values).strip()
         label = self._label(values, template.missing)
         out = Sample(unit=self.unit.id, index=index, template=template.id, case=case.id if case else None,
@@ -158,8 +166,12 @@ class UnitGenerator:
 
     def _label(self, values: dict[str, Any], missing: list[str]) -> dict[str, Any]:
         label: dict[str, Any] = {}
-        for name, spec in self.unit.label.items():
-            label[name] = None if name in missing else plain(self.templates.evaluate(spec.value, values))
+        for name, fn in self._label_fields:
+            if name in missing:
+                label[name] = None
+                continue
+            value = fn(values)
+            label[name] = value if type(value) is str else plain(value)
         return label
 
     def _outcome(self, scope: dict[str, Any]) -> str | None:

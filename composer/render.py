@@ -236,6 +236,19 @@ class TemplateCache:
             return value
         return evaluate
 
+    def compiled(self, expression: str) -> Any:
+        """``fn(context)`` evaluating ``expression``; errors are ComposerErrors naming it."""
+        fn = self._expressions.get(expression)
+        if fn is None:
+            fn = self._expressions[expression] = self._compile_expression(expression)
+
+        def evaluate(context: dict[str, Any]) -> Any:
+            try:
+                return fn(context)
+            except ComposerError as exc:
+                raise ComposerError(f"cannot evaluate {expression!r}: {exc}") from exc
+        return evaluate
+
     def evaluate(self, expression: str, context: dict[str, Any]) -> Any:
         """Evaluate a Jinja2 expression; undefined results are errors, not None."""
         fn = self._expressions.get(expression)

@@ -30,7 +30,7 @@ from twinchat.composer.values import (
     invalid_mobile_digits,
     make_person,
     mobile_digits,
-    phone_forms,
+    phone_form,
 )
 from twinchat.units.spec import (
     ChoiceSlot,
@@ -100,8 +100,12 @@ class WorldCache:
             self.faults[cat].append({"id": fid, "category": cat, "category_name": cat_name, "fault": fault,
                                      "needs_onsite": bool(needs)})
 
-    def address_generator(self, rng: random.Random) -> Any:
-        return self._address_generator(self.regions, rng)
+    def address(self, rng: random.Random, city: str | None = None) -> Any:
+        """A coherent address drawn with ``rng`` (one generator serves every draw)."""
+        gen = self.__dict__.get("_addresses")
+        if gen is None:
+            gen = self._addresses = self._address_generator(self.regions, rng)
+        return gen.sample(city=city, rng=rng)
 
 
 class SlotSampler:
@@ -122,6 +126,34 @@ class SlotSampler:
         if cum is None:
             cum = self._cum[key] = (list(itertools.accumulate(weights)), weights)
         return items[bisect.bisect(cum[0], rng.random() * cum[0][-1])]
+
+    def compile(self, name: str, slot: Any) -> Any:
+        """A drawer ``fn(rng, values, now, context)`` for one slot, with its lookups done once.
+
+        Choice slots and twinchat's own providers get a dedicated closure (the hot path of most
+        units); other sources call :meth:`draw`. Both consume the RNG identically.
+        """
+        pick = self._pick
+        forms, form_weights = slot.forms, slot.form_weights
+        if isinstance(slot, ChoiceSlot):
+            values_, weights = slot.values, slot.weights
+            return lambda rng, values, now, context: pick(rng, values_, weights)
+        if isinstance(slot, FakerSlot) and slot.provider == "cn_person":
+            def person(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
+                form = pick(rng, forms, form_weights) if forms else None
+                return make_person(rng, form or "name")
+            return person
+        if isinstance(slot, FakerSlot) and slot.provider == "cn_mobile":
+            valid = slot.valid
+
+            def mobile(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
+                form = (pick(rng, forms, form_weights) if forms else None) or "plain"
+                digits = mobile_digits(rng) if valid else invalid_mobile_digits(rng)
+                text = phone_form(digits, form) if len(digits) == 11 else digits
+                return Phone(digits=digits, text=text, form=form, valid=valid)
+            return mobile
+        draw = self.draw
+        return lambda rng, values, now, context: draw(name, slot, rng, values, now, context)
 
     def draw(self, name: str, slot: Any, rng: random.Random, values: dict[str, Any], now: datetime,
              context: dict[str, Any]) -> Any:
@@ -175,7 +207,7 @@ class SlotSampler:
         if slot.provider == "cn_mobile":
             digits = mobile_digits(rng) if slot.valid else invalid_mobile_digits(rng)
             form = form or "plain"
-            text = phone_forms(digits)[form] if len(digits) == 11 else digits
+            text = phone_form(digits, form) if len(digits) == 11 else digits
             return Phone(digits=digits, text=text, form=form, valid=slot.valid)
         if slot.provider == "cn_person":
             return make_person(rng, form or "name")
@@ -215,7 +247,7 @@ class SlotSampler:
             city = slot.city
             if kind == "service_address":
                 city = w.service_cities[int(rng.random() * len(w.service_cities))].adcode
-            addr = w.address_generator(rng).sample(city=city)
+            addr = w.address(rng, city)
             data = _address_data(addr)
             return Record(kind, data, addr.text(form))
         if kind == "district":

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.generate import UnitGenerator
-from twinchat.composer.verify import verify_sample
+from twinchat.composer.verify import Verifier
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
 
@@ -93,12 +93,13 @@ def generate_file(
         planned(count)
     report = GenerateReport(unit=unit_id, path=target, planned=count)
     started = time.perf_counter()
+    verify = Verifier(src.unit, rerun=gen.call)
     tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             for done, sample in enumerate(samples, 1):
                 record = sample.to_json()
-                reasons = verify_sample(record, src.unit, rerun=gen.call)
+                reasons = verify(record)
                 if reasons:
                     report.failures.update(reasons)
                 else:

@@ -21,7 +21,7 @@ __all__ = [
     "MOBILE_PREFIXES",
     "mobile_digits",
     "invalid_mobile_digits",
-    "phone_forms",
+    "phone_form",
     "make_person",
     "PERSON_FORMS",
     "PHONE_FORMS",
@@ -66,16 +66,20 @@ def invalid_mobile_digits(rng: random.Random) -> str:
 PHONE_FORMS = ("plain", "dashed", "spaced", "plus86", "plus86_plain")
 
 
-def phone_forms(digits: str) -> dict[str, str]:
-    """Surface forms of a mobile number."""
+def phone_form(digits: str, form: str) -> str:
+    """An 11-digit mobile number written in one of :data:`PHONE_FORMS`."""
+    if form == "plain":
+        return digits
+    if form == "plus86_plain":
+        return f"+86{digits}"
     a, b, c = digits[:3], digits[3:7], digits[7:]
-    return {
-        "plain": digits,
-        "dashed": f"{a}-{b}-{c}",
-        "spaced": f"{a} {b} {c}",
-        "plus86": f"+86 {a} {b} {c}",
-        "plus86_plain": f"+86{digits}",
-    }
+    if form == "dashed":
+        return f"{a}-{b}-{c}"
+    if form == "spaced":
+        return f"{a} {b} {c}"
+    if form == "plus86":
+        return f"+86 {a} {b} {c}"
+    raise ValueError(f"unknown phone form {form!r}; forms: {', '.join(PHONE_FORMS)}")
 
 
 class Value:

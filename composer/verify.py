@@ -21,7 +21,7 @@ from typing import Any
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.units.spec import Unit
 
-__all__ = ["verify_sample", "normalise_text", "digit_runs", "label_type_ok"]
+__all__ = ["Verifier", "verify_sample", "normalise_text", "digit_runs", "label_type_ok"]
 
 _FULL_TO_HALF = {i + 0xFEE0: i for i in range(0x21, 0x7F)} | {0x3000: 0x20}
 _SEP_IN_NUMBER = re.compile(r"(?<=\d)[\s\-](?=\d)")
@@ -117,40 +117,53 @@ def _grounded(mode: str, value: Any, text: _Text, now: datetime) -> bool:
     return True
 
 
-def verify_sample(sample: dict[str, Any], unit: Unit, rerun: Any = None) -> list[str]:
-    """Reasons the sample fails (empty when it passes).
+class Verifier:
+    """Verifies samples of one unit; ``rerun(tool_call, now) -> result`` re-executes tool calls.
 
-    ``rerun(tool_call, now) -> result`` re-executes the tool call; its result must equal the
-    recorded one.
+    The per-unit lookups (templates, label fields) are done once, not per sample.
     """
-    reasons: list[str] = []
-    label = sample["label"]
-    now = datetime.fromisoformat(sample["now"])
-    if set(label) != set(unit.label):
-        reasons.append("label_fields")
+
+    def __init__(self, unit: Unit, rerun: Any = None) -> None:
+        self.unit = unit
+        self.rerun = rerun
+        self._missing = {t.id: frozenset(t.missing) for t in unit.templates}
+        self._fields = [(name, spec.type, spec.grounded) for name, spec in unit.label.items()]
+        self._names = set(unit.label)
+
+    def __call__(self, sample: dict[str, Any]) -> list[str]:
+        """Reasons the sample fails (empty when it passes)."""
+        label = sample["label"]
+        if set(label) != self._names:
+            return ["label_fields"]
+        reasons: list[str] = []
+        text = _Text(sample["text"])
+        if not text.raw.strip():
+            reasons.append("empty_text")
+        missing = self._missing.get(sample["template"])
+        if missing is None:
+            return [*reasons, "unknown_template"]
+        now = datetime.fromisoformat(sample["now"])
+        for name, kind, mode in self._fields:
+            value = label[name]
+            if name in missing:
+                if value is not None:
+                    reasons.append(f"missing_not_null:{name}")
+                continue
+            if not (kind == "str" and type(value) is str and value) and not label_type_ok(kind, value):
+                reasons.append(f"type:{name}")
+            elif not _grounded(mode, value, text, now):
+                reasons.append(f"grounding:{name}")
+        if sample.get("tool_call") is not None and self.rerun is not None:
+            if self.rerun(sample["tool_call"], now) != sample["result"]:
+                reasons.append("tool_mismatch")
+        if self.unit.replies:
+            if sample.get("outcome") not in self.unit.replies:
+                reasons.append("unknown_outcome")
+            elif not (sample.get("reply") or "").strip():
+                reasons.append("empty_reply")
         return reasons
-    text = _Text(sample["text"])
-    if not text.raw.strip():
-        reasons.append("empty_text")
-    template = next((t for t in unit.templates if t.id == sample["template"]), None)
-    if template is None:
-        return [*reasons, "unknown_template"]
-    for name, spec in unit.label.items():
-        value = label[name]
-        if name in template.missing:
-            if value is not None:
-                reasons.append(f"missing_not_null:{name}")
-            continue
-        if not label_type_ok(spec.type, value):
-            reasons.append(f"type:{name}")
-        elif not _grounded(spec.grounded, value, text, now):
-            reasons.append(f"grounding:{name}")
-    if sample.get("tool_call") is not None:
-        if rerun is not None and rerun(sample["tool_call"], now) != sample["result"]:
-            reasons.append("tool_mismatch")
-    if unit.replies:
-        if sample.get("outcome") not in unit.replies:
-            reasons.append("unknown_outcome")
-        elif not (sample.get("reply") or "").strip():
-            reasons.append("empty_reply")
-    return reasons
+
+
+def verify_sample(sample: dict[str, Any], unit: Unit, rerun: Any = None) -> list[str]:
+    """Reasons the sample fails (empty when it passes); see :class:`Verifier`."""
+    return Verifier(unit, rerun)(sample)

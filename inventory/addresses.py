@@ -204,11 +204,16 @@ class AddressGenerator:
         self._rng = rng
         self._everywhere, self._per_city = _draws(regions)
 
-    def sample(self, *, city: str | None = None, district: str | None = None) -> Address:
+    def sample(self, *, city: str | None = None, district: str | None = None,
+               rng: random.Random | None = None) -> Address:
         """An address in ``district``, else in a district of ``city``, else anywhere (both adcodes).
 
         Anywhere favours major cities (:data:`MAJOR_CITIES`), but every district can be drawn.
+        ``rng``, when given, replaces the generator's RNG from this draw on (one generator can
+        then serve many per-sample RNGs).
         """
+        if rng is not None:
+            self._rng = rng
         regions = self._regions
         if district is not None:
             chosen = regions.get(district)

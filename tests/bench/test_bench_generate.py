@@ -8,7 +8,7 @@ after the other, each the best of three rounds.
   district, street and postcode, rendered by one precompiled (unsandboxed) Jinja2 template;
   nothing is checked (and, as DESIGN.md notes, the address parts do not even agree).
 * twinchat — ``UnitGenerator`` for the built-in ``address_extraction`` unit: slots, sandboxed
-  template, label, then ``verify_sample`` and the JSON line, as ``twinchat generate`` does.
+  template, label, then ``Verifier`` and the JSON line, as ``twinchat generate`` does.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 from faker import Faker
 
 from twinchat.composer.generate import UnitGenerator
-from twinchat.composer.verify import verify_sample
+from twinchat.composer.verify import Verifier
 from twinchat.inventory import build_world, open_world
 from twinchat.units.loader import load_units
 
@@ -54,12 +54,13 @@ def test_bench_address_extraction(tmp_path):
     conn = open_world(build_world(tmp_path / "w.db", seed=0))
     src = load_units()["address_extraction"]
     gen = UnitGenerator(src, conn, seed=0)
+    verify = Verifier(src.unit, rerun=gen.call)
     failures = []
 
     def twinchat() -> None:
         for i in range(N):
             record = gen.sample(i).to_json()
-            reasons = verify_sample(record, src.unit, rerun=gen.call)
+            reasons = verify(record)
             if reasons:
                 failures.append(reasons)
             json.dumps(record, ensure_ascii=False)
