@@ -20,7 +20,8 @@ from twinchat.composer.render import make_env, variables_of
 from twinchat.composer.slots import FORMS, OWN_PROVIDERS
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import UnitSource, did_you_mean
-from twinchat.units.spec import CompositeSlot, FakerSlot, InventorySlot
+from twinchat.composer.references import REFERENCE_FORMS
+from twinchat.units.spec import CompositeSlot, ContextSlot, FakerSlot, InventorySlot, ReferenceSlot
 
 __all__ = ["unit_problems", "check_unit", "slot_order", "REPLY_NAMES", "CONDITION_NAMES"]
 
@@ -51,6 +52,8 @@ def slot_order(slots: dict[str, Any]) -> list[str]:
             deps[name] = variables_of(env, slot.template)[0] & set(slots)
         elif isinstance(slot, InventorySlot) and slot.device:
             deps[name] = {slot.device}
+        elif isinstance(slot, ContextSlot) and slot.fallback:
+            deps[name] = {slot.fallback} & set(slots)
         else:
             deps[name] = set()
     order: list[str] = []
@@ -159,8 +162,13 @@ def _slot_problems(src: UnitSource, loc: list[Any], name: str, slot: Any) -> lis
             out.append(f"{where}: slot {name!r}: device category must be laptop or phone")
         if slot.kind == "compatible_part" and not slot.device:
             out.append(f"{where}: slot {name!r}: a compatible_part needs `device:` naming a device slot")
+    elif isinstance(slot, ReferenceSlot):
+        forms = REFERENCE_FORMS
     else:
         forms = ()
+    if isinstance(slot, ContextSlot) and slot.fallback and slot.fallback not in src.unit.slots:
+        out.append(f"{where}: slot {name!r}: fallback {slot.fallback!r} is not a slot"
+                   f"{did_you_mean(slot.fallback, src.unit.slots)}")
     for form in slot.forms or []:
         if form not in forms:
             choices = ", ".join(forms) or "none"

@@ -25,7 +25,7 @@ from twinchat.composer.render import TemplateCache
 from twinchat.composer.slots import SlotSampler, WorldCache
 from twinchat.composer.values import Record, Value
 from twinchat.units.loader import UnitSource
-from twinchat.units.spec import ChoiceSlot, InventorySlot, TimeSlot
+from twinchat.units.spec import ChoiceSlot, InventorySlot, ReferenceSlot, TimeSlot
 
 __all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "TIME_FORMAT"]
 
@@ -67,13 +67,24 @@ class Sample:
     outcome: str | None = None
     reply: str | None = None
     slots: dict[str, Any] = field(default_factory=dict, repr=False)
+    refs: dict[str, list[dict[str, Any]]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        record = {
             "unit": self.unit, "index": self.index, "template": self.template, "case": self.case,
             "now": self.now, "text": self.text, "label": self.label, "tool_call": self.tool_call,
             "result": self.result, "outcome": self.outcome, "reply": self.reply,
         }
+        if self.refs is not None:
+            record["refs"] = self.refs
+        return record
+
+
+def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
+    """What verification needs of a remembered item to resolve a reference to it."""
+    from twinchat.composer.references import item_id as _id
+
+    return {"id": _id(item), "brand": item.get("brand")}
 
 
 class UnitGenerator:
@@ -102,11 +113,15 @@ class UnitGenerator:
             cid: [(n, self.sampler.compile(n, slots[n])) for n in self.order]
             for cid, (slots, _) in self._plans.items()
         }
+        #: context keys that reference slots refer to (their items travel with the sample)
+        self._ref_keys = sorted({slot.key for slots, _ in self._plans.values() for slot in slots.values()
+                                 if isinstance(slot, ReferenceSlot)})
         #: the label: (field, compiled expression) in declaration order
         self._label_fields = [(n, self.templates.compiled(spec.value)) for n, spec in self.unit.label.items()]
 
     # -- drawing ---------------------------------------------------------------------------
     def rng(self, index: int) -> random.Random:
+        """The RNG of sample ``index`` (without outcome targeting)."""
         return random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}")
 
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
@@ -114,26 +129,41 @@ class UnitGenerator:
         """Sample ``index``.
 
         ``fixed`` pins slot values and ``template_id`` the template (exhaustive mode: no case is
-        drawn then); ``context`` feeds context slots (sessions). With ``outcome_weights`` the
-        sample draws its target outcome first and is redrawn with sub-seeds until it has it.
+        drawn then); ``context`` feeds context slots. With ``outcome_weights`` the sample draws
+        its target outcome first and is redrawn with sub-seeds until it has it.
         """
+        base = f"twinchat/{self.seed}/{self.unit.id}/{index}"
+        return self._sample(base, index, now, fixed, template_id, context, self.call, savepoints=False)
+
+    def session_sample(self, key: str, now: datetime, context: dict[str, Any], call: Any) -> Sample:
+        """One turn of a session: RNGs derived from ``key``; tool calls go through ``call`` and
+        persist for the rest of the session (a redraw rejected by ``outcome_weights`` is rolled back)."""
+        return self._sample(key, 0, now, None, None, context, call, savepoints=True)
+
+    def _sample(self, base: str, index: int, now: datetime | None, fixed: dict[str, Any] | None,
+                template_id: str | None, context: dict[str, Any] | None, call: Any, *, savepoints: bool) -> Sample:
         weights = self.unit.outcome_weights
         if not weights or fixed is not None:
-            return self._draw(index, self.rng(index), now, fixed, template_id, context)
-        picker = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/outcome")
+            return self._draw(index, random.Random(base), now, fixed, template_id, context, call)
+        picker = random.Random(f"{base}/outcome")
         ids = sorted(weights)
         target = picker.choices(ids, [weights[i] for i in ids])[0]
         for attempt in range(self.unit.max_redraws):
-            rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/{attempt}")
-            out = self._draw(index, rng, now, fixed, template_id, context)
+            if savepoints:
+                self.conn.execute("SAVEPOINT twinchat_attempt")
+            out = self._draw(index, random.Random(f"{base}/{attempt}"), now, fixed, template_id, context, call)
+            if savepoints:
+                if out.outcome != target:
+                    self.conn.execute("ROLLBACK TO twinchat_attempt")
+                self.conn.execute("RELEASE twinchat_attempt")
             if out.outcome == target:
                 return out
         raise ComposerError(
-            f"unit {self.unit.id!r}: sample {index} did not reach outcome {target!r} in "
+            f"unit {self.unit.id!r}: sample {base.rsplit('/', 1)[-1]} did not reach outcome {target!r} in "
             f"{self.unit.max_redraws} draws; lower its weight or raise max_redraws")
 
     def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,
-              template_id: str | None, context: dict[str, Any] | None) -> Sample:
+              template_id: str | None, context: dict[str, Any] | None, call: Any) -> Sample:
         now = now or session_clock(rng)
         case = None
         if self.unit.cases and fixed is None:
@@ -152,11 +182,13 @@ class UnitGenerator:
         label = self._label(values, template.missing)
         out = Sample(unit=self.unit.id, index=index, template=template.id, case=case.id if case else None,
                      now=now.strftime(TIME_FORMAT), text=text, label=label, slots=values)
+        if self._ref_keys:
+            out.refs = {key: [_ref_item(i) for i in context[key]] for key in self._ref_keys if key in context}
         scope = {**values, "label": label, "now": now}
         if self.unit.tool is not None and not (case and case.outcome):
             args = {k: plain(self.templates.evaluate(e, scope)) for k, e in self.unit.tool.arguments.items()}
             out.tool_call = {"name": self.unit.tool.name, "arguments": args}
-            out.result = self.call(out.tool_call, now)
+            out.result = call(out.tool_call, now)
             scope["result"] = out.result
         out.outcome = case.outcome if case and case.outcome else self._outcome(scope)
         if out.outcome is not None and self.unit.replies:

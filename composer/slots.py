@@ -18,6 +18,9 @@ from typing import Any
 from faker import Faker
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.references import REFERENCE_FORMS
+from twinchat.composer.references import item_id as reference_id
+from twinchat.composer.references import draw as draw_reference
 from twinchat.composer.render import TemplateCache
 from twinchat.composer.values import (
     PERSON_FORMS,
@@ -38,6 +41,7 @@ from twinchat.units.spec import (
     ContextSlot,
     FakerSlot,
     InventorySlot,
+    ReferenceSlot,
     TimeSlot,
 )
 
@@ -183,7 +187,16 @@ class SlotSampler:
         if isinstance(slot, ContextSlot):
             if slot.key in context:
                 return context[slot.key]
+            if slot.fallback is not None:
+                return values[slot.fallback]
             raise ComposerError(f"slot {name!r}: session context has no {slot.key!r}")
+        if isinstance(slot, ReferenceSlot):
+            items = context.get(slot.key)
+            if not items:
+                raise ComposerError(f"slot {name!r}: session context has no {slot.key!r} to refer to")
+            ids, text = draw_reference(items, form or REFERENCE_FORMS[int(rng.random() * 4)], rng)
+            meant = [i for i in items if reference_id(i) in ids]
+            return Record("reference", {"ids": ids, "items": meant, "key": slot.key}, text)
         if isinstance(slot, CompositeSlot):
             text = self.templates.render(slot.template, values)
             return Text(text, text)

@@ -95,9 +95,13 @@ def _whole_number_in(text: str, digits: str) -> bool:
     return False
 
 
-def _grounded(mode: str, value: Any, text: _Text, now: datetime) -> bool:
+def _grounded(mode: str, value: Any, text: _Text, now: datetime, refs: dict[str, Any] | None = None) -> bool:
     if value is None or mode == "derived":
         return True
+    if mode == "reference":
+        from twinchat.composer.references import resolve
+
+        return any(resolve(text.raw, items) == value for items in (refs or {}).values())
     if mode == "digits":
         digits = value if isinstance(value, str) and value.isdigit() else "".join(c for c in str(value) if c.isdigit())
         return _whole_number_in(text.raw, digits) or digits in text.runs
@@ -120,12 +124,14 @@ def _grounded(mode: str, value: Any, text: _Text, now: datetime) -> bool:
 class Verifier:
     """Verifies samples of one unit; ``rerun(tool_call, now) -> result`` re-executes tool calls.
 
-    The per-unit lookups (templates, label fields) are done once, not per sample.
+    The per-unit lookups (templates, label fields) are done once, not per sample. With
+    ``replies=False`` only the user side is checked (sessions check replies turn by turn).
     """
 
-    def __init__(self, unit: Unit, rerun: Any = None) -> None:
+    def __init__(self, unit: Unit, rerun: Any = None, *, replies: bool = True) -> None:
         self.unit = unit
         self.rerun = rerun
+        self.replies = replies
         self._missing = {t.id: frozenset(t.missing) for t in unit.templates}
         self._fields = [(name, spec.type, spec.grounded) for name, spec in unit.label.items()]
         self._names = set(unit.label)
@@ -151,12 +157,12 @@ class Verifier:
                 continue
             if not (kind == "str" and type(value) is str and value) and not label_type_ok(kind, value):
                 reasons.append(f"type:{name}")
-            elif not _grounded(mode, value, text, now):
+            elif not _grounded(mode, value, text, now, sample.get("refs")):
                 reasons.append(f"grounding:{name}")
         if sample.get("tool_call") is not None and self.rerun is not None:
             if self.rerun(sample["tool_call"], now) != sample["result"]:
                 reasons.append("tool_mismatch")
-        if self.unit.replies:
+        if self.replies and self.unit.replies:
             if sample.get("outcome") not in self.unit.replies:
                 reasons.append("unknown_outcome")
             elif not (sample.get("reply") or "").strip():

@@ -21,9 +21,20 @@ import yaml
 from pydantic import ValidationError
 
 from twinchat.units.errors import UnitError
+from twinchat.units.flow import Flow
 from twinchat.units.spec import Unit
 
-__all__ = ["UnitSource", "load_unit_file", "load_units", "builtin_paths", "did_you_mean"]
+__all__ = [
+    "UnitSource",
+    "FlowSource",
+    "load_file",
+    "load_unit_file",
+    "load_units",
+    "load_flows",
+    "load_content",
+    "builtin_paths",
+    "did_you_mean",
+]
 
 
 @dataclass(frozen=True)
@@ -109,14 +120,43 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
     return data, node
 
 
-def load_unit_file(path: str | Path, shown: str | None = None) -> UnitSource:
-    """Load and validate one unit file."""
+@dataclass(frozen=True)
+class FlowSource:
+    """A loaded flow with where it came from."""
+
+    flow: Flow
+    path: str
+    node: yaml.Node = field(repr=False, compare=False)
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        return _line_of(self.node, loc)
+
+    def where(self, loc: Sequence[str | int] = ()) -> str:
+        return f"{self.path}:{self.line_of(loc)}: flow {self.flow.id!r}"
+
+
+def load_file(path: str | Path, shown: str | None = None) -> UnitSource | FlowSource:
+    """Load and validate one unit or flow file (a flow says ``kind: flow``)."""
     path = Path(path)
     shown = shown or str(path)
     data, node = _read_yaml(path, shown)
+    if data.get("kind") == "flow":
+        return FlowSource(flow=_validate(Flow, data, node, shown, "flow", path), path=shown, node=node)
+    return UnitSource(unit=_validate(Unit, data, node, shown, "unit", path), path=shown, node=node)
+
+
+def load_unit_file(path: str | Path, shown: str | None = None) -> UnitSource:
+    """Load and validate one unit file."""
+    src = load_file(path, shown)
+    if not isinstance(src, UnitSource):
+        raise UnitError(f"{shown or path}:1: flow {src.flow.id!r} is not a unit")
+    return src
+
+
+def _validate(model: Any, data: dict[str, Any], node: yaml.Node, shown: str, what: str, path: Path) -> Any:
     unit_id = data.get("id", path.stem)
     try:
-        unit = Unit.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
@@ -124,12 +164,11 @@ def load_unit_file(path: str | Path, shown: str | None = None) -> UnitSource:
         line = _line_of(node, loc)
         field = f", field {'.'.join(str(p) for p in loc)}" if loc else ""
         message = _explain(err, loc)
-        raise UnitError(f"{shown}:{line}: unit {unit_id!r}{field}: {message}") from exc
-    return UnitSource(unit=unit, path=shown, node=node)
+        raise UnitError(f"{shown}:{line}: {what} {unit_id!r}{field}: {message}") from exc
 
 
 #: Tags pydantic puts into locations of discriminated unions (slots.phone.faker.provider).
-_UNION_TAGS = {"faker", "inventory", "choice", "time", "context", "composite"}
+_UNION_TAGS = {"faker", "inventory", "choice", "time", "context", "reference", "composite"}
 
 
 def _explain(err: dict[str, Any], loc: list[Any]) -> str:
@@ -159,6 +198,17 @@ def load_units(extra: Sequence[str | Path] = (), *, builtins: bool = True) -> di
 
     The same id twice is an error naming both files: a user's unit never silently shadows another.
     """
+    return load_content(extra, builtins=builtins)[0]
+
+
+def load_flows(extra: Sequence[str | Path] = (), *, builtins: bool = True) -> dict[str, FlowSource]:
+    """The built-in flows and those in ``extra``, by id."""
+    return load_content(extra, builtins=builtins)[1]
+
+
+def load_content(extra: Sequence[str | Path] = (), *, builtins: bool = True
+                 ) -> tuple[dict[str, UnitSource], dict[str, FlowSource]]:
+    """Units and flows, built-ins first, then ``extra`` (directories or files)."""
     files: list[tuple[Path, str]] = []
     if builtins:
         files += [(p, f"<builtin>/{p.name}") for p in builtin_paths()]
@@ -170,12 +220,15 @@ def load_units(extra: Sequence[str | Path] = (), *, builtins: bool = True) -> di
             files.append((p, str(p)))
         else:
             raise UnitError(f"{p}: no such unit file or directory")
-    found: dict[str, UnitSource] = {}
+    units: dict[str, UnitSource] = {}
+    flows: dict[str, FlowSource] = {}
     for path, shown in files:
-        src = load_unit_file(path, shown)
-        if src.unit.id in found:
+        src = load_file(path, shown)
+        kind, sid, table = ("unit", src.unit.id, units) if isinstance(src, UnitSource) else \
+            ("flow", src.flow.id, flows)
+        if sid in table:
             raise UnitError(
-                f"{shown}:{src.line_of(['id'])}: unit {src.unit.id!r} is already defined in {found[src.unit.id].path}"
+                f"{shown}:{src.line_of(['id'])}: {kind} {sid!r} is already defined in {table[sid].path}"
             )
-        found[src.unit.id] = src
-    return found
+        table[sid] = src  # type: ignore[assignment]
+    return units, flows

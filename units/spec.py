@@ -29,6 +29,7 @@ __all__ = [
     "TimeSlot",
     "ContextSlot",
     "CompositeSlot",
+    "ReferenceSlot",
     "Slot",
     "Template",
     "LabelField",
@@ -126,6 +127,15 @@ class ContextSlot(_SlotBase):
     fallback: str | None = Field(default=None, description="Slot to draw instead when the key is absent.")
 
 
+class ReferenceSlot(_SlotBase):
+    """A reference to entities remembered earlier in the session (a list of items with ``id``,
+    ``brand``, ``short_name``): 第二款 (ordinal), 金士顿那款 (brand), 它/这款 (pronoun, one item),
+    哪款/这几款 (all). The value's ``ids`` are the entities meant; its text is how they are said."""
+
+    source: Literal["reference"]
+    key: str = Field(description="Context key holding the list of items.")
+
+
 class CompositeSlot(_SlotBase):
     """A value built from other slots with a template (e.g. road + company name as a detail address)."""
 
@@ -134,7 +144,7 @@ class CompositeSlot(_SlotBase):
 
 
 Slot = Annotated[
-    FakerSlot | InventorySlot | ChoiceSlot | TimeSlot | ContextSlot | CompositeSlot,
+    FakerSlot | InventorySlot | ChoiceSlot | TimeSlot | ContextSlot | ReferenceSlot | CompositeSlot,
     Field(discriminator="source"),
 ]
 
@@ -156,10 +166,11 @@ class LabelField(_Spec):
 
     type: Literal["str", "int", "float", "bool", "phone", "datetime", "list", "object"] = "str"
     value: str = Field(description="Jinja2 expression over the slots, e.g. person.name.")
-    grounded: Literal["text", "digits", "time", "derived"] = Field(
+    grounded: Literal["text", "digits", "time", "reference", "derived"] = Field(
         default="text",
         description="How verification finds the value in the user text: verbatim (text), as the same "
-        "digits (digits), as a time phrase resolving to it (time), or not at all (derived from others).",
+        "digits (digits), as a time phrase resolving to it (time), as a reference (第二款, 金士顿那款) "
+        "resolving to these ids among the remembered items (reference), or not at all (derived).",
     )
     description: str | None = None
 
@@ -191,6 +202,7 @@ class Case(_Spec):
 class Unit(_Spec):
     """One atomic dialogue skill."""
 
+    kind: Literal["unit"] = "unit"
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     language: str = "zh"

@@ -1,0 +1,284 @@
+"""Multi-turn sessions: walking a flow, one unit per step, against the simulated world.
+
+A session has a clock (``now``) and a customer (a coherent name, mobile number and address);
+every step plays its unit with RNGs derived from (seed, flow, session index, step number), so a
+session depends on nothing but those and the world. Tool calls made by one step persist for the
+later steps of the same session (a ticket booked in step 4 occupies its slot), inside a savepoint
+that is rolled back when the session ends: sessions never see each other.
+
+Turns follow the chat shape exporters need: the user's sentence (with its label), the assistant's
+tool call (with a ReAct ``thought`` when the flow's style is react), the tool's real result, and
+the assistant's reply rendered from that result.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.generate import TIME_FORMAT, Sample, UnitGenerator, session_clock
+from twinchat.composer.render import TemplateCache, make_env, variables_of
+from twinchat.composer.slots import WorldCache
+from twinchat.composer.values import Record, make_person, mobile_digits
+from twinchat.composer.verify import Verifier
+from twinchat.units.errors import UnitError
+from twinchat.units.flow import END, Branch, Flow
+from twinchat.units.loader import FlowSource, UnitSource, did_you_mean, load_content
+
+__all__ = ["SessionComposer", "check_flow", "flow_problems"]
+
+_FACT = re.compile(r"[A-Za-z]*\d[\dA-Za-z\-]*")
+
+
+def flow_problems(src: FlowSource, units: dict[str, UnitSource]) -> list[str]:
+    """Every problem of a flow against the units it plays (one line each)."""
+    flow, out = src.flow, []
+    env = make_env()
+    for i, step in enumerate(flow.steps):
+        where = src.where(["steps", i])
+        unit_src = units.get(step.unit)
+        if unit_src is None:
+            out.append(f"{where}: step {step.id!r} plays unknown unit {step.unit!r}{did_you_mean(step.unit, units)}")
+            continue
+        unit = unit_src.unit
+        outcomes = {o.id for o in unit.outcomes} | {c.outcome for c in unit.cases if c.outcome}
+        for outcome in step.next:
+            if outcome != "*" and outcome not in outcomes:
+                out.append(f"{src.where(['steps', i, 'next', outcome])}: step {step.id!r}: unit {unit.id!r} has "
+                           f"no outcome {outcome!r}{did_you_mean(outcome, outcomes)}")
+        allowed = {"label", "result", "outcome", *unit.slots}
+        for key, expr in step.remember.items():
+            try:
+                names, _ = variables_of(env, expr, expression=True)
+            except Exception as exc:  # jinja2.TemplateSyntaxError
+                out.append(f"{src.where(['steps', i, 'remember', key])}: remember {key!r}: syntax error: {exc}")
+                continue
+            for name in sorted(names - allowed):
+                out.append(f"{src.where(['steps', i, 'remember', key])}: remember {key!r} uses undeclared "
+                           f"variable {name!r}{did_you_mean(name, allowed)}")
+    return out
+
+
+def check_flow(src: FlowSource, units: dict[str, UnitSource]) -> None:
+    """Raise UnitError with the first problem of the flow, if any."""
+    problems = flow_problems(src, units)
+    if problems:
+        raise UnitError(problems[0])
+
+
+class SessionComposer:
+    """Composes and verifies sessions of the built-in (and the user's) flows on one world."""
+
+    def __init__(self, conn: sqlite3.Connection, *, seed: int = 0, units_dirs: Sequence[str] = ()) -> None:
+        self.conn = conn
+        self.seed = seed
+        self.units, self.flows = load_content(units_dirs)
+        for src in self.flows.values():
+            check_flow(src, self.units)
+        self.world = WorldCache(conn)
+        self.templates = TemplateCache()
+        self.world_seed = int(conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()[0])
+        self._generators: dict[str, UnitGenerator] = {}
+
+    def generator(self, unit_id: str) -> UnitGenerator:
+        gen = self._generators.get(unit_id)
+        if gen is None:
+            gen = self._generators[unit_id] = UnitGenerator(
+                self.units[unit_id], self.conn, seed=self.seed, world=self.world, templates=self.templates)
+        return gen
+
+    def flow(self, flow_id: str) -> Flow:
+        try:
+            return self.flows[flow_id].flow
+        except KeyError:
+            raise ComposerError(f"unknown flow {flow_id!r}{did_you_mean(flow_id, self.flows)}; "
+                                f"flows: {', '.join(sorted(self.flows))}") from None
+
+    # -- composing -------------------------------------------------------------------------
+    def compose(self, flow_id: str, index: int) -> dict[str, Any]:
+        """Session ``index`` of ``flow_id`` as a JSON-ready dict; the world is left unchanged."""
+        flow = self.flow(flow_id)
+        key = f"twinchat/{self.seed}/flow/{flow.id}/{index}"
+        rng = random.Random(key)
+        now = session_clock(rng)
+        customer = self._customer(rng)
+        context: dict[str, Any] = {"customer": customer}
+        turns: list[dict[str, Any]] = []
+        steps: list[str] = []
+        outcome = None
+        self.conn.execute("SAVEPOINT twinchat_session")
+        try:
+            step = flow.step(flow.start)
+            for n in range(flow.max_steps):
+                sample = self.generator(step.unit).session_sample(f"{key}/{n}", now, context, self._call)
+                turns += self._turns(sample, step, flow, len(steps) + 1)
+                steps.append(step.id)
+                outcome = sample.outcome
+                scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
+                for name, expr in step.remember.items():
+                    context[name] = self.templates.evaluate(expr, scope)
+                following = _next(step.next, outcome, rng)
+                if following == END:
+                    break
+                step = flow.step(following)
+        finally:
+            self.conn.execute("ROLLBACK TO twinchat_session")
+            self.conn.execute("RELEASE twinchat_session")
+        return {
+            "id": f"{flow.id}/{self.seed}/{index}", "flow": flow.id, "seed": self.seed, "index": index,
+            "world_seed": self.world_seed, "now": now.strftime(TIME_FORMAT),
+            "customer": {k: v for k, v in customer.data.items()}, "turns": turns, "steps": steps,
+            "outcome": outcome,
+        }
+
+    def _customer(self, rng: random.Random) -> Record:
+        person = make_person(rng)
+        digits = mobile_digits(rng)
+        addr = self.world.address(rng)
+        parts = [addr.province] + ([addr.city] if addr.city != addr.province else []) + [addr.district]
+        data = {"name": person.name, "title": person.surname + person.title, "gender": person.gender,
+                "phone": digits, "address": addr.text("full"), "province": addr.province, "city": addr.city,
+                "district": addr.district, "detail": addr.detail, "postcode": addr.postcode,
+                "adcode": addr.adcode, "region": "".join(parts)}
+        return Record("customer", data, person.name)
+
+    def _call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
+        from twinchat.inventory.tools import call
+
+        return call(self.conn, tool_call["name"], tool_call["arguments"], now)
+
+    def _turns(self, sample: Sample, step: Any, flow: Flow, number: int) -> list[dict[str, Any]]:
+        user: dict[str, Any] = {"role": "user", "content": sample.text, "step": step.id, "unit": sample.unit,
+                                "template": sample.template, "label": sample.label}
+        if sample.refs:
+            user["refs"] = sample.refs
+        turns = [user]
+        if sample.tool_call is not None:
+            call_id = f"call_{number}"
+            thought = None
+            if flow.style == "react":
+                scope = {**sample.slots, "label": sample.label}
+                source = step.thought or "我需要调用{{ tool }}来处理用户的请求。"
+                thought = self.templates.render(source, {**scope, "tool": sample.tool_call["name"]}).strip()
+            turns.append({"role": "assistant", "content": "", "thought": thought, "step": step.id,
+                          "tool_calls": [{"id": call_id, **sample.tool_call}]})
+            turns.append({"role": "tool", "tool_call_id": call_id, "name": sample.tool_call["name"],
+                          "content": sample.result})
+        if sample.reply is not None:
+            turns.append({"role": "assistant", "content": sample.reply, "step": step.id,
+                          "outcome": sample.outcome})
+        return turns
+
+    # -- verifying -------------------------------------------------------------------------
+    def verify(self, session: dict[str, Any]) -> list[str]:
+        """Reasons the session fails (``turn N: reason``); [] when it passes.
+
+        Checks the turn shape, every user turn's label (types, grounding in its text, references
+        against what was remembered), re-executes every tool call in order (identical results),
+        re-decides every outcome on the result, and checks that the numbers and codes a reply
+        states come from the tool result, the label or the conversation so far.
+        """
+        reasons: list[str] = []
+        try:
+            now = datetime.strptime(session["now"], TIME_FORMAT)
+            turns = session["turns"]
+        except (KeyError, TypeError, ValueError):
+            return ["schema"]
+        self.conn.execute("SAVEPOINT twinchat_verify")
+        try:
+            seen_text = json.dumps(session.get("customer", {}), ensure_ascii=False) + session["now"]
+            pending: dict[str, Any] = {}
+            for n, turn in enumerate(turns, 1):
+                role = turn.get("role")
+                if role == "user":
+                    reasons += self._verify_user(n, turn, session["now"])
+                    unit_src = self.units.get(turn.get("unit", ""))
+                    seen_text += turn.get("content", "") + json.dumps(turn.get("label"), ensure_ascii=False)
+                    pending = {"label": turn.get("label") or {}, "unit": unit_src, "result": None}
+                elif role == "assistant" and turn.get("tool_calls"):
+                    for tc in turn["tool_calls"]:
+                        pending["call"] = tc
+                        reasons += self._verify_args(n, tc, pending)
+                elif role == "tool":
+                    tc = pending.get("call")
+                    if tc is None or tc.get("id") != turn.get("tool_call_id"):
+                        reasons.append(f"turn {n}: tool result without its call")
+                        continue
+                    if self._call({"name": tc["name"], "arguments": tc["arguments"]}, now) != turn.get("content"):
+                        reasons.append(f"turn {n}: tool_mismatch")
+                    pending["result"] = turn.get("content")
+                    seen_text += json.dumps(turn.get("content"), ensure_ascii=False)
+                elif role == "assistant":
+                    reasons += self._verify_reply(n, turn, pending, now, seen_text)
+                else:
+                    reasons.append(f"turn {n}: schema")
+        finally:
+            self.conn.execute("ROLLBACK TO twinchat_verify")
+            self.conn.execute("RELEASE twinchat_verify")
+        return reasons
+
+    def _verify_user(self, n: int, turn: dict[str, Any], now: str) -> list[str]:
+        src = self.units.get(turn.get("unit", ""))
+        if src is None:
+            return [f"turn {n}: unknown_unit"]
+        record = {"text": turn.get("content", ""), "label": turn.get("label") or {}, "template": turn.get("template"),
+                  "now": now, "refs": turn.get("refs")}
+        return [f"turn {n}: {r}" for r in Verifier(src.unit, replies=False)(record)]
+
+    def _verify_args(self, n: int, tc: dict[str, Any], pending: dict[str, Any]) -> list[str]:
+        src = pending.get("unit")
+        if src is None or src.unit.tool is None or src.unit.tool.name != tc.get("name"):
+            return [f"turn {n}: unexpected_tool_call"]
+        out = []
+        for arg, expr in src.unit.tool.arguments.items():
+            path = expr.strip()
+            if path.startswith("label.") and path[6:].isidentifier():
+                if tc["arguments"].get(arg) != pending["label"].get(path[6:]):
+                    out.append(f"turn {n}: argument_mismatch:{arg}")
+        return out
+
+    def _verify_reply(self, n: int, turn: dict[str, Any], pending: dict[str, Any], now: datetime,
+                      seen: str) -> list[str]:
+        src, out = pending.get("unit"), []
+        if src is None:
+            return [f"turn {n}: reply_without_request"]
+        unit = src.unit
+        if turn.get("outcome") not in unit.replies:
+            return [f"turn {n}: unknown_outcome"]
+        if pending.get("result") is not None and unit.outcomes:
+            scope = {"result": pending["result"], "label": pending["label"], "now": now}
+            decided = next((o.id for o in unit.outcomes if self._holds(o.when, scope)), None)
+            if decided is not None and decided != turn["outcome"]:
+                out.append(f"turn {n}: outcome_mismatch")
+        sources = seen + json.dumps(pending.get("result"), ensure_ascii=False)
+        digits = "".join(c for c in sources if c.isdigit())
+        for fact in _FACT.findall(turn.get("content", "")):
+            bare = "".join(c for c in fact if c.isdigit())
+            if fact == bare and len(bare) < 2:
+                continue  # list numbering (1. 2. 3.) and single digits say nothing checkable
+            if fact not in sources and (len(bare) < 3 or bare not in digits):
+                out.append(f"turn {n}: reply_fact:{fact}")
+                break
+        return out
+
+    def _holds(self, when: str | None, scope: dict[str, Any]) -> bool:
+        if when is None:
+            return True
+        try:
+            return bool(self.templates.evaluate(when, scope))
+        except ComposerError:
+            return False  # conditions over slots cannot be re-decided from the stored session
+
+
+def _next(nexts: dict[str, str | list[Branch]], outcome: str | None, rng: random.Random) -> str:
+    target = nexts.get(outcome or "", nexts.get("*", END))
+    if isinstance(target, str):
+        return target
+    return rng.choices([b.step for b in target], [b.weight for b in target])[0]
+

@@ -1,0 +1,78 @@
+"""References to remembered entities: drawing how a customer says them, and resolving them back.
+
+A session remembers lists of items (the products a search listed, the orders a query found).
+Later a customer refers to them: 第二款 / 第2个 / 最后一款 (ordinal), 金士顿那款 (brand, when
+only one listed item has it), 它 / 这款 / 这个 (pronoun, when there is one item), 哪款 / 这几款 /
+这些 (all of them). :func:`draw` picks a form and its text; :func:`resolve` reads the text back
+to the ids meant — verification uses it to check a reference label against the user text.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["REFERENCE_FORMS", "draw", "resolve", "item_id"]
+
+REFERENCE_FORMS = ("ordinal", "brand", "pronoun", "all")
+_CN = "一二三四五六七八九十"
+_ORDINAL = re.compile(r"第([一二三四五六七八九十]|[1-9]|10)(?:款|个|种|项)")
+_LAST = re.compile(r"最后(?:一款|一个|那款|那个)")
+_PRONOUN = re.compile(r"(?<![哪那])(?:它|这款|这个)")
+_ALL = re.compile(r"哪款|哪个|哪一款|这几款|这几个|这些")
+
+
+def item_id(item: dict[str, Any]) -> str:
+    """An item's id: products say ``id``, delivery and order results ``product_id``/``order_no``."""
+    for key in ("id", "product_id", "order_no"):
+        if key in item:
+            return str(item[key])
+    raise ValueError(f"item without an id: {sorted(item)}")
+
+
+def draw(items: Sequence[dict[str, Any]], form: str, rng: random.Random) -> tuple[list[str], str]:
+    """(ids meant, text) for a reference in ``form``; forms that cannot apply fall back to ordinal."""
+    if not items:
+        raise ValueError("nothing to refer to")
+    if form == "all" and len(items) > 1:
+        return [item_id(i) for i in items], rng.choice(("哪款", "这几款里哪款", "这几款"))
+    if form == "pronoun" and len(items) == 1:
+        return [item_id(items[0])], rng.choice(("它", "这款", "这个"))
+    if form == "brand":
+        brands = [i.get("brand") for i in items]
+        unique = [i for i in items if i.get("brand") and brands.count(i["brand"]) == 1]
+        if unique:
+            item = rng.choice(unique)
+            return [item_id(item)], item["brand"] + rng.choice(("那款", "的那个", "那个"))
+    if len(items) == 1:
+        return [item_id(items[0])], rng.choice(("它", "这款", "这个"))
+    i = int(rng.random() * len(items))
+    if i == len(items) - 1 and i > 1 and rng.random() < 0.3:
+        return [item_id(items[i])], "最后一款"
+    n = i + 1
+    text = rng.choice((f"第{_CN[n - 1]}款", f"第{_CN[n - 1]}个", f"第{n}个", f"第{n}款"))
+    return [item_id(items[i])], text
+
+
+def resolve(text: str, items: Sequence[dict[str, Any]]) -> list[str] | None:
+    """The ids a sentence refers to among ``items``; None when it refers to none of them."""
+    if not items:
+        return None
+    m = _ORDINAL.search(text)
+    if m:
+        word = m.group(1)
+        n = int(word) if word.isdigit() else _CN.index(word) + 1
+        return [item_id(items[n - 1])] if n <= len(items) else None
+    if _LAST.search(text):
+        return [item_id(items[-1])]
+    brands = [i.get("brand") for i in items]
+    named = [i for i in items if i.get("brand") and brands.count(i["brand"]) == 1 and i["brand"] in text]
+    if len(named) == 1:
+        return [item_id(named[0])]
+    if len(items) > 1 and _ALL.search(text):
+        return [item_id(i) for i in items]
+    if len(items) == 1 and _PRONOUN.search(text):
+        return [item_id(items[0])]
+    return None
