@@ -33,7 +33,9 @@ from twinchat.units.loader import FlowSource, UnitSource, did_you_mean, load_con
 
 __all__ = ["SessionComposer", "check_flow", "flow_problems"]
 
-_FACT = re.compile(r"[A-Za-z]*\d[\dA-Za-z\-]*")
+#: What a reply may state that must come from somewhere: codes with letters and digits
+#: (KF556S40IB-16, TK20261202326142) and numbers (a time's digits, a price, a count).
+_FACT = re.compile(r"[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+")
 
 
 def flow_problems(src: FlowSource, units: dict[str, UnitSource]) -> list[str]:
@@ -107,7 +109,7 @@ class SessionComposer:
         key = f"twinchat/{self.seed}/flow/{flow.id}/{index}"
         rng = random.Random(key)
         now = session_clock(rng)
-        customer = self._customer(rng)
+        customer = self._customer(rng, flow.customer)
         context: dict[str, Any] = {"customer": customer}
         turns: list[dict[str, Any]] = []
         steps: list[str] = []
@@ -137,10 +139,13 @@ class SessionComposer:
             "outcome": outcome,
         }
 
-    def _customer(self, rng: random.Random) -> Record:
+    def _customer(self, rng: random.Random, where: str) -> Record:
         person = make_person(rng)
         digits = mobile_digits(rng)
-        addr = self.world.address(rng)
+        city = None
+        if where == "service_city":
+            city = self.world.service_cities[int(rng.random() * len(self.world.service_cities))].adcode
+        addr = self.world.address(rng, city)
         parts = [addr.province] + ([addr.city] if addr.city != addr.province else []) + [addr.district]
         data = {"name": person.name, "title": person.surname + person.title, "gender": person.gender,
                 "phone": digits, "address": addr.text("full"), "province": addr.province, "city": addr.city,

@@ -25,14 +25,16 @@ _ALL = re.compile(r"哪款|哪个|哪一款|这几款|这几个|这些")
 
 
 def item_id(item: dict[str, Any]) -> str:
-    """An item's id: products say ``id``, delivery and order results ``product_id``/``order_no``."""
-    for key in ("id", "product_id", "order_no"):
+    """An item's id: products say ``id``, delivery and order results ``product_id``/``order_no``,
+    technician slots their ``start``."""
+    for key in ("id", "product_id", "order_no", "start"):
         if key in item:
             return str(item[key])
     raise ValueError(f"item without an id: {sorted(item)}")
 
 
-def draw(items: Sequence[dict[str, Any]], form: str, rng: random.Random) -> tuple[list[str], str]:
+def draw(items: Sequence[dict[str, Any]], form: str, rng: random.Random,
+         measure: Sequence[str] = ("款", "个")) -> tuple[list[str], str]:
     """(ids meant, text) for a reference in ``form``; forms that cannot apply fall back to ordinal."""
     if not items:
         raise ValueError("nothing to refer to")
@@ -49,10 +51,11 @@ def draw(items: Sequence[dict[str, Any]], form: str, rng: random.Random) -> tupl
     if len(items) == 1:
         return [item_id(items[0])], rng.choice(("它", "这款", "这个"))
     i = int(rng.random() * len(items))
+    word = measure[int(rng.random() * len(measure))]
     if i == len(items) - 1 and i > 1 and rng.random() < 0.3:
-        return [item_id(items[i])], "最后一款"
+        return [item_id(items[i])], f"最后一{word}"
     n = i + 1
-    text = rng.choice((f"第{_CN[n - 1]}款", f"第{_CN[n - 1]}个", f"第{n}个", f"第{n}款"))
+    text = f"第{_CN[n - 1]}{word}" if rng.random() < 0.5 else f"第{n}{word}"
     return [item_id(items[i])], text
 
 

@@ -194,7 +194,7 @@ class SlotSampler:
             items = context.get(slot.key)
             if not items:
                 raise ComposerError(f"slot {name!r}: session context has no {slot.key!r} to refer to")
-            ids, text = draw_reference(items, form or REFERENCE_FORMS[int(rng.random() * 4)], rng)
+            ids, text = draw_reference(items, form or REFERENCE_FORMS[int(rng.random() * 4)], rng, slot.measure)
             meant = [i for i in items if reference_id(i) in ids]
             return Record("reference", {"ids": ids, "items": meant, "key": slot.key}, text)
         if isinstance(slot, CompositeSlot):

@@ -77,6 +77,9 @@ class Flow(_Spec):
     style: Literal["chat", "react"] = Field(
         default="chat", description="react: assistant tool turns carry Thought/Action, as in FireAct."
     )
+    customer: Literal["anywhere", "service_city"] = Field(
+        default="anywhere", description="Where the customer lives: anywhere, or in a city with technicians."
+    )
     start: str
     max_steps: int = Field(default=12, ge=1, le=50)
     steps: list[Step] = Field(min_length=1)

@@ -134,6 +134,9 @@ class ReferenceSlot(_SlotBase):
 
     source: Literal["reference"]
     key: str = Field(description="Context key holding the list of items.")
+    measure: list[str] = Field(
+        default_factory=lambda: ["款", "个"], description="Measure words of ordinals: 第二款 / 第二个 / 第2个."
+    )
 
 
 class CompositeSlot(_SlotBase):
