@@ -1,4 +1,4 @@
-"""Benchmark: phrases per second for resolve() and find(), against dateparser on the same inputs.
+"""Benchmarks: resolve() and find() against dateparser; the phrase pool's sample() against listing the pool.
 
 Run with ``pytest tests/bench/test_bench_timeexpr.py --bench -s``. It prints rates and ratios measured
 in this process; it never asserts a timing.
@@ -6,14 +6,16 @@ in this process; it never asserts a timing.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
+from twinchat.composer import timepool
 from twinchat.composer.timeexpr import find, resolve
-from twinchat.composer.timepool import phrases
+from twinchat.composer.timepool import phrases, sample
 
 CLOCKS = (datetime(2026, 11, 20, 15, 0), datetime(2026, 11, 22, 22, 0), datetime(2026, 12, 31, 23, 0))
 COMMON = ("今晚", "明早", "后天下午2点前", "周五前", "这周末", "3天内", "两小时后", "明天", "大后天", "今天晚上",
@@ -70,3 +72,61 @@ def test_bench_resolve_and_find_against_dateparser() -> None:
           f" {dateparser_hits_rate:,.0f} phrases/s = {resolve_on_hits / dateparser_hits_rate:,.0f}x")
     print(f"find / dateparser: {find_rate / dateparser_rate:,.0f}x")
     assert parsed < len(spread)   # the reason the grammar exists
+
+
+UNIT_KINDS = (["part_of_day", "deadline", "day"], ["clock"], ["day"], ["part_of_day"], None)
+"""The kind subsets the built-in units draw from (None: every kind)."""
+
+
+def _fresh_clocks(seed: int) -> list[datetime]:
+    """Every session clock of four weeks (on the minute, 07:00–23:29), each once, in a shuffled order."""
+    first = datetime(2026, 11, 16, 7, 0)
+    found = [first + timedelta(days=day, minutes=minute) for day in range(28) for minute in range(16 * 60 + 30)]
+    random.Random(seed).shuffle(found)
+    return found
+
+
+def _per_second(draw: Callable[[datetime, random.Random], object], clocks: Sequence[datetime],
+                rounds: int = 3) -> float:
+    """Draws per second over ``clocks``, best of ``rounds``; the pool cache is emptied before each round."""
+    best = float("inf")
+    for round_ in range(rounds):
+        timepool._build.cache_clear()
+        rng = random.Random(round_)
+        started = time.perf_counter()
+        for now in clocks:
+            draw(now, rng)
+        best = min(best, time.perf_counter() - started)
+    return len(clocks) / best
+
+
+@pytest.mark.bench
+def test_bench_sample_over_fresh_clocks_against_listing_the_pool() -> None:
+    """sample() beside two ways of drawing from the listed pool, on the same fresh clocks.
+
+    * listing: ``rng.choice(phrases(now, kinds))``, the whole pool of the kinds, then one phrase;
+    * one kind listed: a kind first, then ``rng.choice(phrases(now, [kind]))``, as sample() used to do.
+    """
+    clocks = _fresh_clocks(seed=0)
+    listed_clocks = clocks[:400]   # listing is slow: it is timed on fewer clocks
+    print()
+    print(f"time phrases drawn at clocks never seen before: {len(clocks):,} session clocks over 4 weeks "
+          f"({len(listed_clocks)} for listing); best of 3 rounds, the pool cache emptied before each")
+    print(f"{'kinds':<28}{'sample()':>19}{'listing':>19}{'one kind listed':>19}{'vs listing':>12}{'vs one kind':>13}")
+    for kinds in UNIT_KINDS:
+        names = list(timepool.KINDS) if kinds is None else kinds
+
+        def lazily(now: datetime, rng: random.Random, kinds=kinds) -> object:
+            return sample(now, rng, kinds)
+
+        def listing(now: datetime, rng: random.Random, kinds=kinds) -> object:
+            return rng.choice(phrases(now, kinds))
+
+        def one_kind_listed(now: datetime, rng: random.Random, names=names) -> object:
+            return rng.choice(phrases(now, [rng.choice(names)]))
+
+        rates = [_per_second(lazily, clocks), _per_second(listing, listed_clocks),
+                 _per_second(one_kind_listed, listed_clocks)]
+        cells = "".join(f"{rate:>9,.0f}/s {1e6 / rate:>6.1f}µs" for rate in rates)
+        name = "all kinds" if kinds is None else ",".join(kinds)
+        print(f"{name:<28}{cells}{rates[0] / rates[1]:>11,.0f}x{rates[0] / rates[2]:>12,.0f}x")

@@ -1,15 +1,17 @@
-"""The phrase pool: every phrase resolves back to its window, by resolve() and by find() in sentences."""
+"""The phrase pool: every phrase resolves back to its window (resolve(), find()); sample() draws only from it."""
 
 from __future__ import annotations
 
 import random
 import re
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from twinchat.composer import timepool
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.timeexpr import TimeWindow, find, resolve
 from twinchat.composer.timepool import KINDS, TimePhrase, phrases, sample
@@ -109,3 +111,100 @@ def test_sample_keeps_to_the_kinds() -> None:
     now = datetime(2026, 11, 22, 22, 0)
     drawn = [sample(now, rng, kinds={"clock", "relative"}) for _ in range(50)]
     assert {p.kind for p in drawn} == {"clock", "relative"}
+
+
+# --- sample(): drawn without listing the pool, always a member of it -------------------------------
+
+UNIT_KINDS = (["part_of_day", "deadline", "day"], ["clock"], ["day"], ["part_of_day"], None)
+"""The kind subsets the built-in units draw from (None: every kind)."""
+DRAWS = 800   # per kind subset and clock
+
+session_clocks = st.builds(lambda day, minute: datetime.combine(day, time(7)) + timedelta(minutes=minute),
+                           st.dates(min_value=date(2001, 1, 1), max_value=date(2060, 12, 31)),
+                           st.integers(min_value=0, max_value=16 * 60 + 29))
+"""Clocks like the sessions': on the minute, from 07:00 to 23:29."""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(now=session_clocks | clocks, seed=st.integers(min_value=0, max_value=2**32 - 1))
+@example(now=datetime(2026, 11, 18, 23, 29), seed=0)       # the last session minute of a Wednesday
+@example(now=datetime(2026, 11, 21, 23, 29), seed=1)       # Saturday night
+@example(now=datetime(2026, 11, 22, 22, 0), seed=2)        # Sunday night: this weekend nearly over
+@example(now=datetime(2026, 11, 22, 23, 29), seed=3)
+@example(now=datetime(2026, 11, 30, 23, 29), seed=4)       # the end of a month
+@example(now=datetime(2026, 12, 31, 23, 29), seed=5)       # the end of the year
+@example(now=datetime(2027, 2, 28, 23, 29), seed=6)        # the end of February, non-leap year
+@example(now=datetime(2028, 2, 29, 7, 0), seed=7)          # leap day, first session minute
+@example(now=datetime(2026, 11, 30, 23, 59, 59), seed=8)   # the last second of a month
+def test_every_sampled_phrase_is_in_the_pool_and_every_kind_is_drawn(now: datetime, seed: int) -> None:
+    for kinds in UNIT_KINDS:
+        pool = phrases(now, kinds)
+        rng = random.Random(seed)
+        drawn = [sample(now, rng, kinds) for _ in range(DRAWS)]
+        members = set(pool)
+        strays = [p for p in drawn if p not in members]
+        assert not strays, (kinds, strays[:3])
+        assert {p.kind for p in drawn} == {p.kind for p in pool}, kinds
+        rng = random.Random(seed)
+        assert [sample(now, rng, kinds) for _ in range(DRAWS)] == drawn, kinds
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(now=session_clocks | clocks)
+@example(now=datetime(2026, 11, 22, 23, 29))
+@example(now=datetime(2026, 12, 31, 23, 29))
+def test_no_two_recipes_give_the_same_text(now: datetime) -> None:
+    # sample() relies on it: a drawn recipe is then the very phrase the pool lists for its text
+    at = timepool._At(now)
+    texts = [found[0] for layout in timepool._LAYOUTS.values() for count, recipe in layout.sections
+             for j in range(count) if (found := recipe(at, j)) is not None]
+    assert len(texts) == len(set(texts))
+    assert {p.text for p in phrases(now)} <= set(texts)
+
+
+def test_sample_is_uniform_within_a_kind_and_across_kinds() -> None:
+    now = datetime(2026, 11, 20, 15, 0)   # Friday: some of today's phrases are past
+    rng = random.Random(5)
+    for kind in ("part_of_day", "clock", "weekend"):
+        pool = phrases(now, [kind])
+        per_phrase = 200
+        counts = Counter(sample(now, rng, [kind]).text for _ in range(per_phrase * len(pool)))
+        assert set(counts) == {p.text for p in pool}, kind
+        # a count is Binomial(n, 1/len(pool)): mean 200, sd ≈ 14; a bias of a third would leave the band
+        assert all(per_phrase * 0.65 < count < per_phrase * 1.35 for count in counts.values()), (kind, counts)
+    kinds = Counter(sample(now, rng).kind for _ in range(6000))
+    assert all(800 < kinds[kind] < 1200 for kind in KINDS), kinds
+
+
+def test_sample_does_not_depend_on_what_is_cached_nor_touch_the_global_rng() -> None:
+    now = datetime(2026, 11, 19, 21, 7)
+    random.seed(1)
+    global_state = random.getstate()
+    timepool._build.cache_clear()
+    cold = [sample(now, random.Random(9), kinds) for kinds in UNIT_KINDS]
+    phrases(now)
+    warm = [sample(now, random.Random(9), kinds) for kinds in UNIT_KINDS]
+    assert cold == warm
+    assert random.getstate() == global_state
+
+
+def test_after_too_many_misses_sample_draws_from_the_listed_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timepool, "_TRIES", 0)
+    now = datetime(2026, 11, 22, 22, 0)
+    rng = random.Random(4)
+    drawn = [sample(now, rng, ["part_of_day", "deadline", "day"]) for _ in range(300)]
+    assert set(drawn) <= set(phrases(now, ["part_of_day", "deadline", "day"]))
+    assert {p.kind for p in drawn} == {"part_of_day", "deadline", "day"}
+
+
+def test_a_kind_without_phrases_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = datetime(2026, 11, 20, 15, 0)
+    monkeypatch.setitem(timepool._LAYOUTS, "weekend", timepool._Layout("weekend", (3, lambda at, j: None)))
+    timepool._build.cache_clear()
+    try:
+        rng = random.Random(0)
+        assert {sample(now, rng, ["weekend", "relative"]).kind for _ in range(50)} == {"relative"}
+        with pytest.raises(ComposerError, match="no time phrase of kinds weekend is possible at 2026-11-20 15:00"):
+            sample(now, rng, ["weekend"])
+    finally:
+        timepool._build.cache_clear()
