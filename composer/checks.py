@@ -122,6 +122,9 @@ def unit_problems(src: UnitSource) -> list[str]:
             check(slot.template, ["slots", name, "template"], slots - {name}, what=f"slot {name!r}")
     for i, tpl in enumerate(unit.templates):
         check(tpl.text, ["templates", i, "text"], slots, what="template", template=tpl.id)
+        for field, expr in tpl.label.items():
+            check(expr, ["templates", i, "label", field], slots, what=f"label override {field!r}",
+                  template=tpl.id, expression=True)
     for field, spec in unit.label.items():
         check(spec.value, ["label", field, "value"], slots, what=f"label field {field!r}", expression=True)
     if unit.tool is not None:

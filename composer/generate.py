@@ -118,6 +118,11 @@ class UnitGenerator:
                                  if isinstance(slot, ReferenceSlot)})
         #: the label: (field, compiled expression) in declaration order
         self._label_fields = [(n, self.templates.compiled(spec.value)) for n, spec in self.unit.label.items()]
+        #: templates that compute some label fields their own way
+        self._template_labels = {
+            t.id: [(n, self.templates.compiled(t.label[n]) if n in t.label else fn) for n, fn in self._label_fields]
+            for t in self.unit.templates if t.label
+        }
 
     # -- drawing ---------------------------------------------------------------------------
     def rng(self, index: int) -> random.Random:
@@ -179,7 +184,7 @@ class UnitGenerator:
             else:
                 values[name] = drawer(rng, values, now, context)
         text = self.templates.render(template.text, values).strip()
-        label = self._label(values, template.missing)
+        label = self._label(values, template.missing, template.id)
         out = Sample(unit=self.unit.id, index=index, template=template.id, case=case.id if case else None,
                      now=now.strftime(TIME_FORMAT), text=text, label=label, slots=values)
         if self._ref_keys:
@@ -196,9 +201,10 @@ class UnitGenerator:
             out.reply = self.templates.render(reply, {**scope, "outcome": out.outcome}).strip()
         return out
 
-    def _label(self, values: dict[str, Any], missing: list[str]) -> dict[str, Any]:
+    def _label(self, values: dict[str, Any], missing: list[str], template_id: str | None = None) -> dict[str, Any]:
         label: dict[str, Any] = {}
-        for name, fn in self._label_fields:
+        fields = self._template_labels.get(template_id, self._label_fields) if template_id else self._label_fields
+        for name, fn in fields:
             if name in missing:
                 label[name] = None
                 continue

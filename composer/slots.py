@@ -84,10 +84,12 @@ class WorldCache:
             self.products[cat].append(row)
             self.product_by_id[pid] = row
         self.devices: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for did, kind, brand, model, name, aliases in q(
-            "SELECT id, kind, brand, model, name, aliases FROM device_models ORDER BY id"
+        for did, kind, brand, series, model, name, aliases in q(
+            "SELECT id, kind, brand, series, model, name, aliases FROM device_models ORDER BY id"
         ):
-            self.devices[kind].append({"id": did, "kind": kind, "brand": brand, "model": model, "name": name,
+            # the "model" form says the series too: a bare 擎 or Pro 15 2023 is ambiguous to anyone
+            said = f"{series} {model}" if series[-1].isascii() and model[0].isascii() else f"{series}{model}"
+            self.devices[kind].append({"id": did, "kind": kind, "brand": brand, "model": said, "name": name,
                                        "aliases": json.loads(aliases)})
         self.compatible: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for part, device in q("SELECT part_id, device_model FROM compatibility ORDER BY device_model, part_id"):

@@ -222,7 +222,8 @@ def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -
     广东深圳南山区); whitespace is ignored. The last part picks the candidates and the chain
     narrows them. A name that stays ambiguous gives every candidate (朝阳区: Beijing's and
     Changchun's); nothing known gives []. ``level`` keeps only rows of that level. A
-    municipality's city wins over its province of the same name (北京 → the city 110100).
+    municipality's city wins over its province of the same name (北京 → the city 110100), and
+    a bare city short name over districts of that short name elsewhere (西安 → 610100).
     One indexed query.
     """
     text = _SPACE.sub("", text)
@@ -246,6 +247,11 @@ def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -
     found = by_length[max(by_length)]
     cities_found = {p["adcode"]: p for p in found if p["level"] == "city"}
     found = [p for p in found if not _shadowed(p, cities_found)]
+    # A bare short name that is a city's names the city, not same-named districts elsewhere
+    # (西安 is Xi'an, not 辽源市西安区); a full name (西安区) still names the district.
+    bare_cities = [p for p in found if p["level"] == "city" and p["short_name"] == text]
+    if len(bare_cities) == 1 and all(p["level"] == "district" for p in found if p is not bare_cities[0]):
+        found = bare_cities
     return sorted(found, key=lambda p: p["adcode"])
 
 

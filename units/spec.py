@@ -158,6 +158,11 @@ class Template(_Spec):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Stable id, used for hold-out splits.")
     text: str = Field(min_length=1, description="Jinja2 template over the slots.")
     missing: list[str] = Field(default_factory=list, description="Label fields this text does not state (null).")
+    label: dict[str, str] = Field(
+        default_factory=dict,
+        description="Label fields computed differently for this template (field → expression), e.g. a "
+        "province the text states only when a municipality's name carries it.",
+    )
     source: str | None = Field(default=None, description="Where the template came from (e.g. paraphrase).")
 
 
@@ -237,6 +242,10 @@ class Unit(_Spec):
                 if name not in self.label:
                     raise _at(f"template {t.id!r}: missing field {name!r} is not a label field",
                               "templates", i, "missing")
+            for name in t.label:
+                if name not in self.label:
+                    raise _at(f"template {t.id!r}: label override {name!r} is not a label field",
+                              "templates", i, "label", name)
         outcome_ids = {o.id for o in self.outcomes} | {c.outcome for c in self.cases if c.outcome}
         for oid in self.replies:
             if oid not in outcome_ids:
