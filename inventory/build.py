@@ -21,7 +21,7 @@ from twinchat.inventory.errors import InventoryError, WorldExistsError
 __all__ = ["build_world", "open_world", "world_summary", "area_rng", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def area_rng(seed: int, area: str) -> random.Random:
@@ -30,13 +30,14 @@ def area_rng(seed: int, area: str) -> random.Random:
 
 
 def _areas() -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
-    from twinchat.inventory import catalog, logistics, regions, servicedesk
+    from twinchat.inventory import catalog, logistics, orders, regions, servicedesk
 
     return [
         ("regions", regions.populate),
         ("catalog", catalog.populate),
         ("logistics", logistics.populate),
         ("servicedesk", servicedesk.populate),
+        ("orders", orders.populate),
     ]
 
 

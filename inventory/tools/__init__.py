@@ -12,6 +12,7 @@ from typing import Any
 
 from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, call_tool, is_tool_error, tool_error
 from twinchat.inventory.tools.delivery import CHECK_DELIVERY
+from twinchat.inventory.tools.orders import QUERY_ORDER, REQUEST_RETURN
 from twinchat.inventory.tools.products import SEARCH_PRODUCTS
 from twinchat.inventory.tools.service import CREATE_TICKET, QUERY_TECHNICIAN_SLOTS, SEARCH_SOLUTION
 
@@ -19,7 +20,8 @@ __all__ = ["TOOLS", "call", "Tool", "ToolContext", "tool_error", "is_tool_error"
 
 TOOLS: Mapping[str, Tool] = {
     t.name: t
-    for t in (SEARCH_PRODUCTS, CHECK_DELIVERY, SEARCH_SOLUTION, QUERY_TECHNICIAN_SLOTS, CREATE_TICKET)
+    for t in (SEARCH_PRODUCTS, CHECK_DELIVERY, SEARCH_SOLUTION, QUERY_TECHNICIAN_SLOTS, CREATE_TICKET,
+              QUERY_ORDER, REQUEST_RETURN)
 }
 
 

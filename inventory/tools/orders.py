@@ -1,0 +1,299 @@
+"""The order tools: ``query_order`` (我的订单到哪了) and ``request_return`` (我想退货/换货).
+
+Both read an order's timeline at the session clock (:func:`twinchat.inventory.orders.status_at`):
+an order created after ``now`` is not found, and what it says about shipping and delivery is
+what had happened by ``now``.
+
+``request_return`` writes one row to ``returns`` and leaves the transaction to its caller. It
+is idempotent in the way ``create_ticket`` is: the request is keyed by a hash of its canonical
+arguments and the session clock, so the same call at the same clock returns the same return
+number and adds no row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from twinchat.inventory.orders import (
+    AWAITING_SHIPMENT,
+    CANCELLED,
+    DELIVERED,
+    EXCHANGE_DAYS,
+    IN_TRANSIT,
+    PAY_WINDOW,
+    PENDING_PAYMENT,
+    RETURN_DAYS,
+    checkpoints,
+    status_at,
+    window_end,
+)
+from twinchat.inventory.regions import full_name
+from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, tool_error
+from twinchat.inventory.tools.service import _mobile
+
+__all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS"]
+
+#: A phone query lists at most this many orders, the newest first.
+MAX_ORDERS = 5
+#: A return or exchange is to be sent back within this many days of the request.
+SHIP_BACK_DAYS = 7
+
+_KIND_NAMES = {"return": "退货", "exchange": "换货"}
+_ORDER_COLUMNS = ("order_no", "customer", "created_at", "paid_at", "shipped_at", "delivered_at",
+                  "cancelled_at", "cancel_reason", "warehouse", "eta", "carrier", "tracking_no", "total")
+_ORDER_SQL = f"SELECT {', '.join(_ORDER_COLUMNS)} FROM orders"
+
+
+def _order_key(text: str) -> str:
+    return re.sub(r"\s+", "", text).upper()
+
+
+def _fmt(moment: datetime) -> str:
+    return moment.strftime(TIME_FORMAT)
+
+
+def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
+    """The order row (dict) if it exists at ``now``."""
+    row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ? AND created_at <= ?", (order_no, _fmt(now))).fetchone()
+    return None if row is None else dict(zip(_ORDER_COLUMNS, row))
+
+
+def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
+        "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
+    return [{"product_id": r[0], "short_name": r[1], "qty": r[2], "price": r[3]} for r in rows]
+
+
+def _not_found(order_no: str) -> dict[str, Any]:
+    return tool_error("order_not_found", f"未找到订单 {order_no},请核对订单号", "order_no")
+
+
+# -- query_order -------------------------------------------------------------------------------
+
+class QueryOrderArgs(BaseModel):
+    """Arguments of ``query_order``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_no: str | None = Field(
+        default=None, min_length=1, description="订单号,如 DD261112637359;与 phone 至少提供一个"
+    )
+    phone: str | None = Field(
+        default=None, min_length=1,
+        description="下单手机号,中国大陆手机号,如 13800138000;没有订单号时按手机号查询最近的订单",
+    )
+
+
+def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What the customer may be told about ``order`` at ``now``."""
+    status = status_at(order, now)
+    assert status is not None, "only orders created by now are viewed"
+    shipped = status in (IN_TRANSIT, DELIVERED)
+    waiting = status in (AWAITING_SHIPMENT, IN_TRANSIT)
+    last = None
+    if shipped:
+        passed = [c for c in checkpoints(conn, order["order_no"]) if c.time <= now]
+        last = {"time": _fmt(passed[-1].time), "text": passed[-1].text}
+    promised = datetime.strptime(order["eta"], TIME_FORMAT) if order["eta"] else None
+    created = datetime.strptime(order["created_at"], TIME_FORMAT)
+    return {
+        "order_no": order["order_no"],
+        "status": status,
+        "created_at": order["created_at"],
+        "total": order["total"],
+        "items": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in _items(conn, order["order_no"])],
+        "carrier": order["carrier"] if shipped else None,
+        "tracking_no": order["tracking_no"] if shipped else None,
+        "pay_by": _fmt(created + PAY_WINDOW) if status == PENDING_PAYMENT else None,
+        "estimated_delivery": order["eta"] if waiting else None,
+        "delayed": bool(waiting and promised is not None and now > promised),
+        "last_checkpoint": last,
+        "delivered_at": order["delivered_at"] if status == DELIVERED else None,
+        "cancelled_at": order["cancelled_at"] if status == CANCELLED else None,
+        "cancel_reason": order["cancel_reason"] if status == CANCELLED else None,
+    }
+
+
+def _query(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
+    conn, now = ctx.conn, ctx.now
+    if args.order_no is None and args.phone is None:
+        return tool_error("invalid_arguments", "请提供订单号或下单手机号", None)
+    phone = None
+    if args.phone is not None:
+        phone = _mobile(args.phone)
+        if phone is None:
+            return tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
+    if args.order_no is not None:
+        order_no = _order_key(args.order_no)
+        order = _order(conn, order_no, now)
+        if order is None:
+            return _not_found(order_no)
+        if phone is not None:
+            owner = conn.execute("SELECT phone FROM customers WHERE id = ?", (order["customer"],)).fetchone()
+            if owner[0] != phone:
+                return tool_error("order_not_found", f"手机号 {phone} 名下没有订单 {order_no},请核对", "order_no")
+        return {"orders": [_view(conn, order, now)], "count": 1}
+    customer = conn.execute("SELECT id FROM customers WHERE phone = ?", (phone,)).fetchone()
+    if customer is None:
+        return {"orders": [], "count": 0}
+    stamp = _fmt(now)
+    count = conn.execute("SELECT count(*) FROM orders WHERE customer = ? AND created_at <= ?",
+                         (customer[0], stamp)).fetchone()[0]
+    rows = conn.execute(
+        f"{_ORDER_SQL} WHERE customer = ? AND created_at <= ? ORDER BY created_at DESC, order_no DESC LIMIT ?",
+        (customer[0], stamp, MAX_ORDERS)).fetchall()
+    return {"orders": [_view(conn, dict(zip(_ORDER_COLUMNS, r)), now) for r in rows], "count": count}
+
+
+QUERY_ORDER = Tool(
+    name="query_order",
+    description=(
+        "按订单号或下单手机号查询订单:当前状态(待付款/待发货/运输中/已签收/已取消)、商品、"
+        "快递公司和运单号、预计送达时间或最新物流信息;按手机号最多返回最近5个订单"
+    ),
+    args_model=QueryOrderArgs,
+    func=_query,
+)
+
+
+# -- request_return ----------------------------------------------------------------------------
+
+class RequestReturnArgs(BaseModel):
+    """Arguments of ``request_return``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_no: str = Field(min_length=1, description="要退换货的订单号,如 DD261112637359")
+    product_id: str | None = Field(
+        default=None, min_length=1, description="要退换的商品编号,如 MEM017;不填则整单退换"
+    )
+    kind: Literal["return", "exchange"] = Field(
+        description="售后类型: return 退货退款(签收后7天内无理由退货), exchange 换货(签收后15天内)"
+    )
+    reason: str = Field(min_length=1, max_length=200, description="退换货原因,如 尺寸不合适、商品有质量问题、不想要了")
+
+
+def _return_address(conn: sqlite3.Connection, warehouse: str) -> dict[str, Any]:
+    wid, name, district = conn.execute(
+        "SELECT id, name, district FROM warehouses WHERE id = ?", (warehouse,)).fetchone()
+    row = conn.execute(
+        "SELECT adcode, province, city, postcode FROM regions WHERE adcode = ?", (district,)).fetchone()
+    place = {"adcode": row[0], "province": row[1], "city": row[2]}
+    return {"warehouse_id": wid, "name": name, "address": f"{full_name(conn, place)}{name}售后收货处",
+            "postcode": row[3]}
+
+
+def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT r.return_no, r.order_no, r.product_id, r.kind, r.created_at, o.warehouse "
+        "FROM returns r JOIN orders o ON o.order_no = r.order_no WHERE r.request_key = ?", (key,)).fetchone()
+    if row is None:
+        return None
+    return_no, order_no, product_id, kind, created_at, warehouse = row
+    lines = [i for i in _items(conn, order_no) if product_id is None or i["product_id"] == product_id]
+    refund = round(sum(i["price"] * i["qty"] for i in lines), 2) if kind == "return" else None
+    created = datetime.strptime(created_at, TIME_FORMAT)
+    ship_back_by = datetime.combine(created.date() + timedelta(days=SHIP_BACK_DAYS), time(23, 59, 59))
+    return {
+        "return_no": return_no, "order_no": order_no, "kind": kind, "kind_name": _KIND_NAMES[kind],
+        "status": "待寄回", "created_at": created_at,
+        "items": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in lines],
+        "refund_amount": refund, "return_address": _return_address(conn, warehouse),
+        "ship_back_by": _fmt(ship_back_by),
+    }
+
+
+def _return_no(conn: sqlite3.Connection, key: str, kind: str, now: datetime) -> str:
+    """``TH`` (退货) or ``HH`` (换货) + the date + 6 digits from the key; a clash takes the next draw."""
+    prefix = "TH" if kind == "return" else "HH"
+    for draw in range(1000):
+        digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
+        number = f"{prefix}{now:%Y%m%d}{digits:06d}"
+        if conn.execute("SELECT 1 FROM returns WHERE return_no = ?", (number,)).fetchone() is None:
+            return number
+    raise RuntimeError(f"no free return number for {now:%Y-%m-%d} after 1000 draws")
+
+
+def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str, Any] | None:
+    delivered = datetime.strptime(order["delivered_at"], TIME_FORMAT)
+    end = window_end(delivered, kind)
+    if now <= end:
+        return None
+    head = f"订单 {order['order_no']} 于 {delivered:%Y-%m-%d} 签收,"
+    if kind == "exchange":
+        return tool_error("return_window_closed",
+                          f"{head}换货期限(签收后{EXCHANGE_DAYS}天)已于 {_fmt(end)} 截止", "kind")
+    exchange_end = window_end(delivered, "exchange")
+    tail = (f";{_fmt(exchange_end)} 前仍可申请换货" if now <= exchange_end
+            else f";换货期限也已于 {_fmt(exchange_end)} 截止")
+    return tool_error("return_window_closed",
+                      f"{head}{RETURN_DAYS}天无理由退货已于 {_fmt(end)} 截止{tail}", "kind")
+
+
+def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
+    conn, now = ctx.conn, ctx.now
+    order_no = _order_key(args.order_no)
+    order = _order(conn, order_no, now)
+    if order is None:
+        return _not_found(order_no)
+    product_id = _order_key(args.product_id) if args.product_id is not None else None
+    items = _items(conn, order_no)
+    if product_id is not None and product_id not in {i["product_id"] for i in items}:
+        listed = "、".join(f"{i['product_id']}({i['short_name']})" for i in items)
+        return tool_error("product_not_in_order",
+                          f"订单 {order_no} 中没有商品 {product_id},该订单的商品有: {listed}", "product_id")
+    status = status_at(order, now)
+    if status == CANCELLED:
+        return tool_error("order_cancelled",
+                          f"订单 {order_no} 已于 {order['cancelled_at']} 取消,无需申请退换货", "order_no")
+    if status != DELIVERED:
+        advice = "如不想要了可以申请取消订单" if status != IN_TRANSIT else "如不想要了可以拒收"
+        return tool_error("not_delivered",
+                          f"订单 {order_no} 当前状态为{status},签收后才能申请退换货;{advice}", "order_no")
+    closed = _window_closed(order, args.kind, now)
+    if closed:
+        return closed
+
+    canonical = {"order_no": order_no, "product_id": product_id, "kind": args.kind,
+                 "reason": " ".join(args.reason.split()), "now": _fmt(now)}
+    key = hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    existing = _return_result(conn, key)
+    if existing is not None:
+        return existing
+    clash = conn.execute(
+        "SELECT return_no, kind FROM returns WHERE order_no = ? AND created_at <= ? "
+        "AND (product_id IS NULL OR ? IS NULL OR product_id = ?) ORDER BY created_at, return_no LIMIT 1",
+        (order_no, _fmt(now), product_id, product_id)).fetchone()
+    if clash is not None:
+        what = f"商品 {product_id}" if product_id else "商品"
+        return tool_error("return_exists",
+                          f"订单 {order_no} 的{what}已有售后申请 {clash[0]}({_KIND_NAMES[clash[1]]}),请勿重复提交",
+                          "product_id" if product_id else "order_no")
+    conn.execute(
+        "INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 'created')",
+        (_return_no(conn, key, args.kind, now), key, order_no, product_id, args.kind, canonical["reason"],
+         _fmt(now)))
+    result = _return_result(conn, key)
+    assert result is not None
+    return result
+
+
+REQUEST_RETURN = Tool(
+    name="request_return",
+    description=(
+        "为已签收的订单申请退货(签收后7天内无理由退货)或换货(签收后15天内),"
+        "可整单或指定商品;返回售后单号、寄回地址、寄回期限和退款金额"
+    ),
+    args_model=RequestReturnArgs,
+    func=_request,
+    writes=True,
+)
