@@ -1,0 +1,352 @@
+"""``twinchat compose`` and ``twinchat verify``: sessions composed, verified and stored in batches.
+
+A run asks for ``n`` sessions of one flow, or — without a flow — ``n`` sessions spread
+round-robin over every flow known (the built-ins and those from ``--units``, in id order: flow
+*k* of *F* gets the indexes ``0 … ceil((n - k) / F) - 1``). Session *i* of a flow depends only on
+(seed, flow, i) and the world, so the work is cut into batches of indexes and a batch is the
+same wherever it is composed:
+
+* batch *b* of a flow holds the indexes ``b·B … (b+1)·B - 1`` not stored yet (B = ``batch_size``);
+* each batch is composed, verified and written in one transaction, in batch order, so an
+  interrupted run keeps every committed batch and the next run with the same arguments composes
+  only what is missing — ending with exactly the store an uninterrupted run gives;
+* with ``workers > 1`` the batches are composed by a process pool (spawn-safe; each worker opens
+  the world and builds its composer once) that returns finished rows, JSON text included; the
+  parent writes them in the same order, so the store is byte-identical whatever ``workers`` is.
+
+Composers read an in-memory copy of the world's tables (:func:`world_snapshot`): a tool that
+writes (``create_ticket``) inside a session's savepoint then never takes the file's write lock,
+so workers never wait on each other or on the writer.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sqlite3
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.store import COLUMNS, STORE_TABLES, SessionStore, reason_key, session_row
+
+__all__ = ["ComposeInterrupted", "ComposeReport", "VerifyReport", "compose_run", "verify_run", "world_snapshot",
+           "DEFAULT_BATCH"]
+
+#: Sessions per batch (and per transaction).
+DEFAULT_BATCH = 200
+
+_OUTCOME, _STATUS, _REASONS = (COLUMNS.index(c) for c in ("outcome", "status", "reasons"))
+
+Progress = Callable[[int, int], None]
+
+
+class ComposeInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: the committed batches are kept; the same command resumes."""
+
+    def __init__(self, message: str, report: ComposeReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class ComposeReport:
+    """What a compose run did."""
+
+    db: Path
+    seed: int
+    workers: int
+    #: sessions asked for, per flow
+    asked: dict[str, int] = field(default_factory=dict)
+    #: sessions of those already stored when the run started (skipped), per flow
+    skipped: dict[str, int] = field(default_factory=dict)
+    composed: int = 0
+    batches: int = 0
+    failed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    #: failed sessions per reason (the ``turn N:`` prefix dropped; once per session)
+    failures: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def planned(self) -> int:
+        return sum(self.asked.values()) - sum(self.skipped.values())
+
+    @property
+    def verified(self) -> int:
+        return self.composed - self.failed
+
+
+@dataclass
+class VerifyReport:
+    """What a re-verification did."""
+
+    db: Path
+    checked: int = 0
+    failed: int = 0
+    newly_failed: int = 0
+    newly_ok: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def world_snapshot(db: str | os.PathLike[str]) -> sqlite3.Connection:
+    """An in-memory copy of the world at ``db`` — its tables, indexes, views and triggers,
+    without the session store — opened as :func:`twinchat.inventory.open_world` opens the file."""
+    from twinchat.inventory import open_world
+
+    open_world(db).close()  # the same checks and messages as every other command
+    mem = sqlite3.connect(":memory:")
+    mem.execute("ATTACH DATABASE ? AS world", (str(db),))
+    try:
+        marks = ", ".join("?" * len(STORE_TABLES))
+        objects = mem.execute(
+            "SELECT type, name, sql FROM world.sqlite_master WHERE sql IS NOT NULL "
+            f"AND name NOT LIKE 'sqlite_%' AND tbl_name NOT IN ({marks}) ORDER BY rowid", STORE_TABLES).fetchall()
+        with mem:
+            for kind, name, sql in objects:
+                if kind == "table":
+                    mem.execute(sql)
+                    mem.execute(f'INSERT INTO main."{name}" SELECT * FROM world."{name}"')
+            if mem.execute("SELECT 1 FROM world.sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+                mem.execute("INSERT INTO main.sqlite_sequence SELECT * FROM world.sqlite_sequence")
+            for kind, _name, sql in objects:
+                if kind != "table":
+                    mem.execute(sql)
+    finally:
+        mem.execute("DETACH DATABASE world")
+    mem.row_factory = sqlite3.Row
+    mem.execute("PRAGMA foreign_keys = ON")
+    return mem
+
+
+def _composer(db: str | os.PathLike[str], seed: int, units_dirs: Sequence[str]) -> Any:
+    from twinchat.composer.compose import SessionComposer
+
+    return SessionComposer(world_snapshot(db), seed=seed, units_dirs=units_dirs)
+
+
+def _rows(composer: Any, flow: str, batch: int, indexes: Sequence[int]) -> list[tuple[Any, ...]]:
+    rows = []
+    for i in indexes:
+        session = composer.compose(flow, i)
+        rows.append(session_row(session, composer.verify(session), batch))
+    return rows
+
+
+# -- worker processes ------------------------------------------------------------------------
+_WORKER: Any = None
+
+
+def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...]) -> None:
+    """Pool initializer: ignore Ctrl-C (the parent stops the pool) and build the composer once."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _WORKER = _composer(db, seed, units_dirs)
+    except BaseException as exc:  # reported by the first task: a failing initializer would respawn forever
+        _WORKER = exc
+
+
+def _work(task: tuple[str, int, list[int]]) -> list[tuple[Any, ...]]:
+    if isinstance(_WORKER, BaseException):
+        raise _WORKER
+    return _rows(_WORKER, *task)
+
+
+# -- compose -----------------------------------------------------------------------------------
+def _shares(flows: Sequence[str], n: int) -> dict[str, int]:
+    """``n`` sessions round-robin over ``flows``: flow k gets ceil((n - k) / F)."""
+    f = len(flows)
+    return {flow: n // f + (1 if k < n % f else 0) for k, flow in enumerate(flows)}
+
+
+def _tasks(store: SessionStore, asked: dict[str, int], seed: int, size: int) -> Iterator[tuple[str, int, list[int]]]:
+    """(flow, batch, missing indexes) in batch order, flows interleaved."""
+    batches = max((n + size - 1) // size for n in asked.values())
+    for b in range(batches):
+        for flow, n in asked.items():
+            start = b * size
+            if start < n:
+                missing = store.missing(flow, seed, start, min(start + size, n))
+                if missing:
+                    yield flow, b, missing
+
+
+def compose_run(
+    db: str | os.PathLike[str],
+    *,
+    flow: str | None = None,
+    n: int = 1000,
+    seed: int = 0,
+    workers: int = 1,
+    units_dirs: Sequence[str] = (),
+    batch_size: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+    note: Callable[[str], None] | None = None,
+) -> ComposeReport:
+    """Compose, verify and store ``n`` sessions of ``flow`` (or of every flow, round-robin).
+
+    Indexes already stored for (flow, seed) are skipped, so running the same command again
+    after an interruption resumes it. ``progress(done, total)`` is called after each batch is
+    committed. Ctrl-C raises :class:`ComposeInterrupted` once the pool is stopped.
+    """
+    from twinchat.composer.twins import ensure_world
+
+    if n < 1:
+        raise ComposerError(f"-n must be at least 1 (got {n})")
+    if workers < 1:
+        raise ComposerError(f"--workers must be at least 1 (got {workers})")
+    if batch_size < 1:
+        raise ComposerError(f"batch size must be at least 1 (got {batch_size})")
+    started = time.perf_counter()
+    report = ComposeReport(db=Path(db), seed=seed, workers=workers)
+    conn = ensure_world(db, note=note)
+    composer = pool = None
+    try:
+        store = SessionStore(conn)
+        composer = _composer(db, seed, units_dirs)
+        if flow is not None:
+            composer.flow(flow)  # unknown flow: a message listing the known ones
+        flows = [flow] if flow is not None else sorted(composer.flows)
+        if not flows:
+            raise ComposerError("no flows to compose (add flow files with --units)")
+        report.asked = {f: k for f, k in _shares(flows, n).items() if k}
+        for f, k in report.asked.items():
+            _check_world_seed(store, f, seed, composer.world_seed)
+            report.skipped[f] = len(store.done(f, seed, below=k))
+            store.record_run(f, seed, k, composer.world_seed)
+        total = report.planned
+        if progress:
+            progress(0, total)
+        tasks = _tasks(store, report.asked, seed, batch_size)
+        if workers == 1:
+            results: Iterator[list[tuple[Any, ...]]] = (_rows(composer, *t) for t in tasks)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(db), seed, tuple(units_dirs)))
+            results = _in_order(pool, tasks, ahead=2 * workers)
+        for rows in results:
+            store.add_rows(rows)
+            _tally(report, rows)
+            if progress:
+                progress(report.composed, total)
+        if pool is not None:
+            pool.close()
+            pool.join()
+    except KeyboardInterrupt as exc:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if conn.in_transaction:
+            conn.rollback()
+        report.seconds = time.perf_counter() - started
+        stored = _stored(conn, report.asked, seed)
+        kept = stored - sum(report.skipped.values())
+        raise ComposeInterrupted(
+            f"interrupted: {kept:,} new sessions committed to {db} ({stored:,} of {sum(report.asked.values()):,} "
+            f"stored); run the same command again to resume", report) from exc
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if composer is not None:
+            composer.conn.close()
+        conn.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _stored(conn: sqlite3.Connection, asked: dict[str, int], seed: int) -> int:
+    """Sessions stored of those asked for (0 before the store exists)."""
+    try:
+        return sum(conn.execute("SELECT count(*) FROM sessions WHERE flow = ? AND seed = ? AND idx < ?",
+                                (f, seed, k)).fetchone()[0] for f, k in asked.items())
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _check_world_seed(store: SessionStore, flow: str, seed: int, world_seed: int) -> None:
+    row = store.conn.execute("SELECT world_seed FROM runs WHERE flow = ? AND seed = ?", (flow, seed)).fetchone()
+    if row is not None and row[0] != world_seed:
+        raise ComposerError(f"{flow} (seed {seed}) was composed on world seed {row[0]}, this world has seed "
+                            f"{world_seed}; compose into a new database")
+
+
+def _in_order(pool: Any, tasks: Iterator[tuple[str, int, list[int]]], ahead: int) -> Iterator[list[tuple[Any, ...]]]:
+    """Results of ``tasks`` in task order, with at most ``ahead`` tasks in flight."""
+    pending: deque[Any] = deque()
+    for task in tasks:
+        pending.append(pool.apply_async(_work, (task,)))
+        if len(pending) >= ahead:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def _tally(report: ComposeReport, rows: Sequence[tuple[Any, ...]]) -> None:
+    report.batches += 1
+    report.composed += len(rows)
+    for row in rows:
+        report.outcomes[row[_OUTCOME] or "-"] += 1
+        if row[_STATUS] == "failed":
+            report.failed += 1
+            report.failures.update(_reason_keys(json.loads(row[_REASONS])))
+
+
+def _reason_keys(reasons: Sequence[str]) -> set[str]:
+    return {reason_key(r) for r in reasons}
+
+
+# -- verify ------------------------------------------------------------------------------------
+def verify_run(
+    db: str | os.PathLike[str],
+    *,
+    units_dirs: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Re-verify every stored session against the world and the current units; update verdicts."""
+    from twinchat.inventory import open_world
+
+    started = time.perf_counter()
+    conn = open_world(db)
+    report = VerifyReport(db=Path(db))
+    try:
+        store = SessionStore(conn)
+        composer = _composer(db, 0, units_dirs)
+        total = store.count()
+        if progress:
+            progress(0, total)
+        changed: list[tuple[str, list[str]]] = []
+        for stored in store.iter_sessions():
+            reasons = composer.verify(stored.session)
+            report.checked += 1
+            if reasons:
+                report.failed += 1
+                report.failures.update(_reason_keys(reasons))
+            if reasons != stored.reasons:
+                changed.append((stored.id, reasons))
+                if bool(reasons) != (stored.status == "failed"):
+                    if reasons:
+                        report.newly_failed += 1
+                    else:
+                        report.newly_ok += 1
+            if len(changed) >= DEFAULT_BATCH:
+                store.set_verdicts(changed)
+                changed = []
+            if progress and report.checked % DEFAULT_BATCH == 0:
+                progress(report.checked, total)
+        if changed:
+            store.set_verdicts(changed)
+        if progress:
+            progress(report.checked, total)
+    finally:
+        conn.close()
+    report.seconds = time.perf_counter() - started
+    return report
