@@ -1,0 +1,63 @@
+"""``twinchat compose``, ``verify`` and ``stats`` from the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from click.testing import CliRunner
+
+from twinchat.composer.cli import cli
+
+
+def test_compose_then_stats_and_verify(world_path, tmp_path):
+    db = tmp_path / "t.db"
+    shutil.copy(world_path, db)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["compose", "-n", "6", "--seed", "1", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"composed 6 sessions into {db}" in result.stdout
+    assert "flows: memory_upgrade 3, repair_ticket 3" in result.stdout
+    assert "verified: 6 ok, 0 failed" in result.stdout
+
+    again = runner.invoke(cli, ["compose", "-n", "6", "--seed", "1", "--db", str(db)])
+    assert "composed 0 sessions" in again.stdout and "6 already stored" in again.stdout
+
+    stats = runner.invoke(cli, ["stats", "--db", str(db), "--json"])
+    assert stats.exit_code == 0, stats.output
+    data = json.loads(stats.stdout)
+    assert data["sessions"] == 6 and data["by_status"] == {"ok": 6}
+    assert data["by_flow"] == {"memory_upgrade": 3, "repair_ticket": 3}
+
+    table = runner.invoke(cli, ["stats", "--db", str(db), "--flow", "repair_ticket"])
+    assert "sessions: 3  ok 3" in table.stdout and "memory_upgrade" not in table.stdout
+
+    verified = runner.invoke(cli, ["verify", "--db", str(db)])
+    assert verified.exit_code == 0
+    assert "checked 6 sessions" in verified.stdout and "6 ok, 0 failed" in verified.stdout
+
+
+def test_compose_builds_the_world_when_missing(tmp_path):
+    db = tmp_path / "fresh.db"
+    result = CliRunner().invoke(cli, ["compose", "-n", "2", "--flow", "repair_ticket", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"no world at {db}: building it (seed 0)" in result.stderr
+    assert "composed 2 sessions" in result.stdout
+
+
+def test_session_commands_report_bad_input_in_one_line(world_path, tmp_path):
+    runner = CliRunner()
+    missing = tmp_path / "none.db"
+    for command in ("stats", "verify"):
+        result = runner.invoke(cli, [command, "--db", str(missing)])
+        assert result.exit_code == 1
+        assert result.stderr == (f"Error: no database at {missing}; create one with "
+                                 f"`twinchat compose -n 1000 --db {missing}`\n")
+    db = tmp_path / "t.db"
+    shutil.copy(world_path, db)
+    result = runner.invoke(cli, ["compose", "--flow", "nope", "-n", "1", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown flow 'nope'; flows: ")
+    assert result.stderr.count("\n") == 1 and "memory_upgrade, " in result.stderr
+    assert runner.invoke(cli, ["compose", "-n", "0", "--db", str(db)]).exit_code == 2
+    assert runner.invoke(cli, ["stats", "--status", "maybe", "--db", str(db)]).exit_code == 2

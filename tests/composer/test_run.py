@@ -1,0 +1,184 @@
+"""The compose runner and the session store: batches, resume, workers, re-verification, stats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.run import ComposeInterrupted, compose_run, verify_run
+from twinchat.composer.store import COLUMNS, SessionStore
+from twinchat.inventory import open_world
+
+
+@pytest.fixture()
+def db(world_path, tmp_path):
+    """A private copy of the seed-0 world, without sessions."""
+    path = tmp_path / "twinchat.db"
+    shutil.copy(world_path, path)
+    return path
+
+
+def _rows(path) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f"SELECT {', '.join(COLUMNS[:-1])} FROM sessions ORDER BY flow, seed, idx").fetchall()
+    finally:
+        conn.close()
+
+
+def test_compose_stores_every_session_verified(db):
+    report = compose_run(db, n=40, seed=3, batch_size=7)
+    assert report.composed == 40 and report.failed == 0
+    assert report.asked == {"memory_upgrade": 20, "repair_ticket": 20}
+    assert report.batches == 6  # ceil(20 / 7) batches per flow
+    rows = _rows(db)
+    assert len(rows) == 40
+    assert {r[0] for r in rows} == {f"{f}/3/{i}" for f in ("memory_upgrade", "repair_ticket") for i in range(20)}
+    store = SessionStore(open_world(db))
+    assert store.count(status="ok") == 40
+    assert store.runs() == [
+        {"flow": "memory_upgrade", "seed": 3, "n": 20, "world_seed": 0, "stored": 20},
+        {"flow": "repair_ticket", "seed": 3, "n": 20, "world_seed": 0, "stored": 20},
+    ]
+
+
+def test_two_workers_store_the_same_bytes_as_one(db, tmp_path):
+    other = tmp_path / "two.db"
+    shutil.copy(db, other)
+    compose_run(db, n=30, seed=5, workers=1, batch_size=4)
+    compose_run(other, n=30, seed=5, workers=2, batch_size=4)
+    assert _rows(db) == _rows(other)
+
+
+def test_interrupted_run_keeps_whole_batches_and_resumes_to_the_same_sessions(db, tmp_path):
+    clean = tmp_path / "clean.db"
+    shutil.copy(db, clean)
+    compose_run(clean, flow="memory_upgrade", n=25, seed=9, batch_size=5)
+
+    calls = []
+
+    def stop_after_two_batches(done: int, total: int) -> None:
+        calls.append(done)
+        if done >= 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(ComposeInterrupted, match=r"10 new sessions committed .* run the same command again"):
+        compose_run(db, flow="memory_upgrade", n=25, seed=9, batch_size=5, progress=stop_after_two_batches)
+    assert len(_rows(db)) == 10
+    store = SessionStore(open_world(db))
+    assert store.stats().incomplete == [{"flow": "memory_upgrade", "seed": 9, "n": 25, "world_seed": 0, "stored": 10}]
+
+    report = compose_run(db, flow="memory_upgrade", n=25, seed=9, batch_size=5)
+    assert report.skipped == {"memory_upgrade": 10} and report.composed == 15
+    assert _rows(db) == _rows(clean)
+
+
+def test_interrupted_run_with_workers_leaves_a_consistent_store(db):
+    def stop(done: int, total: int) -> None:
+        if done >= 8:
+            raise KeyboardInterrupt
+
+    with pytest.raises(ComposeInterrupted):
+        compose_run(db, flow="repair_ticket", n=40, seed=2, workers=2, batch_size=4, progress=stop)
+    kept = _rows(db)
+    assert len(kept) % 4 == 0 and 8 <= len(kept) < 40
+    compose_run(db, flow="repair_ticket", n=40, seed=2, workers=2, batch_size=4)
+    assert len(_rows(db)) == 40
+
+
+def test_a_larger_n_extends_a_run_and_a_smaller_one_adds_nothing(db):
+    compose_run(db, flow="repair_ticket", n=6, seed=1)
+    assert compose_run(db, flow="repair_ticket", n=4, seed=1).composed == 0
+    report = compose_run(db, flow="repair_ticket", n=9, seed=1)
+    assert report.composed == 3 and report.skipped == {"repair_ticket": 6}
+
+
+def test_bad_arguments_are_reported(db):
+    with pytest.raises(ComposerError, match=r"unknown flow 'memory_upgrad'.*did you mean 'memory_upgrade'"):
+        compose_run(db, flow="memory_upgrad", n=1)
+    with pytest.raises(ComposerError, match=r"-n must be at least 1 \(got 0\)"):
+        compose_run(db, n=0)
+    with pytest.raises(ComposerError, match=r"--workers must be at least 1"):
+        compose_run(db, n=1, workers=0)
+
+
+def _tamper(db, session_id: str, edit) -> None:
+    conn = sqlite3.connect(db)
+    turns = json.loads(conn.execute("SELECT turns FROM sessions WHERE id = ?", (session_id,)).fetchone()[0])
+    edit(turns)
+    with conn:
+        conn.execute("UPDATE sessions SET turns = ? WHERE id = ?", (json.dumps(turns, ensure_ascii=False), session_id))
+    conn.close()
+
+
+def test_verify_flags_tampered_sessions_and_clears_repaired_ones(db):
+    compose_run(db, flow="memory_upgrade", n=5, seed=0)
+    sid = "memory_upgrade/0/2"
+    original = SessionStore(open_world(db)).get(sid).session["turns"]
+
+    def edit_label(turns):
+        user = next(t for t in turns if t["role"] == "user")
+        key = next(iter(user["label"]))
+        user["label"][key] = "篡改的值"
+
+    _tamper(db, sid, edit_label)
+    report = verify_run(db)
+    assert (report.checked, report.failed, report.newly_failed, report.newly_ok) == (5, 1, 1, 0)
+    stored = SessionStore(open_world(db)).get(sid)
+    assert stored.status == "failed" and stored.reasons
+    assert SessionStore(open_world(db)).stats().failures  # counted by reason
+
+    _tamper(db, sid, lambda turns: turns.__setitem__(slice(None), original))
+    report = verify_run(db)
+    assert (report.failed, report.newly_ok) == (0, 1)
+    assert SessionStore(open_world(db)).get(sid).status == "ok"
+
+
+def test_store_refuses_a_session_twice_and_keeps_the_batch_out(db):
+    compose_run(db, flow="repair_ticket", n=2, seed=0)
+    store = SessionStore(open_world(db))
+    session = store.get("repair_ticket/0/1").session
+    fresh = dict(session, id="repair_ticket/0/7", index=7)
+    with pytest.raises(ComposerError, match=r"session repair_ticket/0/1 is already stored"):
+        store.add_batch([fresh, session], [[], []])
+    assert store.get("repair_ticket/0/7") is None  # the whole batch was rolled back
+    assert store.count() == 2
+
+
+def test_store_filters_pages_and_stats(db):
+    compose_run(db, n=24, seed=4, batch_size=5)
+    store = SessionStore(open_world(db))
+    every = list(store.iter_sessions())
+    assert [s.id for s in every] == sorted((s.id for s in every), key=lambda i: (i.split("/")[0], int(i.split("/")[2])))
+    assert len(every) == 24
+    shop = list(store.iter_sessions(flow="memory_upgrade"))
+    assert len(shop) == 12 and all(s.session["flow"] == "memory_upgrade" for s in shop)
+    assert len(list(store.iter_sessions(limit=7))) == 7
+    report = store.stats()
+    assert report.sessions == 24 and report.by_flow == {"memory_upgrade": 12, "repair_ticket": 12}
+    assert sum(report.by_outcome.values()) == 24
+    user_turns = sum(1 for s in every for t in s.session["turns"] if t["role"] == "user")
+    assert sum(report.by_template.values()) == user_turns == sum(report.by_unit.values())
+    turns = [len(s.session["turns"]) for s in every]
+    assert (report.turns_min, report.turns_max) == (min(turns), max(turns))
+    assert 0 < report.distinct_1 < report.distinct_2 <= 1
+    unit = next(iter(report.by_unit))
+    assert store.count(unit=unit) == sum(1 for s in every if any(t.get("unit") == unit for t in s.session["turns"]))
+    word = every[0].session["turns"][0]["content"][:4]
+    assert store.count(text=word) >= 1
+    with pytest.raises(ComposerError, match=r"unknown status 'bad'"):
+        store.count(status="bad")
+
+
+def test_a_different_world_seed_is_refused(db, tmp_path):
+    compose_run(db, flow="repair_ticket", n=1, seed=0)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE runs SET world_seed = 42")
+    conn.close()
+    with pytest.raises(ComposerError, match=r"composed on world seed 42, this world has seed 0"):
+        compose_run(db, flow="repair_ticket", n=2, seed=0)
