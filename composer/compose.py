@@ -35,6 +35,7 @@ __all__ = ["SessionComposer", "check_flow", "flow_problems"]
 
 #: What a reply may state that must come from somewhere: codes with letters and digits
 #: (KF556S40IB-16, TK20261202326142) and numbers (a time's digits, a price, a count).
+_NON_DIGIT = re.compile(r"\D")
 _FACT = re.compile(r"[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+")
 
 
@@ -262,12 +263,16 @@ class SessionComposer:
             if decided is not None and decided != turn["outcome"]:
                 out.append(f"turn {n}: outcome_mismatch")
         sources = seen + json.dumps(pending.get("result"), ensure_ascii=False)
-        digits = "".join(c for c in sources if c.isdigit())
+        digits: str | None = None
         for fact in _FACT.findall(turn.get("content", "")):
-            bare = "".join(c for c in fact if c.isdigit())
+            bare = _NON_DIGIT.sub("", fact)
             if fact == bare and len(bare) < 2:
                 continue  # list numbering (1. 2. 3.) and single digits say nothing checkable
-            if fact not in sources and (len(bare) < 3 or bare not in digits):
+            if fact in sources:
+                continue
+            if digits is None:
+                digits = _NON_DIGIT.sub("", sources)
+            if len(bare) < 3 or bare not in digits:
                 out.append(f"turn {n}: reply_fact:{fact}")
                 break
         return out

@@ -27,6 +27,7 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from twinchat.composer.fastexpr import Fallback, compile_fast
 from twinchat.composer.errors import ComposerError
 
 __all__ = ["make_env", "FILTERS", "variables_of", "cn_number", "TemplateCache"]
@@ -234,7 +235,16 @@ class TemplateCache:
             if isinstance(value, jinja2.Undefined):
                 raise ComposerError(value._undefined_message)
             return value
-        return evaluate
+        fast = compile_fast(self.env, expression)
+        if fast is None:
+            return evaluate
+
+        def evaluate_fast(context: dict[str, Any]) -> Any:
+            try:
+                return fast(context)
+            except Fallback:
+                return evaluate(context)
+        return evaluate_fast
 
     def compiled(self, expression: str) -> Any:
         """``fn(context)`` evaluating ``expression``; errors are ComposerErrors naming it."""

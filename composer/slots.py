@@ -96,6 +96,7 @@ class WorldCache:
             row = self.product_by_id[part]
             self.compatible[(device, row["category"])].append(row)
         self.districts = [r for r in self.regions.districts]
+        self._districts_of: dict[str | None, list[Any]] = {None: self.districts}
         self.service_cities = [self.regions.get(c) for (c,) in q(
             "SELECT DISTINCT city FROM technicians ORDER BY city")]
         self.faults: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -105,6 +106,13 @@ class WorldCache:
         ):
             self.faults[cat].append({"id": fid, "category": cat, "category_name": cat_name, "fault": fault,
                                      "needs_onsite": bool(needs)})
+
+    def districts_in(self, city: str | None) -> list[Any]:
+        """The districts of ``city`` (adcode), or every district for None; computed once per city."""
+        pool = self._districts_of.get(city)
+        if pool is None:
+            pool = self._districts_of[city] = [d for d in self.districts if d.parent == city]
+        return pool
 
     def address(self, rng: random.Random, city: str | None = None) -> Any:
         """A coherent address drawn with ``rng`` (one generator serves every draw)."""
@@ -266,7 +274,7 @@ class SlotSampler:
             data = _address_data(addr)
             return Record(kind, data, addr.text(form))
         if kind == "district":
-            pool = [d for d in w.districts if slot.city is None or d.parent == slot.city]
+            pool = w.districts_in(slot.city)
             d = rng.choice(pool)
             city = w.regions.get(d.parent)
             texts = {"name": d.name, "short": d.short_name, "city_district": city.name + d.name,

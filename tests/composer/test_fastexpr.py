@@ -1,0 +1,84 @@
+"""The fast expression path agrees with Jinja2 wherever it answers, and defers where it cannot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from twinchat.composer.fastexpr import Fallback, compile_fast
+from twinchat.composer.render import make_env
+
+
+@dataclass
+class Place:
+    region: str
+    text: str
+
+
+CONTEXTS = [
+    {"result": {"count": 3, "results": [{"in_stock": True, "arrives_in_time": False, "eta": "2026-12-01 10:00:00"},
+                                        {"in_stock": False, "arrives_in_time": True, "eta": None}],
+                "products": ["A", "B"]},
+     "label": {"products": ["P1"], "deadline": "2026-12-01 23:59:59"}, "dest": "home",
+     "home": Place("广东省深圳市南山区", "南山区"), "anywhere": Place("福田区", "福田")},
+    {"result": {"error": {"code": "slot_unavailable", "message": "x", "field": None}, "count": 0, "results": []},
+     "label": {"products": [], "deadline": None}, "dest": "other",
+     "home": Place("北京市朝阳区", "朝阳"), "anywhere": Place("海淀区", "海淀")},
+    {"result": {}, "label": {}, "dest": None, "home": None, "anywhere": None},
+]
+
+EXPRESSIONS = [
+    "'error' in result", "'reason' in result", "result.count > 0", "result.count == 0 or 'error' in result",
+    "3", "'x'", "not result.results[0].in_stock", "result.results[0].arrives_in_time",
+    "result.results|selectattr('in_stock')|list|length == 0",
+    "result.results|selectattr('arrives_in_time')|list|length > 0",
+    "'error' in result and result.error.code == 'slot_unavailable'",
+    "home.region if dest == 'home' else anywhere.text",
+    "{'products': label.products, 'deadline': label.deadline}",
+    "result.products if result and 'products' in result else []",
+    "[result.count, dest]", "(1, 2)", "1 < result.count <= 3", "result.count not in [1, 2]",
+    "result.items", "result.__class__", "label.products[0]", "home.__init__", "missing_name",
+]
+
+
+def _jinja(env, expression, context):
+    value = env.compile_expression(expression, undefined_to_none=False)(**context)
+    return ("value", value)
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_fast_path_agrees_with_jinja_or_defers(expression):
+    env = make_env()
+    fast = compile_fast(env, expression)
+    assert fast is not None, f"{expression!r} should be compiled"
+    for context in CONTEXTS:
+        try:
+            expected = _jinja(env, expression, context)
+        except Exception as exc:  # noqa: BLE001 - compare the failure, whatever it is
+            expected = ("error", type(exc))
+        try:
+            value = fast(context)
+            if not isinstance(value, (str, int, float, bool, list, tuple, dict, type(None))):
+                value = list(value)  # a generator: compare its items
+                expected = ("value", list(expected[1])) if expected[0] == "value" else expected
+            got = ("value", value)
+        except Fallback:
+            continue  # Jinja2 decides these: not a disagreement
+        except Exception as exc:  # noqa: BLE001
+            got = ("error", type(exc))
+        if expected[0] == "value" and type(expected[1]).__name__.endswith("Undefined"):
+            pytest.fail(f"{expression!r}: fast path answered {got} where Jinja2 gives Undefined")
+        assert got == expected, f"{expression!r} with {context}"
+
+
+def test_private_and_unknown_names_always_defer():
+    env = make_env()
+    for expression in ("result.__class__", "home.__init__", "missing_name", "result.items"):
+        with pytest.raises(Fallback):
+            compile_fast(env, expression)(CONTEXTS[0])
+
+
+@pytest.mark.parametrize("expression", ["x|join", "x ~ 'a'", "x + 1", "x is defined", "f(x)", "x[1:2]", "{{"])
+def test_unsupported_expressions_are_left_to_jinja(expression):
+    assert compile_fast(make_env(), expression) is None
