@@ -5,7 +5,7 @@ never asserts a timing.
 
 * throughput — ``compose_run`` of the shopping flow (compose + verify + store, batches of 200)
   with 1 worker, then 2 workers, each into a fresh copy of one world; the baseline is the
-  1-worker run in this process. ``TWINCHAT_BENCH_N`` sets the sessions per run (default 2,000).
+  1-worker run in this process. ``TWINCHAT_BENCH_N`` sets the sessions per run (default 10,000; worker start-up is part of the run).
 * memory — peak resident memory of a child process composing N sessions of every flow with
   2 workers, for N = 1/10 of ``TWINCHAT_BENCH_MEMORY_N`` and for that N (default 100,000); the
   ratio of the two peaks shows whether memory grows with the number of sessions.
@@ -24,7 +24,7 @@ import pytest
 from twinchat.composer.run import compose_run
 from twinchat.inventory import build_world
 
-N = int(os.environ.get("TWINCHAT_BENCH_N", "2000"))
+N = int(os.environ.get("TWINCHAT_BENCH_N", "10000"))
 MEMORY_N = int(os.environ.get("TWINCHAT_BENCH_MEMORY_N", "100000"))
 
 _CHILD = """
