@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.curate import CURATE_TABLES
 from twinchat.composer.store import COLUMNS, STORE_TABLES, SessionStore, reason_key, session_row
 
 __all__ = ["ComposeInterrupted", "ComposeReport", "VerifyReport", "compose_run", "verify_run", "world_snapshot",
@@ -105,10 +106,11 @@ def world_snapshot(db: str | os.PathLike[str]) -> sqlite3.Connection:
     mem = sqlite3.connect(":memory:")
     mem.execute("ATTACH DATABASE ? AS world", (str(db),))
     try:
-        marks = ", ".join("?" * len(STORE_TABLES))
+        skip = STORE_TABLES + CURATE_TABLES  # sessions and their curation are not the world
+        marks = ", ".join("?" * len(skip))
         objects = mem.execute(
             "SELECT type, name, sql FROM world.sqlite_master WHERE sql IS NOT NULL "
-            f"AND name NOT LIKE 'sqlite_%' AND tbl_name NOT IN ({marks}) ORDER BY rowid", STORE_TABLES).fetchall()
+            f"AND name NOT LIKE 'sqlite_%' AND tbl_name NOT IN ({marks}) ORDER BY rowid", skip).fetchall()
         with mem:
             for kind, name, sql in objects:
                 if kind == "table":

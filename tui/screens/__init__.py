@@ -1,0 +1,3 @@
+"""The app's screens, one per module."""
+
+__all__: list[str] = []

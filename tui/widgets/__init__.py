@@ -1,0 +1,3 @@
+"""The app's widgets: the virtual session list and the chat of a session."""
+
+__all__: list[str] = []
