@@ -38,6 +38,9 @@ __all__ = ["SessionComposer", "check_flow", "flow_problems"]
 _NON_DIGIT = re.compile(r"\D")
 _FACT = re.compile(r"[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+")
 
+#: Order statuses a reply may state only when a tool result (or the conversation) says them.
+_STATUS_WORDS = ("待付款", "待发货", "运输中", "已签收", "已取消")
+
 
 def flow_problems(src: FlowSource, units: dict[str, UnitSource]) -> list[str]:
     """Every problem of a flow against the units it plays (one line each)."""
@@ -55,6 +58,9 @@ def flow_problems(src: FlowSource, units: dict[str, UnitSource]) -> list[str]:
             if outcome != "*" and outcome not in outcomes:
                 out.append(f"{src.where(['steps', i, 'next', outcome])}: step {step.id!r}: unit {unit.id!r} has "
                            f"no outcome {outcome!r}{did_you_mean(outcome, outcomes)}")
+        if flow.customer == "order" and step.id == flow.start and "customer" not in step.remember:
+            out.append(f"{src.where(['steps', i, 'remember'])}: step {step.id!r}: a flow with `customer: order` "
+                       f"must remember `customer` (the owner of the order) in its start step")
         allowed = {"label", "result", "outcome", *unit.slots}
         for key, expr in step.remember.items():
             try:
@@ -110,8 +116,9 @@ class SessionComposer:
         key = f"twinchat/{self.seed}/flow/{flow.id}/{index}"
         rng = random.Random(key)
         now = session_clock(rng)
-        customer = self._customer(rng, flow.customer)
-        context: dict[str, Any] = {"customer": customer}
+        # customer: order — the start step draws an order and remembers its owner as the customer
+        customer = None if flow.customer == "order" else self._customer(rng, flow.customer)
+        context: dict[str, Any] = {} if customer is None else {"customer": customer}
         turns: list[dict[str, Any]] = []
         steps: list[str] = []
         outcome = None
@@ -130,6 +137,9 @@ class SessionComposer:
                 if following == END:
                     break
                 step = flow.step(following)
+            customer = context.get("customer")
+            if not isinstance(customer, Record):
+                raise ComposerError(f"flow {flow.id!r}: step {flow.start!r} did not remember a customer record")
         finally:
             self.conn.execute("ROLLBACK TO twinchat_session")
             self.conn.execute("RELEASE twinchat_session")
@@ -274,6 +284,11 @@ class SessionComposer:
                 digits = _NON_DIGIT.sub("", sources)
             if len(bare) < 3 or bare not in digits:
                 out.append(f"turn {n}: reply_fact:{fact}")
+                break
+        content = turn.get("content", "")
+        for word in _STATUS_WORDS:
+            if word in content and word not in sources:
+                out.append(f"turn {n}: reply_fact:{word}")
                 break
         return out
 

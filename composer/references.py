@@ -2,9 +2,10 @@
 
 A session remembers lists of items (the products a search listed, the orders a query found).
 Later a customer refers to them: 第二款 / 第2个 / 最后一款 (ordinal), 金士顿那款 (brand, when
-only one listed item has it), 它 / 这款 / 这个 (pronoun, when there is one item), 哪款 / 这几款 /
-这些 (all of them). :func:`draw` picks a form and its text; :func:`resolve` reads the text back
-to the ids meant — verification uses it to check a reference label against the user text.
+only one listed item has it), 它 / 这款 / 这个 / 这个订单 / 刚才那单 (pronoun, when there is one
+item), 哪款 / 这几款 / 这些 (all of them). :func:`draw` picks a form and its text; :func:`resolve`
+reads the text back to the ids meant — verification uses it to check a reference label against
+the user text.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["REFERENCE_FORMS", "draw", "resolve", "item_id"]
+__all__ = ["REFERENCE_FORMS", "PRONOUNS", "draw", "resolve", "item_id"]
 
 REFERENCE_FORMS = ("ordinal", "brand", "pronoun", "all")
 _CN = "一二三四五六七八九十"
 _ORDINAL = re.compile(r"第([一二三四五六七八九十]|[1-9]|10)(?:款|个|种|项)")
 _LAST = re.compile(r"最后(?:一款|一个|那款|那个)")
-_PRONOUN = re.compile(r"(?<![哪那])(?:它|这款|这个)")
+_PRONOUN = re.compile(r"(?<![哪那])(?:它|这款|这个)|这单|这一单|这笔订单|刚才那个|刚才那单")
+#: Words for one remembered item a reference slot may draw (``pronouns``); all resolve.
+PRONOUNS = ("它", "这款", "这个", "这个订单", "这单", "这一单", "这笔订单", "刚才那个", "刚才那单")
 _ALL = re.compile(r"哪款|哪个|哪一款|这几款|这几个|这些")
 
 
@@ -34,14 +37,25 @@ def item_id(item: dict[str, Any]) -> str:
 
 
 def draw(items: Sequence[dict[str, Any]], form: str, rng: random.Random,
-         measure: Sequence[str] = ("款", "个")) -> tuple[list[str], str]:
-    """(ids meant, text) for a reference in ``form``; forms that cannot apply fall back to ordinal."""
+         measure: Sequence[str] = ("款", "个"), pronouns: Sequence[str] | None = None,
+         meant: str | None = None) -> tuple[list[str], str]:
+    """(ids meant, text) for a reference in ``form``; forms that cannot apply fall back to ordinal.
+    ``pronouns`` are the words for one item (default 它 / 这款 / 这个; see :data:`PRONOUNS`);
+    ``meant`` is the id of the item the customer has in mind: when it is listed, the reference is
+    to it (a pronoun when it is alone, else its ordinal)."""
     if not items:
         raise ValueError("nothing to refer to")
+    one = tuple(pronouns) if pronouns else ("它", "这款", "这个")
+    if meant is not None:
+        ids = [item_id(i) for i in items]
+        if meant in ids:
+            if len(items) == 1:
+                return [meant], rng.choice(one)
+            return [meant], _ordinal(len(items), ids.index(meant), rng, measure)
     if form == "all" and len(items) > 1:
         return [item_id(i) for i in items], rng.choice(("哪款", "这几款里哪款", "这几款"))
     if form == "pronoun" and len(items) == 1:
-        return [item_id(items[0])], rng.choice(("它", "这款", "这个"))
+        return [item_id(items[0])], rng.choice(one)
     if form == "brand":
         brands = [i.get("brand") for i in items]
         unique = [i for i in items if i.get("brand") and brands.count(i["brand"]) == 1]
@@ -49,14 +63,18 @@ def draw(items: Sequence[dict[str, Any]], form: str, rng: random.Random,
             item = rng.choice(unique)
             return [item_id(item)], item["brand"] + rng.choice(("那款", "的那个", "那个"))
     if len(items) == 1:
-        return [item_id(items[0])], rng.choice(("它", "这款", "这个"))
+        return [item_id(items[0])], rng.choice(one)
     i = int(rng.random() * len(items))
+    return [item_id(items[i])], _ordinal(len(items), i, rng, measure)
+
+
+def _ordinal(count: int, i: int, rng: random.Random, measure: Sequence[str]) -> str:
+    """How a customer says the (i+1)-th of ``count`` items: 第二款 / 第2个 / 最后一个."""
     word = measure[int(rng.random() * len(measure))]
-    if i == len(items) - 1 and i > 1 and rng.random() < 0.3:
-        return [item_id(items[i])], f"最后一{word}"
+    if i == count - 1 and i > 1 and rng.random() < 0.3:
+        return f"最后一{word}"
     n = i + 1
-    text = f"第{_CN[n - 1]}{word}" if rng.random() < 0.5 else f"第{n}{word}"
-    return [item_id(items[i])], text
+    return f"第{_CN[n - 1]}{word}" if rng.random() < 0.5 else f"第{n}{word}"
 
 
 def resolve(text: str, items: Sequence[dict[str, Any]]) -> list[str] | None:

@@ -12,12 +12,14 @@ import json
 import random
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from faker import Faker
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.orderbook import ORDER_FORMS, OrderBook
 from twinchat.composer.references import REFERENCE_FORMS
 from twinchat.composer.references import item_id as reference_id
 from twinchat.composer.references import draw as draw_reference
@@ -60,6 +62,7 @@ FORMS: dict[str, tuple[str, ...]] = {
     "district": ("name", "short", "city_district", "short_city_district"),
     "service_city": ("name", "short"),
     "fault": ("fault",),
+    "order": ORDER_FORMS,
 }
 
 
@@ -114,12 +117,24 @@ class WorldCache:
             pool = self._districts_of[city] = [d for d in self.districts if d.parent == city]
         return pool
 
+    @property
+    def orders(self) -> OrderBook:
+        """The world's orders and customers, read on first use (only order slots need them)."""
+        book = self.__dict__.get("_orders")
+        if book is None:
+            book = self._orders = OrderBook(self.conn)
+        return book
+
     def address(self, rng: random.Random, city: str | None = None) -> Any:
         """A coherent address drawn with ``rng`` (one generator serves every draw)."""
+        return self.addresses(rng).sample(city=city, rng=rng)
+
+    def addresses(self, rng: random.Random) -> Any:
+        """The address generator, made on first use (every draw passes its own ``rng``)."""
         gen = self.__dict__.get("_addresses")
         if gen is None:
             gen = self._addresses = self._address_generator(self.regions, rng)
-        return gen.sample(city=city, rng=rng)
+        return gen
 
 
 class SlotSampler:
@@ -144,28 +159,37 @@ class SlotSampler:
     def compile(self, name: str, slot: Any) -> Any:
         """A drawer ``fn(rng, values, now, context)`` for one slot, with its lookups done once.
 
-        Choice slots and twinchat's own providers get a dedicated closure (the hot path of most
-        units); other sources call :meth:`draw`. Both consume the RNG identically.
+        Choice slots, twinchat's own providers and addresses get a dedicated closure (the hot
+        path of most units); other sources call :meth:`draw`. Both consume the RNG identically.
         """
-        pick = self._pick
-        forms, form_weights = slot.forms, slot.form_weights
         if isinstance(slot, ChoiceSlot):
-            values_, weights = slot.values, slot.weights
-            return lambda rng, values, now, context: pick(rng, values_, weights)
+            return _picker(slot.values, slot.weights)
+        # the form is drawn as _pick draws it (uniform = bisect over equal weights), inline
+        drawn, forms = bool(slot.forms), slot.forms or ("",)  # no forms: no draw
+        cum = list(itertools.accumulate(slot.form_weights or [1] * len(forms)))
+        total = cum[-1]
         if isinstance(slot, FakerSlot) and slot.provider == "cn_person":
             def person(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
-                form = pick(rng, forms, form_weights) if forms else None
+                form = forms[bisect.bisect(cum, rng.random() * total)] if drawn else None
                 return make_person(rng, form or "name")
             return person
         if isinstance(slot, FakerSlot) and slot.provider == "cn_mobile":
             valid = slot.valid
 
             def mobile(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
-                form = (pick(rng, forms, form_weights) if forms else None) or "plain"
+                form = (forms[bisect.bisect(cum, rng.random() * total)] if drawn else None) or "plain"
                 digits = mobile_digits(rng) if valid else invalid_mobile_digits(rng)
                 text = phone_form(digits, form) if len(digits) == 11 else digits
-                return Phone(digits=digits, text=text, form=form, valid=valid)
+                return Phone(digits, text, form, valid)
             return mobile
+        if isinstance(slot, InventorySlot) and slot.kind == "address":
+            addresses, city = self.world.addresses(random.Random(0)).draw, slot.city  # each draw passes its rng
+
+            def address_(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
+                form = (forms[bisect.bisect(cum, rng.random() * total)] if drawn else None) or FORMS["address"][0]
+                place, detail = addresses(city=city, rng=rng)
+                return Record("address", place.parts(detail), place.text(detail, form))
+            return address_
         draw = self.draw
         return lambda rng, values, now, context: draw(name, slot, rng, values, now, context)
 
@@ -177,6 +201,11 @@ class SlotSampler:
         if isinstance(slot, FakerSlot):
             return self._faker(slot, rng, form)
         if isinstance(slot, InventorySlot):
+            if slot.kind == "order":
+                try:
+                    return self.world.orders.draw(rng, now, slot.statuses, slot.within_days, form or "order_no")
+                except ComposerError as exc:
+                    raise ComposerError(f"slot {name!r}: {exc}") from exc
             return self._inventory(name, slot, rng, values, form)
         if isinstance(slot, TimeSlot):
             from twinchat.composer.timepool import sample as sample_phrase
@@ -204,7 +233,11 @@ class SlotSampler:
             items = context.get(slot.key)
             if not items:
                 raise ComposerError(f"slot {name!r}: session context has no {slot.key!r} to refer to")
-            ids, text = draw_reference(items, form or REFERENCE_FORMS[int(rng.random() * 4)], rng, slot.measure)
+            meant = context.get(slot.prefer) if slot.prefer else None
+            if meant is not None:
+                meant = reference_id(meant.data if isinstance(meant, Record) else meant)
+            ids, text = draw_reference(items, form or REFERENCE_FORMS[int(rng.random() * 4)], rng, slot.measure,
+                                       slot.pronouns, meant)
             meant = [i for i in items if reference_id(i) in ids]
             return Record("reference", {"ids": ids, "items": meant, "key": slot.key}, text)
         if isinstance(slot, CompositeSlot):
@@ -270,9 +303,8 @@ class SlotSampler:
             city = slot.city
             if kind == "service_address":
                 city = w.service_cities[int(rng.random() * len(w.service_cities))].adcode
-            addr = w.address(rng, city)
-            data = _address_data(addr)
-            return Record(kind, data, addr.text(form))
+            place, detail = w.addresses(rng).draw(city=city, rng=rng)
+            return Record(kind, place.parts(detail), place.text(detail, form))
         if kind == "district":
             pool = w.districts_in(slot.city)
             d = rng.choice(pool)
@@ -291,9 +323,18 @@ class SlotSampler:
         raise ComposerError(f"slot {name!r}: unsupported inventory kind {kind!r}")  # pragma: no cover
 
 
-def _address_data(addr: Any) -> dict[str, Any]:
-    """An address's parts, plus the region as written: 北京市朝阳区 (never 北京市北京市朝阳区)."""
-    parts = [addr.province] + ([addr.city] if addr.city != addr.province else []) + [addr.district]
-    return {"province": addr.province, "city": addr.city, "district": addr.district, "detail": addr.detail,
-            "postcode": addr.postcode, "adcode": addr.adcode, "region": "".join(parts),
-            "region_spaced": " ".join(parts), "city_district": addr.city + addr.district}
+def _picker(items: Sequence[Any], weights: Sequence[float] | None) -> Any:
+    """``fn(rng)`` drawing one of ``items`` as :meth:`SlotSampler._pick` does, its sums made once;
+    it takes a drawer's arguments too (``fn(rng, values, now, context)``), so it can be one."""
+    if not weights:
+        count = len(items)
+
+        def pick(rng: random.Random, values: Any = None, now: Any = None, context: Any = None) -> Any:
+            return items[int(rng.random() * count)]
+        return pick
+    cum = list(itertools.accumulate(weights))
+    total = cum[-1]
+
+    def pick_weighted(rng: random.Random, values: Any = None, now: Any = None, context: Any = None) -> Any:
+        return items[bisect.bisect(cum, rng.random() * total)]
+    return pick_weighted

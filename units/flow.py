@@ -77,8 +77,10 @@ class Flow(_Spec):
     style: Literal["chat", "react"] = Field(
         default="chat", description="react: assistant tool turns carry Thought/Action, as in FireAct."
     )
-    customer: Literal["anywhere", "service_city"] = Field(
-        default="anywhere", description="Where the customer lives: anywhere, or in a city with technicians."
+    customer: Literal["anywhere", "service_city", "order"] = Field(
+        default="anywhere",
+        description="Who the customer is: drawn anywhere, or in a city with technicians; or (order) the owner "
+        "of the order the start step draws, which that step must `remember` as `customer`.",
     )
     start: str
     max_steps: int = Field(default=12, ge=1, le=50)

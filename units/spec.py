@@ -73,21 +73,36 @@ class FakerSlot(_SlotBase):
 
 #: What an inventory slot can draw.
 INVENTORY_KINDS = ("product", "device", "compatible_part", "address", "service_address", "district",
-                   "service_city", "fault")
+                   "service_city", "fault", "order")
 
 
 class InventorySlot(_SlotBase):
     """A row of the simulated world: a product of a category, a device model, a part compatible
     with another slot's device, a coherent address (anywhere, or in a city with on-site service),
-    a district, a city with technicians, a fault from the knowledge base."""
+    a district, a city with technicians, a fault from the knowledge base, or an order placed by
+    the session clock (with its lines and the customer who placed it)."""
 
     source: Literal["inventory"]
     kind: Literal["product", "device", "compatible_part", "address", "service_address", "district",
-                  "service_city", "fault"]
+                  "service_city", "fault", "order"]
     category: str | None = Field(default=None, description="Product category id (memory, ssd…) or device kind.")
     device: str | None = Field(default=None, description="For compatible_part: the slot holding the device.")
     city: str | None = Field(default=None, description="For address/district: restrict to a city adcode.")
     in_stock: bool | None = Field(default=None, description="For product: only (un)stocked products.")
+    statuses: list[Literal["pending_payment", "awaiting_shipment", "in_transit", "delayed", "delivered",
+                           "cancelled"]] | None = Field(
+        default=None, min_length=1,
+        description="For order: only orders in one of these states at the session clock (default: any order "
+        "placed by then); delayed = paid, not delivered yet and past its promised ETA.")
+    within_days: int | None = Field(
+        default=None, ge=0, description="For order: only orders placed within this many days before the clock.")
+
+    @model_validator(mode="after")
+    def _order_fields_on_orders(self) -> InventorySlot:
+        if self.kind != "order" and (self.statuses is not None or self.within_days is not None):
+            raise ValueError("statuses and within_days apply only to kind: order "
+                             f"(this slot is kind: {self.kind})")
+        return self
 
 
 class ChoiceSlot(_SlotBase):
@@ -137,6 +152,14 @@ class ReferenceSlot(_SlotBase):
     measure: list[str] = Field(
         default_factory=lambda: ["款", "个"], description="Measure words of ordinals: 第二款 / 第二个 / 第2个."
     )
+    pronouns: list[str] | None = Field(
+        default=None, min_length=1,
+        description="Words for the one remembered item (default 它 / 这款 / 这个); each must be one that "
+        "references resolve: 它, 这款, 这个, 这个订单, 这单, 这一单, 这笔订单, 刚才那个, 刚才那单.")
+    prefer: str | None = Field(
+        default=None,
+        description="Context key of the item the customer has in mind (e.g. the order they asked about): "
+        "when it is among the items, the reference is to it; otherwise to any item.")
 
 
 class CompositeSlot(_SlotBase):

@@ -8,33 +8,36 @@ import shutil
 from click.testing import CliRunner
 
 from twinchat.composer.cli import cli
+from twinchat.units.loader import load_content
 
 
 def test_compose_then_stats_and_verify(world_path, tmp_path):
     db = tmp_path / "t.db"
     shutil.copy(world_path, db)
     runner = CliRunner()
-    result = runner.invoke(cli, ["compose", "-n", "6", "--seed", "1", "--db", str(db)])
+    flows = sorted(load_content()[1])
+    n = 2 * len(flows)
+    result = runner.invoke(cli, ["compose", "-n", str(n), "--seed", "1", "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert f"composed 6 sessions into {db}" in result.stdout
-    assert "flows: memory_upgrade 3, repair_ticket 3" in result.stdout
-    assert "verified: 6 ok, 0 failed" in result.stdout
+    assert f"composed {n} sessions into {db}" in result.stdout
+    assert "flows: " + ", ".join(f"{f} 2" for f in flows) in result.stdout
+    assert f"verified: {n} ok, 0 failed" in result.stdout
 
-    again = runner.invoke(cli, ["compose", "-n", "6", "--seed", "1", "--db", str(db)])
-    assert "composed 0 sessions" in again.stdout and "6 already stored" in again.stdout
+    again = runner.invoke(cli, ["compose", "-n", str(n), "--seed", "1", "--db", str(db)])
+    assert "composed 0 sessions" in again.stdout and f"{n} already stored" in again.stdout
 
     stats = runner.invoke(cli, ["stats", "--db", str(db), "--json"])
     assert stats.exit_code == 0, stats.output
     data = json.loads(stats.stdout)
-    assert data["sessions"] == 6 and data["by_status"] == {"ok": 6}
-    assert data["by_flow"] == {"memory_upgrade": 3, "repair_ticket": 3}
+    assert data["sessions"] == n and data["by_status"] == {"ok": n}
+    assert data["by_flow"] == {f: 2 for f in flows}
 
     table = runner.invoke(cli, ["stats", "--db", str(db), "--flow", "repair_ticket"])
-    assert "sessions: 3  ok 3" in table.stdout and "memory_upgrade" not in table.stdout
+    assert "sessions: 2  ok 2" in table.stdout and "memory_upgrade" not in table.stdout
 
     verified = runner.invoke(cli, ["verify", "--db", str(db)])
     assert verified.exit_code == 0
-    assert "checked 6 sessions" in verified.stdout and "6 ok, 0 failed" in verified.stdout
+    assert f"checked {n} sessions" in verified.stdout and f"{n} ok, 0 failed" in verified.stdout
 
 
 def test_compose_builds_the_world_when_missing(tmp_path):

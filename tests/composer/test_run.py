@@ -12,6 +12,10 @@ from twinchat.composer.errors import ComposerError
 from twinchat.composer.run import ComposeInterrupted, compose_run, verify_run
 from twinchat.composer.store import COLUMNS, SessionStore
 from twinchat.inventory import open_world
+from twinchat.units.loader import load_content
+
+#: The built-in flows, in the order compose walks them (sorted).
+FLOWS = sorted(load_content()[1])
 
 
 @pytest.fixture()
@@ -31,19 +35,17 @@ def _rows(path) -> list[tuple]:
 
 
 def test_compose_stores_every_session_verified(db):
-    report = compose_run(db, n=40, seed=3, batch_size=7)
-    assert report.composed == 40 and report.failed == 0
-    assert report.asked == {"memory_upgrade": 20, "repair_ticket": 20}
-    assert report.batches == 6  # ceil(20 / 7) batches per flow
+    per_flow = 5
+    n = per_flow * len(FLOWS)
+    report = compose_run(db, n=n, seed=3, batch_size=2)
+    assert report.composed == n and report.failed == 0
+    assert report.asked == {f: per_flow for f in FLOWS}
+    assert report.batches == 3 * len(FLOWS)  # ceil(5 / 2) batches per flow
     rows = _rows(db)
-    assert len(rows) == 40
-    assert {r[0] for r in rows} == {f"{f}/3/{i}" for f in ("memory_upgrade", "repair_ticket") for i in range(20)}
+    assert {r[0] for r in rows} == {f"{f}/3/{i}" for f in FLOWS for i in range(per_flow)}
     store = SessionStore(open_world(db))
-    assert store.count(status="ok") == 40
-    assert store.runs() == [
-        {"flow": "memory_upgrade", "seed": 3, "n": 20, "world_seed": 0, "stored": 20},
-        {"flow": "repair_ticket", "seed": 3, "n": 20, "world_seed": 0, "stored": 20},
-    ]
+    assert store.count(status="ok") == n
+    assert store.runs() == [{"flow": f, "seed": 3, "n": per_flow, "world_seed": 0, "stored": per_flow} for f in FLOWS]
 
 
 def test_two_workers_store_the_same_bytes_as_one(db, tmp_path):
@@ -150,17 +152,18 @@ def test_store_refuses_a_session_twice_and_keeps_the_batch_out(db):
 
 
 def test_store_filters_pages_and_stats(db):
-    compose_run(db, n=24, seed=4, batch_size=5)
+    n = 6 * len(FLOWS)
+    compose_run(db, n=n, seed=4, batch_size=5)
     store = SessionStore(open_world(db))
     every = list(store.iter_sessions())
     assert [s.id for s in every] == sorted((s.id for s in every), key=lambda i: (i.split("/")[0], int(i.split("/")[2])))
-    assert len(every) == 24
+    assert len(every) == n
     shop = list(store.iter_sessions(flow="memory_upgrade"))
-    assert len(shop) == 12 and all(s.session["flow"] == "memory_upgrade" for s in shop)
+    assert len(shop) == 6 and all(s.session["flow"] == "memory_upgrade" for s in shop)
     assert len(list(store.iter_sessions(limit=7))) == 7
     report = store.stats()
-    assert report.sessions == 24 and report.by_flow == {"memory_upgrade": 12, "repair_ticket": 12}
-    assert sum(report.by_outcome.values()) == 24
+    assert report.sessions == n and report.by_flow == {f: 6 for f in FLOWS}
+    assert sum(report.by_outcome.values()) == n
     user_turns = sum(1 for s in every for t in s.session["turns"] if t["role"] == "user")
     assert sum(report.by_template.values()) == user_turns == sum(report.by_unit.values())
     turns = [len(s.session["turns"]) for s in every]
