@@ -1,17 +1,26 @@
 """Single-unit digital twins: draw slots, render a template, compute the label, call the tool,
 pick the outcome from the real result, render the reply.
 
-Every sample has its own RNG, derived from (seed, unit, index), so sample *i* is the same
-whether it is drawn alone, in a batch, or by another worker. Tool calls that write (a ticket)
-run inside a savepoint that is rolled back after the sample is verified: samples never see
-each other's side effects.
+Sample *i* depends only on (seed, unit, *i*): it is the same whether it is drawn alone, in a
+batch, or by another worker. Its randomness comes from a stream of blocks: samples
+``b·32 … b·32+31`` draw one after another from a Mersenne Twister seeded with an integer made
+of a SHA-512 of ``twinchat/{seed}/{unit}`` (once per generator) and the block number *b*.
+Drawn in order, as ``generate`` draws them, a block costs one seeding instead of one per
+sample (seeding is the dearest step of a sample); drawn out of order, sample *i* replays the
+samples of its block before it. Samples drawn with pinned values (``now``, ``fixed``,
+``template_id``, ``context``: exhaustive mode, sample data for paraphrases) each have a stream
+of their own, seeded with ``twinchat/{seed}/{unit}/{i}``. Tool calls that write
+(a ticket) run inside a savepoint that is rolled back after the sample is verified: samples never
+see each other's side effects.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import sqlite3
+from bisect import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,21 +30,54 @@ from faker import Faker
 
 from twinchat.composer.checks import check_unit, slot_order
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.render import TemplateCache
+from twinchat.composer.render import TemplateCache, paths_reader
 from twinchat.composer.slots import SlotSampler, WorldCache
 from twinchat.composer.values import Record, Value
+from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
 from twinchat.units.spec import ChoiceSlot, InventorySlot, ReferenceSlot, TimeSlot
 
-__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "TIME_FORMAT"]
+__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "STREAM_BLOCK", "TIME_FORMAT"]
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
+_DAYS, _MINUTES = 28, 16 * 60 + 30  # clocks fall on one of 28 days, at a minute from 07:00 to 23:29
+_CLOCKS = _DAYS * _MINUTES
+
+
+def _stamp(moment: datetime) -> str:
+    """``moment`` in TIME_FORMAT (``isoformat`` gives the same text, several times faster)."""
+    if moment.tzinfo is None and moment.year >= 1000:
+        return moment.isoformat(" ", "seconds")
+    return moment.strftime(TIME_FORMAT)
+
+
+# clock = day start + minute, and its TIME_FORMAT text = day text + minute text (small tables)
+_DAY_STARTS = tuple(_EPOCH + timedelta(days=day, hours=7) for day in range(_DAYS))
+_DAY_TEXTS = tuple(_stamp(start)[:11] for start in _DAY_STARTS)
+_MINUTE_STEPS = tuple(timedelta(minutes=minute) for minute in range(_MINUTES))
+_MINUTE_TEXTS = tuple(f"{7 + minute // 60:02d}:{minute % 60:02d}:00" for minute in range(_MINUTES))
+
+
+def _clock_at(k: int) -> tuple[datetime, str]:
+    """Clock number ``k`` (day ``k // _MINUTES``, minute ``k % _MINUTES`` after 07:00) and its text."""
+    day, minute = divmod(k, _MINUTES)
+    return _DAY_STARTS[day] + _MINUTE_STEPS[minute], _DAY_TEXTS[day] + _MINUTE_TEXTS[minute]
 
 
 def session_clock(rng: random.Random) -> datetime:
     """A plausible customer-service clock: a day in four weeks, 07:00–23:29, to the minute."""
-    return _EPOCH + timedelta(days=rng.randrange(28), minutes=7 * 60 + rng.randrange(16 * 60 + 30))
+    return _clock_at(rng.randrange(_DAYS) * _MINUTES + rng.randrange(_MINUTES))[0]
+
+
+#: Samples per block of the sample stream (see the module docstring).
+STREAM_BLOCK = 32
+
+
+def _stream_key(seed: int, unit_id: str) -> int:
+    """The base of a generator's seeds: a SHA-512 of seed and unit, with 64 zero bits below it."""
+    digest = hashlib.sha512(f"twinchat/{seed}/{unit_id}".encode()).digest()
+    return int.from_bytes(digest[:16], "big") << 64
 
 
 def plain(value: Any) -> Any:
@@ -80,6 +122,9 @@ class Sample:
         return record
 
 
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
 def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
     """What verification needs of a remembered item to resolve a reference to it."""
     from twinchat.composer.references import item_id as _id
@@ -118,27 +163,69 @@ class UnitGenerator:
                                  if isinstance(slot, ReferenceSlot)})
         #: the label: (field, compiled expression) in declaration order
         self._label_fields = [(n, self.templates.compiled(spec.value)) for n, spec in self.unit.label.items()]
-        #: templates that compute some label fields their own way
-        self._template_labels = {
-            t.id: [(n, self.templates.compiled(t.label[n]) if n in t.label else fn) for n, fn in self._label_fields]
-            for t in self.unit.templates if t.label
+        #: per template id: (field, expression) — the template's own expression where it has one,
+        #: None for a field the template leaves out
+        self._label_plans = {
+            t.id: [(n, None if n in t.missing else self.templates.compiled(t.label[n]) if n in t.label else fn)
+                   for n, fn in self._label_fields]
+            for t in self.unit.templates
         }
+        #: per template id whose label fields are all bare paths (or left out): the label read
+        #: in one call (see render.paths_reader)
+        self._label_readers: dict[str, Any] = {}
+        for t in self.unit.templates:
+            paths = [None if n in t.missing else self.templates.path(t.label.get(n, spec.value))
+                     for n, spec in self.unit.label.items()]
+            ok = all(p is not None or n in t.missing for p, n in zip(paths, self.unit.label))
+            self._label_readers[t.id] = paths_reader(paths, list(self.unit.label)) if ok else None
+        #: whether a sample needs the scope of tool arguments, outcomes and replies
+        self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
+        self._key = _stream_key(seed, self.unit.id)
+        self._rng = random.Random(0)  # reseeded per block, or per pinned sample (module docstring)
+        #: the index whose draw ``_rng`` is ready for (None: reseed first)
+        self._cursor: int | None = None
 
     # -- drawing ---------------------------------------------------------------------------
-    def rng(self, index: int) -> random.Random:
-        """The RNG of sample ``index`` (without outcome targeting)."""
-        return random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}")
-
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
                template_id: str | None = None, context: dict[str, Any] | None = None) -> Sample:
         """Sample ``index``.
 
         ``fixed`` pins slot values and ``template_id`` the template (exhaustive mode: no case is
         drawn then); ``context`` feeds context slots. With ``outcome_weights`` the sample draws
-        its target outcome first and is redrawn with sub-seeds until it has it.
+        its target outcome first and is redrawn with sub-seeds until it has it. Drawn without
+        pinned values, samples in index order go on along their block's stream; any other index
+        replays its block up to it first (see the module docstring).
         """
-        base = f"twinchat/{self.seed}/{self.unit.id}/{index}"
-        return self._sample(base, index, now, fixed, template_id, context, self.call, savepoints=False)
+        if self.unit.outcome_weights and fixed is None:
+            base = f"twinchat/{self.seed}/{self.unit.id}/{index}"
+            return self._sample(base, index, now, fixed, template_id, context, self.call, savepoints=False)
+        if now is None and fixed is None and template_id is None and context is None:
+            if self._cursor != index:
+                self._seek(index)
+            self._cursor = None  # an unexpected error leaves the stream unknown: the next draw reseeds
+            following = index + 1 if (index + 1) % STREAM_BLOCK else None
+            try:
+                out = self._draw(index, self._rng, None, None, None, None, self.call)
+            except TwinchatError:
+                self._cursor = following  # a failure is reproducible: the stream is where it always is
+                raise
+            self._cursor = following
+            return out
+        self._cursor = None
+        rng = self._rng
+        rng.seed(f"twinchat/{self.seed}/{self.unit.id}/{index}")
+        return self._draw(index, rng, now, fixed, template_id, context, self.call)
+
+    def _seek(self, index: int) -> None:
+        """Put the stream where sample ``index`` starts: seed its block, replay the samples before it."""
+        start = index - index % STREAM_BLOCK
+        self._rng.seed(self._key + start // STREAM_BLOCK)
+        self._cursor = start
+        for before in range(start, index):
+            try:
+                self.sample(before)
+            except TwinchatError:
+                pass  # that sample fails on its own; the stream goes on as when it was drawn
 
     def session_sample(self, key: str, now: datetime, context: dict[str, Any], call: Any) -> Sample:
         """One turn of a session: RNGs derived from ``key``; tool calls go through ``call`` and
@@ -169,26 +256,34 @@ class UnitGenerator:
 
     def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,
               template_id: str | None, context: dict[str, Any] | None, call: Any) -> Sample:
-        now = now or session_clock(rng)
+        if now is None:  # a clock spread as session_clock's, from one draw
+            now, stamp = _clock_at(int(rng.random() * _CLOCKS))
+        else:
+            stamp = _stamp(now)
         case = None
         if self.unit.cases and fixed is None:
-            case = rng.choices(self.unit.cases, cum_weights=self._case_cum)[0]
+            cum = self._case_cum  # what rng.choices(cases, cum_weights=cum) draws, without its overhead
+            case = self.unit.cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
         plan = case.id if case else None
         allowed = self._plans[plan][1]
         template = self._by_id[template_id or allowed[int(rng.random() * len(allowed))]]
         values: dict[str, Any] = {}
         context = context or {}
-        for name, drawer in self._drawers[plan]:
-            if fixed and name in fixed:
-                values[name] = fixed[name]
-            else:
+        if fixed:
+            for name, drawer in self._drawers[plan]:
+                values[name] = fixed[name] if name in fixed else drawer(rng, values, now, context)
+        else:
+            for name, drawer in self._drawers[plan]:
                 values[name] = drawer(rng, values, now, context)
         text = self.templates.render(template.text, values).strip()
-        label = self._label(values, template.missing, template.id)
-        out = Sample(unit=self.unit.id, index=index, template=template.id, case=case.id if case else None,
-                     now=now.strftime(TIME_FORMAT), text=text, label=label, slots=values)
+        label = self._label(values, template.id)
+        out = Sample(self.unit.id, index, template.id, case.id if case else None, stamp, text, label,
+                     slots=values)
         if self._ref_keys:
             out.refs = {key: [_ref_item(i) for i in context[key]] for key in self._ref_keys if key in context}
+        if not self._scoped:
+            out.outcome = case.outcome if case and case.outcome else None
+            return out
         scope = {**values, "label": label, "now": now}
         if self.unit.tool is not None and not (case and case.outcome):
             args = {k: plain(self.templates.evaluate(e, scope)) for k, e in self.unit.tool.arguments.items()}
@@ -201,15 +296,25 @@ class UnitGenerator:
             out.reply = self.templates.render(reply, {**scope, "outcome": out.outcome}).strip()
         return out
 
-    def _label(self, values: dict[str, Any], missing: list[str], template_id: str | None = None) -> dict[str, Any]:
-        label: dict[str, Any] = {}
-        fields = self._template_labels.get(template_id, self._label_fields) if template_id else self._label_fields
-        for name, fn in fields:
-            if name in missing:
+    def _label(self, values: dict[str, Any], template_id: str) -> dict[str, Any]:
+        """The label of a template's sample: fields it leaves out are None (plans are made once)."""
+        read = self._label_readers[template_id]
+        if read is not None:
+            try:
+                label = read(values)
+            except (KeyError, AttributeError):
+                pass  # an undefined variable or an item step: the compiled expressions decide
+            else:
+                if _STR_OR_NONE.issuperset(map(type, label.values())):
+                    return label
+                return {name: value if type(value) is str else plain(value) for name, value in label.items()}
+        label = {}
+        for name, fn in self._label_plans[template_id]:
+            if fn is None:
                 label[name] = None
-                continue
-            value = fn(values)
-            label[name] = value if type(value) is str else plain(value)
+            else:
+                value = fn(values)
+                label[name] = value if type(value) is str else plain(value)
         return label
 
     def _outcome(self, scope: dict[str, Any]) -> str | None:

@@ -19,8 +19,11 @@ Filters (besides Jinja2's own, e.g. ``trim``, ``upper``, ``join``):
 
 from __future__ import annotations
 
+import keyword
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 import jinja2
@@ -30,7 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from twinchat.composer.fastexpr import Fallback, compile_fast
 from twinchat.composer.errors import ComposerError
 
-__all__ = ["make_env", "FILTERS", "variables_of", "cn_number", "TemplateCache"]
+__all__ = ["make_env", "FILTERS", "variables_of", "cn_number", "TemplateCache", "paths_reader"]
 
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 _DIGITS = "〇一二三四五六七八九"
@@ -140,30 +143,82 @@ _SIMPLE_EXPR = re.compile(rf"{{{{-?\s*({_PATH})\s*-?}}}}")
 _PATH_ONLY = re.compile(rf"^\s*({_PATH})\s*$")
 
 
-def _getter(path: str) -> Any:
+def _getter(path: str, prefix: str = "") -> Any:
     """A function reading ``a.b.c`` from a context the way Jinja2 does (attribute, then item).
 
     Only names without a leading underscore are accepted by the patterns above, so the fast
-    path can read nothing the sandbox would refuse.
+    path can read nothing the sandbox would refuse. Error messages start with ``prefix``.
     """
     head, *rest = path.split(".")
+
+    def item(obj: Any, attr: str) -> Any:
+        try:
+            return obj[attr]
+        except (KeyError, TypeError, IndexError):
+            raise ComposerError(f"{prefix}{path!r}: no attribute {attr!r}") from None
+
+    if len(rest) == 1:  # the common case (addr.city), without the loop
+        attr = rest[0]
+
+        def get_one(context: dict[str, Any]) -> Any:
+            try:
+                obj = context[head]
+            except KeyError:
+                raise ComposerError(f"{prefix}{head!r} is undefined") from None
+            try:
+                return getattr(obj, attr)
+            except AttributeError:
+                return item(obj, attr)
+
+        get_one.path = path  # type: ignore[attr-defined]
+        return get_one
 
     def get(context: dict[str, Any]) -> Any:
         try:
             obj = context[head]
         except KeyError:
-            raise ComposerError(f"{head!r} is undefined") from None
+            raise ComposerError(f"{prefix}{head!r} is undefined") from None
         for attr in rest:
             try:
                 obj = getattr(obj, attr)
             except AttributeError:
-                try:
-                    obj = obj[attr]
-                except (KeyError, TypeError, IndexError):
-                    raise ComposerError(f"{path!r}: no attribute {attr!r}") from None
+                obj = item(obj, attr)
         return obj
 
+    get.path = path  # type: ignore[attr-defined]
     return get
+
+
+def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None) -> Any:
+    """``read(context)``: the tuple of the values at ``paths`` (``a.b.c``: variable ``a``, then
+    attributes; None for a None path), or the dict of them by ``names``, made as one Python function.
+
+    A KeyError or AttributeError from ``read`` means the general getters must decide (an
+    undefined variable, or a step that is an item). The function's source holds variable names
+    only as string literals and attribute names only when they are plain ASCII identifiers;
+    for any other attribute name ``read`` reads through :func:`operator.attrgetter`.
+    """
+    getters: dict[str, Any] = {}
+    items = []
+    for path in paths:
+        if path is None:
+            items.append("None")
+            continue
+        head, *rest = path.split(".")
+        item = f"c[{head!r}]"
+        if all(a.isascii() and a.isidentifier() and not keyword.iskeyword(a) for a in rest):
+            items.append(item + "".join(f".{a}" for a in rest))
+        else:
+            name = f"_get{len(getters)}"
+            getters[name] = attrgetter(".".join(rest))
+            items.append(f"{name}({item})")
+    if names is None:
+        body = f"({''.join(item + ', ' for item in items)})"
+    else:
+        body = "{" + ", ".join(f"{name!r}: {item}" for name, item in zip(names, items, strict=True)) + "}"
+    namespace: dict[str, Any] = {}
+    exec(f"def read(c):\n    return {body}\n", {"__builtins__": {}, **getters}, namespace)
+    return namespace["read"]
 
 
 def _simple_parts(source: str) -> list[Any] | None:
@@ -199,8 +254,16 @@ class TemplateCache:
     def _compile_template(self, source: str) -> Any:
         parts = _simple_parts(source)
         if parts is not None:
+            # "%s" formats a value as str() does, which is what Jinja2 outputs for {{ value }}
+            form = "".join(p.replace("%", "%%") if isinstance(p, str) else "%s" for p in parts)
+            getters = [p for p in parts if not isinstance(p, str)]
+            read = paths_reader([get.path for get in getters])
+
             def render(context: dict[str, Any]) -> str:
-                return "".join(p if isinstance(p, str) else str(p(context)) for p in parts)
+                try:
+                    return form % read(context)
+                except (KeyError, AttributeError):  # an undefined variable, or an item: the getters decide
+                    return form % tuple([get(context) for get in getters])
             return render
         tpl = self.env.from_string(source)
 
@@ -246,8 +309,17 @@ class TemplateCache:
                 return evaluate(context)
         return evaluate_fast
 
+    @staticmethod
+    def path(expression: str) -> str | None:
+        """The path of a bare path expression (``person.name``), for :func:`paths_reader`; else None."""
+        m = _PATH_ONLY.match(expression)
+        return m.group(1) if m else None
+
     def compiled(self, expression: str) -> Any:
         """``fn(context)`` evaluating ``expression``; errors are ComposerErrors naming it."""
+        m = _PATH_ONLY.match(expression)
+        if m:  # a bare path reports its own errors, saving a call per evaluation
+            return _getter(m.group(1), f"cannot evaluate {expression!r}: ")
         fn = self._expressions.get(expression)
         if fn is None:
             fn = self._expressions[expression] = self._compile_expression(expression)

@@ -25,6 +25,8 @@ from twinchat.units.loader import UnitSource, did_you_mean, load_units
 __all__ = ["GenerateReport", "generate_file", "ensure_world", "find_unit", "DEFAULT_CAP"]
 
 DEFAULT_CAP = 100_000
+#: ``json.dumps(record, ensure_ascii=False)``, with the encoder made once rather than per line
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass
@@ -103,7 +105,7 @@ def generate_file(
                 if reasons:
                     report.failures.update(reasons)
                 else:
-                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    fh.write(_encode(record) + "\n")
                     report.written += 1
                     report.templates[record["template"]] += 1
                     if record["outcome"]:

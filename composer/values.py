@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 __all__ = [
@@ -114,6 +114,11 @@ class Phone(Value):
     form: str = "plain"
     valid: bool = True
 
+    def __init__(self, digits: str, text: str, form: str = "plain", valid: bool = True) -> None:
+        # frozen: fields go straight into __dict__ (the generated __init__ calls object.__setattr__ per field)
+        d = self.__dict__
+        d["digits"], d["text"], d["form"], d["valid"] = digits, text, form, valid
+
     @property
     def value(self) -> str:
         return self.digits
@@ -139,22 +144,47 @@ class Person(Value):
     text: str
     form: str = "name"
 
+    def __init__(self, name: str, surname: str, gender: str, title: str, text: str, form: str = "name") -> None:
+        # frozen: fields go straight into __dict__ (see Phone)
+        d = self.__dict__
+        d["name"], d["surname"], d["gender"], d["title"], d["text"], d["form"] = name, surname, gender, title, text, form
+
     @property
     def value(self) -> str:
         return self.name
 
 
+_M_BITS, _F_BITS = len(_GIVEN_M).bit_length(), len(_GIVEN_F).bit_length()
+
+
 def make_person(rng: random.Random, form: str = "name") -> Person:
     """A coherent Chinese name with gender and polite title, rendered in ``form``."""
-    surname = _SURNAMES[bisect.bisect(_SURNAME_CUM, rng.random() * _SURNAME_CUM[-1])]
-    gender = "male" if rng.random() < 0.5 else "female"
-    pool = _GIVEN_M if gender == "male" else _GIVEN_F
-    given = rng.choice(pool) + (rng.choice(pool) if rng.random() < 0.7 else "")
+    random_, getrandbits = rng.random, rng.getrandbits
+    surname = _SURNAMES[bisect.bisect(_SURNAME_CUM, random_() * _SURNAME_CUM[-1])]
+    male = random_() < 0.5
+    pool, bits = (_GIVEN_M, _M_BITS) if male else (_GIVEN_F, _F_BITS)
+    count = len(pool)
+    # one or two given-name characters, each drawn as rng.choice(pool) draws (CPython), inline
+    i = getrandbits(bits)
+    while i >= count:
+        i = getrandbits(bits)
+    given = pool[i]
+    if random_() < 0.7:
+        i = getrandbits(bits)
+        while i >= count:
+            i = getrandbits(bits)
+        given += pool[i]
     name = surname + given
-    title = "先生" if gender == "male" else "女士"
-    text = {"name": name, "title": surname + title, "full_title": name + title,
-            "surname_title": surname + title}[form]
-    return Person(name=name, surname=surname, gender=gender, title=title, text=text, form=form)
+    title = "先生" if male else "女士"
+    if form == "name":
+        text = name
+    elif form == "full_title":
+        text = name + title
+    elif form in ("title", "surname_title"):
+        text = surname + title
+    else:
+        raise KeyError(form)
+    return Person(name, surname, "male" if male else "female", title, text, form)
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +194,18 @@ class Record(Value):
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+
+    def __init__(self, kind: str, data: dict[str, Any] | None = None, text: str = "") -> None:
+        # frozen: fields go straight into __dict__ (see Phone). The parts become plain attributes
+        # too (a template reads addr.city without a __getattr__ round trip); names the class
+        # defines (kind, data, text, value, …) keep their meaning.
+        d = self.__dict__
+        data = {} if data is None else data
+        if _RECORD_OWN.isdisjoint(data):
+            d.update(data)
+        else:
+            d.update({k: v for k, v in data.items() if k not in _RECORD_OWN})
+        d["kind"], d["data"], d["text"] = kind, data, text
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -177,3 +219,6 @@ class Record(Value):
 
     def to_json(self) -> Any:
         return {"kind": self.kind, **self.data, "text": self.text}
+
+
+_RECORD_OWN = frozenset(dir(Record)) | {f.name for f in fields(Record)}

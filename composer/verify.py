@@ -24,20 +24,35 @@ from twinchat.units.spec import Unit
 __all__ = ["Verifier", "verify_sample", "normalise_text", "digit_runs", "label_type_ok"]
 
 _FULL_TO_HALF = {i + 0xFEE0: i for i in range(0x21, 0x7F)} | {0x3000: 0x20}
-_SEP_IN_NUMBER = re.compile(r"(?<=\d)[\s\-](?=\d)")
-_DIGIT_RUN = re.compile(r"\d+")
+_FULL_WIDTH = re.compile("[\u3000\uff01-\uff5e]")
+# A number: digits with single separators inside. It matches the text as written: full-width digits
+# are \d and U+3000 is \s already, so only the full-width hyphen needs naming (\s is str.isspace).
+_NUMBER = re.compile(r"\d+(?:[\s\-\uff0d]\d+)*")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+def _half_width(text: str) -> str:
+    """Full-width ASCII forms and spaces → half-width (``translate`` only when there are some: it is slow)."""
+    return text.translate(_FULL_TO_HALF) if _FULL_WIDTH.search(text) else text
 
 
 def normalise_text(text: str) -> str:
     """Full-width → half-width, no whitespace, lower case: what 'appears in the text' compares."""
-    return "".join(text.translate(_FULL_TO_HALF).split()).lower()
+    return "".join(_half_width(text).split()).lower()
 
 
 def digit_runs(text: str) -> list[str]:
     """Numbers in the text, with separators inside a number removed and a +86 prefix dropped."""
-    runs = _DIGIT_RUN.findall(_SEP_IN_NUMBER.sub("", text.translate(_FULL_TO_HALF)))
-    return [r[2:] if len(r) == 13 and r.startswith("86") else r for r in runs]
+    runs = []
+    for run in _NUMBER.findall(text):
+        if not run.isdigit():  # separators inside
+            run = "".join(run.replace("-", "").replace("\uff0d", "").split())
+        if not run.isascii():  # full-width digits
+            run = run.translate(_FULL_TO_HALF)
+        if len(run) == 13 and run.startswith("86"):
+            run = run[2:]
+        runs.append(run)
+    return runs
 
 
 def label_type_ok(kind: str, value: Any) -> bool:
@@ -132,32 +147,58 @@ class Verifier:
         self.unit = unit
         self.rerun = rerun
         self.replies = replies
-        self._missing = {t.id: frozenset(t.missing) for t in unit.templates}
-        self._fields = [(name, spec.type, spec.grounded) for name, spec in unit.label.items()]
         self._names = set(unit.label)
+        #: per template: (field, type, grounding, whether the template leaves the field out)
+        self._plans = {t.id: [(name, spec.type, spec.grounded, name in t.missing) for name, spec in unit.label.items()]
+                       for t in unit.templates}
 
     def __call__(self, sample: dict[str, Any]) -> list[str]:
         """Reasons the sample fails (empty when it passes)."""
         label = sample["label"]
-        if set(label) != self._names:
+        if label.keys() != self._names:
             return ["label_fields"]
         reasons: list[str] = []
-        text = _Text(sample["text"])
-        if not text.raw.strip():
+        raw = sample["text"]
+        text = None  # the normalised forms, made when a field needs more than a plain look-up
+        runs = None  # the numbers in the text, made when a number is not written as one
+        if not raw or raw.isspace():
             reasons.append("empty_text")
-        missing = self._missing.get(sample["template"])
-        if missing is None:
+        plan = self._plans.get(sample["template"])
+        if plan is None:
             return [*reasons, "unknown_template"]
-        now = datetime.fromisoformat(sample["now"])
-        for name, kind, mode in self._fields:
+        now = datetime.fromisoformat(sample["now"])  # a malformed clock is an error, checked or not
+        for name, kind, mode, left_out in plan:
             value = label[name]
-            if name in missing:
+            if left_out:
                 if value is not None:
                     reasons.append(f"missing_not_null:{name}")
                 continue
-            if not (kind == "str" and type(value) is str and value) and not label_type_ok(kind, value):
+            if type(value) is str and value:
+                if kind != "str" and not label_type_ok(kind, value):
+                    reasons.append(f"type:{name}")
+                    continue
+                # the common cases, without the general check: the value as written, or as a number
+                if mode == "text":
+                    if value in raw:
+                        continue
+                elif mode == "digits" and value.isdigit():
+                    i = raw.find(value)  # _whole_number_in's first look, inline: it is usually enough
+                    end = i + len(value)
+                    if i >= 0 and (i == 0 or not raw[i - 1].isdigit()) and (end == len(raw) or not raw[end].isdigit()):
+                        continue
+                    if i >= 0 and _whole_number_in(raw, value):
+                        continue
+                    if runs is None:
+                        runs = digit_runs(raw)
+                    if value not in runs:
+                        reasons.append(f"grounding:{name}")
+                    continue
+            elif not label_type_ok(kind, value):
                 reasons.append(f"type:{name}")
-            elif not _grounded(mode, value, text, now, sample.get("refs")):
+                continue
+            if text is None:
+                text = _Text(raw)
+            if not _grounded(mode, value, text, now, sample.get("refs")):
                 reasons.append(f"grounding:{name}")
         if sample.get("tool_call") is not None and self.rerun is not None:
             if self.rerun(sample["tool_call"], now) != sample["result"]:

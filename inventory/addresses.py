@@ -22,29 +22,14 @@ Styles of :meth:`Address.text`:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from functools import lru_cache
 from bisect import bisect
+from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate
 
 from twinchat.inventory.regions import Region, RegionTable, UnknownRegionError
 
-
-def _one(rng: random.Random, seq: tuple | list) -> object:
-    """``rng.choice`` without its overhead (one ``random()`` call per draw)."""
-    return seq[int(rng.random() * len(seq))]
-
-
-def _int(rng: random.Random, low: int, high: int) -> int:
-    """``rng.randint`` without its overhead: an integer in [low, high]."""
-    return low + int(rng.random() * (high - low + 1))
-
-
-def _weighted(rng: random.Random, seq: tuple, cum: tuple[float, ...]) -> object:
-    """A weighted draw with precomputed cumulative weights."""
-    return seq[bisect(cum, rng.random() * cum[-1])]
-
-__all__ = ["Address", "AddressGenerator", "STYLES", "MAJOR_CITIES"]
+__all__ = ["Address", "AddressGenerator", "Place", "region_texts", "STYLES", "MAJOR_CITIES"]
 
 STYLES = ("full", "no_province", "spaced")
 
@@ -116,6 +101,7 @@ COMPOUND_STEMS = (
 )
 COMPOUND_TYPES = ("花园", "小区", "苑", "华庭", "家园", "新村", "名苑", "雅苑", "嘉园", "公馆", "府", "城", "公寓")
 BUILDING_FORMS = ("{}栋", "{}号楼", "{}幢")
+_BUILDING_SUFFIXES = tuple(form.replace("{}", "") for form in BUILDING_FORMS)  # each form is "{}" + suffix
 TOWER_STEMS = (
     "华润", "招商", "中信", "国贸", "世贸", "环球", "财富", "汇金", "鼎盛", "星海", "天安", "创新", "时代",
     "金融", "海岸", "卓越", "东方", "新世纪", "泰富", "嘉里", "银泰", "恒基", "中环", "金鹰", "凯德", "君悦",
@@ -143,14 +129,62 @@ class Address:
 
     def text(self, style: str = "full") -> str:
         """The address as one string in a style of :data:`STYLES` (see the module docstring)."""
-        head = [self.province] if self.province != self.city else []
+        return _styled(*region_texts(self.province, self.city, self.district), self.detail, style)
+
+
+@lru_cache(maxsize=8192)
+def region_texts(province: str, city: str, district: str) -> tuple[str, str, str]:
+    """(region, region_spaced, city_district) of a district: 广东省深圳市南山区, 广东省 深圳市 南山区,
+    深圳市南山区. A municipality is named once: 北京市朝阳区, 北京市 朝阳区, 北京市朝阳区."""
+    parts = [province] + ([city] if city != province else []) + [district]
+    return "".join(parts), " ".join(parts), city + district
+
+
+def _styled(region: str, region_spaced: str, city_district: str, detail: str, style: str) -> str:
+    if style == "full":
+        return region + detail
+    if style == "no_province":
+        return city_district + detail
+    if style == "spaced":
+        return region_spaced + " " + detail
+    raise ValueError(f"unknown address style {style!r}; expected one of {', '.join(STYLES)}")
+
+
+@dataclass(frozen=True)
+class Place:
+    """What an address takes from its district, looked up once per district: the names (as in
+    :class:`Address`), the region as written (:func:`region_texts`), and what the detail part
+    depends on (an urban district, its 街道/镇)."""
+
+    province: str
+    city: str
+    district: str
+    postcode: str
+    adcode: str
+    region: str
+    region_spaced: str
+    city_district: str
+    urban: bool
+    towns: tuple[str, ...]
+    #: :meth:`parts` but the detail (made once, copied per address)
+    base: dict[str, str] = field(compare=False, repr=False, default_factory=dict)
+
+    def parts(self, detail: str) -> dict[str, str]:
+        """The address at this place with this detail part as a dict: province, city, district,
+        detail, postcode, adcode, region, region_spaced, city_district."""
+        parts = self.base.copy()
+        parts["detail"] = detail
+        return parts
+
+    def text(self, detail: str, style: str = "full") -> str:
+        """:meth:`Address.text` of the address at this place with this detail part."""
         if style == "full":
-            return "".join([*head, self.city, self.district, self.detail])
-        if style == "no_province":
-            return "".join([self.city, self.district, self.detail])
-        if style == "spaced":
-            return " ".join([*head, self.city, self.district, self.detail])
-        raise ValueError(f"unknown address style {style!r}; expected one of {', '.join(STYLES)}")
+            return self.region + detail
+        return _styled(self.region, self.region_spaced, self.city_district, detail, style)
+
+    def address(self, detail: str) -> Address:
+        """The address at this place with this detail part."""
+        return Address(self.province, self.city, self.district, detail, self.postcode, self.adcode)
 
 
 @dataclass(frozen=True)
@@ -203,6 +237,7 @@ class AddressGenerator:
         self._regions = regions
         self._rng = rng
         self._everywhere, self._per_city = _draws(regions)
+        self._places: dict[str, Place] = {}
 
     def sample(self, *, city: str | None = None, district: str | None = None,
                rng: random.Random | None = None) -> Address:
@@ -212,6 +247,12 @@ class AddressGenerator:
         ``rng``, when given, replaces the generator's RNG from this draw on (one generator can
         then serve many per-sample RNGs).
         """
+        place, detail = self.draw(city=city, district=district, rng=rng)
+        return place.address(detail)
+
+    def draw(self, *, city: str | None = None, district: str | None = None,
+             rng: random.Random | None = None) -> tuple[Place, str]:
+        """What :meth:`sample` makes its address of, drawn the same way: (place, detail part)."""
         if rng is not None:
             self._rng = rng
         regions = self._regions
@@ -222,80 +263,87 @@ class AddressGenerator:
             if city is not None and chosen.parent != city:
                 raise UnknownRegionError(f"district {district} {chosen.name} is not in city {city}")
         elif city is not None:
-            c = regions.get(city)
-            if c.level != "city":
-                raise UnknownRegionError(f"{city} {c.name} is a {c.level}, not a city")
-            if city not in self._per_city:
+            draw = self._per_city.get(city)
+            if draw is None:
+                c = regions.get(city)
+                if c.level != "city":
+                    raise UnknownRegionError(f"{city} {c.name} is a {c.level}, not a city")
                 raise UnknownRegionError(f"city {city} {c.name} has no districts to place an address in")
-            chosen = self._per_city[city].pick(self._rng)
+            chosen = draw.pick(self._rng)
         else:
-            chosen = self._everywhere.pick(self._rng)
-        province, city_row, chosen = regions.chain(chosen.adcode)
-        return Address(
-            province=province.name, city=city_row.name, district=chosen.name,
-            detail=self.detail(chosen), postcode=chosen.postcode or "", adcode=chosen.adcode,
-        )
+            cum = self._everywhere.cum_weights  # _Draw.pick, inline: the common case
+            chosen = self._everywhere.districts[bisect(cum, self._rng.random() * cum[-1])]
+        place = self._places.get(chosen.adcode) or self.place(chosen.adcode)
+        return place, self._detail(place.urban, place.towns)
+
+    def place(self, adcode: str) -> Place:
+        """The :class:`Place` of a district (made once per district)."""
+        place = self._places.get(adcode)
+        if place is None:
+            province, city, district = self._regions.chain(adcode)
+            names = (province.name, city.name, district.name)
+            region, region_spaced, city_district = region_texts(*names)
+            base = {"province": names[0], "city": names[1], "district": names[2], "detail": "",
+                    "postcode": district.postcode or "", "adcode": district.adcode, "region": region,
+                    "region_spaced": region_spaced, "city_district": city_district}
+            place = self._places[adcode] = Place(
+                *names, base["postcode"], district.adcode, region, region_spaced, city_district,
+                district.name.endswith(("区", "街道")), self._regions.towns(district.adcode), base)
+        return place
 
     def detail(self, district: Region) -> str:
         """The part after the district: [街道/镇] road number, then a home, an office or a park."""
-        rng = self._rng
-        urban = district.name.endswith(("区", "街道"))
-        towns = self._regions.towns(district.adcode)
-        town = _one(rng, towns) if towns and rng.random() < TOWN_RATE else ""
-        road = self._road()
-        kind = _weighted(rng, PLACE_KINDS, _PLACE_CUM if urban else _TOWN_PLACE_CUM)
-        if kind == "park":
-            return town + road + self._park()
-        top = TOP_FLOORS[kind][0 if urban else 1]
-        return town + road + (self._home(top) if kind == "residential" else self._office(top))
+        return self._detail(district.name.endswith(("区", "街道")), self._regions.towns(district.adcode))
 
-    def _road(self) -> str:
-        rng = self._rng
-        stem = _one(rng, ROAD_STEMS)
-        suffix = _weighted(rng, ROAD_SUFFIXES, _ROAD_SUFFIX_CUM)
+    def _detail(self, urban: bool, towns: tuple[str, ...]) -> str:
+        random_ = self._rng.random
+        town = towns[int(random_() * len(towns))] if towns and random_() < TOWN_RATE else ""
+        # the road: stem, [direction or ordinal], suffix, house number
+        stem = ROAD_STEMS[int(random_() * len(ROAD_STEMS))]
+        suffix = ROAD_SUFFIXES[bisect(_ROAD_SUFFIX_CUM, random_() * _ROAD_SUFFIX_CUM[-1])]
         modifier = ""
         if suffix in ("路", "街", "大街"):
-            roll = rng.random()
+            roll = random_()
             if roll < 0.3:
-                modifier = _one(rng, DIRECTIONS)
+                modifier = DIRECTIONS[int(random_() * len(DIRECTIONS))]
             elif roll < 0.38 and suffix == "路":
-                modifier = _one(rng, ORDINALS)
-        return f"{stem}{modifier}{suffix}{self._house_number()}号"
-
-    def _house_number(self) -> int:
-        rng = self._rng
-        roll = rng.random()
-        if roll < 0.6:
-            return _int(rng, 1, 99)
-        if roll < 0.9:
-            return _int(rng, 100, 499)
-        return _int(rng, 500, 2999)
-
-    def _room(self, top_floor: int) -> tuple[int, str]:
-        floor = _int(self._rng, 1, top_floor)
-        return floor, f"{floor}{_int(self._rng, 1, 8):02d}"
-
-    def _home(self, top_floor: int) -> str:
-        rng = self._rng
-        developer = _one(rng, DEVELOPERS) if rng.random() < 0.25 else ""
-        name = developer + _one(rng, COMPOUND_STEMS) + _one(rng, COMPOUND_TYPES)
-        building = _one(rng, BUILDING_FORMS).format(_int(rng, 1, 32))
-        unit = f"{_int(rng, 1, 6)}单元" if rng.random() < 0.6 else ""
-        _, room = self._room(top_floor)
-        return f"{name}{building}{unit}{room}室"
+                modifier = ORDINALS[int(random_() * len(ORDINALS))]
+        roll = random_()
+        number = (1 + int(random_() * 99) if roll < 0.6 else 100 + int(random_() * 400) if roll < 0.9
+                  else 500 + int(random_() * 2500))
+        cum = _PLACE_CUM if urban else _TOWN_PLACE_CUM
+        kind = PLACE_KINDS[bisect(cum, random_() * cum[-1])]
+        if kind == "residential":  # the commonest place, written in one go: [developer] compound,
+            # building, [unit], room (floor, then 01–08 on it)
+            top = TOP_FLOORS[kind][0 if urban else 1]
+            developer = DEVELOPERS[int(random_() * len(DEVELOPERS))] if random_() < 0.25 else ""
+            compound = COMPOUND_STEMS[int(random_() * len(COMPOUND_STEMS))]
+            compound_type = COMPOUND_TYPES[int(random_() * len(COMPOUND_TYPES))]
+            building = _BUILDING_SUFFIXES[int(random_() * len(_BUILDING_SUFFIXES))]
+            building_no = 1 + int(random_() * 32)
+            unit = f"{1 + int(random_() * 6)}单元" if random_() < 0.6 else ""
+            floor = 1 + int(random_() * top)
+            return (f"{town}{stem}{modifier}{suffix}{number}号{developer}{compound}{compound_type}"
+                    f"{building_no}{building}{unit}{floor}0{1 + int(random_() * 8)}室")
+        road = f"{town}{stem}{modifier}{suffix}{number}号"
+        if kind == "park":
+            return road + self._park()
+        return road + self._office(TOP_FLOORS[kind][0 if urban else 1])
 
     def _office(self, top_floor: int) -> str:
-        rng = self._rng
-        name = _one(rng, TOWER_STEMS) + _one(rng, TOWER_TYPES)
-        wing = f"{_one(rng, WINGS)}座" if rng.random() < 0.3 else ""
-        floor, room = self._room(top_floor)
-        return f"{name}{wing}{floor}{_one(rng, ('楼', '层'))}{room}室"
+        random_ = self._rng.random
+        name = TOWER_STEMS[int(random_() * len(TOWER_STEMS))] + TOWER_TYPES[int(random_() * len(TOWER_TYPES))]
+        wing = f"{WINGS[int(random_() * len(WINGS))]}座" if random_() < 0.3 else ""
+        floor = 1 + int(random_() * top_floor)
+        room = f"{floor}0{1 + int(random_() * 8)}"
+        return f"{name}{wing}{floor}{('楼', '层')[int(random_() * 2)]}{room}室"
 
     def _park(self) -> str:
-        rng = self._rng
-        name = _one(rng, PARK_STEMS) + _one(rng, PARK_TYPES)
-        building = _int(rng, 1, 20)
-        floor, room = self._room(12)
-        if rng.random() < 0.5:
+        random_ = self._rng.random
+        name = PARK_STEMS[int(random_() * len(PARK_STEMS))] + PARK_TYPES[int(random_() * len(PARK_TYPES))]
+        building = 1 + int(random_() * 20)
+        floor = 1 + int(random_() * 12)
+        room = f"{floor}0{1 + int(random_() * 8)}"
+        if random_() < 0.5:
             return f"{name}{building}栋{floor}楼"
         return f"{name}{building}栋{room}室"
