@@ -35,6 +35,7 @@ COUNTS = {
     "repair_report": 400,
     "repair_slots": 400,
     "repair_address_time": 300,
+    "shop_ask_other_product": 200,
 }
 
 BUILTIN = sorted(COUNTS)
@@ -46,6 +47,8 @@ UNREACHABLE = {
     "repair_report": {"none", "tool_error"},
     # the outcome_weights never target it, and a redraw rejects any other outcome
     "ticket_create_call": {"tool_error"},
+    # the product slot draws only products out of stock in every warehouse (in_stock: false)
+    "shop_ask_other_product": {"some_arrive", "none_arrive"},
 }
 
 #: Outcomes reached only through rare world/unit mismatches (ambiguous names and the like): not
@@ -53,6 +56,7 @@ UNREACHABLE = {
 INCIDENTAL = {
     "product_by_feature": {"tool_error"},   # device models 擎 / Pro 15 2023 that do not resolve
     "repair_slots": {"tool_error"},         # 西安 also names 吉林省辽源市西安区
+    "shop_ask_other_product": {"tool_error"},  # a district said as city + district is rarely ambiguous
 }
 
 BOOKABLE = {int(start[:2]) for start, _ in SLOTS}
@@ -205,6 +209,7 @@ TIME_LABELS = [
     ("repair_address_time", "serve_time", "when", "start"),
     ("ticket_create_call", "serve_time", "when", "start"),
     ("repair_slots", "day", "day", "end"),
+    ("shop_ask_other_product", "deadline", "deadline", "end"),
 ]
 
 
