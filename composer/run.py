@@ -10,8 +10,8 @@ same wherever it is composed:
 * each batch is composed, verified and written in one transaction, in batch order, so an
   interrupted run keeps every committed batch and the next run with the same arguments composes
   only what is missing — ending with exactly the store an uninterrupted run gives;
-* with ``workers > 1`` the batches are composed by a process pool (spawn-safe; each worker opens
-  the world and builds its composer once) that returns finished rows, JSON text included; the
+* with ``workers > 1`` the batches are composed by a process pool (each worker opens the world
+  and builds its composer once) that returns finished rows, JSON text included; the
   parent writes them in the same order, so the store is byte-identical whatever ``workers`` is.
 
 Composers read an in-memory copy of the world's tables (:func:`world_snapshot`): a tool that
@@ -156,6 +156,20 @@ def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...]) -> None:
         _WORKER = exc
 
 
+def _pool(workers: int, db: str, seed: int, units_dirs: tuple[str, ...]) -> Any:
+    """A pool of ``workers`` processes, each with its own composer.
+
+    Forked where the platform can (the workers inherit the modules imported here instead of
+    importing them again: about 0.6 s each), spawned elsewhere; nothing else is inherited, as
+    each worker opens its own copy of the world.
+    """
+    import twinchat.composer.compose  # noqa: F401 - imported once, before the fork
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method).Pool(workers, initializer=_init_worker,
+                                                    initargs=(db, seed, units_dirs))
+
+
 def _work(task: tuple[str, int, list[int]]) -> list[tuple[Any, ...]]:
     if isinstance(_WORKER, BaseException):
         raise _WORKER
@@ -213,6 +227,8 @@ def compose_run(
     composer = pool = None
     try:
         store = SessionStore(conn)
+        if workers > 1:  # workers start while this process reads the flows
+            pool = _pool(workers, str(db), seed, tuple(units_dirs))
         composer = _composer(db, seed, units_dirs)
         if flow is not None:
             composer.flow(flow)  # unknown flow: a message listing the known ones
@@ -231,8 +247,6 @@ def compose_run(
         if workers == 1:
             results: Iterator[list[tuple[Any, ...]]] = (_rows(composer, *t) for t in tasks)
         else:
-            ctx = multiprocessing.get_context("spawn")
-            pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(db), seed, tuple(units_dirs)))
             results = _in_order(pool, tasks, ahead=2 * workers)
         for rows in results:
             store.add_rows(rows)
