@@ -166,10 +166,13 @@ def units_list(units_dirs: tuple[str, ...]) -> None:
     """
     from twinchat.units.loader import load_units
 
-    for uid, src in sorted(load_units(units_dirs).items()):
+    found = sorted(load_units(units_dirs).items())
+    id_width = max((len(uid) for uid, _ in found), default=0) + 2
+    tool_width = max((len(src.unit.tool.name) for _, src in found if src.unit.tool), default=1) + 2
+    for uid, src in found:
         u = src.unit
         tool = u.tool.name if u.tool else "-"
-        click.echo(f"{uid:<34}{len(u.templates):>4} templates  {tool:<22}{u.title}")
+        click.echo(f"{uid:<{id_width}}{len(u.templates):>4} templates  {tool:<{tool_width}}{u.title}")
 
 
 @units.command("show")
