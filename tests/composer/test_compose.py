@@ -18,15 +18,6 @@ N = 120
 
 
 @pytest.fixture(scope="module")
-def composer(world_path):
-    from twinchat.inventory import open_world
-
-    conn = open_world(world_path)
-    yield SessionComposer(conn, seed=0)
-    conn.close()
-
-
-@pytest.fixture(scope="module")
 def shopping(composer):
     return [composer.compose("memory_upgrade", i) for i in range(N)]
 

@@ -17,15 +17,6 @@ N = 24
 
 
 @pytest.fixture(scope="module")
-def composer(world_path):
-    from twinchat.inventory import open_world
-
-    conn = open_world(world_path)
-    yield SessionComposer(conn, seed=0)
-    conn.close()
-
-
-@pytest.fixture(scope="module")
 def sessions(composer):
     return [composer.compose(flow, i) for flow in ("memory_upgrade", "repair_ticket") for i in range(N)]
 

@@ -23,7 +23,6 @@ from twinchat.composer.generate import UnitGenerator, session_clock
 from twinchat.composer.orderbook import ORDER_STATES, OrderBook, bought_phrases
 from twinchat.composer.references import PRONOUNS, draw, resolve
 from twinchat.composer.verify import verify_sample
-from twinchat.inventory import open_world
 from twinchat.inventory.orders import DELIVERED, IN_TRANSIT, status_at, window_end
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import load_units
@@ -32,13 +31,6 @@ FMT = "%Y-%m-%d %H:%M:%S"
 N_STATUS = 500
 N_RETURN = 400
 TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
-
-
-@pytest.fixture(scope="module")
-def composer(world_path):
-    conn = open_world(world_path)
-    yield SessionComposer(conn, seed=0)
-    conn.close()
 
 
 @pytest.fixture(scope="module")

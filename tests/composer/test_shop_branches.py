@@ -31,15 +31,6 @@ SAID = {"晚上": ("今晚", "明晚"), "早上": ("今早", "明早")}
 
 
 @pytest.fixture(scope="module")
-def composer(world_path):
-    from twinchat.inventory import open_world
-
-    conn = open_world(world_path)
-    yield SessionComposer(conn, seed=0)
-    conn.close()
-
-
-@pytest.fixture(scope="module")
 def sessions(composer):
     return [composer.compose("memory_upgrade", i) for i in range(N)]
 

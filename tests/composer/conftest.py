@@ -1,0 +1,16 @@
+"""Fixtures of the composer tests: a seeded session composer over the shared world."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def composer(world_path):
+    """A SessionComposer with seed 0 over the test session's world, one per test module."""
+    from twinchat.composer.compose import SessionComposer
+    from twinchat.inventory import open_world
+
+    conn = open_world(world_path)
+    yield SessionComposer(conn, seed=0)
+    conn.close()
