@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from twinchat.composer.cli import EXPORT_FORMATS, cli
+from twinchat.composer.cli import cli
+from twinchat.composer.cli_data import EXPORT_FORMATS
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.export import ExportError, export_samples, export_sessions
 from twinchat.composer.formats import FORMATS, SharegptConverter, get_converter

@@ -1,0 +1,53 @@
+"""What the ``twinchat`` commands share: the default database, the ``--units`` option, a
+progress bar and the check that a database exists."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["DEFAULT_DB", "UNITS_OPTION", "Progress", "require_file"]
+
+DEFAULT_DB = "twinchat.db"
+
+UNITS_OPTION = click.option(
+    "--units", "units_dirs", multiple=True, type=click.Path(exists=True),
+    help="A directory (or file) of your own unit files, loaded after the built-ins; repeatable.",
+)
+
+
+def require_file(db_path: str) -> None:
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no database at {db_path}; create one with `twinchat compose -n 1000 --db {db_path}`")
+
+
+class Progress:
+    """A progress bar on stderr, fed ``update(done, total)``; silent when stderr is not a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+        self._shown = sys.stderr.isatty()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if not self._shown:
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True,
+                                          show_eta=True, width=30)
+            self._bar.__enter__()
+        self._bar.update(done - self._bar.pos)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
