@@ -22,7 +22,8 @@ __all__ = ["cli", "main"]
 
 
 class _Group(click.Group):
-    """A group that turns every TwinchatError raised below it into a one-line error."""
+    """A group that turns every TwinchatError, and every failure to read or write a file, raised
+    below it into a one-line error (exit 1)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -30,6 +31,9 @@ class _Group(click.Group):
         except TwinchatError as exc:
             message = " ".join(str(exc).split("\n"))
             raise click.ClickException(message) from exc
+        except OSError as exc:  # a full disk, a read-only or missing folder, a permission
+            where = exc.filename if exc.filename is not None else "file system"
+            raise click.ClickException(f"{where}: {exc.strerror or exc}") from exc
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -30,6 +30,8 @@ the rest of it. Nothing is written when nothing is accepted, on ``dry_run``, or 
 
 from __future__ import annotations
 
+import os
+
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -317,6 +319,9 @@ def plan_output(src: UnitSource, out: str | Path | None, *, dry_run: bool = Fals
         raise ParaphraseError(f"{target}: file exists; choose another -o")
     if target is not None and not target.parent.exists():
         raise ParaphraseError(f"{target.parent}: directory does not exist")
+    folder = (target or path).parent
+    if not dry_run and not os.access(folder, os.W_OK):
+        raise ParaphraseError(f"{folder}: directory is not writable")  # said before the model is asked
     return path, target
 
 

@@ -64,3 +64,16 @@ def test_session_commands_report_bad_input_in_one_line(world_path, tmp_path):
     assert result.stderr.count("\n") == 1 and "memory_upgrade, " in result.stderr
     assert runner.invoke(cli, ["compose", "-n", "0", "--db", str(db)]).exit_code == 2
     assert runner.invoke(cli, ["stats", "--status", "maybe", "--db", str(db)]).exit_code == 2
+
+
+def test_a_file_system_error_is_one_line_not_a_traceback(world_path, tmp_path):
+    db = tmp_path / "t.db"
+    shutil.copy(world_path, db)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder is expected")
+    result = CliRunner().invoke(cli, ["generate", "address_extraction", "-n", "2", "--db", str(db),
+                                      "-o", str(blocker / "out.jsonl")])
+    assert result.exit_code == 1
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith(f"Error: {blocker}/") and error.endswith(": Not a directory")
+    assert "Traceback" not in result.output
