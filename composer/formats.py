@@ -19,7 +19,9 @@ plain     ``{"text"}``: the dialogue as ``human:`` / ``bot:`` lines (tool traffi
 The system prompt states the session clock, because labels and tool arguments hold absolute
 times resolved from phrases such as 今晚 or 周五前. Thoughts are kept in ``openai`` (as the
 content next to the tool calls) and ``react``; ``sharegpt`` drops them, because LLaMA-Factory
-parses a ``function_call`` value as bare JSON.
+parses a ``function_call`` value as bare JSON. In ``react`` every assistant message starts with a
+thought, as in FireAct: the flow's own (ReAct flows write them), or a short one saying what the
+turn does (call a tool, answer from a result, answer directly).
 """
 
 from __future__ import annotations
@@ -228,6 +230,16 @@ class SharegptConverter(Converter):
         return [Record(data, session["id"], self._text(session), _session_templates(turns), gold)]
 
 
+def _thought(turn: Mapping[str, Any], before: Mapping[str, Any] | None) -> str:
+    """A FireAct-style thought for an assistant turn whose flow wrote none: what it is about to do."""
+    if turn.get("tool_calls"):
+        names = "、".join(dict.fromkeys(str(c.get("name")) for c in turn["tool_calls"]))
+        return f"要回答用户,我需要调用{names}查询。"
+    if before is not None and before.get("role") == "tool":
+        return f"{before.get('name') or '工具'}的结果已经拿到,我可以据此回复用户。"
+    return "这一步不需要调用工具,我直接回复用户。"
+
+
 def _react_action(name: str, argument: str) -> str:
     return f"Action: {name}[{argument}]"
 
@@ -256,7 +268,7 @@ class ReactConverter(Converter):
                 continue
             if role != "assistant":
                 raise RuleViolation("unknown role", f"{session['id']}: turn {i}: unknown role {role!r}")
-            lines = [f"Thought: {t['thought']}"] if t.get("thought") else []
+            lines = [f"Thought: {t.get('thought') or _thought(t, turns[i - 1] if i else None)}"]
             if t.get("tool_calls"):
                 lines += [_react_action(c.get("name"), _dumps(c.get("arguments"))) for c in t["tool_calls"]]
                 kind = "call"

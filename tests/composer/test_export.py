@@ -291,7 +291,8 @@ def test_react_records_are_thought_action_observation(exported):
         for m in messages:
             if m["role"] != "assistant":
                 continue
-            thoughts += m["content"].startswith("Thought: ")
+            assert m["content"].startswith("Thought: ") and not m["content"].startswith("Thought: \n"), m["content"]
+            thoughts += 1
             last = [line for line in m["content"].split("\n") if line.startswith("Action: ")]
             assert last, m["content"]
             if last[0].startswith("Action: finish["):
