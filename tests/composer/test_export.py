@@ -259,7 +259,7 @@ def test_alpaca_from_samples_uses_the_units_instruction(world_path, tmp_path):
     records = _records(tmp_path / "out")
     assert report.exported == len(records) == 80 - sum(report.duplicates.values())
     assert {r["instruction"] for r in records} == {
-        "请将以上信息解析为json对象,字段包括 name、phone、province、city、district、detail、postcode,没有提到的字段填 null。"}
+        "请将下面的收货信息解析为json对象,字段包括 name、phone、province、city、district、detail、postcode,没有提到的字段填 null。"}
     first = json.loads(samples.read_text(encoding="utf-8").splitlines()[0])
     assert records[0]["history"] == [] and report.source == "addr.jsonl"
     assert any(r["input"] == first["text"] and json.loads(r["output"]) == first["label"] for r in records)
