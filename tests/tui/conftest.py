@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import shutil
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-#: The time stamped on drafts and history entries in tests (snapshots show it).
-CLOCK = "2026-01-05 09:30:00"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -112,26 +109,3 @@ def delivery(seeded_store) -> Delivery:
     finally:
         conn.close()
     raise AssertionError("no delivery question in the seeded store")
-
-
-def make_app(db: Path):
-    """The app on ``db`` with the test clock (what snapshot tests render)."""
-    from twinchat.tui import TwinchatApp
-
-    return TwinchatApp(db, clock=lambda: CLOCK)
-
-
-def query(db: Path, sql: str, *params):
-    """Rows of ``sql`` read on a fresh connection (what another process would see)."""
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-async def settle(pilot) -> None:
-    """Let workers finish and the messages they post be handled."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()

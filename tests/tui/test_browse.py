@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from conftest import make_app, query, settle
+from tuikit import make_app, query, settle
 from rich.console import Console
 from textual.widgets import Static
 
@@ -177,6 +177,58 @@ async def test_export_writes_the_current_filter(db, tmp_path):
     assert "exported" in result and "from 20 sessions" in result, result
     lines = (out / "train.jsonl").read_text(encoding="utf-8").splitlines()
     assert lines and all("messages" in json.loads(line) for line in lines)
+
+
+def _manifest_ids(out) -> list[str]:
+    lines = (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    return sorted({json.loads(line)["source"] for line in lines})
+
+
+async def test_export_after_a_search_writes_exactly_the_listed_sessions(db, tmp_path):
+    # "为您找到" is said only by the assistant: a filter on user text would export nothing
+    out = tmp_path / "found"
+    app = make_app(db)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("slash", *"为您找到", "enter")
+        await settle(pilot)
+        shown = listed(app)
+        assert shown and len(shown) < 30
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        assert not any("user text only" in str(w.render()) for w in app.screen.query(Static))
+        field = app.screen.query_one("#out")
+        field.focus()
+        await pilot.press("ctrl+u", *str(out))  # typed, so the Input has focus when ctrl+e comes
+        assert app.focused is field and field.value == str(out)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        result = str(app.screen.query_one("#result").render())
+    assert f"from {len(shown)} sessions" in result, result
+    assert _manifest_ids(out) == sorted(shown)
+
+
+async def test_export_into_an_existing_folder_asks_for_the_replace_box(db, tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    app = make_app(db)
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.screen.filters = app.screen.filters.__class__(flow="repair_ticket", status="ok")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#out").value = str(out)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        result = app.screen.query_one("#result")
+        assert str(result.render()) == f'{out}: already exists; tick "replace" to replace it'
+        assert result.has_class("-error") and not (out / "manifest.jsonl").exists()
+        await pilot.click("#force")
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert "from 9 sessions" in str(result.render())
+    ok = [r[0] for r in query(db, "SELECT id FROM sessions WHERE flow = 'repair_ticket' AND status = 'ok'")]
+    assert _manifest_ids(out) == sorted(ok) and len(ok) == 9
 
 
 async def test_a_click_moves_the_cursor_and_a_double_click_opens(db):

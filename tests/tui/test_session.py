@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import CLOCK, make_app, query, settle
+from tuikit import CLOCK, make_app, query, settle
 
 from twinchat.tui.screens.choice import ChoiceScreen
 from twinchat.tui.screens.history import HistoryScreen

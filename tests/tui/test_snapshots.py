@@ -6,7 +6,7 @@ writes them under ``__snapshots__/``) before committing them.
 
 from __future__ import annotations
 
-from conftest import make_app, settle
+from tuikit import make_app, settle
 
 
 async def _settled(pilot) -> None:
