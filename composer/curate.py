@@ -33,7 +33,7 @@ from twinchat.composer.errors import ComposerError
 from twinchat.composer.store import COLUMNS, SessionStore, StoredSession, session_row
 
 __all__ = ["Curation", "Filters", "ListRow", "Edit", "Draft", "SORTS", "CURATE_TABLES", "count_sessions",
-           "list_page", "has_text_index", "build_text_index"]
+           "list_page", "session_ids", "has_text_index", "build_text_index"]
 
 #: The tables curation adds to a world file.
 CURATE_TABLES = ("session_text", "session_edits", "session_drafts")
@@ -204,6 +204,17 @@ def list_page(conn: sqlite3.Connection, filters: Filters = Filters(), sort: str 
     rows = conn.execute(sql, [*params, limit, offset]).fetchall()
     return [ListRow(id=r[0], flow=r[1], n_turns=r[2], outcome=r[3], status=r[4], problems=r[5], draft=bool(r[6]),
                     key=tuple(r[7:])) for r in rows]
+
+
+def session_ids(conn: sqlite3.Connection, filters: Filters = Filters(), *, page: int = 1000) -> Iterator[str]:
+    """The ids of every session the list shows for ``filters`` (in id order), read ``page`` rows at a time."""
+    after: Sequence[Any] | None = None
+    while True:
+        rows = list_page(conn, filters, after=after, limit=page)
+        yield from (r.id for r in rows)
+        if len(rows) < page:
+            return
+        after = rows[-1].key
 
 
 def _exists(conn: sqlite3.Connection, table: str) -> bool:

@@ -38,7 +38,9 @@ from twinchat.composer.scoring import CALL_FAILURES, Unparseable, read_answer, r
 __all__ = ["EvalError", "EvalReport", "Tally", "evaluate", "render_table"]
 
 KINDS = ("call", "reply", "extract")
-_EXAMPLES = 20
+#: examples kept per error kind (in the JSON report), and error lines the table shows at most
+_EXAMPLES_PER_KIND = 5
+_TABLE_EXAMPLES = 5
 
 
 class EvalError(ComposerError):
@@ -94,6 +96,7 @@ class EvalReport:
     by_template: dict[str, Tally] = field(default_factory=dict)
     #: errors by kind: missing, unparseable, duplicate_id, unknown_id, bad_line
     errors: Counter[str] = field(default_factory=Counter)
+    #: the first few errors of each kind, in the order found (``error``: the kind, ``detail``, ``id`` or ``line``)
     error_examples: list[dict[str, Any]] = field(default_factory=list)
     #: first examples of each call failure
     failure_examples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
@@ -110,7 +113,7 @@ class EvalReport:
 
     def _error(self, kind: str, detail: str, **where: Any) -> None:
         self.errors[kind] += 1
-        if len(self.error_examples) < _EXAMPLES:
+        if self.errors[kind] <= _EXAMPLES_PER_KIND:
             self.error_examples.append({**where, "error": kind, "detail": detail})
 
 
@@ -235,7 +238,7 @@ def evaluate(gold_path: str | os.PathLike[str], pred_path: str | os.PathLike[str
     gold, pred = Path(gold_path), Path(pred_path)
     for p in (gold, pred):
         if not p.is_file():
-            raise EvalError(f"{p}: no such file")
+            raise EvalError(f"{p}: not a regular file" if p.exists() else f"{p}: no such file")
     report = EvalReport(gold=gold, pred=pred)
     items = _read_gold(gold)
     preds = _read_predictions(pred, {it["id"] for it in items}, report)
@@ -282,7 +285,21 @@ def render_table(report: EvalReport) -> str:
         lines.append(f"replies answered with a tool call: {o.replies_with_calls:,}")
     if o.unexpected_fields:
         lines.append(f"unexpected extraction fields: {o.unexpected_fields:,}")
-    for ex in report.error_examples[:5]:
+    shown = _table_examples(report)
+    for ex in shown:
         where = ex.get("id") or f"line {ex.get('line')}"
         lines.append(f"error {ex['error']}: {where}: {ex['detail']}")
+    more = sum(report.errors.values()) - len(shown)
+    if more:
+        lines.append(f"… and {more:,} more (see --json)")
     return "\n".join(lines)
+
+
+def _table_examples(report: EvalReport) -> list[dict[str, Any]]:
+    """One example of each error kind first, then the next ones found, up to the table's share."""
+    first: dict[str, dict[str, Any]] = {}
+    for ex in report.error_examples:
+        first.setdefault(ex["error"], ex)
+    picked = [first[k] for k in sorted(first)]
+    rest = [ex for ex in report.error_examples if all(ex is not p for p in picked)]
+    return picked + rest[:max(0, _TABLE_EXAMPLES - len(picked))]

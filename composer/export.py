@@ -49,10 +49,19 @@ from twinchat.composer.formats import AlpacaConverter, ExportError, RuleViolatio
     sample_record
 from twinchat.composer.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
 
-__all__ = ["ExportReport", "export_sessions", "export_samples", "ExportError"]
+__all__ = ["ExportReport", "export_sessions", "export_samples", "ExportError", "OutputExists"]
 
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 200
+_ID_CHUNK = 500
+
+
+class OutputExists(ExportError):
+    """The output directory exists and replacing it was not asked for (``path`` names it)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: already exists; pass --force to replace it")
+        self.path = path
 
 
 def _dumps(value: Any) -> str:
@@ -84,9 +93,11 @@ def _check_target(out_dir: str | os.PathLike[str], force: bool) -> Path:
     if target.exists() and not target.is_dir():
         raise ExportError(f"{target}: exists and is not a directory")
     if target.exists() and not force:
-        raise ExportError(f"{target}: already exists; pass --force to replace it")
+        raise OutputExists(target)
     if not target.parent.is_dir():
-        raise ExportError(f"{target.parent}: directory does not exist")
+        found = next((a for a in target.parents if a.exists()), target.parent)  # a file in the way, or nothing
+        raise ExportError(f"{found}: not a directory" if found.exists() and not found.is_dir() else
+                          f"{target.parent}: directory does not exist")
     return target
 
 
@@ -237,6 +248,25 @@ def _declared(units: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+# -- selecting the sessions --------------------------------------------------------------------------
+def _by_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
+    """``ids`` (each once) in the store's (flow, seed, index) order; every one must be stored."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        raise ExportError("no sessions to export: the list of session ids is empty")
+    keys: dict[str, tuple[str, int, int]] = {}
+    for start in range(0, len(wanted), _ID_CHUNK):
+        chunk = wanted[start:start + _ID_CHUNK]
+        rows = conn.execute(f"SELECT id, flow, seed, idx FROM sessions WHERE id IN ({', '.join('?' * len(chunk))})",
+                            chunk)
+        keys.update((r[0], (r[1], r[2], r[3])) for r in rows)
+    missing = [i for i in wanted if i not in keys]
+    if missing:
+        more = f" (and {len(missing) - 1:,} more of the ids)" if len(missing) > 1 else ""
+        raise ExportError(f"no stored session {missing[0]!r}{more}")
+    return sorted(keys, key=keys.__getitem__)
+
+
 # -- entry points -----------------------------------------------------------------------------------
 def export_sessions(
     db: str | os.PathLike[str] | sqlite3.Connection,
@@ -252,18 +282,28 @@ def export_sessions(
     status: str | None = None,
     outcome: str | None = None,
     unit: str | None = None,
+    template: str | None = None,
     text: str | None = None,
+    ids: Sequence[str] | None = None,
     units_dirs: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> ExportReport:
     """Export the stored sessions that match the filters to ``out_dir`` in format ``fmt``.
 
-    ``db`` is the world file (or an open connection to it). Failed sessions are left out and
-    counted unless ``include_failed``, which keeps them flagged in ``manifest.jsonl``.
-    ``progress(done, total)`` is called every few hundred sessions.
+    ``db`` is the world file (or an open connection to it). The filters combine with AND
+    (``template`` a ``unit:template`` a user turn uses, ``text`` a string in the user text); or
+    ``ids`` names the sessions itself (a list's selection, e.g. from
+    :func:`~twinchat.composer.curate.session_ids`), and then no filter may be given. Sessions are
+    read in (flow, seed, index) order either way. Failed sessions are left out and counted unless
+    ``include_failed``, which keeps them flagged in ``manifest.jsonl``. ``progress(done, total)``
+    is called every few hundred sessions.
     """
     from twinchat.composer.store import SessionStore
 
+    filters = {"flow": flow, "status": status, "outcome": outcome, "unit": unit, "template": template, "text": text}
+    chosen = ", ".join(f"{k} {v!r}" for k, v in filters.items() if v is not None)
+    if ids is not None and chosen:
+        raise ExportError(f"export by session ids takes no filter as well (got {chosen})")
     units = _units(units_dirs)
     converter = get_converter(fmt, units)
     shares = _shares(split, holdout_templates)
@@ -278,15 +318,19 @@ def export_sessions(
                           declared=_declared(units))
     try:
         store = SessionStore(conn)
-        filters = {"flow": flow, "status": status, "outcome": outcome, "unit": unit, "text": text}
-        total = store.count(**filters)
-        if total == 0:
-            chosen = ", ".join(f"{k} {v!r}" for k, v in filters.items() if v is not None)
-            raise ExportError(f"no stored session matches {chosen}" if chosen else
-                              "no sessions stored; compose some first with `twinchat compose`")
+        if ids is not None:
+            selected = _by_ids(conn, ids)
+            total, sessions = len(selected), (store.get(sid) or sid for sid in selected)  # str: gone since
+        else:
+            total, sessions = store.count(**filters), store.iter_sessions(**filters)
+            if total == 0:
+                raise ExportError(f"no stored session matches {chosen}" if chosen else
+                                  "no sessions stored; compose some first with `twinchat compose`")
 
         def items() -> Iterator[_Item | None]:
-            for stored in store.iter_sessions(**filters):
+            for stored in sessions:
+                if isinstance(stored, str):
+                    raise ExportError(f"session {stored!r} was deleted during the export")
                 report.read += 1
                 if stored.status != "ok":
                     if not include_failed:
@@ -335,7 +379,7 @@ def export_samples(
     assert isinstance(converter, AlpacaConverter)
     path = Path(samples)
     if not path.is_file():
-        raise ExportError(f"{path}: no such file")
+        raise ExportError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
     shares = _shares(split, holdout_templates)
     target = _check_target(out_dir, force)
     with open(path, encoding="utf-8") as fh:

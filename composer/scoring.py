@@ -13,7 +13,8 @@ Any other text is a reply. Something that claims to be a call or JSON and does n
 schema), ``wrong_type`` (against the schema's type), ``wrong_value`` (strings compared after
 case, width, space and punctuation folding; dates as datetimes; an omitted optional argument
 counts as its default); then ``wrong_count`` for the answer as a whole when it makes more or
-fewer calls than the reference. Parallel calls are paired by function name.
+fewer calls than the reference. Parallel calls are paired by function name, and several calls of
+one name by their arguments (fewest mismatching, ties by position), so their order does not matter.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from itertools import permutations
+from math import perm
 from typing import Any
 
 from twinchat.composer.consumers import REACT_ACTION
@@ -242,13 +245,58 @@ def _first_failure(gold: Mapping[str, Any], pred: Mapping[str, Any]) -> tuple[st
     return None
 
 
+def _mismatches(gold: Mapping[str, Any], pred: Mapping[str, Any]) -> int:
+    """How many arguments of two calls of one tool disagree (an omitted optional one counts as its default)."""
+    schema = tool_parameters(gold["name"]) or {}
+    props = schema.get("properties", {})
+    g, p = gold["arguments"], pred["arguments"]
+    return sum(1 for k in set(g) | set(p)
+               if not same_value(g.get(k, props.get(k, {}).get("default")), p.get(k, props.get(k, {}).get("default"))))
+
+
+_EXHAUSTIVE = 720  # calls of one name paired by trying every assignment up to this many; greedily beyond
+
+
+def _pair_by_arguments(gold: list[dict[str, Any]], pred: list[dict[str, Any]], gis: list[int],
+                       pis: list[int]) -> dict[int, int]:
+    """Pair the calls ``gis`` and ``pis`` (all of one name): fewest mismatching arguments, ties by position."""
+    cost = {(gi, pi): _mismatches(gold[gi], pred[pi]) for gi in gis for pi in pis}
+    n = min(len(gis), len(pis))
+    if perm(max(len(gis), len(pis)), n) <= _EXHAUSTIVE:
+        best: tuple[int, dict[int, int]] | None = None
+        if len(gis) <= len(pis):  # every gold call gets one of the predicted calls, and the other way round
+            options = (dict(zip(gis, chosen)) for chosen in permutations(pis, n))
+        else:
+            options = ({gi: pi for pi, gi in zip(pis, chosen)} for chosen in permutations(gis, n))
+        for option in options:  # in position order, so the first of equal totals wins
+            total = sum(cost[gi, pi] for gi, pi in option.items())
+            if best is None or total < best[0]:
+                best = (total, option)
+        return best[1] if best else {}
+    pairs: dict[int, int] = {}
+    for gi in gis:
+        free = [pi for pi in pis if pi not in pairs.values()]
+        if free:
+            pairs[gi] = min(free, key=lambda pi: (cost[gi, pi], pi))
+    return pairs
+
+
 def score_calls(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The failures of ``pred`` against ``gold`` (first failure per call, then ``wrong_count``)."""
+    """The failures of ``pred`` against ``gold`` (first failure per call, then ``wrong_count``).
+
+    Calls pair by name; several calls of one name pair by their arguments (fewest mismatches,
+    ties by position); calls left over pair in order. A predicted call that is not
+    ``{"name": str, "arguments": object}`` raises :class:`Unparseable`.
+    """
+    for k, c in enumerate(pred):
+        if not isinstance(c, Mapping) or not isinstance(c.get("name"), str):
+            raise Unparseable(f"call {k}: not a call with a name")
+        if not isinstance(c.get("arguments"), Mapping):
+            raise Unparseable(f"call {k}: arguments are not a JSON object")
     pairs: dict[int, int] = {}  # gold index → pred index: same names first, then the rest in order
-    for gi, g in enumerate(gold):
-        pi = next((i for i, c in enumerate(pred) if i not in pairs.values() and c["name"] == g["name"]), None)
-        if pi is not None:
-            pairs[gi] = pi
+    for name in dict.fromkeys(g["name"] for g in gold):
+        pairs.update(_pair_by_arguments(gold, pred, [i for i, g in enumerate(gold) if g["name"] == name],
+                                        [i for i, c in enumerate(pred) if c["name"] == name]))
     spare = iter([i for i in range(len(pred)) if i not in pairs.values()])
     for gi in range(len(gold)):
         if gi not in pairs:

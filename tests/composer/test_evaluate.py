@@ -219,6 +219,67 @@ def test_scoring_calls_in_order():
                        [{"name": "check_delivery", "arguments": ARGS}])[0][0] == "wrong_value"
 
 
+OTHER = {"name": "check_delivery", "arguments": _args(products=["MEM002"], destination="北京市海淀区")}
+
+
+def test_calls_of_one_tool_pair_by_their_arguments():
+    # two calls of one tool, answered in the other order: both right
+    assert score_calls([CALL, OTHER], [OTHER, CALL]) == []
+    # one of them wrong: paired with its closest call, so only that one fails, by the argument that differs
+    near = {"name": "check_delivery", "arguments": {**OTHER["arguments"], "destination": "北京市朝阳区"}}
+    assert score_calls([CALL, OTHER], [near, CALL]) == [
+        ("wrong_value", 'check_delivery.destination: "北京市朝阳区" instead of "北京市海淀区"')]
+    # equally close: by position
+    assert score_calls([CALL, CALL], [CALL, OTHER]) == [
+        ("wrong_value", 'check_delivery.destination: "北京市海淀区" instead of "深圳市南山区"')]
+    # fewer calls than the reference: the closest one is kept, the other is missing
+    assert score_calls([CALL, OTHER], [OTHER]) == [("wrong_count", "1 call(s) instead of 2")]
+    # many calls of one tool (past trying every pairing) still pair by arguments
+    many = [{"name": "check_delivery", "arguments": _args(products=[f"MEM{k:03}"])} for k in range(9)]
+    assert score_calls(many, many[::-1]) == []
+
+
+@pytest.mark.parametrize("output", [
+    _message({"name": "check_delivery", "arguments": [1]}),
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "check_delivery", "arguments": [1]}}]},
+    '{"name": "check_delivery", "arguments": [1]}',
+    "Action: check_delivery[[1]]",
+    "Action: check_delivery\nAction Input: [1]",
+])
+def test_arguments_that_are_not_an_object_are_unparseable(tmp_path, output):
+    gold, pred = tmp_path / "g.jsonl", tmp_path / "p.jsonl"
+    gold.write_text(json.dumps({"id": "a", "kind": "call", "output": _message(CALL)}) + "\n", encoding="utf-8")
+    pred.write_text(json.dumps({"id": "a", "output": output}) + "\n", encoding="utf-8")
+    report = evaluate(gold, pred)
+    assert dict(report.errors) == {"unparseable": 1} and not report.overall.failures
+    assert report.error_examples[0]["detail"].endswith("arguments are not a JSON object")
+    with pytest.raises(Unparseable, match=r"^call 0: arguments are not a JSON object$"):
+        score_calls([CALL], [{"name": "check_delivery", "arguments": [1]}])
+
+
+def test_the_table_shows_every_error_kind_and_says_how_many_more(tmp_path):
+    # 25 items without a prediction come before the one unparseable answer
+    gold, pred = tmp_path / "g.jsonl", tmp_path / "p.jsonl"
+    gold.write_text("".join(json.dumps({"id": f"i{k:02}", "kind": "reply", "output": REPLY}) + "\n"
+                            for k in range(26)), encoding="utf-8")
+    pred.write_text(json.dumps({"id": "i25", "output": "Action: x(1)"}) + "\n", encoding="utf-8")
+    report = evaluate(gold, pred)
+    assert dict(report.errors) == {"missing": 25, "unparseable": 1}
+    table = render_table(report).splitlines()
+    shown = [line for line in table if line.startswith("error ")]
+    assert shown == ["error missing: i00: no prediction for this item",
+                     "error unparseable: i25: 'Action: x(1)' is not 'Action: tool[JSON]'",
+                     "error missing: i01: no prediction for this item",
+                     "error missing: i02: no prediction for this item",
+                     "error missing: i03: no prediction for this item"]
+    assert table[-1] == "… and 21 more (see --json)"
+    data = report.to_json()
+    assert data["errors"] == {"missing": 25, "unparseable": 1}
+    assert [(e["error"], e["id"]) for e in data["error_examples"]] == [
+        *(("missing", f"i{k:02}") for k in range(5)), ("unparseable", "i25")]
+
+
 def test_rouge_l_is_character_level_for_chinese():
     assert tokens("今晚 Ship 12件!") == ["今", "晚", "ship", "12", "件", "!"]
     assert lcs_length(list("ABCBDAB"), list("BDCABA")) == 4
@@ -258,5 +319,9 @@ def test_cli_eval(files, tmp_path):
     missing = runner.invoke(cli, ["eval", "--gold", str(tmp_path / "none.jsonl"), "--pred", str(pred)])
     assert missing.exit_code == 1
     assert missing.stderr == f"Error: {tmp_path / 'none.jsonl'}: no such file\n"
+    odd = runner.invoke(cli, ["eval", "--gold", str(gold), "--pred", "/dev/null"])
+    assert odd.exit_code == 1 and odd.stderr == "Error: /dev/null: not a regular file\n"
+    with pytest.raises(EvalError, match=rf"^{tmp_path}: not a regular file$"):
+        evaluate(gold, tmp_path)
     usage = runner.invoke(cli, ["eval", "--gold", str(gold)])
     assert usage.exit_code == 2 and "Missing option '--pred'" in usage.stderr

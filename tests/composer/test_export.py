@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from twinchat.composer.cli import cli
 from twinchat.composer.cli_data import EXPORT_FORMATS
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.export import ExportError, export_samples, export_sessions
+from twinchat.composer.export import ExportError, OutputExists, export_samples, export_sessions
 from twinchat.composer.formats import FORMATS, SharegptConverter, get_converter
 from twinchat.composer.store import SessionStore
 from twinchat.inventory import open_world
@@ -411,17 +411,84 @@ def test_exact_and_near_duplicates_are_dropped_and_counted(own_db, tmp_path):
     assert clean.read == len([s for s in _sessions(own_db) if s["flow"] == "memory_upgrade"]) > 0
 
 
+# -- selecting by ids (what the TUI's list shows) ------------------------------------------------------
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def test_ids_export_exactly_the_sessions_of_the_lists_search(own_db, tmp_path):
+    from twinchat.composer.curate import Filters, session_ids
+
+    conn = open_world(own_db)
+    try:
+        # "为您找到" is said only by the assistant: the list's search finds it, a user-text filter does not
+        found = list(session_ids(conn, Filters(text="为您找到"), page=2))
+        everything = list(session_ids(conn, page=7))
+    finally:
+        conn.close()
+    assert 2 < len(found) < len(everything) == 60
+    with pytest.raises(ExportError, match=r"^no stored session matches text '为您找到'$"):
+        export_sessions(own_db, "openai", tmp_path / "user_text", text="为您找到")
+    report = export_sessions(own_db, "openai", tmp_path / "ids", ids=found, split=(1, 0, 0))
+    assert report.read == len(found)
+    assert sorted({m["source"] for m in _lines(tmp_path / "ids" / "manifest.jsonl")}) == sorted(found)
+    # order and repeats of the ids do not matter: same files
+    export_sessions(own_db, "openai", tmp_path / "shuffled", ids=found[::-1] + found[:3], split=(1, 0, 0))
+    assert _files(tmp_path / "ids") == _files(tmp_path / "shuffled")
+
+
+def test_ids_of_a_filter_give_the_filters_own_export(store_db, tmp_path):
+    conn = open_world(store_db)
+    try:
+        ids = [s.id for s in SessionStore(conn).iter_sessions(flow="repair_ticket")]
+        template = list(SessionStore(conn).stats().by_template)[3]
+        with_template = [s.id for s in SessionStore(conn).iter_sessions(template=template)]
+    finally:
+        conn.close()
+    export_sessions(store_db, "sharegpt", tmp_path / "flow", flow="repair_ticket", seed=4)
+    export_sessions(store_db, "sharegpt", tmp_path / "ids", ids=ids, seed=4)
+    assert _files(tmp_path / "flow") == _files(tmp_path / "ids")
+    by_template = export_sessions(store_db, "plain", tmp_path / "template", template=template, split=(1, 0, 0))
+    assert by_template.read == len(with_template) > 0
+    assert {m["source"].split("#")[0] for m in _lines(tmp_path / "template" / "manifest.jsonl")} <= set(with_template)
+
+
+def test_bad_ids_are_errors(store_db, tmp_path):
+    with pytest.raises(ExportError, match=r"^no stored session 'memory_upgrade/9/9' \(and 1 more of the ids\)$"):
+        export_sessions(store_db, "openai", tmp_path / "out", ids=["memory_upgrade/0/1", "memory_upgrade/9/9", "x"])
+    with pytest.raises(ExportError, match=r"^no sessions to export: the list of session ids is empty$"):
+        export_sessions(store_db, "openai", tmp_path / "out", ids=[])
+    with pytest.raises(ExportError,
+                       match=r"^export by session ids takes no filter as well \(got flow 'repair_ticket'\)$"):
+        export_sessions(store_db, "openai", tmp_path / "out", ids=["memory_upgrade/0/1"], flow="repair_ticket")
+    assert not (tmp_path / "out").exists()
+
+
 # -- output directory and failures -------------------------------------------------------------------
 def test_an_existing_directory_is_refused_without_force(store_db, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.txt").write_text("keep me", encoding="utf-8")
-    with pytest.raises(ExportError, match=rf"^{out}: already exists; pass --force to replace it$"):
+    with pytest.raises(OutputExists, match=rf"^{out}: already exists; pass --force to replace it$") as caught:
         export_sessions(store_db, "plain", out)
+    assert caught.value.path == out and isinstance(caught.value, ExportError)
     assert (out / "old.txt").read_text(encoding="utf-8") == "keep me"
     export_sessions(store_db, "plain", out, force=True)
     assert not (out / "old.txt").exists() and (out / "train.jsonl").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_file_in_the_output_path_is_named(store_db, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("", encoding="utf-8")
+    for out in (afile / "x", afile / "x" / "y"):
+        with pytest.raises(ExportError, match=rf"^{afile}: not a directory$"):
+            export_sessions(store_db, "openai", out)
+    with pytest.raises(ExportError, match=rf"^{tmp_path / 'none'}: directory does not exist$"):
+        export_sessions(store_db, "openai", tmp_path / "none" / "x")
+    with pytest.raises(ExportError, match=r"^/dev/null: not a regular file$"):
+        export_samples("/dev/null", "alpaca", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
 def test_a_failed_export_leaves_nothing_behind(store_db, tmp_path):

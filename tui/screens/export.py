@@ -1,4 +1,8 @@
-"""Export the sessions of the current filter, with the options of ``twinchat export``."""
+"""Export the sessions of the current filter, with the options of ``twinchat export``.
+
+The sessions exported are exactly those the list shows: their ids are read with the list's own
+query (:func:`~twinchat.composer.curate.session_ids`, search in user and assistant text included).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from twinchat.composer.curate import Filters
+from twinchat.composer.curate import Filters, session_ids
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["ExportScreen", "FORMATS", "summary"]
@@ -53,7 +57,8 @@ class ExportScreen(ModalScreen[None]):
     CSS_PATH = "modal.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="export.close"),
-        Binding("ctrl+e", "export", "Export", id="export.run"),
+        # priority: the Input fields bind ctrl+e (go to end) and would swallow it
+        Binding("ctrl+e", "export", "Export", id="export.run", priority=True),
     ]
 
     def __init__(self, workspace: Any, filters: Filters) -> None:
@@ -64,8 +69,6 @@ class ExportScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="export"):
             yield Label(f"Export {self.filters.describe()}", classes="question")
-            if self.filters.template or self.filters.text:
-                yield Static("note: export filters user text only and has no template filter", classes="hint")
             with Horizontal(classes="field -compact"):
                 yield Label("Format", classes="name -compact")
                 yield Select([(f, f) for f in FORMATS], value="openai", allow_blank=False, id="format", compact=True)
@@ -95,9 +98,7 @@ class ExportScreen(ModalScreen[None]):
         options = dict(
             split=split, holdout_templates=self.query_one("#holdout", Checkbox).value,
             force=self.query_one("#force", Checkbox).value, seed=int(seed),
-            include_failed=self.query_one("#include-failed", Checkbox).value,
-            flow=self.filters.flow, status=self.filters.status, outcome=self.filters.outcome,
-            unit=self.filters.unit, text=self.filters.text, units_dirs=self.workspace.units_dirs)
+            include_failed=self.query_one("#include-failed", Checkbox).value, units_dirs=self.workspace.units_dirs)
         fmt = str(self.query_one("#format", Select).value)
         out = self.query_one("#out", Input).value.strip()
         self._show(f"exporting {fmt} into {out}…")
@@ -106,18 +107,31 @@ class ExportScreen(ModalScreen[None]):
 
     @work(exclusive=True, thread=True, group="export")
     def _export(self, fmt: str, out: str, options: dict[str, Any]) -> None:
+        from twinchat.composer.export import OutputExists, export_sessions
+
         try:
-            from twinchat.composer.export import export_sessions
-        except ImportError:
-            self.app.call_from_thread(self._show, "export is not available in this install "
-                                                  "(twinchat.composer.export is missing)", True)
+            ids = self._selected()
+            if ids == []:
+                self.app.call_from_thread(self._show, f"no session matches {self.filters.describe()}", True)
+                return
+            report = export_sessions(self.workspace.db, fmt, out, **options, ids=ids, progress=self._progress)
+        except OutputExists as exc:
+            self.app.call_from_thread(self._show, f'{exc.path}: already exists; tick "replace" to replace it', True)
             return
-        try:
-            report = export_sessions(self.workspace.db, fmt, out, **options, progress=self._progress)
         except TwinchatError as exc:
             self.app.call_from_thread(self._show, str(exc), True)
             return
         self.app.call_from_thread(self._show, summary(report))
+
+    def _selected(self) -> list[str] | None:
+        """The ids of the sessions the list shows (the list's own query), or None for all of them."""
+        if not self.filters.active():
+            return None
+        conn = self.workspace.connect()
+        try:
+            return list(session_ids(conn, self.filters))
+        finally:
+            conn.close()
 
     def _progress(self, done: int, total: int) -> None:
         result = self.query_one("#result", Static)
