@@ -261,3 +261,20 @@ def test_row_cache_reads_on_by_keyset_and_jumps_by_offset(db):
         assert rows.row(30) is None and rows.index_of(expected[12]) == 12
     finally:
         conn.close()
+
+
+async def test_export_with_an_unfinished_seed_says_so_and_writes_nothing(db, tmp_path):
+    out = tmp_path / "never"
+    app = make_app(db)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#out").value = str(out)
+        app.screen.query_one("#seed").value = "-"
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)  # still open, the app did not crash
+        result = app.screen.query_one("#result")
+        assert str(result.render()) == "seed must be a whole number (got '-')"
+        assert result.has_class("-error")
+    assert not out.exists()

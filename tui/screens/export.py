@@ -6,6 +6,8 @@ query (:func:`~twinchat.composer.curate.session_ids`, search in user and assista
 
 from __future__ import annotations
 
+import sqlite3
+
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -95,6 +97,9 @@ class ExportScreen(ModalScreen[None]):
     def action_export(self) -> None:
         split = self.query_one("#split", Input).value.strip()
         seed = self.query_one("#seed", Input).value.strip() or "0"
+        if not seed.lstrip("-").isdigit():
+            self._show(f"seed must be a whole number (got {seed!r})", True)
+            return
         options = dict(
             split=split, holdout_templates=self.query_one("#holdout", Checkbox).value,
             force=self.query_one("#force", Checkbox).value, seed=int(seed),
@@ -118,7 +123,7 @@ class ExportScreen(ModalScreen[None]):
         except OutputExists as exc:
             self.app.call_from_thread(self._show, f'{exc.path}: already exists; tick "replace" to replace it', True)
             return
-        except TwinchatError as exc:
+        except (TwinchatError, OSError, sqlite3.Error) as exc:  # shown in the modal, never a crash
             self.app.call_from_thread(self._show, str(exc), True)
             return
         self.app.call_from_thread(self._show, summary(report))
