@@ -20,6 +20,7 @@ An order placed at or after the cut-off ships the next day: same-city parcels th
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -62,11 +63,17 @@ def lane_tier(same_city: bool, same_province: bool, km: float) -> str:
     return "remote"
 
 
+@lru_cache(maxsize=256)
+def _cutoff_time(cutoff: str) -> time:
+    hh, mm = (int(x) for x in cutoff.split(":"))
+    return time(hh, mm)
+
+
+@lru_cache(maxsize=4096)  # a pure function of its arguments, asked the same at a clock many times
 def eta(now: datetime, cutoff: str, tier: str) -> datetime:
     """When a parcel ordered at ``now`` from a warehouse with ``cutoff`` ('HH:MM') arrives."""
-    hh, mm = (int(x) for x in cutoff.split(":"))
     today = now.date()
-    if now.time() < time(hh, mm):
+    if now.time() < _cutoff_time(cutoff):
         if tier == "same_city":
             return datetime.combine(today, _SAME_EVENING)
         return datetime.combine(today + timedelta(days=TIERS[tier]), _ARRIVAL)

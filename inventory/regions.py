@@ -11,7 +11,7 @@ level, its 街道/镇/乡). Municipalities have a city row of their own (北京�
 * :func:`load_regions` — the table in memory (:class:`RegionTable` of frozen :class:`Region`).
 * :func:`populate` — the ``regions`` and ``region_towns`` tables of a world.
 * :func:`find_places` — what a customer types for a place (南山, 深圳南山, 广东省深圳市南山区)
-  to rows of ``regions``.
+  to rows of ``regions``; :class:`PlaceIndex` does the same (and more) from memory.
 * :func:`distance_km` — great-circle distance between two regions.
 * :class:`Address` and :class:`AddressGenerator` (defined in :mod:`twinchat.inventory.addresses`).
 """
@@ -45,6 +45,7 @@ __all__ = [
     "load_regions",
     "populate",
     "find_places",
+    "PlaceIndex",
     "distance_km",
     "Address",
     "AddressGenerator",
@@ -205,12 +206,13 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
     )
 
 
-_FIND_SQL = (
+_PLACE_SQL = (
     "SELECT r.adcode, r.name, r.short_name, r.level, r.parent, r.province, r.city, r.postcode, r.lng, r.lat,"
     " p.name, p.short_name, c.name, c.short_name"
     " FROM regions r JOIN regions p ON p.adcode = r.province LEFT JOIN regions c ON c.adcode = r.city"
-    " WHERE r.name IN ({0}) OR r.short_name IN ({0})"
-).format(", ".join(f"?{i + 1}" for i in range(MAX_NAME_LENGTH)))
+)
+_FIND_SQL = (_PLACE_SQL + " WHERE r.name IN ({0}) OR r.short_name IN ({0})").format(
+    ", ".join(f"?{i + 1}" for i in range(MAX_NAME_LENGTH)))
 _SPACE = re.compile(r"\s+")
 
 
@@ -224,21 +226,35 @@ def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -
     Changchun's); nothing known gives []. ``level`` keeps only rows of that level. A
     municipality's city wins over its province of the same name (北京 → the city 110100), and
     a bare city short name over districts of that short name elsewhere (西安 → 610100).
-    One indexed query.
+    One indexed query (:meth:`PlaceIndex.find` gives the same without one).
     """
     text = _SPACE.sub("", text)
     if not text:
         return []
     suffixes: list[str | None] = [text[-k:] for k in range(1, min(len(text), MAX_NAME_LENGTH) + 1)]
     suffixes += [None] * (MAX_NAME_LENGTH - len(suffixes))
+    return _pick_places(text, map(_candidate, conn.execute(_FIND_SQL, suffixes)), level)
+
+
+_Candidate = tuple[dict[str, Any], set[str], set[str], list[str]]
+
+
+def _candidate(row: Any) -> _Candidate:
+    """A row of ``_PLACE_SQL`` as find_places weighs it: the place (a dict of :data:`COLUMNS`),
+    the names of its province and of its city (districts only), its own names, longest first."""
+    place = dict(zip(COLUMNS, row[:10]))
+    provinces = {row[10], row[11]}
+    cities = {row[12], row[13]} if place["level"] == "district" else set()
+    return place, provinces, cities, sorted({place["name"], place["short_name"]}, key=len, reverse=True)
+
+
+def _pick_places(text: str, candidates: Iterable[_Candidate], level: str | None) -> list[dict[str, Any]]:
+    """find_places' choice among the candidates whose name or short name ends ``text``."""
     by_length: dict[int, list[dict[str, Any]]] = {}
-    for row in conn.execute(_FIND_SQL, suffixes):
-        place = dict(zip(COLUMNS, row[:10]))
+    for place, provinces, cities, parts in candidates:
         if level is not None and place["level"] != level:
             continue
-        provinces = {row[10], row[11]}
-        cities = {row[12], row[13]} if place["level"] == "district" else set()
-        for part in sorted({place["name"], place["short_name"]}, key=len, reverse=True):
+        for part in parts:
             if text.endswith(part) and _chain_matches(text[: -len(part)], place["level"], provinces, cities):
                 by_length.setdefault(len(part), []).append(place)
                 break
@@ -253,6 +269,70 @@ def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -
     if len(bare_cities) == 1 and all(p["level"] == "district" for p in found if p is not bare_cities[0]):
         found = bare_cities
     return sorted(found, key=lambda p: p["adcode"])
+
+
+class PlaceIndex:
+    """A world's ``regions`` table in memory, for callers that look places up many times.
+
+    Read with one query (a few milliseconds); the regions of a world are facts that never change.
+    :meth:`find` and :meth:`full_name` give exactly what :func:`find_places` and :func:`full_name`
+    give, without a query; :meth:`named_in` lists the regions a longer text names.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        rows = [tuple(r) for r in conn.execute(_PLACE_SQL + " ORDER BY r.adcode")]
+        #: name or short name -> (adcode, find_places' candidate) of the rows that have it
+        self._by_name: dict[str, list[tuple[str, _Candidate]]] = {}
+        #: the first two characters of a name or short name (2+ characters) -> those names
+        self._by_head: dict[str, set[str]] = {}
+        for row in rows:
+            candidate = _candidate(row)
+            for name in {row[1], row[2]}:
+                self._by_name.setdefault(name, []).append((row[0], candidate))
+                if len(name) >= 2:
+                    self._by_head.setdefault(name[:2], set()).add(name)
+        self._rows = {row[0]: row for row in rows}
+
+    def find(self, text: str, level: str | None = None) -> list[dict[str, Any]]:
+        """:func:`find_places` without a query."""
+        text = _SPACE.sub("", text)
+        if not text:
+            return []
+        by_name, found = self._by_name, {}
+        for k in range(1, min(len(text), MAX_NAME_LENGTH) + 1):
+            for code, candidate in by_name.get(text[-k:], ()):
+                found[code] = candidate
+        return [dict(p) for p in _pick_places(text, found.values(), level)]  # the candidates' dicts are kept
+
+    def row(self, adcode: str) -> dict[str, Any]:
+        """The ``regions`` row of ``adcode`` as a dict of :data:`COLUMNS` (KeyError if there is none)."""
+        return dict(zip(COLUMNS, self._rows[adcode][:10]))
+
+    def name(self, adcode: str) -> str:
+        """The name of ``adcode`` (KeyError if there is none)."""
+        return self._rows[adcode][1]
+
+    def full_name(self, place: Mapping[str, Any]) -> str:
+        """:func:`full_name` without a query."""
+        names: list[str] = []
+        for code in (place["province"], place.get("city"), place["adcode"]):
+            if code is None:
+                continue
+            name = self._rows[code][1]
+            if not names or names[-1] != name:
+                names.append(name)
+        return "".join(names)
+
+    def named_in(self, text: str) -> list[tuple[dict[str, Any], int]]:
+        """The regions whose name or short name (of 2 characters or more) occurs in ``text``, in
+        adcode order, each with where its name first occurs (-1: only its short name does)."""
+        found: set[str] = set()
+        by_head, by_name, rows = self._by_head, self._by_name, self._rows
+        for i in range(len(text) - 1):
+            for name in by_head.get(text[i:i + 2], ()):
+                if text.startswith(name, i):
+                    found.update(code for code, _ in by_name[name])
+        return [(dict(zip(COLUMNS, rows[code][:10])), text.find(rows[code][1])) for code in sorted(found)]
 
 
 def _chain_matches(rest: str, level: str, provinces: set[str], cities: set[str]) -> bool:

@@ -1,6 +1,8 @@
 """The tools dialogues call: each a function over the world with a pydantic argument model.
 
 ``TOOLS`` maps a tool's name to its :class:`Tool`; :func:`call` runs one at a session clock.
+Every call runs against the world; the tables no tool or session ever changes (regions, the
+catalog, lanes …) are read once per connection (:mod:`.static`), the rest with SQL each time.
 """
 
 from __future__ import annotations

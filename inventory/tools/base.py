@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from twinchat.inventory.errors import UnknownToolError
 
-__all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "TIME_FORMAT"]
+__all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT"]
 
 #: How tools write datetimes in their results (and accept them in arguments).
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -31,6 +31,13 @@ class ToolContext:
 
     conn: sqlite3.Connection
     now: datetime
+
+
+def format_time(moment: datetime) -> str:
+    """``moment`` in TIME_FORMAT (``isoformat`` writes the same text for a naive datetime, faster)."""
+    if moment.tzinfo is None and moment.year >= 1000:
+        return moment.isoformat(" ", "seconds")
+    return moment.strftime(TIME_FORMAT)
 
 
 def tool_error(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from twinchat.inventory.logistics import eta
-from twinchat.inventory.regions import find_places, full_name
-from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, tool_error
+from twinchat.inventory.regions import PlaceIndex
+from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, format_time, tool_error
 from twinchat.inventory.tools.lookup import resolve_products
+from twinchat.inventory.tools.static import static_data
 
 __all__ = ["CheckDeliveryArgs", "CHECK_DELIVERY", "resolve_destination"]
 
@@ -30,16 +31,27 @@ class CheckDeliveryArgs(BaseModel):
 
 def resolve_destination(conn: Any, text: str, field: str = "destination") -> tuple[Any, Any]:
     """A city or district row (dict) for a destination, or a tool error."""
-    places = find_places(conn, text)
+    index = static_data(conn, PlaceIndex)
+    places = index.find(text)
     if not places:
         return None, tool_error("unknown_place", f"未找到地区“{text}”", field)
     if len(places) > 1:
-        names = "、".join(full_name(conn, p) for p in places[:5])
+        names = "、".join(index.full_name(p) for p in places[:5])
         return None, tool_error("ambiguous_place", f"“{text}”对应多个地区: {names},请说明是哪个城市", field)
     place = places[0]
     if place["level"] == "province":
         return None, tool_error("destination_too_broad", f"“{text}”范围太大,请提供城市和区县", field)
     return place, None
+
+
+def _lanes(conn: Any) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Destination city -> its lanes (warehouse id, name, cut-off, tier) by warehouse id (static data)."""
+    lanes: dict[str, list[tuple[str, str, str, str]]] = {}
+    for city, wid, name, cutoff, tier in conn.execute(
+            "SELECT l.dest_city, w.id, w.name, w.cutoff, l.tier FROM lanes l JOIN warehouses w ON w.id = l.warehouse "
+            "ORDER BY w.id"):
+        lanes.setdefault(city, []).append((wid, name, cutoff, tier))
+    return lanes
 
 
 def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
@@ -53,17 +65,18 @@ def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
     place, err = resolve_destination(conn, args.destination)
     if err:
         return err
-    lanes = conn.execute(
-        "SELECT w.id, w.name, w.cutoff, l.tier FROM lanes l JOIN warehouses w ON w.id = l.warehouse "
-        "WHERE l.dest_city = ? ORDER BY w.id", (place["city"],)).fetchall()
+    lanes = static_data(conn, _lanes).get(place["city"], ())
     results = []
+    stocked: dict[str, set[str]] = {p["id"]: set() for p in products}  # product -> warehouses with enough
+    for pid, warehouse in conn.execute(
+            f"SELECT product_id, warehouse FROM stock WHERE product_id IN ({','.join('?' * len(stocked))}) "
+            "AND qty >= ?", (*stocked, args.quantity)):
+        stocked[pid].add(warehouse)
     for product in products:
-        stocked = {r[0]: r[1] for r in conn.execute(
-            "SELECT warehouse, qty FROM stock WHERE product_id = ? AND qty >= ?",
-            (product["id"], args.quantity))}
         best = None
+        have = stocked[product["id"]]
         for wid, wname, cutoff, tier in lanes:
-            if wid not in stocked:
+            if wid not in have:
                 continue
             arrival = eta(ctx.now, cutoff, tier)
             if best is None or arrival < best[0]:
@@ -73,12 +86,12 @@ def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
         if best is None:
             item.update(warehouse=None, eta=None, arrives_in_time=False)
         else:
-            item.update(warehouse=best[1], warehouse_name=best[2], eta=best[0].strftime(TIME_FORMAT),
+            item.update(warehouse=best[1], warehouse_name=best[2], eta=format_time(best[0]),
                         arrives_in_time=None if args.deadline is None else best[0] <= args.deadline)
         results.append(item)
     return {
-        "destination": {"adcode": place["adcode"], "name": full_name(conn, place)},
-        "deadline": None if args.deadline is None else args.deadline.strftime(TIME_FORMAT),
+        "destination": {"adcode": place["adcode"], "name": static_data(conn, PlaceIndex).full_name(place)},
+        "deadline": None if args.deadline is None else format_time(args.deadline),
         "quantity": args.quantity,
         "results": results,
     }

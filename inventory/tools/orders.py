@@ -34,9 +34,10 @@ from twinchat.inventory.orders import (
     status_at,
     window_end,
 )
-from twinchat.inventory.regions import full_name
-from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, tool_error
+from twinchat.inventory.regions import PlaceIndex
+from twinchat.inventory.tools.base import Tool, ToolContext, format_time, tool_error
 from twinchat.inventory.tools.service import _mobile
+from twinchat.inventory.tools.static import static_data
 
 __all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS"]
 
@@ -56,7 +57,26 @@ def _order_key(text: str) -> str:
 
 
 def _fmt(moment: datetime) -> str:
-    return moment.strftime(TIME_FORMAT)
+    return format_time(moment)
+
+
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _parse(stamp: str) -> datetime:
+    """A stored TIME_FORMAT datetime (``fromisoformat`` reads that format as strptime does, many
+    times faster; anything else is strptime's to read or refuse)."""
+    if _STAMP.fullmatch(stamp):
+        return datetime.fromisoformat(stamp)
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
+
+
+_TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
+
+
+def _status(order: dict[str, Any], now: datetime) -> str | None:
+    """:func:`status_at` of an order row, its timeline parsed here."""
+    return status_at({k: None if order[k] is None else _parse(order[k]) for k in _TIMELINE}, now)
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
@@ -94,7 +114,7 @@ class QueryOrderArgs(BaseModel):
 
 def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dict[str, Any]:
     """What the customer may be told about ``order`` at ``now``."""
-    status = status_at(order, now)
+    status = _status(order, now)
     assert status is not None, "only orders created by now are viewed"
     shipped = status in (IN_TRANSIT, DELIVERED)
     waiting = status in (AWAITING_SHIPMENT, IN_TRANSIT)
@@ -102,8 +122,8 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
     if shipped:
         passed = [c for c in checkpoints(conn, order["order_no"]) if c.time <= now]
         last = {"time": _fmt(passed[-1].time), "text": passed[-1].text}
-    promised = datetime.strptime(order["eta"], TIME_FORMAT) if order["eta"] else None
-    created = datetime.strptime(order["created_at"], TIME_FORMAT)
+    promised = _parse(order["eta"]) if order["eta"] else None
+    created = _parse(order["created_at"])
     return {
         "order_no": order["order_no"],
         "status": status,
@@ -181,14 +201,19 @@ class RequestReturnArgs(BaseModel):
     reason: str = Field(min_length=1, max_length=200, description="退换货原因,如 尺寸不合适、商品有质量问题、不想要了")
 
 
+def _return_addresses(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Warehouse id -> where returns to it are sent (static data, see :mod:`.static`)."""
+    index = static_data(conn, PlaceIndex)
+    out = {}
+    for wid, name, district in conn.execute("SELECT id, name, district FROM warehouses"):
+        place = index.row(district)
+        out[wid] = {"warehouse_id": wid, "name": name, "address": f"{index.full_name(place)}{name}售后收货处",
+                    "postcode": place["postcode"]}
+    return out
+
+
 def _return_address(conn: sqlite3.Connection, warehouse: str) -> dict[str, Any]:
-    wid, name, district = conn.execute(
-        "SELECT id, name, district FROM warehouses WHERE id = ?", (warehouse,)).fetchone()
-    row = conn.execute(
-        "SELECT adcode, province, city, postcode FROM regions WHERE adcode = ?", (district,)).fetchone()
-    place = {"adcode": row[0], "province": row[1], "city": row[2]}
-    return {"warehouse_id": wid, "name": name, "address": f"{full_name(conn, place)}{name}售后收货处",
-            "postcode": row[3]}
+    return dict(static_data(conn, _return_addresses)[warehouse])
 
 
 def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
@@ -200,7 +225,7 @@ def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
     return_no, order_no, product_id, kind, created_at, warehouse = row
     lines = [i for i in _items(conn, order_no) if product_id is None or i["product_id"] == product_id]
     refund = round(sum(i["price"] * i["qty"] for i in lines), 2) if kind == "return" else None
-    created = datetime.strptime(created_at, TIME_FORMAT)
+    created = _parse(created_at)
     ship_back_by = datetime.combine(created.date() + timedelta(days=SHIP_BACK_DAYS), time(23, 59, 59))
     return {
         "return_no": return_no, "order_no": order_no, "kind": kind, "kind_name": _KIND_NAMES[kind],
@@ -223,7 +248,7 @@ def _return_no(conn: sqlite3.Connection, key: str, kind: str, now: datetime) -> 
 
 
 def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str, Any] | None:
-    delivered = datetime.strptime(order["delivered_at"], TIME_FORMAT)
+    delivered = _parse(order["delivered_at"])
     end = window_end(delivered, kind)
     if now <= end:
         return None
@@ -250,7 +275,7 @@ def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
         listed = "、".join(f"{i['product_id']}({i['short_name']})" for i in items)
         return tool_error("product_not_in_order",
                           f"订单 {order_no} 中没有商品 {product_id},该订单的商品有: {listed}", "product_id")
-    status = status_at(order, now)
+    status = _status(order, now)
     if status == CANCELLED:
         return tool_error("order_cancelled",
                           f"订单 {order_no} 已于 {order['cancelled_at']} 取消,无需申请退换货", "order_no")

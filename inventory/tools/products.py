@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from twinchat.inventory.catalog import normalise_feature
-from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
-from twinchat.inventory.tools.lookup import resolve_category, resolve_device
+from twinchat.inventory.tools.base import Tool, ToolContext
+from twinchat.inventory.tools.lookup import Catalog, resolve_category, resolve_device
+from twinchat.inventory.tools.static import static_data
 
 __all__ = ["SearchProductsArgs", "SEARCH_PRODUCTS"]
 
@@ -45,31 +45,27 @@ def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
         device, err = resolve_device(conn, args.compatible_with)
         if err:
             return err
-    where, params = ["p.category = ?"], [category]
-    join = ""
+    # the catalog is static (read once, see .static): what matches, in the order the answer
+    # lists it — full-speed fits first, then by price and id; stock is read from the world
+    catalog = static_data(conn, Catalog)
     if device is not None:
-        join = "JOIN compatibility c ON c.part_id = p.id AND c.device_model = ?"
-        params.insert(0, device["id"])
+        rows = catalog.fitting.get((device["id"], category), [])
+    else:
+        rows = [(p, None, None) for p in catalog.in_category.get(category, [])]
     if args.max_price is not None:
-        where.append("p.price <= ?")
-        params.append(args.max_price)
+        rows = [r for r in rows if r[0]["price"] <= args.max_price]
     for feature in args.features:
-        where.append("EXISTS (SELECT 1 FROM product_features f WHERE f.product_id = p.id AND f.key = ?)")
-        params.append(normalise_feature(feature))
-    stock = "(SELECT coalesce(sum(qty), 0) FROM stock s WHERE s.product_id = p.id)"
+        key = normalise_feature(feature)
+        rows = [r for r in rows if key in catalog.features.get(r[0]["id"], ())]
     if args.in_stock_only:
-        where.append(f"{stock} > 0")
-    compat_cols = "c.full_speed, c.note" if device is not None else "NULL, NULL"
-    order = "c.full_speed DESC, p.price, p.id" if device is not None else "p.price, p.id"
-    rows = conn.execute(
-        f"SELECT p.id, p.name, p.short_name, p.brand, p.model, p.price, {stock}, {compat_cols} "
-        f"FROM products p {join} WHERE {' AND '.join(where)} ORDER BY {order}",
-        params,
-    ).fetchall()
+        stock = _stock(conn, [r[0]["id"] for r in rows])
+        rows = [r for r in rows if stock[r[0]["id"]] > 0]
+    else:
+        stock = _stock(conn, [r[0]["id"] for r in rows[: args.limit]])
     products = []
-    for pid, name, short, brand, model, price, qty, full, note in rows[: args.limit]:
-        item: dict[str, Any] = {"id": pid, "name": name, "short_name": short, "brand": brand,
-                                "model": model, "price": price, "in_stock": qty > 0}
+    for p, full, note in rows[: args.limit]:
+        item: dict[str, Any] = {"id": p["id"], "name": p["name"], "short_name": p["short_name"], "brand": p["brand"],
+                                "model": p["model"], "price": p["price"], "in_stock": stock[p["id"]] > 0}
         if device is not None:
             item["full_speed"] = bool(full)
             if note:
@@ -83,6 +79,16 @@ def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
             if reason:
                 result["reason"] = reason
     return result
+
+
+def _stock(conn: Any, ids: list[str]) -> dict[str, int]:
+    """Units in stock over every warehouse, per product id (0 for none)."""
+    stock = dict.fromkeys(ids, 0)
+    if ids:
+        stock.update(conn.execute(
+            f"SELECT product_id, coalesce(sum(qty), 0) FROM stock WHERE product_id IN ({','.join('?' * len(ids))}) "
+            "GROUP BY product_id", ids).fetchall())
+    return stock
 
 
 def _why_none(category: str, specs: dict[str, Any]) -> str | None:

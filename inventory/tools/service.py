@@ -15,15 +15,17 @@ import re
 import sqlite3
 import unicodedata
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
-from twinchat.inventory.regions import find_places, full_name
+from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.servicedesk import SLOTS, free_slots
-from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, tool_error
-from twinchat.inventory.tools.lookup import resolve_category
+from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, format_time, tool_error
+from twinchat.inventory.tools.lookup import Categories, resolve_category
+from twinchat.inventory.tools.static import static_data
 
 __all__ = [
     "SearchSolutionArgs",
@@ -61,41 +63,49 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
+class _Knowledge:
+    """What search_solution matches against, normalised once (static data, see :mod:`.static`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        #: (category id, its normalised name and aliases) in id order
+        self.words = [(cid, frozenset(_normalise(a) for a in (name, *aliases)))
+                      for cid, name, aliases in static_data(conn, Categories).rows]
+        #: every category word: they rank but never make a match on their own
+        self.generic = frozenset().union(*(w for _, w in self.words))
+        #: per solution, in id order: (normalised keywords, normalised fault, error code, the answer's entry)
+        self.solutions = [
+            (tuple(_normalise(k) for k in keywords.split()), _normalise(fault), code, {
+                "id": sid, "category": category, "fault": fault, "solution": solution,
+                "needs_onsite": bool(onsite), "error_code": code})
+            for sid, category, fault, keywords, solution, onsite, code in conn.execute(
+                "SELECT id, category, fault, keywords, solution, needs_onsite, error_code FROM kb_solutions ORDER BY id")]
+
+
 def _search(ctx: ToolContext, args: SearchSolutionArgs) -> dict[str, Any]:
     conn = ctx.conn
     query = _normalise(args.query)
     codes = {f"E0{d}" for d in _ERROR_CODE.findall(query)}
     # category words (充电桩, 电脑 …) rank but never make a match on their own; without a
     # category argument, the categories the query names are the ones searched
-    generic: set[str] = set()
-    named: list[str] = []
-    for cid, name, aliases in conn.execute("SELECT id, name, aliases FROM categories ORDER BY id"):
-        words = {_normalise(a) for a in (name, *json.loads(aliases))}
-        generic |= words
-        if any(w in query for w in words):
-            named.append(cid)
+    kb = static_data(conn, _Knowledge)
+    named = [cid for cid, words in kb.words if any(w in query for w in words)]
     if args.category is not None:
         category, err = resolve_category(conn, args.category)
         if err:
             return err
         named = [category]
-    where = f"WHERE category IN ({','.join('?' * len(named))})" if named else ""
     scored = []
-    rows = conn.execute(
-        "SELECT id, category, fault, keywords, solution, needs_onsite, error_code "
-        f"FROM kb_solutions {where} ORDER BY id", named).fetchall()
-    for sid, category, fault, keywords, solution, onsite, code in rows:
-        hits = [k for k in (_normalise(k) for k in keywords.split()) if k in query]
-        specific = sum(1 for k in hits if k not in generic)
-        bonus = (10 if code in codes else 0) + (3 if _normalise(fault) in query else 0)
+    for keywords, fault, code, entry in kb.solutions:
+        if named and entry["category"] not in named:
+            continue
+        hits = [k for k in keywords if k in query]
+        specific = sum(1 for k in hits if k not in kb.generic)
+        bonus = (10 if code in codes else 0) + (3 if fault in query else 0)
         if specific + bonus == 0:
             continue
-        scored.append((-(len(hits) + bonus), sid, {
-            "id": sid, "category": category, "fault": fault, "solution": solution,
-            "needs_onsite": bool(onsite), "error_code": code,
-        }))
+        scored.append((-(len(hits) + bonus), entry["id"], entry))
     scored.sort(key=lambda s: s[:2])
-    solutions = [s[2] for s in scored[: args.limit]]
+    solutions = [dict(s[2]) for s in scored[: args.limit]]
     return {"solutions": solutions, "count": len(scored)}
 
 
@@ -113,9 +123,8 @@ _REGION_COLUMNS = ("adcode", "name", "level", "province", "city")
 
 
 def _region(conn: sqlite3.Connection, adcode: str) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT adcode, name, level, province, city FROM regions WHERE adcode = ?", (adcode,)).fetchone()
-    return dict(zip(_REGION_COLUMNS, row))
+    row = static_data(conn, PlaceIndex).row(adcode)
+    return {k: row[k] for k in _REGION_COLUMNS}
 
 
 def _cities_of(places: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -141,7 +150,7 @@ def _pick_city(conn: sqlite3.Connection, text: str, places: list[dict[str, Any]]
         return None, tool_error("unknown_place", f"未找到地区“{text}”,请提供城市和区县", field)
     cities, provinces = _cities_of(places)
     if len(cities) > 1:
-        names = "、".join(full_name(conn, p) for p in places[:6])
+        names = "、".join(static_data(conn, PlaceIndex).full_name(p) for p in places[:6])
         return None, tool_error("ambiguous_place", f"“{text}”对应多个地区: {names},请说明是哪个城市", field)
     if cities:
         return _region(conn, cities[0]), None
@@ -155,7 +164,7 @@ def _pick_city(conn: sqlite3.Connection, text: str, places: list[dict[str, Any]]
 
 def _resolve_city(conn: sqlite3.Connection, text: str, field: str) -> Resolved:
     """The city row of a place a customer names (a district stands for its city)."""
-    return _pick_city(conn, text, find_places(conn, text.strip()), field)
+    return _pick_city(conn, text, static_data(conn, PlaceIndex).find(text.strip()), field)
 
 
 def _resolve_address(conn: sqlite3.Connection, address: str, field: str = "address") -> Resolved:
@@ -168,19 +177,16 @@ def _resolve_address(conn: sqlite3.Connection, address: str, field: str = "addre
     in the address, full or short (南山区, 深圳 → Shenzhen's).
     """
     text = re.sub(r"\s+", "", address)
-    rows = conn.execute(
-        "SELECT adcode, name, level, province, city, instr(?, name) - 1 FROM regions "
-        "WHERE (length(name) >= 2 AND instr(?, name) > 0) "
-        "OR (length(short_name) >= 2 AND instr(?, short_name) > 0) ORDER BY adcode",
-        (text, text, text)).fetchall()
-    context = {r[0] for r in rows}
-    full = [(dict(zip(_REGION_COLUMNS, r[:5])), (r[5], r[5] + len(r[1]))) for r in rows if r[5] >= 0]
+    index = static_data(conn, PlaceIndex)
+    rows = index.named_in(text)
+    context = {place["adcode"] for place, _ in rows}
+    full = [({k: place[k] for k in _REGION_COLUMNS}, (at, at + len(place["name"]))) for place, at in rows if at >= 0]
     spans = [span for _, span in full]
     named = [(place, b) for place, (a, b) in full
              if not any(x <= a and b <= y and y - x > b - a for x, y in spans)]
     ends = sorted({b for _, b in named}, reverse=True) + list(range(len(text), 1, -1))
     for end in ends:
-        places = find_places(conn, text[:end])
+        places = index.find(text[:end])
         if places:
             break
     else:
@@ -221,7 +227,7 @@ def _skilled(conn: sqlite3.Connection, city: str, category: str) -> list[str]:
 
 
 def _category_name(conn: sqlite3.Connection, category: str) -> str:
-    return conn.execute("SELECT name FROM categories WHERE id = ?", (category,)).fetchone()[0]
+    return static_data(conn, Categories).names[category]
 
 
 def _no_service(conn: sqlite3.Connection, city: dict[str, Any], category: str, field: str) -> dict[str, Any]:
@@ -251,7 +257,7 @@ def _slots(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, Any]:
     days = [args.date] if args.date is not None else [today + timedelta(days=i) for i in range(args.days)]
     free = [slot for day in days for slot in free_slots(conn, technicians, day, ctx.now)]
     slots = [{"technician_id": tid, "technician_name": names[tid],
-              "start": start.strftime(TIME_FORMAT), "end": end.strftime(TIME_FORMAT)}
+              "start": format_time(start), "end": format_time(end)}
              for start, tid, end in free[: args.limit]]
     return {"city": {"adcode": city["adcode"], "name": city["name"]}, "category": category,
             "slots": slots, "count": len(free)}
@@ -284,8 +290,12 @@ class CreateTicketArgs(BaseModel):
     is_vip: bool = Field(default=False, description="报修人是否为VIP会员")
 
 
+@lru_cache(maxsize=4096)
 def _mobile(text: str) -> str | None:
-    """The 11-digit national number of a mainland mobile, or None."""
+    """The 11-digit national number of a mainland mobile, or None.
+
+    A pure function of the text (phonenumbers' parsing is the dearest step of a ticket), so the
+    last few thousand answers are kept: verifying a dialogue parses its phone number again."""
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
