@@ -32,10 +32,11 @@ from twinchat.composer.checks import check_unit, slot_order
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.render import TemplateCache, paths_reader
 from twinchat.composer.slots import SlotSampler, WorldCache
-from twinchat.composer.values import Record, Value
+from twinchat.composer.targets import Targets
+from twinchat.composer.values import Value
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
-from twinchat.units.spec import ChoiceSlot, InventorySlot, ReferenceSlot, TimeSlot
+from twinchat.units.spec import ReferenceSlot
 
 __all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "STREAM_BLOCK", "TIME_FORMAT"]
 
@@ -125,6 +126,14 @@ class Sample:
 _STR_OR_NONE = frozenset({str, type(None)})
 
 
+def _writes(tool_name: str) -> bool:
+    """Whether the tool writes to the world (an unknown tool counts as one: its call raises anyway)."""
+    from twinchat.inventory.tools import TOOLS
+
+    tool = TOOLS.get(tool_name)
+    return tool is None or tool.writes
+
+
 def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
     """What verification needs of a remembered item to resolve a reference to it."""
     from twinchat.composer.references import item_id as _id
@@ -136,7 +145,8 @@ class UnitGenerator:
     """Generates samples of one unit against an open world."""
 
     def __init__(self, src: UnitSource, conn: sqlite3.Connection, *, seed: int = 0,
-                 world: WorldCache | None = None, templates: TemplateCache | None = None) -> None:
+                 world: WorldCache | None = None, templates: TemplateCache | None = None,
+                 faker: Faker | None = None) -> None:
         check_unit(src)
         self.src = src
         self.unit = src.unit
@@ -144,7 +154,8 @@ class UnitGenerator:
         self.seed = seed
         self.templates = templates or TemplateCache()
         self.world = world or WorldCache(conn)
-        self.sampler = SlotSampler(self.world, self.templates, Faker("zh_CN"))
+        # a Faker is reseeded before each use, so generators may share one (they take ms to make)
+        self.sampler = SlotSampler(self.world, self.templates, faker or Faker("zh_CN"))
         self.order = slot_order(self.unit.slots)
         self._by_id = {t.id: t for t in self.unit.templates}
         self._case_cum = list(itertools.accumulate(c.weight for c in self.unit.cases))
@@ -180,10 +191,15 @@ class UnitGenerator:
             self._label_readers[t.id] = paths_reader(paths, list(self.unit.label)) if ok else None
         #: whether a sample needs the scope of tool arguments, outcomes and replies
         self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
+        #: per target outcome of outcome_weights: the cases its draws pick from (composer/targets.py)
+        self._targets = Targets(self.unit)
+        #: whether the unit's tool writes (a redraw's calls are then undone by a savepoint)
+        self._writes = self.unit.tool is not None and _writes(self.unit.tool.name)
         self._key = _stream_key(seed, self.unit.id)
         self._rng = random.Random(0)  # reseeded per block, or per pinned sample (module docstring)
         #: the index whose draw ``_rng`` is ready for (None: reseed first)
         self._cursor: int | None = None
+        self._last_now: tuple[datetime | None, str] = (None, "")  # the last clock stamped, and its text
 
     # -- drawing ---------------------------------------------------------------------------
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
@@ -192,7 +208,8 @@ class UnitGenerator:
 
         ``fixed`` pins slot values and ``template_id`` the template (exhaustive mode: no case is
         drawn then); ``context`` feeds context slots. With ``outcome_weights`` the sample draws
-        its target outcome first and is redrawn with sub-seeds until it has it. Drawn without
+        its target outcome first and is redrawn with sub-seeds, among the cases that can end in
+        it (:mod:`~twinchat.composer.targets`), until it has it. Drawn without
         pinned values, samples in index order go on along their block's stream; any other index
         replays its block up to it first (see the module docstring).
         """
@@ -234,36 +251,47 @@ class UnitGenerator:
 
     def _sample(self, base: str, index: int, now: datetime | None, fixed: dict[str, Any] | None,
                 template_id: str | None, context: dict[str, Any] | None, call: Any, *, savepoints: bool) -> Sample:
-        weights = self.unit.outcome_weights
-        if not weights or fixed is not None:
-            return self._draw(index, random.Random(base), now, fixed, template_id, context, call)
-        picker = random.Random(f"{base}/outcome")
-        ids = sorted(weights)
-        target = picker.choices(ids, [weights[i] for i in ids])[0]
+        if not self.unit.outcome_weights or fixed is not None:
+            out = self._draw(index, random.Random(base), now, fixed, template_id, context, call)
+            assert out is not None
+            return out
+        target = self._targets.target(base)
+        savepoints = savepoints and self._writes  # a rejected draw's writes are undone
         for attempt in range(self.unit.max_redraws):
             if savepoints:
                 self.conn.execute("SAVEPOINT twinchat_attempt")
-            out = self._draw(index, random.Random(f"{base}/{attempt}"), now, fixed, template_id, context, call)
+            out = self._draw(index, random.Random(f"{base}/{attempt}"), now, fixed, template_id, context, call,
+                             target)
             if savepoints:
-                if out.outcome != target:
+                if out is None:
                     self.conn.execute("ROLLBACK TO twinchat_attempt")
                 self.conn.execute("RELEASE twinchat_attempt")
-            if out.outcome == target:
+            if out is not None:
                 return out
         raise ComposerError(
             f"unit {self.unit.id!r}: sample {base.rsplit('/', 1)[-1]} did not reach outcome {target!r} in "
             f"{self.unit.max_redraws} draws; lower its weight or raise max_redraws")
 
     def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,
-              template_id: str | None, context: dict[str, Any] | None, call: Any) -> Sample:
+              template_id: str | None, context: dict[str, Any] | None, call: Any,
+              target: str | None = None) -> Sample | None:
+        """One draw; with a ``target`` outcome, its cases are those that can end in it, and a
+        draw that ends elsewhere gives None before its text and reply are rendered (neither
+        draws from ``rng``: an accepted draw is the same as it would be drawn untargeted)."""
         if now is None:  # a clock spread as session_clock's, from one draw
             now, stamp = _clock_at(int(rng.random() * _CLOCKS))
+        elif now is self._last_now[0]:  # a session's steps share its clock
+            stamp = self._last_now[1]
         else:
             stamp = _stamp(now)
+            self._last_now = (now, stamp)
         case = None
         if self.unit.cases and fixed is None:
-            cum = self._case_cum  # what rng.choices(cases, cum_weights=cum) draws, without its overhead
-            case = self.unit.cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
+            if target is not None:
+                case = self._targets.case(target, rng)
+            else:
+                cum = self._case_cum  # what rng.choices(cases, cum_weights=cum) draws, without its overhead
+                case = self.unit.cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
         plan = case.id if case else None
         allowed = self._plans[plan][1]
         template = self._by_id[template_id or allowed[int(rng.random() * len(allowed))]]
@@ -275,25 +303,29 @@ class UnitGenerator:
         else:
             for name, drawer in self._drawers[plan]:
                 values[name] = drawer(rng, values, now, context)
-        text = self.templates.render(template.text, values).strip()
         label = self._label(values, template.id)
+        forced = case.outcome if case and case.outcome else None
+        tool_call = result = scope = None
+        if self._scoped:
+            scope = {**values, "label": label, "now": now}
+            if self.unit.tool is not None and forced is None:
+                args = {k: plain(self.templates.evaluate(e, scope)) for k, e in self.unit.tool.arguments.items()}
+                tool_call = {"name": self.unit.tool.name, "arguments": args}
+                result = scope["result"] = call(tool_call, now)
+            outcome = forced or self._outcome(scope)
+        else:
+            outcome = forced
+        if target is not None and outcome != target:
+            return None
+        text = self.templates.render(template.text, values).strip()
         out = Sample(self.unit.id, index, template.id, case.id if case else None, stamp, text, label,
-                     slots=values)
+                     tool_call, result, outcome, slots=values)
         if self._ref_keys:
             out.refs = {key: [_ref_item(i) for i in context[key]] for key in self._ref_keys if key in context}
-        if not self._scoped:
-            out.outcome = case.outcome if case and case.outcome else None
-            return out
-        scope = {**values, "label": label, "now": now}
-        if self.unit.tool is not None and not (case and case.outcome):
-            args = {k: plain(self.templates.evaluate(e, scope)) for k, e in self.unit.tool.arguments.items()}
-            out.tool_call = {"name": self.unit.tool.name, "arguments": args}
-            out.result = call(out.tool_call, now)
-            scope["result"] = out.result
-        out.outcome = case.outcome if case and case.outcome else self._outcome(scope)
-        if out.outcome is not None and self.unit.replies:
-            reply = rng.choice(self.unit.replies[out.outcome])
-            out.reply = self.templates.render(reply, {**scope, "outcome": out.outcome}).strip()
+        if scope is not None and outcome is not None and self.unit.replies:
+            reply = rng.choice(self.unit.replies[outcome])
+            scope["outcome"] = outcome  # the scope is this draw's own
+            out.reply = self.templates.render(reply, scope).strip()
         return out
 
     def _label(self, values: dict[str, Any], template_id: str) -> dict[str, Any]:
@@ -326,9 +358,12 @@ class UnitGenerator:
         return None
 
     def call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
-        """Run a tool call inside a savepoint that is rolled back (no side effects between samples)."""
+        """Run a tool call; one that writes runs inside a savepoint that is rolled back (no side
+        effects between samples)."""
         from twinchat.inventory.tools import call
 
+        if not _writes(tool_call["name"]):
+            return call(self.conn, tool_call["name"], tool_call["arguments"], now)
         self.conn.execute("SAVEPOINT twinchat_sample")
         try:
             return call(self.conn, tool_call["name"], tool_call["arguments"], now)
@@ -336,64 +371,9 @@ class UnitGenerator:
             self.conn.execute("ROLLBACK TO twinchat_sample")
             self.conn.execute("RELEASE twinchat_sample")
 
-    # -- exhaustive mode -------------------------------------------------------------------
-    def pools(self, now: datetime, rng: random.Random, values: dict[str, Any], name: str) -> list[Any]:
-        """Every value slot ``name`` can take (finite sources), or one drawn value (open sources)."""
-        slot = self.unit.slots[name]
-        if isinstance(slot, ChoiceSlot):
-            return list(slot.values)
-        if isinstance(slot, TimeSlot):
-            from twinchat.composer.timepool import phrases
-
-            return [Record("time", {"start": p.window.start, "end": p.window.end, "kind": p.kind}, p.text)
-                    for p in phrases(now, slot.kinds)]
-        if isinstance(slot, InventorySlot) and slot.kind in ("product", "device", "compatible_part"):
-            return [self.sampler.record(slot, row, rng) for row in self._inventory_pool(slot, values)]
-        return [self.sampler.draw(name, slot, rng, values, now, {})]
-
-    def _inventory_pool(self, slot: InventorySlot, values: dict[str, Any]) -> list[Any]:
-        w = self.world
-        if slot.kind == "product":
-            pool = w.products.get(slot.category or "", [])
-        elif slot.kind == "device":
-            pool = w.devices[slot.category or "laptop"]
-        else:
-            pool = w.compatible.get((values[slot.device or ""].id, slot.category or ""), [])
-        if slot.in_stock is not None:
-            pool = [p for p in pool if (p["stock"] > 0) == slot.in_stock]
-        return pool
-
+    # -- exhaustive mode (composer/exhaustive.py) --------------------------------------------
     def exhaustive(self, cap: int) -> tuple[int, Iterator[Sample]]:
         """(count, samples) of the cartesian product of templates × slot pools; refuses past ``cap``."""
-        clock_rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/clock")
-        now = session_clock(clock_rng)
-        combos: list[dict[str, Any]] = []
+        from twinchat.composer.exhaustive import exhaustive
 
-        def walk(i: int, values: dict[str, Any]) -> None:
-            if len(combos) * len(self.unit.templates) > cap:
-                return
-            if i == len(self.order):
-                combos.append(dict(values))
-                return
-            name = self.order[i]
-            for v in self.pools(now, clock_rng, values, name):
-                values[name] = v
-                walk(i + 1, values)
-            values.pop(name, None)
-
-        walk(0, {})
-        count = len(combos) * len(self.unit.templates)
-        if count > cap:
-            raise ComposerError(f"unit {self.unit.id!r}: --exhaustive gives more than {cap:,} samples; "
-                                f"raise --cap or draw random samples with -n")
-
-        def run() -> Iterator[Sample]:
-            index = 0
-            for template, combo in itertools.product(self.unit.templates, combos):
-                yield self._fixed(index, now, template.id, combo)
-                index += 1
-
-        return count, run()
-
-    def _fixed(self, index: int, now: datetime, template_id: str, combo: dict[str, Any]) -> Sample:
-        return self.sample(index, now=now, fixed=combo, template_id=template_id)
+        return exhaustive(self, cap)

@@ -228,6 +228,12 @@ class Case(_Spec):
     slots: dict[str, Slot] = Field(default_factory=dict, description="Slot definitions replaced in this case.")
     templates: list[str] | None = Field(default=None, description="Template ids allowed in this case.")
     outcome: str | None = Field(default=None, description="Outcome forced by this case (no tool call).")
+    produces: list[str] | None = Field(
+        default=None, min_length=1,
+        description="With outcome_weights: the target outcomes this case is drawn for (a draw that ends in "
+        "another outcome is redrawn, as always). Omitted: every outcome of `outcomes` (for a case with "
+        "`outcome`: that one).",
+    )
 
 
 class Unit(_Spec):
@@ -285,13 +291,33 @@ class Unit(_Spec):
                     raise _at(f"case {case.id!r} names unknown template {tid!r}", "cases", ci, "templates")
             if case.outcome and self.replies and case.outcome not in self.replies:
                 raise _at(f"case {case.id!r}: outcome {case.outcome!r} has no reply templates", "cases", ci)
+            if case.produces is not None and case.outcome:
+                raise _at(f"case {case.id!r}: a case with `outcome` produces only that; drop `produces`",
+                          "cases", ci, "produces")
+            for oid in case.produces or []:
+                if oid not in {o.id for o in self.outcomes}:
+                    raise _at(f"case {case.id!r}: produces unknown outcome {oid!r} "
+                              f"(outcomes: {sorted(o.id for o in self.outcomes)})", "cases", ci, "produces")
+        if self.outcome_weights and not any(w > 0 for w in self.outcome_weights.values()):
+            raise _at("outcome_weights: at least one weight must be above 0", "outcome_weights")
         for oid, weight in (self.outcome_weights or {}).items():
             if oid not in outcome_ids:
                 raise _at(f"outcome_weights names unknown outcome {oid!r} (outcomes: {sorted(outcome_ids)})",
                           "outcome_weights", oid)
             if weight < 0:
                 raise _at(f"outcome_weights: weight of {oid!r} must not be negative", "outcome_weights", oid)
+            if weight > 0 and self.cases and not any(oid in self.case_outcomes(c) for c in self.cases):
+                raise _at(f"outcome_weights: no case can end in {oid!r} (a case with `outcome` ends in that one, "
+                          f"a case with `produces` in those)", "outcome_weights", oid)
         return self
+
+    def case_outcomes(self, case: Case) -> set[str]:
+        """The outcomes a draw of ``case`` is accepted in when outcome_weights targets one."""
+        if case.outcome:
+            return {case.outcome}
+        if case.produces is not None:
+            return set(case.produces)
+        return {o.id for o in self.outcomes}
 
 
 def _at(message: str, *loc: str | int) -> PydanticCustomError:

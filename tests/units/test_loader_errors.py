@@ -33,6 +33,14 @@ SPEC_ERRORS = {
     "case_undefined_slot.yaml": (12, "unit 'case_undefined_slot', field cases.0.slots.b: case 'other' overrides undefined "
                                     "slot 'b'"),
     "weights_mismatch.yaml": (4, "unit 'weights_mismatch', field slots.a: weights has 2 entries but values has 3"),
+    "produces_unknown_outcome.yaml": (13, "unit 'produces_unknown_outcome', field cases.0.produces: case 'one': "
+                                          "produces unknown outcome 'okay' (outcomes: ['ok', 'other'])"),
+    "produces_with_outcome.yaml": (14, "unit 'produces_with_outcome', field cases.0.produces: case 'one': a case "
+                                       "with `outcome` produces only that; drop `produces`"),
+    "weights_unreachable.yaml": (10, "unit 'weights_unreachable', field outcome_weights.other: outcome_weights: no "
+                                     "case can end in 'other'"),
+    "weights_all_zero.yaml": (10, "unit 'weights_all_zero', field outcome_weights: outcome_weights: at least one "
+                                  "weight must be above 0"),
 }
 
 ENGINE_ERRORS = {
