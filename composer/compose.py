@@ -13,10 +13,12 @@ the assistant's reply rendered from that result.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
 import sqlite3
+from bisect import bisect
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -94,12 +96,22 @@ class SessionComposer:
         self.templates = TemplateCache()
         self.world_seed = int(conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()[0])
         self._generators: dict[str, UnitGenerator] = {}
+        self._verifiers: dict[str, Verifier] = {}  # per unit id: its user-side verifier
+        self._branches: dict[int, tuple[list[Branch], list[str], list[float]]] = {}  # see _next
+        self._faker: Any = None  # one Faker for every generator (each use reseeds it)
+        #: per unit id: (unit, [(tool argument, the label field it must equal)])
+        self._bound_args: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
 
     def generator(self, unit_id: str) -> UnitGenerator:
         gen = self._generators.get(unit_id)
         if gen is None:
+            if self._faker is None:
+                from faker import Faker
+
+                self._faker = Faker("zh_CN")
             gen = self._generators[unit_id] = UnitGenerator(
-                self.units[unit_id], self.conn, seed=self.seed, world=self.world, templates=self.templates)
+                self.units[unit_id], self.conn, seed=self.seed, world=self.world, templates=self.templates,
+                faker=self._faker)
         return gen
 
     def flow(self, flow_id: str) -> Flow:
@@ -133,7 +145,7 @@ class SessionComposer:
                 scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
                 for name, expr in step.remember.items():
                     context[name] = self.templates.evaluate(expr, scope)
-                following = _next(step.next, outcome, rng)
+                following = _next(step.next, outcome, rng, self._branches)
                 if following == END:
                     break
                 step = flow.step(following)
@@ -202,20 +214,20 @@ class SessionComposer:
         """
         reasons: list[str] = []
         try:
-            now = datetime.strptime(session["now"], TIME_FORMAT)
+            now = _parse_stamp(session["now"])
             turns = session["turns"]
         except (KeyError, TypeError, ValueError):
             return ["schema"]
         self.conn.execute("SAVEPOINT twinchat_verify")
         try:
-            seen_text = json.dumps(session.get("customer", {}), ensure_ascii=False) + session["now"]
+            seen = _Seen(session.get("customer", {}), session["now"])
             pending: dict[str, Any] = {}
             for n, turn in enumerate(turns, 1):
                 role = turn.get("role")
                 if role == "user":
                     reasons += self._verify_user(n, turn, session["now"])
                     unit_src = self.units.get(turn.get("unit", ""))
-                    seen_text += turn.get("content", "") + json.dumps(turn.get("label"), ensure_ascii=False)
+                    seen.add_user(turn.get("content", ""), turn.get("label"))
                     pending = {"label": turn.get("label") or {}, "unit": unit_src, "result": None}
                 elif role == "assistant" and turn.get("tool_calls"):
                     for tc in turn["tool_calls"]:
@@ -229,9 +241,10 @@ class SessionComposer:
                     if self._call({"name": tc["name"], "arguments": tc["arguments"]}, now) != turn.get("content"):
                         reasons.append(f"turn {n}: tool_mismatch")
                     pending["result"] = turn.get("content")
-                    seen_text += json.dumps(turn.get("content"), ensure_ascii=False)
+                    pending["result_json"] = json.dumps(turn.get("content"), ensure_ascii=False)
+                    seen.add_result(pending["result_json"])
                 elif role == "assistant":
-                    reasons += self._verify_reply(n, turn, pending, now, seen_text)
+                    reasons += self._verify_reply(n, turn, pending, now, seen)
                 else:
                     reasons.append(f"turn {n}: schema")
         finally:
@@ -243,24 +256,30 @@ class SessionComposer:
         src = self.units.get(turn.get("unit", ""))
         if src is None:
             return [f"turn {n}: unknown_unit"]
+        verifier = self._verifiers.get(src.unit.id)
+        if verifier is None or verifier.unit is not src.unit:
+            verifier = self._verifiers[src.unit.id] = Verifier(src.unit, replies=False)
         record = {"text": turn.get("content", ""), "label": turn.get("label") or {}, "template": turn.get("template"),
                   "now": now, "refs": turn.get("refs")}
-        return [f"turn {n}: {r}" for r in Verifier(src.unit, replies=False)(record)]
+        return [f"turn {n}: {r}" for r in verifier(record)]
 
     def _verify_args(self, n: int, tc: dict[str, Any], pending: dict[str, Any]) -> list[str]:
         src = pending.get("unit")
         if src is None or src.unit.tool is None or src.unit.tool.name != tc.get("name"):
             return [f"turn {n}: unexpected_tool_call"]
+        bound = self._bound_args.get(src.unit.id)
+        if bound is None or bound[0] is not src.unit:
+            bound = self._bound_args[src.unit.id] = (src.unit, [
+                (arg, expr.strip()[6:]) for arg, expr in src.unit.tool.arguments.items()
+                if expr.strip().startswith("label.") and expr.strip()[6:].isidentifier()])
         out = []
-        for arg, expr in src.unit.tool.arguments.items():
-            path = expr.strip()
-            if path.startswith("label.") and path[6:].isidentifier():
-                if tc["arguments"].get(arg) != pending["label"].get(path[6:]):
-                    out.append(f"turn {n}: argument_mismatch:{arg}")
+        for arg, field in bound[1]:
+            if tc["arguments"].get(arg) != pending["label"].get(field):
+                out.append(f"turn {n}: argument_mismatch:{arg}")
         return out
 
     def _verify_reply(self, n: int, turn: dict[str, Any], pending: dict[str, Any], now: datetime,
-                      seen: str) -> list[str]:
+                      seen: _Seen) -> list[str]:
         src, out = pending.get("unit"), []
         if src is None:
             return [f"turn {n}: reply_without_request"]
@@ -272,12 +291,25 @@ class SessionComposer:
             decided = next((o.id for o in unit.outcomes if self._holds(o.when, scope)), None)
             if decided is not None and decided != turn["outcome"]:
                 out.append(f"turn {n}: outcome_mismatch")
-        sources = seen + json.dumps(pending.get("result"), ensure_ascii=False)
+        # what a reply may state: the conversation so far and the result (``seen`` + the result's
+        # JSON); most facts are in the result, so the whole text is made only for those that are not
+        result_json = pending.get("result_json") if pending.get("result") is not None else None
+        if result_json is None:
+            result_json = json.dumps(pending.get("result"), ensure_ascii=False)
+        sources: str | None = None
         digits: str | None = None
-        for fact in _FACT.findall(turn.get("content", "")):
-            bare = _NON_DIGIT.sub("", fact)
-            if fact == bare and len(bare) < 2:
-                continue  # list numbering (1. 2. 3.) and single digits say nothing checkable
+        content = turn.get("content", "")
+        for fact in _FACT.findall(content):
+            if fact.isdigit():  # a number (the other facts start with a letter)
+                if len(fact) < 2:
+                    continue  # list numbering (1. 2. 3.) and single digits say nothing checkable
+                bare = fact
+            else:
+                bare = _NON_DIGIT.sub("", fact)
+            if fact in result_json:
+                continue
+            if sources is None:
+                sources = seen.text() + result_json
             if fact in sources:
                 continue
             if digits is None:
@@ -285,9 +317,8 @@ class SessionComposer:
             if len(bare) < 3 or bare not in digits:
                 out.append(f"turn {n}: reply_fact:{fact}")
                 break
-        content = turn.get("content", "")
         for word in _STATUS_WORDS:
-            if word in content and word not in sources:
+            if word in content and word not in result_json and word not in (sources or seen.text() + result_json):
                 out.append(f"turn {n}: reply_fact:{word}")
                 break
         return out
@@ -299,11 +330,65 @@ class SessionComposer:
             return bool(self.templates.evaluate(when, scope))
         except ComposerError:
             return False  # conditions over slots cannot be re-decided from the stored session
+        except TypeError:
+            return False  # a result of another shape (an edited one: its re-run already says so)
 
 
-def _next(nexts: dict[str, str | list[Branch]], outcome: str | None, rng: random.Random) -> str:
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _parse_stamp(text: str) -> datetime:
+    """A session clock in TIME_FORMAT (``fromisoformat`` where it reads the same, far faster than strptime)."""
+    if isinstance(text, str) and _STAMP.fullmatch(text):
+        return datetime.fromisoformat(text)
+    return datetime.strptime(text, TIME_FORMAT)
+
+
+class _Seen:
+    """What a conversation has said so far, as verification compares reply facts with it: the
+    customer's JSON, the clock, then each user text with its label's JSON and each tool result's
+    JSON. The text is made (the JSON written) only when a reply needs it."""
+
+    __slots__ = ("_parts", "_done", "_text")
+
+    def __init__(self, customer: Any, now: str) -> None:
+        self._parts: list[Any] = [_Json(customer), now]
+        self._done = 0  # parts already in _text
+        self._text = ""
+
+    def add_user(self, text: str, label: Any) -> None:
+        self._parts += (text, _Json(label))
+
+    def add_result(self, result_json: str) -> None:
+        self._parts.append(result_json)
+
+    def text(self) -> str:
+        if self._done < len(self._parts):
+            self._text += "".join(p.dump() if isinstance(p, _Json) else p for p in self._parts[self._done:])
+            self._done = len(self._parts)
+        return self._text
+
+
+class _Json:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def dump(self) -> str:
+        return json.dumps(self.value, ensure_ascii=False)
+
+
+def _next(nexts: dict[str, str | list[Branch]], outcome: str | None, rng: random.Random,
+          plans: dict[int, tuple[list[Branch], list[str], list[float]]]) -> str:
+    """The step after ``outcome``; ``plans`` keeps each list of branches' steps and cumulative weights."""
     target = nexts.get(outcome or "", nexts.get("*", END))
     if isinstance(target, str):
         return target
-    return rng.choices([b.step for b in target], [b.weight for b in target])[0]
-
+    # what rng.choices(steps, weights)[0] draws, with the sums made once per list of branches
+    plan = plans.get(id(target))
+    if plan is None or plan[0] is not target:
+        plan = plans[id(target)] = (target, [b.step for b in target],
+                                    list(itertools.accumulate(b.weight for b in target)))
+    _, steps, cum = plan
+    return steps[bisect(cum, rng.random() * (cum[-1] + 0.0), 0, len(cum) - 1)]

@@ -159,8 +159,9 @@ class SlotSampler:
     def compile(self, name: str, slot: Any) -> Any:
         """A drawer ``fn(rng, values, now, context)`` for one slot, with its lookups done once.
 
-        Choice slots, twinchat's own providers and addresses get a dedicated closure (the hot
-        path of most units); other sources call :meth:`draw`. Both consume the RNG identically.
+        Choice slots, twinchat's own providers, addresses, time and context slots get a dedicated
+        closure (the hot path of most units); other sources call :meth:`draw`. Both consume the
+        RNG identically.
         """
         if isinstance(slot, ChoiceSlot):
             return _picker(slot.values, slot.weights)
@@ -190,8 +191,47 @@ class SlotSampler:
                 place, detail = addresses(city=city, rng=rng)
                 return Record("address", place.parts(detail), place.text(detail, form))
             return address_
+        if isinstance(slot, (TimeSlot, ContextSlot)):
+            return self._compile_plain(name, slot)
         draw = self.draw
         return lambda rng, values, now, context: draw(name, slot, rng, values, now, context)
+
+    def _compile_plain(self, name: str, slot: TimeSlot | ContextSlot) -> Any:
+        """A drawer for a time or context slot: :meth:`draw`'s steps for it, its lookups done once."""
+        pick, forms, weights = self._pick, slot.forms, slot.form_weights
+        if isinstance(slot, ContextSlot):
+            key, fallback = slot.key, slot.fallback
+
+            def context_(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
+                if forms:
+                    pick(rng, forms, weights)  # drawn and unused, as draw() does
+                if key in context:
+                    return context[key]
+                if fallback is not None:
+                    return values[fallback]
+                raise ComposerError(f"slot {name!r}: session context has no {key!r}")
+            return context_
+        from twinchat.composer.timepool import sample as sample_phrase
+
+        kinds, bounded, fits = slot.kinds, slot.hours is not None or slot.within_days is not None, self._fits
+
+        def time_(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
+            if forms:
+                pick(rng, forms, weights)  # drawn and unused, as draw() does
+            phrase = sample_phrase(now, rng, kinds)
+            if bounded:
+                for _ in range(200):  # rejection is far cheaper than listing the whole pool
+                    if fits(slot, phrase, now):
+                        break
+                    phrase = sample_phrase(now, rng, kinds)
+                else:
+                    pool = [p for p in self._time_pool(slot, now) if fits(slot, p, now)]
+                    if not pool:
+                        raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
+                    phrase = pool[int(rng.random() * len(pool))]
+            window = phrase.window
+            return Record("time", {"start": window.start, "end": window.end, "kind": phrase.kind}, phrase.text)
+        return time_
 
     def draw(self, name: str, slot: Any, rng: random.Random, values: dict[str, Any], now: datetime,
              context: dict[str, Any]) -> Any:

@@ -1,0 +1,122 @@
+"""The fast template path renders what Jinja2 renders wherever it answers, and defers where it cannot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.fastexpr import Fallback
+from twinchat.composer.fasttemplate import compile_template_fast
+from twinchat.composer.render import FILTERS, TemplateCache, make_env
+from twinchat.composer.values import Record
+from twinchat.units.loader import load_units
+
+CONTEXTS = [
+    {"result": {"count": 2, "device": {"name": "ThinkPad T14"}, "destination": {"name": "深圳市南山区"},
+                "products": [{"short_name": "金士顿16G", "price": 399.0, "in_stock": True},
+                             {"short_name": "三星32G", "price": 1299.0, "in_stock": False}],
+                "results": [{"short_name": "A", "arrives_in_time": False, "eta": "2026-12-02 18:00:00"},
+                            {"short_name": "B", "arrives_in_time": True, "eta": "2026-12-01 21:00:00"},
+                            {"short_name": "C", "arrives_in_time": False, "eta": None}],
+                "items": [{"short_name": "x", "qty": 2}]},
+     "part": {"word": "内存条"}, "dest": "home", "pf": "dashed", "p": "13800138000", "typo": {"at": 3, "dup": True},
+     "home": Record("customer", {"region": "广东省深圳市南山区"}, "王伟"), "anywhere": Record("district", {}, "福田区"),
+     "deadline": Record("time", {"end": datetime(2026, 12, 1, 23, 59, 59)}, "明天"), "n": 7, "now": datetime(2026, 12, 1)},
+    {"result": {"count": 0, "device": {"name": "X"}, "products": [], "results": [], "items": []},
+     "part": {"word": "固态硬盘"}, "dest": "other", "pf": "plain", "p": "13900000000", "typo": {"at": 1, "dup": False},
+     "home": None, "anywhere": Record("district", {}, "海淀区"), "deadline": "今晚", "n": 0, "now": datetime(2026, 12, 1)},
+    {},
+]
+
+TEMPLATES = [
+    "为您找到{{ result.count }}款{{ part.word }}:{% for p in result.products %}{{ loop.index }}. {{ p.short_name }}"
+    "({{ p.price|price }}){{ ';' if not loop.last else '。' }}{% endfor %}",
+    "{% for r in result.results if r.arrives_in_time %}{{ r.short_name }}{{ '、' if not loop.last else '' }}"
+    "{% else %}都送不到{% endfor %}可以{{ deadline }}送到",
+    "{% set e = result.results|selectattr('eta')|sort(attribute='eta')|first %}最快的是{{ e.short_name }},"
+    "预计{{ e.eta|cn_time }}送达",
+    "{{ home.region if dest == 'home' else anywhere }}",
+    "{% if n > 5 %}多{% elif n > 0 %}少{% else %}无{% endif %}:{{ n * 2 }} {{ n // 2 }} {{ n % 3 }} {{ -n }}",
+    "{{ p if pf == 'plain' else p[:3] ~ '-' ~ p[3:7] ~ '-' ~ p[7:] }}",
+    "{{ p[:typo.at + 1] ~ p[typo.at:] if typo.dup else p[:typo.at] ~ p[typo.at + 1:] }}",
+    "{{ result['items'][0].short_name }}×{{ result['items'][0].qty }} {{ result.products|length }}",
+    "{{ result.products|map(attribute='short_name')|join('、') }}",  # map: not supported, Jinja2 renders it
+    "{{ result.items }}", "{{ now.weekday() }}", "{{ missing }}", "{{ result.__class__ }}",
+    "{% for p in result.products %}{{ loop.cycle('a', 'b') }}{% endfor %}",
+    "{{ [1, 2]|first }} {{ []|first }}", "{{ part.word|fullwidth }}{{ n|cn_number }}",
+]
+
+
+def _jinja(env, source, context):
+    try:
+        return ("ok", env.from_string(source).render(context))
+    except Exception as exc:  # noqa: BLE001 - compare the failure, whatever it is
+        return ("error", type(exc))
+
+
+@pytest.mark.parametrize("source", TEMPLATES)
+def test_fast_template_agrees_with_jinja_or_defers(source):
+    env = make_env()
+    fast = compile_template_fast(env, source, FILTERS)
+    for context in CONTEXTS:
+        expected = _jinja(env, source, context)
+        if fast is None:
+            continue
+        try:
+            got = ("ok", fast(context))
+        except Fallback:
+            continue  # Jinja2 decides
+        except Exception:  # noqa: BLE001 - an error also sends the template to Jinja2
+            continue
+        assert got == expected, (source, context)
+
+
+def test_supported_templates_compile_and_unsupported_do_not():
+    env = make_env()
+    assert compile_template_fast(env, TEMPLATES[0], FILTERS) is not None
+    assert compile_template_fast(env, TEMPLATES[2], FILTERS) is not None
+    assert compile_template_fast(env, "{{ now.weekday() }}", FILTERS) is None  # a call
+    assert compile_template_fast(env, "{{ x|map(attribute='y')|list }}", FILTERS) is None  # a filter it lacks
+    assert compile_template_fast(env, "{% for a, b in x %}{% endfor %}", FILTERS) is None  # unpacking
+    assert compile_template_fast(env, "{% for a in x %}{% set y = a %}{% endfor %}", FILTERS) is None  # set in a loop
+    assert compile_template_fast(env, "{{ x", FILTERS) is None  # syntax error: Jinja2 reports it
+
+
+def test_template_cache_falls_back_to_jinja():
+    cache = TemplateCache()
+    # a str is iterated by Jinja2 (the fast path defers), and an empty ``first`` is Jinja2's error
+    assert cache.render("{% for p in ps %}{{ loop.index }}{% endfor %}", {"ps": "ab"}) == "12"
+    with pytest.raises(ComposerError, match="No first item, sequence was empty"):
+        cache.render("{{ []|first }}", {})
+
+
+def test_builtin_unit_templates_render_as_jinja_renders_them(world):
+    """Every template and reply of the built-in units that the fast path compiles renders, on
+    contexts drawn by the units themselves, exactly as Jinja2 renders it."""
+    from twinchat.composer.generate import UnitGenerator
+
+    env = make_env()
+    seen = 0
+    for src in load_units(()).values():
+        gen = UnitGenerator(src, world)
+        for i in range(20):
+            try:
+                sample = gen.sample(i)
+            except Exception:  # noqa: BLE001 - a unit that needs a session context is not drawn alone
+                break
+            scope = {**sample.slots, "label": sample.label, "now": datetime.fromisoformat(sample.now),
+                     "result": sample.result, "outcome": sample.outcome}
+            sources = [t.text for t in src.unit.templates] + [r for rs in src.unit.replies.values() for r in rs]
+            for source in sources:
+                fast = compile_template_fast(env, source, FILTERS)
+                if fast is None:
+                    continue
+                try:
+                    got = fast(scope)
+                except Exception:  # noqa: BLE001 - Fallback or an error: Jinja2 decides
+                    continue
+                assert got == env.from_string(source).render(scope), (src.unit.id, source)
+                seen += 1
+    assert seen > 500

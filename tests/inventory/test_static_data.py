@@ -1,0 +1,94 @@
+"""Static reference data read once per connection: the in-memory lookups give what the SQL gives,
+and what can change (stock) is still read from the world on every call."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import pytest
+
+from twinchat.inventory.regions import PlaceIndex, find_places, full_name, load_regions
+from twinchat.inventory.tools import call
+from twinchat.inventory.tools.static import KEEP, static_data
+
+NOW = datetime(2026, 11, 20, 15, 30)
+
+
+def _texts():
+    table = load_regions()
+    out = ["南山", "深圳南山", "广东省深圳市南山区", "朝阳区", "北京", "西安", "广东", "浦东新区", "xx", "  南 山 ", ""]
+    for d in table.districts[::7]:
+        city = table.get(d.parent)
+        province = table.get(city.parent)
+        out += [d.name, d.short_name, city.short_name + d.short_name, province.name + city.name + d.name]
+    return out
+
+
+def test_place_index_finds_what_find_places_finds(world):
+    index = PlaceIndex(world)
+    for text in _texts():
+        for level in (None, "city", "district", "province"):
+            assert index.find(text, level) == find_places(world, text, level), (text, level)
+        for place in find_places(world, text):
+            assert index.full_name(place) == full_name(world, place)
+
+
+def test_named_in_lists_the_regions_an_address_names(world):
+    index = PlaceIndex(world)
+    for text in ["广东省深圳市南山区科苑路15号", "上海浦东新区张江路1号", "北京朝阳区建国路", "没有地名的地址"]:
+        rows = world.execute(
+            "SELECT adcode, instr(?, name) - 1 FROM regions WHERE (length(name) >= 2 AND instr(?, name) > 0) "
+            "OR (length(short_name) >= 2 AND instr(?, short_name) > 0) ORDER BY adcode", (text, text, text)).fetchall()
+        assert [(p["adcode"], at) for p, at in index.named_in(text)] == [tuple(r) for r in rows]
+
+
+def test_static_data_is_read_once_per_connection(world_path):
+    from twinchat.inventory import open_world
+
+    reads = []
+
+    def build(conn):
+        reads.append(conn)
+        return object()
+
+    first, second = open_world(world_path), open_world(world_path)
+    assert static_data(first, build) is static_data(first, build)
+    assert static_data(second, build) is not static_data(first, build)
+    assert reads == [first, second]
+    others = [sqlite3.connect(":memory:") for _ in range(KEEP)]
+    for conn in others:
+        static_data(conn, build)
+    static_data(first, build)  # evicted by the others: read again
+    assert reads[-1] is first and len(reads) == 3 + KEEP
+
+
+def test_stock_is_read_from_the_world_on_every_call(world):
+    args = {"category": "内存条", "compatible_with": None, "limit": 20}
+    before = call(world, "search_products", args, NOW)
+    product = next(p for p in before["products"] if p["in_stock"])
+    world.execute("UPDATE stock SET qty = 0 WHERE product_id = ?", (product["id"],))
+    after = call(world, "search_products", args, NOW)
+    assert next(p for p in after["products"] if p["id"] == product["id"])["in_stock"] is False
+    delivery = call(world, "check_delivery", {"products": [product["id"]], "destination": "深圳南山"}, NOW)
+    assert delivery["results"][0]["in_stock"] is False
+
+
+@pytest.mark.parametrize("name, args, error", [
+    ("search_products", {"category": "固态", "compatible_with": "xyz"},
+     ("unknown_device", "未找到机型“xyz”,请提供完整的品牌和型号", "compatible_with")),
+    ("search_products", {"category": "鼠标"},
+     ("unknown_category", "没有“鼠标”这个品类,可选: 充电器、充电桩、笔记本电脑、内存条、手机、固态硬盘", "category")),
+    ("check_delivery", {"products": ["no-such"], "destination": "深圳南山"},
+     ("unknown_product", "未找到商品“no-such”", "products.0")),
+    ("check_delivery", {"products": ["MEM001"], "destination": "朝阳区"},
+     ("ambiguous_place", "“朝阳区”对应多个地区: 北京市朝阳区、吉林省长春市朝阳区,请说明是哪个城市", "destination")),
+    ("query_technician_slots", {"city": "广东", "category": "充电桩"},
+     ("ambiguous_place", "“广东”范围太大,请说明具体城市,广东省可上门的城市有: 广州市、深圳市、佛山市、东莞市", "city")),
+    ("create_ticket", {"user_name": "王", "phone": "13800138000", "address": "朝阳区建国路1号", "problem": "坏了",
+                       "category": "充电桩", "serve_time": "2026-11-21 14:00:00"},
+     ("ambiguous_place", "“朝阳区建国路1号”对应多个地区: 北京市朝阳区、吉林省长春市朝阳区,请说明是哪个城市", "address")),
+])
+def test_errors_from_static_lookups_say_what_is_wrong(world, name, args, error):
+    code, message, field = error
+    assert call(world, name, args, NOW) == {"error": {"code": code, "message": message, "field": field}}
