@@ -65,6 +65,11 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+#: libyaml's loader where PyYAML was built with it (about 5x faster to start), else PyYAML's own;
+#: both report the same lines (the wording of a syntax error differs slightly).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _line_of(node: yaml.Node, loc: Sequence[str | int]) -> int:
     """The line of the key (or list item) at ``loc``; its nearest existing ancestor's if absent."""
     line = node.start_mark.line + 1
@@ -106,8 +111,8 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
     except (OSError, UnicodeDecodeError) as exc:
         raise UnitError(f"{shown}: cannot read unit file: {exc}") from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
