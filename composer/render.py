@@ -322,7 +322,7 @@ class TemplateCache:
         m = _PATH_ONLY.match(expression)
         if m:
             return _getter(m.group(1))
-        fast = compile_fast(self.env, expression)
+        fast = compile_fast(self.env, expression, FILTERS)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
         compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
 
