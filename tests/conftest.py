@@ -41,3 +41,20 @@ def world(world_path):
     yield conn
     conn.rollback()
     conn.close()
+
+
+def dump(path) -> str:
+    """The SQL dump of a database file (what `sqlite3 db .dump` prints): equal dumps, equal content."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
+@pytest.fixture()
+def sql_dump():
+    """:func:`dump`, for tests that compare whole databases."""
+    return dump

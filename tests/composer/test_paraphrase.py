@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from canned_llm import Canned, CannedLLM, completion
+from canned_llm import Canned, completion
 from twinchat.composer.generate import UnitGenerator
 from twinchat.composer.llm import ChatClient, LLMError
 from twinchat.composer.paraphrase import Paraphraser, ParaphraseError, build_messages, paraphrase_unit
@@ -19,24 +18,9 @@ from twinchat.composer.verify import verify_sample
 from twinchat.units.loader import load_unit_file, load_units
 from twinchat.units.spec import Template
 
-UNIT_FILE = Path(__file__).parent / "paraphrase" / "callback.yaml"
 C01 = "我是{{ person }},请{{ when }}打{{ phone }}转{{ ext }}找我"
 GOOD1 = "{{ when }}麻烦打{{ phone }}转{{ ext }}回我电话,我是{{ person }}"
 GOOD2 = "{{ person }}:{{ when }}打{{ phone }},转{{ ext }}"
-
-
-@pytest.fixture()
-def llm():
-    with CannedLLM() as server:
-        yield server
-
-
-@pytest.fixture()
-def unit_dir(tmp_path):
-    folder = tmp_path / "units"
-    folder.mkdir()
-    shutil.copy(UNIT_FILE, folder / "callback.yaml")
-    return folder
 
 
 def run(unit_dir, world, llm, *, timeout=5.0, sleep=time.sleep, **kw):

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
 from click.testing import CliRunner
 
-from canned_llm import Canned, CannedLLM, completion
+from canned_llm import Canned, completion
 from twinchat.composer.cli import cli
 
-UNIT_FILE = Path(__file__).parent / "paraphrase" / "callback.yaml"
 GOOD = "{{ when }}麻烦打{{ phone }}转{{ ext }}回我电话,我是{{ person }}"
 NO_ENV = {"TWINCHAT_ENDPOINT": None, "TWINCHAT_MODEL": None, "TWINCHAT_API_KEY": None, "OPENAI_API_KEY": None}
-
-
-@pytest.fixture()
-def llm():
-    with CannedLLM() as server:
-        yield server
-
-
-@pytest.fixture()
-def unit_dir(tmp_path):
-    folder = tmp_path / "units"
-    folder.mkdir()
-    shutil.copy(UNIT_FILE, folder / "callback.yaml")
-    return folder
 
 
 def invoke(args, env=None):

@@ -15,22 +15,14 @@ import pytest
 from twinchat.inventory import InventoryError, WorldExistsError, build_world, open_world, world_summary
 
 
-def _dump(path: Path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return "\n".join(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def test_same_seed_gives_identical_dump(tmp_path, world_path):
+def test_same_seed_gives_identical_dump(tmp_path, world_path, sql_dump):
     again = build_world(tmp_path / "again.db", seed=0)
-    assert _dump(again) == _dump(world_path)
+    assert sql_dump(again) == sql_dump(world_path)
 
 
-def test_other_seed_gives_other_world(tmp_path, world_path):
+def test_other_seed_gives_other_world(tmp_path, world_path, sql_dump):
     other = build_world(tmp_path / "other.db", seed=1)
-    assert _dump(other) != _dump(world_path)
+    assert sql_dump(other) != sql_dump(world_path)
     # ... but the same product ids name the same kind of product
     a, b = open_world(world_path), open_world(other)
     common = a.execute("SELECT count(*) FROM products").fetchone()[0]
@@ -114,15 +106,15 @@ def _wait_for(proc: subprocess.Popen, text: str) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
-def test_interrupted_init_keeps_the_old_world(tmp_path, sig):
+def test_interrupted_init_keeps_the_old_world(tmp_path, sig, sql_dump):
     target = tmp_path / "w.db"
     build_world(target, seed=3)
-    before = _dump(target)
+    before = sql_dump(target)
     proc = _start_init(target)
     _wait_for(proc, "building catalog")
     os.kill(proc.pid, sig)
     proc.wait(timeout=60)
     assert proc.returncode != 0
-    assert _dump(target) == before          # the old world is untouched
+    assert sql_dump(target) == before          # the old world is untouched
     if sig == signal.SIGINT:                 # a clean interrupt also removes its temporary file
         assert sorted(p.name for p in tmp_path.iterdir()) == ["w.db"]

@@ -152,15 +152,7 @@ def test_table_is_loaded_once(regions):
 # --- the database ------------------------------------------------------------------------------
 
 
-def _dump(path: Path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return "\n".join(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def test_populate_is_byte_identical_across_builds(tmp_path):
+def test_populate_is_byte_identical_across_builds(tmp_path, sql_dump):
     dumps = []
     for name in ("a.db", "b.db"):
         db = sqlite_utils.Database(tmp_path / name)
@@ -168,7 +160,7 @@ def test_populate_is_byte_identical_across_builds(tmp_path):
         with db.conn:
             populate(db, seed=0 if name == "a.db" else 1)  # the seed does not matter here
         db.close()
-        dumps.append(_dump(tmp_path / name))
+        dumps.append(sql_dump(tmp_path / name))
     assert dumps[0] == dumps[1]
     assert "CREATE TABLE regions" in dumps[0]
 
