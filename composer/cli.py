@@ -256,8 +256,10 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
         twinchat generate address_extraction -n 5000 --seed 1 -o addresses.jsonl
         twinchat generate product_by_stock_and_delivery --exhaustive -o delivery.jsonl
     """
-    from twinchat.composer.twins import ensure_world, generate_file
+    from twinchat.composer.twins import ensure_world, find_unit, generate_file
+    from twinchat.units.loader import load_units
 
+    find_unit(load_units(units_dirs), unit_id)  # an unknown unit is said before a world is built
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         report = generate_file(

@@ -33,7 +33,7 @@ from twinchat.units.errors import UnitError
 from twinchat.units.flow import END, Branch, Flow
 from twinchat.units.loader import FlowSource, UnitSource, did_you_mean, load_content
 
-__all__ = ["SessionComposer", "check_flow", "flow_problems"]
+__all__ = ["SessionComposer", "check_flow", "flow_problems", "find_flow"]
 
 #: What a reply may state that must come from somewhere: codes with letters and digits
 #: (KF556S40IB-16, TK20261202326142) and numbers (a time's digits, a price, a count).
@@ -42,6 +42,14 @@ _FACT = re.compile(r"[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+")
 
 #: Order statuses a reply may state only when a tool result (or the conversation) says them.
 _STATUS_WORDS = ("待付款", "待发货", "运输中", "已签收", "已取消")
+
+
+def find_flow(flows: dict[str, FlowSource], flow_id: str) -> FlowSource:
+    """The flow named ``flow_id``, or an error listing the known ones."""
+    if flow_id not in flows:
+        raise ComposerError(f"unknown flow {flow_id!r}{did_you_mean(flow_id, flows)}; "
+                            f"flows: {', '.join(sorted(flows))}")
+    return flows[flow_id]
 
 
 def flow_problems(src: FlowSource, units: dict[str, UnitSource]) -> list[str]:
@@ -115,11 +123,7 @@ class SessionComposer:
         return gen
 
     def flow(self, flow_id: str) -> Flow:
-        try:
-            return self.flows[flow_id].flow
-        except KeyError:
-            raise ComposerError(f"unknown flow {flow_id!r}{did_you_mean(flow_id, self.flows)}; "
-                                f"flows: {', '.join(sorted(self.flows))}") from None
+        return find_flow(self.flows, flow_id).flow
 
     # -- composing -------------------------------------------------------------------------
     def compose(self, flow_id: str, index: int) -> dict[str, Any]:

@@ -221,6 +221,11 @@ def compose_run(
         raise ComposerError(f"--workers must be at least 1 (got {workers})")
     if batch_size < 1:
         raise ComposerError(f"batch size must be at least 1 (got {batch_size})")
+    if flow is not None:  # before a world is built for nothing
+        from twinchat.composer.compose import find_flow
+        from twinchat.units.loader import load_content
+
+        find_flow(load_content(units_dirs)[1], flow)
     started = time.perf_counter()
     report = ComposeReport(db=Path(db), seed=seed, workers=workers)
     conn = ensure_world(db, note=note)

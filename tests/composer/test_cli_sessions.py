@@ -77,3 +77,17 @@ def test_a_file_system_error_is_one_line_not_a_traceback(world_path, tmp_path):
     error = result.stderr.splitlines()[-1]
     assert error.startswith(f"Error: {blocker}/") and error.endswith(": Not a directory")
     assert "Traceback" not in result.output
+
+
+def test_an_unknown_flow_or_unit_is_said_before_any_world_is_built(tmp_path):
+    runner = CliRunner()
+    db = tmp_path / "never.db"
+    result = runner.invoke(cli, ["compose", "--flow", "memory_upgrad", "-n", "1", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown flow 'memory_upgrad' (did you mean 'memory_upgrade'?)")
+    result = runner.invoke(cli, ["generate", "adress_extraction", "-n", "1", "--db", str(db),
+                                 "-o", str(tmp_path / "x.jsonl")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown unit 'adress_extraction' (did you mean 'address_extraction'?)")
+    assert "building" not in result.stderr
+    assert not db.exists() and not (tmp_path / "x.jsonl").exists()
