@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from twinchat.composer.atomic import atomic_write
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.generate import UnitGenerator
 from twinchat.composer.verify import Verifier
@@ -96,25 +97,19 @@ def generate_file(
     report = GenerateReport(unit=unit_id, path=target, planned=count)
     started = time.perf_counter()
     verify = Verifier(src.unit, rerun=gen.call)
-    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for done, sample in enumerate(samples, 1):
-                record = sample.to_json()
-                reasons = verify(record)
-                if reasons:
-                    report.failures.update(reasons)
-                else:
-                    fh.write(_encode(record) + "\n")
-                    report.written += 1
-                    report.templates[record["template"]] += 1
-                    if record["outcome"]:
-                        report.outcomes[record["outcome"]] += 1
-                if progress and done % 500 == 0:
-                    progress(done)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(target) as (fh, _):
+        for done, sample in enumerate(samples, 1):
+            record = sample.to_json()
+            reasons = verify(record)
+            if reasons:
+                report.failures.update(reasons)
+            else:
+                fh.write(_encode(record) + "\n")
+                report.written += 1
+                report.templates[record["template"]] += 1
+                if record["outcome"]:
+                    report.outcomes[record["outcome"]] += 1
+            if progress and done % 500 == 0:
+                progress(done)
     report.seconds = time.perf_counter() - started
     return report

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from twinchat.composer.atomic import atomic_write
 from twinchat.composer.errors import ComposerError
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import load_unit_file
@@ -162,15 +163,10 @@ def write_unit_text(path: Path, loaded_text: str, unit: Unit, added: Sequence[Te
         if current != loaded_text:
             raise UnitFileError(f"{path}: the file changed while paraphrasing; run again")
     new_text = insert_templates(loaded_text, added, shown)
-    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(new_text)
+    with atomic_write(target, newline="") as (fh, tmp):
+        fh.write(new_text)
+        fh.flush()
         _check(new_text, tmp, str(target), unit, added)
         if out is None:
             os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return target

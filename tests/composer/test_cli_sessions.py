@@ -74,8 +74,8 @@ def test_a_file_system_error_is_one_line_not_a_traceback(world_path, tmp_path):
     result = CliRunner().invoke(cli, ["generate", "address_extraction", "-n", "2", "--db", str(db),
                                       "-o", str(blocker / "out.jsonl")])
     assert result.exit_code == 1
-    error = result.stderr.splitlines()[-1]
-    assert error.startswith(f"Error: {blocker}/") and error.endswith(": Not a directory")
+    assert result.stderr.splitlines()[-1] == f"Error: {blocker / 'out.jsonl'}: cannot write it (Not a directory)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([db.name, blocker.name])  # no temporary file left
     assert "Traceback" not in result.output
 
 

@@ -1,0 +1,36 @@
+"""Writing a file all at once: into a hidden temporary file beside it, renamed into place.
+
+A reader never sees half a file, and a run that fails or is interrupted leaves the target as it
+was (the temporary file is removed). Failing to create the file is a :class:`ComposerError`
+naming the target, not the temporary name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from twinchat.composer.errors import ComposerError
+
+__all__ = ["atomic_write"]
+
+
+@contextmanager
+def atomic_write(target: str | os.PathLike[str], *, newline: str | None = None) -> Iterator[tuple[TextIO, Path]]:
+    """``(file, temporary path)`` to write ``target`` through; renamed onto it when the block ends."""
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
+    try:
+        fh = open(tmp, "w", encoding="utf-8", newline=newline)  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ComposerError(f"{target}: cannot write it ({exc.strerror or exc})") from exc
+    try:
+        with fh:
+            yield fh, tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
