@@ -14,7 +14,6 @@ the assistant's reply rendered from that result.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import re
 import sqlite3
@@ -25,6 +24,7 @@ from typing import Any
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.generate import TIME_FORMAT, Sample, UnitGenerator, session_clock
+from twinchat.composer.jsontext import dumps
 from twinchat.composer.render import TemplateCache, make_env, variables_of
 from twinchat.composer.slots import WorldCache
 from twinchat.composer.values import Record, make_person, mobile_digits
@@ -245,7 +245,7 @@ class SessionComposer:
                     if self._call({"name": tc["name"], "arguments": tc["arguments"]}, now) != turn.get("content"):
                         reasons.append(f"turn {n}: tool_mismatch")
                     pending["result"] = turn.get("content")
-                    pending["result_json"] = json.dumps(turn.get("content"), ensure_ascii=False)
+                    pending["result_json"] = dumps(turn.get("content"))
                     seen.add_result(pending["result_json"])
                 elif role == "assistant":
                     reasons += self._verify_reply(n, turn, pending, now, seen)
@@ -299,7 +299,7 @@ class SessionComposer:
         # JSON); most facts are in the result, so the whole text is made only for those that are not
         result_json = pending.get("result_json") if pending.get("result") is not None else None
         if result_json is None:
-            result_json = json.dumps(pending.get("result"), ensure_ascii=False)
+            result_json = dumps(pending.get("result"))
         sources: str | None = None
         digits: str | None = None
         content = turn.get("content", "")
@@ -380,7 +380,7 @@ class _Json:
         self.value = value
 
     def dump(self) -> str:
-        return json.dumps(self.value, ensure_ascii=False)
+        return dumps(self.value)
 
 
 def _next(nexts: dict[str, str | list[Branch]], outcome: str | None, rng: random.Random,

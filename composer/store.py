@@ -31,6 +31,7 @@ from typing import Any
 import sqlite_utils
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.jsontext import dumps as _dumps
 
 __all__ = ["SessionStore", "StoredSession", "StoreStats", "session_row", "reason_key", "STORE_TABLES"]
 
@@ -47,10 +48,6 @@ _SESSION_KEYS = ("id", "flow", "seed", "index", "world_seed", "now", "customer",
 _PAGE = 500
 _TURN_PREFIX = re.compile(r"^turn \d+: ")
 _INSERT = f"INSERT INTO sessions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def reason_key(reason: str) -> str:
