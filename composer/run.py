@@ -16,7 +16,8 @@ same wherever it is composed:
 
 Composers read an in-memory copy of the world's tables (:func:`world_snapshot`): a tool that
 writes (``create_ticket``) inside a session's savepoint then never takes the file's write lock,
-so workers never wait on each other or on the writer.
+so workers never wait on each other or on the writer. No tool writes stock, so the snapshot's
+stock is frozen (:func:`twinchat.inventory.tools.stock.freeze_stock`) and read from memory.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def world_snapshot(db: str | os.PathLike[str]) -> sqlite3.Connection:
     """An in-memory copy of the world at ``db`` — its tables, indexes, views and triggers,
     without the session store — opened as :func:`twinchat.inventory.open_world` opens the file."""
     from twinchat.inventory import open_world
+    from twinchat.inventory.tools.stock import freeze_stock
 
     open_world(db).close()  # the same checks and messages as every other command
     mem = sqlite3.connect(":memory:")
@@ -125,6 +127,7 @@ def world_snapshot(db: str | os.PathLike[str]) -> sqlite3.Connection:
         mem.execute("DETACH DATABASE world")
     mem.row_factory = sqlite3.Row
     mem.execute("PRAGMA foreign_keys = ON")
+    freeze_stock(mem)  # no session writes stock: tools read it from memory, and a write would fail
     return mem
 
 

@@ -215,6 +215,9 @@ _FIND_SQL = (_PLACE_SQL + " WHERE r.name IN ({0}) OR r.short_name IN ({0})").for
     ", ".join(f"?{i + 1}" for i in range(MAX_NAME_LENGTH)))
 _SPACE = re.compile(r"\s+")
 
+#: Texts whose places PlaceIndex.shared_find remembers (then it starts again).
+_FOUND_KEEP = 8192
+
 
 def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -> list[dict[str, Any]]:
     """The ``regions`` rows that ``text`` names, as dicts of :data:`COLUMNS`, in adcode order.
@@ -292,9 +295,23 @@ class PlaceIndex:
                 if len(name) >= 2:
                     self._by_head.setdefault(name[:2], set()).add(name)
         self._rows = {row[0]: row for row in rows}
+        self._found: dict[str, tuple[dict[str, Any], ...]] = {}  # see shared_find
 
     def find(self, text: str, level: str | None = None) -> list[dict[str, Any]]:
         """:func:`find_places` without a query."""
+        return [dict(p) for p in self._find(text, level)]
+
+    def shared_find(self, text: str) -> tuple[dict[str, Any], ...]:
+        """What :meth:`find` gives for ``text`` (any level), remembered per text: the dicts are
+        shared between calls — read them, do not change them."""
+        found = self._found.get(text)
+        if found is None:
+            if len(self._found) >= _FOUND_KEEP:
+                self._found.clear()
+            found = self._found[text] = tuple(self.find(text))
+        return found
+
+    def _find(self, text: str, level: str | None) -> list[dict[str, Any]]:
         text = _SPACE.sub("", text)
         if not text:
             return []
@@ -302,7 +319,7 @@ class PlaceIndex:
         for k in range(1, min(len(text), MAX_NAME_LENGTH) + 1):
             for code, candidate in by_name.get(text[-k:], ()):
                 found[code] = candidate
-        return [dict(p) for p in _pick_places(text, found.values(), level)]  # the candidates' dicts are kept
+        return _pick_places(text, found.values(), level)  # the candidates' own dicts: find copies them
 
     def row(self, adcode: str) -> dict[str, Any]:
         """The ``regions`` row of ``adcode`` as a dict of :data:`COLUMNS` (KeyError if there is none)."""

@@ -12,6 +12,7 @@ from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, format_time, tool_error
 from twinchat.inventory.tools.lookup import resolve_products
 from twinchat.inventory.tools.static import static_data
+from twinchat.inventory.tools.stock import warehouses_with
 
 __all__ = ["CheckDeliveryArgs", "CHECK_DELIVERY", "resolve_destination"]
 
@@ -30,9 +31,10 @@ class CheckDeliveryArgs(BaseModel):
 
 
 def resolve_destination(conn: Any, text: str, field: str = "destination") -> tuple[Any, Any]:
-    """A city or district row (dict) for a destination, or a tool error."""
+    """A city or district row (a dict shared between calls: not to be changed) for a destination,
+    or a tool error."""
     index = static_data(conn, PlaceIndex)
-    places = index.find(text)
+    places = index.shared_find(text)
     if not places:
         return None, tool_error("unknown_place", f"未找到地区“{text}”", field)
     if len(places) > 1:
@@ -67,26 +69,27 @@ def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
         return err
     lanes = static_data(conn, _lanes).get(place["city"], ())
     results = []
-    stocked: dict[str, set[str]] = {p["id"]: set() for p in products}  # product -> warehouses with enough
-    for pid, warehouse in conn.execute(
-            f"SELECT product_id, warehouse FROM stock WHERE product_id IN ({','.join('?' * len(stocked))}) "
-            "AND qty >= ?", (*stocked, args.quantity)):
-        stocked[pid].add(warehouse)
+    stocked = warehouses_with(conn, [p["id"] for p in products], args.quantity)  # product -> warehouses with enough
+    now = ctx.now
+    anywhere = set().union(*stocked.values())
+    arrivals = [(eta(now, cutoff, tier), wid, wname)  # lane order: the first of equal arrivals wins
+                for wid, wname, cutoff, tier in lanes if wid in anywhere]
+    texts: dict[datetime, str] = {}
     for product in products:
         best = None
         have = stocked[product["id"]]
-        for wid, wname, cutoff, tier in lanes:
-            if wid not in have:
-                continue
-            arrival = eta(ctx.now, cutoff, tier)
-            if best is None or arrival < best[0]:
-                best = (arrival, wid, wname)
+        for lane in arrivals:
+            if lane[1] in have and (best is None or lane[0] < best[0]):
+                best = lane
         item: dict[str, Any] = {"product_id": product["id"], "short_name": product["short_name"],
                                 "in_stock": best is not None}
         if best is None:
             item.update(warehouse=None, eta=None, arrives_in_time=False)
         else:
-            item.update(warehouse=best[1], warehouse_name=best[2], eta=format_time(best[0]),
+            text = texts.get(best[0])
+            if text is None:
+                text = texts[best[0]] = format_time(best[0])
+            item.update(warehouse=best[1], warehouse_name=best[2], eta=text,
                         arrives_in_time=None if args.deadline is None else best[0] <= args.deadline)
         results.append(item)
     return {

@@ -10,6 +10,7 @@ from twinchat.inventory.catalog import normalise_feature
 from twinchat.inventory.tools.base import Tool, ToolContext
 from twinchat.inventory.tools.lookup import Catalog, resolve_category, resolve_device
 from twinchat.inventory.tools.static import static_data
+from twinchat.inventory.tools.stock import total_stock
 
 __all__ = ["SearchProductsArgs", "SEARCH_PRODUCTS"]
 
@@ -47,6 +48,7 @@ def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
             return err
     # the catalog is static (read once, see .static): what matches, in the order the answer
     # lists it — full-speed fits first, then by price and id; stock is read from the world
+    # (through .stock's cache, which forgets whatever it read as soon as the world changes)
     catalog = static_data(conn, Catalog)
     if device is not None:
         rows = catalog.fitting.get((device["id"], category), [])
@@ -58,10 +60,10 @@ def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
         key = normalise_feature(feature)
         rows = [r for r in rows if key in catalog.features.get(r[0]["id"], ())]
     if args.in_stock_only:
-        stock = _stock(conn, [r[0]["id"] for r in rows])
+        stock = total_stock(conn, [r[0]["id"] for r in rows])
         rows = [r for r in rows if stock[r[0]["id"]] > 0]
     else:
-        stock = _stock(conn, [r[0]["id"] for r in rows[: args.limit]])
+        stock = total_stock(conn, [r[0]["id"] for r in rows[: args.limit]])
     products = []
     for p, full, note in rows[: args.limit]:
         item: dict[str, Any] = {"id": p["id"], "name": p["name"], "short_name": p["short_name"], "brand": p["brand"],
@@ -79,16 +81,6 @@ def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
             if reason:
                 result["reason"] = reason
     return result
-
-
-def _stock(conn: Any, ids: list[str]) -> dict[str, int]:
-    """Units in stock over every warehouse, per product id (0 for none)."""
-    stock = dict.fromkeys(ids, 0)
-    if ids:
-        stock.update(conn.execute(
-            f"SELECT product_id, coalesce(sum(qty), 0) FROM stock WHERE product_id IN ({','.join('?' * len(ids))}) "
-            "GROUP BY product_id", ids).fetchall())
-    return stock
 
 
 def _why_none(category: str, specs: dict[str, Any]) -> str | None:

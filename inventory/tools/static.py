@@ -1,7 +1,8 @@
 """A world's static reference data, read once per connection.
 
 Every tool call runs against the database, and what can change in a world is read with SQL on
-every call: stock, orders and their items, customers, returns, technicians' schedules, tickets.
+every call: stock, orders and their items, customers, returns, technicians' schedules, tickets
+(stock is read from memory only on a connection that made it read-only, see :mod:`.stock`).
 Some tables, though, are facts of the world, written once when it is built and never after — no
 tool, session or command writes them: regions, categories, device models and their aliases, the
 catalog (products, their features, compatibility), warehouses and lanes, the knowledge base.
@@ -20,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["static_data", "KEEP"]
+__all__ = ["static_data", "cached_static_data", "KEEP"]
 
 T = TypeVar("T")
 
@@ -59,3 +60,13 @@ def _parts(conn: sqlite3.Connection) -> dict[Any, Any]:
             del _CACHE[next(iter(_CACHE))]
     _CACHE[id(conn)] = entry  # now the most recently served
     return entry[1]
+
+
+def cached_static_data(conn: sqlite3.Connection, build: Callable[[sqlite3.Connection], T]) -> T | None:
+    """What :func:`static_data` keeps for ``conn`` and ``build``, or None if it keeps nothing
+    (never built, or the connection was dropped from the cache): never builds."""
+    last_conn, parts = _last
+    if last_conn is conn:
+        return parts.get(build)
+    entry = _CACHE.get(id(conn))
+    return entry[1].get(build) if entry is not None and entry[0] is conn else None

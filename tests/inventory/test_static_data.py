@@ -3,6 +3,7 @@ and what can change (stock) is still read from the world on every call."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime
 
@@ -72,6 +73,57 @@ def test_stock_is_read_from_the_world_on_every_call(world):
     assert next(p for p in after["products"] if p["id"] == product["id"])["in_stock"] is False
     delivery = call(world, "check_delivery", {"products": [product["id"]], "destination": "深圳南山"}, NOW)
     assert delivery["results"][0]["in_stock"] is False
+
+
+def test_stock_cache_sees_what_another_connection_commits(world_path, tmp_path):
+    import shutil
+
+    from twinchat.inventory import open_world
+
+    path = shutil.copy(world_path, tmp_path / "w.db")
+    reader, writer = open_world(path), open_world(path)
+    args = {"products": ["MEM-0001"], "destination": "深圳南山"}
+    pid = reader.execute("SELECT product_id FROM stock WHERE qty > 0 ORDER BY product_id LIMIT 1").fetchone()[0]
+    args["products"] = [pid]
+    assert call(reader, "check_delivery", args, NOW)["results"][0]["in_stock"] is True
+    with writer:
+        writer.execute("UPDATE stock SET qty = 0 WHERE product_id = ?", (pid,))
+    assert call(reader, "check_delivery", args, NOW)["results"][0]["in_stock"] is False
+    assert call(reader, "search_products", {"category": "内存条", "limit": 20}, NOW) == call(
+        writer, "search_products", {"category": "内存条", "limit": 20}, NOW)
+    reader.close()
+    writer.close()
+
+
+def test_frozen_stock_reads_what_the_table_holds_and_refuses_writes(world_path):
+    from twinchat.composer.run import world_snapshot
+    from twinchat.inventory import open_world
+    from twinchat.inventory.tools.stock import FROZEN_MESSAGE, is_frozen
+
+    snap, plain = world_snapshot(world_path), open_world(world_path)
+    assert is_frozen(snap) and not is_frozen(plain)
+    ids = [r[0] for r in plain.execute("SELECT id FROM products ORDER BY id")]
+    for i in range(0, len(ids), 7):
+        for quantity in (1, 3, 40):
+            args = {"products": ids[i:i + 3], "destination": "深圳南山", "quantity": quantity}
+            assert call(snap, "check_delivery", args, NOW) == call(plain, "check_delivery", args, NOW)
+    for category in ("内存条", "固态硬盘", "充电器"):
+        for in_stock_only in (False, True):
+            args = {"category": category, "in_stock_only": in_stock_only, "limit": 20}
+            assert call(snap, "search_products", args, NOW) == call(plain, "search_products", args, NOW)
+    for sql in ("UPDATE stock SET qty = 0", "DELETE FROM stock",
+                "INSERT INTO stock (product_id, warehouse, qty) VALUES ('x', 'y', 1)"):
+        with pytest.raises(sqlite3.IntegrityError, match=re.escape(FROZEN_MESSAGE)):
+            snap.execute(sql)
+    snap.close()
+    plain.close()
+
+
+def test_shared_find_gives_what_find_gives(world):
+    index = PlaceIndex(world)
+    for text in _texts():
+        assert list(index.shared_find(text)) == index.find(text)
+        assert index.shared_find(text) is index.shared_find(text)
 
 
 @pytest.mark.parametrize("name, args, error", [

@@ -1,0 +1,75 @@
+"""Stock as the tools read it: with SQL on every call, or from memory on a frozen connection.
+
+Stock is not static (see :mod:`.static`): a user's script or a future tool may write it, so on
+an ordinary connection every read is a query. Reading ~11 warehouse rows per product that way
+costs 7–8 µs a product, several times per composed session, while a compose run never writes
+stock at all: it composes on a private in-memory snapshot of the world
+(:func:`twinchat.composer.run.world_snapshot`). :func:`freeze_stock` makes that explicit on such
+a connection: temporary triggers make every INSERT, UPDATE or DELETE of ``stock`` fail (so the
+promise is enforced, not assumed), and the table is read once into memory. Tools on a frozen
+connection read stock from there; on any other connection, from the database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from twinchat.inventory.tools.static import cached_static_data, static_data
+
+__all__ = ["freeze_stock", "is_frozen", "total_stock", "warehouses_with", "FROZEN_MESSAGE"]
+
+#: Rows per product: product id -> ((warehouse, qty), …) in warehouse order.
+Rows = dict[str, tuple[tuple[str, int | None], ...]]
+
+FROZEN_MESSAGE = "stock is read-only on this connection (a snapshot whose stock is frozen)"
+
+
+def _frozen_stock(conn: sqlite3.Connection) -> Rows:
+    """Make ``stock`` read-only on ``conn`` and read it (run once, by :func:`freeze_stock`)."""
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS twinchat_frozen_stock_{event.lower()} "
+                     f"BEFORE {event} ON main.stock BEGIN SELECT RAISE(ABORT, '{FROZEN_MESSAGE}'); END")
+    rows: dict[str, list[tuple[str, int | None]]] = {}
+    for pid, warehouse, qty in conn.execute("SELECT product_id, warehouse, qty FROM stock "
+                                            "ORDER BY product_id, warehouse"):
+        rows.setdefault(pid, []).append((warehouse, qty))
+    return {pid: tuple(items) for pid, items in rows.items()}
+
+
+def freeze_stock(conn: sqlite3.Connection) -> None:
+    """Make ``stock`` read-only on ``conn`` (for this connection's life) and let tools read it from
+    memory. Call it outside any transaction, on a connection no one else writes (an in-memory copy)."""
+    if conn.in_transaction:
+        raise sqlite3.ProgrammingError("freeze_stock must be called outside a transaction")
+    static_data(conn, _frozen_stock)
+
+
+def is_frozen(conn: sqlite3.Connection) -> bool:
+    """Whether tools read ``conn``'s stock from memory."""
+    return cached_static_data(conn, _frozen_stock) is not None
+
+
+def _rows(conn: sqlite3.Connection, ids: Sequence[str]) -> Rows:
+    frozen = cached_static_data(conn, _frozen_stock)
+    if frozen is not None:
+        return frozen
+    found: dict[str, list[tuple[str, int | None]]] = {pid: [] for pid in ids}
+    if found:
+        for pid, warehouse, qty in conn.execute(
+                f"SELECT product_id, warehouse, qty FROM stock WHERE product_id IN ({','.join('?' * len(found))})",
+                list(found)):
+            found[pid].append((warehouse, qty))
+    return {pid: tuple(items) for pid, items in found.items()}
+
+
+def total_stock(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
+    """Units in stock over every warehouse, per product id (0 for none)."""
+    rows = _rows(conn, ids)
+    return {pid: sum(q for _, q in rows.get(pid, ()) if q is not None) for pid in ids}
+
+
+def warehouses_with(conn: sqlite3.Connection, ids: Sequence[str], quantity: int) -> dict[str, set[str]]:
+    """Per product id, the warehouses holding at least ``quantity`` of it."""
+    rows = _rows(conn, ids)
+    return {pid: {w for w, q in rows.get(pid, ()) if q is not None and q >= quantity} for pid in ids}
