@@ -303,7 +303,7 @@ class SessionComposer:
         sources: str | None = None
         digits: str | None = None
         content = turn.get("content", "")
-        for fact in _FACT.findall(content):
+        for fact in dict.fromkeys(_FACT.findall(content)):  # each fact once, in order: the first bad one is named
             if fact.isdigit():  # a number (the other facts start with a letter)
                 if len(fact) < 2:
                     continue  # list numbering (1. 2. 3.) and single digits say nothing checkable

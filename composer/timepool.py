@@ -367,6 +367,18 @@ def _check_kinds(kinds: Collection[str] | None) -> tuple[str, ...]:
         return KINDS
     if isinstance(kinds, str):
         kinds = (kinds,)
+    key = tuple(kinds)
+    checked = _CHECKED.get(key)
+    if checked is None:
+        checked = _CHECKED[key] = _checked_kinds(key)
+    return checked
+
+
+#: kinds as asked -> as checked (a unit asks the same few lists again and again)
+_CHECKED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _checked_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
     unknown = sorted(set(kinds) - set(KINDS))
     if unknown:
         raise ComposerError(f"unknown time-phrase kind {unknown[0]!r} (known: {', '.join(KINDS)})")
