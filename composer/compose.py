@@ -94,10 +94,13 @@ def check_flow(src: FlowSource, units: dict[str, UnitSource]) -> None:
 class SessionComposer:
     """Composes and verifies sessions of the built-in (and the user's) flows on one world."""
 
-    def __init__(self, conn: sqlite3.Connection, *, seed: int = 0, units_dirs: Sequence[str] = ()) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, seed: int = 0, units_dirs: Sequence[str] = (),
+                 content: tuple[dict[str, UnitSource], dict[str, FlowSource]] | None = None) -> None:
+        """``content``: the units and flows of ``units_dirs`` as :func:`load_content` gives them,
+        when the caller has them already (their flows are checked again here)."""
         self.conn = conn
         self.seed = seed
-        self.units, self.flows = load_content(units_dirs)
+        self.units, self.flows = content if content is not None else load_content(units_dirs)
         for src in self.flows.values():
             check_flow(src, self.units)
         self.world = WorldCache(conn)
