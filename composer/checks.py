@@ -50,8 +50,8 @@ def slot_order(slots: dict[str, Any]) -> list[str]:
     for name, slot in slots.items():
         if isinstance(slot, CompositeSlot):
             deps[name] = variables_of(env, slot.template)[0] & set(slots)
-        elif isinstance(slot, InventorySlot) and slot.device:
-            deps[name] = {slot.device}
+        elif isinstance(slot, InventorySlot) and (slot.device or slot.fits):
+            deps[name] = {n for n in (slot.device, slot.fits) if n} & set(slots)  # an unknown one is reported apart
         elif isinstance(slot, ContextSlot) and slot.fallback:
             deps[name] = {slot.fallback} & set(slots)
         else:
@@ -117,6 +117,13 @@ def unit_problems(src: UnitSource) -> list[str]:
         slot_order(unit.slots)
     except ValueError as exc:
         out.append(f"{src.where(['slots'])}: slots depend on each other in a cycle: {exc}")
+    for ci, case in enumerate(unit.cases):
+        if case.slots:
+            try:
+                slot_order({**unit.slots, **case.slots})
+            except ValueError as exc:
+                out.append(f"{src.where(['cases', ci, 'slots'])}: case {case.id!r}: slots depend on each other "
+                           f"in a cycle: {exc}")
     for name, slot in unit.slots.items():
         if isinstance(slot, CompositeSlot):
             check(slot.template, ["slots", name, "template"], slots - {name}, what=f"slot {name!r}")
@@ -165,6 +172,9 @@ def _slot_problems(src: UnitSource, loc: list[Any], name: str, slot: Any) -> lis
             out.append(f"{where}: slot {name!r}: device category must be laptop or phone")
         if slot.kind == "compatible_part" and not slot.device:
             out.append(f"{where}: slot {name!r}: a compatible_part needs `device:` naming a device slot")
+        if slot.fits is not None and slot.fits not in src.unit.slots:
+            out.append(f"{where}: slot {name!r}: fits {slot.fits!r} is not a slot"
+                       f"{did_you_mean(slot.fits, src.unit.slots)}")
     elif isinstance(slot, ReferenceSlot):
         forms = REFERENCE_FORMS
     else:

@@ -166,7 +166,7 @@ class UnitGenerator:
             self._plans[c.id] = ({**self.unit.slots, **c.slots}, list(c.templates or all_ids))
         #: per case id: the compiled drawers, in slot order
         self._drawers = {
-            cid: [(n, self.sampler.compile(n, slots[n])) for n in self.order]
+            cid: [(n, self.sampler.compile(n, slots[n])) for n in (self.order if cid is None else slot_order(slots))]
             for cid, (slots, _) in self._plans.items()
         }
         #: context keys that reference slots refer to (their items travel with the sample)

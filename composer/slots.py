@@ -98,6 +98,7 @@ class WorldCache:
         for part, device in q("SELECT part_id, device_model FROM compatibility ORDER BY device_model, part_id"):
             row = self.product_by_id[part]
             self.compatible[(device, row["category"])].append(row)
+        self._fitting: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}  # see devices_fitting
         self.districts = [r for r in self.regions.districts]
         self._districts_of: dict[str | None, list[Any]] = {None: self.districts}
         self.service_cities = [self.regions.get(c) for (c,) in q(
@@ -109,6 +110,15 @@ class WorldCache:
         ):
             self.faults[cat].append({"id": fid, "category": cat, "category_name": cat_name, "fault": fault,
                                      "needs_onsite": bool(needs)})
+
+    def devices_fitting(self, kind: str, category: str, fitting: bool = True) -> list[dict[str, Any]]:
+        """The devices of ``kind`` that have (``fitting``) or have not a compatible part of ``category``."""
+        key = (kind, category, fitting)
+        pool = self._fitting.get(key)
+        if pool is None:
+            pool = self._fitting[key] = [d for d in self.devices[kind]
+                                         if bool(self.compatible.get((d["id"], category))) == fitting]
+        return pool
 
     def districts_in(self, city: str | None) -> list[Any]:
         """The districts of ``city`` (adcode), or every district for None; computed once per city."""
@@ -331,6 +341,12 @@ class SlotSampler:
                 pool = w.products.get(slot.category or "", [])
             elif kind == "device":
                 pool = w.devices[slot.category or "laptop"]
+                if slot.fits is not None:
+                    category = _category(values[slot.fits])
+                    pool = w.devices_fitting(slot.category or "laptop", category, slot.fitting)
+                    if not pool:
+                        raise ComposerError(f"slot {name!r}: no {slot.category or 'laptop'} with"
+                                            f"{'' if slot.fitting else 'out'} parts of {category!r} to draw")
             else:
                 device = values[slot.device or ""]
                 pool = w.compatible.get((device.id, slot.category or ""), [])
@@ -361,6 +377,13 @@ class SlotSampler:
             row = rng.choice(w.faults[slot.category or "charging_pile"])
             return Record(kind, dict(row), row["fault"])
         raise ComposerError(f"slot {name!r}: unsupported inventory kind {kind!r}")  # pragma: no cover
+
+
+def _category(value: Any) -> str:
+    """The product category a ``fits`` slot names: its value's ``id`` (a choice of dicts, a record) or the value."""
+    if isinstance(value, dict):
+        return str(value.get("id"))
+    return str(getattr(value, "value", value))
 
 
 def _picker(items: Sequence[Any], weights: Sequence[float] | None) -> Any:

@@ -89,6 +89,11 @@ class InventorySlot(_SlotBase):
     device: str | None = Field(default=None, description="For compatible_part: the slot holding the device.")
     city: str | None = Field(default=None, description="For address/district: restrict to a city adcode.")
     in_stock: bool | None = Field(default=None, description="For product: only (un)stocked products.")
+    fits: str | None = Field(
+        default=None, description="For device: the slot naming a product category (its value, or the value's "
+        "`id`); only devices with at least one compatible part of that category are drawn.")
+    fitting: bool = Field(default=True, description="With fits: false draws only devices with no compatible part "
+                          "of that category.")
     statuses: list[Literal["pending_payment", "awaiting_shipment", "in_transit", "delayed", "delivered",
                            "cancelled"]] | None = Field(
         default=None, min_length=1,
@@ -102,6 +107,10 @@ class InventorySlot(_SlotBase):
         if self.kind != "order" and (self.statuses is not None or self.within_days is not None):
             raise ValueError("statuses and within_days apply only to kind: order "
                              f"(this slot is kind: {self.kind})")
+        if self.kind != "device" and self.fits is not None:
+            raise ValueError(f"fits applies only to kind: device (this slot is kind: {self.kind})")
+        if not self.fitting and self.fits is None:
+            raise ValueError("fitting: false needs fits: naming the slot with the product category")
         return self
 
 

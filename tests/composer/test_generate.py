@@ -204,3 +204,17 @@ def test_units_list_and_show():
     shown = runner.invoke(cli, ["units", "show", "address_extraction"])
     assert shown.exit_code == 0
     assert "templates (15)" in shown.stdout and "label: name: str, phone: phone" in shown.stdout
+
+
+def test_a_device_slot_draws_only_laptops_that_fit_or_do_not_fit_the_category(world, units):
+    g = gen(world, units, "device_fits")
+    seen = Counter()
+    for i in range(400):
+        s = g.sample(i)
+        fits = world.execute("SELECT count(*) FROM compatibility c JOIN products p ON p.id = c.part_id "
+                             "WHERE c.device_model = ? AND p.category = ?",
+                             (s.label["device"], s.label["category"])).fetchone()[0]
+        assert (fits > 0) == (s.case == "fits"), (s.case, s.label)
+        seen[s.case, s.label["category"]] += 1
+    # both cases drawn for memory; a laptop without an SSD bay exists too (the world has one)
+    assert seen["fits", "memory"] and seen["no_fit", "memory"] and seen["fits", "ssd"] and seen["no_fit", "ssd"]

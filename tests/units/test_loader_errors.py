@@ -39,6 +39,8 @@ SPEC_ERRORS = {
                                        "with `outcome` produces only that; drop `produces`"),
     "weights_unreachable.yaml": (10, "unit 'weights_unreachable', field outcome_weights.other: outcome_weights: no "
                                      "case can end in 'other'"),
+    "fits_not_a_device.yaml": (5, "unit 'fits_not_a_device', field slots.p: fits applies only to kind: device "
+                                  "(this slot is kind: product)"),
     "weights_all_zero.yaml": (10, "unit 'weights_all_zero', field outcome_weights: outcome_weights: at least one "
                                   "weight must be above 0"),
 }
@@ -62,6 +64,8 @@ ENGINE_ERRORS = {
     "unknown_form.yaml": (4, "unit 'unknown_form': slot 'phone': unknown form 'dotted'; forms: plain, dashed, "
                              "spaced, plus86, plus86_plain"),
     "slot_cycle.yaml": (3, "unit 'slot_cycle': slots depend on each other in a cycle: a → b → a"),
+    "fits_unknown_slot.yaml": (5, "unit 'fits_unknown_slot': slot 'device': fits 'parts' is not a slot (did you "
+                                  "mean 'part'?)"),
     "unknown_category.yaml": (4, "unit 'unknown_category': slot 'p': unknown category 'memroy' (did you mean "
                                  "'memory'?)"),
 }
