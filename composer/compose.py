@@ -1,8 +1,8 @@
 """Multi-turn sessions: walking a flow, one unit per step, against the simulated world.
 
 A session has a clock (``now``) and a customer (a coherent name, mobile number and address);
-every step plays its unit with RNGs derived from (seed, flow, session index, step number), so a
-session depends on nothing but those and the world. Tool calls made by one step persist for the
+every step plays its unit drawing from one RNG seeded with (seed, flow, session index) and
+advanced step after step, so a session depends on nothing but those and the world. Tool calls made by one step persist for the
 later steps of the same session (a ticket booked in step 4 occupies its slot), inside a savepoint
 that is rolled back when the session ends: sessions never see each other.
 
@@ -144,8 +144,8 @@ class SessionComposer:
         self.conn.execute("SAVEPOINT twinchat_session")
         try:
             step = flow.step(flow.start)
-            for n in range(flow.max_steps):
-                sample = self.generator(step.unit).session_sample(f"{key}/{n}", now, context, self._call)
+            for _ in range(flow.max_steps):
+                sample = self.generator(step.unit).session_sample(rng, now, context, self._call)
                 turns += self._turns(sample, step, flow, len(steps) + 1)
                 steps.append(step.id)
                 outcome = sample.outcome

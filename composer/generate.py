@@ -244,32 +244,37 @@ class UnitGenerator:
             except TwinchatError:
                 pass  # that sample fails on its own; the stream goes on as when it was drawn
 
-    def session_sample(self, key: str, now: datetime, context: dict[str, Any], call: Any) -> Sample:
-        """One turn of a session: RNGs derived from ``key``; tool calls go through ``call`` and
-        persist for the rest of the session (a redraw rejected by ``outcome_weights`` is rolled back)."""
-        return self._sample(key, 0, now, None, None, context, call, savepoints=True)
+    def session_sample(self, rng: random.Random, now: datetime, context: dict[str, Any], call: Any) -> Sample:
+        """One turn of a session, drawn from the session's own ``rng`` (which it advances: a
+        session is one stream, seeded once); tool calls go through ``call`` and persist for the
+        rest of the session (a redraw rejected by ``outcome_weights`` is rolled back)."""
+        return self._sample(rng, 0, now, None, None, context, call, savepoints=True)
 
-    def _sample(self, base: str, index: int, now: datetime | None, fixed: dict[str, Any] | None,
+    def _sample(self, base: str | random.Random, index: int, now: datetime | None, fixed: dict[str, Any] | None,
                 template_id: str | None, context: dict[str, Any] | None, call: Any, *, savepoints: bool) -> Sample:
+        """A sample whose RNGs derive from the key ``base`` (a sub-seed per redraw), or that
+        draws everything — its target outcome, then each redraw in turn — from the RNG ``base``."""
+        shared = not isinstance(base, str)
         if not self.unit.outcome_weights or fixed is not None:
-            out = self._draw(index, random.Random(base), now, fixed, template_id, context, call)
+            out = self._draw(index, base if shared else random.Random(base), now, fixed, template_id, context, call)
             assert out is not None
             return out
-        target = self._targets.target(base)
+        target = self._targets.pick(base.random()) if shared else self._targets.target(base)
         savepoints = savepoints and self._writes  # a rejected draw's writes are undone
         for attempt in range(self.unit.max_redraws):
             if savepoints:
                 self.conn.execute("SAVEPOINT twinchat_attempt")
-            out = self._draw(index, random.Random(f"{base}/{attempt}"), now, fixed, template_id, context, call,
-                             target)
+            rng = base if shared else random.Random(f"{base}/{attempt}")
+            out = self._draw(index, rng, now, fixed, template_id, context, call, target)
             if savepoints:
                 if out is None:
                     self.conn.execute("ROLLBACK TO twinchat_attempt")
                 self.conn.execute("RELEASE twinchat_attempt")
             if out is not None:
                 return out
+        which = "a session's sample" if shared else f"sample {base.rsplit('/', 1)[-1]}"
         raise ComposerError(
-            f"unit {self.unit.id!r}: sample {base.rsplit('/', 1)[-1]} did not reach outcome {target!r} in "
+            f"unit {self.unit.id!r}: {which} did not reach outcome {target!r} in "
             f"{self.unit.max_redraws} draws; lower its weight or raise max_redraws")
 
     def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,

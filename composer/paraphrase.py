@@ -155,9 +155,9 @@ def _session_contexts(conn: sqlite3.Connection, unit_id: str, want: int, seed: i
         def __init__(self, gen: UnitGenerator) -> None:
             self.gen = gen
 
-        def session_sample(self, key: str, now: Any, context: dict[str, Any], call: Any) -> Sample:
+        def session_sample(self, rng: Any, now: Any, context: dict[str, Any], call: Any) -> Sample:
             seen.append((now, dict(context)))
-            return self.gen.session_sample(key, now, context, call)
+            return self.gen.session_sample(rng, now, context, call)
 
     class _Composer(SessionComposer):
         def generator(self, uid: str) -> Any:

@@ -42,8 +42,12 @@ class Targets:
 
     def target(self, base: str) -> str:
         """The target outcome of the sample whose RNGs derive from ``base`` (as ``random.choices`` draws it)."""
+        return self.pick(random.Random(f"{base}/outcome").random())
+
+    def pick(self, u: float) -> str:
+        """The target outcome a uniform draw ``u`` in [0, 1) picks, in proportion to the weights."""
         cum = self._cum
-        return self.ids[bisect(cum, random.Random(f"{base}/outcome").random() * cum[-1], 0, len(cum) - 1)]
+        return self.ids[bisect(cum, u * cum[-1], 0, len(cum) - 1)]
 
     def case(self, target: str, rng: random.Random) -> Any:
         """A case for a draw towards ``target`` (one ``rng.random()``, as the untargeted draw takes)."""

@@ -120,10 +120,14 @@ def test_set_label_and_the_changes_it_makes(composer, sessions):
     assert edit.changes(s, edited) == [f"turn {n} label"]
     assert edit.summarize(s, edited) == f"turn {n} label"
     assert edit.summarize(s, s) == "no change"
-    with pytest.raises(ComposerError, match=f"session {s['id']}: turn 2 is not a user turn; only user turns have a"):
-        edit.set_label(s, 2, {})
-    with pytest.raises(ComposerError, match=f"session {s['id']}: turn 3 is a tool result; re-run the tools instead"):
-        edit.set_text(s, 3, "x")
+    reply = next(i for i, t in enumerate(s["turns"], 1) if t["role"] == "assistant")
+    tool = next(i for i, t in enumerate(s["turns"], 1) if t["role"] == "tool")
+    with pytest.raises(ComposerError, match=f"session {s['id']}: turn {reply} is not a user turn; only user turns "
+                                            f"have a"):
+        edit.set_label(s, reply, {})
+    with pytest.raises(ComposerError, match=f"session {s['id']}: turn {tool} is a tool result; re-run the tools "
+                                            f"instead"):
+        edit.set_text(s, tool, "x")
     with pytest.raises(ComposerError, match=f"session {s['id']}: no turn 99 \\(it has {len(s['turns'])}\\)"):
         edit.set_text(s, 99, "x")
 
