@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,9 +25,9 @@ __all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "f
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-@dataclass(frozen=True)
-class ToolContext:
-    """What a tool runs against: an open world database and the session clock."""
+class ToolContext(NamedTuple):
+    """What a tool runs against: an open world database and the session clock (immutable, and
+    made per call: a named tuple is made several times faster than a frozen dataclass)."""
 
     conn: sqlite3.Connection
     now: datetime
