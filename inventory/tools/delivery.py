@@ -56,17 +56,6 @@ def _lanes(conn: Any) -> dict[str, list[tuple[str, str, str, str]]]:
     return lanes
 
 
-_ARRIVALS: tuple[datetime | None, dict[tuple[str, str], datetime]] = (None, {})
-
-
-def _arrivals_at(now: datetime) -> dict[tuple[str, str], datetime]:
-    """(cut-off, tier) -> eta at ``now``, for the clock asked last (a session asks at one clock)."""
-    global _ARRIVALS
-    if _ARRIVALS[0] != now:
-        _ARRIVALS = (now, {})
-    return _ARRIVALS[1]
-
-
 def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
     conn = ctx.conn
     if args.deadline is not None and args.deadline < ctx.now:
@@ -83,15 +72,8 @@ def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
     stocked = warehouses_with(conn, [p["id"] for p in products], args.quantity)  # product -> warehouses with enough
     now = ctx.now
     anywhere = set().union(*stocked.values())
-    known = _arrivals_at(now)
-    arrivals = []  # lane order: the first of equal arrivals wins
-    for wid, wname, cutoff, tier in lanes:
-        if wid in anywhere:
-            arrival = known.get((cutoff, tier))
-            if arrival is None:
-                arrival = known[(cutoff, tier)] = eta(now, cutoff, tier)
-            arrivals.append((arrival, wid, wname))
-    texts: dict[datetime, str] = {}
+    arrivals = [(eta(now, cutoff, tier), wid, wname)  # lane order: the first of equal arrivals wins
+                for wid, wname, cutoff, tier in lanes if wid in anywhere]
     for product in products:
         best = None
         have = stocked[product["id"]]
@@ -103,10 +85,7 @@ def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
         if best is None:
             item.update(warehouse=None, eta=None, arrives_in_time=False)
         else:
-            text = texts.get(best[0])
-            if text is None:
-                text = texts[best[0]] = format_time(best[0])
-            item.update(warehouse=best[1], warehouse_name=best[2], eta=text,
+            item.update(warehouse=best[1], warehouse_name=best[2], eta=format_time(best[0]),
                         arrives_in_time=None if args.deadline is None else best[0] <= args.deadline)
         results.append(item)
     return {
