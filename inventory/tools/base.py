@@ -9,6 +9,8 @@ code) still raise.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,7 +21,8 @@ from pydantic import BaseModel, ValidationError
 
 from twinchat.inventory.errors import UnknownToolError
 
-__all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT"]
+__all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT",
+           "request_key", "free_number"]
 
 #: How tools write datetimes in their results (and accept them in arguments).
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -38,6 +41,25 @@ def format_time(moment: datetime) -> str:
     if moment.tzinfo is None and moment.year >= 1000:
         return moment.isoformat(" ", "seconds")
     return moment.strftime(TIME_FORMAT)
+
+
+def request_key(canonical: Mapping[str, Any]) -> str:
+    """The key of a writing request (a SHA-256 of its canonical JSON): the same request twice is
+    recognised and answered with what it made the first time."""
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def free_number(conn: sqlite3.Connection, key: str, prefix: str, now: datetime, table: str, column: str,
+                what: str) -> str:
+    """``prefix`` + the date of ``now`` + 6 digits drawn from ``key``: a number ``table.column``
+    does not hold yet (a clash takes the next draw). ``table`` and ``column`` are the caller's own
+    constants, never user input."""
+    for draw in range(1000):
+        digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
+        number = f"{prefix}{now:%Y%m%d}{digits:06d}"
+        if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (number,)).fetchone() is None:
+            return number
+    raise RuntimeError(f"no free {what} number for {now:%Y-%m-%d} after 1000 draws")
 
 
 def tool_error(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -12,8 +12,6 @@ number and adds no row.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import sqlite3
 from datetime import datetime, time, timedelta
@@ -35,7 +33,7 @@ from twinchat.inventory.orders import (
     window_end,
 )
 from twinchat.inventory.regions import PlaceIndex
-from twinchat.inventory.tools.base import Tool, ToolContext, format_time, tool_error
+from twinchat.inventory.tools.base import Tool, ToolContext, format_time, free_number, request_key, tool_error
 from twinchat.inventory.tools.service import _mobile
 from twinchat.inventory.tools.static import static_data
 
@@ -236,17 +234,6 @@ def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
     }
 
 
-def _return_no(conn: sqlite3.Connection, key: str, kind: str, now: datetime) -> str:
-    """``TH`` (退货) or ``HH`` (换货) + the date + 6 digits from the key; a clash takes the next draw."""
-    prefix = "TH" if kind == "return" else "HH"
-    for draw in range(1000):
-        digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
-        number = f"{prefix}{now:%Y%m%d}{digits:06d}"
-        if conn.execute("SELECT 1 FROM returns WHERE return_no = ?", (number,)).fetchone() is None:
-            return number
-    raise RuntimeError(f"no free return number for {now:%Y-%m-%d} after 1000 draws")
-
-
 def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str, Any] | None:
     delivered = _parse(order["delivered_at"])
     end = window_end(delivered, kind)
@@ -289,7 +276,7 @@ def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
 
     canonical = {"order_no": order_no, "product_id": product_id, "kind": args.kind,
                  "reason": " ".join(args.reason.split()), "now": _fmt(now)}
-    key = hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    key = request_key(canonical)
     existing = _return_result(conn, key)
     if existing is not None:
         return existing
@@ -305,7 +292,7 @@ def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
     conn.execute(
         "INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, 'created')",
-        (_return_no(conn, key, args.kind, now), key, order_no, product_id, args.kind, canonical["reason"],
+        (free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return"), key, order_no, product_id, args.kind, canonical["reason"],
          _fmt(now)))
     result = _return_result(conn, key)
     assert result is not None

@@ -9,8 +9,6 @@ row — the composer re-runs every tool call to verify a dialogue.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 import sqlite3
 import unicodedata
@@ -23,7 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.servicedesk import SLOTS, free_slots
-from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, format_time, tool_error
+from twinchat.inventory.tools.base import (
+    TIME_FORMAT,
+    Tool,
+    ToolContext,
+    format_time,
+    free_number,
+    request_key,
+    tool_error,
+)
 from twinchat.inventory.tools.lookup import Categories, resolve_category
 from twinchat.inventory.tools.static import static_data
 
@@ -318,16 +324,6 @@ def _ticket_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
             "technician_name": row[4], "status": row[5]}
 
 
-def _ticket_no(conn: sqlite3.Connection, key: str, now: datetime) -> str:
-    """``TK`` + the date + 6 digits from the key; a clash with another request takes the next draw."""
-    for draw in range(1000):
-        digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
-        number = f"TK{now:%Y%m%d}{digits:06d}"
-        if conn.execute("SELECT 1 FROM tickets WHERE ticket_no = ?", (number,)).fetchone() is None:
-            return number
-    raise RuntimeError(f"no free ticket number for {now:%Y-%m-%d} after 1000 draws")
-
-
 def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     conn, now = ctx.conn, ctx.now
     phone = _mobile(args.phone)
@@ -361,7 +357,7 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
         "serve_time": args.serve_time.strftime(TIME_FORMAT), "technician_id": tech_id,
         "is_vip": args.is_vip, "now": now.strftime(TIME_FORMAT),
     }
-    key = hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    key = request_key(canonical)
     existing = _ticket_result(conn, key)
     if existing is not None:
         return existing
@@ -382,7 +378,7 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
         "INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
         "category, serve_start, serve_end, technician, is_vip, status) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')",
-        (_ticket_no(conn, key, now), key, now.strftime(TIME_FORMAT), canonical["user_name"], phone,
+        (free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket"), key, now.strftime(TIME_FORMAT), canonical["user_name"], phone,
          canonical["address"], city["adcode"], canonical["problem"], category,
          start.strftime(TIME_FORMAT), end.strftime(TIME_FORMAT), technician, int(args.is_vip)))
     result = _ticket_result(conn, key)
