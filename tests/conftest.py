@@ -58,3 +58,27 @@ def dump(path) -> str:
 def sql_dump():
     """:func:`dump`, for tests that compare whole databases."""
     return dump
+
+
+def _tables_dump(populates, tables, seed: int) -> str:
+    """The SQL dump of ``tables`` in an in-memory world filled by ``populates`` (in order) with ``seed``:
+    for tests of one area's tables without building the whole world."""
+    import re
+
+    import sqlite_utils
+
+    db = sqlite_utils.Database(memory=True)
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    for populate in populates:
+        with db.conn:
+            populate(db, seed)
+    ours = re.compile(r'"(%s)"' % "|".join(tables))
+    lines = [line for line in db.conn.iterdump() if ours.search(line)]
+    db.close()
+    return "\n".join(lines)
+
+
+@pytest.fixture()
+def tables_dump():
+    """:func:`_tables_dump`, for tests that compare one area's tables across seeds."""
+    return _tables_dump

@@ -10,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 
 import phonenumbers
 import pytest
-import sqlite_utils
 
 from twinchat.inventory import catalog, logistics, orders, regions
 from twinchat.inventory.orders import CUSTOMERS, FIRST_DAY, LAST_DAY, ORDERS, checkpoints, status_at
@@ -80,20 +79,9 @@ SAME_CITY = HUB_ROUTE.replace("w.city != d.city", "w.city = d.city")
 
 # -- the tables ----------------------------------------------------------------------------------
 
-def _orders_dump(seed: int) -> str:
-    db = sqlite_utils.Database(memory=True)
-    db.conn.execute("PRAGMA foreign_keys = ON")
-    for populate in (regions.populate, catalog.populate, logistics.populate, orders.populate):
-        with db.conn:
-            populate(db, seed)
-    ours = re.compile(r'"(%s)"' % "|".join(ORDER_TABLES))
-    lines = [line for line in db.conn.iterdump() if ours.search(line)]
-    db.close()
-    return "\n".join(lines)
-
-
-def test_same_seed_same_tables_other_seed_other_orders():
-    first, again, other = _orders_dump(0), _orders_dump(0), _orders_dump(1)
+def test_same_seed_same_tables_other_seed_other_orders(tables_dump):
+    populates = (regions.populate, catalog.populate, logistics.populate, orders.populate)
+    first, again, other = (tables_dump(populates, ORDER_TABLES, seed) for seed in (0, 0, 1))
     assert first == again
     assert 'INSERT INTO "customers"' in first and 'INSERT INTO "order_items"' in first
     assert 'CREATE TABLE "returns"' in first and 'INSERT INTO "returns"' not in first

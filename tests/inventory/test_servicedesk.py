@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 import pytest
-import sqlite_utils
 
 from twinchat.inventory import catalog, regions, servicedesk
 from twinchat.inventory.servicedesk import KB_SOLUTIONS, SERVICE_CITIES, SLOTS
@@ -57,20 +56,9 @@ TICKET = {
 
 # -- the tables --------------------------------------------------------------------------------
 
-def _service_dump(seed: int) -> str:
-    db = sqlite_utils.Database(memory=True)
-    db.conn.execute("PRAGMA foreign_keys = ON")
-    for populate in (regions.populate, catalog.populate, servicedesk.populate):
-        with db.conn:
-            populate(db, seed)
-    ours = re.compile(r"\b(%s)\b" % "|".join(SERVICE_TABLES))
-    lines = [line for line in db.conn.iterdump() if ours.search(line)]
-    db.close()
-    return "\n".join(lines)
-
-
-def test_same_seed_same_tables_other_seed_other_technicians():
-    first, again, other = _service_dump(0), _service_dump(0), _service_dump(1)
+def test_same_seed_same_tables_other_seed_other_technicians(tables_dump):
+    populates = (regions.populate, catalog.populate, servicedesk.populate)
+    first, again, other = (tables_dump(populates, SERVICE_TABLES, seed) for seed in (0, 0, 1))
     assert first == again
     assert 'INSERT INTO "technicians"' in first and 'INSERT INTO "kb_solutions"' in first
     assert first != other
