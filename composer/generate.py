@@ -302,12 +302,17 @@ class UnitGenerator:
         template = self._by_id[template_id or allowed[int(rng.random() * len(allowed))]]
         values: dict[str, Any] = {}
         context = context or {}
-        if fixed:
-            for name, drawer in self._drawers[plan]:
-                values[name] = fixed[name] if name in fixed else drawer(rng, values, now, context)
-        else:
-            for name, drawer in self._drawers[plan]:
-                values[name] = drawer(rng, values, now, context)
+        try:
+            if fixed:
+                for name, drawer in self._drawers[plan]:
+                    values[name] = fixed[name] if name in fixed else drawer(rng, values, now, context)
+            else:
+                for name, drawer in self._drawers[plan]:
+                    values[name] = drawer(rng, values, now, context)
+        except ComposerError as exc:  # a slot that cannot be drawn: say which unit's
+            if str(exc).startswith("unit "):
+                raise
+            raise ComposerError(f"unit {self.unit.id!r}: {exc}") from exc
         label = self._label(values, template.id)
         forced = case.outcome if case and case.outcome else None
         tool_call = result = scope = None

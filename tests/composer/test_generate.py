@@ -218,3 +218,19 @@ def test_a_device_slot_draws_only_laptops_that_fit_or_do_not_fit_the_category(wo
         seen[s.case, s.label["category"]] += 1
     # both cases drawn for memory; a laptop without an SSD bay exists too (the world has one)
     assert seen["fits", "memory"] and seen["no_fit", "memory"] and seen["fits", "ssd"] and seen["no_fit", "ssd"]
+
+
+def test_a_category_no_laptop_takes_gives_a_one_line_error_naming_unit_and_slot(tmp_path, world_path):
+    unit = (HERE / "device_fits.yaml").read_text(encoding="utf-8")
+    unit = unit.replace("id: device_fits", "id: device_fits_mouse").replace("- {id: ssd, word: 固态硬盘}",
+                                                                            "- {id: mouse, word: 鼠标}")
+    unit = unit.replace("- {id: memory, word: 内存条}\n", "")
+    path = tmp_path / "mouse.yaml"
+    path.write_text(unit, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["generate", "device_fits_mouse", "-n", "5", "--units", str(path),
+                                      "--db", str(world_path), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert errors == ["Error: unit 'device_fits_mouse': slot 'device': no laptop with parts of 'mouse' to draw"]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out.jsonl").exists()

@@ -41,6 +41,8 @@ SPEC_ERRORS = {
                                      "case can end in 'other'"),
     "fits_not_a_device.yaml": (5, "unit 'fits_not_a_device', field slots.p: fits applies only to kind: device "
                                   "(this slot is kind: product)"),
+    "fitting_without_fits.yaml": (4, "unit 'fitting_without_fits', field slots.device: fitting: false needs fits: "
+                                     "naming the slot with the product category"),
     "weights_all_zero.yaml": (10, "unit 'weights_all_zero', field outcome_weights: outcome_weights: at least one "
                                   "weight must be above 0"),
 }
