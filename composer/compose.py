@@ -29,6 +29,7 @@ from twinchat.composer.render import TemplateCache, make_env, variables_of
 from twinchat.composer.slots import WorldCache
 from twinchat.composer.values import Record, make_person, mobile_digits
 from twinchat.composer.verify import Verifier
+from twinchat.inventory import world_seed
 from twinchat.units.errors import UnitError
 from twinchat.units.flow import END, Branch, Flow
 from twinchat.units.loader import FlowSource, UnitSource, did_you_mean, load_content
@@ -105,7 +106,7 @@ class SessionComposer:
             check_flow(src, self.units)
         self.world = WorldCache(conn)
         self.templates = TemplateCache()
-        self.world_seed = int(conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()[0])
+        self.world_seed = world_seed(conn)
         self._generators: dict[str, UnitGenerator] = {}
         self._verifiers: dict[str, Verifier] = {}  # per unit id: its user-side verifier
         self._branches: dict[int, tuple[list[Branch], list[str], list[float]]] = {}  # see _next

@@ -232,6 +232,7 @@ def compose_run(
     if batch_size < 1:
         raise ComposerError(f"batch size must be at least 1 (got {batch_size})")
     from twinchat.composer.compose import check_flow, find_flow
+    from twinchat.inventory import world_seed
     from twinchat.units.loader import load_content
 
     started = time.perf_counter()
@@ -248,17 +249,17 @@ def compose_run(
     composer = pool = None
     try:
         store = SessionStore(conn)
-        world_seed = int(conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()[0])
+        seed_of_world = world_seed(conn)
         report.asked = {f: k for f, k in _shares(flows, n).items() if k}
         for f in report.asked:
-            _check_world_seed(store, f, seed, world_seed)
+            _check_world_seed(store, f, seed, seed_of_world)
         if workers > 1:  # the workers compose; this process only writes what they return
             pool = _pool(workers, str(db), seed, tuple(units_dirs), content)
         else:
             composer = _composer(db, seed, units_dirs, content)
         for f, k in report.asked.items():
             report.skipped[f] = len(store.done(f, seed, below=k))
-            store.record_run(f, seed, k, world_seed)
+            store.record_run(f, seed, k, seed_of_world)
         total = report.planned
         if progress:
             progress(0, total)

@@ -6,7 +6,7 @@ Dependency rule: this package imports nothing else of twinchat's but the root ex
 
 from __future__ import annotations
 
-from twinchat.inventory.build import build_world, open_world, world_summary
+from twinchat.inventory.build import build_world, open_world, world_seed, world_summary
 from twinchat.inventory.errors import InventoryError, UnknownToolError, WorldExistsError
 
-__all__ = ["build_world", "open_world", "world_summary", "InventoryError", "UnknownToolError", "WorldExistsError"]
+__all__ = ["build_world", "open_world", "world_seed", "world_summary", "InventoryError", "UnknownToolError", "WorldExistsError"]

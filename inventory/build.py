@@ -18,7 +18,7 @@ import sqlite_utils
 
 from twinchat.inventory.errors import InventoryError, WorldExistsError
 
-__all__ = ["build_world", "open_world", "world_summary", "area_rng", "SCHEMA_VERSION"]
+__all__ = ["build_world", "open_world", "world_seed", "world_summary", "area_rng", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
 SCHEMA_VERSION = 2
@@ -116,6 +116,11 @@ def open_world(path: str | os.PathLike[str]) -> sqlite3.Connection:
         )
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def world_seed(conn: sqlite3.Connection) -> int:
+    """The seed the world open on ``conn`` was built with (its ``meta`` table)."""
+    return int(conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()[0])
 
 
 def world_summary(path: str | os.PathLike[str]) -> dict[str, int]:
