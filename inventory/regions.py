@@ -296,6 +296,7 @@ class PlaceIndex:
                     self._by_head.setdefault(name[:2], set()).add(name)
         self._rows = {row[0]: row for row in rows}
         self._found: dict[str, tuple[dict[str, Any], ...]] = {}  # see shared_find
+        self._full_names: dict[tuple[str, str | None, str], str] = {}  # see full_name
 
     def find(self, text: str, level: str | None = None) -> list[dict[str, Any]]:
         """:func:`find_places` without a query."""
@@ -330,15 +331,19 @@ class PlaceIndex:
         return self._rows[adcode][1]
 
     def full_name(self, place: Mapping[str, Any]) -> str:
-        """:func:`full_name` without a query."""
-        names: list[str] = []
-        for code in (place["province"], place.get("city"), place["adcode"]):
-            if code is None:
-                continue
-            name = self._rows[code][1]
-            if not names or names[-1] != name:
-                names.append(name)
-        return "".join(names)
+        """:func:`full_name` without a query (remembered per chain of codes: there are a few thousand)."""
+        key = (place["province"], place.get("city"), place["adcode"])
+        name = self._full_names.get(key)
+        if name is None:
+            names: list[str] = []
+            for code in key:
+                if code is None:
+                    continue
+                part = self._rows[code][1]
+                if not names or names[-1] != part:
+                    names.append(part)
+            name = self._full_names[key] = "".join(names)
+        return name
 
     def named_in(self, text: str) -> list[tuple[dict[str, Any], int]]:
         """The regions whose name or short name (of 2 characters or more) occurs in ``text``, in

@@ -46,51 +46,64 @@ def resolve_destination(conn: Any, text: str, field: str = "destination") -> tup
     return place, None
 
 
-def _lanes(conn: Any) -> dict[str, list[tuple[str, str, str, str]]]:
-    """Destination city -> its lanes (warehouse id, name, cut-off, tier) by warehouse id (static data)."""
-    lanes: dict[str, list[tuple[str, str, str, str]]] = {}
-    for city, wid, name, cutoff, tier in conn.execute(
-            "SELECT l.dest_city, w.id, w.name, w.cutoff, l.tier FROM lanes l JOIN warehouses w ON w.id = l.warehouse "
-            "ORDER BY w.id"):
-        lanes.setdefault(city, []).append((wid, name, cutoff, tier))
-    return lanes
+class _Lanes:
+    """Each destination city's lanes (static data, see :mod:`.static`), and the arrival times by
+    each lane at a clock, remembered per (clock, city): a session asks the same several times."""
+
+    KEEP = 4096  # (clock, city) pairs remembered before the memory starts over
+
+    def __init__(self, conn: Any) -> None:
+        #: destination city -> (warehouse id, name, cut-off, tier) in warehouse id order
+        self.by_city: dict[str, list[tuple[str, str, str, str]]] = {}
+        for city, wid, name, cutoff, tier in conn.execute(
+                "SELECT l.dest_city, w.id, w.name, w.cutoff, l.tier FROM lanes l "
+                "JOIN warehouses w ON w.id = l.warehouse ORDER BY w.id"):
+            self.by_city.setdefault(city, []).append((wid, name, cutoff, tier))
+        self._arrivals: dict[tuple[datetime, str], tuple[tuple[datetime, str, str, str], ...]] = {}
+
+    def arrivals(self, now: datetime, city: str) -> tuple[tuple[datetime, str, str, str], ...]:
+        """(arrival, its text, warehouse id, warehouse name) per lane into ``city``, in lane order."""
+        key = (now, city)
+        found = self._arrivals.get(key)
+        if found is None:
+            if len(self._arrivals) >= self.KEEP:
+                self._arrivals.clear()
+            found = self._arrivals[key] = tuple(
+                (at, format_time(at), wid, wname)
+                for wid, wname, at in ((wid, wname, eta(now, cutoff, tier))
+                                       for wid, wname, cutoff, tier in self.by_city.get(city, ())))
+        return found
 
 
 def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
-    conn = ctx.conn
-    if args.deadline is not None and args.deadline < ctx.now:
-        return tool_error("deadline_in_past",
-                          f"送达时间 {args.deadline.strftime(TIME_FORMAT)} 已经过去", "deadline")
+    conn, now, deadline = ctx.conn, ctx.now, args.deadline
+    if deadline is not None and deadline < now:
+        return tool_error("deadline_in_past", f"送达时间 {deadline.strftime(TIME_FORMAT)} 已经过去", "deadline")
     products, err = resolve_products(conn, args.products)
     if err:
         return err
     place, err = resolve_destination(conn, args.destination)
     if err:
         return err
-    lanes = static_data(conn, _lanes).get(place["city"], ())
-    results = []
+    arrivals = static_data(conn, _Lanes).arrivals(now, place["city"])
     stocked = warehouses_with(conn, [p["id"] for p in products], args.quantity)  # product -> warehouses with enough
-    now = ctx.now
-    anywhere = set().union(*stocked.values())
-    arrivals = [(eta(now, cutoff, tier), wid, wname)  # lane order: the first of equal arrivals wins
-                for wid, wname, cutoff, tier in lanes if wid in anywhere]
+    results = []
     for product in products:
         best = None
         have = stocked[product["id"]]
-        for lane in arrivals:
-            if lane[1] in have and (best is None or lane[0] < best[0]):
+        for lane in arrivals:  # lane order: the first of equal arrivals wins
+            if lane[2] in have and (best is None or lane[0] < best[0]):
                 best = lane
-        item: dict[str, Any] = {"product_id": product["id"], "short_name": product["short_name"],
-                                "in_stock": best is not None}
         if best is None:
-            item.update(warehouse=None, eta=None, arrives_in_time=False)
+            results.append({"product_id": product["id"], "short_name": product["short_name"], "in_stock": False,
+                            "warehouse": None, "eta": None, "arrives_in_time": False})
         else:
-            item.update(warehouse=best[1], warehouse_name=best[2], eta=format_time(best[0]),
-                        arrives_in_time=None if args.deadline is None else best[0] <= args.deadline)
-        results.append(item)
+            results.append({"product_id": product["id"], "short_name": product["short_name"], "in_stock": True,
+                            "warehouse": best[2], "warehouse_name": best[3], "eta": best[1],
+                            "arrives_in_time": None if deadline is None else best[0] <= deadline})
     return {
         "destination": {"adcode": place["adcode"], "name": static_data(conn, PlaceIndex).full_name(place)},
-        "deadline": None if args.deadline is None else format_time(args.deadline),
+        "deadline": None if deadline is None else format_time(deadline),
         "quantity": args.quantity,
         "results": results,
     }

@@ -25,7 +25,27 @@ Rows = dict[str, tuple[tuple[str, int | None], ...]]
 FROZEN_MESSAGE = "stock is read-only on this connection (a snapshot whose stock is frozen)"
 
 
-def _frozen_stock(conn: sqlite3.Connection) -> Rows:
+class _Frozen:
+    """A frozen connection's stock: its rows, each product's total, and — asked for as calls
+    come — the warehouses holding at least a quantity of a product (never changed once made)."""
+
+    __slots__ = ("rows", "totals", "_holding")
+
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+        self.totals = {pid: sum(q for _, q in items if q is not None) for pid, items in rows.items()}
+        self._holding: dict[tuple[str, int], frozenset[str]] = {}
+
+    def holding(self, pid: str, quantity: int) -> frozenset[str]:
+        key = (pid, quantity)
+        found = self._holding.get(key)
+        if found is None:
+            found = self._holding[key] = frozenset(
+                w for w, q in self.rows.get(pid, ()) if q is not None and q >= quantity)
+        return found
+
+
+def _frozen_stock(conn: sqlite3.Connection) -> _Frozen:
     """Make ``stock`` read-only on ``conn`` and read it (run once, by :func:`freeze_stock`)."""
     for event in ("INSERT", "UPDATE", "DELETE"):
         conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS twinchat_frozen_stock_{event.lower()} "
@@ -34,7 +54,7 @@ def _frozen_stock(conn: sqlite3.Connection) -> Rows:
     for pid, warehouse, qty in conn.execute("SELECT product_id, warehouse, qty FROM stock "
                                             "ORDER BY product_id, warehouse"):
         rows.setdefault(pid, []).append((warehouse, qty))
-    return {pid: tuple(items) for pid, items in rows.items()}
+    return _Frozen({pid: tuple(items) for pid, items in rows.items()})
 
 
 def freeze_stock(conn: sqlite3.Connection) -> None:
@@ -51,9 +71,6 @@ def is_frozen(conn: sqlite3.Connection) -> bool:
 
 
 def _rows(conn: sqlite3.Connection, ids: Sequence[str]) -> Rows:
-    frozen = cached_static_data(conn, _frozen_stock)
-    if frozen is not None:
-        return frozen
     found: dict[str, list[tuple[str, int | None]]] = {pid: [] for pid in ids}
     if found:
         for pid, warehouse, qty in conn.execute(
@@ -65,11 +82,18 @@ def _rows(conn: sqlite3.Connection, ids: Sequence[str]) -> Rows:
 
 def total_stock(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
     """Units in stock over every warehouse, per product id (0 for none)."""
+    frozen = cached_static_data(conn, _frozen_stock)
+    if frozen is not None:
+        totals = frozen.totals
+        return {pid: totals.get(pid, 0) for pid in ids}
     rows = _rows(conn, ids)
     return {pid: sum(q for _, q in rows.get(pid, ()) if q is not None) for pid in ids}
 
 
-def warehouses_with(conn: sqlite3.Connection, ids: Sequence[str], quantity: int) -> dict[str, set[str]]:
+def warehouses_with(conn: sqlite3.Connection, ids: Sequence[str], quantity: int) -> dict[str, frozenset[str]]:
     """Per product id, the warehouses holding at least ``quantity`` of it."""
+    frozen = cached_static_data(conn, _frozen_stock)
+    if frozen is not None:
+        return {pid: frozen.holding(pid, quantity) for pid in ids}
     rows = _rows(conn, ids)
-    return {pid: {w for w, q in rows.get(pid, ()) if q is not None and q >= quantity} for pid in ids}
+    return {pid: frozenset(w for w, q in rows.get(pid, ()) if q is not None and q >= quantity) for pid in ids}
