@@ -20,6 +20,9 @@ __all__ = ["resolve_category", "resolve_device", "resolve_products", "PRODUCT_CO
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
 
+#: Texts a lookup remembers the answer for before it starts over (callers ask the same few again and again).
+_KEEP = 4096
+
 PRODUCT_COLUMNS = ("id", "category", "brand", "model", "name", "short_name", "price", "specs")
 
 
@@ -62,6 +65,31 @@ class Devices:
         self.rows = {row[0]: {"id": row[0], "kind": row[1], "brand": row[2], "name": row[3],
                               "specs": json.loads(row[4])}
                      for row in conn.execute("SELECT id, kind, brand, name, specs FROM device_models")}
+        self._named: dict[str, tuple[str, ...]] = {}  # see named
+
+    def named(self, text: str) -> tuple[str, ...]:
+        """The ids of the devices ``text`` names at the best level (see :func:`resolve_device`),
+        remembered per text."""
+        ids = self._named.get(text)
+        if ids is None:
+            if len(self._named) >= _KEEP:
+                self._named.clear()
+            ids = self._named[text] = self._match(device_key(text))
+        return ids
+
+    def _match(self, key: str) -> tuple[str, ...]:
+        if not key:
+            return ()
+        ids = self.by_key.get(key)
+        if ids:
+            return tuple(sorted(ids))
+        inside = [(k, d) for k, d in self.aliases if len(k) >= 3 and k in key]
+        if inside:
+            best = max(len(k) for k, _ in inside)
+            return tuple(sorted({d for k, d in inside if len(k) == best}))
+        if len(key) >= 2:
+            return tuple(sorted({d for k, d in self.aliases if key in k}))
+        return ()
 
 
 def resolve_device(conn: sqlite3.Connection, text: str, field: str = "compatible_with") -> Resolved:
@@ -72,17 +100,7 @@ def resolve_device(conn: sqlite3.Connection, text: str, field: str = "compatible
     The row is shared: callers must not change it.
     """
     devices = static_data(conn, Devices)
-    key = device_key(text)
-    ids: list[str] = []
-    if key:
-        ids = sorted(devices.by_key.get(key, ()))
-    if not ids and key:
-        inside = [(k, d) for k, d in devices.aliases if len(k) >= 3 and k in key]
-        if inside:
-            best = max(len(k) for k, _ in inside)
-            ids = sorted({d for k, d in inside if len(k) == best})
-    if not ids and len(key) >= 2:
-        ids = sorted({d for k, d in devices.aliases if key in k})
+    ids = devices.named(text)
     if not ids:
         return None, tool_error("unknown_device", f"未找到机型“{text}”,请提供完整的品牌和型号", field)
     rows = [devices.rows[i] for i in ids]
@@ -131,13 +149,22 @@ class Catalog:
         fits.sort(key=lambda f: (f[2] is None, -(f[2] or 0), f[0]["price"], f[0]["id"]))
         for product, device, full, note in fits:
             self.fitting.setdefault((device, product["category"]), []).append((product, full, note))
+        self._found: dict[str, dict[str, Any] | None] = {}  # see find
 
     def find(self, ref: str) -> dict[str, Any] | None:
-        """The product whose id is ``ref.upper()`` or whose model is ``ref`` (NOCASE), the lowest id first."""
+        """The product whose id is ``ref.upper()`` or whose model is ``ref`` (NOCASE), the lowest id
+        first (remembered per ``ref``)."""
+        try:
+            return self._found[ref]
+        except KeyError:
+            pass
         ids = [*self.by_model.get(nocase(ref), ())]
         if ref.upper() in self.products:
             ids.append(ref.upper())
-        return self.products[min(ids)] if ids else None
+        if len(self._found) >= _KEEP:
+            self._found.clear()
+        item = self._found[ref] = self.products[min(ids)] if ids else None
+        return item
 
 
 def resolve_products(conn: sqlite3.Connection, refs: list[str], field: str = "products") -> Resolved:
