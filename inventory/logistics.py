@@ -64,16 +64,22 @@ def lane_tier(same_city: bool, same_province: bool, km: float) -> str:
 
 
 @lru_cache(maxsize=256)
-def _cutoff_time(cutoff: str) -> time:
+def cutoff_time(cutoff: str) -> time:
+    """A warehouse's cut-off ('HH:MM') as a time of day."""
     hh, mm = (int(x) for x in cutoff.split(":"))
     return time(hh, mm)
 
 
-@lru_cache(maxsize=4096)  # a pure function of its arguments, asked the same at a clock many times
 def eta(now: datetime, cutoff: str, tier: str) -> datetime:
     """When a parcel ordered at ``now`` from a warehouse with ``cutoff`` ('HH:MM') arrives."""
-    today = now.date()
-    if now.time() < _cutoff_time(cutoff):
+    return arrival(now.date(), now.time() < cutoff_time(cutoff), tier)
+
+
+@lru_cache(maxsize=1024)  # a pure function of a day, one bit and a tier: asked the same again and again
+def arrival(today: date, before_cutoff: bool, tier: str) -> datetime:
+    """When a parcel ordered on ``today`` (before the warehouse's cut-off or not) arrives by a
+    lane of ``tier``: what :func:`eta` gives, from what it depends on."""
+    if before_cutoff:
         if tier == "same_city":
             return datetime.combine(today, _SAME_EVENING)
         return datetime.combine(today + timedelta(days=TIERS[tier]), _ARRIVAL)

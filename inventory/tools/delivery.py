@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from twinchat.inventory.logistics import eta
+from functools import lru_cache
+
+from twinchat.inventory.logistics import arrival, cutoff_time
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, format_time, tool_error
 from twinchat.inventory.tools.lookup import resolve_products
@@ -53,26 +55,33 @@ class _Lanes:
     KEEP = 4096  # (clock, city) pairs remembered before the memory starts over
 
     def __init__(self, conn: Any) -> None:
-        #: destination city -> (warehouse id, name, cut-off, tier) in warehouse id order
-        self.by_city: dict[str, list[tuple[str, str, str, str]]] = {}
+        #: destination city -> (warehouse id, name, cut-off time, tier) in warehouse id order
+        self.by_city: dict[str, list[tuple[str, str, Any, str]]] = {}
         for city, wid, name, cutoff, tier in conn.execute(
                 "SELECT l.dest_city, w.id, w.name, w.cutoff, l.tier FROM lanes l "
                 "JOIN warehouses w ON w.id = l.warehouse ORDER BY w.id"):
-            self.by_city.setdefault(city, []).append((wid, name, cutoff, tier))
+            self.by_city.setdefault(city, []).append((wid, name, cutoff_time(cutoff), tier))
         self._arrivals: dict[tuple[datetime, str], tuple[tuple[datetime, str, str, str], ...]] = {}
 
     def arrivals(self, now: datetime, city: str) -> tuple[tuple[datetime, str, str, str], ...]:
-        """(arrival, its text, warehouse id, warehouse name) per lane into ``city``, in lane order."""
+        """(arrival, its text, warehouse id, warehouse name) per lane into ``city``, in lane order
+        (the arrival is :func:`~twinchat.inventory.logistics.eta`'s)."""
         key = (now, city)
         found = self._arrivals.get(key)
         if found is None:
             if len(self._arrivals) >= self.KEEP:
                 self._arrivals.clear()
+            today, clock = now.date(), now.time()
             found = self._arrivals[key] = tuple(
-                (at, format_time(at), wid, wname)
-                for wid, wname, at in ((wid, wname, eta(now, cutoff, tier))
-                                       for wid, wname, cutoff, tier in self.by_city.get(city, ())))
+                (*_arrival(today, clock < cutoff, tier), wid, wname)
+                for wid, wname, cutoff, tier in self.by_city.get(city, ()))
         return found
+
+
+@lru_cache(maxsize=1024)
+def _arrival(today: date, before_cutoff: bool, tier: str) -> tuple[datetime, str]:
+    at = arrival(today, before_cutoff, tier)
+    return at, format_time(at)
 
 
 def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
