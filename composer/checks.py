@@ -9,7 +9,7 @@ Each problem is one line naming file:line, unit, template (where it applies) and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -43,8 +43,9 @@ def _tools() -> dict[str, Any]:
     return dict(TOOLS)
 
 
-def slot_order(slots: dict[str, Any]) -> list[str]:
-    """Slot names in an order where every slot comes after the slots it uses."""
+def slot_order(slots: dict[str, Any], first: Sequence[str] = ()) -> list[str]:
+    """Slot names in an order where every slot comes after the slots it uses; the slots ``first``
+    names, and those they use, come before all others."""
     env = make_env()
     deps: dict[str, set[str]] = {}
     for name, slot in slots.items():
@@ -70,7 +71,7 @@ def slot_order(slots: dict[str, Any]) -> list[str]:
         state[n] = 2
         order.append(n)
 
-    for n in slots:
+    for n in (*first, *slots):
         visit(n, ())
     return order
 

@@ -30,7 +30,7 @@ from faker import Faker
 
 from twinchat.composer.checks import check_unit, slot_order
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.render import TemplateCache, paths_reader
+from twinchat.composer.render import TemplateCache, paths_reader, variables_of
 from twinchat.composer.slots import SlotSampler, WorldCache
 from twinchat.composer.targets import Targets
 from twinchat.composer.values import Value
@@ -164,11 +164,18 @@ class UnitGenerator:
         self._plans: dict[str | None, tuple[dict[str, Any], list[str]]] = {None: (dict(self.unit.slots), all_ids)}
         for c in self.unit.cases:
             self._plans[c.id] = ({**self.unit.slots, **c.slots}, list(c.templates or all_ids))
-        #: per case id: the compiled drawers, in slot order
-        self._drawers = {
-            cid: [(n, self.sampler.compile(n, slots[n])) for n in (self.order if cid is None else slot_order(slots))]
-            for cid, (slots, _) in self._plans.items()
-        }
+        #: the slots the outcome conditions read, when a targeted draw can be decided from them
+        #: alone (see _decision_slots); they are drawn first
+        decision = self._decision_slots()
+        #: per case id: the compiled drawers, in slot order, and how many of them decide a
+        #: targeted draw (None: only the whole draw does)
+        self._drawers: dict[str | None, list[tuple[str, Any]]] = {}
+        self._decide_at: dict[str | None, int | None] = {}
+        for cid, (slots, _) in self._plans.items():
+            first = sorted(decision) if decision is not None and decision <= set(slots) else ()
+            order = slot_order(slots, first) if first or cid is not None else self.order
+            self._drawers[cid] = [(n, self.sampler.compile(n, slots[n])) for n in order]
+            self._decide_at[cid] = max(order.index(n) for n in first) + 1 if first else None
         #: context keys that reference slots refer to (their items travel with the sample)
         self._ref_keys = sorted({slot.key for slots, _ in self._plans.values() for slot in slots.values()
                                  if isinstance(slot, ReferenceSlot)})
@@ -200,6 +207,19 @@ class UnitGenerator:
         #: the index whose draw ``_rng`` is ready for (None: reseed first)
         self._cursor: int | None = None
         self._last_now: tuple[datetime | None, str] = (None, "")  # the last clock stamped, and its text
+
+    def _decision_slots(self) -> set[str] | None:
+        """The slots the outcome conditions read, if they read nothing else but ``now`` (no tool,
+        no label): a draw aimed at an outcome is then turned down as soon as those slots are
+        drawn, not after the rest are drawn and the text rendered."""
+        if not self.unit.outcome_weights or self.unit.tool is not None:
+            return None
+        names: set[str] = set()
+        for outcome in self.unit.outcomes:
+            if outcome.when is not None:
+                names |= variables_of(self.templates.env, outcome.when, expression=True)[0]
+        names.discard("now")
+        return names if names and not names & {"label", "result", "outcome"} else None
 
     # -- drawing ---------------------------------------------------------------------------
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
@@ -302,19 +322,30 @@ class UnitGenerator:
         template = self._by_id[template_id or allowed[int(rng.random() * len(allowed))]]
         values: dict[str, Any] = {}
         context = context or {}
+        forced = case.outcome if case and case.outcome else None
+        drawers = self._drawers[plan]
+        decide_at = self._decide_at[plan] if target is not None and forced is None else None
+        decided = None
         try:
             if fixed:
-                for name, drawer in self._drawers[plan]:
+                for name, drawer in drawers:
                     values[name] = fixed[name] if name in fixed else drawer(rng, values, now, context)
-            else:
-                for name, drawer in self._drawers[plan]:
+            elif decide_at is None:
+                for name, drawer in drawers:
+                    values[name] = drawer(rng, values, now, context)
+            else:  # the slots the outcome reads first: a draw that misses the target stops there
+                for name, drawer in drawers[:decide_at]:
+                    values[name] = drawer(rng, values, now, context)
+                decided = self._outcome({**values, "now": now})
+                if decided != target:
+                    return None
+                for name, drawer in drawers[decide_at:]:
                     values[name] = drawer(rng, values, now, context)
         except ComposerError as exc:  # a slot that cannot be drawn: say which unit's
             if str(exc).startswith("unit "):
                 raise
             raise ComposerError(f"unit {self.unit.id!r}: {exc}") from exc
         label = self._label(values, template.id)
-        forced = case.outcome if case and case.outcome else None
         tool_call = result = scope = None
         if self._scoped:
             scope = {**values, "label": label, "now": now}
@@ -322,7 +353,7 @@ class UnitGenerator:
                 args = {k: plain(self.templates.evaluate(e, scope)) for k, e in self.unit.tool.arguments.items()}
                 tool_call = {"name": self.unit.tool.name, "arguments": args}
                 result = scope["result"] = call(tool_call, now)
-            outcome = forced or self._outcome(scope)
+            outcome = forced or decided or self._outcome(scope)
         else:
             outcome = forced
         if target is not None and outcome != target:

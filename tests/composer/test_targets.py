@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import random
+from datetime import datetime
 
 from twinchat.composer.generate import UnitGenerator
 from twinchat.composer.targets import Targets
@@ -46,3 +47,26 @@ def test_targeted_samples_call_the_tool_about_once(world):
         outcomes[sample.outcome] += 1
     assert calls["n"] < 1.3 * 200  # untargeted, about six draws per sample
     assert set(outcomes) == set(gen.unit.outcome_weights)
+
+
+def test_a_draw_whose_outcome_reads_only_slots_stops_when_those_are_drawn(world, tmp_path):
+    """No tool, conditions over slots: the slots they read are drawn first, and a draw that misses
+    its target is turned down before the others are drawn (here, one that could not be drawn
+    for a missed target: 1 // 0)."""
+    from twinchat.units.loader import load_unit_file
+
+    path = tmp_path / "early.yaml"
+    path.write_text(
+        "id: early\ntitle: t\nslots:\n"
+        "  costly: {source: composite, template: \"{{ 'ok' if x == '甲' else 1 // 0 }}\"}\n"
+        "  x: {source: choice, values: [甲, 乙, 丙, 丁]}\n"
+        "templates:\n  - {id: t1, text: '{{ x }}{{ costly }}'}\n"
+        "label:\n  x: {value: x}\n"
+        "outcomes:\n  - {id: hit, when: \"x == '甲'\"}\n  - {id: miss}\n"
+        "outcome_weights: {hit: 1}\n", encoding="utf-8")
+    gen = UnitGenerator(load_unit_file(path), world)
+    assert [name for name, _ in gen._drawers[None]] == ["x", "costly"]
+    samples = [gen.sample(i) for i in range(50)]
+    assert {s.outcome for s in samples} == {"hit"} and {s.text for s in samples} == {"甲ok"}
+    in_session = gen.session_sample(random.Random(7), datetime(2026, 11, 20, 9), {}, gen.call)  # one stream
+    assert (in_session.outcome, in_session.text) == ("hit", "甲ok")
