@@ -325,9 +325,15 @@ def compile_template_fast(env: SandboxedEnvironment, source: str,
         body = _Compiler(env, own_filters).block(tree.body, top=True)
     except (_Unsupported, KeyError):
         return None
+    if any(isinstance(node, nodes.Assign) for node in tree.body):
+        def render(context: Mapping[str, Any]) -> str:
+            out: list[str] = []
+            body(_Scope(context, {}), out)
+            return "".join(out)
+        return render
 
-    def render(context: Mapping[str, Any]) -> str:
+    def render_plain(context: Mapping[str, Any]) -> str:  # nothing set at the top: names come from the context
         out: list[str] = []
-        body(_Scope(context, {}), out)
+        body(context, out)
         return "".join(out)
-    return render
+    return render_plain
