@@ -30,6 +30,7 @@ from twinchat.composer.slots import WorldCache
 from twinchat.composer.values import Record, make_person, mobile_digits
 from twinchat.composer.verify import Verifier
 from twinchat.inventory import world_seed
+from twinchat.inventory.tools import call
 from twinchat.units.errors import UnitError
 from twinchat.units.flow import END, Branch, Flow
 from twinchat.units.loader import FlowSource, UnitSource, did_you_mean, load_content
@@ -185,8 +186,6 @@ class SessionComposer:
         return Record("customer", data, person.name)
 
     def _call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
-        from twinchat.inventory.tools import call
-
         return call(self.conn, tool_call["name"], tool_call["arguments"], now)
 
     def _turns(self, sample: Sample, step: Any, flow: Flow, number: int) -> list[dict[str, Any]]:
@@ -296,9 +295,11 @@ class SessionComposer:
             return [f"turn {n}: unknown_outcome"]
         if pending.get("result") is not None and unit.outcomes:
             scope = {"result": pending["result"], "label": pending["label"], "now": now}
-            decided = next((o.id for o in unit.outcomes if self._holds(o.when, scope)), None)
-            if decided is not None and decided != turn["outcome"]:
-                out.append(f"turn {n}: outcome_mismatch")
+            for o in unit.outcomes:
+                if self._holds(o.when, scope):
+                    if o.id != turn["outcome"]:
+                        out.append(f"turn {n}: outcome_mismatch")
+                    break
         # what a reply may state: the conversation so far and the result (``seen`` + the result's
         # JSON); most facts are in the result, so the whole text is made only for those that are not
         result_json = pending.get("result_json") if pending.get("result") is not None else None
@@ -307,15 +308,14 @@ class SessionComposer:
         sources: str | None = None
         digits: str | None = None
         content = turn.get("content", "")
-        for fact in dict.fromkeys(_FACT.findall(content)):  # each fact once, in order: the first bad one is named
+        # each fact once, in order (the first bad one is named); those in the result are fine
+        for fact in [f for f in dict.fromkeys(_FACT.findall(content)) if f not in result_json]:
             if fact.isdigit():  # a number (the other facts start with a letter)
                 if len(fact) < 2:
                     continue  # list numbering (1. 2. 3.) and single digits say nothing checkable
                 bare = fact
             else:
                 bare = _NON_DIGIT.sub("", fact)
-            if fact in result_json:
-                continue
             if sources is None:
                 sources = seen.text() + result_json
             if fact in sources:

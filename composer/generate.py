@@ -30,6 +30,7 @@ from faker import Faker
 
 from twinchat.composer.checks import check_unit, slot_order
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.references import item_id as reference_id
 from twinchat.composer.render import TemplateCache, paths_reader, variables_of
 from twinchat.composer.slots import SlotSampler, WorldCache
 from twinchat.composer.targets import Targets
@@ -136,9 +137,7 @@ def _writes(tool_name: str) -> bool:
 
 def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
     """What verification needs of a remembered item to resolve a reference to it."""
-    from twinchat.composer.references import item_id as _id
-
-    return {"id": _id(item), "brand": item.get("brand")}
+    return {"id": reference_id(item), "brand": item.get("brand")}
 
 
 class UnitGenerator:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
@@ -95,8 +96,6 @@ def nospace(value: Any) -> str:
 
 def cn_time(value: Any) -> str:
     """A tool-result time as a reply says it: 11月20日21:00."""
-    from datetime import datetime
-
     if isinstance(value, datetime):
         moment = value
     else:

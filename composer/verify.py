@@ -19,6 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import TimeExpressionError
+from twinchat.composer.references import resolve
+from twinchat.composer.timeexpr import find
 from twinchat.units.spec import Unit
 
 __all__ = ["Verifier", "verify_sample", "normalise_text", "digit_runs", "label_type_ok"]
@@ -114,15 +116,11 @@ def _grounded(mode: str, value: Any, text: _Text, now: datetime, refs: dict[str,
     if value is None or mode == "derived":
         return True
     if mode == "reference":
-        from twinchat.composer.references import resolve
-
         return any(resolve(text.raw, items) == value for items in (refs or {}).values())
     if mode == "digits":
         digits = value if isinstance(value, str) and value.isdigit() else "".join(c for c in str(value) if c.isdigit())
         return _whole_number_in(text.raw, digits) or digits in text.runs
     if mode == "time":
-        from twinchat.composer.timeexpr import find
-
         try:
             spans = find(text.raw, now)
         except TimeExpressionError:
