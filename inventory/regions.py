@@ -215,8 +215,9 @@ _FIND_SQL = (_PLACE_SQL + " WHERE r.name IN ({0}) OR r.short_name IN ({0})").for
     ", ".join(f"?{i + 1}" for i in range(MAX_NAME_LENGTH)))
 _SPACE = re.compile(r"\s+")
 
-#: Texts whose places PlaceIndex.shared_find remembers (then it starts again).
-_FOUND_KEEP = 8192
+#: Texts whose places PlaceIndex.shared_find remembers (then it starts again): more than the
+#: forms of every district a long compose run asks about (~12,000 in 100,000 sessions), a few MB.
+_FOUND_KEEP = 32768
 
 
 def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -> list[dict[str, Any]]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from functools import lru_cache
 
 from twinchat.inventory.logistics import arrival, cutoff_time
 from twinchat.inventory.regions import PlaceIndex
@@ -50,38 +49,55 @@ def resolve_destination(conn: Any, text: str, field: str = "destination") -> tup
 
 class _Lanes:
     """Each destination city's lanes (static data, see :mod:`.static`), and the arrival times by
-    each lane at a clock, remembered per (clock, city): a session asks the same several times."""
+    its lanes on a day.
 
-    KEEP = 4096  # (clock, city) pairs remembered before the memory starts over
+    An arrival depends on the day, the lane's tier and whether the order is placed before the
+    warehouse's cut-off (:func:`~twinchat.inventory.logistics.arrival`); with four cut-offs a day
+    has five such states, so the arrivals into a city are remembered per (city, day, state) and
+    each day's arrival per (before the cut-off, tier) is made once.
+    """
+
+    KEEP = 16384  # (city, day, state) keys remembered before the memory starts over
 
     def __init__(self, conn: Any) -> None:
-        #: destination city -> (warehouse id, name, cut-off time, tier) in warehouse id order
-        self.by_city: dict[str, list[tuple[str, str, Any, str]]] = {}
+        lanes: dict[str, list[tuple[str, str, Any, str]]] = {}
         for city, wid, name, cutoff, tier in conn.execute(
                 "SELECT l.dest_city, w.id, w.name, w.cutoff, l.tier FROM lanes l "
                 "JOIN warehouses w ON w.id = l.warehouse ORDER BY w.id"):
-            self.by_city.setdefault(city, []).append((wid, name, cutoff_time(cutoff), tier))
-        self._arrivals: dict[tuple[datetime, str], tuple[tuple[datetime, str, str, str], ...]] = {}
+            lanes.setdefault(city, []).append((wid, name, cutoff_time(cutoff), tier))
+        #: the cut-offs of the world's warehouses, in order
+        self.cutoffs = sorted({cutoff for city_lanes in lanes.values() for _, _, cutoff, _ in city_lanes})
+        #: city -> per state (how many cut-offs have passed): ((before its cut-off, tier), id, name) per lane
+        self._plans = {
+            city: [tuple(((cutoff not in self.cutoffs[:state], tier), wid, name) for wid, name, cutoff, tier in city_lanes)
+                   for state in range(len(self.cutoffs) + 1)]
+            for city, city_lanes in lanes.items()}
+        self._days: dict[date, dict[tuple[bool, str], tuple[datetime, str]]] = {}
+        self._arrivals: dict[tuple[str, date, int], tuple[tuple[datetime, str, str, str], ...]] = {}
 
     def arrivals(self, now: datetime, city: str) -> tuple[tuple[datetime, str, str, str], ...]:
-        """(arrival, its text, warehouse id, warehouse name) per lane into ``city``, in lane order
-        (the arrival is :func:`~twinchat.inventory.logistics.eta`'s)."""
-        key = (now, city)
+        """(arrival, its text, warehouse id, warehouse name) per lane into ``city`` for an order
+        placed at ``now``, in lane order (the arrival is :func:`~twinchat.inventory.logistics.eta`'s)."""
+        today = now.date()
+        key = (city, today, bisect_right(self.cutoffs, now.time()))
         found = self._arrivals.get(key)
         if found is None:
             if len(self._arrivals) >= self.KEEP:
                 self._arrivals.clear()
-            today, clock = now.date(), now.time()
-            found = self._arrivals[key] = tuple(
-                (*_arrival(today, clock < cutoff, tier), wid, wname)
-                for wid, wname, cutoff, tier in self.by_city.get(city, ()))
+            plans = self._plans.get(city)
+            if plans is None:
+                return ()
+            day = self._days.get(today)
+            if day is None:
+                if len(self._days) >= self.KEEP:
+                    self._days.clear()
+                day = self._days[today] = {}
+            for k, _, _ in plans[key[2]]:
+                if k not in day:
+                    at = arrival(today, *k)
+                    day[k] = (at, format_time(at))
+            found = self._arrivals[key] = tuple((*day[k], wid, wname) for k, wid, wname in plans[key[2]])
         return found
-
-
-@lru_cache(maxsize=1024)
-def _arrival(today: date, before_cutoff: bool, tier: str) -> tuple[datetime, str]:
-    at = arrival(today, before_cutoff, tier)
-    return at, format_time(at)
 
 
 def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
