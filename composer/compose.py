@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.generate import TIME_FORMAT, Sample, UnitGenerator, session_clock
+from twinchat.composer.generate import TIME_FORMAT, Sample, UnitGenerator, session_clock, stamp_text
 from twinchat.composer.jsontext import dumps
 from twinchat.composer.render import TemplateCache, make_env, variables_of
 from twinchat.composer.slots import WorldCache
@@ -111,6 +111,7 @@ class SessionComposer:
         self._generators: dict[str, UnitGenerator] = {}
         self._verifiers: dict[str, Verifier] = {}  # per unit id: its user-side verifier
         self._branches: dict[int, tuple[list[Branch], list[str], list[float]]] = {}  # see _next
+        self._steps: dict[str, tuple[Flow, dict[str, Any]]] = {}  # per flow id: (flow, its steps by id)
         self._faker: Any = None  # one Faker for every generator (each use reseeds it)
         #: per unit id: (unit, [(tool argument, the label field it must equal)])
         self._bound_args: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
@@ -134,6 +135,10 @@ class SessionComposer:
     def compose(self, flow_id: str, index: int) -> dict[str, Any]:
         """Session ``index`` of ``flow_id`` as a JSON-ready dict; the world is left unchanged."""
         flow = self.flow(flow_id)
+        steps_of = self._steps.get(flow.id)
+        if steps_of is None or steps_of[0] is not flow:
+            steps_of = self._steps[flow.id] = (flow, {s.id: s for s in flow.steps})
+        step_by_id = steps_of[1]
         key = f"twinchat/{self.seed}/flow/{flow.id}/{index}"
         rng = random.Random(key)
         now = session_clock(rng)
@@ -145,7 +150,7 @@ class SessionComposer:
         outcome = None
         self.conn.execute("SAVEPOINT twinchat_session")
         try:
-            step = flow.step(flow.start)
+            step = step_by_id[flow.start]
             for _ in range(flow.max_steps):
                 sample = self.generator(step.unit).session_sample(rng, now, context, self._call)
                 turns += self._turns(sample, step, flow, len(steps) + 1)
@@ -157,7 +162,7 @@ class SessionComposer:
                 following = _next(step.next, outcome, rng, self._branches)
                 if following == END:
                     break
-                step = flow.step(following)
+                step = step_by_id[following]
             customer = context.get("customer")
             if not isinstance(customer, Record):
                 raise ComposerError(f"flow {flow.id!r}: step {flow.start!r} did not remember a customer record")
@@ -166,8 +171,8 @@ class SessionComposer:
             self.conn.execute("RELEASE twinchat_session")
         return {
             "id": f"{flow.id}/{self.seed}/{index}", "flow": flow.id, "seed": self.seed, "index": index,
-            "world_seed": self.world_seed, "now": now.strftime(TIME_FORMAT),
-            "customer": {k: v for k, v in customer.data.items()}, "turns": turns, "steps": steps,
+            "world_seed": self.world_seed, "now": stamp_text(now),
+            "customer": dict(customer.data), "turns": turns, "steps": steps,
             "outcome": outcome,
         }
 
@@ -177,12 +182,11 @@ class SessionComposer:
         city = None
         if where == "service_city":
             city = self.world.service_cities[int(rng.random() * len(self.world.service_cities))].adcode
-        addr = self.world.address(rng, city)
-        parts = [addr.province] + ([addr.city] if addr.city != addr.province else []) + [addr.district]
+        place, detail = self.world.addresses(rng).draw(city=city, rng=rng)  # what world.address(rng, city) is made of
         data = {"name": person.name, "title": person.surname + person.title, "gender": person.gender,
-                "phone": digits, "address": addr.text("full"), "province": addr.province, "city": addr.city,
-                "district": addr.district, "detail": addr.detail, "postcode": addr.postcode,
-                "adcode": addr.adcode, "region": "".join(parts)}
+                "phone": digits, "address": place.region + detail, "province": place.province, "city": place.city,
+                "district": place.district, "detail": detail, "postcode": place.postcode,
+                "adcode": place.adcode, "region": place.region}
         return Record("customer", data, person.name)
 
     def _call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:

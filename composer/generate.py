@@ -39,7 +39,7 @@ from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
 from twinchat.units.spec import ReferenceSlot
 
-__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "STREAM_BLOCK", "TIME_FORMAT"]
+__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "stamp_text", "STREAM_BLOCK", "TIME_FORMAT"]
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
@@ -47,7 +47,7 @@ _DAYS, _MINUTES = 28, 16 * 60 + 30  # clocks fall on one of 28 days, at a minute
 _CLOCKS = _DAYS * _MINUTES
 
 
-def _stamp(moment: datetime) -> str:
+def stamp_text(moment: datetime) -> str:
     """``moment`` in TIME_FORMAT (``isoformat`` gives the same text, several times faster)."""
     if moment.tzinfo is None and moment.year >= 1000:
         return moment.isoformat(" ", "seconds")
@@ -56,7 +56,7 @@ def _stamp(moment: datetime) -> str:
 
 # clock = day start + minute, and its TIME_FORMAT text = day text + minute text (small tables)
 _DAY_STARTS = tuple(_EPOCH + timedelta(days=day, hours=7) for day in range(_DAYS))
-_DAY_TEXTS = tuple(_stamp(start)[:11] for start in _DAY_STARTS)
+_DAY_TEXTS = tuple(stamp_text(start)[:11] for start in _DAY_STARTS)
 _MINUTE_STEPS = tuple(timedelta(minutes=minute) for minute in range(_MINUTES))
 _MINUTE_TEXTS = tuple(f"{7 + minute // 60:02d}:{minute % 60:02d}:00" for minute in range(_MINUTES))
 
@@ -71,6 +71,9 @@ def session_clock(rng: random.Random) -> datetime:
     """A plausible customer-service clock: a day in four weeks, 07:00–23:29, to the minute."""
     return _clock_at(rng.randrange(_DAYS) * _MINUTES + rng.randrange(_MINUTES))[0]
 
+
+#: The clock stamped last, and its text (shared by every generator).
+_last_stamp: list[Any] = [None, ""]
 
 #: Samples per block of the sample stream (see the module docstring).
 STREAM_BLOCK = 32
@@ -195,6 +198,9 @@ class UnitGenerator:
                      for n, spec in self.unit.label.items()]
             ok = all(p is not None or n in t.missing for p, n in zip(paths, self.unit.label))
             self._label_readers[t.id] = paths_reader(paths, list(self.unit.label)) if ok else None
+        #: the tool's arguments: (name, compiled expression)
+        self._arguments = [(k, self.templates.compiled(e)) for k, e in self.unit.tool.arguments.items()] \
+            if self.unit.tool is not None else []
         #: whether a sample needs the scope of tool arguments, outcomes and replies
         self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
         #: per target outcome of outcome_weights: the cases its draws pick from (composer/targets.py)
@@ -205,7 +211,6 @@ class UnitGenerator:
         self._rng = random.Random(0)  # reseeded per block, or per pinned sample (module docstring)
         #: the index whose draw ``_rng`` is ready for (None: reseed first)
         self._cursor: int | None = None
-        self._last_now: tuple[datetime | None, str] = (None, "")  # the last clock stamped, and its text
 
     def _decision_slots(self) -> set[str] | None:
         """The slots the outcome conditions read, if they read nothing else but ``now`` (no tool,
@@ -304,11 +309,11 @@ class UnitGenerator:
         draws from ``rng``: an accepted draw is the same as it would be drawn untargeted)."""
         if now is None:  # a clock spread as session_clock's, from one draw
             now, stamp = _clock_at(int(rng.random() * _CLOCKS))
-        elif now is self._last_now[0]:  # a session's steps share its clock
-            stamp = self._last_now[1]
+        elif now is _last_stamp[0]:  # a session's steps share its clock (and play several units)
+            stamp = _last_stamp[1]
         else:
-            stamp = _stamp(now)
-            self._last_now = (now, stamp)
+            stamp = stamp_text(now)
+            _last_stamp[:] = (now, stamp)
         case = None
         if self.unit.cases and fixed is None:
             if target is not None:
@@ -349,7 +354,7 @@ class UnitGenerator:
         if self._scoped:
             scope = {**values, "label": label, "now": now}
             if self.unit.tool is not None and forced is None:
-                args = {k: plain(self.templates.evaluate(e, scope)) for k, e in self.unit.tool.arguments.items()}
+                args = {k: plain(fn(scope)) for k, fn in self._arguments}
                 tool_call = {"name": self.unit.tool.name, "arguments": args}
                 result = scope["result"] = call(tool_call, now)
             outcome = forced or decided or self._outcome(scope)
