@@ -32,6 +32,7 @@ from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.fastexpr import Fallback, compile_fast
+from twinchat.composer.fastcode import compile_template_code
 from twinchat.composer.fasttemplate import compile_template_fast
 from twinchat.composer.errors import ComposerError
 
@@ -263,9 +264,10 @@ class TemplateCache:
 
     Templates and expressions that only read variables and their attributes (``{{ addr.city }}``,
     ``person.name``) take a fast path that reads them directly; other templates are compiled to
-    Python closures where :mod:`~twinchat.composer.fasttemplate` supports every part of them
-    (Jinja2 renders whatever they cannot decide), other expressions by :mod:`.fastexpr`; anything
-    else is compiled by the sandboxed environment.
+    one Python function (:mod:`~twinchat.composer.fastcode`), or else to closures
+    (:mod:`~twinchat.composer.fasttemplate`), where those support every part of them (Jinja2
+    renders whatever they cannot decide), other expressions by :mod:`.fastexpr`; anything else is
+    compiled by the sandboxed environment.
     """
 
     def __init__(self, env: SandboxedEnvironment | None = None) -> None:
@@ -287,7 +289,7 @@ class TemplateCache:
                 except (KeyError, AttributeError):  # an undefined variable, or an item: the getters decide
                     return form % tuple([get(context) for get in getters])
             return render
-        fast = compile_template_fast(self.env, source, FILTERS)
+        fast = compile_template_code(self.env, source, FILTERS) or compile_template_fast(self.env, source, FILTERS)
         compiled: list[Any] = [] if fast is not None else [self.env.from_string(source)]  # else on first use
 
         def render_jinja(context: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.fastexpr import Fallback
+from twinchat.composer.fastcode import compile_template_code
 from twinchat.composer.fasttemplate import compile_template_fast
 from twinchat.composer.render import FILTERS, TemplateCache, make_env
 from twinchat.composer.values import Record
@@ -56,10 +57,14 @@ def _jinja(env, source, context):
         return ("error", type(exc))
 
 
+COMPILERS = [compile_template_fast, compile_template_code]  # closures, and Python source
+
+
+@pytest.mark.parametrize("compiler", COMPILERS, ids=["closures", "code"])
 @pytest.mark.parametrize("source", TEMPLATES)
-def test_fast_template_agrees_with_jinja_or_defers(source):
+def test_fast_template_agrees_with_jinja_or_defers(source, compiler):
     env = make_env()
-    fast = compile_template_fast(env, source, FILTERS)
+    fast = compiler(env, source, FILTERS)
     for context in CONTEXTS:
         expected = _jinja(env, source, context)
         if fast is None:
@@ -73,15 +78,34 @@ def test_fast_template_agrees_with_jinja_or_defers(source):
         assert got == expected, (source, context)
 
 
-def test_supported_templates_compile_and_unsupported_do_not():
+@pytest.mark.parametrize("compiler", COMPILERS, ids=["closures", "code"])
+def test_supported_templates_compile_and_unsupported_do_not(compiler):
     env = make_env()
-    assert compile_template_fast(env, TEMPLATES[0], FILTERS) is not None
-    assert compile_template_fast(env, TEMPLATES[2], FILTERS) is not None
-    assert compile_template_fast(env, "{{ now.weekday() }}", FILTERS) is None  # a call
-    assert compile_template_fast(env, "{{ x|map(attribute='y')|list }}", FILTERS) is None  # a filter it lacks
-    assert compile_template_fast(env, "{% for a, b in x %}{% endfor %}", FILTERS) is None  # unpacking
-    assert compile_template_fast(env, "{% for a in x %}{% set y = a %}{% endfor %}", FILTERS) is None  # set in a loop
-    assert compile_template_fast(env, "{{ x", FILTERS) is None  # syntax error: Jinja2 reports it
+    for source in TEMPLATES[:8]:
+        assert compiler(env, source, FILTERS) is not None, source
+    assert compiler(env, "{{ now.weekday() }}", FILTERS) is None  # a call
+    assert compiler(env, "{{ x|map(attribute='y')|list }}", FILTERS) is None  # a filter it lacks
+    assert compiler(env, "{% for a, b in x %}{% endfor %}", FILTERS) is None  # unpacking
+    assert compiler(env, "{% for a in x %}{% set y = a %}{% endfor %}", FILTERS) is None  # set in a loop
+    assert compiler(env, "{% for a in x if loop.index > 1 %}{% endfor %}", FILTERS) is None  # loop in the filter
+    assert compiler(env, "{{ x", FILTERS) is None  # syntax error: Jinja2 reports it
+
+
+def test_code_reads_loop_counters_and_keeps_the_loop_object_when_it_is_used_otherwise():
+    env = make_env()
+    counters = "{% for x in xs %}{{ loop.index0 }}{{ loop.index }}{{ loop.first }}{{ loop.last }}" \
+               "{{ loop.length }}{{ loop.revindex }}{{ loop.revindex0 }};{% endfor %}"
+    whole = "{% for x in xs %}{{ loop.index }}{% for y in x %}{{ loop.index }}{{ y }}{% endfor %}|{% endfor %}"
+    for source in (counters, whole, "{% for x in xs %}{{ loop.nope }}{% endfor %}"):
+        code = compile_template_code(env, source, FILTERS)
+        for xs in ([], [["a", "b"]], [["a", "b"], ["c"], [], ["d", "e"]]):
+            expected = _jinja(env, source, {"xs": xs})
+            try:
+                got = ("ok", code({"xs": xs}))
+            except Exception:  # noqa: BLE001 - Jinja2 decides
+                assert source.endswith("{{ loop.nope }}{% endfor %}")  # no such counter: only that one defers
+                continue
+            assert got == expected, (source, xs)
 
 
 def test_template_cache_falls_back_to_jinja():
@@ -110,13 +134,14 @@ def test_builtin_unit_templates_render_as_jinja_renders_them(world):
                      "result": sample.result, "outcome": sample.outcome}
             sources = [t.text for t in src.unit.templates] + [r for rs in src.unit.replies.values() for r in rs]
             for source in sources:
-                fast = compile_template_fast(env, source, FILTERS)
-                if fast is None:
-                    continue
-                try:
-                    got = fast(scope)
-                except Exception:  # noqa: BLE001 - Fallback or an error: Jinja2 decides
-                    continue
-                assert got == env.from_string(source).render(scope), (src.unit.id, source)
-                seen += 1
-    assert seen > 500
+                for compiler in COMPILERS:
+                    fast = compiler(env, source, FILTERS)
+                    if fast is None:
+                        continue
+                    try:
+                        got = fast(scope)
+                    except Exception:  # noqa: BLE001 - Fallback or an error: Jinja2 decides
+                        continue
+                    assert got == env.from_string(source).render(scope), (src.unit.id, source, compiler.__name__)
+                    seen += 1
+    assert seen > 1000
