@@ -1,4 +1,4 @@
-"""Fast templates as Python source: one function per template instead of a tree of closures.
+"""Fast templates and expressions as Python source: one function each instead of a tree of closures.
 
 :mod:`twinchat.composer.fasttemplate` turns a template into nested closures; a reply that
 lists options then makes a Python call for every name, attribute and piece of text it
@@ -23,11 +23,11 @@ import jinja2.filters
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from twinchat.composer.fastexpr import Fallback
+from twinchat.composer.fastexpr import Fallback, parse_expression
 from twinchat.composer.fastexpr import _attr as sandbox_attr
 from twinchat.composer.fasttemplate import _VALUES, _getitem, _Loop
 
-__all__ = ["compile_template_code"]
+__all__ = ["compile_template_code", "compile_expression_code"]
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=", "in": "in", "notin": "not in"}
 #: ``loop.…`` counters as expressions of the index ``i`` and the length ``n`` (what _Loop gives)
@@ -77,6 +77,11 @@ def _select(value: Any, attr: str) -> Any:
     return (x for x in value if sandbox_attr(x, attr))
 
 
+def _select_key(value: Any, key: str) -> Any:
+    """``_select`` for a public name that no dict method has: a dict item is read directly."""
+    return (x for x in value if (x[key] if type(x) is dict and key in x else sandbox_attr(x, key)))
+
+
 def _sorter(attr: str) -> Callable[[Any], Any]:
     def key(item: Any) -> Any:  # the sandbox's item-first lookup, then case folding
         value = _getitem(item, attr)
@@ -85,7 +90,8 @@ def _sorter(attr: str) -> Callable[[Any], Any]:
 
 
 _HELPERS = {"_gattr": _gattr, "_sattr": sandbox_attr, "_getitem": _getitem, "_iterable": _iterable,
-            "_to_list": _to_list, "_first": _first, "_join": _join, "_select": _select, "_Loop": _Loop,
+            "_to_list": _to_list, "_first": _first, "_join": _join, "_select": _select, "_select_key": _select_key,
+            "_Loop": _Loop,
             "_Fallback": Fallback}
 
 
@@ -237,7 +243,9 @@ class _Writer:
             return f"_join({self.ref(consts[0] if consts else '')}, {inner})"
         if name == "selectattr" and len(consts) == len(args) == 1 and not kwargs \
                 and isinstance(consts[0], str) and "." not in consts[0]:
-            return f"_select({inner}, {self.ref(consts[0])})"
+            attr = consts[0]
+            plain = not attr.startswith("_") and not hasattr(dict, attr)
+            return f"{'_select_key' if plain else '_select'}({inner}, {self.ref(attr)})"
         if name == "sort" and not args and set(kwargs) <= {"attribute", "reverse"} \
                 and isinstance(kwargs.get("attribute"), str) and "." not in kwargs["attribute"] \
                 and "," not in kwargs["attribute"] and not kwargs["attribute"].isdigit() \
@@ -262,7 +270,34 @@ def compile_template_code(env: SandboxedEnvironment, source: str,
     except (_Unsupported, KeyError):
         return None
     code = "\n".join(["def render(_ctx):", "    _out = []", *writer.lines, "    return ''.join(_out)"])
-    namespace = {**_HELPERS, **writer.names}
-    exec(compile(code, "<twinchat template>", "exec"), namespace)  # noqa: S102 - source written above from the parsed template
-    render: Callable[[Mapping[str, Any]], str] = namespace["render"]
+    render: Callable[[Mapping[str, Any]], str] = _define(code, writer, "render")
     return render
+
+
+def compile_expression_code(env: SandboxedEnvironment, expression: str,
+                            own_filters: Mapping[str, Any] | None = None) -> Callable[[Mapping[str, Any]], Any] | None:
+    """``evaluate(context)`` giving what Jinja2 gives for ``expression``, as one compiled
+    function; None if any part of it is outside the supported set. ``evaluate`` raises
+    Fallback where Jinja2 must decide (a missing name or dict key included), as
+    :func:`~twinchat.composer.fastexpr.compile_fast`'s closures do."""
+    node = parse_expression(env, expression)
+    if node is None:
+        return None
+    writer = _Writer(env, own_filters or {})
+    try:
+        value = writer.expr(node, {})
+    except (_Unsupported, KeyError):
+        return None
+    # a missing name or dict key is Jinja2's to decide; so is any other KeyError (Jinja2 then
+    # raises it again, from the same filter)
+    code = "\n".join(["def evaluate(_ctx):", "    try:", f"        return {value}",
+                      "    except KeyError:", "        raise _Fallback from None"])
+    evaluate: Callable[[Mapping[str, Any]], Any] = _define(code, writer, "evaluate")
+    return evaluate
+
+
+def _define(code: str, writer: _Writer, name: str) -> Any:
+    """The function ``name`` that ``code`` defines, with the helpers and the writer's references."""
+    namespace = {**_HELPERS, **writer.names}
+    exec(compile(code, f"<twinchat {name}>", "exec"), namespace)  # noqa: S102 - written from a parsed template
+    return namespace[name]

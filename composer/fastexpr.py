@@ -21,7 +21,7 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["Fallback", "compile_fast"]
+__all__ = ["Fallback", "compile_fast", "parse_expression"]
 
 Fn = Callable[[Mapping[str, Any]], Any]
 
@@ -59,14 +59,23 @@ def compile_fast(env: SandboxedEnvironment, expression: str,
     """
     from twinchat.composer.fasttemplate import _Compiler, _Unsupported  # imports this module
 
+    node = parse_expression(env, expression)
+    if node is None:
+        return None
+    try:
+        return _Compiler(env, own_filters or {}).expr(node)
+    except (_Unsupported, KeyError):
+        return None
+
+
+def parse_expression(env: SandboxedEnvironment, expression: str) -> nodes.Node | None:
+    """The parsed ``expression`` (one expression node), or None for anything else (a syntax
+    error included: Jinja2 reports those itself, with its own message)."""
     try:
         tree = env.parse("{{ " + expression + " }}")
-    except Exception:  # noqa: BLE001 - Jinja2 reports syntax errors itself, with its own message
+    except Exception:  # noqa: BLE001
         return None
     body = tree.body
     if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
         return None
-    try:
-        return _Compiler(env, own_filters or {}).expr(body[0].nodes[0])
-    except (_Unsupported, KeyError):
-        return None
+    return body[0].nodes[0]

@@ -32,7 +32,7 @@ from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.fastexpr import Fallback, compile_fast
-from twinchat.composer.fastcode import compile_template_code
+from twinchat.composer.fastcode import compile_expression_code, compile_template_code
 from twinchat.composer.fasttemplate import compile_template_fast
 from twinchat.composer.errors import ComposerError
 
@@ -323,7 +323,7 @@ class TemplateCache:
         m = _PATH_ONLY.match(expression)
         if m:
             return _getter(m.group(1))
-        fast = compile_fast(self.env, expression, FILTERS)
+        fast = compile_expression_code(self.env, expression, FILTERS) or compile_fast(self.env, expression, FILTERS)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
         compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
 

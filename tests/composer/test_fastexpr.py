@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from twinchat.composer.fastcode import compile_expression_code
 from twinchat.composer.fastexpr import Fallback, compile_fast
-from twinchat.composer.render import make_env
+from twinchat.composer.render import FILTERS, make_env
+
+COMPILERS = [compile_fast, compile_expression_code]  # closures, and Python source
+IDS = ["closures", "code"]
 
 
 @dataclass
@@ -39,6 +43,9 @@ EXPRESSIONS = [
     "result.products if result and 'products' in result else []",
     "[result.count, dest]", "(1, 2)", "1 < result.count <= 3", "result.count not in [1, 2]",
     "result.items", "result.__class__", "label.products[0]", "home.__init__", "missing_name",
+    "result.results|selectattr('items')|list", "result.results|selectattr('_x')|list",
+    "result.results|selectattr('eta')|sort(attribute='eta')|first", "label.products|join('、')",
+    "result.count * 2 - 1", "dest ~ '/' ~ result.count", "-result.count", "result['count'] // 2",
 ]
 
 
@@ -47,10 +54,11 @@ def _jinja(env, expression, context):
     return ("value", value)
 
 
+@pytest.mark.parametrize("compiler", COMPILERS, ids=IDS)
 @pytest.mark.parametrize("expression", EXPRESSIONS)
-def test_fast_path_agrees_with_jinja_or_defers(expression):
+def test_fast_path_agrees_with_jinja_or_defers(expression, compiler):
     env = make_env()
-    fast = compile_fast(env, expression)
+    fast = compiler(env, expression, FILTERS)
     assert fast is not None, f"{expression!r} should be compiled"
     for context in CONTEXTS:
         try:
@@ -72,13 +80,16 @@ def test_fast_path_agrees_with_jinja_or_defers(expression):
         assert got == expected, f"{expression!r} with {context}"
 
 
-def test_private_and_unknown_names_always_defer():
+@pytest.mark.parametrize("compiler", COMPILERS, ids=IDS)
+def test_private_and_unknown_names_always_defer(compiler):
     env = make_env()
-    for expression in ("result.__class__", "home.__init__", "missing_name", "result.items"):
+    for expression in ("result.__class__", "home.__init__", "missing_name", "result.items", "result.nope",
+                       "result.results|selectattr('_x')|list"):
         with pytest.raises(Fallback):
-            compile_fast(env, expression)(CONTEXTS[0])
+            compiler(env, expression, FILTERS)(CONTEXTS[0])
 
 
-@pytest.mark.parametrize("expression", ["x is defined", "f(x)", "x|unknown_filter", "{{"])
-def test_unsupported_expressions_are_left_to_jinja(expression):
-    assert compile_fast(make_env(), expression) is None
+@pytest.mark.parametrize("compiler", COMPILERS, ids=IDS)
+@pytest.mark.parametrize("expression", ["x is defined", "f(x)", "x|unknown_filter", "{{", "a }}{{ b"])
+def test_unsupported_expressions_are_left_to_jinja(expression, compiler):
+    assert compiler(make_env(), expression, FILTERS) is None
