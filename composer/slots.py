@@ -24,6 +24,8 @@ from twinchat.composer.references import REFERENCE_FORMS
 from twinchat.composer.references import item_id as reference_id
 from twinchat.composer.references import draw as draw_reference
 from twinchat.composer.render import TemplateCache
+from twinchat.composer.timepool import phrases, sample_where
+from twinchat.composer.timepool import sample as sample_phrase
 from twinchat.composer.values import (
     PERSON_FORMS,
     PHONE_FORMS,
@@ -221,26 +223,12 @@ class SlotSampler:
                     return values[fallback]
                 raise ComposerError(f"slot {name!r}: session context has no {key!r}")
             return context_
-        from twinchat.composer.timepool import sample as sample_phrase
-
-        kinds, bounded, fits = slot.kinds, slot.hours is not None or slot.within_days is not None, self._fits
+        time_phrase = self._time_phrase
 
         def time_(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
             if forms:
                 pick(rng, forms, weights)  # drawn and unused, as draw() does
-            phrase = sample_phrase(now, rng, kinds)
-            if bounded:
-                for _ in range(200):  # rejection is far cheaper than listing the whole pool
-                    if fits(slot, phrase, now):
-                        break
-                    phrase = sample_phrase(now, rng, kinds)
-                else:
-                    pool = [p for p in self._time_pool(slot, now) if fits(slot, p, now)]
-                    if not pool:
-                        raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
-                    phrase = pool[int(rng.random() * len(pool))]
-            window = phrase.window
-            return Record("time", {"start": window.start, "end": window.end, "kind": phrase.kind}, phrase.text)
+            return time_phrase(name, slot, rng, now)
         return time_
 
     def draw(self, name: str, slot: Any, rng: random.Random, values: dict[str, Any], now: datetime,
@@ -258,21 +246,7 @@ class SlotSampler:
                     raise ComposerError(f"slot {name!r}: {exc}") from exc
             return self._inventory(name, slot, rng, values, form)
         if isinstance(slot, TimeSlot):
-            from twinchat.composer.timepool import sample as sample_phrase
-
-            phrase = sample_phrase(now, rng, slot.kinds)
-            if slot.hours is not None or slot.within_days is not None:
-                for _ in range(200):  # rejection is far cheaper than listing the whole pool
-                    if self._fits(slot, phrase, now):
-                        break
-                    phrase = sample_phrase(now, rng, slot.kinds)
-                else:
-                    pool = [p for p in self._time_pool(slot, now) if self._fits(slot, p, now)]
-                    if not pool:
-                        raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
-                    phrase = pool[int(rng.random() * len(pool))]
-            return Record("time", {"start": phrase.window.start, "end": phrase.window.end, "kind": phrase.kind},
-                          phrase.text)
+            return self._time_phrase(name, slot, rng, now)
         if isinstance(slot, ContextSlot):
             if slot.key in context:
                 return context[slot.key]
@@ -296,18 +270,27 @@ class SlotSampler:
         raise ComposerError(f"slot {name!r}: unsupported source {slot.source!r}")  # pragma: no cover
 
     @staticmethod
-    def _fits(slot: TimeSlot, phrase: Any, now: datetime) -> bool:
-        """Whether a phrase meets the slot's ``hours`` and ``within_days``."""
-        start = phrase.window.start
-        if slot.within_days is not None and (start - now).total_seconds() > slot.within_days * 86400:
-            return False
-        return slot.hours is None or (start.hour in slot.hours and start.minute == 0)
+    def _time_phrase(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> Record:
+        """A phrase of the slot's kinds; with ``hours`` or ``within_days``, the first of up to
+        200 draws that meets them (rejection is far cheaper than listing the whole pool), else
+        one of the pool's phrases that meet them."""
+        if slot.hours is None and slot.within_days is None:
+            phrase = sample_phrase(now, rng, slot.kinds)
+        else:
+            def fits(start: datetime) -> bool:
+                if slot.within_days is not None and (start - now).total_seconds() > slot.within_days * 86400:
+                    return False
+                return slot.hours is None or (start.hour in slot.hours and start.minute == 0)
 
-    @staticmethod
-    def _time_pool(slot: TimeSlot, now: datetime) -> list[Any]:
-        from twinchat.composer.timepool import phrases
-
-        return phrases(now, slot.kinds)
+            found = sample_where(now, rng, slot.kinds, fits, 200)
+            if found is None:
+                pool = [p for p in phrases(now, slot.kinds) if fits(p.window.start)]
+                if not pool:
+                    raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
+                found = pool[int(rng.random() * len(pool))]
+            phrase = found
+        window = phrase.window
+        return Record("time", {"start": window.start, "end": window.end, "kind": phrase.kind}, phrase.text)
 
     def _faker(self, slot: FakerSlot, rng: random.Random, form: str | None) -> Value:
         if slot.provider == "cn_mobile":

@@ -47,7 +47,7 @@ from itertools import accumulate
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.timeexpr import TimeWindow
 
-__all__ = ["KINDS", "TimePhrase", "phrases", "sample"]
+__all__ = ["KINDS", "TimePhrase", "phrases", "sample", "sample_where"]
 
 KINDS: tuple[str, ...] = ("day", "part_of_day", "clock", "deadline", "weekend", "relative")
 """Every kind of phrase the pool emits, in the order :func:`phrases` lists them."""
@@ -334,10 +334,20 @@ class _Layout:
         text, (start, end) = found
         return TimePhrase(text, TimeWindow(max(start, at.now), end), self.kind)
 
+    def raw(self, at: _At, index: int) -> tuple[str, datetime, datetime] | None:
+        """Phrase ``index`` at the clock as (text, start, end), or None when it does not exist or
+        is wholly past (what :meth:`phrase` gives, before it is made a TimePhrase)."""
+        section = bisect_right(self.starts, index) - 1
+        found = self.sections[section][1](at, index - self.starts[section])
+        if found is None or found[1][1] < at.now:
+            return None
+        text, (start, end) = found
+        return text, max(start, at.now), end
+
     def phrase(self, at: _At, index: int) -> TimePhrase | None:
         """Phrase ``index`` at the clock, or None when it does not exist or is wholly past."""
-        section = bisect_right(self.starts, index) - 1
-        return self._phrase(at, self.sections[section][1](at, index - self.starts[section]))
+        found = self.raw(at, index)
+        return None if found is None else TimePhrase(found[0], TimeWindow(found[1], found[2]), self.kind)
 
     def every(self, at: _At) -> Iterator[TimePhrase]:
         for count, recipe in self.sections:
@@ -423,17 +433,36 @@ def sample(now: datetime, rng: random.Random, kinds: Collection[str] | None = No
     The same ``rng`` state, clock and kinds always give the same phrase. Raises
     :class:`ComposerError` for an unknown kind, or when no phrase of the kinds is possible at ``now``.
     """
-    checked = _check_kinds(kinds)
-    candidates, at = list(checked), _At(now)
+    text, start, end, kind = _draw(_At(now), _check_kinds(kinds), rng)
+    return TimePhrase(text, TimeWindow(start, end), kind)
+
+
+def sample_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
+                 fits: Callable[[datetime], bool], tries: int) -> TimePhrase | None:
+    """The first of up to ``tries`` phrases drawn as :func:`sample` draws them whose window start
+    ``fits``, or None: what calling :func:`sample` again until one fits gives (the same phrase
+    for the same ``rng`` state), without making the phrases turned down."""
+    at, checked = _At(now), _check_kinds(kinds)
+    for _ in range(tries):
+        text, start, end, kind = _draw(at, checked, rng)
+        if fits(start):
+            return TimePhrase(text, TimeWindow(start, end), kind)
+    return None
+
+
+def _draw(at: _At, checked: tuple[str, ...], rng: random.Random) -> tuple[str, datetime, datetime, str]:
+    """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes."""
+    candidates = list(checked)
     while candidates:
         kind = rng.choice(candidates)
         layout = _LAYOUTS[kind]
         for _ in range(_TRIES):
-            phrase = layout.phrase(at, rng.randrange(layout.size))
-            if phrase is not None:
-                return phrase
-        pool = _build(now, kind)
+            found = layout.raw(at, rng.randrange(layout.size))
+            if found is not None:
+                return (*found, kind)
+        pool = _build(at.now, kind)
         if pool:
-            return rng.choice(pool)
+            phrase = rng.choice(pool)
+            return phrase.text, phrase.window.start, phrase.window.end, kind
         candidates.remove(kind)
-    raise ComposerError(f"no time phrase of kinds {', '.join(checked)} is possible at {now}")
+    raise ComposerError(f"no time phrase of kinds {', '.join(checked)} is possible at {at.now}")

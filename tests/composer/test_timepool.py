@@ -208,3 +208,26 @@ def test_a_kind_without_phrases_is_passed_over(monkeypatch: pytest.MonkeyPatch) 
             sample(now, rng, ["weekend"])
     finally:
         timepool._build.cache_clear()
+
+
+@settings(max_examples=30, deadline=None)
+@given(now=clocks, seed=st.integers(0, 2**32 - 1), days=st.integers(0, 3))
+def test_sample_where_gives_what_sampling_until_one_fits_gives(now: datetime, seed: int, days: int) -> None:
+    """sample_where makes only the phrase it keeps, but draws exactly as calling sample() again
+    until a phrase's window starts within ``days`` of the clock (or ``tries`` run out)."""
+    kinds = ["part_of_day", "deadline", "day"]
+
+    def fits(start: datetime) -> bool:
+        return (start - now).total_seconds() <= days * 86400
+
+    tries = 6
+    plain = random.Random(seed)
+    expected = None
+    for _ in range(tries):
+        phrase = sample(now, plain, kinds)
+        if fits(phrase.window.start):
+            expected = phrase
+            break
+    where = random.Random(seed)
+    assert timepool.sample_where(now, where, kinds, fits, tries) == expected
+    assert where.getstate() == plain.getstate()  # the same draws were made
