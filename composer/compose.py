@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.generate import TIME_FORMAT, Sample, UnitGenerator, session_clock, stamp_text
+from twinchat.composer.generate import (TIME_FORMAT, Sample, UnitGenerator, session_clock, stamp_text,
+                                        tool_writes)
 from twinchat.composer.jsontext import dumps
 from twinchat.composer.render import TemplateCache, make_env, variables_of
 from twinchat.composer.slots import WorldCache
@@ -148,11 +149,15 @@ class SessionComposer:
         turns: list[dict[str, Any]] = []
         steps: list[str] = []
         outcome = None
-        self.conn.execute("SAVEPOINT twinchat_session")
+        saved = False  # the session's savepoint, opened before the first unit whose tool writes
         try:
             step = step_by_id[flow.start]
             for _ in range(flow.max_steps):
-                sample = self.generator(step.unit).session_sample(rng, now, context, self._call)
+                generator = self.generator(step.unit)
+                if generator.writes and not saved:
+                    self.conn.execute("SAVEPOINT twinchat_session")
+                    saved = True
+                sample = generator.session_sample(rng, now, context, self._call)
                 turns += self._turns(sample, step, flow, len(steps) + 1)
                 steps.append(step.id)
                 outcome = sample.outcome
@@ -167,8 +172,9 @@ class SessionComposer:
             if not isinstance(customer, Record):
                 raise ComposerError(f"flow {flow.id!r}: step {flow.start!r} did not remember a customer record")
         finally:
-            self.conn.execute("ROLLBACK TO twinchat_session")
-            self.conn.execute("RELEASE twinchat_session")
+            if saved:
+                self.conn.execute("ROLLBACK TO twinchat_session")
+                self.conn.execute("RELEASE twinchat_session")
         return {
             "id": f"{flow.id}/{self.seed}/{index}", "flow": flow.id, "seed": self.seed, "index": index,
             "world_seed": self.world_seed, "now": stamp_text(now),
@@ -229,7 +235,7 @@ class SessionComposer:
             turns = session["turns"]
         except (KeyError, TypeError, ValueError):
             return ["schema"]
-        self.conn.execute("SAVEPOINT twinchat_verify")
+        saved = False  # the savepoint undoing re-run calls, opened before the first call that writes
         try:
             seen = _Seen(session.get("customer", {}), session["now"])
             pending: dict[str, Any] = {}
@@ -249,6 +255,9 @@ class SessionComposer:
                     if tc is None or tc.get("id") != turn.get("tool_call_id"):
                         reasons.append(f"turn {n}: tool result without its call")
                         continue
+                    if not saved and tool_writes(tc["name"]):
+                        self.conn.execute("SAVEPOINT twinchat_verify")
+                        saved = True
                     if self._call({"name": tc["name"], "arguments": tc["arguments"]}, now) != turn.get("content"):
                         reasons.append(f"turn {n}: tool_mismatch")
                     pending["result"] = turn.get("content")
@@ -259,8 +268,9 @@ class SessionComposer:
                 else:
                     reasons.append(f"turn {n}: schema")
         finally:
-            self.conn.execute("ROLLBACK TO twinchat_verify")
-            self.conn.execute("RELEASE twinchat_verify")
+            if saved:
+                self.conn.execute("ROLLBACK TO twinchat_verify")
+                self.conn.execute("RELEASE twinchat_verify")
         return reasons
 
     def _verify_user(self, n: int, turn: dict[str, Any], now: str) -> list[str]:

@@ -35,11 +35,13 @@ from twinchat.composer.render import TemplateCache, paths_reader, variables_of
 from twinchat.composer.slots import SlotSampler, WorldCache
 from twinchat.composer.targets import Targets
 from twinchat.composer.values import Value
+from twinchat.inventory.tools import TOOLS
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
 from twinchat.units.spec import ReferenceSlot
 
-__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "stamp_text", "STREAM_BLOCK", "TIME_FORMAT"]
+__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "stamp_text", "tool_writes", "STREAM_BLOCK",
+           "TIME_FORMAT"]
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
@@ -130,11 +132,9 @@ class Sample:
 _STR_OR_NONE = frozenset({str, type(None)})
 
 
-def _writes(tool_name: str) -> bool:
+def tool_writes(tool_name: Any) -> bool:
     """Whether the tool writes to the world (an unknown tool counts as one: its call raises anyway)."""
-    from twinchat.inventory.tools import TOOLS
-
-    tool = TOOLS.get(tool_name)
+    tool = TOOLS.get(tool_name) if isinstance(tool_name, str) else None
     return tool is None or tool.writes
 
 
@@ -205,8 +205,9 @@ class UnitGenerator:
         self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
         #: per target outcome of outcome_weights: the cases its draws pick from (composer/targets.py)
         self._targets = Targets(self.unit)
-        #: whether the unit's tool writes (a redraw's calls are then undone by a savepoint)
-        self._writes = self.unit.tool is not None and _writes(self.unit.tool.name)
+        #: whether the unit's tool writes (a redraw's calls are then undone by a savepoint, and a
+        #: session opens its own before the unit plays)
+        self.writes = self.unit.tool is not None and tool_writes(self.unit.tool.name)
         self._key = _stream_key(seed, self.unit.id)
         self._rng = random.Random(0)  # reseeded per block, or per pinned sample (module docstring)
         #: the index whose draw ``_rng`` is ready for (None: reseed first)
@@ -284,7 +285,7 @@ class UnitGenerator:
             assert out is not None
             return out
         target = self._targets.pick(base.random()) if shared else self._targets.target(base)
-        savepoints = savepoints and self._writes  # a rejected draw's writes are undone
+        savepoints = savepoints and self.writes  # a rejected draw's writes are undone
         for attempt in range(self.unit.max_redraws):
             if savepoints:
                 self.conn.execute("SAVEPOINT twinchat_attempt")
@@ -407,7 +408,7 @@ class UnitGenerator:
         effects between samples)."""
         from twinchat.inventory.tools import call
 
-        if not _writes(tool_call["name"]):
+        if not tool_writes(tool_call["name"]):
             return call(self.conn, tool_call["name"], tool_call["arguments"], now)
         self.conn.execute("SAVEPOINT twinchat_sample")
         try:

@@ -57,6 +57,26 @@ def test_sessions_are_deterministic_and_leave_the_world_unchanged(composer, shop
     assert composer.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
 
 
+def test_only_sessions_whose_tools_write_open_a_savepoint_and_writes_are_undone(composer, shopping, repairs):
+    """Savepoints cost statements: a session (or its verification) opens one before its first
+    writing tool (create_ticket), never otherwise, and whatever was written is rolled back."""
+    statements: list[str] = []
+    composer.conn.set_trace_callback(statements.append)
+    try:
+        for i in range(5):
+            assert composer.verify(composer.compose("memory_upgrade", i)) == []
+        assert not [s for s in statements if "SAVEPOINT" in s]
+        repair = composer.compose("repair_ticket", 3)
+        assert any(t.get("tool_calls", [{}])[0].get("name") == "create_ticket" for t in repair["turns"]
+                   if t.get("tool_calls"))
+        assert composer.verify(repair) == []
+    finally:
+        composer.conn.set_trace_callback(None)
+    assert "SAVEPOINT twinchat_session" in statements and "SAVEPOINT twinchat_verify" in statements
+    assert not composer.conn.in_transaction
+    assert composer.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+
+
 def test_shopping_branches_are_all_reached(shopping):
     paths = Counter(tuple(s["steps"]) for s in shopping)
     steps = {step for path in paths for step in path}
