@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from operator import add
 from datetime import date, datetime
 from typing import Any
 
@@ -65,11 +66,14 @@ class _Lanes:
                 "SELECT l.dest_city, w.id, w.name, w.cutoff, l.tier FROM lanes l "
                 "JOIN warehouses w ON w.id = l.warehouse ORDER BY w.id"):
             lanes.setdefault(city, []).append((wid, name, cutoff_time(cutoff), tier))
-        #: the cut-offs of the world's warehouses, in order
+        #: the cut-offs of the world's warehouses, in order, and the tiers its lanes have
         self.cutoffs = sorted({cutoff for city_lanes in lanes.values() for _, _, cutoff, _ in city_lanes})
-        #: city -> per state (how many cut-offs have passed): ((before its cut-off, tier), id, name) per lane
+        self._tiers = sorted({tier for city_lanes in lanes.values() for *_, tier in city_lanes})
+        #: city -> per state (how many cut-offs have passed): ((before its cut-off, tier) per lane,
+        #: (warehouse id, name) per lane)
         self._plans = {
-            city: [tuple(((cutoff not in self.cutoffs[:state], tier), wid, name) for wid, name, cutoff, tier in city_lanes)
+            city: [(tuple((cutoff not in self.cutoffs[:state], tier) for _, _, cutoff, tier in city_lanes),
+                    tuple((wid, name) for wid, name, _, _ in city_lanes))
                    for state in range(len(self.cutoffs) + 1)]
             for city, city_lanes in lanes.items()}
         self._days: dict[date, dict[tuple[bool, str], tuple[datetime, str]]] = {}
@@ -82,22 +86,26 @@ class _Lanes:
         key = (city, today, bisect_right(self.cutoffs, now.time()))
         found = self._arrivals.get(key)
         if found is None:
-            if len(self._arrivals) >= self.KEEP:
-                self._arrivals.clear()
             plans = self._plans.get(city)
             if plans is None:
                 return ()
-            day = self._days.get(today)
-            if day is None:
-                if len(self._days) >= self.KEEP:
-                    self._days.clear()
-                day = self._days[today] = {}
-            for k, _, _ in plans[key[2]]:
-                if k not in day:
-                    at = arrival(today, *k)
-                    day[k] = (at, format_time(at))
-            found = self._arrivals[key] = tuple((*day[k], wid, wname) for k, wid, wname in plans[key[2]])
+            if len(self._arrivals) >= self.KEEP:
+                self._arrivals.clear()
+            day = self._days.get(today) or self._day(today)
+            keys, names = plans[key[2]]
+            found = self._arrivals[key] = tuple(map(add, map(day.__getitem__, keys), names))
         return found
+
+    def _day(self, today: date) -> dict[tuple[bool, str], tuple[datetime, str]]:
+        """(arrival, its text) for an order placed on ``today``, per (before the cut-off, tier)."""
+        if len(self._days) >= self.KEEP:
+            self._days.clear()
+        day = self._days[today] = {}
+        for before in (True, False):
+            for tier in self._tiers:
+                at = arrival(today, before, tier)
+                day[before, tier] = (at, format_time(at))
+        return day
 
 
 def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
