@@ -87,8 +87,15 @@ def _stream_key(seed: int, unit_id: str) -> int:
     return int.from_bytes(digest[:16], "big") << 64
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy: slot values → their canonical value, datetimes → TIME_FORMAT strings."""
+    if type(value) in _PLAIN:  # the common case, first
+        return value
+    if type(value) is list and _PLAIN.issuperset(map(type, value)):
+        return list(value)
     if isinstance(value, Value):
         return plain(value.value)
     if isinstance(value, datetime):
