@@ -10,9 +10,11 @@ same wherever it is composed:
 * each batch is composed, verified and written in one transaction, in batch order, so an
   interrupted run keeps every committed batch and the next run with the same arguments composes
   only what is missing — ending with exactly the store an uninterrupted run gives;
-* with ``workers > 1`` the batches are composed by a process pool (each worker opens the world
-  and builds its composer once) that returns finished rows, JSON text included; the
-  parent writes them in the same order, so the store is byte-identical whatever ``workers`` is.
+* with ``workers > 1`` the batches are composed by a process pool (each worker opens the world,
+  builds its composer and opens the store once); a worker writes its batch when the batch
+  before it is committed (a shared turn counter), so batches are committed in batch order and
+  the store is byte-identical whatever ``workers`` is. The rows never travel between
+  processes: this process only counts what each batch held.
 
 Composers read an in-memory copy of the world's tables (:func:`world_snapshot`): a tool that
 writes (``create_ticket``) inside a session's savepoint then never takes the file's write lock,
@@ -151,12 +153,22 @@ _WORKER: Any = None
 _CONTENT: Any = None
 
 
-def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...]) -> None:
-    """Pool initializer: ignore Ctrl-C (the parent stops the pool) and build the composer once."""
+class _Turn:
+    """Whose turn it is to commit: the number of the next task to write (shared by the workers)."""
+
+    def __init__(self, value: Any, cond: Any) -> None:
+        self.value, self.cond = value, cond
+
+
+def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, cond: Any) -> None:
+    """Pool initializer: ignore Ctrl-C (the parent stops the pool), build the composer and open
+    the store once."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        _WORKER = _composer(db, seed, units_dirs, _CONTENT)
+        from twinchat.inventory import open_world
+
+        _WORKER = (_composer(db, seed, units_dirs, _CONTENT), SessionStore(open_world(db)), _Turn(value, cond))
     except BaseException as exc:  # reported by the first task: a failing initializer would respawn forever
         _WORKER = exc
 
@@ -173,17 +185,34 @@ def _pool(workers: int, db: str, seed: int, units_dirs: tuple[str, ...], content
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     _CONTENT = content if method == "fork" else None
+    context = multiprocessing.get_context(method)
     try:
-        return multiprocessing.get_context(method).Pool(workers, initializer=_init_worker,
-                                                        initargs=(db, seed, units_dirs))
+        return context.Pool(workers, initializer=_init_worker,
+                            initargs=(db, seed, units_dirs, context.Value("q", 0, lock=False), context.Condition()))
     finally:
         _CONTENT = None
 
 
-def _work(task: tuple[str, int, list[int]]) -> list[tuple[Any, ...]]:
+def _work(task: tuple[int, str, int, list[int]]) -> list[tuple[Any, ...]]:
+    """Compose task number ``seq``, wait for its turn, write it in one transaction, and return
+    what the report counts of each row (outcome, status, reasons)."""
     if isinstance(_WORKER, BaseException):
         raise _WORKER
-    return _rows(_WORKER, *task)
+    composer, store, turn = _WORKER
+    seq, *batch = task
+    rows = _rows(composer, *batch)
+    with turn.cond:
+        while turn.value.value != seq:
+            turn.cond.wait()
+        store.add_rows(rows)  # a failed write raises to the parent, which stops the pool: no later batch is written
+        turn.value.value = seq + 1
+        turn.cond.notify_all()
+    return [_counted(row) for row in rows]
+
+
+def _counted(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What :func:`_tally` reads of a row."""
+    return row[_OUTCOME], row[_STATUS], row[_REASONS]
 
 
 # -- compose -----------------------------------------------------------------------------------
@@ -253,7 +282,7 @@ def compose_run(
         report.asked = {f: k for f, k in _shares(flows, n).items() if k}
         for f in report.asked:
             _check_world_seed(store, f, seed, seed_of_world)
-        if workers > 1:  # the workers compose; this process only writes what they return
+        if workers > 1:  # the workers compose and write, each batch in its turn; this process counts
             pool = _pool(workers, str(db), seed, tuple(units_dirs), content)
         else:
             composer = _composer(db, seed, units_dirs, content)
@@ -265,12 +294,11 @@ def compose_run(
             progress(0, total)
         tasks = _tasks(store, report.asked, seed, batch_size)
         if workers == 1:
-            results: Iterator[list[tuple[Any, ...]]] = (_rows(composer, *t) for t in tasks)
+            results: Iterator[list[tuple[Any, ...]]] = (_written(store, _rows(composer, *t)) for t in tasks)
         else:
-            results = _in_order(pool, tasks, ahead=2 * workers)
-        for rows in results:
-            store.add_rows(rows)
-            _tally(report, rows)
+            results = _in_order(pool, ((seq, *t) for seq, t in enumerate(tasks)), ahead=2 * workers)
+        for counted in results:
+            _tally(report, counted)
             if progress:
                 progress(report.composed, total)
         if pool is not None:
@@ -315,7 +343,7 @@ def _check_world_seed(store: SessionStore, flow: str, seed: int, world_seed: int
                             f"{world_seed}; compose into a new database")
 
 
-def _in_order(pool: Any, tasks: Iterator[tuple[str, int, list[int]]], ahead: int) -> Iterator[list[tuple[Any, ...]]]:
+def _in_order(pool: Any, tasks: Iterator[tuple[Any, ...]], ahead: int) -> Iterator[list[tuple[Any, ...]]]:
     """Results of ``tasks`` in task order, with at most ``ahead`` tasks in flight."""
     pending: deque[Any] = deque()
     for task in tasks:
@@ -326,14 +354,21 @@ def _in_order(pool: Any, tasks: Iterator[tuple[str, int, list[int]]], ahead: int
         yield pending.popleft().get()
 
 
-def _tally(report: ComposeReport, rows: Sequence[tuple[Any, ...]]) -> None:
+def _written(store: SessionStore, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Write a batch's rows in one transaction; what the report counts of them."""
+    store.add_rows(rows)
+    return [_counted(row) for row in rows]
+
+
+def _tally(report: ComposeReport, counted: Sequence[tuple[Any, ...]]) -> None:
+    """Count a committed batch: (outcome, status, reasons) per session."""
     report.batches += 1
-    report.composed += len(rows)
-    for row in rows:
-        report.outcomes[row[_OUTCOME] or "-"] += 1
-        if row[_STATUS] == "failed":
+    report.composed += len(counted)
+    for outcome, status, reasons in counted:
+        report.outcomes[outcome or "-"] += 1
+        if status == "failed":
             report.failed += 1
-            report.failures.update(_reason_keys(json.loads(row[_REASONS])))
+            report.failures.update(_reason_keys(json.loads(reasons)))
 
 
 def _reason_keys(reasons: Sequence[str]) -> set[str]:
