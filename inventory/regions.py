@@ -216,8 +216,8 @@ _FIND_SQL = (_PLACE_SQL + " WHERE r.name IN ({0}) OR r.short_name IN ({0})").for
 _SPACE = re.compile(r"\s+")
 
 #: Texts whose places PlaceIndex.shared_find remembers (then it starts again): more than the
-#: forms of every district a long compose run asks about (~12,000 in 100,000 sessions), a few MB.
-_FOUND_KEEP = 32768
+#: forms of districts a long compose run asks about (~12,000 in 100,000 sessions), about 3 MB.
+_FOUND_KEEP = 16384
 
 
 def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -> list[dict[str, Any]]:

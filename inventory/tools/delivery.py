@@ -58,7 +58,7 @@ class _Lanes:
     each day's arrival per (before the cut-off, tier) is made once.
     """
 
-    KEEP = 16384  # (city, day, state) keys remembered before the memory starts over
+    KEEP = 4096  # (city, day, state) keys remembered (about 1 kB each) before the memory starts over
 
     def __init__(self, conn: Any) -> None:
         lanes: dict[str, list[tuple[str, str, Any, str]]] = {}
