@@ -92,6 +92,30 @@ def test_interrupted_run_with_workers_leaves_a_consistent_store(db):
     assert len(_rows(db)) == 40
 
 
+def test_a_worker_batch_that_fails_stops_the_run_before_any_later_batch_is_written(db, tmp_path, monkeypatch):
+    """Workers commit in batch order: when batch 3 cannot be composed, batches 0-2 are stored,
+    nothing after them, and the same command then completes to one worker's bytes."""
+    import twinchat.composer.run as run
+
+    clean = tmp_path / "clean.db"
+    shutil.copy(db, clean)
+    compose_run(clean, flow="memory_upgrade", n=32, seed=4, batch_size=4)
+    rows = run._rows
+
+    def failing(composer, flow, batch, indexes):
+        if batch == 3:
+            raise ComposerError("batch 3 breaks")
+        return rows(composer, flow, batch, indexes)
+
+    monkeypatch.setattr(run, "_rows", failing)  # forked workers inherit it
+    with pytest.raises(ComposerError, match="batch 3 breaks"):
+        compose_run(db, flow="memory_upgrade", n=32, seed=4, workers=2, batch_size=4)
+    assert sorted(r[3] for r in _rows(db)) == list(range(12))
+    monkeypatch.setattr(run, "_rows", rows)
+    compose_run(db, flow="memory_upgrade", n=32, seed=4, workers=2, batch_size=4)
+    assert _rows(db) == _rows(clean)
+
+
 def test_a_larger_n_extends_a_run_and_a_smaller_one_adds_nothing(db):
     compose_run(db, flow="repair_ticket", n=6, seed=1)
     assert compose_run(db, flow="repair_ticket", n=4, seed=1).composed == 0
