@@ -25,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.fastexpr import Fallback, parse_expression
 from twinchat.composer.fastexpr import _attr as sandbox_attr
-from twinchat.composer.fasttemplate import _VALUES, _getitem, _Loop
+from twinchat.composer.fasttemplate import _VALUES, _getitem, _Loop, set_before_read
 
 __all__ = ["compile_template_code", "compile_expression_code"]
 
@@ -44,7 +44,10 @@ class _Unsupported(Exception):
 def _gattr(obj: Any, attr: str) -> Any:
     """``obj.attr`` for what is not a dict (fasttemplate's getattr_ without its dict case)."""
     if type(obj) in _VALUES:
-        found = getattr(obj, attr)
+        try:
+            found = getattr(obj, attr)
+        except AttributeError:
+            raise Fallback from None  # Jinja2's undefined value
         if callable(found):
             raise Fallback  # a method: the sandbox decides
         return found
@@ -264,6 +267,8 @@ def compile_template_code(env: SandboxedEnvironment, source: str,
         tree = env.parse(source)
     except Exception:  # noqa: BLE001 - Jinja2 reports syntax errors itself, with its own message
         return None
+    if set_before_read(tree):
+        return None
     writer = _Writer(env, own_filters)
     try:
         writer.block(tree.body, 1, {}, top=True)
@@ -297,7 +302,11 @@ def compile_expression_code(env: SandboxedEnvironment, expression: str,
 
 
 def _define(code: str, writer: _Writer, name: str) -> Any:
-    """The function ``name`` that ``code`` defines, with the helpers and the writer's references."""
+    """The function ``name`` that ``code`` defines, with the helpers and the writer's references;
+    None if Python cannot compile it (a template nested deeper than Python allows)."""
     namespace = {**_HELPERS, **writer.names}
-    exec(compile(code, f"<twinchat {name}>", "exec"), namespace)  # noqa: S102 - written from a parsed template
+    try:
+        exec(compile(code, f"<twinchat {name}>", "exec"), namespace)  # noqa: S102 - written from a parsed template
+    except (SyntaxError, RecursionError, MemoryError):
+        return None
     return namespace[name]

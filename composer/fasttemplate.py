@@ -312,6 +312,22 @@ class _Compiler:
         raise _Unsupported
 
 
+def set_before_read(tree: nodes.Template) -> bool:
+    """Whether a name the template sets at its top level is read in a statement before that
+    ``set`` (Jinja2 then reads the template's own, not yet assigned, variable: left to it)."""
+    def targets(node: nodes.Assign) -> set[str]:
+        return {n.name for n in (node.target, *node.target.find_all(nodes.Name)) if isinstance(n, nodes.Name)}
+
+    assigned = set().union(*(targets(n) for n in tree.body if isinstance(n, nodes.Assign)))
+    seen: set[str] = set()
+    for node in tree.body:
+        if assigned - seen and {n.name for n in node.find_all(nodes.Name) if n.ctx == "load"} & (assigned - seen):
+            return True
+        if isinstance(node, nodes.Assign):
+            seen |= targets(node)
+    return False
+
+
 def compile_template_fast(env: SandboxedEnvironment, source: str,
                           own_filters: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str] | None:
     """``render(context)`` with Jinja2's output for ``source``, or None if any part of it is
@@ -320,6 +336,8 @@ def compile_template_fast(env: SandboxedEnvironment, source: str,
     try:
         tree = env.parse(source)
     except Exception:  # noqa: BLE001 - Jinja2 reports syntax errors itself, with its own message
+        return None
+    if set_before_read(tree):
         return None
     try:
         body = _Compiler(env, own_filters).block(tree.body, top=True)

@@ -93,3 +93,13 @@ def test_private_and_unknown_names_always_defer(compiler):
 @pytest.mark.parametrize("expression", ["x is defined", "f(x)", "x|unknown_filter", "{{", "a }}{{ b"])
 def test_unsupported_expressions_are_left_to_jinja(expression, compiler):
     assert compiler(make_env(), expression, FILTERS) is None
+
+
+@pytest.mark.parametrize("compiler", COMPILERS, ids=IDS)
+def test_a_missing_attribute_of_a_slot_value_defers(compiler):
+    """Record, Person … have attributes of their own: one they lack is Jinja2's undefined, not an error here."""
+    from twinchat.composer.values import Record
+
+    fast = compiler(make_env(), "home.nope == 'x'", FILTERS)
+    with pytest.raises(Fallback):
+        fast({"home": Record("customer", {"region": "南山区"}, "王伟")})

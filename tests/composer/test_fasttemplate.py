@@ -145,3 +145,13 @@ def test_builtin_unit_templates_render_as_jinja_renders_them(world):
                     assert got == env.from_string(source).render(scope), (src.unit.id, source, compiler.__name__)
                     seen += 1
     assert seen > 1000
+
+
+@pytest.mark.parametrize("compiler", COMPILERS, ids=["closures", "code"])
+def test_a_name_read_before_the_template_sets_it_is_left_to_jinja(compiler):
+    """Jinja2 reads the template's own variable there (undefined until set), not the context's."""
+    env = make_env()
+    for source in ("{% for a in xs %}{{ x }}{% endfor %}{% set x = 2 %}", "{{ x }}{% set x = 2 %}{{ x }}",
+                   "{% for a in xs if x %}{{ a }}{% endfor %}{% set x = 2 %}"):
+        assert compiler(env, source, FILTERS) is None, source
+    assert compiler(env, "{% set x = 1 %}{% for a in xs %}{{ x }}{% endfor %}", FILTERS) is not None
