@@ -284,6 +284,7 @@ class SlotSampler:
 
             found = sample_where(now, rng, slot.kinds, fits, 200)
             if found is None:
+                sample_phrase(now, rng, slot.kinds)  # the 201st draw, made and unused: the stream stays where it was
                 pool = [p for p in phrases(now, slot.kinds) if fits(p.window.start)]
                 if not pool:
                     raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")

@@ -231,3 +231,41 @@ def test_sample_where_gives_what_sampling_until_one_fits_gives(now: datetime, se
     where = random.Random(seed)
     assert timepool.sample_where(now, where, kinds, fits, tries) == expected
     assert where.getstate() == plain.getstate()  # the same draws were made
+
+
+@pytest.mark.parametrize("hours, within_days, now", [
+    ([7], 1, datetime(2026, 11, 20, 7, 13)),     # few phrases fit: often listed from the pool
+    (None, 0, datetime(2026, 11, 20, 15, 0)),
+    ([9, 14], None, datetime(2026, 11, 22, 22, 0)),
+])
+def test_a_bounded_time_slot_draws_as_sampling_until_one_fits_then_the_pool(hours, within_days, now) -> None:
+    """The slot's draw is the loop it replaced: sample(), redrawn up to 200 times until a phrase
+    fits, then (a 201st draw made and unused) one of the pool's fitting phrases."""
+    from twinchat.composer.slots import SlotSampler
+    from twinchat.units.spec import TimeSlot
+
+    slot = TimeSlot(source="time", kinds=None, hours=hours, within_days=within_days)
+
+    def fits(phrase: TimePhrase) -> bool:
+        start = phrase.window.start
+        if within_days is not None and (start - now).total_seconds() > within_days * 86400:
+            return False
+        return hours is None or (start.hour in hours and start.minute == 0)
+
+    def reference(rng: random.Random) -> TimePhrase:
+        phrase = sample(now, rng)
+        for _ in range(200):
+            if fits(phrase):
+                return phrase
+            phrase = sample(now, rng)
+        pool = [p for p in phrases(now) if fits(p)]
+        return pool[int(rng.random() * len(pool))]
+
+    for seed in range(40):
+        expected, rng = reference(random.Random(seed)), random.Random(seed)
+        got = SlotSampler._time_phrase("t", slot, rng, now)
+        assert (got.text, got.data["start"], got.data["end"]) == (expected.text, expected.window.start,
+                                                                   expected.window.end), seed
+        again = random.Random(seed)
+        reference(again)
+        assert rng.getstate() == again.getstate()  # the same draws were made
