@@ -154,10 +154,18 @@ _CONTENT: Any = None
 
 
 class _Turn:
-    """Whose turn it is to commit: the number of the next task to write (shared by the workers)."""
+    """Whose turn it is to commit: the number of the next task to write (shared by the workers),
+    and the process that started the pool (a worker whose parent is gone stops waiting)."""
 
     def __init__(self, value: Any, cond: Any) -> None:
-        self.value, self.cond = value, cond
+        self.value, self.cond, self.parent = value, cond, os.getppid()
+
+    def wait_for(self, seq: int) -> None:
+        """Wait, holding ``cond``, until task ``seq`` may commit."""
+        while self.value.value != seq:
+            self.cond.wait(1.0)
+            if os.getppid() != self.parent:  # the parent died: nobody will ever take the earlier batch
+                raise SystemExit(1)
 
 
 def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, cond: Any) -> None:
@@ -202,8 +210,7 @@ def _work(task: tuple[int, str, int, list[int]]) -> list[tuple[Any, ...]]:
     seq, *batch = task
     rows = _rows(composer, *batch)
     with turn.cond:
-        while turn.value.value != seq:
-            turn.cond.wait()
+        turn.wait_for(seq)
         store.add_rows(rows)  # a failed write raises to the parent, which stops the pool: no later batch is written
         turn.value.value = seq + 1
         turn.cond.notify_all()
@@ -261,7 +268,7 @@ def compose_run(
     if batch_size < 1:
         raise ComposerError(f"batch size must be at least 1 (got {batch_size})")
     from twinchat.composer.compose import check_flow, find_flow
-    from twinchat.inventory import world_seed
+    from twinchat.inventory import open_world, world_seed
     from twinchat.units.loader import load_content
 
     started = time.perf_counter()
@@ -283,7 +290,10 @@ def compose_run(
         for f in report.asked:
             _check_world_seed(store, f, seed, seed_of_world)
         if workers > 1:  # the workers compose and write, each batch in its turn; this process counts
+            conn.close()  # no open connection crosses the fork (as SQLite asks); reopened below
             pool = _pool(workers, str(db), seed, tuple(units_dirs), content)
+            conn = open_world(db)
+            store = SessionStore(conn)
         else:
             composer = _composer(db, seed, units_dirs, content)
         for f, k in report.asked.items():
@@ -346,12 +356,28 @@ def _check_world_seed(store: SessionStore, flow: str, seed: int, world_seed: int
 def _in_order(pool: Any, tasks: Iterator[tuple[Any, ...]], ahead: int) -> Iterator[list[tuple[Any, ...]]]:
     """Results of ``tasks`` in task order, with at most ``ahead`` tasks in flight."""
     pending: deque[Any] = deque()
+    workers = _pids(pool)
     for task in tasks:
         pending.append(pool.apply_async(_work, (task,)))
         if len(pending) >= ahead:
-            yield pending.popleft().get()
+            yield _get(pending.popleft(), pool, workers)
     while pending:
-        yield pending.popleft().get()
+        yield _get(pending.popleft(), pool, workers)
+
+
+def _pids(pool: Any) -> set[int]:
+    return {p.pid for p in getattr(pool, "_pool", ())}
+
+
+def _get(result: Any, pool: Any, workers: set[int]) -> Any:
+    """A task's result; an error if a worker process died meanwhile (the pool would replace it
+    and wait for its task forever)."""
+    while not result.ready():
+        result.wait(1.0)
+        if _pids(pool) != workers:
+            raise ComposerError("a worker process died (out of memory?); the committed batches are kept: "
+                                "run the same command again to resume")
+    return result.get()
 
 
 def _written(store: SessionStore, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -116,6 +116,24 @@ def test_a_worker_batch_that_fails_stops_the_run_before_any_later_batch_is_writt
     assert _rows(db) == _rows(clean)
 
 
+def test_a_worker_that_dies_stops_the_run_with_a_message_instead_of_hanging(db, monkeypatch):
+    import os
+
+    import twinchat.composer.run as run
+
+    rows = run._rows
+
+    def dying(composer, flow, batch, indexes):
+        if batch == 1:
+            os._exit(3)  # as the kernel's OOM killer would end it
+        return rows(composer, flow, batch, indexes)
+
+    monkeypatch.setattr(run, "_rows", dying)
+    with pytest.raises(ComposerError, match=r"a worker process died .* run the same command again to resume"):
+        compose_run(db, flow="repair_ticket", n=12, seed=1, workers=2, batch_size=2)
+    assert sorted(r[3] for r in _rows(db)) in ([], [0, 1])  # at most batch 0: nothing after the lost batch
+
+
 def test_a_larger_n_extends_a_run_and_a_smaller_one_adds_nothing(db):
     compose_run(db, flow="repair_ticket", n=6, seed=1)
     assert compose_run(db, flow="repair_ticket", n=4, seed=1).composed == 0
