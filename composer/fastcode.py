@@ -1,14 +1,29 @@
-"""Fast templates and expressions as Python source: one function each instead of a tree of closures.
+"""The fast path for unit templates and expressions: each compiled to one Python function.
 
-:mod:`twinchat.composer.fasttemplate` turns a template into nested closures; a reply that
-lists options then makes a Python call for every name, attribute and piece of text it
-outputs. :func:`compile_template_code` writes the same template as the body of one Python
-function — names read from the context or from locals (loop variables, ``set``), attributes
-read inline for dicts — and compiles it once. It supports the node types the closures do,
-with the same meaning, and gives None for anything else (the closures, then Jinja2, take
-over). As with the closures, a rendering that meets something whose Jinja2 meaning is not plain
-Python raises (:class:`~twinchat.composer.fastexpr.Fallback`, or the error itself) and the
-caller renders the template with Jinja2.
+Rendering a template with Jinja2 builds a fresh context and goes through the sandbox for every
+attribute; the templates and conditions units use (a reply listing the options, ``'error' in
+result``) are small and run thousands of times a second, and that overhead is most of their cost.
+:func:`compile_template_code` writes a template as the body of one Python function — names read
+from the context or from locals (loop variables, ``set``), dict attributes read inline, loop
+counters computed where they are read — and compiles it once; :func:`compile_expression_code`
+does the same for an expression. Both return None for anything outside a closed set of node
+types, and the caller then always uses Jinja2.
+
+Whenever fast code meets something whose Jinja2 meaning is not plain Python — a missing variable
+or attribute (Jinja2's ``Undefined``), a private attribute (refused by the sandbox), a method, an
+empty ``first`` — it raises :class:`Fallback` (a template may also raise the error itself), and
+the caller renders or evaluates with Jinja2 instead (neither has side effects). So the fast path
+is never *different* from Jinja2, only faster where it applies (``tests/composer/
+test_fasttemplate.py`` and ``test_fastexpr.py`` check that they agree).
+
+Supported: text; output of an expression (``str`` of its value, as Jinja2 writes it); ``for`` over
+one name, with an ``if`` filter, an ``else`` and ``loop.index/index0/first/last/length/revindex/
+revindex0``; ``if``/``elif``/``else``; ``set`` of one name at the top level (not read before it).
+Expressions: constants, names, attributes, subscripts (constant, computed or slices), comparisons,
+``and``/``or``/``not``, conditional expressions, ``~``, ``+ - * / // %``, unary ``-``, lists,
+tuples, dicts, and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
+``selectattr`` (one attribute), ``sort`` (by ``attribute``) and twinchat's own
+(:data:`twinchat.composer.render.FILTERS`).
 
 The source is made from the parsed template only: names and attributes are identifiers (written
 with ``repr``), every constant is passed in by reference, never written into the source.
@@ -23,11 +38,9 @@ import jinja2.filters
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from twinchat.composer.fastexpr import Fallback, parse_expression
-from twinchat.composer.fastexpr import _attr as sandbox_attr
-from twinchat.composer.fasttemplate import _VALUES, _getitem, _Loop, set_before_read
+from twinchat.composer.values import Person, Phone, Record, Text
 
-__all__ = ["compile_template_code", "compile_expression_code"]
+__all__ = ["Fallback", "compile_template_code", "compile_expression_code"]
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=", "in": "in", "notin": "not in"}
 #: ``loop.…`` counters as expressions of the index ``i`` and the length ``n`` (what _Loop gives)
@@ -41,8 +54,84 @@ class _Unsupported(Exception):
     pass
 
 
+class Fallback(Exception):
+    """The fast path cannot decide this value exactly as Jinja2 would; ask Jinja2."""
+
+
+def sandbox_attr(obj: Any, name: str) -> Any:
+    """``obj.name`` as the sandbox reads it: an attribute first, then an item."""
+    if name.startswith("_"):
+        raise Fallback
+    if isinstance(obj, dict):
+        if name in obj and not hasattr(dict, name):
+            return obj[name]
+        raise Fallback
+    if isinstance(obj, (str, int, float, list, tuple, type(None), bool)):
+        raise Fallback  # methods of builtins: leave them to the sandbox
+    try:
+        value = getattr(obj, name)
+    except AttributeError:
+        raise Fallback from None
+    if callable(value):
+        raise Fallback  # methods: the sandbox decides whether they are safe
+    return value
+
+
+class _Loop:
+    """What ``loop.…`` reads inside a ``for`` (Jinja2's LoopContext, without its methods)."""
+
+    __slots__ = ("index0", "index", "first", "last", "length", "revindex", "revindex0")
+
+    def __init__(self, i: int, n: int) -> None:
+        self.index0, self.index, self.first, self.last = i, i + 1, i == 0, i == n - 1
+        self.length, self.revindex, self.revindex0 = n, n - i, n - i - 1
+
+
+#: slot value classes and ``loop``: an attribute of one is read as the sandbox reads it (getattr,
+#: no methods) without the general checks
+_VALUES = frozenset({Person, Phone, Record, Text, _Loop})
+
+
+def _getitem(obj: Any, key: Any) -> Any:
+    """``obj[key]`` as the sandbox reads a subscript that succeeds (item first)."""
+    try:
+        return obj[key]
+    except (TypeError, LookupError):
+        raise Fallback from None
+
+
+def set_before_read(tree: nodes.Template) -> bool:
+    """Whether a name the template sets at its top level is read in a statement before that
+    ``set`` (Jinja2 then reads the template's own, not yet assigned, variable: left to it)."""
+    def targets(node: nodes.Assign) -> set[str]:
+        return {n.name for n in (node.target, *node.target.find_all(nodes.Name)) if isinstance(n, nodes.Name)}
+
+    assigned = set().union(*(targets(n) for n in tree.body if isinstance(n, nodes.Assign)))
+    seen: set[str] = set()
+    for node in tree.body:
+        if assigned - seen and {n.name for n in node.find_all(nodes.Name) if n.ctx == "load"} & (assigned - seen):
+            return True
+        if isinstance(node, nodes.Assign):
+            seen |= targets(node)
+    return False
+
+
+def _parse_expression(env: SandboxedEnvironment, expression: str) -> nodes.Node | None:
+    """The parsed ``expression`` (one expression node), or None for anything else (a syntax
+    error included: Jinja2 reports those itself, with its own message)."""
+    try:
+        tree = env.parse("{{ " + expression + " }}")
+    except Exception:  # noqa: BLE001
+        return None
+    body = tree.body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None
+    return body[0].nodes[0]
+
+
+
 def _gattr(obj: Any, attr: str) -> Any:
-    """``obj.attr`` for what is not a dict (fasttemplate's getattr_ without its dict case)."""
+    """``obj.attr`` for what is not a dict: a slot value's attribute (no methods), else the sandbox's rule."""
     if type(obj) in _VALUES:
         try:
             found = getattr(obj, attr)
@@ -283,9 +372,8 @@ def compile_expression_code(env: SandboxedEnvironment, expression: str,
                             own_filters: Mapping[str, Any] | None = None) -> Callable[[Mapping[str, Any]], Any] | None:
     """``evaluate(context)`` giving what Jinja2 gives for ``expression``, as one compiled
     function; None if any part of it is outside the supported set. ``evaluate`` raises
-    Fallback where Jinja2 must decide (a missing name or dict key included), as
-    :func:`~twinchat.composer.fastexpr.compile_fast`'s closures do."""
-    node = parse_expression(env, expression)
+    Fallback where Jinja2 must decide (a missing name or dict key included)."""
+    node = _parse_expression(env, expression)
     if node is None:
         return None
     writer = _Writer(env, own_filters or {})

@@ -31,9 +31,7 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from twinchat.composer.fastexpr import Fallback, compile_fast
-from twinchat.composer.fastcode import compile_expression_code, compile_template_code
-from twinchat.composer.fasttemplate import compile_template_fast
+from twinchat.composer.fastcode import Fallback, compile_expression_code, compile_template_code
 from twinchat.composer.errors import ComposerError
 
 __all__ = ["make_env", "FILTERS", "variables_of", "cn_number", "TemplateCache", "paths_reader"]
@@ -263,11 +261,10 @@ class TemplateCache:
     """Compiled templates and expressions of one environment, compiled once each.
 
     Templates and expressions that only read variables and their attributes (``{{ addr.city }}``,
-    ``person.name``) take a fast path that reads them directly; other templates are compiled to
-    one Python function (:mod:`~twinchat.composer.fastcode`), or else to closures
-    (:mod:`~twinchat.composer.fasttemplate`), where those support every part of them (Jinja2
-    renders whatever they cannot decide), other expressions by :mod:`.fastexpr`; anything else is
-    compiled by the sandboxed environment.
+    ``person.name``) take a fast path that reads them directly; other templates and expressions
+    are compiled to one Python function each where :mod:`~twinchat.composer.fastcode` supports
+    every part of them (Jinja2 decides whatever they cannot); anything else is compiled by the
+    sandboxed environment.
     """
 
     def __init__(self, env: SandboxedEnvironment | None = None) -> None:
@@ -289,7 +286,7 @@ class TemplateCache:
                 except (KeyError, AttributeError):  # an undefined variable, or an item: the getters decide
                     return form % tuple([get(context) for get in getters])
             return render
-        fast = compile_template_code(self.env, source, FILTERS) or compile_template_fast(self.env, source, FILTERS)
+        fast = compile_template_code(self.env, source, FILTERS)
         compiled: list[Any] = [] if fast is not None else [self.env.from_string(source)]  # else on first use
 
         def render_jinja(context: dict[str, Any]) -> str:
@@ -323,7 +320,7 @@ class TemplateCache:
         m = _PATH_ONLY.match(expression)
         if m:
             return _getter(m.group(1))
-        fast = compile_expression_code(self.env, expression, FILTERS) or compile_fast(self.env, expression, FILTERS)
+        fast = compile_expression_code(self.env, expression, FILTERS)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
         compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
 

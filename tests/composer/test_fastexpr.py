@@ -6,12 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from twinchat.composer.fastcode import compile_expression_code
-from twinchat.composer.fastexpr import Fallback, compile_fast
+from twinchat.composer.fastcode import Fallback, compile_expression_code
 from twinchat.composer.render import FILTERS, make_env
-
-COMPILERS = [compile_fast, compile_expression_code]  # closures, and Python source
-IDS = ["closures", "code"]
 
 
 @dataclass
@@ -54,11 +50,10 @@ def _jinja(env, expression, context):
     return ("value", value)
 
 
-@pytest.mark.parametrize("compiler", COMPILERS, ids=IDS)
 @pytest.mark.parametrize("expression", EXPRESSIONS)
-def test_fast_path_agrees_with_jinja_or_defers(expression, compiler):
+def test_fast_path_agrees_with_jinja_or_defers(expression):
     env = make_env()
-    fast = compiler(env, expression, FILTERS)
+    fast = compile_expression_code(env, expression, FILTERS)
     assert fast is not None, f"{expression!r} should be compiled"
     for context in CONTEXTS:
         try:
@@ -80,26 +75,23 @@ def test_fast_path_agrees_with_jinja_or_defers(expression, compiler):
         assert got == expected, f"{expression!r} with {context}"
 
 
-@pytest.mark.parametrize("compiler", COMPILERS, ids=IDS)
-def test_private_and_unknown_names_always_defer(compiler):
+def test_private_and_unknown_names_always_defer():
     env = make_env()
     for expression in ("result.__class__", "home.__init__", "missing_name", "result.items", "result.nope",
                        "result.results|selectattr('_x')|list"):
         with pytest.raises(Fallback):
-            compiler(env, expression, FILTERS)(CONTEXTS[0])
+            compile_expression_code(env, expression, FILTERS)(CONTEXTS[0])
 
 
-@pytest.mark.parametrize("compiler", COMPILERS, ids=IDS)
 @pytest.mark.parametrize("expression", ["x is defined", "f(x)", "x|unknown_filter", "{{", "a }}{{ b"])
-def test_unsupported_expressions_are_left_to_jinja(expression, compiler):
-    assert compiler(make_env(), expression, FILTERS) is None
+def test_unsupported_expressions_are_left_to_jinja(expression):
+    assert compile_expression_code(make_env(), expression, FILTERS) is None
 
 
-@pytest.mark.parametrize("compiler", COMPILERS, ids=IDS)
-def test_a_missing_attribute_of_a_slot_value_defers(compiler):
+def test_a_missing_attribute_of_a_slot_value_defers():
     """Record, Person … have attributes of their own: one they lack is Jinja2's undefined, not an error here."""
     from twinchat.composer.values import Record
 
-    fast = compiler(make_env(), "home.nope == 'x'", FILTERS)
+    fast = compile_expression_code(make_env(), "home.nope == 'x'", FILTERS)
     with pytest.raises(Fallback):
         fast({"home": Record("customer", {"region": "南山区"}, "王伟")})
