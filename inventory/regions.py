@@ -310,7 +310,7 @@ class PlaceIndex:
         if found is None:
             if len(self._found) >= _FOUND_KEEP:
                 self._found.clear()
-            found = self._found[text] = tuple(self.find(text))
+            found = self._found[text] = tuple(self._find(text, None))  # the index's own dicts: no copies
         return found
 
     def _find(self, text: str, level: str | None) -> list[dict[str, Any]]:
