@@ -72,6 +72,7 @@ def session_context(composer: Any, session: dict[str, Any], turn: dict[str, Any]
     steps = {s.id: s for s in src.flow.steps}
     user: dict[str, Any] | None = None
     result: Any = None
+    outcome: Any = None
     for t in [*turns[:at], None]:
         if t is None or t.get("role") == "user":
             if user is not None and user.get("step") in steps:

@@ -29,7 +29,6 @@ from twinchat.composer.timepool import sample as sample_phrase
 from twinchat.composer.values import (
     PERSON_FORMS,
     PHONE_FORMS,
-    Person,
     Phone,
     Record,
     Text,
