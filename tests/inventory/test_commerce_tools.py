@@ -185,3 +185,40 @@ def test_schemas_are_function_definitions():
             assert prop.get("description"), (name, prop)
     required = TOOLS["check_delivery"].json_schema()["parameters"]["required"]
     assert sorted(required) == ["destination", "products"]
+
+
+def test_arrivals_are_the_best_lane_by_eta_at_every_clock_around_the_cut_offs(world):
+    """check_delivery remembers arrivals per (city, day, cut-off state): at clocks on, just before
+    and just after each cut-off, on several days and cities, its answer is the earliest eta() over
+    the lanes whose warehouse holds the product (the first lane in warehouse order on a tie)."""
+    import random
+
+    from twinchat.inventory.logistics import eta
+
+    rng = random.Random(7)
+    cities = [c for (c,) in world.execute("SELECT DISTINCT dest_city FROM lanes ORDER BY dest_city")]
+    names = dict(world.execute("SELECT adcode, name FROM regions"))
+    products = [p for (p,) in world.execute("SELECT id FROM products WHERE category = 'memory' ORDER BY id")]
+    cutoffs = sorted({c for (c,) in world.execute("SELECT cutoff FROM warehouses")})
+    checked = 0
+    for day in range(3):
+        for cutoff in cutoffs:
+            hh, mm = (int(x) for x in cutoff.split(":"))
+            for delta in (-1, 0, 1):
+                now = datetime(2026, 11, 20 + day, hh, mm) + timedelta(minutes=delta)
+                city, product = rng.choice(cities), rng.choice(products)
+                lanes = world.execute(
+                    "SELECT w.id, w.cutoff, l.tier FROM lanes l JOIN warehouses w ON w.id = l.warehouse "
+                    "JOIN stock s ON s.warehouse = w.id AND s.product_id = ? AND s.qty >= 1 "
+                    "WHERE l.dest_city = ? ORDER BY w.id", (product, city)).fetchall()
+                best = min(((eta(now, c, t), w) for w, c, t in lanes), key=lambda a: a[0], default=None)
+                result = deliver(world, now=now, products=[product], destination=names[city])
+                if is_tool_error(result):
+                    continue  # a city name shared by several places: not this test's business
+                item = result["results"][0]
+                if best is None:
+                    assert item["in_stock"] is False
+                else:
+                    assert (item["warehouse"], item["eta"]) == (best[1], best[0].strftime("%Y-%m-%d %H:%M:%S"))
+                checked += 1
+    assert checked > 20
