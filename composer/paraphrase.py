@@ -154,7 +154,9 @@ def _session_contexts(conn: sqlite3.Connection, unit_id: str, want: int, seed: i
     class _Tap:
         def __init__(self, gen: UnitGenerator) -> None:
             self.gen = gen
-            self.writes = gen.writes
+
+        def __getattr__(self, name: str) -> Any:  # everything but session_sample is the generator's own
+            return getattr(self.gen, name)
 
         def session_sample(self, rng: Any, now: Any, context: dict[str, Any], call: Any) -> Sample:
             seen.append((now, dict(context)))
