@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 from faker import Faker
 
-from twinchat.composer.render import make_env, variables_of
+from twinchat.composer.render import make_env, refused_attributes, variables_of
 from twinchat.composer.slots import FORMS, OWN_PROVIDERS
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import UnitSource, did_you_mean
@@ -93,6 +93,9 @@ def unit_problems(src: UnitSource) -> list[str]:
                 out.append(f"{where}: {what} uses unknown filter {f!r}{did_you_mean(f, env.filters)}")
             if unknown:
                 return
+            for attr in refused_attributes(env, source, expression=expression):
+                out.append(f"{where}: {what} reads attribute {attr!r}, which the sandbox refuses "
+                           "(private names and interpreter internals cannot be used in templates)")
             if not expression:
                 env.from_string(source)
             else:

@@ -40,7 +40,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.values import Person, Phone, Record, Text
 
-__all__ = ["Fallback", "compile_template_code", "compile_expression_code"]
+__all__ = ["Access", "Fallback", "SLOT_VALUE_TYPES", "compile_template_code", "compile_expression_code"]
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=", "in": "in", "notin": "not in"}
 #: ``loop.…`` counters as expressions of the index ``i`` and the length ``n`` (what _Loop gives)
@@ -58,23 +58,56 @@ class Fallback(Exception):
     """The fast path cannot decide this value exactly as Jinja2 would; ask Jinja2."""
 
 
-def sandbox_attr(obj: Any, name: str) -> Any:
-    """``obj.name`` as the sandbox reads it: an attribute first, then an item."""
-    if name.startswith("_"):
-        raise Fallback
-    if isinstance(obj, dict):
-        if name in obj and not hasattr(dict, name):
-            return obj[name]
-        raise Fallback
-    if isinstance(obj, (str, int, float, list, tuple, type(None), bool)):
-        raise Fallback  # methods of builtins: leave them to the sandbox
-    try:
-        value = getattr(obj, name)
-    except AttributeError:
-        raise Fallback from None
-    if callable(value):
-        raise Fallback  # methods: the sandbox decides whether they are safe
-    return value
+class Access:
+    """Attribute reads of the fast path, allowed exactly where ``env``'s sandbox allows them.
+
+    Jinja2's sandbox refuses private attributes and the internals of functions, frames,
+    generators, code objects and tracebacks (``gi_frame``, ``f_globals``, ``co_code`` …), which lead
+    from a value to the interpreter's state; the fast path asks the same ``is_safe_attribute``
+    before it returns any attribute of an object that is not a dict, a slot value or ``loop``.
+    """
+
+    __slots__ = ("is_safe",)
+
+    def __init__(self, env: SandboxedEnvironment) -> None:
+        self.is_safe = env.is_safe_attribute
+
+    def attr(self, obj: Any, name: str) -> Any:
+        """``obj.name`` as the sandbox reads it: an attribute first, then an item."""
+        if name.startswith("_"):
+            raise Fallback
+        if isinstance(obj, dict):
+            if name in obj and not hasattr(dict, name):
+                return obj[name]
+            raise Fallback
+        if isinstance(obj, (str, int, float, list, tuple, type(None), bool)):
+            raise Fallback  # methods of builtins: leave them to the sandbox
+        try:
+            value = getattr(obj, name)
+        except AttributeError:
+            raise Fallback from None
+        if callable(value) or not self.is_safe(obj, name, value):
+            raise Fallback  # methods and internals: the sandbox decides (and refuses internals)
+        return value
+
+    def gattr(self, obj: Any, attr: str) -> Any:
+        """``obj.attr`` for what is not a dict: a slot value's attribute (no methods), else :meth:`attr`."""
+        if type(obj) in SLOT_VALUE_TYPES:
+            try:
+                found = getattr(obj, attr)
+            except AttributeError:
+                raise Fallback from None  # Jinja2's undefined value
+            if callable(found):
+                raise Fallback  # a method: the sandbox decides
+            return found
+        return self.attr(obj, attr)
+
+    def select(self, value: Any, attr: str) -> Any:
+        return (x for x in value if self.attr(x, attr))
+
+    def select_key(self, value: Any, key: str) -> Any:
+        """:meth:`select` for a public name that no dict method has: a dict item is read directly."""
+        return (x for x in value if (x[key] if type(x) is dict and key in x else self.attr(x, key)))
 
 
 class _Loop:
@@ -88,8 +121,8 @@ class _Loop:
 
 
 #: slot value classes and ``loop``: an attribute of one is read as the sandbox reads it (getattr,
-#: no methods) without the general checks
-_VALUES = frozenset({Person, Phone, Record, Text, _Loop})
+#: no methods) without the general checks; none of them has internals the sandbox refuses
+SLOT_VALUE_TYPES = frozenset({Person, Phone, Record, Text, _Loop})
 
 
 def _getitem(obj: Any, key: Any) -> Any:
@@ -130,19 +163,6 @@ def _parse_expression(env: SandboxedEnvironment, expression: str) -> nodes.Node 
 
 
 
-def _gattr(obj: Any, attr: str) -> Any:
-    """``obj.attr`` for what is not a dict: a slot value's attribute (no methods), else the sandbox's rule."""
-    if type(obj) in _VALUES:
-        try:
-            found = getattr(obj, attr)
-        except AttributeError:
-            raise Fallback from None  # Jinja2's undefined value
-        if callable(found):
-            raise Fallback  # a method: the sandbox decides
-        return found
-    return sandbox_attr(obj, attr)
-
-
 def _iterable(seq: Any) -> Any:
     if isinstance(seq, (dict, str)) or not hasattr(seq, "__iter__"):
         raise Fallback  # iteration that is not a plain sequence of items: Jinja2 decides
@@ -165,15 +185,6 @@ def _join(sep: str, value: Any) -> str:
     return sep.join([str(x) for x in value])
 
 
-def _select(value: Any, attr: str) -> Any:
-    return (x for x in value if sandbox_attr(x, attr))
-
-
-def _select_key(value: Any, key: str) -> Any:
-    """``_select`` for a public name that no dict method has: a dict item is read directly."""
-    return (x for x in value if (x[key] if type(x) is dict and key in x else sandbox_attr(x, key)))
-
-
 def _sorter(attr: str) -> Callable[[Any], Any]:
     def key(item: Any) -> Any:  # the sandbox's item-first lookup, then case folding
         value = _getitem(item, attr)
@@ -181,10 +192,8 @@ def _sorter(attr: str) -> Callable[[Any], Any]:
     return key
 
 
-_HELPERS = {"_gattr": _gattr, "_sattr": sandbox_attr, "_getitem": _getitem, "_iterable": _iterable,
-            "_to_list": _to_list, "_first": _first, "_join": _join, "_select": _select, "_select_key": _select_key,
-            "_Loop": _Loop,
-            "_Fallback": Fallback}
+_HELPERS = {"_getitem": _getitem, "_iterable": _iterable, "_to_list": _to_list, "_first": _first, "_join": _join,
+            "_Loop": _Loop, "_Fallback": Fallback}
 
 
 class _Writer:
@@ -392,7 +401,9 @@ def compile_expression_code(env: SandboxedEnvironment, expression: str,
 def _define(code: str, writer: _Writer, name: str) -> Any:
     """The function ``name`` that ``code`` defines, with the helpers and the writer's references;
     None if Python cannot compile it (a template nested deeper than Python allows)."""
-    namespace = {**_HELPERS, **writer.names}
+    access = Access(writer.env)
+    namespace = {**_HELPERS, "_sattr": access.attr, "_gattr": access.gattr, "_select": access.select,
+                 "_select_key": access.select_key, **writer.names}
     try:
         exec(compile(code, f"<twinchat {name}>", "exec"), namespace)  # noqa: S102 - written from a parsed template
     except (SyntaxError, RecursionError, MemoryError):

@@ -28,13 +28,15 @@ from operator import attrgetter
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from twinchat.composer.fastcode import Fallback, compile_expression_code, compile_template_code
+from twinchat.composer.fastcode import SLOT_VALUE_TYPES, Fallback, compile_expression_code, compile_template_code
 from twinchat.composer.errors import ComposerError
 
-__all__ = ["make_env", "FILTERS", "variables_of", "cn_number", "TemplateCache", "paths_reader"]
+__all__ = ["make_env", "FILTERS", "variables_of", "refused_attributes", "allowed", "cn_number", "TemplateCache",
+           "paths_reader"]
 
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 _DIGITS = "〇一二三四五六七八九"
@@ -132,6 +134,24 @@ def make_env() -> SandboxedEnvironment:
     return env
 
 
+#: attribute names the sandbox refuses on the objects that have them (besides private names)
+_REFUSED = frozenset({"mro"}) | jinja2.sandbox.UNSAFE_GENERATOR_ATTRIBUTES | jinja2.sandbox.UNSAFE_COROUTINE_ATTRIBUTES \
+    | jinja2.sandbox.UNSAFE_ASYNC_GENERATOR_ATTRIBUTES | jinja2.sandbox.UNSAFE_FUNCTION_ATTRIBUTES \
+    | jinja2.sandbox.UNSAFE_METHOD_ATTRIBUTES
+
+
+def refused_attributes(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> list[str]:
+    """The attribute names in a template (or expression) that the sandbox refuses to read: private
+    names and the internals of generators, coroutines, functions and types. Such a template can
+    only fail (or probe the interpreter), so the unit checks reject it when it loads. Raises
+    :class:`jinja2.TemplateSyntaxError` for bad syntax."""
+    ast = env.parse("{{ " + source + " }}" if expression else source)
+    names = [n.attr for n in ast.find_all(nodes.Getattr)]
+    names += [n.arg.value for n in ast.find_all(nodes.Getitem)
+              if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)]
+    return sorted({n for n in names if n.startswith("_") or n in _REFUSED})
+
+
 def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> tuple[set[str], set[str]]:
     """The undeclared variables of a template (or expression) and the filters it uses.
 
@@ -151,13 +171,32 @@ _SIMPLE_EXPR = re.compile(rf"{{{{-?\s*({_PATH})\s*-?}}}}")
 _PATH_ONLY = re.compile(rf"^\s*({_PATH})\s*$")
 
 
-def _getter(path: str, prefix: str = "") -> Any:
-    """A function reading ``a.b.c`` from a context the way Jinja2 does (attribute, then item).
+_SANDBOX = SandboxedEnvironment()
 
-    Only names without a leading underscore are accepted by the patterns above, so the fast
-    path can read nothing the sandbox would refuse. Error messages start with ``prefix``.
+
+def allowed(obj: Any, name: str, value: Any) -> bool:
+    """Whether a path (``a.b.c``) may read ``obj.name`` (= ``value``): not a method (its text would
+    hold a memory address, different on every run), and a slot value's attribute or one that
+    :meth:`SandboxedEnvironment.is_safe_attribute` allows (no private names, no internals of
+    functions, frames, generators, code objects or tracebacks)."""
+    return not callable(value) and (type(obj) in SLOT_VALUE_TYPES or _SANDBOX.is_safe_attribute(obj, name, value))
+
+
+def _getter(path: str, prefix: str = "") -> Any:
+    """A function reading ``a.b.c`` from a context the way Jinja2's sandbox does (attribute, then
+    item; an attribute the sandbox refuses is an error). Error messages start with ``prefix``.
     """
     head, *rest = path.split(".")
+
+    def attribute(obj: Any, attr: str) -> Any:
+        value = getattr(obj, attr)
+        if callable(value):
+            raise ComposerError(f"{prefix}{path!r}: {attr!r} of a {type(obj).__name__!r} object is a method, "
+                                "not a value")
+        if not allowed(obj, attr, value):
+            raise ComposerError(f"{prefix}{path!r}: access to attribute {attr!r} of a "
+                                f"{type(obj).__name__!r} object is unsafe")
+        return value
 
     def item(obj: Any, attr: str) -> Any:
         try:
@@ -174,7 +213,7 @@ def _getter(path: str, prefix: str = "") -> Any:
             except KeyError:
                 raise ComposerError(f"{prefix}{head!r} is undefined") from None
             try:
-                return getattr(obj, attr)
+                return attribute(obj, attr)
             except AttributeError:
                 return item(obj, attr)
 
@@ -188,7 +227,7 @@ def _getter(path: str, prefix: str = "") -> Any:
             raise ComposerError(f"{prefix}{head!r} is undefined") from None
         for attr in rest:
             try:
-                obj = getattr(obj, attr)
+                obj = attribute(obj, attr)
             except AttributeError:
                 obj = item(obj, attr)
         return obj
@@ -199,10 +238,14 @@ def _getter(path: str, prefix: str = "") -> Any:
 
 def _at(obj: Any, name: str) -> Any:
     """``obj.name`` as the getters read it, for a name that is not an attribute of dict: a dict's
-    item (KeyError if it has none), else the attribute."""
+    item (KeyError if it has none), else the attribute (AttributeError where the sandbox refuses
+    it: the getters then say so)."""
     if type(obj) is dict:
         return obj[name]
-    return getattr(obj, name)
+    value = getattr(obj, name)
+    if allowed(obj, name, value):
+        return value
+    raise AttributeError(name)
 
 
 def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None) -> Any:
@@ -294,8 +337,8 @@ class TemplateCache:
                 compiled.append(self.env.from_string(source))
             try:
                 return compiled[0].render(context)
-            except jinja2.TemplateError as exc:
-                raise ComposerError(f"cannot render {source[:40]!r}: {exc}") from exc
+            except jinja2.TemplateError as exc:  # render() names the template
+                raise ComposerError(str(exc)) from exc
         if fast is None:
             return render_jinja
 

@@ -68,6 +68,9 @@ ENGINE_ERRORS = {
     "slot_cycle.yaml": (3, "unit 'slot_cycle': slots depend on each other in a cycle: a → b → a"),
     "fits_unknown_slot.yaml": (5, "unit 'fits_unknown_slot': slot 'device': fits 'parts' is not a slot (did you "
                                   "mean 'part'?)"),
+    "sandbox_escape.yaml": (9, "unit 'sandbox_escape', template 'leak': template reads attribute 'gi_frame', which "
+                               "the sandbox refuses (private names and interpreter internals cannot be used in "
+                               "templates)"),
     "unknown_category.yaml": (4, "unit 'unknown_category': slot 'p': unknown category 'memroy' (did you mean "
                                  "'memory'?)"),
 }
