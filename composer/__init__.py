@@ -1,8 +1,8 @@
 """twinchat.composer — the engine: sampling, rendering, time expressions, composition, the CLI."""
 
 from twinchat.composer.errors import ComposerError, TimeExpressionError
-from twinchat.composer.timeexpr import TimeSpan, TimeWindow, find, resolve
-from twinchat.composer.timepool import TimePhrase, phrases, sample
+from twinchat.composer.time.resolve import TimeSpan, TimeWindow, find, resolve
+from twinchat.composer.time.pool import TimePhrase, phrases, sample
 
 __all__ = [
     "ComposerError",

@@ -1,7 +1,7 @@
 """A small app around :class:`ParaphraseReviewScreen`, launched by ``twinchat paraphrase --review``.
 
 :func:`run_review` is the ``review`` callback of
-:func:`twinchat.composer.paraphrase.paraphrase_unit`: it shows the candidates that passed the
+:func:`twinchat.composer.paraphrase.rewrite.paraphrase_unit`: it shows the candidates that passed the
 checks and returns ``{candidate name: final text}`` of those the curator accepted (None when the
 curator quit without writing).
 """
@@ -34,13 +34,13 @@ class ReviewApp(App["dict[str, str] | None"]):
 
 
 def review_items(paraphraser: Any, candidates: Sequence[Any]) -> list[ReviewItem]:
-    """Review items for the :class:`~twinchat.composer.paraphrase.Candidate` s that passed."""
+    """Review items for the :class:`~twinchat.composer.paraphrase.rewrite.Candidate` s that passed."""
     return [ReviewItem(name=c.name, original_id=c.original, original_text=paraphraser.template(c.original).text,
                        text=c.text, code=c.code, reason=c.reason, previews=list(c.previews)) for c in candidates]
 
 
 def checker(paraphraser: Any) -> Check:
-    """The screen's check function, backed by a :class:`~twinchat.composer.paraphrase.Paraphraser`."""
+    """The screen's check function, backed by a :class:`~twinchat.composer.paraphrase.rewrite.Paraphraser`."""
     def check(original_id: str, text: str, others: Sequence[tuple[str, str]]
               ) -> tuple[str | None, str | None, list[str]]:
         return paraphraser.check(paraphraser.template(original_id), text, others)

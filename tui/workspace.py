@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from twinchat.composer.curate import Curation
+from twinchat.composer.store.curate import Curation
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["Workspace", "TuiError", "check_db"]
@@ -63,13 +63,13 @@ class Workspace:
         return sqlite3.connect(self.db, timeout=30)
 
     def composer(self, seed: int = 0, *, retry: bool = False) -> Any:
-        """A :class:`~twinchat.composer.compose.SessionComposer` with ``seed`` (built once per seed).
+        """A :class:`~twinchat.composer.engine.compose.SessionComposer` with ``seed`` (built once per seed).
 
         If the units cannot be loaded (a broken unit file), the error is raised again on every
         call without reloading them, until ``retry``.
         """
-        from twinchat.composer.compose import SessionComposer
-        from twinchat.composer.run import world_snapshot
+        from twinchat.composer.engine.compose import SessionComposer
+        from twinchat.composer.store.batches import world_snapshot
 
         found = self._composers.get(seed)
         if found is None:

@@ -66,13 +66,16 @@ def fingerprints(n_sessions: int, n_samples: int) -> dict[str, str]:
         for fmt in FORMATS:
             _run("export", "--db", mixed.name, "--format", fmt, "-o", f"export-{fmt}", cwd=work)
             out[f"export/{fmt}"] = _hash_tree(work / f"export-{fmt}")
-        units = subprocess.run(["twinchat", "units", "list"], cwd=work, check=True, capture_output=True,
-                               text=True).stdout.split()
-        for unit in [u for u in units if u.replace("_", "").isalpha() and u.islower()]:
+        listing = subprocess.run(["twinchat", "units", "list"], cwd=work, check=True, capture_output=True,
+                                 text=True).stdout
+        for unit in [line.split()[0] for line in listing.splitlines() if line.strip()]:
             target = work / f"{unit}.jsonl"
-            _run("generate", unit, "-n", str(n_samples), "--seed", "5", "--db", "world.db", "-o", target.name,
-                 cwd=work)
-            out[f"samples/{unit}"] = hashlib.sha256(target.read_bytes()).hexdigest()[:16]
+            done = subprocess.run(["twinchat", "generate", unit, "-n", str(n_samples), "--seed", "5", "--db",
+                                   "world.db", "-o", target.name], cwd=work, capture_output=True, text=True)
+            if done.returncode:  # a unit that needs a session's context: its error is the fingerprint
+                out[f"samples/{unit}"] = f"exit {done.returncode}: {done.stderr.strip()}"
+            else:
+                out[f"samples/{unit}"] = hashlib.sha256(target.read_bytes()).hexdigest()[:16]
     return out
 
 

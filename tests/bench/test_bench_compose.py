@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from twinchat.composer.run import compose_run
+from twinchat.composer.store.batches import compose_run
 from twinchat.inventory import build_world
 
 N = int(os.environ.get("TWINCHAT_BENCH_N", "100000"))
@@ -32,7 +32,7 @@ MEMORY_N = int(os.environ.get("TWINCHAT_BENCH_MEMORY_N", "100000"))
 
 _CHILD = """
 import resource, sys
-from twinchat.composer.run import compose_run
+from twinchat.composer.store.batches import compose_run
 compose_run(sys.argv[1], n=int(sys.argv[2]), seed=0, workers=2)
 self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -42,7 +42,7 @@ print(self, children)
 
 @pytest.mark.bench
 def test_bench_compose_throughput(tmp_path):
-    import twinchat.composer.compose  # noqa: F401 - imported before timing (the 1-worker run would pay alone)
+    import twinchat.composer.engine.compose  # noqa: F401 - imported before timing (the 1-worker run would pay alone)
 
     world = build_world(tmp_path / "world.db", seed=0)
     rates = {}

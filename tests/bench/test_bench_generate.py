@@ -26,8 +26,8 @@ import jinja2
 import pytest
 from faker import Faker
 
-from twinchat.composer.generate import UnitGenerator
-from twinchat.composer.verify import Verifier
+from twinchat.composer.engine.generate import UnitGenerator
+from twinchat.composer.verify.samples import Verifier
 from twinchat.inventory import build_world, open_world
 from twinchat.units.loader import load_units
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from twinchat.composer import timepool
-from twinchat.composer.timeexpr import find, resolve
-from twinchat.composer.timepool import phrases, sample
+from twinchat.composer.time import pool as timepool
+from twinchat.composer.time.resolve import find, resolve
+from twinchat.composer.time.pool import phrases, sample
 
 CLOCKS = (datetime(2026, 11, 20, 15, 0), datetime(2026, 11, 22, 22, 0), datetime(2026, 12, 31, 23, 0))
 COMMON = ("今晚", "明早", "后天下午2点前", "周五前", "这周末", "3天内", "两小时后", "明天", "大后天", "今天晚上",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from twinchat.composer.store import COLUMNS
+from twinchat.composer.store.sessions import COLUMNS
 
 BASE = 200
 
@@ -82,7 +82,7 @@ async def _measure(db: Path) -> dict[str, float]:
 
 @pytest.mark.bench
 def test_bench_tui_first_paint_and_cursor(world_path, tmp_path):
-    from twinchat.composer.run import compose_run
+    from twinchat.composer.store.batches import compose_run
 
     base = tmp_path / "base.db"
     shutil.copyfile(world_path, base)

@@ -15,7 +15,7 @@ PARAPHRASE_UNIT = Path(__file__).parent / "paraphrase" / "callback.yaml"
 @pytest.fixture(scope="module")
 def composer(world_path):
     """A SessionComposer with seed 0 over the test session's world, one per test module."""
-    from twinchat.composer.compose import SessionComposer
+    from twinchat.composer.engine.compose import SessionComposer
     from twinchat.inventory import open_world
 
     conn = open_world(world_path)

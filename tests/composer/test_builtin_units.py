@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 import phonenumbers
 import pytest
 
-from twinchat.composer.generate import UnitGenerator
-from twinchat.composer.timeexpr import find, resolve
-from twinchat.composer.verify import verify_sample
+from twinchat.composer.engine.generate import UnitGenerator
+from twinchat.composer.time.resolve import find, resolve
+from twinchat.composer.verify.samples import verify_sample
 from twinchat.inventory import open_world
 from twinchat.inventory.servicedesk import SLOTS
 from twinchat.inventory.tools import call

@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from twinchat.composer.cli import cli
+from twinchat.composer.cli.commands import cli
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):

@@ -7,7 +7,7 @@ import shutil
 
 from click.testing import CliRunner
 
-from twinchat.composer.cli import cli
+from twinchat.composer.cli.commands import cli
 from twinchat.units.loader import load_content
 
 

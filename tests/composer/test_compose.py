@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pytest
 
-from twinchat.composer.compose import SessionComposer
+from twinchat.composer.engine.compose import SessionComposer
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.references import resolve
-from twinchat.composer.timeexpr import find
+from twinchat.composer.engine.references import resolve
+from twinchat.composer.time.resolve import find
 
 N = 120
 

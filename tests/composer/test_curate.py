@@ -10,13 +10,13 @@ import sqlite3
 
 import pytest
 
-from twinchat.composer.curate import SORTS, Curation, Filters, build_text_index, count_sessions, list_page
+from twinchat.composer.store.curate import SORTS, Curation, Filters, build_text_index, count_sessions, list_page
 from twinchat.composer.errors import ComposerError
 
 
 @pytest.fixture(scope="module")
 def store_path(world_path, tmp_path_factory):
-    from twinchat.composer.run import compose_run
+    from twinchat.composer.store.batches import compose_run
 
     db = tmp_path_factory.mktemp("curate") / "store.db"
     shutil.copyfile(world_path, db)

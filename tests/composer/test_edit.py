@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pytest
 
-from twinchat.composer import edit
-from twinchat.composer.compose import SessionComposer
+from twinchat.composer.store import edit
+from twinchat.composer.engine.compose import SessionComposer
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.timeexpr import find, resolve
+from twinchat.composer.time.resolve import find, resolve
 
 N = 24
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from twinchat.composer.cli import cli
-from twinchat.composer.evaluate import EvalError, evaluate, render_table
-from twinchat.composer.export import export_sessions
-from twinchat.composer.formats import FORMATS
-from twinchat.composer.rouge import lcs_length, normalise, rouge_l, tokens
-from twinchat.composer.scoring import Unparseable, read_answer, read_fields, score_calls
+from twinchat.composer.cli.commands import cli
+from twinchat.composer.eval.evaluate import EvalError, evaluate, render_table
+from twinchat.composer.export.pipeline import export_sessions
+from twinchat.composer.export.formats import FORMATS
+from twinchat.composer.similarity import lcs_length, normalise, rouge_l, tokens
+from twinchat.composer.eval.scoring import Unparseable, read_answer, read_fields, score_calls
 
 ARGS = {"products": ["MEM001"], "destination": "深圳市南山区", "deadline": "2026-11-20 23:59:59"}
 CALL = {"name": "check_delivery", "arguments": ARGS}
@@ -156,7 +156,7 @@ def test_the_gold_file_scores_itself_perfectly(files):
 
 @pytest.fixture(scope="module")
 def small_store(world_path, tmp_path_factory) -> Path:
-    from twinchat.composer.run import compose_run
+    from twinchat.composer.store.batches import compose_run
 
     db = tmp_path_factory.mktemp("eval") / "store.db"
     shutil.copy(world_path, db)

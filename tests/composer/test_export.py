@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from twinchat.composer.cli import cli
-from twinchat.composer.cli_data import EXPORT_FORMATS
+from twinchat.composer.cli.commands import cli
+from twinchat.composer.cli.data_commands import EXPORT_FORMATS
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.export import ExportError, OutputExists, export_samples, export_sessions
-from twinchat.composer.formats import FORMATS, SharegptConverter, get_converter
-from twinchat.composer.store import SessionStore
+from twinchat.composer.export.pipeline import ExportError, OutputExists, export_samples, export_sessions
+from twinchat.composer.export.formats import FORMATS, SharegptConverter, get_converter
+from twinchat.composer.store.sessions import SessionStore
 from twinchat.inventory import open_world
 from twinchat.inventory.tools import TOOLS
 
@@ -23,7 +23,7 @@ from twinchat.inventory.tools import TOOLS
 @pytest.fixture(scope="module")
 def store_db(world_path, tmp_path_factory) -> Path:
     """A world with 60 verified sessions of both flows (read-only for the tests)."""
-    from twinchat.composer.run import compose_run
+    from twinchat.composer.store.batches import compose_run
 
     db = tmp_path_factory.mktemp("store") / "store.db"
     shutil.copy(world_path, db)
@@ -105,7 +105,7 @@ def test_openai_records_follow_the_fine_tuning_format(exported):
 
 
 def test_openai_check_rejects_a_tool_message_without_its_call():
-    from twinchat.composer.consumers import RuleViolation, check_openai
+    from twinchat.composer.export.consumer_rules import RuleViolation, check_openai
 
     record = {"messages": [{"role": "user", "content": "有货吗"},
                            {"role": "tool", "tool_call_id": "call_9", "content": "{}"},
@@ -246,7 +246,7 @@ def test_alpaca_records_are_extraction_turns_with_history(exported, store_db):
 
 
 def test_alpaca_from_samples_uses_the_units_instruction(world_path, tmp_path):
-    from twinchat.composer.twins import generate_file
+    from twinchat.composer.engine.sample_files import generate_file
     from twinchat.inventory import open_world as ow
 
     samples = tmp_path / "addr.jsonl"
@@ -417,7 +417,7 @@ def _files(out: Path) -> dict[str, bytes]:
 
 
 def test_ids_export_exactly_the_sessions_of_the_lists_search(own_db, tmp_path):
-    from twinchat.composer.curate import Filters, session_ids
+    from twinchat.composer.store.curate import Filters, session_ids
 
     conn = open_world(own_db)
     try:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from twinchat.composer.fastcode import Fallback, compile_expression_code
-from twinchat.composer.render import FILTERS, make_env
+from twinchat.composer.engine.compiled import Fallback, compile_expression_code
+from twinchat.composer.engine.render import FILTERS, make_env
 
 
 @dataclass
@@ -90,7 +90,7 @@ def test_unsupported_expressions_are_left_to_jinja(expression):
 
 def test_a_missing_attribute_of_a_slot_value_defers():
     """Record, Person … have attributes of their own: one they lack is Jinja2's undefined, not an error here."""
-    from twinchat.composer.values import Record
+    from twinchat.composer.engine.slot_values import Record
 
     fast = compile_expression_code(make_env(), "home.nope == 'x'", FILTERS)
     with pytest.raises(Fallback):

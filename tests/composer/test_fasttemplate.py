@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.fastcode import Fallback, compile_template_code
-from twinchat.composer.render import FILTERS, TemplateCache, make_env
-from twinchat.composer.values import Record
+from twinchat.composer.engine.compiled import Fallback, compile_template_code
+from twinchat.composer.engine.render import FILTERS, TemplateCache, make_env
+from twinchat.composer.engine.slot_values import Record
 from twinchat.units.loader import load_units
 
 CONTEXTS = [
@@ -112,7 +112,7 @@ def test_template_cache_falls_back_to_jinja():
 def test_builtin_unit_templates_render_as_jinja_renders_them(world):
     """Every template and reply of the built-in units that the fast path compiles renders, on
     contexts drawn by the units themselves, exactly as Jinja2 renders it."""
-    from twinchat.composer.generate import UnitGenerator
+    from twinchat.composer.engine.generate import UnitGenerator
 
     env = make_env()
     seen = 0

@@ -10,12 +10,12 @@ import phonenumbers
 import pytest
 from click.testing import CliRunner
 
-from twinchat.composer.cli import cli
+from twinchat.composer.cli.commands import cli
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.generate import UnitGenerator
-from twinchat.composer.timeexpr import resolve
-from twinchat.composer.twins import generate_file
-from twinchat.composer.verify import verify_sample
+from twinchat.composer.engine.generate import UnitGenerator
+from twinchat.composer.time.resolve import resolve
+from twinchat.composer.engine.sample_files import generate_file
+from twinchat.composer.verify.samples import verify_sample
 from twinchat.units.loader import load_unit_file, load_units
 
 HERE = Path(__file__).parent / "units"

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from twinchat.composer.compose import SessionComposer
+from twinchat.composer.engine.compose import SessionComposer
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.generate import UnitGenerator, session_clock
-from twinchat.composer.orderbook import ORDER_STATES, OrderBook, bought_phrases
-from twinchat.composer.references import PRONOUNS, draw, resolve
-from twinchat.composer.verify import verify_sample
+from twinchat.composer.engine.generate import UnitGenerator, session_clock
+from twinchat.composer.engine.orderbook import ORDER_STATES, OrderBook, bought_phrases
+from twinchat.composer.engine.references import PRONOUNS, draw, resolve
+from twinchat.composer.verify.samples import verify_sample
 from twinchat.inventory.orders import DELIVERED, IN_TRANSIT, status_at, window_end
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import load_units
@@ -256,8 +256,8 @@ def test_carry_over_labels_hold_the_resolved_order(statuses, returns):
 
 
 def test_a_reference_prefers_the_order_asked_about(composer):
-    from twinchat.composer.render import TemplateCache
-    from twinchat.composer.slots import SlotSampler, WorldCache
+    from twinchat.composer.engine.render import TemplateCache
+    from twinchat.composer.engine.slots import SlotSampler, WorldCache
     from twinchat.units.spec import ReferenceSlot
 
     sampler = SlotSampler(WorldCache(composer.conn), TemplateCache(), None)

@@ -9,12 +9,12 @@ import time
 import pytest
 
 from canned_llm import Canned, completion
-from twinchat.composer.generate import UnitGenerator
-from twinchat.composer.llm import ChatClient, LLMError
-from twinchat.composer.paraphrase import Paraphraser, ParaphraseError, build_messages, paraphrase_unit
-from twinchat.composer.paraphrase_checks import clean_reply
-from twinchat.composer.unitfile import UnitFileError
-from twinchat.composer.verify import verify_sample
+from twinchat.composer.engine.generate import UnitGenerator
+from twinchat.composer.paraphrase.client import ChatClient, LLMError
+from twinchat.composer.paraphrase.rewrite import Paraphraser, ParaphraseError, build_messages, paraphrase_unit
+from twinchat.composer.paraphrase.checks import clean_reply
+from twinchat.composer.paraphrase.unit_file import UnitFileError
+from twinchat.composer.verify.samples import verify_sample
 from twinchat.units.loader import load_unit_file, load_units
 from twinchat.units.spec import Template
 
@@ -252,7 +252,7 @@ def test_429_again_and_again_gives_up(llm):
 def test_retry_after_as_an_http_date():
     from email.utils import formatdate
 
-    from twinchat.composer.llm import _retry_after
+    from twinchat.composer.paraphrase.client import _retry_after
 
     now = time.time()
     assert _retry_after(formatdate(now + 10, usegmt=True), now) == pytest.approx(10, abs=1)
@@ -275,7 +275,7 @@ def test_servers_that_refuse_n_are_asked_once_per_completion(llm):
 
 
 def test_the_api_key_comes_from_the_environment(llm, monkeypatch):
-    from twinchat.composer.llm import api_key_from_env
+    from twinchat.composer.paraphrase.client import api_key_from_env
 
     monkeypatch.delenv("TWINCHAT_API_KEY", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from canned_llm import Canned, completion
-from twinchat.composer.cli import cli
+from twinchat.composer.cli.commands import cli
 
 GOOD = "{{ when }}麻烦打{{ phone }}转{{ ext }}回我电话,我是{{ person }}"
 NO_ENV = {"TWINCHAT_ENDPOINT": None, "TWINCHAT_MODEL": None, "TWINCHAT_API_KEY": None, "OPENAI_API_KEY": None}

@@ -9,8 +9,8 @@ import sqlite3
 import pytest
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.run import ComposeInterrupted, compose_run, verify_run
-from twinchat.composer.store import COLUMNS, SessionStore
+from twinchat.composer.store.batches import ComposeInterrupted, compose_run, verify_run
+from twinchat.composer.store.sessions import COLUMNS, SessionStore
 from twinchat.inventory import open_world
 from twinchat.units.loader import load_content
 
@@ -95,7 +95,7 @@ def test_interrupted_run_with_workers_leaves_a_consistent_store(db):
 def test_a_worker_batch_that_fails_stops_the_run_before_any_later_batch_is_written(db, tmp_path, monkeypatch):
     """Workers commit in batch order: when batch 3 cannot be composed, batches 0-2 are stored,
     nothing after them, and the same command then completes to one worker's bytes."""
-    import twinchat.composer.run as run
+    import twinchat.composer.store.batches as run
 
     clean = tmp_path / "clean.db"
     shutil.copy(db, clean)
@@ -119,7 +119,7 @@ def test_a_worker_batch_that_fails_stops_the_run_before_any_later_batch_is_writt
 def test_a_worker_that_dies_stops_the_run_with_a_message_instead_of_hanging(db, monkeypatch):
     import os
 
-    import twinchat.composer.run as run
+    import twinchat.composer.store.batches as run
 
     rows = run._rows
 

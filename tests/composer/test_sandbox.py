@@ -15,8 +15,8 @@ import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.render import TemplateCache, make_env
-from twinchat.composer.values import Person, Phone, Record, Text
+from twinchat.composer.engine.render import TemplateCache, make_env
+from twinchat.composer.engine.slot_values import Person, Phone, Record, Text
 
 ENV_NAME = "TWINCHAT_SANDBOX_TEST_SECRET"
 
@@ -118,8 +118,8 @@ def test_expressions_agree_with_the_sandbox_and_never_leak(source, secret):
 
 def test_the_generator_payload_is_refused_on_the_compiled_path(secret):
     """The payload that once leaked: the compiled path alone must refuse it, not only Jinja2 behind it."""
-    from twinchat.composer.fastcode import Fallback, compile_template_code
-    from twinchat.composer.render import FILTERS
+    from twinchat.composer.engine.compiled import Fallback, compile_template_code
+    from twinchat.composer.engine.render import FILTERS
 
     env = make_env()
     fast = compile_template_code(env, _fill(TEMPLATES[0]), FILTERS)

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from twinchat.composer.compose import SessionComposer
+from twinchat.composer.engine.compose import SessionComposer
 from twinchat.composer.errors import TimeExpressionError
-from twinchat.composer.references import resolve as resolve_reference
-from twinchat.composer.timeexpr import find, resolve
-from twinchat.composer.values import Record
+from twinchat.composer.engine.references import resolve as resolve_reference
+from twinchat.composer.time.resolve import find, resolve
+from twinchat.composer.engine.slot_values import Record
 
 N = 400
 FMT = "%Y-%m-%d %H:%M:%S"

@@ -6,8 +6,8 @@ import collections
 import random
 from datetime import datetime
 
-from twinchat.composer.generate import UnitGenerator
-from twinchat.composer.targets import Targets
+from twinchat.composer.engine.generate import UnitGenerator
+from twinchat.composer.engine.outcome_targets import Targets
 from twinchat.units.loader import load_units
 
 

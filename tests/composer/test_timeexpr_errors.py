@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from twinchat.composer.errors import TimeExpressionError
-from twinchat.composer.timeexpr import TimeWindow, resolve
+from twinchat.composer.time.resolve import TimeWindow, resolve
 from twinchat.units.errors import TwinchatError
 
 NOW = datetime(2026, 11, 21, 15, 0)  # a Saturday afternoon

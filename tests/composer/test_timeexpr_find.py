@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from twinchat.composer.timeexpr import TimeWindow, find
+from twinchat.composer.time.resolve import TimeWindow, find
 
 NOW = datetime(2026, 11, 20, 15, 0)  # a Friday afternoon
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from twinchat.composer.timeexpr import TimeWindow, resolve
+from twinchat.composer.time.resolve import TimeWindow, resolve
 
 FRI = "2026-11-20 15:00"       # Friday afternoon
 EVE = "2026-11-20 20:10"       # Friday evening, after 8 pm

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from twinchat.composer import timepool
+from twinchat.composer.time import pool as timepool
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.timeexpr import TimeWindow, find, resolve
-from twinchat.composer.timepool import KINDS, TimePhrase, phrases, sample
+from twinchat.composer.time.resolve import TimeWindow, find, resolve
+from twinchat.composer.time.pool import KINDS, TimePhrase, phrases, sample
 
 CARRIERS = (
     "A型号{}能送到南山区吗?",
@@ -241,7 +241,7 @@ def test_sample_where_gives_what_sampling_until_one_fits_gives(now: datetime, se
 def test_a_bounded_time_slot_draws_as_sampling_until_one_fits_then_the_pool(hours, within_days, now) -> None:
     """The slot's draw is the loop it replaced: sample(), redrawn up to 200 times until a phrase
     fits, then (a 201st draw made and unused) one of the pool's fitting phrases."""
-    from twinchat.composer.slots import SlotSampler
+    from twinchat.composer.engine.slots import SlotSampler
     from twinchat.units.spec import TimeSlot
 
     slot = TimeSlot(source="time", kinds=None, hours=hours, within_days=within_days)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from twinchat.composer.unitfile import UnitFileError, insert_templates, next_template_id, write_unit_text
+from twinchat.composer.paraphrase.unit_file import UnitFileError, insert_templates, next_template_id, write_unit_text
 from twinchat.units.loader import load_unit_file
 from twinchat.units.spec import Template
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from twinchat.composer.compose import SessionComposer
+from twinchat.composer.engine.compose import SessionComposer
 
 
 def test_result_of_another_shape_is_a_mismatch_not_an_error(world):

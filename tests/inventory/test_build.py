@@ -86,7 +86,7 @@ def test_failure_mid_build_leaves_nothing(tmp_path, monkeypatch):
 
 
 def _start_init(target: Path) -> subprocess.Popen:
-    code = "from twinchat.composer.cli import main; main()"
+    code = "from twinchat.composer.cli.commands import main; main()"
     return subprocess.Popen(
         [sys.executable, "-c", code, "init", "--db", str(target), "--force"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

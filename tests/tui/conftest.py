@@ -25,7 +25,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 @pytest.fixture(scope="session")
 def seeded_store(world_path, tmp_path_factory) -> Path:
     """30 sessions (20 memory_upgrade, 10 repair_ticket, seed 0) in a copy of the test world."""
-    from twinchat.composer.run import compose_run
+    from twinchat.composer.store.batches import compose_run
 
     db = tmp_path_factory.mktemp("tui") / "store.db"
     shutil.copyfile(world_path, db)
@@ -37,8 +37,8 @@ def seeded_store(world_path, tmp_path_factory) -> Path:
 
 def _break(db: Path, session_id: str) -> None:
     """Store one session with its first customer turn's phone mistyped, as a failed session."""
-    from twinchat.composer.compose import SessionComposer
-    from twinchat.composer.store import COLUMNS, SessionStore, session_row
+    from twinchat.composer.engine.compose import SessionComposer
+    from twinchat.composer.store.sessions import COLUMNS, SessionStore, session_row
     from twinchat.inventory import open_world
 
     conn = open_world(db)
@@ -85,8 +85,8 @@ def delivery(seeded_store) -> Delivery:
     """The first session whose delivery question has one time phrase, repeated in the reply."""
     from datetime import datetime
 
-    from twinchat.composer.store import SessionStore
-    from twinchat.composer.timeexpr import find, resolve
+    from twinchat.composer.store.sessions import SessionStore
+    from twinchat.composer.time.resolve import find, resolve
     from twinchat.inventory import open_world
     from twinchat.tui.widgets.turn import group_turns
 

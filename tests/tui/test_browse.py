@@ -242,7 +242,7 @@ async def test_a_click_moves_the_cursor_and_a_double_click_opens(db):
 
 
 def test_row_cache_reads_on_by_keyset_and_jumps_by_offset(db):
-    from twinchat.composer.curate import Curation
+    from twinchat.composer.store.curate import Curation
     from twinchat.inventory import open_world
     from twinchat.tui.widgets.session_list import RowCache
 

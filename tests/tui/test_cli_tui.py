@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from twinchat.composer.cli import cli
+from twinchat.composer.cli.commands import cli
 
 
 def test_missing_database_is_one_line(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList, Static, TextArea
 
-from twinchat.composer.paraphrase import Candidate, Paraphraser
+from twinchat.composer.paraphrase.rewrite import Candidate, Paraphraser
 from twinchat.tui.review_app import ReviewApp, checker, review_items
 from twinchat.tui.screens.paraphrase_review import ParaphraseReviewScreen
 from twinchat.units.loader import load_units

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from twinchat.composer.checks import check_unit
-from twinchat.composer.cli import cli
+from twinchat.composer.engine.unit_checks import check_unit
+from twinchat.composer.cli.commands import cli
 from twinchat.units import UnitError
 from twinchat.units.loader import load_unit_file, load_units
 

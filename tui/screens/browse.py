@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from twinchat.composer.curate import SORTS, Filters, count_sessions, list_page
+from twinchat.composer.store.curate import SORTS, Filters, count_sessions, list_page
 from twinchat.tui.widgets.chat import ChatView, SessionHeader, header_text
 from twinchat.tui.widgets.session_list import PAGE, RowCache, SessionList
 from twinchat.units.errors import TwinchatError

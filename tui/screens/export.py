@@ -1,7 +1,7 @@
 """Export the sessions of the current filter, with the options of ``twinchat export``.
 
 The sessions exported are exactly those the list shows: their ids are read with the list's own
-query (:func:`~twinchat.composer.curate.session_ids`, search in user and assistant text included).
+query (:func:`~twinchat.composer.store.curate.session_ids`, search in user and assistant text included).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from twinchat.composer.curate import Filters, session_ids
+from twinchat.composer.store.curate import Filters, session_ids
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["ExportScreen", "FORMATS", "summary"]
@@ -112,7 +112,7 @@ class ExportScreen(ModalScreen[None]):
 
     @work(exclusive=True, thread=True, group="export")
     def _export(self, fmt: str, out: str, options: dict[str, Any]) -> None:
-        from twinchat.composer.export import OutputExists, export_sessions
+        from twinchat.composer.export.pipeline import OutputExists, export_sessions
 
         try:
             ids = self._selected()

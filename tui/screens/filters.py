@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select
 
-from twinchat.composer.curate import Filters
+from twinchat.composer.store.curate import Filters
 
 __all__ = ["FilterScreen", "FIELDS"]
 

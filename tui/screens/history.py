@@ -13,8 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from twinchat.composer.curate import Edit
-from twinchat.composer.edit import changes
+from twinchat.composer.store.curate import Edit
+from twinchat.composer.store.edit import changes
 
 __all__ = ["HistoryScreen", "describe"]
 

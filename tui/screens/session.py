@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from twinchat.composer import edit
+from twinchat.composer.store import edit
 from twinchat.tui.screens.choice import ChoiceScreen
 from twinchat.tui.screens.prompt import PromptScreen
 from twinchat.tui.widgets.chat import ChatView, SessionHeader, header_text

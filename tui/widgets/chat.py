@@ -16,8 +16,8 @@ from textual.events import Click
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from twinchat.composer.edit import turn_problems
-from twinchat.composer.generate import TIME_FORMAT
+from twinchat.composer.store.edit import turn_problems
+from twinchat.composer.engine.generate import TIME_FORMAT
 from twinchat.tui.widgets.turn import TurnView, group_turns
 
 __all__ = ["ChatView", "SessionHeader", "header_text"]

@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from twinchat.composer.curate import ListRow
+from twinchat.composer.store.curate import ListRow
 
 __all__ = ["SessionList", "RowCache", "Fetch", "PAGE", "KEEP_PAGES"]
 

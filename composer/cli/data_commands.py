@@ -1,0 +1,221 @@
+"""``twinchat export``, ``eval`` and ``paraphrase``: training files, scores and more templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from twinchat.composer.cli.common import DEFAULT_DB, UNITS_OPTION, Progress, require_file
+from twinchat.units.errors import TwinchatError
+
+__all__ = ["export", "eval_", "paraphrase", "EXPORT_FORMATS"]
+
+
+# -- export and eval -------------------------------------------------------------------------
+#: The export formats (the same as ``twinchat.composer.export.formats.FORMATS``; a test keeps them equal).
+EXPORT_FORMATS = ("openai", "sharegpt", "alpaca", "react", "plain")
+
+
+def _parse_split(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float, float]:
+    from twinchat.composer.export.splits import parse_split
+
+    try:
+        return parse_split(value)
+    except TwinchatError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@click.command("export")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="World and session store.")
+@click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS), help="Trainer format.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="Directory to write (refused if it exists, unless --force).")
+@click.option("--split", default="0.9,0.05,0.05", show_default=True, callback=_parse_split,
+              help="Train, valid and test shares.")
+@click.option("--holdout-templates", is_flag=True,
+              help="Keep whole templates (and template combinations) out of train.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the split.")
+@click.option("--include-failed", is_flag=True,
+              help="Keep sessions that failed verification (flagged in the manifest).")
+@click.option("--flow", default=None, help="Only sessions of this flow.")
+@click.option("--outcome", default=None, help="Only sessions ending with this outcome.")
+@click.option("--unit", default=None, help="Only sessions that play this unit.")
+@click.option("--text", default=None, help="Only sessions whose user turns contain this text.")
+@click.option("--from-samples", "samples", default=None, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Export `twinchat generate` samples (JSONL) instead of stored sessions (alpaca only).")
+@click.option("--force", is_flag=True, help="Replace an existing output directory.")
+@UNITS_OPTION
+def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], holdout_templates: bool, seed: int,
+           include_failed: bool, flow: str | None, outcome: str | None, unit: str | None, text: str | None,
+           samples: str | None, force: bool, units_dirs: tuple[str, ...]) -> None:
+    """Export verified sessions as training files: train/valid/test, a gold file for
+    `twinchat eval`, and a dataset card (README.md).
+
+    Every record is checked against its trainer's rules before it is written; exact and
+    near duplicates are dropped; sessions that failed verification are left out (and counted)
+    unless --include-failed. The same store, options and seed give byte-identical files.
+
+    \b
+    Example:
+        twinchat export --format sharegpt -o data/ --holdout-templates
+        twinchat export --format openai -o oa/ --flow memory_upgrade --split 0.8,0.1,0.1
+        twinchat export --format alpaca -o addr/ --from-samples addresses.jsonl
+    """
+    from twinchat.composer.export.pipeline import export_samples, export_sessions
+
+    with Progress("exporting") as bar:
+        if samples is not None:
+            report = export_samples(samples, fmt, out, split=split, holdout_templates=holdout_templates, force=force,
+                                    seed=seed, units_dirs=units_dirs, progress=bar.update)
+        else:
+            require_file(db_path)
+            report = export_sessions(db_path, fmt, out, split=split, holdout_templates=holdout_templates,
+                                     force=force, seed=seed, include_failed=include_failed, flow=flow,
+                                     outcome=outcome, unit=unit, text=text, units_dirs=units_dirs,
+                                     progress=bar.update)
+    what = "sessions" if report.source == "store" else "samples"
+    click.echo(f"exported {report.exported:,} {fmt} records from {sum(report.sessions.values()):,} {what} "
+               f"to {report.out_dir} in {report.seconds:.1f}s")
+    click.echo("splits: " + ", ".join(f"{s} {report.records[s]:,}" for s in report.records))
+    dups = report.duplicates
+    click.echo(f"left out: {report.failed_excluded:,} failed verification, {dups['exact']:,} exact and "
+               f"{dups['near']:,} near duplicates, {sum(report.rejected.values()):,} breaking {fmt} rules"
+               + (f"; {report.failed_included:,} failed kept (flagged)" if report.failed_included else ""))
+    for rule, n in report.rejected.most_common():
+        click.echo(f"  {rule}: {n:,} (e.g. {report.rejected_examples[rule]})")
+    if report.holdout:
+        click.echo(f"held out of train: {', '.join(report.held_out)}; overlap with train: "
+                   f"{report.overlap_templates} templates, {report.overlap_combinations} combinations")
+    if "test" in report.records:
+        click.echo(f"evaluation: {report.gold_items:,} items in {Path(report.out_dir) / 'test.gold.jsonl'}")
+    click.echo("files: " + " ".join(report.files))
+
+
+@click.command("eval")
+@click.option("--gold", required=True, type=click.Path(dir_okay=False),
+              help="The test.gold.jsonl written by `twinchat export`.")
+@click.option("--pred", required=True, type=click.Path(dir_okay=False),
+              help='Predictions, one {"id", "output"} JSON object per line.')
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def eval_(gold: str, pred: str, as_json: bool) -> None:
+    """Score a model's predictions on an exported test split.
+
+    Tool calls are compared AST-style (first failure per call: wrong function, missing
+    required argument, unexpected argument, wrong type, wrong value; then wrong number of
+    calls), extraction JSON by exact match per field and per record, replies by
+    character-level ROUGE-L; broken down by unit, outcome and template seen in train vs held
+    out. Missing or unparseable predictions are reported as errors and scored as wrong.
+
+    \b
+    Example:
+        twinchat eval --gold data/test.gold.jsonl --pred predictions.jsonl
+        twinchat eval --gold data/test.gold.jsonl --pred data/test.gold.jsonl --json   # 100%
+    """
+    from twinchat.composer.eval.evaluate import evaluate, render_table
+
+    report = evaluate(gold, pred)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_table(report))
+
+
+# -- paraphrase ------------------------------------------------------------------------------
+_NO_ENDPOINT = ("no endpoint: pass --endpoint URL or set TWINCHAT_ENDPOINT to an OpenAI-compatible server, "
+                "e.g. Ollama http://127.0.0.1:11434/v1, vLLM http://127.0.0.1:8000/v1, "
+                "llama.cpp http://127.0.0.1:8080/v1")
+
+
+@click.command()
+@click.argument("unit_id")
+@click.option("--template", "template_ids", multiple=True, metavar="ID",
+              help="Paraphrase only this template (repeatable; default: every template of the unit).")
+@click.option("-n", "n", default=3, show_default=True, type=click.IntRange(min=1, max=20),
+              help="Rewrites to ask for per template.")
+@click.option("--endpoint", envvar="TWINCHAT_ENDPOINT", show_envvar=True, metavar="URL",
+              help="API base of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.")
+@click.option("--model", envvar="TWINCHAT_MODEL", show_envvar=True, metavar="NAME", help="Model name at the endpoint.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
+              help="Write the unit with its new templates to this new file instead of changing the unit file "
+                   "(required for built-in units).")
+@click.option("--dry-run", is_flag=True, help="Check and report the candidates; write nothing.")
+@click.option("--review", is_flag=True, help="Review the candidates that pass (accept / edit / reject) in a TUI.")
+@click.option("--temperature", default=0.9, show_default=True, type=click.FloatRange(0, 2))
+@click.option("--timeout", default=120.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds to wait for the server at each step.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Seed of the sample data (and sent to the server).")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="The world sample data are drawn from (built with seed 0 if missing).")
+@UNITS_OPTION
+def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: str | None, model: str | None,
+               out: str | None, dry_run: bool, review: bool, temperature: float, timeout: float, seed: int,
+               db_path: str, units_dirs: tuple[str, ...]) -> None:
+    """Ask an OpenAI-compatible model for rewrites of a unit's templates, check them, add the good ones.
+
+    A candidate must parse, keep exactly the original's {{ }} placeholders (variables, attributes,
+    filters), not (nearly) duplicate a template, and still verify on sample data. Accepted ones are
+    added to the unit file with new ids and `source: paraphrase`, comments and order kept. The API
+    key, if the server needs one, is read from TWINCHAT_API_KEY or OPENAI_API_KEY.
+
+    \b
+    Example:
+        twinchat paraphrase address_extraction --template t03 -n 5 -o address_more.yaml \\
+          --endpoint http://127.0.0.1:11434/v1 --model qwen2.5:7b
+        TWINCHAT_ENDPOINT=http://127.0.0.1:8000/v1 TWINCHAT_MODEL=Qwen/Qwen2.5-7B-Instruct \\
+          twinchat paraphrase my_unit --units ./my_units --review
+    """
+    from twinchat.composer.paraphrase.client import ChatClient, LLMError, api_key_from_env
+    from twinchat.composer.paraphrase.rewrite import paraphrase_unit, plan_output
+    from twinchat.composer.engine.sample_files import ensure_world, find_unit
+    from twinchat.units.loader import load_units
+
+    if not endpoint:
+        raise LLMError(_NO_ENDPOINT)
+    if not model:
+        raise LLMError("no model: pass --model NAME or set TWINCHAT_MODEL (the name the server knows it by, "
+                       "e.g. qwen2.5:7b for Ollama)")
+    src = find_unit(load_units(units_dirs), unit_id)
+    plan_output(src, out, dry_run=dry_run)
+    client = ChatClient(endpoint, model, api_key=api_key_from_env(), timeout=timeout)
+    reviewer = None
+    if review:
+        from twinchat.tui.review_app import run_review
+
+        reviewer = run_review
+    conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
+    try:
+        report = paraphrase_unit(src, conn=conn, client=client, template_ids=template_ids, n=n, seed=seed,
+                                 temperature=temperature, out=out, dry_run=dry_run, review=reviewer,
+                                 units_dirs=units_dirs, progress=lambda m: click.echo(m, err=True))
+    finally:
+        conn.close()
+    _paraphrase_summary(report, model)
+
+
+def _paraphrase_summary(report: Any, model: str) -> None:
+    def shown(text: str) -> str:
+        return text.strip().replace("\n", "\\n")
+
+    originals = len({c.original for c in report.candidates})
+    click.echo(f"{report.unit}: {len(report.candidates)} candidate(s) for {originals} template(s) from {model}")
+    click.echo(f"accepted {len(report.accepted)}:")
+    for c in report.accepted:
+        edited = ", edited" if c.edited else ""
+        click.echo(f"  {c.new_id:<10}(from {c.name}{edited})  {shown(c.text)}")
+    click.echo(f"rejected {len(report.rejected)}:")
+    for c in report.rejected:
+        click.echo(f"  {c.name:<10}{c.code}: {c.reason}")
+        click.echo(f"  {'':<10}{shown(c.text) or '(empty)'}")
+    if report.written is not None:
+        click.echo(f"wrote {len(report.accepted)} template(s) to {report.written}")
+    elif report.dry_run:
+        click.echo("dry run: nothing written")
+    elif report.cancelled:
+        click.echo("review left without saving: nothing written")
+    else:
+        click.echo("nothing written: no candidate accepted")

@@ -1,0 +1,411 @@
+"""The fast path for unit templates and expressions: each compiled to one Python function.
+
+Rendering a template with Jinja2 builds a fresh context and goes through the sandbox for every
+attribute; the templates and conditions units use (a reply listing the options, ``'error' in
+result``) are small and run thousands of times a second, and that overhead is most of their cost.
+:func:`compile_template_code` writes a template as the body of one Python function — names read
+from the context or from locals (loop variables, ``set``), dict attributes read inline, loop
+counters computed where they are read — and compiles it once; :func:`compile_expression_code`
+does the same for an expression. Both return None for anything outside a closed set of node
+types, and the caller then always uses Jinja2.
+
+Whenever fast code meets something whose Jinja2 meaning is not plain Python — a missing variable
+or attribute (Jinja2's ``Undefined``), a private attribute (refused by the sandbox), a method, an
+empty ``first`` — it raises :class:`Fallback` (a template may also raise the error itself), and
+the caller renders or evaluates with Jinja2 instead (neither has side effects). So the fast path
+is never *different* from Jinja2, only faster where it applies (``tests/composer/
+test_fasttemplate.py`` and ``test_fastexpr.py`` check that they agree).
+
+Supported: text; output of an expression (``str`` of its value, as Jinja2 writes it); ``for`` over
+one name, with an ``if`` filter, an ``else`` and ``loop.index/index0/first/last/length/revindex/
+revindex0``; ``if``/``elif``/``else``; ``set`` of one name at the top level (not read before it).
+Expressions: constants, names, attributes, subscripts (constant, computed or slices), comparisons,
+``and``/``or``/``not``, conditional expressions, ``~``, ``+ - * / // %``, unary ``-``, lists,
+tuples, dicts, and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
+``selectattr`` (one attribute), ``sort`` (by ``attribute``) and twinchat's own
+(:data:`twinchat.composer.engine.render.FILTERS`).
+
+The source is made from the parsed template only: names and attributes are identifiers (written
+with ``repr``), every constant is passed in by reference, never written into the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jinja2.filters
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from twinchat.composer.engine.slot_values import Person, Phone, Record, Text
+
+__all__ = ["Access", "Fallback", "SLOT_VALUE_TYPES", "compile_template_code", "compile_expression_code"]
+
+_COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=", "in": "in", "notin": "not in"}
+#: ``loop.…`` counters as expressions of the index ``i`` and the length ``n`` (what _Loop gives)
+_LOOP = {"index0": "{i}", "index": "({i} + 1)", "first": "({i} == 0)", "last": "({i} == {n} - 1)", "length": "{n}",
+         "revindex": "({n} - {i})", "revindex0": "({n} - {i} - 1)"}
+_BINARY = {nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/", nodes.FloorDiv: "//", nodes.Mod: "%",
+           nodes.And: "and", nodes.Or: "or"}
+
+
+class _Unsupported(Exception):
+    pass
+
+
+class Fallback(Exception):
+    """The fast path cannot decide this value exactly as Jinja2 would; ask Jinja2."""
+
+
+class Access:
+    """Attribute reads of the fast path, allowed exactly where ``env``'s sandbox allows them.
+
+    Jinja2's sandbox refuses private attributes and the internals of functions, frames,
+    generators, code objects and tracebacks (``gi_frame``, ``f_globals``, ``co_code`` …), which lead
+    from a value to the interpreter's state; the fast path asks the same ``is_safe_attribute``
+    before it returns any attribute of an object that is not a dict, a slot value or ``loop``.
+    """
+
+    __slots__ = ("is_safe",)
+
+    def __init__(self, env: SandboxedEnvironment) -> None:
+        self.is_safe = env.is_safe_attribute
+
+    def attr(self, obj: Any, name: str) -> Any:
+        """``obj.name`` as the sandbox reads it: an attribute first, then an item."""
+        if name.startswith("_"):
+            raise Fallback
+        if isinstance(obj, dict):
+            if name in obj and not hasattr(dict, name):
+                return obj[name]
+            raise Fallback
+        if isinstance(obj, (str, int, float, list, tuple, type(None), bool)):
+            raise Fallback  # methods of builtins: leave them to the sandbox
+        try:
+            value = getattr(obj, name)
+        except AttributeError:
+            raise Fallback from None
+        if callable(value) or not self.is_safe(obj, name, value):
+            raise Fallback  # methods and internals: the sandbox decides (and refuses internals)
+        return value
+
+    def gattr(self, obj: Any, attr: str) -> Any:
+        """``obj.attr`` for what is not a dict: a slot value's attribute (no methods), else :meth:`attr`."""
+        if type(obj) in SLOT_VALUE_TYPES:
+            try:
+                found = getattr(obj, attr)
+            except AttributeError:
+                raise Fallback from None  # Jinja2's undefined value
+            if callable(found):
+                raise Fallback  # a method: the sandbox decides
+            return found
+        return self.attr(obj, attr)
+
+    def select(self, value: Any, attr: str) -> Any:
+        return (x for x in value if self.attr(x, attr))
+
+    def select_key(self, value: Any, key: str) -> Any:
+        """:meth:`select` for a public name that no dict method has: a dict item is read directly."""
+        return (x for x in value if (x[key] if type(x) is dict and key in x else self.attr(x, key)))
+
+
+class _Loop:
+    """What ``loop.…`` reads inside a ``for`` (Jinja2's LoopContext, without its methods)."""
+
+    __slots__ = ("index0", "index", "first", "last", "length", "revindex", "revindex0")
+
+    def __init__(self, i: int, n: int) -> None:
+        self.index0, self.index, self.first, self.last = i, i + 1, i == 0, i == n - 1
+        self.length, self.revindex, self.revindex0 = n, n - i, n - i - 1
+
+
+#: slot value classes and ``loop``: an attribute of one is read as the sandbox reads it (getattr,
+#: no methods) without the general checks; none of them has internals the sandbox refuses
+SLOT_VALUE_TYPES = frozenset({Person, Phone, Record, Text, _Loop})
+
+
+def _getitem(obj: Any, key: Any) -> Any:
+    """``obj[key]`` as the sandbox reads a subscript that succeeds (item first)."""
+    try:
+        return obj[key]
+    except (TypeError, LookupError):
+        raise Fallback from None
+
+
+def set_before_read(tree: nodes.Template) -> bool:
+    """Whether a name the template sets at its top level is read in a statement before that
+    ``set`` (Jinja2 then reads the template's own, not yet assigned, variable: left to it)."""
+    def targets(node: nodes.Assign) -> set[str]:
+        return {n.name for n in (node.target, *node.target.find_all(nodes.Name)) if isinstance(n, nodes.Name)}
+
+    assigned = set().union(*(targets(n) for n in tree.body if isinstance(n, nodes.Assign)))
+    seen: set[str] = set()
+    for node in tree.body:
+        if assigned - seen and {n.name for n in node.find_all(nodes.Name) if n.ctx == "load"} & (assigned - seen):
+            return True
+        if isinstance(node, nodes.Assign):
+            seen |= targets(node)
+    return False
+
+
+def _parse_expression(env: SandboxedEnvironment, expression: str) -> nodes.Node | None:
+    """The parsed ``expression`` (one expression node), or None for anything else (a syntax
+    error included: Jinja2 reports those itself, with its own message)."""
+    try:
+        tree = env.parse("{{ " + expression + " }}")
+    except Exception:  # noqa: BLE001
+        return None
+    body = tree.body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None
+    return body[0].nodes[0]
+
+
+
+def _iterable(seq: Any) -> Any:
+    if isinstance(seq, (dict, str)) or not hasattr(seq, "__iter__"):
+        raise Fallback  # iteration that is not a plain sequence of items: Jinja2 decides
+    return seq
+
+
+def _to_list(value: Any) -> list[Any]:
+    if isinstance(value, (str, dict)):
+        raise Fallback
+    return list(value)
+
+
+def _first(value: Any) -> Any:
+    for item in value:
+        return item
+    raise Fallback  # Jinja2 gives an undefined value
+
+
+def _join(sep: str, value: Any) -> str:
+    return sep.join([str(x) for x in value])
+
+
+def _sorter(attr: str) -> Callable[[Any], Any]:
+    def key(item: Any) -> Any:  # the sandbox's item-first lookup, then case folding
+        value = _getitem(item, attr)
+        return value.lower() if isinstance(value, str) else value
+    return key
+
+
+_HELPERS = {"_getitem": _getitem, "_iterable": _iterable, "_to_list": _to_list, "_first": _first, "_join": _join,
+            "_Loop": _Loop, "_Fallback": Fallback}
+
+
+class _Writer:
+    def __init__(self, env: SandboxedEnvironment, own: Mapping[str, Any]) -> None:
+        self.env = env
+        self.own = {n: f for n, f in own.items() if env.filters.get(n) is f}
+        self.names: dict[str, Any] = {}  # what the source refers to by name: constants, filters, sort keys
+        self.lines: list[str] = []
+        self.count = 0
+        self.loops: dict[str, tuple[str, str]] = {}  # a loop's local -> (its index, its length)
+
+    def ref(self, value: Any) -> str:
+        name = f"_k{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.count += 1
+        return f"_t{self.count}"
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    # -- statements ------------------------------------------------------------------------
+    def block(self, body: list[nodes.Node], indent: int, scope: dict[str, str], *, top: bool) -> None:
+        before = len(self.lines)
+        for node in body:
+            self.stmt(node, indent, scope, top=top)
+        if len(self.lines) == before:
+            self.emit(indent, "pass")
+
+    def stmt(self, node: nodes.Node, indent: int, scope: dict[str, str], *, top: bool) -> None:
+        if isinstance(node, nodes.Output):
+            parts = [self.ref(n.data) if isinstance(n, nodes.TemplateData) else f"str({self.expr(n, scope)})"
+                     for n in node.nodes]
+            self.emit(indent, f"_out.extend(({', '.join(parts)},))")
+        elif isinstance(node, nodes.If):
+            self.emit(indent, f"if {self.expr(node.test, scope)}:")
+            self.block(node.body, indent + 1, scope, top=False)
+            for branch in node.elif_:
+                self.emit(indent, f"elif {self.expr(branch.test, scope)}:")
+                self.block(branch.body, indent + 1, scope, top=False)
+            if node.else_:
+                self.emit(indent, "else:")
+                self.block(node.else_, indent + 1, scope, top=False)
+        elif isinstance(node, nodes.For) and isinstance(node.target, nodes.Name) and not node.recursive:
+            if node.test is not None and any(n.name == "loop" for n in node.test.find_all(nodes.Name)):
+                raise _Unsupported  # ``loop`` in the loop's filter
+            seq, count, i, item = self.temp(), self.temp(), self.temp(), self.temp()
+            inner = {**scope, node.target.name: item}
+            self.emit(indent, f"{seq} = _iterable({self.expr(node.iter, scope)})")
+            if node.test is not None:
+                self.emit(indent, f"{seq} = [{item} for {item} in {seq} if {self.expr(node.test, inner)}]")
+            else:
+                self.emit(indent, f"if not isinstance({seq}, (list, tuple)): {seq} = list({seq})")
+            self.emit(indent, f"{count} = len({seq})")
+            self.emit(indent, f"for {i}, {item} in enumerate({seq}):")
+            names = [n for b in node.body for n in b.find_all(nodes.Name) if n.name == "loop"]
+            if names:
+                loop = self.temp()
+                inner["loop"] = loop
+                self.loops[loop] = (i, count)
+                read = [g for b in node.body for g in b.find_all(nodes.Getattr)
+                        if isinstance(g.node, nodes.Name) and g.node.name == "loop" and g.attr in _LOOP]
+                if len(read) < len(names):  # ``loop`` used otherwise than for its counters: the object itself
+                    self.emit(indent + 1, f"{loop} = _Loop({i}, {count})")
+            self.block(node.body, indent + 1, inner, top=False)
+            if node.else_:
+                self.emit(indent, f"if {count} == 0:")
+                self.block(node.else_, indent + 1, scope, top=False)
+        elif isinstance(node, nodes.Assign) and top and isinstance(node.target, nodes.Name):
+            value = self.expr(node.node, scope)
+            local = self.temp()
+            self.emit(indent, f"{local} = {value}")
+            scope[node.target.name] = local  # later statements read the name from here
+        else:
+            raise _Unsupported
+
+    # -- expressions -----------------------------------------------------------------------
+    def expr(self, node: nodes.Node, scope: dict[str, str]) -> str:  # noqa: C901 - one branch per node type
+        if isinstance(node, nodes.Const):
+            return self.ref(node.value)
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            return scope.get(node.name) or f"_ctx[{node.name!r}]"
+        if isinstance(node, nodes.Getattr):
+            if isinstance(node.node, nodes.Name) and scope.get(node.node.name) in self.loops and node.attr in _LOOP:
+                i, n = self.loops[scope[node.node.name]]  # a loop counter, computed where it is read
+                return _LOOP[node.attr].format(i=i, n=n)
+            obj, attr = self.expr(node.node, scope), node.attr
+            if attr.startswith("_") or hasattr(dict, attr):
+                return f"_sattr({obj}, {attr!r})"
+            t = self.temp()
+            return f"({t}[{attr!r}] if type({t} := {obj}) is dict else _gattr({t}, {attr!r}))"
+        if isinstance(node, nodes.Getitem):
+            obj = self.expr(node.node, scope)
+            if isinstance(node.arg, nodes.Slice):
+                bounds = ", ".join("None" if n is None else self.expr(n, scope)
+                                   for n in (node.arg.start, node.arg.stop, node.arg.step))
+                return f"_getitem({obj}, slice({bounds}))"
+            return f"_getitem({obj}, {self.expr(node.arg, scope)})"
+        if isinstance(node, nodes.Compare):
+            parts = [self.expr(node.expr, scope)]
+            for op in node.ops:
+                parts += [_COMPARE[op.op], self.expr(op.expr, scope)]
+            return f"({' '.join(parts)})"
+        if isinstance(node, nodes.Not):
+            return f"(not {self.expr(node.node, scope)})"
+        if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
+            return (f"({self.expr(node.expr1, scope)} if {self.expr(node.test, scope)} "
+                    f"else {self.expr(node.expr2, scope)})")
+        if isinstance(node, nodes.Concat):
+            return f"''.join(({', '.join(f'str({self.expr(n, scope)})' for n in node.nodes)},))"
+        if type(node) in _BINARY:
+            return (f"({self.expr(node.left, scope)} {_BINARY[type(node)]} "  # type: ignore[attr-defined]
+                    f"{self.expr(node.right, scope)})")  # type: ignore[attr-defined]
+        if isinstance(node, nodes.Neg):
+            return f"(-{self.expr(node.node, scope)})"
+        if isinstance(node, nodes.List):
+            return f"[{', '.join(self.expr(i, scope) for i in node.items)}]"
+        if isinstance(node, nodes.Tuple):
+            return f"({''.join(self.expr(i, scope) + ', ' for i in node.items)})"
+        if isinstance(node, nodes.Dict):
+            return "{" + ", ".join(f"{self.expr(p.key, scope)}: {self.expr(p.value, scope)}" for p in node.items) + "}"
+        if isinstance(node, nodes.Filter) and node.node is not None and node.dyn_args is None \
+                and node.dyn_kwargs is None:
+            return self.filter(node, scope)
+        raise _Unsupported
+
+    def filter(self, node: nodes.Filter, scope: dict[str, str]) -> str:  # noqa: C901 - one branch per filter
+        name = node.name
+        inner = self.expr(node.node, scope)  # type: ignore[arg-type]
+        args = [self.expr(a, scope) for a in node.args]
+        consts = [a.value for a in node.args if isinstance(a, nodes.Const)]
+        kwargs = {k.key: k.value.value for k in node.kwargs if isinstance(k.value, nodes.Const)}
+        if len(kwargs) != len(node.kwargs):
+            raise _Unsupported
+        if name in self.own and not kwargs:
+            return f"{self.ref(self.own[name])}({', '.join([inner, *args])})"
+        if self.env.filters.get(name) is not jinja2.filters.FILTERS.get(name):
+            raise _Unsupported  # a filter replaced in this environment
+        if name in ("length", "count") and not args and not kwargs:
+            return f"len({inner})"
+        if name == "list" and not args and not kwargs:
+            return f"_to_list({inner})"
+        if name == "first" and not args and not kwargs:
+            return f"_first({inner})"
+        if name == "join" and len(consts) == len(args) <= 1 and not kwargs and all(isinstance(c, str) for c in consts):
+            return f"_join({self.ref(consts[0] if consts else '')}, {inner})"
+        if name == "selectattr" and len(consts) == len(args) == 1 and not kwargs \
+                and isinstance(consts[0], str) and "." not in consts[0]:
+            attr = consts[0]
+            plain = not attr.startswith("_") and not hasattr(dict, attr)
+            return f"{'_select_key' if plain else '_select'}({inner}, {self.ref(attr)})"
+        if name == "sort" and not args and set(kwargs) <= {"attribute", "reverse"} \
+                and isinstance(kwargs.get("attribute"), str) and "." not in kwargs["attribute"] \
+                and "," not in kwargs["attribute"] and not kwargs["attribute"].isdigit() \
+                and isinstance(kwargs.get("reverse", False), bool):
+            key = self.ref(_sorter(kwargs["attribute"]))
+            return f"sorted({inner}, key={key}, reverse={bool(kwargs.get('reverse', False))})"
+        raise _Unsupported
+
+
+def compile_template_code(env: SandboxedEnvironment, source: str,
+                          own_filters: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str] | None:
+    """``render(context)`` giving Jinja2's output for ``source``, as one compiled function; None
+    if any part of it is outside the supported set. ``render`` raises (Fallback or any error)
+    where Jinja2 must decide; ``own_filters`` are the filters it may call directly."""
+    try:
+        tree = env.parse(source)
+    except Exception:  # noqa: BLE001 - Jinja2 reports syntax errors itself, with its own message
+        return None
+    if set_before_read(tree):
+        return None
+    writer = _Writer(env, own_filters)
+    try:
+        writer.block(tree.body, 1, {}, top=True)
+    except (_Unsupported, KeyError):
+        return None
+    code = "\n".join(["def render(_ctx):", "    _out = []", *writer.lines, "    return ''.join(_out)"])
+    render: Callable[[Mapping[str, Any]], str] = _define(code, writer, "render")
+    return render
+
+
+def compile_expression_code(env: SandboxedEnvironment, expression: str,
+                            own_filters: Mapping[str, Any] | None = None) -> Callable[[Mapping[str, Any]], Any] | None:
+    """``evaluate(context)`` giving what Jinja2 gives for ``expression``, as one compiled
+    function; None if any part of it is outside the supported set. ``evaluate`` raises
+    Fallback where Jinja2 must decide (a missing name or dict key included)."""
+    node = _parse_expression(env, expression)
+    if node is None:
+        return None
+    writer = _Writer(env, own_filters or {})
+    try:
+        value = writer.expr(node, {})
+    except (_Unsupported, KeyError):
+        return None
+    # a missing name or dict key is Jinja2's to decide; so is any other KeyError (Jinja2 then
+    # raises it again, from the same filter)
+    code = "\n".join(["def evaluate(_ctx):", "    try:", f"        return {value}",
+                      "    except KeyError:", "        raise _Fallback from None"])
+    evaluate: Callable[[Mapping[str, Any]], Any] = _define(code, writer, "evaluate")
+    return evaluate
+
+
+def _define(code: str, writer: _Writer, name: str) -> Any:
+    """The function ``name`` that ``code`` defines, with the helpers and the writer's references;
+    None if Python cannot compile it (a template nested deeper than Python allows)."""
+    access = Access(writer.env)
+    namespace = {**_HELPERS, "_sattr": access.attr, "_gattr": access.gattr, "_select": access.select,
+                 "_select_key": access.select_key, **writer.names}
+    try:
+        exec(compile(code, f"<twinchat {name}>", "exec"), namespace)  # noqa: S102 - written from a parsed template
+    except (SyntaxError, RecursionError, MemoryError):
+        return None
+    return namespace[name]

@@ -1,0 +1,267 @@
+"""The world's orders, indexed so a slot can draw an order in a given state at a session clock.
+
+An order slot (``source: inventory``, ``kind: order``) draws an order that exists at the session
+clock ``now`` — optionally one in given states at ``now`` (``statuses``) or placed within the
+last days (``within_days``) — together with the customer who placed it, so a session about an
+order is held with its owner (name, phone and address as the world has them).
+
+States are read from an order's timeline the way :func:`twinchat.inventory.orders.status_at`
+reads them; ``delayed`` is an order paid, not yet delivered and past its promised ETA (what
+``query_order`` reports as ``delayed``). Each state holds on one interval of the timeline
+(in transit: [shipped, delivered)); intervals are kept sorted by their start, so a draw bisects
+to those that may hold at ``now`` and picks among them, never passing over every order.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.engine.slot_values import Record
+from twinchat.inventory import orders as world_orders
+from twinchat.inventory.orders_data import SURNAMES
+
+__all__ = ["OrderBook", "ORDER_STATES", "ORDER_FORMS", "bought_phrases"]
+
+#: State ids an order slot may ask for → the status the tools report (delayed: see the docstring).
+ORDER_STATES: dict[str, str] = {
+    "pending_payment": world_orders.PENDING_PAYMENT,
+    "awaiting_shipment": world_orders.AWAITING_SHIPMENT,
+    "in_transit": world_orders.IN_TRANSIT,
+    "delayed": "延误",
+    "delivered": world_orders.DELIVERED,
+    "cancelled": world_orders.CANCELLED,
+}
+#: How a customer writes an order number: DD261112637359, dd261112637359, DD2611 1263 7359, ＤＤ….
+ORDER_FORMS = ("order_no", "lower", "spaced", "fullwidth")
+
+_FMT = "%Y-%m-%d %H:%M:%S"
+_SECOND = timedelta(seconds=1)
+_SURNAMES = sorted((s for s, _ in SURNAMES), key=len, reverse=True)
+_FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
+
+
+def _at(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _first(*moments: datetime | None) -> datetime | None:
+    """The earliest of the moments given (None: never)."""
+    known = [m for m in moments if m is not None]
+    return min(known) if known else None
+
+
+@dataclass(frozen=True)
+class _Order:
+    order_no: str
+    customer: str
+    created: datetime
+    paid: datetime | None
+    shipped: datetime | None
+    delivered: datetime | None
+    cancelled: datetime | None
+    eta: datetime | None
+    total: float
+
+    def intervals(self) -> dict[str, tuple[datetime, datetime | None]]:
+        """Each state this order passes through → [start, end) (end None: for good)."""
+        out: dict[str, tuple[datetime, datetime | None]] = {
+            "pending_payment": (self.created, _first(self.paid, self.cancelled))}
+        if self.paid is not None:
+            out["awaiting_shipment"] = (self.paid, _first(self.shipped, self.cancelled))
+            if self.eta is not None:  # delayed: waiting (paid, not delivered or cancelled) and now > eta
+                out["delayed"] = (max(self.paid, self.eta + _SECOND), _first(self.delivered, self.cancelled))
+        if self.shipped is not None:
+            out["in_transit"] = (self.shipped, _first(self.delivered, self.cancelled))
+        if self.delivered is not None:
+            out["delivered"] = (self.delivered, self.cancelled)
+        if self.cancelled is not None:
+            out["cancelled"] = (self.cancelled, None)
+        out["any"] = (self.created, None)
+        return {k: (s, e) for k, (s, e) in out.items() if e is None or s < e}
+
+    def state(self, now: datetime) -> str:
+        """The state id at ``now`` (status_at's, as an id)."""
+        status = world_orders.status_at(
+            {"created_at": self.created, "paid_at": self.paid, "shipped_at": self.shipped,
+             "delivered_at": self.delivered, "cancelled_at": self.cancelled}, now)
+        return next(k for k, v in ORDER_STATES.items() if v == status)
+
+
+class _Index:
+    """Intervals of one state, sorted by start: a bisect bounds those that may hold at ``now``."""
+
+    def __init__(self, spans: list[tuple[datetime, datetime | None, int]]) -> None:
+        spans.sort(key=lambda s: (s[0], s[2]))
+        self.starts = [s for s, _, _ in spans]
+        self.ends = [e for _, e, _ in spans]
+        self.orders = [i for _, _, i in spans]
+        finite = [e - s for s, e, _ in spans if e is not None]
+        #: the longest interval, when every interval ends: none started before now - longest holds now
+        self.longest = max(finite) if finite and len(finite) == len(spans) else None
+
+    def window(self, now: datetime, since: datetime | None) -> tuple[int, int]:
+        """Positions [lo, hi) of the intervals that may hold at ``now`` and started at or after
+        ``since`` (an order's states all start at or after it was placed)."""
+        hi = bisect_right(self.starts, now)
+        low = since
+        if self.longest is not None:
+            low = now - self.longest if low is None else max(low, now - self.longest)
+        return (0 if low is None else bisect_left(self.starts, low, 0, hi)), hi
+
+    def holds(self, pos: int, now: datetime) -> bool:
+        end = self.ends[pos]
+        return self.starts[pos] <= now and (end is None or end > now)
+
+
+def bought_phrases(created: datetime, now: datetime) -> list[str]:
+    """What a customer may truthfully say about when the order was placed, seen from ``now``."""
+    days = (now.date() - created.date()).days
+    out = [f"{created.month}月{created.day}号", f"{created.month}月{created.day}日"]
+    if days == 0:
+        out += ["今天"]
+    elif days == 1:
+        out += ["昨天", "昨天"]
+    elif days == 2:
+        out += ["前天"]
+    elif days <= 6:
+        out += [f"{days}天前", "前几天"]
+    monday = now.date() - timedelta(days=now.weekday())
+    weeks = (monday - (created.date() - timedelta(days=created.weekday()))).days // 7
+    if weeks == 0 and days >= 2:
+        out += ["这周"]
+    elif weeks == 1:
+        out += ["上周", "上个星期", "上礼拜"]
+    elif weeks == 2:
+        out += ["上上周"]
+    months = (now.year - created.year) * 12 + now.month - created.month
+    if months == 1 and days >= 7:
+        out += ["上个月"]
+    elif months == 0 and days >= 7:
+        out += ["这个月"]
+    return out
+
+
+class OrderBook:
+    """Orders, their lines and customers, read once from an open world."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        words: dict[str, list[str]] = {}
+        for cid, name, aliases in conn.execute("SELECT id, name, aliases FROM categories"):
+            words[cid] = list(dict.fromkeys([name, *json.loads(aliases)[:2]]))
+        self.customers: dict[str, dict[str, Any]] = {}
+        for cid, name, gender, phone, province, city, district, detail, postcode, adcode, address in conn.execute(
+                "SELECT id, name, gender, phone, province, city, district, detail, postcode, adcode, address "
+                "FROM customers ORDER BY id"):
+            surname = next(s for s in _SURNAMES if name.startswith(s))
+            region = province + ("" if city == province else city) + district
+            self.customers[cid] = {
+                "id": cid, "name": name, "title": surname + ("女士" if gender == "female" else "先生"),
+                "gender": gender, "phone": phone, "address": address, "province": province, "city": city,
+                "district": district, "detail": detail, "postcode": postcode, "adcode": adcode, "region": region}
+        self.items: dict[str, list[dict[str, Any]]] = {}
+        for order_no, pid, short, qty, price, category in conn.execute(
+                "SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price, p.category FROM order_items i "
+                "JOIN products p ON p.id = i.product_id ORDER BY i.rowid"):
+            self.items.setdefault(order_no, []).append(
+                {"product_id": pid, "short_name": short, "qty": qty, "price": price, "category": category,
+                 "words": words[category]})
+        self.orders: list[_Order] = [
+            _Order(no, cust, *(_at(v) for v in stamps), float(total))  # type: ignore[arg-type]
+            for no, cust, *stamps, total in conn.execute(
+                "SELECT order_no, customer, created_at, paid_at, shipped_at, delivered_at, cancelled_at, eta, "
+                "total FROM orders ORDER BY created_at, order_no")]
+        spans: dict[str, list[tuple[datetime, datetime | None, int]]] = {k: [] for k in (*ORDER_STATES, "any")}
+        self._spans = [order.intervals() for order in self.orders]
+        for i, held in enumerate(self._spans):
+            for state, (start, end) in held.items():
+                spans[state].append((start, end, i))
+        self._index = {state: _Index(s) for state, s in spans.items()}
+
+    def _holds(self, i: int, state: str, now: datetime) -> bool:
+        span = self._spans[i].get(state)
+        return span is not None and span[0] <= now and (span[1] is None or span[1] > now)
+
+    def candidates(self, now: datetime, statuses: Sequence[str] | None = None,
+                   within_days: int | None = None) -> list[int]:
+        """Indexes of the orders in one of ``statuses`` at ``now`` (any order placed by ``now`` if
+        None), placed within ``within_days`` days before ``now``; sorted."""
+        since = None if within_days is None else now - timedelta(days=within_days)
+        found: set[int] = set()
+        for state in statuses or ("any",):
+            index = self._index[state]
+            lo, hi = index.window(now, since)
+            found.update(index.orders[p] for p in range(lo, hi) if index.holds(p, now))
+        return sorted(i for i in found if since is None or self.orders[i].created >= since)
+
+    def draw(self, rng: random.Random, now: datetime, statuses: Sequence[str] | None = None,
+             within_days: int | None = None, form: str = "order_no") -> Record:
+        """An order (with its customer) in one of ``statuses`` at ``now``, placed within
+        ``within_days`` days, written in ``form``; uniform over the orders that qualify.
+
+        Draws an interval among those that may hold and keeps it if it does (an order in two of
+        the states asked for counts through the first); after 64 misses, picks from the full list.
+        """
+        states = tuple(statuses or ("any",))
+        since = None if within_days is None else now - timedelta(days=within_days)
+        windows = [(self._index[s], *self._index[s].window(now, since)) for s in states]
+        total = sum(hi - lo for _, lo, hi in windows)
+        chosen = None
+        for _ in range(64 if total else 0):
+            r = int(rng.random() * total)
+            for state, (index, lo, hi) in zip(states, windows):
+                if r < hi - lo:
+                    break
+                r -= hi - lo
+            pos = lo + r
+            i = index.orders[pos]
+            if not index.holds(pos, now) or (since is not None and self.orders[i].created < since):
+                continue
+            if next(s for s in states if self._holds(i, s, now)) == state:
+                chosen = i
+                break
+        if chosen is None:
+            pool = self.candidates(now, statuses, within_days) if total else []
+            if not pool:
+                within = f" placed within {within_days} days" if within_days is not None else ""
+                raise ComposerError(f"no order is {'/'.join(statuses or ('placed',))}{within} "
+                                    f"at {now:%Y-%m-%d %H:%M}")
+            chosen = pool[int(rng.random() * len(pool))]
+        return self.record(self.orders[chosen], now, rng, form)
+
+    def record(self, order: _Order, now: datetime, rng: random.Random, form: str = "order_no") -> Record:
+        """The slot value of ``order`` at ``now``: its number (the text, in ``form``), state, lines,
+        what it is (内存条), when it was bought (上周), and its customer."""
+        state = order.state(now)
+        items = self.items[order.order_no]
+        first = items[0]
+        customer = self.customers[order.customer]
+        phrases = bought_phrases(order.created, now)
+        data = {
+            "order_no": order.order_no, "state": state, "status": ORDER_STATES[state],
+            "delayed": bool(order.eta is not None and order.paid is not None and now > order.eta
+                            and state in ("awaiting_shipment", "in_transit")),
+            "created_at": order.created.strftime(_FMT), "total": order.total,
+            "items": [{k: i[k] for k in ("product_id", "short_name", "qty", "price", "category")} for i in items],
+            "what": first["words"][int(rng.random() * len(first["words"]))],
+            "bought": phrases[int(rng.random() * len(phrases))],
+            "customer": Record("customer", dict(customer), customer["name"]),
+        }
+        return Record("order", data, _written(order.order_no, form))
+
+
+def _written(order_no: str, form: str) -> str:
+    if form == "lower":
+        return order_no.lower()
+    if form == "spaced":
+        return f"{order_no[:6]} {order_no[6:10]} {order_no[10:]}"
+    if form == "fullwidth":
+        return order_no.translate(_FULL)
+    return order_no

@@ -1,0 +1,1 @@
+"""Evaluation: scoring a model's predictions against an exported test split."""

@@ -1,0 +1,1 @@
+"""Export: stored sessions (or samples) to the files trainers load, with splits and a dataset card."""

@@ -1,0 +1,1 @@
+"""Paraphrasing unit templates with an OpenAI-compatible model, with checks on every candidate."""

@@ -1,0 +1,1 @@
+"""The session store: sessions with their verdicts, curation, batches of compose/verify runs, edits."""

@@ -1,0 +1,410 @@
+"""Curating stored sessions: the pages a browser reads, search in user and assistant text, drafts
+of unsaved edits, and an edit history a curator can read and revert.
+
+Additive to :mod:`twinchat.composer.store.sessions`: new tables next to ``sessions``, never a change to it.
+
+``session_text``
+    the assistant text of each session (its replies, one per line) for full-text search; built on
+    the first search and kept in step with ``sessions`` by triggers from then on, whoever writes.
+``session_edits``
+    one row per saved change: the session id, the time, the action (``edit``, ``regenerate``,
+    ``delete``, ``restore``, ``revert``), a one-line summary of what changed, and the session
+    with its verdict before and after (JSON; null before a restore, null after a delete).
+``session_drafts``
+    unsaved edits: the whole edited session (JSON) and when it was last written, one per session.
+
+Every write is one transaction: a save updates the row, appends its history entry and drops the
+draft together, so an interrupted save leaves either the old session (and its draft) or the new.
+Reads never hold more than a page: the browser asks for ``limit`` rows at an offset, or after the
+sort key of the last row it has (keyset paging, for scrolling on from a page already read).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.store.sessions import COLUMNS, SessionStore, StoredSession, session_row
+
+__all__ = ["Curation", "Filters", "ListRow", "Edit", "Draft", "SORTS", "CURATE_TABLES", "count_sessions",
+           "list_page", "session_ids", "has_text_index", "build_text_index"]
+
+#: The tables curation adds to a world file.
+CURATE_TABLES = ("session_text", "session_edits", "session_drafts")
+
+#: Sort name → the SQL expressions ordering the list (each ends with the unique flow, seed, idx).
+SORTS: dict[str, tuple[str, ...]] = {
+    "id": ("flow", "seed", "idx"),
+    "turns": ("n_turns", "flow", "seed", "idx"),
+    "outcome": ("ifnull(outcome, '')", "flow", "seed", "idx"),
+    "status": ("status", "flow", "seed", "idx"),
+    "problems": ("json_array_length(reasons)", "flow", "seed", "idx"),
+}
+
+_BOT_TEXT = ("ifnull((SELECT group_concat(json_extract(j.value, '$.content'), char(10)) FROM json_each({}.turns) j "
+             "WHERE json_extract(j.value, '$.role') = 'assistant' AND json_extract(j.value, '$.content') != ''), '')")
+_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS session_text_insert AFTER INSERT ON sessions BEGIN "
+    f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
+    "CREATE TRIGGER IF NOT EXISTS session_text_update AFTER UPDATE OF id, turns ON sessions BEGIN "
+    "DELETE FROM session_text WHERE id = old.id; "
+    f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
+    "CREATE TRIGGER IF NOT EXISTS session_text_delete AFTER DELETE ON sessions BEGIN "
+    "DELETE FROM session_text WHERE id = old.id; END",
+)
+_SORT_INDEX = "CREATE INDEX IF NOT EXISTS idx_sessions_sort_{name} ON sessions ({exprs})"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list shows: every filter set must hold (None = any)."""
+
+    #: the session's flow
+    flow: str | None = None
+    #: a unit the session plays
+    unit: str | None = None
+    #: the session's final outcome
+    outcome: str | None = None
+    #: the verdict: ``ok`` or ``failed``
+    status: str | None = None
+    #: a ``unit:template`` one of its user turns uses
+    template: str | None = None
+    #: a string in its user or assistant text (ASCII letters in any case)
+    text: str | None = None
+
+    def active(self) -> dict[str, str]:
+        """The filters set, by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, "")}
+
+    def describe(self) -> str:
+        """``flow=memory_upgrade status=failed text="今晚"`` (or ``all sessions``)."""
+        parts = [f'{k}="{v}"' if k == "text" else f"{k}={v}" for k, v in self.active().items()]
+        return " ".join(parts) or "all sessions"
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One line of the session list."""
+
+    id: str
+    flow: str
+    n_turns: int
+    outcome: str | None
+    status: str
+    problems: int
+    #: whether unsaved edits of the session are kept as a draft
+    draft: bool
+    #: the values of the sort expressions (the keyset to read the next page after this row)
+    key: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One entry of a session's edit history."""
+
+    id: int
+    session_id: str
+    at: str
+    action: str
+    summary: str
+    #: the session and its verdict before the change ({"session", "status", "reasons", "batch"})
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Unsaved edits of one session."""
+
+    session_id: str
+    at: str
+    session: dict[str, Any]
+
+
+# -- reading (module functions: the browser calls them from worker threads on their own connection) --
+def has_text_index(conn: sqlite3.Connection) -> bool:
+    """Whether the assistant-text search table has been built."""
+    return _exists(conn, "session_text")
+
+
+def build_text_index(conn: sqlite3.Connection) -> bool:
+    """Build ``session_text`` and its triggers if missing (one transaction); True if it was built."""
+    if has_text_index(conn):
+        return False
+    with _transaction(conn, "build the search index of assistant text"):
+        if has_text_index(conn):  # built by another connection meanwhile
+            return False
+        conn.execute("CREATE TABLE session_text (id TEXT PRIMARY KEY, bot_text TEXT NOT NULL)")
+        conn.execute(f"INSERT INTO session_text (id, bot_text) SELECT s.id, {_BOT_TEXT.format('s')} FROM sessions s")
+        for sql in _TRIGGERS:
+            conn.execute(sql)
+    return True
+
+
+def _where(filters: Filters) -> tuple[str, list[Any]]:
+    if filters.status not in (None, "", "ok", "failed"):
+        raise ComposerError(f"unknown status {filters.status!r} (ok or failed)")
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column in ("flow", "status", "outcome"):
+        value = getattr(filters, column)
+        if value:
+            clauses.append(f"s.{column} = ?")
+            params.append(value)
+    for column, value in (("units", filters.unit), ("templates", filters.template)):
+        if value:
+            clauses.append(f"instr(' ' || s.{column} || ' ', ?) > 0")
+            params.append(f" {value} ")
+    if filters.text:
+        needle = filters.text.lower()
+        clauses.append("(instr(lower(s.user_text), ?) > 0 OR instr(lower("
+                       "(SELECT t.bot_text FROM session_text t WHERE t.id = s.id)), ?) > 0)")
+        params += [needle, needle]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _check_sort(sort: str) -> tuple[str, ...]:
+    try:
+        return SORTS[sort]
+    except KeyError:
+        raise ComposerError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})") from None
+
+
+def count_sessions(conn: sqlite3.Connection, filters: Filters = Filters()) -> int:
+    """How many sessions the filters select (builds the text index first if a text filter needs it)."""
+    if filters.text:
+        build_text_index(conn)
+    where, params = _where(filters)
+    return conn.execute(f"SELECT count(*) FROM sessions s{where}", params).fetchone()[0]
+
+
+def list_page(conn: sqlite3.Connection, filters: Filters = Filters(), sort: str = "id", descending: bool = False,
+              *, offset: int = 0, after: Sequence[Any] | None = None, limit: int = 100) -> list[ListRow]:
+    """``limit`` rows of the list: from ``offset``, or (keyset) right after the row whose key is ``after``."""
+    exprs = _check_sort(sort)
+    if filters.text:
+        build_text_index(conn)
+    where, params = _where(filters)
+    if after is not None:
+        marks = ", ".join("?" * len(exprs))
+        where += (" AND " if where else " WHERE ") + f"({', '.join(exprs)}) {'<' if descending else '>'} ({marks})"
+        params = [*params, *after]
+        offset = 0
+    order = ", ".join(e + (" DESC" if descending else "") for e in exprs)
+    has_drafts = _exists(conn, "session_drafts")
+    draft = "EXISTS (SELECT 1 FROM session_drafts d WHERE d.session_id = s.id)" if has_drafts else "0"
+    sql = (f"SELECT s.id, s.flow, s.n_turns, s.outcome, s.status, json_array_length(s.reasons), {draft}, "
+           f"{', '.join(exprs)} FROM sessions s{where} ORDER BY {order} LIMIT ? OFFSET ?")
+    rows = conn.execute(sql, [*params, limit, offset]).fetchall()
+    return [ListRow(id=r[0], flow=r[1], n_turns=r[2], outcome=r[3], status=r[4], problems=r[5], draft=bool(r[6]),
+                    key=tuple(r[7:])) for r in rows]
+
+
+def session_ids(conn: sqlite3.Connection, filters: Filters = Filters(), *, page: int = 1000) -> Iterator[str]:
+    """The ids of every session the list shows for ``filters`` (in id order), read ``page`` rows at a time."""
+    after: Sequence[Any] | None = None
+    while True:
+        rows = list_page(conn, filters, after=after, limit=page)
+        yield from (r.id for r in rows)
+        if len(rows) < page:
+            return
+        after = rows[-1].key
+
+
+def _exists(conn: sqlite3.Connection, table: str) -> bool:
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    return found is not None
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, what: str = "") -> Iterator[None]:
+    """One transaction, rolled back if the block raises; a database error names ``what`` failed."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+    except sqlite3.Error as exc:
+        if not what:
+            raise
+        raise ComposerError(f"cannot {what}: {exc}") from exc
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _state(stored: StoredSession) -> dict[str, Any]:
+    return {"session": stored.session, "status": stored.status, "reasons": stored.reasons, "batch": stored.batch}
+
+
+class Curation:
+    """Drafts, saves, deletions and the edit history of the sessions in ``conn``'s database.
+
+    ``clock()`` gives the time written to drafts and history (default: now, to the second).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, clock: Callable[[], str] | None = None) -> None:
+        self.store = SessionStore(conn)
+        self.conn = conn
+        self.clock = clock or (lambda: datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+        with _transaction(conn, "create the curation tables"):
+            conn.execute("CREATE TABLE IF NOT EXISTS session_edits (id INTEGER PRIMARY KEY, "
+                         "session_id TEXT NOT NULL, at TEXT NOT NULL, action TEXT NOT NULL, summary TEXT NOT NULL, "
+                         "before TEXT, after TEXT)")
+            conn.execute("CREATE INDEX IF NOT EXISTS idx_session_edits_session ON session_edits (session_id, id)")
+            conn.execute("CREATE TABLE IF NOT EXISTS session_drafts (session_id TEXT PRIMARY KEY, at TEXT NOT NULL, "
+                         "session TEXT NOT NULL)")
+
+    # -- reading ---------------------------------------------------------------------------
+    def count(self, filters: Filters = Filters()) -> int:
+        return count_sessions(self.conn, filters)
+
+    def page(self, filters: Filters = Filters(), sort: str = "id", descending: bool = False, *, offset: int = 0,
+             after: Sequence[Any] | None = None, limit: int = 100) -> list[ListRow]:
+        return list_page(self.conn, filters, sort, descending, offset=offset, after=after, limit=limit)
+
+    def ensure_sort_index(self, sort: str) -> None:
+        """An index for ``sort`` (made once, so paging a large store in that order stays fast)."""
+        exprs = _check_sort(sort)
+        if sort != "id":
+            with _transaction(self.conn, f"index the sort by {sort}"):
+                self.conn.execute(_SORT_INDEX.format(name=sort, exprs=", ".join(exprs)))
+
+    def options(self) -> dict[str, list[str]]:
+        """The values each filter can take in this store (flows, units, outcomes, statuses, templates)."""
+        q = self.conn.execute
+        units: set[str] = set()
+        templates: set[str] = set()
+        for us, ts in q("SELECT DISTINCT units, templates FROM sessions"):
+            units.update(us.split())
+            templates.update(ts.split())
+        return {
+            "flow": [r[0] for r in q("SELECT DISTINCT flow FROM sessions ORDER BY 1")],
+            "unit": sorted(units - {"-"}),
+            "outcome": [r[0] for r in q("SELECT DISTINCT outcome FROM sessions WHERE outcome IS NOT NULL ORDER BY 1")],
+            "status": ["ok", "failed"],
+            "template": sorted(templates),
+        }
+
+    def get(self, session_id: str) -> StoredSession:
+        stored = self.store.get(session_id)
+        if stored is None:
+            raise ComposerError(f"no session {session_id!r} in the store")
+        return stored
+
+    # -- drafts ----------------------------------------------------------------------------
+    def draft(self, session_id: str) -> Draft | None:
+        row = self.conn.execute("SELECT at, session FROM session_drafts WHERE session_id = ?", (session_id,)).fetchone()
+        return Draft(session_id, row[0], json.loads(row[1])) if row else None
+
+    def put_draft(self, session: dict[str, Any]) -> None:
+        """Keep unsaved edits of ``session`` (replacing its previous draft), in one transaction."""
+        with _transaction(self.conn, f"keep the draft of {session['id']}"):
+            self.conn.execute("INSERT OR REPLACE INTO session_drafts (session_id, at, session) VALUES (?, ?, ?)",
+                              (session["id"], self.clock(), _dumps(session)))
+
+    def drop_draft(self, session_id: str) -> bool:
+        with _transaction(self.conn, f"drop the draft of {session_id}"):
+            return self.conn.execute("DELETE FROM session_drafts WHERE session_id = ?", (session_id,)).rowcount > 0
+
+    def drafts(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT session_id FROM session_drafts ORDER BY session_id")]
+
+    # -- writing ---------------------------------------------------------------------------
+    def save(self, session: dict[str, Any], reasons: Sequence[str], *, action: str = "edit",
+             summary: str = "") -> Edit:
+        """Write the edited ``session`` with its verdict, its history entry, and drop its draft: one transaction."""
+        before = self.get(session["id"])
+        row = session_row(session, reasons, before.batch)
+        after = {"session": session, "status": "failed" if reasons else "ok", "reasons": list(reasons),
+                 "batch": before.batch}
+        sets = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
+        with _transaction(self.conn, f"save {session['id']}"):
+            self.conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*row[1:], row[0]))
+            edit = self._log(session["id"], action, summary or action, _state(before), after)
+            self.conn.execute("DELETE FROM session_drafts WHERE session_id = ?", (session["id"],))
+        return edit
+
+    def delete(self, session_id: str) -> Edit:
+        """Delete a session (and its draft); the history keeps it, so :meth:`restore` can bring it back."""
+        before = self.get(session_id)
+        with _transaction(self.conn, f"delete {session_id}"):
+            self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            self.conn.execute("DELETE FROM session_drafts WHERE session_id = ?", (session_id,))
+            return self._log(session_id, "delete", "deleted", _state(before), None)
+
+    def restore(self, edit_id: int) -> Edit:
+        """Undo a deletion: put back the session as it was before edit ``edit_id`` (a ``delete``)."""
+        edit = self.edit(edit_id)
+        if edit.action != "delete" or edit.before is None:
+            raise ComposerError(f"edit #{edit_id} of {edit.session_id} is a {edit.action}, not a delete")
+        if self.store.get(edit.session_id) is not None:
+            raise ComposerError(f"session {edit.session_id} is in the store already; nothing to restore")
+        state = edit.before
+        with _transaction(self.conn, f"restore {edit.session_id}"):
+            self._insert(state)
+            return self._log(edit.session_id, "restore", f"restored (undid #{edit_id})", None, state)
+
+    def revert(self, edit_id: int) -> Edit:
+        """Put a session back as it was before edit ``edit_id`` (a new history entry, itself revertible)."""
+        edit = self.edit(edit_id)
+        if edit.action == "delete":
+            return self.restore(edit_id)
+        if edit.before is None:
+            raise ComposerError(f"edit #{edit_id} of {edit.session_id} ({edit.action}) has no earlier state")
+        current = self.store.get(edit.session_id)
+        if current is None:
+            raise ComposerError(f"session {edit.session_id} is deleted; restore it first")
+        state = edit.before
+        row = session_row(state["session"], state["reasons"], state["batch"])
+        sets = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
+        with _transaction(self.conn, f"revert {edit.session_id}"):
+            self.conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*row[1:], row[0]))
+            self.conn.execute("DELETE FROM session_drafts WHERE session_id = ?", (edit.session_id,))
+            return self._log(edit.session_id, "revert", f"reverted #{edit_id} ({edit.summary})", _state(current), state)
+
+    def _insert(self, state: dict[str, Any]) -> None:
+        row = session_row(state["session"], state["reasons"], state["batch"])
+        try:
+            self.conn.execute(f"INSERT INTO sessions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                              row)
+        except sqlite3.IntegrityError as exc:
+            raise ComposerError(f"cannot restore {row[0]}: {exc}") from exc
+
+    def _log(self, session_id: str, action: str, summary: str, before: dict[str, Any] | None,
+             after: dict[str, Any] | None) -> Edit:
+        at = self.clock()
+        cur = self.conn.execute(
+            "INSERT INTO session_edits (session_id, at, action, summary, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, at, action, summary, None if before is None else _dumps(before),
+             None if after is None else _dumps(after)))
+        return Edit(int(cur.lastrowid or 0), session_id, at, action, summary, before, after)
+
+    # -- history ---------------------------------------------------------------------------
+    def history(self, session_id: str) -> list[Edit]:
+        """The session's edits, newest first."""
+        rows = self.conn.execute("SELECT id, session_id, at, action, summary, before, after FROM session_edits "
+                                 "WHERE session_id = ? ORDER BY id DESC", (session_id,)).fetchall()
+        return [_edit(r) for r in rows]
+
+    def edit(self, edit_id: int) -> Edit:
+        row = self.conn.execute("SELECT id, session_id, at, action, summary, before, after FROM session_edits "
+                                "WHERE id = ?", (edit_id,)).fetchone()
+        if row is None:
+            raise ComposerError(f"no edit #{edit_id} in the history")
+        return _edit(row)
+
+
+def _edit(row: Sequence[Any]) -> Edit:
+    return Edit(id=row[0], session_id=row[1], at=row[2], action=row[3], summary=row[4],
+                before=json.loads(row[5]) if row[5] else None, after=json.loads(row[6]) if row[6] else None)

@@ -1,0 +1,352 @@
+"""Editing a composed session: change one turn, then bring the rest of the session back in line.
+
+A curator changes a user turn's text or label; verification then says what no longer holds
+(``turn 5: grounding:deadline``). What can be recomputed is recomputed here, on demand:
+
+* :func:`reextract` — the label fields of a user turn that can be read back from its text: time
+  phrases (re-resolved at the session clock), numbers (a phone, a postcode) and references to
+  remembered items (第二款); plus the fields computed from the same slot (a date from a day).
+  A field read verbatim (a name, an address) cannot be guessed back: it is reported, not changed.
+* :func:`rerun_tools` — each tool call's arguments that come from the label, re-called in order at
+  the session clock (inside a savepoint that is rolled back), their results replaced.
+* :func:`rerender` — a reply: its outcome re-decided on the tool result, and its text rendered
+  again from the unit's templates for that outcome (the one closest to the current reply), with
+  the slots recovered from the turn (:mod:`twinchat.composer.store.recover`).
+* :func:`regenerate` — the session composed anew with another seed, keeping its id.
+
+Each returns a :class:`Fix`: a new session (the input is never modified), what changed, and
+notes on what could not be done.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.engine.generate import TIME_FORMAT, plain
+from twinchat.composer.store.recover import PATH, Slot, recover_slots, time_span
+
+__all__ = ["Fix", "turn_problems", "set_text", "set_label", "changes", "summarize", "reextract", "rerun_tools",
+           "rerender", "fix_all", "regenerate", "FIXES"]
+
+_TURN = re.compile(r"^turn (\d+): (.*)$")
+
+#: Reason code → the fix that usually applies (what the TUI offers next to a problem).
+FIXES = {
+    "grounding": "reextract", "type": "reextract", "missing_not_null": "reextract",
+    "argument_mismatch": "rerun_tools", "tool_mismatch": "rerun_tools",
+    "outcome_mismatch": "rerender", "reply_fact": "rerender", "unknown_outcome": "rerender",
+}
+
+
+@dataclass
+class Fix:
+    """The session after a fix, what it changed (``turn 5 label``) and what it could not do."""
+
+    session: dict[str, Any]
+    changed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def turn_problems(reasons: Sequence[str]) -> dict[int, list[str]]:
+    """Reasons by turn number (1-based); reasons about the whole session under 0."""
+    out: dict[int, list[str]] = {}
+    for reason in reasons:
+        m = _TURN.match(reason)
+        n, text = (int(m[1]), m[2]) if m else (0, reason)
+        out.setdefault(n, []).append(text)
+    return out
+
+
+def _turn(session: dict[str, Any], n: int) -> dict[str, Any]:
+    turns = session["turns"]
+    if not 1 <= n <= len(turns):
+        raise ComposerError(f"session {session.get('id')}: no turn {n} (it has {len(turns)})")
+    return turns[n - 1]
+
+
+def set_text(session: dict[str, Any], n: int, text: str) -> dict[str, Any]:
+    """A copy of ``session`` with turn ``n``'s text replaced."""
+    out = copy.deepcopy(session)
+    turn = _turn(out, n)
+    if turn.get("role") == "tool":
+        raise ComposerError(f"session {session.get('id')}: turn {n} is a tool result; re-run the tools instead")
+    turn["content"] = text
+    return out
+
+
+def set_label(session: dict[str, Any], n: int, label: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``session`` with user turn ``n``'s label replaced."""
+    out = copy.deepcopy(session)
+    turn = _turn(out, n)
+    if turn.get("role") != "user":
+        raise ComposerError(f"session {session.get('id')}: turn {n} is not a user turn; only user turns have a label")
+    turn["label"] = label
+    return out
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What differs, one item each: ``turn 5 text``, ``turn 5 label``, ``turn 7 result``, ``now``…"""
+    out = [k for k in ("now", "customer", "outcome", "steps") if before.get(k) != after.get(k)]
+    old, new = before.get("turns", []), after.get("turns", [])
+    names = {"content": "text", "label": "label", "tool_calls": "arguments", "thought": "thought", "outcome": "outcome"}
+    for n, (a, b) in enumerate(zip(old, new), 1):
+        if a == b:
+            continue
+        if a.get("role") == "tool":
+            out.append(f"turn {n} result")
+            continue
+        keys = [names.get(k, k) for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)]
+        out.append(f"turn {n} " + ", ".join(keys))
+    if len(old) != len(new):
+        out.append(f"turns {len(old)} → {len(new)}")
+    return out
+
+
+def summarize(before: dict[str, Any], after: dict[str, Any], limit: int = 6) -> str:
+    """:func:`changes` as one line (``turn 5 text; turn 5 label``), or ``no change``."""
+    items = changes(before, after)
+    if len(items) > limit:
+        items = [*items[:limit], f"… {len(items) - limit} more"]
+    return "; ".join(items) or "no change"
+
+
+# -- re-extracting a label ---------------------------------------------------------------------
+def reextract(composer: Any, session: dict[str, Any], n: int) -> Fix:
+    """Read back from user turn ``n``'s text the label fields that can be (see the module doc)."""
+    from twinchat.composer.engine.references import resolve
+    from twinchat.composer.engine.render import variables_of
+    from twinchat.composer.verify.samples import digit_runs, normalise_text
+
+    out = copy.deepcopy(session)
+    turn = _turn(out, n)
+    if turn.get("role") != "user":
+        raise ComposerError(f"session {session.get('id')}: turn {n} is not a user turn; only user turns have a label")
+    src = composer.units.get(turn.get("unit", ""))
+    if src is None:
+        raise ComposerError(f"session {session.get('id')}: turn {n} plays unknown unit {turn.get('unit')!r}")
+    unit, text = src.unit, turn.get("content", "")
+    now = datetime.strptime(session["now"], TIME_FORMAT)
+    label = dict(turn.get("label") or {})
+    fix = Fix(out)
+    recomputed: dict[str, Any] = {}
+    missing = next((set(t.missing) for t in unit.templates if t.id == turn.get("template")), set())
+    for fname, spec in unit.label.items():
+        old = label.get(fname)
+        if fname in missing:
+            continue
+        if old is None and spec.grounded != "time":
+            continue
+        if spec.grounded == "time":
+            m = PATH.match(spec.value)
+            span = time_span(turn, now, old)
+            if span is None or not m or m[2] not in ("start", "end"):
+                fix.notes.append(f"turn {n}: {fname}: no time phrase in the text resolves at {session['now']}"
+                                 if span is None else f"turn {n}: {fname}: cannot read {spec.value!r} back")
+                continue
+            slot = {"start": span.window.start, "end": span.window.end, "text": span.text}
+            recomputed[fname] = plain(slot[m[2]])
+            # fields computed from the same slot (repair_slots' date from its day)
+            for other, ospec in unit.label.items():
+                names, _ = variables_of(composer.templates.env, ospec.value, expression=True)
+                if other != fname and names == {m[1]}:
+                    try:
+                        recomputed[other] = plain(composer.templates.evaluate(ospec.value, {m[1]: Slot(m[1], slot,
+                                                                                                      span.text)}))
+                    except ComposerError:
+                        fix.notes.append(f"turn {n}: {other}: cannot recompute {ospec.value!r}")
+        elif spec.grounded == "digits":
+            want = len(str(old)) if str(old).isdigit() else 11
+            runs = [r for r in digit_runs(text) if len(r) == want]
+            if str(old) in runs:
+                continue
+            if len(runs) == 1:
+                recomputed[fname] = runs[0] if isinstance(old, str) or old is None else type(old)(runs[0])
+            else:
+                fix.notes.append(f"turn {n}: {fname}: {'no' if not runs else len(runs)} {want}-digit numbers "
+                                 f"in the text; edit the label")
+        elif spec.grounded == "reference":
+            found = [ids for items in (turn.get("refs") or {}).values() if (ids := resolve(text, items)) is not None]
+            if found:
+                recomputed[fname] = found[0]
+            else:
+                fix.notes.append(f"turn {n}: {fname}: the text refers to none of the remembered items")
+        elif spec.grounded == "text":
+            values = old if isinstance(old, list) else [old]
+            if any(str(v) not in text and normalise_text(str(v)) not in normalise_text(text) for v in values):
+                fix.notes.append(f"turn {n}: {fname}: {old!r} is not in the text and cannot be read back; "
+                                 f"edit the label (l)")
+    for fname, value in recomputed.items():
+        if label.get(fname) != value:
+            label[fname] = value
+            fix.changed.append(f"turn {n} label.{fname}")
+    turn["label"] = label
+    return fix
+
+
+# -- re-running tools --------------------------------------------------------------------------
+def rerun_tools(composer: Any, session: dict[str, Any]) -> Fix:
+    """Recompute every tool call's label arguments and re-call the tools in order at the clock."""
+    from twinchat.inventory.tools import call
+
+    out = copy.deepcopy(session)
+    fix = Fix(out)
+    now = datetime.strptime(out["now"], TIME_FORMAT)
+    user: dict[str, Any] | None = None
+    calls: dict[str, tuple[int, dict[str, Any]]] = {}
+    conn = composer.conn
+    conn.execute("SAVEPOINT twinchat_edit")
+    try:
+        for n, turn in enumerate(out["turns"], 1):
+            role = turn.get("role")
+            if role == "user":
+                user = turn
+            elif role == "assistant" and turn.get("tool_calls") and user is not None:
+                src = composer.units.get(user.get("unit", ""))
+                for tc in turn["tool_calls"]:
+                    if src is not None and src.unit.tool is not None and src.unit.tool.name == tc.get("name"):
+                        args = _arguments(composer, out, user, src.unit.tool.arguments, tc.get("arguments") or {})
+                        if args != tc.get("arguments"):
+                            tc["arguments"] = args
+                            fix.changed.append(f"turn {n} arguments")
+                    calls[tc["id"]] = (n, tc)
+            elif role == "tool" and turn.get("tool_call_id") in calls:
+                _, tc = calls[turn["tool_call_id"]]
+                result = call(conn, tc["name"], tc["arguments"], now)
+                if result != turn.get("content"):
+                    turn["content"] = result
+                    fix.changed.append(f"turn {n} result")
+    finally:
+        conn.execute("ROLLBACK TO twinchat_edit")
+        conn.execute("RELEASE twinchat_edit")
+    return fix
+
+
+def _arguments(composer: Any, session: dict[str, Any], user: dict[str, Any], exprs: dict[str, str],
+               old: dict[str, Any]) -> dict[str, Any]:
+    label = user.get("label") or {}
+    scope = {**recover_slots(composer, session, user, from_text=False), "label": label,
+             "now": datetime.strptime(session["now"], TIME_FORMAT)}
+    args = dict(old)
+    for name, expr in exprs.items():
+        path = expr.strip()
+        if path.startswith("label.") and path[6:].isidentifier():
+            args[name] = label.get(path[6:])
+            continue
+        try:
+            args[name] = plain(composer.templates.evaluate(expr, scope))
+        except ComposerError:
+            continue  # an argument over slots the session does not keep stays as it was
+    return args
+
+
+# -- re-rendering replies ----------------------------------------------------------------------
+def rerender(composer: Any, session: dict[str, Any], n: int) -> Fix:
+    """Re-decide reply turn ``n``'s outcome on its tool result and render its text again."""
+    out = copy.deepcopy(session)
+    turn = _turn(out, n)
+    if turn.get("role") != "assistant" or turn.get("tool_calls") or "outcome" not in turn:
+        raise ComposerError(f"session {session.get('id')}: turn {n} is not a reply")
+    fix = Fix(out)
+    user, result = None, None
+    for prev in reversed(out["turns"][:n - 1]):
+        if prev.get("role") == "tool" and result is None:
+            result = prev.get("content")
+        if prev.get("role") == "user":
+            user = prev
+            break
+    src = composer.units.get((user or {}).get("unit", ""))
+    if user is None or src is None:
+        fix.notes.append(f"turn {n}: no request from a known unit before this reply")
+        return fix
+    unit = src.unit
+    now = datetime.strptime(out["now"], TIME_FORMAT)
+    scope = {**recover_slots(composer, out, user, from_text=True), "label": user.get("label") or {},
+             "result": result, "now": now}
+    outcome = turn.get("outcome")
+    if result is not None and unit.outcomes:
+        for candidate in unit.outcomes:
+            try:
+                holds = candidate.when is None or bool(composer.templates.evaluate(candidate.when, scope))
+            except ComposerError:  # the condition needs a slot the session does not keep: decide nothing
+                fix.notes.append(f"turn {n}: outcome {candidate.id!r} cannot be re-decided from what the session "
+                                 f"keeps; {outcome!r} is kept")
+                break
+            if holds:
+                outcome = candidate.id
+                break
+    rendered, failures = [], []
+    for source in unit.replies.get(outcome or "", []):
+        try:
+            rendered.append(composer.templates.render(source, {**scope, "outcome": outcome}).strip())
+        except ComposerError as exc:
+            failures.append(str(exc).rsplit(": ", 1)[-1])
+    if not rendered:
+        why = f" ({failures[0]})" if failures else ""
+        fix.notes.append(f"turn {n}: no reply template of outcome {outcome!r} renders from what the session "
+                         f"keeps{why}; edit the text (e)")
+        return fix
+    best = max(rendered, key=lambda r: difflib.SequenceMatcher(None, r, turn.get("content", "")).ratio())
+    if outcome != turn.get("outcome"):
+        turn["outcome"] = outcome
+        fix.changed.append(f"turn {n} outcome")
+    if best != turn.get("content"):
+        turn["content"] = best
+        fix.changed.append(f"turn {n} text")
+    if n == len(out["turns"]) and out.get("outcome") != outcome:
+        out["outcome"] = outcome
+    return fix
+
+
+def fix_all(composer: Any, session: dict[str, Any], base: dict[str, Any] | None = None) -> Fix:
+    """Re-extract the labels verification flags, re-run the tools, then re-render the replies that
+    are flagged or whose request changed (its text, label or tool result differ from ``base``)."""
+    fix = Fix(session)
+    for n, problems in turn_problems(composer.verify(session)).items():
+        if n and any(FIXES.get(p.split(":", 1)[0]) == "reextract" for p in problems):
+            _merge(fix, reextract(composer, fix.session, n))
+    _merge(fix, rerun_tools(composer, fix.session))
+    flagged = {n for n, problems in turn_problems(composer.verify(fix.session)).items()
+               if n and any(FIXES.get(p.split(":", 1)[0]) == "rerender" for p in problems)}
+    for n in sorted(flagged | _stale_replies(fix.session, base)):
+        _merge(fix, rerender(composer, fix.session, n))
+    return fix
+
+
+def _stale_replies(session: dict[str, Any], base: dict[str, Any] | None) -> set[int]:
+    """Reply turns whose request (user turn or tool result) differs from the same turns in ``base``."""
+    if base is None:
+        return set()
+    old = base.get("turns", [])
+    out, dirty = set(), False
+    for n, turn in enumerate(session["turns"], 1):
+        role = turn.get("role")
+        before = old[n - 1] if n <= len(old) else None
+        if role == "user":
+            dirty = before != turn
+        elif role == "tool":
+            dirty = dirty or before != turn
+        elif role == "assistant" and not turn.get("tool_calls") and "outcome" in turn and dirty:
+            out.add(n)
+    return out
+
+
+def _merge(into: Fix, step: Fix) -> None:
+    into.session = step.session
+    into.changed += step.changed
+    into.notes += step.notes
+
+
+def regenerate(composer: Any, session: dict[str, Any]) -> dict[str, Any]:
+    """Session ``(flow, index)`` composed by ``composer`` (built with the new seed), keeping the id,
+    seed and index of ``session``; ``regenerated`` records the seed the content comes from."""
+    fresh = composer.compose(session["flow"], session["index"])
+    fresh["regenerated"] = {"seed": composer.seed, "as": fresh["id"]}
+    fresh.update(id=session["id"], seed=session["seed"], index=session["index"])
+    return fresh

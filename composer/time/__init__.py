@@ -1,0 +1,1 @@
+"""Colloquial Chinese time phrases: the conventions, the grammar, the phrase pool, resolving against a clock."""

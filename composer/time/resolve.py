@@ -1,0 +1,193 @@
+"""Colloquial Chinese time phrases resolved against a session clock.
+
+``resolve("后天下午2点前", now)`` gives the window ``[now, <day after tomorrow> 14:00:00]``;
+``find(sentence, now)`` locates such phrases inside a user sentence. Windows are naive datetimes
+with an inclusive end, at seconds resolution (a day ends at 23:59:59).
+
+Who does what
+-------------
+* Our own grammar (:mod:`twinchat.composer.time.grammar`) handles every Chinese form: relative days
+  (今天 … 大后天), 今早/今晚/明早/明晚, weekdays with 这/本/下/下下/上 and 周/星期/礼拜, dates
+  (12月1号, 十二月一日, 2026年12月1日, 今年/明年…, 这个月/下个月25号, a bare 25号, 2026-12-01),
+  parts of day, clock times (9点, 九点钟, 9点半, 9点15分, 9点一刻, 9:30, 14时, ranges 2点到4点), the
+  suffixes 前/之前/以前, 内/之内/以内, 后/之后/以后, 左右, periods (这周末, 下周, 这个月, 月底,
+  年底) and quantities (3天内, 两小时后, 一个半小时后, 一周内). Chinese, Arabic and full-width
+  digits are all accepted. ``find`` uses this grammar only.
+* dateparser handles what is not Chinese, and only when the whole text holds no Chinese character:
+  numeric dates such as ``12/1`` and English phrases such as ``tomorrow 3pm`` or ``next friday``
+  (``RELATIVE_BASE=now``, ``PREFER_DATES_FROM='future'``, naive results). It is never asked about
+  Chinese text: it leaves most colloquial phrases unparsed and misdates others.
+
+Conventions (DESIGN.md "Time expressions", followed exactly)
+------------------------------------------------------------
+凌晨 00:00–05:59:59, 早上/早 06:00–09:59:59, 上午 08:00–11:59:59, 中午 11:00–13:59:59,
+下午 13:00–17:59:59, 傍晚 17:00–18:59:59, 晚上/晚 18:00–23:59:59. A window never starts before
+``now``. X前/X之前/X以前: start = now; end = X for a clock time (今晚8点前 ends 20:00:00), the end
+of X for a day or a period (周五前 ends Friday 23:59:59). N天内 = now … end of day today+N.
+周末 = Saturday 00:00 – Sunday 23:59:59 of the current week. A clock names its hour (9点 =
+09:00–09:59:59) or its minute (9点半 = 09:30–09:30:59). A bare weekday is the next one, today
+included; 下周五 is Friday of the next calendar week (weeks start on Monday). A window wholly in
+the past is an error, never moved to another day.
+
+Decisions beyond DESIGN.md
+--------------------------
+* No day word means today: 下午, 晚上8点, 3点前 are today's, and an error once they have passed.
+* A clock with a part of day reads the hour on that part's dial: 下午2点 = 14:00, 晚上8点 = 20:00,
+  中午1点 = 13:00, 傍晚6点 = 18:00, 晚上12点 = 24:00 (midnight ending that day, i.e. 00:00 the
+  next day); an hour outside the part (上午3点) is unresolvable.
+* A clock without a part of day: 0 and 12–24 as said; 1–6点 is the afternoon (13–18, never 凌晨);
+  7–11点 is the morning unless that reading has passed, then the evening (7点 asked at 10:00 is
+  19:00). A zero-padded hour (08:30) is taken as written.
+* A colon clock (8:30, 8:00) names its minute; 8点整 names its minute too.
+* 这周末 and 周末 are always the current week's: asked on Sunday 22:00 they are Sunday
+  22:00–23:59:59; 下周末 is the next week's.
+* 12月1号 without a year is the next 1 December, today included (asked on 5 December: next
+  year); 2月29日 is the next one that exists. A bare 25号 is the next 25th, today included.
+  The day is chosen before the part of day, so 周五上午 asked on Friday afternoon is an error,
+  not next Friday.
+* 月底/月末 = the last day of the month (a whole day); 年底 = 31 December; 这个月/本月 = the
+  month; 这周/本周 = Monday–Sunday of this week; 下周/下个月 = the whole next week/month.
+  X前 of any of them ends at the end of X (下周前 ends next Sunday 23:59:59).
+* X内 after a day or a period is X itself (今天之内 = today); X左右 / X前后 = X.
+* A clock followed by 后/以后/之后 runs from that time to the end of its day (下午3点以后 =
+  15:00–23:59:59); after a day or a period it is open-ended and unresolvable.
+* A range 下午2点到4点 runs from the first time to the second (14:00:00–16:00:00).
+* N小时后 / N分钟后 / 半小时后 name the minute they point at: now+Δ rounded down to the minute,
+  …:59 (asked at 10:20:30, 两小时后 = 12:20:00–12:20:59); N天后 and N周后 name a whole day
+  (today+N, today+7N); N小时内 = now … now+Δ; N周内 = now … end of day today+7N.
+* ``find`` returns only phrases that resolve at ``now``: a past phrase (昨天) or an open-ended one
+  (周五以后) is skipped whole, never shortened. In running text a bare 25号 counts only before a
+  word that fits a date (not 3号楼, 5号线), and a bare Chinese hour (两点, 一点) only with a
+  minute, 钟, a range or a suffix (快一点 and 有两点要求 hold no time).
+* ``resolve`` ignores a leading 在/于 (在11月25日之前); ``find`` leaves it out of the span.
+
+Not covered: vague spans (这两天, 过几天, 最近, 月初, 下旬), 2-4点 with one 点, a date followed
+by a clock with only a space between them, and recurring times (每周五).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from twinchat.composer.errors import TimeExpressionError
+from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Unresolvable, WhollyPast, has_core, interpret
+
+__all__ = ["TimeSpan", "TimeWindow", "find", "resolve"]
+
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_LEADING = re.compile("^[在于](?=.)")
+_HAS_TIME = re.compile(r"\d\s*(?:a\.?m\.?|p\.?m\.?)|\d:\d\d|\bnoon\b|\bmidnight\b|o'?clock", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """An inclusive window ``[start, end]`` of naive datetimes."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError(f"a time window cannot end ({self.end}) before it starts ({self.start})")
+
+    def __contains__(self, moment: object) -> bool:
+        return isinstance(moment, datetime) and self.start <= moment <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSpan:
+    """A time phrase found in a sentence: ``sentence[start:end] == text``, and its window."""
+
+    start: int
+    end: int
+    text: str
+    window: TimeWindow
+
+
+def _check_clock(now: datetime) -> None:
+    if not isinstance(now, datetime) or now.tzinfo is not None:
+        raise TypeError(f"the session clock must be a naive datetime, not {now!r}")
+
+
+def _clock_text(now: datetime) -> str:
+    return f"{now:%Y-%m-%d %H:%M:%S}" if now.second or now.microsecond else f"{now:%Y-%m-%d %H:%M}"
+
+
+def resolve(text: str, now: datetime) -> TimeWindow:
+    """The window that the time phrase ``text`` names when asked at ``now``.
+
+    ``text`` is the phrase alone (surrounding spaces and a leading 在/于 are ignored); use
+    :func:`find` for a phrase inside a sentence. Raises :class:`TimeExpressionError` naming the
+    phrase when it cannot be resolved or when its window lies wholly in the past.
+    """
+    _check_clock(now)
+    phrase = _LEADING.sub("", text.strip().translate(FULLWIDTH))
+    try:
+        match = PHRASE.fullmatch(phrase)
+        if match is not None and has_core(match):
+            start, end = interpret(match, now, in_sentence=False)
+        elif phrase and not _CJK.search(phrase):
+            start, end = _dateparser_window(phrase, now)
+        else:
+            raise Unresolvable("not a time phrase the grammar knows")
+    except Unresolvable as exc:
+        raise TimeExpressionError(f"cannot resolve time phrase {text!r}: {exc}") from exc
+    except WhollyPast as exc:
+        raise TimeExpressionError(f"time phrase {text!r} lies wholly in the past at {_clock_text(now)}") from exc
+    return TimeWindow(start, end)
+
+
+def find(sentence: str, now: datetime) -> list[TimeSpan]:
+    """The time phrases in ``sentence`` that resolve at ``now``, left to right, longest first.
+
+    Offsets index the sentence as given (full-width digits included); a phrase that is past or
+    does not resolve is left out whole.
+    """
+    _check_clock(now)
+    spans = []
+    for match in PHRASE.finditer(sentence.translate(FULLWIDTH)):
+        if match.end() == match.start() or not has_core(match):
+            continue
+        try:
+            start, end = interpret(match, now, in_sentence=True)
+        except (Unresolvable, WhollyPast):
+            continue
+        spans.append(TimeSpan(match.start(), match.end(), sentence[match.start():match.end()], TimeWindow(start, end)))
+    return spans
+
+
+def _dateparser_window(text: str, now: datetime) -> tuple[datetime, datetime]:
+    """Numeric and English phrases, through dateparser, mapped onto the same conventions."""
+    from dateparser.date import DateDataParser
+
+    settings = {"RELATIVE_BASE": now, "PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False,
+                "RETURN_TIME_AS_PERIOD": True}
+    data = DateDataParser(languages=["en"], settings=settings).get_date_data(text)
+    if data.date_obj is None:
+        raise Unresolvable("neither the grammar nor dateparser reads it as a time")
+    at = data.date_obj.replace(tzinfo=None, microsecond=0)
+    day = at.replace(hour=0, minute=0, second=0)
+    if _HAS_TIME.search(text) or data.period == "time":
+        if _HAS_TIME.search(text) and not (at.minute or at.second or ":" in text):
+            start, end = at, at + timedelta(minutes=59, seconds=59)       # 3pm names its hour
+        else:
+            start = at.replace(second=0)                                  # 3:30pm, in 2 hours: a minute
+            end = start + timedelta(seconds=59)
+    elif data.period == "week":
+        start = day - timedelta(days=day.weekday())
+        end = start + timedelta(days=6, hours=23, minutes=59, seconds=59)
+    elif data.period == "month":
+        start = day.replace(day=1)
+        following = (start.replace(year=start.year + 1, month=1) if start.month == 12
+                     else start.replace(month=start.month + 1))
+        end = following - timedelta(seconds=1)
+    elif data.period == "year":
+        start = day.replace(month=1, day=1)
+        end = start.replace(year=start.year + 1) - timedelta(seconds=1)
+    else:
+        start, end = day, day + timedelta(hours=23, minutes=59, seconds=59)
+    if end < now:
+        raise WhollyPast()
+    return max(start, now), end
