@@ -1,0 +1,42 @@
+"""The demo plugin, installed for real: built by pip from ``tests/plugins/demo`` into a folder of
+its own, and put on ``PYTHONPATH`` of the ``twinchat`` processes a test starts. Its entry points
+are then read by ``importlib.metadata`` exactly as an installed plugin's are; the test session's
+own interpreter never sees it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).parent / "demo"
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory) -> Path:
+    """A folder holding the installed demo distribution (its package and its ``.dist-info``)."""
+    target = tmp_path_factory.mktemp("plugin-site")
+    source = tmp_path_factory.mktemp("plugin-src") / "demo"
+    shutil.copytree(DEMO, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(source)], check=True)
+    assert list(target.glob("twinchat_demo_plugin-*.dist-info")), "the demo plugin did not install"
+    return target
+
+
+@pytest.fixture
+def run_twinchat(plugin_site, tmp_path):
+    """``run_twinchat(*args)``: the ``twinchat`` command with the plugin installed, in ``tmp_path``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_site), os.environ.get("PYTHONPATH", "")])}
+    exe = Path(sys.executable).with_name("twinchat")
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(exe), *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+        if check and done.returncode:
+            raise AssertionError(f"twinchat {' '.join(args)} exited {done.returncode}: {done.stderr}")
+        return done
+    return run

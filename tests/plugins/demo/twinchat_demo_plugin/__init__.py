@@ -1,0 +1,1 @@
+"""A third-party twinchat plugin, as a user would write one: it registers through entry points only."""
