@@ -31,18 +31,10 @@ from typing import Any
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.generate import TIME_FORMAT, plain
 from twinchat.composer.store.recover import PATH, Slot, recover_slots, time_span
+from twinchat.composer.verify.reasons import FIXES, turn_problems
 
 __all__ = ["Fix", "turn_problems", "set_text", "set_label", "changes", "summarize", "reextract", "rerun_tools",
            "rerender", "fix_all", "regenerate", "FIXES"]
-
-_TURN = re.compile(r"^turn (\d+): (.*)$")
-
-#: Reason code → the fix that usually applies (what the TUI offers next to a problem).
-FIXES = {
-    "grounding": "reextract", "type": "reextract", "missing_not_null": "reextract",
-    "argument_mismatch": "rerun_tools", "tool_mismatch": "rerun_tools",
-    "outcome_mismatch": "rerender", "reply_fact": "rerender", "unknown_outcome": "rerender",
-}
 
 
 @dataclass
@@ -52,16 +44,6 @@ class Fix:
     session: dict[str, Any]
     changed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def turn_problems(reasons: Sequence[str]) -> dict[int, list[str]]:
-    """Reasons by turn number (1-based); reasons about the whole session under 0."""
-    out: dict[int, list[str]] = {}
-    for reason in reasons:
-        m = _TURN.match(reason)
-        n, text = (int(m[1]), m[2]) if m else (0, reason)
-        out.setdefault(n, []).append(text)
-    return out
 
 
 def _turn(session: dict[str, Any], n: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from tuikit import make_app, query, settle
 from rich.console import Console
 from textual.widgets import Static
 
+from twinchat.tui.app import TwinchatApp
 from twinchat.tui.screens.browse import BrowseScreen
 from twinchat.tui.screens.export import ExportScreen
 from twinchat.tui.screens.filters import FilterScreen
@@ -144,7 +145,7 @@ async def test_help_lists_every_binding(db):
         for static in app.screen.query(Static):
             console.print(static.content)
         shown = console.export_text()
-        descriptions = [b.description for _, bindings in sections() for b in bindings]
+        descriptions = [b.description for _, bindings in sections(TwinchatApp) for b in bindings]
         assert len(descriptions) > 30
         for text in descriptions:
             assert text in shown, text
@@ -154,10 +155,10 @@ async def test_help_lists_every_binding(db):
 
 
 async def test_every_binding_has_an_id_and_a_description():
-    for title, bindings in sections():
+    for title, bindings in sections(TwinchatApp):
         for b in bindings:
             assert b.id and b.description, (title, b)
-    ids = [b.id for _, bindings in sections() for b in bindings]
+    ids = [b.id for _, bindings in sections(TwinchatApp) for b in bindings]
     assert len(ids) == len(set(ids))
 
 

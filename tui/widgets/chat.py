@@ -16,8 +16,7 @@ from textual.events import Click
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from twinchat.composer.store.edit import turn_problems
-from twinchat.composer.engine.generate import TIME_FORMAT
+from twinchat.composer.verify.reasons import turn_problems
 from twinchat.tui.widgets.turn import TurnView, group_turns
 
 __all__ = ["ChatView", "SessionHeader", "header_text"]
@@ -31,7 +30,7 @@ def header_text(session: dict[str, Any], problems: list[str], state: str = "") -
     out.append(session["id"], style="bold")
     out.append(f"  {session['flow']}  ")
     try:
-        now = datetime.strptime(session["now"], TIME_FORMAT)
+        now = datetime.fromisoformat(session["now"])  # the store's "YYYY-MM-DD HH:MM:SS"
         out.append(f"{now:%Y-%m-%d %H:%M} 周{_WEEKDAYS[now.weekday()]}")
     except (KeyError, ValueError):
         out.append(str(session.get("now")))

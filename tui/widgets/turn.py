@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
-from twinchat.composer.store.edit import FIXES
+from twinchat.composer.verify.reasons import FIXES
 
 __all__ = ["TurnView", "TurnEditor", "group_turns", "label_json", "FIX_KEYS"]
 
