@@ -8,7 +8,8 @@ twinchat's own seven tools are declared in its pyproject exactly as a plugin dec
 Each entry point resolves to a :class:`~twinchat.inventory.tools.base.Tool` whose ``name`` is the
 entry point's name. The group is read once per process, on first use (:func:`tools`; a forked
 worker inherits what its parent read). A plugin that cannot be imported, that is not a Tool,
-whose name differs from its entry point's or clashes with another distribution's tool, is a
+whose name differs from its entry point's or is no function name (1-64 letters, digits, ``_``,
+``-``), or that clashes with another distribution's tool, is a
 :class:`~twinchat.inventory.errors.ToolPluginError` naming the distribution and the entry point.
 
 Order: the built-in tools in :data:`BUILTIN_ORDER` (the order export records list their
@@ -18,6 +19,7 @@ schemas in, which the same seed must keep byte for byte), then every other tool 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
@@ -35,6 +37,8 @@ GROUP = "twinchat.tools"
 BUILTIN_ORDER = ("search_products", "check_delivery", "search_solution", "query_technician_slots",
                  "create_ticket", "query_order", "request_return")
 _RANK = {name: rank for rank, name in enumerate(BUILTIN_ORDER)}
+#: What function-calling APIs accept as a function name.
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _where(ep: EntryPoint) -> str:
@@ -58,6 +62,8 @@ def _load(ep: EntryPoint) -> Tool:
         raise ToolPluginError(f"{_where(ep)}: not a twinchat Tool but {type(tool).__name__}")
     if tool.name != ep.name:
         raise ToolPluginError(f"{_where(ep)}: the entry point is named {ep.name!r} but its tool {tool.name!r}")
+    if not _NAME.fullmatch(tool.name):
+        raise ToolPluginError(f"{_where(ep)}: tool name {tool.name!r} is not 1-64 letters, digits, _ or -")
     return tool
 
 

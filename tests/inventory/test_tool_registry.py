@@ -134,6 +134,16 @@ def test_an_entry_point_named_apart_from_its_tool(tmp_path, monkeypatch):
         collect(eps)
 
 
+def test_a_tool_name_that_function_calling_refuses(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    eps = _plugin(tmp_path, "space-plugin", "space_plugin_tools", _tools_module('T = Tool("库存", "c", Args, _run)'),
+                  {"库存": "space_plugin_tools:T"})
+    message = ("plugin 'space-plugin' (entry point twinchat.tools: 库存 = space_plugin_tools:T): "
+               "tool name '库存' is not 1-64 letters, digits, _ or -")
+    with pytest.raises(ToolPluginError, match=f"^{re.escape(message)}$"):
+        collect(eps)
+
+
 def test_a_name_clash_between_two_distributions_names_both(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     eps = _plugin(tmp_path, "clash-plugin", "clash_plugin_tools",
