@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twinchat.units.errors import TwinchatError
 
-__all__ = ["InventoryError", "WorldExistsError", "UnknownToolError", "UnknownRegionError"]
+__all__ = ["InventoryError", "WorldExistsError", "UnknownToolError", "ToolPluginError", "UnknownRegionError"]
 
 
 class InventoryError(TwinchatError):
@@ -17,6 +17,11 @@ class WorldExistsError(InventoryError):
 
 class UnknownToolError(InventoryError):
     """A tool name that the inventory does not provide."""
+
+
+class ToolPluginError(InventoryError):
+    """An entry point of ``twinchat.tools`` that does not give a usable tool (it cannot be
+    imported, is not a Tool, is named apart from its tool, or clashes with another tool)."""
 
 
 class UnknownRegionError(InventoryError):

@@ -35,7 +35,7 @@ from twinchat.composer.engine.render import TemplateCache, paths_reader, variabl
 from twinchat.composer.engine.slots import SlotSampler, WorldCache
 from twinchat.composer.engine.outcome_targets import Targets
 from twinchat.composer.engine.slot_values import Value
-from twinchat.inventory.tools import TOOLS
+from twinchat.inventory.tools import tools
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
 from twinchat.units.spec import ReferenceSlot
@@ -141,7 +141,7 @@ _STR_OR_NONE = frozenset({str, type(None)})
 
 def tool_writes(tool_name: Any) -> bool:
     """Whether the tool writes to the world (an unknown tool counts as one: its call raises anyway)."""
-    tool = TOOLS.get(tool_name) if isinstance(tool_name, str) else None
+    tool = tools().get(tool_name) if isinstance(tool_name, str) else None
     return tool is None or tool.writes
 
 

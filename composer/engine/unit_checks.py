@@ -9,7 +9,7 @@ Each problem is one line naming file:line, unit, template (where it applies) and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -37,10 +37,10 @@ def _faker() -> Faker:
     return Faker("zh_CN")
 
 
-def _tools() -> dict[str, Any]:
-    from twinchat.inventory.tools import TOOLS
+def _tools() -> Mapping[str, Any]:
+    from twinchat.inventory.tools import tools
 
-    return dict(TOOLS)
+    return tools()
 
 
 def slot_order(slots: dict[str, Any], first: Sequence[str] = ()) -> list[str]:

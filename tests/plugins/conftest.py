@@ -40,3 +40,32 @@ def run_twinchat(plugin_site, tmp_path):
             raise AssertionError(f"twinchat {' '.join(args)} exited {done.returncode}: {done.stderr}")
         return done
     return run
+
+
+BROKEN = Path(__file__).parent / "broken"
+
+
+@pytest.fixture(scope="session")
+def broken_plugin_site(tmp_path_factory) -> Path:
+    """A folder holding ``tests/plugins/broken`` installed (``twinchat-broken-plugin``: its tool
+    module raises when imported), as ``plugin_site`` holds the demo."""
+    target = tmp_path_factory.mktemp("broken-plugin-site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(_copy(BROKEN, tmp_path_factory))], check=True)
+    assert list(target.glob("twinchat_broken_plugin-*.dist-info")), "the broken plugin did not install"
+    return target
+
+
+@pytest.fixture
+def run_broken_twinchat(broken_plugin_site, tmp_path):
+    """``run_broken_twinchat(*args)``: the ``twinchat`` command with the broken plugin installed, in ``tmp_path``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(broken_plugin_site), os.environ.get("PYTHONPATH", "")])}
+    exe = Path(sys.executable).with_name("twinchat")
+    return lambda *args: subprocess.run([str(exe), *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+
+def _copy(project: Path, tmp_path_factory) -> Path:
+    """A clean copy of ``project`` to build from (pip builds in place; the tree stays untouched)."""
+    source = tmp_path_factory.mktemp(f"{project.name}-src") / project.name
+    shutil.copytree(project, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    return source

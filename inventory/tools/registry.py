@@ -1,0 +1,111 @@
+"""The tool registry: every tool comes through the entry-point group ``twinchat.tools``.
+
+twinchat's own seven tools are declared in its pyproject exactly as a plugin declares one::
+
+    [project.entry-points."twinchat.tools"]
+    check_delivery = "twinchat.inventory.tools.delivery:CHECK_DELIVERY"
+
+Each entry point resolves to a :class:`~twinchat.inventory.tools.base.Tool` whose ``name`` is the
+entry point's name. The group is read once per process, on first use (:func:`tools`; a forked
+worker inherits what its parent read). A plugin that cannot be imported, that is not a Tool,
+whose name differs from its entry point's or is no function name (1-64 letters, digits, ``_``,
+``-``), or that clashes with another distribution's tool, is a
+:class:`~twinchat.inventory.errors.ToolPluginError` naming the distribution and the entry point.
+
+Order: the built-in tools in :data:`BUILTIN_ORDER` (the order export records list their
+schemas in, which the same seed must keep byte for byte), then every other tool by name.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from importlib.metadata import EntryPoint, entry_points
+from types import MappingProxyType
+
+from twinchat.inventory.errors import ToolPluginError
+from twinchat.inventory.tools.base import Tool
+
+__all__ = ["GROUP", "BUILTIN_ORDER", "tools", "collect", "RegisteredTools"]
+
+#: The entry-point group tools register in.
+GROUP = "twinchat.tools"
+
+#: Where twinchat's own tools stand in every listing (setuptools writes entry points sorted by
+#: name, so their declared order does not survive installation).
+BUILTIN_ORDER = ("search_products", "check_delivery", "search_solution", "query_technician_slots",
+                 "create_ticket", "query_order", "request_return")
+_RANK = {name: rank for rank, name in enumerate(BUILTIN_ORDER)}
+#: What function-calling APIs accept as a function name.
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _where(ep: EntryPoint) -> str:
+    """``plugin 'dist' (entry point group: name = value)``: where an entry point comes from."""
+    dist = ep.dist.name if ep.dist is not None else "?"
+    return f"plugin {dist!r} (entry point {ep.group}: {ep.name} = {ep.value})"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _load(ep: EntryPoint) -> Tool:
+    """The Tool entry point ``ep`` names, checked."""
+    try:
+        tool = ep.load()
+    except Exception as exc:  # whatever a plugin's import raises, said as one located line
+        raise ToolPluginError(f"{_where(ep)}: cannot import: {_one_line(exc)}") from exc
+    if not isinstance(tool, Tool):
+        raise ToolPluginError(f"{_where(ep)}: not a twinchat Tool but {type(tool).__name__}")
+    if tool.name != ep.name:
+        raise ToolPluginError(f"{_where(ep)}: the entry point is named {ep.name!r} but its tool {tool.name!r}")
+    if not _NAME.fullmatch(tool.name):
+        raise ToolPluginError(f"{_where(ep)}: tool name {tool.name!r} is not 1-64 letters, digits, _ or -")
+    return tool
+
+
+def collect(eps: Iterable[EntryPoint]) -> dict[str, Tool]:
+    """The tools of entry points ``eps``, in listing order (module docstring)."""
+    found: dict[str, tuple[Tool, EntryPoint]] = {}
+    for ep in eps:
+        earlier = found.get(ep.name)
+        if earlier is not None:
+            raise ToolPluginError(f"tool {ep.name!r} is registered twice: by {_where(earlier[1])} "
+                                  f"and by {_where(ep)}")
+        found[ep.name] = (_load(ep), ep)
+    order = sorted(found, key=lambda name: (_RANK.get(name, len(_RANK)), name))
+    return {name: found[name][0] for name in order}
+
+
+@functools.cache
+def tools() -> Mapping[str, Tool]:
+    """Every registered tool by name (read-only), read from the installed distributions once."""
+    return MappingProxyType(collect(entry_points(group=GROUP)))
+
+
+class RegisteredTools(Mapping[str, Tool]):
+    """A read-only view of :func:`tools` that reads the entry points when first used, not when
+    made (what ``twinchat.inventory.tools.TOOLS`` is)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name: str) -> Tool:
+        return tools()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tools())
+
+    def __len__(self) -> int:
+        return len(tools())
+
+    def __contains__(self, name: object) -> bool:
+        return name in tools()
+
+    def get(self, name: str, default: Tool | None = None) -> Tool | None:  # type: ignore[override]
+        return tools().get(name, default)
+
+    def __repr__(self) -> str:
+        return f"RegisteredTools({list(tools())!r})"

@@ -1,0 +1,1 @@
+"""A plugin that cannot load: twinchat must name it in one line and stop, without a traceback."""
