@@ -40,3 +40,31 @@ def run_twinchat(plugin_site, tmp_path):
             raise AssertionError(f"twinchat {' '.join(args)} exited {done.returncode}: {done.stderr}")
         return done
     return run
+
+
+# -- a broken export-format plugin -------------------------------------------------------------------
+BROKEN_FORMAT = Path(__file__).parent / "broken_format"
+
+
+@pytest.fixture(scope="session")
+def broken_format_site(tmp_path_factory) -> Path:
+    """A folder holding the installed ``twinchat-broken-format`` distribution (its entry point names a
+    missing object)."""
+    target = tmp_path_factory.mktemp("broken-format-site")
+    source = tmp_path_factory.mktemp("broken-format-src") / "broken_format"
+    shutil.copytree(BROKEN_FORMAT, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(source)], check=True)
+    assert list(target.glob("twinchat_broken_format-*.dist-info")), "the broken-format plugin did not install"
+    return target
+
+
+@pytest.fixture
+def run_twinchat_broken_format(broken_format_site, tmp_path):
+    """``run_twinchat_broken_format(*args)``: the ``twinchat`` command with the broken-format plugin installed."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(broken_format_site), os.environ.get("PYTHONPATH", "")])}
+    exe = Path(sys.executable).with_name("twinchat")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(exe), *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+    return run
