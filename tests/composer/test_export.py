@@ -279,6 +279,16 @@ def test_from_samples_refuses_other_formats(tmp_path):
         export_samples(samples, "openai", tmp_path / "out")
 
 
+def test_from_samples_refuses_session_options(tmp_path):
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("{}\n", encoding="utf-8")
+    for options in (ExportOptions(flow="repair_ticket"), ExportOptions(ids=["x"]), ExportOptions(include_failed=True)):
+        with pytest.raises(ExportError, match=r"^--from-samples takes no session filter, ids or --include-failed "
+                                              r"\(samples are not stored sessions\)$"):
+            export_samples(samples, "alpaca", tmp_path / "out", options)
+    assert not (tmp_path / "out").exists()
+
+
 def test_react_records_are_thought_action_observation(exported):
     out, _ = exported["react"]
     finishes = actions = thoughts = 0
