@@ -11,12 +11,22 @@ import click
 from twinchat.composer.cli.common import DEFAULT_DB, UNITS_OPTION, Progress, require_file
 from twinchat.units.errors import TwinchatError
 
-__all__ = ["export", "eval_", "paraphrase", "EXPORT_FORMATS"]
+__all__ = ["export", "eval_", "paraphrase", "FormatChoice"]
 
 
 # -- export and eval -------------------------------------------------------------------------
-#: The export formats (the same as ``twinchat.composer.export.formats.FORMATS``; a test keeps them equal).
-EXPORT_FORMATS = ("openai", "sharegpt", "alpaca", "react", "plain")
+class FormatChoice(click.Choice):
+    """The registered export formats, read from the registry when first needed (help, or checking a
+    value), so that other commands never load format plugins; a broken plugin is then one error line."""
+
+    def __init__(self) -> None:  # no call to click.Choice.__init__: it would store a list of choices
+        self.case_sensitive = True
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        from twinchat.composer.export.formats import format_names
+
+        return format_names()
 
 
 def _parse_split(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float, float]:
@@ -31,7 +41,7 @@ def _parse_split(ctx: click.Context, param: click.Parameter, value: str) -> tupl
 @click.command("export")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
               help="World and session store.")
-@click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS), help="Trainer format.")
+@click.option("--format", "fmt", required=True, type=FormatChoice(), help="Trainer format.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
               help="Directory to write (refused if it exists, unless --force).")
 @click.option("--split", default="0.9,0.05,0.05", show_default=True, callback=_parse_split,
@@ -65,18 +75,17 @@ def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], 
         twinchat export --format openai -o oa/ --flow memory_upgrade --split 0.8,0.1,0.1
         twinchat export --format alpaca -o addr/ --from-samples addresses.jsonl
     """
-    from twinchat.composer.export.pipeline import export_samples, export_sessions
+    from twinchat.composer.export.pipeline import ExportOptions, export_samples, export_sessions
 
+    common = dict(split=split, holdout_templates=holdout_templates, force=force, seed=seed, units_dirs=units_dirs)
     with Progress("exporting") as bar:
         if samples is not None:
-            report = export_samples(samples, fmt, out, split=split, holdout_templates=holdout_templates, force=force,
-                                    seed=seed, units_dirs=units_dirs, progress=bar.update)
+            report = export_samples(samples, fmt, out, ExportOptions(**common), progress=bar.update)
         else:
             require_file(db_path)
-            report = export_sessions(db_path, fmt, out, split=split, holdout_templates=holdout_templates,
-                                     force=force, seed=seed, include_failed=include_failed, flow=flow,
-                                     outcome=outcome, unit=unit, text=text, units_dirs=units_dirs,
-                                     progress=bar.update)
+            options = ExportOptions(**common, include_failed=include_failed, flow=flow, outcome=outcome, unit=unit,
+                                    text=text)
+            report = export_sessions(db_path, fmt, out, options, progress=bar.update)
     what = "sessions" if report.source == "store" else "samples"
     click.echo(f"exported {report.exported:,} {fmt} records from {sum(report.sessions.values()):,} {what} "
                f"to {report.out_dir} in {report.seconds:.1f}s")

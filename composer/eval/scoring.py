@@ -29,7 +29,7 @@ from itertools import permutations
 from math import perm
 from typing import Any
 
-from twinchat.composer.export.consumer_rules import REACT_ACTION
+from twinchat.composer.export.formats.react import REACT_ACTION
 from twinchat.composer.similarity import normalise
 
 __all__ = ["CALL_FAILURES", "Answer", "Unparseable", "read_answer", "read_fields", "score_calls", "score_fields",

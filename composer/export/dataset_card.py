@@ -1,5 +1,5 @@
-"""What an export did (:class:`ExportReport`), the dataset card made of it (``README.md`` next to the
-exported files), and LLaMA-Factory's ``dataset_info.json``.
+"""What an export did (:class:`ExportReport`), and the dataset card made of it (``README.md`` next to
+the exported files; how to load them is the format's own text).
 
 The card says what is in the files and how they were made: counts per split, flow, unit and
 outcome, template coverage and hold-out, what was left out and why, the seed and the twinchat
@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExportReport", "dataset_card", "dataset_info", "DATASET_PREFIX"]
+__all__ = ["ExportReport", "dataset_card"]
 
-#: ``dataset_info.json`` names its entries ``twinchat_train``, ``twinchat_valid``, ``twinchat_test``.
-DATASET_PREFIX = "twinchat"
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -91,40 +89,6 @@ class ExportReport:
 
 
 
-_LOADING = {
-    "openai": "OpenAI fine-tuning: upload `train.jsonl` (and `valid.jsonl` as validation file). Each line is "
-              "`{\"messages\", \"tools\"}`; tool calls carry their arguments as JSON strings.",
-    "sharegpt": "LLaMA-Factory: point `dataset_dir` at this directory and set `dataset: twinchat_train` "
-                "(`eval_dataset: twinchat_valid`); `dataset_info.json` describes the columns and tags.",
-    "alpaca": "LLaMA-Factory: point `dataset_dir` at this directory and set `dataset: twinchat_train`; "
-              "`dataset_info.json` maps instruction/input/output/system/history.",
-    "react": "Any chat trainer that takes `{\"messages\": [{\"role\", \"content\"}]}`: the assistant turns are "
-             "ReAct text (`Thought: …`, `Action: tool[JSON]`, `Action: finish[reply]`).",
-    "plain": "Any trainer that takes a `text` column: each line holds one dialogue as `human:` / `bot:` turns.",
-}
-
-
-def dataset_info(fmt: str, splits: list[str]) -> dict[str, Any] | None:
-    """LLaMA-Factory's descriptions of the split files (sharegpt and alpaca), or None for other formats.
-
-    Every tag is spelled out: LLaMA-Factory's parser sets a tag missing from ``tags`` to None.
-    """
-    if fmt == "sharegpt":
-        spec: dict[str, Any] = {
-            "formatting": "sharegpt",
-            "columns": {"messages": "conversations", "system": "system", "tools": "tools"},
-            "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt",
-                     "observation_tag": "observation", "function_tag": "function_call", "system_tag": "system"},
-        }
-    elif fmt == "alpaca":
-        spec = {"formatting": "alpaca",
-                "columns": {"prompt": "instruction", "query": "input", "response": "output", "system": "system",
-                            "history": "history"}}
-    else:
-        return None
-    return {f"{DATASET_PREFIX}_{s}": {"file_name": f"{s}.jsonl", **spec} for s in splits}
-
-
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(f"{c:,}" if isinstance(c, int) else str(c) for c in row) + " |" for row in rows]
@@ -138,15 +102,15 @@ def _by(report: ExportReport, table: dict[str, Counter[str]], label: str) -> lis
     return _table([label, *splits, "all"], rows)
 
 
-def dataset_card(report: ExportReport) -> str:
-    """The card as Markdown."""
+def dataset_card(report: ExportReport, loading: str) -> str:
+    """The card as Markdown; ``loading`` is the format's paragraph on how trainers load the files."""
     splits = list(report.records)
     share = dict(zip(("train", "valid", "test"), report.split))
     lines = [f"# twinchat dataset ({report.format})", "",
              f"Composed, verified and exported by twinchat {report.version}: seed {report.seed}, split "
              + ", ".join(f"{s} {share[s]:g}" for s in splits)
              + (", templates held out of train" if report.holdout else "") + f"; source: {report.source}.", "",
-             _LOADING[report.format], "", "## Counts", ""]
+             loading, "", "## Counts", ""]
     unit_name = "sessions" if report.source == "store" else "samples"
     lines += _table(["split", unit_name, "records"], [[s, report.sessions[s], report.records[s]] for s in splits])
     left = [f"- read: {report.read:,}",

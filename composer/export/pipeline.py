@@ -4,13 +4,14 @@ Two passes, never more than one page of sessions in memory:
 
 1. read the selected sessions a page at a time; leave out failed ones (unless asked to keep them,
    flagged in the manifest); convert each to the format's records, check every record against
-   its consumer's rules (:mod:`~twinchat.composer.export.consumer_rules`; a breaking record is skipped and
-   counted), drop exact and near duplicates, and spill the records to a scratch file;
+   its consumer's rules (the format's ``check``, see :mod:`~twinchat.composer.export.formats`; a
+   breaking record is skipped and counted), drop exact and near duplicates, and spill the records to a scratch file;
 2. split the sessions (:mod:`~twinchat.composer.export.splits`) and stream the spill into the files.
 
 Everything is written into a temporary directory beside ``out_dir`` and renamed into place at
 the end, so a failed or interrupted export leaves nothing behind; an existing ``out_dir`` is
-replaced only with ``force``. The same store, arguments and seed give byte-identical files.
+replaced only with ``force``
+(:mod:`~twinchat.composer.export.output`). The same store, arguments and seed give byte-identical files.
 
 Files written (a split's files only when its share is above 0):
 
@@ -23,8 +24,9 @@ Files written (a split's files only when its share is above 0):
     per record: split, line, source id, templates, verdict (failed sessions flagged)
 ``tools.json``
     the tools as OpenAI ``tools`` entries (formats with tool calls)
-``dataset_info.json``
-    LLaMA-Factory's dataset descriptions (sharegpt and alpaca): ``dataset: twinchat_train``
+``dataset_info.json``, …
+    the format's own files (sharegpt and alpaca: LLaMA-Factory's dataset descriptions, so
+    ``dataset: twinchat_train`` works)
 ``README.md`` ``export.json``
     the dataset card, and the same numbers as JSON
 """
@@ -33,39 +35,35 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from twinchat.composer.export.dataset_card import ExportReport, dataset_card, dataset_info
-from twinchat.composer.export.formats import AlpacaConverter, ExportError, RuleViolation, get_converter, openai_tools, \
-    sample_record
+from twinchat.composer.export.dataset_card import ExportReport, dataset_card
+from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format, \
+    openai_tools
+from twinchat.composer.export.options import ExportOptions
+from twinchat.composer.export.output import OutputExists, check_target, staging
 from twinchat.composer.export.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
 
-__all__ = ["ExportReport", "export_sessions", "export_samples", "ExportError", "OutputExists"]
+__all__ = ["ExportOptions", "ExportReport", "export_sessions", "export_samples", "ExportError", "OutputExists"]
 
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 200
 _ID_CHUNK = 500
 
 
-class OutputExists(ExportError):
-    """The output directory exists and replacing it was not asked for (``path`` names it)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"{path}: already exists; pass --force to replace it")
-        self.path = path
-
-
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 @dataclass
@@ -87,72 +85,35 @@ def _shares(split: str | Sequence[float], holdout: bool) -> tuple[float, float, 
     return shares
 
 
-# -- the output directory ---------------------------------------------------------------------------
-def _check_target(out_dir: str | os.PathLike[str], force: bool) -> Path:
-    target = Path(out_dir)
-    if target.exists() and not target.is_dir():
-        raise ExportError(f"{target}: exists and is not a directory")
-    if target.exists() and not force:
-        raise OutputExists(target)
-    if not target.parent.is_dir():
-        found = next((a for a in target.parents if a.exists()), target.parent)  # a file in the way, or nothing
-        raise ExportError(f"{found}: not a directory" if found.exists() and not found.is_dir() else
-                          f"{target.parent}: directory does not exist")
-    return target
-
-
-def _fresh_dir(target: Path, what: str) -> Path:
-    """A new hidden directory beside ``target`` (made with the umask's permissions, unlike mkdtemp)."""
-    while True:
-        path = target.parent / f".{target.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:  # pragma: no cover - 32 random bits collided
-            continue
-
-
-@contextmanager
-def _staging(target: Path) -> Iterator[Path]:
-    """A scratch directory beside ``target``, renamed onto it when the block ends without error."""
-    tmp = _fresh_dir(target, "part")
-    try:
-        yield tmp
-        if target.exists():
-            old = _fresh_dir(target, "old")
-            os.replace(target, old / "d")
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 # -- the shared pipeline ----------------------------------------------------------------------------
-def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target: Path,
-         converter_name: str, calls: bool, shares: tuple[float, float, float],
-         progress: Progress | None) -> ExportReport:
+def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: Deduper,
+           progress: Progress | None) -> list[SplitItem]:
+    """Pass 1: the records of every item kept, deduplicated, into the spill file."""
+    split_items: list[SplitItem] = []
+    with open(spill_path, "w", encoding="utf-8") as spill:
+        for done, item in enumerate(items, 1):
+            if progress and (done % _PROGRESS_EVERY == 0 or done == total):
+                progress(done, total)
+            if item is None:
+                continue
+            kept = [r for r in item.records if dedup.check(r.text) is None]
+            if not kept:
+                continue
+            split_items.append(SplitItem(item.key, tuple(t for r in kept for t in r.templates), item.flow))
+            spill.write(_dumps({"key": item.key, "flow": item.flow, "outcome": item.outcome,
+                                "status": item.status, "reasons": item.reasons,
+                                "records": [[r.data, r.source, list(r.templates), r.gold] for r in kept]})
+                        + "\n")
+    return split_items
+
+
+def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target: Path, spec: Format,
+         shares: tuple[float, float, float], progress: Progress | None) -> ExportReport:
     started = time.perf_counter()
     dedup = Deduper()
-    split_items: list[SplitItem] = []
-    with _staging(target) as tmp:
+    with staging(target) as tmp:
         spill_path = tmp / ".spill.jsonl"
-        with open(spill_path, "w", encoding="utf-8") as spill:
-            for done, item in enumerate(items, 1):
-                if progress and (done % _PROGRESS_EVERY == 0 or done == total):
-                    progress(done, total)
-                if item is None:
-                    continue
-                kept = [r for r in item.records if dedup.check(r.text) is None]
-                if not kept:
-                    continue
-                split_items.append(SplitItem(item.key, tuple(t for r in kept for t in r.templates), item.flow))
-                spill.write(_dumps({"key": item.key, "flow": item.flow, "outcome": item.outcome,
-                                    "status": item.status, "reasons": item.reasons,
-                                    "records": [[r.data, r.source, list(r.templates), r.gold] for r in kept]})
-                            + "\n")
+        split_items = _spill(items, total, spill_path, dedup, progress)
         report.duplicates.update(dedup.counts)
         if not split_items:
             raise ExportError(_nothing_message(report))
@@ -162,18 +123,16 @@ def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target
         seen = plan.train_templates(split_items)
         _write_splits(tmp, spill_path, plan.assign, seen, shares, report)
         spill_path.unlink()
-        if calls:
-            (tmp / "tools.json").write_text(json.dumps(openai_tools(), ensure_ascii=False, indent=2) + "\n",
-                                            encoding="utf-8")
-        info = dataset_info(converter_name, [s for s, share in zip(SPLITS, shares) if share > 0])
-        if info is not None:
-            (tmp / "dataset_info.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
-                                                   encoding="utf-8")
+        if spec.calls:
+            _write_json(tmp / "tools.json", openai_tools())
+        if spec.files is not None:
+            for name, value in spec.files([s for s, share in zip(SPLITS, shares) if share > 0]).items():
+                _write_json(tmp / name, value)
         report.files = sorted([*(p.name for p in tmp.iterdir()), "README.md", "export.json"])
         stable = report.to_json()
         del stable["out_dir"], stable["seconds"]
-        (tmp / "export.json").write_text(json.dumps(stable, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        (tmp / "README.md").write_text(dataset_card(report), encoding="utf-8")
+        _write_json(tmp / "export.json", stable)
+        (tmp / "README.md").write_text(dataset_card(report, spec.loading), encoding="utf-8")
     report.seconds = time.perf_counter() - started
     return report
 
@@ -268,31 +227,46 @@ def _by_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
 
 
 # -- entry points -----------------------------------------------------------------------------------
-def export_sessions(
-    db: str | os.PathLike[str] | sqlite3.Connection,
-    fmt: str,
-    out_dir: str | os.PathLike[str],
-    *,
-    split: str | Sequence[float] = (0.9, 0.05, 0.05),
-    holdout_templates: bool = False,
-    force: bool = False,
-    seed: int = 0,
-    include_failed: bool = False,
-    flow: str | None = None,
-    status: str | None = None,
-    outcome: str | None = None,
-    unit: str | None = None,
-    template: str | None = None,
-    text: str | None = None,
-    ids: Sequence[str] | None = None,
-    units_dirs: Sequence[str] = (),
-    progress: Progress | None = None,
-) -> ExportReport:
-    """Export the stored sessions that match the filters to ``out_dir`` in format ``fmt``.
+def _open(db: str | os.PathLike[str] | sqlite3.Connection) -> tuple[sqlite3.Connection, bool]:
+    """The connection, and whether it is ours to close."""
+    if isinstance(db, sqlite3.Connection):
+        return db, False
+    from twinchat.inventory import open_world
 
-    ``db`` is the world file (or an open connection to it). The filters combine with AND
-    (``template`` a ``unit:template`` a user turn uses, ``text`` a string in the user text); or
-    ``ids`` names the sessions itself (a list's selection, e.g. from
+    return open_world(db), True
+
+
+def _session_items(sessions: Iterable[Any], converter: Converter, report: ExportReport,
+                   include_failed: bool) -> Iterator[_Item | None]:
+    """Each stored session's checked records (None for one left out, counted in ``report``)."""
+    for stored in sessions:
+        if isinstance(stored, str):
+            raise ExportError(f"session {stored!r} was deleted during the export")
+        report.read += 1
+        if stored.status != "ok":
+            if not include_failed:
+                report.failed_excluded += 1
+                yield None
+                continue
+            report.failed_included += 1
+        s = stored.session
+        try:
+            records = converter.records(s)
+        except RuleViolation as exc:
+            report.rejected[exc.rule] += 1
+            report.rejected_examples.setdefault(exc.rule, exc.detail)
+            yield None
+            continue
+        yield _Item(s["id"], s["flow"], s.get("outcome"), stored.status, stored.reasons, records)
+
+
+def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, out_dir: str | os.PathLike[str],
+                    options: ExportOptions = ExportOptions(), progress: Progress | None = None) -> ExportReport:
+    """Export the stored sessions that ``options`` select to ``out_dir`` in format ``fmt``.
+
+    ``db`` is the world file (or an open connection to it). The filters of ``options`` combine
+    with AND (``template`` a ``unit:template`` a user turn uses, ``text`` a string in the user
+    text); or ``options.ids`` names the sessions itself (a list's selection, e.g. from
     :func:`~twinchat.composer.store.curate.session_ids`), and then no filter may be given. Sessions are
     read in (flow, seed, index) order either way. Failed sessions are left out and counted unless
     ``include_failed``, which keeps them flagged in ``manifest.jsonl``. ``progress(done, total)``
@@ -300,116 +274,89 @@ def export_sessions(
     """
     from twinchat.composer.store.sessions import SessionStore
 
-    filters = {"flow": flow, "status": status, "outcome": outcome, "unit": unit, "template": template, "text": text}
-    chosen = ", ".join(f"{k} {v!r}" for k, v in filters.items() if v is not None)
-    if ids is not None and chosen:
+    chosen = options.chosen()
+    if options.ids is not None and chosen:
         raise ExportError(f"export by session ids takes no filter as well (got {chosen})")
-    units = _units(units_dirs)
-    converter = get_converter(fmt, units)
-    shares = _shares(split, holdout_templates)
-    target = _check_target(out_dir, force)
-    if isinstance(db, sqlite3.Connection):
-        conn, owned = db, False
-    else:
-        from twinchat.inventory import open_world
-
-        conn, owned = open_world(db), True
-    report = ExportReport(format=fmt, out_dir=target, seed=seed, split=shares, holdout=holdout_templates,
-                          declared=_declared(units))
+    units = _units(options.units_dirs)
+    spec = get_format(fmt)
+    converter = spec.new_converter(units)
+    shares = _shares(options.split, options.holdout_templates)
+    target = check_target(out_dir, options.force)
+    conn, owned = _open(db)
+    report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
+                          holdout=options.holdout_templates, declared=_declared(units))
     try:
         store = SessionStore(conn)
-        if ids is not None:
-            selected = _by_ids(conn, ids)
+        if options.ids is not None:
+            selected = _by_ids(conn, options.ids)
             total, sessions = len(selected), (store.get(sid) or sid for sid in selected)  # str: gone since
         else:
-            total, sessions = store.count(**filters), store.iter_sessions(**filters)
+            total, sessions = store.count(**options.filters()), store.iter_sessions(**options.filters())
             if total == 0:
                 raise ExportError(f"no stored session matches {chosen}" if chosen else
                                   "no sessions stored; compose some first with `twinchat compose`")
-
-        def items() -> Iterator[_Item | None]:
-            for stored in sessions:
-                if isinstance(stored, str):
-                    raise ExportError(f"session {stored!r} was deleted during the export")
-                report.read += 1
-                if stored.status != "ok":
-                    if not include_failed:
-                        report.failed_excluded += 1
-                        yield None
-                        continue
-                    report.failed_included += 1
-                s = stored.session
-                try:
-                    records = converter.records(s)
-                except RuleViolation as exc:
-                    report.rejected[exc.rule] += 1
-                    report.rejected_examples.setdefault(exc.rule, exc.detail)
-                    yield None
-                    continue
-                yield _Item(s["id"], s["flow"], s.get("outcome"), stored.status, stored.reasons, records)
-
-        return _run(items(), total, report, target, fmt, converter.calls, shares, progress)
+        items = _session_items(sessions, converter, report, options.include_failed)
+        return _run(items, total, report, target, spec, shares, progress)
     finally:
         if owned:
             conn.close()
 
 
-def export_samples(
-    samples: str | os.PathLike[str],
-    fmt: str,
-    out_dir: str | os.PathLike[str],
-    *,
-    split: str | Sequence[float] = (0.9, 0.05, 0.05),
-    holdout_templates: bool = False,
-    force: bool = False,
-    seed: int = 0,
-    units_dirs: Sequence[str] = (),
-    progress: Progress | None = None,
-) -> ExportReport:
-    """Export single-unit samples (``twinchat generate`` JSONL) as alpaca extraction data.
+def _sample_items(path: Path, spec: Format, converter: Converter, report: ExportReport) -> Iterator[_Item | None]:
+    """Each sample's checked record (None for one that breaks a rule, counted in ``report``)."""
+    assert spec.from_sample is not None
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            report.read += 1
+            where = f"{path}:{lineno}"
+            try:
+                sample = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ExportError(f"{where}: not JSON ({exc.msg})") from exc
+            try:
+                rec = spec.from_sample(converter, sample, where)
+            except RuleViolation as exc:
+                report.rejected[exc.rule] += 1
+                report.rejected_examples.setdefault(exc.rule, exc.detail)
+                yield None
+                continue
+            if rec.source in seen:
+                raise ExportError(f"{where}: sample {rec.source} appears twice (samples of one "
+                                  "`twinchat generate` run have distinct indexes)")
+            seen.add(rec.source)
+            yield _Item(rec.source, str(sample.get("unit")), sample.get("outcome"), "ok", [], [rec])
+
+
+def export_samples(samples: str | os.PathLike[str], fmt: str, out_dir: str | os.PathLike[str],
+                   options: ExportOptions = ExportOptions(), progress: Progress | None = None) -> ExportReport:
+    """Export single-unit samples (``twinchat generate`` JSONL) as extraction data (alpaca).
 
     Each sample's user text becomes ``input`` and its label the JSON ``output``; samples hold
-    no dialogue, so the other formats do not apply to them.
+    no dialogue, so the other formats do not apply to them, and neither do the session filters
+    of ``options``.
     """
-    if fmt != "alpaca":
-        raise ExportError(f"--from-samples exports alpaca only (single-unit samples are extraction data), "
-                          f"not {fmt!r}")
-    units = _units(units_dirs)
-    converter = get_converter(fmt, units)
-    assert isinstance(converter, AlpacaConverter)
+    from twinchat.composer.export.formats import formats
+
+    able = [f.name for f in formats().values() if f.from_sample is not None]
+    if fmt not in able:
+        raise ExportError(f"--from-samples exports {', '.join(able)} only (single-unit samples are extraction "
+                          f"data), not {fmt!r}")
+    if options.chosen() or options.ids is not None or options.include_failed:
+        raise ExportError("--from-samples takes no session filter, ids or --include-failed (samples are not "
+                          "stored sessions)")
+    spec = get_format(fmt)
+    units = _units(options.units_dirs)
+    converter = spec.new_converter(units)
     path = Path(samples)
     if not path.is_file():
         raise ExportError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
-    shares = _shares(split, holdout_templates)
-    target = _check_target(out_dir, force)
+    shares = _shares(options.split, options.holdout_templates)
+    target = check_target(out_dir, options.force)
     with open(path, encoding="utf-8") as fh:
         total = sum(1 for line in fh if line.strip())
-    report = ExportReport(format=fmt, out_dir=target, seed=seed, split=shares, holdout=holdout_templates,
-                          source=path.name, declared=_declared(units))
-
-    def items() -> Iterator[_Item | None]:
-        seen: set[str] = set()
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                report.read += 1
-                where = f"{path}:{lineno}"
-                try:
-                    sample = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ExportError(f"{where}: not JSON ({exc.msg})") from exc
-                try:
-                    rec = sample_record(converter, sample, where)
-                except RuleViolation as exc:
-                    report.rejected[exc.rule] += 1
-                    report.rejected_examples.setdefault(exc.rule, exc.detail)
-                    yield None
-                    continue
-                if rec.source in seen:
-                    raise ExportError(f"{where}: sample {rec.source} appears twice (samples of one "
-                                      "`twinchat generate` run have distinct indexes)")
-                seen.add(rec.source)
-                yield _Item(rec.source, str(sample.get("unit")), sample.get("outcome"), "ok", [], [rec])
-
-    return _run(items(), total, report, target, fmt, False, shares, progress)
+    report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
+                          holdout=options.holdout_templates, source=path.name, declared=_declared(units))
+    return _run(_sample_items(path, spec, converter, report), total, report, target, spec, shares, progress)

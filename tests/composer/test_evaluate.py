@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from twinchat.composer.cli.commands import cli
 from twinchat.composer.eval.evaluate import EvalError, evaluate, render_table
-from twinchat.composer.export.pipeline import export_sessions
+from twinchat.composer.export.pipeline import ExportOptions, export_sessions
 from twinchat.composer.export.formats import FORMATS
 from twinchat.composer.similarity import lcs_length, normalise, rouge_l, tokens
 from twinchat.composer.eval.scoring import Unparseable, read_answer, read_fields, score_calls
@@ -166,7 +166,7 @@ def small_store(world_path, tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_an_exported_gold_file_scores_itself_100_percent(small_store, tmp_path, fmt):
-    export_sessions(small_store, fmt, tmp_path / "out", split=(0.5, 0, 0.5))
+    export_sessions(small_store, fmt, tmp_path / "out", ExportOptions(split=(0.5, 0, 0.5)))
     gold = tmp_path / "out" / "test.gold.jsonl"
     report = evaluate(gold, gold)
     data = report.to_json()["overall"]

@@ -10,10 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from twinchat.composer.cli.commands import cli
-from twinchat.composer.cli.data_commands import EXPORT_FORMATS
+from twinchat.composer.cli.data_commands import export as export_command
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.export.pipeline import ExportError, OutputExists, export_samples, export_sessions
-from twinchat.composer.export.formats import FORMATS, SharegptConverter, get_converter
+from twinchat.composer.export.pipeline import ExportError, ExportOptions, OutputExists, export_samples, \
+    export_sessions
+from twinchat.composer.export.formats import FORMATS, get_converter
 from twinchat.composer.store.sessions import SessionStore
 from twinchat.inventory import open_world
 from twinchat.inventory.tools import TOOLS
@@ -48,7 +49,7 @@ def own_db(store_db, tmp_path) -> Path:
 def exported(store_db, tmp_path_factory):
     """Every format exported once with templates held out: {format: (directory, report)}."""
     root = tmp_path_factory.mktemp("exports")
-    return {fmt: (root / fmt, export_sessions(store_db, fmt, root / fmt, holdout_templates=True))
+    return {fmt: (root / fmt, export_sessions(store_db, fmt, root / fmt, ExportOptions(holdout_templates=True)))
             for fmt in FORMATS}
 
 
@@ -105,7 +106,8 @@ def test_openai_records_follow_the_fine_tuning_format(exported):
 
 
 def test_openai_check_rejects_a_tool_message_without_its_call():
-    from twinchat.composer.export.consumer_rules import RuleViolation, check_openai
+    from twinchat.composer.export.formats import RuleViolation
+    from twinchat.composer.export.formats.openai import check_openai
 
     record = {"messages": [{"role": "user", "content": "有货吗"},
                            {"role": "tool", "tool_call_id": "call_9", "content": "{}"},
@@ -192,7 +194,7 @@ def test_sharegpt_parallel_calls_become_a_list_and_one_observation():
                   {"role": "tool", "tool_call_id": "call_1", "name": "check_delivery", "content": {"a": 1}},
                   {"role": "tool", "tool_call_id": "call_2", "name": "check_delivery", "content": {"b": 2}},
                   {"role": "assistant", "content": "两款都能今晚送到。", "outcome": "arrives"}]}
-    rec = SharegptConverter().records(session)[0]
+    rec = get_converter("sharegpt").records(session)[0]
     conv = rec.data["conversations"]
     assert [m["from"] for m in conv] == ["human", "function_call", "observation", "gpt"]
     assert [c["arguments"]["products"] for c in json.loads(conv[1]["value"])] == [["MEM001"], ["MEM002"]]
@@ -220,7 +222,7 @@ def _break_one_session(db: Path) -> str:
                                            ("react", "not ending with assistant")])
 def test_a_session_whose_roles_do_not_pair_is_skipped_and_counted(own_db, tmp_path, fmt, rule):
     bad = _break_one_session(own_db)
-    report = export_sessions(own_db, fmt, tmp_path / "out", split=(1, 0, 0))
+    report = export_sessions(own_db, fmt, tmp_path / "out", ExportOptions(split=(1, 0, 0)))
     assert report.rejected == {rule: 1}
     assert report.rejected_examples[rule].startswith(bad)
     assert bad not in {m["source"] for m in _lines(tmp_path / "out" / "manifest.jsonl")}
@@ -255,7 +257,7 @@ def test_alpaca_from_samples_uses_the_units_instruction(world_path, tmp_path):
         generate_file("address_extraction", samples, conn=conn, n=80, seed=3)
     finally:
         conn.close()
-    report = export_samples(samples, "alpaca", tmp_path / "out", holdout_templates=True)
+    report = export_samples(samples, "alpaca", tmp_path / "out", ExportOptions(holdout_templates=True))
     records = _records(tmp_path / "out")
     assert report.exported == len(records) == 80 - sum(report.duplicates.values())
     assert {r["instruction"] for r in records} == {
@@ -275,6 +277,16 @@ def test_from_samples_refuses_other_formats(tmp_path):
     with pytest.raises(ExportError, match=r"^--from-samples exports alpaca only \(single-unit samples are "
                                           r"extraction data\), not 'openai'$"):
         export_samples(samples, "openai", tmp_path / "out")
+
+
+def test_from_samples_refuses_session_options(tmp_path):
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("{}\n", encoding="utf-8")
+    for options in (ExportOptions(flow="repair_ticket"), ExportOptions(ids=["x"]), ExportOptions(include_failed=True)):
+        with pytest.raises(ExportError, match=r"^--from-samples takes no session filter, ids or --include-failed "
+                                              r"\(samples are not stored sessions\)$"):
+            export_samples(samples, "alpaca", tmp_path / "out", options)
+    assert not (tmp_path / "out").exists()
 
 
 def test_react_records_are_thought_action_observation(exported):
@@ -328,17 +340,18 @@ def test_every_file_loads_with_hugging_face_datasets(exported, fmt, tmp_path):
 
 
 def test_formats_of_the_cli_are_the_librarys():
-    assert EXPORT_FORMATS == tuple(FORMATS)
+    fmt_option = next(p for p in export_command.params if p.name == "fmt")
+    assert tuple(fmt_option.type.choices) == tuple(FORMATS) == ("alpaca", "openai", "plain", "react", "sharegpt")
     with pytest.raises(ExportError,
-                       match=r"^unknown format 'csv' \(formats: openai, sharegpt, alpaca, react, plain\)$"):
+                       match=r"^unknown format 'csv' \(formats: alpaca, openai, plain, react, sharegpt\)$"):
         get_converter("csv")
 
 
 # -- splits, hold-out, dedup -------------------------------------------------------------------------
 def test_splits_are_disjoint_exact_and_seeded(store_db, tmp_path):
-    a = export_sessions(store_db, "openai", tmp_path / "a", split="0.8,0.1,0.1", seed=1)
-    export_sessions(store_db, "openai", tmp_path / "b", split="0.8,0.1,0.1", seed=1)
-    c = export_sessions(store_db, "openai", tmp_path / "c", split="0.8,0.1,0.1", seed=2)
+    a = export_sessions(store_db, "openai", tmp_path / "a", ExportOptions(split="0.8,0.1,0.1", seed=1))
+    export_sessions(store_db, "openai", tmp_path / "b", ExportOptions(split="0.8,0.1,0.1", seed=1))
+    c = export_sessions(store_db, "openai", tmp_path / "c", ExportOptions(split="0.8,0.1,0.1", seed=2))
     n = sum(a.sessions.values())
     assert a.sessions == {"train": round(n * 0.8), "valid": round(n * 0.1), "test": n - round(n * 0.8) - round(n * 0.1)}
     manifest = _lines(tmp_path / "a" / "manifest.jsonl")
@@ -384,7 +397,7 @@ def test_dialogue_formats_share_the_split_and_the_gold_ids(exported):
 
 def test_holdout_needs_a_valid_or_test_share(store_db, tmp_path):
     with pytest.raises(ComposerError, match=r"^--holdout-templates needs a valid or test share above 0$"):
-        export_sessions(store_db, "openai", tmp_path / "out", split=(1, 0, 0), holdout_templates=True)
+        export_sessions(store_db, "openai", tmp_path / "out", ExportOptions(split=(1, 0, 0), holdout_templates=True))
     assert not (tmp_path / "out").exists()
 
 
@@ -402,11 +415,11 @@ def test_exact_and_near_duplicates_are_dropped_and_counted(own_db, tmp_path):
         store.add_batch(copies, [[]] * 3)
     finally:
         conn.close()
-    before = export_sessions(own_db, "sharegpt", tmp_path / "a", split=(1, 0, 0))
+    before = export_sessions(own_db, "sharegpt", tmp_path / "a", ExportOptions(split=(1, 0, 0)))
     assert before.duplicates["exact"] >= 2 and before.duplicates["near"] >= 1
     sources = {m["source"] for m in _lines(tmp_path / "a" / "manifest.jsonl")}
     assert not sources & {"repair_ticket/77/0", "repair_ticket/77/1", "repair_ticket/77/2"}
-    clean = export_sessions(own_db, "sharegpt", tmp_path / "b", split=(1, 0, 0), flow="memory_upgrade")
+    clean = export_sessions(own_db, "sharegpt", tmp_path / "b", ExportOptions(split=(1, 0, 0), flow="memory_upgrade"))
     assert before.records["train"] == 63 - sum(before.duplicates.values())
     assert clean.read == len([s for s in _sessions(own_db) if s["flow"] == "memory_upgrade"]) > 0
 
@@ -428,12 +441,13 @@ def test_ids_export_exactly_the_sessions_of_the_lists_search(own_db, tmp_path):
         conn.close()
     assert 2 < len(found) < len(everything) == 60
     with pytest.raises(ExportError, match=r"^no stored session matches text '为您找到'$"):
-        export_sessions(own_db, "openai", tmp_path / "user_text", text="为您找到")
-    report = export_sessions(own_db, "openai", tmp_path / "ids", ids=found, split=(1, 0, 0))
+        export_sessions(own_db, "openai", tmp_path / "user_text", ExportOptions(text="为您找到"))
+    report = export_sessions(own_db, "openai", tmp_path / "ids", ExportOptions(ids=found, split=(1, 0, 0)))
     assert report.read == len(found)
     assert sorted({m["source"] for m in _lines(tmp_path / "ids" / "manifest.jsonl")}) == sorted(found)
     # order and repeats of the ids do not matter: same files
-    export_sessions(own_db, "openai", tmp_path / "shuffled", ids=found[::-1] + found[:3], split=(1, 0, 0))
+    export_sessions(own_db, "openai", tmp_path / "shuffled",
+                    ExportOptions(ids=found[::-1] + found[:3], split=(1, 0, 0)))
     assert _files(tmp_path / "ids") == _files(tmp_path / "shuffled")
 
 
@@ -445,22 +459,25 @@ def test_ids_of_a_filter_give_the_filters_own_export(store_db, tmp_path):
         with_template = [s.id for s in SessionStore(conn).iter_sessions(template=template)]
     finally:
         conn.close()
-    export_sessions(store_db, "sharegpt", tmp_path / "flow", flow="repair_ticket", seed=4)
-    export_sessions(store_db, "sharegpt", tmp_path / "ids", ids=ids, seed=4)
+    export_sessions(store_db, "sharegpt", tmp_path / "flow", ExportOptions(flow="repair_ticket", seed=4))
+    export_sessions(store_db, "sharegpt", tmp_path / "ids", ExportOptions(ids=ids, seed=4))
     assert _files(tmp_path / "flow") == _files(tmp_path / "ids")
-    by_template = export_sessions(store_db, "plain", tmp_path / "template", template=template, split=(1, 0, 0))
+    by_template = export_sessions(store_db, "plain", tmp_path / "template",
+                                  ExportOptions(template=template, split=(1, 0, 0)))
     assert by_template.read == len(with_template) > 0
     assert {m["source"].split("#")[0] for m in _lines(tmp_path / "template" / "manifest.jsonl")} <= set(with_template)
 
 
 def test_bad_ids_are_errors(store_db, tmp_path):
     with pytest.raises(ExportError, match=r"^no stored session 'memory_upgrade/9/9' \(and 1 more of the ids\)$"):
-        export_sessions(store_db, "openai", tmp_path / "out", ids=["memory_upgrade/0/1", "memory_upgrade/9/9", "x"])
+        export_sessions(store_db, "openai", tmp_path / "out",
+                        ExportOptions(ids=["memory_upgrade/0/1", "memory_upgrade/9/9", "x"]))
     with pytest.raises(ExportError, match=r"^no sessions to export: the list of session ids is empty$"):
-        export_sessions(store_db, "openai", tmp_path / "out", ids=[])
+        export_sessions(store_db, "openai", tmp_path / "out", ExportOptions(ids=[]))
     with pytest.raises(ExportError,
                        match=r"^export by session ids takes no filter as well \(got flow 'repair_ticket'\)$"):
-        export_sessions(store_db, "openai", tmp_path / "out", ids=["memory_upgrade/0/1"], flow="repair_ticket")
+        export_sessions(store_db, "openai", tmp_path / "out",
+                        ExportOptions(ids=["memory_upgrade/0/1"], flow="repair_ticket"))
     assert not (tmp_path / "out").exists()
 
 
@@ -473,7 +490,7 @@ def test_an_existing_directory_is_refused_without_force(store_db, tmp_path):
         export_sessions(store_db, "plain", out)
     assert caught.value.path == out and isinstance(caught.value, ExportError)
     assert (out / "old.txt").read_text(encoding="utf-8") == "keep me"
-    export_sessions(store_db, "plain", out, force=True)
+    export_sessions(store_db, "plain", out, ExportOptions(force=True))
     assert not (out / "old.txt").exists() and (out / "train.jsonl").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
@@ -508,22 +525,22 @@ def test_failed_sessions_are_left_out_or_kept_flagged(own_db, tmp_path):
         store.set_verdicts([(sid, ["turn 1: label 'device' not in the text"]) for sid in ids])
     finally:
         conn.close()
-    left = export_sessions(own_db, "openai", tmp_path / "left", split=(1, 0, 0))
+    left = export_sessions(own_db, "openai", tmp_path / "left", ExportOptions(split=(1, 0, 0)))
     assert left.failed_excluded == 4 and left.failed_included == 0
     assert not {m["source"] for m in _lines(tmp_path / "left" / "manifest.jsonl")} & set(ids)
-    kept = export_sessions(own_db, "openai", tmp_path / "kept", split=(1, 0, 0), include_failed=True)
+    kept = export_sessions(own_db, "openai", tmp_path / "kept", ExportOptions(split=(1, 0, 0), include_failed=True))
     assert kept.failed_excluded == 0 and kept.failed_included == 4
     flagged = [m for m in _lines(tmp_path / "kept" / "manifest.jsonl") if m["status"] == "failed"]
     assert {m["source"] for m in flagged} <= set(ids) and flagged
     assert flagged[0]["reasons"] == ["turn 1: label 'device' not in the text"]
     with pytest.raises(ExportError, match=r"^nothing to export: 4 read, 4 failed verification \(pass "
                                           r"--include-failed to keep them\)$"):
-        export_sessions(own_db, "openai", tmp_path / "none", status="failed")
+        export_sessions(own_db, "openai", tmp_path / "none", ExportOptions(status="failed"))
 
 
 def test_an_empty_selection_is_an_error(store_db, tmp_path):
     with pytest.raises(ExportError, match=r"^no stored session matches flow 'nope', outcome 'found'$"):
-        export_sessions(store_db, "openai", tmp_path / "out", flow="nope", outcome="found")
+        export_sessions(store_db, "openai", tmp_path / "out", ExportOptions(flow="nope", outcome="found"))
     assert not (tmp_path / "out").exists()
 
 

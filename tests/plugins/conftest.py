@@ -53,6 +53,21 @@ def broken_plugin_site(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", "--target", str(target), str(_copy(BROKEN, tmp_path_factory))], check=True)
     assert list(target.glob("twinchat_broken_plugin-*.dist-info")), "the broken plugin did not install"
+
+# -- a broken export-format plugin -------------------------------------------------------------------
+BROKEN_FORMAT = Path(__file__).parent / "broken_format"
+
+
+@pytest.fixture(scope="session")
+def broken_format_site(tmp_path_factory) -> Path:
+    """A folder holding the installed ``twinchat-broken-format`` distribution (its entry point names a
+    missing object)."""
+    target = tmp_path_factory.mktemp("broken-format-site")
+    source = tmp_path_factory.mktemp("broken-format-src") / "broken_format"
+    shutil.copytree(BROKEN_FORMAT, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(source)], check=True)
+    assert list(target.glob("twinchat_broken_format-*.dist-info")), "the broken-format plugin did not install"
     return target
 
 
@@ -69,3 +84,12 @@ def _copy(project: Path, tmp_path_factory) -> Path:
     source = tmp_path_factory.mktemp(f"{project.name}-src") / project.name
     shutil.copytree(project, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     return source
+
+def run_twinchat_broken_format(broken_format_site, tmp_path):
+    """``run_twinchat_broken_format(*args)``: the ``twinchat`` command with the broken-format plugin installed."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(broken_format_site), os.environ.get("PYTHONPATH", "")])}
+    exe = Path(sys.executable).with_name("twinchat")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(exe), *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+    return run

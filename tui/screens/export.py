@@ -19,12 +19,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from twinchat.composer.export.formats import format_names
 from twinchat.composer.store.curate import Filters, session_ids
 from twinchat.units.errors import TwinchatError
 
-__all__ = ["ExportScreen", "FORMATS", "summary"]
-
-FORMATS = ("openai", "sharegpt", "alpaca", "react", "plain")
+__all__ = ["ExportScreen", "summary"]
 
 
 def _n(count: int, noun: str) -> str:
@@ -73,7 +72,8 @@ class ExportScreen(ModalScreen[None]):
             yield Label(f"Export {self.filters.describe()}", classes="question")
             with Horizontal(classes="field -compact"):
                 yield Label("Format", classes="name -compact")
-                yield Select([(f, f) for f in FORMATS], value="openai", allow_blank=False, id="format", compact=True)
+                yield Select([(f, f) for f in format_names()], value="openai", allow_blank=False, id="format",
+                             compact=True)
             with Horizontal(classes="field -compact"):
                 yield Label("Into", classes="name -compact")
                 yield Input(str(Path(self.workspace.db).with_name("export")), id="out", compact=True)
@@ -112,14 +112,15 @@ class ExportScreen(ModalScreen[None]):
 
     @work(exclusive=True, thread=True, group="export")
     def _export(self, fmt: str, out: str, options: dict[str, Any]) -> None:
-        from twinchat.composer.export.pipeline import OutputExists, export_sessions
+        from twinchat.composer.export.pipeline import ExportOptions, OutputExists, export_sessions
 
         try:
             ids = self._selected()
             if ids == []:
                 self.app.call_from_thread(self._show, f"no session matches {self.filters.describe()}", True)
                 return
-            report = export_sessions(self.workspace.db, fmt, out, **options, ids=ids, progress=self._progress)
+            report = export_sessions(self.workspace.db, fmt, out, ExportOptions(**options, ids=ids),
+                                     progress=self._progress)
         except OutputExists as exc:
             self.app.call_from_thread(self._show, f'{exc.path}: already exists; tick "replace" to replace it', True)
             return

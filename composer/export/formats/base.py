@@ -1,0 +1,191 @@
+"""What every export format shares: the record, the converter base, the rule error, the system prompt.
+
+A format turns one stored session into records (one JSON object per line of a split file) and,
+for each record, the evaluation items of that record: what a model trained on the format is asked
+to produce at each assistant turn (``prompt``, in the format's own shape) and the reference
+(``output``, exactly what the record teaches there). ``twinchat eval`` scores predictions of those
+items; see :mod:`twinchat.composer.eval.evaluate`.
+
+The system prompt states the session clock, because labels and tool arguments hold absolute
+times resolved from phrases such as 今晚 or 周五前.
+
+This module and the format modules import nothing heavy (no Faker, no Textual): the command line
+reads the format registry to build its ``--format`` choices.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, NoReturn
+
+from twinchat.composer.errors import ComposerError
+
+__all__ = ["Check", "Converter", "ExportError", "Record", "RuleViolation", "SYSTEM_PROMPT", "DATASET_PREFIX",
+           "annotate", "dumps", "fail", "gold_item", "json_object", "llamafactory_info", "openai_tools",
+           "session_templates", "system_prompt", "tool_schemas"]
+
+SYSTEM_PROMPT = "你是电商平台的智能客服,可以调用工具查询商品、库存、配送、售后和维修工单。回答只依据工具返回的结果。"
+
+#: ``dataset_info.json`` names its entries ``twinchat_train``, ``twinchat_valid``, ``twinchat_test``.
+DATASET_PREFIX = "twinchat"
+
+#: A format's consumer rules: returns if the record passes, raises :class:`RuleViolation` at the first broken one.
+Check = Callable[[Mapping[str, Any]], None]
+
+
+class ExportError(ComposerError):
+    """An export cannot proceed (existing output, bad split, unknown format, nothing to export)."""
+
+
+class RuleViolation(ComposerError):
+    """A record breaks a rule of its consumer; ``rule`` is the short name the export counts it by."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(f"{detail} [{rule}]")
+        self.rule, self.detail = rule, detail
+
+
+def fail(rule: str, detail: str) -> NoReturn:
+    """Raise :class:`RuleViolation` (``rule`` is what the export counts it by, ``detail`` says where)."""
+    raise RuleViolation(rule, detail)
+
+
+def json_object(text: Any, rule: str, what: str) -> dict[str, Any]:
+    """``text`` parsed as a JSON object, or :class:`RuleViolation` ``rule`` naming ``what``."""
+    if not isinstance(text, str):
+        fail(rule, f"{what} is not a string")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RuleViolation(rule, f"{what} is not JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        fail(rule, f"{what} is not a JSON object")
+    return value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+#: JSON as the exported files hold it (UTF-8 text, no ASCII escapes).
+dumps = _dumps
+
+
+@lru_cache(maxsize=1)
+def _tool_schemas() -> tuple[str, ...]:
+    from twinchat.inventory.tools import TOOLS
+
+    return tuple(_dumps(t.json_schema()) for t in TOOLS.values())
+
+
+def tool_schemas() -> tuple[str, ...]:
+    """Every tool's JSON schema as a JSON string (computed once per process)."""
+    return _tool_schemas()
+
+
+def openai_tools() -> list[dict[str, Any]]:
+    """Every tool as an OpenAI ``tools`` entry: ``{"type": "function", "function": {name, description, parameters}}``.
+
+    The schemas are the tools' own (:meth:`Tool.json_schema`, as ``twinchat tools schema`` prints them).
+    """
+    return [{"type": "function", "function": json.loads(s)} for s in _tool_schemas()]
+
+
+def system_prompt(now: str) -> str:
+    """The system prompt of a session whose clock reads ``now``."""
+    return f"{SYSTEM_PROMPT}\n当前时间:{now}"
+
+
+def llamafactory_info(spec: Mapping[str, Any], splits: Sequence[str]) -> dict[str, Any]:
+    """LLaMA-Factory's ``dataset_info.json``: one entry ``twinchat_<split>`` per split file, described by ``spec``."""
+    return {f"{DATASET_PREFIX}_{s}": {"file_name": f"{s}.jsonl", **spec} for s in splits}
+
+
+@dataclass
+class Record:
+    """One line of a split file, with what the export needs to place, dedup and evaluate it."""
+
+    #: the JSON object written
+    data: dict[str, Any]
+    #: stable id: the session id, ``session@turn`` for per-turn records, ``unit/index`` for samples
+    source: str
+    #: the record's text, for duplicate detection
+    text: str
+    #: ``unit:template`` of the user turns the record covers
+    templates: tuple[str, ...]
+    #: evaluation items (``kind``, ``unit``, ``template``, ``outcome``, ``prompt``, ``output``)
+    gold: list[dict[str, Any]] = field(default_factory=list)
+
+
+def annotate(turns: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str | None]]:
+    """(unit, ``unit:template``, outcome of its step) for every turn, from the latest user turn."""
+    out: list[tuple[str, str, str | None]] = []
+    unit, template = "-", "-:-"
+    for turn in turns:
+        if turn.get("role") == "user":
+            unit = turn.get("unit") or "-"
+            template = f"{unit}:{turn.get('template') or '-'}"
+        out.append((unit, template, None))
+    outcome: str | None = None
+    for i in range(len(turns) - 1, -1, -1):  # an outcome holds back to the user turn opening its step
+        turn = turns[i]
+        if turn.get("role") == "assistant" and turn.get("outcome"):
+            outcome = turn["outcome"]
+        out[i] = (out[i][0], out[i][1], outcome)
+        if turn.get("role") == "user":
+            outcome = None
+    return out
+
+
+def gold_item(kind: str, meta: tuple[str, str, str | None], prompt: Any, output: Any) -> dict[str, Any]:
+    """One evaluation item: ``kind`` (call, reply, extract), the turn's :func:`annotate` triple, prompt, output."""
+    unit, template, outcome = meta
+    return {"kind": kind, "unit": unit, "template": template, "outcome": outcome, "prompt": prompt,
+            "output": output}
+
+
+def session_templates(turns: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """``unit:template`` of every user turn, in order."""
+    return tuple(f"{t.get('unit') or '-'}:{t.get('template') or '-'}" for t in turns if t.get("role") == "user")
+
+
+class Converter:
+    """Base of the converters: ``records(session)`` gives the checked records of one session.
+
+    A format's converter implements :meth:`convert`; :meth:`records` checks each record against
+    the format's consumer rules (``check``, given by its :class:`~.registry.Format`).
+    """
+
+    def __init__(self, check: Check,
+                 instructions: Mapping[str, tuple[str | None, tuple[str, ...]]] | None = None) -> None:
+        #: the format's consumer rules
+        self.check = check
+        #: unit id → (instruction, label fields), for formats that teach extraction (alpaca)
+        self.instructions = dict(instructions or {})
+
+    def records(self, session: Mapping[str, Any]) -> list[Record]:
+        sid = session.get("id", "?")
+        records = self.convert(session)
+        check = self.check
+        for rec in records:
+            try:
+                check(rec.data)
+            except RuleViolation as exc:
+                raise RuleViolation(exc.rule, f"{rec.source}: {exc.detail}") from exc
+        if not records:
+            raise RuleViolation("no records", f"{sid}: nothing to export in this format")
+        return records
+
+    def convert(self, session: Mapping[str, Any]) -> list[Record]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _text(self, session: Mapping[str, Any]) -> str:
+        parts = []
+        for t in session["turns"]:
+            content = t.get("content")
+            parts.append(f"{t.get('role')}\t{content if isinstance(content, str) else dumps(content)}\t"
+                         f"{dumps(t.get('tool_calls') or [])}")
+        return "\n".join(parts)
