@@ -48,6 +48,7 @@ from twinchat.composer.export.dataset_card import ExportReport, dataset_card, da
 from twinchat.composer.export.formats import AlpacaConverter, ExportError, RuleViolation, get_converter, openai_tools, \
     sample_record
 from twinchat.composer.export.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
+from twinchat.composer.session_models import check_sample
 
 __all__ = ["ExportReport", "export_sessions", "export_samples", "ExportError", "OutputExists"]
 
@@ -399,6 +400,7 @@ def export_samples(
                     sample = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise ExportError(f"{where}: not JSON ({exc.msg})") from exc
+                check_sample(sample, where)
                 try:
                     rec = sample_record(converter, sample, where)
                 except RuleViolation as exc:
