@@ -50,6 +50,7 @@ from twinchat.composer.export.formats import Converter, ExportError, Format, Rul
 from twinchat.composer.export.options import ExportOptions
 from twinchat.composer.export.output import OutputExists, check_target, staging
 from twinchat.composer.export.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
+from twinchat.composer.session_models import check_sample
 
 __all__ = ["ExportOptions", "ExportReport", "export_sessions", "export_samples", "ExportError", "OutputExists"]
 
@@ -316,6 +317,7 @@ def _sample_items(path: Path, spec: Format, converter: Converter, report: Export
                 sample = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ExportError(f"{where}: not JSON ({exc.msg})") from exc
+            check_sample(sample, where)
             try:
                 rec = spec.from_sample(converter, sample, where)
             except RuleViolation as exc:

@@ -98,6 +98,8 @@ class VerifyReport:
     newly_ok: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: ``session ID: path: message`` for each session whose shape is wrong (its verdict: ``schema: path: message``)
+    malformed: list[str] = field(default_factory=list)
 
 
 def world_snapshot(db: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -421,8 +423,9 @@ def verify_run(
         if progress:
             progress(0, total)
         changed: list[tuple[str, list[str]]] = []
-        for stored in store.iter_sessions():
-            reasons = composer.verify(stored.session)
+        for stored in store.iter_sessions(lenient=True):
+            reasons = [f"schema: {p}" for p in stored.problems] or composer.verify(stored.session)
+            report.malformed += [f"session {stored.id}: {p}" for p in stored.problems[:1]]
             report.checked += 1
             if reasons:
                 report.failed += 1

@@ -296,8 +296,8 @@ class Curation:
             "template": sorted(templates),
         }
 
-    def get(self, session_id: str) -> StoredSession:
-        stored = self.store.get(session_id)
+    def get(self, session_id: str, *, lenient: bool = False) -> StoredSession:
+        stored = self.store.get(session_id, lenient=lenient)
         if stored is None:
             raise ComposerError(f"no session {session_id!r} in the store")
         return stored
@@ -324,7 +324,7 @@ class Curation:
     def save(self, session: dict[str, Any], reasons: Sequence[str], *, action: str = "edit",
              summary: str = "") -> Edit:
         """Write the edited ``session`` with its verdict, its history entry, and drop its draft: one transaction."""
-        before = self.get(session["id"])
+        before = self.get(session["id"], lenient=True)
         row = session_row(session, reasons, before.batch)
         after = {"session": session, "status": "failed" if reasons else "ok", "reasons": list(reasons),
                  "batch": before.batch}
@@ -337,7 +337,7 @@ class Curation:
 
     def delete(self, session_id: str) -> Edit:
         """Delete a session (and its draft); the history keeps it, so :meth:`restore` can bring it back."""
-        before = self.get(session_id)
+        before = self.get(session_id, lenient=True)
         with _transaction(self.conn, f"delete {session_id}"):
             self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
             self.conn.execute("DELETE FROM session_drafts WHERE session_id = ?", (session_id,))
@@ -348,7 +348,7 @@ class Curation:
         edit = self.edit(edit_id)
         if edit.action != "delete" or edit.before is None:
             raise ComposerError(f"edit #{edit_id} of {edit.session_id} is a {edit.action}, not a delete")
-        if self.store.get(edit.session_id) is not None:
+        if self.store.get(edit.session_id, lenient=True) is not None:
             raise ComposerError(f"session {edit.session_id} is in the store already; nothing to restore")
         state = edit.before
         with _transaction(self.conn, f"restore {edit.session_id}"):
@@ -362,7 +362,7 @@ class Curation:
             return self.restore(edit_id)
         if edit.before is None:
             raise ComposerError(f"edit #{edit_id} of {edit.session_id} ({edit.action}) has no earlier state")
-        current = self.store.get(edit.session_id)
+        current = self.store.get(edit.session_id, lenient=True)
         if current is None:
             raise ComposerError(f"session {edit.session_id} is deleted; restore it first")
         state = edit.before

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.session_models import check_turn
 from twinchat.composer.engine.generate import TIME_FORMAT, plain
 from twinchat.composer.store.recover import PATH, Slot, recover_slots, time_span
 from twinchat.composer.verify.reasons import FIXES, turn_problems
@@ -54,22 +55,25 @@ def _turn(session: dict[str, Any], n: int) -> dict[str, Any]:
 
 
 def set_text(session: dict[str, Any], n: int, text: str) -> dict[str, Any]:
-    """A copy of ``session`` with turn ``n``'s text replaced."""
+    """A copy of ``session`` with turn ``n``'s text replaced (SessionSchemaError if the turn is then malformed)."""
     out = copy.deepcopy(session)
     turn = _turn(out, n)
     if turn.get("role") == "tool":
         raise ComposerError(f"session {session.get('id')}: turn {n} is a tool result; re-run the tools instead")
     turn["content"] = text
+    check_turn(out, n)
     return out
 
 
 def set_label(session: dict[str, Any], n: int, label: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``session`` with user turn ``n``'s label replaced."""
+    """A copy of ``session`` with user turn ``n``'s label replaced (SessionSchemaError if the turn is then
+    malformed)."""
     out = copy.deepcopy(session)
     turn = _turn(out, n)
     if turn.get("role") != "user":
         raise ComposerError(f"session {session.get('id')}: turn {n} is not a user turn; only user turns have a label")
     turn["label"] = label
+    check_turn(out, n)
     return out
 
 

@@ -12,6 +12,11 @@ Two tables, created on first use:
 ``runs``
     one row per (flow, seed) composed: the most sessions asked for and the world's seed.
 
+The store's version is ``session_schema`` in the world's ``meta`` table
+(:mod:`~twinchat.composer.store.schema`). Every session read back is checked against
+:class:`~twinchat.composer.session_models.Session`: a malformed one is an error naming the session
+and the field, or, read ``lenient``, comes with its problems.
+
 Every batch is written in one transaction, so an interrupted run leaves whole batches only.
 Nothing here holds more than one page of sessions in memory: reads are keyset-paged, statistics
 are streamed.
@@ -32,6 +37,8 @@ import sqlite_utils
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps as _dumps
+from twinchat.composer.session_models import SessionSchemaError, session_problems
+from twinchat.composer.store.schema import check_version, record_version
 
 __all__ = ["SessionStore", "StoredSession", "StoreStats", "session_row", "reason_key", "STORE_TABLES"]
 
@@ -84,12 +91,14 @@ def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> 
 
 @dataclass(frozen=True)
 class StoredSession:
-    """A session read back from the store, with its verdict."""
+    """A session read back from the store, with its verdict and what is wrong with its shape."""
 
     session: dict[str, Any]
     status: str
     reasons: list[str]
     batch: int
+    #: ``path: message`` for each field of the session not as :class:`Session` says (read ``lenient`` only)
+    problems: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -142,6 +151,7 @@ class SessionStore:
     def _create(self) -> None:
         db = sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
         with self._transaction():
+            versioned = check_version(self.conn)
             sessions = db.table("sessions")
             if not sessions.exists():
                 sessions.create(
@@ -161,6 +171,8 @@ class SessionStore:
             if not runs.exists():
                 runs.create({"flow": str, "seed": int, "n": int, "world_seed": int}, pk=("flow", "seed"),
                             not_null=["n", "world_seed"])
+            if not versioned:
+                record_version(self.conn, COLUMNS)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -240,10 +252,10 @@ class SessionStore:
             "FROM runs r ORDER BY r.flow, r.seed").fetchall()
         return [{"flow": f, "seed": s, "n": n, "world_seed": w, "stored": k} for f, s, n, w, k in rows]
 
-    def get(self, session_id: str) -> StoredSession | None:
-        """One stored session by id, or None."""
+    def get(self, session_id: str, *, lenient: bool = False) -> StoredSession | None:
+        """One stored session by id, or None; a malformed one raises SessionSchemaError unless ``lenient``."""
         row = self.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        return _stored(tuple(row)) if row is not None else None
+        return _stored(tuple(row), lenient) if row is not None else None
 
     def count(self, **filters: Any) -> int:
         """How many sessions match the filters of :meth:`iter_sessions`."""
@@ -261,12 +273,14 @@ class SessionStore:
         template: str | None = None,
         text: str | None = None,
         limit: int | None = None,
+        lenient: bool = False,
     ) -> Iterator[StoredSession]:
         """Stored sessions in (flow, seed, index) order, read a page at a time.
 
         Filters combine with AND: ``unit`` matches a session that plays the unit, ``template``
         one that uses ``unit:template``, ``text`` one whose user turns contain the string. No
-        statement stays open between pages, so the caller may write to the store meanwhile.
+        statement stays open between pages, so the caller may write to the store meanwhile. A
+        malformed session raises SessionSchemaError, or with ``lenient`` comes with its problems.
         """
         where, params = _where(flow=flow, status=status, seed=seed, outcome=outcome, unit=unit,
                                template=template, text=text)
@@ -280,7 +294,7 @@ class SessionStore:
                 f"SELECT {', '.join(COLUMNS)} FROM sessions{clause} ORDER BY flow, seed, idx LIMIT ?",
                 [*params, *(after or ()), page]).fetchall()
             for row in rows:
-                yield _stored(tuple(row))
+                yield _stored(tuple(row), lenient)
             if len(rows) < page:
                 return
             last = rows[-1]
@@ -368,11 +382,16 @@ def _where(*, flow: str | None = None, status: str | None = None, seed: int | No
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def _stored(row: tuple[Any, ...]) -> StoredSession:
+def _stored(row: tuple[Any, ...], lenient: bool) -> StoredSession:
     r = dict(zip(COLUMNS, row))
     session = {"id": r["id"], "flow": r["flow"], "seed": r["seed"], "index": r["idx"], "world_seed": r["world_seed"],
                "now": r["now"], "customer": json.loads(r["customer"]), "turns": json.loads(r["turns"]),
                "steps": json.loads(r["steps"]), "outcome": r["outcome"]}
     if r["extra"]:
         session.update(json.loads(r["extra"]))
-    return StoredSession(session=session, status=r["status"], reasons=json.loads(r["reasons"]), batch=r["batch"])
+    problems = tuple(session_problems(session))
+    if problems and not lenient:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SessionSchemaError(f"session {r['id']}: {problems[0]}{more}")
+    return StoredSession(session=session, status=r["status"], reasons=json.loads(r["reasons"]), batch=r["batch"],
+                         problems=problems)

@@ -182,8 +182,13 @@ class BrowseScreen(Screen[None]):
 
     async def _show_preview(self, row: Any) -> None:
         chat = self.query_one("#preview-chat", ChatView)
-        stored = self.workspace.curation.store.get(row.id) if row is not None else None
         header = self.query_one("#preview-header", SessionHeader)
+        try:
+            stored = self.workspace.curation.store.get(row.id) if row is not None else None
+        except TwinchatError as exc:  # a malformed session: say what is wrong instead of showing it
+            header.update(str(exc))
+            await chat.show(None, [])
+            return
         if stored is None:
             header.update("")
             await chat.show(None, [])
@@ -195,7 +200,12 @@ class BrowseScreen(Screen[None]):
     def _open(self, event: SessionList.Selected) -> None:
         from twinchat.tui.screens.session import SessionScreen
 
-        self.app.push_screen(SessionScreen(self.workspace, event.row.id), lambda _: self.reload(keep=event.row.id))
+        try:
+            screen = SessionScreen(self.workspace, event.row.id)
+        except TwinchatError as exc:  # a malformed session (d deletes it)
+            self.notify(str(exc), title="Cannot open", severity="error", timeout=10)
+            return
+        self.app.push_screen(screen, lambda _: self.reload(keep=event.row.id))
 
     def action_delete(self) -> None:
         sessions = self.query_one(SessionList)

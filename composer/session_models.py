@@ -1,0 +1,229 @@
+"""The shape of a composed session and of a generated sample, as pydantic models.
+
+Sessions travel as plain dicts (compose writes them, the store keeps them as JSON, exporters read
+them); these models say what those dicts hold and check them where they come in from outside: a
+row read from the session store, a turn edited by a curator, a line of a samples file. Built from
+a valid dict with ``model_validate``, a model dumps back to the same dict with
+:func:`session_dict` (same keys, same order, keys that were absent left out), so the JSON written
+from either is byte-identical.
+
+Problems are reported as ``path: message`` with the path in the dict (``turns.3.tool_calls.0.name:
+field required``), and a :class:`SessionSchemaError` names the session as well.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from twinchat.composer.errors import ComposerError
+
+__all__ = ["Session", "Turn", "UserTurn", "AssistantTurn", "ToolTurn", "ToolCall", "Regeneration", "Sample",
+           "SampleToolCall", "SessionSchemaError", "session_problems", "check_session", "check_turn",
+           "sample_problems", "check_sample", "session_dict", "session_name", "problem_lines"]
+
+#: A session clock: ``YYYY-MM-DD HH:MM:SS``.
+Clock = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")]
+
+_CONFIG = ConfigDict(extra="forbid", strict=True)
+
+
+class SessionSchemaError(ComposerError):
+    """A session (or a sample) does not have the shape twinchat writes; the message names it and the field."""
+
+
+class ToolCall(BaseModel):
+    """One tool call of an assistant turn."""
+
+    model_config = _CONFIG
+
+    id: str = Field(description="The call's id (``call_N``, N the step's number); its tool turn answers to it.")
+    name: str = Field(description="The tool called.")
+    arguments: dict[str, Any] = Field(description="The arguments, as the tool's JSON schema describes them.")
+
+
+class UserTurn(BaseModel):
+    """What the customer says, with the label it teaches."""
+
+    model_config = _CONFIG
+
+    role: Literal["user"] = Field(description="Always ``user``.")
+    content: str = Field(description="The customer's sentence.")
+    step: str | None = Field(
+        default=None, description="The id of the flow step that played this turn (every composed turn has it; "
+                                  "a turn added by other means may not).")
+    unit: str = Field(description="The unit the sentence comes from.")
+    template: str = Field(description="The id of the unit's user template rendered (hold-out splits use it).")
+    label: dict[str, Any] = Field(description="The extracted parameters (the unit's label fields).")
+    refs: dict[str, list[dict[str, Any]]] | None = Field(
+        default=None, description="Remembered items the sentence may refer to (第二款), by reference slot; "
+                                  "present only when the unit has reference slots.")
+
+
+class AssistantTurn(BaseModel):
+    """What the assistant says: either tool calls (with a ReAct thought) or a reply with its outcome."""
+
+    model_config = _CONFIG
+
+    role: Literal["assistant"] = Field(description="Always ``assistant``.")
+    content: str = Field(description="The reply's text; empty on a turn that calls tools.")
+    thought: str | None = Field(
+        default=None, description="The ReAct thought before the tool calls (None unless the flow's style is "
+                                  "react); present only on a turn that calls tools.")
+    step: str | None = Field(
+        default=None, description="The id of the flow step that played this turn (every composed turn has it; "
+                                  "a turn added by other means may not).")
+    tool_calls: list[ToolCall] | None = Field(
+        default=None, description="The tool calls, in order; present only on a turn that calls tools.")
+    outcome: str | None = Field(
+        default=None, description="The unit's outcome the reply renders; present only on a reply.")
+
+
+class ToolTurn(BaseModel):
+    """A tool's result, as the world gave it."""
+
+    model_config = _CONFIG
+
+    role: Literal["tool"] = Field(description="Always ``tool``.")
+    tool_call_id: str = Field(description="The id of the call this result answers.")
+    name: str = Field(description="The tool called.")
+    content: dict[str, Any] = Field(description="The tool's result (a tool error is ``{\"error\": {...}}``).")
+
+
+#: One turn of a session, told apart by its ``role``.
+Turn = Annotated[UserTurn | AssistantTurn | ToolTurn, Field(discriminator="role")]
+
+
+class Regeneration(BaseModel):
+    """Where a regenerated session's content comes from."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    seed: int = Field(description="The composition seed the content was composed with.")
+    as_: str = Field(alias="as", description="The id the content has under that seed.")
+
+
+class Session(BaseModel):
+    """A multi-turn conversation composed along a flow, with its clock and customer."""
+
+    model_config = _CONFIG
+
+    id: str = Field(description="``flow/seed/index``.")
+    flow: str = Field(description="The flow composed.")
+    seed: int = Field(description="The composition seed.")
+    index: int = Field(description="The session's index among the flow's sessions of that seed.")
+    world_seed: int = Field(description="The seed of the world the session was grounded on.")
+    now: Clock = Field(description="The session clock, ``YYYY-MM-DD HH:MM:SS``.")
+    customer: dict[str, Any] = Field(description="The customer: name, title, phone, address and its parts….")
+    turns: list[Turn] = Field(description="The turns, in order.")
+    steps: list[str] = Field(description="The ids of the flow steps played, in order.")
+    outcome: str | None = Field(description="The outcome of the last step played.")
+    regenerated: Regeneration | None = Field(
+        default=None, description="Present only on a session composed anew with another seed (in the editor).")
+
+
+class SampleToolCall(BaseModel):
+    """The tool call of a generated sample (it has no id: a sample is one exchange)."""
+
+    model_config = _CONFIG
+
+    name: str = Field(description="The tool called.")
+    arguments: dict[str, Any] = Field(description="The arguments, as the tool's JSON schema describes them.")
+
+
+class Sample(BaseModel):
+    """One line of a ``twinchat generate`` file: a single-unit exchange."""
+
+    model_config = _CONFIG
+
+    unit: str = Field(description="The unit generated.")
+    index: int = Field(description="The sample's index among the unit's samples of that seed.")
+    template: str = Field(description="The id of the user template rendered.")
+    case: str | None = Field(description="The id of the unit's case drawn, if the unit has cases.")
+    now: Clock = Field(description="The clock the sample was generated at, ``YYYY-MM-DD HH:MM:SS``.")
+    text: str = Field(description="The customer's sentence.")
+    label: dict[str, Any] | None = Field(description="The extracted parameters.")
+    tool_call: SampleToolCall | None = Field(description="The tool call the sentence triggers, if any.")
+    result: dict[str, Any] | None = Field(description="The tool's result, if a tool was called.")
+    outcome: str | None = Field(description="The outcome the reply renders, if the unit has outcomes.")
+    reply: str | None = Field(description="The assistant's reply, if the unit has replies.")
+    refs: dict[str, list[dict[str, Any]]] | None = Field(
+        default=None, description="Remembered items the sentence may refer to; present only when given.")
+
+
+_TURN = TypeAdapter(Turn)
+_ROLES = frozenset({"user", "assistant", "tool"})
+
+
+def problem_lines(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    """Each error of ``exc`` as ``path: message``: the path in the dict (under ``prefix``), the turn's
+    role (the union's tag, which pydantic puts in the path) left out."""
+    out = []
+    for err in exc.errors(include_url=False):
+        full = (*prefix, *err["loc"])
+        loc = [str(p) for i, p in enumerate(full)
+               if not (i >= 2 and p in _ROLES and full[i - 2] == "turns" and isinstance(full[i - 1], int))]
+        msg = err["msg"][:1].lower() + err["msg"][1:]
+        out.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
+    return out
+
+
+def session_problems(session: Any) -> list[str]:
+    """What is wrong with the shape of ``session`` (a dict, as stored), as ``path: message``; [] when nothing."""
+    if not isinstance(session, dict):
+        return ["not a JSON object"]
+    try:
+        Session.model_validate(session)
+    except ValidationError as exc:
+        return problem_lines(exc)
+    return []
+
+
+def _first(problems: list[str]) -> str:
+    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+
+
+def session_name(session: Any) -> str:
+    """The session's id as an error names it (``?`` when it has none)."""
+    sid = session.get("id") if isinstance(session, dict) else None
+    return sid if isinstance(sid, str) else "?"
+
+
+def check_session(session: Any) -> None:
+    """Raise SessionSchemaError naming the session and the first field at fault, if any."""
+    problems = session_problems(session)
+    if problems:
+        raise SessionSchemaError(f"session {session_name(session)}: {_first(problems)}")
+
+
+def check_turn(session: Any, n: int) -> None:
+    """Raise SessionSchemaError if turn ``n`` (1-based) of ``session`` is malformed (path from the session)."""
+    try:
+        _TURN.validate_python(session["turns"][n - 1])
+    except ValidationError as exc:
+        problems = problem_lines(exc, ("turns", n - 1))
+        raise SessionSchemaError(f"session {session_name(session)}: {_first(problems)}") from exc
+
+
+def sample_problems(sample: Any) -> list[str]:
+    """What is wrong with the shape of one generated sample, as ``path: message``; [] when nothing."""
+    if not isinstance(sample, dict):
+        return ["not a JSON object"]
+    try:
+        Sample.model_validate(sample)
+    except ValidationError as exc:
+        return problem_lines(exc)
+    return []
+
+
+def check_sample(sample: Any, where: str) -> None:
+    """Raise SessionSchemaError naming ``where`` (``FILE:LINE``) and the first field at fault, if any."""
+    problems = sample_problems(sample)
+    if problems:
+        raise SessionSchemaError(f"{where}: {_first(problems)}")
+
+
+def session_dict(model: Session) -> dict[str, Any]:
+    """The dict a session model was built from (keys absent there are left out), ready for JSON."""
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
