@@ -4,7 +4,7 @@ Stock is not static (see :mod:`.static`): a user's script or a future tool may w
 an ordinary connection every read is a query. Reading ~11 warehouse rows per product that way
 costs 7–8 µs a product, several times per composed session, while a compose run never writes
 stock at all: it composes on a private in-memory snapshot of the world
-(:func:`twinchat.composer.store.batches.world_snapshot`). :func:`freeze_stock` makes that explicit on such
+(:func:`twinchat.composer.store.snapshot.world_snapshot`). :func:`freeze_stock` makes that explicit on such
 a connection: temporary triggers make every INSERT, UPDATE or DELETE of ``stock`` fail (so the
 promise is enforced, not assumed), and the table is read once into memory. Tools on a frozen
 connection read stock from there; on any other connection, from the database.

@@ -96,7 +96,7 @@ def test_stock_cache_sees_what_another_connection_commits(world_path, tmp_path):
 
 
 def test_frozen_stock_reads_what_the_table_holds_and_refuses_writes(world_path):
-    from twinchat.composer.store.batches import world_snapshot
+    from twinchat.composer.store.snapshot import world_snapshot
     from twinchat.inventory import open_world
     from twinchat.inventory.tools.stock import FROZEN_MESSAGE, is_frozen
 
