@@ -9,29 +9,22 @@ interrupted build never leaves a half-built database where the user asked for on
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
 
+from twinchat.inventory import catalog, logistics, orders, regions, servicedesk
 from twinchat.inventory.errors import InventoryError, WorldExistsError
 
-__all__ = ["build_world", "open_world", "world_seed", "world_summary", "area_rng", "SCHEMA_VERSION"]
+__all__ = ["build_world", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
 SCHEMA_VERSION = 2
 
 
-def area_rng(seed: int, area: str) -> random.Random:
-    """The RNG of one area of the world (string seeds are stable across runs and platforms)."""
-    return random.Random(f"twinchat/{area}/{seed}")
-
-
 def _areas() -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
-    from twinchat.inventory import catalog, logistics, orders, regions, servicedesk
-
     return [
         ("regions", regions.populate),
         ("catalog", catalog.populate),

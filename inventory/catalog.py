@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from twinchat.inventory import catalog_data as data
+from twinchat.inventory.seeds import area_rng
 
 __all__ = ["populate", "normalise_feature", "device_key", "compatibility"]
 
@@ -288,8 +289,6 @@ def compatibility(part: dict[str, Any], device: dict[str, Any]) -> tuple[bool, b
 
 def populate(db: sqlite_utils.Database, seed: int) -> None:
     """Create and fill ``categories``, ``device_models``, ``products``, ``product_features``, ``compatibility``."""
-    from twinchat.inventory.build import area_rng
-
     rng = area_rng(seed, "catalog")
     db["categories"].create({"id": str, "name": str, "aliases": str}, pk="id")
     db["categories"].insert_all(

@@ -26,6 +26,7 @@ import faker
 import sqlite_utils
 
 from twinchat.inventory.errors import InventoryError
+from twinchat.inventory.seeds import area_rng
 from twinchat.inventory.servicedesk_data import KB_SOLUTIONS
 
 __all__ = [
@@ -99,8 +100,6 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
 
     Needs ``regions`` (technicians' cities) and ``categories`` (from the catalog).
     """
-    from twinchat.inventory.build import area_rng
-
     rng = area_rng(seed, "servicedesk")
     conn = db.conn
     wanted = [code for code, _ in SERVICE_CITIES]
