@@ -15,18 +15,19 @@ from typing import Any
 
 from twinchat.composer.store.curate import CURATE_TABLES
 from twinchat.composer.store.sessions import STORE_TABLES
+from twinchat.inventory.connection import WorldConnection
 
 __all__ = ["world_snapshot", "snapshot_composer"]
 
 
-def world_snapshot(db: str | os.PathLike[str]) -> sqlite3.Connection:
+def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
     """An in-memory copy of the world at ``db`` — its tables, indexes, views and triggers,
     without the session store — opened as :func:`twinchat.inventory.open_world` opens the file."""
     from twinchat.inventory import open_world
     from twinchat.inventory.tools.stock import freeze_stock
 
     open_world(db).close()  # the same checks and messages as every other command
-    mem = sqlite3.connect(":memory:")
+    mem = sqlite3.connect(":memory:", factory=WorldConnection)
     mem.execute("ATTACH DATABASE ? AS world", (str(db),))
     try:
         skip = STORE_TABLES + CURATE_TABLES  # sessions and their curation are not the world

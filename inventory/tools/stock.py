@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from twinchat.inventory.tools.static import cached_static_data, static_data
+from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
 __all__ = ["freeze_stock", "is_frozen", "total_stock", "warehouses_with", "FROZEN_MESSAGE"]
 
@@ -62,6 +62,9 @@ def freeze_stock(conn: sqlite3.Connection) -> None:
     memory. Call it outside any transaction, on a connection no one else writes (an in-memory copy)."""
     if conn.in_transaction:
         raise sqlite3.ProgrammingError("freeze_stock must be called outside a transaction")
+    if not keeps_static_data(conn):
+        raise sqlite3.ProgrammingError("freeze_stock needs a connection that keeps what tools read "
+                                       "(sqlite3.connect(..., factory=WorldConnection))")
     static_data(conn, _frozen_stock)
 
 
