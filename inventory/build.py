@@ -9,29 +9,23 @@ interrupted build never leaves a half-built database where the user asked for on
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
 
+from twinchat.inventory import catalog, logistics, orders, regions, servicedesk
+from twinchat.inventory.connection import WorldConnection
 from twinchat.inventory.errors import InventoryError, WorldExistsError
 
-__all__ = ["build_world", "open_world", "world_seed", "world_summary", "area_rng", "SCHEMA_VERSION"]
+__all__ = ["build_world", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
 SCHEMA_VERSION = 2
 
 
-def area_rng(seed: int, area: str) -> random.Random:
-    """The RNG of one area of the world (string seeds are stable across runs and platforms)."""
-    return random.Random(f"twinchat/{area}/{seed}")
-
-
 def _areas() -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
-    from twinchat.inventory import catalog, logistics, orders, regions, servicedesk
-
     return [
         ("regions", regions.populate),
         ("catalog", catalog.populate),
@@ -95,12 +89,13 @@ def _remove_db_files(path: Path, *, keep_main: bool = False) -> None:
             p.unlink()
 
 
-def open_world(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """Open a world read-write; raise InventoryError naming the file if it is not one."""
+def open_world(path: str | os.PathLike[str]) -> WorldConnection:
+    """Open a world read-write (a :class:`~twinchat.inventory.connection.WorldConnection`, which
+    keeps the static data tools read from it); raise InventoryError naming the file if it is not one."""
     p = Path(path)
     if not p.exists():
         raise InventoryError(f"{p}: no such world; create it with `twinchat init --db {p}`")
-    conn = sqlite3.connect(p)
+    conn = sqlite3.connect(p, factory=WorldConnection)
     conn.row_factory = sqlite3.Row
     try:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()

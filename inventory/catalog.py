@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from twinchat.inventory import catalog_data as data
+from twinchat.inventory.seeds import area_rng
 
 __all__ = ["populate", "normalise_feature", "device_key", "compatibility"]
 
@@ -288,8 +289,6 @@ def compatibility(part: dict[str, Any], device: dict[str, Any]) -> tuple[bool, b
 
 def populate(db: sqlite_utils.Database, seed: int) -> None:
     """Create and fill ``categories``, ``device_models``, ``products``, ``product_features``, ``compatibility``."""
-    from twinchat.inventory.build import area_rng
-
     rng = area_rng(seed, "catalog")
     db["categories"].create({"id": str, "name": str, "aliases": str}, pk="id")
     db["categories"].insert_all(
@@ -325,6 +324,16 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
             feature_rows.setdefault((p["id"], normalise_feature(f)),
                                     {"product_id": p["id"], "feature": f, "key": normalise_feature(f)})
     db["product_features"].insert_all(feature_rows.values())
+    _compatibility(db, products, models)
+    _device_aliases(db, models)
+    db["products"].create_index(["category", "price"])
+    db.execute("CREATE INDEX idx_products_model ON products (model COLLATE NOCASE)")
+    db["product_features"].create_index(["key"])
+    db["compatibility"].create_index(["device_model"])
+
+
+def _compatibility(db: sqlite_utils.Database, products: list[dict[str, Any]], models: list[dict[str, Any]]) -> None:
+    """The ``compatibility`` table: which memory, SSD and charger fits which device model."""
     db["compatibility"].create(
         {"part_id": str, "device_model": str, "full_speed": int, "note": str},
         pk=("part_id", "device_model"),
@@ -340,6 +349,10 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
             if fits:
                 compat.append({"part_id": p["id"], "device_model": d["id"], "full_speed": int(full), "note": note})
     db["compatibility"].insert_all(compat)
+
+
+def _device_aliases(db: sqlite_utils.Database, models: list[dict[str, Any]]) -> None:
+    """The ``device_aliases`` table: every name a customer may give a device model, by its key."""
     db["device_aliases"].create({"key": str, "device_model": str}, pk=("key", "device_model"),
                                 foreign_keys=[("device_model", "device_models", "id")])
     aliases: dict[tuple[str, str], dict[str, str]] = {}
@@ -350,7 +363,3 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
             if len(device_key(n)) >= 2:
                 aliases.setdefault((device_key(n), m["id"]), {"key": device_key(n), "device_model": m["id"]})
     db["device_aliases"].insert_all(sorted(aliases.values(), key=lambda r: (r["key"], r["device_model"])))
-    db["products"].create_index(["category", "price"])
-    db.execute("CREATE INDEX idx_products_model ON products (model COLLATE NOCASE)")
-    db["product_features"].create_index(["key"])
-    db["compatibility"].create_index(["device_model"])

@@ -24,6 +24,9 @@ from functools import lru_cache
 
 import sqlite_utils
 
+from twinchat.inventory.regions import distance_km
+from twinchat.inventory.seeds import area_rng
+
 __all__ = ["WAREHOUSES", "TIERS", "eta", "lane_tier", "populate"]
 
 #: (id, name, district adcode)
@@ -91,9 +94,6 @@ def arrival(today: date, before_cutoff: bool, tier: str) -> datetime:
 
 def populate(db: sqlite_utils.Database, seed: int) -> None:
     """Create and fill ``warehouses``, ``stock`` and ``lanes`` (needs ``regions`` and ``products``)."""
-    from twinchat.inventory.build import area_rng
-    from twinchat.inventory.regions import distance_km
-
     rng = area_rng(seed, "logistics")
     conn = db.conn
     region = {

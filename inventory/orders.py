@@ -57,6 +57,7 @@ from twinchat.inventory import orders_data as data
 from twinchat.inventory.addresses import AddressGenerator
 from twinchat.inventory.logistics import eta
 from twinchat.inventory.regions import RegionTable, load_regions
+from twinchat.inventory.seeds import area_rng
 
 __all__ = [
     "populate",
@@ -419,8 +420,6 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
 
     Needs ``regions``, ``products``, ``warehouses``, ``stock`` and ``lanes``.
     """
-    from twinchat.inventory.build import area_rng
-
     rng = area_rng(seed, "orders")
     conn = db.conn
     regions = load_regions()

@@ -13,7 +13,8 @@ level, its 街道/镇/乡). Municipalities have a city row of their own (北京�
 * :func:`find_places` — what a customer types for a place (南山, 深圳南山, 广东省深圳市南山区)
   to rows of ``regions``; :class:`PlaceIndex` does the same (and more) from memory.
 * :func:`distance_km` — great-circle distance between two regions.
-* :class:`Address` and :class:`AddressGenerator` (defined in :mod:`twinchat.inventory.addresses`).
+
+Addresses on these regions are :mod:`twinchat.inventory.addresses`, which builds on this module.
 """
 
 from __future__ import annotations
@@ -27,29 +28,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
 from twinchat.inventory.errors import UnknownRegionError
 
-if TYPE_CHECKING:
-    from twinchat.inventory.addresses import Address, AddressGenerator
-
-__all__ = [
-    "Region",
-    "RegionTable",
-    "UnknownRegionError",
-    "full_name",
-    "LEVELS",
-    "load_regions",
-    "populate",
-    "find_places",
-    "PlaceIndex",
-    "distance_km",
-    "Address",
-    "AddressGenerator",
-]
+__all__ = ["Region", "RegionTable", "UnknownRegionError", "full_name", "LEVELS", "load_regions", "populate",
+           "find_places", "PlaceIndex", "distance_km"]
 
 #: The levels of the table, from the top.
 LEVELS = ("province", "city", "district")
@@ -394,16 +380,6 @@ def distance_km(a: Place, b: Place) -> float:
     dlng = math.radians(lng2 - lng1)
     h = math.sin((phi2 - phi1) / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlng / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
-def __getattr__(name: str) -> Any:
-    # Address and AddressGenerator live in .addresses, which builds on this module: imported on
-    # first use so that either module can be imported first.
-    if name in ("Address", "AddressGenerator"):
-        from twinchat.inventory import addresses
-
-        return getattr(addresses, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def full_name(conn: sqlite3.Connection, place: Mapping[str, Any]) -> str:

@@ -18,6 +18,8 @@ Charging-pile error codes E01…E09 follow one scheme across the world (see ``KB
 from __future__ import annotations
 
 import hashlib
+import random
+import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -26,6 +28,7 @@ import faker
 import sqlite_utils
 
 from twinchat.inventory.errors import InventoryError
+from twinchat.inventory.seeds import area_rng
 from twinchat.inventory.servicedesk_data import KB_SOLUTIONS
 
 __all__ = [
@@ -99,10 +102,14 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
 
     Needs ``regions`` (technicians' cities) and ``categories`` (from the catalog).
     """
-    from twinchat.inventory.build import area_rng
-
     rng = area_rng(seed, "servicedesk")
-    conn = db.conn
+    _check_service_cities(db.conn)
+    _knowledge_base(db)
+    technicians, schedule = _technicians(rng)
+    _service_tables(db, technicians, schedule)
+
+
+def _check_service_cities(conn: sqlite3.Connection) -> None:
     wanted = [code for code, _ in SERVICE_CITIES]
     marks = ",".join("?" * len(wanted))
     known = {r[0] for r in conn.execute(
@@ -111,6 +118,8 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
     if missing:
         raise InventoryError(f"servicedesk: service cities missing from regions: {', '.join(missing)}")
 
+
+def _knowledge_base(db: sqlite_utils.Database) -> None:
     db["kb_solutions"].create(
         {"id": str, "category": str, "fault": str, "keywords": str, "solution": str,
          "needs_onsite": int, "error_code": str},
@@ -126,6 +135,9 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
     db["kb_solutions"].create_index(["category"])
     db["kb_solutions"].create_index(["error_code"])
 
+
+def _technicians(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The technicians of every service city and their weekly schedule."""
     fake = faker.Faker("zh_CN")
     fake.seed_instance(rng.getrandbits(64))
     technicians: list[dict[str, Any]] = []
@@ -158,7 +170,12 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
                         continue
                     start, end = SLOTS[index]
                     schedule.append({"technician": tid, "weekday": weekday, "start": start, "end": end})
+    return technicians, schedule
 
+
+def _service_tables(db: sqlite_utils.Database, technicians: list[dict[str, Any]],
+                    schedule: list[dict[str, Any]]) -> None:
+    """The ``technicians``, ``technician_schedule`` and (empty) ``tickets`` tables."""
     db["technicians"].create(
         {"id": str, "name": str, "phone": str, "city": str, "skills": str, "rating": float},
         pk="id", not_null={"name", "phone", "city", "skills", "rating"},

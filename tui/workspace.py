@@ -69,7 +69,7 @@ class Workspace:
         call without reloading them, until ``retry``.
         """
         from twinchat.composer.engine.compose import SessionComposer
-        from twinchat.composer.store.batches import world_snapshot
+        from twinchat.composer.store.snapshot import world_snapshot
 
         found = self._composers.get(seed)
         if found is None:

@@ -69,7 +69,7 @@ def verify(db_path: str, units_dirs: tuple[str, ...]) -> None:
     Example:
         twinchat verify --db twinchat.db
     """
-    from twinchat.composer.store.batches import verify_run
+    from twinchat.composer.store.reverify import verify_run
 
     require_file(db_path)
     with Progress("verifying") as bar:

@@ -3,7 +3,8 @@
 ``twinchat generate UNIT --exhaustive`` walks the cartesian product of the templates and the
 pools of the slots (a choice slot's values, every phrase of a time slot at one clock, every
 product or device an inventory slot can name); open sources (Faker, composites) give one drawn
-value each. The samples are drawn with pinned values (see :class:`UnitGenerator.sample`).
+value each. The samples are drawn with pinned values (see :class:`UnitGenerator.sample`); this
+module builds on :mod:`.generate`, never the other way round.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ import itertools
 import random
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
 from twinchat.composer.engine.slot_values import Record
+from twinchat.composer.errors import ComposerError
 from twinchat.units.spec import ChoiceSlot, InventorySlot, TimeSlot
-
-if TYPE_CHECKING:
-    from twinchat.composer.engine.generate import Sample, UnitGenerator
 
 __all__ = ["pools", "exhaustive"]
 
@@ -54,8 +53,6 @@ def _inventory_pool(gen: UnitGenerator, slot: InventorySlot, values: dict[str, A
 
 def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample]]:
     """(count, samples) of the cartesian product of templates × slot pools; refuses past ``cap``."""
-    from twinchat.composer.engine.generate import session_clock
-
     unit = gen.unit
     clock_rng = random.Random(f"twinchat/{gen.seed}/{unit.id}/clock")
     now = session_clock(clock_rng)

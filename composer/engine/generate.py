@@ -17,28 +17,24 @@ see each other's side effects.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import random
 import sqlite3
 from bisect import bisect
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from faker import Faker
 
-from twinchat.composer.engine.unit_checks import check_unit, slot_order
+from twinchat.composer.engine.compiled_unit import CompiledUnit
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.references import item_id as reference_id
-from twinchat.composer.engine.render import TemplateCache, paths_reader, variables_of
-from twinchat.composer.engine.slots import SlotSampler, WorldCache
-from twinchat.composer.engine.outcome_targets import Targets
+from twinchat.composer.engine.render import TemplateCache
+from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value
 from twinchat.inventory.tools import tools
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
-from twinchat.units.spec import ReferenceSlot
 
 __all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "stamp_text", "tool_writes", "STREAM_BLOCK",
            "TIME_FORMAT"]
@@ -76,6 +72,13 @@ def session_clock(rng: random.Random) -> datetime:
 
 #: The clock stamped last, and its text (shared by every generator).
 _last_stamp: list[Any] = [None, ""]
+
+def _stamp_last(moment: datetime) -> str:
+    """``stamp_text(moment)``, kept as the clock stamped last."""
+    stamp = stamp_text(moment)
+    _last_stamp[:] = (moment, stamp)
+    return stamp
+
 
 #: Samples per block of the sample stream (see the module docstring).
 STREAM_BLOCK = 32
@@ -139,6 +142,12 @@ class Sample:
 _STR_OR_NONE = frozenset({str, type(None)})
 
 
+def _pinned(drawers: list[tuple[str, Any]], fixed: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``drawers`` with those of the ``fixed`` slots giving their pinned value (drawing nothing)."""
+    return [(name, (lambda value: lambda *_: value)(fixed[name]) if name in fixed else drawer)
+            for name, drawer in drawers]
+
+
 def tool_writes(tool_name: Any) -> bool:
     """Whether the tool writes to the world (an unknown tool counts as one: its call raises anyway)."""
     tool = tools().get(tool_name) if isinstance(tool_name, str) else None
@@ -150,68 +159,15 @@ def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
     return {"id": reference_id(item), "brand": item.get("brand")}
 
 
-class UnitGenerator:
+class UnitGenerator(CompiledUnit):
     """Generates samples of one unit against an open world."""
 
     def __init__(self, src: UnitSource, conn: sqlite3.Connection, *, seed: int = 0,
                  world: WorldCache | None = None, templates: TemplateCache | None = None,
                  faker: Faker | None = None) -> None:
-        check_unit(src)
-        self.src = src
-        self.unit = src.unit
+        super().__init__(src, conn, world, templates, faker)
         self.conn = conn
         self.seed = seed
-        self.templates = templates or TemplateCache()
-        self.world = world or WorldCache(conn)
-        # a Faker is reseeded before each use, so generators may share one (they take ms to make)
-        self.sampler = SlotSampler(self.world, self.templates, faker or Faker("zh_CN"))
-        self.order = slot_order(self.unit.slots)
-        self._by_id = {t.id: t for t in self.unit.templates}
-        self._case_cum = list(itertools.accumulate(c.weight for c in self.unit.cases))
-        all_ids = [t.id for t in self.unit.templates]
-        #: per case id (None: no case): the slot definitions in force and the templates allowed
-        self._plans: dict[str | None, tuple[dict[str, Any], list[str]]] = {None: (dict(self.unit.slots), all_ids)}
-        for c in self.unit.cases:
-            self._plans[c.id] = ({**self.unit.slots, **c.slots}, list(c.templates or all_ids))
-        #: the slots the outcome conditions read, when a targeted draw can be decided from them
-        #: alone (see _decision_slots); they are drawn first
-        decision = self._decision_slots()
-        #: per case id: the compiled drawers, in slot order, and how many of them decide a
-        #: targeted draw (None: only the whole draw does)
-        self._drawers: dict[str | None, list[tuple[str, Any]]] = {}
-        self._decide_at: dict[str | None, int | None] = {}
-        for cid, (slots, _) in self._plans.items():
-            first = sorted(decision) if decision is not None and decision <= set(slots) else ()
-            order = slot_order(slots, first) if first or cid is not None else self.order
-            self._drawers[cid] = [(n, self.sampler.compile(n, slots[n])) for n in order]
-            self._decide_at[cid] = max(order.index(n) for n in first) + 1 if first else None
-        #: context keys that reference slots refer to (their items travel with the sample)
-        self._ref_keys = sorted({slot.key for slots, _ in self._plans.values() for slot in slots.values()
-                                 if isinstance(slot, ReferenceSlot)})
-        #: the label: (field, compiled expression) in declaration order
-        self._label_fields = [(n, self.templates.compiled(spec.value)) for n, spec in self.unit.label.items()]
-        #: per template id: (field, expression) — the template's own expression where it has one,
-        #: None for a field the template leaves out
-        self._label_plans = {
-            t.id: [(n, None if n in t.missing else self.templates.compiled(t.label[n]) if n in t.label else fn)
-                   for n, fn in self._label_fields]
-            for t in self.unit.templates
-        }
-        #: per template id whose label fields are all bare paths (or left out): the label read
-        #: in one call (see render.paths_reader)
-        self._label_readers: dict[str, Any] = {}
-        for t in self.unit.templates:
-            paths = [None if n in t.missing else self.templates.path(t.label.get(n, spec.value))
-                     for n, spec in self.unit.label.items()]
-            ok = all(p is not None or n in t.missing for p, n in zip(paths, self.unit.label))
-            self._label_readers[t.id] = paths_reader(paths, list(self.unit.label)) if ok else None
-        #: the tool's arguments: (name, compiled expression)
-        self._arguments = [(k, self.templates.compiled(e)) for k, e in self.unit.tool.arguments.items()] \
-            if self.unit.tool is not None else []
-        #: whether a sample needs the scope of tool arguments, outcomes and replies
-        self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
-        #: per target outcome of outcome_weights: the cases its draws pick from (composer/targets.py)
-        self._targets = Targets(self.unit)
         #: whether the unit's tool writes (a redraw's calls are then undone by a savepoint, and a
         #: session opens its own before the unit plays)
         self.writes = self.unit.tool is not None and tool_writes(self.unit.tool.name)
@@ -219,19 +175,6 @@ class UnitGenerator:
         self._rng = random.Random(0)  # reseeded per block, or per pinned sample (module docstring)
         #: the index whose draw ``_rng`` is ready for (None: reseed first)
         self._cursor: int | None = None
-
-    def _decision_slots(self) -> set[str] | None:
-        """The slots the outcome conditions read, if they read nothing else but ``now`` (no tool,
-        no label): a draw aimed at an outcome is then turned down as soon as those slots are
-        drawn, not after the rest are drawn and the text rendered."""
-        if not self.unit.outcome_weights or self.unit.tool is not None:
-            return None
-        names: set[str] = set()
-        for outcome in self.unit.outcomes:
-            if outcome.when is not None:
-                names |= variables_of(self.templates.env, outcome.when, expression=True)[0]
-        names.discard("now")
-        return names if names and not names & {"label", "result", "outcome"} else None
 
     # -- drawing ---------------------------------------------------------------------------
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
@@ -317,37 +260,26 @@ class UnitGenerator:
         draws from ``rng``: an accepted draw is the same as it would be drawn untargeted)."""
         if now is None:  # a clock spread as session_clock's, from one draw
             now, stamp = _clock_at(int(rng.random() * _CLOCKS))
-        elif now is _last_stamp[0]:  # a session's steps share its clock (and play several units)
-            stamp = _last_stamp[1]
-        else:
-            stamp = stamp_text(now)
-            _last_stamp[:] = (now, stamp)
+        else:  # a session's steps share its clock (and play several units): its text is made once
+            stamp = _last_stamp[1] if now is _last_stamp[0] else _stamp_last(now)
         case = None
         if self.unit.cases and fixed is None:
-            if target is not None:
-                case = self._targets.case(target, rng)
-            else:
-                cum = self._case_cum  # what rng.choices(cases, cum_weights=cum) draws, without its overhead
-                case = self.unit.cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
+            cum = self._case_cum  # untargeted: what rng.choices(cases, cum_weights=cum) draws, without its overhead
+            case = self._targets.case(target, rng) if target is not None \
+                else self.unit.cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
         plan = case.id if case else None
         allowed = self._plans[plan][1]
         template = self._by_id[template_id or allowed[int(rng.random() * len(allowed))]]
         values: dict[str, Any] = {}
         context = context or {}
         forced = case.outcome if case and case.outcome else None
-        drawers = self._drawers[plan]
+        drawers = self._drawers[plan] if not fixed else _pinned(self._drawers[plan], fixed)
         decide_at = self._decide_at[plan] if target is not None and forced is None else None
         decided = None
         try:
-            if fixed:
-                for name, drawer in drawers:
-                    values[name] = fixed[name] if name in fixed else drawer(rng, values, now, context)
-            elif decide_at is None:
-                for name, drawer in drawers:
-                    values[name] = drawer(rng, values, now, context)
-            else:  # the slots the outcome reads first: a draw that misses the target stops there
-                for name, drawer in drawers[:decide_at]:
-                    values[name] = drawer(rng, values, now, context)
+            for name, drawer in drawers if decide_at is None else drawers[:decide_at]:
+                values[name] = drawer(rng, values, now, context)
+            if decide_at is not None:  # the slots the outcome reads came first: a draw that misses the target stops
                 decided = self._outcome({**values, "now": now})
                 if decided != target:
                     return None
@@ -359,6 +291,7 @@ class UnitGenerator:
             raise ComposerError(f"unit {self.unit.id!r}: {exc}") from exc
         label = self._label(values, template.id)
         tool_call = result = scope = None
+        outcome = forced
         if self._scoped:
             scope = {**values, "label": label, "now": now}
             if self.unit.tool is not None and forced is None:
@@ -366,8 +299,6 @@ class UnitGenerator:
                 tool_call = {"name": self.unit.tool.name, "arguments": args}
                 result = scope["result"] = call(tool_call, now)
             outcome = forced or decided or self._outcome(scope)
-        else:
-            outcome = forced
         if target is not None and outcome != target:
             return None
         text = self.templates.render(template.text, values).strip()
@@ -402,14 +333,6 @@ class UnitGenerator:
                 label[name] = value if type(value) is str else plain(value)
         return label
 
-    def _outcome(self, scope: dict[str, Any]) -> str | None:
-        for outcome in self.unit.outcomes:
-            if outcome.when is None or self.templates.evaluate(outcome.when, scope):
-                return outcome.id
-        if self.unit.outcomes:
-            raise ComposerError(f"unit {self.unit.id!r}: no outcome matches the tool result")
-        return None
-
     def call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
         """Run a tool call; one that writes runs inside a savepoint that is rolled back (no side
         effects between samples)."""
@@ -423,10 +346,3 @@ class UnitGenerator:
         finally:
             self.conn.execute("ROLLBACK TO twinchat_sample")
             self.conn.execute("RELEASE twinchat_sample")
-
-    # -- exhaustive mode (composer/exhaustive.py) --------------------------------------------
-    def exhaustive(self, cap: int) -> tuple[int, Iterator[Sample]]:
-        """(count, samples) of the cartesian product of templates × slot pools; refuses past ``cap``."""
-        from twinchat.composer.engine.exhaustive import exhaustive
-
-        return exhaustive(self, cap)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from twinchat.composer.atomic import atomic_write
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
 from twinchat.composer.engine.generate import UnitGenerator
 from twinchat.composer.verify.samples import Verifier
 from twinchat.units.errors import UnitError
@@ -87,7 +88,7 @@ def generate_file(
     src = find_unit(load_units(units_dirs), unit_id)
     gen = UnitGenerator(src, conn, seed=seed)
     if exhaustive:
-        count, samples = gen.exhaustive(cap)
+        count, samples = exhaustive_samples(gen, cap)
     else:
         if n < 1:
             raise ComposerError(f"-n must be at least 1 (got {n})")

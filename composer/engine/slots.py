@@ -71,7 +71,8 @@ class WorldCache:
     """The rows slots draw from, read once from an open world."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        from twinchat.inventory.regions import AddressGenerator, load_regions
+        from twinchat.inventory.addresses import AddressGenerator
+        from twinchat.inventory.regions import load_regions
 
         self.conn = conn
         self.regions = load_regions()

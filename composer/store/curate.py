@@ -1,11 +1,10 @@
-"""Curating stored sessions: the pages a browser reads, search in user and assistant text, drafts
-of unsaved edits, and an edit history a curator can read and revert.
+"""Curating stored sessions: drafts of unsaved edits, and an edit history a curator can read and revert.
 
 Additive to :mod:`twinchat.composer.store.sessions`: new tables next to ``sessions``, never a change to it.
 
 ``session_text``
-    the assistant text of each session (its replies, one per line) for full-text search; built on
-    the first search and kept in step with ``sessions`` by triggers from then on, whoever writes.
+    the assistant text of each session, for search (see :mod:`.session_list`, which reads the
+    list a curator browses).
 ``session_edits``
     one row per saved change: the session id, the time, the action (``edit``, ``regenerate``,
     ``delete``, ``restore``, ``revert``), a one-line summary of what changed, and the session
@@ -15,21 +14,21 @@ Additive to :mod:`twinchat.composer.store.sessions`: new tables next to ``sessio
 
 Every write is one transaction: a save updates the row, appends its history entry and drops the
 draft together, so an interrupted save leaves either the old session (and its draft) or the new.
-Reads never hold more than a page: the browser asks for ``limit`` rows at an offset, or after the
-sort key of the last row it has (keyset paging, for scrolling on from a page already read).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.store.session_list import (SORTS, Filters, ListRow, build_text_index, check_sort,
+                                                  count_sessions, has_text_index, list_page, session_ids)
+from twinchat.composer.store.session_list import transaction as _transaction
 from twinchat.composer.store.sessions import COLUMNS, SessionStore, StoredSession, session_row
 
 __all__ = ["Curation", "Filters", "ListRow", "Edit", "Draft", "SORTS", "CURATE_TABLES", "count_sessions",
@@ -38,70 +37,7 @@ __all__ = ["Curation", "Filters", "ListRow", "Edit", "Draft", "SORTS", "CURATE_T
 #: The tables curation adds to a world file.
 CURATE_TABLES = ("session_text", "session_edits", "session_drafts")
 
-#: Sort name → the SQL expressions ordering the list (each ends with the unique flow, seed, idx).
-SORTS: dict[str, tuple[str, ...]] = {
-    "id": ("flow", "seed", "idx"),
-    "turns": ("n_turns", "flow", "seed", "idx"),
-    "outcome": ("ifnull(outcome, '')", "flow", "seed", "idx"),
-    "status": ("status", "flow", "seed", "idx"),
-    "problems": ("json_array_length(reasons)", "flow", "seed", "idx"),
-}
-
-_BOT_TEXT = ("ifnull((SELECT group_concat(json_extract(j.value, '$.content'), char(10)) FROM json_each({}.turns) j "
-             "WHERE json_extract(j.value, '$.role') = 'assistant' AND json_extract(j.value, '$.content') != ''), '')")
-_TRIGGERS = (
-    "CREATE TRIGGER IF NOT EXISTS session_text_insert AFTER INSERT ON sessions BEGIN "
-    f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
-    "CREATE TRIGGER IF NOT EXISTS session_text_update AFTER UPDATE OF id, turns ON sessions BEGIN "
-    "DELETE FROM session_text WHERE id = old.id; "
-    f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
-    "CREATE TRIGGER IF NOT EXISTS session_text_delete AFTER DELETE ON sessions BEGIN "
-    "DELETE FROM session_text WHERE id = old.id; END",
-)
 _SORT_INDEX = "CREATE INDEX IF NOT EXISTS idx_sessions_sort_{name} ON sessions ({exprs})"
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the list shows: every filter set must hold (None = any)."""
-
-    #: the session's flow
-    flow: str | None = None
-    #: a unit the session plays
-    unit: str | None = None
-    #: the session's final outcome
-    outcome: str | None = None
-    #: the verdict: ``ok`` or ``failed``
-    status: str | None = None
-    #: a ``unit:template`` one of its user turns uses
-    template: str | None = None
-    #: a string in its user or assistant text (ASCII letters in any case)
-    text: str | None = None
-
-    def active(self) -> dict[str, str]:
-        """The filters set, by name."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, "")}
-
-    def describe(self) -> str:
-        """``flow=memory_upgrade status=failed text="今晚"`` (or ``all sessions``)."""
-        parts = [f'{k}="{v}"' if k == "text" else f"{k}={v}" for k, v in self.active().items()]
-        return " ".join(parts) or "all sessions"
-
-
-@dataclass(frozen=True)
-class ListRow:
-    """One line of the session list."""
-
-    id: str
-    flow: str
-    n_turns: int
-    outcome: str | None
-    status: str
-    problems: int
-    #: whether unsaved edits of the session are kept as a draft
-    draft: bool
-    #: the values of the sort expressions (the keyset to read the next page after this row)
-    key: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -125,118 +61,6 @@ class Draft:
     session_id: str
     at: str
     session: dict[str, Any]
-
-
-# -- reading (module functions: the browser calls them from worker threads on their own connection) --
-def has_text_index(conn: sqlite3.Connection) -> bool:
-    """Whether the assistant-text search table has been built."""
-    return _exists(conn, "session_text")
-
-
-def build_text_index(conn: sqlite3.Connection) -> bool:
-    """Build ``session_text`` and its triggers if missing (one transaction); True if it was built."""
-    if has_text_index(conn):
-        return False
-    with _transaction(conn, "build the search index of assistant text"):
-        if has_text_index(conn):  # built by another connection meanwhile
-            return False
-        conn.execute("CREATE TABLE session_text (id TEXT PRIMARY KEY, bot_text TEXT NOT NULL)")
-        conn.execute(f"INSERT INTO session_text (id, bot_text) SELECT s.id, {_BOT_TEXT.format('s')} FROM sessions s")
-        for sql in _TRIGGERS:
-            conn.execute(sql)
-    return True
-
-
-def _where(filters: Filters) -> tuple[str, list[Any]]:
-    if filters.status not in (None, "", "ok", "failed"):
-        raise ComposerError(f"unknown status {filters.status!r} (ok or failed)")
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column in ("flow", "status", "outcome"):
-        value = getattr(filters, column)
-        if value:
-            clauses.append(f"s.{column} = ?")
-            params.append(value)
-    for column, value in (("units", filters.unit), ("templates", filters.template)):
-        if value:
-            clauses.append(f"instr(' ' || s.{column} || ' ', ?) > 0")
-            params.append(f" {value} ")
-    if filters.text:
-        needle = filters.text.lower()
-        clauses.append("(instr(lower(s.user_text), ?) > 0 OR instr(lower("
-                       "(SELECT t.bot_text FROM session_text t WHERE t.id = s.id)), ?) > 0)")
-        params += [needle, needle]
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
-
-
-def _check_sort(sort: str) -> tuple[str, ...]:
-    try:
-        return SORTS[sort]
-    except KeyError:
-        raise ComposerError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})") from None
-
-
-def count_sessions(conn: sqlite3.Connection, filters: Filters = Filters()) -> int:
-    """How many sessions the filters select (builds the text index first if a text filter needs it)."""
-    if filters.text:
-        build_text_index(conn)
-    where, params = _where(filters)
-    return conn.execute(f"SELECT count(*) FROM sessions s{where}", params).fetchone()[0]
-
-
-def list_page(conn: sqlite3.Connection, filters: Filters = Filters(), sort: str = "id", descending: bool = False,
-              *, offset: int = 0, after: Sequence[Any] | None = None, limit: int = 100) -> list[ListRow]:
-    """``limit`` rows of the list: from ``offset``, or (keyset) right after the row whose key is ``after``."""
-    exprs = _check_sort(sort)
-    if filters.text:
-        build_text_index(conn)
-    where, params = _where(filters)
-    if after is not None:
-        marks = ", ".join("?" * len(exprs))
-        where += (" AND " if where else " WHERE ") + f"({', '.join(exprs)}) {'<' if descending else '>'} ({marks})"
-        params = [*params, *after]
-        offset = 0
-    order = ", ".join(e + (" DESC" if descending else "") for e in exprs)
-    has_drafts = _exists(conn, "session_drafts")
-    draft = "EXISTS (SELECT 1 FROM session_drafts d WHERE d.session_id = s.id)" if has_drafts else "0"
-    sql = (f"SELECT s.id, s.flow, s.n_turns, s.outcome, s.status, json_array_length(s.reasons), {draft}, "
-           f"{', '.join(exprs)} FROM sessions s{where} ORDER BY {order} LIMIT ? OFFSET ?")
-    rows = conn.execute(sql, [*params, limit, offset]).fetchall()
-    return [ListRow(id=r[0], flow=r[1], n_turns=r[2], outcome=r[3], status=r[4], problems=r[5], draft=bool(r[6]),
-                    key=tuple(r[7:])) for r in rows]
-
-
-def session_ids(conn: sqlite3.Connection, filters: Filters = Filters(), *, page: int = 1000) -> Iterator[str]:
-    """The ids of every session the list shows for ``filters`` (in id order), read ``page`` rows at a time."""
-    after: Sequence[Any] | None = None
-    while True:
-        rows = list_page(conn, filters, after=after, limit=page)
-        yield from (r.id for r in rows)
-        if len(rows) < page:
-            return
-        after = rows[-1].key
-
-
-def _exists(conn: sqlite3.Connection, table: str) -> bool:
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
-    return found is not None
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection, what: str = "") -> Iterator[None]:
-    """One transaction, rolled back if the block raises; a database error names ``what`` failed."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-    except sqlite3.Error as exc:
-        if not what:
-            raise
-        raise ComposerError(f"cannot {what}: {exc}") from exc
 
 
 def _dumps(value: Any) -> str:
@@ -275,7 +99,7 @@ class Curation:
 
     def ensure_sort_index(self, sort: str) -> None:
         """An index for ``sort`` (made once, so paging a large store in that order stays fast)."""
-        exprs = _check_sort(sort)
+        exprs = check_sort(sort)
         if sort != "id":
             with _transaction(self.conn, f"index the sort by {sort}"):
                 self.conn.execute(_SORT_INDEX.format(name=sort, exprs=", ".join(exprs)))

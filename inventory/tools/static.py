@@ -1,4 +1,4 @@
-"""A world's static reference data, read once per connection.
+"""A world's static reference data, read once per connection and kept by the connection.
 
 Every tool call runs against the database, and what can change in a world is read with SQL on
 every call: stock, orders and their items, customers, returns, technicians' schedules, tickets
@@ -9,10 +9,11 @@ catalog (products, their features, compatibility), warehouses and lanes, the kno
 Tools that look those up on every call read them once per connection with :func:`static_data`
 and look them up in memory, with results identical to the queries they replace.
 
-A ``sqlite3.Connection`` cannot be weakly referenced, so the cache keeps the connections it
-serves — the last :data:`KEEP`, the least recently served dropped first, and the one served
-last: while a connection is kept, its ``id`` cannot be taken by another, so data read from one
-connection is never served for another.
+What is read is kept by the connection itself (:class:`~twinchat.inventory.connection.WorldConnection`,
+which :func:`~twinchat.inventory.open_world` and the composer's world snapshot open): it lives
+and dies with the connection, and is never served for another. On a plain ``sqlite3.Connection``
+(which can hold no attributes and cannot be weakly referenced) nothing is kept: every call reads
+the tables again, with the same results.
 """
 
 from __future__ import annotations
@@ -21,17 +22,9 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["static_data", "cached_static_data", "KEEP"]
+__all__ = ["static_data", "cached_static_data", "keeps_static_data"]
 
 T = TypeVar("T")
-
-#: Connections whose static data is kept (each is a few MB at most).
-KEEP = 4
-
-#: id(conn) -> (conn, {build function: what it returned}), least recently served first
-_CACHE: dict[int, tuple[sqlite3.Connection, dict[Any, Any]]] = {}
-#: the connection served last and its data (the common case: one connection, many calls)
-_last: tuple[sqlite3.Connection | None, dict[Any, Any]] = (None, {})
 
 
 def static_data(conn: sqlite3.Connection, build: Callable[[sqlite3.Connection], T]) -> T:
@@ -40,11 +33,10 @@ def static_data(conn: sqlite3.Connection, build: Callable[[sqlite3.Connection], 
     ``build`` must read only static tables (see the module docstring) and its result must not
     be changed by callers.
     """
-    global _last
-    last_conn, parts = _last
-    if last_conn is not conn:
-        parts = _parts(conn)
-        _last = (conn, parts)
+    try:
+        parts: dict[Any, Any] = conn.static  # type: ignore[attr-defined]
+    except AttributeError:  # a plain sqlite3.Connection keeps nothing
+        return build(conn)
     try:
         return parts[build]
     except KeyError:
@@ -52,21 +44,12 @@ def static_data(conn: sqlite3.Connection, build: Callable[[sqlite3.Connection], 
         return value
 
 
-def _parts(conn: sqlite3.Connection) -> dict[Any, Any]:
-    entry = _CACHE.pop(id(conn), None)
-    if entry is None or entry[0] is not conn:
-        entry = (conn, {})
-        while len(_CACHE) >= KEEP:
-            del _CACHE[next(iter(_CACHE))]
-    _CACHE[id(conn)] = entry  # now the most recently served
-    return entry[1]
-
-
 def cached_static_data(conn: sqlite3.Connection, build: Callable[[sqlite3.Connection], T]) -> T | None:
-    """What :func:`static_data` keeps for ``conn`` and ``build``, or None if it keeps nothing
-    (never built, or the connection was dropped from the cache): never builds."""
-    last_conn, parts = _last
-    if last_conn is conn:
-        return parts.get(build)
-    entry = _CACHE.get(id(conn))
-    return entry[1].get(build) if entry is not None and entry[0] is conn else None
+    """What :func:`static_data` keeps for ``conn`` and ``build``, or None if it keeps nothing: never builds."""
+    parts: dict[Any, Any] | None = getattr(conn, "static", None)
+    return None if parts is None else parts.get(build)
+
+
+def keeps_static_data(conn: sqlite3.Connection) -> bool:
+    """Whether ``conn`` keeps what :func:`static_data` reads from it (a ``WorldConnection``)."""
+    return isinstance(getattr(conn, "static", None), dict)

@@ -4,7 +4,7 @@ Stock is not static (see :mod:`.static`): a user's script or a future tool may w
 an ordinary connection every read is a query. Reading ~11 warehouse rows per product that way
 costs 7–8 µs a product, several times per composed session, while a compose run never writes
 stock at all: it composes on a private in-memory snapshot of the world
-(:func:`twinchat.composer.store.batches.world_snapshot`). :func:`freeze_stock` makes that explicit on such
+(:func:`twinchat.composer.store.snapshot.world_snapshot`). :func:`freeze_stock` makes that explicit on such
 a connection: temporary triggers make every INSERT, UPDATE or DELETE of ``stock`` fail (so the
 promise is enforced, not assumed), and the table is read once into memory. Tools on a frozen
 connection read stock from there; on any other connection, from the database.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from twinchat.inventory.tools.static import cached_static_data, static_data
+from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
 __all__ = ["freeze_stock", "is_frozen", "total_stock", "warehouses_with", "FROZEN_MESSAGE"]
 
@@ -62,6 +62,9 @@ def freeze_stock(conn: sqlite3.Connection) -> None:
     memory. Call it outside any transaction, on a connection no one else writes (an in-memory copy)."""
     if conn.in_transaction:
         raise sqlite3.ProgrammingError("freeze_stock must be called outside a transaction")
+    if not keeps_static_data(conn):
+        raise sqlite3.ProgrammingError("freeze_stock needs a connection that keeps what tools read "
+                                       "(sqlite3.connect(..., factory=WorldConnection))")
     static_data(conn, _frozen_stock)
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from twinchat.composer.cli.commands import cli
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.engine.exhaustive import exhaustive
 from twinchat.composer.engine.generate import UnitGenerator
 from twinchat.composer.time.resolve import resolve
 from twinchat.composer.engine.sample_files import generate_file
@@ -163,12 +164,12 @@ def test_exhaustive_counts_then_refuses_past_the_cap(world, tmp_path, units):
         "label:\n  a: {value: a}\n  b: {value: b}\n", encoding="utf-8")
     piles = world.execute("SELECT count(*) FROM products WHERE category = 'charging_pile'").fetchone()[0]
     src = load_unit_file(unit)
-    count, samples = UnitGenerator(src, world).exhaustive(cap=10_000)
+    count, samples = exhaustive(UnitGenerator(src, world), cap=10_000)
     assert count == 3 * 2 * piles * 2
     texts = [s.text for s in samples]
     assert len(texts) == count == len(set(texts))
     with pytest.raises(ComposerError, match=r"unit 'small': --exhaustive gives more than 10 samples; raise --cap"):
-        UnitGenerator(src, world).exhaustive(cap=10)
+        exhaustive(UnitGenerator(src, world), cap=10)
 
 
 def test_cli_generate_prints_count_and_summary(world_path, tmp_path):

@@ -9,7 +9,8 @@ import sqlite3
 import pytest
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.store.batches import ComposeInterrupted, compose_run, verify_run
+from twinchat.composer.store.batches import ComposeInterrupted, compose_run
+from twinchat.composer.store.reverify import verify_run
 from twinchat.composer.store.sessions import COLUMNS, SessionStore
 from twinchat.inventory import open_world
 from twinchat.units.loader import load_content
@@ -95,23 +96,23 @@ def test_interrupted_run_with_workers_leaves_a_consistent_store(db):
 def test_a_worker_batch_that_fails_stops_the_run_before_any_later_batch_is_written(db, tmp_path, monkeypatch):
     """Workers commit in batch order: when batch 3 cannot be composed, batches 0-2 are stored,
     nothing after them, and the same command then completes to one worker's bytes."""
-    import twinchat.composer.store.batches as run
+    import twinchat.composer.store.workers as run
 
     clean = tmp_path / "clean.db"
     shutil.copy(db, clean)
     compose_run(clean, flow="memory_upgrade", n=32, seed=4, batch_size=4)
-    rows = run._rows
+    rows = run.compose_rows
 
     def failing(composer, flow, batch, indexes):
         if batch == 3:
             raise ComposerError("batch 3 breaks")
         return rows(composer, flow, batch, indexes)
 
-    monkeypatch.setattr(run, "_rows", failing)  # forked workers inherit it
+    monkeypatch.setattr(run, "compose_rows", failing)  # forked workers inherit it
     with pytest.raises(ComposerError, match="batch 3 breaks"):
         compose_run(db, flow="memory_upgrade", n=32, seed=4, workers=2, batch_size=4)
     assert sorted(r[3] for r in _rows(db)) == list(range(12))
-    monkeypatch.setattr(run, "_rows", rows)
+    monkeypatch.setattr(run, "compose_rows", rows)
     compose_run(db, flow="memory_upgrade", n=32, seed=4, workers=2, batch_size=4)
     assert _rows(db) == _rows(clean)
 
@@ -119,16 +120,16 @@ def test_a_worker_batch_that_fails_stops_the_run_before_any_later_batch_is_writt
 def test_a_worker_that_dies_stops_the_run_with_a_message_instead_of_hanging(db, monkeypatch):
     import os
 
-    import twinchat.composer.store.batches as run
+    import twinchat.composer.store.workers as run
 
-    rows = run._rows
+    rows = run.compose_rows
 
     def dying(composer, flow, batch, indexes):
         if batch == 1:
             os._exit(3)  # as the kernel's OOM killer would end it
         return rows(composer, flow, batch, indexes)
 
-    monkeypatch.setattr(run, "_rows", dying)
+    monkeypatch.setattr(run, "compose_rows", dying)
     with pytest.raises(ComposerError, match=r"a worker process died .* run the same command again to resume"):
         compose_run(db, flow="repair_ticket", n=12, seed=1, workers=2, batch_size=2)
     assert sorted(r[3] for r in _rows(db)) in ([], [0, 1])  # at most batch 0: nothing after the lost batch

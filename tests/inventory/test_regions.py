@@ -9,12 +9,10 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from twinchat.inventory.addresses import MAJOR_CITIES, STYLES, city_weight, district_weight
+from twinchat.inventory.addresses import MAJOR_CITIES, STYLES, Address, AddressGenerator, city_weight, district_weight
 from twinchat.inventory.regions import (
     COLUMNS,
     MAX_NAME_LENGTH,
-    Address,
-    AddressGenerator,
     Region,
     UnknownRegionError,
     distance_km,
@@ -427,7 +425,8 @@ def test_derive_usage(capsys):
 def test_addresses_are_never_drawn_where_the_postcode_was_borrowed():
     import random
 
-    from twinchat.inventory.regions import AddressGenerator, load_regions
+    from twinchat.inventory.addresses import AddressGenerator
+    from twinchat.inventory.regions import load_regions
 
     table = load_regions()
     borrowed = {c.adcode for c in table.cities if not c.postcode_exact}

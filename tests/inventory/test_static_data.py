@@ -11,7 +11,7 @@ import pytest
 
 from twinchat.inventory.regions import PlaceIndex, find_places, full_name, load_regions
 from twinchat.inventory.tools import call
-from twinchat.inventory.tools.static import KEEP, static_data
+from twinchat.inventory.tools.static import static_data
 
 NOW = datetime(2026, 11, 20, 15, 30)
 
@@ -57,11 +57,53 @@ def test_static_data_is_read_once_per_connection(world_path):
     assert static_data(first, build) is static_data(first, build)
     assert static_data(second, build) is not static_data(first, build)
     assert reads == [first, second]
-    others = [sqlite3.connect(":memory:") for _ in range(KEEP)]
-    for conn in others:
-        static_data(conn, build)
-    static_data(first, build)  # evicted by the others: read again
-    assert reads[-1] is first and len(reads) == 3 + KEEP
+    others = [open_world(world_path) for _ in range(6)]
+    for _ in range(3):  # however many connections take turns, each reads once
+        for conn in [first, second, *others]:
+            static_data(conn, build)
+    assert reads == [first, second, *others]
+    for conn in [first, second, *others]:
+        conn.close()
+
+
+def test_static_data_goes_with_its_connection(world_path):
+    """Nothing but the connection keeps what was read from it: dropping the connection frees it."""
+    import gc
+    import weakref
+
+    from twinchat.inventory import open_world
+
+    class Data:
+        pass
+
+    conn = open_world(world_path)
+    kept = weakref.ref(static_data(conn, lambda c: Data()))
+    gone = weakref.ref(conn)
+    assert kept() is not None
+    conn.close()
+    del conn
+    gc.collect()
+    assert gone() is None and kept() is None
+
+
+def test_a_plain_connection_keeps_nothing_and_cannot_be_frozen(world_path):
+    from twinchat.inventory import open_world
+    from twinchat.inventory.tools.stock import freeze_stock, is_frozen
+
+    reads = []
+    plain = sqlite3.connect(world_path)  # a sqlite3.Connection, not a WorldConnection
+    plain.row_factory = sqlite3.Row
+    static_data(plain, reads.append)
+    static_data(plain, reads.append)
+    assert reads == [plain, plain]
+    with pytest.raises(sqlite3.ProgrammingError, match=r"freeze_stock needs a connection that keeps"):
+        freeze_stock(plain)
+    assert not is_frozen(plain)
+    args = {"category": "内存条", "limit": 20}
+    world = open_world(world_path)
+    assert call(plain, "search_products", args, NOW) == call(world, "search_products", args, NOW)
+    plain.close()
+    world.close()
 
 
 def test_stock_is_read_from_the_world_on_every_call(world):
@@ -96,7 +138,7 @@ def test_stock_cache_sees_what_another_connection_commits(world_path, tmp_path):
 
 
 def test_frozen_stock_reads_what_the_table_holds_and_refuses_writes(world_path):
-    from twinchat.composer.store.batches import world_snapshot
+    from twinchat.composer.store.snapshot import world_snapshot
     from twinchat.inventory import open_world
     from twinchat.inventory.tools.stock import FROZEN_MESSAGE, is_frozen
 

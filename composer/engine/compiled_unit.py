@@ -1,0 +1,112 @@
+"""A unit compiled for drawing: what every sample of it needs, worked out once.
+
+:class:`CompiledUnit` holds, per case, the slot definitions in force, the templates allowed and
+the compiled slot drawers in draw order; the label as compiled expressions (and, per template
+whose label fields are bare paths, one reader of them all); the tool's compiled arguments; and
+the outcome conditions. :class:`~twinchat.composer.engine.generate.UnitGenerator` draws samples
+with them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from typing import Any
+
+from faker import Faker
+
+from twinchat.composer.engine.outcome_targets import Targets
+from twinchat.composer.engine.render import TemplateCache, paths_reader, variables_of
+from twinchat.composer.engine.slots import SlotSampler, WorldCache
+from twinchat.composer.engine.unit_checks import check_unit, slot_order
+from twinchat.composer.errors import ComposerError
+from twinchat.units.loader import UnitSource
+from twinchat.units.spec import ReferenceSlot
+
+__all__ = ["CompiledUnit"]
+
+
+class CompiledUnit:
+    """One unit's plans for drawing (checked, then compiled once per generator)."""
+
+    def __init__(self, src: UnitSource, conn: sqlite3.Connection, world: WorldCache | None,
+                 templates: TemplateCache | None, faker: Faker | None) -> None:
+        check_unit(src)
+        self.src = src
+        self.unit = src.unit
+        self.templates = templates or TemplateCache()
+        self.world = world or WorldCache(conn)
+        # a Faker is reseeded before each use, so generators may share one (they take ms to make)
+        self.sampler = SlotSampler(self.world, self.templates, faker or Faker("zh_CN"))
+        self.order = slot_order(self.unit.slots)
+        self._by_id = {t.id: t for t in self.unit.templates}
+        self._case_cum = list(itertools.accumulate(c.weight for c in self.unit.cases))
+        all_ids = [t.id for t in self.unit.templates]
+        #: per case id (None: no case): the slot definitions in force and the templates allowed
+        self._plans: dict[str | None, tuple[dict[str, Any], list[str]]] = {None: (dict(self.unit.slots), all_ids)}
+        for c in self.unit.cases:
+            self._plans[c.id] = ({**self.unit.slots, **c.slots}, list(c.templates or all_ids))
+        #: the slots the outcome conditions read, when a targeted draw can be decided from them
+        #: alone (see _decision_slots); they are drawn first
+        decision = self._decision_slots()
+        #: per case id: the compiled drawers, in slot order, and how many of them decide a
+        #: targeted draw (None: only the whole draw does)
+        self._drawers: dict[str | None, list[tuple[str, Any]]] = {}
+        self._decide_at: dict[str | None, int | None] = {}
+        for cid, (slots, _) in self._plans.items():
+            first = sorted(decision) if decision is not None and decision <= set(slots) else ()
+            order = slot_order(slots, first) if first or cid is not None else self.order
+            self._drawers[cid] = [(n, self.sampler.compile(n, slots[n])) for n in order]
+            self._decide_at[cid] = max(order.index(n) for n in first) + 1 if first else None
+        #: context keys that reference slots refer to (their items travel with the sample)
+        self._ref_keys = sorted({slot.key for slots, _ in self._plans.values() for slot in slots.values()
+                                 if isinstance(slot, ReferenceSlot)})
+        self._compile_label()
+        #: the tool's arguments: (name, compiled expression)
+        self._arguments = [(k, self.templates.compiled(e)) for k, e in self.unit.tool.arguments.items()] \
+            if self.unit.tool is not None else []
+        #: whether a sample needs the scope of tool arguments, outcomes and replies
+        self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
+        #: per target outcome of outcome_weights: the cases its draws pick from (composer/targets.py)
+        self._targets = Targets(self.unit)
+
+    def _compile_label(self) -> None:
+        #: the label: (field, compiled expression) in declaration order
+        self._label_fields = [(n, self.templates.compiled(spec.value)) for n, spec in self.unit.label.items()]
+        #: per template id: (field, expression) — the template's own expression where it has one,
+        #: None for a field the template leaves out
+        self._label_plans = {
+            t.id: [(n, None if n in t.missing else self.templates.compiled(t.label[n]) if n in t.label else fn)
+                   for n, fn in self._label_fields]
+            for t in self.unit.templates
+        }
+        #: per template id whose label fields are all bare paths (or left out): the label read
+        #: in one call (see render.paths_reader)
+        self._label_readers: dict[str, Any] = {}
+        for t in self.unit.templates:
+            paths = [None if n in t.missing else self.templates.path(t.label.get(n, spec.value))
+                     for n, spec in self.unit.label.items()]
+            ok = all(p is not None or n in t.missing for p, n in zip(paths, self.unit.label))
+            self._label_readers[t.id] = paths_reader(paths, list(self.unit.label)) if ok else None
+
+    def _decision_slots(self) -> set[str] | None:
+        """The slots the outcome conditions read, if they read nothing else but ``now`` (no tool,
+        no label): a draw aimed at an outcome is then turned down as soon as those slots are
+        drawn, not after the rest are drawn and the text rendered."""
+        if not self.unit.outcome_weights or self.unit.tool is not None:
+            return None
+        names: set[str] = set()
+        for outcome in self.unit.outcomes:
+            if outcome.when is not None:
+                names |= variables_of(self.templates.env, outcome.when, expression=True)[0]
+        names.discard("now")
+        return names if names and not names & {"label", "result", "outcome"} else None
+
+    def _outcome(self, scope: dict[str, Any]) -> str | None:
+        for outcome in self.unit.outcomes:
+            if outcome.when is None or self.templates.evaluate(outcome.when, scope):
+                return outcome.id
+        if self.unit.outcomes:
+            raise ComposerError(f"unit {self.unit.id!r}: no outcome matches the tool result")
+        return None
+

@@ -1,0 +1,60 @@
+"""A private in-memory copy of a world, and a session composer on it.
+
+Composers read an in-memory copy of the world's tables (:func:`world_snapshot`): a tool that
+writes (``create_ticket``) inside a session's savepoint then never takes the file's write lock,
+so workers never wait on each other or on the writer. No tool writes stock, so the snapshot's
+stock is frozen (:func:`twinchat.inventory.tools.stock.freeze_stock`) and read from memory.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from twinchat.composer.store.curate import CURATE_TABLES
+from twinchat.composer.store.sessions import STORE_TABLES
+from twinchat.inventory.connection import WorldConnection
+
+__all__ = ["world_snapshot", "snapshot_composer"]
+
+
+def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
+    """An in-memory copy of the world at ``db`` — its tables, indexes, views and triggers,
+    without the session store — opened as :func:`twinchat.inventory.open_world` opens the file."""
+    from twinchat.inventory import open_world
+    from twinchat.inventory.tools.stock import freeze_stock
+
+    open_world(db).close()  # the same checks and messages as every other command
+    mem = sqlite3.connect(":memory:", factory=WorldConnection)
+    mem.execute("ATTACH DATABASE ? AS world", (str(db),))
+    try:
+        skip = STORE_TABLES + CURATE_TABLES  # sessions and their curation are not the world
+        marks = ", ".join("?" * len(skip))
+        objects = mem.execute(
+            "SELECT type, name, sql FROM world.sqlite_master WHERE sql IS NOT NULL "
+            f"AND name NOT LIKE 'sqlite_%' AND tbl_name NOT IN ({marks}) ORDER BY rowid", skip).fetchall()
+        with mem:
+            for kind, name, sql in objects:
+                if kind == "table":
+                    mem.execute(sql)
+                    mem.execute(f'INSERT INTO main."{name}" SELECT * FROM world."{name}"')
+            if mem.execute("SELECT 1 FROM world.sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+                mem.execute("INSERT INTO main.sqlite_sequence SELECT * FROM world.sqlite_sequence")
+            for kind, _name, sql in objects:
+                if kind != "table":
+                    mem.execute(sql)
+    finally:
+        mem.execute("DETACH DATABASE world")
+    mem.row_factory = sqlite3.Row
+    mem.execute("PRAGMA foreign_keys = ON")
+    freeze_stock(mem)  # no session writes stock: tools read it from memory, and a write would fail
+    return mem
+
+
+def snapshot_composer(db: str | os.PathLike[str], seed: int, units_dirs: Sequence[str], content: Any = None) -> Any:
+    """A session composer on a :func:`world_snapshot` of ``db``."""
+    from twinchat.composer.engine.compose import SessionComposer
+
+    return SessionComposer(world_snapshot(db), seed=seed, units_dirs=units_dirs, content=content)

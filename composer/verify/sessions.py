@@ -1,0 +1,227 @@
+"""Verifying a composed session: every check a session passes before it is stored as verified.
+
+A failure is ``turn N: reason`` (``turn 3: grounding:phone``, ``turn 5: tool_mismatch``); a
+session passes when there are none. Each user turn is checked as a sample is
+(:class:`~twinchat.composer.verify.samples.Verifier`: label types, grounding in its text,
+references against what was remembered); every tool call is re-executed in order on the world
+(inside a savepoint rolled back at the end) and must give the stored result; every outcome is
+re-decided on its result; and the numbers, codes and order statuses a reply states must come
+from the tool result, the label or the conversation so far.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from twinchat.composer.engine.generate import TIME_FORMAT, tool_writes
+from twinchat.composer.engine.render import TemplateCache
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.jsontext import dumps
+from twinchat.composer.verify.samples import Verifier
+from twinchat.inventory.tools import call
+from twinchat.units.loader import UnitSource
+
+__all__ = ["SessionVerifier"]
+
+#: What a reply may state that must come from somewhere: codes with letters and digits
+#: (KF556S40IB-16, TK20261202326142) and numbers (a time's digits, a price, a count).
+_NON_DIGIT = re.compile(r"\D")
+_FACT = re.compile(r"[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+")
+
+#: Order statuses a reply may state only when a tool result (or the conversation) says them.
+_STATUS_WORDS = ("待付款", "待发货", "运输中", "已签收", "已取消")
+
+
+class SessionVerifier:
+    """Verifies sessions against one world and the units they play (their checks in one place)."""
+
+    def __init__(self, conn: sqlite3.Connection, units: dict[str, UnitSource], templates: TemplateCache) -> None:
+        self.conn = conn
+        self.units = units  # the composer's own dict: units it learns are verified too
+        self.templates = templates
+        self._verifiers: dict[str, Verifier] = {}  # per unit id: its user-side verifier
+        #: per unit id: (unit, [(tool argument, the label field it must equal)])
+        self._bound_args: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
+
+    def __call__(self, session: dict[str, Any]) -> list[str]:
+        """Reasons the session fails (``turn N: reason``); [] when it passes.
+
+        Checks the turn shape, every user turn's label (types, grounding in its text, references
+        against what was remembered), re-executes every tool call in order (identical results),
+        re-decides every outcome on the result, and checks that the numbers and codes a reply
+        states come from the tool result, the label or the conversation so far.
+        """
+        reasons: list[str] = []
+        try:
+            now = _parse_stamp(session["now"])
+            turns = session["turns"]
+        except (KeyError, TypeError, ValueError):
+            return ["schema"]
+        saved = False  # the savepoint undoing re-run calls, opened before the first call that writes
+        try:
+            seen = _Seen(session.get("customer", {}), session["now"])
+            pending: dict[str, Any] = {}
+            for n, turn in enumerate(turns, 1):
+                role = turn.get("role")
+                if role == "user":
+                    reasons += self._verify_user(n, turn, session["now"])
+                    unit_src = self.units.get(turn.get("unit", ""))
+                    seen.add_user(turn.get("content", ""), turn.get("label"))
+                    pending = {"label": turn.get("label") or {}, "unit": unit_src, "result": None}
+                elif role == "assistant" and turn.get("tool_calls"):
+                    for tc in turn["tool_calls"]:
+                        pending["call"] = tc
+                        reasons += self._verify_args(n, tc, pending)
+                elif role == "tool":
+                    tc = pending.get("call")
+                    if tc is None or tc.get("id") != turn.get("tool_call_id"):
+                        reasons.append(f"turn {n}: tool result without its call")
+                        continue
+                    if not saved and tool_writes(tc["name"]):
+                        self.conn.execute("SAVEPOINT twinchat_verify")
+                        saved = True
+                    if call(self.conn, tc["name"], tc["arguments"], now) != turn.get("content"):
+                        reasons.append(f"turn {n}: tool_mismatch")
+                    pending["result"] = turn.get("content")
+                    pending["result_json"] = dumps(turn.get("content"))
+                    seen.add_result(pending["result_json"])
+                elif role == "assistant":
+                    reasons += self._verify_reply(n, turn, pending, now, seen)
+                else:
+                    reasons.append(f"turn {n}: schema")
+        finally:
+            if saved:
+                self.conn.execute("ROLLBACK TO twinchat_verify")
+                self.conn.execute("RELEASE twinchat_verify")
+        return reasons
+
+    def _verify_user(self, n: int, turn: dict[str, Any], now: str) -> list[str]:
+        src = self.units.get(turn.get("unit", ""))
+        if src is None:
+            return [f"turn {n}: unknown_unit"]
+        verifier = self._verifiers.get(src.unit.id)
+        if verifier is None or verifier.unit is not src.unit:
+            verifier = self._verifiers[src.unit.id] = Verifier(src.unit, replies=False)
+        record = {"text": turn.get("content", ""), "label": turn.get("label") or {}, "template": turn.get("template"),
+                  "now": now, "refs": turn.get("refs")}
+        return [f"turn {n}: {r}" for r in verifier(record)]
+
+    def _verify_args(self, n: int, tc: dict[str, Any], pending: dict[str, Any]) -> list[str]:
+        src = pending.get("unit")
+        if src is None or src.unit.tool is None or src.unit.tool.name != tc.get("name"):
+            return [f"turn {n}: unexpected_tool_call"]
+        bound = self._bound_args.get(src.unit.id)
+        if bound is None or bound[0] is not src.unit:
+            bound = self._bound_args[src.unit.id] = (src.unit, [
+                (arg, expr.strip()[6:]) for arg, expr in src.unit.tool.arguments.items()
+                if expr.strip().startswith("label.") and expr.strip()[6:].isidentifier()])
+        out = []
+        for arg, field in bound[1]:
+            if tc["arguments"].get(arg) != pending["label"].get(field):
+                out.append(f"turn {n}: argument_mismatch:{arg}")
+        return out
+
+    def _verify_reply(self, n: int, turn: dict[str, Any], pending: dict[str, Any], now: datetime,
+                      seen: _Seen) -> list[str]:
+        src, out = pending.get("unit"), []
+        if src is None:
+            return [f"turn {n}: reply_without_request"]
+        unit = src.unit
+        if turn.get("outcome") not in unit.replies:
+            return [f"turn {n}: unknown_outcome"]
+        if pending.get("result") is not None and unit.outcomes:
+            scope = {"result": pending["result"], "label": pending["label"], "now": now}
+            for o in unit.outcomes:
+                if self._holds(o.when, scope):
+                    if o.id != turn["outcome"]:
+                        out.append(f"turn {n}: outcome_mismatch")
+                    break
+        # what a reply may state: the conversation so far and the result (``seen`` + the result's
+        # JSON); most facts are in the result, so the whole text is made only for those that are not
+        result_json = pending.get("result_json") if pending.get("result") is not None else None
+        if result_json is None:
+            result_json = dumps(pending.get("result"))
+        sources: str | None = None
+        digits: str | None = None
+        content = turn.get("content", "")
+        # each fact once, in order (the first bad one is named); those in the result are fine
+        for fact in [f for f in dict.fromkeys(_FACT.findall(content)) if f not in result_json]:
+            if fact.isdigit():  # a number (the other facts start with a letter)
+                if len(fact) < 2:
+                    continue  # list numbering (1. 2. 3.) and single digits say nothing checkable
+                bare = fact
+            else:
+                bare = _NON_DIGIT.sub("", fact)
+            if sources is None:
+                sources = seen.text() + result_json
+            if fact in sources:
+                continue
+            if digits is None:
+                digits = _NON_DIGIT.sub("", sources)
+            if len(bare) < 3 or bare not in digits:
+                out.append(f"turn {n}: reply_fact:{fact}")
+                break
+        for word in _STATUS_WORDS:
+            if word in content and word not in result_json and word not in (sources or seen.text() + result_json):
+                out.append(f"turn {n}: reply_fact:{word}")
+                break
+        return out
+
+    def _holds(self, when: str | None, scope: dict[str, Any]) -> bool:
+        if when is None:
+            return True
+        try:
+            return bool(self.templates.evaluate(when, scope))
+        except ComposerError:
+            return False  # conditions over slots cannot be re-decided from the stored session
+        except TypeError:
+            return False  # a result of another shape (an edited one: its re-run already says so)
+
+
+
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _parse_stamp(text: str) -> datetime:
+    """A session clock in TIME_FORMAT (``fromisoformat`` where it reads the same, far faster than strptime)."""
+    if isinstance(text, str) and _STAMP.fullmatch(text):
+        return datetime.fromisoformat(text)
+    return datetime.strptime(text, TIME_FORMAT)
+
+
+class _Seen:
+    """What a conversation has said so far, as verification compares reply facts with it: the
+    customer's JSON, the clock, then each user text with its label's JSON and each tool result's
+    JSON. The text is made (the JSON written) only when a reply needs it."""
+
+    __slots__ = ("_parts", "_done", "_text")
+
+    def __init__(self, customer: Any, now: str) -> None:
+        self._parts: list[Any] = [_Json(customer), now]
+        self._done = 0  # parts already in _text
+        self._text = ""
+
+    def add_user(self, text: str, label: Any) -> None:
+        self._parts += (text, _Json(label))
+
+    def add_result(self, result_json: str) -> None:
+        self._parts.append(result_json)
+
+    def text(self) -> str:
+        if self._done < len(self._parts):
+            self._text += "".join(p.dump() if isinstance(p, _Json) else p for p in self._parts[self._done:])
+            self._done = len(self._parts)
+        return self._text
+
+
+class _Json:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def dump(self) -> str:
+        return dumps(self.value)
