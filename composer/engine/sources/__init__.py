@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
+from twinchat.composer.engine.slot_values import Record, Text
 from twinchat.composer.engine.sources.base import Drawer, SlotSource, form_picker
 from twinchat.units.slot_sources import SlotConfig, SlotSourceError, slot_sources
 
-__all__ = ["SlotSource", "SlotConfig", "SlotSourceError", "Drawer", "form_picker", "registry", "slot_source"]
+#: What a plugin's source needs: the entry, its config base, the form picker, the value types.
+__all__ = ["SlotSource", "SlotConfig", "SlotSourceError", "Drawer", "form_picker", "Record", "Text", "registry",
+           "slot_source"]
 
 
 @lru_cache(maxsize=1)
