@@ -23,10 +23,12 @@ def _env() -> SandboxedEnvironment:
 
 
 def _drawer(slot: CompositeSlot, name: str, sampler: Any) -> Any:
-    pick_form, render, template = form_picker(slot), sampler.templates.render, slot.template
+    pick_form, drawn = form_picker(slot), bool(slot.forms)
+    render, template = sampler.templates.render, slot.template
 
     def composite(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
-        pick_form(rng)  # drawn and unused (a composite has no forms)
+        if drawn:
+            pick_form(rng)  # drawn and unused (a composite has no forms)
         text = render(template, values)
         return Text(text, text)
     return composite

@@ -16,10 +16,11 @@ __all__ = ["CONTEXT"]
 
 
 def _drawer(slot: ContextSlot, name: str, sampler: Any) -> Any:
-    pick_form, key, fallback = form_picker(slot), slot.key, slot.fallback
+    pick_form, drawn, key, fallback = form_picker(slot), bool(slot.forms), slot.key, slot.fallback
 
     def context_(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
-        pick_form(rng)  # drawn and unused
+        if drawn:
+            pick_form(rng)  # drawn and unused
         if key in context:
             return context[key]
         if fallback is not None:

@@ -61,10 +61,11 @@ def _drawer(slot: FakerSlot, name: str, sampler: Any) -> Any:
 
 def _provider_drawer(slot: FakerSlot, faker: Faker) -> Any:
     """A Faker provider's drawer: Faker reseeded from ``rng`` before each call (generators share one Faker)."""
-    pick_form, provider, args = form_picker(slot), slot.provider, slot.args
+    pick_form, drawn, provider, args = form_picker(slot), bool(slot.forms), slot.provider, slot.args
 
     def provided(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
-        pick_form(rng)  # drawn and unused
+        if drawn:
+            pick_form(rng)  # drawn and unused
         faker.seed_instance(rng.getrandbits(32))
         value = getattr(faker, provider)(**args)
         return Text(value, str(value))

@@ -41,10 +41,11 @@ def time_phrase(name: str, slot: TimeSlot, rng: random.Random, now: datetime) ->
 
 
 def _drawer(slot: TimeSlot, name: str, sampler: Any) -> Any:
-    pick_form = form_picker(slot)
+    pick_form, drawn = form_picker(slot), bool(slot.forms)
 
     def time_(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
-        pick_form(rng)  # drawn and unused
+        if drawn:
+            pick_form(rng)  # drawn and unused
         return time_phrase(name, slot, rng, now)
     return time_
 
