@@ -79,7 +79,8 @@ def collect(entry_points: Iterable[metadata.EntryPoint]) -> dict[str, Any]:
     """The entries the entry points name, by name, each checked; sorted by name.
 
     A plugin that fails to import, names a malformed entry or clashes with another is a
-    :class:`SlotSourceError` naming the distribution and the entry point.
+    :class:`SlotSourceError` naming the distribution and the entry point; so is finding none
+    (twinchat's own metadata is missing).
     """
     found: dict[str, tuple[metadata.EntryPoint, Any]] = {}
     for ep in entry_points:
@@ -91,6 +92,9 @@ def collect(entry_points: Iterable[metadata.EntryPoint]) -> dict[str, Any]:
             raise SlotSourceError(f"{_where(ep)}: cannot be loaded: {type(exc).__name__}: {exc}") from exc
         _config_of(ep, entry)
         found[ep.name] = (ep, entry)
+    if not found:
+        raise SlotSourceError(f"no slot sources are registered in the entry-point group {GROUP}: "
+                              "install twinchat (pip install -e .) so that its own sources register")
     return {name: found[name][1] for name in sorted(found)}
 
 

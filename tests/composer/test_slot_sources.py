@@ -106,6 +106,13 @@ def test_an_entry_that_fails_to_import_is_refused_with_the_cause():
         collect([_ep("gone", "no_such_module_here:X")])
 
 
+def test_no_registered_source_at_all_says_how_to_fix_it():
+    with pytest.raises(SlotSourceError, match=r"^no slot sources are registered in the entry-point group "
+                       r"twinchat\.slot_sources: install twinchat \(pip install -e \.\) so that its own sources "
+                       r"register$"):
+        collect([])
+
+
 def _imports(path: Path) -> list[str]:
     names = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
