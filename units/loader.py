@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from twinchat.units.errors import UnitError
 from twinchat.units.flow import Flow
+from twinchat.units.slot_sources import source_names
 from twinchat.units.spec import Unit
 
 __all__ = [
@@ -164,7 +165,8 @@ def _validate(model: Any, data: dict[str, Any], node: yaml.Node, shown: str, wha
         return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+        tags = set(source_names())  # pydantic puts the tag into locations of unions (slots.phone.faker.provider)
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in tags)]
         loc += list((err.get("ctx") or {}).get("at", ()))
         line = _line_of(node, loc)
         field = f", field {'.'.join(str(p) for p in loc)}" if loc else ""
@@ -172,18 +174,14 @@ def _validate(model: Any, data: dict[str, Any], node: yaml.Node, shown: str, wha
         raise UnitError(f"{shown}:{line}: {what} {unit_id!r}{field}: {message}") from exc
 
 
-#: Tags pydantic puts into locations of discriminated unions (slots.phone.faker.provider).
-_UNION_TAGS = {"faker", "inventory", "choice", "time", "context", "reference", "composite"}
-
-
 def _explain(err: dict[str, Any], loc: list[Any]) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "union_tag_invalid":
         got = err.get("input", {}).get("source") if isinstance(err.get("input"), dict) else None
-        tags = sorted(_UNION_TAGS)
+        tags = source_names()
         return f"unknown slot source {got!r}{did_you_mean(str(got), tags)}; sources: {', '.join(tags)}"
     if kind == "union_tag_not_found":
-        return f"slot has no 'source'; sources: {', '.join(sorted(_UNION_TAGS))}"
+        return f"slot has no 'source'; sources: {', '.join(source_names())}"
     if kind == "extra_forbidden":
         return f"unknown field {loc[-1]!r}"
     if kind == "missing":

@@ -3,7 +3,8 @@
 A **unit** is one atomic dialogue skill. It declares
 
 * ``slots`` — where each value comes from (``source``: faker, inventory, choice, time, context,
-  composite), optionally with surface ``forms`` (a phone as 138-0013-8000 / 138 0013 8000 / +86…);
+  reference, composite, or a plugin's source; see ``units/slot_sources.py``), optionally with
+  surface ``forms`` (a phone as 138-0013-8000 / 138 0013 8000 / +86…);
 * ``templates`` — user sentences (Jinja2, rendered in a sandbox with StrictUndefined), each with
   a stable ``id`` used for hold-out splits, and the label fields it leaves ``missing``;
 * ``label`` — the structured parameters the sample teaches, each an expression over the slots;
@@ -22,7 +23,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from twinchat.units.slot_sources import SlotConfig, SlotUnion
+
 __all__ = [
+    "SlotConfig",
     "FakerSlot",
     "InventorySlot",
     "ChoiceSlot",
@@ -46,22 +50,7 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _SlotBase(_Spec):
-    forms: list[str] | None = Field(
-        default=None,
-        description="Surface forms to draw from (e.g. plain, dashed, spaced, plus86 for a phone); "
-        "the drawn form is the slot's text. Default: the source's own default form.",
-    )
-    form_weights: list[float] | None = Field(default=None, description="Weights of `forms`, same length.")
-
-    @model_validator(mode="after")
-    def _weights_match_forms(self) -> _SlotBase:
-        if self.form_weights is not None and len(self.form_weights) != len(self.forms or []):
-            raise ValueError("form_weights must have one weight per form")
-        return self
-
-
-class FakerSlot(_SlotBase):
+class FakerSlot(SlotConfig):
     """A value from a Faker provider (zh_CN), e.g. ``company``, ``name``; or twinchat's own
     providers ``cn_mobile`` (a valid mainland mobile number) and ``cn_person`` (name, gender, title)."""
 
@@ -76,7 +65,7 @@ INVENTORY_KINDS = ("product", "device", "compatible_part", "address", "service_a
                    "service_city", "fault", "order")
 
 
-class InventorySlot(_SlotBase):
+class InventorySlot(SlotConfig):
     """A row of the simulated world: a product of a category, a device model, a part compatible
     with another slot's device, a coherent address (anywhere, or in a city with on-site service),
     a district, a city with technicians, a fault from the knowledge base, or an order placed by
@@ -114,7 +103,7 @@ class InventorySlot(_SlotBase):
         return self
 
 
-class ChoiceSlot(_SlotBase):
+class ChoiceSlot(SlotConfig):
     """One of a list of values, optionally weighted."""
 
     source: Literal["choice"]
@@ -128,7 +117,7 @@ class ChoiceSlot(_SlotBase):
         return self
 
 
-class TimeSlot(_SlotBase):
+class TimeSlot(SlotConfig):
     """A time phrase from the phrase pool, resolved against the session clock (``text``, ``start``, ``end``)."""
 
     source: Literal["time"]
@@ -143,7 +132,7 @@ class TimeSlot(_SlotBase):
     )
 
 
-class ContextSlot(_SlotBase):
+class ContextSlot(SlotConfig):
     """A value carried over from the session (an earlier turn's entity, the customer persona)."""
 
     source: Literal["context"]
@@ -151,7 +140,7 @@ class ContextSlot(_SlotBase):
     fallback: str | None = Field(default=None, description="Slot to draw instead when the key is absent.")
 
 
-class ReferenceSlot(_SlotBase):
+class ReferenceSlot(SlotConfig):
     """A reference to entities remembered earlier in the session (a list of items with ``id``,
     ``brand``, ``short_name``): 第二款 (ordinal), 金士顿那款 (brand), 它/这款 (pronoun, one item),
     哪款/这几款 (all). The value's ``ids`` are the entities meant; its text is how they are said."""
@@ -171,17 +160,15 @@ class ReferenceSlot(_SlotBase):
         "when it is among the items, the reference is to it; otherwise to any item.")
 
 
-class CompositeSlot(_SlotBase):
+class CompositeSlot(SlotConfig):
     """A value built from other slots with a template (e.g. road + company name as a detail address)."""
 
     source: Literal["composite"]
     template: str = Field(description="Jinja2 template over other slots.")
 
 
-Slot = Annotated[
-    FakerSlot | InventorySlot | ChoiceSlot | TimeSlot | ContextSlot | ReferenceSlot | CompositeSlot,
-    Field(discriminator="source"),
-]
+#: A slot: the config of one registered source, chosen by its ``source`` (see units/slot_sources.py).
+Slot = Annotated[SlotConfig, SlotUnion()]
 
 
 class Template(_Spec):
@@ -232,6 +219,8 @@ class Outcome(_Spec):
 class Case(_Spec):
     """A weighted variant of the unit (a negative case among them), overriding some slots."""
 
+    # built on first validation: the slot union is read from the registry then
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     weight: float = Field(gt=0)
     slots: dict[str, Slot] = Field(default_factory=dict, description="Slot definitions replaced in this case.")
@@ -248,6 +237,8 @@ class Case(_Spec):
 class Unit(_Spec):
     """One atomic dialogue skill."""
 
+    # built on first validation: the slot union is read from the registry then
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     kind: Literal["unit"] = "unit"
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str

@@ -16,9 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
-from twinchat.composer.engine.slot_values import Record
+from twinchat.composer.engine.sources import slot_source
 from twinchat.composer.errors import ComposerError
-from twinchat.units.spec import ChoiceSlot, InventorySlot, TimeSlot
 
 __all__ = ["pools", "exhaustive"]
 
@@ -26,29 +25,9 @@ __all__ = ["pools", "exhaustive"]
 def pools(gen: UnitGenerator, now: datetime, rng: random.Random, values: dict[str, Any], name: str) -> list[Any]:
     """Every value slot ``name`` can take (finite sources), or one drawn value (open sources)."""
     slot = gen.unit.slots[name]
-    if isinstance(slot, ChoiceSlot):
-        return list(slot.values)
-    if isinstance(slot, TimeSlot):
-        from twinchat.composer.time.pool import phrases
-
-        return [Record("time", {"start": p.window.start, "end": p.window.end, "kind": p.kind}, p.text)
-                for p in phrases(now, slot.kinds)]
-    if isinstance(slot, InventorySlot) and slot.kind in ("product", "device", "compatible_part"):
-        return [gen.sampler.record(slot, row, rng) for row in _inventory_pool(gen, slot, values)]
-    return [gen.sampler.draw(name, slot, rng, values, now, {})]
-
-
-def _inventory_pool(gen: UnitGenerator, slot: InventorySlot, values: dict[str, Any]) -> list[Any]:
-    w = gen.world
-    if slot.kind == "product":
-        pool = w.products.get(slot.category or "", [])
-    elif slot.kind == "device":
-        pool = w.devices[slot.category or "laptop"]
-    else:
-        pool = w.compatible.get((values[slot.device or ""].id, slot.category or ""), [])
-    if slot.in_stock is not None:
-        pool = [p for p in pool if (p["stock"] > 0) == slot.in_stock]
-    return pool
+    source = slot_source(slot)
+    every = source.pool(slot, gen.sampler, rng, values, now) if source.pool is not None else None
+    return every if every is not None else [gen.sampler.draw(name, slot, rng, values, now, {})]
 
 
 def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample]]:

@@ -9,19 +9,15 @@ Each problem is one line naming file:line, unit, template (where it applies) and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import jinja2
-from faker import Faker
 
 from twinchat.composer.engine.render import make_env, refused_attributes, variables_of
-from twinchat.composer.engine.slots import FORMS, OWN_PROVIDERS
+from twinchat.composer.engine.sources import slot_source
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import UnitSource, did_you_mean
-from twinchat.composer.engine.references import REFERENCE_FORMS
-from twinchat.units.spec import CompositeSlot, ContextSlot, FakerSlot, InventorySlot, ReferenceSlot
 
 __all__ = ["unit_problems", "check_unit", "slot_order", "REPLY_NAMES", "CONDITION_NAMES"]
 
@@ -29,12 +25,6 @@ __all__ = ["unit_problems", "check_unit", "slot_order", "REPLY_NAMES", "CONDITIO
 REPLY_NAMES = {"result", "label", "outcome", "now"}
 #: Names an outcome condition may use besides the slots.
 CONDITION_NAMES = {"result", "label", "now"}
-_CATEGORIES = {"memory", "ssd", "charger", "charging_pile", "laptop", "phone"}
-
-
-@lru_cache(maxsize=1)
-def _faker() -> Faker:
-    return Faker("zh_CN")
 
 
 def _tools() -> Mapping[str, Any]:
@@ -46,17 +36,8 @@ def _tools() -> Mapping[str, Any]:
 def slot_order(slots: dict[str, Any], first: Sequence[str] = ()) -> list[str]:
     """Slot names in an order where every slot comes after the slots it uses; the slots ``first``
     names, and those they use, come before all others."""
-    env = make_env()
-    deps: dict[str, set[str]] = {}
-    for name, slot in slots.items():
-        if isinstance(slot, CompositeSlot):
-            deps[name] = variables_of(env, slot.template)[0] & set(slots)
-        elif isinstance(slot, InventorySlot) and (slot.device or slot.fits):
-            deps[name] = {n for n in (slot.device, slot.fits) if n} & set(slots)  # an unknown one is reported apart
-        elif isinstance(slot, ContextSlot) and slot.fallback:
-            deps[name] = {slot.fallback} & set(slots)
-        else:
-            deps[name] = set()
+    # a slot it uses that is not a slot is reported apart (a source's checks, an undeclared variable)
+    deps = {name: slot_source(slot).uses_of(slot) & set(slots) for name, slot in slots.items()}
     order: list[str] = []
     state: dict[str, int] = {}
 
@@ -78,10 +59,39 @@ def slot_order(slots: dict[str, Any], first: Sequence[str] = ()) -> list[str]:
 
 def unit_problems(src: UnitSource) -> list[str]:
     """Every problem of one unit, as one-line messages (empty when the unit is sound)."""
-    unit = src.unit
-    env = make_env()
-    slots = set(unit.slots)
     out: list[str] = []
+    check = _checker(src, out)
+    out += _slots_problems(src)
+    unit, slots = src.unit, set(src.unit.slots)
+    for name, slot in unit.slots.items():
+        for field, template in slot_source(slot).templates_of(slot).items():
+            check(template, ["slots", name, field], slots - {name}, what=f"slot {name!r}")
+    for i, tpl in enumerate(unit.templates):
+        check(tpl.text, ["templates", i, "text"], slots, what="template", template=tpl.id)
+        for field, expr in tpl.label.items():
+            check(expr, ["templates", i, "label", field], slots, what=f"label override {field!r}",
+                  template=tpl.id, expression=True)
+    for field, spec in unit.label.items():
+        check(spec.value, ["label", field, "value"], slots, what=f"label field {field!r}", expression=True)
+    if unit.tool is not None:
+        out += _tool_problems(src)
+        for arg, expr in unit.tool.arguments.items():
+            check(expr, ["tool", "arguments", arg], slots | {"label"}, what=f"tool argument {arg!r}",
+                  expression=True)
+    for i, outcome in enumerate(unit.outcomes):
+        if outcome.when:
+            check(outcome.when, ["outcomes", i, "when"], slots | CONDITION_NAMES,
+                  what=f"outcome {outcome.id!r}", expression=True)
+    for oid, replies in unit.replies.items():
+        for j, reply in enumerate(replies):
+            check(reply, ["replies", oid, j], slots | REPLY_NAMES, what=f"reply {oid}[{j}]")
+    return out
+
+
+def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
+    """``check(source, loc, allowed, *, what, template=None, expression=False)``: the problems of one
+    template or expression (syntax, filters, refused attributes, undeclared variables) onto ``out``."""
+    env, unit = make_env(), src.unit
 
     def check(source: str, loc: list[Any], allowed: Iterable[str], *, what: str, template: str | None = None,
               expression: bool = False) -> None:
@@ -111,12 +121,17 @@ def unit_problems(src: UnitSource) -> list[str]:
         for var in sorted(names - allowed):
             fix = did_you_mean(var, allowed) or f" (define a slot {var!r} or remove it)"
             out.append(f"{where}: {what} uses undeclared variable {var!r}{fix}")
+    return check
 
+
+def _slots_problems(src: UnitSource) -> list[str]:
+    """The problems of the unit's and its cases' slots, and cycles among them."""
+    unit, out = src.unit, []
     for name, slot in unit.slots.items():
         out += _slot_problems(src, ["slots", name], name, slot)
-    for case in unit.cases:
+    for ci, case in enumerate(unit.cases):
         for name, slot in case.slots.items():
-            out += _slot_problems(src, ["cases", unit.cases.index(case), "slots", name], name, slot)
+            out += _slot_problems(src, ["cases", ci, "slots", name], name, slot)
     try:
         slot_order(unit.slots)
     except ValueError as exc:
@@ -128,28 +143,6 @@ def unit_problems(src: UnitSource) -> list[str]:
             except ValueError as exc:
                 out.append(f"{src.where(['cases', ci, 'slots'])}: case {case.id!r}: slots depend on each other "
                            f"in a cycle: {exc}")
-    for name, slot in unit.slots.items():
-        if isinstance(slot, CompositeSlot):
-            check(slot.template, ["slots", name, "template"], slots - {name}, what=f"slot {name!r}")
-    for i, tpl in enumerate(unit.templates):
-        check(tpl.text, ["templates", i, "text"], slots, what="template", template=tpl.id)
-        for field, expr in tpl.label.items():
-            check(expr, ["templates", i, "label", field], slots, what=f"label override {field!r}",
-                  template=tpl.id, expression=True)
-    for field, spec in unit.label.items():
-        check(spec.value, ["label", field, "value"], slots, what=f"label field {field!r}", expression=True)
-    if unit.tool is not None:
-        out += _tool_problems(src)
-        for arg, expr in unit.tool.arguments.items():
-            check(expr, ["tool", "arguments", arg], slots | {"label"}, what=f"tool argument {arg!r}",
-                  expression=True)
-    for i, outcome in enumerate(unit.outcomes):
-        if outcome.when:
-            check(outcome.when, ["outcomes", i, "when"], slots | CONDITION_NAMES,
-                  what=f"outcome {outcome.id!r}", expression=True)
-    for oid, replies in unit.replies.items():
-        for j, reply in enumerate(replies):
-            check(reply, ["replies", oid, j], slots | REPLY_NAMES, what=f"reply {oid}[{j}]")
     return out
 
 
@@ -158,39 +151,9 @@ def _t(template: str | None) -> str:
 
 
 def _slot_problems(src: UnitSource, loc: list[Any], name: str, slot: Any) -> list[str]:
+    """The problems the slot's source finds in it (its own checks, unknown forms), one line each."""
     where = src.where(loc)
-    out = []
-    if isinstance(slot, FakerSlot):
-        own = OWN_PROVIDERS.get(slot.provider)
-        if own is None and not callable(getattr(_faker(), slot.provider, None)):
-            fix = did_you_mean(slot.provider, [*OWN_PROVIDERS, *(m for m in dir(_faker()) if not m.startswith("_"))])
-            out.append(f"{where}: slot {name!r}: unknown Faker provider {slot.provider!r}{fix}")
-        forms = own or ()
-    elif isinstance(slot, InventorySlot):
-        forms = FORMS[slot.kind]
-        if slot.kind in ("product", "compatible_part", "fault") and slot.category not in _CATEGORIES:
-            fix = did_you_mean(str(slot.category), _CATEGORIES)
-            out.append(f"{where}: slot {name!r}: unknown category {slot.category!r}{fix}; "
-                       f"categories: {', '.join(sorted(_CATEGORIES))}")
-        if slot.kind == "device" and slot.category not in (None, "laptop", "phone"):
-            out.append(f"{where}: slot {name!r}: device category must be laptop or phone")
-        if slot.kind == "compatible_part" and not slot.device:
-            out.append(f"{where}: slot {name!r}: a compatible_part needs `device:` naming a device slot")
-        if slot.fits is not None and slot.fits not in src.unit.slots:
-            out.append(f"{where}: slot {name!r}: fits {slot.fits!r} is not a slot"
-                       f"{did_you_mean(slot.fits, src.unit.slots)}")
-    elif isinstance(slot, ReferenceSlot):
-        forms = REFERENCE_FORMS
-    else:
-        forms = ()
-    if isinstance(slot, ContextSlot) and slot.fallback and slot.fallback not in src.unit.slots:
-        out.append(f"{where}: slot {name!r}: fallback {slot.fallback!r} is not a slot"
-                   f"{did_you_mean(slot.fallback, src.unit.slots)}")
-    for form in slot.forms or []:
-        if form not in forms:
-            choices = ", ".join(forms) or "none"
-            out.append(f"{where}: slot {name!r}: unknown form {form!r}{did_you_mean(form, forms)}; forms: {choices}")
-    return out
+    return [f"{where}: slot {name!r}: {problem}" for problem in slot_source(slot).problems(slot, name, src.unit.slots)]
 
 
 def _tool_problems(src: UnitSource) -> list[str]:

@@ -241,7 +241,7 @@ def test_sample_where_gives_what_sampling_until_one_fits_gives(now: datetime, se
 def test_a_bounded_time_slot_draws_as_sampling_until_one_fits_then_the_pool(hours, within_days, now) -> None:
     """The slot's draw is the loop it replaced: sample(), redrawn up to 200 times until a phrase
     fits, then (a 201st draw made and unused) one of the pool's fitting phrases."""
-    from twinchat.composer.engine.slots import SlotSampler
+    from twinchat.composer.engine.sources.time import time_phrase
     from twinchat.units.spec import TimeSlot
 
     slot = TimeSlot(source="time", kinds=None, hours=hours, within_days=within_days)
@@ -263,7 +263,7 @@ def test_a_bounded_time_slot_draws_as_sampling_until_one_fits_then_the_pool(hour
 
     for seed in range(40):
         expected, rng = reference(random.Random(seed)), random.Random(seed)
-        got = SlotSampler._time_phrase("t", slot, rng, now)
+        got = time_phrase("t", slot, rng, now)
         assert (got.text, got.data["start"], got.data["end"]) == (expected.text, expected.window.start,
                                                                    expected.window.end), seed
         again = random.Random(seed)

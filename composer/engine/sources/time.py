@@ -1,0 +1,58 @@
+"""The ``time`` source: a phrase from the time-phrase pool, resolved against the session clock."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.engine.slot_values import Record
+from twinchat.composer.engine.sources.base import SlotSource, form_picker
+from twinchat.composer.time.pool import phrases, sample_where
+from twinchat.composer.time.pool import sample as sample_phrase
+from twinchat.units.spec import TimeSlot
+
+__all__ = ["TIME", "time_phrase"]
+
+
+def time_phrase(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> Record:
+    """A phrase of the slot's kinds; with ``hours`` or ``within_days``, the first of up to
+    200 draws that meets them (rejection is far cheaper than listing the whole pool), else
+    one of the pool's phrases that meet them."""
+    if slot.hours is None and slot.within_days is None:
+        phrase = sample_phrase(now, rng, slot.kinds)
+    else:
+        def fits(start: datetime) -> bool:
+            if slot.within_days is not None and (start - now).total_seconds() > slot.within_days * 86400:
+                return False
+            return slot.hours is None or (start.hour in slot.hours and start.minute == 0)
+
+        found = sample_where(now, rng, slot.kinds, fits, 200)
+        if found is None:
+            sample_phrase(now, rng, slot.kinds)  # the 201st draw, made and unused: the stream stays where it was
+            pool = [p for p in phrases(now, slot.kinds) if fits(p.window.start)]
+            if not pool:
+                raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
+            found = pool[int(rng.random() * len(pool))]
+        phrase = found
+    window = phrase.window
+    return Record("time", {"start": window.start, "end": window.end, "kind": phrase.kind}, phrase.text)
+
+
+def _drawer(slot: TimeSlot, name: str, sampler: Any) -> Any:
+    pick_form, drawn = form_picker(slot), bool(slot.forms)
+
+    def time_(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
+        if drawn:
+            pick_form(rng)  # drawn and unused
+        return time_phrase(name, slot, rng, now)
+    return time_
+
+
+def _pool(slot: TimeSlot, sampler: Any, rng: random.Random, values: dict[str, Any], now: datetime) -> list[Any]:
+    return [Record("time", {"start": p.window.start, "end": p.window.end, "kind": p.kind}, p.text)
+            for p in phrases(now, slot.kinds)]
+
+
+TIME = SlotSource(name="time", config=TimeSlot, drawer=_drawer, pool=_pool)

@@ -1,0 +1,121 @@
+"""The slot-source registry, as the spec sees it: which ``source:`` names a slot may say.
+
+A slot source is one entry point of the group ``twinchat.slot_sources``; its object bundles all
+that describes the source: ``config`` (a :class:`SlotConfig` subclass with ``source:
+Literal["name"]``), ``drawer``, ``forms`` and ``checks`` (the engine's parts, see
+``twinchat.composer.engine.sources``). Twinchat's own sources register through the same group
+as a plugin's. The entry points are read once per process, when a unit is first validated.
+
+Dependency rule: this module imports nothing of twinchat's but the shared error module. The
+engine's parts of an entry reach this package only as the objects the entry points name.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
+from pydantic_core import core_schema
+
+from twinchat.units.errors import TwinchatError
+
+__all__ = ["GROUP", "SlotConfig", "SlotSourceError", "SlotUnion", "slot_sources", "source_names", "collect"]
+
+#: The entry-point group slot sources register in.
+GROUP = "twinchat.slot_sources"
+
+
+class SlotSourceError(TwinchatError):
+    """A slot-source plugin cannot be used (it fails to import, or its entry is malformed or clashes)."""
+
+
+class SlotConfig(BaseModel):
+    """Base of every slot source's config: the fields all slots share.
+
+    A source's config adds ``source: Literal["its name"]`` and its own fields.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    forms: list[str] | None = Field(
+        default=None,
+        description="Surface forms to draw from (e.g. plain, dashed, spaced, plus86 for a phone); "
+        "the drawn form is the slot's text. Default: the source's own default form.",
+    )
+    form_weights: list[float] | None = Field(default=None, description="Weights of `forms`, same length.")
+
+    @model_validator(mode="after")
+    def _weights_match_forms(self) -> SlotConfig:
+        if self.form_weights is not None and len(self.form_weights) != len(self.forms or []):
+            raise ValueError("form_weights must have one weight per form")
+        return self
+
+
+def _where(ep: metadata.EntryPoint) -> str:
+    dist = ep.dist.name if ep.dist is not None else "an unknown distribution"
+    return f"slot source {ep.name!r} ({ep.value}) of {dist}"
+
+
+def _config_of(ep: metadata.EntryPoint, entry: Any) -> type[SlotConfig]:
+    """The entry's config model, checked: a SlotConfig whose ``source`` is the entry point's name."""
+    config = getattr(entry, "config", None)
+    if not (isinstance(config, type) and issubclass(config, SlotConfig)):
+        raise SlotSourceError(f"{_where(ep)}: its `config` must be a subclass of SlotConfig")
+    field = config.model_fields.get("source")
+    tags = typing.get_args(field.annotation) if field is not None else ()
+    if field is None or typing.get_origin(field.annotation) is not typing.Literal or tags != (ep.name,):
+        raise SlotSourceError(f"{_where(ep)}: its config {config.__name__} must declare "
+                              f"`source: Literal[{ep.name!r}]`")
+    if not callable(getattr(entry, "drawer", None)):
+        raise SlotSourceError(f"{_where(ep)}: it has no callable `drawer`")
+    return config
+
+
+def collect(entry_points: Iterable[metadata.EntryPoint]) -> dict[str, Any]:
+    """The entries the entry points name, by name, each checked; sorted by name.
+
+    A plugin that fails to import, names a malformed entry or clashes with another is a
+    :class:`SlotSourceError` naming the distribution and the entry point; so is finding none
+    (twinchat's own metadata is missing).
+    """
+    found: dict[str, tuple[metadata.EntryPoint, Any]] = {}
+    for ep in entry_points:
+        if ep.name in found:
+            raise SlotSourceError(f"{_where(ep)}: the name is taken by {_where(found[ep.name][0])}")
+        try:
+            entry = ep.load()
+        except Exception as exc:  # a plugin's import may fail any way; it is reported, never swallowed
+            raise SlotSourceError(f"{_where(ep)}: cannot be loaded: {type(exc).__name__}: {exc}") from exc
+        _config_of(ep, entry)
+        found[ep.name] = (ep, entry)
+    if not found:
+        raise SlotSourceError(f"no slot sources are registered in the entry-point group {GROUP}: "
+                              "install twinchat (pip install -e .) so that its own sources register")
+    return {name: found[name][1] for name in sorted(found)}
+
+
+@lru_cache(maxsize=1)
+def slot_sources() -> Mapping[str, Any]:
+    """Every registered slot source's entry, by name (read once per process)."""
+    return collect(metadata.entry_points(group=GROUP))
+
+
+def source_names() -> list[str]:
+    """The registered source names, sorted."""
+    return list(slot_sources())
+
+
+class SlotUnion:
+    """The schema of a slot: the registered configs as one union keyed on ``source``.
+
+    Built when a model holding slots is first validated (those models say ``defer_build``),
+    so the registry is read at run time, never while the spec is imported.
+    """
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        choices = {name: handler.generate_schema(entry.config) for name, entry in slot_sources().items()}
+        return core_schema.tagged_union_schema(choices, discriminator="source")
