@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from twinchat.inventory import catalog, logistics, orders, regions, servicedesk
+from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
 from twinchat.inventory.connection import WorldConnection
 from twinchat.inventory.errors import InventoryError, WorldExistsError
 
@@ -31,7 +31,7 @@ def _areas() -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
         ("catalog", catalog.populate),
         ("logistics", logistics.populate),
         ("servicedesk", servicedesk.populate),
-        ("orders", orders.populate),
+        ("orders", order_history.populate),
     ]
 
 

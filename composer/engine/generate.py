@@ -73,6 +73,7 @@ def session_clock(rng: random.Random) -> datetime:
 #: The clock stamped last, and its text (shared by every generator).
 _last_stamp: list[Any] = [None, ""]
 
+
 def _stamp_last(moment: datetime) -> str:
     """``stamp_text(moment)``, kept as the clock stamped last."""
     stamp = stamp_text(moment)
@@ -142,12 +143,6 @@ class Sample:
 _STR_OR_NONE = frozenset({str, type(None)})
 
 
-def _pinned(drawers: list[tuple[str, Any]], fixed: dict[str, Any]) -> list[tuple[str, Any]]:
-    """``drawers`` with those of the ``fixed`` slots giving their pinned value (drawing nothing)."""
-    return [(name, (lambda value: lambda *_: value)(fixed[name]) if name in fixed else drawer)
-            for name, drawer in drawers]
-
-
 def tool_writes(tool_name: Any) -> bool:
     """Whether the tool writes to the world (an unknown tool counts as one: its call raises anyway)."""
     tool = tools().get(tool_name) if isinstance(tool_name, str) else None
@@ -157,6 +152,14 @@ def tool_writes(tool_name: Any) -> bool:
 def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
     """What verification needs of a remembered item to resolve a reference to it."""
     return {"id": reference_id(item), "brand": item.get("brand")}
+
+
+def _pinned(drawers: list[tuple[str, Any]], fixed: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``drawers`` with those of the ``fixed`` slots giving their pinned value (drawing nothing)."""
+    def pin(value: Any) -> Any:
+        return lambda rng, values, now, context: value
+
+    return [(name, pin(fixed[name]) if name in fixed else drawer) for name, drawer in drawers]
 
 
 class UnitGenerator(CompiledUnit):
