@@ -13,6 +13,7 @@ field required``), and a :class:`SessionSchemaError` names the session as well.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
@@ -21,7 +22,7 @@ from twinchat.composer.errors import ComposerError
 
 __all__ = ["Session", "Turn", "UserTurn", "AssistantTurn", "ToolTurn", "ToolCall", "Regeneration", "Sample",
            "SampleToolCall", "SessionSchemaError", "session_problems", "check_session", "check_turn",
-           "sample_problems", "check_sample", "session_dict", "session_name", "problem_lines"]
+           "sample_problems", "check_sample", "schema_error", "session_dict", "session_name", "problem_lines"]
 
 #: A session clock: ``YYYY-MM-DD HH:MM:SS``.
 Clock = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")]
@@ -143,7 +144,8 @@ class Sample(BaseModel):
     case: str | None = Field(description="The id of the unit's case drawn, if the unit has cases.")
     now: Clock = Field(description="The clock the sample was generated at, ``YYYY-MM-DD HH:MM:SS``.")
     text: str = Field(description="The customer's sentence.")
-    label: dict[str, Any] | None = Field(description="The extracted parameters.")
+    label: dict[str, Any] | None = Field(
+        description="The extracted parameters (an export counts a sample without any as having no label).")
     tool_call: SampleToolCall | None = Field(description="The tool call the sentence triggers, if any.")
     result: dict[str, Any] | None = Field(description="The tool's result, if a tool was called.")
     outcome: str | None = Field(description="The outcome the reply renders, if the unit has outcomes.")
@@ -180,8 +182,10 @@ def session_problems(session: Any) -> list[str]:
     return []
 
 
-def _first(problems: list[str]) -> str:
-    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+def schema_error(what: str, problems: Sequence[str]) -> SessionSchemaError:
+    """The error naming ``what`` (``session ID``, ``FILE:LINE``) and the first of its problems."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return SessionSchemaError(f"{what}: {problems[0]}{more}")
 
 
 def session_name(session: Any) -> str:
@@ -194,7 +198,7 @@ def check_session(session: Any) -> None:
     """Raise SessionSchemaError naming the session and the first field at fault, if any."""
     problems = session_problems(session)
     if problems:
-        raise SessionSchemaError(f"session {session_name(session)}: {_first(problems)}")
+        raise schema_error(f"session {session_name(session)}", problems)
 
 
 def check_turn(session: Any, n: int) -> None:
@@ -203,7 +207,7 @@ def check_turn(session: Any, n: int) -> None:
         _TURN.validate_python(session["turns"][n - 1])
     except ValidationError as exc:
         problems = problem_lines(exc, ("turns", n - 1))
-        raise SessionSchemaError(f"session {session_name(session)}: {_first(problems)}") from exc
+        raise schema_error(f"session {session_name(session)}", problems) from exc
 
 
 def sample_problems(sample: Any) -> list[str]:
@@ -221,7 +225,7 @@ def check_sample(sample: Any, where: str) -> None:
     """Raise SessionSchemaError naming ``where`` (``FILE:LINE``) and the first field at fault, if any."""
     problems = sample_problems(sample)
     if problems:
-        raise SessionSchemaError(f"{where}: {_first(problems)}")
+        raise schema_error(where, problems)
 
 
 def session_dict(model: Session) -> dict[str, Any]:

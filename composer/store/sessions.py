@@ -37,7 +37,7 @@ import sqlite_utils
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps as _dumps
-from twinchat.composer.session_models import SessionSchemaError, session_problems
+from twinchat.composer.session_models import schema_error, session_problems
 from twinchat.composer.store.schema import check_version, record_version
 
 __all__ = ["SessionStore", "StoredSession", "StoreStats", "session_row", "reason_key", "STORE_TABLES"]
@@ -391,7 +391,6 @@ def _stored(row: tuple[Any, ...], lenient: bool) -> StoredSession:
         session.update(json.loads(r["extra"]))
     problems = tuple(session_problems(session))
     if problems and not lenient:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise SessionSchemaError(f"session {r['id']}: {problems[0]}{more}")
+        raise schema_error(f"session {r['id']}", problems)
     return StoredSession(session=session, status=r["status"], reasons=json.loads(r["reasons"]), batch=r["batch"],
                          problems=problems)

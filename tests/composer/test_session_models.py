@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from twinchat.composer.cli.commands import cli
 from twinchat.composer.engine.generate import UnitGenerator
 from twinchat.composer.jsontext import dumps
-from twinchat.composer.session_models import Sample, Session, SessionSchemaError, Turn, session_dict
+from twinchat.composer.session_models import Sample, Session, SessionSchemaError, Turn, check_session, session_dict
 from twinchat.composer.store import edit
 from twinchat.composer.store.batches import compose_run, verify_run
 from twinchat.composer.store.schema import SESSION_SCHEMA, StoreSchemaError
@@ -190,6 +190,19 @@ def test_a_malformed_session_can_still_be_deleted_and_restored(db):
     assert curation.store.get(SID) is None
     curation.restore(deleted.id)
     assert curation.store.get(SID, lenient=True).problems
+
+
+def test_check_session_names_the_session_and_counts_the_other_problems(sessions):
+    check_session(sessions[0])
+    broken = copy.deepcopy(sessions[0])
+    _unknown_turn_key(broken)
+    _unknown_key(broken)
+    with pytest.raises(SessionSchemaError) as err:
+        check_session(broken)
+    assert str(err.value) == (f"session {broken['id']}: turns.0.mood: extra inputs are not permitted "
+                              f"(and 1 more)")
+    with pytest.raises(SessionSchemaError, match=r"^session \?: not a JSON object$"):
+        check_session([broken])
 
 
 # -- edited turns -------------------------------------------------------------------------------
