@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
