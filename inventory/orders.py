@@ -57,6 +57,7 @@ from twinchat.inventory import orders_data as data
 from twinchat.inventory.addresses import AddressGenerator
 from twinchat.inventory.logistics import eta
 from twinchat.inventory.regions import RegionTable, load_regions
+from twinchat.inventory.timefmt import format_time, parse_time
 
 __all__ = [
     "populate",
@@ -103,8 +104,6 @@ BUYER_CANCEL_SHARE = 0.03
 LATE_SHARE = 0.08
 EARLY_SHARE = 0.12
 
-#: How the orders area stores datetimes (the tools' TIME_FORMAT; this module sits below the tools).
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
 
 
@@ -113,7 +112,7 @@ _TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_a
 def _parse(value: str | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.strptime(value, _TIME_FORMAT)
+    return parse_time(value)
 
 
 def status_at(timeline: Mapping[str, Any], now: datetime) -> str | None:
@@ -205,7 +204,7 @@ def checkpoints(conn: sqlite3.Connection, order_no: str) -> list[Checkpoint]:
         return []
     shipped, delivered, carrier, warehouse, origin, dest, district = row
     return route_checkpoints(
-        datetime.strptime(shipped, _TIME_FORMAT), datetime.strptime(delivered, _TIME_FORMAT),
+        parse_time(shipped), parse_time(delivered),
         carrier=carrier, hub=_hub(carrier), warehouse=warehouse, origin_city=origin, dest_city=dest,
         station=f"{dest}{district}营业部",
     )
@@ -408,7 +407,7 @@ def _orders(rng: random.Random, shop: _Shop, customers: list[dict[str, Any]],
     for order in orders:
         for key in (*_TIMELINE, "eta"):
             if order[key] is not None:
-                order[key] = order[key].strftime(_TIME_FORMAT)
+                order[key] = format_time(order[key])
     return orders, items
 
 

@@ -27,6 +27,7 @@ import sqlite_utils
 
 from twinchat.inventory.errors import InventoryError
 from twinchat.inventory.servicedesk_data import KB_SOLUTIONS
+from twinchat.inventory.timefmt import format_time
 
 __all__ = [
     "KB_SOLUTIONS",
@@ -82,9 +83,6 @@ _SHIFTS: tuple[tuple[int, ...], ...] = (
     (1, 2, 3, 4),      # late shift, into the evening
     (2, 3, 4),         # afternoon and evening (owners home after work)
 )
-
-#: How ``tickets`` stores datetimes (the tools' TIME_FORMAT; this module sits below the tools).
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 #: Mobile prefixes long in service (valid for libphonenumber's CN metadata).
 _MOBILE_PREFIXES: tuple[str, ...] = (
@@ -213,17 +211,13 @@ def free_slots(
     taken = {(r[0], r[1]) for r in conn.execute(
         f"SELECT technician, serve_start FROM tickets WHERE technician IN ({marks}) "
         "AND serve_start >= ? AND serve_start < ? AND status != 'cancelled'",
-        (*technicians, _fmt(first), _fmt(first + timedelta(days=1))))}
+        (*technicians, format_time(first), format_time(first + timedelta(days=1))))}
     earliest = now + LEAD_TIME
     free = []
     for tid, start, end in scheduled:
         begins = datetime.combine(day, time.fromisoformat(start))
-        if begins < earliest or (tid, _fmt(begins)) in taken or is_booked_elsewhere(tid, day, start):
+        if begins < earliest or (tid, format_time(begins)) in taken or is_booked_elsewhere(tid, day, start):
             continue
         free.append((begins, tid, datetime.combine(day, time.fromisoformat(end))))
     free.sort()
     return free
-
-
-def _fmt(moment: datetime) -> str:
-    return moment.strftime(_TIME_FORMAT)

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.servicedesk import SLOTS, free_slots
 from twinchat.inventory.tools.base import (
-    TIME_FORMAT,
     Tool,
     ToolContext,
     format_time,
@@ -334,7 +333,7 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
         return err
     if args.serve_time < now:
         return tool_error("serve_time_in_past",
-                          f"上门时间 {args.serve_time.strftime(TIME_FORMAT)} 已经过去", "serve_time")
+                          f"上门时间 {format_time(args.serve_time)} 已经过去", "serve_time")
     city, err = _resolve_address(conn, args.address)
     if err:
         return err
@@ -354,8 +353,8 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     canonical = {
         "user_name": args.user_name.strip(), "phone": phone, "address": args.address.strip(),
         "problem": args.problem.strip(), "category": category,
-        "serve_time": args.serve_time.strftime(TIME_FORMAT), "technician_id": tech_id,
-        "is_vip": args.is_vip, "now": now.strftime(TIME_FORMAT),
+        "serve_time": format_time(args.serve_time), "technician_id": tech_id,
+        "is_vip": args.is_vip, "now": format_time(now),
     }
     key = request_key(canonical)
     existing = _ticket_result(conn, key)
@@ -378,9 +377,9 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
         "INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
         "category, serve_start, serve_end, technician, is_vip, status) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')",
-        (free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket"), key, now.strftime(TIME_FORMAT), canonical["user_name"], phone,
+        (free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket"), key, format_time(now), canonical["user_name"], phone,
          canonical["address"], city["adcode"], canonical["problem"], category,
-         start.strftime(TIME_FORMAT), end.strftime(TIME_FORMAT), technician, int(args.is_vip)))
+         format_time(start), format_time(end), technician, int(args.is_vip)))
     result = _ticket_result(conn, key)
     assert result is not None
     return result
