@@ -73,6 +73,7 @@ from datetime import datetime, timedelta
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Unresolvable, WhollyPast, has_core, interpret
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
+from twinchat.inventory.timefmt import format_time
 
 __all__ = ["TimeSpan", "TimeWindow", "find", "resolve"]
 
@@ -87,7 +88,9 @@ def _check_clock(now: datetime) -> None:
 
 
 def _clock_text(now: datetime) -> str:
-    return f"{now:%Y-%m-%d %H:%M:%S}" if now.second or now.microsecond else f"{now:%Y-%m-%d %H:%M}"
+    """The clock as an error message shows it: to the minute, or to the second when it has seconds."""
+    text = format_time(now)
+    return text if now.second or now.microsecond else text[:-3]
 
 
 def resolve(text: str, now: datetime) -> TimeWindow:
