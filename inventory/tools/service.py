@@ -64,7 +64,12 @@ class SearchSolutionArgs(BaseModel):
 _ERROR_CODE = re.compile(r"(?<![a-z])e-?0?([1-9])(?!\d)")
 
 
-def _normalise(text: str) -> str:
+def fold_for_search(text: str) -> str:
+    """``text`` as search_solution matches it: NFKC-normalised, whitespace dropped, lower case.
+
+    A query matches a knowledge-base keyword or category word when the word's fold is in the
+    query's fold, whatever width, spacing or case the customer typed (屏幕显示Ｅ０３, 充电 桩).
+    Punctuation is kept: it separates an error code from what follows."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
@@ -73,13 +78,13 @@ class _Knowledge:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         #: (category id, its normalised name and aliases) in id order
-        self.words = [(cid, frozenset(_normalise(a) for a in (name, *aliases)))
+        self.words = [(cid, frozenset(fold_for_search(a) for a in (name, *aliases)))
                       for cid, name, aliases in static_data(conn, Categories).rows]
         #: every category word: they rank but never make a match on their own
         self.generic = frozenset().union(*(w for _, w in self.words))
         #: per solution, in id order: (normalised keywords, normalised fault, error code, the answer's entry)
         self.solutions = [
-            (tuple(_normalise(k) for k in keywords.split()), _normalise(fault), code, {
+            (tuple(fold_for_search(k) for k in keywords.split()), fold_for_search(fault), code, {
                 "id": sid, "category": category, "fault": fault, "solution": solution,
                 "needs_onsite": bool(onsite), "error_code": code})
             for sid, category, fault, keywords, solution, onsite, code in conn.execute(
@@ -88,7 +93,7 @@ class _Knowledge:
 
 def _search(ctx: ToolContext, args: SearchSolutionArgs) -> dict[str, Any]:
     conn = ctx.conn
-    query = _normalise(args.query)
+    query = fold_for_search(args.query)
     codes = {f"E0{d}" for d in _ERROR_CODE.findall(query)}
     # category words (充电桩, 电脑 …) rank but never make a match on their own; without a
     # category argument, the categories the query names are the ones searched
