@@ -1,0 +1,227 @@
+"""How the world's customers and orders are drawn: names, phones, addresses, order timelines.
+
+The rules are stated in :mod:`twinchat.inventory.orders`, whose ``populate`` writes what these
+functions draw. Every draw comes from the ``rng`` passed in, in a fixed order: the same seed gives
+the same customers and orders.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from bisect import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from itertools import accumulate
+from typing import Any
+
+from twinchat.inventory import orders_data as data
+from twinchat.inventory.addresses import AddressGenerator
+from twinchat.inventory.logistics import eta
+from twinchat.inventory.orders import CUSTOMERS, FIRST_DAY, LAST_DAY, ORDERS, PAY_WINDOW, TIMELINE, minute_of
+from twinchat.inventory.regions import RegionTable
+from twinchat.inventory.timefmt import format_time
+
+__all__ = ["Shop", "draw_customers", "draw_orders"]
+
+#: Shares of orders left unpaid, cancelled by the buyer before shipping, delivered a day late,
+#: and (beyond the same city) a day early.
+UNPAID_SHARE = 0.03
+BUYER_CANCEL_SHARE = 0.03
+LATE_SHARE = 0.08
+EARLY_SHARE = 0.12
+
+# -- weighted draws ---------------------------------------------------------------------------------
+
+class _Weighted:
+    """A weighted draw over a fixed sequence, with precomputed cumulative weights."""
+
+    def __init__(self, items: Sequence[Any], weights: Sequence[float]) -> None:
+        self.items = tuple(items)
+        self.cum = tuple(accumulate(weights))
+
+    def __call__(self, rng: random.Random) -> Any:
+        return self.items[bisect(self.cum, rng.random() * self.cum[-1])]
+
+
+_SURNAME = _Weighted([s for s, _ in data.SURNAMES], [w for _, w in data.SURNAMES])
+_PREFIX = _Weighted([p for p, _ in data.MOBILE_PREFIXES], [w for _, w in data.MOBILE_PREFIXES])
+_CARRIER = _Weighted(data.CARRIERS, [c[1] for c in data.CARRIERS])
+_CATEGORY = _Weighted([c for c, _ in data.CATEGORY_WEIGHTS], [w for _, w in data.CATEGORY_WEIGHTS])
+_HOUR = _Weighted(range(24), data.HOUR_WEIGHTS)
+_LINES = _Weighted((1, 2, 3), (70, 22, 8))
+_QTY = _Weighted((1, 2, 3), (90, 8, 2))
+
+
+def _name(rng: random.Random, gender: str) -> str:
+    own = data.GIVEN_FEMALE if gender == "female" else data.GIVEN_MALE
+    surname = _SURNAME(rng)
+    if rng.random() < 0.25:
+        return surname + rng.choice(own)
+    last = rng.choice(own)
+    if gender == "female" and rng.random() < 0.05:
+        return surname + last + last                       # 婷婷, 丽丽
+    first = rng.choice(data.GIVEN_NEUTRAL if rng.random() < 0.4 else own)
+    while first == last:
+        first = rng.choice(own)
+    return surname + first + last
+
+
+def draw_customers(rng: random.Random, regions: RegionTable) -> list[dict[str, Any]]:
+    addresses = AddressGenerator(regions, rng)
+    phones: set[str] = set()
+    rows = []
+    for i in range(1, CUSTOMERS + 1):
+        gender = "female" if rng.random() < 0.5 else "male"
+        name = _name(rng, gender)
+        phone = ""
+        while not phone or phone in phones:
+            phone = _PREFIX(rng) + f"{rng.randrange(10**8):08d}"
+        phones.add(phone)
+        a = addresses.sample()
+        rows.append({
+            "id": f"C{i:05d}", "name": name, "gender": gender, "phone": phone,
+            "province": a.province, "city": a.city, "district": a.district, "detail": a.detail,
+            "postcode": a.postcode, "adcode": a.adcode, "address": a.text("full"),
+        })
+    return rows
+
+
+def _created_times(rng: random.Random) -> list[datetime]:
+    days = [FIRST_DAY + timedelta(days=i) for i in range((LAST_DAY - FIRST_DAY).days + 1)]
+    boosts = dict(data.DAY_BOOSTS)
+    day = _Weighted(days, [boosts.get(f"{d:%m-%d}", 1.0) for d in days])
+    times = [
+        datetime.combine(day(rng), time(_HOUR(rng), rng.randrange(60), rng.randrange(60)))
+        for _ in range(ORDERS)
+    ]
+    return sorted(times)
+
+
+def _ship_time(rng: random.Random, paid: datetime, cutoff: str) -> datetime:
+    cut = datetime.combine(paid.date(), time.fromisoformat(cutoff))
+    if paid < cut:
+        start = max(minute_of(paid) + timedelta(minutes=1), datetime.combine(paid.date(), time(8, 0)))
+        return min(start + timedelta(minutes=rng.randint(20, 180)), cut + timedelta(hours=1))
+    return datetime.combine(paid.date() + timedelta(days=1), time(7, 0)) + timedelta(minutes=rng.randint(0, 180))
+
+
+def _between(rng: random.Random, lo: datetime, hi: datetime) -> datetime:
+    minutes = max(0, int((hi - lo).total_seconds() // 60))
+    return minute_of(lo) + timedelta(minutes=rng.randint(0, minutes))
+
+
+def _delivery(rng: random.Random, shipped: datetime, promised: datetime, same_city: bool) -> datetime:
+    roll = rng.random()
+    if roll < LATE_SHARE:
+        day = promised.date() + timedelta(days=1)
+        return _between(rng, datetime.combine(day, time(10, 0)), datetime.combine(day, time(19, 0)))
+    early = promised.date() - timedelta(days=1)
+    if not same_city and roll < LATE_SHARE + EARLY_SHARE and early > shipped.date():
+        return _between(rng, datetime.combine(early, time(10, 0)), datetime.combine(early, time(19, 0)))
+    lo = max(shipped + timedelta(hours=1), datetime.combine(promised.date(), time(9, 0)))
+    if lo >= promised:
+        lo = shipped + timedelta(minutes=30)
+    return _between(rng, lo, max(lo, promised))
+
+
+@dataclass
+class Shop:
+    """What orders are drawn from: products in stock, warehouses, lanes, customers' cities."""
+
+    by_category: dict[str, list[str]]
+    price: dict[str, float]
+    holders: dict[str, dict[str, int]]          # product -> warehouse -> qty in stock
+    cutoff: dict[str, str]
+    wh_city: dict[str, str]
+    tier: dict[tuple[str, str], str]            # (warehouse, city) -> tier
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection) -> Shop:
+        holders: dict[str, dict[str, int]] = {}
+        for pid, wid, qty in conn.execute(
+                "SELECT product_id, warehouse, qty FROM stock WHERE qty > 0 ORDER BY product_id, warehouse"):
+            holders.setdefault(pid, {})[wid] = qty
+        by_category: dict[str, list[str]] = {}
+        price = {}
+        for pid, category, p in conn.execute("SELECT id, category, price FROM products ORDER BY id"):
+            price[pid] = p
+            if pid in holders:
+                by_category.setdefault(category, []).append(pid)
+        warehouses = conn.execute("SELECT id, city, cutoff FROM warehouses ORDER BY id").fetchall()
+        tier = {(w, c): t for w, c, t in conn.execute("SELECT warehouse, dest_city, tier FROM lanes")}
+        return cls(by_category, price, holders, {w: cut for w, _, cut in warehouses},
+                   {w: city for w, city, _ in warehouses}, tier)
+
+    def line(self, rng: random.Random, taken: Sequence[str], able: set[str]) -> tuple[str, int, set[str]] | None:
+        """One order line (product, qty) some warehouse of ``able`` can serve, or None."""
+        for _ in range(20):
+            category = _CATEGORY(rng)
+            pid = rng.choice(self.by_category[category])
+            qty = 2 if category == "memory" and rng.random() < 0.3 else _QTY(rng)
+            if pid in taken:
+                continue
+            can = {w for w, q in self.holders[pid].items() if q >= qty} & able
+            if can:
+                return pid, qty, can
+        return None
+
+
+def draw_orders(rng: random.Random, shop: Shop, customers: list[dict[str, Any]],
+            city_of: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    who = _Weighted([c["id"] for c in customers], [rng.lognormvariate(0, 0.7) for _ in customers])
+    district = {c["id"]: c["adcode"] for c in customers}
+    numbers: set[str] = set()
+    tracking: set[str] = set()
+    orders, items = [], []
+    for created in _created_times(rng):
+        number = ""
+        while not number or number in numbers:
+            number = f"DD{created:%y%m%d}{rng.randrange(10**6):06d}"
+        numbers.add(number)
+        customer = who(rng)
+        city = city_of[district[customer]]
+        lines: list[tuple[str, int]] = []
+        able = set(shop.cutoff)
+        for _ in range(_LINES(rng)):
+            drawn = shop.line(rng, [p for p, _ in lines], able)
+            if drawn is None:
+                if lines:
+                    break
+                raise RuntimeError(f"orders: no product in stock for order {number}")
+            pid, qty, able = drawn
+            lines.append((pid, qty))
+        order: dict[str, Any] = {
+            "order_no": number, "customer": customer, "created_at": created, "paid_at": None,
+            "shipped_at": None, "delivered_at": None, "cancelled_at": None, "cancel_reason": None,
+            "warehouse": None, "eta": None, "carrier": None, "tracking_no": None,
+            "total": round(sum(shop.price[p] * q for p, q in lines), 2),
+        }
+        if rng.random() < UNPAID_SHARE:
+            order.update(cancelled_at=created + PAY_WINDOW, cancel_reason=data.UNPAID_REASON)
+        else:
+            paid = created + timedelta(seconds=min(int(rng.expovariate(1 / 90)) + 10, 25 * 60))
+            promised, wid = min((eta(paid, shop.cutoff[w], shop.tier[(w, city)]), w) for w in sorted(able))
+            shipped = _ship_time(rng, paid, shop.cutoff[wid])
+            order.update(paid_at=paid, warehouse=wid, eta=promised)
+            if rng.random() < BUYER_CANCEL_SHARE:
+                order.update(cancelled_at=_between(rng, paid + timedelta(minutes=2), shipped - timedelta(minutes=2)),
+                             cancel_reason=rng.choice(data.CANCEL_REASONS))
+            else:
+                carrier, _, prefix, digits, _ = _CARRIER(rng)
+                track = ""
+                while not track or track in tracking:
+                    track = prefix + f"{rng.randrange(10**digits):0{digits}d}"
+                tracking.add(track)
+                same_city = shop.wh_city[wid] == city
+                order.update(shipped_at=shipped, carrier=carrier, tracking_no=track,
+                             delivered_at=_delivery(rng, shipped, promised, same_city))
+        orders.append(order)
+        items += [{"order_no": order["order_no"], "product_id": p, "qty": q, "price": shop.price[p]}
+                  for p, q in lines]
+    for order in orders:
+        for key in (*TIMELINE, "eta"):
+            if order[key] is not None:
+                order[key] = format_time(order[key])
+    return orders, items
