@@ -289,6 +289,41 @@ def compatibility(part: dict[str, Any], device: dict[str, Any]) -> tuple[bool, b
     return False, False, None
 
 
+def _feature_rows(products: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """One ``product_features`` row per product and feature key (the first feature of a key wins)."""
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for p in products:
+        for f in p["features"]:
+            rows.setdefault((p["id"], feature_key(f)), {"product_id": p["id"], "feature": f, "key": feature_key(f)})
+    return list(rows.values())
+
+
+def _compatibility_rows(products: list[dict[str, Any]], models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A ``compatibility`` row for every part (memory, SSD, charger) and device model it fits."""
+    devices = [{**m, "specs": json.loads(m["specs"])} for m in models]
+    compat = []
+    for p in products:
+        if p["category"] not in ("memory", "ssd", "charger"):
+            continue
+        for d in devices:
+            fits, full, note = compatibility(p, d)
+            if fits:
+                compat.append({"part_id": p["id"], "device_model": d["id"], "full_speed": int(full), "note": note})
+    return compat
+
+
+def _alias_rows(models: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """``device_aliases`` rows: each way a device model is named, by its :func:`device_key`, sorted."""
+    aliases: dict[tuple[str, str], dict[str, str]] = {}
+    for m in models:
+        names = [m["name"], m["model"], f"{m['brand']}{m['model']}", f"{m['series']}{m['model']}",
+                 f"{m['brand']}{m['series']}{m['model']}", m["series"], *json.loads(m["aliases"])]
+        for n in names:
+            if len(device_key(n)) >= 2:
+                aliases.setdefault((device_key(n), m["id"]), {"key": device_key(n), "device_model": m["id"]})
+    return sorted(aliases.values(), key=lambda r: (r["key"], r["device_model"]))
+
+
 def populate(db: sqlite_utils.Database, seed: int) -> None:
     """Create and fill ``categories``, ``device_models``, ``products``, ``product_features``, ``compatibility``."""
     from twinchat.inventory.build import area_rng
@@ -322,37 +357,16 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
         {"product_id": str, "feature": str, "key": str}, pk=("product_id", "key"),
         foreign_keys=[("product_id", "products", "id")],
     )
-    feature_rows: dict[tuple[str, str], dict[str, str]] = {}
-    for p in products:
-        for f in p["features"]:
-            feature_rows.setdefault((p["id"], feature_key(f)),
-                                    {"product_id": p["id"], "feature": f, "key": feature_key(f)})
-    db["product_features"].insert_all(feature_rows.values())
+    db["product_features"].insert_all(_feature_rows(products))
     db["compatibility"].create(
         {"part_id": str, "device_model": str, "full_speed": int, "note": str},
         pk=("part_id", "device_model"),
         foreign_keys=[("part_id", "products", "id"), ("device_model", "device_models", "id")],
     )
-    devices = [{**m, "specs": json.loads(m["specs"])} for m in models]
-    compat = []
-    for p in products:
-        if p["category"] not in ("memory", "ssd", "charger"):
-            continue
-        for d in devices:
-            fits, full, note = compatibility(p, d)
-            if fits:
-                compat.append({"part_id": p["id"], "device_model": d["id"], "full_speed": int(full), "note": note})
-    db["compatibility"].insert_all(compat)
+    db["compatibility"].insert_all(_compatibility_rows(products, models))
     db["device_aliases"].create({"key": str, "device_model": str}, pk=("key", "device_model"),
                                 foreign_keys=[("device_model", "device_models", "id")])
-    aliases: dict[tuple[str, str], dict[str, str]] = {}
-    for m in models:
-        names = [m["name"], m["model"], f"{m['brand']}{m['model']}", f"{m['series']}{m['model']}",
-                 f"{m['brand']}{m['series']}{m['model']}", m["series"], *json.loads(m["aliases"])]
-        for n in names:
-            if len(device_key(n)) >= 2:
-                aliases.setdefault((device_key(n), m["id"]), {"key": device_key(n), "device_model": m["id"]})
-    db["device_aliases"].insert_all(sorted(aliases.values(), key=lambda r: (r["key"], r["device_model"])))
+    db["device_aliases"].insert_all(_alias_rows(models))
     db["products"].create_index(["category", "price"])
     db.execute("CREATE INDEX idx_products_model ON products (model COLLATE NOCASE)")
     db["product_features"].create_index(["key"])
