@@ -18,6 +18,8 @@ Charging-pile error codes E01…E09 follow one scheme across the world (see ``KB
 from __future__ import annotations
 
 import hashlib
+import random
+import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -92,15 +94,8 @@ _MOBILE_PREFIXES: tuple[str, ...] = (
 )
 
 
-def populate(db: sqlite_utils.Database, seed: int) -> None:
-    """Create and fill ``kb_solutions``, ``technicians``, ``technician_schedule``, ``tickets``.
-
-    Needs ``regions`` (technicians' cities) and ``categories`` (from the catalog).
-    """
-    from twinchat.inventory.build import area_rng
-
-    rng = area_rng(seed, "servicedesk")
-    conn = db.conn
+def _check_service_cities(conn: sqlite3.Connection) -> None:
+    """Raise :class:`InventoryError` naming every service city the ``regions`` table lacks."""
     wanted = [code for code, _ in SERVICE_CITIES]
     marks = ",".join("?" * len(wanted))
     known = {r[0] for r in conn.execute(
@@ -109,21 +104,9 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
     if missing:
         raise InventoryError(f"servicedesk: service cities missing from regions: {', '.join(missing)}")
 
-    db["kb_solutions"].create(
-        {"id": str, "category": str, "fault": str, "keywords": str, "solution": str,
-         "needs_onsite": int, "error_code": str},
-        pk="id", not_null={"category", "fault", "keywords", "solution", "needs_onsite"},
-        foreign_keys=[("category", "categories", "id")],
-    )
-    db["kb_solutions"].insert_all(
-        {"id": f"KB{i:03d}", "category": category, "fault": fault, "keywords": keywords,
-         "solution": "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1)),
-         "needs_onsite": int(onsite), "error_code": code}
-        for i, (category, fault, keywords, steps, onsite, code) in enumerate(KB_SOLUTIONS, 1)
-    )
-    db["kb_solutions"].create_index(["category"])
-    db["kb_solutions"].create_index(["error_code"])
 
+def _draw_technicians(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The technicians of every service city and their weekly schedule rows, drawn with ``rng``."""
     fake = faker.Faker("zh_CN")
     fake.seed_instance(rng.getrandbits(64))
     technicians: list[dict[str, Any]] = []
@@ -156,6 +139,35 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
                         continue
                     start, end = SLOTS[index]
                     schedule.append({"technician": tid, "weekday": weekday, "start": start, "end": end})
+    return technicians, schedule
+
+
+def populate(db: sqlite_utils.Database, seed: int) -> None:
+    """Create and fill ``kb_solutions``, ``technicians``, ``technician_schedule``, ``tickets``.
+
+    Needs ``regions`` (technicians' cities) and ``categories`` (from the catalog).
+    """
+    from twinchat.inventory.build import area_rng
+
+    rng = area_rng(seed, "servicedesk")
+    _check_service_cities(db.conn)
+
+    db["kb_solutions"].create(
+        {"id": str, "category": str, "fault": str, "keywords": str, "solution": str,
+         "needs_onsite": int, "error_code": str},
+        pk="id", not_null={"category", "fault", "keywords", "solution", "needs_onsite"},
+        foreign_keys=[("category", "categories", "id")],
+    )
+    db["kb_solutions"].insert_all(
+        {"id": f"KB{i:03d}", "category": category, "fault": fault, "keywords": keywords,
+         "solution": "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1)),
+         "needs_onsite": int(onsite), "error_code": code}
+        for i, (category, fault, keywords, steps, onsite, code) in enumerate(KB_SOLUTIONS, 1)
+    )
+    db["kb_solutions"].create_index(["category"])
+    db["kb_solutions"].create_index(["error_code"])
+
+    technicians, schedule = _draw_technicians(rng)
 
     db["technicians"].create(
         {"id": str, "name": str, "phone": str, "city": str, "skills": str, "rating": float},
