@@ -1,6 +1,6 @@
 """Text helpers shared by export and evaluation: normalisation, tokens, ROUGE-L.
 
-``normalise`` is what "near-duplicate" means in an export and what "the same string" means when a
+``fold_for_similarity`` is what "near-duplicate" means in an export and what "the same string" means when a
 function-call argument is scored: NFKC (full-width → half-width), case folded, whitespace and
 punctuation dropped. ``rouge_l`` scores a free-text reply against its reference by the longest
 common subsequence of tokens, where every CJK character is a token of its own (character-level
@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["normalise", "tokens", "lcs_length", "rouge_l", "Rouge"]
+__all__ = ["fold_for_similarity", "tokens", "lcs_length", "rouge_l", "Rouge"]
 
 _WORD = re.compile(r"[A-Za-z0-9]+|\S")
 
@@ -31,8 +31,12 @@ class _Dropped(dict):  # type: ignore[type-arg]
 _DROPPED = _Dropped()
 
 
-def normalise(text: str) -> str:
-    """``text`` NFKC-normalised and case folded, without whitespace, punctuation or symbols."""
+def fold_for_similarity(text: str) -> str:
+    """``text`` NFKC-normalised and case folded, without whitespace, punctuation or symbols.
+
+    Two texts with the same fold say the same thing in different dress: an export counts them as
+    near-duplicates, and scoring counts a predicted argument equal to the gold one. Punctuation and
+    symbols go because they do not change what is said (深圳市,南山区 = 深圳市 南山区)."""
     return unicodedata.normalize("NFKC", text).casefold().translate(_DROPPED)
 
 

@@ -27,7 +27,7 @@ import sqlite_utils
 from twinchat.inventory import catalog_data as data
 from twinchat.inventory.seeds import area_rng
 
-__all__ = ["populate", "normalise_feature", "device_key", "compatibility"]
+__all__ = ["populate", "feature_key", "device_key", "compatibility"]
 
 _KEY_DROP = re.compile(r"[\s\-_·.()（）]+")
 
@@ -37,8 +37,11 @@ def device_key(text: str) -> str:
     return _KEY_DROP.sub("", text.strip().lower())
 
 
-def normalise_feature(text: str) -> str:
-    """The key a feature is matched by: '16GB' ≈ '16g' ≈ '16 G'; '5600MHz' ≈ '5600'."""
+def feature_key(text: str) -> str:
+    """The key a feature is matched by: '16GB' ≈ '16g' ≈ '16 G'; '5600MHz' ≈ '5600'.
+
+    Upper case, spaces dropped, full-width brackets made ASCII, and units shortened (GB → G,
+    TB → T, MHz dropped), so a feature a customer asks for finds the product feature it names."""
     key = text.strip().upper().replace(" ", "").replace("（", "(").replace("）", ")")
     for long, short in (("MHZ", ""), ("GB", "G"), ("TB", "T"), ("KW", "KW")):
         key = key.replace(long, short)
@@ -321,8 +324,8 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
     feature_rows: dict[tuple[str, str], dict[str, str]] = {}
     for p in products:
         for f in p["features"]:
-            feature_rows.setdefault((p["id"], normalise_feature(f)),
-                                    {"product_id": p["id"], "feature": f, "key": normalise_feature(f)})
+            feature_rows.setdefault((p["id"], feature_key(f)),
+                                    {"product_id": p["id"], "feature": f, "key": feature_key(f)})
     db["product_features"].insert_all(feature_rows.values())
     _compatibility(db, products, models)
     _device_aliases(db, models)

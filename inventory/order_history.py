@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlite_utils
 
+from twinchat.inventory.timefmt import format_time
 from twinchat.inventory import orders_data as data
 from twinchat.inventory.addresses import AddressGenerator
 from twinchat.inventory.logistics import eta
@@ -32,7 +33,7 @@ from twinchat.inventory.regions import RegionTable, load_regions
 from twinchat.inventory.seeds import area_rng
 
 from twinchat.inventory.orders import (BUYER_CANCEL_SHARE, CUSTOMERS, EARLY_SHARE, FIRST_DAY, LAST_DAY, LATE_SHARE,
-                                      ORDERS, PAY_WINDOW, TIME_FORMAT, TIMELINE, UNPAID_SHARE, to_minute)
+                                      ORDERS, PAY_WINDOW, TIMELINE, UNPAID_SHARE, to_minute)
 
 __all__ = ["populate"]
 
@@ -226,7 +227,7 @@ def _orders(rng: random.Random, shop: _Shop, customers: list[dict[str, Any]],
     for order in orders:
         for key in (*TIMELINE, "eta"):
             if order[key] is not None:
-                order[key] = order[key].strftime(TIME_FORMAT)
+                order[key] = format_time(order[key])
     return orders, items
 
 

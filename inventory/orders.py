@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from twinchat.inventory.timefmt import TIME_FORMAT, parse_time
 from twinchat.inventory import orders_data as data
 
 __all__ = [
@@ -88,8 +89,6 @@ BUYER_CANCEL_SHARE = 0.03
 LATE_SHARE = 0.08
 EARLY_SHARE = 0.12
 
-#: How the orders area stores datetimes (the tools' TIME_FORMAT; this module sits below the tools).
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: The moments of an order's timeline (columns of ``orders``), in order.
 TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
 
@@ -99,7 +98,7 @@ TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at
 def _parse(value: str | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.strptime(value, TIME_FORMAT)
+    return parse_time(value)
 
 
 def status_at(timeline: Mapping[str, Any], now: datetime) -> str | None:
@@ -192,7 +191,7 @@ def checkpoints(conn: sqlite3.Connection, order_no: str) -> list[Checkpoint]:
         return []
     shipped, delivered, carrier, warehouse, origin, dest, district = row
     return route_checkpoints(
-        datetime.strptime(shipped, TIME_FORMAT), datetime.strptime(delivered, TIME_FORMAT),
+        parse_time(shipped), parse_time(delivered),
         carrier=carrier, hub=_hub(carrier), warehouse=warehouse, origin_city=origin, dest_city=dest,
         station=f"{dest}{district}营业部",
     )

@@ -27,6 +27,7 @@ from typing import Any
 import faker
 import sqlite_utils
 
+from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.errors import InventoryError
 from twinchat.inventory.seeds import area_rng
 from twinchat.inventory.servicedesk_data import KB_SOLUTIONS
@@ -86,8 +87,6 @@ _SHIFTS: tuple[tuple[int, ...], ...] = (
     (2, 3, 4),         # afternoon and evening (owners home after work)
 )
 
-#: How ``tickets`` stores datetimes (the tools' TIME_FORMAT; this module sits below the tools).
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 #: Mobile prefixes long in service (valid for libphonenumber's CN metadata).
 _MOBILE_PREFIXES: tuple[str, ...] = (
@@ -243,4 +242,4 @@ def free_slots(
 
 
 def _fmt(moment: datetime) -> str:
-    return moment.strftime(_TIME_FORMAT)
+    return format_time(moment)

@@ -32,6 +32,7 @@ from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value
+from twinchat.inventory.timefmt import TIME_FORMAT
 from twinchat.inventory.tools import tools
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
@@ -39,7 +40,6 @@ from twinchat.units.loader import UnitSource
 __all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "stamp_text", "tool_writes", "STREAM_BLOCK",
            "TIME_FORMAT"]
 
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
 _DAYS, _MINUTES = 28, 16 * 60 + 30  # clocks fall on one of 28 days, at a minute from 07:00 to 23:29
 _CLOCKS = _DAYS * _MINUTES

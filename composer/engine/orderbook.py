@@ -27,6 +27,7 @@ from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.slot_values import Record
 from twinchat.inventory import orders as world_orders
 from twinchat.inventory.orders_data import SURNAMES
+from twinchat.inventory.timefmt import format_time
 
 __all__ = ["OrderBook", "ORDER_STATES", "ORDER_FORMS", "bought_phrases"]
 
@@ -42,7 +43,6 @@ ORDER_STATES: dict[str, str] = {
 #: How a customer writes an order number: DD261112637359, dd261112637359, DD2611 1263 7359, ＤＤ….
 ORDER_FORMS = ("order_no", "lower", "spaced", "fullwidth")
 
-_FMT = "%Y-%m-%d %H:%M:%S"
 _SECOND = timedelta(seconds=1)
 _SURNAMES = sorted((s for s, _ in SURNAMES), key=len, reverse=True)
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
@@ -248,7 +248,7 @@ class OrderBook:
             "order_no": order.order_no, "state": state, "status": ORDER_STATES[state],
             "delayed": bool(order.eta is not None and order.paid is not None and now > order.eta
                             and state in ("awaiting_shipment", "in_transit")),
-            "created_at": order.created.strftime(_FMT), "total": order.total,
+            "created_at": format_time(order.created), "total": order.total,
             "items": [{k: i[k] for k in ("product_id", "short_name", "qty", "price", "category")} for i in items],
             "what": first["words"][int(rng.random() * len(first["words"]))],
             "bought": phrases[int(rng.random() * len(phrases))],

@@ -34,6 +34,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.compiled import SLOT_VALUE_TYPES, Fallback, compile_expression_code, compile_template_code
 from twinchat.composer.errors import ComposerError
+from twinchat.inventory.timefmt import parse_time
 
 __all__ = ["make_env", "FILTERS", "variables_of", "refused_attributes", "allowed", "cn_number", "TemplateCache",
            "paths_reader"]
@@ -100,14 +101,8 @@ def cn_time(value: Any) -> str:
     if isinstance(value, datetime):
         moment = value
     else:
-        text = str(value)
-        # fromisoformat reads the tools' format as strptime does, many times faster
-        moment = (datetime.fromisoformat(text) if _STAMP.fullmatch(text)
-                  else datetime.strptime(text, "%Y-%m-%d %H:%M:%S"))
+        moment = parse_time(str(value))
     return f"{moment.month}月{moment.day}日{moment.hour:02d}:{moment.minute:02d}"
-
-
-_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 FILTERS = {

@@ -30,7 +30,7 @@ from math import perm
 from typing import Any
 
 from twinchat.composer.export.formats.react import REACT_ACTION
-from twinchat.composer.similarity import normalise
+from twinchat.composer.similarity import fold_for_similarity
 
 __all__ = ["CALL_FAILURES", "Answer", "Unparseable", "read_answer", "read_fields", "score_calls", "score_fields",
            "tool_parameters"]
@@ -166,7 +166,7 @@ def same_value(gold: Any, pred: Any) -> bool:
         dg, dp = _datetime(gold), _datetime(pred)
         if dg is not None and dp is not None:
             return dg == dp
-        return normalise(gold) == normalise(pred)
+        return fold_for_similarity(gold) == fold_for_similarity(pred)
     if isinstance(gold, bool) or isinstance(pred, bool):
         return gold is pred
     if isinstance(gold, (int, float)) and isinstance(pred, (int, float)):

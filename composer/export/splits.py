@@ -11,7 +11,7 @@
   template combination of a valid/test session occurs in train. Both overlaps are counted from
   the assignment, not assumed.
 * **Dedup.** A record whose text is identical to an earlier one is an exact duplicate; one whose
-  :func:`normalise`\\ d text is, a near duplicate (case, width, spaces, punctuation). The first
+  :func:`fold_for_similarity`\\ d text is, a near duplicate (case, width, spaces, punctuation). The first
   one read is kept.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.similarity import normalise
+from twinchat.composer.similarity import fold_for_similarity
 
 __all__ = ["SPLITS", "Deduper", "SplitItem", "SplitPlan", "parse_split", "plan_split"]
 
@@ -66,7 +66,7 @@ class Deduper:
         self.counts: Counter[str] = Counter()
 
     def check(self, text: str) -> str | None:
-        exact, near = _digest(text), _digest(normalise(text))
+        exact, near = _digest(text), _digest(fold_for_similarity(text))
         if exact in self._exact:
             kind: str | None = "exact"
         elif near in self._near:

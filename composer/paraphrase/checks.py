@@ -30,7 +30,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["Shape", "shape_of", "compare_shapes", "normal_form", "similarity", "NEAR_DUPLICATE", "clean_reply"]
+__all__ = ["Shape", "shape_of", "compare_shapes", "fold_template_for_similarity", "similarity", "NEAR_DUPLICATE", "clean_reply"]
 
 #: Similarity (0–1) from which a candidate counts as a near-duplicate.
 NEAR_DUPLICATE = 0.9
@@ -148,10 +148,15 @@ def compare_shapes(original: Shape, candidate: Shape) -> tuple[str, str] | None:
     return None
 
 
-def normal_form(source: str, shape: Shape, codes: dict[str, str]) -> str:
-    """``source`` with each placeholder as one private-use character, NFKC, lower case, and without
-    punctuation, whitespace or control characters. ``codes`` (AST key → character) is shared by
-    everything compared, so the same expression gets the same character everywhere."""
+def fold_template_for_similarity(source: str, shape: Shape, codes: dict[str, str]) -> str:
+    """Template ``source`` as the near-duplicate check compares it: each placeholder as one
+    private-use character, comments and statements dropped, NFKC, lower case, and without
+    punctuation, whitespace or control characters.
+
+    A paraphrase too close to the original or to another paraphrase adds nothing; what a
+    placeholder renders to, and how the text is punctuated, must not hide that. ``codes`` (AST
+    key → character) is shared by everything compared, so the same expression gets the same
+    character everywhere."""
     out: list[str] = []
     pos = 0
     for m, key in zip(_BLOCK.finditer(source), shape.sequence):

@@ -44,7 +44,7 @@ import jinja2
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.generate import Sample, UnitGenerator
 from twinchat.composer.paraphrase.checks import (
-    NEAR_DUPLICATE, clean_reply, compare_shapes, normal_form, shape_of, similarity)
+    NEAR_DUPLICATE, clean_reply, compare_shapes, fold_template_for_similarity, shape_of, similarity)
 from twinchat.composer.engine.render import TemplateCache, make_env
 from twinchat.composer.paraphrase.unit_file import next_template_id, write_unit_text
 from twinchat.composer.verify.samples import Verifier
@@ -202,7 +202,7 @@ class Paraphraser:
         self.verifier = Verifier(self.unit, replies=False)
         self._codes: dict[str, str] = {}
         self._shapes = {t.id: shape_of(self.env, t.text) for t in self.unit.templates}
-        self._forms = [(f"template {t.id}", normal_form(t.text, self._shapes[t.id], self._codes))
+        self._forms = [(f"template {t.id}", fold_template_for_similarity(t.text, self._shapes[t.id], self._codes))
                        for t in self.unit.templates]
         self._baseline: dict[str, list[Sample]] = {}
         self._contexts: list[tuple[Any, dict[str, Any]]] | None = None
@@ -266,8 +266,8 @@ class Paraphraser:
             self.env.from_string(text)
         except jinja2.TemplateSyntaxError as exc:
             return "syntax", f"does not compile: {exc.message}", []
-        form = normal_form(text, shape, self._codes)
-        compared = self._forms + [(label, normal_form(t, shape_of(self.env, t), self._codes)) for label, t in others]
+        form = fold_template_for_similarity(text, shape, self._codes)
+        compared = self._forms + [(label, fold_template_for_similarity(t, shape_of(self.env, t), self._codes)) for label, t in others]
         for label, other in compared:
             score = similarity(form, other)
             if score == 1.0:

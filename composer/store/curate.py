@@ -30,6 +30,7 @@ from twinchat.composer.store.session_list import (SORTS, Filters, ListRow, build
                                                   count_sessions, has_text_index, list_page, session_ids)
 from twinchat.composer.store.session_list import transaction as _transaction
 from twinchat.composer.store.sessions import COLUMNS, SessionStore, StoredSession, session_row
+from twinchat.inventory.timefmt import format_time
 
 __all__ = ["Curation", "Filters", "ListRow", "Edit", "Draft", "SORTS", "CURATE_TABLES", "count_sessions",
            "list_page", "session_ids", "has_text_index", "build_text_index"]
@@ -80,7 +81,7 @@ class Curation:
     def __init__(self, conn: sqlite3.Connection, *, clock: Callable[[], str] | None = None) -> None:
         self.store = SessionStore(conn)
         self.conn = conn
-        self.clock = clock or (lambda: datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+        self.clock = clock or (lambda: format_time(datetime.now()))
         with _transaction(conn, "create the curation tables"):
             conn.execute("CREATE TABLE IF NOT EXISTS session_edits (id INTEGER PRIMARY KEY, "
                          "session_id TEXT NOT NULL, at TEXT NOT NULL, action TEXT NOT NULL, summary TEXT NOT NULL, "

@@ -106,7 +106,7 @@ def reextract(composer: Any, session: dict[str, Any], n: int) -> Fix:
     """Read back from user turn ``n``'s text the label fields that can be (see the module doc)."""
     from twinchat.composer.engine.references import resolve
     from twinchat.composer.engine.render import variables_of
-    from twinchat.composer.verify.samples import digit_runs, normalise_text
+    from twinchat.composer.verify.samples import digit_runs, fold_for_grounding
 
     out = copy.deepcopy(session)
     turn = _turn(out, n)
@@ -163,7 +163,7 @@ def reextract(composer: Any, session: dict[str, Any], n: int) -> Fix:
                 fix.notes.append(f"turn {n}: {fname}: the text refers to none of the remembered items")
         elif spec.grounded == "text":
             values = old if isinstance(old, list) else [old]
-            if any(str(v) not in text and normalise_text(str(v)) not in normalise_text(text) for v in values):
+            if any(str(v) not in text and fold_for_grounding(str(v)) not in fold_for_grounding(text) for v in values):
                 fix.notes.append(f"turn {n}: {fname}: {old!r} is not in the text and cannot be read back; "
                                  f"edit the label (l)")
     for fname, value in recomputed.items():

@@ -1,6 +1,7 @@
 """The grammar of colloquial Chinese time phrases: one precompiled pattern and its interpretation.
 
-Internal to :mod:`twinchat.composer.time.resolve`, whose docstring states the conventions. This module
+Internal to :mod:`twinchat.composer.time.resolve`, whose docstring states the conventions (the parts of the
+day are tabled in :mod:`twinchat.composer.time.conventions`). This module
 knows the surface forms (numerals, 周/星期/礼拜, 点/点半/:30, 号/日, 前/之前/以前 …) and turns one
 match of :data:`PHRASE` into a raw window ``(start, end)`` at a clock ``now``. It raises
 :class:`Unresolvable` for a match that names nothing real (2月30日, 25点, 周五以后) and
@@ -13,7 +14,9 @@ import re
 from calendar import monthrange
 from datetime import date, datetime, time, timedelta
 
-__all__ = ["FULLWIDTH", "PART_HOURS", "PARTS", "PHRASE", "Unresolvable", "WhollyPast", "has_core", "interpret"]
+from twinchat.composer.time.conventions import PART_HOURS, part_name, part_window
+
+__all__ = ["FULLWIDTH", "PHRASE", "Unresolvable", "WhollyPast", "has_core", "interpret"]
 
 
 class Unresolvable(ValueError):
@@ -24,31 +27,7 @@ class WhollyPast(ValueError):
     """The phrase names a window that ends before ``now``."""
 
 
-# --- conventions (DESIGN.md "Time expressions") -------------------------------------------------
-
-PARTS: dict[str, tuple[int, int]] = {
-    "凌晨": (0, 5), "早上": (6, 9), "上午": (8, 11), "中午": (11, 13),
-    "下午": (13, 17), "傍晚": (17, 18), "晚上": (18, 23),
-}
-"""Part of day → (first hour, last hour); the window runs from first:00:00 to last:59:59."""
-
-_PART_ALIAS = {"早晨": "早上", "早": "早上", "一早": "早上", "晚": "晚上"}
-
-
-def _span(lo: int, hi: int, add: int = 0) -> dict[int, int]:
-    return {h: h + add for h in range(lo, hi + 1)}
-
-
-PART_HOURS: dict[str, dict[int, int]] = {
-    "凌晨": _span(0, 6),
-    "早上": _span(4, 11),
-    "上午": _span(5, 12),
-    "中午": {**_span(11, 14), **_span(1, 2, 12)},
-    "下午": {**_span(1, 7, 12), **_span(12, 19)},
-    "傍晚": {**_span(4, 8, 12), **_span(16, 20)},
-    "晚上": {**_span(6, 12, 12), **_span(18, 24)},
-}
-"""Part of day → {hour as spoken: hour on the 24-hour dial}; 晚上12点 is 24, midnight ending the day."""
+# --- words --------------------------------------------------------------------------------------
 
 _REL_DAYS = {"大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0,
              "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
@@ -192,13 +171,9 @@ def _next_day_of_month(today: date, day: int) -> date:
     raise Unresolvable(f"{day}号 is not a day of the month")  # not reached: 13 months hold every day 1–31
 
 
-def _part_name(word: str | None) -> str | None:
-    return None if word is None else _PART_ALIAS.get(word, word)
-
-
 def _day(g: dict[str, str | None], today: date) -> tuple[date | None, str | None]:
     """The date a phrase names (None when it names none) and the part of day it carries."""
-    part = _part_name(g["dpart"] or g["dpart1"] or g["part"])
+    part = part_name(g["dpart"] or g["dpart1"] or g["part"])
     if g["day"] is None:
         return None, part
     if g["rel"]:
@@ -269,7 +244,7 @@ def _clock_windows(g: dict[str, str | None], d: date, part: str | None) -> list[
     for hour in _hours(part, spoken, g["h"].startswith("0") and len(g["h"]) == 2):
         at = base + timedelta(hours=hour, minutes=minute)
         if g["rsep"]:
-            windows.append((at, _range_end(g, base, at, _part_name(g["rpart"]) or part)))
+            windows.append((at, _range_end(g, base, at, part_name(g["rpart"]) or part)))
         else:
             windows.append((at, at + (timedelta(seconds=59) if names_minute else timedelta(minutes=59, seconds=59))))
     return windows
@@ -359,8 +334,7 @@ def interpret(m: re.Match[str], now: datetime, *, in_sentence: bool) -> tuple[da
         if d is None and part is None:
             raise Unresolvable("no day, part of day or clock")
         day = d or today
-        lo, hi = PARTS[part] if part else (0, 23)
-        window = (_start(day) + timedelta(hours=lo), _start(day) + timedelta(hours=hi, minutes=59, seconds=59))
+        window = part_window(day, part) if part else (_start(day), _end(day))
         return _finish(window, suffix, point=False, now=now)
     if (in_sentence and d is None and part is None and not g["h"].isascii() and g["unit"] == "点"
             and (suffix is None or suffix in _AROUND) and not (g["half"] or g["qtr"] or g["mi"] or g["exact"] or g["rsep"])):

@@ -18,8 +18,8 @@ Who does what
   (``RELATIVE_BASE=now``, ``PREFER_DATES_FROM='future'``, naive results). It is never asked about
   Chinese text: it leaves most colloquial phrases unparsed and misdates others.
 
-Conventions (DESIGN.md "Time expressions", followed exactly)
-------------------------------------------------------------
+Conventions
+-----------
 凌晨 00:00–05:59:59, 早上/早 06:00–09:59:59, 上午 08:00–11:59:59, 中午 11:00–13:59:59,
 下午 13:00–17:59:59, 傍晚 17:00–18:59:59, 晚上/晚 18:00–23:59:59. A window never starts before
 ``now``. X前/X之前/X以前: start = now; end = X for a clock time (今晚8点前 ends 20:00:00), the end
@@ -29,8 +29,8 @@ of X for a day or a period (周五前 ends Friday 23:59:59). N天内 = now … e
 included; 下周五 is Friday of the next calendar week (weeks start on Monday). A window wholly in
 the past is an error, never moved to another day.
 
-Decisions beyond DESIGN.md
---------------------------
+Further decisions
+-----------------
 * No day word means today: 下午, 晚上8点, 3点前 are today's, and an error once they have passed.
 * A clock with a part of day reads the hour on that part's dial: 下午2点 = 14:00, 晚上8点 = 20:00,
   中午1点 = 13:00, 傍晚6点 = 18:00, 晚上12点 = 24:00 (midnight ending that day, i.e. 00:00 the
@@ -68,11 +68,12 @@ by a clock with only a space between them, and recurring times (每周五).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Unresolvable, WhollyPast, has_core, interpret
+from twinchat.composer.time.windows import TimeSpan, TimeWindow
+from twinchat.inventory.timefmt import format_time
 
 __all__ = ["TimeSpan", "TimeWindow", "find", "resolve"]
 
@@ -81,38 +82,15 @@ _LEADING = re.compile("^[在于](?=.)")
 _HAS_TIME = re.compile(r"\d\s*(?:a\.?m\.?|p\.?m\.?)|\d:\d\d|\bnoon\b|\bmidnight\b|o'?clock", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class TimeWindow:
-    """An inclusive window ``[start, end]`` of naive datetimes."""
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        if self.start > self.end:
-            raise ValueError(f"a time window cannot end ({self.end}) before it starts ({self.start})")
-
-    def __contains__(self, moment: object) -> bool:
-        return isinstance(moment, datetime) and self.start <= moment <= self.end
-
-
-@dataclass(frozen=True, slots=True)
-class TimeSpan:
-    """A time phrase found in a sentence: ``sentence[start:end] == text``, and its window."""
-
-    start: int
-    end: int
-    text: str
-    window: TimeWindow
-
-
 def _check_clock(now: datetime) -> None:
     if not isinstance(now, datetime) or now.tzinfo is not None:
         raise TypeError(f"the session clock must be a naive datetime, not {now!r}")
 
 
 def _clock_text(now: datetime) -> str:
-    return f"{now:%Y-%m-%d %H:%M:%S}" if now.second or now.microsecond else f"{now:%Y-%m-%d %H:%M}"
+    """The clock as an error message shows it: to the minute, or to the second when it has seconds."""
+    text = format_time(now)
+    return text if now.second or now.microsecond else text[:-3]
 
 
 def resolve(text: str, now: datetime) -> TimeWindow:

@@ -23,7 +23,7 @@ from twinchat.composer.engine.references import resolve
 from twinchat.composer.time.resolve import find
 from twinchat.units.spec import Unit
 
-__all__ = ["Verifier", "verify_sample", "normalise_text", "digit_runs", "label_type_ok"]
+__all__ = ["Verifier", "verify_sample", "fold_for_grounding", "digit_runs", "label_type_ok"]
 
 _FULL_TO_HALF = {i + 0xFEE0: i for i in range(0x21, 0x7F)} | {0x3000: 0x20}
 _FULL_WIDTH = re.compile("[\u3000\uff01-\uff5e]")
@@ -38,8 +38,14 @@ def _half_width(text: str) -> str:
     return text.translate(_FULL_TO_HALF) if _FULL_WIDTH.search(text) else text
 
 
-def normalise_text(text: str) -> str:
-    """Full-width → half-width, no whitespace, lower case: what 'appears in the text' compares."""
+def fold_for_grounding(text: str) -> str:
+    """``text`` as the ``text`` grounding compares it: full-width ASCII forms and U+3000 made
+    half-width, whitespace dropped, lower case.
+
+    A label value is grounded when its fold appears in the fold of the user text, so a customer may
+    type ＤＤ2611…, dd 2611… or 南山 区 for what the label holds. Punctuation is kept (it is part of
+    an address or a model name), and only full-width ASCII is folded, not all of NFKC, so a value
+    never matches text that merely looks like it (①, ㎏)."""
     return "".join(_half_width(text).split()).lower()
 
 
@@ -91,7 +97,7 @@ class _Text:
     @property
     def norm(self) -> str:
         if self._norm is None:
-            self._norm = normalise_text(self.raw)
+            self._norm = fold_for_grounding(self.raw)
         return self._norm
 
     @property
@@ -129,7 +135,7 @@ def _grounded(mode: str, value: Any, text: _Text, now: datetime, refs: dict[str,
         return any(s.window.start == want or s.window.end == want for s in spans)
     for item in value if isinstance(value, list) else (value,):
         shown = str(item)
-        if shown not in text.raw and normalise_text(shown) not in text.norm:
+        if shown not in text.raw and fold_for_grounding(shown) not in text.norm:
             return False
     return True
 

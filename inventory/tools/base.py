@@ -20,12 +20,11 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ValidationError
 
 from twinchat.inventory.errors import UnknownToolError
+from twinchat.inventory.timefmt import TIME_FORMAT, format_time
 
 __all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT",
            "request_key", "free_number"]
-
-#: How tools write datetimes in their results (and accept them in arguments).
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# TIME_FORMAT and format_time are the world's (twinchat.inventory.timefmt), named here for the tools.
 
 
 class ToolContext(NamedTuple):
@@ -34,13 +33,6 @@ class ToolContext(NamedTuple):
 
     conn: sqlite3.Connection
     now: datetime
-
-
-def format_time(moment: datetime) -> str:
-    """``moment`` in TIME_FORMAT (``isoformat`` writes the same text for a naive datetime, faster)."""
-    if moment.tzinfo is None and moment.year >= 1000:
-        return moment.isoformat(" ", "seconds")
-    return moment.strftime(TIME_FORMAT)
 
 
 def request_key(canonical: Mapping[str, Any]) -> str:

@@ -33,7 +33,8 @@ from twinchat.inventory.orders import (
     window_end,
 )
 from twinchat.inventory.regions import PlaceIndex
-from twinchat.inventory.tools.base import Tool, ToolContext, format_time, free_number, request_key, tool_error
+from twinchat.inventory.timefmt import format_time, parse_time
+from twinchat.inventory.tools.base import Tool, ToolContext, free_number, request_key, tool_error
 from twinchat.inventory.tools.service import _mobile
 from twinchat.inventory.tools.static import static_data
 
@@ -54,32 +55,17 @@ def _order_key(text: str) -> str:
     return re.sub(r"\s+", "", text).upper()
 
 
-def _fmt(moment: datetime) -> str:
-    return format_time(moment)
-
-
-_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-
-
-def _parse(stamp: str) -> datetime:
-    """A stored TIME_FORMAT datetime (``fromisoformat`` reads that format as strptime does, many
-    times faster; anything else is strptime's to read or refuse)."""
-    if _STAMP.fullmatch(stamp):
-        return datetime.fromisoformat(stamp)
-    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
-
-
 _TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
 
 
 def _status(order: dict[str, Any], now: datetime) -> str | None:
     """:func:`status_at` of an order row, its timeline parsed here."""
-    return status_at({k: None if order[k] is None else _parse(order[k]) for k in _TIMELINE}, now)
+    return status_at({k: None if order[k] is None else parse_time(order[k]) for k in _TIMELINE}, now)
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
     """The order row (dict) if it exists at ``now``."""
-    row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ? AND created_at <= ?", (order_no, _fmt(now))).fetchone()
+    row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ? AND created_at <= ?", (order_no, format_time(now))).fetchone()
     return None if row is None else dict(zip(_ORDER_COLUMNS, row))
 
 
@@ -119,9 +105,9 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
     last = None
     if shipped:
         passed = [c for c in checkpoints(conn, order["order_no"]) if c.time <= now]
-        last = {"time": _fmt(passed[-1].time), "text": passed[-1].text}
-    promised = _parse(order["eta"]) if order["eta"] else None
-    created = _parse(order["created_at"])
+        last = {"time": format_time(passed[-1].time), "text": passed[-1].text}
+    promised = parse_time(order["eta"]) if order["eta"] else None
+    created = parse_time(order["created_at"])
     return {
         "order_no": order["order_no"],
         "status": status,
@@ -130,7 +116,7 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
         "items": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in _items(conn, order["order_no"])],
         "carrier": order["carrier"] if shipped else None,
         "tracking_no": order["tracking_no"] if shipped else None,
-        "pay_by": _fmt(created + PAY_WINDOW) if status == PENDING_PAYMENT else None,
+        "pay_by": format_time(created + PAY_WINDOW) if status == PENDING_PAYMENT else None,
         "estimated_delivery": order["eta"] if waiting else None,
         "delayed": bool(waiting and promised is not None and now > promised),
         "last_checkpoint": last,
@@ -162,7 +148,7 @@ def _query(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
     customer = conn.execute("SELECT id FROM customers WHERE phone = ?", (phone,)).fetchone()
     if customer is None:
         return {"orders": [], "count": 0}
-    stamp = _fmt(now)
+    stamp = format_time(now)
     count = conn.execute("SELECT count(*) FROM orders WHERE customer = ? AND created_at <= ?",
                          (customer[0], stamp)).fetchone()[0]
     rows = conn.execute(
@@ -223,31 +209,31 @@ def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
     return_no, order_no, product_id, kind, created_at, warehouse = row
     lines = [i for i in _items(conn, order_no) if product_id is None or i["product_id"] == product_id]
     refund = round(sum(i["price"] * i["qty"] for i in lines), 2) if kind == "return" else None
-    created = _parse(created_at)
+    created = parse_time(created_at)
     ship_back_by = datetime.combine(created.date() + timedelta(days=SHIP_BACK_DAYS), time(23, 59, 59))
     return {
         "return_no": return_no, "order_no": order_no, "kind": kind, "kind_name": _KIND_NAMES[kind],
         "status": "待寄回", "created_at": created_at,
         "items": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in lines],
         "refund_amount": refund, "return_address": _return_address(conn, warehouse),
-        "ship_back_by": _fmt(ship_back_by),
+        "ship_back_by": format_time(ship_back_by),
     }
 
 
 def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str, Any] | None:
-    delivered = _parse(order["delivered_at"])
+    delivered = parse_time(order["delivered_at"])
     end = window_end(delivered, kind)
     if now <= end:
         return None
     head = f"订单 {order['order_no']} 于 {delivered:%Y-%m-%d} 签收,"
     if kind == "exchange":
         return tool_error("return_window_closed",
-                          f"{head}换货期限(签收后{EXCHANGE_DAYS}天)已于 {_fmt(end)} 截止", "kind")
+                          f"{head}换货期限(签收后{EXCHANGE_DAYS}天)已于 {format_time(end)} 截止", "kind")
     exchange_end = window_end(delivered, "exchange")
-    tail = (f";{_fmt(exchange_end)} 前仍可申请换货" if now <= exchange_end
-            else f";换货期限也已于 {_fmt(exchange_end)} 截止")
+    tail = (f";{format_time(exchange_end)} 前仍可申请换货" if now <= exchange_end
+            else f";换货期限也已于 {format_time(exchange_end)} 截止")
     return tool_error("return_window_closed",
-                      f"{head}{RETURN_DAYS}天无理由退货已于 {_fmt(end)} 截止{tail}", "kind")
+                      f"{head}{RETURN_DAYS}天无理由退货已于 {format_time(end)} 截止{tail}", "kind")
 
 
 def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
@@ -275,7 +261,7 @@ def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
         return closed
 
     canonical = {"order_no": order_no, "product_id": product_id, "kind": args.kind,
-                 "reason": " ".join(args.reason.split()), "now": _fmt(now)}
+                 "reason": " ".join(args.reason.split()), "now": format_time(now)}
     key = request_key(canonical)
     existing = _return_result(conn, key)
     if existing is not None:
@@ -283,7 +269,7 @@ def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
     clash = conn.execute(
         "SELECT return_no, kind FROM returns WHERE order_no = ? AND created_at <= ? "
         "AND (product_id IS NULL OR ? IS NULL OR product_id = ?) ORDER BY created_at, return_no LIMIT 1",
-        (order_no, _fmt(now), product_id, product_id)).fetchone()
+        (order_no, format_time(now), product_id, product_id)).fetchone()
     if clash is not None:
         what = f"商品 {product_id}" if product_id else "商品"
         return tool_error("return_exists",
@@ -293,7 +279,7 @@ def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
         "INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, 'created')",
         (free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return"), key, order_no, product_id, args.kind, canonical["reason"],
-         _fmt(now)))
+         format_time(now)))
     result = _return_result(conn, key)
     assert result is not None
     return result

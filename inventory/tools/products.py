@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from twinchat.inventory.catalog import normalise_feature
+from twinchat.inventory.catalog import feature_key
 from twinchat.inventory.tools.base import Tool, ToolContext
 from twinchat.inventory.tools.lookup import Catalog, resolve_category, resolve_device
 from twinchat.inventory.tools.static import static_data
@@ -57,7 +57,7 @@ def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
     if args.max_price is not None:
         rows = [r for r in rows if r[0]["price"] <= args.max_price]
     for feature in args.features:
-        key = normalise_feature(feature)
+        key = feature_key(feature)
         rows = [r for r in rows if key in catalog.features.get(r[0]["id"], ())]
     if args.in_stock_only:
         stock = total_stock(conn, [r[0]["id"] for r in rows])

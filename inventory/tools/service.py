@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.servicedesk import SLOTS, free_slots
 from twinchat.inventory.tools.base import (
-    TIME_FORMAT,
     Tool,
     ToolContext,
     format_time,
@@ -65,7 +64,12 @@ class SearchSolutionArgs(BaseModel):
 _ERROR_CODE = re.compile(r"(?<![a-z])e-?0?([1-9])(?!\d)")
 
 
-def _normalise(text: str) -> str:
+def fold_for_search(text: str) -> str:
+    """``text`` as search_solution matches it: NFKC-normalised, whitespace dropped, lower case.
+
+    A query matches a knowledge-base keyword or category word when the word's fold is in the
+    query's fold, whatever width, spacing or case the customer typed (屏幕显示Ｅ０３, 充电 桩).
+    Punctuation is kept: it separates an error code from what follows."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
@@ -74,13 +78,13 @@ class _Knowledge:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         #: (category id, its normalised name and aliases) in id order
-        self.words = [(cid, frozenset(_normalise(a) for a in (name, *aliases)))
+        self.words = [(cid, frozenset(fold_for_search(a) for a in (name, *aliases)))
                       for cid, name, aliases in static_data(conn, Categories).rows]
         #: every category word: they rank but never make a match on their own
         self.generic = frozenset().union(*(w for _, w in self.words))
         #: per solution, in id order: (normalised keywords, normalised fault, error code, the answer's entry)
         self.solutions = [
-            (tuple(_normalise(k) for k in keywords.split()), _normalise(fault), code, {
+            (tuple(fold_for_search(k) for k in keywords.split()), fold_for_search(fault), code, {
                 "id": sid, "category": category, "fault": fault, "solution": solution,
                 "needs_onsite": bool(onsite), "error_code": code})
             for sid, category, fault, keywords, solution, onsite, code in conn.execute(
@@ -89,7 +93,7 @@ class _Knowledge:
 
 def _search(ctx: ToolContext, args: SearchSolutionArgs) -> dict[str, Any]:
     conn = ctx.conn
-    query = _normalise(args.query)
+    query = fold_for_search(args.query)
     codes = {f"E0{d}" for d in _ERROR_CODE.findall(query)}
     # category words (充电桩, 电脑 …) rank but never make a match on their own; without a
     # category argument, the categories the query names are the ones searched
@@ -334,7 +338,7 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
         return err
     if args.serve_time < now:
         return tool_error("serve_time_in_past",
-                          f"上门时间 {args.serve_time.strftime(TIME_FORMAT)} 已经过去", "serve_time")
+                          f"上门时间 {format_time(args.serve_time)} 已经过去", "serve_time")
     city, err = _resolve_address(conn, args.address)
     if err:
         return err
@@ -354,8 +358,8 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     canonical = {
         "user_name": args.user_name.strip(), "phone": phone, "address": args.address.strip(),
         "problem": args.problem.strip(), "category": category,
-        "serve_time": args.serve_time.strftime(TIME_FORMAT), "technician_id": tech_id,
-        "is_vip": args.is_vip, "now": now.strftime(TIME_FORMAT),
+        "serve_time": format_time(args.serve_time), "technician_id": tech_id,
+        "is_vip": args.is_vip, "now": format_time(now),
     }
     key = request_key(canonical)
     existing = _ticket_result(conn, key)
@@ -378,9 +382,9 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
         "INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
         "category, serve_start, serve_end, technician, is_vip, status) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')",
-        (free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket"), key, now.strftime(TIME_FORMAT), canonical["user_name"], phone,
+        (free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket"), key, format_time(now), canonical["user_name"], phone,
          canonical["address"], city["adcode"], canonical["problem"], category,
-         start.strftime(TIME_FORMAT), end.strftime(TIME_FORMAT), technician, int(args.is_vip)))
+         format_time(start), format_time(end), technician, int(args.is_vip)))
     result = _ticket_result(conn, key)
     assert result is not None
     return result

@@ -13,7 +13,7 @@ from twinchat.composer.cli.commands import cli
 from twinchat.composer.eval.evaluate import EvalError, evaluate, render_table
 from twinchat.composer.export.pipeline import ExportOptions, export_sessions
 from twinchat.composer.export.formats import FORMATS
-from twinchat.composer.similarity import lcs_length, normalise, rouge_l, tokens
+from twinchat.composer.similarity import fold_for_similarity, lcs_length, rouge_l, tokens
 from twinchat.composer.eval.scoring import Unparseable, read_answer, read_fields, score_calls
 
 ARGS = {"products": ["MEM001"], "destination": "深圳市南山区", "deadline": "2026-11-20 23:59:59"}
@@ -287,7 +287,7 @@ def test_rouge_l_is_character_level_for_chinese():
     r = rouge_l("可以送到", REPLY)
     assert (r.precision, r.recall) == (1.0, 0.4)
     assert rouge_l("", "").f1 == 1.0 and rouge_l("好", "").f1 == 0.0
-    assert normalise("深圳市 南山区,ＡＢ!") == "深圳市南山区ab"
+    assert fold_for_similarity("深圳市 南山区,ＡＢ!") == "深圳市南山区ab"
 
 
 def test_gold_file_problems_are_errors(tmp_path):

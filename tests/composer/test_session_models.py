@@ -17,7 +17,8 @@ from twinchat.composer.engine.generate import UnitGenerator
 from twinchat.composer.jsontext import dumps
 from twinchat.composer.session_models import Sample, Session, SessionSchemaError, Turn, check_session, session_dict
 from twinchat.composer.store import edit
-from twinchat.composer.store.batches import compose_run, verify_run
+from twinchat.composer.store.batches import compose_run
+from twinchat.composer.store.reverify import verify_run
 from twinchat.composer.store.schema import SESSION_SCHEMA, StoreSchemaError
 from twinchat.composer.store.sessions import SessionStore
 from twinchat.inventory import open_world

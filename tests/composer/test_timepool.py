@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from twinchat.composer.time import layouts
 from twinchat.composer.time import pool as timepool
+from twinchat.composer.time.recipes import At
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.time.resolve import TimeWindow, find, resolve
 from twinchat.composer.time.pool import KINDS, TimePhrase, phrases, sample
@@ -155,8 +157,8 @@ def test_every_sampled_phrase_is_in_the_pool_and_every_kind_is_drawn(now: dateti
 @example(now=datetime(2026, 12, 31, 23, 29))
 def test_no_two_recipes_give_the_same_text(now: datetime) -> None:
     # sample() relies on it: a drawn recipe is then the very phrase the pool lists for its text
-    at = timepool._At(now)
-    texts = [found[0] for layout in timepool._LAYOUTS.values() for count, recipe in layout.sections
+    at = At(now)
+    texts = [found[0] for layout in layouts.LAYOUTS.values() for count, recipe in layout.sections
              for j in range(count) if (found := recipe(at, j)) is not None]
     assert len(texts) == len(set(texts))
     assert {p.text for p in phrases(now)} <= set(texts)
@@ -199,7 +201,7 @@ def test_after_too_many_misses_sample_draws_from_the_listed_pool(monkeypatch: py
 
 def test_a_kind_without_phrases_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
     now = datetime(2026, 11, 20, 15, 0)
-    monkeypatch.setitem(timepool._LAYOUTS, "weekend", timepool._Layout("weekend", (3, lambda at, j: None)))
+    monkeypatch.setitem(layouts.LAYOUTS, "weekend", layouts.Layout("weekend", (3, lambda at, j: None)))
     timepool._build.cache_clear()
     try:
         rng = random.Random(0)

@@ -1,0 +1,73 @@
+"""Each kind of phrase as a fixed, numbered list of recipes, in the order the pool lists them.
+
+No two recipes give the same text, so a recipe drawn uniformly is a phrase drawn uniformly (what
+:func:`twinchat.composer.time.pool.sample` relies on).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import accumulate
+
+from twinchat.composer.time.conventions import PARTS
+from twinchat.composer.time.recipes import At, Found
+from twinchat.composer.time.windows import TimePhrase, TimeWindow
+from twinchat.composer.time.words import (AFTER_DAYS, AFTER_MINUTES, ALL_DAYS, DEADLINE_PARTS, N_CLOCKS, NEAR_PARTS,
+                                          PERIODS, SHORT_DAYS, WEEKENDS, WITHIN_DAYS, WITHIN_MINUTES)
+
+__all__ = ["KINDS", "LAYOUTS", "Layout"]
+
+KINDS: tuple[str, ...] = ("day", "part_of_day", "clock", "deadline", "weekend", "relative")
+"""Every kind of phrase the pool emits, in the order the pool lists them."""
+
+
+class Layout:
+    """A kind's phrases as numbered recipes, section after section, in the order the pool lists them."""
+
+    def __init__(self, kind: str, *sections: tuple[int, Callable[[At, int], Found]]) -> None:
+        self.kind, self.sections = kind, sections
+        *self.starts, self.size = accumulate((count for count, _ in sections), initial=0)
+
+    def _phrase(self, at: At, found: Found) -> TimePhrase | None:
+        if found is None or found[1][1] < at.now:
+            return None
+        text, (start, end) = found
+        return TimePhrase(text, TimeWindow(max(start, at.now), end), self.kind)
+
+    def raw(self, at: At, index: int) -> tuple[str, datetime, datetime] | None:
+        """Phrase ``index`` at the clock as (text, start, end), or None when it does not exist or
+        is wholly past (what :meth:`phrase` gives, before it is made a TimePhrase)."""
+        section = bisect_right(self.starts, index) - 1
+        found = self.sections[section][1](at, index - self.starts[section])
+        if found is None or found[1][1] < at.now:
+            return None
+        text, (start, end) = found
+        return text, max(start, at.now), end
+
+    def phrase(self, at: At, index: int) -> TimePhrase | None:
+        """Phrase ``index`` at the clock, or None when it does not exist or is wholly past."""
+        found = self.raw(at, index)
+        return None if found is None else TimePhrase(found[0], TimeWindow(found[1], found[2]), self.kind)
+
+    def every(self, at: At) -> Iterator[TimePhrase]:
+        for count, recipe in self.sections:
+            for j in range(count):
+                found = self._phrase(at, recipe(at, j))
+                if found is not None:
+                    yield found
+
+
+LAYOUTS: dict[str, Layout] = {layout.kind: layout for layout in (
+    Layout("day", (len(ALL_DAYS), At.day)),
+    Layout("part_of_day", (len(NEAR_PARTS), At.near_part), (len(SHORT_DAYS) * len(PARTS), At.dated_part)),
+    Layout("clock", (N_CLOCKS, At.clock)),
+    Layout("deadline", (len(ALL_DAYS), At.day_deadline), (len(SHORT_DAYS), At.short_day_deadline),
+           (len(DEADLINE_PARTS), At.part_deadline), (N_CLOCKS, At.clock_deadline),
+           (2 * len(PERIODS), At.period_deadline), (len(WEEKENDS), At.weekend_deadline),
+           (len(WITHIN_DAYS) + len(WITHIN_MINUTES), At.within_deadline)),
+    Layout("weekend", (len(WEEKENDS), At.weekend)),
+    Layout("relative", (len(AFTER_MINUTES) + len(AFTER_DAYS), At.relative)),
+)}
+"""Kind → its layout, in :data:`KINDS` order."""
