@@ -51,7 +51,7 @@ def test_tools_call_runs_the_plugin_tool_on_the_world(run_twinchat, tmp_path):
 
 def test_units_check_accepts_the_plugin_units(run_twinchat, plugin_units):
     done = run_twinchat("units", "check", plugin_units)
-    assert "1 unit(s) OK" in done.stdout
+    assert "2 unit(s) OK" in done.stdout  # the tool's unit and the slot source's unit (the flow is not a unit)
 
 
 def test_a_unit_calling_an_unknown_tool_names_the_registered_ones(run_twinchat, plugin_units, tmp_path):
