@@ -23,7 +23,7 @@ Expressions: constants, names, attributes, subscripts (constant, computed or sli
 ``and``/``or``/``not``, conditional expressions, ``~``, ``+ - * / // %``, unary ``-``, lists,
 tuples, dicts, and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
 ``selectattr`` (one attribute), ``sort`` (by ``attribute``) and twinchat's own
-(:data:`twinchat.composer.engine.render.FILTERS`).
+(:data:`twinchat.composer.engine.filters.FILTERS`).
 
 The source is made from the parsed template only: names and attributes are identifiers (written
 with ``repr``), every constant is passed in by reference, never written into the source.
@@ -31,19 +31,21 @@ with ``repr``), every constant is passed in by reference, never written into the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import keyword
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import jinja2.filters
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from twinchat.composer.engine.slot_values import Person, Phone, Record, Text
+from twinchat.composer.engine.sandbox import Fallback, allowed, runtime, sort_key
 
-__all__ = ["Access", "Fallback", "SLOT_VALUE_TYPES", "compile_template_code", "compile_expression_code"]
+__all__ = ["Fallback", "compile_template_code", "compile_expression_code", "paths_reader"]
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=", "in": "in", "notin": "not in"}
-#: ``loop.…`` counters as expressions of the index ``i`` and the length ``n`` (what _Loop gives)
+#: ``loop.…`` counters as expressions of the index ``i`` and the length ``n`` (what sandbox.Loop gives)
 _LOOP = {"index0": "{i}", "index": "({i} + 1)", "first": "({i} == 0)", "last": "({i} == {n} - 1)", "length": "{n}",
          "revindex": "({n} - {i})", "revindex0": "({n} - {i} - 1)"}
 _BINARY = {nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/", nodes.FloorDiv: "//", nodes.Mod: "%",
@@ -52,85 +54,6 @@ _BINARY = {nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/", nodes
 
 class _Unsupported(Exception):
     pass
-
-
-class Fallback(Exception):
-    """The fast path cannot decide this value exactly as Jinja2 would; ask Jinja2."""
-
-
-class Access:
-    """Attribute reads of the fast path, allowed exactly where ``env``'s sandbox allows them.
-
-    Jinja2's sandbox refuses private attributes and the internals of functions, frames,
-    generators, code objects and tracebacks (``gi_frame``, ``f_globals``, ``co_code`` …), which lead
-    from a value to the interpreter's state; the fast path asks the same ``is_safe_attribute``
-    before it returns any attribute of an object that is not a dict, a slot value or ``loop``.
-    """
-
-    __slots__ = ("is_safe",)
-
-    def __init__(self, env: SandboxedEnvironment) -> None:
-        self.is_safe = env.is_safe_attribute
-
-    def attr(self, obj: Any, name: str) -> Any:
-        """``obj.name`` as the sandbox reads it: an attribute first, then an item."""
-        if name.startswith("_"):
-            raise Fallback
-        if isinstance(obj, dict):
-            if name in obj and not hasattr(dict, name):
-                return obj[name]
-            raise Fallback
-        if isinstance(obj, (str, int, float, list, tuple, type(None), bool)):
-            raise Fallback  # methods of builtins: leave them to the sandbox
-        try:
-            value = getattr(obj, name)
-        except AttributeError:
-            raise Fallback from None
-        if callable(value) or not self.is_safe(obj, name, value):
-            raise Fallback  # methods and internals: the sandbox decides (and refuses internals)
-        return value
-
-    def gattr(self, obj: Any, attr: str) -> Any:
-        """``obj.attr`` for what is not a dict: a slot value's attribute (no methods), else :meth:`attr`."""
-        if type(obj) in SLOT_VALUE_TYPES:
-            try:
-                found = getattr(obj, attr)
-            except AttributeError:
-                raise Fallback from None  # Jinja2's undefined value
-            if callable(found):
-                raise Fallback  # a method: the sandbox decides
-            return found
-        return self.attr(obj, attr)
-
-    def select(self, value: Any, attr: str) -> Any:
-        return (x for x in value if self.attr(x, attr))
-
-    def select_key(self, value: Any, key: str) -> Any:
-        """:meth:`select` for a public name that no dict method has: a dict item is read directly."""
-        return (x for x in value if (x[key] if type(x) is dict and key in x else self.attr(x, key)))
-
-
-class _Loop:
-    """What ``loop.…`` reads inside a ``for`` (Jinja2's LoopContext, without its methods)."""
-
-    __slots__ = ("index0", "index", "first", "last", "length", "revindex", "revindex0")
-
-    def __init__(self, i: int, n: int) -> None:
-        self.index0, self.index, self.first, self.last = i, i + 1, i == 0, i == n - 1
-        self.length, self.revindex, self.revindex0 = n, n - i, n - i - 1
-
-
-#: slot value classes and ``loop``: an attribute of one is read as the sandbox reads it (getattr,
-#: no methods) without the general checks; none of them has internals the sandbox refuses
-SLOT_VALUE_TYPES = frozenset({Person, Phone, Record, Text, _Loop})
-
-
-def _getitem(obj: Any, key: Any) -> Any:
-    """``obj[key]`` as the sandbox reads a subscript that succeeds (item first)."""
-    try:
-        return obj[key]
-    except (TypeError, LookupError):
-        raise Fallback from None
 
 
 def set_before_read(tree: nodes.Template) -> bool:
@@ -161,39 +84,6 @@ def _parse_expression(env: SandboxedEnvironment, expression: str) -> nodes.Node 
         return None
     return body[0].nodes[0]
 
-
-
-def _iterable(seq: Any) -> Any:
-    if isinstance(seq, (dict, str)) or not hasattr(seq, "__iter__"):
-        raise Fallback  # iteration that is not a plain sequence of items: Jinja2 decides
-    return seq
-
-
-def _to_list(value: Any) -> list[Any]:
-    if isinstance(value, (str, dict)):
-        raise Fallback
-    return list(value)
-
-
-def _first(value: Any) -> Any:
-    for item in value:
-        return item
-    raise Fallback  # Jinja2 gives an undefined value
-
-
-def _join(sep: str, value: Any) -> str:
-    return sep.join([str(x) for x in value])
-
-
-def _sorter(attr: str) -> Callable[[Any], Any]:
-    def key(item: Any) -> Any:  # the sandbox's item-first lookup, then case folding
-        value = _getitem(item, attr)
-        return value.lower() if isinstance(value, str) else value
-    return key
-
-
-_HELPERS = {"_getitem": _getitem, "_iterable": _iterable, "_to_list": _to_list, "_first": _first, "_join": _join,
-            "_Loop": _Loop, "_Fallback": Fallback}
 
 
 class _Writer:
@@ -351,7 +241,7 @@ class _Writer:
                 and isinstance(kwargs.get("attribute"), str) and "." not in kwargs["attribute"] \
                 and "," not in kwargs["attribute"] and not kwargs["attribute"].isdigit() \
                 and isinstance(kwargs.get("reverse", False), bool):
-            key = self.ref(_sorter(kwargs["attribute"]))
+            key = self.ref(sort_key(kwargs["attribute"]))
             return f"sorted({inner}, key={key}, reverse={bool(kwargs.get('reverse', False))})"
         raise _Unsupported
 
@@ -401,11 +291,56 @@ def compile_expression_code(env: SandboxedEnvironment, expression: str,
 def _define(code: str, writer: _Writer, name: str) -> Any:
     """The function ``name`` that ``code`` defines, with the helpers and the writer's references;
     None if Python cannot compile it (a template nested deeper than Python allows)."""
-    access = Access(writer.env)
-    namespace = {**_HELPERS, "_sattr": access.attr, "_gattr": access.gattr, "_select": access.select,
-                 "_select_key": access.select_key, **writer.names}
+    namespace = {**runtime(writer.env), **writer.names}
     try:
         exec(compile(code, f"<twinchat {name}>", "exec"), namespace)  # noqa: S102 - written from a parsed template
     except (SyntaxError, RecursionError, MemoryError):
         return None
     return namespace[name]
+
+
+def _at(obj: Any, name: str) -> Any:
+    """``obj.name`` as the getters read it, for a name that is not an attribute of dict: a dict's
+    item (KeyError if it has none), else the attribute (AttributeError where the sandbox refuses
+    it: the getters then say so)."""
+    if type(obj) is dict:
+        return obj[name]
+    value = getattr(obj, name)
+    if allowed(obj, name, value):
+        return value
+    raise AttributeError(name)
+
+
+def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None) -> Any:
+    """``read(context)``: the tuple of the values at ``paths`` (``a.b.c``: variable ``a``, then
+    attributes; None for a None path), or the dict of them by ``names``, made as one Python function.
+
+    A KeyError or AttributeError from ``read`` means the general getters must decide (an
+    undefined variable, or a step that is an item). The function's source holds variable names
+    only as string literals and attribute names only when they are plain ASCII identifiers (read
+    through ``_at``, which takes a dict's item, unless dict has such an attribute); for any other
+    attribute name ``read`` reads through :func:`operator.attrgetter`.
+    """
+    getters: dict[str, Any] = {"_at": _at}
+    items = []
+    for path in paths:
+        if path is None:
+            items.append("None")
+            continue
+        head, *rest = path.split(".")
+        item = f"c[{head!r}]"
+        if all(a.isascii() and a.isidentifier() and not keyword.iskeyword(a) for a in rest):
+            for a in rest:  # a dict's item through _at (no exception to catch); other steps as attributes
+                item = f"{item}.{a}" if hasattr(dict, a) else f"_at({item}, {a!r})"
+            items.append(item)
+        else:
+            name = f"_get{len(getters)}"
+            getters[name] = attrgetter(".".join(rest))
+            items.append(f"{name}({item})")
+    if names is None:
+        body = f"({''.join(item + ', ' for item in items)})"
+    else:
+        body = "{" + ", ".join(f"{name!r}: {item}" for name, item in zip(names, items, strict=True)) + "}"
+    namespace: dict[str, Any] = {}
+    exec(f"def read(c):\n    return {body}\n", {"__builtins__": {}, **getters}, namespace)
+    return namespace["read"]

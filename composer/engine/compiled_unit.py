@@ -16,7 +16,8 @@ from typing import Any
 from faker import Faker
 
 from twinchat.composer.engine.outcome_targets import Targets
-from twinchat.composer.engine.render import TemplateCache, paths_reader, variables_of
+from twinchat.composer.engine.compiled import paths_reader
+from twinchat.composer.engine.render import TemplateCache, variables_of
 from twinchat.composer.engine.slots import SlotSampler, WorldCache
 from twinchat.composer.engine.unit_checks import check_unit, slot_order
 from twinchat.composer.errors import ComposerError
@@ -81,7 +82,7 @@ class CompiledUnit:
             for t in self.unit.templates
         }
         #: per template id whose label fields are all bare paths (or left out): the label read
-        #: in one call (see render.paths_reader)
+        #: in one call (see compiled.paths_reader)
         self._label_readers: dict[str, Any] = {}
         for t in self.unit.templates:
             paths = [None if n in t.missing else self.templates.path(t.label.get(n, spec.value))

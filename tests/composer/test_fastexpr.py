@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from twinchat.composer.engine.compiled import Fallback, compile_expression_code
-from twinchat.composer.engine.render import FILTERS, make_env
+from twinchat.composer.engine.filters import FILTERS
+from twinchat.composer.engine.render import make_env
 
 
 @dataclass

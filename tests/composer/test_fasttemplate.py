@@ -8,7 +8,8 @@ import pytest
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.compiled import Fallback, compile_template_code
-from twinchat.composer.engine.render import FILTERS, TemplateCache, make_env
+from twinchat.composer.engine.filters import FILTERS
+from twinchat.composer.engine.render import TemplateCache, make_env
 from twinchat.composer.engine.slot_values import Record
 from twinchat.units.loader import load_units
 

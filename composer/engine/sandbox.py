@@ -1,0 +1,169 @@
+"""What templates may read, and the helpers compiled templates call at run time.
+
+Every user template and expression is rendered in Jinja2's :class:`~jinja2.sandbox.SandboxedEnvironment`
+or by code compiled from it (:mod:`.compiled`, and the label readers of :func:`.compiled.paths_reader`).
+Both must allow exactly the same reads: this module holds the rules the compiled code applies — an
+attribute of anything but a dict or a slot value is returned only where the environment's
+``is_safe_attribute`` allows it (no private names, no internals of functions, frames, generators,
+code objects or tracebacks, which lead from a value to the interpreter and its environment) — and
+the load-time check that refuses templates naming such attributes at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jinja2.sandbox
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from twinchat.composer.engine.slot_values import Person, Phone, Record, Text
+
+__all__ = ["Access", "Fallback", "Loop", "SLOT_VALUE_TYPES", "allowed", "refused_attributes", "runtime", "sort_key"]
+
+
+class Fallback(Exception):
+    """The fast path cannot decide this value exactly as Jinja2 would; ask Jinja2."""
+
+
+class Loop:
+    """What ``loop.…`` reads inside a ``for`` (Jinja2's LoopContext, without its methods)."""
+
+    __slots__ = ("index0", "index", "first", "last", "length", "revindex", "revindex0")
+
+    def __init__(self, i: int, n: int) -> None:
+        self.index0, self.index, self.first, self.last = i, i + 1, i == 0, i == n - 1
+        self.length, self.revindex, self.revindex0 = n, n - i, n - i - 1
+
+
+#: slot value classes and ``loop``: an attribute of one is read as the sandbox reads it (getattr,
+#: no methods) without the general checks; none of them has internals the sandbox refuses
+SLOT_VALUE_TYPES = frozenset({Person, Phone, Record, Text, Loop})
+
+
+class Access:
+    """Attribute reads of the fast path, allowed exactly where ``env``'s sandbox allows them.
+
+    Jinja2's sandbox refuses private attributes and the internals of functions, frames,
+    generators, code objects and tracebacks (``gi_frame``, ``f_globals``, ``co_code`` …), which lead
+    from a value to the interpreter's state; the fast path asks the same ``is_safe_attribute``
+    before it returns any attribute of an object that is not a dict, a slot value or ``loop``.
+    """
+
+    __slots__ = ("is_safe",)
+
+    def __init__(self, env: SandboxedEnvironment) -> None:
+        self.is_safe = env.is_safe_attribute
+
+    def attr(self, obj: Any, name: str) -> Any:
+        """``obj.name`` as the sandbox reads it: an attribute first, then an item."""
+        if name.startswith("_"):
+            raise Fallback
+        if isinstance(obj, dict):
+            if name in obj and not hasattr(dict, name):
+                return obj[name]
+            raise Fallback
+        if isinstance(obj, (str, int, float, list, tuple, type(None), bool)):
+            raise Fallback  # methods of builtins: leave them to the sandbox
+        try:
+            value = getattr(obj, name)
+        except AttributeError:
+            raise Fallback from None
+        if callable(value) or not self.is_safe(obj, name, value):
+            raise Fallback  # methods and internals: the sandbox decides (and refuses internals)
+        return value
+
+    def gattr(self, obj: Any, attr: str) -> Any:
+        """``obj.attr`` for what is not a dict: a slot value's attribute (no methods), else :meth:`attr`."""
+        if type(obj) in SLOT_VALUE_TYPES:
+            try:
+                found = getattr(obj, attr)
+            except AttributeError:
+                raise Fallback from None  # Jinja2's undefined value
+            if callable(found):
+                raise Fallback  # a method: the sandbox decides
+            return found
+        return self.attr(obj, attr)
+
+    def select(self, value: Any, attr: str) -> Any:
+        return (x for x in value if self.attr(x, attr))
+
+    def select_key(self, value: Any, key: str) -> Any:
+        """:meth:`select` for a public name that no dict method has: a dict item is read directly."""
+        return (x for x in value if (x[key] if type(x) is dict and key in x else self.attr(x, key)))
+
+
+def _getitem(obj: Any, key: Any) -> Any:
+    """``obj[key]`` as the sandbox reads a subscript that succeeds (item first)."""
+    try:
+        return obj[key]
+    except (TypeError, LookupError):
+        raise Fallback from None
+
+
+def _iterable(seq: Any) -> Any:
+    if isinstance(seq, (dict, str)) or not hasattr(seq, "__iter__"):
+        raise Fallback  # iteration that is not a plain sequence of items: Jinja2 decides
+    return seq
+
+
+def _to_list(value: Any) -> list[Any]:
+    if isinstance(value, (str, dict)):
+        raise Fallback
+    return list(value)
+
+
+def _first(value: Any) -> Any:
+    for item in value:
+        return item
+    raise Fallback  # Jinja2 gives an undefined value
+
+
+def _join(sep: str, value: Any) -> str:
+    return sep.join([str(x) for x in value])
+
+
+def sort_key(attr: str) -> Callable[[Any], Any]:
+    def key(item: Any) -> Any:  # the sandbox's item-first lookup, then case folding
+        value = _getitem(item, attr)
+        return value.lower() if isinstance(value, str) else value
+    return key
+
+
+def runtime(env: SandboxedEnvironment) -> dict[str, Any]:
+    """The names compiled code calls, by the names it calls them (attribute reads checked by
+    ``env``'s sandbox)."""
+    access = Access(env)
+    return {"_getitem": _getitem, "_iterable": _iterable, "_to_list": _to_list, "_first": _first, "_join": _join,
+            "_Loop": Loop, "_Fallback": Fallback, "_sattr": access.attr, "_gattr": access.gattr,
+            "_select": access.select, "_select_key": access.select_key}
+
+
+#: attribute names the sandbox refuses on the objects that have them (besides private names)
+_REFUSED = frozenset({"mro"}) | jinja2.sandbox.UNSAFE_GENERATOR_ATTRIBUTES | jinja2.sandbox.UNSAFE_COROUTINE_ATTRIBUTES \
+    | jinja2.sandbox.UNSAFE_ASYNC_GENERATOR_ATTRIBUTES | jinja2.sandbox.UNSAFE_FUNCTION_ATTRIBUTES \
+    | jinja2.sandbox.UNSAFE_METHOD_ATTRIBUTES
+
+
+def refused_attributes(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> list[str]:
+    """The attribute names in a template (or expression) that the sandbox refuses to read: private
+    names and the internals of generators, coroutines, functions and types. Such a template can
+    only fail (or probe the interpreter), so the unit checks reject it when it loads. Raises
+    :class:`jinja2.TemplateSyntaxError` for bad syntax."""
+    ast = env.parse("{{ " + source + " }}" if expression else source)
+    names = [n.attr for n in ast.find_all(nodes.Getattr)]
+    names += [n.arg.value for n in ast.find_all(nodes.Getitem)
+              if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)]
+    return sorted({n for n in names if n.startswith("_") or n in _REFUSED})
+
+
+_SANDBOX = SandboxedEnvironment()
+
+
+def allowed(obj: Any, name: str, value: Any) -> bool:
+    """Whether a path (``a.b.c``) may read ``obj.name`` (= ``value``): not a method (its text would
+    hold a memory address, different on every run), and a slot value's attribute or one that
+    :meth:`SandboxedEnvironment.is_safe_attribute` allows (no private names, no internals of
+    functions, frames, generators, code objects or tracebacks)."""
+    return not callable(value) and (type(obj) in SLOT_VALUE_TYPES or _SANDBOX.is_safe_attribute(obj, name, value))
