@@ -8,16 +8,19 @@ interrupted build never leaves a half-built database where the user asked for on
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-import sqlite_utils
 
 from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
 from twinchat.inventory.connection import WorldConnection
 from twinchat.inventory.errors import InventoryError, WorldExistsError
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
+    import sqlite_utils
 
 __all__ = ["build_world", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
@@ -50,6 +53,8 @@ def build_world(
         raise InventoryError(f"{target.parent}: directory does not exist")
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
     _remove_db_files(tmp)
+    import sqlite_utils  # here, not at the top: it imports pandas when that is installed
+
     try:
         db = sqlite_utils.Database(tmp)
         db.conn.execute("PRAGMA foreign_keys = ON")

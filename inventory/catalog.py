@@ -20,12 +20,14 @@ from __future__ import annotations
 import json
 import random
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
 
 from twinchat.inventory import catalog_data as data
 from twinchat.inventory.seeds import area_rng
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
+    import sqlite_utils
 
 __all__ = ["populate", "feature_key", "device_key", "compatibility"]
 

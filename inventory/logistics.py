@@ -19,13 +19,16 @@ An order placed at or after the cut-off ships the next day: same-city parcels th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-import sqlite_utils
 
 from twinchat.inventory.regions import distance_km
 from twinchat.inventory.seeds import area_rng
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
+    import sqlite_utils
 
 __all__ = ["WAREHOUSES", "TIERS", "eta", "lane_tier", "populate"]
 

@@ -21,9 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
 
 from twinchat.inventory.timefmt import format_time
 from twinchat.inventory import orders_data as data
@@ -34,6 +33,9 @@ from twinchat.inventory.seeds import area_rng
 
 from twinchat.inventory.orders import (BUYER_CANCEL_SHARE, CUSTOMERS, EARLY_SHARE, FIRST_DAY, LAST_DAY, LATE_SHARE,
                                       ORDERS, PAY_WINDOW, TIMELINE, UNPAID_SHARE, to_minute)
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
+    import sqlite_utils
 
 __all__ = ["populate"]
 

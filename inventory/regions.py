@@ -28,11 +28,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
 
 from twinchat.inventory.errors import UnknownRegionError
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
+    import sqlite_utils
 
 __all__ = ["Region", "RegionTable", "UnknownRegionError", "full_name", "LEVELS", "load_regions", "populate",
            "find_places", "PlaceIndex", "distance_km"]

@@ -22,15 +22,16 @@ import random
 import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import faker
-import sqlite_utils
 
 from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.errors import InventoryError
 from twinchat.inventory.seeds import area_rng
 from twinchat.inventory.servicedesk_data import KB_SOLUTIONS
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
+    import sqlite_utils
 
 __all__ = [
     "KB_SOLUTIONS",
@@ -137,6 +138,8 @@ def _knowledge_base(db: sqlite_utils.Database) -> None:
 
 def _technicians(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The technicians of every service city and their weekly schedule."""
+    import faker  # here, not at the top: reading the world (the tools) does not need Faker
+
     fake = faker.Faker("zh_CN")
     fake.seed_instance(rng.getrandbits(64))
     technicians: list[dict[str, Any]] = []

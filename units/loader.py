@@ -111,9 +111,10 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UnitError(f"{shown}: cannot read unit file: {exc}") from exc
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+    loader = _LOADER(text)
+    try:  # parsed once: the node tree (for line numbers) and the data made from it
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -121,6 +122,8 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
         raise UnitError(f"{shown}:{line}: invalid YAML: {problem}") from exc
     except yaml.YAMLError as exc:
         raise UnitError(f"{shown}: invalid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
     if node is None or not isinstance(data, dict):
         raise UnitError(f"{shown}:1: a unit file must be a mapping with id, title, slots, templates")
     return data, node

@@ -259,12 +259,13 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
     from twinchat.composer.engine.sample_files import ensure_world, find_unit, generate_file
     from twinchat.units.loader import load_units
 
-    find_unit(load_units(units_dirs), unit_id)  # an unknown unit is said before a world is built
+    units = load_units(units_dirs)
+    find_unit(units, unit_id)  # an unknown unit is said before a world is built
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         report = generate_file(
             unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
-            units_dirs=units_dirs, force=force,
+            units_dirs=units_dirs, force=force, units=units,
             planned=lambda c: click.echo(f"{unit_id}: {c:,} samples to generate", err=True),
         )
     finally:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
 
 from twinchat.composer.engine.outcome_targets import Targets
 from twinchat.composer.engine.compiled import paths_reader
@@ -23,6 +22,9 @@ from twinchat.composer.engine.unit_checks import check_unit, slot_order
 from twinchat.composer.errors import ComposerError
 from twinchat.units.loader import UnitSource
 from twinchat.units.spec import ReferenceSlot
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 __all__ = ["CompiledUnit"]
 
@@ -38,7 +40,7 @@ class CompiledUnit:
         self.templates = templates or TemplateCache()
         self.world = world or WorldCache(conn)
         # a Faker is reseeded before each use, so generators may share one (they take ms to make)
-        self.sampler = SlotSampler(self.world, self.templates, faker or Faker("zh_CN"))
+        self.sampler = SlotSampler(self.world, self.templates, faker)
         self.order = slot_order(self.unit.slots)
         self._by_id = {t.id: t for t in self.unit.templates}
         self._case_cum = list(itertools.accumulate(c.weight for c in self.unit.cases))

@@ -22,9 +22,8 @@ import sqlite3
 from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
 
 from twinchat.composer.engine.compiled_unit import CompiledUnit
 from twinchat.composer.errors import ComposerError
@@ -36,6 +35,9 @@ from twinchat.inventory.timefmt import TIME_FORMAT
 from twinchat.inventory.tools import tools
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 __all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "stamp_text", "tool_writes", "STREAM_BLOCK",
            "TIME_FORMAT"]

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,14 +78,16 @@ def generate_file(
     force: bool = False,
     planned: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    units: Mapping[str, UnitSource] | None = None,
 ) -> GenerateReport:
-    """Generate, verify and write samples of ``unit_id`` to ``out`` (JSON lines)."""
+    """Generate, verify and write samples of ``unit_id`` to ``out`` (JSON lines); ``units`` are the
+    units already loaded from ``units_dirs`` (loaded here when not given)."""
     target = Path(out)
     if target.exists() and not force:
         raise ComposerError(f"{target}: file exists; pass --force to replace it")
     if not target.parent.exists():
         raise ComposerError(f"{target.parent}: directory does not exist")
-    src = find_unit(load_units(units_dirs), unit_id)
+    src = find_unit(dict(units) if units is not None else load_units(units_dirs), unit_id)
     gen = UnitGenerator(src, conn, seed=seed)
     if exhaustive:
         count, samples = exhaustive_samples(gen, cap)

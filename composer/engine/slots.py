@@ -13,14 +13,16 @@ import random
 import sqlite3
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
 
 from twinchat.composer.engine.orderbook import OrderBook
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.sources import Drawer, slot_source
 from twinchat.units.slot_sources import SlotConfig
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 __all__ = ["WorldCache", "SlotSampler"]
 
@@ -111,10 +113,20 @@ class SlotSampler:
     """Makes the drawers of slots: what each source's drawer may read (the world, the template
     cache, a Faker reseeded before each use)."""
 
-    def __init__(self, world: WorldCache, templates: TemplateCache, faker: Faker) -> None:
+    def __init__(self, world: WorldCache, templates: TemplateCache, faker: Faker | None = None) -> None:
         self.world = world
         self.templates = templates
-        self.faker = faker
+        self._faker = faker
+
+    @property
+    def faker(self) -> Faker:
+        """The Faker (zh_CN) that Faker-provider slots draw from, made when first asked for: importing
+        and making one takes about 0.1 s, which units that draw no Faker provider never pay."""
+        if self._faker is None:
+            from faker import Faker
+
+            self._faker = Faker("zh_CN")
+        return self._faker
 
     def compile(self, name: str, slot: SlotConfig) -> Drawer:
         """A drawer ``fn(rng, values, now, context)`` for one slot, made by its source's entry

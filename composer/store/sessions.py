@@ -33,7 +33,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import sqlite_utils
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps as _dumps
@@ -149,30 +148,40 @@ class SessionStore:
         self._create()
 
     def _create(self) -> None:
-        db = sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
         with self._transaction():
             versioned = check_version(self.conn)
-            sessions = db.table("sessions")
-            if not sessions.exists():
-                sessions.create(
-                    {"id": str, "flow": str, "seed": int, "idx": int, "world_seed": int, "now": str,
-                     "customer": str, "turns": str, "steps": str, "extra": str, "n_turns": int, "outcome": str,
-                     "units": str, "templates": str, "user_text": str, "status": str, "reasons": str,
-                     "batch": int},
-                    pk="id", column_order=list(COLUMNS),
-                    not_null=["flow", "seed", "idx", "world_seed", "now", "customer", "turns", "steps",
-                              "n_turns", "units", "templates", "user_text", "status", "reasons", "batch"],
-                )
-                sessions.create_index(["flow", "seed", "idx"], index_name="idx_sessions_flow_seed_idx", unique=True)
-                sessions.create_index(["flow"], index_name="idx_sessions_flow")
-                sessions.create_index(["outcome"], index_name="idx_sessions_outcome")
-                sessions.create_index(["status"], index_name="idx_sessions_status")
-            runs = db.table("runs")
-            if not runs.exists():
-                runs.create({"flow": str, "seed": int, "n": int, "world_seed": int}, pk=("flow", "seed"),
-                            not_null=["n", "world_seed"])
+            have = {name for (name,) in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'runs')")}
+            if have != {"sessions", "runs"}:
+                self._create_tables()
             if not versioned:
                 record_version(self.conn, COLUMNS)
+
+    def _create_tables(self) -> None:
+        """The store's tables that are missing (sqlite-utils is imported only here: with pandas
+        installed it imports pandas, about 0.4 s, which a store that exists does not need)."""
+        import sqlite_utils
+
+        db = sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
+        sessions = db.table("sessions")
+        if not sessions.exists():
+            sessions.create(
+                {"id": str, "flow": str, "seed": int, "idx": int, "world_seed": int, "now": str,
+                 "customer": str, "turns": str, "steps": str, "extra": str, "n_turns": int, "outcome": str,
+                 "units": str, "templates": str, "user_text": str, "status": str, "reasons": str,
+                 "batch": int},
+                pk="id", column_order=list(COLUMNS),
+                not_null=["flow", "seed", "idx", "world_seed", "now", "customer", "turns", "steps",
+                          "n_turns", "units", "templates", "user_text", "status", "reasons", "batch"],
+            )
+            sessions.create_index(["flow", "seed", "idx"], index_name="idx_sessions_flow_seed_idx", unique=True)
+            sessions.create_index(["flow"], index_name="idx_sessions_flow")
+            sessions.create_index(["outcome"], index_name="idx_sessions_outcome")
+            sessions.create_index(["status"], index_name="idx_sessions_status")
+        runs = db.table("runs")
+        if not runs.exists():
+            runs.create({"flow": str, "seed": int, "n": int, "world_seed": int}, pk=("flow", "seed"),
+                        not_null=["n", "world_seed"])
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -8,9 +8,8 @@ import random
 from collections.abc import Collection
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
 
 from twinchat.composer.engine.slot_values import (
     PERSON_FORMS,
@@ -26,6 +25,9 @@ from twinchat.composer.engine.sources.base import SlotSource, form_picker
 from twinchat.units.loader import did_you_mean
 from twinchat.units.spec import FakerSlot
 
+if TYPE_CHECKING:
+    from faker import Faker
+
 __all__ = ["FAKER", "OWN_PROVIDERS"]
 
 #: Providers twinchat adds to Faker's (drawn here, correct by construction), with their forms.
@@ -34,6 +36,8 @@ OWN_PROVIDERS = {"cn_mobile": PHONE_FORMS, "cn_person": PERSON_FORMS}
 
 @lru_cache(maxsize=1)
 def _faker() -> Faker:
+    from faker import Faker  # imported when a unit names one of Faker's providers
+
     return Faker("zh_CN")
 
 
