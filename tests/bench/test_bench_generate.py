@@ -85,3 +85,48 @@ def test_bench_address_extraction(tmp_path):
           + " ".join(f"{t / N * 1e6:.1f}" for t in base_rounds)
           + ", twinchat " + " ".join(f"{t / N * 1e6:.1f}" for t in ours_rounds))
     conn.close()
+
+
+_BASELINE_SCRIPT = """
+import json, sys
+import jinja2
+from faker import Faker
+fake = Faker("zh_CN")
+fake.seed_instance(0)
+template = jinja2.Environment().from_string(
+    "收件人:{{ name }},电话:{{ phone }},地址:{{ province }}{{ city }}{{ district }}{{ street }},邮编:{{ postcode }}")
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    for _ in range(int(sys.argv[1])):
+        out.write(json.dumps({"text": template.render(
+            name=fake.name(), phone=fake.phone_number(), province=fake.province(), city=fake.city(),
+            district=fake.district(), street=fake.street_address(), postcode=fake.postcode())},
+            ensure_ascii=False) + "\\n")
+"""
+
+
+@pytest.mark.bench
+def test_bench_generate_whole_process(tmp_path):
+    """Whole processes, as a user runs them: ``twinchat generate address_extraction -n N`` on an
+    existing world against the recipe's loop as a script, start-up included, best of 3 each;
+    and the time to the first sample (``-n 1``)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    build_world(tmp_path / "w.db", seed=0)
+    exe = str(Path(sys.executable).with_name("twinchat"))
+
+    def timed(args: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(args, cwd=tmp_path, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    first = min(timed([exe, "generate", "address_extraction", "-n", "1", "--db", "w.db", "-o", "one.jsonl",
+                       "--force"]) for _ in range(5))
+    print(f"\ntwinchat generate -n 1 (start-up to the first sample, whole process, best of 5): {first:.2f}s")
+    for n in (10_000, 40_000):
+        base = min(timed([sys.executable, "-c", _BASELINE_SCRIPT, str(n), "base.jsonl"]) for _ in range(3))
+        ours = min(timed([exe, "generate", "address_extraction", "-n", str(n), "--db", "w.db", "-o", "x.jsonl",
+                          "--force"]) for _ in range(3))
+        print(f"{n:,} samples, whole process, best of 3: baseline {base:.2f}s ({n / base:,.0f}/s), "
+              f"twinchat {ours:.2f}s ({n / ours:,.0f}/s), ratio {base / ours:.2f}x")
