@@ -23,14 +23,14 @@ from __future__ import annotations
 import copy
 import difflib
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.session_models import check_turn
-from twinchat.composer.engine.generate import TIME_FORMAT, plain
+from twinchat.composer.engine.generate import plain
 from twinchat.composer.store.recover import PATH, Slot, recover_slots, time_span
 from twinchat.composer.verify.reasons import FIXES, turn_problems
+from twinchat.inventory.timefmt import parse_time
 
 __all__ = ["Fix", "turn_problems", "set_text", "set_label", "changes", "summarize", "reextract", "rerun_tools",
            "rerender", "fix_all", "regenerate", "FIXES"]
@@ -116,7 +116,7 @@ def reextract(composer: Any, session: dict[str, Any], n: int) -> Fix:
     if src is None:
         raise ComposerError(f"session {session.get('id')}: turn {n} plays unknown unit {turn.get('unit')!r}")
     unit, text = src.unit, turn.get("content", "")
-    now = datetime.strptime(session["now"], TIME_FORMAT)
+    now = parse_time(session["now"])
     label = dict(turn.get("label") or {})
     fix = Fix(out)
     recomputed: dict[str, Any] = {}
@@ -181,7 +181,7 @@ def rerun_tools(composer: Any, session: dict[str, Any]) -> Fix:
 
     out = copy.deepcopy(session)
     fix = Fix(out)
-    now = datetime.strptime(out["now"], TIME_FORMAT)
+    now = parse_time(out["now"])
     user: dict[str, Any] | None = None
     calls: dict[str, tuple[int, dict[str, Any]]] = {}
     conn = composer.conn
@@ -216,7 +216,7 @@ def _arguments(composer: Any, session: dict[str, Any], user: dict[str, Any], exp
                old: dict[str, Any]) -> dict[str, Any]:
     label = user.get("label") or {}
     scope = {**recover_slots(composer, session, user, from_text=False), "label": label,
-             "now": datetime.strptime(session["now"], TIME_FORMAT)}
+             "now": parse_time(session["now"])}
     args = dict(old)
     for name, expr in exprs.items():
         path = expr.strip()
@@ -250,7 +250,7 @@ def rerender(composer: Any, session: dict[str, Any], n: int) -> Fix:
         fix.notes.append(f"turn {n}: no request from a known unit before this reply")
         return fix
     unit = src.unit
-    now = datetime.strptime(out["now"], TIME_FORMAT)
+    now = parse_time(out["now"])
     scope = {**recover_slots(composer, out, user, from_text=True), "label": user.get("label") or {},
              "result": result, "now": now}
     outcome = turn.get("outcome")
