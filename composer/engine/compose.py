@@ -22,12 +22,13 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock, stamp_text
+from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
 from twinchat.composer.engine.render import TemplateCache, make_env, variables_of
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Record, make_person, mobile_digits
 from twinchat.composer.verify.sessions import SessionVerifier
 from twinchat.inventory import world_seed
+from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools import call
 from twinchat.units.errors import UnitError
 from twinchat.units.flow import END, Branch, Flow
@@ -163,7 +164,7 @@ class SessionComposer:
                 self.conn.execute("RELEASE twinchat_session")
         return {
             "id": f"{flow.id}/{self.seed}/{index}", "flow": flow.id, "seed": self.seed, "index": index,
-            "world_seed": self.world_seed, "now": stamp_text(now),
+            "world_seed": self.world_seed, "now": format_time(now),
             "customer": dict(customer.data), "turns": turns, "steps": steps,
             "outcome": outcome,
         }

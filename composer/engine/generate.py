@@ -31,7 +31,7 @@ from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value
-from twinchat.inventory.timefmt import TIME_FORMAT
+from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools import tools
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
@@ -39,24 +39,16 @@ from twinchat.units.loader import UnitSource
 if TYPE_CHECKING:
     from faker import Faker
 
-__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "stamp_text", "tool_writes", "STREAM_BLOCK",
-           "TIME_FORMAT"]
+__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "tool_writes", "STREAM_BLOCK"]
 
 _EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
 _DAYS, _MINUTES = 28, 16 * 60 + 30  # clocks fall on one of 28 days, at a minute from 07:00 to 23:29
 _CLOCKS = _DAYS * _MINUTES
 
 
-def stamp_text(moment: datetime) -> str:
-    """``moment`` in TIME_FORMAT (``isoformat`` gives the same text, several times faster)."""
-    if moment.tzinfo is None and moment.year >= 1000:
-        return moment.isoformat(" ", "seconds")
-    return moment.strftime(TIME_FORMAT)
-
-
 # clock = day start + minute, and its TIME_FORMAT text = day text + minute text (small tables)
 _DAY_STARTS = tuple(_EPOCH + timedelta(days=day, hours=7) for day in range(_DAYS))
-_DAY_TEXTS = tuple(stamp_text(start)[:11] for start in _DAY_STARTS)
+_DAY_TEXTS = tuple(format_time(start)[:11] for start in _DAY_STARTS)
 _MINUTE_STEPS = tuple(timedelta(minutes=minute) for minute in range(_MINUTES))
 _MINUTE_TEXTS = tuple(f"{7 + minute // 60:02d}:{minute % 60:02d}:00" for minute in range(_MINUTES))
 
@@ -77,8 +69,8 @@ _last_stamp: list[Any] = [None, ""]
 
 
 def _stamp_last(moment: datetime) -> str:
-    """``stamp_text(moment)``, kept as the clock stamped last."""
-    stamp = stamp_text(moment)
+    """``format_time(moment)``, kept as the clock stamped last."""
+    stamp = format_time(moment)
     _last_stamp[:] = (moment, stamp)
     return stamp
 
@@ -105,7 +97,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, Value):
         return plain(value.value)
     if isinstance(value, datetime):
-        return value.strftime(TIME_FORMAT)
+        return format_time(value)
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

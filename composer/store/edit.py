@@ -28,9 +28,10 @@ from typing import Any
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.session_models import check_turn
-from twinchat.composer.engine.generate import TIME_FORMAT, plain
+from twinchat.composer.engine.generate import plain
 from twinchat.composer.store.recover import PATH, Slot, recover_slots, time_span
 from twinchat.composer.verify.reasons import FIXES, turn_problems
+from twinchat.inventory.timefmt import parse_time
 
 __all__ = ["Fix", "turn_problems", "set_text", "set_label", "changes", "summarize", "reextract", "rerun_tools",
            "rerender", "fix_all", "regenerate", "FIXES"]
@@ -104,10 +105,6 @@ def summarize(before: dict[str, Any], after: dict[str, Any], limit: int = 6) -> 
 # -- re-extracting a label ---------------------------------------------------------------------
 def reextract(composer: Any, session: dict[str, Any], n: int) -> Fix:
     """Read back from user turn ``n``'s text the label fields that can be (see the module doc)."""
-    from twinchat.composer.engine.references import resolve
-    from twinchat.composer.engine.render import variables_of
-    from twinchat.composer.verify.samples import digit_runs, fold_for_grounding
-
     out = copy.deepcopy(session)
     turn = _turn(out, n)
     if turn.get("role") != "user":
@@ -115,63 +112,110 @@ def reextract(composer: Any, session: dict[str, Any], n: int) -> Fix:
     src = composer.units.get(turn.get("unit", ""))
     if src is None:
         raise ComposerError(f"session {session.get('id')}: turn {n} plays unknown unit {turn.get('unit')!r}")
-    unit, text = src.unit, turn.get("content", "")
-    now = datetime.strptime(session["now"], TIME_FORMAT)
+    reading = _ReadBack(composer, src.unit, turn, n, parse_time(session["now"]), session["now"])
     label = dict(turn.get("label") or {})
     fix = Fix(out)
-    recomputed: dict[str, Any] = {}
-    missing = next((set(t.missing) for t in unit.templates if t.id == turn.get("template")), set())
-    for fname, spec in unit.label.items():
-        old = label.get(fname)
-        if fname in missing:
-            continue
-        if old is None and spec.grounded != "time":
-            continue
-        if spec.grounded == "time":
-            m = PATH.match(spec.value)
-            span = time_span(turn, now, old)
-            if span is None or not m or m[2] not in ("start", "end"):
-                fix.notes.append(f"turn {n}: {fname}: no time phrase in the text resolves at {session['now']}"
-                                 if span is None else f"turn {n}: {fname}: cannot read {spec.value!r} back")
-                continue
-            slot = {"start": span.window.start, "end": span.window.end, "text": span.text}
-            recomputed[fname] = plain(slot[m[2]])
-            # fields computed from the same slot (repair_slots' date from its day)
-            for other, ospec in unit.label.items():
-                names, _ = variables_of(composer.templates.env, ospec.value, expression=True)
-                if other != fname and names == {m[1]}:
-                    try:
-                        recomputed[other] = plain(composer.templates.evaluate(ospec.value, {m[1]: Slot(m[1], slot,
-                                                                                                      span.text)}))
-                    except ComposerError:
-                        fix.notes.append(f"turn {n}: {other}: cannot recompute {ospec.value!r}")
-        elif spec.grounded == "digits":
-            want = len(str(old)) if str(old).isdigit() else 11
-            runs = [r for r in digit_runs(text) if len(r) == want]
-            if str(old) in runs:
-                continue
-            if len(runs) == 1:
-                recomputed[fname] = runs[0] if isinstance(old, str) or old is None else type(old)(runs[0])
-            else:
-                fix.notes.append(f"turn {n}: {fname}: {'no' if not runs else len(runs)} {want}-digit numbers "
-                                 f"in the text; edit the label")
-        elif spec.grounded == "reference":
-            found = [ids for items in (turn.get("refs") or {}).values() if (ids := resolve(text, items)) is not None]
-            if found:
-                recomputed[fname] = found[0]
-            else:
-                fix.notes.append(f"turn {n}: {fname}: the text refers to none of the remembered items")
-        elif spec.grounded == "text":
-            values = old if isinstance(old, list) else [old]
-            if any(str(v) not in text and fold_for_grounding(str(v)) not in fold_for_grounding(text) for v in values):
-                fix.notes.append(f"turn {n}: {fname}: {old!r} is not in the text and cannot be read back; "
-                                 f"edit the label (l)")
-    for fname, value in recomputed.items():
+    for fname, value in reading.fields(label, fix.notes).items():
         if label.get(fname) != value:
             label[fname] = value
             fix.changed.append(f"turn {n} label.{fname}")
     turn["label"] = label
     return fix
+
+
+@dataclass
+class _ReadBack:
+    """Reading user turn ``n``'s label fields back from its text, one kind of grounding at a time:
+    each step returns the fields it recomputed and adds to ``notes`` what it could not do."""
+
+    composer: Any
+    unit: Any
+    turn: dict[str, Any]
+    n: int
+    now: datetime
+    clock: str  # the session clock as the session writes it, for the notes
+
+    def fields(self, label: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+        """The fields of the unit's label that the text gives again (field → value)."""
+        turn, text = self.turn, self.turn.get("content", "")
+        missing = next((set(t.missing) for t in self.unit.templates if t.id == turn.get("template")), set())
+        recomputed: dict[str, Any] = {}
+        for fname, spec in self.unit.label.items():
+            old = label.get(fname)
+            if fname in missing or (old is None and spec.grounded != "time"):
+                continue
+            if spec.grounded == "time":
+                recomputed.update(self.time(fname, spec.value, old, notes))
+            elif spec.grounded == "digits":
+                recomputed.update(self.digits(text, fname, old, notes))
+            elif spec.grounded == "reference":
+                recomputed.update(self.reference(text, fname, notes))
+            elif spec.grounded == "text":
+                self.check_text(text, fname, old, notes)
+        return recomputed
+
+    def time(self, fname: str, expr: str, old: Any, notes: list[str]) -> dict[str, Any]:
+        """A time field (``deadline`` = ``when.end``) from the phrase whose window starts or ends at
+        ``old`` (else the first phrase), with the fields computed from the same slot."""
+        m = PATH.match(expr)
+        span = time_span(self.turn, self.now, old)
+        if span is None or not m or m[2] not in ("start", "end"):
+            notes.append(f"turn {self.n}: {fname}: no time phrase in the text resolves at {self.clock}"
+                         if span is None else f"turn {self.n}: {fname}: cannot read {expr!r} back")
+            return {}
+        slot = {"start": span.window.start, "end": span.window.end, "text": span.text}
+        return {fname: plain(slot[m[2]]), **self.computed_from(fname, m[1], slot, span.text, notes)}
+
+    def computed_from(self, fname: str, name: str, slot: dict[str, Any], text: str,
+                      notes: list[str]) -> dict[str, Any]:
+        """The label fields other than ``fname`` computed from slot ``name`` alone (repair_slots'
+        date from its day), evaluated again over the slot read back."""
+        from twinchat.composer.engine.render import variables_of
+
+        found: dict[str, Any] = {}
+        templates = self.composer.templates
+        for other, ospec in self.unit.label.items():
+            names, _ = variables_of(templates.env, ospec.value, expression=True)
+            if other != fname and names == {name}:
+                try:
+                    found[other] = plain(templates.evaluate(ospec.value, {name: Slot(name, slot, text)}))
+                except ComposerError:
+                    notes.append(f"turn {self.n}: {other}: cannot recompute {ospec.value!r}")
+        return found
+
+    def digits(self, text: str, fname: str, old: Any, notes: list[str]) -> dict[str, Any]:
+        """A number field from the one run of as many digits in the text (11, a mobile, when the
+        old value is not all digits); nothing when the old value is still there."""
+        from twinchat.composer.verify.samples import digit_runs
+
+        want = len(str(old)) if str(old).isdigit() else 11
+        runs = [r for r in digit_runs(text) if len(r) == want]
+        if str(old) in runs:
+            return {}
+        if len(runs) == 1:
+            return {fname: runs[0] if isinstance(old, str) or old is None else type(old)(runs[0])}
+        notes.append(f"turn {self.n}: {fname}: {'no' if not runs else len(runs)} {want}-digit numbers "
+                     f"in the text; edit the label")
+        return {}
+
+    def reference(self, text: str, fname: str, notes: list[str]) -> dict[str, Any]:
+        """A reference field from the first list of remembered items the text refers to (第二款)."""
+        from twinchat.composer.engine.references import resolve
+
+        found = [ids for items in (self.turn.get("refs") or {}).values() if (ids := resolve(text, items)) is not None]
+        if found:
+            return {fname: found[0]}
+        notes.append(f"turn {self.n}: {fname}: the text refers to none of the remembered items")
+        return {}
+
+    def check_text(self, text: str, fname: str, old: Any, notes: list[str]) -> None:
+        """A field read verbatim cannot be guessed back: a note when its value is no longer in the text."""
+        from twinchat.composer.verify.samples import fold_for_grounding
+
+        values = old if isinstance(old, list) else [old]
+        if any(str(v) not in text and fold_for_grounding(str(v)) not in fold_for_grounding(text) for v in values):
+            notes.append(f"turn {self.n}: {fname}: {old!r} is not in the text and cannot be read back; "
+                         f"edit the label (l)")
 
 
 # -- re-running tools --------------------------------------------------------------------------
@@ -181,7 +225,7 @@ def rerun_tools(composer: Any, session: dict[str, Any]) -> Fix:
 
     out = copy.deepcopy(session)
     fix = Fix(out)
-    now = datetime.strptime(out["now"], TIME_FORMAT)
+    now = parse_time(out["now"])
     user: dict[str, Any] | None = None
     calls: dict[str, tuple[int, dict[str, Any]]] = {}
     conn = composer.conn
@@ -216,7 +260,7 @@ def _arguments(composer: Any, session: dict[str, Any], user: dict[str, Any], exp
                old: dict[str, Any]) -> dict[str, Any]:
     label = user.get("label") or {}
     scope = {**recover_slots(composer, session, user, from_text=False), "label": label,
-             "now": datetime.strptime(session["now"], TIME_FORMAT)}
+             "now": parse_time(session["now"])}
     args = dict(old)
     for name, expr in exprs.items():
         path = expr.strip()
@@ -250,7 +294,7 @@ def rerender(composer: Any, session: dict[str, Any], n: int) -> Fix:
         fix.notes.append(f"turn {n}: no request from a known unit before this reply")
         return fix
     unit = src.unit
-    now = datetime.strptime(out["now"], TIME_FORMAT)
+    now = parse_time(out["now"])
     scope = {**recover_slots(composer, out, user, from_text=True), "label": user.get("label") or {},
              "result": result, "now": now}
     outcome = turn.get("outcome")

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.engine.generate import TIME_FORMAT
+from twinchat.inventory.timefmt import format_time, parse_time
 
 __all__ = ["Slot", "UnknownSlot", "recover_slots", "session_context", "time_span", "remembered", "PATH"]
 
@@ -55,7 +55,7 @@ def time_span(turn: dict[str, Any], now: datetime, old: Any, *, exact: bool = Fa
 
     spans = find(turn.get("content", ""), now)
     for span in spans:
-        if old in (span.window.start.strftime(TIME_FORMAT), span.window.end.strftime(TIME_FORMAT)):
+        if old in (format_time(span.window.start), format_time(span.window.end)):
             return span
     return spans[0] if spans and not exact else None
 
@@ -99,7 +99,7 @@ def recover_slots(composer: Any, session: dict[str, Any], turn: dict[str, Any], 
     if src is None:
         return {}
     unit, label = src.unit, turn.get("label") or {}
-    now = datetime.strptime(session["now"], TIME_FORMAT)
+    now = parse_time(session["now"])
     slots: dict[str, Slot] = {}
     bare: dict[str, Any] = {}
     carried: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from twinchat.inventory.logistics import arrival, cutoff_time
 from twinchat.inventory.regions import PlaceIndex
-from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, format_time, tool_error
+from twinchat.inventory.tools.base import Tool, ToolContext, format_time, tool_error
 from twinchat.inventory.tools.lookup import resolve_products
 from twinchat.inventory.tools.static import static_data
 from twinchat.inventory.tools.stock import warehouses_with
@@ -111,7 +111,7 @@ class _Lanes:
 def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
     conn, now, deadline = ctx.conn, ctx.now, args.deadline
     if deadline is not None and deadline < now:
-        return tool_error("deadline_in_past", f"送达时间 {deadline.strftime(TIME_FORMAT)} 已经过去", "deadline")
+        return tool_error("deadline_in_past", f"送达时间 {format_time(deadline)} 已经过去", "deadline")
     products, err = resolve_products(conn, args.products)
     if err:
         return err

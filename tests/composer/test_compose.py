@@ -199,6 +199,13 @@ def test_tampered_outcome_is_caught(composer, shopping):
     assert f"turn {i + 1}: outcome_mismatch" in composer.verify(s)
 
 
+@pytest.mark.parametrize("now", [None, 20261120, "2026-11-20T09:05:00", "2026-11-20 09:05", "2026-02-30 09:00:00"])
+def test_a_malformed_clock_fails_the_schema(composer, shopping, now):
+    s = copy.deepcopy(shopping[0])
+    s["now"] = now
+    assert composer.verify(s) == ["schema"]
+
+
 def test_unknown_flow(composer):
     with pytest.raises(ComposerError, match=r"unknown flow 'memory_upgrad' \(did you mean 'memory_upgrade'\?\)"):
         composer.compose("memory_upgrad", 0)

@@ -56,3 +56,17 @@ def test_the_time_format_loads_without_the_world_builder() -> None:
     code = "import sys, twinchat.inventory.timefmt; print(' '.join(sys.modules))"
     loaded = set(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split())
     assert "twinchat.inventory.build" not in loaded and "faker" not in loaded
+
+
+def test_the_format_is_written_out_only_here() -> None:
+    """Every other module formats and reads the world's moments through format_time / parse_time
+    (the CLI's ``--now`` takes input formats of its own)."""
+    from pathlib import Path
+
+    root = Path(timefmt.__file__).parents[1]
+    allowed = {root / "inventory" / "timefmt.py", root / "composer" / "cli" / "commands.py"}
+    copies = [str(path.relative_to(root)) for package in ("units", "inventory", "composer", "tui")
+              for path in sorted((root / package).rglob("*.py"))
+              if path not in allowed and ("%Y-%m-%d %H:%M:%S" in (text := path.read_text(encoding="utf-8"))
+                                          or "strftime(TIME_FORMAT)" in text or ", TIME_FORMAT)" in text)]
+    assert copies == []
