@@ -1,4 +1,4 @@
-"""The version of the session store's format, kept in the ``meta`` table as ``session_schema``.
+"""The session store's tables, and the version of its format, kept in the ``meta`` table as ``session_schema``.
 
 A store this twinchat writes has version :data:`SESSION_SCHEMA`. A store written before the
 version was recorded has none: when its ``sessions`` table has the columns of version 1, it is
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from twinchat.composer.errors import ComposerError
 
-__all__ = ["SESSION_SCHEMA", "StoreSchemaError", "store_version", "check_version", "record_version"]
+__all__ = ["SESSION_SCHEMA", "StoreSchemaError", "store_version", "check_version", "record_version", "create_tables"]
 
 #: The version of the store's tables and of the session JSON in them.
 SESSION_SCHEMA = 1
@@ -77,3 +77,30 @@ def record_version(conn: sqlite3.Connection, columns: Sequence[str]) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS meta ([key] TEXT PRIMARY KEY, [value] TEXT)")
     conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_KEY, str(SESSION_SCHEMA)))
 
+
+def create_tables(conn: sqlite3.Connection, columns: Sequence[str]) -> None:
+    """Create the store's tables that are missing: ``sessions`` (with ``columns`` in that order) and
+    ``runs``. sqlite-utils is imported only here: with pandas installed it imports pandas (about
+    0.4 s), which opening a store that exists does not need."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+    sessions = db.table("sessions")
+    if not sessions.exists():
+        sessions.create(
+            {"id": str, "flow": str, "seed": int, "idx": int, "world_seed": int, "now": str,
+             "customer": str, "turns": str, "steps": str, "extra": str, "n_turns": int, "outcome": str,
+             "units": str, "templates": str, "user_text": str, "status": str, "reasons": str,
+             "batch": int},
+            pk="id", column_order=list(columns),
+            not_null=["flow", "seed", "idx", "world_seed", "now", "customer", "turns", "steps",
+                      "n_turns", "units", "templates", "user_text", "status", "reasons", "batch"],
+        )
+        sessions.create_index(["flow", "seed", "idx"], index_name="idx_sessions_flow_seed_idx", unique=True)
+        sessions.create_index(["flow"], index_name="idx_sessions_flow")
+        sessions.create_index(["outcome"], index_name="idx_sessions_outcome")
+        sessions.create_index(["status"], index_name="idx_sessions_status")
+    runs = db.table("runs")
+    if not runs.exists():
+        runs.create({"flow": str, "seed": int, "n": int, "world_seed": int}, pk=("flow", "seed"),
+                    not_null=["n", "world_seed"])

@@ -37,7 +37,7 @@ from typing import Any
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps as _dumps
 from twinchat.composer.session_models import schema_error, session_problems
-from twinchat.composer.store.schema import check_version, record_version
+from twinchat.composer.store.schema import check_version, create_tables, record_version
 
 __all__ = ["SessionStore", "StoredSession", "StoreStats", "session_row", "reason_key", "STORE_TABLES"]
 
@@ -153,35 +153,9 @@ class SessionStore:
             have = {name for (name,) in self.conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'runs')")}
             if have != {"sessions", "runs"}:
-                self._create_tables()
+                create_tables(self.conn, COLUMNS)
             if not versioned:
                 record_version(self.conn, COLUMNS)
-
-    def _create_tables(self) -> None:
-        """The store's tables that are missing (sqlite-utils is imported only here: with pandas
-        installed it imports pandas, about 0.4 s, which a store that exists does not need)."""
-        import sqlite_utils
-
-        db = sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
-        sessions = db.table("sessions")
-        if not sessions.exists():
-            sessions.create(
-                {"id": str, "flow": str, "seed": int, "idx": int, "world_seed": int, "now": str,
-                 "customer": str, "turns": str, "steps": str, "extra": str, "n_turns": int, "outcome": str,
-                 "units": str, "templates": str, "user_text": str, "status": str, "reasons": str,
-                 "batch": int},
-                pk="id", column_order=list(COLUMNS),
-                not_null=["flow", "seed", "idx", "world_seed", "now", "customer", "turns", "steps",
-                          "n_turns", "units", "templates", "user_text", "status", "reasons", "batch"],
-            )
-            sessions.create_index(["flow", "seed", "idx"], index_name="idx_sessions_flow_seed_idx", unique=True)
-            sessions.create_index(["flow"], index_name="idx_sessions_flow")
-            sessions.create_index(["outcome"], index_name="idx_sessions_outcome")
-            sessions.create_index(["status"], index_name="idx_sessions_status")
-        runs = db.table("runs")
-        if not runs.exists():
-            runs.create({"flow": str, "seed": int, "n": int, "world_seed": int}, pk=("flow", "seed"),
-                        not_null=["n", "world_seed"])
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
