@@ -16,6 +16,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from twinchat.composer.session_models import session_problems
 from twinchat.composer.engine.generate import tool_writes
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
@@ -55,9 +56,12 @@ class SessionVerifier:
         re-decides every outcome on the result, and checks that the numbers and codes a reply
         states come from the tool result, the label or the conversation so far.
         """
+        shape = session_problems(session)  # the Session model: every field and turn of the shape
+        if shape:
+            return [f"schema: {shape[0]}"]
         reasons: list[str] = []
         try:
-            now = parse_time(session["now"])  # TypeError for a clock that is not a text
+            now = parse_time(session["now"])  # ValueError for a clock that is not one
             turns = session["turns"]
         except (KeyError, TypeError, ValueError):
             return ["schema"]
