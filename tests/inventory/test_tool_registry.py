@@ -114,32 +114,23 @@ def test_a_missing_object_cannot_be_imported_either(tmp_path, monkeypatch):
         collect(eps)
 
 
-def test_an_object_that_is_not_a_tool(tmp_path, monkeypatch):
+#: (distribution, module, its source, entry point name, object) → the message after "plugin … (entry point …): "
+_BAD_ENTRIES = {
+    "not a tool": ("dict-plugin", "dict_plugin_tools", 'COUNT = {"name": "count"}\n', "count", "COUNT",
+                   "not a twinchat Tool but dict"),
+    "named apart": ("name-plugin", "name_plugin_tools", _tools_module('T = Tool("count_stock", "c", Args, _run)'),
+                    "count", "T", "the entry point is named 'count' but its tool 'count_stock'"),
+    "refused name": ("space-plugin", "space_plugin_tools", _tools_module('T = Tool("库存", "c", Args, _run)'),
+                     "库存", "T", "tool name '库存' is not 1-64 letters, digits, _ or -"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_BAD_ENTRIES))
+def test_a_bad_entry_is_one_located_line(case, tmp_path, monkeypatch):
+    dist, module, source, name, obj, problem = _BAD_ENTRIES[case]
     monkeypatch.syspath_prepend(str(tmp_path))
-    eps = _plugin(tmp_path, "dict-plugin", "dict_plugin_tools", 'COUNT = {"name": "count"}\n',
-                  {"count": "dict_plugin_tools:COUNT"})
-    message = ("plugin 'dict-plugin' (entry point twinchat.tools: count = dict_plugin_tools:COUNT): "
-               "not a twinchat Tool but dict")
-    with pytest.raises(ToolPluginError, match=f"^{re.escape(message)}$"):
-        collect(eps)
-
-
-def test_an_entry_point_named_apart_from_its_tool(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    eps = _plugin(tmp_path, "name-plugin", "name_plugin_tools", _tools_module('T = Tool("count_stock", "c", Args, _run)'),
-                  {"count": "name_plugin_tools:T"})
-    message = ("plugin 'name-plugin' (entry point twinchat.tools: count = name_plugin_tools:T): "
-               "the entry point is named 'count' but its tool 'count_stock'")
-    with pytest.raises(ToolPluginError, match=f"^{re.escape(message)}$"):
-        collect(eps)
-
-
-def test_a_tool_name_that_function_calling_refuses(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    eps = _plugin(tmp_path, "space-plugin", "space_plugin_tools", _tools_module('T = Tool("库存", "c", Args, _run)'),
-                  {"库存": "space_plugin_tools:T"})
-    message = ("plugin 'space-plugin' (entry point twinchat.tools: 库存 = space_plugin_tools:T): "
-               "tool name '库存' is not 1-64 letters, digits, _ or -")
+    eps = _plugin(tmp_path, dist, module, source, {name: f"{module}:{obj}"})
+    message = f"plugin {dist!r} (entry point twinchat.tools: {name} = {module}:{obj}): {problem}"
     with pytest.raises(ToolPluginError, match=f"^{re.escape(message)}$"):
         collect(eps)
 
