@@ -237,6 +237,17 @@ def _open(db: str | os.PathLike[str] | sqlite3.Connection) -> tuple[sqlite3.Conn
     return open_world(db), True
 
 
+def _db_file(db: str | os.PathLike[str] | sqlite3.Connection) -> str | os.PathLike[str]:
+    """The file of the database ``db`` (a path, or an open connection's main file)."""
+    if isinstance(db, sqlite3.Connection):
+        return next(row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main")
+    return db
+
+
+def _unit_inputs(options: ExportOptions) -> list[tuple[str, str]]:
+    return [(f"the unit files of --units {d}", d) for d in options.units_dirs]
+
+
 def _session_items(sessions: Iterable[Any], converter: Converter, report: ExportReport,
                    include_failed: bool) -> Iterator[_Item | None]:
     """Each stored session's checked records (None for one left out, counted in ``report``)."""
@@ -282,7 +293,7 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
     spec = get_format(fmt)
     converter = spec.new_converter(units)
     shares = _shares(options.split, options.holdout_templates)
-    target = check_target(out_dir, options.force)
+    target = check_target(out_dir, options.force, [("the database in use", _db_file(db)), *_unit_inputs(options)])
     conn, owned = _open(db)
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
                           holdout=options.holdout_templates, declared=_declared(units))
@@ -356,7 +367,7 @@ def export_samples(samples: str | os.PathLike[str], fmt: str, out_dir: str | os.
     if not path.is_file():
         raise ExportError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
     shares = _shares(options.split, options.holdout_templates)
-    target = check_target(out_dir, options.force)
+    target = check_target(out_dir, options.force, [("the samples file", path), *_unit_inputs(options)])
     with open(path, encoding="utf-8") as fh:
         total = sum(1 for line in fh if line.strip())
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,

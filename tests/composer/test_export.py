@@ -15,6 +15,7 @@ from twinchat.composer.errors import ComposerError
 from twinchat.composer.export.pipeline import ExportError, ExportOptions, OutputExists, export_samples, \
     export_sessions
 from twinchat.composer.export.formats import FORMATS, get_converter
+from twinchat.composer.export.output import Protected
 from twinchat.composer.store.sessions import SessionStore
 from twinchat.inventory import open_world
 from twinchat.inventory.tools import TOOLS
@@ -490,8 +491,13 @@ def test_an_existing_directory_is_refused_without_force(store_db, tmp_path):
         export_sessions(store_db, "plain", out)
     assert caught.value.path == out and isinstance(caught.value, ExportError)
     assert (out / "old.txt").read_text(encoding="utf-8") == "keep me"
-    export_sessions(store_db, "plain", out, ExportOptions(force=True))
-    assert not (out / "old.txt").exists() and (out / "train.jsonl").is_file()
+    with pytest.raises(Protected, match=rf"^{out}: not an export folder "):
+        export_sessions(store_db, "plain", out, ExportOptions(force=True))
+    assert (out / "old.txt").read_text(encoding="utf-8") == "keep me"
+    (out / "old.txt").unlink()
+    export_sessions(store_db, "plain", out, ExportOptions(force=True))  # an empty folder
+    export_sessions(store_db, "plain", out, ExportOptions(force=True, seed=1))  # an export
+    assert (out / "train.jsonl").is_file() and json.loads((out / "export.json").read_text())["seed"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
