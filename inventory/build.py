@@ -43,12 +43,17 @@ def build_world(
     seed: int = 0,
     *,
     force: bool = False,
+    drop_sessions: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Build the world for ``seed`` at ``path``; refuse to replace an existing file unless ``force``."""
+    """Build the world for ``seed`` at ``path``; refuse to replace an existing file unless ``force``,
+    and even then refuse one that is not a world, or a world holding stored sessions unless
+    ``drop_sessions``."""
     target = Path(path)
     if target.exists() and not force:
         raise WorldExistsError(f"{target}: file exists; pass --force to replace it")
+    if target.exists():
+        _check_replaceable(target, drop_sessions)
     if target.parent and not target.parent.exists():
         raise InventoryError(f"{target.parent}: directory does not exist")
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
@@ -84,6 +89,32 @@ def build_world(
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     return target
+
+
+def _check_replaceable(target: Path, drop_sessions: bool) -> None:
+    """Refuse to replace ``target`` unless it is empty or a world (of any schema version) whose
+    stored sessions, if any, ``drop_sessions`` allows to lose."""
+    if target.is_symlink() or not target.is_file():
+        raise WorldExistsError(f"{target}: not a regular file; --force replaces only a world `twinchat init` built")
+    if target.stat().st_size == 0:
+        return
+    conn = None
+    try:
+        conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        sessions = conn.execute("SELECT count(*) FROM sessions").fetchone()[0] if "sessions" in tables else 0
+    except sqlite3.DatabaseError as exc:
+        raise WorldExistsError(f"{target}: not a twinchat world ({exc}); --force replaces only a world "
+                               "`twinchat init` built") from exc
+    finally:
+        if conn is not None:
+            conn.close()
+    if "meta" not in tables:
+        raise WorldExistsError(f"{target}: not a twinchat world (no meta table); --force replaces only a world "
+                               "`twinchat init` built")
+    if sessions and not drop_sessions:
+        raise WorldExistsError(f"{target} holds {sessions:,} stored sessions; pass --drop-sessions too to "
+                               "rebuild the world and lose them")
 
 
 def _remove_db_files(path: Path, *, keep_main: bool = False) -> None:

@@ -52,8 +52,10 @@ def cli() -> None:
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
               help="Where to write the world.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the world.")
-@click.option("--force", is_flag=True, help="Replace an existing file.")
-def init(db_path: str, seed: int, force: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace an existing world (never a file that is not one).")
+@click.option("--drop-sessions", is_flag=True,
+              help="With --force: replace a world even if it holds stored sessions (they are lost).")
+def init(db_path: str, seed: int, force: bool, drop_sessions: bool) -> None:
     """Build the simulated inventory (catalog, stock, delivery lanes, regions, service desk).
 
     The same seed always gives the same content. The file is built under a temporary name and
@@ -66,7 +68,7 @@ def init(db_path: str, seed: int, force: bool) -> None:
     from twinchat.inventory import build_world, world_summary
 
     started = time.perf_counter()
-    path = build_world(db_path, seed, force=force,
+    path = build_world(db_path, seed, force=force, drop_sessions=drop_sessions,
                        progress=lambda area: click.echo(f"building {area}…", err=True))
     counts = world_summary(path)
     took = time.perf_counter() - started
@@ -256,11 +258,13 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
         twinchat generate address_extraction -n 5000 --seed 1 -o addresses.jsonl
         twinchat generate product_by_stock_and_delivery --exhaustive -o delivery.jsonl
     """
-    from twinchat.composer.engine.sample_files import ensure_world, find_unit, generate_file
+    from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
+        generate_file, generate_inputs
     from twinchat.units.loader import load_units
 
     units = load_units(units_dirs)
-    find_unit(units, unit_id)  # an unknown unit is said before a world is built
+    find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
+    check_output(out, force, generate_inputs(db_path, units_dirs))
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         report = generate_file(

@@ -21,14 +21,16 @@ from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
 from twinchat.composer.engine.generate import UnitGenerator
 from twinchat.composer.verify.samples import Verifier
-from twinchat.units.errors import UnitError
+from twinchat.units.errors import TwinchatError, UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
 
-__all__ = ["GenerateReport", "generate_file", "ensure_world", "find_unit", "DEFAULT_CAP"]
+__all__ = ["GenerateReport", "generate_file", "check_output", "generate_inputs", "ensure_world", "find_unit", "DEFAULT_CAP"]
 
 DEFAULT_CAP = 100_000
 #: ``json.dumps(record, ensure_ascii=False)``, with the encoder made once rather than per line
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+#: how much of an existing output's first line is read to tell whether it is a samples file
+_FIRST_LINE_MAX = 1 << 20
 
 
 @dataclass
@@ -57,6 +59,57 @@ def ensure_world(db: str | os.PathLike[str], seed: int = 0,
     return open_world(db)
 
 
+def check_output(out: str | os.PathLike[str], force: bool,
+                 inputs: Sequence[tuple[str, str | os.PathLike[str]]] = ()) -> Path:
+    """``out`` as a path, if generate may write it: never one of ``inputs`` (``(what, path)`` pairs,
+    e.g. the world), and an existing file only with ``force`` and only if it is a samples file."""
+    target = Path(out)
+    for what, path in inputs:
+        if path and _same(target, Path(path)):
+            raise ComposerError(f"{target}: is {what}; write the samples to another -o")
+    if target.exists() and not force:
+        raise ComposerError(f"{target}: file exists; pass --force to replace it")
+    if target.exists() and not _is_samples_file(target):
+        raise ComposerError(f"{target}: not a samples file (its first line is not a `twinchat generate` "
+                            "sample); --force replaces only a file generate wrote")
+    if not target.parent.exists():
+        raise ComposerError(f"{target.parent}: directory does not exist")
+    return target
+
+
+def _is_samples_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file that is empty or whose first line is a sample."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    with open(path, "rb") as fh:
+        first = fh.readline(_FIRST_LINE_MAX)
+    if not first:
+        return True
+    from twinchat.composer.session_models import check_sample
+
+    try:
+        check_sample(json.loads(first), f"{path}:1")
+    except (ValueError, TwinchatError):  # not UTF-8, not JSON, or not a sample
+        return False
+    return True
+
+
+def generate_inputs(db: str | os.PathLike[str], units_dirs: Sequence[str]) -> list[tuple[str, str | os.PathLike[str]]]:
+    """What a generate run reads, as :func:`check_output` takes it: the world and the ``--units`` paths."""
+    return [("the world in use (--db)", db), *(("a unit file given with --units", d) for d in units_dirs)]
+
+
+def _same(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (the same path, or links to one file)."""
+    if a.resolve() == b.resolve():
+        return True
+    return a.exists() and b.exists() and os.path.samefile(a, b)
+
+
+def _world_file(conn: sqlite3.Connection) -> str:
+    return next(row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main")
+
+
 def find_unit(units: dict[str, UnitSource], unit_id: str) -> UnitSource:
     """The unit named ``unit_id``, or an error listing the known ones."""
     if unit_id not in units:
@@ -82,11 +135,7 @@ def generate_file(
 ) -> GenerateReport:
     """Generate, verify and write samples of ``unit_id`` to ``out`` (JSON lines); ``units`` are the
     units already loaded from ``units_dirs`` (loaded here when not given)."""
-    target = Path(out)
-    if target.exists() and not force:
-        raise ComposerError(f"{target}: file exists; pass --force to replace it")
-    if not target.parent.exists():
-        raise ComposerError(f"{target.parent}: directory does not exist")
+    target = check_output(out, force, generate_inputs(_world_file(conn), units_dirs))
     src = find_unit(dict(units) if units is not None else load_units(units_dirs), unit_id)
     gen = UnitGenerator(src, conn, seed=seed)
     if exhaustive:

@@ -57,9 +57,15 @@ def test_refuses_to_overwrite(tmp_path):
     assert target.read_text() == "precious"
 
 
-def test_force_replaces(tmp_path):
+def test_force_replaces_a_world_only(tmp_path):
     target = tmp_path / "w.db"
     target.write_text("old")
+    with pytest.raises(WorldExistsError, match=r"w\.db: not a twinchat world \(file is not a database\); "
+                                               r"--force replaces only a world `twinchat init` built$"):
+        build_world(target, seed=0, force=True)
+    assert target.read_text() == "old"
+    target.write_text("")
+    build_world(target, seed=1, force=True)
     build_world(target, seed=0, force=True)
     assert world_summary(target)["products"] > 0
 
