@@ -100,7 +100,7 @@ def _check_replaceable(target: Path, drop_sessions: bool) -> None:
         return
     conn = None
     try:
-        conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(target)  # read-write, so that closing it leaves no -wal or -shm file behind
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         sessions = conn.execute("SELECT count(*) FROM sessions").fetchone()[0] if "sessions" in tables else 0
     except sqlite3.DatabaseError as exc:

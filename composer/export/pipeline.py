@@ -245,7 +245,7 @@ def _db_file(db: str | os.PathLike[str] | sqlite3.Connection) -> str | os.PathLi
 
 
 def _unit_inputs(options: ExportOptions) -> list[tuple[str, str]]:
-    return [(f"the unit files of --units {d}", d) for d in options.units_dirs]
+    return [("the unit files given with --units", d) for d in options.units_dirs]
 
 
 def _session_items(sessions: Iterable[Any], converter: Converter, report: ExportReport,
