@@ -155,7 +155,7 @@ _NO_ENDPOINT = ("no endpoint: pass --endpoint URL or set TWINCHAT_ENDPOINT to an
 @click.option("--review", is_flag=True, help="Review the candidates that pass (accept / edit / reject) in a TUI.")
 @click.option("--temperature", default=0.9, show_default=True, type=click.FloatRange(0, 2))
 @click.option("--timeout", default=120.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds to wait for the server at each step.")
+              help="Seconds each request to the server may take in all.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seed of the sample data (and sent to the server).")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),

@@ -31,10 +31,14 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 __all__ = ["Shape", "shape_of", "compare_shapes", "fold_template_for_similarity", "similarity", "NEAR_DUPLICATE", "clean_reply",
-           "strip_think", "unfence"]
+           "strip_think", "unfence", "length_problem", "CANDIDATE_GROWTH", "MAX_CANDIDATE_CHARS"]
 
 #: Similarity (0–1) from which a candidate counts as a near-duplicate.
 NEAR_DUPLICATE = 0.9
+#: A candidate may be at most this many times as long as the template it rewrites…
+CANDIDATE_GROWTH = 4
+#: …and never longer than this many characters.
+MAX_CANDIDATE_CHARS = 2000
 
 _BLOCK = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 _STMT = re.compile(r"\{%-?.*?-?%\}", re.S)
@@ -97,6 +101,19 @@ def shape_of(env: SandboxedEnvironment, source: str) -> Shape:
         shown.setdefault(key, m.group(1))
     literal = _BLOCK.sub(" ", _STMT.sub(" ", _COMMENT.sub(" ", source)))
     return Shape(placeholders, bases, shown, statements, tuple(sequence), literal)
+
+
+def length_problem(original: str, candidate: str) -> str | None:
+    """Why ``candidate`` is too long to be a rewrite of ``original`` (None when it is not).
+
+    Checked before anything parses or compares the candidate, so every later check (the Jinja2
+    lexer, the near-duplicate ratio) runs on text of a bounded size."""
+    size, base = len(candidate.strip()), len(original.strip())
+    limit = min(MAX_CANDIDATE_CHARS, CANDIDATE_GROWTH * base)
+    if size <= limit:
+        return None
+    return (f"is {size:,} characters long, more than {limit:,} ({CANDIDATE_GROWTH}× the original's {base:,}, "
+            f"at most {MAX_CANDIDATE_CHARS:,})")
 
 
 def _show(key: str, *shapes: Shape) -> str:
