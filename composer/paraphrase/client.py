@@ -165,7 +165,7 @@ class ChatClient:
             return json.loads(raw.decode("utf-8"))
         except RecursionError as exc:
             raise LLMError(f"{self.url}: malformed response: JSON nested too deep") from exc
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except ValueError as exc:  # not UTF-8, not JSON, a number past the digit limit
             shown = _one_line(raw.decode("utf-8", "replace"), 80) or "an empty body"
             raise LLMError(f"{self.url}: malformed response, not JSON ({exc.__class__.__name__}: {exc}): "
                            f"{shown}") from exc
