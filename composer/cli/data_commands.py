@@ -155,7 +155,7 @@ _NO_ENDPOINT = ("no endpoint: pass --endpoint URL or set TWINCHAT_ENDPOINT to an
 @click.option("--review", is_flag=True, help="Review the candidates that pass (accept / edit / reject) in a TUI.")
 @click.option("--temperature", default=0.9, show_default=True, type=click.FloatRange(0, 2))
 @click.option("--timeout", default=120.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds to wait for the server at each step.")
+              help="Seconds each request to the server may take in all.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seed of the sample data (and sent to the server).")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
@@ -206,6 +206,10 @@ def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: st
     _paraphrase_summary(report, model)
 
 
+#: how much of a candidate rejected as too long the summary shows
+_SHOWN_TOO_LONG = 80
+
+
 def _paraphrase_summary(report: Any, model: str) -> None:
     def shown(text: str) -> str:
         return text.strip().replace("\n", "\\n")
@@ -219,7 +223,8 @@ def _paraphrase_summary(report: Any, model: str) -> None:
     click.echo(f"rejected {len(report.rejected)}:")
     for c in report.rejected:
         click.echo(f"  {c.name:<10}{c.code}: {c.reason}")
-        click.echo(f"  {'':<10}{shown(c.text) or '(empty)'}")
+        text = shown(c.text) if c.code != "too_long" else shown(c.text)[:_SHOWN_TOO_LONG] + "…"
+        click.echo(f"  {'':<10}{text or '(empty)'}")
     if report.written is not None:
         click.echo(f"wrote {len(report.accepted)} template(s) to {report.written}")
     elif report.dry_run:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.eval.jsonl import EvalError, json_lines, load_line
 from twinchat.composer.similarity import rouge_l
 from twinchat.composer.eval.scoring import CALL_FAILURES, Unparseable, read_answer, read_fields, score_calls, \
     score_fields
@@ -41,10 +41,6 @@ KINDS = ("call", "reply", "extract")
 #: examples kept per error kind (in the JSON report), and error lines the table shows at most
 _EXAMPLES_PER_KIND = 5
 _TABLE_EXAMPLES = 5
-
-
-class EvalError(ComposerError):
-    """The gold file cannot be read (not a gold file, a bad line, a repeated id)."""
 
 
 @dataclass
@@ -120,61 +116,65 @@ class EvalReport:
 def _read_gold(path: Path) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     ids: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalError(f"{where}: not JSON ({exc.msg})") from exc
-            if not isinstance(item, dict) or item.get("kind") not in KINDS or "id" not in item or "output" not in item:
-                raise EvalError(f"{where}: not a gold item (needs id, kind and output); use the "
-                                "test.gold.jsonl that `twinchat export` writes")
-            if item["id"] in ids:
-                raise EvalError(f"{where}: id {item['id']!r} appears twice")
-            ids.add(item["id"])
-            try:
-                if item["kind"] == "extract":
-                    expected: Any = read_fields(item["output"])
-                else:
-                    answer = read_answer(item["output"])
-                    expected = answer.calls if item["kind"] == "call" else answer.text
-                    if item["kind"] == "call" and not expected:
-                        raise Unparseable("a call item whose output makes no call")
-            except Unparseable as exc:
-                raise EvalError(f"{where}: reference output of {item['id']!r} cannot be read: {exc}") from exc
-            items.append({"id": item["id"], "kind": item["kind"], "unit": item.get("unit") or "-",
-                          "outcome": item.get("outcome") or "-", "seen": bool(item.get("template_seen", True)),
-                          "expected": expected})
+    for lineno, line in json_lines(path):
+        where = f"{path}:{lineno}"
+        try:
+            item = load_line(line, where)
+        except json.JSONDecodeError as exc:
+            raise EvalError(f"{where}: not JSON ({exc.msg})") from exc
+        if not isinstance(item, dict) or item.get("kind") not in KINDS or "id" not in item or "output" not in item:
+            raise EvalError(f"{where}: not a gold item (needs id, kind and output); use the "
+                            "test.gold.jsonl that `twinchat export` writes")
+        _check_labels(item, where)
+        if item["id"] in ids:
+            raise EvalError(f"{where}: id {item['id']!r} appears twice")
+        ids.add(item["id"])
+        try:
+            if item["kind"] == "extract":
+                expected: Any = read_fields(item["output"])
+            else:
+                answer = read_answer(item["output"])
+                expected = answer.calls if item["kind"] == "call" else answer.text
+                if item["kind"] == "call" and not expected:
+                    raise Unparseable("a call item whose output makes no call")
+        except Unparseable as exc:
+            raise EvalError(f"{where}: reference output of {item['id']!r} cannot be read: {exc}") from exc
+        items.append({"id": item["id"], "kind": item["kind"], "unit": item.get("unit") or "-",
+                      "outcome": item.get("outcome") or "-", "seen": bool(item.get("template_seen", True)),
+                      "expected": expected})
     if not items:
         raise EvalError(f"{path}: no gold items")
     return items
 
 
+def _check_labels(item: dict[str, Any], where: str) -> None:
+    """The id of a gold item is a string; its unit and outcome are strings or null."""
+    if not isinstance(item["id"], str):
+        raise EvalError(f"{where}: id must be a string")
+    for key in ("unit", "outcome"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise EvalError(f"{where}: {key} must be a string or null")
+
+
 def _read_predictions(path: Path, gold_ids: set[str], report: EvalReport) -> dict[str, Any]:
     preds: dict[str, Any] = {}
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                report._error("bad_line", f"not JSON ({exc.msg})", line=lineno)
-                continue
-            if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or "output" not in obj:
-                report._error("bad_line", "not {\"id\", \"output\"}", line=lineno)
-                continue
-            pid = obj["id"]
-            if pid not in gold_ids:
-                report._error("unknown_id", "no gold item has this id", line=lineno, id=pid)
-            elif pid in preds:
-                report._error("duplicate_id", "a second prediction for this item (the first one is scored)",
-                              line=lineno, id=pid)
-            else:
-                preds[pid] = obj["output"]
+    for lineno, line in json_lines(path):
+        try:
+            obj = load_line(line, f"{path}:{lineno}")
+        except json.JSONDecodeError as exc:
+            report._error("bad_line", f"not JSON ({exc.msg})", line=lineno)
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or "output" not in obj:
+            report._error("bad_line", "not {\"id\", \"output\"}", line=lineno)
+            continue
+        pid = obj["id"]
+        if pid not in gold_ids:
+            report._error("unknown_id", "no gold item has this id", line=lineno, id=pid)
+        elif pid in preds:
+            report._error("duplicate_id", "a second prediction for this item (the first one is scored)",
+                          line=lineno, id=pid)
+        else:
+            preds[pid] = obj["output"]
     return preds
 
 

@@ -29,6 +29,7 @@ from itertools import permutations
 from math import perm
 from typing import Any
 
+from twinchat.composer.eval.scan import action_inputs, json_fence_body, tool_call_blocks
 from twinchat.composer.export.formats.react import REACT_ACTION
 from twinchat.composer.similarity import fold_for_similarity
 
@@ -38,9 +39,6 @@ __all__ = ["CALL_FAILURES", "Answer", "Unparseable", "read_answer", "read_fields
 CALL_FAILURES = ("wrong_function", "missing_argument", "unexpected_argument", "wrong_type", "wrong_value",
                  "wrong_count")
 
-_TOOL_CALL_TAG = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
-_ACTION_INPUT = re.compile(r"Action:\s*([A-Za-z0-9_\-]+)\s*\nAction Input:\s*(.+?)(?=\nAction:|\s*$)", re.DOTALL)
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$")
 
 
@@ -81,7 +79,7 @@ def _json(text: str, where: str) -> Any:
 
 def _read_text(text: str) -> Answer:
     s = text.strip()
-    tags = _TOOL_CALL_TAG.findall(s)
+    tags = tool_call_blocks(s)
     if tags:
         return Answer([_call(_json(t, "<tool_call>"), "<tool_call>") for t in tags], text)
     if s[:1] in "{[":
@@ -95,7 +93,7 @@ def _read_text(text: str) -> Answer:
         lines = lines[1:]
     body = "\n".join(lines).strip()
     if body.startswith("Action:"):
-        pairs = _ACTION_INPUT.findall(body)
+        pairs = action_inputs(body)
         if pairs:
             return Answer([_call({"name": n, "arguments": a.strip().strip("`")}, f"Action {n}") for n, a in pairs],
                           text)
@@ -143,8 +141,8 @@ def read_fields(output: Any) -> dict[str, Any]:
     if not isinstance(output, str):
         raise Unparseable("an extraction answer must be a JSON object or its text")
     s = output.strip()
-    fenced = _FENCE.match(s)
-    value = _json(fenced.group(1) if fenced else s, "the extraction answer")
+    fenced = json_fence_body(s)
+    value = _json(s if fenced is None else fenced, "the extraction answer")
     if not isinstance(value, dict):
         raise Unparseable("the extraction answer is JSON but not an object")
     return value

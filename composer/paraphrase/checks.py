@@ -30,10 +30,15 @@ import jinja2
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["Shape", "shape_of", "compare_shapes", "fold_template_for_similarity", "similarity", "NEAR_DUPLICATE", "clean_reply"]
+__all__ = ["Shape", "shape_of", "compare_shapes", "fold_template_for_similarity", "similarity", "NEAR_DUPLICATE", "clean_reply",
+           "strip_think", "unfence", "length_problem", "CANDIDATE_GROWTH", "MAX_CANDIDATE_CHARS"]
 
 #: Similarity (0–1) from which a candidate counts as a near-duplicate.
 NEAR_DUPLICATE = 0.9
+#: A candidate may be at most this many times as long as the template it rewrites…
+CANDIDATE_GROWTH = 4
+#: …and never longer than this many characters.
+MAX_CANDIDATE_CHARS = 2000
 
 _BLOCK = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 _STMT = re.compile(r"\{%-?.*?-?%\}", re.S)
@@ -96,6 +101,19 @@ def shape_of(env: SandboxedEnvironment, source: str) -> Shape:
         shown.setdefault(key, m.group(1))
     literal = _BLOCK.sub(" ", _STMT.sub(" ", _COMMENT.sub(" ", source)))
     return Shape(placeholders, bases, shown, statements, tuple(sequence), literal)
+
+
+def length_problem(original: str, candidate: str) -> str | None:
+    """Why ``candidate`` is too long to be a rewrite of ``original`` (None when it is not).
+
+    Checked before anything parses or compares the candidate, so every later check (the Jinja2
+    lexer, the near-duplicate ratio) runs on text of a bounded size."""
+    size, base = len(candidate.strip()), len(original.strip())
+    limit = min(MAX_CANDIDATE_CHARS, CANDIDATE_GROWTH * base)
+    if size <= limit:
+        return None
+    return (f"is {size:,} characters long, more than {limit:,} ({CANDIDATE_GROWTH}× the original's {base:,}, "
+            f"at most {MAX_CANDIDATE_CHARS:,})")
 
 
 def _show(key: str, *shapes: Shape) -> str:
@@ -177,17 +195,52 @@ def similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-_THINK = re.compile(r"<think>.*?</think>", re.S)
-_FENCE = re.compile(r"^```[\w-]*\s*\n(.*?)\n?```$", re.S)
 _QUOTES = [('"', '"'), ("'", "'"), ("“", "”"), ("「", "」"), ("`", "`")]
+
+
+def strip_think(text: str) -> str:
+    """``text`` without its ``<think>…</think>`` blocks (each to the first closing tag after it).
+
+    A plain scan, linear in the length of the text: a reply is untrusted, and a regular
+    expression with a lazy ``.*?`` between the tags is quadratic on ``"<think>" * n``."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("<think>", pos)
+        end = text.find("</think>", start + 7) if start >= 0 else -1
+        if end < 0:
+            break
+        out.append(text[pos:start])
+        pos = end + 8
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def unfence(text: str) -> str | None:
+    """The body of a reply that is one code fence (a line opening with ```` ```lang ````, the
+    last three characters ```` ``` ````), or None; ``text`` is stripped. Linear, like
+    :func:`strip_think`."""
+    if not text.startswith("```") or not text.endswith("```"):
+        return None
+    pos = 3
+    while pos < len(text) and (text[pos].isalnum() or text[pos] in "_-"):
+        pos += 1
+    space = pos
+    while space < len(text) and text[space].isspace():
+        space += 1
+    newline = text.rfind("\n", pos, space)
+    if newline < 0:
+        return None
+    body = text[newline + 1:-3]
+    return body[:-1] if body.endswith("\n") else body
 
 
 def clean_reply(content: str) -> str:
     """The template in a model's reply: without a reasoning block, a code fence or wrapping quotes."""
-    text = _THINK.sub("", content).strip()
-    fence = _FENCE.match(text)
-    if fence:
-        text = fence.group(1).strip()
+    text = strip_think(content).strip()
+    fence = unfence(text)
+    if fence is not None:
+        text = fence.strip()
     for left, right in _QUOTES:
         if len(text) >= 2 and text.startswith(left) and text.endswith(right) and text.count(left) == (
                 1 if left != right else 2):

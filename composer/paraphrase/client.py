@@ -10,6 +10,10 @@ sent as a bearer token; a local server needs none. Every failure is an :class:`L
 line names the URL and says what went wrong: a timeout, a refused connection, an HTTP error (with
 the server's own message), a rate limit, a body that is not JSON, a response without choices.
 
+Bounds: a request as a whole (connecting, waiting, reading the reply) must end within ``timeout``
+seconds — the reply is read in chunks against a monotonic deadline, so a server trickling one
+byte at a time cannot hold it longer — and a reply may hold at most :data:`MAX_REPLY_BYTES`.
+
 Rate limits: an HTTP 429 is retried after the server's ``Retry-After`` (seconds or an HTTP date),
 or after 1, 2, 4… seconds without one, as long as the wait stays within ``max_wait``; a longer
 wait, or too many 429s in a row, is an error.
@@ -35,10 +39,15 @@ from typing import Any
 
 from twinchat.composer.errors import ComposerError
 
-__all__ = ["ChatClient", "LLMError", "api_key_from_env", "API_KEY_VARS"]
+__all__ = ["ChatClient", "LLMError", "api_key_from_env", "API_KEY_VARS", "MAX_REPLY_BYTES"]
 
 #: Environment variables holding the API key, first found wins.
 API_KEY_VARS = ("TWINCHAT_API_KEY", "OPENAI_API_KEY")
+#: The largest reply read (a chat completion is a few KiB); a larger one is an error.
+MAX_REPLY_BYTES = 4 * 2**20
+#: How much of an HTTP error's body is read for its message.
+_MAX_ERROR_BYTES = 64 * 2**10
+_CHUNK = 64 * 2**10
 
 
 class LLMError(ComposerError):
@@ -79,8 +88,8 @@ class ChatClient:
     """Chat completions from one model at one OpenAI-compatible endpoint.
 
     ``endpoint`` is the API base (``http://127.0.0.1:11434/v1``); a URL that already ends in
-    ``/chat/completions`` is used as it is. ``timeout`` bounds each network operation (connect,
-    each read) in seconds. ``sleep`` is how the client waits before retrying a 429.
+    ``/chat/completions`` is used as it is. ``timeout`` bounds each request as a whole (connect,
+    wait, read the reply) in seconds. ``sleep`` is how the client waits before retrying a 429.
     """
 
     def __init__(self, endpoint: str, model: str, *, api_key: str | None = None, timeout: float = 60.0,
@@ -134,13 +143,14 @@ class ChatClient:
         while True:
             request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
             self.requests += 1
+            deadline = time.monotonic() + self.timeout
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    raw = response.read()
+                    raw = self._read_capped(response, deadline)
                 break
             except urllib.error.HTTPError as exc:
                 if exc.code != 429:
-                    raise self._http_error(exc, refusable="n" in body) from exc
+                    raise self._http_error(exc, deadline, refusable="n" in body) from exc
                 waited += 1
                 delay = self._rate_limit_delay(exc, waited)
                 exc.close()
@@ -153,10 +163,40 @@ class ChatClient:
                 raise LLMError(f"{self.url}: connection failed: {exc.__class__.__name__}: {exc}") from exc
         try:
             return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except RecursionError as exc:
+            raise LLMError(f"{self.url}: malformed response: JSON nested too deep") from exc
+        except ValueError as exc:  # not UTF-8, not JSON, a number past the digit limit
             shown = _one_line(raw.decode("utf-8", "replace"), 80) or "an empty body"
             raise LLMError(f"{self.url}: malformed response, not JSON ({exc.__class__.__name__}: {exc}): "
                            f"{shown}") from exc
+
+    def _read_capped(self, response: Any, deadline: float, cap: int = MAX_REPLY_BYTES, *,
+                     truncate: bool = False) -> bytes:
+        """The body of ``response``, read in chunks until ``deadline`` (monotonic); more than ``cap``
+        bytes is an error, or with ``truncate`` the first ``cap`` bytes."""
+        headers = getattr(response, "headers", None)
+        length = (headers.get("Content-Length") if headers is not None else None) or ""
+        if not truncate and length.strip().isdigit() and int(length) > cap:
+            raise self._too_large(cap)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= cap:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            _set_read_timeout(response, min(self.timeout, remaining))
+            chunk = response.read1(_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+        if truncate:
+            return b"".join(chunks)[:cap]
+        raise self._too_large(cap)
+
+    def _too_large(self, cap: int) -> LLMError:
+        return LLMError(f"{self.url}: the reply is larger than {cap // 2**20} MiB (the limit); "
+                        "is this a chat-completions endpoint?")
 
     def _rate_limit_delay(self, exc: urllib.error.HTTPError, attempt: int) -> float:
         if attempt > self.max_rate_limited:
@@ -169,9 +209,9 @@ class ChatClient:
                            f"{self.max_wait:g}s limit; try again later")
         return delay
 
-    def _http_error(self, exc: urllib.error.HTTPError, *, refusable: bool) -> Exception:
+    def _http_error(self, exc: urllib.error.HTTPError, deadline: float, *, refusable: bool) -> Exception:
         try:
-            text = exc.read().decode("utf-8", "replace")
+            text = self._read_capped(exc, deadline, _MAX_ERROR_BYTES, truncate=True).decode("utf-8", "replace")
         except OSError:
             text = ""
         finally:
@@ -230,6 +270,15 @@ class ChatClient:
                 raise LLMError(f"{self.url}: malformed response: choice {i} has no message content")
             out.append(content)
         return out
+
+
+def _set_read_timeout(response: Any, seconds: float) -> None:
+    """Let the next read of ``response`` wait at most ``seconds`` (when its socket is reachable)."""
+    fp = getattr(response, "fp", None)
+    fp = getattr(fp, "fp", fp)  # an HTTPError wraps the response
+    sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        sock.settimeout(max(seconds, 0.001))
 
 
 class _Refused(Exception):

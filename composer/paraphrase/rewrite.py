@@ -4,6 +4,8 @@ For each template the model is asked for K rewrites that keep every ``{{ }}`` pl
 candidate is checked before it is proposed (the first failing check is its rejection reason):
 
 ``empty``            the reply has no text;
+``too_long``         it is over 4 times as long as the original, or over 2,000 characters (see
+                     :func:`~twinchat.composer.paraphrase.checks.length_problem`);
 ``lines``            it spans several lines where the original is one line (an explanation added);
 ``syntax``           it does not parse (or compile) in the sandbox;
 ``invented`` / ``altered`` / ``lost`` / ``statements`` / ``numbers``
@@ -44,7 +46,7 @@ import jinja2
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.generate import Sample, UnitGenerator
 from twinchat.composer.paraphrase.checks import (
-    NEAR_DUPLICATE, clean_reply, compare_shapes, fold_template_for_similarity, shape_of, similarity)
+    NEAR_DUPLICATE, clean_reply, compare_shapes, fold_template_for_similarity, length_problem, shape_of, similarity)
 from twinchat.composer.engine.render import TemplateCache, make_env
 from twinchat.composer.paraphrase.unit_file import next_template_id, write_unit_text
 from twinchat.composer.verify.samples import Verifier
@@ -252,6 +254,9 @@ class Paraphraser:
         """
         if not text.strip():
             return "empty", "the reply has no text", []
+        too_long = length_problem(original.text, text)
+        if too_long:
+            return "too_long", too_long, []
         lines = [line for line in text.strip().splitlines() if line.strip()]
         if len(lines) > 1 and len(original.text.strip().splitlines()) == 1:
             return "lines", f"spans {len(lines)} lines where the original is one (an explanation added?)", []
