@@ -10,6 +10,7 @@ whatever the compiled function cannot decide, and everything it does not support
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import lru_cache
 from typing import Any
@@ -77,6 +78,18 @@ class LimitedSandbox(SandboxedEnvironment):
         if problem:
             raise SecurityError(f"the template {problem}")
         return super().call(context, obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)  # str.format, read as an attribute: called without call()
+        if wrapped is None:
+            return None
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            problem = call_problem(value, args, kwargs)
+            if problem:
+                raise SecurityError(f"the template {problem}")
+            return wrapped(*args, **kwargs)
+        return functools.wraps(wrapped)(checked)  # named as the method it stands for
 
 
 def make_env() -> SandboxedEnvironment:
