@@ -106,6 +106,34 @@ def _text_line(node: yaml.Node, loc: Sequence[str | int]) -> int:
     return target.start_mark.line + 1 + (1 if block else 0)
 
 
+def _refuse_anchors(text: str, shown: str) -> None:
+    """Refuse YAML anchors (``&name``): an alias repeats a value without writing it, and aliases of
+    aliases make a few lines stand for billions of values (the "billion laughs")."""
+    for event in yaml.parse(text, Loader=_LOADER):
+        if getattr(event, "anchor", None) is not None:
+            raise UnitError(f"{shown}:{event.start_mark.line + 1}: YAML anchor &{event.anchor} is not allowed in "
+                            "unit files (anchors and aliases repeat values unseen); write the value out")
+
+
+def _refuse_duplicate_keys(root: yaml.Node, shown: str) -> None:
+    """Refuse a key written twice in one mapping (YAML would silently keep the last)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    if key.value in seen:
+                        raise UnitError(f"{shown}:{line}: duplicate key {key.value!r} (first at line "
+                                        f"{seen[key.value]}); YAML would keep only the last")
+                    seen[key.value] = line
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
 def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -113,7 +141,11 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
         raise UnitError(f"{shown}: cannot read unit file: {exc}") from exc
     loader = _LOADER(text)
     try:  # parsed once: the node tree (for line numbers) and the data made from it
+        if "&" in text:
+            _refuse_anchors(text, shown)
         node = loader.get_single_node()
+        if node is not None:
+            _refuse_duplicate_keys(node, shown)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -12,18 +12,19 @@ engine's parts of an entry reach this package only as the objects the entry poin
 
 from __future__ import annotations
 
+import math
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 from twinchat.units.errors import TwinchatError
 
-__all__ = ["GROUP", "SlotConfig", "SlotSourceError", "SlotUnion", "slot_sources", "source_names", "collect"]
+__all__ = ["GROUP", "SlotConfig", "weights_problem", "SlotSourceError", "SlotUnion", "slot_sources", "source_names", "collect"]
 
 #: The entry-point group slot sources register in.
 GROUP = "twinchat.slot_sources"
@@ -31,6 +32,21 @@ GROUP = "twinchat.slot_sources"
 
 class SlotSourceError(TwinchatError):
     """A slot-source plugin cannot be used (it fails to import, or its entry is malformed or clashes)."""
+
+
+def weights_problem(field: str, weights: Sequence[float]) -> PydanticCustomError | None:
+    """What is wrong with a list of draw weights, located at the bad weight (None when sound): each
+    must be a finite number not below 0, and they must add up to a finite number above 0."""
+    for i, w in enumerate(weights):
+        if not math.isfinite(w) or w < 0:
+            return PydanticCustomError("unit", f"{field}: weight {w!r} must be a finite number, 0 or more",
+                                       {"at": [field, i]})
+    total = math.fsum(weights)
+    if not math.isfinite(total):
+        return PydanticCustomError("unit", f"{field}: the weights add up past the largest number", {"at": [field]})
+    if total <= 0:
+        return PydanticCustomError("unit", f"{field}: at least one weight must be above 0", {"at": [field]})
+    return None
 
 
 class SlotConfig(BaseModel):
@@ -52,6 +68,9 @@ class SlotConfig(BaseModel):
     def _weights_match_forms(self) -> SlotConfig:
         if self.form_weights is not None and len(self.form_weights) != len(self.forms or []):
             raise ValueError("form_weights must have one weight per form")
+        problem = weights_problem("form_weights", self.form_weights or [1.0])
+        if problem is not None:
+            raise problem
         return self
 
 

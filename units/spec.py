@@ -18,12 +18,13 @@ are Jinja2 templates. Both are checked when the unit is loaded, not when it rend
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from twinchat.units.slot_sources import SlotConfig, SlotUnion
+from twinchat.units.slot_sources import SlotConfig, SlotUnion, weights_problem
 
 __all__ = [
     "SlotConfig",
@@ -89,7 +90,7 @@ class InventorySlot(SlotConfig):
         description="For order: only orders in one of these states at the session clock (default: any order "
         "placed by then); delayed = paid, not delivered yet and past its promised ETA.")
     within_days: int | None = Field(
-        default=None, ge=0, description="For order: only orders placed within this many days before the clock.")
+        default=None, ge=0, le=3660, description="For order: only orders placed within this many days before the clock.")
 
     @model_validator(mode="after")
     def _order_fields_on_orders(self) -> InventorySlot:
@@ -114,6 +115,9 @@ class ChoiceSlot(SlotConfig):
     def _weights_match_values(self) -> ChoiceSlot:
         if self.weights is not None and len(self.weights) != len(self.values):
             raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
+        problem = weights_problem("weights", self.weights or [1.0])
+        if problem is not None:
+            raise problem
         return self
 
 
@@ -124,11 +128,11 @@ class TimeSlot(SlotConfig):
     kinds: list[Literal["day", "part_of_day", "clock", "deadline", "weekend", "relative"]] | None = Field(
         default=None, description="Phrase families to draw from (default: all)."
     )
-    hours: list[int] | None = Field(
+    hours: list[Annotated[int, Field(ge=0, le=23)]] | None = Field(
         default=None, description="Only phrases naming a time on one of these hours (e.g. bookable slot starts)."
     )
     within_days: int | None = Field(
-        default=None, ge=0, description="Only phrases whose window starts within this many days of the clock."
+        default=None, ge=0, le=3660, description="Only phrases whose window starts within this many days of the clock."
     )
 
 
@@ -222,7 +226,7 @@ class Case(_Spec):
     # built on first validation: the slot union is read from the registry then
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    weight: float = Field(gt=0)
+    weight: float = Field(gt=0, allow_inf_nan=False)
     slots: dict[str, Slot] = Field(default_factory=dict, description="Slot definitions replaced in this case.")
     templates: list[str] | None = Field(default=None, description="Template ids allowed in this case.")
     outcome: str | None = Field(default=None, description="Outcome forced by this case (no tool call).")
@@ -298,6 +302,9 @@ class Unit(_Spec):
                 if oid not in {o.id for o in self.outcomes}:
                     raise _at(f"case {case.id!r}: produces unknown outcome {oid!r} "
                               f"(outcomes: {sorted(o.id for o in self.outcomes)})", "cases", ci, "produces")
+        for oid, weight in (self.outcome_weights or {}).items():
+            if not math.isfinite(weight):
+                raise _at(f"outcome_weights: weight of {oid!r} must be a finite number", "outcome_weights", oid)
         if self.outcome_weights and not any(w > 0 for w in self.outcome_weights.values()):
             raise _at("outcome_weights: at least one weight must be above 0", "outcome_weights")
         for oid, weight in (self.outcome_weights or {}).items():

@@ -10,19 +10,21 @@ whatever the compiled function cannot decide, and everything it does not support
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import lru_cache
 from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from twinchat.composer.engine.compiled import Fallback, compile_expression_code, compile_template_code
 from twinchat.composer.engine.filters import FILTERS
+from twinchat.composer.engine.sandbox import MAX_TEXT, binop_problem, call_problem
 from twinchat.composer.errors import ComposerError
 
-__all__ = ["make_env", "variables_of", "TemplateCache"]
+__all__ = ["make_env", "variables_of", "TemplateCache", "LimitedSandbox"]
 
 
 def _no_methods(value: Any) -> Any:
@@ -34,9 +36,65 @@ def _no_methods(value: Any) -> Any:
     return value
 
 
+class LimitedSandbox(SandboxedEnvironment):
+    """The sandbox, with limits on what a template makes: no number past MAX_BITS, no text or
+    list past MAX_TEXT by ``*``, ``%`` or a text's methods, and at most MAX_TEXT items made by
+    ``range()`` and ``*`` in one rendering (which bounds nested loops over them). Constants are not
+    folded when a template compiles (``optimized=False``): ``{{ 'a' * 10**9 }}`` is refused when
+    it renders, never computed while it compiles."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(optimized=False, **options)
+        self.made = 0  # items made by range() and * in the current rendering (reset by :meth:`fresh`)
+        self.globals["range"] = self._range
+
+    def fresh(self) -> None:
+        """Start the count of items made for one rendering."""
+        self.made = 0
+
+    def _make(self, count: int) -> None:
+        self.made += count
+        if self.made > MAX_TEXT:
+            raise SecurityError(f"the template makes more than {MAX_TEXT:,} items (range() and *) in one rendering")
+
+    def _range(self, *args: int) -> range:
+        made = range(*args)
+        self._make(len(made))
+        return made
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        problem = binop_problem(operator, left, right)
+        if problem:
+            raise SecurityError(f"the template {problem}")
+        value = super().call_binop(context, operator, left, right)
+        if operator == "*" and isinstance(value, (str, list, tuple)):
+            self._make(len(value))
+        return value
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        problem = call_problem(obj, args, kwargs)
+        if problem:
+            raise SecurityError(f"the template {problem}")
+        return super().call(context, obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)  # str.format, read as an attribute: called without call()
+        if wrapped is None:
+            return None
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            problem = call_problem(value, args, kwargs)
+            if problem:
+                raise SecurityError(f"the template {problem}")
+            return wrapped(*args, **kwargs)
+        return functools.wraps(wrapped)(checked)  # named as the method it stands for
+
+
 def make_env() -> SandboxedEnvironment:
     """A fresh sandbox with StrictUndefined, twinchat's filters, and no method written as text."""
-    env = SandboxedEnvironment(
+    env = LimitedSandbox(
         undefined=jinja2.StrictUndefined,
         finalize=_no_methods,
         autoescape=False,
@@ -72,13 +130,18 @@ class TemplateCache:
         self._templates: dict[str, Any] = {}
         self._expressions: dict[str, Any] = {}
 
+    def _fresh(self) -> None:
+        if isinstance(self.env, LimitedSandbox):
+            self.env.fresh()
+
     def _compile_template(self, source: str) -> Any:
-        fast = compile_template_code(self.env, source, FILTERS)
+        fast = None if _makes(self.env, source) else compile_template_code(self.env, source, FILTERS)
         compiled: list[Any] = [] if fast is not None else [self.env.from_string(source)]  # else on first use
 
         def render_jinja(context: dict[str, Any]) -> str:
             if not compiled:
                 compiled.append(self.env.from_string(source))
+            self._fresh()
             try:
                 return compiled[0].render(context)
             except jinja2.TemplateError as exc:  # render() names the template
@@ -99,18 +162,24 @@ class TemplateCache:
         if fn is None:
             fn = self._templates[source] = self._compile_template(source)
         try:
-            return fn(context)
+            text = fn(context)
         except ComposerError as exc:
             raise ComposerError(f"cannot render {source[:40]!r}: {exc}") from exc
+        if len(text) > MAX_TEXT:
+            raise ComposerError(f"cannot render {source[:40]!r}: the text has {len(text):,} characters, past the "
+                                f"limit of {MAX_TEXT:,}")
+        return text
 
     def _compile_expression(self, expression: str) -> Any:
-        fast = compile_expression_code(self.env, expression, FILTERS)
+        fast = None if _makes(self.env, expression, expression=True) else \
+            compile_expression_code(self.env, expression, FILTERS)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
         compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
 
         def evaluate(context: dict[str, Any]) -> Any:
             if not compiled:
                 compiled.append(self.env.compile_expression(expression, undefined_to_none=False))
+            self._fresh()
             try:
                 value = compiled[0](context)
             except jinja2.TemplateError as exc:
@@ -160,6 +229,16 @@ class TemplateCache:
 
 #: A bare path (``person.name``): label readers read several at once (:func:`.compiled.paths_reader`).
 _PATH_ONLY = re.compile(r"^\s*([A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\s*$")
+
+
+def _makes(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> bool:
+    """Whether a template multiplies or raises to a power: it renders in the sandbox, which
+    checks what ``*`` and ``**`` make (the compiled path does not)."""
+    try:
+        ast = env.parse("{{ " + source + " }}" if expression else source)
+    except jinja2.TemplateSyntaxError:
+        return False
+    return ast.find(nodes.Mul) is not None or ast.find(nodes.Pow) is not None
 
 
 @lru_cache(maxsize=1)

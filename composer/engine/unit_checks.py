@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from twinchat.composer.engine.render import make_env, variables_of
-from twinchat.composer.engine.sandbox import refused_attributes
+from twinchat.composer.engine.sandbox import limit_problems, refused_attributes
 from twinchat.composer.engine.sources import slot_source
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import UnitSource, did_you_mean
@@ -107,6 +107,9 @@ def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
             for attr in refused_attributes(env, source, expression=expression):
                 out.append(f"{where}: {what} reads attribute {attr!r}, which the sandbox refuses "
                            "(private names and interpreter internals cannot be used in templates)")
+            for line, problem in limit_problems(env, source, expression=expression):
+                at = src.text_line(loc) + (line - 1 if not expression else 0)
+                out.append(f"{src.path}:{at}: unit {unit.id!r}{_t(template)}: {what} {problem}")
             if not expression:
                 env.from_string(source)
             else:
@@ -117,6 +120,9 @@ def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
             return
         except jinja2.TemplateAssertionError as exc:  # pragma: no cover - subclass of syntax error
             out.append(f"{where}: {what}: {exc.message}")
+            return
+        except RecursionError:
+            out.append(f"{where}: {what} nests brackets or blocks too deep to read")
             return
         allowed = set(allowed)
         for var in sorted(names - allowed):

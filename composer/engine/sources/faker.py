@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import random
+import re
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -76,11 +78,69 @@ def _provider_drawer(slot: FakerSlot, faker: Faker) -> Any:
     return provided
 
 
+#: the largest number (and longest text) a provider's argument may be: a value of the text, not a file
+MAX_ARG = 10_000
+#: what a provider may give: a value written into text the same way on every run
+_VALUE_TYPES = (str, int, float, date)
+#: the ``{{ provider }}`` tokens of Faker's format strings (``pystr_format``): each names a provider
+_TOKEN = re.compile(r"\{\{\s*(\w+)")
+
+
+@lru_cache(maxsize=1)
+def _provider_names() -> frozenset[str]:
+    """The public data methods of Faker's zh_CN providers (not the proxy's own: ``seed_instance``,
+    ``__class__`` …)."""
+    return frozenset(m for p in _faker().factories[0].providers for m in dir(p)
+                     if not m.startswith("_") and callable(getattr(p, m)))
+
+
+def _arg_problem(value: Any, where: str) -> str | None:
+    """Why argument ``value`` is refused (None when it is fine): numbers and texts past MAX_ARG,
+    format tokens naming no provider, values that are not plain data."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        ok = math.isfinite(value) and abs(value) <= MAX_ARG
+        return None if ok else f"argument {where} = {value!r} is past the limit (at most {MAX_ARG:,})"
+    if isinstance(value, str):
+        if len(value) > MAX_ARG:
+            return f"argument {where} is longer than {MAX_ARG:,} characters"
+        bad = [t for t in _TOKEN.findall(value) if t not in _provider_names()]
+        return f"argument {where} names {bad[0]!r}, which is not a Faker provider" if bad else None
+    if isinstance(value, (list, dict)) and len(value) <= MAX_ARG:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return next((p for k, v in items if (p := _arg_problem(v, f"{where}[{k!r}]")) is not None), None)
+    return f"argument {where} must be a number, text, list or mapping of those (at most {MAX_ARG:,} items)"
+
+
+def _trial(slot: FakerSlot) -> str | None:
+    """Why the provider cannot serve as a slot (None when it can): one seeded call must give a
+    str, number or date (not bytes, a list or an object whose text holds a memory address)."""
+    faker = _faker()
+    faker.seed_instance(0)
+    try:
+        value = getattr(faker, slot.provider)(**slot.args)
+    except Exception as exc:  # noqa: BLE001 - any failure of the provider is the unit's problem to report
+        return f"Faker provider {slot.provider!r} fails with args {slot.args}: {type(exc).__name__}: {exc}"
+    if not isinstance(value, _VALUE_TYPES):
+        return (f"Faker provider {slot.provider!r} gives a {type(value).__name__}, not a text, number or date; "
+                "use a provider that gives one value")
+    if len(str(value)) > MAX_ARG:
+        return f"Faker provider {slot.provider!r} gives a text longer than {MAX_ARG:,} characters"
+    return None
+
+
 def _checks(slot: FakerSlot, name: str, slot_names: Collection[str]) -> list[str]:
-    if slot.provider in OWN_PROVIDERS or callable(getattr(_faker(), slot.provider, None)):
+    if slot.provider in OWN_PROVIDERS:
         return []
-    fix = did_you_mean(slot.provider, [*OWN_PROVIDERS, *(m for m in dir(_faker()) if not m.startswith("_"))])
-    return [f"unknown Faker provider {slot.provider!r}{fix}"]
+    if slot.provider not in _provider_names():
+        fix = did_you_mean(slot.provider, [*OWN_PROVIDERS, *_provider_names()])
+        return [f"unknown Faker provider {slot.provider!r}{fix} (providers are Faker's public data methods)"]
+    problems = [p for k, v in slot.args.items() if (p := _arg_problem(v, repr(k))) is not None]
+    if problems:
+        return problems
+    trial = _trial(slot)
+    return [trial] if trial else []
 
 
 FAKER = SlotSource(name="faker", config=FakerSlot, drawer=_drawer, checks=_checks,
