@@ -1,7 +1,8 @@
 """Writing a file all at once: into a hidden temporary file beside it, renamed into place.
 
 A reader never sees half a file, and a run that fails or is interrupted leaves the target as it
-was (the temporary file is removed). Failing to create the file is a :class:`ComposerError`
+was (the temporary file is removed; one left by a process that was killed is removed by the next
+write of the same target). Failing to create the file is a :class:`ComposerError`
 naming the target, not the temporary name.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from twinchat.composer.errors import ComposerError
+from twinchat.inventory.leftovers import remove_leftovers
 
 __all__ = ["atomic_write"]
 
@@ -22,6 +24,7 @@ __all__ = ["atomic_write"]
 def atomic_write(target: str | os.PathLike[str], *, newline: str | None = None) -> Iterator[tuple[TextIO, Path]]:
     """``(file, temporary path)`` to write ``target`` through; renamed onto it when the block ends."""
     target = Path(target)
+    remove_leftovers(target)
     tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
     try:
         fh = open(tmp, "w", encoding="utf-8", newline=newline)  # noqa: SIM115 - closed below

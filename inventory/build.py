@@ -18,6 +18,7 @@ from pathlib import Path
 from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
 from twinchat.inventory.connection import WorldConnection
 from twinchat.inventory.errors import InventoryError, WorldExistsError
+from twinchat.inventory.leftovers import lock_holder, remove_leftovers
 
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
@@ -53,9 +54,11 @@ def build_world(
     if target.exists() and not force:
         raise WorldExistsError(f"{target}: file exists; pass --force to replace it")
     if target.exists():
+        _check_unlocked(target)
         _check_replaceable(target, drop_sessions)
     if target.parent and not target.parent.exists():
         raise InventoryError(f"{target.parent}: directory does not exist")
+    remove_leftovers(target)
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
     _remove_db_files(tmp)
     import sqlite_utils  # here, not at the top: it imports pandas when that is installed
@@ -89,6 +92,14 @@ def build_world(
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     return target
+
+
+def _check_unlocked(target: Path) -> None:
+    """Refuse to replace ``target`` while a running compose holds its lock."""
+    pid = lock_holder(target)
+    if pid is not None:
+        who = f"a compose (pid {pid})" if pid else "a compose"
+        raise WorldExistsError(f"{target}: {who} is running on it; wait for it or stop it")
 
 
 def _check_replaceable(target: Path, drop_sessions: bool) -> None:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from twinchat.composer.export.formats.base import ExportError
+from twinchat.inventory.leftovers import remove_leftovers
 
 __all__ = ["OutputExists", "Protected", "check_target", "staging"]
 
@@ -40,8 +41,10 @@ class Protected(ExportError):
 def check_target(out_dir: str | os.PathLike[str], force: bool,
                  inputs: Sequence[tuple[str, str | os.PathLike[str]]] = ()) -> Path:
     """``out_dir`` as a path, if an export may write it; ``inputs`` are ``(what, path)`` pairs the
-    export reads (e.g. ``("the database in use", db)``), never replaced."""
+    export reads (e.g. ``("the database in use", db)``), never replaced. Scratch folders of
+    exports to ``out_dir`` that were killed are removed first."""
     target = Path(out_dir)
+    remove_leftovers(target)
     if target.exists() and not target.is_dir():
         raise ExportError(f"{target}: exists and is not a directory")
     if target.exists():
@@ -113,15 +116,18 @@ def _fresh_dir(target: Path, what: str) -> Path:
 def staging(target: Path) -> Iterator[Path]:
     """A scratch directory beside ``target``, renamed onto it when the block ends without error."""
     tmp = _fresh_dir(target, "part")
+    old = None
     try:
         yield tmp
         if target.exists():
             old = _fresh_dir(target, "old")
             os.replace(target, old / "d")
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
+        os.replace(tmp, target)
     except BaseException:
+        if old is not None and not target.exists() and (old / "d").exists():
+            os.replace(old / "d", target)  # interrupted between the two renames: the old export is put back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
