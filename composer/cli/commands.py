@@ -1,6 +1,8 @@
 """The ``twinchat`` command: thin commands that parse, call one library function, and print.
 
 A :class:`TwinchatError` becomes one line on stderr and exit code 1; bad usage exits 2 (click).
+Ctrl-C and SIGTERM (what ``kill``, ``timeout`` and CI cancellation send) take the same path: the
+command removes its temporary files and exits with code 130 and one line.
 The world, tool, unit and generate commands are here; the session commands are in
 :mod:`twinchat.composer.cli.session_commands`, export, eval and paraphrase in :mod:`twinchat.composer.cli.data_commands`.
 """
@@ -8,6 +10,8 @@ The world, tool, unit and generate commands are here; the session commands are i
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +32,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(f"interrupted: twinchat {ctx.invoked_subcommand} stopped before it finished",
+                       err=True)
+            raise click.exceptions.Exit(130) from None
         except TwinchatError as exc:
             message = " ".join(str(exc).split("\n"))
             raise click.ClickException(message) from exc
@@ -285,8 +293,15 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
                    + ", ".join(f"{k} {v:,}" for k, v in report.failures.most_common()))
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console-script entry point (called after every command below is defined)."""
+    """Console-script entry point (called after every command below is defined): SIGTERM is
+    handled as Ctrl-C."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="twinchat")
 
 

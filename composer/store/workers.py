@@ -56,10 +56,11 @@ class _Turn:
 
 
 def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, cond: Any) -> None:
-    """Pool initializer: ignore Ctrl-C (the parent stops the pool), build the composer and open
-    the store once."""
+    """Pool initializer: ignore Ctrl-C (the parent stops the pool), let SIGTERM (how the parent
+    stops it) end the process, build the composer and open the store once."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         from twinchat.inventory import open_world
 
