@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.store.lock import compose_lock
 from twinchat.composer.store.sessions import SessionStore, reason_key
 from twinchat.composer.store.snapshot import snapshot_composer
 from twinchat.composer.store.workers import compose_rows, counted, in_order, start_pool
@@ -117,15 +118,26 @@ def compose_run(
 
     Indexes already stored for (flow, seed) are skipped, so running the same command again
     after an interruption resumes it. ``progress(done, total)`` is called after each batch is
-    committed. Ctrl-C raises :class:`ComposeInterrupted` once the pool is stopped.
+    committed. Ctrl-C raises :class:`ComposeInterrupted` once the pool is stopped. The run holds
+    the database's compose lock (:mod:`.lock`), and fails if the database is replaced meanwhile.
     """
-    from twinchat.composer.engine.sample_files import ensure_world
-
     _check_sizes(n, workers, batch_size)
     started = time.perf_counter()
     content, flows = _flows(units_dirs, flow)
     report = ComposeReport(db=Path(db), seed=seed, workers=workers)
+    with compose_lock(db):
+        _run(report, db, content, flows, n, units_dirs, batch_size, progress, note, started)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, flows: list[str], n: int, units_dirs: Sequence[str],
+         batch_size: int, progress: Progress | None, note: Callable[[str], None] | None, started: float) -> None:
+    from twinchat.composer.engine.sample_files import ensure_world
+
+    seed, workers = report.seed, report.workers
     conn = ensure_world(db, note=note)
+    identity = _identity(db)
     composer = pool = None
     try:
         store = SessionStore(conn)
@@ -146,7 +158,7 @@ def compose_run(
             results: Iterator[list[tuple[Any, ...]]] = (_written(store, compose_rows(composer, *t)) for t in tasks)
         else:
             results = in_order(pool, ((seq, *t) for seq, t in enumerate(tasks)), ahead=2 * workers)
-        _count(report, results, progress)
+        _count(report, results, progress, lambda: _check_same_world(db, identity, store.conn))
         if pool is not None:
             pool.close()
             pool.join()
@@ -159,8 +171,24 @@ def compose_run(
         if composer is not None:
             composer.conn.close()
         conn.close()
-    report.seconds = time.perf_counter() - started
-    return report
+
+
+def _identity(db: str | os.PathLike[str]) -> tuple[int, int]:
+    st = os.stat(db)
+    return st.st_dev, st.st_ino
+
+
+def _check_same_world(db: str | os.PathLike[str], identity: tuple[int, int], conn: sqlite3.Connection) -> None:
+    """Fail if ``db`` is no longer the file the run opened, or its sessions table is gone: what the
+    run wrote is not where the user will look for it."""
+    try:
+        same = _identity(db) == identity
+    except OSError:
+        same = False
+    if not same or conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'"
+                                ).fetchone() is None:
+        raise ComposerError(f"{db}: the database was replaced (or its sessions table dropped) while composing; "
+                            "the sessions of this run are not in it: run the same command again")
 
 
 def _check_sizes(n: int, workers: int, batch_size: int) -> None:
@@ -195,15 +223,19 @@ def _ask(report: ComposeReport, store: SessionStore, shares: dict[str, int], see
         _check_world_seed(store, f, report.seed, seed_of_world)
 
 
-def _count(report: ComposeReport, results: Iterator[list[tuple[Any, ...]]], progress: Progress | None) -> None:
-    """Count each committed batch of ``results`` into ``report``, telling ``progress``."""
+def _count(report: ComposeReport, results: Iterator[list[tuple[Any, ...]]], progress: Progress | None,
+           check: Callable[[], None]) -> None:
+    """Count each committed batch of ``results`` into ``report``, telling ``progress``; ``check``
+    after each batch and at the end."""
     total = report.planned
     if progress:
         progress(0, total)
     for batch in results:
+        check()
         _tally(report, batch)
         if progress:
             progress(report.composed, total)
+    check()
 
 
 def _interrupted(report: ComposeReport, db: str | os.PathLike[str], conn: sqlite3.Connection, pool: Any,
