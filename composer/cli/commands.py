@@ -214,22 +214,31 @@ def units_show(unit_id: str, units_dirs: tuple[str, ...]) -> None:
 @units.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def units_check(paths: tuple[str, ...]) -> None:
-    """Validate unit files (default: the built-ins); print every problem, one per line.
+    """Validate unit and flow files (default: the built-ins); print every problem, one per line.
+
+    Files are loaded after the built-ins, as compose loads them: an id that is already defined
+    is an error, and a flow may play any unit of either.
 
     \b
     Example:
         twinchat units check ./my_units/repair.yaml
     """
+    from twinchat.composer.engine.compose import flow_problems
     from twinchat.composer.engine.unit_checks import unit_problems
-    from twinchat.units.loader import load_units
+    from twinchat.units.loader import load_content
 
-    found = load_units(paths, builtins=not paths)
-    problems = [p for src in found.values() for p in unit_problems(src)]
+    units, flows = load_content(paths)
+    mine = [s for s in units.values() if not paths or not s.path.startswith("<builtin>/")]
+    my_flows = [s for s in flows.values() if not paths or not s.path.startswith("<builtin>/")]
+    problems = [p for src in mine for p in unit_problems(src)]
+    problems += [p for src in my_flows for p in flow_problems(src, units)]
     for p in problems:
         click.echo(p, err=True)
     if problems:
         raise click.exceptions.Exit(1)
-    click.echo(f"{len(found)} unit(s) OK")
+    click.echo(f"{len(mine)} unit(s) OK")
+    if my_flows:
+        click.echo(f"{len(my_flows)} flow(s) OK")
 
 
 @cli.command()
