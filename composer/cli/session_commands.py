@@ -78,6 +78,9 @@ def verify(db_path: str, units_dirs: tuple[str, ...]) -> None:
                f"{report.failed:,} failed ({report.newly_failed:,} newly failed, {report.newly_ok:,} newly ok)")
     if report.failures:
         click.echo("failures: " + ", ".join(f"{k} {v:,}" for k, v in report.failures.most_common(10)))
+    note = report.seed_note()
+    if note:
+        click.echo(f"world seed: {note}")
     for line in report.malformed[:5]:
         click.echo(f"malformed: {line}")
 
