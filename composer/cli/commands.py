@@ -8,6 +8,7 @@ The world, tool, unit and generate commands are here; the session commands are i
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import click
 
-from twinchat.composer.cli.common import DEFAULT_DB, UNITS_OPTION
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["cli", "main"]
@@ -31,6 +32,12 @@ class _Group(click.Group):
         except TwinchatError as exc:
             message = " ".join(str(exc).split("\n"))
             raise click.ClickException(message) from exc
+        except BrokenPipeError:
+            raise  # the reader left (`twinchat stats | head -1`): click ends quietly
+        except sqlite3.DatabaseError as exc:  # damage that the check on opening did not see (a large file)
+            if type(exc) is not sqlite3.DatabaseError:
+                raise
+            raise click.ClickException(f"damaged or foreign database: {exc}") from exc
         except OSError as exc:  # a full disk, a read-only or missing folder, a permission
             where = exc.filename if exc.filename is not None else "file system"
             raise click.ClickException(f"{where}: {exc.strerror or exc}") from exc
@@ -49,9 +56,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="Where to write the world.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the world.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the world.")
 @click.option("--force", is_flag=True, help="Replace an existing world (never a file that is not one).")
 @click.option("--drop-sessions", is_flag=True,
               help="With --force: replace a world even if it holds stored sessions (they are lost).")
@@ -118,7 +125,7 @@ def tools_schema(name: str | None) -> None:
 @tools.command("call")
 @click.argument("name")
 @click.argument("arguments", default="{}")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH)
 @click.option("--now", type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]),
               help="Session clock (default: the current time).")
 def tools_call(name: str, arguments: str, db_path: str, now: datetime | None) -> None:
@@ -243,14 +250,14 @@ def units_check(paths: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("unit_id")
-@click.option("-n", "n", default=1000, show_default=True, type=click.IntRange(min=1), help="How many samples.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the samples.")
+@click.option("-n", "n", default=1000, show_default=True, type=count(), help="How many samples.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the samples.")
 @click.option("--exhaustive", is_flag=True, help="Every combination of templates and slot pools instead of -n.")
 @click.option("--cap", default=100_000, show_default=True, type=click.IntRange(min=1),
               help="Refuse --exhaustive runs larger than this.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="Where to write the samples (JSON lines).")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="The world to ground samples on (built with seed 0 if missing).")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 @UNITS_OPTION
