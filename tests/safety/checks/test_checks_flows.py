@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_run import run_twinchat, snapshot
+from checks_cli import run_twinchat, snapshot
 
 FILES = Path(__file__).resolve().parent / "files"
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from cli_run import run_twinchat, snapshot
+from checks_cli import run_twinchat, snapshot
 
 BIG = "99999999999999999999"
 _RANGE = "is not in the range"

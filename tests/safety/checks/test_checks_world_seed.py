@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from cli_run import run_twinchat
+from checks_cli import run_twinchat
 
 
 def test_sessions_of_another_world_seed_are_named_once(tmp_path):
