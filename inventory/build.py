@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
-from twinchat.inventory.connection import WorldConnection
+from twinchat.inventory.connection import WorldConnection, damage
 from twinchat.inventory.errors import InventoryError, WorldExistsError
 from twinchat.inventory.leftovers import lock_holder, remove_leftovers
 
@@ -156,6 +156,10 @@ def open_world(path: str | os.PathLike[str]) -> WorldConnection:
             f"{p}: world schema version {found}, this twinchat needs {SCHEMA_VERSION}; "
             f"rebuild it with `twinchat init --db {p} --force`"
         )
+    problem = damage(conn, p.stat().st_size)
+    if problem is not None:
+        conn.close()
+        raise InventoryError(f"{p}: damaged database ({problem}); restore it from a copy")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 

@@ -135,6 +135,8 @@ def _refuse_duplicate_keys(root: yaml.Node, shown: str) -> None:
 
 
 def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
+    if not path.is_file():  # a FIFO or a device (/dev/zero) would block or never end
+        raise UnitError(f"{shown}: not a regular file; a unit file is a YAML file")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import threading
 import time
 from datetime import datetime
@@ -19,7 +20,7 @@ from typing import Any
 
 import click
 
-from twinchat.composer.cli.common import DEFAULT_DB, UNITS_OPTION
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["cli", "main"]
@@ -39,6 +40,12 @@ class _Group(click.Group):
         except TwinchatError as exc:
             message = " ".join(str(exc).split("\n"))
             raise click.ClickException(message) from exc
+        except BrokenPipeError:
+            raise  # the reader left (`twinchat stats | head -1`): click ends quietly
+        except sqlite3.DatabaseError as exc:  # damage that the check on opening did not see (a large file)
+            if type(exc) is not sqlite3.DatabaseError:
+                raise
+            raise click.ClickException(f"damaged or foreign database: {exc}") from exc
         except OSError as exc:  # a full disk, a read-only or missing folder, a permission
             where = exc.filename if exc.filename is not None else "file system"
             raise click.ClickException(f"{where}: {exc.strerror or exc}") from exc
@@ -57,9 +64,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="Where to write the world.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the world.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the world.")
 @click.option("--force", is_flag=True, help="Replace an existing world (never a file that is not one).")
 @click.option("--drop-sessions", is_flag=True,
               help="With --force: replace a world even if it holds stored sessions (they are lost).")
@@ -126,7 +133,7 @@ def tools_schema(name: str | None) -> None:
 @tools.command("call")
 @click.argument("name")
 @click.argument("arguments", default="{}")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH)
 @click.option("--now", type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]),
               help="Session clock (default: the current time).")
 def tools_call(name: str, arguments: str, db_path: str, now: datetime | None) -> None:
@@ -222,34 +229,43 @@ def units_show(unit_id: str, units_dirs: tuple[str, ...]) -> None:
 @units.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def units_check(paths: tuple[str, ...]) -> None:
-    """Validate unit files (default: the built-ins); print every problem, one per line.
+    """Validate unit and flow files (default: the built-ins); print every problem, one per line.
+
+    Files are loaded after the built-ins, as compose loads them: an id that is already defined
+    is an error, and a flow may play any unit of either.
 
     \b
     Example:
         twinchat units check ./my_units/repair.yaml
     """
+    from twinchat.composer.engine.compose import flow_problems
     from twinchat.composer.engine.unit_checks import unit_problems
-    from twinchat.units.loader import load_units
+    from twinchat.units.loader import load_content
 
-    found = load_units(paths, builtins=not paths)
-    problems = [p for src in found.values() for p in unit_problems(src)]
+    units, flows = load_content(paths)
+    mine = [s for s in units.values() if not paths or not s.path.startswith("<builtin>/")]
+    my_flows = [s for s in flows.values() if not paths or not s.path.startswith("<builtin>/")]
+    problems = [p for src in mine for p in unit_problems(src)]
+    problems += [p for src in my_flows for p in flow_problems(src, units)]
     for p in problems:
         click.echo(p, err=True)
     if problems:
         raise click.exceptions.Exit(1)
-    click.echo(f"{len(found)} unit(s) OK")
+    click.echo(f"{len(mine)} unit(s) OK")
+    if my_flows:
+        click.echo(f"{len(my_flows)} flow(s) OK")
 
 
 @cli.command()
 @click.argument("unit_id")
-@click.option("-n", "n", default=1000, show_default=True, type=click.IntRange(min=1), help="How many samples.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the samples.")
+@click.option("-n", "n", default=1000, show_default=True, type=count(), help="How many samples.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the samples.")
 @click.option("--exhaustive", is_flag=True, help="Every combination of templates and slot pools instead of -n.")
 @click.option("--cap", default=100_000, show_default=True, type=click.IntRange(min=1),
               help="Refuse --exhaustive runs larger than this.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="Where to write the samples (JSON lines).")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="The world to ground samples on (built with seed 0 if missing).")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 @UNITS_OPTION

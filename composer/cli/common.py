@@ -9,9 +9,29 @@ from typing import Any
 
 import click
 
-__all__ = ["DEFAULT_DB", "UNITS_OPTION", "Progress", "require_file"]
+__all__ = ["DEFAULT_DB", "DB_PATH", "SEED", "count", "UNITS_OPTION", "Progress", "require_file"]
 
 DEFAULT_DB = "twinchat.db"
+
+#: A seed: any 64-bit integer (SQLite stores seeds as its 64-bit INTEGER).
+SEED = click.IntRange(-(2**63), 2**63 - 1)
+
+
+def count(maximum: int = 2**63 - 1) -> click.IntRange:
+    """A count of 1 or more, at most ``maximum`` (at most a 64-bit integer)."""
+    return click.IntRange(min=1, max=maximum)
+
+
+class _DbPath(click.Path):
+    """A database file's path: never empty."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("a database path must not be empty", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+DB_PATH = _DbPath(dir_okay=False)
 
 UNITS_OPTION = click.option(
     "--units", "units_dirs", multiple=True, type=click.Path(exists=True),

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from twinchat.composer.cli.common import DEFAULT_DB, UNITS_OPTION, Progress, require_file
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, Progress, require_file
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["export", "eval_", "paraphrase", "FormatChoice"]
@@ -39,7 +39,7 @@ def _parse_split(ctx: click.Context, param: click.Parameter, value: str) -> tupl
 
 
 @click.command("export")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="World and session store.")
 @click.option("--format", "fmt", required=True, type=FormatChoice(), help="Trainer format.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
@@ -48,7 +48,7 @@ def _parse_split(ctx: click.Context, param: click.Parameter, value: str) -> tupl
               help="Train, valid and test shares.")
 @click.option("--holdout-templates", is_flag=True,
               help="Keep whole templates (and template combinations) out of train.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the split.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the split.")
 @click.option("--include-failed", is_flag=True,
               help="Keep sessions that failed verification (flagged in the manifest).")
 @click.option("--flow", default=None, help="Only sessions of this flow.")
@@ -143,7 +143,7 @@ _NO_ENDPOINT = ("no endpoint: pass --endpoint URL or set TWINCHAT_ENDPOINT to an
 @click.argument("unit_id")
 @click.option("--template", "template_ids", multiple=True, metavar="ID",
               help="Paraphrase only this template (repeatable; default: every template of the unit).")
-@click.option("-n", "n", default=3, show_default=True, type=click.IntRange(min=1, max=20),
+@click.option("-n", "n", default=3, show_default=True, type=count(20),
               help="Rewrites to ask for per template.")
 @click.option("--endpoint", envvar="TWINCHAT_ENDPOINT", show_envvar=True, metavar="URL",
               help="API base of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.")
@@ -156,9 +156,9 @@ _NO_ENDPOINT = ("no endpoint: pass --endpoint URL or set TWINCHAT_ENDPOINT to an
 @click.option("--temperature", default=0.9, show_default=True, type=click.FloatRange(0, 2))
 @click.option("--timeout", default=120.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds each request to the server may take in all.")
-@click.option("--seed", default=0, show_default=True, type=int,
+@click.option("--seed", default=0, show_default=True, type=SEED,
               help="Seed of the sample data (and sent to the server).")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="The world sample data are drawn from (built with seed 0 if missing).")
 @UNITS_OPTION
 def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: str | None, model: str | None,

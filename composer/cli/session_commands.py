@@ -7,16 +7,16 @@ import sys
 
 import click
 
-from twinchat.composer.cli.common import DEFAULT_DB, UNITS_OPTION, Progress, require_file
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, Progress, require_file
 
 __all__ = ["compose", "verify", "stats", "tui"]
 
 
 @click.command()
 @click.option("--flow", default=None, help="Compose only this flow (default: every flow, round-robin).")
-@click.option("-n", "n", default=1000, show_default=True, type=click.IntRange(min=1), help="How many sessions.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the sessions.")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("-n", "n", default=1000, show_default=True, type=count(), help="How many sessions.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the sessions.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="World and session store (built with seed 0 if missing).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Worker processes; any number gives the same sessions.")
@@ -57,7 +57,7 @@ def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, uni
 
 
 @click.command()
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="World and session store.")
 @UNITS_OPTION
 def verify(db_path: str, units_dirs: tuple[str, ...]) -> None:
@@ -78,12 +78,15 @@ def verify(db_path: str, units_dirs: tuple[str, ...]) -> None:
                f"{report.failed:,} failed ({report.newly_failed:,} newly failed, {report.newly_ok:,} newly ok)")
     if report.failures:
         click.echo("failures: " + ", ".join(f"{k} {v:,}" for k, v in report.failures.most_common(10)))
+    note = report.seed_note()
+    if note:
+        click.echo(f"world seed: {note}")
     for line in report.malformed[:5]:
         click.echo(f"malformed: {line}")
 
 
 @click.command()
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="World and session store.")
 @click.option("--flow", default=None, help="Only this flow.")
 @click.option("--status", type=click.Choice(["ok", "failed"]), default=None, help="Only sessions with this verdict.")
@@ -125,7 +128,7 @@ def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> 
 
 
 @click.command()
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="World and session store to curate.")
 @UNITS_OPTION
 def tui(db_path: str, units_dirs: tuple[str, ...]) -> None:

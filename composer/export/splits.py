@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ def parse_split(value: str | Sequence[float]) -> tuple[float, float, float]:
             raise ComposerError(f"split {value!r}: three numbers like 0.9,0.05,0.05 expected") from None
     else:
         shares = [float(x) for x in value]
+    if not all(math.isfinite(x) for x in shares):
+        raise ComposerError(f"split {value!r}: shares must be finite numbers like 0.9,0.05,0.05")
     if len(shares) != 3:
         raise ComposerError(f"split {value!r}: three shares (train, valid, test) expected, got {len(shares)}")
     if any(s < 0 for s in shares) or abs(sum(shares) - 1.0) > 1e-6:

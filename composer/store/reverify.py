@@ -28,6 +28,19 @@ class VerifyReport:
     seconds: float = 0.0
     #: ``session ID: path: message`` for each session whose shape is wrong (its verdict: ``schema: path: message``)
     malformed: list[str] = field(default_factory=list)
+    #: the world's seed, and how many sessions were composed on each other world seed
+    world_seed: int | None = None
+    other_world_seeds: Counter[int] = field(default_factory=Counter)
+
+    def seed_note(self) -> str | None:
+        """One line saying how many sessions were composed on another world seed, or None."""
+        if not self.other_world_seeds:
+            return None
+        n = sum(self.other_world_seeds.values())
+        seeds = ", ".join(str(s) for s in sorted(self.other_world_seeds))
+        plural = "s" if len(self.other_world_seeds) > 1 else ""
+        return (f"{n:,} session{'s' if n != 1 else ''} {'were' if n != 1 else 'was'} composed on world "
+                f"seed{plural} {seeds} but the world is seed {self.world_seed}")
 
 
 def verify_run(
@@ -45,12 +58,15 @@ def verify_run(
     try:
         store = SessionStore(conn)
         composer = snapshot_composer(db, 0, units_dirs)
+        report.world_seed = composer.world_seed
         total = store.count()
         if progress:
             progress(0, total)
         changed: list[tuple[str, list[str]]] = []
         for stored in store.iter_sessions(lenient=True):
             reasons = [f"schema: {p}" for p in stored.problems] or composer.verify(stored.session)
+            seed_reason = _seed_reason(stored.session, report)
+            reasons = seed_reason + reasons if reasons else reasons
             report.malformed += [f"session {stored.id}: {p}" for p in stored.problems[:1]]
             report.checked += 1
             if reasons:
@@ -76,3 +92,13 @@ def verify_run(
         conn.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _seed_reason(session: object, report: VerifyReport) -> list[str]:
+    """``[world_seed: composed on X, world is Y]`` for a session composed on another world seed (counted
+    in the report), else []; the caller gives it only to a session that fails on this world."""
+    seed = session.get("world_seed") if isinstance(session, dict) else None
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed == report.world_seed:
+        return []
+    report.other_world_seeds[seed] += 1
+    return [f"world_seed: composed on {seed}, world is {report.world_seed}"]
