@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from pathlib import Path
+
 import pytest
+
+#: The canned chat-completions server (tests/composer/canned_llm.py) and the unit the paraphrase
+#: tests rewrite (copied per test: they append to it).
+_COMPOSER_TESTS = Path(__file__).parent / "composer"
+PARAPHRASE_UNIT = _COMPOSER_TESTS / "paraphrase" / "callback.yaml"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,3 +91,45 @@ def _tables_dump(populates, tables, seed: int) -> str:
 def tables_dump():
     """:func:`_tables_dump`, for tests that compare one area's tables across seeds."""
     return _tables_dump
+
+
+@pytest.fixture()
+def llm():
+    """A chat-completions server on 127.0.0.1 answering with canned completions."""
+    if str(_COMPOSER_TESTS) not in sys.path:
+        sys.path.insert(0, str(_COMPOSER_TESTS))
+    from canned_llm import CannedLLM
+
+    with CannedLLM() as server:
+        yield server
+
+
+@pytest.fixture()
+def unit_dir(tmp_path):
+    """A folder holding a fresh copy of the paraphrase tests' unit file."""
+    folder = tmp_path / "units"
+    folder.mkdir()
+    shutil.copy(PARAPHRASE_UNIT, folder / "callback.yaml")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def samples_file(world_path, tmp_path_factory):
+    """``samples_file(n)``: a `twinchat generate` file of ``n`` address_extraction samples (seed 0),
+    made once per ``n`` for the whole test session."""
+    from twinchat.composer.engine.sample_files import generate_file
+    from twinchat.inventory import open_world
+
+    made: dict[int, Path] = {}
+
+    def make(n: int) -> Path:
+        if n not in made:
+            out = tmp_path_factory.mktemp("samples") / "s.jsonl"
+            conn = open_world(world_path)
+            try:
+                generate_file("address_extraction", out, conn=conn, n=n, seed=0)
+            finally:
+                conn.close()
+            made[n] = out
+        return made[n]
+    return make

@@ -1,37 +1,12 @@
-"""Fixtures of the bounds catalogue: the canned chat-completions server of tests/composer (loopback
-only), a raw server that answers byte by byte, and a fresh copy of the paraphrase tests' unit."""
+"""Fixtures of the bounds catalogue: a raw server that answers byte by byte (loopback only); the
+canned chat-completions server and the paraphrase unit folder come from tests/conftest.py."""
 
 from __future__ import annotations
 
-import shutil
 import socket
-import sys
 import threading
-from pathlib import Path
 
 import pytest
-
-_COMPOSER_TESTS = Path(__file__).resolve().parents[2] / "composer"
-sys.path.insert(0, str(_COMPOSER_TESTS))
-
-
-@pytest.fixture()
-def llm():
-    """A chat-completions server on 127.0.0.1 answering with canned completions."""
-    from canned_llm import CannedLLM
-
-    with CannedLLM() as server:
-        yield server
-
-
-@pytest.fixture()
-def unit_dir(tmp_path):
-    """A folder holding a fresh copy of the paraphrase tests' unit file."""
-    folder = tmp_path / "units"
-    folder.mkdir()
-    shutil.copy(_COMPOSER_TESTS / "paraphrase" / "callback.yaml", folder / "callback.yaml")
-    return folder
-
 
 class RawServer:
     """Answers every connection on 127.0.0.1 with ``head`` and then ``pieces`` of the body, one every

@@ -35,18 +35,9 @@ def store(world_path, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def samples(world_path, tmp_path_factory) -> Path:
+def samples(samples_file) -> Path:
     """A small `twinchat generate` samples file."""
-    from twinchat.composer.engine.sample_files import generate_file
-    from twinchat.inventory import open_world
-
-    out = tmp_path_factory.mktemp("force_samples") / "s.jsonl"
-    conn = open_world(world_path)
-    try:
-        generate_file("address_extraction", out, conn=conn, n=40, seed=0)
-    finally:
-        conn.close()
-    return out
+    return samples_file(40)
 
 
 def _db(at: str) -> Callable[[Path, Path, Path], None]:

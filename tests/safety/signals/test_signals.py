@@ -32,18 +32,9 @@ LOCKED = "Error: w.db: a compose (pid {}) is running on it; wait for it or stop 
 
 
 @pytest.fixture(scope="module")
-def samples(world_path, tmp_path_factory) -> Path:
+def samples(samples_file) -> Path:
     """A samples file large enough that exporting it takes a few seconds."""
-    from twinchat.composer.engine.sample_files import generate_file
-    from twinchat.inventory import open_world
-
-    out = tmp_path_factory.mktemp("signal_samples") / "s.jsonl"
-    conn = open_world(world_path)
-    try:
-        generate_file("address_extraction", out, conn=conn, n=50_000, seed=0)
-    finally:
-        conn.close()
-    return out
+    return samples_file(50000)
 
 
 def _dead_pid() -> int:
