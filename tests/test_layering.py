@@ -100,3 +100,16 @@ def test_help_imports_no_generator_no_tui_and_no_pandas():
                              "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass")
     assert "click" in loaded
     assert not {"faker", "jinja2", "textual", "pandas", "dateparser"} & loaded
+
+
+def test_generate_on_an_existing_world_loads_no_pandas_faker_or_tui(world_path, tmp_path):
+    """Start-up pays only for what the command uses: sqlite-utils (which imports pandas when it is
+    installed) only builds tables, Faker is made only for a slot naming one of its providers, and
+    address_extraction names none."""
+    loaded = _imported_after(
+        "from twinchat.composer.cli import cli\n"
+        f"args = ['generate', 'address_extraction', '-n', '2', '--db', {str(world_path)!r}, "
+        f"'-o', {str(tmp_path / 'x.jsonl')!r}]\n"
+        "try:\n    cli(args)\nexcept SystemExit as stop:\n    assert stop.code == 0, stop.code")
+    assert "jinja2" in loaded and (tmp_path / "x.jsonl").stat().st_size > 0  # the command really ran
+    assert not {"pandas", "sqlite_utils", "faker", "textual"} & loaded
