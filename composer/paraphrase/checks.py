@@ -141,18 +141,16 @@ def compare_shapes(original: Shape, candidate: Shape) -> tuple[str, str] | None:
                 missing[twin] -= 1
                 extra[key] -= 1
                 problems.append(("altered", f"changes {_show(twin, original)} to {_show(key, candidate)}"))
+    def recount(key: str) -> str:
+        return (f"uses {_show(key, original)} {candidate.placeholders[key]} time(s) "
+                f"instead of {original.placeholders[key]}")
+
     for key in sorted(+extra):
-        if key in original.placeholders:
-            problems.append(("invented", f"uses {_show(key, original)} {candidate.placeholders[key]} time(s) "
-                                         f"instead of {original.placeholders[key]}"))
-        else:
-            problems.append(("invented", f"invents {_show(key, candidate)}"))
+        both = key in original.placeholders
+        problems.append(("invented", recount(key) if both else f"invents {_show(key, candidate)}"))
     for key in sorted(+missing):
-        if key in candidate.placeholders:
-            problems.append(("lost", f"uses {_show(key, original)} {candidate.placeholders[key]} time(s) "
-                                     f"instead of {original.placeholders[key]}"))
-        else:
-            problems.append(("lost", f"drops {_show(key, original)}"))
+        both = key in candidate.placeholders
+        problems.append(("lost", recount(key) if both else f"drops {_show(key, original)}"))
     if problems:
         order = {"invented": 0, "altered": 1, "lost": 2}
         problems.sort(key=lambda p: order[p[0]])
