@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from twinchat.inventory.timefmt import TIME_FORMAT, parse_time
+from twinchat.inventory.timefmt import parse_time
 from twinchat.inventory import orders_data as data
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
     "Checkpoint",
     "to_minute",
     "TIMELINE",
-    "TIME_FORMAT",
     "CUSTOMERS",
     "ORDERS",
     "FIRST_DAY",
