@@ -12,9 +12,11 @@ tool reaches it through the connection of its ``ToolContext``.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["WorldConnection", "damage"]
+__all__ = ["WorldConnection", "close_scratch", "damage", "open_scratch", "scratch"]
 
 #: Files up to this size are checked with ``PRAGMA quick_check`` when opened (about 2 ms per MB).
 QUICK_CHECK_BYTES = 256 * 2**20
@@ -43,3 +45,39 @@ def damage(conn: sqlite3.Connection, size: int) -> str | None:
         return str(exc)
     text = str(found[0]) if found else "no answer"
     return None if text == "ok" else " ".join(text.replace("*** in database main ***", "").split())
+
+
+def open_scratch(conn: sqlite3.Connection, name: str) -> bool:
+    """Start undoable writes (see :func:`scratch`); True when a transaction was begun, False when
+    a savepoint ``name`` was set inside the transaction already open. Pass it to
+    :func:`close_scratch`."""
+    if conn.in_transaction:
+        conn.execute(f"SAVEPOINT {name}")
+        return False
+    conn.execute("BEGIN")
+    return True
+
+
+def close_scratch(conn: sqlite3.Connection, name: str, began: bool) -> None:
+    """Undo every write since :func:`open_scratch` returned ``began``, committing nothing."""
+    if began:
+        conn.rollback()
+    else:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+
+
+@contextmanager
+def scratch(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """Run the block's writes in a transaction that is always undone.
+
+    Outside a transaction this is ``BEGIN`` … ``ROLLBACK``: nothing is committed, so a writing
+    tool costs no disk sync. (A savepoint rolled back and then released would commit a write
+    transaction, and with it an ``fdatasync`` of the write-ahead log.) Inside a transaction —
+    a session's writes that last until the session ends — it is a savepoint ``name``.
+    """
+    began = open_scratch(conn, name)
+    try:
+        yield
+    finally:
+        close_scratch(conn, name, began)

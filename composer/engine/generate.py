@@ -31,6 +31,7 @@ from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value
+from twinchat.inventory.connection import scratch
 from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools import tools
 from twinchat.units.errors import TwinchatError
@@ -337,9 +338,5 @@ class UnitGenerator(CompiledUnit):
 
         if not tool_writes(tool_call["name"]):
             return call(self.conn, tool_call["name"], tool_call["arguments"], now)
-        self.conn.execute("SAVEPOINT twinchat_sample")
-        try:
+        with scratch(self.conn, "twinchat_sample"):
             return call(self.conn, tool_call["name"], tool_call["arguments"], now)
-        finally:
-            self.conn.execute("ROLLBACK TO twinchat_sample")
-            self.conn.execute("RELEASE twinchat_sample")

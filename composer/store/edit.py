@@ -30,6 +30,7 @@ from twinchat.composer.errors import ComposerError
 from twinchat.composer.session_models import check_turn
 from twinchat.composer.engine.generate import plain
 from twinchat.composer.store.recover import PATH, Slot, recover_slots, time_span
+from twinchat.inventory.connection import scratch
 from twinchat.composer.verify.reasons import FIXES, turn_problems
 from twinchat.inventory.timefmt import parse_time
 
@@ -229,8 +230,7 @@ def rerun_tools(composer: Any, session: dict[str, Any]) -> Fix:
     user: dict[str, Any] | None = None
     calls: dict[str, tuple[int, dict[str, Any]]] = {}
     conn = composer.conn
-    conn.execute("SAVEPOINT twinchat_edit")
-    try:
+    with scratch(conn, "twinchat_edit"):
         for n, turn in enumerate(out["turns"], 1):
             role = turn.get("role")
             if role == "user":
@@ -250,9 +250,6 @@ def rerun_tools(composer: Any, session: dict[str, Any]) -> Fix:
                 if result != turn.get("content"):
                     turn["content"] = result
                     fix.changed.append(f"turn {n} result")
-    finally:
-        conn.execute("ROLLBACK TO twinchat_edit")
-        conn.execute("RELEASE twinchat_edit")
     return fix
 
 

@@ -22,6 +22,7 @@ from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps
 from twinchat.composer.verify.samples import Verifier
+from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import parse_time
 from twinchat.inventory.tools import call
 from twinchat.units.loader import UnitSource
@@ -65,7 +66,7 @@ class SessionVerifier:
             turns = session["turns"]
         except (KeyError, TypeError, ValueError):
             return ["schema"]
-        saved = False  # the savepoint undoing re-run calls, opened before the first call that writes
+        saved: bool | None = None  # undoing re-run calls, opened before the first call that writes
         try:
             seen = _Seen(session.get("customer", {}), session["now"])
             pending: dict[str, Any] = {}
@@ -85,9 +86,8 @@ class SessionVerifier:
                     if tc is None or tc.get("id") != turn.get("tool_call_id"):
                         reasons.append(f"turn {n}: tool result without its call")
                         continue
-                    if not saved and tool_writes(tc["name"]):
-                        self.conn.execute("SAVEPOINT twinchat_verify")
-                        saved = True
+                    if saved is None and tool_writes(tc["name"]):
+                        saved = open_scratch(self.conn, "twinchat_verify")
                     if call(self.conn, tc["name"], tc["arguments"], now) != turn.get("content"):
                         reasons.append(f"turn {n}: tool_mismatch")
                     pending["result"] = turn.get("content")
@@ -98,9 +98,8 @@ class SessionVerifier:
                 else:
                     reasons.append(f"turn {n}: schema")
         finally:
-            if saved:
-                self.conn.execute("ROLLBACK TO twinchat_verify")
-                self.conn.execute("RELEASE twinchat_verify")
+            if saved is not None:
+                close_scratch(self.conn, "twinchat_verify", saved)
         return reasons
 
     def _verify_user(self, n: int, turn: dict[str, Any], now: str) -> list[str]:
