@@ -57,21 +57,24 @@ def test_sessions_are_deterministic_and_leave_the_world_unchanged(composer, shop
 
 
 def test_only_sessions_whose_tools_write_open_a_savepoint_and_writes_are_undone(composer, shopping, repairs):
-    """Savepoints cost statements: a session (or its verification) opens one before its first
-    writing tool (create_ticket), never otherwise, and whatever was written is rolled back."""
+    """Undoing writes costs statements: a session opens a savepoint (its verification, outside a
+    transaction, a BEGIN … ROLLBACK that commits nothing) before its first writing tool
+    (create_ticket), never otherwise, and whatever was written is rolled back."""
     statements: list[str] = []
     composer.conn.set_trace_callback(statements.append)
     try:
         for i in range(5):
             assert composer.verify(composer.compose("memory_upgrade", i)) == []
-        assert not [s for s in statements if "SAVEPOINT" in s]
+        assert not [s for s in statements if "SAVEPOINT" in s or s == "BEGIN"]
         repair = composer.compose("repair_ticket", 3)
         assert any(t.get("tool_calls", [{}])[0].get("name") == "create_ticket" for t in repair["turns"]
                    if t.get("tool_calls"))
         assert composer.verify(repair) == []
     finally:
         composer.conn.set_trace_callback(None)
-    assert "SAVEPOINT twinchat_session" in statements and "SAVEPOINT twinchat_verify" in statements
+    assert "SAVEPOINT twinchat_session" in statements and "BEGIN" in statements
+    assert statements.index("ROLLBACK") > statements.index("BEGIN")
+    assert "RELEASE twinchat_verify" not in statements
     assert not composer.conn.in_transaction
     assert composer.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
 
