@@ -91,7 +91,8 @@ def _clock(s: str, *, bare: bool = False) -> str:
 
 _WMOD = "下下|下|这|本|上上|上"
 _HOLIDAY_STARTS = "".join(sorted({name[0] for name in HOLIDAYS}))
-# A bare day of month (25号) is taken only before words that fit a date: 3号楼, 5号线, 1日游 are not days.
+# A bare day of month (25号) or a holiday is taken only before words that fit a date: 3号楼, 5号线,
+# 1日游, 圣诞树, 中秋礼盒, 五一广场, 618元 are not days.
 _DOM_NEXT = ("(?=$|[\\s,.!?;:，。！？；：、~)）]"
              "|[前之以内左上下早晚中凌傍能可送到发在给要去来就吧或和跟的那当再也还哪有])")
 _DAY = (
@@ -99,7 +100,7 @@ _DAY = (
     f"|(?P<fused>今早|今晚|明早|明晚|昨晚)"
     f"|(?<![每个])(?:(?P<wmod>{_WMOD})个?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天])"
     f"|(?:(?P<yr>{_NB}[0-9]{{4}}|今|明)年)?(?:{_num('mon')}月{_num('md')}[号日]"
-    f"|(?=[{_HOLIDAY_STARTS}])(?<![0-9A-Za-z])(?P<hol>{_alt(HOLIDAYS)})(?![0-9路街道巷桥广场区大村镇元块号米个件台]))"
+    f"|(?=[{_HOLIDAY_STARTS}])(?<![0-9A-Za-z])(?P<hol>{_alt(HOLIDAYS)}){_DOM_NEXT})"
     f"|(?P<mmod>这个|这|本|下个|下|上个|上)月{_num('md2')}[号日]"
     f"|{_NB}(?P<iy>[0-9]{{4}})(?P<isep>[-/.])(?P<im>[0-9]{{1,2}})(?P=isep)(?P<id>[0-9]{{1,2}})(?![0-9])"
     f"|{_num('dom')}[号日]{_DOM_NEXT}"

@@ -80,7 +80,8 @@ The colloquial families
   X前 ends at the end of that day, as for any date. Fixed: 元旦 1-1, 情人节 2-14, 五一/劳动节 5-1,
   618 6-18, 国庆 10-1, 双十一/双11 11-11, 双十二 12-12, 平安夜 12-24, 圣诞 12-25. Lunar (and 清明)
   from the holiday table, 2024–2030: 春节/过年 (2027: 6 February), 除夕/大年三十 (the day before),
-  元宵, 清明, 端午, 七夕, 中秋; a year outside the table is unresolvable.
+  元宵, 清明, 端午, 七夕, 中秋; a year outside the table is unresolvable. In running text a
+  holiday counts, like a bare 25号, only before a word that fits a date (not 圣诞树, 五一广场).
 * An hour or minute count said bare is a 内 (一个半小时 = now … now+90 minutes); 一刻钟 = 15
   minutes; a day count said bare (3天) is unresolvable, and no bare count counts in running text.
 * A range may say 点 once (下午三到五点 = 15:00:00–17:00:00, 2-4点 = 14:00:00–16:00:00); 之间
