@@ -15,6 +15,7 @@ from datetime import datetime
 import pytest
 
 from twinchat.composer.errors import TimeExpressionError
+from twinchat.composer.time.pool import phrases
 from twinchat.composer.time.resolve import TimeWindow, find, resolve
 
 FRI = "2026-11-20 15:00"       # Friday afternoon
@@ -299,3 +300,15 @@ def test_find_skips_an_appointment_already_begun() -> None:
     assert find("周三下午两点上门可以吗", _t(WED), appointment=True) == []
     assert [span.window.start for span in find("周三下午三点上门可以吗", _t(WED), appointment=True)] == [
         _t("2026-11-18 15:00")]
+
+
+@pytest.mark.parametrize("now", [WED, FRI, NIGHT, "2026-11-20 08:30:15"])
+def test_the_pool_offers_no_clock_already_begun(now: str) -> None:
+    clock = _t(now)
+    pool = phrases(clock, ["clock"])
+    assert pool and all(phrase.window.start >= clock for phrase in pool)
+    for phrase in pool:
+        assert resolve(phrase.text, clock, appointment=True) == phrase.window, phrase.text
+    texts = {phrase.text for phrase in pool}
+    if now == WED:   # the pool used to offer 周三下午两点 here, as 14:47–14:59:59
+        assert "周三下午两点" not in texts and "下午三点" in texts
