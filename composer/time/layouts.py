@@ -26,12 +26,18 @@ KINDS: tuple[str, ...] = ("day", "part_of_day", "clock", "deadline", "weekend", 
 class Layout:
     """A kind's phrases as numbered recipes, section after section, in the order the pool lists them."""
 
-    def __init__(self, kind: str, *sections: tuple[int, Callable[[At, int], Found]]) -> None:
-        self.kind, self.sections = kind, sections
+    def __init__(self, kind: str, *sections: tuple[int, Callable[[At, int], Found]], named: bool = False) -> None:
+        """``named``: the phrases name a time to keep (an appointment), so one already begun is not offered."""
+        self.kind, self.sections, self.named = kind, sections, named
         *self.starts, self.size = accumulate((count for count, _ in sections), initial=0)
 
+    def _gone(self, at: At, found: Found) -> bool:
+        """Whether a recipe's phrase is not offered at the clock: it does not exist, it is wholly past,
+        or it names a time that has begun."""
+        return found is None or found[1][1] < at.now or (self.named and found[1][0] < at.now)
+
     def _phrase(self, at: At, found: Found) -> TimePhrase | None:
-        if found is None or found[1][1] < at.now:
+        if found is None or self._gone(at, found):
             return None
         text, (start, end) = found
         return TimePhrase(text, TimeWindow(max(start, at.now), end), self.kind)
@@ -41,7 +47,7 @@ class Layout:
         is wholly past (what :meth:`phrase` gives, before it is made a TimePhrase)."""
         section = bisect_right(self.starts, index) - 1
         found = self.sections[section][1](at, index - self.starts[section])
-        if found is None or found[1][1] < at.now:
+        if found is None or self._gone(at, found):
             return None
         text, (start, end) = found
         return text, max(start, at.now), end
@@ -62,7 +68,7 @@ class Layout:
 LAYOUTS: dict[str, Layout] = {layout.kind: layout for layout in (
     Layout("day", (len(ALL_DAYS), At.day)),
     Layout("part_of_day", (len(NEAR_PARTS), At.near_part), (len(SHORT_DAYS) * len(PARTS), At.dated_part)),
-    Layout("clock", (N_CLOCKS, At.clock)),
+    Layout("clock", (N_CLOCKS, At.clock), named=True),
     Layout("deadline", (len(ALL_DAYS), At.day_deadline), (len(SHORT_DAYS), At.short_day_deadline),
            (len(DEADLINE_PARTS), At.part_deadline), (N_CLOCKS, At.clock_deadline),
            (2 * len(PERIODS), At.period_deadline), (len(WEEKENDS), At.weekend_deadline),

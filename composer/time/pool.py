@@ -15,7 +15,9 @@ Kinds
     a part of a day: 今晚, 今天晚上, 今早, 明早, 明天上午, 后天下午, 周六晚上, 12月1号下午, 下午.
 ``clock``
     an hour or a minute of a day: 明天上午9点, 明早8点半, 后天下午2点, 今晚8:30, 今晚12点
-    (midnight), 下午3点 (today), and a part of day with an hour after each day word.
+    (midnight), 下午3点 (today), and a part of day with an hour after each day word. A clock
+    names a time to keep (a visit, a call-back), so one that has already begun is not offered:
+    下午2点 is not in the pool at 14:47, where it would be an appointment starting "now".
 ``deadline``
     "by then": X前/X之前/X以前 of a day, a part of day, a clock or a period (周五前, 今晚8点前,
     这周末前, 月底前, 年底之前), N天内 / N小时内 / 一周内 (from now), and X内 of a period, which is
@@ -100,8 +102,8 @@ def sample(now: datetime, rng: random.Random, kinds: Collection[str] | None = No
     The distribution: a kind uniformly among the given ones that have a phrase at ``now``, then
     a phrase uniformly among that kind's phrases at ``now`` — the same distribution as
     ``rng.choice(phrases(now, [kind]))``. It is drawn by rejection: a recipe of the kind's fixed
-    layout is picked uniformly and only that phrase is built; one that is wholly past or does not
-    exist on this date is drawn again. Every recipe has the same chance and no two give the same
+    layout is picked uniformly and only that phrase is built; one that is not offered (wholly past,
+    a clock already begun, or not existing on this date) is drawn again. Every recipe has the same chance and no two give the same
     text, so each phrase is equally likely, and surface forms keep the shares they have in the
     pool. At any clock at least 84% of each kind's recipes give a phrase, so a draw costs about one
     recipe; after :data:`_TRIES` misses in a row the kind's whole pool is listed and one phrase is

@@ -11,8 +11,11 @@ Who does what
   (12月1号, 十二月一日, 2026年12月1日, 今年/明年…, 这个月/下个月25号, a bare 25号, 2026-12-01),
   parts of day, clock times (9点, 九点钟, 9点半, 9点15分, 9点一刻, 9:30, 14时, ranges 2点到4点), the
   suffixes 前/之前/以前, 内/之内/以内, 后/之后/以后, 左右, periods (这周末, 下周, 这个月, 月底,
-  年底) and quantities (3天内, 两小时后, 一个半小时后, 一周内). Chinese, Arabic and full-width
-  digits are all accepted. ``find`` uses this grammar only.
+  年底) and quantities (3天内, 两小时后, 一个半小时后, 一周内), the colloquial day words 今儿,
+  明儿(个), 后儿, holidays and shopping days by name (双十一, 618, 春节, 圣诞 …; lunar dates from
+  :mod:`twinchat.composer.time.holidays_data`), the work-day words 上班/下班/午休 and a hedge said
+  before a phrase (最晚, 最迟, 不晚于, 最好). Chinese, Arabic and full-width digits are all
+  accepted. ``find`` uses this grammar only.
 * dateparser handles what is not Chinese, and only when the whole text holds no Chinese character:
   numeric dates such as ``12/1`` and English phrases such as ``tomorrow 3pm`` or ``next friday``
   (``RELATIVE_BASE=now``, ``PREFER_DATES_FROM='future'``, naive results). It is never asked about
@@ -61,8 +64,40 @@ Further decisions
   minute, 钟, a range or a suffix (快一点 and 有两点要求 hold no time).
 * ``resolve`` ignores a leading 在/于 (在11月25日之前); ``find`` leaves it out of the span.
 
-Not covered: vague spans (这两天, 过几天, 最近, 月初, 下旬), 2-4点 with one 点, a date followed
-by a clock with only a space between them, and recurring times (每周五).
+The colloquial families
+-----------------------
+* 今儿/今儿个/今个儿 = 今天, 明儿/明儿个 = 明天, 后儿/后儿个 = 后天, 大后儿 = 大后天 (昨儿, 前儿
+  are past).
+* 最晚/最迟/不晚于/不迟于 X = X前 (最晚明天下午三点 = now … 15:00:00, 最晚月底 = now … the month's
+  last day 23:59:59); 最好 X = X (最好周五之前 = 周五之前, 最好明天 = 明天); a 在/于/是 after the
+  hedge is ignored; a suffix said with it stays (最晚周五以后 is still open-ended). ``find``
+  includes the hedge in the span.
+* 上班 = 09:00 and 下班 = 18:00, each a clock naming its hour (下班前 = now … 18:00:00, 下班后 =
+  18:00–23:59:59, 下班的时候 = 18:00–18:59:59); 午休 = 12:00–13:29:59 (午休前 ends at 12:00:00,
+  午休后 starts at 13:30:00). Without a day word they are today's; in running text they count
+  only with a day word or a suffix (我在上班 holds no time).
+* A holiday is a day: bare, the next one, today included; with 今年/明年/2028年, that year's;
+  X前 ends at the end of that day, as for any date. Fixed: 元旦 1-1, 情人节 2-14, 五一/劳动节 5-1,
+  618 6-18, 国庆 10-1, 双十一/双11 11-11, 双十二 12-12, 平安夜 12-24, 圣诞 12-25. Lunar (and 清明)
+  from the holiday table, 2024–2030: 春节/过年 (2027: 6 February), 除夕/大年三十 (the day before),
+  元宵, 清明, 端午, 七夕, 中秋; a year outside the table is unresolvable. In running text a
+  holiday counts, like a bare 25号, only before a word that fits a date (not 圣诞树, 五一广场).
+* An hour or minute count said bare is a 内 (一个半小时 = now … now+90 minutes); 一刻钟 = 15
+  minutes; a day count said bare (3天) is unresolvable, and no bare count counts in running text.
+* A range may say 点 once (下午三到五点 = 15:00:00–17:00:00, 2-4点 = 14:00:00–16:00:00); 之间
+  after it changes nothing.
+* After 以后/之后/后, a 7–11点 without a part of day reads the hour not yet begun (十点以后 asked at
+  15:00 = 22:00–23:59:59; asked at 07:40 = 10:00–23:59:59).
+* 凌晨 without a day word, said once today's small hours are over (from 06:00), is the coming
+  night: 凌晨两点前 at 21:30 = now … 02:00:00 tomorrow; said before 06:00 it is today's.
+* ``appointment=True`` (a visit, a call-back): a clock said on its own or with 左右 keeps its named
+  time. One already begun (周三下午两点 said on Wednesday at 14:47) is an error to ask back about,
+  never 14:47; a 7–11点 whose morning has begun is the evening one. Parts of day, ranges and
+  deadlines are windows and still start at ``now``.
+
+Not covered: vague spans (这两天, 过几天, 最近, 月初, 下旬), a date followed by a clock with only a
+space between them, recurring times (每周五), holiday periods (国庆期间, 春节假期) and work days
+(3个工作日内).
 """
 
 from __future__ import annotations
@@ -71,7 +106,8 @@ import re
 from datetime import datetime, timedelta
 
 from twinchat.composer.errors import TimeExpressionError
-from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Unresolvable, WhollyPast, has_core, interpret
+from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Begun, Unresolvable, WhollyPast, has_core, interpret
+from twinchat.composer.time.pattern import HEDGE, HEDGE_BEFORE, HEDGE_LAST
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
 
@@ -93,19 +129,25 @@ def _clock_text(now: datetime) -> str:
     return text if now.second or now.microsecond else text[:-3]
 
 
-def resolve(text: str, now: datetime) -> TimeWindow:
+def resolve(text: str, now: datetime, *, appointment: bool = False) -> TimeWindow:
     """The window that the time phrase ``text`` names when asked at ``now``.
 
     ``text`` is the phrase alone (surrounding spaces and a leading 在/于 are ignored); use
     :func:`find` for a phrase inside a sentence. Raises :class:`TimeExpressionError` naming the
-    phrase when it cannot be resolved or when its window lies wholly in the past.
+    phrase when it cannot be resolved or when its window lies wholly in the past. With
+    ``appointment`` (a visit, a call-back) a clock keeps the time it names: one that has already
+    begun (下午两点 said at 14:47) is an error to ask back about, never a window from ``now``.
     """
     _check_clock(now)
     phrase = _LEADING.sub("", text.strip().translate(FULLWIDTH))
+    hedge = HEDGE.match(phrase)
+    if hedge is not None:
+        phrase = phrase[hedge.end():]
     try:
         match = PHRASE.fullmatch(phrase)
         if match is not None and has_core(match):
-            start, end = interpret(match, now, in_sentence=False)
+            start, end = interpret(match, now, in_sentence=False, appointment=appointment,
+                                   hedge=hedge and hedge["word"])
         elif phrase and not _CJK.search(phrase):
             start, end = _dateparser_window(phrase, now)
         else:
@@ -114,25 +156,35 @@ def resolve(text: str, now: datetime) -> TimeWindow:
         raise TimeExpressionError(f"cannot resolve time phrase {text!r}: {exc}") from exc
     except WhollyPast as exc:
         raise TimeExpressionError(f"time phrase {text!r} lies wholly in the past at {_clock_text(now)}") from exc
+    except Begun as exc:
+        raise TimeExpressionError(f"time phrase {text!r} names a time already begun at {_clock_text(now)} "
+                                  f"({_clock_text(exc.start)}): ask which time is meant") from exc
     return TimeWindow(start, end)
 
 
-def find(sentence: str, now: datetime) -> list[TimeSpan]:
+def find(sentence: str, now: datetime, *, appointment: bool = False) -> list[TimeSpan]:
     """The time phrases in ``sentence`` that resolve at ``now``, left to right, longest first.
 
     Offsets index the sentence as given (full-width digits included); a phrase that is past or
-    does not resolve is left out whole.
+    does not resolve is left out whole, and so, with ``appointment``, is a clock already begun.
+    A hedge said just before a phrase (最晚明天) belongs to its span.
     """
     _check_clock(now)
     spans = []
     for match in PHRASE.finditer(sentence.translate(FULLWIDTH)):
-        if match.end() == match.start() or not has_core(match):
+        first, last = match.span()
+        if last == first or not has_core(match):
             continue
+        hedge = None
+        if first and sentence[first - 1] in HEDGE_LAST:   # 最晚明天: the hedge is searched for only then
+            hedge = HEDGE_BEFORE.search(sentence, max(0, first - 4), first)
         try:
-            start, end = interpret(match, now, in_sentence=True)
-        except (Unresolvable, WhollyPast):
+            start, end = interpret(match, now, in_sentence=True, appointment=appointment,
+                                   hedge=hedge and hedge["word"])
+        except (Unresolvable, WhollyPast, Begun):
             continue
-        spans.append(TimeSpan(match.start(), match.end(), sentence[match.start():match.end()], TimeWindow(start, end)))
+        first = first if hedge is None else hedge.start()
+        spans.append(TimeSpan(first, last, sentence[first:last], TimeWindow(start, end)))
     return spans
 
 
