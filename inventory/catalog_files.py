@@ -65,19 +65,20 @@ def _rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str,
         return
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, strict=True)
+        start = 1  # the line a record starts on (a quoted field may span lines)
         try:
             header = [h.strip() for h in next(reader, [])]
             _check_header(path, 1, header, columns)
             width = len(header)
+            start = reader.line_num + 1
             for record in reader:
-                if not record or record == [""]:
-                    continue
-                if len(record) != width:
-                    raise CatalogError(f"{path}:{reader.line_num}: malformed CSV: {len(record)} fields, "
-                                       f"the header has {width}")
-                yield reader.line_num, dict(zip(header, record))
+                if record and record != [""]:
+                    if len(record) != width:
+                        raise CatalogError(f"{path}:{start}: malformed CSV: {len(record)} fields, the header has {width}")
+                    yield start, dict(zip(header, record))
+                start = reader.line_num + 1
         except csv.Error as exc:
-            raise CatalogError(f"{path}:{reader.line_num}: malformed CSV: {exc}") from exc
+            raise CatalogError(f"{path}:{start}: malformed CSV: {exc}") from exc
         except UnicodeDecodeError as exc:
             raise CatalogError(f"{path}: not UTF-8 text ({exc.reason})") from exc
 
