@@ -98,6 +98,8 @@ def build_world(
     try:
         db = sqlite_utils.Database(tmp)
         db.conn.execute("PRAGMA foreign_keys = ON")
+        # no fsync while building: a crash leaves only the temporary file, which is removed
+        db.conn.execute("PRAGMA synchronous = OFF")
         db["meta"].create({"key": str, "value": str}, pk="key")
         db["meta"].insert_all(
             [

@@ -292,6 +292,8 @@ def compatibility(part: dict[str, Any], device: dict[str, Any]) -> tuple[bool, b
     return False, False, None
 
 
+_PRODUCT_COLUMNS = ("id", "category", "brand", "series", "model", "name", "short_name", "price", "specs", "description",
+                    "device_model")
 #: The measure word of each built-in category (这款内存条, 这台笔记本); others say 款.
 _MEASURE_WORDS = {"laptop": "台", "phone": "部", "charging_pile": "台", "charger": "个"}
 
@@ -329,11 +331,11 @@ def write_catalog(db: sqlite_utils.Database, categories: list[tuple[str, str, tu
         pk="id", not_null={"category", "name", "price"},
         foreign_keys=[("category", "categories", "id"), ("device_model", "device_models", "id")],
     )
-    db["products"].insert_all(
-        ({**{k: v for k, v in p.items() if k != "features"},
-          "specs": json.dumps(p["specs"], ensure_ascii=False, sort_keys=True)}
-         for p in products), batch_size=2000,
-    )
+    # rows in one statement (sqlite-utils made the table): a catalog of 100,000 products in a second
+    db.conn.executemany(
+        f"INSERT INTO products ({', '.join(_PRODUCT_COLUMNS)}) VALUES ({', '.join('?' * len(_PRODUCT_COLUMNS))})",
+        ((*(p[c] for c in _PRODUCT_COLUMNS[:8]), json.dumps(p["specs"], ensure_ascii=False, sort_keys=True),
+          p["description"], p["device_model"]) for p in products))
     db["product_features"].create(
         {"product_id": str, "feature": str, "key": str}, pk=("product_id", "key"),
         foreign_keys=[("product_id", "products", "id")],
@@ -343,7 +345,8 @@ def write_catalog(db: sqlite_utils.Database, categories: list[tuple[str, str, tu
         for f in p["features"]:
             feature_rows.setdefault((p["id"], feature_key(f)),
                                     {"product_id": p["id"], "feature": f, "key": feature_key(f)})
-    db["product_features"].insert_all(feature_rows.values(), batch_size=2000)
+    db.conn.executemany("INSERT INTO product_features (product_id, feature, key) VALUES (?, ?, ?)",
+                        ((r["product_id"], r["feature"], r["key"]) for r in feature_rows.values()))
     _compatibility(db, products, models)
     _device_aliases(db, models)
     db["products"].create_index(["category", "price"])
