@@ -10,7 +10,10 @@ never asserts a timing.
 * compose — the starter project's flow (``twinchat new``) composed, verified and stored
   (``TWINCHAT_BENCH_N`` sessions, default 20,000, one worker) on the starter's own 11-product
   catalog (the baseline, in this process) and on the large catalog; then the built-in shopping
-  flow on the built-in shop, for reference. Each run is printed whole, after its first committed
+  flow on the built-in shop, for reference.
+* steady — sessions composed and verified per second once each composer is loaded, the two
+  catalogs' composers taking turns (five rounds of 5,000 sessions each; best and median), so
+  that the load of a shared machine falls on both alike. Each run is printed whole, after its first committed
   batch, and that start-up apart (loading the world, its stock and catalog: it grows with the catalog).
 """
 
@@ -84,6 +87,26 @@ def _rate(db: Path, **kwargs) -> tuple[float, float, float]:
     return N / (ended - started), (N - done) / (ended - at), at - started
 
 
+def _steady(small: Path, big: Path, dirs: tuple[str, ...]) -> None:
+    from twinchat.composer.store.snapshot import snapshot_composer
+
+    composers = {"starter": snapshot_composer(small, 0, dirs), "large": snapshot_composer(big, 0, dirs)}
+    for c in composers.values():
+        for i in range(300):  # templates compiled, caches warm
+            c.compose("coffee_shopping", i)
+    rates: dict[str, list[float]] = {name: [] for name in composers}
+    for r in range(5):
+        for name, c in composers.items():
+            started = time.perf_counter()
+            for i in range(1000 + 5000 * r, 6000 + 5000 * r):
+                c.compose("coffee_shopping", i)
+            rates[name].append(5000 / (time.perf_counter() - started))
+    for name, found in rates.items():
+        print(f"  steady, {name} catalog: best {max(found):,.0f}/s, median {sorted(found)[2]:,.0f}/s")
+    print(f"  steady ratio large/starter: best {max(rates['large']) / max(rates['starter']):.2f}, "
+          f"median {sorted(rates['large'])[2] / sorted(rates['starter'])[2]:.2f}")
+
+
 @pytest.mark.bench
 def test_bench_catalog_import_and_compose(tmp_path):
     import twinchat.composer.engine.compose  # noqa: F401 - imported before timing
@@ -95,19 +118,23 @@ def test_bench_catalog_import_and_compose(tmp_path):
     read = time.perf_counter() - started
     started = time.perf_counter()
     big = build_world(tmp_path / "big.db", 0, catalog_files=files)
+    shutil.copy(big, tmp_path / "big_run.db")
     built = time.perf_counter() - started
     print(f"\nimport: {len(shop.products):,} products, {len(shop.stock):,} stock rows: read and checked in "
           f"{read:.1f}s; whole world built in {built:.1f}s (target < 30 s)")
     starter_files = CatalogFiles(*(project / "catalog" / f"{n}.csv" for n in ("products", "stock", "categories",
                                                                               "warehouses")))
     small = build_world(tmp_path / "small.db", 0, catalog_files=starter_files)
+    shutil.copy(small, tmp_path / "small_run.db")
     dirs = (str(project / "units"), str(project / "flows"))
-    small = _rate(small, flow="coffee_shopping", units_dirs=dirs)
-    big = _rate(big, flow="coffee_shopping", units_dirs=dirs)
+    small_run = _rate(tmp_path / "small_run.db", flow="coffee_shopping", units_dirs=dirs)
+    big_run = _rate(tmp_path / "big_run.db", flow="coffee_shopping", units_dirs=dirs)
     print(f"compose coffee_shopping, {N:,} sessions, 1 worker (whole run / after start-up / start-up):")
-    print(f"  starter catalog (11 products): {small[0]:,.0f}/s / {small[1]:,.0f}/s / {small[2]:.1f}s")
-    print(f"  {PRODUCTS:,}-product catalog: {big[0]:,.0f}/s / {big[1]:,.0f}/s / {big[2]:.1f}s")
-    print(f"  ratio large/starter: whole run {big[0] / small[0]:.2f}, after start-up {big[1] / small[1]:.2f}")
+    print(f"  starter catalog (11 products): {small_run[0]:,.0f}/s / {small_run[1]:,.0f}/s / {small_run[2]:.1f}s")
+    print(f"  {PRODUCTS:,}-product catalog: {big_run[0]:,.0f}/s / {big_run[1]:,.0f}/s / {big_run[2]:.1f}s")
+    print(f"  ratio large/starter: whole run {big_run[0] / small_run[0]:.2f}, after start-up "
+          f"{big_run[1] / small_run[1]:.2f}")
+    _steady(tmp_path / "small.db", tmp_path / "big.db", dirs)
     builtin = build_world(tmp_path / "builtin.db", 0)
     shutil.copy(builtin, tmp_path / "b.db")
     ref = _rate(tmp_path / "b.db", flow="memory_upgrade")
