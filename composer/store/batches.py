@@ -165,6 +165,7 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, shares
             store = SessionStore(conn)
         else:
             composer = snapshot_composer(db, seed, units_dirs, content, clock)
+        _check_same_world(db, identity, conn)  # replaced while the composers started: say so, plainly
         for f, k in report.asked.items():  # what is stored already is skipped
             report.skipped[f] = len(store.done(f, seed, below=k))
             store.record_run(f, seed, k, seed_of_world)
