@@ -16,6 +16,7 @@ from pathlib import Path
 
 
 from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
+from twinchat.inventory.catalog_files import CatalogFiles, Shop, read_catalog
 from twinchat.inventory.connection import WorldConnection, damage
 from twinchat.inventory.errors import InventoryError, WorldExistsError
 from twinchat.inventory.leftovers import lock_holder, remove_leftovers
@@ -23,20 +24,48 @@ from twinchat.inventory.leftovers import lock_holder, remove_leftovers
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
 
-__all__ = ["build_world", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
+__all__ = ["build_world", "read_shop", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
 SCHEMA_VERSION = 2
 
 
-def _areas() -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
+def _areas(shop: Shop | None = None) -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
+    if shop is None:
+        return [
+            ("regions", regions.populate),
+            ("catalog", catalog.populate),
+            ("logistics", logistics.populate),
+            ("servicedesk", servicedesk.populate),
+            ("orders", order_history.populate),
+        ]
     return [
         ("regions", regions.populate),
-        ("catalog", catalog.populate),
-        ("logistics", logistics.populate),
+        ("catalog", lambda db, seed: catalog.write_catalog(db, shop.categories, shop.products, [])),
+        ("logistics", lambda db, seed: logistics.populate_shop(db, seed, shop.warehouses, shop.stock)),
         ("servicedesk", servicedesk.populate),
         ("orders", order_history.populate),
     ]
+
+
+def read_shop(files: CatalogFiles) -> Shop:
+    """Read and check a catalog's files (:mod:`.catalog_files`) against the built-in regions and warehouses."""
+    table = regions.load_regions()
+    by_name: dict[str, list[str]] = {}
+    for d in table.districts:
+        city = table.get(d.parent or "")
+        for name in (d.name, city.name + d.name, city.short_name + d.name):
+            by_name.setdefault(name, []).append(d.adcode)
+
+    def district(text: str) -> str | None:
+        if text in table and table.get(text).level == "district":
+            return text
+        found = by_name.get(text, [])
+        return found[0] if len(found) == 1 else None
+
+    return read_catalog(files, builtin_categories=catalog.builtin_categories(),
+                        builtin_warehouses={w[0] for w in logistics.WAREHOUSES}, districts=district,
+                        district_names=lambda: list(by_name))
 
 
 def build_world(
@@ -46,10 +75,12 @@ def build_world(
     force: bool = False,
     drop_sessions: bool = False,
     progress: Callable[[str], None] | None = None,
+    catalog_files: CatalogFiles | None = None,
 ) -> Path:
     """Build the world for ``seed`` at ``path``; refuse to replace an existing file unless ``force``,
     and even then refuse one that is not a world, or a world holding stored sessions unless
-    ``drop_sessions``."""
+    ``drop_sessions``. ``catalog_files``: a shop's own catalog (read and checked in full before any
+    file is touched) instead of the built-in one."""
     target = Path(path)
     if target.exists() and not force:
         raise WorldExistsError(f"{target}: file exists; pass --force to replace it")
@@ -58,6 +89,7 @@ def build_world(
         _check_replaceable(target, drop_sessions)
     if target.parent and not target.parent.exists():
         raise InventoryError(f"{target.parent}: directory does not exist")
+    shop = read_shop(catalog_files) if catalog_files is not None else None
     remove_leftovers(target)
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
     _remove_db_files(tmp)
@@ -66,6 +98,8 @@ def build_world(
     try:
         db = sqlite_utils.Database(tmp)
         db.conn.execute("PRAGMA foreign_keys = ON")
+        # no fsync while building: a crash leaves only the temporary file, which is removed
+        db.conn.execute("PRAGMA synchronous = OFF")
         db["meta"].create({"key": str, "value": str}, pk="key")
         db["meta"].insert_all(
             [
@@ -73,7 +107,7 @@ def build_world(
                 {"key": "seed", "value": str(seed)},
             ]
         )
-        for name, populate in _areas():
+        for name, populate in _areas(shop):
             if progress is not None:
                 progress(name)
             with db.conn:

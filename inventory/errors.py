@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twinchat.units.errors import TwinchatError
 
-__all__ = ["InventoryError", "WorldExistsError", "UnknownToolError", "ToolPluginError", "UnknownRegionError"]
+__all__ = ["InventoryError", "WorldExistsError", "UnknownToolError", "ToolPluginError", "UnknownRegionError", "CatalogError"]
 
 
 class InventoryError(TwinchatError):
@@ -26,3 +26,8 @@ class ToolPluginError(InventoryError):
 
 class UnknownRegionError(InventoryError):
     """An adcode that is not in the region table, or not of the level asked for."""
+
+
+class CatalogError(InventoryError):
+    """A catalog file that cannot be imported: malformed, a missing column, a bad value, a duplicate
+    id, or a row naming something the catalog does not have."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 
 from twinchat.inventory.regions import distance_km
@@ -30,7 +31,7 @@ from twinchat.inventory.seeds import area_rng
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
 
-__all__ = ["WAREHOUSES", "TIERS", "eta", "lane_tier", "populate"]
+__all__ = ["WAREHOUSES", "TIERS", "eta", "lane_tier", "populate", "populate_shop"]
 
 #: (id, name, district adcode)
 WAREHOUSES: tuple[tuple[str, str, str], ...] = (
@@ -99,22 +100,61 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
     """Create and fill ``warehouses``, ``stock`` and ``lanes`` (needs ``regions`` and ``products``)."""
     rng = area_rng(seed, "logistics")
     conn = db.conn
-    region = {
+    region = _regions(conn)
+    warehouses = _builtin_warehouses(rng, region)
+    _warehouses_and_lanes(db, region, warehouses)
+    stock = []
+    for (pid, category) in conn.execute("SELECT id, category FROM products ORDER BY id").fetchall():
+        sold_out = rng.random() < 0.06          # out of stock everywhere
+        carried = 0.35 if category == "charging_pile" else 0.7
+        for w in warehouses:
+            if sold_out or rng.random() >= carried:
+                qty = 0
+            else:
+                qty = rng.choice((1, 2, 3, 5, 8, 12, 20, 35, 60, 120))
+            stock.append((pid, w["id"], qty))
+    _stock(db, stock)
+
+
+def populate_shop(db: sqlite_utils.Database, seed: int, warehouses: list[tuple[str, str, str, str]] | None,
+                  stock: list[tuple[str, str, int]]) -> None:
+    """``warehouses``, ``lanes`` and ``stock`` of a catalog read from files: its warehouses
+    (id, name, district, cut-off), or the built-in ones for None, and its stock rows."""
+    region = _regions(db.conn)
+    if warehouses is None:
+        rows = _builtin_warehouses(area_rng(seed, "logistics"), region)
+    else:
+        rows = [{"id": wid, "name": name, "district": district, "city": region[district]["city"],
+                 "province": region[district]["province"], "cutoff": cutoff}
+                for wid, name, district, cutoff in warehouses]
+    _warehouses_and_lanes(db, region, rows)
+    _stock(db, stock)
+
+
+def _regions(conn: Any) -> dict[str, dict[str, Any]]:
+    return {
         r[0]: {"adcode": r[0], "name": r[1], "province": r[2], "city": r[3], "lng": r[4], "lat": r[5]}
         for r in conn.execute("SELECT adcode, name, province, city, lng, lat FROM regions")
     }
-    db["warehouses"].create(
-        {"id": str, "name": str, "district": str, "city": str, "province": str, "cutoff": str},
-        pk="id", not_null={"name", "district", "city", "cutoff"},
-        foreign_keys=[("district", "regions", "adcode"), ("city", "regions", "adcode")],
-    )
+
+
+def _builtin_warehouses(rng: Any, region: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     warehouses = []
     for wid, name, district in WAREHOUSES:
         d = region[district]
         warehouses.append({"id": wid, "name": name, "district": district, "city": d["city"],
                            "province": d["province"], "cutoff": rng.choice(_CUTOFFS)})
-    db["warehouses"].insert_all(warehouses)
+    return warehouses
 
+
+def _warehouses_and_lanes(db: sqlite_utils.Database, region: dict[str, dict[str, Any]],
+                          warehouses: list[dict[str, Any]]) -> None:
+    db["warehouses"].create(
+        {"id": str, "name": str, "district": str, "city": str, "province": str, "cutoff": str},
+        pk="id", not_null={"name", "district", "city", "cutoff"},
+        foreign_keys=[("district", "regions", "adcode"), ("city", "regions", "adcode")],
+    )
+    db["warehouses"].insert_all(warehouses)
     db["lanes"].create(
         {"warehouse": str, "dest_city": str, "tier": str, "days": int, "distance_km": int},
         pk=("warehouse", "dest_city"),
@@ -130,22 +170,15 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
             lanes.append({"warehouse": w["id"], "dest_city": c["adcode"], "tier": tier,
                           "days": TIERS[tier], "distance_km": round(km)})
     db["lanes"].insert_all(lanes)
+    db["lanes"].create_index(["dest_city"])
 
+
+def _stock(db: sqlite_utils.Database, stock: list[tuple[str, str, int]]) -> None:
+    """The ``stock`` table (created by sqlite-utils; rows inserted in one statement, a million in seconds)."""
     db["stock"].create(
         {"product_id": str, "warehouse": str, "qty": int},
         pk=("product_id", "warehouse"),
         foreign_keys=[("product_id", "products", "id"), ("warehouse", "warehouses", "id")],
     )
-    stock = []
-    for (pid, category) in conn.execute("SELECT id, category FROM products ORDER BY id").fetchall():
-        sold_out = rng.random() < 0.06          # out of stock everywhere
-        carried = 0.35 if category == "charging_pile" else 0.7
-        for w in warehouses:
-            if sold_out or rng.random() >= carried:
-                qty = 0
-            else:
-                qty = rng.choice((1, 2, 3, 5, 8, 12, 20, 35, 60, 120))
-            stock.append({"product_id": pid, "warehouse": w["id"], "qty": qty})
-    db["stock"].insert_all(stock)
+    db.conn.executemany("INSERT INTO stock (product_id, warehouse, qty) VALUES (?, ?, ?)", stock)
     db["stock"].create_index(["warehouse"])
-    db["lanes"].create_index(["dest_city"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from bisect import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from itertools import accumulate
@@ -160,10 +160,21 @@ class _Shop:
         return cls(by_category, price, holders, {w: cut for w, _, cut in warehouses},
                    {w: city for w, city, _ in warehouses}, tier)
 
+    def category_picker(self) -> Callable[[random.Random], str]:
+        """How an order line picks its category: by the built-in shop's sales weights when the shop
+        stocks all of those categories, else evenly over the categories it stocks."""
+        if all(c in self.by_category for c, _ in data.CATEGORY_WEIGHTS):
+            return _CATEGORY
+        stocked = sorted(self.by_category)
+        return _Weighted(stocked, [1] * len(stocked))
+
     def line(self, rng: random.Random, taken: Sequence[str], able: set[str]) -> tuple[str, int, set[str]] | None:
         """One order line (product, qty) some warehouse of ``able`` can serve, or None."""
+        if not self.by_category:  # nothing in stock anywhere
+            return None
+        pick = self.category_picker()
         for _ in range(20):
-            category = _CATEGORY(rng)
+            category = pick(rng)
             pid = rng.choice(self.by_category[category])
             qty = 2 if category == "memory" and rng.random() < 0.3 else _QTY(rng)
             if pid in taken:

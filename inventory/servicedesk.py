@@ -126,11 +126,12 @@ def _knowledge_base(db: sqlite_utils.Database) -> None:
         pk="id", not_null={"category", "fault", "keywords", "solution", "needs_onsite"},
         foreign_keys=[("category", "categories", "id")],
     )
+    known = {r[0] for r in db.conn.execute("SELECT id FROM categories")}  # a shop's own catalog may lack some
     db["kb_solutions"].insert_all(
         {"id": f"KB{i:03d}", "category": category, "fault": fault, "keywords": keywords,
          "solution": "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1)),
          "needs_onsite": int(onsite), "error_code": code}
-        for i, (category, fault, keywords, steps, onsite, code) in enumerate(KB_SOLUTIONS, 1)
+        for i, (category, fault, keywords, steps, onsite, code) in enumerate(KB_SOLUTIONS, 1) if category in known
     )
     db["kb_solutions"].create_index(["category"])
     db["kb_solutions"].create_index(["error_code"])

@@ -53,14 +53,24 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="twinchat")
-def cli() -> None:
+@click.option("--project", "project_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The project file (default: twinchat.yaml in the working directory, when there is one).")
+@click.pass_context
+def cli(ctx: click.Context, project_file: str | None) -> None:
     """Compose verified customer-service dialogues for fine-tuning LLMs.
+
+    A project file (twinchat.yaml) gives every command its world, catalog, units, flows,
+    persona, calendar, flow mix and export defaults; options on the command line win.
 
     \b
     Start with:
         twinchat init                      # build the simulated inventory (twinchat.db)
         twinchat tools list                # the tools dialogues call
+        twinchat new my_shop               # or a project of your own shop
     """
+    from twinchat.composer.cli.project import apply_project
+
+    apply_project(ctx, project_file)
 
 
 @cli.command()
@@ -73,18 +83,22 @@ def cli() -> None:
 def init(db_path: str, seed: int, force: bool, drop_sessions: bool) -> None:
     """Build the simulated inventory (catalog, stock, delivery lanes, regions, service desk).
 
-    The same seed always gives the same content. The file is built under a temporary name and
+    In a project with a `catalog:`, the catalog, stock and warehouses come from its files (checked
+    in full first: a bad row is one error line and nothing is written). The same seed always gives
+    the same content. The file is built under a temporary name and
     renamed into place, so an interrupted build never leaves a half-built database.
 
     \b
     Example:
         twinchat init --db shop.db --seed 7
     """
+    from twinchat.composer.cli.project import catalog_files, project_of
     from twinchat.inventory import build_world, world_summary
 
     started = time.perf_counter()
     path = build_world(db_path, seed, force=force, drop_sessions=drop_sessions,
-                       progress=lambda area: click.echo(f"building {area}…", err=True))
+                       progress=lambda area: click.echo(f"building {area}…", err=True),
+                       catalog_files=catalog_files(project_of()))
     counts = world_summary(path)
     took = time.perf_counter() - started
     click.echo(f"built {path} (seed {seed}) in {took:.1f}s")
@@ -229,31 +243,27 @@ def units_show(unit_id: str, units_dirs: tuple[str, ...]) -> None:
 @units.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def units_check(paths: tuple[str, ...]) -> None:
-    """Validate unit and flow files (default: the built-ins); print every problem, one per line.
+    """Validate units, flows and the catalog together; print every problem, one per line.
 
-    Files are loaded after the built-ins, as compose loads them: an id that is already defined
-    is an error, and a flow may play any unit of either.
+    Checks the files given, else the project's unit, flow and tool folders, else the built-ins;
+    in a project with a `catalog:`, its files too, and units against its categories. Files are
+    loaded after the built-ins, as compose loads them: an id that is already defined is an error,
+    and a flow may play any unit of either. `twinchat check` is the same command.
 
     \b
     Example:
         twinchat units check ./my_units/repair.yaml
+        twinchat check                     # in a project folder: everything it names
     """
-    from twinchat.composer.engine.compose import flow_problems
-    from twinchat.composer.engine.unit_checks import unit_problems
-    from twinchat.units.loader import load_content
+    from twinchat.composer.cli.project_commands import check_all
 
-    units, flows = load_content(paths)
-    mine = [s for s in units.values() if not paths or not s.path.startswith("<builtin>/")]
-    my_flows = [s for s in flows.values() if not paths or not s.path.startswith("<builtin>/")]
-    problems = [p for src in mine for p in unit_problems(src)]
-    problems += [p for src in my_flows for p in flow_problems(src, units)]
+    problems, summary = check_all(paths)
     for p in problems:
         click.echo(p, err=True)
     if problems:
         raise click.exceptions.Exit(1)
-    click.echo(f"{len(mine)} unit(s) OK")
-    if my_flows:
-        click.echo(f"{len(my_flows)} flow(s) OK")
+    for line in summary:
+        click.echo(line)
 
 
 @cli.command()
@@ -289,6 +299,9 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
     units = load_units(units_dirs)
     find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
     check_output(out, force, generate_inputs(db_path, units_dirs))
+    from twinchat.composer.cli.project import prepare_world
+
+    prepare_world(db_path)
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         report = generate_file(
@@ -325,8 +338,11 @@ def _register() -> None:
     from twinchat.composer.cli.data_commands import eval_, export, paraphrase
     from twinchat.composer.cli.session_commands import compose, stats, tui, verify
 
-    for command in (compose, verify, stats, export, eval_, tui, paraphrase):
+    from twinchat.composer.cli.project_commands import new
+
+    for command in (compose, verify, stats, export, eval_, tui, paraphrase, new):
         cli.add_command(command)
+    cli.add_command(units_check, "check")
 
 
 _register()

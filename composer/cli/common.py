@@ -33,9 +33,16 @@ class _DbPath(click.Path):
 
 DB_PATH = _DbPath(dir_okay=False)
 
+def _units(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    from twinchat.composer.cli.project import project_units
+
+    return project_units(ctx, param, value)
+
+
 UNITS_OPTION = click.option(
-    "--units", "units_dirs", multiple=True, type=click.Path(exists=True),
-    help="A directory (or file) of your own unit files, loaded after the built-ins; repeatable.",
+    "--units", "units_dirs", multiple=True, type=click.Path(exists=True), callback=_units,
+    help="A directory (or file) of your own unit, flow and tool files, loaded after the built-ins (and after "
+         "the project's); repeatable.",
 )
 
 

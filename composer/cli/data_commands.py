@@ -75,9 +75,11 @@ def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], 
         twinchat export --format openai -o oa/ --flow memory_upgrade --split 0.8,0.1,0.1
         twinchat export --format alpaca -o addr/ --from-samples addresses.jsonl
     """
+    from twinchat.composer.cli.project import export_settings
     from twinchat.composer.export.pipeline import ExportOptions, export_samples, export_sessions
 
-    common = dict(split=split, holdout_templates=holdout_templates, force=force, seed=seed, units_dirs=units_dirs)
+    common = dict(split=split, holdout_templates=holdout_templates, force=force, seed=seed, units_dirs=units_dirs,
+                  **export_settings())
     with Progress("exporting") as bar:
         if samples is not None:
             report = export_samples(samples, fmt, out, ExportOptions(**common), progress=bar.update)
@@ -196,6 +198,9 @@ def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: st
         from twinchat.tui.review_app import run_review
 
         reviewer = run_review
+    from twinchat.composer.cli.project import prepare_world
+
+    prepare_world(db_path)
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         report = paraphrase_unit(src, conn=conn, client=client, template_ids=template_ids, n=n, seed=seed,

@@ -13,7 +13,8 @@ __all__ = ["compose", "verify", "stats", "tui"]
 
 
 @click.command()
-@click.option("--flow", default=None, help="Compose only this flow (default: every flow, round-robin).")
+@click.option("--flow", default=None,
+              help="Compose only this flow (default: the project's `mix` by weight, else every flow round-robin).")
 @click.option("-n", "n", default=1000, show_default=True, type=count(), help="How many sessions.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the sessions.")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
@@ -33,12 +34,16 @@ def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, uni
         twinchat compose -n 2000
         twinchat compose --flow memory_upgrade -n 10000 --seed 7 --workers 2
     """
+    from twinchat.composer.cli.project import compose_settings, prepare_world
     from twinchat.composer.store.batches import ComposeInterrupted, compose_run
 
+    mix, clock = compose_settings()
+    prepare_world(db_path)
     with Progress("composing") as bar:
         try:
             report = compose_run(db_path, flow=flow, n=n, seed=seed, workers=workers, units_dirs=units_dirs,
-                                 progress=bar.update, note=lambda m: click.echo(m, err=True))
+                                 progress=bar.update, note=lambda m: click.echo(m, err=True), mix=mix,
+                                 clock=clock)
         except ComposeInterrupted as exc:
             bar.close()
             click.echo(str(exc), err=True)

@@ -34,11 +34,11 @@ class CompiledUnit:
 
     def __init__(self, src: UnitSource, conn: sqlite3.Connection, world: WorldCache | None,
                  templates: TemplateCache | None, faker: Faker | None) -> None:
-        check_unit(src)
+        self.world = world or WorldCache(conn)
+        check_unit(src, self.world.categories)
         self.src = src
         self.unit = src.unit
         self.templates = templates or TemplateCache()
-        self.world = world or WorldCache(conn)
         # a Faker is reseeded before each use, so generators may share one (they take ms to make)
         self.sampler = SlotSampler(self.world, self.templates, faker)
         self.order = slot_order(self.unit.slots)

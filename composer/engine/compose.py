@@ -17,7 +17,7 @@ import itertools
 import random
 import sqlite3
 from bisect import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -87,10 +87,13 @@ class SessionComposer:
     """Composes and verifies sessions of the built-in (and the user's) flows on one world."""
 
     def __init__(self, conn: sqlite3.Connection, *, seed: int = 0, units_dirs: Sequence[str] = (),
-                 content: tuple[dict[str, UnitSource], dict[str, FlowSource]] | None = None) -> None:
+                 content: tuple[dict[str, UnitSource], dict[str, FlowSource]] | None = None,
+                 clock: Callable[[random.Random], datetime] | None = None) -> None:
         """``content``: the units and flows of ``units_dirs`` as :func:`load_content` gives them,
-        when the caller has them already (their flows are checked again here)."""
+        when the caller has them already (their flows are checked again here). ``clock``: how a
+        session's clock is drawn (a project's calendar; default: :func:`session_clock`)."""
         self.conn = conn
+        self.clock = clock or session_clock
         self.seed = seed
         self.units, self.flows = content if content is not None else load_content(units_dirs)
         for src in self.flows.values():
@@ -129,7 +132,7 @@ class SessionComposer:
         step_by_id = steps_of[1]
         key = f"twinchat/{self.seed}/flow/{flow.id}/{index}"
         rng = random.Random(key)
-        now = session_clock(rng)
+        now = self.clock(rng)
         # customer: order — the start step draws an order and remembers its owner as the customer
         customer = None if flow.customer == "order" else self._customer(rng, flow.customer)
         context: dict[str, Any] = {} if customer is None else {"customer": customer}

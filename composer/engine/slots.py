@@ -38,6 +38,8 @@ class WorldCache:
         self.regions = load_regions()
         self._address_generator = AddressGenerator
         q = conn.execute
+        #: the world's category ids (unit checks go by them)
+        self.categories: tuple[str, ...] = tuple(r[0] for r in q("SELECT id FROM categories ORDER BY id"))
         stock = dict(q("SELECT product_id, sum(qty) FROM stock GROUP BY product_id").fetchall())
         self.products: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.product_by_id: dict[str, dict[str, Any]] = {}

@@ -9,7 +9,7 @@ Each problem is one line naming file:line, unit, template (where it applies) and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import jinja2
@@ -58,11 +58,12 @@ def slot_order(slots: dict[str, Any], first: Sequence[str] = ()) -> list[str]:
     return order
 
 
-def unit_problems(src: UnitSource) -> list[str]:
-    """Every problem of one unit, as one-line messages (empty when the unit is sound)."""
+def unit_problems(src: UnitSource, categories: Collection[str] | None = None) -> list[str]:
+    """Every problem of one unit, as one-line messages (empty when the unit is sound); slots are
+    checked against the world's product ``categories`` (default: the built-in shop's)."""
     out: list[str] = []
     check = _checker(src, out)
-    out += _slots_problems(src)
+    out += _slots_problems(src, categories)
     unit, slots = src.unit, set(src.unit.slots)
     for name, slot in unit.slots.items():
         for field, template in slot_source(slot).templates_of(slot).items():
@@ -131,14 +132,14 @@ def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
     return check
 
 
-def _slots_problems(src: UnitSource) -> list[str]:
+def _slots_problems(src: UnitSource, categories: Collection[str] | None) -> list[str]:
     """The problems of the unit's and its cases' slots, and cycles among them."""
     unit, out = src.unit, []
     for name, slot in unit.slots.items():
-        out += _slot_problems(src, ["slots", name], name, slot)
+        out += _slot_problems(src, ["slots", name], name, slot, categories)
     for ci, case in enumerate(unit.cases):
         for name, slot in case.slots.items():
-            out += _slot_problems(src, ["cases", ci, "slots", name], name, slot)
+            out += _slot_problems(src, ["cases", ci, "slots", name], name, slot, categories)
     try:
         slot_order(unit.slots)
     except ValueError as exc:
@@ -157,10 +158,12 @@ def _t(template: str | None) -> str:
     return f", template {template!r}" if template else ""
 
 
-def _slot_problems(src: UnitSource, loc: list[Any], name: str, slot: Any) -> list[str]:
+def _slot_problems(src: UnitSource, loc: list[Any], name: str, slot: Any, categories: Collection[str] | None
+                   ) -> list[str]:
     """The problems the slot's source finds in it (its own checks, unknown forms), one line each."""
     where = src.where(loc)
-    return [f"{where}: slot {name!r}: {problem}" for problem in slot_source(slot).problems(slot, name, src.unit.slots)]
+    return [f"{where}: slot {name!r}: {problem}"
+            for problem in slot_source(slot).problems(slot, name, src.unit.slots, categories)]
 
 
 def _tool_problems(src: UnitSource) -> list[str]:
@@ -183,8 +186,8 @@ def _tool_problems(src: UnitSource) -> list[str]:
     return out
 
 
-def check_unit(src: UnitSource) -> None:
+def check_unit(src: UnitSource, categories: Collection[str] | None = None) -> None:
     """Raise UnitError with the first problem of the unit, if any."""
-    problems = unit_problems(src)
+    problems = unit_problems(src, categories)
     if problems:
         raise UnitError(problems[0])

@@ -61,6 +61,8 @@ class ExportReport:
     files: list[str] = field(default_factory=list)
     version: str = field(default_factory=_version)
     seconds: float = 0.0
+    #: the project's shop, persona and session calendar, one line each (none without a project)
+    shop: list[str] = field(default_factory=list)
 
     @property
     def exported(self) -> int:
@@ -84,7 +86,7 @@ class ExportReport:
             "declared_templates": self.declared, "held_out_templates": self.held_out,
             "overlap": {"templates": self.overlap_templates, "combinations": self.overlap_combinations},
             "gold_items": self.gold_items, "files": self.files, "version": self.version,
-            "seconds": round(self.seconds, 3),
+            "seconds": round(self.seconds, 3), **({"shop": self.shop} if self.shop else {}),
         }
 
 
@@ -146,5 +148,7 @@ def dataset_card(report: ExportReport, loading: str) -> str:
                   "line, `{\"id\": <item id>, \"output\": <the model's answer>}` — a string, or an OpenAI "
                   "assistant message with `tool_calls` — and score it with",
                   "", "```", "twinchat eval --gold test.gold.jsonl --pred predictions.jsonl", "```"]
+    if report.shop:
+        lines += ["", "## Shop, persona and calendar", "", *(f"- {line}" for line in report.shop)]
     lines += ["", "## Files", "", *(f"- `{f}`" for f in report.files), ""]
     return "\n".join(lines)

@@ -39,6 +39,10 @@ class ExportOptions:
     text: str | None = None
     #: exactly these sessions (then no filter may be given)
     ids: Sequence[str] | None = None
+    #: a project's personas (``for_flow(flow)`` → ``prompt(now)`` or None): the system prompt per flow
+    persona: Any = None
+    #: lines the dataset card adds about the project (shop, persona, calendar)
+    card_notes: Sequence[str] = ()
 
     def filters(self) -> dict[str, Any]:
         """The session filters, as :class:`~twinchat.composer.store.sessions.SessionStore` takes them."""

@@ -47,6 +47,7 @@ from typing import Any, TextIO
 from twinchat.composer.export.dataset_card import ExportReport, dataset_card
 from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format, \
     openai_tools
+from twinchat.composer.export.formats.base import prompt_in_force
 from twinchat.composer.export.options import ExportOptions
 from twinchat.composer.export.output import OutputExists, check_target, staging
 from twinchat.composer.export.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
@@ -249,7 +250,7 @@ def _unit_inputs(options: ExportOptions) -> list[tuple[str, str]]:
 
 
 def _session_items(sessions: Iterable[Any], converter: Converter, report: ExportReport,
-                   include_failed: bool) -> Iterator[_Item | None]:
+                   include_failed: bool, persona: Any = None) -> Iterator[_Item | None]:
     """Each stored session's checked records (None for one left out, counted in ``report``)."""
     for stored in sessions:
         if isinstance(stored, str):
@@ -263,7 +264,11 @@ def _session_items(sessions: Iterable[Any], converter: Converter, report: Export
             report.failed_included += 1
         s = stored.session
         try:
-            records = converter.records(s)
+            if persona is None:
+                records = converter.records(s)
+            else:
+                with prompt_in_force(persona.for_flow(s["flow"])):
+                    records = converter.records(s)
         except RuleViolation as exc:
             report.rejected[exc.rule] += 1
             report.rejected_examples.setdefault(exc.rule, exc.detail)
@@ -284,6 +289,7 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
     ``include_failed``, which keeps them flagged in ``manifest.jsonl``. ``progress(done, total)``
     is called every few hundred sessions.
     """
+    from twinchat.composer.store.missing_units import require_units
     from twinchat.composer.store.sessions import SessionStore
 
     chosen = options.chosen()
@@ -298,6 +304,7 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
                           holdout=options.holdout_templates, declared=_declared(units))
     try:
+        require_units(conn, units)
         store = SessionStore(conn)
         if options.ids is not None:
             selected = _by_ids(conn, options.ids)
@@ -307,7 +314,8 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
             if total == 0:
                 raise ExportError(f"no stored session matches {chosen}" if chosen else
                                   "no sessions stored; compose some first with `twinchat compose`")
-        items = _session_items(sessions, converter, report, options.include_failed)
+        report.shop = list(options.card_notes)
+        items = _session_items(sessions, converter, report, options.include_failed, options.persona)
         return _run(items, total, report, target, spec, shares, progress)
     finally:
         if owned:
@@ -372,4 +380,6 @@ def export_samples(samples: str | os.PathLike[str], fmt: str, out_dir: str | os.
         total = sum(1 for line in fh if line.strip())
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
                           holdout=options.holdout_templates, source=path.name, declared=_declared(units))
-    return _run(_sample_items(path, spec, converter, report), total, report, target, spec, shares, progress)
+    report.shop = list(options.card_notes)
+    with prompt_in_force(options.persona.for_flow(None) if options.persona is not None else None):
+        return _run(_sample_items(path, spec, converter, report), total, report, target, spec, shares, progress)

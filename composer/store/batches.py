@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,8 +86,16 @@ class ComposeReport:
 
 
 # -- compose -----------------------------------------------------------------------------------
-def _shares(flows: Sequence[str], n: int) -> dict[str, int]:
-    """``n`` sessions round-robin over ``flows``: flow k gets ceil((n - k) / F)."""
+def _shares(flows: Sequence[str], n: int, weights: Mapping[str, float] | None = None) -> dict[str, int]:
+    """``n`` sessions round-robin over ``flows``: flow k gets ceil((n - k) / F); with ``weights``, each
+    flow its share of ``n`` by weight (largest remainders get the sessions left, ties in flow order)."""
+    if weights:
+        total = sum(weights[f] for f in flows)
+        exact = {f: n * weights[f] / total for f in flows}
+        out = {f: int(exact[f]) for f in flows}
+        for f in sorted(flows, key=lambda f: (-(exact[f] - out[f]), flows.index(f)))[:n - sum(out.values())]:
+            out[f] += 1
+        return out
     f = len(flows)
     return {flow: n // f + (1 if k < n % f else 0) for k, flow in enumerate(flows)}
 
@@ -113,26 +123,31 @@ def compose_run(
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     note: Callable[[str], None] | None = None,
+    mix: Mapping[str, float] | None = None,
+    clock: Callable[[random.Random], datetime] | None = None,
 ) -> ComposeReport:
     """Compose, verify and store ``n`` sessions of ``flow`` (or of every flow, round-robin).
 
     Indexes already stored for (flow, seed) are skipped, so running the same command again
     after an interruption resumes it. ``progress(done, total)`` is called after each batch is
-    committed. Ctrl-C raises :class:`ComposeInterrupted` once the pool is stopped. The run holds
+    committed. Without ``flow``, ``mix`` (flow -> weight) splits ``n`` by weight over its flows;
+    ``clock`` draws session clocks (a project's calendar). Ctrl-C raises :class:`ComposeInterrupted` once the pool is stopped. The run holds
     the database's compose lock (:mod:`.lock`), and fails if the database is replaced meanwhile.
     """
     _check_sizes(n, workers, batch_size)
     started = time.perf_counter()
-    content, flows = _flows(units_dirs, flow)
+    content, flows = _flows(units_dirs, flow, mix)
     report = ComposeReport(db=Path(db), seed=seed, workers=workers)
+    shares = _shares(flows, n, None if flow is not None else mix)
     with compose_lock(db):
-        _run(report, db, content, flows, n, units_dirs, batch_size, progress, note, started)
+        _run(report, db, content, shares, units_dirs, batch_size, progress, note, started, clock)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, flows: list[str], n: int, units_dirs: Sequence[str],
-         batch_size: int, progress: Progress | None, note: Callable[[str], None] | None, started: float) -> None:
+def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, shares: dict[str, int],
+         units_dirs: Sequence[str], batch_size: int, progress: Progress | None, note: Callable[[str], None] | None,
+         started: float, clock: Any) -> None:
     from twinchat.composer.engine.sample_files import ensure_world
 
     seed, workers = report.seed, report.workers
@@ -142,14 +157,15 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, flows:
     try:
         store = SessionStore(conn)
         seed_of_world = world_seed(conn)
-        _ask(report, store, _shares(flows, n), seed_of_world)
+        _ask(report, store, shares, seed_of_world)
         if workers > 1:  # the workers compose and write, each batch in its turn; this process counts
             conn.close()  # no open connection crosses the fork (as SQLite asks); reopened below
-            pool = start_pool(workers, str(db), seed, tuple(units_dirs), content)
+            pool = start_pool(workers, str(db), seed, tuple(units_dirs), content, clock)
             conn = open_world(db)
             store = SessionStore(conn)
         else:
-            composer = snapshot_composer(db, seed, units_dirs, content)
+            composer = snapshot_composer(db, seed, units_dirs, content, clock)
+        _check_same_world(db, identity, conn)  # replaced while the composers started: say so, plainly
         for f, k in report.asked.items():  # what is stored already is skipped
             report.skipped[f] = len(store.done(f, seed, below=k))
             store.record_run(f, seed, k, seed_of_world)
@@ -200,8 +216,10 @@ def _check_sizes(n: int, workers: int, batch_size: int) -> None:
         raise ComposerError(f"batch size must be at least 1 (got {batch_size})")
 
 
-def _flows(units_dirs: Sequence[str], flow: str | None) -> tuple[Any, list[str]]:
-    """The units and flows of ``units_dirs`` (every flow checked), and the flows to compose."""
+def _flows(units_dirs: Sequence[str], flow: str | None, mix: Mapping[str, float] | None = None
+           ) -> tuple[Any, list[str]]:
+    """The units and flows of ``units_dirs`` (every flow checked), and the flows to compose (``flow``,
+    else those of ``mix``, else all)."""
     from twinchat.composer.engine.compose import check_flow, find_flow
     from twinchat.units.loader import load_content
 
@@ -210,7 +228,9 @@ def _flows(units_dirs: Sequence[str], flow: str | None) -> tuple[Any, list[str]]
         check_flow(src, content[0])
     if flow is not None:  # unknown flow: a message listing the known ones, before a world is built for nothing
         find_flow(content[1], flow)
-    flows = [flow] if flow is not None else sorted(content[1])
+    for f in (mix or {}) if flow is None else ():
+        find_flow(content[1], f)
+    flows = [flow] if flow is not None else sorted(mix or content[1])
     if not flows:
         raise ComposerError("no flows to compose (add flow files with --units)")
     return content, flows

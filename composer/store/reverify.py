@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from twinchat.composer.store.missing_units import require_units
 from twinchat.composer.store.batches import DEFAULT_BATCH, Progress
 from twinchat.composer.store.sessions import SessionStore, reason_key
 from twinchat.composer.store.snapshot import snapshot_composer
@@ -58,6 +59,7 @@ def verify_run(
     try:
         store = SessionStore(conn)
         composer = snapshot_composer(db, 0, units_dirs)
+        require_units(conn, composer.units)
         report.world_seed = composer.world_seed
         total = store.count()
         if progress:

@@ -53,8 +53,9 @@ def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
     return mem
 
 
-def snapshot_composer(db: str | os.PathLike[str], seed: int, units_dirs: Sequence[str], content: Any = None) -> Any:
-    """A session composer on a :func:`world_snapshot` of ``db``."""
+def snapshot_composer(db: str | os.PathLike[str], seed: int, units_dirs: Sequence[str], content: Any = None,
+                      clock: Any = None) -> Any:
+    """A session composer on a :func:`world_snapshot` of ``db`` (``clock``: a project's session calendar)."""
     from twinchat.composer.engine.compose import SessionComposer
 
-    return SessionComposer(world_snapshot(db), seed=seed, units_dirs=units_dirs, content=content)
+    return SessionComposer(world_snapshot(db), seed=seed, units_dirs=units_dirs, content=content, clock=clock)

@@ -55,7 +55,7 @@ class _Turn:
                 raise SystemExit(1)
 
 
-def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, cond: Any) -> None:
+def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, cond: Any, clock: Any = None) -> None:
     """Pool initializer: ignore Ctrl-C (the parent stops the pool), let SIGTERM (how the parent
     stops it) end the process, build the composer and open the store once."""
     global _WORKER
@@ -64,12 +64,13 @@ def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, co
     try:
         from twinchat.inventory import open_world
 
-        _WORKER = (snapshot_composer(db, seed, units_dirs, _CONTENT), SessionStore(open_world(db)), _Turn(value, cond))
+        _WORKER = (snapshot_composer(db, seed, units_dirs, _CONTENT, clock), SessionStore(open_world(db)),
+                   _Turn(value, cond))
     except BaseException as exc:  # reported by the first task: a failing initializer would respawn forever
         _WORKER = exc
 
 
-def start_pool(workers: int, db: str, seed: int, units_dirs: tuple[str, ...], content: Any) -> Any:
+def start_pool(workers: int, db: str, seed: int, units_dirs: tuple[str, ...], content: Any, clock: Any = None) -> Any:
     """A pool of ``workers`` processes, each with its own composer.
 
     Forked where the platform can (the workers inherit the modules imported here and the units
@@ -84,7 +85,7 @@ def start_pool(workers: int, db: str, seed: int, units_dirs: tuple[str, ...], co
     context = multiprocessing.get_context(method)
     try:
         return context.Pool(workers, initializer=_init_worker,
-                            initargs=(db, seed, units_dirs, context.Value("q", 0, lock=False), context.Condition()))
+                            initargs=(db, seed, units_dirs, context.Value("q", 0, lock=False), context.Condition(), clock))
     finally:
         _CONTENT = None
 

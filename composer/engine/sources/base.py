@@ -22,7 +22,14 @@ from twinchat.units.slot_sources import SlotConfig
 if TYPE_CHECKING:
     from twinchat.composer.engine.slots import SlotSampler
 
-__all__ = ["SlotSource", "Drawer", "form_picker"]
+__all__ = ["SlotSource", "Drawer", "form_picker", "builtin_categories"]
+
+
+def builtin_categories() -> tuple[str, ...]:
+    """The category ids of the built-in shop (what checks go by when no world is at hand)."""
+    from twinchat.inventory.catalog_data import CATEGORIES
+
+    return tuple(c[0] for c in CATEGORIES)
 
 #: A drawer: ``fn(rng, values, now, context)`` → the slot's value, given the values drawn so far
 #: (``values``), the session clock and the session context.
@@ -47,6 +54,9 @@ class SlotSource:
     forms: Sequence[str] | Callable[[Any], Sequence[str]] = ()
     #: ``checks(slot, name, slot_names)`` → problems (one line each, said after ``slot 'name': ``).
     checks: Callable[[Any, str, Collection[str]], list[str]] | None = None
+    #: ``world_checks(slot, name, categories)`` → problems found against the world's catalog (the
+    #: category ids of the world in use; the built-in shop's when no world is at hand).
+    world_checks: Callable[[Any, str, Collection[str]], list[str]] | None = None
     #: ``uses(slot)`` → the other slots its value is drawn from (they are drawn first).
     uses: Callable[[Any], Iterable[str]] | None = None
     #: ``templates(slot)`` → the Jinja2 templates the slot holds, by field; each is checked at
@@ -60,9 +70,14 @@ class SlotSource:
         """The forms ``slot`` may name."""
         return tuple(self.forms(slot) if callable(self.forms) else self.forms)
 
-    def problems(self, slot: Any, name: str, slot_names: Collection[str]) -> list[str]:
-        """The source's own problems with ``slot``, then every form it names that the source lacks."""
-        out = list(self.checks(slot, name, slot_names)) if self.checks is not None else []
+    def problems(self, slot: Any, name: str, slot_names: Collection[str],
+                 categories: Collection[str] | None = None) -> list[str]:
+        """The source's problems with ``slot`` against the world's ``categories`` (default: the
+        built-in shop's), its own checks, then every form it names that the source lacks."""
+        out = []
+        if self.world_checks is not None:
+            out += self.world_checks(slot, name, builtin_categories() if categories is None else categories)
+        out += list(self.checks(slot, name, slot_names)) if self.checks is not None else []
         forms = self.forms_of(slot)
         for form in slot.forms or []:
             if form not in forms:

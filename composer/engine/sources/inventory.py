@@ -31,7 +31,6 @@ FORMS: dict[str, tuple[str, ...]] = {
     "fault": ("fault",),
     "order": ORDER_FORMS,
 }
-_CATEGORIES = {"memory", "ssd", "charger", "charging_pile", "laptop", "phone"}
 
 
 def record(slot: InventorySlot, row: dict[str, Any], rng: random.Random, form: str | None = None) -> Record:
@@ -140,11 +139,16 @@ def _pool(slot: InventorySlot, sampler: Any, rng: random.Random, values: dict[st
     return [record(slot, row, rng) for row in _rows("", slot, sampler.world, values, fits=False)]
 
 
+def _category_checks(slot: InventorySlot, name: str, categories: Collection[str]) -> list[str]:
+    """A product, part or fault slot names a category of the world (categories are the catalog's data)."""
+    if slot.kind in ("product", "compatible_part", "fault") and slot.category not in categories:
+        fix = did_you_mean(str(slot.category), categories)
+        return [f"unknown category {slot.category!r}{fix}; categories: {', '.join(sorted(categories))}"]
+    return []
+
+
 def _checks(slot: InventorySlot, name: str, slot_names: Collection[str]) -> list[str]:
     out = []
-    if slot.kind in ("product", "compatible_part", "fault") and slot.category not in _CATEGORIES:
-        fix = did_you_mean(str(slot.category), _CATEGORIES)
-        out.append(f"unknown category {slot.category!r}{fix}; categories: {', '.join(sorted(_CATEGORIES))}")
     if slot.kind == "device" and slot.category not in (None, "laptop", "phone"):
         out.append("device category must be laptop or phone")
     if slot.kind == "compatible_part" and not slot.device:
@@ -155,5 +159,6 @@ def _checks(slot: InventorySlot, name: str, slot_names: Collection[str]) -> list
 
 
 INVENTORY = SlotSource(name="inventory", config=InventorySlot, drawer=_drawer, checks=_checks,
+                       world_checks=_category_checks,
                        forms=lambda slot: FORMS[slot.kind], uses=lambda slot: [n for n in (slot.device, slot.fits) if n],
                        pool=_pool)

@@ -16,7 +16,9 @@ reads the format registry to build its ``--format`` choices.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NoReturn
@@ -25,7 +27,7 @@ from twinchat.composer.errors import ComposerError
 
 __all__ = ["Check", "Converter", "ExportError", "Record", "RuleViolation", "SYSTEM_PROMPT", "DATASET_PREFIX",
            "annotate", "dumps", "fail", "gold_item", "json_object", "llamafactory_info", "openai_tools",
-           "session_templates", "system_prompt", "tool_schemas"]
+           "session_templates", "system_prompt", "prompt_in_force", "tool_schemas"]
 
 SYSTEM_PROMPT = "你是电商平台的智能客服,可以调用工具查询商品、库存、配送、售后和维修工单。回答只依据工具返回的结果。"
 
@@ -94,9 +96,25 @@ def openai_tools() -> list[dict[str, Any]]:
     return [{"type": "function", "function": json.loads(s)} for s in _tool_schemas()]
 
 
+#: The system prompt in force (a project's persona, see :func:`prompt_in_force`); None: the built-in one.
+_PROMPT: ContextVar[Callable[[str], str] | None] = ContextVar("twinchat_system_prompt", default=None)
+
+
 def system_prompt(now: str) -> str:
-    """The system prompt of a session whose clock reads ``now``."""
-    return f"{SYSTEM_PROMPT}\n当前时间:{now}"
+    """The system prompt of a session whose clock reads ``now``: the project's persona in force, else
+    the built-in prompt."""
+    made = _PROMPT.get()
+    return made(now) if made is not None else f"{SYSTEM_PROMPT}\n当前时间:{now}"
+
+
+@contextmanager
+def prompt_in_force(prompt: Callable[[str], str] | None) -> Iterator[None]:
+    """Within the block, :func:`system_prompt` is ``prompt(now)`` (a persona's template); None: the built-in one."""
+    token = _PROMPT.set(prompt)
+    try:
+        yield
+    finally:
+        _PROMPT.reset(token)
 
 
 def llamafactory_info(spec: Mapping[str, Any], splits: Sequence[str]) -> dict[str, Any]:

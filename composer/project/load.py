@@ -1,0 +1,150 @@
+"""Finding and reading the project file: ``twinchat.yaml`` in the working directory, or ``--project FILE``.
+
+A bad file is one :class:`ProjectError` naming the file, the line and the key path (with a
+did-you-mean for an unknown key). Paths in the file are made relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from twinchat.composer.errors import ComposerError
+from twinchat.composer.project.model import Project
+from twinchat.units.loader import did_you_mean
+
+__all__ = ["ProjectError", "LoadedProject", "PROJECT_FILE", "find_project", "load_project"]
+
+PROJECT_FILE = "twinchat.yaml"
+
+
+class ProjectError(ComposerError):
+    """A project file that cannot be read or says something twinchat does not know."""
+
+
+@dataclass(frozen=True)
+class LoadedProject:
+    """A project file read and checked, with its paths resolved against its folder."""
+
+    path: Path
+    model: Project
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, value: str) -> str:
+        """A path of the file, as the working directory sees it."""
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else _relative(self.root / p))
+
+    @property
+    def db(self) -> str:
+        return self.resolve(self.model.world.db)
+
+    @property
+    def content_dirs(self) -> tuple[str, ...]:
+        """Unit, flow and tool directories, in that order (what ``--units`` would add)."""
+        m = self.model
+        return tuple(dict.fromkeys(self.resolve(d) for d in (*m.units, *m.flows, *m.tools)))
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies below it (shorter messages)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def find_project(explicit: str | None) -> Path | None:
+    """The project file in force: ``explicit``, else ``twinchat.yaml`` in the working directory, else None."""
+    if explicit is not None:
+        p = Path(explicit)
+        if not p.is_file():
+            raise ProjectError(f"{p}: no such project file")
+        return p
+    here = Path(PROJECT_FILE)
+    return here if here.is_file() else None
+
+
+def load_project(path: str | Path) -> LoadedProject:
+    """Read and check a project file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{p}: cannot read project file: {exc}") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) if node is not None else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ProjectError(f"{p}:{mark.line + 1 if mark else 1}: invalid YAML: {exc.problem or exc.context}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProjectError(f"{p}:1: a project file is a mapping (world, catalog, units, flows, persona, …)")
+    try:
+        model = Project.model_validate(data)
+    except ValidationError as exc:
+        raise ProjectError(_explain(p, node, exc.errors()[0])) from exc
+    return LoadedProject(p, model)
+
+
+def _explain(path: Path, node: Any, err: Any) -> str:
+    loc = [part for part in err["loc"]]
+    key = ".".join(str(part) for part in loc)
+    line = _line_of(node, loc)
+    if err["type"] == "extra_forbidden":
+        fields = _fields_at(loc[:-1])
+        return (f"{path}:{line}: unknown key {key!r}{did_you_mean(str(loc[-1]), fields)}; "
+                f"keys here: {', '.join(fields)}")
+    if err["type"] == "missing":
+        return f"{path}:{line}: key {key!r} is missing"
+    return f"{path}:{line}: key {key!r}: {err['msg'].removeprefix('Value error, ')}"
+
+
+def _fields_at(loc: list[Any]) -> list[str]:
+    """The keys the model allows at ``loc`` (a path of keys; a free mapping's keys are names)."""
+    model: Any = Project
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return []
+        annotation = model.model_fields[part].annotation
+        args = getattr(annotation, "__args__", (annotation,))
+        if getattr(annotation, "__origin__", None) is dict:  # flow_personas: name -> model
+            model = args[-1]
+            if not parts:
+                return []
+            parts.pop(0)
+            continue
+        model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _line_of(node: Any, loc: list[Any]) -> int:
+    """The line of the key at ``loc`` (or of its nearest ancestor)."""
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if str(key.value) == str(part):
+                    child, line = value, key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line

@@ -1,0 +1,277 @@
+"""A shop's own catalog, read from files: categories, products, stock and, optionally, warehouses.
+
+Each table is one file, CSV (a header row, UTF-8) or JSON Lines (``.jsonl``/``.ndjson``: one
+object per line). Lists (aliases, features) are ``|``-separated in CSV, lists or ``|``-separated
+strings in JSON. Everything is checked before a world is touched; the first problem is one
+:class:`CatalogError` naming the file, the line and the column (``path:line: column 'price': …``).
+
+A catalog without a categories file uses the built-in categories; without a warehouses file, the
+built-in warehouses (and their delivery lanes). Stock rows left out are stock of zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twinchat.inventory.errors import CatalogError
+
+__all__ = ["CatalogFiles", "Shop", "read_catalog", "read_categories", "MEASURE_WORD"]
+
+#: The measure word of a category that names none (这款 / 一款).
+MEASURE_WORD = "款"
+_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_CUTOFF = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_JSON_SUFFIXES = (".jsonl", ".ndjson")
+
+
+@dataclass(frozen=True)
+class CatalogFiles:
+    """Where a shop's catalog is: one file per table (``None``: the built-in table)."""
+
+    products: Path
+    stock: Path
+    categories: Path | None = None
+    warehouses: Path | None = None
+
+
+@dataclass
+class Shop:
+    """A catalog read and checked: rows ready for the world's tables."""
+
+    #: (id, name, aliases, measure word), in file order
+    categories: list[tuple[str, str, tuple[str, ...], str]]
+    products: list[dict[str, Any]]
+    #: (product, warehouse, qty)
+    stock: list[tuple[str, str, int]]
+    #: (id, name, district adcode, cut-off); None: the built-in warehouses
+    warehouses: list[tuple[str, str, str, str]] | None = None
+    files: list[Path] = field(default_factory=list)
+
+
+def _rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, row) of a CSV or JSON Lines file; a missing required column or a malformed line is an error."""
+    if not path.is_file():
+        raise CatalogError(f"{path}: no such file")
+    if path.suffix.lower() in _JSON_SUFFIXES:
+        yield from _json_rows(path, columns)
+        return
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        start = 1  # the line a record starts on (a quoted field may span lines)
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            _check_header(path, 1, header, columns)
+            width = len(header)
+            start = reader.line_num + 1
+            for record in reader:
+                if record and record != [""]:
+                    if len(record) != width:
+                        raise CatalogError(f"{path}:{start}: malformed CSV: {len(record)} fields, the header has {width}")
+                    yield start, dict(zip(header, record))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise CatalogError(f"{path}:{start}: malformed CSV: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+
+
+def _json_rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CatalogError(f"{path}:{line_no}: malformed JSON: {exc.msg} (column {exc.colno})") from exc
+            if not isinstance(row, dict):
+                raise CatalogError(f"{path}:{line_no}: malformed JSON Lines: a line must be one JSON object")
+            _check_header(path, line_no, list(row), columns)
+            yield line_no, row
+
+
+def _check_header(path: Path, line: int, names: list[str], columns: dict[str, bool]) -> None:
+    for name, required in columns.items():
+        if required and name not in names:
+            raise CatalogError(f"{path}:{line}: missing column {name!r} (columns: {', '.join(names) or 'none'})")
+    for name in names:
+        if name not in columns:
+            raise CatalogError(f"{path}:{line}: unknown column {name!r}{did_you_mean(name, columns)}; "
+                               f"columns: {', '.join(columns)}")
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Reader:
+    """Reads fields of one row, each problem one line naming file, line and column."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.line = 0
+        self.row: dict[str, Any] = {}
+
+    def fail(self, column: str, problem: str) -> CatalogError:
+        return CatalogError(f"{self.path}:{self.line}: column {column!r}: {problem}")
+
+    def text(self, column: str, default: str | None = None) -> str:
+        value = self.row.get(column)
+        value = "" if value is None else str(value).strip()
+        if value:
+            return value
+        if default is not None:
+            return default
+        raise self.fail(column, "must not be empty")
+
+    def ident(self, column: str) -> str:
+        value = self.text(column)
+        if not _ID.match(value):
+            raise self.fail(column, f"{value!r} is not an id (letters, digits, _ . - only)")
+        return value
+
+    def number(self, column: str, cast: Callable[[Any], Any] = float) -> Any:
+        raw = self.row.get(column)
+        try:
+            value = cast(raw.strip() if isinstance(raw, str) else raw)
+        except (TypeError, ValueError):
+            raise self.fail(column, f"{raw!r} is not a{'n integer' if cast is int else ' number'}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(column, f"{raw!r} is not a finite number")
+        if value < 0:
+            raise self.fail(column, f"{raw!r} must not be negative")
+        return value
+
+    def words(self, column: str) -> tuple[str, ...]:
+        value = self.row.get(column)
+        items = value if isinstance(value, list) else str(value or "").split("|")
+        return tuple(dict.fromkeys(str(w).strip() for w in items if str(w).strip()))
+
+    def json_object(self, column: str) -> dict[str, Any]:
+        value = self.row.get(column)
+        if value in (None, ""):
+            return {}
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise self.fail(column, f"not JSON ({exc.msg})") from exc
+        if not isinstance(value, dict):
+            raise self.fail(column, "must be a JSON object")
+        return value
+
+    def unique(self, seen: dict[Any, int], key: Any, column: str, what: str = "id") -> None:
+        if key in seen:
+            shown = key if isinstance(key, str) else " in ".join(key)
+            raise self.fail(column, f"duplicate {what} {shown!r} (first on line {seen[key]})")
+        seen[key] = self.line
+
+
+def read_categories(path: Path) -> list[tuple[str, str, tuple[str, ...], str]]:
+    """The categories of a categories file: (id, Chinese name, aliases, measure word)."""
+    r, seen, out = _Reader(path), {}, []
+    columns = {"id": True, "name": True, "aliases": False, "measure_word": False}
+    for r.line, r.row in _rows(path, columns):
+        cid = r.ident("id")
+        r.unique(seen, cid, "id")
+        name = r.text("name")
+        out.append((cid, name, r.words("aliases") or (name,), r.text("measure_word", MEASURE_WORD)))
+    if not out:
+        raise CatalogError(f"{path}: no categories")
+    return out
+
+
+_PRODUCT_COLUMNS = {"id": True, "category": True, "brand": True, "model": True, "name": True, "short_name": False,
+                    "price": True, "features": False, "series": False, "description": False, "specs": False}
+
+
+def _products(path: Path, categories: set[str]) -> list[dict[str, Any]]:
+    r, seen, out = _Reader(path), {}, []
+    for r.line, r.row in _rows(path, _PRODUCT_COLUMNS):
+        pid = r.ident("id")
+        r.unique(seen, pid, "id")
+        category = r.text("category")
+        if category not in categories:
+            raise r.fail("category", f"unknown category {category!r}{did_you_mean(category, categories)}; "
+                                     f"categories: {', '.join(sorted(categories))}")
+        name = r.text("name")
+        out.append({"id": pid, "category": category, "brand": r.text("brand"), "series": r.text("series", ""),
+                    "model": r.text("model"), "name": name, "short_name": r.text("short_name", name),
+                    "price": float(r.number("price")), "specs": r.json_object("specs"),
+                    "features": list(r.words("features")), "description": r.text("description", ""),
+                    "device_model": None})
+    if not out:
+        raise CatalogError(f"{path}: no products")
+    return out
+
+
+def _warehouses(path: Path, districts: Callable[[str], str | None],
+                district_names: Callable[[], list[str]]) -> list[tuple[str, str, str, str]]:
+    r, seen, out = _Reader(path), {}, []
+    columns = {"id": True, "name": True, "district": True, "cutoff": False}
+    for r.line, r.row in _rows(path, columns):
+        wid = r.ident("id")
+        r.unique(seen, wid, "id")
+        place = r.text("district")
+        adcode = districts(place)
+        if adcode is None:
+            raise r.fail("district", f"{place!r} is not a district (a name such as 深圳市南山区, or an adcode)"
+                                     f"{did_you_mean(place, district_names())}")
+        cutoff = r.text("cutoff", "17:00")
+        if not _CUTOFF.match(cutoff):
+            raise r.fail("cutoff", f"{cutoff!r} is not a time of day HH:MM")
+        out.append((wid, r.text("name"), adcode, cutoff))
+    if not out:
+        raise CatalogError(f"{path}: no warehouses")
+    return out
+
+
+def _stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[str, str, int]]:
+    r, seen, out = _Reader(path), {}, []
+    columns = {"product": True, "warehouse": True, "qty": True}
+    for line, row in _rows(path, columns):
+        # the common row in a few operations (a million rows in seconds); any doubt takes the careful path
+        pid, wid, raw = row["product"], row["warehouse"], row["qty"]
+        qty = int(raw) if type(raw) is int or (type(raw) is str and raw.isascii() and raw.isdigit()) else -1
+        key = (pid, wid)
+        if qty >= 0 and pid in products and wid in warehouses and key not in seen:
+            seen[key] = line
+            out.append((pid, wid, qty))
+            continue
+        r.line, r.row = line, row
+        pid, wid = r.text("product"), r.text("warehouse")
+        if pid not in products:
+            raise r.fail("product", f"unknown product {pid!r}")
+        if wid not in warehouses:
+            raise r.fail("warehouse", f"unknown warehouse {wid!r}{did_you_mean(wid, warehouses)}; "
+                                      f"warehouses: {', '.join(sorted(warehouses))}")
+        r.unique(seen, (pid, wid), "product", "stock row")
+        out.append((pid, wid, r.number("qty", int)))
+    return out
+
+
+def read_catalog(files: CatalogFiles, *, builtin_categories: list[tuple[str, str, tuple[str, ...], str]],
+                 builtin_warehouses: set[str], districts: Callable[[str], str | None],
+                 district_names: Callable[[], list[str]]) -> Shop:
+    """Read and check every file of ``files``; the first problem raises :class:`CatalogError`.
+
+    ``districts(text)`` gives the adcode of a district named by name or adcode (None if none).
+    """
+    categories = read_categories(files.categories) if files.categories else builtin_categories
+    products = _products(files.products, {c[0] for c in categories})
+    warehouses = None
+    if files.warehouses is not None:
+        warehouses = _warehouses(files.warehouses, districts, district_names)
+    wids = {w[0] for w in warehouses} if warehouses is not None else builtin_warehouses
+    stock = _stock(files.stock, {p["id"] for p in products}, wids)
+    paths = [p for p in (files.categories, files.products, files.stock, files.warehouses) if p is not None]
+    return Shop(categories, products, stock, warehouses, paths)
