@@ -23,7 +23,7 @@ Files written (a split's files only when its share is above 0):
 ``manifest.jsonl``
     per record: split, line, source id, templates, verdict (failed sessions flagged)
 ``tools.json``
-    the tools as OpenAI ``tools`` entries (formats with tool calls)
+    the tools the exported records carry, as OpenAI ``tools`` entries (formats with tool calls)
 ``dataset_info.json``, …
     the format's own files (sharegpt and alpaca: LLaMA-Factory's dataset descriptions, so
     ``dataset: twinchat_train`` works)
@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from twinchat.composer.export.dataset_card import ExportReport, dataset_card
-from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format, \
-    openai_tools
+from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format
+from twinchat.composer.export.formats.toolset import ToolSet
 from twinchat.composer.export.options import ExportOptions
 from twinchat.composer.export.output import OutputExists, check_target, staging
 from twinchat.composer.export.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
@@ -109,7 +109,7 @@ def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: D
 
 
 def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target: Path, spec: Format,
-         shares: tuple[float, float, float], progress: Progress | None) -> ExportReport:
+         shares: tuple[float, float, float], progress: Progress | None, tools: ToolSet) -> ExportReport:
     started = time.perf_counter()
     dedup = Deduper()
     with staging(target) as tmp:
@@ -125,7 +125,7 @@ def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target
         _write_splits(tmp, spill_path, plan.assign, seen, shares, report)
         spill_path.unlink()
         if spec.calls:
-            _write_json(tmp / "tools.json", openai_tools())
+            _write_json(tmp / "tools.json", tools.used(sorted({it.group for it in split_items})))
         if spec.files is not None:
             for name, value in spec.files([s for s, share in zip(SPLITS, shares) if share > 0]).items():
                 _write_json(tmp / name, value)
@@ -194,10 +194,12 @@ def _write_splits(tmp: Path, spill_path: Path, assign: dict[str, str], seen: set
                     report.gold_items += 1
 
 
-def _units(units_dirs: Sequence[str]) -> dict[str, Any]:
-    from twinchat.units.loader import load_units
+def _content(units_dirs: Sequence[str]) -> tuple[dict[str, Any], ToolSet]:
+    """The units loaded, and the tools each loaded flow's records carry."""
+    from twinchat.units.loader import load_content
 
-    return load_units(units_dirs)
+    units, flows = load_content(units_dirs)
+    return units, ToolSet.of_content(units, flows)
 
 
 def _declared(units: dict[str, Any]) -> dict[str, list[str]]:
@@ -289,9 +291,9 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
     chosen = options.chosen()
     if options.ids is not None and chosen:
         raise ExportError(f"export by session ids takes no filter as well (got {chosen})")
-    units = _units(options.units_dirs)
+    units, tools = _content(options.units_dirs)
     spec = get_format(fmt)
-    converter = spec.new_converter(units)
+    converter = spec.new_converter(units, tools)
     shares = _shares(options.split, options.holdout_templates)
     target = check_target(out_dir, options.force, [("the database in use", _db_file(db)), *_unit_inputs(options)])
     conn, owned = _open(db)
@@ -308,7 +310,7 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
                 raise ExportError(f"no stored session matches {chosen}" if chosen else
                                   "no sessions stored; compose some first with `twinchat compose`")
         items = _session_items(sessions, converter, report, options.include_failed)
-        return _run(items, total, report, target, spec, shares, progress)
+        return _run(items, total, report, target, spec, shares, progress, tools)
     finally:
         if owned:
             conn.close()
@@ -361,8 +363,8 @@ def export_samples(samples: str | os.PathLike[str], fmt: str, out_dir: str | os.
         raise ExportError("--from-samples takes no session filter, ids or --include-failed (samples are not "
                           "stored sessions)")
     spec = get_format(fmt)
-    units = _units(options.units_dirs)
-    converter = spec.new_converter(units)
+    units, tools = _content(options.units_dirs)
+    converter = spec.new_converter(units, tools)
     path = Path(samples)
     if not path.is_file():
         raise ExportError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
@@ -372,4 +374,4 @@ def export_samples(samples: str | os.PathLike[str], fmt: str, out_dir: str | os.
         total = sum(1 for line in fh if line.strip())
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
                           holdout=options.holdout_templates, source=path.name, declared=_declared(units))
-    return _run(_sample_items(path, spec, converter, report), total, report, target, spec, shares, progress)
+    return _run(_sample_items(path, spec, converter, report), total, report, target, spec, shares, progress, tools)

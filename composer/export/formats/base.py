@@ -19,9 +19,12 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from twinchat.composer.errors import ComposerError
+
+if TYPE_CHECKING:
+    from twinchat.composer.export.formats.toolset import ToolSet
 
 __all__ = ["Check", "Converter", "ExportError", "Record", "RuleViolation", "SYSTEM_PROMPT", "DATASET_PREFIX",
            "annotate", "dumps", "fail", "gold_item", "json_object", "llamafactory_info", "openai_tools",
@@ -160,11 +163,22 @@ class Converter:
     """
 
     def __init__(self, check: Check,
-                 instructions: Mapping[str, tuple[str | None, tuple[str, ...]]] | None = None) -> None:
+                 instructions: Mapping[str, tuple[str | None, tuple[str, ...]]] | None = None,
+                 toolset: ToolSet | None = None) -> None:
         #: the format's consumer rules
         self.check = check
         #: unit id → (instruction, label fields), for formats that teach extraction (alpaca)
         self.instructions = dict(instructions or {})
+        self._toolset = toolset
+
+    @property
+    def toolset(self) -> ToolSet:
+        """The tools each session's records carry, by flow (every registered tool if none was given)."""
+        if self._toolset is None:
+            from twinchat.composer.export.formats.toolset import ToolSet
+
+            self._toolset = ToolSet()
+        return self._toolset
 
     def records(self, session: Mapping[str, Any]) -> list[Record]:
         sid = session.get("id", "?")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
-    gold_item, json_object, openai_tools, session_templates, system_prompt
+    gold_item, json_object, session_templates, system_prompt
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "OpenAIConverter", "check_openai"]
@@ -54,7 +54,7 @@ class OpenAIConverter(Converter):
                 kind = "reply"
             gold.append(gold_item(kind, meta[i], {"messages": list(messages)}, msg))
             messages.append(msg)
-        data = {"messages": messages, "tools": openai_tools()}
+        data = {"messages": messages, "tools": self.toolset.openai(session.get("flow"))}
         return [Record(data, session["id"], self._text(session), session_templates(turns), gold)]
 
 

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from twinchat.composer.export.formats.base import Check, Converter, ExportError, Record
+from twinchat.composer.export.formats.toolset import ToolSet
 
 __all__ = ["Format", "FormatRegistryError", "GROUP", "formats", "format_names", "get_format", "get_converter"]
 
@@ -64,10 +65,10 @@ class Format:
         if not callable(self.check):
             raise TypeError(f"format {self.name!r}: check {self.check!r} is not callable")
 
-    def new_converter(self, units: Mapping[str, Any] | None = None) -> Converter:
+    def new_converter(self, units: Mapping[str, Any] | None = None, toolset: ToolSet | None = None) -> Converter:
         """A converter of this format; with ``uses_units``, it takes each unit's instruction and label
         fields from ``units`` (loaded units, as :func:`twinchat.units.loader.load_units` returns; the
-        built-ins if None)."""
+        built-ins if None). ``toolset`` gives each session's tools by flow (every tool if None)."""
         instructions = {}
         if self.uses_units:
             if units is None:
@@ -78,7 +79,10 @@ class Format:
                 unit = getattr(src, "unit", None)
                 label = getattr(unit, "label", None) or {}
                 instructions[uid] = (getattr(unit, "instruction", None), tuple(label))
-        return self.converter(self.check, instructions)
+        converter = self.converter(self.check, instructions)
+        if toolset is not None:
+            converter._toolset = toolset
+        return converter
 
 
 def _where(ep: EntryPoint) -> str:

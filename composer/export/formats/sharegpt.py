@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
-    gold_item, llamafactory_info, session_templates, system_prompt, tool_schemas
+    gold_item, llamafactory_info, session_templates, system_prompt
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "SharegptConverter", "check_sharegpt", "dataset_info"]
@@ -69,7 +69,7 @@ class SharegptConverter(Converter):
             gold.append(gold_item(kind, meta[i], {"conversations": list(conv), "system": system}, msg["value"]))
             conv.append(msg)
         flush()
-        data = {"conversations": conv, "system": system, "tools": "[" + ", ".join(tool_schemas()) + "]"}
+        data = {"conversations": conv, "system": system, "tools": self.toolset.json_list(session.get("flow"))}
         return [Record(data, session["id"], self._text(session), session_templates(turns), gold)]
 
 
