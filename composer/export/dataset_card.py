@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from twinchat.composer.export.lengths import card_lines
+
 __all__ = ["ExportReport", "dataset_card"]
 
 
@@ -58,6 +60,10 @@ class ExportReport:
     overlap_templates: int = 0
     overlap_combinations: int = 0
     gold_items: int = 0
+    #: token lengths per split and the cutoff keeping every example whole (:meth:`Lengths.summary`)
+    tokens: dict[str, Any] = field(default_factory=dict)
+    #: what the export warns about (the prefix outweighing the examples…)
+    warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     version: str = field(default_factory=_version)
     seconds: float = 0.0
@@ -83,7 +89,7 @@ class ExportReport:
             "templates": {s: sorted(c) for s, c in self.templates.items()},
             "declared_templates": self.declared, "held_out_templates": self.held_out,
             "overlap": {"templates": self.overlap_templates, "combinations": self.overlap_combinations},
-            "gold_items": self.gold_items, "files": self.files, "version": self.version,
+            "gold_items": self.gold_items, "tokens": self.tokens, "warnings": self.warnings, "files": self.files, "version": self.version,
             "seconds": round(self.seconds, 3),
         }
 
@@ -125,6 +131,9 @@ def dataset_card(report: ExportReport, loading: str) -> str:
         lines += ["## Sessions by flow", "", *_by(report, report.by_flow, "flow"), ""]
     lines += ["## User turns by unit", "", *_by(report, report.by_unit, "unit"), "",
               f"## {unit_name.capitalize()} by outcome", "", *_by(report, report.by_outcome, "outcome"), ""]
+    if report.tokens:
+        lines += card_lines(report.tokens)
+        lines += [f"Warning: {w}." for w in report.warnings] + ([""] if report.warnings else [])
     lines += ["## Template coverage", ""]
     used_units = sorted({t.split(":", 1)[0] for c in report.templates.values() for t in c})
     rows = []

@@ -39,6 +39,10 @@ class ExportOptions:
     text: str | None = None
     #: exactly these sessions (then no filter may be given)
     ids: Sequence[str] | None = None
+    #: a Hugging Face ``tokenizer.json`` (or its folder) to count tokens with; None: an estimate
+    tokenizer: str | None = None
+    #: keep the flow's thought text next to a tool call (openai; sharegpt never carries it)
+    thoughts: bool = True
 
     def filters(self) -> dict[str, Any]:
         """The session filters, as :class:`~twinchat.composer.store.sessions.SessionStore` takes them."""

@@ -47,6 +47,7 @@ from typing import Any, TextIO
 from twinchat.composer.export.dataset_card import ExportReport, dataset_card
 from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format
 from twinchat.composer.export.formats.toolset import ToolSet
+from twinchat.composer.export.lengths import Lengths, TokenCounter, open_counter
 from twinchat.composer.export.options import ExportOptions
 from twinchat.composer.export.output import OutputExists, check_target, staging
 from twinchat.composer.export.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
@@ -109,7 +110,8 @@ def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: D
 
 
 def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target: Path, spec: Format,
-         shares: tuple[float, float, float], progress: Progress | None, tools: ToolSet) -> ExportReport:
+         shares: tuple[float, float, float], progress: Progress | None, tools: ToolSet,
+         counter: TokenCounter) -> ExportReport:
     started = time.perf_counter()
     dedup = Deduper()
     with staging(target) as tmp:
@@ -122,7 +124,9 @@ def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target
         report.held_out = plan.held_out
         report.overlap_templates, report.overlap_combinations = plan.overlap_templates, plan.overlap_combinations
         seen = plan.train_templates(split_items)
-        _write_splits(tmp, spill_path, plan.assign, seen, shares, report)
+        lengths = Lengths(counter, [s for s, share in zip(SPLITS, shares) if share > 0])
+        _write_splits(tmp, spill_path, plan.assign, seen, shares, report, lengths, spec)
+        report.tokens, report.warnings = lengths.summary(), lengths.warnings()
         spill_path.unlink()
         if spec.calls:
             _write_json(tmp / "tools.json", tools.used(sorted({it.group for it in split_items})))
@@ -150,7 +154,7 @@ def _nothing_message(report: ExportReport) -> str:
 
 
 def _write_splits(tmp: Path, spill_path: Path, assign: dict[str, str], seen: set[str],
-                  shares: tuple[float, float, float], report: ExportReport) -> None:
+                  shares: tuple[float, float, float], report: ExportReport, lengths: Lengths, spec: Format) -> None:
     """Stream the spill into the split files, the manifest and the gold file; count as it goes."""
     active = [s for s, share in zip(SPLITS, shares) if share > 0]
     lines = dict.fromkeys(active, 0)
@@ -174,6 +178,7 @@ def _write_splits(tmp: Path, spill_path: Path, assign: dict[str, str], seen: set
             report.by_outcome[split][item["outcome"] or "-"] += 1
             for data, source, templates, items in item["records"]:
                 files[split].write(_dumps(data) + "\n")
+                lengths.add(split, spec.render(data) if spec.render else ("", _dumps(data)))
                 lines[split] += 1
                 report.records[split] += 1
                 for t in templates:
@@ -294,7 +299,9 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
     units, tools = _content(options.units_dirs)
     spec = get_format(fmt)
     converter = spec.new_converter(units, tools)
+    converter.thoughts = options.thoughts
     shares = _shares(options.split, options.holdout_templates)
+    counter = open_counter(options.tokenizer)
     target = check_target(out_dir, options.force, [("the database in use", _db_file(db)), *_unit_inputs(options)])
     conn, owned = _open(db)
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
@@ -310,7 +317,7 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
                 raise ExportError(f"no stored session matches {chosen}" if chosen else
                                   "no sessions stored; compose some first with `twinchat compose`")
         items = _session_items(sessions, converter, report, options.include_failed)
-        return _run(items, total, report, target, spec, shares, progress, tools)
+        return _run(items, total, report, target, spec, shares, progress, tools, counter)
     finally:
         if owned:
             conn.close()
@@ -369,9 +376,11 @@ def export_samples(samples: str | os.PathLike[str], fmt: str, out_dir: str | os.
     if not path.is_file():
         raise ExportError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
     shares = _shares(options.split, options.holdout_templates)
+    counter = open_counter(options.tokenizer)
     target = check_target(out_dir, options.force, [("the samples file", path), *_unit_inputs(options)])
     with open(path, encoding="utf-8") as fh:
         total = sum(1 for line in fh if line.strip())
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
                           holdout=options.holdout_templates, source=path.name, declared=_declared(units))
-    return _run(_sample_items(path, spec, converter, report), total, report, target, spec, shares, progress, tools)
+    return _run(_sample_items(path, spec, converter, report), total, report, target, spec, shares, progress, tools,
+                counter)

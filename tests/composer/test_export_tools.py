@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from twinchat.composer.export.formats import ExportError
-from twinchat.composer.export.formats.toolset import ToolSet, compact_schema
+from twinchat.composer.export.formats.toolset import ToolSet, ToolSetError, compact_schema
 from twinchat.composer.export.pipeline import ExportOptions, export_sessions
 from twinchat.composer.store.sessions import SessionStore
 from twinchat.inventory import open_world
@@ -79,14 +78,14 @@ def test_a_flow_tools_list_is_what_its_records_carry(tmp_path):
 
 def test_a_flow_tools_list_must_hold_the_tools_its_units_call(tmp_path):
     units, flows = load_content([_flow_dir(tmp_path, "search_products")])
-    with pytest.raises(ExportError, match=r"order_help\.yaml:4: flow 'order_help': tools leaves out "
+    with pytest.raises(ToolSetError, match=r"order_help\.yaml:4: flow 'order_help': tools leaves out "
                                           r"'query_order', which unit 'order_ask_status' calls"):
         ToolSet.of_content(units, flows)
 
 
 def test_a_flow_tools_list_names_registered_tools(tmp_path):
     units, flows = load_content([_flow_dir(tmp_path, "query_order, fly_drone")])
-    with pytest.raises(ExportError, match=r"flow 'order_help': tool 'fly_drone' is not registered"):
+    with pytest.raises(ToolSetError, match=r"flow 'order_help': tool 'fly_drone' is not registered"):
         ToolSet.of_content(units, flows)
 
 

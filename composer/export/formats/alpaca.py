@@ -15,6 +15,7 @@ from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, ExportError, Record, RuleViolation, annotate, \
     dumps, fail, gold_item, json_object, llamafactory_info, system_prompt
+from twinchat.composer.export.formats.chatml import render_alpaca
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "AlpacaConverter", "check_alpaca", "dataset_info", "sample_record"]
@@ -108,4 +109,5 @@ FORMAT = Format(
     name="alpaca", converter=AlpacaConverter, check=check_alpaca, calls=False, uses_units=True,
     files=dataset_info, from_sample=sample_record,
     loading="LLaMA-Factory: point `dataset_dir` at this directory and set `dataset: twinchat_train`; "
-            "`dataset_info.json` maps instruction/input/output/system/history.")
+            "`dataset_info.json` maps instruction/input/output/system/history.",
+    render=render_alpaca)

@@ -170,6 +170,8 @@ class Converter:
         #: unit id → (instruction, label fields), for formats that teach extraction (alpaca)
         self.instructions = dict(instructions or {})
         self._toolset = toolset
+        #: whether the flow's thought text goes next to a tool call (formats that can carry it)
+        self.thoughts = True
 
     @property
     def toolset(self) -> ToolSet:

@@ -1,7 +1,8 @@
 """``openai``: OpenAI's chat fine-tuning format with tools.
 
 Each session is one ``{"messages", "tools"}`` record; tool calls are ``tool_calls`` with JSON-string
-arguments, the flow's thought (if any) the content next to them. The rules checked are OpenAI's:
+arguments, the flow's thought (if any) the content next to them (left out with ``thoughts`` off, as
+sharegpt always leaves it out). The rules checked are OpenAI's:
 roles ``system``/``user``/``assistant``/``tool``, ``tool_calls`` of ``{id, type: "function",
 function: {name, arguments}}`` with ``arguments`` a JSON string, every ``tool`` message answering
 (by ``tool_call_id``) a call of the assistant message before it, ``tools`` as ``{type: "function",
@@ -16,6 +17,7 @@ from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
     gold_item, json_object, session_templates, system_prompt
+from twinchat.composer.export.formats.chatml import render_openai
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "OpenAIConverter", "check_openai"]
@@ -44,7 +46,8 @@ class OpenAIConverter(Converter):
             if role != "assistant":
                 raise RuleViolation("unknown role", f"{session['id']}: turn {i}: unknown role {role!r}")
             if t.get("tool_calls"):
-                msg = {"role": "assistant", "content": t.get("thought") or None, "tool_calls": [
+                msg = {"role": "assistant", "content": (t.get("thought") or None) if self.thoughts else None,
+                       "tool_calls": [
                     {"id": c.get("id"), "type": "function",
                      "function": {"name": c.get("name"), "arguments": dumps(c.get("arguments"))}}
                     for c in t["tool_calls"]]}
@@ -144,4 +147,5 @@ def check_openai(record: Mapping[str, Any]) -> None:
 FORMAT = Format(
     name="openai", converter=OpenAIConverter, check=check_openai, calls=True,
     loading="OpenAI fine-tuning: upload `train.jsonl` (and `valid.jsonl` as validation file). Each line is "
-            "`{\"messages\", \"tools\"}`; tool calls carry their arguments as JSON strings.")
+            "`{\"messages\", \"tools\"}`; tool calls carry their arguments as JSON strings.",
+    render=render_openai)

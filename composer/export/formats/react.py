@@ -18,6 +18,7 @@ from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
     gold_item, json_object, session_templates, system_prompt
+from twinchat.composer.export.formats.chatml import render_react
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "REACT_ACTION", "ReactConverter", "check_react"]
@@ -134,4 +135,5 @@ def check_react(record: Mapping[str, Any]) -> None:
 FORMAT = Format(
     name="react", converter=ReactConverter, check=check_react, calls=True,
     loading="Any chat trainer that takes `{\"messages\": [{\"role\", \"content\"}]}`: the assistant turns are "
-            "ReAct text (`Thought: …`, `Action: tool[JSON]`, `Action: finish[reply]`).")
+            "ReAct text (`Thought: …`, `Action: tool[JSON]`, `Action: finish[reply]`).",
+    render=render_react)

@@ -56,6 +56,9 @@ class Format:
     #: ``from_sample(converter, sample, where)``: the record of a ``twinchat generate`` sample, if the
     #: format can export samples (``where`` names the sample in errors)
     from_sample: Callable[[Converter, Mapping[str, Any], str], Record] | None = None
+    #: ``render(record)``: the record as a chat template lays it out, (prefix, whole example), for token
+    #: counts (see :mod:`~twinchat.composer.export.formats.chatml`); None: the record's JSON, no prefix
+    render: Callable[[Mapping[str, Any]], tuple[str, str]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():

@@ -17,6 +17,7 @@ from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
     gold_item, llamafactory_info, session_templates, system_prompt
+from twinchat.composer.export.formats.chatml import render_sharegpt
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "SharegptConverter", "check_sharegpt", "dataset_info"]
@@ -132,4 +133,5 @@ def dataset_info(splits: Sequence[str]) -> dict[str, Any]:
 FORMAT = Format(
     name="sharegpt", converter=SharegptConverter, check=check_sharegpt, calls=True, files=dataset_info,
     loading="LLaMA-Factory: point `dataset_dir` at this directory and set `dataset: twinchat_train` "
-            "(`eval_dataset: twinchat_valid`); `dataset_info.json` describes the columns and tags.")
+            "(`eval_dataset: twinchat_valid`); `dataset_info.json` describes the columns and tags.",
+    render=render_sharegpt)

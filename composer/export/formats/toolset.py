@@ -21,9 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from twinchat.composer.export.formats.base import ExportError
+from twinchat.composer.errors import ComposerError
 
-__all__ = ["ToolSet", "compact_schema", "flow_tools"]
+__all__ = ["ToolSet", "ToolSetError", "compact_schema", "flow_tools"]
+
+
+class ToolSetError(ComposerError):
+    """A flow's ``tools:`` names a tool not registered, or leaves out one its units call."""
 
 
 def _dumps(value: Any) -> str:
@@ -68,7 +72,7 @@ def _called(flow: Any, units: Mapping[str, Any]) -> dict[str, str] | None:
 def flow_tools(src: Any, units: Mapping[str, Any]) -> tuple[str, ...] | None:
     """The tool names flow ``src`` (a ``FlowSource`` or ``Flow``) declares in ``tools:``, else those its
     steps' units call; None when a step's unit is not loaded (the session then carries every tool).
-    A ``tools:`` list leaving out a tool one of its units calls is an :class:`ExportError`."""
+    A ``tools:`` list leaving out a tool one of its units calls is a :class:`ToolSetError`."""
     flow = getattr(src, "flow", src)
     called = _called(flow, units)
     declared = getattr(flow, "tools", None)
@@ -77,7 +81,7 @@ def flow_tools(src: Any, units: Mapping[str, Any]) -> tuple[str, ...] | None:
     missing = [n for n in (called or {}) if n not in declared]
     if missing:
         where = src.where(["tools"]) if hasattr(src, "where") else f"flow {flow.id!r}"
-        raise ExportError(f"{where}: tools leaves out {missing[0]!r}, which unit {called[missing[0]]!r} calls "
+        raise ToolSetError(f"{where}: tools leaves out {missing[0]!r}, which unit {called[missing[0]]!r} calls "
                           f"(add it to the list)")
     return tuple(declared)
 
@@ -94,7 +98,7 @@ class ToolSet:
         for flow, names in (by_flow or {}).items():
             unknown = [n for n in names if n not in order]
             if unknown:
-                raise ExportError(f"flow {flow!r}: tool {unknown[0]!r} is not registered "
+                raise ToolSetError(f"flow {flow!r}: tool {unknown[0]!r} is not registered "
                                   f"(tools: {', '.join(order)})")
             self._by_flow[flow] = tuple(sorted(dict.fromkeys(names), key=order.__getitem__))
         self._every = tuple(TOOLS)
