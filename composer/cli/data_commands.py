@@ -62,6 +62,12 @@ def _parse_split(ctx: click.Context, param: click.Parameter, value: str) -> tupl
                    "gives estimates. Needs: pip install 'twinchat[tokens]'.")
 @click.option("--drop-thoughts", is_flag=True,
               help="openai: leave out the thought text next to a tool call (as sharegpt always does).")
+@click.option("--file-format", default="jsonl", show_default=True, type=click.Choice(["jsonl", "parquet", "both"]),
+              help="Split files as JSON Lines, Parquet (pip install 'twinchat[parquet]'), or both.")
+@click.option("--name", default="twinchat", show_default=True,
+              help="Dataset name: the dataset_info.json entries are NAME_train, NAME_valid, NAME_test.")
+@click.option("--license", "license_id", default="apache-2.0", show_default=True,
+              help="License id written in the dataset card's front matter.")
 @click.option("--force", is_flag=True, help="Replace an existing output directory.")
 @UNITS_OPTION
 def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], holdout_templates: bool, seed: int,
@@ -80,11 +86,13 @@ def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], 
         twinchat export --format openai -o oa/ --flow memory_upgrade --split 0.8,0.1,0.1
         twinchat export --format alpaca -o addr/ --from-samples addresses.jsonl
         twinchat export --format sharegpt -o data/ --tokenizer ~/models/Qwen2.5-7B-Instruct/tokenizer.json
+        twinchat export --format openai -o hub/ --file-format parquet --name shop_oa
     """
     from twinchat.composer.export.pipeline import ExportOptions, export_samples, export_sessions
 
     common = dict(split=split, holdout_templates=holdout_templates, force=force, seed=seed, units_dirs=units_dirs,
-                  tokenizer=more["tokenizer"], thoughts=not more["drop_thoughts"])
+                  tokenizer=more["tokenizer"], thoughts=not more["drop_thoughts"], file_format=more["file_format"],
+                  name=more["name"], license=more["license_id"])
     with Progress("exporting") as bar:
         if samples is not None:
             report = export_samples(samples, fmt, out, ExportOptions(**common), progress=bar.update)

@@ -16,7 +16,8 @@ replaced only with ``force``
 Files written (a split's files only when its share is above 0):
 
 ``train.jsonl`` ``valid.jsonl`` ``test.jsonl``
-    the records, one JSON object per line (UTF-8, ``ensure_ascii=False``)
+    the records, one JSON object per line (UTF-8, ``ensure_ascii=False``); as ``.parquet`` instead
+    (or as well) with ``file_format`` (:mod:`~twinchat.composer.export.hub`)
 ``test.gold.jsonl``
     the evaluation items of the test split, for ``twinchat eval`` (format in
     :mod:`~twinchat.composer.eval.evaluate`)
@@ -25,10 +26,11 @@ Files written (a split's files only when its share is above 0):
 ``tools.json``
     the tools the exported records carry, as OpenAI ``tools`` entries (formats with tool calls)
 ``dataset_info.json``, …
-    the format's own files (sharegpt and alpaca: LLaMA-Factory's dataset descriptions, so
-    ``dataset: twinchat_train`` works)
+    the format's own files (sharegpt and alpaca, and openai as Parquet: LLaMA-Factory's dataset
+    descriptions, so ``dataset: twinchat_train`` works; ``name`` replaces ``twinchat``)
 ``README.md`` ``export.json``
-    the dataset card, and the same numbers as JSON
+    the dataset card (with the Hub's YAML front matter, and token lengths: see
+    :mod:`~twinchat.composer.export.lengths`), and the same numbers as JSON
 """
 
 from __future__ import annotations
@@ -47,8 +49,10 @@ from typing import Any, TextIO
 from twinchat.composer.export.dataset_card import ExportReport, dataset_card
 from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format
 from twinchat.composer.export.formats.toolset import ToolSet
+from twinchat.composer.export.hub import check_file_format, check_name, write_parquet
 from twinchat.composer.export.lengths import Lengths, TokenCounter, open_counter
 from twinchat.composer.export.options import ExportOptions
+from twinchat.composer.export.select import by_ids
 from twinchat.composer.export.output import OutputExists, check_target, staging
 from twinchat.composer.export.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
 from twinchat.composer.session_models import check_sample
@@ -57,7 +61,6 @@ __all__ = ["ExportOptions", "ExportReport", "export_sessions", "export_samples",
 
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 200
-_ID_CHUNK = 500
 
 
 def _dumps(value: Any) -> str:
@@ -130,14 +133,19 @@ def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target
         spill_path.unlink()
         if spec.calls:
             _write_json(tmp / "tools.json", tools.used(sorted({it.group for it in split_items})))
+        active = [s for s, share in zip(SPLITS, shares) if share > 0]
+        extension = "jsonl"
+        if report.file_format != "jsonl":
+            write_parquet(tmp, active, spec.columns, keep_jsonl=report.file_format == "both")
+            extension = "parquet"
         if spec.files is not None:
-            for name, value in spec.files([s for s, share in zip(SPLITS, shares) if share > 0]).items():
+            for name, value in spec.files(active, report.name, extension).items():
                 _write_json(tmp / name, value)
         report.files = sorted([*(p.name for p in tmp.iterdir()), "README.md", "export.json"])
         stable = report.to_json()
         del stable["out_dir"], stable["seconds"]
         _write_json(tmp / "export.json", stable)
-        (tmp / "README.md").write_text(dataset_card(report, spec.loading), encoding="utf-8")
+        (tmp / "README.md").write_text(dataset_card(report, spec.loading, spec.calls), encoding="utf-8")
     report.seconds = time.perf_counter() - started
     return report
 
@@ -215,25 +223,6 @@ def _declared(units: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
-# -- selecting the sessions --------------------------------------------------------------------------
-def _by_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
-    """``ids`` (each once) in the store's (flow, seed, index) order; every one must be stored."""
-    wanted = list(dict.fromkeys(ids))
-    if not wanted:
-        raise ExportError("no sessions to export: the list of session ids is empty")
-    keys: dict[str, tuple[str, int, int]] = {}
-    for start in range(0, len(wanted), _ID_CHUNK):
-        chunk = wanted[start:start + _ID_CHUNK]
-        rows = conn.execute(f"SELECT id, flow, seed, idx FROM sessions WHERE id IN ({', '.join('?' * len(chunk))})",
-                            chunk)
-        keys.update((r[0], (r[1], r[2], r[3])) for r in rows)
-    missing = [i for i in wanted if i not in keys]
-    if missing:
-        more = f" (and {len(missing) - 1:,} more of the ids)" if len(missing) > 1 else ""
-        raise ExportError(f"no stored session {missing[0]!r}{more}")
-    return sorted(keys, key=keys.__getitem__)
-
-
 # -- entry points -----------------------------------------------------------------------------------
 def _open(db: str | os.PathLike[str] | sqlite3.Connection) -> tuple[sqlite3.Connection, bool]:
     """The connection, and whether it is ours to close."""
@@ -249,6 +238,12 @@ def _db_file(db: str | os.PathLike[str] | sqlite3.Connection) -> str | os.PathLi
     if isinstance(db, sqlite3.Connection):
         return next(row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main")
     return db
+
+
+def _naming(options: ExportOptions) -> dict[str, str]:
+    """The report's name, file format and license, checked (before any work is done)."""
+    return {"name": check_name(options.name), "file_format": check_file_format(options.file_format),
+            "license": options.license}
 
 
 def _unit_inputs(options: ExportOptions) -> list[tuple[str, str]]:
@@ -305,11 +300,11 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
     target = check_target(out_dir, options.force, [("the database in use", _db_file(db)), *_unit_inputs(options)])
     conn, owned = _open(db)
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
-                          holdout=options.holdout_templates, declared=_declared(units))
+                          holdout=options.holdout_templates, declared=_declared(units), **_naming(options))
     try:
         store = SessionStore(conn)
         if options.ids is not None:
-            selected = _by_ids(conn, options.ids)
+            selected = by_ids(conn, options.ids)
             total, sessions = len(selected), (store.get(sid) or sid for sid in selected)  # str: gone since
         else:
             total, sessions = store.count(**options.filters()), store.iter_sessions(**options.filters())
@@ -381,6 +376,7 @@ def export_samples(samples: str | os.PathLike[str], fmt: str, out_dir: str | os.
     with open(path, encoding="utf-8") as fh:
         total = sum(1 for line in fh if line.strip())
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
-                          holdout=options.holdout_templates, source=path.name, declared=_declared(units))
+                          holdout=options.holdout_templates, source=path.name, declared=_declared(units),
+                          **_naming(options))
     return _run(_sample_items(path, spec, converter, report), total, report, target, spec, shares, progress, tools,
                 counter)

@@ -100,9 +100,9 @@ def sample_record(converter: Converter, sample: Mapping[str, Any], where: str) -
     return rec
 
 
-def dataset_info(splits: Sequence[str]) -> dict[str, Any]:
+def dataset_info(splits: Sequence[str], name: str, extension: str) -> dict[str, Any]:
     """The files beside the splits: LLaMA-Factory's ``dataset_info.json``."""
-    return {"dataset_info.json": llamafactory_info(_SPEC, splits)}
+    return {"dataset_info.json": llamafactory_info(_SPEC, splits, name, extension)}
 
 
 FORMAT = Format(

@@ -102,9 +102,11 @@ def system_prompt(now: str) -> str:
     return f"{SYSTEM_PROMPT}\n当前时间:{now}"
 
 
-def llamafactory_info(spec: Mapping[str, Any], splits: Sequence[str]) -> dict[str, Any]:
-    """LLaMA-Factory's ``dataset_info.json``: one entry ``twinchat_<split>`` per split file, described by ``spec``."""
-    return {f"{DATASET_PREFIX}_{s}": {"file_name": f"{s}.jsonl", **spec} for s in splits}
+def llamafactory_info(spec: Mapping[str, Any], splits: Sequence[str], name: str = DATASET_PREFIX,
+                      extension: str = "jsonl") -> dict[str, Any]:
+    """LLaMA-Factory's ``dataset_info.json``: one entry ``<name>_<split>`` per split file
+    (``<split>.<extension>``), described by ``spec``."""
+    return {f"{name}_{s}": {"file_name": f"{s}.{extension}", **spec} for s in splits}
 
 
 @dataclass

@@ -51,14 +51,18 @@ class Format:
     calls: bool = True
     #: whether the converter takes each unit's instruction and label fields (``Converter.instructions``)
     uses_units: bool = False
-    #: extra files beside the splits: ``files(splits)`` gives {file name: JSON value}
-    files: Callable[[Sequence[str]], Mapping[str, Any]] | None = None
+    #: extra files beside the splits: ``files(splits, name, extension)`` gives {file name: JSON value};
+    #: ``name`` prefixes dataset names (``--name``), ``extension`` is the split files' (jsonl, parquet)
+    files: Callable[[Sequence[str], str, str], Mapping[str, Any]] | None = None
     #: ``from_sample(converter, sample, where)``: the record of a ``twinchat generate`` sample, if the
     #: format can export samples (``where`` names the sample in errors)
     from_sample: Callable[[Converter, Mapping[str, Any], str], Record] | None = None
     #: ``render(record)``: the record as a chat template lays it out, (prefix, whole example), for token
     #: counts (see :mod:`~twinchat.composer.export.formats.chatml`); None: the record's JSON, no prefix
     render: Callable[[Mapping[str, Any]], tuple[str, str]] | None = None
+    #: ``columns(record)``: the record with the same keys in every row, for columnar files (Parquet);
+    #: None: records already have one shape
+    columns: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():

@@ -125,9 +125,9 @@ def check_sharegpt(record: Mapping[str, Any]) -> None:
         fail("odd message count", f"{len(conv)} messages (LLaMA-Factory needs an even count)")
 
 
-def dataset_info(splits: Sequence[str]) -> dict[str, Any]:
+def dataset_info(splits: Sequence[str], name: str, extension: str) -> dict[str, Any]:
     """The files beside the splits: LLaMA-Factory's ``dataset_info.json``."""
-    return {"dataset_info.json": llamafactory_info(_SPEC, splits)}
+    return {"dataset_info.json": llamafactory_info(_SPEC, splits, name, extension)}
 
 
 FORMAT = Format(
