@@ -3,8 +3,8 @@
 Each record is laid out as a chat template does it (the format's ``render``, see
 :mod:`~twinchat.composer.export.formats.chatml`) and counted with a local Hugging Face tokenizer
 (``tokenizer.json``, read with the ``tokenizers`` library: ``pip install 'twinchat[tokens]'``), or,
-without one, *estimated*: one token per CJK character, digit or symbol, one per four Latin letters
-of a word. The estimate runs high for Chinese-heavy text with the common tokenizers (Qwen's, for one),
+without one, *estimated*: one token per CJK character, digit or symbol, and a quarter token per
+Latin letter. The estimate runs high for Chinese-heavy text with the common tokenizers (Qwen's, for one),
 so a cutoff set from it still keeps every example whole; it is labelled as an estimate wherever shown.
 
 The cutoff is the longest example plus :data:`MARGIN` tokens (another template's markup, the end
@@ -14,7 +14,6 @@ token), rounded up to a multiple of :data:`ROUND`.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +28,8 @@ MARGIN = 16
 #: The cutoff is rounded up to a multiple of this.
 ROUND = 64
 
-_WORD = re.compile(r"[A-Za-z]+")
-_SPACES = (" ", "\n", "\t", "\r", "\u3000")
+_SPACE_BYTES = b" \t\n\r\x0b\x0c"
+_LETTER_BYTES = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
 
 class TokenCounter:
@@ -50,10 +49,11 @@ class TokenCounter:
             return 0
         if self._tokenizer is not None:
             return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
-        words = _WORD.findall(text)
-        letters = sum(map(len, words))
-        spaces = sum(map(text.count, _SPACES))
-        return len(text) - spaces - letters + sum((len(w) + 3) // 4 for w in words)
+        ascii_part = text.encode("ascii", "ignore")
+        shown = ascii_part.translate(None, _SPACE_BYTES)
+        symbols = shown.translate(None, _LETTER_BYTES)
+        letters = len(shown) - len(symbols)
+        return len(text) - len(ascii_part) - text.count("\u3000") + len(symbols) + (letters + 3) // 4
 
 
 def open_counter(path: str | None) -> TokenCounter:
@@ -138,8 +138,8 @@ class Lengths:
 
 def card_lines(tokens: Mapping[str, Any]) -> list[str]:
     """The dataset card's section on token lengths (``tokens`` as :meth:`Lengths.summary` gives it)."""
-    how = ("estimated (no --tokenizer: one token per CJK character, digit or symbol, one per four Latin "
-           "letters)" if tokens["estimate"] else f"counted with `{tokens['tokenizer']}`")
+    how = ("estimated (no --tokenizer: one token per CJK character, digit or symbol, a quarter per Latin "
+           "letter)" if tokens["estimate"] else f"counted with `{tokens['tokenizer']}`")
     rows = [f"| {s} | {v['examples']:,} | {v['p50']:,} | {v['p95']:,} | {v['max']:,} | {v['prefix_p50']:,} |"
             for s, v in tokens["splits"].items()]
     return ["## Token lengths", "",

@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from twinchat.composer.export.dataset_card import ExportReport, dataset_card
 from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format
 from twinchat.composer.export.formats.toolset import ToolSet
@@ -95,7 +97,7 @@ def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: D
            progress: Progress | None) -> list[SplitItem]:
     """Pass 1: the records of every item kept, deduplicated, into the spill file."""
     split_items: list[SplitItem] = []
-    with open(spill_path, "w", encoding="utf-8") as spill:
+    with open(spill_path, "wb") as spill:  # a scratch file of ours: orjson, several times faster
         for done, item in enumerate(items, 1):
             if progress and (done % _PROGRESS_EVERY == 0 or done == total):
                 progress(done, total)
@@ -105,10 +107,10 @@ def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: D
             if not kept:
                 continue
             split_items.append(SplitItem(item.key, tuple(t for r in kept for t in r.templates), item.flow))
-            spill.write(_dumps({"key": item.key, "flow": item.flow, "outcome": item.outcome,
-                                "status": item.status, "reasons": item.reasons,
-                                "records": [[r.data, r.source, list(r.templates), r.gold] for r in kept]})
-                        + "\n")
+            spill.write(orjson.dumps({"key": item.key, "flow": item.flow, "outcome": item.outcome,
+                                      "status": item.status, "reasons": item.reasons,
+                                      "records": [[r.data, r.source, list(r.templates), r.gold] for r in kept]})
+                        + b"\n")
     return split_items
 
 
@@ -177,9 +179,9 @@ def _write_splits(tmp: Path, spill_path: Path, assign: dict[str, str], seen: set
         files = {s: create(f"{s}.jsonl") for s in active}
         gold = create("test.gold.jsonl") if "test" in active else None
         manifest = create("manifest.jsonl")
-        spill = stack.enter_context(open(spill_path, encoding="utf-8"))
+        spill = stack.enter_context(open(spill_path, "rb"))
         for line in spill:
-            item = json.loads(line)
+            item = orjson.loads(line)
             split = assign[item["key"]]
             report.sessions[split] += 1
             report.by_flow[split][item["flow"]] += 1

@@ -46,12 +46,12 @@ def store(world_path, tmp_path_factory) -> Path:
     return db
 
 
-def test_the_estimate_counts_cjk_digits_and_symbols_one_each_and_latin_words_by_four():
+def test_the_estimate_counts_cjk_digits_and_symbols_one_each_and_latin_letters_a_quarter():
     counter = TokenCounter()
     assert counter.estimate and counter.name == "estimate"
     assert counter.count("今晚能送到吗?") == 7
-    assert counter.count("DDR5 16GB") == 1 + 1 + 2 + 1  # DDR, 5, 16 (two digits), GB
-    assert counter.count("abcdefgh ab") == 2 + 1
+    assert counter.count("DDR5 16GB") == 3 + 2  # three digits; five letters, a quarter each, rounded up
+    assert counter.count("abcdefgh ab\u3000,") == 3 + 1  # ten letters; spaces (full width too) count nothing
     assert counter.count("") == 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["Rendered", "render_alpaca", "render_openai", "render_plain", "render_react", "render_sharegpt"]
@@ -32,6 +33,12 @@ def _dumps(value: Any) -> str:
 
 def _turn(role: str, text: str) -> str:
     return f"<|im_start|>{role}\n{text}<|im_end|>\n"
+
+
+@lru_cache(maxsize=256)
+def _system_of_json(system: str, tools: str) -> str:
+    """:func:`_system` of tools given as JSON text (records of one flow and clock share it)."""
+    return _system(system, json.loads(tools) if tools else [])
 
 
 def _system(system: str, tools: Sequence[Mapping[str, Any]]) -> str:
@@ -92,15 +99,13 @@ _SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "function_call": "assist
 
 def render_sharegpt(record: Mapping[str, Any]) -> Rendered:
     """A ``sharegpt`` record."""
-    tools = json.loads(record["tools"]) if record.get("tools") else []
-
     def text(m: Mapping[str, str]) -> str:
         if m["from"] != "function_call":
             return m["value"]
         calls = json.loads(m["value"])
         return "\n".join(_call(c["name"], c["arguments"]) for c in (calls if isinstance(calls, list) else [calls]))
 
-    return _chat(_system(record.get("system") or "", tools),
+    return _chat(_system_of_json(record.get("system") or "", record.get("tools") or ""),
                  ((_SHAREGPT_ROLES[m["from"]], text(m)) for m in record["conversations"]))
 
 
