@@ -18,6 +18,9 @@ the unit it plays and where the session goes next depending on the step's outcom
         unit: shop_delivery_of_options
         next: {arrives: order, too_late: end, "*": end}
 
+``tools`` (optional) lists the tools every exported record of the flow carries; without it, a
+record carries the tools the flow's units call.
+
 ``remember`` stores expressions over the step's ``label``, ``result``, ``slots`` and ``outcome``
 in the session context, where later units read them with ``source: context`` or
 ``source: reference`` slots (它, 这款, 第二个, 金士顿那款, 刚才那个地址). ``next`` maps an outcome
@@ -81,6 +84,11 @@ class Flow(_Spec):
         default="anywhere",
         description="Who the customer is: drawn anywhere, or in a city with technicians; or (order) the owner "
         "of the order the start step draws, which that step must `remember` as `customer`.",
+    )
+    tools: list[str] | None = Field(
+        default=None,
+        description="Tools every exported record of this flow carries (by registered name); omitted: the "
+        "tools its units call. Must include those.",
     )
     start: str
     max_steps: int = Field(default=12, ge=1, le=50)

@@ -57,11 +57,22 @@ def _parse_split(ctx: click.Context, param: click.Parameter, value: str) -> tupl
 @click.option("--text", default=None, help="Only sessions whose user turns contain this text.")
 @click.option("--from-samples", "samples", default=None, type=click.Path(dir_okay=False), metavar="FILE",
               help="Export `twinchat generate` samples (JSONL) instead of stored sessions (alpaca only).")
+@click.option("--tokenizer", default=None, type=click.Path(exists=True), metavar="PATH",
+              help="A Hugging Face tokenizer.json (or its folder) to count tokens with; without it the card "
+                   "gives estimates. Needs: pip install 'twinchat[tokens]'.")
+@click.option("--drop-thoughts", is_flag=True,
+              help="openai: leave out the thought text next to a tool call (as sharegpt always does).")
+@click.option("--file-format", default="jsonl", show_default=True, type=click.Choice(["jsonl", "parquet", "both"]),
+              help="Split files as JSON Lines, Parquet (pip install 'twinchat[parquet]'), or both.")
+@click.option("--name", default="twinchat", show_default=True,
+              help="Dataset name: the dataset_info.json entries are NAME_train, NAME_valid, NAME_test.")
+@click.option("--license", "license_id", default="apache-2.0", show_default=True,
+              help="License id written in the dataset card's front matter.")
 @click.option("--force", is_flag=True, help="Replace an existing output directory.")
 @UNITS_OPTION
 def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], holdout_templates: bool, seed: int,
            include_failed: bool, flow: str | None, outcome: str | None, unit: str | None, text: str | None,
-           samples: str | None, force: bool, units_dirs: tuple[str, ...]) -> None:
+           samples: str | None, force: bool, units_dirs: tuple[str, ...], **more: Any) -> None:
     """Export verified sessions as training files: train/valid/test, a gold file for
     `twinchat eval`, and a dataset card (README.md).
 
@@ -74,12 +85,15 @@ def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], 
         twinchat export --format sharegpt -o data/ --holdout-templates
         twinchat export --format openai -o oa/ --flow memory_upgrade --split 0.8,0.1,0.1
         twinchat export --format alpaca -o addr/ --from-samples addresses.jsonl
+        twinchat export --format sharegpt -o data/ --tokenizer ~/models/Qwen2.5-7B-Instruct/tokenizer.json
+        twinchat export --format openai -o hub/ --file-format parquet --name shop_oa
     """
     from twinchat.composer.cli.project import export_settings
     from twinchat.composer.export.pipeline import ExportOptions, export_samples, export_sessions
 
     common = dict(split=split, holdout_templates=holdout_templates, force=force, seed=seed, units_dirs=units_dirs,
-                  **export_settings())
+                  tokenizer=more["tokenizer"], thoughts=not more["drop_thoughts"], file_format=more["file_format"],
+                  name=more["name"], license=more["license_id"], **export_settings())
     with Progress("exporting") as bar:
         if samples is not None:
             report = export_samples(samples, fmt, out, ExportOptions(**common), progress=bar.update)
@@ -88,6 +102,11 @@ def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], 
             options = ExportOptions(**common, include_failed=include_failed, flow=flow, outcome=outcome, unit=unit,
                                     text=text)
             report = export_sessions(db_path, fmt, out, options, progress=bar.update)
+    _summary(report, fmt)
+
+
+def _summary(report: Any, fmt: str) -> None:
+    """What ``twinchat export`` prints when done (warnings on stderr)."""
     what = "sessions" if report.source == "store" else "samples"
     click.echo(f"exported {report.exported:,} {fmt} records from {sum(report.sessions.values()):,} {what} "
                f"to {report.out_dir} in {report.seconds:.1f}s")
@@ -103,6 +122,13 @@ def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], 
                    f"{report.overlap_templates} templates, {report.overlap_combinations} combinations")
     if "test" in report.records:
         click.echo(f"evaluation: {report.gold_items:,} items in {Path(report.out_dir) / 'test.gold.jsonl'}")
+    tokens = report.tokens
+    if tokens:
+        click.echo(("estimated tokens" if tokens["estimate"] else f"tokens ({tokens['tokenizer']})") + ": "
+                   + ", ".join(f"{s} p50 {v['p50']:,} max {v['max']:,}" for s, v in tokens["splits"].items())
+                   + f"; cutoff_len {tokens['cutoff_len']:,} keeps every example whole")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo("files: " + " ".join(report.files))
 
 

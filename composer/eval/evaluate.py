@@ -90,7 +90,7 @@ class EvalReport:
     by_unit: dict[str, Tally] = field(default_factory=dict)
     by_outcome: dict[str, Tally] = field(default_factory=dict)
     by_template: dict[str, Tally] = field(default_factory=dict)
-    #: errors by kind: missing, unparseable, duplicate_id, unknown_id, bad_line
+    #: errors by kind: missing, unparseable, unknown_format, duplicate_id, unknown_id, bad_line
     errors: Counter[str] = field(default_factory=Counter)
     #: the first few errors of each kind, in the order found (``error``: the kind, ``detail``, ``id`` or ``line``)
     error_examples: list[dict[str, Any]] = field(default_factory=list)
@@ -204,8 +204,8 @@ def _score(item: dict[str, Any], output: Any, tallies: list[Tally], report: Eval
                 else:
                     rouge = rouge_l(answer.text, expected).f1
         except Unparseable as exc:
-            error = "unparseable"
-            report._error("unparseable", str(exc), id=item["id"])
+            error = exc.kind
+            report._error(exc.kind, str(exc), id=item["id"])
     for category, detail in failures:
         examples = report.failure_examples.setdefault(category, [])
         if len(examples) < 3:

@@ -4,15 +4,17 @@
 Tool calls are read from ``tool_calls`` (arguments a JSON string or object), or from the text in
 the shapes the export formats teach: ``{"name", "arguments"}`` JSON (or a list of them, as in
 sharegpt), ``<tool_call>…</tool_call>`` blocks, ReAct ``Action: tool[JSON]`` lines (with
-``Action: finish[reply]`` for a reply), and LLaMA-Factory's ``Action: tool`` / ``Action Input: JSON``.
-Any other text is a reply. Something that claims to be a call or JSON and does not parse is
-*unparseable* (:class:`Unparseable`) — an error in the report, never a silent pass.
+``Action: finish[reply]`` for a reply), and LLaMA-Factory's ``Action: tool`` / ``Action Input: JSON``;
+and in the shapes other models write (GLM-4, Mistral, Llama 3.1, fenced JSON: :mod:`.callformats`).
+Any other text is a reply, unless it tries a call in some other shape (an ``unknown_format`` error).
+Something that claims to be a call or JSON and does not parse is *unparseable* (:class:`Unparseable`)
+— an error in the report, never a silent pass.
 
 **Scoring a call** (AST-style), the first failure per call in this order: ``wrong_function``,
 ``missing_argument`` (required by the tool's schema), ``unexpected_argument`` (not in the
-schema), ``wrong_type`` (against the schema's type), ``wrong_value`` (strings compared after
-case, width, space and punctuation folding; dates as datetimes; an omitted optional argument
-counts as its default); then ``wrong_count`` for the answer as a whole when it makes more or
+schema), ``wrong_type`` (against the schema's type and date formats), ``wrong_value`` (compared
+per argument as :mod:`.arguments` says: identifiers exactly, free text folded, times with zones
+converted; an omitted optional argument counts as the argument model's default); then ``wrong_count`` for the answer as a whole when it makes more or
 fewer calls than the reference. Parallel calls are paired by function name, and several calls of
 one name by their arguments (fewest mismatching, ties by position), so their order does not matter.
 """
@@ -29,6 +31,8 @@ from itertools import permutations
 from math import perm
 from typing import Any
 
+from twinchat.composer.eval.arguments import Argument, argument_rules, format_ok, same_argument
+from twinchat.composer.eval.callformats import looks_like_a_call, other_call_format
 from twinchat.composer.eval.scan import action_inputs, json_fence_body, tool_call_blocks
 from twinchat.composer.export.formats.react import REACT_ACTION
 from twinchat.composer.similarity import fold_for_similarity
@@ -43,7 +47,12 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\
 
 
 class Unparseable(ValueError):
-    """An answer that claims a shape (a call, JSON) it does not have."""
+    """An answer that claims a shape (a call, JSON) it does not have; ``kind`` is the error it counts as
+    (``unparseable``, or ``unknown_format`` for a call in no shape the evaluator reads)."""
+
+    def __init__(self, message: str, kind: str = "unparseable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
@@ -82,6 +91,12 @@ def _read_text(text: str) -> Answer:
     tags = tool_call_blocks(s)
     if tags:
         return Answer([_call(_json(t, "<tool_call>"), "<tool_call>") for t in tags], text)
+    found = other_call_format(s)
+    if found is not None:
+        shape, raw = found
+        if not raw:
+            raise Unparseable(f"a {shape} call whose JSON cannot be read")
+        return Answer([_call(c, f"{shape} call") for c in raw], text)
     if s[:1] in "{[":
         value = _json(s, "the answer")
         items = value if isinstance(value, list) else [value]
@@ -110,6 +125,13 @@ def _read_text(text: str) -> Answer:
                 return Answer([], arg)
             calls.append(_call({"name": name, "arguments": arg}, f"Action {name}"))
         return Answer(calls, text)
+    return _reply(s, text)
+
+
+def _reply(s: str, text: str) -> Answer:
+    """A reply, unless the text tries a call in a shape no reader knows (an ``unknown_format`` error)."""
+    if looks_like_a_call(s):
+        raise Unparseable(f"a tool call in no known format: {s[:60]!r}", kind="unknown_format")
     return Answer([], text)
 
 
@@ -218,11 +240,18 @@ def tool_parameters(name: str) -> dict[str, Any] | None:
     return _registry().get(name)
 
 
+def _value(rules: Mapping[str, Argument], args: Mapping[str, Any], k: str) -> Any:
+    """Argument ``k`` of a call, or its default when omitted."""
+    rule = rules.get(k)
+    return args[k] if k in args else (rule.default if rule else None)
+
+
 def _first_failure(gold: Mapping[str, Any], pred: Mapping[str, Any]) -> tuple[str, str] | None:
     if pred["name"] != gold["name"]:
         return "wrong_function", f"{pred['name']} instead of {gold['name']}"
     g, p = gold["arguments"], pred["arguments"]
     schema = tool_parameters(gold["name"])
+    rules = argument_rules(gold["name"])
     props: Mapping[str, Any] = schema.get("properties", {}) if schema else {k: {} for k in g}
     required = schema.get("required", []) if schema else list(g)
     missing = [k for k in required if k not in p]
@@ -232,24 +261,25 @@ def _first_failure(gold: Mapping[str, Any], pred: Mapping[str, Any]) -> tuple[st
     if unexpected:
         return "unexpected_argument", f"{gold['name']}: {', '.join(unexpected)}"
     for k, v in p.items():
-        ok = _type_ok(v, props[k]) if schema else (k not in g or _kind(v) == _kind(g[k]))
+        ok = (_type_ok(v, props[k]) and (k not in rules or format_ok(rules[k], v))) if schema else \
+            (k not in g or _kind(v) == _kind(g[k]))
         if not ok:
             return "wrong_type", f"{gold['name']}.{k}: {json.dumps(v, ensure_ascii=False)}"
     for k in sorted(set(g) | set(p)):
-        default = props.get(k, {}).get("default")
-        if not same_value(g.get(k, default), p.get(k, default)):
-            return "wrong_value", (f"{gold['name']}.{k}: {json.dumps(p.get(k, default), ensure_ascii=False)} "
-                                   f"instead of {json.dumps(g.get(k, default), ensure_ascii=False)}")
+        want, got = _value(rules, g, k), _value(rules, p, k)
+        if not (same_argument(rules[k], want, got) if k in rules else same_value(want, got)):
+            return "wrong_value", (f"{gold['name']}.{k}: {json.dumps(got, ensure_ascii=False)} "
+                                   f"instead of {json.dumps(want, ensure_ascii=False)}")
     return None
 
 
 def _mismatches(gold: Mapping[str, Any], pred: Mapping[str, Any]) -> int:
     """How many arguments of two calls of one tool disagree (an omitted optional one counts as its default)."""
-    schema = tool_parameters(gold["name"]) or {}
-    props = schema.get("properties", {})
+    rules = argument_rules(gold["name"])
     g, p = gold["arguments"], pred["arguments"]
     return sum(1 for k in set(g) | set(p)
-               if not same_value(g.get(k, props.get(k, {}).get("default")), p.get(k, props.get(k, {}).get("default"))))
+               if not (same_argument(rules[k], _value(rules, g, k), _value(rules, p, k)) if k in rules
+                       else same_value(g.get(k), p.get(k))))
 
 
 _EXHAUSTIVE = 720  # calls of one name paired by trying every assignment up to this many; greedily beyond

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from twinchat.composer.export.hub import front_matter
+from twinchat.composer.export.lengths import card_lines
+
 __all__ = ["ExportReport", "dataset_card"]
 
 
@@ -36,6 +39,10 @@ class ExportReport:
     holdout: bool
     #: ``store`` or the samples file's name
     source: str = "store"
+    #: ``--name``, ``--file-format`` and the card's license id
+    name: str = "twinchat"
+    file_format: str = "jsonl"
+    license: str = "apache-2.0"
     #: sessions (or samples) read, failed ones left out, failed ones kept (flagged in the manifest)
     read: int = 0
     failed_excluded: int = 0
@@ -58,6 +65,10 @@ class ExportReport:
     overlap_templates: int = 0
     overlap_combinations: int = 0
     gold_items: int = 0
+    #: token lengths per split and the cutoff keeping every example whole (:meth:`Lengths.summary`)
+    tokens: dict[str, Any] = field(default_factory=dict)
+    #: what the export warns about (the prefix outweighing the examples…)
+    warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     version: str = field(default_factory=_version)
     seconds: float = 0.0
@@ -74,7 +85,8 @@ class ExportReport:
 
         return {
             "format": self.format, "out_dir": str(self.out_dir), "seed": self.seed, "split": list(self.split),
-            "holdout_templates": self.holdout, "source": self.source, "read": self.read,
+            "holdout_templates": self.holdout, "source": self.source, "name": self.name,
+            "file_format": self.file_format, "license": self.license, "read": self.read,
             "failed_excluded": self.failed_excluded, "failed_included": self.failed_included,
             "rejected": sort(self.rejected), "rejected_examples": dict(sorted(self.rejected_examples.items())),
             "duplicates": {"exact": self.duplicates["exact"], "near": self.duplicates["near"]},
@@ -85,7 +97,8 @@ class ExportReport:
             "templates": {s: sorted(c) for s, c in self.templates.items()},
             "declared_templates": self.declared, "held_out_templates": self.held_out,
             "overlap": {"templates": self.overlap_templates, "combinations": self.overlap_combinations},
-            "gold_items": self.gold_items, "files": self.files, "version": self.version,
+            "gold_items": self.gold_items, "tokens": self.tokens, "warnings": self.warnings, "files": self.files,
+            "version": self.version,
             "seconds": round(self.seconds, 3), **({"shop": self.shop} if self.shop else {}),
         }
 
@@ -104,11 +117,14 @@ def _by(report: ExportReport, table: dict[str, Counter[str]], label: str) -> lis
     return _table([label, *splits, "all"], rows)
 
 
-def dataset_card(report: ExportReport, loading: str) -> str:
-    """The card as Markdown; ``loading`` is the format's paragraph on how trainers load the files."""
+def dataset_card(report: ExportReport, loading: str, calls: bool = False) -> str:
+    """The card as Markdown, under its YAML front matter (:func:`~twinchat.composer.export.hub.front_matter`);
+    ``loading`` is the format's paragraph on how trainers load the files, ``calls`` whether records call tools."""
     splits = list(report.records)
     share = dict(zip(("train", "valid", "test"), report.split))
-    lines = [f"# twinchat dataset ({report.format})", "",
+    extension = "jsonl" if report.file_format == "jsonl" else "parquet"
+    lines = [front_matter(report.records, extension, report.name, report.license, calls),
+             f"# {report.name} dataset ({report.format})", "",
              f"Composed, verified and exported by twinchat {report.version}: seed {report.seed}, split "
              + ", ".join(f"{s} {share[s]:g}" for s in splits)
              + (", templates held out of train" if report.holdout else "") + f"; source: {report.source}.", "",
@@ -127,6 +143,9 @@ def dataset_card(report: ExportReport, loading: str) -> str:
         lines += ["## Sessions by flow", "", *_by(report, report.by_flow, "flow"), ""]
     lines += ["## User turns by unit", "", *_by(report, report.by_unit, "unit"), "",
               f"## {unit_name.capitalize()} by outcome", "", *_by(report, report.by_outcome, "outcome"), ""]
+    if report.tokens:
+        lines += card_lines(report.tokens)
+        lines += [f"Warning: {w}." for w in report.warnings] + ([""] if report.warnings else [])
     lines += ["## Template coverage", ""]
     used_units = sorted({t.split(":", 1)[0] for c in report.templates.values() for t in c})
     rows = []

@@ -43,6 +43,16 @@ class ExportOptions:
     persona: Any = None
     #: lines the dataset card adds about the project (shop, persona, calendar)
     card_notes: Sequence[str] = ()
+    #: a Hugging Face ``tokenizer.json`` (or its folder) to count tokens with; None: an estimate
+    tokenizer: str | None = None
+    #: keep the flow's thought text next to a tool call (openai; sharegpt never carries it)
+    thoughts: bool = True
+    #: split files as ``jsonl``, ``parquet`` or ``both``
+    file_format: str = "jsonl"
+    #: the prefix of the ``dataset_info.json`` entries (``NAME_train``…) and the card's dataset name
+    name: str = "twinchat"
+    #: the license id in the card's front matter
+    license: str = "apache-2.0"
 
     def filters(self) -> dict[str, Any]:
         """The session filters, as :class:`~twinchat.composer.store.sessions.SessionStore` takes them."""

@@ -15,6 +15,7 @@ from twinchat.inventory.tools.base import Tool, ToolContext, format_time, tool_e
 from twinchat.inventory.tools.lookup import resolve_products
 from twinchat.inventory.tools.static import static_data
 from twinchat.inventory.tools.stock import warehouses_with
+from twinchat.inventory.tools.timeargs import LocalDateTime
 
 __all__ = ["CheckDeliveryArgs", "CHECK_DELIVERY", "resolve_destination"]
 
@@ -26,7 +27,7 @@ class CheckDeliveryArgs(BaseModel):
 
     products: list[str] = Field(min_length=1, max_length=10, description="商品编号或型号列表")
     destination: str = Field(min_length=1, description="收货地区,精确到区县或城市,如 深圳市南山区")
-    deadline: datetime | None = Field(
+    deadline: LocalDateTime | None = Field(
         default=None, description="客户要求的最晚送达时间,格式 YYYY-MM-DD HH:MM:SS;不限则不填"
     )
     quantity: int = Field(default=1, ge=1, le=99, description="每个商品的购买数量")

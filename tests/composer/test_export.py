@@ -76,11 +76,24 @@ def test_openai_records_follow_the_fine_tuning_format(exported):
     records = _records(out)
     assert len(records) == report.exported > 0
     schemas = json.loads(CliRunner().invoke(cli, ["tools", "schema"]).stdout)
+    flow_tools = _flow_tools()
+    order = {"train": 0, "valid": 1, "test": 2}
+    manifest = sorted(_lines(out / "manifest.jsonl"), key=lambda m: (order[m["split"]], m["line"]))
+    sources = [m["source"] for m in manifest]
+    assert len(sources) == len(records)
     calls = 0
-    for rec in records:
+    for rec, source in zip(records, sources):
         assert set(rec) == {"messages", "tools"}
-        # tools: {type: function, function: {name, description, parameters}} — the schemas `tools schema` prints
-        assert rec["tools"] == [{"type": "function", "function": s} for s in schemas]
+        # tools: {type: function, function: {name, description, parameters}}: the tools the flow's units
+        # call, in registry order, each the schema `tools schema` prints with nullable options made plain
+        names = [t["function"]["name"] for t in rec["tools"]]
+        assert names == flow_tools[source.split("/")[0]]
+        for entry in rec["tools"]:
+            assert entry["type"] == "function"
+            full = next(s for s in schemas if s["name"] == entry["function"]["name"])
+            assert entry["function"]["description"] == full["description"]
+            assert entry["function"]["parameters"].get("required") == full["parameters"].get("required")
+            assert set(entry["function"]["parameters"]["properties"]) == set(full["parameters"]["properties"])
         messages = rec["messages"]
         assert messages[0]["role"] == "system" and "当前时间:" in messages[0]["content"]
         open_calls: set[str] = set()
@@ -104,6 +117,18 @@ def test_openai_records_follow_the_fine_tuning_format(exported):
                 assert isinstance(m["content"], str) and m["content"]
         assert messages[-1]["role"] == "assistant" and not messages[-1].get("tool_calls")
     assert calls > len(records)
+
+
+def _flow_tools() -> dict[str, list[str]]:
+    """Flow id → the tools its units call, in registry order (read from the unit files)."""
+    from twinchat.units.loader import load_content
+
+    units, flows = load_content(())
+    out = {}
+    for fid, src in flows.items():
+        called = {units[s.unit].unit.tool.name for s in src.flow.steps if units[s.unit].unit.tool}
+        out[fid] = [name for name in TOOLS if name in called]
+    return out
 
 
 def test_openai_check_rejects_a_tool_message_without_its_call():

@@ -63,7 +63,10 @@ def test_the_builtins_are_registered_by_name_each_whole():
         with pytest.raises(RuleViolation):
             spec.check({})
     assert [n for n, f in formats().items() if f.calls] == ["openai", "react", "sharegpt"]
-    assert [n for n, f in formats().items() if f.files] == ["alpaca", "sharegpt"]
+    assert [n for n, f in formats().items() if f.files] == ["alpaca", "openai", "sharegpt"]  # openai: as Parquet
+    assert formats()["openai"].files(["train"], "x", "jsonl") == {}
+    assert [n for n, f in formats().items() if f.render] == list(BUILTINS)
+    assert [n for n, f in formats().items() if f.columns] == ["openai"]
     assert [n for n, f in formats().items() if f.from_sample] == ["alpaca"]
 
 

@@ -22,7 +22,8 @@ def test_the_plugin_format_exports_records_that_pass_its_rule(run_twinchat, tmp_
         assert set(record) == {"question", "answer"}
         assert all(isinstance(record[k], str) and record[k].strip() for k in ("question", "answer"))
     card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
-    assert card.startswith("# twinchat dataset (qa_pairs)\n")
+    assert card.startswith("---\n") and "\nlicense: apache-2.0\n" in card  # the Hub's front matter first
+    assert card.split("\n---\n", 1)[1].startswith("\n# twinchat dataset (qa_pairs)\n")
     assert "each line is one `{\"question\", \"answer\"}` pair" in card
     assert not (tmp_path / "out" / "tools.json").exists()  # qa_pairs carries no tool calls
 

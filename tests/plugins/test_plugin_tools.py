@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from twinchat.composer.export.formats.toolset import compact_schema
 from twinchat.inventory.tools.registry import BUILTIN_ORDER
 
 NOW = "2026-11-21 15:00"
@@ -102,9 +103,9 @@ def test_export_carries_the_plugin_schema_and_eval_scores_it(run_twinchat, plugi
     records = [json.loads(line) for line in (tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8").splitlines()]
     assert records
     schema = json.loads(run_twinchat("tools", "schema", "count_in_stock").stdout)
-    for record in records:
-        assert _tool_names(record) == [*BUILTIN_ORDER, "count_in_stock"]
-        assert record["tools"][-1] == {"type": "function", "function": schema}
+    for record in records:  # the flow's tools only, found in the registry by name, schemas made compact
+        assert _tool_names(record) == ["count_in_stock"]
+        assert record["tools"][-1] == {"type": "function", "function": compact_schema(schema)}
     called = {tc["function"]["name"] for r in records for m in r["messages"] for tc in m.get("tool_calls") or ()}
     assert called == {"count_in_stock"}
     scored = json.loads(run_twinchat("eval", "--gold", "out/test.gold.jsonl", "--pred", "out/test.gold.jsonl",

@@ -15,6 +15,7 @@ from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, ExportError, Record, RuleViolation, annotate, \
     dumps, fail, gold_item, json_object, llamafactory_info, system_prompt
+from twinchat.composer.export.formats.chatml import render_alpaca
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "AlpacaConverter", "check_alpaca", "dataset_info", "sample_record"]
@@ -99,13 +100,14 @@ def sample_record(converter: Converter, sample: Mapping[str, Any], where: str) -
     return rec
 
 
-def dataset_info(splits: Sequence[str]) -> dict[str, Any]:
+def dataset_info(splits: Sequence[str], name: str, extension: str) -> dict[str, Any]:
     """The files beside the splits: LLaMA-Factory's ``dataset_info.json``."""
-    return {"dataset_info.json": llamafactory_info(_SPEC, splits)}
+    return {"dataset_info.json": llamafactory_info(_SPEC, splits, name, extension)}
 
 
 FORMAT = Format(
     name="alpaca", converter=AlpacaConverter, check=check_alpaca, calls=False, uses_units=True,
     files=dataset_info, from_sample=sample_record,
     loading="LLaMA-Factory: point `dataset_dir` at this directory and set `dataset: twinchat_train`; "
-            "`dataset_info.json` maps instruction/input/output/system/history.")
+            "`dataset_info.json` maps instruction/input/output/system/history.",
+    render=render_alpaca)

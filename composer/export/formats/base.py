@@ -21,9 +21,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from twinchat.composer.errors import ComposerError
+
+if TYPE_CHECKING:
+    from twinchat.composer.export.formats.toolset import ToolSet
 
 __all__ = ["Check", "Converter", "ExportError", "Record", "RuleViolation", "SYSTEM_PROMPT", "DATASET_PREFIX",
            "annotate", "dumps", "fail", "gold_item", "json_object", "llamafactory_info", "openai_tools",
@@ -117,9 +120,11 @@ def prompt_in_force(prompt: Callable[[str], str] | None) -> Iterator[None]:
         _PROMPT.reset(token)
 
 
-def llamafactory_info(spec: Mapping[str, Any], splits: Sequence[str]) -> dict[str, Any]:
-    """LLaMA-Factory's ``dataset_info.json``: one entry ``twinchat_<split>`` per split file, described by ``spec``."""
-    return {f"{DATASET_PREFIX}_{s}": {"file_name": f"{s}.jsonl", **spec} for s in splits}
+def llamafactory_info(spec: Mapping[str, Any], splits: Sequence[str], name: str = DATASET_PREFIX,
+                      extension: str = "jsonl") -> dict[str, Any]:
+    """LLaMA-Factory's ``dataset_info.json``: one entry ``<name>_<split>`` per split file
+    (``<split>.<extension>``), described by ``spec``."""
+    return {f"{name}_{s}": {"file_name": f"{s}.{extension}", **spec} for s in splits}
 
 
 @dataclass
@@ -178,11 +183,24 @@ class Converter:
     """
 
     def __init__(self, check: Check,
-                 instructions: Mapping[str, tuple[str | None, tuple[str, ...]]] | None = None) -> None:
+                 instructions: Mapping[str, tuple[str | None, tuple[str, ...]]] | None = None,
+                 toolset: ToolSet | None = None) -> None:
         #: the format's consumer rules
         self.check = check
         #: unit id → (instruction, label fields), for formats that teach extraction (alpaca)
         self.instructions = dict(instructions or {})
+        self._toolset = toolset
+        #: whether the flow's thought text goes next to a tool call (formats that can carry it)
+        self.thoughts = True
+
+    @property
+    def toolset(self) -> ToolSet:
+        """The tools each session's records carry, by flow (every registered tool if none was given)."""
+        if self._toolset is None:
+            from twinchat.composer.export.formats.toolset import ToolSet
+
+            self._toolset = ToolSet()
+        return self._toolset
 
     def records(self, session: Mapping[str, Any]) -> list[Record]:
         sid = session.get("id", "?")

@@ -1,7 +1,8 @@
 """``openai``: OpenAI's chat fine-tuning format with tools.
 
 Each session is one ``{"messages", "tools"}`` record; tool calls are ``tool_calls`` with JSON-string
-arguments, the flow's thought (if any) the content next to them. The rules checked are OpenAI's:
+arguments, the flow's thought (if any) the content next to them (left out with ``thoughts`` off, as
+sharegpt always leaves it out). The rules checked are OpenAI's:
 roles ``system``/``user``/``assistant``/``tool``, ``tool_calls`` of ``{id, type: "function",
 function: {name, arguments}}`` with ``arguments`` a JSON string, every ``tool`` message answering
 (by ``tool_call_id``) a call of the assistant message before it, ``tools`` as ``{type: "function",
@@ -11,14 +12,15 @@ function: {name, description, parameters}}``, and an assistant message last.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
-    gold_item, json_object, openai_tools, session_templates, system_prompt
+    gold_item, json_object, llamafactory_info, session_templates, system_prompt
+from twinchat.composer.export.formats.chatml import render_openai
 from twinchat.composer.export.formats.registry import Format
 
-__all__ = ["FORMAT", "OpenAIConverter", "check_openai"]
+__all__ = ["FORMAT", "OpenAIConverter", "check_openai", "columns", "dataset_info"]
 
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 _KEYS = {"system": {"role", "content", "name"}, "user": {"role", "content", "name"},
@@ -44,7 +46,8 @@ class OpenAIConverter(Converter):
             if role != "assistant":
                 raise RuleViolation("unknown role", f"{session['id']}: turn {i}: unknown role {role!r}")
             if t.get("tool_calls"):
-                msg = {"role": "assistant", "content": t.get("thought") or None, "tool_calls": [
+                msg = {"role": "assistant", "content": (t.get("thought") or None) if self.thoughts else None,
+                       "tool_calls": [
                     {"id": c.get("id"), "type": "function",
                      "function": {"name": c.get("name"), "arguments": dumps(c.get("arguments"))}}
                     for c in t["tool_calls"]]}
@@ -54,7 +57,7 @@ class OpenAIConverter(Converter):
                 kind = "reply"
             gold.append(gold_item(kind, meta[i], {"messages": list(messages)}, msg))
             messages.append(msg)
-        data = {"messages": messages, "tools": openai_tools()}
+        data = {"messages": messages, "tools": self.toolset.openai(session.get("flow"))}
         return [Record(data, session["id"], self._text(session), session_templates(turns), gold)]
 
 
@@ -141,7 +144,35 @@ def check_openai(record: Mapping[str, Any]) -> None:
         fail("not ending with assistant", "the last message is not the assistant's")
 
 
+def columns(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record for a columnar file: every message with ``role``, ``content``, ``tool_calls`` (a list,
+    empty for none) and ``tool_call_id`` (empty for none); ``tools`` as one JSON string. LLaMA-Factory's
+    ``OpenAIDatasetConverter`` reads this shape (it takes ``tools`` as a JSON string and a call message by
+    a non-empty ``tool_calls``)."""
+    messages = [{"role": m["role"], "content": m.get("content"), "tool_calls": m.get("tool_calls") or [],
+                 "tool_call_id": m.get("tool_call_id") or ""} for m in record["messages"]]
+    return {"messages": messages, "tools": dumps(record.get("tools") or [])}
+
+
+#: LLaMA-Factory's description of the columns (its ``openai`` formatting); every tag is spelled out.
+_SPEC: dict[str, Any] = {
+    "formatting": "openai",
+    "columns": {"messages": "messages", "tools": "tools"},
+    "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant",
+             "observation_tag": "tool", "function_tag": "function_call", "system_tag": "system"},
+}
+
+
+def dataset_info(splits: Sequence[str], name: str, extension: str) -> dict[str, Any]:
+    """LLaMA-Factory's ``dataset_info.json``, for the Parquet files (whose rows have one shape)."""
+    return {"dataset_info.json": llamafactory_info(_SPEC, splits, name, extension)} if extension == "parquet" else {}
+
+
 FORMAT = Format(
     name="openai", converter=OpenAIConverter, check=check_openai, calls=True,
     loading="OpenAI fine-tuning: upload `train.jsonl` (and `valid.jsonl` as validation file). Each line is "
-            "`{\"messages\", \"tools\"}`; tool calls carry their arguments as JSON strings.")
+            "`{\"messages\", \"tools\"}`; tool calls carry their arguments as JSON strings. With "
+            "`--file-format parquet` (or `both`), the Parquet files hold every message with the same keys and "
+            "`tools` as a JSON string, so `datasets` pads nothing, and `dataset_info.json` lets LLaMA-Factory "
+            "load them (`dataset: twinchat_train`).",
+    render=render_openai, columns=columns, files=dataset_info)

@@ -11,6 +11,7 @@ from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, fail, gold_item, \
     session_templates
+from twinchat.composer.export.formats.chatml import render_plain
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "PlainConverter", "check_plain"]
@@ -52,4 +53,5 @@ def check_plain(record: Mapping[str, Any]) -> None:
 
 FORMAT = Format(
     name="plain", converter=PlainConverter, check=check_plain, calls=False,
-    loading="Any trainer that takes a `text` column: each line holds one dialogue as `human:` / `bot:` turns.")
+    loading="Any trainer that takes a `text` column: each line holds one dialogue as `human:` / `bot:` turns.",
+    render=render_plain)

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
-    gold_item, json_object, session_templates, system_prompt, tool_schemas
+    gold_item, json_object, session_templates, system_prompt
+from twinchat.composer.export.formats.chatml import render_react
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "REACT_ACTION", "ReactConverter", "check_react"]
@@ -47,7 +48,7 @@ class ReactConverter(Converter):
     def convert(self, session: Mapping[str, Any]) -> list[Record]:
         turns = session["turns"]
         meta = annotate(turns)
-        tools = "\n".join(f"- {s}" for s in tool_schemas())
+        tools = "\n".join(f"- {s}" for s in self.toolset.schema_texts(session.get("flow")))
         messages: list[dict[str, str]] = [
             {"role": "system", "content": f"{system_prompt(session['now'])}\n可用工具:\n{tools}\n{_REACT_RULES}"}]
         gold = []
@@ -134,4 +135,5 @@ def check_react(record: Mapping[str, Any]) -> None:
 FORMAT = Format(
     name="react", converter=ReactConverter, check=check_react, calls=True,
     loading="Any chat trainer that takes `{\"messages\": [{\"role\", \"content\"}]}`: the assistant turns are "
-            "ReAct text (`Thought: …`, `Action: tool[JSON]`, `Action: finish[reply]`).")
+            "ReAct text (`Thought: …`, `Action: tool[JSON]`, `Action: finish[reply]`).",
+    render=render_react)

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from twinchat.composer.export.formats.base import Check, Converter, ExportError, Record
+from twinchat.composer.export.formats.toolset import ToolSet
 
 __all__ = ["Format", "FormatRegistryError", "GROUP", "formats", "format_names", "get_format", "get_converter"]
 
@@ -50,11 +51,18 @@ class Format:
     calls: bool = True
     #: whether the converter takes each unit's instruction and label fields (``Converter.instructions``)
     uses_units: bool = False
-    #: extra files beside the splits: ``files(splits)`` gives {file name: JSON value}
-    files: Callable[[Sequence[str]], Mapping[str, Any]] | None = None
+    #: extra files beside the splits: ``files(splits, name, extension)`` gives {file name: JSON value};
+    #: ``name`` prefixes dataset names (``--name``), ``extension`` is the split files' (jsonl, parquet)
+    files: Callable[[Sequence[str], str, str], Mapping[str, Any]] | None = None
     #: ``from_sample(converter, sample, where)``: the record of a ``twinchat generate`` sample, if the
     #: format can export samples (``where`` names the sample in errors)
     from_sample: Callable[[Converter, Mapping[str, Any], str], Record] | None = None
+    #: ``render(record)``: the record as a chat template lays it out, (prefix, whole example), for token
+    #: counts (see :mod:`~twinchat.composer.export.formats.chatml`); None: the record's JSON, no prefix
+    render: Callable[[Mapping[str, Any]], tuple[str, str]] | None = None
+    #: ``columns(record)``: the record with the same keys in every row, for columnar files (Parquet);
+    #: None: records already have one shape
+    columns: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -64,10 +72,10 @@ class Format:
         if not callable(self.check):
             raise TypeError(f"format {self.name!r}: check {self.check!r} is not callable")
 
-    def new_converter(self, units: Mapping[str, Any] | None = None) -> Converter:
+    def new_converter(self, units: Mapping[str, Any] | None = None, toolset: ToolSet | None = None) -> Converter:
         """A converter of this format; with ``uses_units``, it takes each unit's instruction and label
         fields from ``units`` (loaded units, as :func:`twinchat.units.loader.load_units` returns; the
-        built-ins if None)."""
+        built-ins if None). ``toolset`` gives each session's tools by flow (every tool if None)."""
         instructions = {}
         if self.uses_units:
             if units is None:
@@ -78,7 +86,10 @@ class Format:
                 unit = getattr(src, "unit", None)
                 label = getattr(unit, "label", None) or {}
                 instructions[uid] = (getattr(unit, "instruction", None), tuple(label))
-        return self.converter(self.check, instructions)
+        converter = self.converter(self.check, instructions)
+        if toolset is not None:
+            converter._toolset = toolset
+        return converter
 
 
 def _where(ep: EntryPoint) -> str:

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
-    gold_item, llamafactory_info, session_templates, system_prompt, tool_schemas
+    gold_item, llamafactory_info, session_templates, system_prompt
+from twinchat.composer.export.formats.chatml import render_sharegpt
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "SharegptConverter", "check_sharegpt", "dataset_info"]
@@ -69,7 +70,7 @@ class SharegptConverter(Converter):
             gold.append(gold_item(kind, meta[i], {"conversations": list(conv), "system": system}, msg["value"]))
             conv.append(msg)
         flush()
-        data = {"conversations": conv, "system": system, "tools": "[" + ", ".join(tool_schemas()) + "]"}
+        data = {"conversations": conv, "system": system, "tools": self.toolset.json_list(session.get("flow"))}
         return [Record(data, session["id"], self._text(session), session_templates(turns), gold)]
 
 
@@ -124,12 +125,13 @@ def check_sharegpt(record: Mapping[str, Any]) -> None:
         fail("odd message count", f"{len(conv)} messages (LLaMA-Factory needs an even count)")
 
 
-def dataset_info(splits: Sequence[str]) -> dict[str, Any]:
+def dataset_info(splits: Sequence[str], name: str, extension: str) -> dict[str, Any]:
     """The files beside the splits: LLaMA-Factory's ``dataset_info.json``."""
-    return {"dataset_info.json": llamafactory_info(_SPEC, splits)}
+    return {"dataset_info.json": llamafactory_info(_SPEC, splits, name, extension)}
 
 
 FORMAT = Format(
     name="sharegpt", converter=SharegptConverter, check=check_sharegpt, calls=True, files=dataset_info,
     loading="LLaMA-Factory: point `dataset_dir` at this directory and set `dataset: twinchat_train` "
-            "(`eval_dataset: twinchat_valid`); `dataset_info.json` describes the columns and tags.")
+            "(`eval_dataset: twinchat_valid`); `dataset_info.json` describes the columns and tags.",
+    render=render_sharegpt)

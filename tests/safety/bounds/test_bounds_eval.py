@@ -63,7 +63,7 @@ def test_a_bad_eval_file_is_one_located_line(tmp_path, case):
 
 #: case → (the id it answers, the answer, the error it is counted as); the lazy regular expressions these were once read with were quadratic or worse on them
 SLOW = {
-    "tool_call_tag_30000_times": ("c", "<tool_call>" * 30_000, None),
+    "tool_call_tag_30000_times": ("c", "<tool_call>" * 30_000, "unknown_format"),  # a call marker, never closed
     "tool_call_blocks_unclosed_at_the_end": ("c", '<tool_call>{"name": "check_delivery"}</tool_call>'
                                              + "<tool_call> " * 30_000, None),
     "action_input_with_200000_spaces": ("c", "Action: check_delivery\nAction Input: {" + " " * 200_000 + "x}",
