@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, use_tools
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["cli", "main"]
@@ -98,22 +98,25 @@ def tools() -> None:
 
 
 @tools.command("list")
-def tools_list() -> None:
-    """List the tools with their descriptions.
+@UNITS_OPTION
+def tools_list(units_dirs: tuple[str, ...]) -> None:
+    """List the tools with their descriptions (the built-in ones, plugins', and those of --units).
 
     \b
     Example:
-        twinchat tools list
+        twinchat tools list --units ./my_units
     """
     from twinchat.inventory.tools import TOOLS
 
+    use_tools(units_dirs)
     for name, tool in TOOLS.items():
         click.echo(f"{name:<24}{tool.description}")
 
 
 @tools.command("schema")
 @click.argument("name", required=False)
-def tools_schema(name: str | None) -> None:
+@UNITS_OPTION
+def tools_schema(name: str | None, units_dirs: tuple[str, ...]) -> None:
     """Print the JSON schema of one tool (or of all), as function-calling data uses it.
 
     \b
@@ -123,6 +126,7 @@ def tools_schema(name: str | None) -> None:
     from twinchat.inventory.errors import UnknownToolError
     from twinchat.inventory.tools import TOOLS
 
+    use_tools(units_dirs)
     if name is not None and name not in TOOLS:
         raise UnknownToolError(f"unknown tool {name!r} (known tools: {', '.join(TOOLS)})")
     chosen = [TOOLS[name]] if name else list(TOOLS.values())
@@ -136,7 +140,8 @@ def tools_schema(name: str | None) -> None:
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH)
 @click.option("--now", type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]),
               help="Session clock (default: the current time).")
-def tools_call(name: str, arguments: str, db_path: str, now: datetime | None) -> None:
+@UNITS_OPTION
+def tools_call(name: str, arguments: str, db_path: str, now: datetime | None, units_dirs: tuple[str, ...]) -> None:
     """Call tool NAME with ARGUMENTS (a JSON object) and print its result.
 
     Tool errors (unknown product, malformed phone…) are results, printed like any other.
@@ -156,6 +161,7 @@ def tools_call(name: str, arguments: str, db_path: str, now: datetime | None) ->
         raise click.BadParameter(f"not JSON: {exc}", param_hint="ARGUMENTS") from exc
     if not isinstance(args, dict):
         raise click.BadParameter("must be a JSON object", param_hint="ARGUMENTS")
+    use_tools(units_dirs, db_path)
     conn = open_world(Path(db_path))
     try:
         with conn:
@@ -228,11 +234,15 @@ def units_show(unit_id: str, units_dirs: tuple[str, ...]) -> None:
 
 @units.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-def units_check(paths: tuple[str, ...]) -> None:
-    """Validate unit and flow files (default: the built-ins); print every problem, one per line.
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
+              help="The world tool files' queries are prepared against (when it exists).")
+def units_check(paths: tuple[str, ...], db_path: str) -> None:
+    """Validate unit, flow and tool files (default: the built-ins); print every problem, one per line.
 
     Files are loaded after the built-ins, as compose loads them: an id that is already defined
-    is an error, and a flow may play any unit of either.
+    is an error, and a flow may play any unit of either. Tool files are checked first (the
+    first problem stops the check): their schemas, templates, python targets and, when the
+    world exists, their queries; units may then call those tools.
 
     \b
     Example:
@@ -240,8 +250,10 @@ def units_check(paths: tuple[str, ...]) -> None:
     """
     from twinchat.composer.engine.compose import flow_problems
     from twinchat.composer.engine.unit_checks import unit_problems
+    from twinchat.inventory.tools import tools
     from twinchat.units.loader import load_content
 
+    use_tools(paths, db_path)
     units, flows = load_content(paths)
     mine = [s for s in units.values() if not paths or not s.path.startswith("<builtin>/")]
     my_flows = [s for s in flows.values() if not paths or not s.path.startswith("<builtin>/")]
@@ -252,6 +264,9 @@ def units_check(paths: tuple[str, ...]) -> None:
     if problems:
         raise click.exceptions.Exit(1)
     click.echo(f"{len(mine)} unit(s) OK")
+    declared = tools().declared()
+    if declared:
+        click.echo(f"{len(declared)} tool(s) OK")
     if my_flows:
         click.echo(f"{len(my_flows)} flow(s) OK")
 
@@ -291,6 +306,7 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
     check_output(out, force, generate_inputs(db_path, units_dirs))
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
+        use_tools(units_dirs, db_path)
         report = generate_file(
             unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
             units_dirs=units_dirs, force=force, units=units,

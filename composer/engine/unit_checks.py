@@ -171,13 +171,14 @@ def _tool_problems(src: UnitSource) -> list[str]:
     if unit.tool.name not in tools:
         return [f"{where}: unknown tool {unit.tool.name!r}{did_you_mean(unit.tool.name, tools)}; "
                 f"tools: {', '.join(tools)}"]
-    fields = tools[unit.tool.name].args_model.model_fields
+    parameters = tools[unit.tool.name].json_schema()["parameters"]  # a built-in's, a plugin's or a tool file's
+    fields = parameters.get("properties", {})
     out = []
     for arg in unit.tool.arguments:
         if arg not in fields:
             out.append(f"{src.where(['tool', 'arguments', arg])}: tool {unit.tool.name!r} has no argument "
                        f"{arg!r}{did_you_mean(arg, fields)}")
-    for req in (n for n, f in fields.items() if f.is_required()):
+    for req in parameters.get("required", ()):
         if req not in unit.tool.arguments:
             out.append(f"{src.where(['tool', 'arguments'])}: tool {unit.tool.name!r} needs argument {req!r}")
     return out
