@@ -171,6 +171,36 @@ def tools_call(name: str, arguments: str, db_path: str, now: datetime | None, un
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
+@tools.command("import")
+@click.argument("openapi_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="The directory to write the tool files to (your --units directory).")
+@click.option("--only", default=None, help="Only these operations (operationIds, comma-separated).")
+@click.option("--force", is_flag=True, help="Replace tool files that exist already.")
+def tools_import(openapi_file: str, out: str, only: str | None, force: bool) -> None:
+    """Make one tool file per operation of an OpenAPI 3.0/3.1 file (JSON or YAML).
+
+    Each file has the operation's parameters and JSON body as a JSON Schema, and a rules stub
+    that always succeeds: replace it with your rules or SQL. What a tool cannot carry
+    (callbacks, file uploads, header parameters, auth flows) is listed, never dropped silently.
+
+    \b
+    Example:
+        twinchat tools import invoice_api.yaml -o my_units --only IssueInvoice
+    """
+    from twinchat.composer.tools.openapi import import_openapi
+
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    report = import_openapi(openapi_file, out, names, force=force)
+    for tool in report.tools:
+        click.echo(f"wrote {tool.file} ({tool.method} {tool.path})")
+        for note in tool.notes:
+            click.echo(f"  not imported: {note}")
+    for note in report.notes:
+        click.echo(f"not imported: {note}")
+    click.echo(f"{len(report.tools)} tool file(s); replace each rules stub with your implementation")
+
+
 @cli.group()
 def units() -> None:
     """Browse and validate unit files."""
