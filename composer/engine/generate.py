@@ -293,6 +293,8 @@ class UnitGenerator(CompiledUnit):
             scope = {**values, "label": label, "now": now}
             if self.unit.tool is not None and forced is None:
                 args = {k: plain(fn(scope)) for k, fn in self._arguments}
+                if self._omit_null:
+                    args = {k: v for k, v in args.items() if v is not None or k not in self._omit_null}
                 tool_call = {"name": self.unit.tool.name, "arguments": args}
                 result = scope["result"] = call(tool_call, now)
             outcome = forced or decided or self._outcome(scope)

@@ -198,4 +198,6 @@ def build_tool(spec: Any, where: Where, templates: Templates, *, conn: Any = Non
         func = _python(spec, where)
     return DeclaredTool(name=spec.name, description=spec.description, args_model=None,  # type: ignore[arg-type]
                         func=func, writes=spec.writes, parameters=spec.parameters,
-                        check=argument_checker(spec.parameters))
+                        check=argument_checker(spec.parameters),
+                        omits_null=frozenset(spec.parameters.get("properties", {}))
+                        - frozenset(spec.parameters.get("required", ())))

@@ -44,6 +44,9 @@ class DeclaredTool(Tool):
 
     parameters: dict[str, Any] = field(default_factory=dict)
     check: Callable[[Mapping[str, Any]], dict[str, Any] | None] = field(default=lambda arguments: None)
+    #: the arguments a dialogue leaves out of a call when it has no value for them (the optional
+    #: ones): an API is called without the key, not with null
+    omits_null: frozenset[str] = frozenset()
 
     def json_schema(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": copy.deepcopy(self.parameters)}
