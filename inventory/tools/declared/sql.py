@@ -34,6 +34,9 @@ READ_ONLY_TABLES = frozenset({
 MISSING = object()
 
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/", re.S)
+_TEXT = re.compile(r"'((?:[^']|'')*)'")
+_PLACEHOLDER = re.compile(r"%[sdifr]")
+_NAMED_PLACEHOLDER = re.compile(r"%\(\w+\)[sdifr]|\{\w*\}")
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _FORMATTING = re.compile(r"[%{}]|\?|(?<!\w)[@$][A-Za-z_]")
 _WRITES = {sqlite3.SQLITE_INSERT: "insert into", sqlite3.SQLITE_UPDATE: "update", sqlite3.SQLITE_DELETE: "delete from"}
@@ -60,6 +63,10 @@ class SqlQuery:
                  where: Callable[[str], str]) -> None:
         self.sql, self.rows, self.name, self.where = sql.strip(), rows, name, where
         bare = _QUOTED.sub(" ", self.sql)
+        for quoted in _TEXT.findall(self.sql):
+            if _PLACEHOLDER.fullmatch(quoted) or _NAMED_PLACEHOLDER.search(quoted):
+                raise ToolFileError(f"{where('sql')}: '{quoted}' is a string-formatting placeholder; pass values "
+                                    "as named parameters (:name), never formatted into the SQL")
         found = _FORMATTING.search(bare)
         if found:
             raise ToolFileError(f"{where('sql')}: {found.group()!r} outside quotes looks like string formatting or a "
