@@ -81,7 +81,7 @@ def _name(op: dict[str, Any], method: str, route: str, notes: list[str]) -> str:
     given = op.get("operationId")
     if isinstance(given, str) and TOOL_NAME.fullmatch(given):
         return given
-    made = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{method}_{route}").strip("_")[:64]
+    made = re.sub(r"[^A-Za-z0-9]+", "_", f"{method}_{route}").strip("_")[:64]
     notes.append(f"operationId {given!r} is no function name; named {made!r}" if given else
                  f"no operationId; named {made!r}")
     return made

@@ -86,6 +86,8 @@ class SchemaReader:
         if out.pop("nullable", False) is True and "type" in out:
             kinds = out["type"] if isinstance(out["type"], list) else [out["type"]]
             out["type"] = [*kinds, "null"]
+            if isinstance(out.get("enum"), list) and None not in out["enum"]:
+                out["enum"] = [*out["enum"], None]
         for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
             if isinstance(out.get(bound), bool):
                 if out.pop(bound) and limit in out:
