@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from twinchat.composer.engine.render import make_env, variables_of
+from twinchat.composer.engine.render import TemplateCache, make_env, variables_of
 from twinchat.composer.engine.sandbox import refused_attributes
 from twinchat.inventory.tools.declared.tool import Render
 
@@ -29,6 +29,9 @@ class SandboxTemplates:
 
     def __init__(self) -> None:
         self.env = make_env()
+        #: compiled once each, to one Python function where the fast path supports them (as unit
+        #: templates are), else by the sandbox
+        self.cache = TemplateCache(self.env)
 
     def _check(self, source: str, names: frozenset[str], expression: bool) -> None:
         try:
@@ -47,25 +50,16 @@ class SandboxTemplates:
 
     def expression(self, source: str, names: frozenset[str]) -> Render:
         self._check(source, names, True)
-        compiled = self.env.compile_expression(source, undefined_to_none=False)
-        env = self.env
-
-        def value(scope: Mapping[str, Any]) -> Any:
-            env.fresh()
-            return compiled(scope)
-
-        return value
+        return self.cache.compiled(source)
 
     def template(self, source: str, names: frozenset[str]) -> Render:
         whole = _ONE_EXPRESSION.fullmatch(source)
         if whole is not None:
             return self.expression(whole.group("expr").strip(), names)
         self._check(source, names, False)
-        compiled = self.env.from_string(source)
-        env = self.env
+        render = self.cache.render
 
         def text(scope: Mapping[str, Any]) -> str:
-            env.fresh()
-            return compiled.render(scope)
+            return render(source, scope)  # type: ignore[arg-type]
 
         return text
