@@ -240,6 +240,15 @@ def test_a_python_implementation_is_called_with_checked_arguments(tmp_path, worl
         got = call(world, "issue_by_python", {"title": "张三"}, NOW)
         assert got["title"] == "张三" and got["orders"] > 0 and got["at"] == "2026-11-25 10:00:00"
         assert call(world, "issue_by_python", {}, NOW)["error"]["field"] == "title"
+    (tmp_path / "invoicing_backend.py").write_text("def issue(ctx, arguments):\n    return [1]\n", encoding="utf-8")
+    import importlib
+
+    import invoicing_backend
+    importlib.reload(invoicing_backend)
+    with using_tools([tmp_path / "issue.yaml"]):
+        with pytest.raises(ToolFileError, match=r"issue\.yaml:5: tool 'issue_by_python', field implementation\.python: "
+                                                r"'invoicing_backend:issue' returned list, not an object \(a dict\)$"):
+            call(world, "issue_by_python", {"title": "张三"}, NOW)
 
 
 def test_the_same_name_in_two_files_names_both(tmp_path):

@@ -182,7 +182,15 @@ def _python(spec: Any, where: Where) -> Func:
         raise ToolFileError(f"{where(loc)}: cannot import {target!r}: {type(exc).__name__}: {text}") from exc
     if not callable(func):
         raise ToolFileError(f"{where(loc)}: {target!r} is not a function but {type(func).__name__}")
-    return func
+    head = where(loc)
+
+    def run(ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        result = func(ctx, arguments)
+        if not isinstance(result, dict):
+            raise ToolFileError(f"{head}: {target!r} returned {type(result).__name__}, not an object (a dict)")
+        return result
+
+    return run
 
 
 def build_tool(spec: Any, where: Where, templates: Templates, *, conn: Any = None,
