@@ -146,3 +146,37 @@ def test_one_worker_composes_what_two_did(walked, tmp_path):
             return conn.execute("SELECT * FROM sessions ORDER BY id").fetchall()
 
     assert rows(one) == rows(walked / "shop.db") and len(rows(one)) == 300
+
+
+def test_the_tui_re_verifies_a_stored_session_that_calls_the_declared_tool(walked):
+    from twinchat.composer.store.sessions import SessionStore
+    from twinchat.composer.tools import using_tools
+    from twinchat.inventory import open_world
+    from twinchat.tui.workspace import Workspace
+
+    units = [str(walked / "my_units")]
+    conn = open_world(walked / "shop.db")
+    try:
+        stored = SessionStore(conn).get("invoice/0/0")
+    finally:
+        conn.close()
+    session = stored.session
+    assert session["turns"][1]["tool_calls"][0]["name"] == "IssueInvoice"
+    with using_tools(units, walked / "shop.db"):
+        workspace = Workspace(walked / "shop.db", units)
+        try:
+            assert workspace.composer(0).verify(session) == []
+            session["turns"][2]["content"] = {**session["turns"][2]["content"], "forged": True}
+            assert workspace.composer(0).verify(session) != []  # an edited tool result no longer re-executes
+        finally:
+            workspace.close()
+
+
+def test_paraphrase_checks_rewrites_on_samples_that_call_the_declared_tool(walked, llm):
+    rewrite = "麻烦给订单{{ order }}开张电子发票,抬头{{ order.customer.name }}"
+    llm.push({"id": "c", "object": "chat.completion", "model": "m",
+              "choices": [{"index": 0, "message": {"role": "assistant", "content": rewrite}, "finish_reason": "stop"}]})
+    done = _run(f"twinchat paraphrase invoice_request --template p01 -n 1 --dry-run --units my_units --db shop.db "
+                f"--endpoint {llm.url} --model m", walked)
+    assert done.returncode == 0, done.stderr
+    assert "accepted 1:" in done.stdout and rewrite in done.stdout and done.stdout.endswith("dry run: nothing written\n")
