@@ -10,7 +10,7 @@ name that ``twinchat.inventory`` (which otherwise imports nothing of ours) takes
 
 from __future__ import annotations
 
-__all__ = ["TwinchatError", "UnitError"]
+__all__ = ["TwinchatError", "UnitError", "ToolFileError"]
 
 
 class TwinchatError(Exception):
@@ -19,3 +19,8 @@ class TwinchatError(Exception):
 
 class UnitError(TwinchatError):
     """A unit or flow file is invalid (YAML, schema, template or variable)."""
+
+
+class ToolFileError(UnitError):
+    """A tool file (``kind: tool``) is invalid: its shape, a JSON Schema, a query, a template or
+    its python target."""

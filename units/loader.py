@@ -180,9 +180,19 @@ class FlowSource:
 
 def load_file(path: str | Path, shown: str | None = None) -> UnitSource | FlowSource:
     """Load and validate one unit or flow file (a flow says ``kind: flow``)."""
+    src = _load(path, shown)
+    if src is None:
+        raise UnitError(f"{shown or path}:1: a tool file (kind: tool), not a unit or flow file")
+    return src
+
+
+def _load(path: str | Path, shown: str | None = None) -> UnitSource | FlowSource | None:
+    """A unit or flow file loaded, or None for a tool file (``twinchat.units.tool_files`` reads those)."""
     path = Path(path)
     shown = shown or str(path)
     data, node = _read_yaml(path, shown)
+    if data.get("kind") == "tool":
+        return None
     if data.get("kind") == "flow":
         return FlowSource(flow=_validate(Flow, data, node, shown, "flow", path), path=shown, node=node)
     return UnitSource(unit=_validate(Unit, data, node, shown, "unit", path), path=shown, node=node)
@@ -263,7 +273,9 @@ def load_content(extra: Sequence[str | Path] = (), *, builtins: bool = True
     units: dict[str, UnitSource] = {}
     flows: dict[str, FlowSource] = {}
     for path, shown in files:
-        src = load_file(path, shown)
+        src = _load(path, shown)
+        if src is None:
+            continue  # a tool file: twinchat.units.tool_files.load_tool_files reads those
         kind, sid, table = ("unit", src.unit.id, units) if isinstance(src, UnitSource) else \
             ("flow", src.flow.id, flows)
         if sid in table:

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, use_tools
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["cli", "main"]
@@ -112,22 +112,25 @@ def tools() -> None:
 
 
 @tools.command("list")
-def tools_list() -> None:
-    """List the tools with their descriptions.
+@UNITS_OPTION
+def tools_list(units_dirs: tuple[str, ...]) -> None:
+    """List the tools with their descriptions (the built-in ones, plugins', and those of --units).
 
     \b
     Example:
-        twinchat tools list
+        twinchat tools list --units ./my_units
     """
     from twinchat.inventory.tools import TOOLS
 
+    use_tools(units_dirs)
     for name, tool in TOOLS.items():
         click.echo(f"{name:<24}{tool.description}")
 
 
 @tools.command("schema")
 @click.argument("name", required=False)
-def tools_schema(name: str | None) -> None:
+@UNITS_OPTION
+def tools_schema(name: str | None, units_dirs: tuple[str, ...]) -> None:
     """Print the JSON schema of one tool (or of all), as function-calling data uses it.
 
     \b
@@ -137,6 +140,7 @@ def tools_schema(name: str | None) -> None:
     from twinchat.inventory.errors import UnknownToolError
     from twinchat.inventory.tools import TOOLS
 
+    use_tools(units_dirs)
     if name is not None and name not in TOOLS:
         raise UnknownToolError(f"unknown tool {name!r} (known tools: {', '.join(TOOLS)})")
     chosen = [TOOLS[name]] if name else list(TOOLS.values())
@@ -150,7 +154,8 @@ def tools_schema(name: str | None) -> None:
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH)
 @click.option("--now", type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]),
               help="Session clock (default: the current time).")
-def tools_call(name: str, arguments: str, db_path: str, now: datetime | None) -> None:
+@UNITS_OPTION
+def tools_call(name: str, arguments: str, db_path: str, now: datetime | None, units_dirs: tuple[str, ...]) -> None:
     """Call tool NAME with ARGUMENTS (a JSON object) and print its result.
 
     Tool errors (unknown product, malformed phone…) are results, printed like any other.
@@ -170,6 +175,7 @@ def tools_call(name: str, arguments: str, db_path: str, now: datetime | None) ->
         raise click.BadParameter(f"not JSON: {exc}", param_hint="ARGUMENTS") from exc
     if not isinstance(args, dict):
         raise click.BadParameter("must be a JSON object", param_hint="ARGUMENTS")
+    use_tools(units_dirs, db_path)
     conn = open_world(Path(db_path))
     try:
         with conn:
@@ -177,6 +183,36 @@ def tools_call(name: str, arguments: str, db_path: str, now: datetime | None) ->
     finally:
         conn.close()
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@tools.command("import")
+@click.argument("openapi_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="The directory to write the tool files to (your --units directory).")
+@click.option("--only", default=None, help="Only these operations (operationIds, comma-separated).")
+@click.option("--force", is_flag=True, help="Replace tool files that exist already.")
+def tools_import(openapi_file: str, out: str, only: str | None, force: bool) -> None:
+    """Make one tool file per operation of an OpenAPI 3.0/3.1 file (JSON or YAML).
+
+    Each file has the operation's parameters and JSON body as a JSON Schema, and a rules stub
+    that always succeeds: replace it with your rules or SQL. What a tool cannot carry
+    (callbacks, file uploads, header parameters, auth flows) is listed, never dropped silently.
+
+    \b
+    Example:
+        twinchat tools import invoice_api.yaml -o my_units --only IssueInvoice
+    """
+    from twinchat.composer.tools.openapi import import_openapi
+
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    report = import_openapi(openapi_file, out, names, force=force)
+    for tool in report.tools:
+        click.echo(f"wrote {tool.file} ({tool.method} {tool.path})")
+        for note in tool.notes:
+            click.echo(f"  not imported: {note}")
+    for note in report.notes:
+        click.echo(f"not imported: {note}")
+    click.echo(f"{len(report.tools)} tool file(s); replace each rules stub with your implementation")
 
 
 @cli.group()
@@ -242,13 +278,17 @@ def units_show(unit_id: str, units_dirs: tuple[str, ...]) -> None:
 
 @units.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-def units_check(paths: tuple[str, ...]) -> None:
-    """Validate units, flows and the catalog together; print every problem, one per line.
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
+              help="The world tool files' queries are prepared against (when it exists).")
+def units_check(paths: tuple[str, ...], db_path: str) -> None:
+    """Validate units, flows, tools and the catalog together; print every problem, one per line.
 
     Checks the files given, else the project's unit, flow and tool folders, else the built-ins;
     in a project with a `catalog:`, its files too, and units against its categories. Files are
     loaded after the built-ins, as compose loads them: an id that is already defined is an error,
-    and a flow may play any unit of either. `twinchat check` is the same command.
+    and a flow may play any unit of either. Tool files are checked first (the first problem stops
+    the check): their schemas, templates, python targets and, when the world exists, their
+    queries; units may then call those tools. `twinchat check` is the same command.
 
     \b
     Example:
@@ -257,7 +297,7 @@ def units_check(paths: tuple[str, ...]) -> None:
     """
     from twinchat.composer.cli.project_commands import check_all
 
-    problems, summary = check_all(paths)
+    problems, summary = check_all(paths, db_path)
     for p in problems:
         click.echo(p, err=True)
     if problems:
@@ -304,6 +344,7 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
     prepare_world(db_path)
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
+        use_tools(units_dirs, db_path)
         report = generate_file(
             unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
             units_dirs=units_dirs, force=force, units=units,

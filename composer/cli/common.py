@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-__all__ = ["DEFAULT_DB", "DB_PATH", "SEED", "count", "UNITS_OPTION", "Progress", "require_file"]
+__all__ = ["DEFAULT_DB", "DB_PATH", "SEED", "count", "UNITS_OPTION", "Progress", "require_file", "use_tools"]
 
 DEFAULT_DB = "twinchat.db"
 
@@ -44,6 +44,16 @@ UNITS_OPTION = click.option(
     help="A directory (or file) of your own unit, flow and tool files, loaded after the built-ins (and after "
          "the project's); repeatable.",
 )
+
+
+def use_tools(units_dirs: tuple[str, ...], db_path: str | None = None) -> None:
+    """Declare the tool files among ``units_dirs`` until the running command ends (their queries
+    checked against the world at ``db_path`` when it exists)."""
+    if not units_dirs:
+        return
+    from twinchat.composer.tools.declare import using_tools
+
+    click.get_current_context().with_resource(using_tools(units_dirs, db_path))
 
 
 def require_file(db_path: str) -> None:

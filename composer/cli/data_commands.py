@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, Progress, require_file
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, Progress, require_file, \
+    use_tools
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["export", "eval_", "paraphrase", "FormatChoice"]
@@ -91,6 +92,7 @@ def export(db_path: str, fmt: str, out: str, split: tuple[float, float, float], 
     from twinchat.composer.cli.project import export_settings
     from twinchat.composer.export.pipeline import ExportOptions, export_samples, export_sessions
 
+    use_tools(units_dirs, db_path)
     common = dict(split=split, holdout_templates=holdout_templates, force=force, seed=seed, units_dirs=units_dirs,
                   tokenizer=more["tokenizer"], thoughts=not more["drop_thoughts"], file_format=more["file_format"],
                   name=more["name"], license=more["license_id"], **export_settings())
@@ -138,7 +140,8 @@ def _summary(report: Any, fmt: str) -> None:
 @click.option("--pred", required=True, type=click.Path(dir_okay=False),
               help='Predictions, one {"id", "output"} JSON object per line.')
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def eval_(gold: str, pred: str, as_json: bool) -> None:
+@UNITS_OPTION
+def eval_(gold: str, pred: str, as_json: bool, units_dirs: tuple[str, ...]) -> None:
     """Score a model's predictions on an exported test split.
 
     Tool calls are compared AST-style (first failure per call: wrong function, missing
@@ -151,8 +154,12 @@ def eval_(gold: str, pred: str, as_json: bool) -> None:
     Example:
         twinchat eval --gold data/test.gold.jsonl --pred predictions.jsonl
         twinchat eval --gold data/test.gold.jsonl --pred data/test.gold.jsonl --json   # 100%
+
+    With --units, the tools declared there are scored against their own schemas.
     """
     from twinchat.composer.eval.evaluate import evaluate, render_table
+
+    use_tools(units_dirs)
 
     report = evaluate(gold, pred)
     if as_json:
@@ -229,6 +236,7 @@ def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: st
     prepare_world(db_path)
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
+        use_tools(units_dirs, db_path)
         report = paraphrase_unit(src, conn=conn, client=client, template_ids=template_ids, n=n, seed=seed,
                                  temperature=temperature, out=out, dry_run=dry_run, review=reviewer,
                                  units_dirs=units_dirs, progress=lambda m: click.echo(m, err=True))

@@ -44,9 +44,12 @@ def new(directory: str) -> None:
                "twinchat export -o data/")
 
 
-def check_all(paths: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """(problems, summary lines) of the unit and flow files ``paths`` (default: the project's, else
-    the built-ins) and of the project's catalog, checked together."""
+def check_all(paths: tuple[str, ...], db_path: str | None = None) -> tuple[list[str], list[str]]:
+    """(problems, summary lines) of the unit, flow and tool files ``paths`` (default: the project's,
+    else the built-ins) and of the project's catalog, checked together. A bad tool file raises (its
+    one line): units cannot be checked against tools that do not load. Tool files' queries are
+    prepared against the world at ``db_path`` when it exists."""
+    from twinchat.composer.cli.common import use_tools
     from twinchat.composer.cli.project import catalog_files, project_of
     from twinchat.composer.engine.compose import flow_problems
     from twinchat.composer.engine.unit_checks import unit_problems
@@ -70,6 +73,7 @@ def check_all(paths: tuple[str, ...]) -> tuple[list[str], list[str]]:
             categories = [c[0] for c in shop.categories]
             summary.append(f"catalog OK: {len(shop.categories)} categories, {len(shop.products):,} products, "
                            f"{len(shop.stock):,} stock rows")
+    use_tools(tuple(paths), db_path)
     units, flows = load_content(paths)
     mine = [s for s in units.values() if not paths or not s.path.startswith("<builtin>/")]
     my_flows = [s for s in flows.values() if not paths or not s.path.startswith("<builtin>/")]
@@ -78,5 +82,9 @@ def check_all(paths: tuple[str, ...]) -> tuple[list[str], list[str]]:
     if project is not None:
         problems += [f"{project.path}: key 'mix.{f}': no flow {f!r} is loaded" for f in project.model.mix
                      if f not in flows]
-    summary[:0] = [f"{len(mine)} unit(s) OK"] + ([f"{len(my_flows)} flow(s) OK"] if my_flows else [])
+    from twinchat.inventory.tools import tools
+
+    declared = tools().declared()
+    summary[:0] = ([f"{len(mine)} unit(s) OK"] + ([f"{len(declared)} tool(s) OK"] if declared else [])
+                   + ([f"{len(my_flows)} flow(s) OK"] if my_flows else []))
     return problems, summary

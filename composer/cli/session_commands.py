@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, Progress, require_file
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, Progress, require_file, \
+    use_tools
 
 __all__ = ["compose", "verify", "stats", "tui"]
 
@@ -39,6 +40,7 @@ def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, uni
 
     mix, clock = compose_settings()
     prepare_world(db_path)
+    use_tools(units_dirs, db_path)
     with Progress("composing") as bar:
         try:
             report = compose_run(db_path, flow=flow, n=n, seed=seed, workers=workers, units_dirs=units_dirs,
@@ -77,6 +79,7 @@ def verify(db_path: str, units_dirs: tuple[str, ...]) -> None:
     from twinchat.composer.store.reverify import verify_run
 
     require_file(db_path)
+    use_tools(units_dirs, db_path)
     with Progress("verifying") as bar:
         report = verify_run(db_path, units_dirs=units_dirs, progress=bar.update)
     click.echo(f"checked {report.checked:,} sessions in {report.seconds:.1f}s: {report.checked - report.failed:,} ok, "
@@ -148,4 +151,5 @@ def tui(db_path: str, units_dirs: tuple[str, ...]) -> None:
     """
     from twinchat.tui import run_tui
 
+    use_tools(units_dirs, db_path)
     run_tui(db_path, units_dirs)

@@ -68,6 +68,9 @@ class CompiledUnit:
         #: the tool's arguments: (name, compiled expression)
         self._arguments = [(k, self.templates.compiled(e)) for k, e in self.unit.tool.arguments.items()] \
             if self.unit.tool is not None else []
+        #: the optional arguments a call leaves out rather than sends as null (a tool file's: its
+        #: JSON Schema says what each argument may be, and null is seldom one of them)
+        self._omit_null = _omits_null(self.unit.tool.name) if self.unit.tool is not None else frozenset()
         #: whether a sample needs the scope of tool arguments, outcomes and replies
         self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
         #: per target outcome of outcome_weights: the cases its draws pick from (composer/targets.py)
@@ -113,3 +116,8 @@ class CompiledUnit:
             raise ComposerError(f"unit {self.unit.id!r}: no outcome matches the tool result")
         return None
 
+
+def _omits_null(tool_name: str) -> frozenset[str]:
+    from twinchat.inventory.tools import tools
+
+    return getattr(tools().get(tool_name), "omits_null", frozenset())

@@ -250,6 +250,14 @@ class UnitGenerator(CompiledUnit):
             f"unit {self.unit.id!r}: {which} did not reach outcome {target!r} in "
             f"{self.unit.max_redraws} draws; lower its weight or raise max_redraws")
 
+    def _call_arguments(self, scope: dict[str, Any]) -> dict[str, Any]:
+        """The tool call's arguments; optional ones without a value are left out where the tool
+        says its calls omit them (a tool file's), else they are null."""
+        args = {k: plain(fn(scope)) for k, fn in self._arguments}
+        if self._omit_null:
+            args = {k: v for k, v in args.items() if v is not None or k not in self._omit_null}
+        return args
+
     def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,
               template_id: str | None, context: dict[str, Any] | None, call: Any,
               target: str | None = None) -> Sample | None:
@@ -293,8 +301,7 @@ class UnitGenerator(CompiledUnit):
         if self._scoped:
             scope = {**values, "label": label, "now": now}
             if self.unit.tool is not None and forced is None:
-                args = {k: plain(fn(scope)) for k, fn in self._arguments}
-                tool_call = {"name": self.unit.tool.name, "arguments": args}
+                tool_call = {"name": self.unit.tool.name, "arguments": self._call_arguments(scope)}
                 result = scope["result"] = call(tool_call, now)
             outcome = forced or decided or self._outcome(scope)
         if target is not None and outcome != target:

@@ -174,16 +174,28 @@ def _tool_problems(src: UnitSource) -> list[str]:
     if unit.tool.name not in tools:
         return [f"{where}: unknown tool {unit.tool.name!r}{did_you_mean(unit.tool.name, tools)}; "
                 f"tools: {', '.join(tools)}"]
-    fields = tools[unit.tool.name].args_model.model_fields
+    fields, required = _arguments_of(tools[unit.tool.name])
     out = []
     for arg in unit.tool.arguments:
         if arg not in fields:
             out.append(f"{src.where(['tool', 'arguments', arg])}: tool {unit.tool.name!r} has no argument "
                        f"{arg!r}{did_you_mean(arg, fields)}")
-    for req in (n for n, f in fields.items() if f.is_required()):
+    for req in required:
         if req not in unit.tool.arguments:
             out.append(f"{src.where(['tool', 'arguments'])}: tool {unit.tool.name!r} needs argument {req!r}")
     return out
+
+
+def _arguments_of(tool: Any) -> tuple[Mapping[str, Any], list[str]]:
+    """A tool's arguments and the required ones: from its pydantic model (a built-in's or a
+    plugin's; read directly, as making its JSON schema takes milliseconds), else from its JSON
+    Schema (a tool file's)."""
+    model = getattr(tool, "args_model", None)
+    if model is not None:
+        fields = model.model_fields
+        return fields, [n for n, f in fields.items() if f.is_required()]
+    parameters = tool.json_schema()["parameters"]
+    return parameters.get("properties", {}), list(parameters.get("required", ()))
 
 
 def check_unit(src: UnitSource, categories: Collection[str] | None = None) -> None:

@@ -228,8 +228,14 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-@lru_cache(maxsize=1)
 def _registry() -> dict[str, dict[str, Any]]:
+    from twinchat.inventory.tools import tools
+
+    return _parameters(tools().version)  # computed again only when declared tools change
+
+
+@lru_cache(maxsize=1)
+def _parameters(version: int) -> dict[str, dict[str, Any]]:
     from twinchat.inventory.tools import TOOLS
 
     return {name: tool.json_schema()["parameters"] for name, tool in TOOLS.items()}

@@ -62,8 +62,10 @@ def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, co
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
+        from twinchat.composer.tools.declare import install_tools
         from twinchat.inventory import open_world
 
+        install_tools(units_dirs, db)  # the parent's tool files (already there when forked)
         _WORKER = (snapshot_composer(db, seed, units_dirs, _CONTENT, clock), SessionStore(open_world(db)),
                    _Turn(value, cond))
     except BaseException as exc:  # reported by the first task: a failing initializer would respawn forever

@@ -14,20 +14,25 @@ whose name differs from its entry point's or is no function name (1-64 letters, 
 
 Order: the built-in tools in :data:`BUILTIN_ORDER` (the order export records list their
 schemas in, which the same seed must keep byte for byte), then every other tool by name.
+
+Tools declared in tool files (``kind: tool``) join the same registry for as long as a command
+runs: :func:`declaring` adds them (after every entry point's tool, in the order given) and takes
+them away again when it ends; :func:`declare` adds them for the rest of the process (a worker).
+A declared tool never takes the name of an entry point's tool.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
-from types import MappingProxyType
 
 from twinchat.inventory.errors import ToolPluginError
 from twinchat.inventory.tools.base import Tool
 
-__all__ = ["GROUP", "BUILTIN_ORDER", "tools", "collect", "RegisteredTools"]
+__all__ = ["GROUP", "BUILTIN_ORDER", "tools", "collect", "RegisteredTools", "ToolRegistry", "declaring", "declare"]
 
 #: The entry-point group tools register in.
 GROUP = "twinchat.tools"
@@ -80,10 +85,73 @@ def collect(eps: Iterable[EntryPoint]) -> dict[str, Tool]:
     return {name: found[name][0] for name in order}
 
 
+class ToolRegistry(Mapping[str, Tool]):
+    """Every registered tool by name (read-only to its users): the entry points' tools and the
+    tools declared for now. ``version`` changes whenever the declared tools do (what is computed
+    from the tools can be kept per version); ``key`` says what the declared tools were made from."""
+
+    __slots__ = ("_plugins", "_all", "version", "key")
+
+    def __init__(self, plugins: dict[str, Tool]) -> None:
+        self._plugins = plugins
+        self._all = dict(plugins)
+        self.version = 0
+        self.key: Hashable = None
+
+    def __getitem__(self, name: str) -> Tool:
+        return self._all[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._all
+
+    def get(self, name: str, default: Tool | None = None) -> Tool | None:  # type: ignore[override]
+        return self._all.get(name, default)
+
+    def declared(self) -> tuple[Tool, ...]:
+        """The tools declared for now, in their order."""
+        return tuple(t for name, t in self._all.items() if name not in self._plugins)
+
+    def _use(self, declared: Sequence[Tool], key: Hashable) -> None:
+        merged = dict(self._plugins)
+        for tool in declared:
+            if tool.name in merged:
+                raise ToolPluginError(f"tool {tool.name!r} is declared twice, or over a registered tool")
+            merged[tool.name] = tool
+        self._all, self.key = merged, key
+        self.version += 1
+
+    def __repr__(self) -> str:
+        return f"ToolRegistry({list(self._all)!r})"
+
+
 @functools.cache
-def tools() -> Mapping[str, Tool]:
+def tools() -> ToolRegistry:
     """Every registered tool by name (read-only), read from the installed distributions once."""
-    return MappingProxyType(collect(entry_points(group=GROUP)))
+    return ToolRegistry(collect(entry_points(group=GROUP)))
+
+
+def declare(declared: Sequence[Tool], key: Hashable = None) -> None:
+    """Make ``declared`` the declared tools of this process (replacing any), made from ``key``."""
+    tools()._use(declared, key)
+
+
+@contextlib.contextmanager
+def declaring(declared: Sequence[Tool], key: Hashable = None) -> Iterator[ToolRegistry]:
+    """The registry with ``declared`` added while the block runs; what was declared before is
+    declared again when it ends."""
+    registry = tools()
+    before, before_key = registry.declared(), registry.key
+    registry._use(declared, key)
+    try:
+        yield registry
+    finally:
+        registry._use(before, before_key)
 
 
 class RegisteredTools(Mapping[str, Tool]):

@@ -80,14 +80,20 @@ dumps = _dumps
 
 
 @lru_cache(maxsize=1)
-def _tool_schemas() -> tuple[str, ...]:
+def _registered_schemas(version: int) -> tuple[str, ...]:
     from twinchat.inventory.tools import TOOLS
 
     return tuple(_dumps(t.json_schema()) for t in TOOLS.values())
 
 
+def _tool_schemas() -> tuple[str, ...]:
+    from twinchat.inventory.tools import tools
+
+    return _registered_schemas(tools().version)  # computed again only when declared tools change
+
+
 def tool_schemas() -> tuple[str, ...]:
-    """Every tool's JSON schema as a JSON string (computed once per process)."""
+    """Every tool's JSON schema as a JSON string (computed once per set of registered tools)."""
     return _tool_schemas()
 
 

@@ -1,0 +1,58 @@
+"""A declared tool: a :class:`~twinchat.inventory.tools.base.Tool` whose arguments are a JSON Schema.
+
+It is a Tool like any built-in (the registry, compose, verify and export take it as one): its
+schema is the declared one, and each call checks the arguments against it
+(:mod:`.arguments`) before its implementation runs with them as a plain dict.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from twinchat.inventory.tools.base import Tool, ToolContext
+
+__all__ = ["DeclaredTool", "Templates", "Render"]
+
+#: A compiled template or expression: its value for a scope of variables.
+Render = Callable[[Mapping[str, Any]], Any]
+
+
+class Templates(Protocol):
+    """How declared tools compile the texts of their files (conditions, results, error messages).
+
+    The inventory renders nothing itself: whoever builds declared tools supplies the sandbox
+    (twinchat's composer supplies the Jinja2 sandbox unit templates render in). Each method raises
+    ``ValueError`` with a one-line reason for a text that does not compile or reads a variable not
+    in ``names``.
+    """
+
+    def expression(self, source: str, names: frozenset[str]) -> Render:
+        """A Jinja2 expression (``order is none``), giving its value."""
+
+    def template(self, source: str, names: frozenset[str]) -> Render:
+        """A Jinja2 template giving its text — or, when it is exactly one ``{{ expression }}``,
+        the expression's value (a number stays a number)."""
+
+
+@dataclass(frozen=True)
+class DeclaredTool(Tool):
+    """A tool declared in a tool file: ``parameters`` is its JSON Schema, ``check`` the compiled
+    check of arguments against it, ``func(ctx, arguments)`` its implementation."""
+
+    parameters: dict[str, Any] = field(default_factory=dict)
+    check: Callable[[Mapping[str, Any]], dict[str, Any] | None] = field(default=lambda arguments: None)
+    #: the arguments a dialogue leaves out of a call when it has no value for them (the optional
+    #: ones): an API is called without the key, not with null
+    omits_null: frozenset[str] = frozenset()
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "parameters": copy.deepcopy(self.parameters)}
+
+    def __call__(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        problem = self.check(arguments)
+        if problem is not None:
+            return problem
+        return self.func(ctx, arguments)
