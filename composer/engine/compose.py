@@ -145,7 +145,7 @@ class SessionComposer:
                     self.conn.execute("SAVEPOINT twinchat_session")
                     saved = True
                 sample = generator.session_sample(rng, now, context, self._call)
-                turns += self._turns(sample, step, flow, len(steps) + 1)
+                turns += self._turns(sample, step, flow, len(steps) + 1, rng)
                 steps.append(step.id)
                 outcome = sample.outcome
                 scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
@@ -185,7 +185,7 @@ class SessionComposer:
     def _call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
         return call(self.conn, tool_call["name"], tool_call["arguments"], now)
 
-    def _turns(self, sample: Sample, step: Any, flow: Flow, number: int) -> list[dict[str, Any]]:
+    def _turns(self, sample: Sample, step: Any, flow: Flow, number: int, rng: random.Random) -> list[dict[str, Any]]:
         user: dict[str, Any] = {"role": "user", "content": sample.text, "step": step.id, "unit": sample.unit,
                                 "template": sample.template, "label": sample.label}
         if sample.refs:
@@ -197,7 +197,7 @@ class SessionComposer:
             if flow.style == "react":
                 scope = {**sample.slots, "label": sample.label}
                 source = step.thought or "我需要调用{{ tool }}来处理用户的请求。"
-                thought = self.templates.render(source, {**scope, "tool": sample.tool_call["name"]}).strip()
+                thought = self.templates.render_text(source, {**scope, "tool": sample.tool_call["name"]}, rng).strip()
             turns.append({"role": "assistant", "content": "", "thought": thought, "step": step.id,
                           "tool_calls": [{"id": call_id, **sample.tool_call}]})
             turns.append({"role": "tool", "tool_call_id": call_id, "name": sample.tool_call["name"],
