@@ -93,13 +93,16 @@ def verify(db_path: str, units_dirs: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> None:
     """Counts of the stored sessions: by flow, unit, outcome and template, turns per
-    session, distinct-n of user texts, and failures by reason.
+    session, distinct-n of user texts, failures by reason, and diversity: distinct skeletons
+    (texts with slot values, times and numbers masked) per unit and flow, the share of
+    sessions repeating another's reply skeletons, the most frequent skeletons.
 
     \b
     Example:
         twinchat stats
         twinchat stats --flow repair_ticket --json
     """
+    from twinchat.composer.store.diversity import diversity_lines, store_diversity
     from twinchat.composer.store.sessions import SessionStore
     from twinchat.inventory import open_world
 
@@ -107,10 +110,11 @@ def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> 
     conn = open_world(db_path)
     try:
         result = SessionStore(conn).stats(flow=flow, status=status)
+        diversity = store_diversity(conn, flow=flow, status=status)
     finally:
         conn.close()
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**result.to_json(), "diversity": diversity}, ensure_ascii=False, indent=2))
         return
     click.echo(f"sessions: {result.sessions:,}  " + "  ".join(f"{k} {v:,}" for k, v in result.by_status.items()))
     click.echo(f"turns per session: mean {result.turns_mean:.1f}, min {result.turns_min}, max {result.turns_max}")
@@ -122,6 +126,9 @@ def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> 
             width = max(len(k) for k in counts)
             for key, value in counts.items():
                 click.echo(f"  {key:<{width}}  {value:>8,}")
+    if result.sessions:
+        for line in diversity_lines(diversity):
+            click.echo(line)
     for run in result.incomplete:
         click.echo(f"incomplete: {run['flow']} seed {run['seed']}: {run['stored']:,} of {run['n']:,} stored "
                    f"(run compose again to resume)")
