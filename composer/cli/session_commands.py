@@ -20,8 +20,11 @@ __all__ = ["compose", "verify", "stats", "tui"]
               help="World and session store (built with seed 0 if missing).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Worker processes; any number gives the same sessions.")
+@click.option("--noise", default=None, type=click.FloatRange(0, 1),
+              help="Share of user texts given surface noise (typos, emoji, …), in place of the flows' and units' own.")
 @UNITS_OPTION
-def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, units_dirs: tuple[str, ...]) -> None:
+def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, noise: float | None,
+            units_dirs: tuple[str, ...]) -> None:
     """Compose, verify and store multi-turn sessions along the flows.
 
     Sessions are stored in the database next to the world they were grounded on, one
@@ -32,12 +35,13 @@ def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, uni
     Example:
         twinchat compose -n 2000
         twinchat compose --flow memory_upgrade -n 10000 --seed 7 --workers 2
+        twinchat compose -n 4000 --seed 11 --noise 0.2 --db noisy.db
     """
     from twinchat.composer.store.batches import ComposeInterrupted, compose_run
 
     with Progress("composing") as bar:
         try:
-            report = compose_run(db_path, flow=flow, n=n, seed=seed, workers=workers, units_dirs=units_dirs,
+            report = compose_run(db_path, flow=flow, n=n, seed=seed, workers=workers, units_dirs=units_dirs, noise=noise,
                                  progress=bar.update, note=lambda m: click.echo(m, err=True))
         except ComposeInterrupted as exc:
             bar.close()

@@ -26,6 +26,7 @@ from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clo
 from twinchat.composer.engine.render import TemplateCache, make_env, variables_of
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Record, make_person, mobile_digits
+from twinchat.composer.engine.noise import NoiseLayer, noise_layer, protected_texts
 from twinchat.composer.engine.thoughts import DEFAULT_THOUGHT, thought_problems, thought_scope
 from twinchat.composer.verify.sessions import SessionVerifier
 from twinchat.inventory import world_seed
@@ -104,6 +105,7 @@ class SessionComposer:
         self._branches: dict[int, tuple[list[Branch], list[str], list[float]]] = {}  # see _next
         self._steps: dict[str, tuple[Flow, dict[str, Any]]] = {}  # per flow id: (flow, its steps by id)
         self._faker: Any = None  # one Faker for every generator (each use reseeds it)
+        self._noises: dict[tuple[str, str], NoiseLayer | None] = {}  # see _noise
         self.verifier = SessionVerifier(conn, self.units, self.templates)
 
     def generator(self, unit_id: str) -> UnitGenerator:
@@ -148,6 +150,9 @@ class SessionComposer:
                     self.conn.execute("SAVEPOINT twinchat_session")
                     saved = True
                 sample = generator.session_sample(rng, now, context, self._call)
+                noise = self._noise(flow, generator)
+                if noise is not None:  # drawn only when there is noise: sessions without it are unchanged
+                    sample.text = noise.apply(sample.text, protected_texts(sample.label, sample.slots), rng)
                 turns += self._turns(sample, step, flow, len(steps) + 1, rng, last)
                 steps.append(step.id)
                 outcome = sample.outcome
@@ -173,6 +178,13 @@ class SessionComposer:
             "customer": dict(customer.data), "turns": turns, "steps": steps,
             "outcome": outcome,
         }
+
+    def _noise(self, flow: Flow, generator: UnitGenerator) -> NoiseLayer | None:
+        """The noise on a step's user text: the flow's, else its unit's (resolved once per pair)."""
+        key = (flow.id, generator.unit.id)
+        if key not in self._noises:
+            self._noises[key] = noise_layer(flow.noise if flow.noise is not None else generator.unit.noise)
+        return self._noises[key]
 
     def _customer(self, rng: random.Random, where: str) -> Record:
         person = make_person(rng)
