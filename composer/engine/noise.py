@@ -30,6 +30,8 @@ from twinchat.composer.engine.noise_data import ABBREVIATIONS, CONFUSIONS, EMOJI
 
 __all__ = ["KINDS", "NoiseLayer", "noise_layer", "protected_texts"]
 
+_MARKS = PUNCTUATION | set(FULLWIDTH_PUNCTUATION)
+
 #: The kinds of noise, in the order they are drawn from.
 KINDS = ("punctuation", "emoji", "typo", "abbreviation", "spaces")
 
@@ -107,7 +109,7 @@ def _pick(rng: random.Random, items: Sequence[int]) -> int:
 
 
 def _punctuation(text: str, free: list[bool], rng: random.Random) -> str:
-    marks = [i for i, c in enumerate(text) if free[i] and c in PUNCTUATION | set(FULLWIDTH_PUNCTUATION)]
+    marks = [i for i, c in enumerate(text) if free[i] and c in _MARKS]
     if not marks:
         return text
     i = _pick(rng, marks)
