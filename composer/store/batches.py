@@ -166,6 +166,12 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, flows:
             pool.join()
     except KeyboardInterrupt as exc:
         raise _interrupted(report, db, conn, pool, started) from exc
+    except sqlite3.OperationalError as exc:  # e.g. no sessions table: the file was replaced as the run began
+        try:
+            _check_same_world(db, identity, conn)
+        except ComposerError as replaced:
+            raise replaced from exc
+        raise
     finally:
         if pool is not None:
             pool.terminate()
