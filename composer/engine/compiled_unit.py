@@ -43,6 +43,10 @@ class CompiledUnit:
         self.sampler = SlotSampler(self.world, self.templates, faker)
         self.order = slot_order(self.unit.slots)
         self._by_id = {t.id: t for t in self.unit.templates}
+        #: per template id, and per reply template: its alternatives, or None when it has none
+        #: (a text without them is rendered as it is and draws nothing for them)
+        self._text_alts = {t.id: self._alternatives(t.text) for t in self.unit.templates}
+        self._reply_alts = {r: self._alternatives(r) for replies in self.unit.replies.values() for r in replies}
         self._case_cum = list(itertools.accumulate(c.weight for c in self.unit.cases))
         all_ids = [t.id for t in self.unit.templates]
         #: per case id (None: no case): the slot definitions in force and the templates allowed
@@ -75,6 +79,10 @@ class CompiledUnit:
         self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
         #: per target outcome of outcome_weights: the cases its draws pick from (composer/targets.py)
         self._targets = Targets(self.unit)
+
+    def _alternatives(self, text: str) -> Any:
+        alts = self.templates.alternatives(text)
+        return alts if alts.groups else None
 
     def _compile_label(self) -> None:
         #: the label: (field, compiled expression) in declaration order

@@ -1,7 +1,7 @@
-"""Exhaustive mode of single-unit twins: every template × every value of the unit's finite slots.
+"""Exhaustive mode of single-unit twins: every template variant × every value of the unit's finite slots.
 
-``twinchat generate UNIT --exhaustive`` walks the cartesian product of the templates and the
-pools of the slots (a choice slot's values, every phrase of a time slot at one clock, every
+``twinchat generate UNIT --exhaustive`` walks the cartesian product of the template variants
+(each combination of a template's inline alternatives is one variant) and the pools of the slots (a choice slot's values, every phrase of a time slot at one clock, every
 product or device an inventory slot can name); open sources (Faker, composites) give one drawn
 value each. The samples are drawn with pinned values (see :class:`UnitGenerator.sample`); this
 module builds on :mod:`.generate`, never the other way round.
@@ -31,14 +31,16 @@ def pools(gen: UnitGenerator, now: datetime, rng: random.Random, values: dict[st
 
 
 def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample]]:
-    """(count, samples) of the cartesian product of templates × slot pools; refuses past ``cap``."""
+    """(count, samples) of the cartesian product of template variants × slot pools; refuses past ``cap``."""
     unit = gen.unit
+    variants = [(t.id, gen.templates.alternatives(t.text)) for t in unit.templates]
+    per_template = sum(alts.variants for _, alts in variants)  # a template without alternatives: 1
     clock_rng = random.Random(f"twinchat/{gen.seed}/{unit.id}/clock")
     now = session_clock(clock_rng)
     combos: list[dict[str, Any]] = []
 
     def walk(i: int, values: dict[str, Any]) -> None:
-        if len(combos) * len(unit.templates) > cap:
+        if len(combos) * per_template > cap:
             return
         if i == len(gen.order):
             combos.append(dict(values))
@@ -50,13 +52,20 @@ def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample]]:
         values.pop(name, None)
 
     walk(0, {})
-    count = len(combos) * len(unit.templates)
+    count = len(combos) * per_template
     if count > cap:
         raise ComposerError(f"unit {unit.id!r}: --exhaustive gives more than {cap:,} samples; "
                             f"raise --cap or draw random samples with -n")
 
+    def texts() -> Iterator[tuple[str, tuple[int, ...] | None]]:
+        for tid, alts in variants:
+            if not alts.groups:
+                yield tid, None
+            else:
+                yield from ((tid, choices) for choices in alts.combinations())
+
     def run() -> Iterator[Sample]:
-        for index, (template, combo) in enumerate(itertools.product(unit.templates, combos)):
-            yield gen.sample(index, now=now, fixed=combo, template_id=template.id)
+        for index, ((tid, choices), combo) in enumerate(itertools.product(texts(), combos)):
+            yield gen.sample(index, now=now, fixed=combo, template_id=tid, choices=choices)
 
     return count, run()

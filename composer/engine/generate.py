@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 
 from twinchat.composer.engine.compiled_unit import CompiledUnit
+from twinchat.composer.engine.noise import noise_layer, protected_texts
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
@@ -162,8 +163,11 @@ class UnitGenerator(CompiledUnit):
 
     def __init__(self, src: UnitSource, conn: sqlite3.Connection, *, seed: int = 0,
                  world: WorldCache | None = None, templates: TemplateCache | None = None,
-                 faker: Faker | None = None) -> None:
+                 faker: Faker | None = None, noise: float | None = None) -> None:
+        """``noise``: the rate of surface noise on the user texts, in place of the unit's own."""
         super().__init__(src, conn, world, templates, faker)
+        #: surface noise on the texts ``sample`` draws (None: none; sessions noise their own)
+        self.noise = noise_layer(self.unit.noise, noise)
         self.conn = conn
         self.seed = seed
         #: whether the unit's tool writes (a redraw's calls are then undone by a savepoint, and a
@@ -176,11 +180,23 @@ class UnitGenerator(CompiledUnit):
 
     # -- drawing ---------------------------------------------------------------------------
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
-               template_id: str | None = None, context: dict[str, Any] | None = None) -> Sample:
+               template_id: str | None = None, context: dict[str, Any] | None = None,
+               choices: tuple[int, ...] | None = None) -> Sample:
+        """Sample ``index`` (see :meth:`_sample_at`), its text noised when the generator has noise."""
+        out = self._sample_at(index, now, fixed, template_id, context, choices)
+        if self.noise is not None:
+            rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/noise")
+            out.text = self.noise.apply(out.text, protected_texts(out.label, out.slots), rng)
+        return out
+
+    def _sample_at(self, index: int, now: datetime | None, fixed: dict[str, Any] | None,
+                   template_id: str | None, context: dict[str, Any] | None,
+                   choices: tuple[int, ...] | None) -> Sample:
         """Sample ``index``.
 
-        ``fixed`` pins slot values and ``template_id`` the template (exhaustive mode: no case is
-        drawn then); ``context`` feeds context slots. With ``outcome_weights`` the sample draws
+        ``fixed`` pins slot values, ``template_id`` the template and ``choices`` its alternatives
+        (exhaustive mode: no case is drawn then); ``context`` feeds context slots. With noise,
+        the text is noised from a stream of the sample's own (the others are not disturbed). With ``outcome_weights`` the sample draws
         its target outcome first and is redrawn with sub-seeds, among the cases that can end in
         it (:mod:`~twinchat.composer.engine.outcome_targets`), until it has it. Drawn without
         pinned values, samples in index order go on along their block's stream; any other index
@@ -189,7 +205,7 @@ class UnitGenerator(CompiledUnit):
         if self.unit.outcome_weights and fixed is None:
             base = f"twinchat/{self.seed}/{self.unit.id}/{index}"
             return self._sample(base, index, now, fixed, template_id, context, self.call, savepoints=False)
-        if now is None and fixed is None and template_id is None and context is None:
+        if now is None and fixed is None and template_id is None and context is None and choices is None:
             if self._cursor != index:
                 self._seek(index)
             self._cursor = None  # an unexpected error leaves the stream unknown: the next draw reseeds
@@ -204,7 +220,7 @@ class UnitGenerator(CompiledUnit):
         self._cursor = None
         rng = self._rng
         rng.seed(f"twinchat/{self.seed}/{self.unit.id}/{index}")
-        return self._draw(index, rng, now, fixed, template_id, context, self.call)
+        return self._draw(index, rng, now, fixed, template_id, context, self.call, choices=choices)
 
     def _seek(self, index: int) -> None:
         """Put the stream where sample ``index`` starts: seed its block, replay the samples before it."""
@@ -213,7 +229,7 @@ class UnitGenerator(CompiledUnit):
         self._cursor = start
         for before in range(start, index):
             try:
-                self.sample(before)
+                self._sample_at(before, None, None, None, None, None)
             except TwinchatError:
                 pass  # that sample fails on its own; the stream goes on as when it was drawn
 
@@ -260,7 +276,7 @@ class UnitGenerator(CompiledUnit):
 
     def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,
               template_id: str | None, context: dict[str, Any] | None, call: Any,
-              target: str | None = None) -> Sample | None:
+              target: str | None = None, choices: tuple[int, ...] | None = None) -> Sample | None:
         """One draw; with a ``target`` outcome, its cases are those that can end in it, and a
         draw that ends elsewhere gives None before its text and reply are rendered (neither
         draws from ``rng``: an accepted draw is the same as it would be drawn untargeted)."""
@@ -306,16 +322,33 @@ class UnitGenerator(CompiledUnit):
             outcome = forced or decided or self._outcome(scope)
         if target is not None and outcome != target:
             return None
-        text = self.templates.render(template.text, values).strip()
+        text = self._text(template, values, rng, choices)
         out = Sample(self.unit.id, index, template.id, case.id if case else None, stamp, text, label,
                      tool_call, result, outcome, slots=values)
         if self._ref_keys:
             out.refs = {key: [_ref_item(i) for i in context[key]] for key in self._ref_keys if key in context}
         if scope is not None and outcome is not None and self.unit.replies:
-            reply = rng.choice(self.unit.replies[outcome])
             scope["outcome"] = outcome  # the scope is this draw's own
-            out.reply = self.templates.render(reply, scope).strip()
+            out.reply = self._reply(outcome, scope, rng)
         return out
+
+    def _reply(self, outcome: str, scope: dict[str, Any], rng: random.Random) -> str:
+        """A reply of ``outcome``, its alternatives drawn only when it has some."""
+        reply = rng.choice(self.unit.replies[outcome])
+        alts = self._reply_alts[reply]
+        if alts is not None:
+            reply, scope = alts.source, alts.scope(scope, alts.draw(rng))
+        return self.templates.render(reply, scope).strip()
+
+    def _text(self, template: Any, values: dict[str, Any], rng: random.Random,
+              choices: tuple[int, ...] | None) -> str:
+        """The user text: a template's alternatives are drawn (or ``choices`` taken) only when it
+        has some, so a text without them draws as it always did."""
+        alts = self._text_alts[template.id]
+        if alts is None:
+            return self.templates.render(template.text, values).strip()
+        picked = alts.draw(rng) if choices is None else choices
+        return self.templates.render(alts.source, alts.scope(values, picked)).strip()
 
     def _label(self, values: dict[str, Any], template_id: str) -> dict[str, Any]:
         """The label of a template's sample: fields it leaves out are None (plans are made once)."""

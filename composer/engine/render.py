@@ -19,6 +19,7 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from twinchat.composer.engine.alternatives import Alternatives, parse_alternatives
 from twinchat.composer.engine.compiled import Fallback, compile_expression_code, compile_template_code
 from twinchat.composer.engine.filters import FILTERS
 from twinchat.composer.engine.sandbox import MAX_TEXT, binop_problem, call_problem
@@ -129,6 +130,25 @@ class TemplateCache:
         self.env = env or make_env()
         self._templates: dict[str, Any] = {}
         self._expressions: dict[str, Any] = {}
+        self._alternatives: dict[str, Alternatives] = {}
+
+    def alternatives(self, text: str) -> Alternatives:
+        """Template ``text`` read for inline alternatives (once per text); AlternativesError if malformed."""
+        alts = self._alternatives.get(text)
+        if alts is None:
+            alts = self._alternatives[text] = parse_alternatives(text)
+        return alts
+
+    def render_text(self, text: str, context: dict[str, Any], rng: Any = None,
+                    choices: tuple[int, ...] | None = None) -> str:
+        """Render a template that may hold alternatives: with ``choices``, or drawn from ``rng``
+        (which is drawn from only when the text has alternatives), else their first branches."""
+        alts = self.alternatives(text)
+        if not alts.groups:
+            return self.render(alts.source, context)
+        if choices is None:
+            choices = alts.draw(rng) if rng is not None else (0,) * len(alts.groups)
+        return self.render(alts.source, alts.scope(context, choices))
 
     def _fresh(self) -> None:
         if isinstance(self.env, LimitedSandbox):

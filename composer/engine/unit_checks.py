@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from twinchat.composer.engine.alternatives import CHOICES, AlternativesError, mentioned, parse_alternatives
 from twinchat.composer.engine.render import make_env, variables_of
 from twinchat.composer.engine.sandbox import limit_problems, refused_attributes
 from twinchat.composer.engine.sources import slot_source
@@ -69,7 +70,8 @@ def unit_problems(src: UnitSource, categories: Collection[str] | None = None) ->
         for field, template in slot_source(slot).templates_of(slot).items():
             check(template, ["slots", name, field], slots - {name}, what=f"slot {name!r}")
     for i, tpl in enumerate(unit.templates):
-        check(tpl.text, ["templates", i, "text"], slots, what="template", template=tpl.id)
+        check(tpl.text, ["templates", i, "text"], slots, what="template", template=tpl.id, alternatives=True)
+        out += _alternative_label_problems(src, i)
         for field, expr in tpl.label.items():
             check(expr, ["templates", i, "label", field], slots, what=f"label override {field!r}",
                   template=tpl.id, expression=True)
@@ -86,18 +88,28 @@ def unit_problems(src: UnitSource, categories: Collection[str] | None = None) ->
                   what=f"outcome {outcome.id!r}", expression=True)
     for oid, replies in unit.replies.items():
         for j, reply in enumerate(replies):
-            check(reply, ["replies", oid, j], slots | REPLY_NAMES, what=f"reply {oid}[{j}]")
+            check(reply, ["replies", oid, j], slots | REPLY_NAMES, what=f"reply {oid}[{j}]", alternatives=True)
     return out
 
 
 def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
-    """``check(source, loc, allowed, *, what, template=None, expression=False)``: the problems of one
-    template or expression (syntax, filters, refused attributes, undeclared variables) onto ``out``."""
+    """``check(source, loc, allowed, *, what, template=None, expression=False, alternatives=False)``: the
+    problems of one template or expression (syntax, alternatives, filters, refused attributes,
+    undeclared variables) onto ``out``."""
     env, unit = make_env(), src.unit
 
     def check(source: str, loc: list[Any], allowed: Iterable[str], *, what: str, template: str | None = None,
-              expression: bool = False) -> None:
+              expression: bool = False, alternatives: bool = False) -> None:
         where = src.where(loc, template)
+        if alternatives:  # checked as the Jinja they are written as; the choices are the engine's
+            try:
+                source = parse_alternatives(source).source
+            except AlternativesError as exc:
+                at = src.text_line(loc) + exc.line - 1
+                out.append(f"{src.path}:{at}: unit {unit.id!r}{_t(template)}: {what} alternatives, column "
+                           f"{exc.column}: {exc.problem}")
+                return
+            allowed = {*allowed, CHOICES}
         try:
             names, filters = variables_of(env, source, expression=expression)
             unknown = sorted(filters - set(env.filters))
@@ -130,6 +142,32 @@ def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
             fix = did_you_mean(var, allowed) or f" (define a slot {var!r} or remove it)"
             out.append(f"{where}: {what} uses undeclared variable {var!r}{fix}")
     return check
+
+
+def _alternative_label_problems(src: UnitSource, i: int) -> list[str]:
+    """A label field whose slot only some alternatives of template ``i`` say: verification would not
+    find its value in the texts of the others."""
+    unit, tpl = src.unit, src.unit.templates[i]
+    try:
+        alts = parse_alternatives(tpl.text)
+    except AlternativesError:
+        return []  # reported by the template's check
+    if not alts.groups:
+        return []
+    env, out = make_env(), []
+    for field, spec in unit.label.items():
+        if field in tpl.missing or spec.grounded == "derived":
+            continue
+        try:
+            names = variables_of(env, tpl.label.get(field, spec.value), expression=True)[0] & set(unit.slots)
+        except jinja2.TemplateSyntaxError:
+            continue  # reported by the label's check
+        always, some = mentioned(alts.tree, names)
+        for name in sorted(some - always):
+            out.append(f"{src.where(['templates', i, 'text'], tpl.id)}: label field {field!r} reads slot {name!r}, "
+                       f"which only some alternatives say; say it outside them, in every branch, or list "
+                       f"{field!r} under missing")
+    return out
 
 
 def _slots_problems(src: UnitSource, categories: Collection[str] | None) -> list[str]:

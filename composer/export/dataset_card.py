@@ -15,6 +15,7 @@ from typing import Any
 
 from twinchat.composer.export.hub import front_matter
 from twinchat.composer.export.lengths import card_lines
+from twinchat.composer.store.diversity import diversity_card
 
 __all__ = ["ExportReport", "dataset_card"]
 
@@ -74,6 +75,8 @@ class ExportReport:
     seconds: float = 0.0
     #: the project's shop, persona and session calendar, one line each (none without a project)
     shop: list[str] = field(default_factory=list)
+    #: the exported sessions' diversity (a store.diversity.DiversityMeter), when they come from the store
+    diversity: Any = None
 
     @property
     def exported(self) -> int:
@@ -160,6 +163,8 @@ def dataset_card(report: ExportReport, loading: str, calls: bool = False) -> str
                   + ", ".join(f"`{t}`" for t in report.held_out) + ".",
                   f"Overlap with train: {report.overlap_templates} held-out templates, "
                   f"{report.overlap_combinations} valid/test template combinations."]
+    if report.diversity is not None:
+        lines += ["", *diversity_card(report.diversity.to_json())]
     if "test" in report.records:
         lines += ["", "## Evaluation", "",
                   f"`test.gold.jsonl` holds {report.gold_items:,} items: for each assistant turn of the test "

@@ -44,6 +44,7 @@ from typing import Any
 import jinja2
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.engine.alternatives import AlternativesError
 from twinchat.composer.engine.generate import Sample, UnitGenerator
 from twinchat.composer.paraphrase.checks import (
     NEAR_DUPLICATE, clean_reply, compare_shapes, fold_template_for_similarity, length_problem, shape_of, similarity)
@@ -269,8 +270,11 @@ class Paraphraser:
             return problem[0], problem[1], []
         try:
             self.env.from_string(text)
+            variants = list(self.cache.alternatives(text).combinations(64))
         except jinja2.TemplateSyntaxError as exc:
             return "syntax", f"does not compile: {exc.message}", []
+        except AlternativesError as exc:
+            return "syntax", f"alternatives: {exc}", []
         form = fold_template_for_similarity(text, shape, self._codes)
         compared = self._forms + [(label, fold_template_for_similarity(t, shape_of(self.env, t), self._codes)) for label, t in others]
         for label, other in compared:
@@ -284,9 +288,9 @@ class Paraphraser:
         failures: set[str] = set()
         failed, example = 0, ""
         samples = self.baseline(original.id)
-        for sample in samples:
+        for k, sample in enumerate(samples):  # the samples render the variants in turn
             try:
-                rendered = self.cache.render(text, sample.slots).strip()
+                rendered = self.cache.render_text(text, sample.slots, choices=variants[k % len(variants)]).strip()
             except ComposerError as exc:
                 return "render", f"does not render on sample data: {exc}", previews
             previews.append(rendered)

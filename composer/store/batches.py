@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -125,18 +125,21 @@ def compose_run(
     note: Callable[[str], None] | None = None,
     mix: Mapping[str, float] | None = None,
     clock: Callable[[random.Random], datetime] | None = None,
+    noise: float | None = None,
 ) -> ComposeReport:
     """Compose, verify and store ``n`` sessions of ``flow`` (or of every flow, round-robin).
 
     Indexes already stored for (flow, seed) are skipped, so running the same command again
     after an interruption resumes it. ``progress(done, total)`` is called after each batch is
     committed. Without ``flow``, ``mix`` (flow -> weight) splits ``n`` by weight over its flows;
-    ``clock`` draws session clocks (a project's calendar). Ctrl-C raises :class:`ComposeInterrupted` once the pool is stopped. The run holds
+    ``clock`` draws session clocks (a project's calendar). ``noise`` sets the rate of surface noise on
+    every flow's user texts (in place of the flows' and units' own). Ctrl-C raises
+    :class:`ComposeInterrupted` once the pool is stopped. The run holds
     the database's compose lock (:mod:`.lock`), and fails if the database is replaced meanwhile.
     """
     _check_sizes(n, workers, batch_size)
     started = time.perf_counter()
-    content, flows = _flows(units_dirs, flow, mix)
+    content, flows = _flows(units_dirs, flow, mix, noise)
     report = ComposeReport(db=Path(db), seed=seed, workers=workers)
     shares = _shares(flows, n, None if flow is not None else mix)
     with compose_lock(db):
@@ -180,6 +183,12 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, shares
             pool.join()
     except KeyboardInterrupt as exc:
         raise _interrupted(report, db, conn, pool, started) from exc
+    except sqlite3.OperationalError as exc:  # e.g. no sessions table: the file was replaced as the run began
+        try:
+            _check_same_world(db, identity, conn)
+        except ComposerError as replaced:
+            raise replaced from exc
+        raise
     finally:
         if pool is not None:
             pool.terminate()
@@ -216,10 +225,10 @@ def _check_sizes(n: int, workers: int, batch_size: int) -> None:
         raise ComposerError(f"batch size must be at least 1 (got {batch_size})")
 
 
-def _flows(units_dirs: Sequence[str], flow: str | None, mix: Mapping[str, float] | None = None
-           ) -> tuple[Any, list[str]]:
-    """The units and flows of ``units_dirs`` (every flow checked), and the flows to compose (``flow``,
-    else those of ``mix``, else all)."""
+def _flows(units_dirs: Sequence[str], flow: str | None, mix: Mapping[str, float] | None = None,
+           noise: float | None = None) -> tuple[Any, list[str]]:
+    """The units and flows of ``units_dirs`` (every flow checked, its noise rate set to ``noise``
+    when given), and the flows to compose (``flow``, else those of ``mix``, else all)."""
     from twinchat.composer.engine.compose import check_flow, find_flow
     from twinchat.units.loader import load_content
 
@@ -230,6 +239,8 @@ def _flows(units_dirs: Sequence[str], flow: str | None, mix: Mapping[str, float]
         find_flow(content[1], flow)
     for f in (mix or {}) if flow is None else ():
         find_flow(content[1], f)
+    if noise is not None:  # the workers get the flows as changed here
+        content = (content[0], {fid: _with_noise(src, noise) for fid, src in content[1].items()})
     flows = [flow] if flow is not None else sorted(mix or content[1])
     if not flows:
         raise ComposerError("no flows to compose (add flow files with --units)")
@@ -309,3 +320,12 @@ def _tally(report: ComposeReport, counted: Sequence[tuple[Any, ...]]) -> None:
 
 def _reason_keys(reasons: Sequence[str]) -> set[str]:
     return {reason_key(r) for r in reasons}
+
+
+def _with_noise(src: Any, rate: float) -> Any:
+    """The flow of ``src`` with surface noise of ``rate`` (its kinds kept, when it names some)."""
+    from twinchat.units.spec import Noise
+
+    kinds = src.flow.noise.kinds if src.flow.noise is not None else Noise(rate=rate).kinds
+    flow = src.flow.model_copy(update={"noise": Noise(rate=rate, kinds=kinds)})
+    return replace(src, flow=flow)

@@ -34,6 +34,9 @@ from twinchat.inventory.connection import scratch
 from twinchat.composer.verify.reasons import FIXES, turn_problems
 from twinchat.inventory.timefmt import parse_time
 
+#: A reply's variants (combinations of its alternatives) rendered at most when one is re-rendered.
+_VARIANTS = 256
+
 __all__ = ["Fix", "turn_problems", "set_text", "set_label", "changes", "summarize", "reextract", "rerun_tools",
            "rerender", "fix_all", "regenerate", "FIXES"]
 
@@ -309,7 +312,10 @@ def rerender(composer: Any, session: dict[str, Any], n: int) -> Fix:
     rendered, failures = [], []
     for source in unit.replies.get(outcome or "", []):
         try:
-            rendered.append(composer.templates.render(source, {**scope, "outcome": outcome}).strip())
+            alts = composer.templates.alternatives(source)
+            for choices in alts.combinations(_VARIANTS):  # the one said is among them
+                rendered.append(composer.templates.render_text(source, {**scope, "outcome": outcome},
+                                                               choices=choices).strip())
         except ComposerError as exc:
             failures.append(str(exc).rsplit(": ", 1)[-1])
     if not rendered:

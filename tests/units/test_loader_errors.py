@@ -43,6 +43,8 @@ SPEC_ERRORS = {
                                   "(this slot is kind: product)"),
     "fitting_without_fits.yaml": (4, "unit 'fitting_without_fits', field slots.device: fitting: false needs fits: "
                                      "naming the slot with the product category"),
+    "noise_bad_kind.yaml": (5, "unit 'noise_bad_kind', field noise.kinds.0: Input should be 'punctuation', "
+                               "'emoji', 'typo', 'abbreviation' or 'spaces'"),
     "weights_all_zero.yaml": (10, "unit 'weights_all_zero', field outcome_weights: outcome_weights: at least one "
                                   "weight must be above 0"),
 }
@@ -71,6 +73,14 @@ ENGINE_ERRORS = {
     "sandbox_escape.yaml": (9, "unit 'sandbox_escape', template 'leak': template reads attribute 'gi_frame', which "
                                "the sandbox refuses (private names and interpreter internals cannot be used in "
                                "templates)"),
+    "alternatives_unclosed.yaml": (9, "unit 'alternatives_unclosed', template 'open': template alternatives, "
+                                      "column 1: '[' is never closed (write \\[ for the character)"),
+    "alternatives_undeclared.yaml": (9, "unit 'alternatives_undeclared', template 't2': template uses undeclared "
+                                        "variable 'phon' (did you mean 'phone'?)"),
+    "alternatives_weight.yaml": (9, "unit 'alternatives_weight', template 'w': template alternatives, column 4: "
+                                    "weight '@0' must be a number above 0"),
+    "alternatives_label.yaml": (9, "unit 'alternatives_label', template 't1': label field 'phone' reads slot "
+                                   "'phone', which only some alternatives say"),
     "unknown_category.yaml": (4, "unit 'unknown_category': slot 'p': unknown category 'memroy' (did you mean "
                                  "'memory'?)"),
 }
