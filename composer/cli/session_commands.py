@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, Progress, require_file
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, MAX_WORKERS, SEED, count, UNITS_OPTION, Progress, require_file
 
 __all__ = ["compose", "verify", "stats", "tui"]
 
@@ -18,8 +18,8 @@ __all__ = ["compose", "verify", "stats", "tui"]
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the sessions.")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="World and session store (built with seed 0 if missing).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Worker processes; any number gives the same sessions.")
+@click.option("--workers", default=1, show_default=True, type=count(MAX_WORKERS),
+              help=f"Worker processes (at most {MAX_WORKERS:,}); any number gives the same sessions.")
 @UNITS_OPTION
 def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, units_dirs: tuple[str, ...]) -> None:
     """Compose, verify and store multi-turn sessions along the flows.
