@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from twinchat.composer.engine.compiled import Fallback, compile_expression_code, compile_template_code
 from twinchat.composer.engine.filters import FILTERS
-from twinchat.composer.engine.sandbox import MAX_TEXT, binop_problem, call_problem
+from twinchat.composer.engine.sandbox import MAX_TEXT, binop_problem, call_problem, parse
 from twinchat.composer.errors import ComposerError
 
 __all__ = ["make_env", "variables_of", "TemplateCache", "LimitedSandbox"]
@@ -112,8 +112,7 @@ def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = F
     Raises :class:`jinja2.TemplateSyntaxError` for bad syntax (callers add file and line). When a
     filter is unknown, the variables are not computed (an empty set is returned with the filters).
     """
-    text = "{{ " + source + " }}" if expression else source
-    ast = env.parse(text)
+    ast = parse(env, source, expression=expression)
     used_filters = {f.name for f in ast.find_all(nodes.Filter)}
     if used_filters - set(env.filters):
         return set(), used_filters  # the unknown filter is the problem to report first

@@ -16,12 +16,14 @@ from collections.abc import Callable
 from typing import Any
 
 import jinja2.sandbox
-from jinja2 import nodes
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.slot_values import Person, Phone, Record, Text
 
-__all__ = ["Access", "Fallback", "Loop", "SLOT_VALUE_TYPES", "allowed", "refused_attributes", "runtime", "sort_key"]
+__all__ = ["Access", "Fallback", "Loop", "SLOT_VALUE_TYPES", "allowed", "parse", "refused_attributes", "runtime",
+           "sort_key"]
 
 
 class Fallback(Exception):
@@ -141,6 +143,35 @@ def runtime(env: SandboxedEnvironment) -> dict[str, Any]:
             "_select": access.select, "_select_key": access.select_key}
 
 
+#: what Jinja2 calls the end of a ``{{ … }}``, and what an expression's author wrote instead
+_ENDS = (("'end of template'", "end of the expression"), ("end of template", "end of the expression"),
+         ("'end of print statement'", "end of the expression"), ("end of print statement", "end of the expression"))
+
+
+def parse(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> nodes.Template:
+    """The parsed template, or expression as Jinja2 compiles one (``compile_expression``: the
+    expression alone, nothing after it) inside an output node. A syntax error in an expression
+    speaks of the author's own text (``unexpected end of the expression (in 'result.orders[')``),
+    never of braces they did not write. Raises :class:`jinja2.TemplateSyntaxError`."""
+    if not expression:
+        return env.parse(source)
+    try:
+        parser = Parser(env, source, state="variable")
+        expr = parser.parse_expression()
+        if not parser.stream.eos:
+            raise TemplateSyntaxError(f"unexpected {parser.stream.current.value!r} after the expression", 1)
+    except TemplateSyntaxError as exc:
+        message = exc.message or "syntax error"
+        for jinja_says, we_say in _ENDS:
+            message = message.replace(jinja_says, we_say)
+        error = TemplateSyntaxError(f"{message.rstrip('.')} (in {source!r})", 1)
+        error.translated = True  # str(error) is the message alone
+        raise error from exc
+    tree = nodes.Template([nodes.Output([expr], lineno=1)], lineno=1)
+    tree.set_environment(env)
+    return tree
+
+
 #: attribute names the sandbox refuses on the objects that have them (besides private names)
 _REFUSED = frozenset({"mro"}) | jinja2.sandbox.UNSAFE_GENERATOR_ATTRIBUTES | jinja2.sandbox.UNSAFE_COROUTINE_ATTRIBUTES \
     | jinja2.sandbox.UNSAFE_ASYNC_GENERATOR_ATTRIBUTES | jinja2.sandbox.UNSAFE_FUNCTION_ATTRIBUTES \
@@ -152,7 +183,7 @@ def refused_attributes(env: SandboxedEnvironment, source: str, *, expression: bo
     names and the internals of generators, coroutines, functions and types. Such a template can
     only fail (or probe the interpreter), so the unit checks reject it when it loads. Raises
     :class:`jinja2.TemplateSyntaxError` for bad syntax."""
-    ast = env.parse("{{ " + source + " }}" if expression else source)
+    ast = parse(env, source, expression=expression)
     names = [n.attr for n in ast.find_all(nodes.Getattr)]
     names += [n.arg.value for n in ast.find_all(nodes.Getitem)
               if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)]
@@ -281,7 +312,7 @@ def limit_problems(env: SandboxedEnvironment, source: str, *, expression: bool =
     MAX_LOOP_DEPTH, constants past the limits of :func:`binop_problem`, ranges past MAX_TEXT.
     Rendering checks the same limits on the values it meets. Raises
     :class:`jinja2.TemplateSyntaxError` for bad syntax."""
-    ast = env.parse("{{ " + source + " }}" if expression else source)
+    ast = parse(env, source, expression=expression)
     out = [(n.lineno, f"uses {{% {tag} %}}, which unit templates cannot (each stands alone)")
            for kind, tag in _TAGS.items() for n in ast.find_all(kind)]
     macro = _recursive_macro(ast)
