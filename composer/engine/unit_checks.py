@@ -15,7 +15,8 @@ from typing import Any
 import jinja2
 
 from twinchat.composer.engine.render import make_env, variables_of
-from twinchat.composer.engine.sandbox import limit_problems, refused_attributes
+from twinchat.composer.engine.limits import limit_problems
+from twinchat.composer.engine.sandbox import refused_attributes
 from twinchat.composer.engine.sources import slot_source
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import UnitSource, did_you_mean
