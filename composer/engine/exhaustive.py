@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
+from twinchat.composer.engine.generate import Sample, UnitGenerator, drawn, session_clock
 from twinchat.composer.engine.sources import slot_source
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.errors import ComposerError, LimitError
 
 __all__ = ["pools", "exhaustive"]
 
@@ -30,8 +30,9 @@ def pools(gen: UnitGenerator, now: datetime, rng: random.Random, values: dict[st
     return every if every is not None else [gen.sampler.draw(name, slot, rng, values, now, {})]
 
 
-def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample]]:
-    """(count, samples) of the cartesian product of templates × slot pools; refuses past ``cap``."""
+def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample | LimitError]]:
+    """(count, samples) of the cartesian product of templates × slot pools; refuses past ``cap``.
+    A sample whose template goes past a limit is its LimitError (see :func:`.generate.drawn`)."""
     unit = gen.unit
     clock_rng = random.Random(f"twinchat/{gen.seed}/{unit.id}/clock")
     now = session_clock(clock_rng)
@@ -55,8 +56,8 @@ def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample]]:
         raise ComposerError(f"unit {unit.id!r}: --exhaustive gives more than {cap:,} samples; "
                             f"raise --cap or draw random samples with -n")
 
-    def run() -> Iterator[Sample]:
+    def run() -> Iterator[Sample | LimitError]:
         for index, (template, combo) in enumerate(itertools.product(unit.templates, combos)):
-            yield gen.sample(index, now=now, fixed=combo, template_id=template.id)
+            yield drawn(gen.sample, index, now=now, fixed=combo, template_id=template.id)
 
     return count, run()
