@@ -164,6 +164,12 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, flows:
             pool.join()
     except KeyboardInterrupt as exc:
         raise _interrupted(report, db, conn, pool, started) from exc
+    except sqlite3.OperationalError as exc:
+        if not _disk_error(exc):
+            _check_same_world(db, identity, conn)  # replaced under the run before a batch was counted: say so
+            raise
+        raise ComposerError(f"{db}: cannot write sessions ({exc}); is the disk full? The batches committed "
+                            "before are kept: free some space and run the same command again") from exc
     finally:
         if pool is not None:
             pool.terminate()
@@ -171,6 +177,11 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, flows:
         if composer is not None:
             composer.conn.close()
         conn.close()
+
+
+def _disk_error(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite failed to write a batch for want of a (sound) disk: SQLITE_FULL or SQLITE_IOERR."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (10, 13)
 
 
 def _identity(db: str | os.PathLike[str]) -> tuple[int, int]:

@@ -50,7 +50,11 @@ def _held(db: Path) -> ComposerError:
 def _acquire(path: Path, db: Path) -> int:
     """Open, ``flock`` and write the lock file; its descriptor, held open until :func:`_release`."""
     for _ in range(3):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only folder: say so of the database, not of the lock file
+            raise ComposerError(f"{db}: cannot compose into it ({(exc.strerror or str(exc)).lower()}); copy the "
+                                "world to a writable folder") from exc
         try:
             if not _flock(fd):
                 raise _held(db)  # another compose holds it
