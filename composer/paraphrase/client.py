@@ -179,11 +179,14 @@ class ChatClient:
         watch = _Watch(deadline)
         try:
             with watch, watch.opener().open(request, timeout=self.timeout) as response:
-                return self._read_capped(response, deadline)
+                raw = self._read_capped(response, deadline)
         except (OSError, http.client.HTTPException) as exc:
             if watch.expired:
                 raise TimeoutError from exc
             raise
+        if watch.expired:  # the watch ended the connection: what was read is cut short
+            raise TimeoutError
+        return raw
 
     def _read_capped(self, response: Any, deadline: float, cap: int = MAX_REPLY_BYTES, *,
                      truncate: bool = False) -> bytes:
