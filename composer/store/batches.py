@@ -255,10 +255,18 @@ def _interrupted(report: ComposeReport, db: str | os.PathLike[str], conn: sqlite
     if pool is not None:
         pool.terminate()
         pool.join()
-    if conn.in_transaction:
-        conn.rollback()
+    fresh = None
+    try:
+        if conn.in_transaction:
+            conn.rollback()
+    except sqlite3.ProgrammingError:  # interrupted while the pool started: the connection was closed for the fork
+        conn = fresh = sqlite3.connect(db)
     report.seconds = time.perf_counter() - started
-    stored = _stored(conn, report.asked, report.seed)
+    try:
+        stored = _stored(conn, report.asked, report.seed)
+    finally:
+        if fresh is not None:
+            fresh.close()
     kept = stored - sum(report.skipped.values())
     return ComposeInterrupted(
         f"interrupted: {kept:,} new sessions committed to {db} ({stored:,} of {sum(report.asked.values()):,} "
