@@ -8,6 +8,7 @@ naming the target, not the temporary name.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,10 @@ from typing import TextIO
 from twinchat.composer.errors import ComposerError
 from twinchat.inventory.leftovers import remove_leftovers
 
-__all__ = ["atomic_write"]
+__all__ = ["DISK_ERRORS", "atomic_write"]
+
+#: what a write reports when the disk is full, over quota, past the file size limit, or failing
+DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 @contextmanager
@@ -34,6 +38,9 @@ def atomic_write(target: str | os.PathLike[str], *, newline: str | None = None) 
         with fh:
             yield fh, tmp
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:  # a write failed: name the file it was for
+            raise ComposerError(f"{target}: cannot write it ({exc.strerror}); is the disk full? Nothing was "
+                                "written") from exc
         raise

@@ -122,6 +122,9 @@ class Session(BaseModel):
     outcome: str | None = Field(description="The outcome of the last step played.")
     regenerated: Regeneration | None = Field(
         default=None, description="Present only on a session composed anew with another seed (in the editor).")
+    limit: str | None = Field(
+        default=None, description="Present only on a session that stopped where a template went past a limit of "
+        "the sandbox (``turn N: limit: …``): it fails verification with this reason.")
 
 
 class SampleToolCall(BaseModel):

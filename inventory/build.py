@@ -24,7 +24,7 @@ from twinchat.inventory.leftovers import lock_holder, remove_leftovers
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
 
-__all__ = ["build_world", "read_shop", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
+__all__ = ["build_world", "cannot_write", "read_shop", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
 SCHEMA_VERSION = 2
@@ -82,13 +82,7 @@ def build_world(
     ``drop_sessions``. ``catalog_files``: a shop's own catalog (read and checked in full before any
     file is touched) instead of the built-in one."""
     target = Path(path)
-    if target.exists() and not force:
-        raise WorldExistsError(f"{target}: file exists; pass --force to replace it")
-    if target.exists():
-        _check_unlocked(target)
-        _check_replaceable(target, drop_sessions)
-    if target.parent and not target.parent.exists():
-        raise InventoryError(f"{target.parent}: directory does not exist")
+    _check_target(target, force, drop_sessions)
     shop = read_shop(catalog_files) if catalog_files is not None else None
     remove_leftovers(target)
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
@@ -118,14 +112,33 @@ def build_world(
         if force:
             _remove_db_files(target, keep_main=True)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         _remove_db_files(tmp)
+        if isinstance(exc, (sqlite3.OperationalError, OSError)):  # a full disk, a failing one
+            what = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InventoryError(f"{target}: cannot write it ({what}); is the disk full? Nothing was "
+                                 "written") from exc
         raise
     # WAL from here on: readers (the composer's workers, the TUI) never block each other.
     conn = sqlite3.connect(target)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     return target
+
+
+def _check_target(target: Path, force: bool, drop_sessions: bool) -> None:
+    """Refuse a target that exists (without ``force``), cannot be written, or may not be replaced."""
+    if target.exists() and not force:
+        raise WorldExistsError(f"{target}: file exists; pass --force to replace it")
+    if target.parent.exists():
+        reason = cannot_write(target.parent)
+        if reason is not None:
+            raise InventoryError(f"{target}: cannot write it ({reason}); build the world in a writable folder")
+    if target.exists():
+        _check_unlocked(target)
+        _check_replaceable(target, drop_sessions)
+    if target.parent and not target.parent.exists():
+        raise InventoryError(f"{target.parent}: directory does not exist")
 
 
 def _check_unlocked(target: Path) -> None:
@@ -182,6 +195,10 @@ def open_world(path: str | os.PathLike[str]) -> WorldConnection:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
         conn.close()
+        reason = cannot_write(p) if isinstance(exc, sqlite3.OperationalError) else None
+        if reason is not None:  # SQLite cannot open a world it may not write to (its -wal and -shm files)
+            raise InventoryError(f"{p}: cannot open it for writing ({reason}); twinchat opens a world "
+                                 "read-write: copy it to a writable folder") from exc
         raise InventoryError(f"{p}: not a twinchat world ({exc})") from exc
     if row is None or int(row[0]) != SCHEMA_VERSION:
         conn.close()
@@ -196,6 +213,21 @@ def open_world(path: str | os.PathLike[str]) -> WorldConnection:
         raise InventoryError(f"{p}: damaged database ({problem}); restore it from a copy")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def cannot_write(path: Path) -> str | None:
+    """Why ``path`` (a file, or a folder to create files in) cannot be written — ``read-only file
+    system`` or ``permission denied`` — or None when it can. A world is written beside itself
+    (its ``-wal`` and ``-shm`` files), so its folder counts too."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except (OSError, AttributeError):  # no statvfs on this platform: ask access() alone
+        pass
+    if not os.access(folder, os.W_OK) or (path != folder and path.exists() and not os.access(path, os.W_OK)):
+        return "permission denied"
+    return None
 
 
 def world_seed(conn: sqlite3.Connection) -> int:

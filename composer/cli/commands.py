@@ -311,7 +311,7 @@ def units_check(paths: tuple[str, ...], db_path: str) -> None:
 @click.option("-n", "n", default=1000, show_default=True, type=count(), help="How many samples.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the samples.")
 @click.option("--exhaustive", is_flag=True, help="Every combination of templates and slot pools instead of -n.")
-@click.option("--cap", default=100_000, show_default=True, type=click.IntRange(min=1),
+@click.option("--cap", default=100_000, show_default=True, type=count(),
               help="Refuse --exhaustive runs larger than this.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="Where to write the samples (JSON lines).")

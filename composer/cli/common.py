@@ -9,12 +9,16 @@ from typing import Any
 
 import click
 
-__all__ = ["DEFAULT_DB", "DB_PATH", "SEED", "count", "UNITS_OPTION", "Progress", "require_file", "use_tools"]
+__all__ = ["DEFAULT_DB", "DB_PATH", "MAX_WORKERS", "SEED", "count", "UNITS_OPTION", "Progress", "require_file",
+           "use_tools"]
 
 DEFAULT_DB = "twinchat.db"
 
 #: A seed: any 64-bit integer (SQLite stores seeds as its 64-bit INTEGER).
 SEED = click.IntRange(-(2**63), 2**63 - 1)
+
+#: The most worker processes ``compose`` starts: past this a pool is never faster, only a fork storm.
+MAX_WORKERS = 1024
 
 
 def count(maximum: int = 2**63 - 1) -> click.IntRange:

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, Progress, require_file, \
-    use_tools
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, MAX_WORKERS, SEED, count, UNITS_OPTION, Progress, \
+    require_file, use_tools
 
 __all__ = ["compose", "verify", "stats", "tui"]
 
@@ -20,8 +20,8 @@ __all__ = ["compose", "verify", "stats", "tui"]
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the sessions.")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="World and session store (built with seed 0 if missing).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Worker processes; any number gives the same sessions.")
+@click.option("--workers", default=1, show_default=True, type=count(MAX_WORKERS),
+              help=f"Worker processes (at most {MAX_WORKERS:,}); any number gives the same sessions.")
 @click.option("--noise", default=None, type=click.FloatRange(0, 1),
               help="Share of user texts given surface noise (typos, emoji, …), in place of the flows' and units' own.")
 @UNITS_OPTION

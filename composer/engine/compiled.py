@@ -40,6 +40,7 @@ import jinja2.filters
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from twinchat.composer.engine.limits import checked_mod
 from twinchat.composer.engine.sandbox import Fallback, allowed, runtime, sort_key
 
 __all__ = ["Fallback", "compile_template_code", "compile_expression_code", "paths_reader"]
@@ -48,7 +49,7 @@ _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": 
 #: ``loop.…`` counters as expressions of the index ``i`` and the length ``n`` (what sandbox.Loop gives)
 _LOOP = {"index0": "{i}", "index": "({i} + 1)", "first": "({i} == 0)", "last": "({i} == {n} - 1)", "length": "{n}",
          "revindex": "({n} - {i})", "revindex0": "({n} - {i} - 1)"}
-_BINARY = {nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/", nodes.FloorDiv: "//", nodes.Mod: "%",
+_BINARY = {nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/", nodes.FloorDiv: "//",
            nodes.And: "and", nodes.Or: "or"}
 
 
@@ -196,6 +197,8 @@ class _Writer:
                     f"else {self.expr(node.expr2, scope)})")
         if isinstance(node, nodes.Concat):
             return f"''.join(({', '.join(f'str({self.expr(n, scope)})' for n in node.nodes)},))"
+        if isinstance(node, nodes.Mod):  # a text format's widths are checked (limits.checked_mod)
+            return f"{self.ref(checked_mod)}({self.expr(node.left, scope)}, {self.expr(node.right, scope)})"
         if type(node) in _BINARY:
             return (f"({self.expr(node.left, scope)} {_BINARY[type(node)]} "  # type: ignore[attr-defined]
                     f"{self.expr(node.right, scope)})")  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
 from twinchat.composer.engine.render import TemplateCache, make_env, variables_of
 from twinchat.composer.engine.slots import WorldCache
@@ -142,45 +142,57 @@ class SessionComposer:
         context: dict[str, Any] = {} if customer is None else {"customer": customer}
         turns: list[dict[str, Any]] = []
         steps: list[str] = []
-        outcome = None
-        last: tuple[Any, ...] = (None, None, None)  # the last tool call's (name, result, outcome), for thoughts
-        saved = False  # the session's savepoint, opened before the first unit whose tool writes
+        saved: list[bool] = []  # the session's savepoint, opened before the first unit whose tool writes
+        limit = None
         try:
-            step = step_by_id[flow.start]
-            for _ in range(flow.max_steps):
-                generator = self.generator(step.unit)
-                if generator.writes and not saved:
-                    self.conn.execute("SAVEPOINT twinchat_session")
-                    saved = True
-                sample = generator.session_sample(rng, now, context, self._call)
-                noise = self._noise(flow, generator)
-                if noise is not None:  # drawn only when there is noise: sessions without it are unchanged
-                    sample.text = noise.apply(sample.text, protected_texts(sample.label, sample.slots), rng)
-                turns += self._turns(sample, step, flow, len(steps) + 1, rng, last)
-                steps.append(step.id)
-                outcome = sample.outcome
-                if sample.tool_call is not None:
-                    last = (sample.tool_call["name"], sample.result, outcome)
-                scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
-                for name, expr in step.remember.items():
-                    context[name] = self.templates.evaluate(expr, scope)
-                following = _next(step.next, outcome, rng, self._branches)
-                if following == END:
-                    break
-                step = step_by_id[following]
-            customer = context.get("customer")
-            if not isinstance(customer, Record):
-                raise ComposerError(f"flow {flow.id!r}: step {flow.start!r} did not remember a customer record")
+            outcome = self._play(flow, step_by_id, rng, now, context, turns, steps, saved)
+        except LimitError as exc:  # a template went past a limit: the session stops here and fails
+            outcome, limit = None, f"turn {len(turns) + 1}: limit: {exc}"
         finally:
             if saved:
                 self.conn.execute("ROLLBACK TO twinchat_session")
                 self.conn.execute("RELEASE twinchat_session")
-        return {
+        customer = context.get("customer")
+        if not isinstance(customer, Record) and limit is None:
+            raise ComposerError(f"flow {flow.id!r}: step {flow.start!r} did not remember a customer record")
+        session = {
             "id": f"{flow.id}/{self.seed}/{index}", "flow": flow.id, "seed": self.seed, "index": index,
             "world_seed": self.world_seed, "now": format_time(now),
-            "customer": dict(customer.data), "turns": turns, "steps": steps,
-            "outcome": outcome,
+            "customer": dict(customer.data) if isinstance(customer, Record) else {}, "turns": turns,
+            "steps": steps, "outcome": outcome,
         }
+        if limit is not None:
+            session["limit"] = limit
+        return session
+
+    def _play(self, flow: Flow, step_by_id: dict[str, Any], rng: random.Random, now: datetime,
+              context: dict[str, Any], turns: list[dict[str, Any]], steps: list[str], saved: list[bool]) -> str | None:
+        """Play the flow's steps from its start onto ``turns`` and ``steps``; the last outcome."""
+        outcome = None
+        last: tuple[Any, ...] = (None, None, None)  # the last tool call's (name, result, outcome), for thoughts
+        step = step_by_id[flow.start]
+        for _ in range(flow.max_steps):
+            generator = self.generator(step.unit)
+            if generator.writes and not saved:
+                self.conn.execute("SAVEPOINT twinchat_session")
+                saved.append(True)
+            sample = generator.session_sample(rng, now, context, self._call)
+            noise = self._noise(flow, generator)
+            if noise is not None:  # drawn only when there is noise: sessions without it are unchanged
+                sample.text = noise.apply(sample.text, protected_texts(sample.label, sample.slots), rng)
+            turns += self._turns(sample, step, flow, len(steps) + 1, rng, last)
+            steps.append(step.id)
+            outcome = sample.outcome
+            if sample.tool_call is not None:
+                last = (sample.tool_call["name"], sample.result, outcome)
+            scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
+            for name, expr in step.remember.items():
+                context[name] = self.templates.evaluate(expr, scope)
+            following = _next(step.next, outcome, rng, self._branches)
+            if following == END:
+                break
+            step = step_by_id[following]
+        return outcome
 
     def _noise(self, flow: Flow, generator: UnitGenerator) -> NoiseLayer | None:
         """The noise on a step's user text: the flow's, else its unit's (resolved once per pair)."""

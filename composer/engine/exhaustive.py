@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
+from twinchat.composer.engine.generate import Sample, UnitGenerator, drawn, session_clock
 from twinchat.composer.engine.sources import slot_source
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.errors import ComposerError, LimitError
 
 __all__ = ["pools", "exhaustive"]
 
@@ -30,8 +30,9 @@ def pools(gen: UnitGenerator, now: datetime, rng: random.Random, values: dict[st
     return every if every is not None else [gen.sampler.draw(name, slot, rng, values, now, {})]
 
 
-def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample]]:
-    """(count, samples) of the cartesian product of template variants × slot pools; refuses past ``cap``."""
+def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample | LimitError]]:
+    """(count, samples) of the cartesian product of template variants × slot pools; refuses past ``cap``.
+    A sample whose template goes past a limit is its LimitError (see :func:`.generate.drawn`)."""
     unit = gen.unit
     variants = [(t.id, gen.templates.alternatives(t.text)) for t in unit.templates]
     per_template = sum(alts.variants for _, alts in variants)  # a template without alternatives: 1
@@ -64,8 +65,8 @@ def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample]]:
             else:
                 yield from ((tid, choices) for choices in alts.combinations())
 
-    def run() -> Iterator[Sample]:
+    def run() -> Iterator[Sample | LimitError]:
         for index, ((tid, choices), combo) in enumerate(itertools.product(texts(), combos)):
-            yield gen.sample(index, now=now, fixed=combo, template_id=tid, choices=choices)
+            yield drawn(gen.sample, index, now=now, fixed=combo, template_id=tid, choices=choices)
 
     return count, run()

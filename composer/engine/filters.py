@@ -9,17 +9,26 @@
 ``nospace``        remove all whitespace
 ``cn_time``        "2026-11-20 21:00:00" (or a datetime) → "11月20日21:00"
 =================  =========================================================
+
+Jinja2's filters that make text of a size a number decides (``center``, ``indent``,
+``wordwrap``, ``format``, ``replace``) are replaced by :data:`BOUNDED`: the same filters, refusing
+(:class:`~.limits.LimitBreak`) what would make more than ``MAX_TEXT`` characters.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import jinja2.filters
+
+from twinchat.composer.engine.limits import FILTER_PROBLEMS, LimitBreak
 from twinchat.inventory.timefmt import parse_time
 
-__all__ = ["FILTERS", "cn_number", "cn_time", "fullwidth", "price"]
+__all__ = ["BOUNDED", "FILTERS", "cn_number", "cn_time", "fullwidth", "price"]
 
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 _DIGITS = "〇一二三四五六七八九"
@@ -96,3 +105,23 @@ FILTERS = {
     "spaced": spaced,
     "nospace": nospace,
 }
+
+
+# -- Jinja2's filters whose output size a number decides, bounded ------------------------------
+
+def _bounded(name: str, problem: Callable[..., str | None]) -> Callable[..., Any]:
+    """Jinja2's filter ``name``, refusing what ``problem`` finds (after the environment or
+    context Jinja2 passes first, if it does)."""
+    original = jinja2.filters.FILTERS[name]
+    skip = 1 if hasattr(original, "jinja_pass_arg") else 0
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        why = problem(*args[skip:], **kwargs)
+        if why:
+            raise LimitBreak(f"the template {why}")
+        return original(*args, **kwargs)
+    return functools.wraps(original)(checked)  # keeps Jinja2's pass_environment / pass_eval_context
+
+
+#: the bounded filters, by the names templates use
+BOUNDED = {name: _bounded(name, problem) for name, problem in FILTER_PROBLEMS.items()}

@@ -20,6 +20,7 @@ import hashlib
 import random
 import sqlite3
 from bisect import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.compiled_unit import CompiledUnit
 from twinchat.composer.engine.noise import noise_layer, protected_texts
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.slots import WorldCache
@@ -41,7 +42,7 @@ from twinchat.units.loader import UnitSource
 if TYPE_CHECKING:
     from faker import Faker
 
-__all__ = ["Sample", "UnitGenerator", "plain", "session_clock", "tool_writes", "STREAM_BLOCK"]
+__all__ = ["Sample", "UnitGenerator", "drawn", "plain", "session_clock", "tool_writes", "STREAM_BLOCK"]
 
 _EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
 _DAYS, _MINUTES = 28, 16 * 60 + 30  # clocks fall on one of 28 days, at a minute from 07:00 to 23:29
@@ -143,6 +144,15 @@ def tool_writes(tool_name: Any) -> bool:
     """Whether the tool writes to the world (an unknown tool counts as one: its call raises anyway)."""
     tool = tools().get(tool_name) if isinstance(tool_name, str) else None
     return tool is None or tool.writes
+
+
+def drawn(draw: Callable[..., Sample], *args: Any, **kwargs: Any) -> Sample | LimitError:
+    """``draw(*args, **kwargs)``, or the LimitError of a sample whose template went past a limit
+    (the sample fails with that reason; the samples after it are drawn as ever)."""
+    try:
+        return draw(*args, **kwargs)
+    except LimitError as exc:
+        return exc
 
 
 def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -310,7 +320,7 @@ class UnitGenerator(CompiledUnit):
         except ComposerError as exc:  # a slot that cannot be drawn: say which unit's
             if str(exc).startswith("unit "):
                 raise
-            raise ComposerError(f"unit {self.unit.id!r}: {exc}") from exc
+            raise type(exc)(f"unit {self.unit.id!r}: {exc}") from exc
         label = self._label(values, template.id)
         tool_call = result = scope = None
         outcome = forced
@@ -332,23 +342,31 @@ class UnitGenerator(CompiledUnit):
             out.reply = self._reply(outcome, scope, rng)
         return out
 
+    def _render(self, source: str, scope: dict[str, Any], what: str) -> str:
+        """``source`` rendered (stripped); past a limit, a LimitError naming the unit and ``what``."""
+        try:
+            return self.templates.render(source, scope).strip()
+        except LimitError as exc:
+            raise LimitError(f"unit {self.unit.id!r}, {what}: {exc}") from exc
+
     def _reply(self, outcome: str, scope: dict[str, Any], rng: random.Random) -> str:
         """A reply of ``outcome``, its alternatives drawn only when it has some."""
         reply = rng.choice(self.unit.replies[outcome])
         alts = self._reply_alts[reply]
         if alts is not None:
             reply, scope = alts.source, alts.scope(scope, alts.draw(rng))
-        return self.templates.render(reply, scope).strip()
+        return self._render(reply, scope, f"a reply for outcome {outcome!r}")
 
     def _text(self, template: Any, values: dict[str, Any], rng: random.Random,
               choices: tuple[int, ...] | None) -> str:
         """The user text: a template's alternatives are drawn (or ``choices`` taken) only when it
         has some, so a text without them draws as it always did."""
         alts = self._text_alts[template.id]
+        what = f"template {template.id!r}"
         if alts is None:
-            return self.templates.render(template.text, values).strip()
+            return self._render(template.text, values, what)
         picked = alts.draw(rng) if choices is None else choices
-        return self.templates.render(alts.source, alts.scope(values, picked)).strip()
+        return self._render(alts.source, alts.scope(values, picked), what)
 
     def _label(self, values: dict[str, Any], template_id: str) -> dict[str, Any]:
         """The label of a template's sample: fields it leaves out are None (plans are made once)."""

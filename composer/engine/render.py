@@ -17,13 +17,14 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.alternatives import Alternatives, parse_alternatives
 from twinchat.composer.engine.compiled import Fallback, compile_expression_code, compile_template_code
-from twinchat.composer.engine.filters import FILTERS
-from twinchat.composer.engine.sandbox import MAX_TEXT, binop_problem, call_problem
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.engine.filters import BOUNDED, FILTERS
+from twinchat.composer.engine.limits import MAX_LOOPS, MAX_TEXT, LimitBreak, binop_problem, call_problem
+from twinchat.composer.engine.sandbox import parse
+from twinchat.composer.errors import ComposerError, LimitError
 
 __all__ = ["make_env", "variables_of", "TemplateCache", "LimitedSandbox"]
 
@@ -40,25 +41,54 @@ def _no_methods(value: Any) -> Any:
 class LimitedSandbox(SandboxedEnvironment):
     """The sandbox, with limits on what a template makes: no number past MAX_BITS, no text or
     list past MAX_TEXT by ``*``, ``%`` or a text's methods, and at most MAX_TEXT items made by
-    ``range()`` and ``*`` in one rendering (which bounds nested loops over them). Constants are not
-    folded when a template compiles (``optimized=False``): ``{{ 'a' * 10**9 }}`` is refused when
-    it renders, never computed while it compiles."""
+    ``range()`` and ``*`` in one rendering, at most MAX_LOOPS ``for`` iterations in one rendering
+    (nested loops over a long list), and Jinja2's filters that make text of a size a number
+    decides bounded (:data:`.filters.BOUNDED`). Constants are not folded when a template compiles
+    (``optimized=False``): ``{{ 'a' * 10**9 }}`` is refused when it renders, never computed while
+    it compiles. What breaks a limit raises :class:`.limits.LimitBreak`."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
 
     def __init__(self, **options: Any) -> None:
         super().__init__(optimized=False, **options)
         self.made = 0  # items made by range() and * in the current rendering (reset by :meth:`fresh`)
+        self.loops = 0  # for-loop iterations in the current rendering (reset by :meth:`fresh`)
         self.globals["range"] = self._range
+        self.filters.update(BOUNDED)
 
     def fresh(self) -> None:
-        """Start the count of items made for one rendering."""
-        self.made = 0
+        """Start the counts of items made and loop iterations for one rendering."""
+        self.made = self.loops = 0
 
     def _make(self, count: int) -> None:
         self.made += count
         if self.made > MAX_TEXT:
-            raise SecurityError(f"the template makes more than {MAX_TEXT:,} items (range() and *) in one rendering")
+            raise LimitBreak(f"the template makes more than {MAX_TEXT:,} items (range() and *) in one rendering")
+
+    def _generate(self, source: nodes.Template, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        for loop in source.find_all(nodes.For):  # each loop's sequence is counted as it starts
+            loop.iter = nodes.Call(nodes.EnvironmentAttribute("counted_loop"), [loop.iter], [], None, None,
+                                   lineno=loop.lineno)
+        return super()._generate(source, *args, **kwargs)
+
+    def counted_loop(self, seq: Any) -> Any:
+        """``seq``, its items counted against MAX_LOOPS (an iterator's as they are taken)."""
+        try:
+            size = len(seq)
+        except TypeError:
+            return self._counting(seq)
+        self._loop(size)
+        return seq
+
+    def _counting(self, seq: Any) -> Any:
+        for item in seq:
+            self._loop(1)
+            yield item
+
+    def _loop(self, count: int) -> None:
+        self.loops += count
+        if self.loops > MAX_LOOPS:
+            raise LimitBreak(f"the template runs more than {MAX_LOOPS:,} loop iterations in one rendering")
 
     def _range(self, *args: int) -> range:
         made = range(*args)
@@ -68,7 +98,7 @@ class LimitedSandbox(SandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         problem = binop_problem(operator, left, right)
         if problem:
-            raise SecurityError(f"the template {problem}")
+            raise LimitBreak(f"the template {problem}")
         value = super().call_binop(context, operator, left, right)
         if operator == "*" and isinstance(value, (str, list, tuple)):
             self._make(len(value))
@@ -77,7 +107,7 @@ class LimitedSandbox(SandboxedEnvironment):
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         problem = call_problem(obj, args, kwargs)
         if problem:
-            raise SecurityError(f"the template {problem}")
+            raise LimitBreak(f"the template {problem}")
         return super().call(context, obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Any:
@@ -88,7 +118,7 @@ class LimitedSandbox(SandboxedEnvironment):
         def checked(*args: Any, **kwargs: Any) -> str:
             problem = call_problem(value, args, kwargs)
             if problem:
-                raise SecurityError(f"the template {problem}")
+                raise LimitBreak(f"the template {problem}")
             return wrapped(*args, **kwargs)
         return functools.wraps(wrapped)(checked)  # named as the method it stands for
 
@@ -113,8 +143,7 @@ def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = F
     Raises :class:`jinja2.TemplateSyntaxError` for bad syntax (callers add file and line). When a
     filter is unknown, the variables are not computed (an empty set is returned with the filters).
     """
-    text = "{{ " + source + " }}" if expression else source
-    ast = env.parse(text)
+    ast = parse(env, source, expression=expression)
     used_filters = {f.name for f in ast.find_all(nodes.Filter)}
     if used_filters - set(env.filters):
         return set(), used_filters  # the unknown filter is the problem to report first
@@ -164,6 +193,8 @@ class TemplateCache:
             self._fresh()
             try:
                 return compiled[0].render(context)
+            except LimitBreak as exc:
+                raise LimitError(str(exc)) from exc
             except jinja2.TemplateError as exc:  # render() names the template
                 raise ComposerError(str(exc)) from exc
         if fast is None:
@@ -184,9 +215,9 @@ class TemplateCache:
         try:
             text = fn(context)
         except ComposerError as exc:
-            raise ComposerError(f"cannot render {source[:40]!r}: {exc}") from exc
+            raise type(exc)(f"cannot render {source[:40]!r}: {exc}") from exc
         if len(text) > MAX_TEXT:
-            raise ComposerError(f"cannot render {source[:40]!r}: the text has {len(text):,} characters, past the "
+            raise LimitError(f"cannot render {source[:40]!r}: the text has {len(text):,} characters, past the "
                                 f"limit of {MAX_TEXT:,}")
         return text
 
@@ -202,6 +233,8 @@ class TemplateCache:
             self._fresh()
             try:
                 value = compiled[0](context)
+            except LimitBreak as exc:
+                raise LimitError(str(exc)) from exc
             except jinja2.TemplateError as exc:
                 raise ComposerError(str(exc)) from exc
             if isinstance(value, jinja2.Undefined):
@@ -233,7 +266,7 @@ class TemplateCache:
             try:
                 return fn(context)
             except ComposerError as exc:
-                raise ComposerError(f"cannot evaluate {expression!r}: {exc}") from exc
+                raise type(exc)(f"cannot evaluate {expression!r}: {exc}") from exc
         return evaluate
 
     def evaluate(self, expression: str, context: dict[str, Any]) -> Any:
@@ -244,7 +277,7 @@ class TemplateCache:
         try:
             return fn(context)
         except ComposerError as exc:
-            raise ComposerError(f"cannot evaluate {expression!r}: {exc}") from exc
+            raise type(exc)(f"cannot evaluate {expression!r}: {exc}") from exc
 
 
 #: A bare path (``person.name``): label readers read several at once (:func:`.compiled.paths_reader`).
@@ -252,13 +285,14 @@ _PATH_ONLY = re.compile(r"^\s*([A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\s*$")
 
 
 def _makes(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> bool:
-    """Whether a template multiplies or raises to a power: it renders in the sandbox, which
-    checks what ``*`` and ``**`` make (the compiled path does not)."""
+    """Whether a template multiplies, raises to a power or nests loops: it renders in the sandbox,
+    which checks what ``*`` and ``**`` make and counts loop iterations (the compiled path does not)."""
     try:
         ast = env.parse("{{ " + source + " }}" if expression else source)
     except jinja2.TemplateSyntaxError:
         return False
-    return ast.find(nodes.Mul) is not None or ast.find(nodes.Pow) is not None
+    return ast.find(nodes.Mul) is not None or ast.find(nodes.Pow) is not None \
+        or any(loop.find(nodes.For) is not None for loop in ast.find_all(nodes.For))
 
 
 @lru_cache(maxsize=1)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from twinchat.composer.atomic import atomic_write
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
-from twinchat.composer.engine.generate import UnitGenerator
+from twinchat.composer.engine.generate import UnitGenerator, drawn
 from twinchat.composer.verify.samples import Verifier
 from twinchat.units.errors import TwinchatError, UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
@@ -145,7 +145,7 @@ def generate_file(
     else:
         if n < 1:
             raise ComposerError(f"-n must be at least 1 (got {n})")
-        count, samples = n, (gen.sample(i) for i in range(n))
+        count, samples = n, (drawn(gen.sample, i) for i in range(n))
     if planned:
         planned(count)
     report = GenerateReport(unit=unit_id, path=target, planned=count)
@@ -153,8 +153,9 @@ def generate_file(
     verify = Verifier(src.unit, rerun=gen.call)
     with atomic_write(target) as (fh, _):
         for done, sample in enumerate(samples, 1):
-            record = sample.to_json()
-            reasons = verify(record)
+            # a sample whose template went past a limit fails with that reason
+            record = None if isinstance(sample, LimitError) else sample.to_json()
+            reasons = [f"limit: {sample}"] if record is None else verify(record)
             if reasons:
                 report.failures.update(reasons)
             else:

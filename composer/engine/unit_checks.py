@@ -16,7 +16,8 @@ import jinja2
 
 from twinchat.composer.engine.alternatives import CHOICES, AlternativesError, mentioned, parse_alternatives
 from twinchat.composer.engine.render import make_env, variables_of
-from twinchat.composer.engine.sandbox import limit_problems, refused_attributes
+from twinchat.composer.engine.limits import limit_problems
+from twinchat.composer.engine.sandbox import refused_attributes
 from twinchat.composer.engine.sources import slot_source
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import UnitSource, did_you_mean

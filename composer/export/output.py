@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from twinchat.composer.atomic import DISK_ERRORS
 from twinchat.composer.export.formats.base import ExportError
 from twinchat.inventory.leftovers import remove_leftovers
 
@@ -115,7 +116,10 @@ def _fresh_dir(target: Path, what: str) -> Path:
 @contextmanager
 def staging(target: Path) -> Iterator[Path]:
     """A scratch directory beside ``target``, renamed onto it when the block ends without error."""
-    tmp = _fresh_dir(target, "part")
+    try:
+        tmp = _fresh_dir(target, "part")
+    except OSError as exc:  # a read-only or full disk: name the folder asked for, not the scratch one
+        raise ExportError(f"{target}: cannot write it ({exc.strerror or exc})") from exc
     old = None
     try:
         yield tmp
@@ -123,10 +127,13 @@ def staging(target: Path) -> Iterator[Path]:
             old = _fresh_dir(target, "old")
             os.replace(target, old / "d")
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         if old is not None and not target.exists() and (old / "d").exists():
             os.replace(old / "d", target)  # interrupted between the two renames: the old export is put back
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:  # a write failed: name the export
+            raise ExportError(f"{target}: cannot write it ({exc.strerror}); is the disk full? Nothing was "
+                                "written") from exc
         raise
     finally:
         if old is not None:

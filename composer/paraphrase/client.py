@@ -10,9 +10,11 @@ sent as a bearer token; a local server needs none. Every failure is an :class:`L
 line names the URL and says what went wrong: a timeout, a refused connection, an HTTP error (with
 the server's own message), a rate limit, a body that is not JSON, a response without choices.
 
-Bounds: a request as a whole (connecting, waiting, reading the reply) must end within ``timeout``
-seconds — the reply is read in chunks against a monotonic deadline, so a server trickling one
-byte at a time cannot hold it longer — and a reply may hold at most :data:`MAX_REPLY_BYTES`.
+Bounds: a request as a whole (connecting, waiting, reading the headers and the reply) must end
+within ``timeout`` seconds — the reply is read in chunks against a monotonic deadline, and a
+watch ends the connection when the deadline passes (:class:`_Watch`), so a server trickling its
+headers or its reply one byte at a time cannot hold it longer — and a reply may hold at most
+:data:`MAX_REPLY_BYTES`.
 
 Rate limits: an HTTP 429 is retried after the server's ``Retry-After`` (seconds or an HTTP date),
 or after 1, 2, 4… seconds without one, as long as the wait stays within ``max_wait``; a longer
@@ -26,10 +28,12 @@ those that refuse ``n > 1`` with an HTTP 400/422/500 (llama.cpp) are asked once 
 from __future__ import annotations
 
 import email.utils
+import functools
 import http.client
 import json
 import os
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -145,8 +149,7 @@ class ChatClient:
             self.requests += 1
             deadline = time.monotonic() + self.timeout
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    raw = self._read_capped(response, deadline)
+                raw = self._send(request, deadline)
                 break
             except urllib.error.HTTPError as exc:
                 if exc.code != 429:
@@ -169,6 +172,21 @@ class ChatClient:
             shown = _one_line(raw.decode("utf-8", "replace"), 80) or "an empty body"
             raise LLMError(f"{self.url}: malformed response, not JSON ({exc.__class__.__name__}: {exc}): "
                            f"{shown}") from exc
+
+    def _send(self, request: urllib.request.Request, deadline: float) -> bytes:
+        """The reply to ``request``, read whole by ``deadline`` (monotonic), or TimeoutError: the
+        connection is ended when the deadline passes, whatever the server is sending then."""
+        watch = _Watch(deadline)
+        try:
+            with watch, watch.opener().open(request, timeout=self.timeout) as response:
+                raw = self._read_capped(response, deadline)
+        except (OSError, http.client.HTTPException) as exc:
+            if watch.expired:
+                raise TimeoutError from exc
+            raise
+        if watch.expired:  # the watch ended the connection: what was read is cut short
+            raise TimeoutError
+        return raw
 
     def _read_capped(self, response: Any, deadline: float, cap: int = MAX_REPLY_BYTES, *,
                      truncate: bool = False) -> bytes:
@@ -270,6 +288,80 @@ class ChatClient:
                 raise LLMError(f"{self.url}: malformed response: choice {i} has no message content")
             out.append(content)
         return out
+
+
+class _Watch:
+    """Ends the connections of one request when its deadline (monotonic) passes: a socket read
+    waits on its own timeout, so a server sending a byte just before each one expires (its headers
+    included, which no read of ours paces) could hold a request for ever."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watch:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:  # connected only after the deadline
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def opener(self) -> urllib.request.OpenerDirector:
+        """urllib's opener (proxies from the environment included) whose connections this watches."""
+        watch = self
+
+        class HTTP(urllib.request.HTTPHandler):
+            def http_open(self, req: Any) -> Any:
+                return self.do_open(functools.partial(_WatchedHTTP, watch=watch), req)
+
+        class HTTPS(urllib.request.HTTPSHandler):
+            def https_open(self, req: Any) -> Any:
+                return self.do_open(functools.partial(_WatchedHTTPS, watch=watch), req,
+                                    context=self._context)
+        return urllib.request.build_opener(HTTP, HTTPS)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # a blocked read returns at once
+    except OSError:
+        pass  # closed already
+
+
+class _WatchedHTTP(http.client.HTTPConnection):
+    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watch = watch
+
+    def connect(self) -> None:
+        super().connect()
+        self._watch.watch(self.sock)
+
+
+class _WatchedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watch = watch
+
+    def connect(self) -> None:
+        super().connect()
+        self._watch.watch(self.sock)
 
 
 def _set_read_timeout(response: Any, seconds: float) -> None:

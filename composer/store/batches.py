@@ -183,12 +183,12 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, shares
             pool.join()
     except KeyboardInterrupt as exc:
         raise _interrupted(report, db, conn, pool, started) from exc
-    except sqlite3.OperationalError as exc:  # e.g. no sessions table: the file was replaced as the run began
-        try:
-            _check_same_world(db, identity, conn)
-        except ComposerError as replaced:
-            raise replaced from exc
-        raise
+    except sqlite3.OperationalError as exc:
+        if not _disk_error(exc):
+            _check_same_world(db, identity, conn)  # replaced under the run before a batch was counted: say so
+            raise
+        raise ComposerError(f"{db}: cannot write sessions ({exc}); is the disk full? The batches committed "
+                            "before are kept: free some space and run the same command again") from exc
     finally:
         if pool is not None:
             pool.terminate()
@@ -196,6 +196,11 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, shares
         if composer is not None:
             composer.conn.close()
         conn.close()
+
+
+def _disk_error(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite failed to write a batch for want of a (sound) disk: SQLITE_FULL or SQLITE_IOERR."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (10, 13)
 
 
 def _identity(db: str | os.PathLike[str]) -> tuple[int, int]:
@@ -275,10 +280,18 @@ def _interrupted(report: ComposeReport, db: str | os.PathLike[str], conn: sqlite
     if pool is not None:
         pool.terminate()
         pool.join()
-    if conn.in_transaction:
-        conn.rollback()
+    fresh = None
+    try:
+        if conn.in_transaction:
+            conn.rollback()
+    except sqlite3.ProgrammingError:  # interrupted while the pool started: the connection was closed for the fork
+        conn = fresh = sqlite3.connect(db)
     report.seconds = time.perf_counter() - started
-    stored = _stored(conn, report.asked, report.seed)
+    try:
+        stored = _stored(conn, report.asked, report.seed)
+    finally:
+        if fresh is not None:
+            fresh.close()
     kept = stored - sum(report.skipped.values())
     return ComposeInterrupted(
         f"interrupted: {kept:,} new sessions committed to {db} ({stored:,} of {sum(report.asked.values()):,} "

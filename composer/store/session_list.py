@@ -79,7 +79,8 @@ class ListRow:
     n_turns: int
     outcome: str | None
     status: str
-    problems: int
+    #: how many verification problems it has; None for a damaged row (its reasons are not a JSON list)
+    problems: int | None
     #: whether unsaved edits of the session are kept as a draft
     draft: bool
     #: the values of the sort expressions (the keyset to read the next page after this row)
@@ -142,6 +143,10 @@ def count_sessions(conn: sqlite3.Connection, filters: Filters = Filters()) -> in
     return conn.execute(f"SELECT count(*) FROM sessions s{where}", params).fetchone()[0]
 
 
+#: a row's count of problems: NULL where its reasons are damaged (not a JSON list), not an error for the whole page
+_PROBLEMS = "CASE WHEN json_valid(s.reasons) AND json_type(s.reasons) = 'array' THEN json_array_length(s.reasons) END"
+
+
 def list_page(conn: sqlite3.Connection, filters: Filters = Filters(), sort: str = "id", descending: bool = False,
               *, offset: int = 0, after: Sequence[Any] | None = None, limit: int = 100) -> list[ListRow]:
     """``limit`` rows of the list: from ``offset``, or (keyset) right after the row whose key is ``after``."""
@@ -157,7 +162,7 @@ def list_page(conn: sqlite3.Connection, filters: Filters = Filters(), sort: str 
     order = ", ".join(e + (" DESC" if descending else "") for e in exprs)
     has_drafts = table_exists(conn, "session_drafts")
     draft = "EXISTS (SELECT 1 FROM session_drafts d WHERE d.session_id = s.id)" if has_drafts else "0"
-    sql = (f"SELECT s.id, s.flow, s.n_turns, s.outcome, s.status, json_array_length(s.reasons), {draft}, "
+    sql = (f"SELECT s.id, s.flow, s.n_turns, s.outcome, s.status, {_PROBLEMS}, {draft}, "
            f"{', '.join(exprs)} FROM sessions s{where} ORDER BY {order} LIMIT ? OFFSET ?")
     rows = conn.execute(sql, [*params, limit, offset]).fetchall()
     return [ListRow(id=r[0], flow=r[1], n_turns=r[2], outcome=r[3], status=r[4], problems=r[5], draft=bool(r[6]),

@@ -237,7 +237,12 @@ class SessionStore:
 
     def get(self, session_id: str, *, lenient: bool = False) -> StoredSession | None:
         """One stored session by id, or None; a malformed one raises SessionSchemaError unless ``lenient``."""
-        row = self.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        try:
+            row = self.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        except sqlite3.OperationalError as exc:  # bytes that are not UTF-8 where text was stored
+            if not str(exc).startswith("Could not decode"):
+                raise
+            raise schema_error(f"session {session_id}", [f"damaged row: {exc}"]) from exc
         return _stored(tuple(row), lenient) if row is not None else None
 
     def count(self, **filters: Any) -> int:
@@ -367,13 +372,26 @@ def _where(*, flow: str | None = None, status: str | None = None, seed: int | No
 
 def _stored(row: tuple[Any, ...], lenient: bool) -> StoredSession:
     r = dict(zip(COLUMNS, row))
-    session = {"id": r["id"], "flow": r["flow"], "seed": r["seed"], "index": r["idx"], "world_seed": r["world_seed"],
-               "now": r["now"], "customer": json.loads(r["customer"]), "turns": json.loads(r["turns"]),
-               "steps": json.loads(r["steps"]), "outcome": r["outcome"]}
-    if r["extra"]:
-        session.update(json.loads(r["extra"]))
+    try:
+        session = {"id": r["id"], "flow": r["flow"], "seed": r["seed"], "index": r["idx"],
+                   "world_seed": r["world_seed"], "now": r["now"], "customer": _loads(r, "customer"),
+                   "turns": _loads(r, "turns"), "steps": _loads(r, "steps"), "outcome": r["outcome"]}
+        if r["extra"]:
+            session.update(_loads(r, "extra"))
+        reasons = _loads(r, "reasons")
+        if not isinstance(reasons, list):
+            raise ValueError("reasons is not a JSON list")
+    except (TypeError, ValueError) as exc:  # a damaged row: its JSON columns are not JSON (or extra not an object)
+        raise schema_error(f"session {r['id']}", [f"damaged row: {exc}"]) from exc
     problems = tuple(session_problems(session))
     if problems and not lenient:
         raise schema_error(f"session {r['id']}", problems)
-    return StoredSession(session=session, status=r["status"], reasons=json.loads(r["reasons"]), batch=r["batch"],
-                         problems=problems)
+    return StoredSession(session=session, status=r["status"], reasons=reasons, batch=r["batch"], problems=problems)
+
+
+def _loads(row: dict[str, Any], column: str) -> Any:
+    """A JSON column of a row; ValueError naming the column if it is not JSON."""
+    try:
+        return json.loads(row[column])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{column} is not JSON ({exc})") from exc

@@ -60,7 +60,7 @@ class SessionVerifier:
         shape = session_problems(session)  # the Session model: every field and turn of the shape
         if shape:
             return [f"schema: {shape[0]}"]
-        reasons: list[str] = []
+        reasons: list[str] = [session["limit"]] if session.get("limit") else []  # it stopped at a limit
         try:
             now = parse_time(session["now"])  # ValueError for a clock that is not one
             turns = session["turns"]

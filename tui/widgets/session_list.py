@@ -216,11 +216,12 @@ class SessionList(ScrollView, can_focus=True):
         row = self.rows.row(index)
         if row is None:
             return Strip.blank(width, base)
-        status = row.status if row.status == "ok" else f"{row.status} {row.problems}"
+        status = "damaged" if row.problems is None else row.status if row.status == "ok" \
+            else f"{row.status} {row.problems}"
         values = ["✎" if row.draft else " ", row.id, row.flow, str(row.n_turns), row.outcome or "-", status]
         text = _cells(values, width)
         style: Style = base
-        if row.status != "ok":
+        if row.status != "ok" or row.problems is None:
             style += self.get_component_rich_style("session-list--failed")
         if row.draft:
             style += self.get_component_rich_style("session-list--draft")

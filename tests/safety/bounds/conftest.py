@@ -4,9 +4,16 @@ canned chat-completions server and the paraphrase unit folder come from tests/co
 from __future__ import annotations
 
 import socket
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+
+# canned_llm (the chat-completions server) lives with the composer tests: importable when this folder runs alone
+_COMPOSER_TESTS = str(Path(__file__).resolve().parents[2] / "composer")
+if _COMPOSER_TESTS not in sys.path:
+    sys.path.insert(0, _COMPOSER_TESTS)
 
 class RawServer:
     """Answers every connection on 127.0.0.1 with ``head`` and then ``pieces`` of the body, one every

@@ -56,6 +56,18 @@ def test_a_server_trickling_one_byte_at_a_time_meets_the_deadline(raw_server, wo
     assert seconds < 5, f"took {seconds:.1f}s"
 
 
+@pytest.mark.parametrize("where", ["status_line", "headers"])
+def test_a_server_trickling_its_headers_meets_the_deadline(raw_server, world_path, unit_dir, where):
+    body = json.dumps(completion("好的")).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    start = 0 if where == "status_line" else head.index(b"\r\n") + 2  # the status line at once, then the rest
+    url = raw_server(head[:start], [head[i:i + 1] for i in range(start, len(head))] + [body], pause=0.8).url
+    done, seconds = _paraphrase(unit_dir, world_path, url, "--timeout", "2")
+    _failed(done, url, "no response within 2s (timeout); is the server busy or the model still loading? Raise "
+                       "--timeout to wait longer")
+    assert seconds < 5, f"took {seconds:.1f}s"
+
+
 def test_a_reply_nested_100000_deep_is_malformed(llm, world_path, unit_dir):
     llm.push(Canned("[" * 100_000 + "]" * 100_000))
     done, _ = _paraphrase(unit_dir, world_path, llm.url)

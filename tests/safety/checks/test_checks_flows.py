@@ -20,7 +20,9 @@ CASES = {
     "flow_remember_undeclared": "{path}:9: flow 'flow_remember_undeclared': remember 'orders' uses undeclared "
                                 "variable 'resul' (did you mean 'result'?)",
     "flow_remember_syntax": "{path}:9: flow 'flow_remember_syntax': remember 'orders': syntax error: "
-                            "unexpected '}}', expected ']'",
+                            "unexpected end of the expression (in 'result.orders[')",
+    "flow_remember_chunk": "{path}:9: flow 'flow_remember_chunk': remember 'orders': syntax error: "
+                           "unexpected '}}}}' after the expression (in 'result.orders }}}}{{{{ outcome')",
     "flow_order_no_customer": "{path}:9: flow 'flow_order_no_customer': step 'ask': a flow with `customer: "
                               "order` must remember `customer` (the owner of the order) in its start step",
     "unit_shadows_builtin": "Error: {path}:1: unit 'order_pick' is already defined in <builtin>/order_pick.yaml",

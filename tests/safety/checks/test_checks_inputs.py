@@ -55,6 +55,12 @@ USAGE = {  # args → the last line on stderr (exit 2)
         f"Error: Invalid value for '--seed': {BIG} {_RANGE}",
     ("export", "--format", "openai", "-o", "out", "--split", "nan,0.5,0.5", "--db", "w.db"):
         "Error: Invalid value for '--split': split 'nan,0.5,0.5': shares must be finite numbers like 0.9,0.05,0.05",
+    ("compose", "-n", "1", "--workers", BIG, "--db", "w.db"):
+        f"Error: Invalid value for '--workers': {BIG} is not in the range 1<=x<=1024.",
+    ("compose", "-n", "1", "--workers", "1025", "--db", "w.db"):
+        "Error: Invalid value for '--workers': 1025 is not in the range 1<=x<=1024.",
+    ("generate", "address_extraction", "--exhaustive", "--cap", BIG, "-o", "g.jsonl", "--db", "w.db"):
+        f"Error: Invalid value for '--cap': {BIG} is not in the range 1<=x<=9223372036854775807.",
     ("stats", "--db", ""): "Error: Invalid value for '--db': a database path must not be empty",
     ("init", "--db", ""): "Error: Invalid value for '--db': a database path must not be empty",
 }

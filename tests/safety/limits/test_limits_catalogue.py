@@ -29,6 +29,12 @@ CASES = {
     "power_huge": (7, _T + "raises 10 to the power 10,000,000,000, past the limit of 4,096 bits"),
     "format_width_huge": (7, _T + "formats with width 999999999 ('%999999999'), past the limit of 10,000"),
     "range_huge": (7, _T + "makes a range of 99,999 numbers, past the limit of 10,000"),
+    "center_huge": (7, _T + "filters with center(1,000,000,000), past the limit of 10,000"),
+    "indent_huge": (7, _T + "filters with indent(20,000) over 1 line(s), past the limit of 10,000"),
+    "wordwrap_zero": (7, _T + "filters with wordwrap(0), whose width must be a number of 1 or more"),
+    "format_filter_huge": (7, _T + "formats with width 999999999 ('%999999999'), past the limit of 10,000"),
+    "replace_huge": (7, _T + "filters with replace() making 2 replacement(s) of 9,000 characters, past the limit "
+                             "of 10,000"),
     "loops_deep": (7, _T + "nests for-loops past the limit of 2 deep"),
     "include_other": (7, _T + "uses {{% include %}}, which unit templates cannot (each stands alone)"),
     "import_other": (7, _T + "uses {{% import %}}, which unit templates cannot (each stands alone)"),
@@ -98,12 +104,36 @@ def test_every_case_file_is_covered():
     ("{{ '{:999999999}'.format(a) }}", {"a": "x"}, "formats with width 999999999"),
     ("{% for i in range(n) %}{% for j in range(n) %}{% endfor %}{% endfor %}", {"n": 9999},
      "makes more than 10,000 items (range() and *) in one rendering"),
+    ("{{ f % 1 }}", {"f": "%999999999d"}, "formats with width 999999999 ('%999999999')"),
+    ("{{ a|center(n) }}", {"a": "x", "n": 10**9}, "filters with center(1,000,000,000), past the limit of 10,000"),
+    ("{{ a|indent(n) }}", {"a": "x\n" * 100, "n": 1000}, "filters with indent(1,000) over 100 line(s)"),
+    ("{{ a|wordwrap(1, wrapstring=w) }}", {"a": "x" * 1000, "w": "y" * 100},
+     "filters with wordwrap(1) a text of 1,000 characters, past the limit of 10,000"),
+    ("{{ f|format(1) }}", {"f": "%999999999d"}, "formats with width 999999999 ('%999999999'), past the limit"),
+    ("{{ a|replace('x', y) }}", {"a": "x" * 1000, "y": "y" * 100},
+     "filters with replace() making 1,000 replacement(s) of 100 characters, past the limit of 10,000"),
+    ("{% for i in a %}{% for j in a %}{% endfor %}{% endfor %}", {"a": list(range(1000))},
+     "runs more than 100,000 loop iterations in one rendering"),
     ("{% for i in a %}{{ b }}{% endfor %}", {"a": list(range(200)), "b": "x" * 100},
      "the text has 20,000 characters, past the limit of 10,000"),
 ])
 def test_rendering_refuses_what_is_past_the_limits(source, context, says):
     with pytest.raises(ComposerError, match=r"^cannot render .*" + __import__("re").escape(says)):
         TemplateCache().render(source, context)
+
+
+@pytest.mark.parametrize(("source", "context", "text"), [
+    ("{{ f % 1 }}", {"f": "%5d"}, "    1"),
+    ("{{ a|center(5) }}", {"a": "x"}, "  x  "),
+    ("{{ a|indent(2) }}", {"a": "x\ny"}, "x\n  y"),
+    ("{{ a|wordwrap(3) }}", {"a": "xx yy zz"}, "xx\nyy\nzz"),
+    ("{{ f|format(1) }}", {"f": "%3d"}, "  1"),
+    ("{{ a|replace('x', 'yy') }}", {"a": "xax"}, "yyayy"),
+    ("{% for i in a %}{% for j in a if j == i %}{{ j % 10 }}{% endfor %}{% endfor %}", {"a": list(range(300))},
+     "0123456789" * 30),
+], ids=["mod", "center", "indent", "wordwrap", "format", "replace", "loops"])
+def test_what_stays_within_the_limits_renders_as_jinja2_renders_it(source, context, text):
+    assert TemplateCache().render(source, context) == text
 
 
 def test_the_count_of_items_made_starts_anew_for_each_rendering():
