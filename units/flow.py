@@ -31,6 +31,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from twinchat.units.spec import Noise
+
 __all__ = ["Branch", "Step", "Flow", "END"]
 
 #: The step id that ends a session.
@@ -84,6 +86,8 @@ class Flow(_Spec):
     )
     start: str
     max_steps: int = Field(default=12, ge=1, le=50)
+    noise: Noise | None = Field(
+        default=None, description="Surface noise on the session's user texts (in place of each unit's own).")
     steps: list[Step] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -41,6 +41,7 @@ __all__ = [
     "ToolCall",
     "Outcome",
     "Case",
+    "Noise",
     "Unit",
     "LABEL_TYPES",
     "INVENTORY_KINDS",
@@ -238,6 +239,17 @@ class Case(_Spec):
     )
 
 
+class Noise(_Spec):
+    """Surface noise on the user texts: how real customers type (the engine's noise layer)."""
+
+    rate: float = Field(ge=0, le=1, allow_inf_nan=False,
+                        description="Share of user texts noised (0: none, the output as without noise).")
+    kinds: list[Literal["punctuation", "emoji", "typo", "abbreviation", "spaces"]] = Field(
+        default_factory=lambda: ["punctuation", "emoji", "typo", "abbreviation", "spaces"], min_length=1,
+        description="Kinds drawn from: punctuation left out or full-width, an emoji, a homophone or look-alike "
+        "typo, a pinyin abbreviation (客服 → kf), a space typed between characters.")
+
+
 class Unit(_Spec):
     """One atomic dialogue skill."""
 
@@ -263,6 +275,7 @@ class Unit(_Spec):
         "targeted. Without this, outcomes fall as the world makes them.",
     )
     max_redraws: int = Field(default=40, ge=1, le=1000, description="Redraws allowed per sample for outcome_weights.")
+    noise: Noise | None = Field(default=None, description="Surface noise on this unit's user texts.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Unit:

@@ -268,9 +268,11 @@ def units_check(paths: tuple[str, ...]) -> None:
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="The world to ground samples on (built with seed 0 if missing).")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--noise", default=None, type=click.FloatRange(0, 1),
+              help="Share of user texts given surface noise (typos, emoji, …), in place of the unit's own.")
 @UNITS_OPTION
 def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: str, db_path: str,
-             force: bool, units_dirs: tuple[str, ...]) -> None:
+             force: bool, noise: float | None, units_dirs: tuple[str, ...]) -> None:
     """Generate verified samples of one unit (single-unit digital twins).
 
     Each sample carries the unit and template ids, the clock, the user text, the label, the tool
@@ -281,6 +283,7 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
     Example:
         twinchat generate address_extraction -n 5000 --seed 1 -o addresses.jsonl
         twinchat generate product_by_stock_and_delivery --exhaustive -o delivery.jsonl
+        twinchat generate shop_ask_part -n 2000 --noise 0.2 -o noisy.jsonl
     """
     from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
         generate_file, generate_inputs
@@ -293,7 +296,7 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
     try:
         report = generate_file(
             unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
-            units_dirs=units_dirs, force=force, units=units,
+            units_dirs=units_dirs, force=force, units=units, noise=noise,
             planned=lambda c: click.echo(f"{unit_id}: {c:,} samples to generate", err=True),
         )
     finally:

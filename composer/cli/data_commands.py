@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +142,11 @@ _NO_ENDPOINT = ("no endpoint: pass --endpoint URL or set TWINCHAT_ENDPOINT to an
 
 
 @click.command()
-@click.argument("unit_id")
+@click.argument("unit_id", required=False)
+@click.option("--all", "all_units", is_flag=True,
+              help="Every template of every unit (built-in and --units), into the directory -o; resumable.")
+@click.option("--budget", default=None, type=click.IntRange(min=1), metavar="N",
+              help="With --all: send at most N requests to the server in this run (run again to go on).")
 @click.option("--template", "template_ids", multiple=True, metavar="ID",
               help="Paraphrase only this template (repeatable; default: every template of the unit).")
 @click.option("-n", "n", default=3, show_default=True, type=count(20),
@@ -148,9 +154,9 @@ _NO_ENDPOINT = ("no endpoint: pass --endpoint URL or set TWINCHAT_ENDPOINT to an
 @click.option("--endpoint", envvar="TWINCHAT_ENDPOINT", show_envvar=True, metavar="URL",
               help="API base of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.")
 @click.option("--model", envvar="TWINCHAT_MODEL", show_envvar=True, metavar="NAME", help="Model name at the endpoint.")
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", "out", type=click.Path(),
               help="Write the unit with its new templates to this new file instead of changing the unit file "
-                   "(required for built-in units).")
+                   "(required for built-in units); with --all, the directory of the new unit files.")
 @click.option("--dry-run", is_flag=True, help="Check and report the candidates; write nothing.")
 @click.option("--review", is_flag=True, help="Review the candidates that pass (accept / edit / reject) in a TUI.")
 @click.option("--temperature", default=0.9, show_default=True, type=click.FloatRange(0, 2))
@@ -161,9 +167,9 @@ _NO_ENDPOINT = ("no endpoint: pass --endpoint URL or set TWINCHAT_ENDPOINT to an
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
               help="The world sample data are drawn from (built with seed 0 if missing).")
 @UNITS_OPTION
-def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: str | None, model: str | None,
-               out: str | None, dry_run: bool, review: bool, temperature: float, timeout: float, seed: int,
-               db_path: str, units_dirs: tuple[str, ...]) -> None:
+def paraphrase(unit_id: str | None, all_units: bool, budget: int | None, template_ids: tuple[str, ...], n: int,
+               endpoint: str | None, model: str | None, out: str | None, dry_run: bool, review: bool,
+               temperature: float, timeout: float, seed: int, db_path: str, units_dirs: tuple[str, ...]) -> None:
     """Ask an OpenAI-compatible model for rewrites of a unit's templates, check them, add the good ones.
 
     A candidate must parse, keep exactly the original's {{ }} placeholders (variables, attributes,
@@ -177,6 +183,7 @@ def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: st
           --endpoint http://127.0.0.1:11434/v1 --model qwen2.5:7b
         TWINCHAT_ENDPOINT=http://127.0.0.1:8000/v1 TWINCHAT_MODEL=Qwen/Qwen2.5-7B-Instruct \\
           twinchat paraphrase my_unit --units ./my_units --review
+        twinchat paraphrase --all -o grown/ --budget 500 -n 5     # again to resume
     """
     from twinchat.composer.paraphrase.client import ChatClient, LLMError, api_key_from_env
     from twinchat.composer.paraphrase.rewrite import paraphrase_unit, plan_output
@@ -188,6 +195,12 @@ def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: st
     if not model:
         raise LLMError("no model: pass --model NAME or set TWINCHAT_MODEL (the name the server knows it by, "
                        "e.g. qwen2.5:7b for Ollama)")
+    if all_units or unit_id is None:
+        _check_all(unit_id, all_units, out, template_ids, review, dry_run, budget)
+        _paraphrase_all(out, budget, n, endpoint, model, temperature, timeout, seed, db_path, units_dirs)
+        return
+    if budget is not None:
+        raise click.UsageError("--budget goes with --all")
     src = find_unit(load_units(units_dirs), unit_id)
     plan_output(src, out, dry_run=dry_run)
     client = ChatClient(endpoint, model, api_key=api_key_from_env(), timeout=timeout)
@@ -204,6 +217,54 @@ def paraphrase(unit_id: str, template_ids: tuple[str, ...], n: int, endpoint: st
     finally:
         conn.close()
     _paraphrase_summary(report, model)
+
+
+def _check_all(unit_id: str | None, all_units: bool, out: str | None, template_ids: tuple[str, ...],
+               review: bool, dry_run: bool, budget: int | None) -> None:
+    """Bad usage of ``--all`` (exit 2)."""
+    if not all_units:
+        raise click.UsageError("give a UNIT_ID, or --all for every unit")
+    if unit_id is not None:
+        raise click.UsageError("give a UNIT_ID or --all, not both")
+    for flag, given in (("--template", template_ids), ("--review", review), ("--dry-run", dry_run)):
+        if given:
+            raise click.UsageError(f"{flag} does not go with --all")
+    if out is None:
+        raise click.UsageError("--all writes one file per unit: give the directory with -o DIR")
+
+
+def _paraphrase_all(out: str | None, budget: int | None, n: int, endpoint: str, model: str, temperature: float,
+                    timeout: float, seed: int, db_path: str, units_dirs: tuple[str, ...]) -> None:
+    from twinchat.composer.engine.sample_files import ensure_world
+    from twinchat.composer.paraphrase.batch import BudgetClient, paraphrase_all
+    from twinchat.composer.paraphrase.client import api_key_from_env
+    from twinchat.units.loader import load_units
+
+    assert out is not None
+    units = load_units(units_dirs)
+    client = BudgetClient(endpoint, model, api_key=api_key_from_env(), timeout=timeout, budget=budget)
+    conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
+    try:
+        report = paraphrase_all(units, out, conn=conn, client=client, n=n, seed=seed, temperature=temperature,
+                                units_dirs=units_dirs, progress=lambda m: click.echo(m, err=True))
+    finally:
+        conn.close()
+    width = max(len(u) for u in report.units) if report.units else 4
+    total, rejected = 0, Counter()
+    for uid, record in sorted(report.units.items()):
+        reasons = report.rejected(uid)
+        total += report.accepted(uid)
+        rejected += reasons
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+        click.echo(f"{uid:<{width}}  {len(record['done']):>3}/{len(units[uid].unit.templates):<3} templates  "
+                   f"accepted {report.accepted(uid):>3}  rejected {sum(reasons.values()):>3}"
+                   + (f" ({shown})" if shown else ""))
+    click.echo(f"accepted {total:,}, rejected {sum(rejected.values()):,}; {report.requests:,} request(s) in this "
+               f"run; unit files with new templates in {report.out_dir}")
+    if report.stopped:
+        click.echo(f"stopped: {report.stopped}; run the same command again to go on")
+        if report.stopped == "interrupted":
+            sys.exit(130)
 
 
 #: how much of a candidate rejected as too long the summary shows

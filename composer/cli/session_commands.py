@@ -20,8 +20,11 @@ __all__ = ["compose", "verify", "stats", "tui"]
               help="World and session store (built with seed 0 if missing).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Worker processes; any number gives the same sessions.")
+@click.option("--noise", default=None, type=click.FloatRange(0, 1),
+              help="Share of user texts given surface noise (typos, emoji, …), in place of the flows' and units' own.")
 @UNITS_OPTION
-def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, units_dirs: tuple[str, ...]) -> None:
+def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, noise: float | None,
+            units_dirs: tuple[str, ...]) -> None:
     """Compose, verify and store multi-turn sessions along the flows.
 
     Sessions are stored in the database next to the world they were grounded on, one
@@ -32,12 +35,13 @@ def compose(flow: str | None, n: int, seed: int, db_path: str, workers: int, uni
     Example:
         twinchat compose -n 2000
         twinchat compose --flow memory_upgrade -n 10000 --seed 7 --workers 2
+        twinchat compose -n 4000 --seed 11 --noise 0.2 --db noisy.db
     """
     from twinchat.composer.store.batches import ComposeInterrupted, compose_run
 
     with Progress("composing") as bar:
         try:
-            report = compose_run(db_path, flow=flow, n=n, seed=seed, workers=workers, units_dirs=units_dirs,
+            report = compose_run(db_path, flow=flow, n=n, seed=seed, workers=workers, units_dirs=units_dirs, noise=noise,
                                  progress=bar.update, note=lambda m: click.echo(m, err=True))
         except ComposeInterrupted as exc:
             bar.close()
@@ -93,13 +97,16 @@ def verify(db_path: str, units_dirs: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> None:
     """Counts of the stored sessions: by flow, unit, outcome and template, turns per
-    session, distinct-n of user texts, and failures by reason.
+    session, distinct-n of user texts, failures by reason, and diversity: distinct skeletons
+    (texts with slot values, times and numbers masked) per unit and flow, the share of
+    sessions repeating another's reply skeletons, the most frequent skeletons.
 
     \b
     Example:
         twinchat stats
         twinchat stats --flow repair_ticket --json
     """
+    from twinchat.composer.store.diversity import diversity_lines, store_diversity
     from twinchat.composer.store.sessions import SessionStore
     from twinchat.inventory import open_world
 
@@ -107,10 +114,11 @@ def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> 
     conn = open_world(db_path)
     try:
         result = SessionStore(conn).stats(flow=flow, status=status)
+        diversity = store_diversity(conn, flow=flow, status=status)
     finally:
         conn.close()
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**result.to_json(), "diversity": diversity}, ensure_ascii=False, indent=2))
         return
     click.echo(f"sessions: {result.sessions:,}  " + "  ".join(f"{k} {v:,}" for k, v in result.by_status.items()))
     click.echo(f"turns per session: mean {result.turns_mean:.1f}, min {result.turns_min}, max {result.turns_max}")
@@ -122,6 +130,9 @@ def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> 
             width = max(len(k) for k in counts)
             for key, value in counts.items():
                 click.echo(f"  {key:<{width}}  {value:>8,}")
+    if result.sessions:
+        for line in diversity_lines(diversity):
+            click.echo(line)
     for run in result.incomplete:
         click.echo(f"incomplete: {run['flow']} seed {run['seed']}: {run['stored']:,} of {run['n']:,} stored "
                    f"(run compose again to resume)")

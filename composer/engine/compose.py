@@ -26,6 +26,8 @@ from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clo
 from twinchat.composer.engine.render import TemplateCache, make_env, variables_of
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Record, make_person, mobile_digits
+from twinchat.composer.engine.noise import NoiseLayer, noise_layer, protected_texts
+from twinchat.composer.engine.thoughts import DEFAULT_THOUGHT, thought_problems, thought_scope
 from twinchat.composer.verify.sessions import SessionVerifier
 from twinchat.inventory import world_seed
 from twinchat.inventory.timefmt import format_time
@@ -63,6 +65,7 @@ def flow_problems(src: FlowSource, units: dict[str, UnitSource]) -> list[str]:
         if flow.customer == "order" and step.id == flow.start and "customer" not in step.remember:
             out.append(f"{src.where(['steps', i, 'remember'])}: step {step.id!r}: a flow with `customer: order` "
                        f"must remember `customer` (the owner of the order) in its start step")
+        out += thought_problems(src, i, unit_src)
         allowed = {"label", "result", "outcome", *unit.slots}
         for key, expr in step.remember.items():
             try:
@@ -102,6 +105,7 @@ class SessionComposer:
         self._branches: dict[int, tuple[list[Branch], list[str], list[float]]] = {}  # see _next
         self._steps: dict[str, tuple[Flow, dict[str, Any]]] = {}  # per flow id: (flow, its steps by id)
         self._faker: Any = None  # one Faker for every generator (each use reseeds it)
+        self._noises: dict[tuple[str, str], NoiseLayer | None] = {}  # see _noise
         self.verifier = SessionVerifier(conn, self.units, self.templates)
 
     def generator(self, unit_id: str) -> UnitGenerator:
@@ -136,6 +140,7 @@ class SessionComposer:
         turns: list[dict[str, Any]] = []
         steps: list[str] = []
         outcome = None
+        last: tuple[Any, ...] = (None, None, None)  # the last tool call's (name, result, outcome), for thoughts
         saved = False  # the session's savepoint, opened before the first unit whose tool writes
         try:
             step = step_by_id[flow.start]
@@ -145,9 +150,14 @@ class SessionComposer:
                     self.conn.execute("SAVEPOINT twinchat_session")
                     saved = True
                 sample = generator.session_sample(rng, now, context, self._call)
-                turns += self._turns(sample, step, flow, len(steps) + 1, rng)
+                noise = self._noise(flow, generator)
+                if noise is not None:  # drawn only when there is noise: sessions without it are unchanged
+                    sample.text = noise.apply(sample.text, protected_texts(sample.label, sample.slots), rng)
+                turns += self._turns(sample, step, flow, len(steps) + 1, rng, last)
                 steps.append(step.id)
                 outcome = sample.outcome
+                if sample.tool_call is not None:
+                    last = (sample.tool_call["name"], sample.result, outcome)
                 scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
                 for name, expr in step.remember.items():
                     context[name] = self.templates.evaluate(expr, scope)
@@ -169,6 +179,13 @@ class SessionComposer:
             "outcome": outcome,
         }
 
+    def _noise(self, flow: Flow, generator: UnitGenerator) -> NoiseLayer | None:
+        """The noise on a step's user text: the flow's, else its unit's (resolved once per pair)."""
+        key = (flow.id, generator.unit.id)
+        if key not in self._noises:
+            self._noises[key] = noise_layer(flow.noise if flow.noise is not None else generator.unit.noise)
+        return self._noises[key]
+
     def _customer(self, rng: random.Random, where: str) -> Record:
         person = make_person(rng)
         digits = mobile_digits(rng)
@@ -185,7 +202,8 @@ class SessionComposer:
     def _call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
         return call(self.conn, tool_call["name"], tool_call["arguments"], now)
 
-    def _turns(self, sample: Sample, step: Any, flow: Flow, number: int, rng: random.Random) -> list[dict[str, Any]]:
+    def _turns(self, sample: Sample, step: Any, flow: Flow, number: int, rng: random.Random,
+               last: tuple[Any, ...]) -> list[dict[str, Any]]:
         user: dict[str, Any] = {"role": "user", "content": sample.text, "step": step.id, "unit": sample.unit,
                                 "template": sample.template, "label": sample.label}
         if sample.refs:
@@ -195,9 +213,8 @@ class SessionComposer:
             call_id = f"call_{number}"
             thought = None
             if flow.style == "react":
-                scope = {**sample.slots, "label": sample.label}
-                source = step.thought or "我需要调用{{ tool }}来处理用户的请求。"
-                thought = self.templates.render_text(source, {**scope, "tool": sample.tool_call["name"]}, rng).strip()
+                thought = self.templates.render_text(step.thought or DEFAULT_THOUGHT,
+                                                     thought_scope(sample, last), rng).strip()
             turns.append({"role": "assistant", "content": "", "thought": thought, "step": step.id,
                           "tool_calls": [{"id": call_id, **sample.tool_call}]})
             turns.append({"role": "tool", "tool_call_id": call_id, "name": sample.tool_call["name"],

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 
 from twinchat.composer.engine.compiled_unit import CompiledUnit
+from twinchat.composer.engine.noise import noise_layer, protected_texts
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
@@ -161,8 +162,11 @@ class UnitGenerator(CompiledUnit):
 
     def __init__(self, src: UnitSource, conn: sqlite3.Connection, *, seed: int = 0,
                  world: WorldCache | None = None, templates: TemplateCache | None = None,
-                 faker: Faker | None = None) -> None:
+                 faker: Faker | None = None, noise: float | None = None) -> None:
+        """``noise``: the rate of surface noise on the user texts, in place of the unit's own."""
         super().__init__(src, conn, world, templates, faker)
+        #: surface noise on the texts ``sample`` draws (None: none; sessions noise their own)
+        self.noise = noise_layer(self.unit.noise, noise)
         self.conn = conn
         self.seed = seed
         #: whether the unit's tool writes (a redraw's calls are then undone by a savepoint, and a
@@ -177,10 +181,21 @@ class UnitGenerator(CompiledUnit):
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
                template_id: str | None = None, context: dict[str, Any] | None = None,
                choices: tuple[int, ...] | None = None) -> Sample:
+        """Sample ``index`` (see :meth:`_sample_at`), its text noised when the generator has noise."""
+        out = self._sample_at(index, now, fixed, template_id, context, choices)
+        if self.noise is not None:
+            rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/noise")
+            out.text = self.noise.apply(out.text, protected_texts(out.label, out.slots), rng)
+        return out
+
+    def _sample_at(self, index: int, now: datetime | None, fixed: dict[str, Any] | None,
+                   template_id: str | None, context: dict[str, Any] | None,
+                   choices: tuple[int, ...] | None) -> Sample:
         """Sample ``index``.
 
         ``fixed`` pins slot values, ``template_id`` the template and ``choices`` its alternatives
-        (exhaustive mode: no case is drawn then); ``context`` feeds context slots. With ``outcome_weights`` the sample draws
+        (exhaustive mode: no case is drawn then); ``context`` feeds context slots. With noise,
+        the text is noised from a stream of the sample's own (the others are not disturbed). With ``outcome_weights`` the sample draws
         its target outcome first and is redrawn with sub-seeds, among the cases that can end in
         it (:mod:`~twinchat.composer.engine.outcome_targets`), until it has it. Drawn without
         pinned values, samples in index order go on along their block's stream; any other index
@@ -213,7 +228,7 @@ class UnitGenerator(CompiledUnit):
         self._cursor = start
         for before in range(start, index):
             try:
-                self.sample(before)
+                self._sample_at(before, None, None, None, None, None)
             except TwinchatError:
                 pass  # that sample fails on its own; the stream goes on as when it was drawn
 

@@ -132,12 +132,14 @@ def generate_file(
     planned: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
     units: Mapping[str, UnitSource] | None = None,
+    noise: float | None = None,
 ) -> GenerateReport:
     """Generate, verify and write samples of ``unit_id`` to ``out`` (JSON lines); ``units`` are the
-    units already loaded from ``units_dirs`` (loaded here when not given)."""
+    units already loaded from ``units_dirs`` (loaded here when not given); ``noise`` the rate of
+    surface noise on the user texts, in place of the unit's own."""
     target = check_output(out, force, generate_inputs(_world_file(conn), units_dirs))
     src = find_unit(dict(units) if units is not None else load_units(units_dirs), unit_id)
-    gen = UnitGenerator(src, conn, seed=seed)
+    gen = UnitGenerator(src, conn, seed=seed, noise=noise)
     if exhaustive:
         count, samples = exhaustive_samples(gen, cap)
     else:

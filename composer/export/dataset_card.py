@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from twinchat.composer.store.diversity import diversity_card
+
 __all__ = ["ExportReport", "dataset_card"]
 
 
@@ -61,6 +63,8 @@ class ExportReport:
     files: list[str] = field(default_factory=list)
     version: str = field(default_factory=_version)
     seconds: float = 0.0
+    #: the exported sessions' diversity (a store.diversity.DiversityMeter), when they come from the store
+    diversity: Any = None
 
     @property
     def exported(self) -> int:
@@ -139,6 +143,8 @@ def dataset_card(report: ExportReport, loading: str) -> str:
                   + ", ".join(f"`{t}`" for t in report.held_out) + ".",
                   f"Overlap with train: {report.overlap_templates} held-out templates, "
                   f"{report.overlap_combinations} valid/test template combinations."]
+    if report.diversity is not None:
+        lines += ["", *diversity_card(report.diversity.to_json())]
     if "test" in report.records:
         lines += ["", "## Evaluation", "",
                   f"`test.gold.jsonl` holds {report.gold_items:,} items: for each assistant turn of the test "

@@ -51,6 +51,7 @@ from twinchat.composer.export.options import ExportOptions
 from twinchat.composer.export.output import OutputExists, check_target, staging
 from twinchat.composer.export.splits import SPLITS, Deduper, SplitItem, parse_split, plan_split
 from twinchat.composer.session_models import check_sample
+from twinchat.composer.store.diversity import DiversityMeter
 
 __all__ = ["ExportOptions", "ExportReport", "export_sessions", "export_samples", "ExportError", "OutputExists"]
 
@@ -269,6 +270,7 @@ def _session_items(sessions: Iterable[Any], converter: Converter, report: Export
             report.rejected_examples.setdefault(exc.rule, exc.detail)
             yield None
             continue
+        report.diversity.add(s)
         yield _Item(s["id"], s["flow"], s.get("outcome"), stored.status, stored.reasons, records)
 
 
@@ -296,7 +298,7 @@ def export_sessions(db: str | os.PathLike[str] | sqlite3.Connection, fmt: str, o
     target = check_target(out_dir, options.force, [("the database in use", _db_file(db)), *_unit_inputs(options)])
     conn, owned = _open(db)
     report = ExportReport(format=fmt, out_dir=target, seed=options.seed, split=shares,
-                          holdout=options.holdout_templates, declared=_declared(units))
+                          holdout=options.holdout_templates, declared=_declared(units), diversity=DiversityMeter())
     try:
         store = SessionStore(conn)
         if options.ids is not None:

@@ -28,7 +28,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,17 +113,19 @@ def compose_run(
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     note: Callable[[str], None] | None = None,
+    noise: float | None = None,
 ) -> ComposeReport:
     """Compose, verify and store ``n`` sessions of ``flow`` (or of every flow, round-robin).
 
     Indexes already stored for (flow, seed) are skipped, so running the same command again
     after an interruption resumes it. ``progress(done, total)`` is called after each batch is
-    committed. Ctrl-C raises :class:`ComposeInterrupted` once the pool is stopped. The run holds
+    committed. ``noise`` sets the rate of surface noise on every flow's user texts (in place of
+    the flows' and units' own). Ctrl-C raises :class:`ComposeInterrupted` once the pool is stopped. The run holds
     the database's compose lock (:mod:`.lock`), and fails if the database is replaced meanwhile.
     """
     _check_sizes(n, workers, batch_size)
     started = time.perf_counter()
-    content, flows = _flows(units_dirs, flow)
+    content, flows = _flows(units_dirs, flow, noise)
     report = ComposeReport(db=Path(db), seed=seed, workers=workers)
     with compose_lock(db):
         _run(report, db, content, flows, n, units_dirs, batch_size, progress, note, started)
@@ -164,6 +166,12 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, flows:
             pool.join()
     except KeyboardInterrupt as exc:
         raise _interrupted(report, db, conn, pool, started) from exc
+    except sqlite3.OperationalError as exc:  # e.g. no sessions table: the file was replaced as the run began
+        try:
+            _check_same_world(db, identity, conn)
+        except ComposerError as replaced:
+            raise replaced from exc
+        raise
     finally:
         if pool is not None:
             pool.terminate()
@@ -200,8 +208,9 @@ def _check_sizes(n: int, workers: int, batch_size: int) -> None:
         raise ComposerError(f"batch size must be at least 1 (got {batch_size})")
 
 
-def _flows(units_dirs: Sequence[str], flow: str | None) -> tuple[Any, list[str]]:
-    """The units and flows of ``units_dirs`` (every flow checked), and the flows to compose."""
+def _flows(units_dirs: Sequence[str], flow: str | None, noise: float | None = None) -> tuple[Any, list[str]]:
+    """The units and flows of ``units_dirs`` (every flow checked, its noise rate set to ``noise``
+    when given), and the flows to compose."""
     from twinchat.composer.engine.compose import check_flow, find_flow
     from twinchat.units.loader import load_content
 
@@ -210,6 +219,8 @@ def _flows(units_dirs: Sequence[str], flow: str | None) -> tuple[Any, list[str]]
         check_flow(src, content[0])
     if flow is not None:  # unknown flow: a message listing the known ones, before a world is built for nothing
         find_flow(content[1], flow)
+    if noise is not None:  # the workers get the flows as changed here
+        content = (content[0], {fid: _with_noise(src, noise) for fid, src in content[1].items()})
     flows = [flow] if flow is not None else sorted(content[1])
     if not flows:
         raise ComposerError("no flows to compose (add flow files with --units)")
@@ -289,3 +300,12 @@ def _tally(report: ComposeReport, counted: Sequence[tuple[Any, ...]]) -> None:
 
 def _reason_keys(reasons: Sequence[str]) -> set[str]:
     return {reason_key(r) for r in reasons}
+
+
+def _with_noise(src: Any, rate: float) -> Any:
+    """The flow of ``src`` with surface noise of ``rate`` (its kinds kept, when it names some)."""
+    from twinchat.units.spec import Noise
+
+    kinds = src.flow.noise.kinds if src.flow.noise is not None else Noise(rate=rate).kinds
+    flow = src.flow.model_copy(update={"noise": Noise(rate=rate, kinds=kinds)})
+    return replace(src, flow=flow)

@@ -43,6 +43,8 @@ SPEC_ERRORS = {
                                   "(this slot is kind: product)"),
     "fitting_without_fits.yaml": (4, "unit 'fitting_without_fits', field slots.device: fitting: false needs fits: "
                                      "naming the slot with the product category"),
+    "noise_bad_kind.yaml": (5, "unit 'noise_bad_kind', field noise.kinds.0: Input should be 'punctuation', "
+                               "'emoji', 'typo', 'abbreviation' or 'spaces'"),
     "weights_all_zero.yaml": (10, "unit 'weights_all_zero', field outcome_weights: outcome_weights: at least one "
                                   "weight must be above 0"),
 }
