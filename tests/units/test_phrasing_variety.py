@@ -22,6 +22,10 @@ from twinchat.units.spec import ChoiceSlot
 MIN_PHRASINGS = 20
 MIN_REPLIES = 5
 
+#: Outcomes whose reply is the tool's own message and nothing else (tests/composer/
+#: test_builtin_units.py pins it for these single-unit twins): one reply is all there can be.
+MESSAGE_ONLY = {("product_by_feature", "tool_error"), ("product_by_stock_and_delivery", "tool_error")}
+
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 UNITS = load_units()
@@ -50,5 +54,6 @@ def test_every_builtin_unit_has_many_user_phrasings(unit_id):
 @pytest.mark.parametrize("unit_id", sorted(UNITS))
 def test_every_outcome_has_several_replies(unit_id):
     unit = UNITS[unit_id].unit
-    few = {outcome: len(replies) for outcome, replies in unit.replies.items() if len(replies) < MIN_REPLIES}
+    few = {outcome: len(replies) for outcome, replies in unit.replies.items()
+           if len(replies) < MIN_REPLIES and (unit_id, outcome) not in MESSAGE_ONLY}
     assert few == {}, f"{unit_id}: outcomes with fewer than {MIN_REPLIES} replies"
