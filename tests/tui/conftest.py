@@ -106,6 +106,8 @@ def delivery(seeded_store) -> Delivery:
                 new = "下下周五" if "下周五" in turn["content"] else "下周五"
                 if resolve(new, now).end.strftime("%Y-%m-%d %H:%M:%S") == turn["label"]["deadline"]:
                     continue  # the new phrase would mean the same deadline: no problem to show
+                if not turn["label"]["deadline"].endswith(":59"):
+                    continue  # the label tests edit a day's end (…23:59:59), not a clock time
                 bubble = next(i for i, (_, numbers) in enumerate(group_turns(turns)) if n in numbers)
                 return Delivery(stored.id, row, n, bubble, turn["content"], spans[0].text, new,
                                 resolve(new, now).end.strftime("%Y-%m-%d %H:%M:%S"))
