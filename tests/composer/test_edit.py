@@ -27,11 +27,14 @@ def _user_turns(sessions, unit):
 
 
 def _other_day(text: str, now: datetime) -> tuple[str, str] | None:
-    """The text with its one time phrase replaced by 下周五 (or 下下周五), and the new phrase."""
+    """The text with its one time phrase replaced by 下周五 (or 下下周五), and the new phrase; None
+    when there is not one phrase or the new one would mean the same time."""
     spans = find(text, now)
     if len(spans) != 1:
         return None
     new = "下下周五" if "下周五" in text else "下周五"
+    if resolve(new, now).end == spans[0].window.end:
+        return None  # the new phrase would mean the same time (下个礼拜五 → 下周五): nothing to flag
     return text.replace(spans[0].text, new), new
 
 

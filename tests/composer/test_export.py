@@ -460,14 +460,14 @@ def test_ids_export_exactly_the_sessions_of_the_lists_search(own_db, tmp_path):
 
     conn = open_world(own_db)
     try:
-        # "为您找到" is said only by the assistant: the list's search finds it, a user-text filter does not
-        found = list(session_ids(conn, Filters(text="为您找到"), page=2))
+        # "预计" is said only by the assistant: the list's search finds it, a user-text filter does not
+        found = list(session_ids(conn, Filters(text="预计"), page=2))
         everything = list(session_ids(conn, page=7))
     finally:
         conn.close()
     assert 2 < len(found) < len(everything) == 60
-    with pytest.raises(ExportError, match=r"^no stored session matches text '为您找到'$"):
-        export_sessions(own_db, "openai", tmp_path / "user_text", ExportOptions(text="为您找到"))
+    with pytest.raises(ExportError, match=r"^no stored session matches text '预计'$"):
+        export_sessions(own_db, "openai", tmp_path / "user_text", ExportOptions(text="预计"))
     report = export_sessions(own_db, "openai", tmp_path / "ids", ExportOptions(ids=found, split=(1, 0, 0)))
     assert report.read == len(found)
     assert sorted({m["source"] for m in _lines(tmp_path / "ids" / "manifest.jsonl")}) == sorted(found)

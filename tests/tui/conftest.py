@@ -82,7 +82,8 @@ class Delivery:
 
 @pytest.fixture(scope="session")
 def delivery(seeded_store) -> Delivery:
-    """The first session whose delivery question has one time phrase, repeated in the reply."""
+    """The first session whose delivery question has one time phrase, repeated in the reply, that
+    下周五 (or 下下周五) would change."""
     from datetime import datetime
 
     from twinchat.composer.store.sessions import SessionStore
@@ -103,6 +104,10 @@ def delivery(seeded_store) -> Delivery:
                 if len(spans) != 1 or n + 3 > len(turns) or spans[0].text not in turns[n + 2]["content"]:
                     continue
                 new = "下下周五" if "下周五" in turn["content"] else "下周五"
+                if resolve(new, now).end.strftime("%Y-%m-%d %H:%M:%S") == turn["label"]["deadline"]:
+                    continue  # the new phrase would mean the same deadline: no problem to show
+                if not turn["label"]["deadline"].endswith(":59"):
+                    continue  # the label tests edit a day's end (…23:59:59), not a clock time
                 bubble = next(i for i, (_, numbers) in enumerate(group_turns(turns)) if n in numbers)
                 return Delivery(stored.id, row, n, bubble, turn["content"], spans[0].text, new,
                                 resolve(new, now).end.strftime("%Y-%m-%d %H:%M:%S"))

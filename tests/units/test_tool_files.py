@@ -29,7 +29,7 @@ EXPECTED = {
     'rules_last_case_conditional': "Error: {file}:14: tool 'amount_of', field implementation.rules.cases.1.when: the last case must have no `when`: it is what the tool gives when no other case holds",
     'rules_private_attribute': "Error: {file}:12: tool 'amount_of', field implementation.rules.cases.0.result.leak: the sandbox refuses the attribute '__class__'",
     'rules_result_and_error': "Error: {file}:12: tool 'amount_of', field implementation.rules.cases.0.result: a case gives exactly one of result or error",
-    'rules_syntax_error': "Error: {file}:12: tool 'amount_of', field implementation.rules.cases.0.when: template syntax error: unexpected 'end of print statement'",
+    'rules_syntax_error': "Error: {file}:12: tool 'amount_of', field implementation.rules.cases.0.when: template syntax error: unexpected end of the expression (in 'order_no ==')",
     'rules_unknown_variable': "Error: {file}:12: tool 'amount_of', field implementation.rules.cases.0.result.order: unknown variable 'order_number'; the tool's texts read: args, now, order_no, serial",
     'schema_bad_minimum': "Error: {file}:7: tool 'amount_of', field parameters.properties.qty.minimum: invalid JSON Schema: 'one' is not of type 'number'",
     'schema_bad_type': "Error: {file}:7: tool 'amount_of', field parameters.properties.order_no.type: invalid JSON Schema: 'strin' is not valid under any of the given schemas",
