@@ -20,9 +20,10 @@ Supported: text; output of an expression (``str`` of its value, as Jinja2 writes
 one name, with an ``if`` filter, an ``else`` and ``loop.index/index0/first/last/length/revindex/
 revindex0``; ``if``/``elif``/``else``; ``set`` of one name at the top level (not read before it).
 Expressions: constants, names, attributes, subscripts (constant, computed or slices), comparisons,
-``and``/``or``/``not``, conditional expressions, ``~``, ``+ - * / // %``, unary ``-``, lists,
+``and``/``or``/``not``, conditional expressions (written out, also without ``else``), ``~``, ``+ - * / // %``, unary ``-``, lists,
 tuples, dicts, and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
-``selectattr`` (one attribute), ``sort`` (by ``attribute``) and twinchat's own
+``selectattr`` and ``rejectattr`` (one attribute), ``groupby`` (one attribute; Jinja2's own filter
+on the sandbox), ``sort`` (by ``attribute``) and twinchat's own
 (:data:`twinchat.composer.engine.filters.FILTERS`).
 
 The source is made from the parsed template only: names and attributes are identifiers (written
@@ -40,7 +41,7 @@ import jinja2.filters
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from twinchat.composer.engine.limits import checked_mod
+from twinchat.composer.engine.limits import MAX_LOOPS, checked_mod
 from twinchat.composer.engine.sandbox import Fallback, allowed, runtime, sort_key
 
 __all__ = ["Fallback", "compile_template_code", "compile_expression_code", "paths_reader"]
@@ -118,7 +119,7 @@ class _Writer:
 
     def stmt(self, node: nodes.Node, indent: int, scope: dict[str, str], *, top: bool) -> None:
         if isinstance(node, nodes.Output):
-            parts = [self.ref(n.data) if isinstance(n, nodes.TemplateData) else f"str({self.expr(n, scope)})"
+            parts = [self.ref(n.data) if isinstance(n, nodes.TemplateData) else self.output(n, scope)
                      for n in node.nodes]
             self.emit(indent, f"_out.extend(({', '.join(parts)},))")
         elif isinstance(node, nodes.If):
@@ -136,10 +137,12 @@ class _Writer:
             seq, count, i, item = self.temp(), self.temp(), self.temp(), self.temp()
             inner = {**scope, node.target.name: item}
             self.emit(indent, f"{seq} = _iterable({self.expr(node.iter, scope)})")
+            self.emit(indent, f"if not isinstance({seq}, (list, tuple)): {seq} = list({seq})")
+            # iterations counted as the sandbox counts them: past its limit, the sandbox renders (and refuses)
+            self.emit(indent, f"_loops += len({seq})")
+            self.emit(indent, f"if _loops > {MAX_LOOPS}: raise _Fallback")
             if node.test is not None:
                 self.emit(indent, f"{seq} = [{item} for {item} in {seq} if {self.expr(node.test, inner)}]")
-            else:
-                self.emit(indent, f"if not isinstance({seq}, (list, tuple)): {seq} = list({seq})")
             self.emit(indent, f"{count} = len({seq})")
             self.emit(indent, f"for {i}, {item} in enumerate({seq}):")
             names = [n for b in node.body for n in b.find_all(nodes.Name) if n.name == "loop"]
@@ -162,6 +165,13 @@ class _Writer:
             scope[node.target.name] = local  # later statements read the name from here
         else:
             raise _Unsupported
+
+    def output(self, node: nodes.Node, scope: dict[str, str]) -> str:
+        """What ``{{ node }}`` writes: ``str`` of its value; an inline ``if`` without ``else`` whose
+        test fails writes nothing, as Jinja2 writes its undefined value."""
+        if isinstance(node, nodes.CondExpr) and node.expr2 is None:
+            return f"(str({self.expr(node.expr1, scope)}) if {self.expr(node.test, scope)} else '')"
+        return f"str({self.expr(node, scope)})"
 
     # -- expressions -----------------------------------------------------------------------
     def expr(self, node: nodes.Node, scope: dict[str, str]) -> str:  # noqa: C901 - one branch per node type
@@ -235,11 +245,14 @@ class _Writer:
             return f"_first({inner})"
         if name == "join" and len(consts) == len(args) <= 1 and not kwargs and all(isinstance(c, str) for c in consts):
             return f"_join({self.ref(consts[0] if consts else '')}, {inner})"
-        if name == "selectattr" and len(consts) == len(args) == 1 and not kwargs \
+        if name in ("selectattr", "rejectattr") and len(consts) == len(args) == 1 and not kwargs \
                 and isinstance(consts[0], str) and "." not in consts[0]:
-            attr = consts[0]
+            attr, which = consts[0], "_select" if name == "selectattr" else "_reject"
             plain = not attr.startswith("_") and not hasattr(dict, attr)
-            return f"{'_select_key' if plain else '_select'}({inner}, {self.ref(attr)})"
+            return f"{which}{'_key' if plain else ''}({inner}, {self.ref(attr)})"
+        if name == "groupby" and len(consts) == len(args) == 1 and not kwargs and isinstance(consts[0], str):
+            # Jinja2's own filter, on this environment (its attribute reads are the sandbox's)
+            return f"{self.ref(jinja2.filters.sync_do_groupby)}({self.ref(self.env)}, {inner}, {self.ref(consts[0])})"
         if name == "sort" and not args and set(kwargs) <= {"attribute", "reverse"} \
                 and isinstance(kwargs.get("attribute"), str) and "." not in kwargs["attribute"] \
                 and "," not in kwargs["attribute"] and not kwargs["attribute"].isdigit() \
@@ -265,7 +278,8 @@ def compile_template_code(env: SandboxedEnvironment, source: str,
         writer.block(tree.body, 1, {}, top=True)
     except (_Unsupported, KeyError):
         return None
-    code = "\n".join(["def render(_ctx):", "    _out = []", *writer.lines, "    return ''.join(_out)"])
+    code = "\n".join(["def render(_ctx):", "    _out = []", "    _loops = 0", *writer.lines,
+                      "    return ''.join(_out)"])
     render: Callable[[Mapping[str, Any]], str] = _define(code, writer, "render")
     return render
 

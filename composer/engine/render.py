@@ -285,14 +285,14 @@ _PATH_ONLY = re.compile(r"^\s*([A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\s*$")
 
 
 def _makes(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> bool:
-    """Whether a template multiplies, raises to a power or nests loops: it renders in the sandbox,
-    which checks what ``*`` and ``**`` make and counts loop iterations (the compiled path does not)."""
+    """Whether a template multiplies or raises to a power: it renders in the sandbox, which checks
+    what ``*`` and ``**`` make (the compiled path counts loop iterations as the sandbox does, and
+    leaves a rendering past the limit to it)."""
     try:
         ast = env.parse("{{ " + source + " }}" if expression else source)
     except jinja2.TemplateSyntaxError:
         return False
-    return ast.find(nodes.Mul) is not None or ast.find(nodes.Pow) is not None \
-        or any(loop.find(nodes.For) is not None for loop in ast.find_all(nodes.For))
+    return ast.find(nodes.Mul) is not None or ast.find(nodes.Pow) is not None
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import jinja2.filters
 import jinja2.sandbox
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.parser import Parser
@@ -44,6 +45,11 @@ class Loop:
 SLOT_VALUE_TYPES = frozenset({Person, Phone, Record, Text, Loop})
 
 
+#: what ``groupby`` makes, and the fields of it a template reads
+_GroupTuple = jinja2.filters._GroupTuple
+_GROUP_FIELDS = frozenset({"grouper", "list"})
+
+
 class Access:
     """Attribute reads of the fast path, allowed exactly where ``env``'s sandbox allows them.
 
@@ -66,6 +72,8 @@ class Access:
             if name in obj and not hasattr(dict, name):
                 return obj[name]
             raise Fallback
+        if type(obj) is _GroupTuple and name in _GROUP_FIELDS:
+            return getattr(obj, name)  # a ``groupby`` group's fields (a named tuple of data)
         if isinstance(obj, (str, int, float, list, tuple, type(None), bool)):
             raise Fallback  # methods of builtins: leave them to the sandbox
         try:
@@ -94,6 +102,13 @@ class Access:
     def select_key(self, value: Any, key: str) -> Any:
         """:meth:`select` for a public name that no dict method has: a dict item is read directly."""
         return (x for x in value if (x[key] if type(x) is dict and key in x else self.attr(x, key)))
+
+    def reject(self, value: Any, attr: str) -> Any:
+        return (x for x in value if not self.attr(x, attr))
+
+    def reject_key(self, value: Any, key: str) -> Any:
+        """:meth:`reject` for a public name that no dict method has: a dict item is read directly."""
+        return (x for x in value if not (x[key] if type(x) is dict and key in x else self.attr(x, key)))
 
 
 def _getitem(obj: Any, key: Any) -> Any:
@@ -139,7 +154,8 @@ def runtime(env: SandboxedEnvironment) -> dict[str, Any]:
     access = Access(env)
     return {"_getitem": _getitem, "_iterable": _iterable, "_to_list": _to_list, "_first": _first, "_join": _join,
             "_Loop": Loop, "_Fallback": Fallback, "_sattr": access.attr, "_gattr": access.gattr,
-            "_select": access.select, "_select_key": access.select_key}
+            "_select": access.select, "_select_key": access.select_key,
+            "_reject": access.reject, "_reject_key": access.reject_key}
 
 
 #: what Jinja2 calls the end of a ``{{ … }}``, and what an expression's author wrote instead
@@ -151,7 +167,27 @@ def parse(env: SandboxedEnvironment, source: str, *, expression: bool = False) -
     """The parsed template, or expression as Jinja2 compiles one (``compile_expression``: the
     expression alone, nothing after it) inside an output node. A syntax error in an expression
     speaks of the author's own text (``unexpected end of the expression (in 'result.orders[')``),
-    never of braces they did not write. Raises :class:`jinja2.TemplateSyntaxError`."""
+    never of braces they did not write. Raises :class:`jinja2.TemplateSyntaxError`.
+
+    Each environment keeps what it parsed (the checks of one unit read each text several times:
+    variables, attributes, limits, compilation); trees are read, never changed (``optimized=False``
+    environments fold no constants into them)."""
+    if env.optimized:  # constant folding rewrites trees as it compiles them: nothing to share
+        return _parse(env, source, expression)
+    parsed = env.__dict__.setdefault("twinchat_parsed", {})
+    tree = parsed.get((source, expression))
+    if tree is None:
+        if len(parsed) >= _PARSED_PER_ENV:
+            parsed.clear()
+        tree = parsed[(source, expression)] = _parse(env, source, expression)
+    return tree
+
+
+#: how many parsed texts an environment keeps (a unit's checks need a few hundred at most)
+_PARSED_PER_ENV = 4096
+
+
+def _parse(env: SandboxedEnvironment, source: str, expression: bool) -> nodes.Template:
     if not expression:
         return env.parse(source)
     try:

@@ -46,6 +46,12 @@ TEMPLATES = [
     "{{ result.items }}", "{{ now.weekday() }}", "{{ missing }}", "{{ result.__class__ }}",
     "{% for p in result.products %}{{ loop.cycle('a', 'b') }}{% endfor %}",
     "{{ [1, 2]|first }} {{ []|first }}", "{{ part.word|fullwidth }}{{ n|cn_number }}",
+    # groups of one ETA, the late ones, and an inline if without else (the built-in replies' shapes)
+    "{% for g in result.results|selectattr('eta')|groupby('eta') %}{% for r in g.list %}{{ r.short_name }}"
+    "{{ '、' if not loop.last }}{% endfor %}预计{{ g.grouper|cn_time }}{{ ';' if not loop.last }}{% endfor %}",
+    "{% set late = result.results|rejectattr('arrives_in_time')|list %}{% for r in late %}{{ r.short_name }}"
+    "{% endfor %}{{ '都能到' if not late }}",
+    "{% for p in result.products %}{{ p.short_name }}{{ ',缺货' if not p.in_stock }}{% endfor %}",
 ]
 
 
@@ -152,3 +158,27 @@ def test_a_name_read_before_the_template_sets_it_is_left_to_jinja():
 def test_a_template_nested_deeper_than_python_compiles_is_left_to_jinja():
     source = "{% for a in x %}" * 25 + "." + "{% endfor %}" * 25
     assert compile_template_code(make_env(), source, FILTERS) is None
+
+
+def test_fast_templates_with_groupby_and_nested_loops_render_fast():
+    """The shapes above are compiled (not left to Jinja2) and agree with it."""
+    env = make_env()
+    for source in TEMPLATES[-3:]:
+        fast = compile_template_code(env, source, FILTERS)
+        assert fast is not None, source
+        assert fast(CONTEXTS[0]) == env.from_string(source).render(CONTEXTS[0])
+
+
+def test_nested_loops_past_the_limit_are_left_to_the_sandbox_which_refuses_them():
+    from twinchat.composer.engine.limits import MAX_LOOPS
+    from twinchat.composer.errors import LimitError
+
+    source = "{% for a in xs %}{% for b in xs %}.{% endfor %}{% endfor %}"
+    fast = compile_template_code(make_env(), source, FILTERS)
+    assert fast is not None
+    side = int(MAX_LOOPS ** 0.5) + 2
+    with pytest.raises(Fallback):
+        fast({"xs": list(range(side))})
+    assert fast({"xs": [1, 2, 3]}) == "........."
+    with pytest.raises(LimitError, match="loop iterations"):
+        TemplateCache().render(source, {"xs": list(range(side))})
