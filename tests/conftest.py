@@ -1,7 +1,10 @@
-"""Shared fixtures. Benchmarks under tests/bench/ run only with ``--bench``."""
+"""Shared fixtures. Benchmarks under tests/bench/ run only with ``--bench``; ``async def`` tests
+(the TUI's, with Pilot) run in a fresh event loop each."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import shutil
 import sys
 from pathlib import Path
@@ -30,6 +33,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "bench" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run ``async def`` tests in a fresh event loop (Pilot needs one; no plugin required)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**kwargs))
+    return True
 
 
 @pytest.fixture(scope="session")

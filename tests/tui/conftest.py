@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run ``async def`` tests in a fresh event loop (Pilot needs one; no plugin required)."""
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-    asyncio.run(pyfuncitem.obj(**kwargs))
-    return True
 
 
 @pytest.fixture(scope="session")

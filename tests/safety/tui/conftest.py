@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import shutil
 import sys
 from pathlib import Path
@@ -13,16 +11,6 @@ import pytest
 _TUI_TESTS = str(Path(__file__).resolve().parents[2] / "tui")  # tuikit: make_app, settle
 if _TUI_TESTS not in sys.path:
     sys.path.insert(0, _TUI_TESTS)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run ``async def`` tests in a fresh event loop (Pilot needs one)."""
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-    asyncio.run(pyfuncitem.obj(**kwargs))
-    return True
 
 
 @pytest.fixture(scope="module")
