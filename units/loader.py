@@ -35,6 +35,8 @@ __all__ = [
     "load_content",
     "builtin_paths",
     "did_you_mean",
+    "line_of",
+    "read_yaml",
 ]
 
 
@@ -48,7 +50,7 @@ class UnitSource:
 
     def line_of(self, loc: Sequence[str | int]) -> int:
         """1-based line of the YAML value at ``loc`` (its nearest existing ancestor if absent)."""
-        return _line_of(self.node, loc)
+        return line_of(self.node, loc)
 
     def text_line(self, loc: Sequence[str | int]) -> int:
         """1-based line where the text (template) at ``loc`` begins."""
@@ -71,14 +73,17 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _line_of(node: yaml.Node, loc: Sequence[str | int]) -> int:
-    """The line of the key (or list item) at ``loc``; its nearest existing ancestor's if absent."""
+def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int:
+    """The line of the key (or list item) at ``loc``; its nearest existing ancestor's if absent
+    (1 for an empty document)."""
+    if node is None:
+        return 1
     line = node.start_mark.line + 1
     for part in loc:
         child = None
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                if key.value == part:
+                if key.value == str(part):
                     child, line = value, key.start_mark.line + 1
                     break
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
@@ -101,7 +106,7 @@ def _text_line(node: yaml.Node, loc: Sequence[str | int]) -> int:
         else:
             target = None
         if target is None:
-            return _line_of(node, loc)
+            return line_of(node, loc)
     block = isinstance(target, yaml.ScalarNode) and target.style in ("|", ">")
     return target.start_mark.line + 1 + (1 if block else 0)
 
@@ -134,13 +139,18 @@ def _refuse_duplicate_keys(root: yaml.Node, shown: str) -> None:
             stack.extend(node.value)
 
 
-def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
-    if not path.is_file():  # a FIFO or a device (/dev/zero) would block or never end
-        raise UnitError(f"{shown}: not a regular file; a unit file is a YAML file")
+def read_yaml(path: Path, shown: str, what: str) -> tuple[Any, yaml.Node | None]:
+    """(data, node tree) of the YAML file at ``path``, parsed once; ``what`` names the file in
+    messages ("a unit file"). Refuses, as one located UnitError, a file that is not a regular file
+    (a FIFO or /dev/zero would block or never end), unreadable text, invalid YAML, anchors and
+    aliases (an alias can expand a small file into gigabytes) and duplicate keys (the last would
+    silently win). An empty file is (None, None)."""
+    if not path.is_file():
+        raise UnitError(f"{shown}: not a regular file; {what} is a YAML file")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UnitError(f"{shown}: cannot read unit file: {exc}") from exc
+        raise UnitError(f"{shown}: cannot read {what}: {exc}") from exc
     loader = _LOADER(text)
     try:  # parsed once: the node tree (for line numbers) and the data made from it
         if "&" in text:
@@ -158,6 +168,11 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
         raise UnitError(f"{shown}: invalid YAML: {exc}") from exc
     finally:
         loader.dispose()
+    return data, node
+
+
+def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
+    data, node = read_yaml(path, shown, "a unit file")
     if node is None or not isinstance(data, dict):
         raise UnitError(f"{shown}:1: a unit file must be a mapping with id, title, slots, templates")
     return data, node
@@ -172,7 +187,7 @@ class FlowSource:
     node: yaml.Node = field(repr=False, compare=False)
 
     def line_of(self, loc: Sequence[str | int]) -> int:
-        return _line_of(self.node, loc)
+        return line_of(self.node, loc)
 
     def where(self, loc: Sequence[str | int] = ()) -> str:
         return f"{self.path}:{self.line_of(loc)}: flow {self.flow.id!r}"
@@ -215,7 +230,7 @@ def _validate(model: Any, data: dict[str, Any], node: yaml.Node, shown: str, wha
         tags = set(source_names())  # pydantic puts the tag into locations of unions (slots.phone.faker.provider)
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p in tags)]
         loc += list((err.get("ctx") or {}).get("at", ()))
-        line = _line_of(node, loc)
+        line = line_of(node, loc)
         field = f", field {'.'.join(str(p) for p in loc)}" if loc else ""
         message = _explain(err, loc)
         raise UnitError(f"{shown}:{line}: {what} {unit_id!r}{field}: {message}") from exc

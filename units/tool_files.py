@@ -22,7 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from twinchat.units.errors import ToolFileError, UnitError
-from twinchat.units.loader import _explain, _line_of, _read_yaml
+from twinchat.units.loader import _explain, _read_yaml, line_of
 from twinchat.units.tool_spec import ToolSpec
 
 __all__ = ["ToolSource", "load_tool_files", "tool_source", "schema_problem"]
@@ -37,7 +37,7 @@ class ToolSource:
     node: yaml.Node = field(repr=False, compare=False)
 
     def line_of(self, loc: Sequence[str | int]) -> int:
-        return _line_of(self.node, loc)
+        return line_of(self.node, loc)
 
     def where(self, loc: Sequence[str | int] = ()) -> str:
         """``file:line: tool 'name'[, field a.b]`` — the head of an error message."""
@@ -90,7 +90,7 @@ def tool_source(data: dict[str, Any], node: yaml.Node, shown: str, path: Path) -
         loc = [p for p in err["loc"] if p not in ("function-after[_snake(), str]",)]
         loc += list((err.get("ctx") or {}).get("at", ()))
         fields = f", field {'.'.join(str(p) for p in loc)}" if loc else ""
-        raise ToolFileError(f"{shown}:{_line_of(node, loc)}: tool {name!r}{fields}: {_explain(err, loc)}") from exc
+        raise ToolFileError(f"{shown}:{line_of(node, loc)}: tool {name!r}{fields}: {_explain(err, loc)}") from exc
     src = ToolSource(spec=spec, path=shown, node=node)
     for key in ("parameters", "result"):
         schema = getattr(spec, key)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.project.model import Project
-from twinchat.units.loader import did_you_mean
+from twinchat.units.errors import UnitError
+from twinchat.units.loader import did_you_mean, line_of, read_yaml
 
 __all__ = ["ProjectError", "LoadedProject", "PROJECT_FILE", "find_project", "load_project"]
 
@@ -76,15 +76,9 @@ def load_project(path: str | Path) -> LoadedProject:
     """Read and check a project file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError(f"{p}: cannot read project file: {exc}") from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) if node is not None else {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ProjectError(f"{p}:{mark.line + 1 if mark else 1}: invalid YAML: {exc.problem or exc.context}") from exc
+        data, node = read_yaml(p, str(p), "a project file")
+    except UnitError as exc:  # the same checks as unit files: one parse, no aliases, no duplicate keys
+        raise ProjectError(str(exc)) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -99,7 +93,7 @@ def load_project(path: str | Path) -> LoadedProject:
 def _explain(path: Path, node: Any, err: Any) -> str:
     loc = [part for part in err["loc"]]
     key = ".".join(str(part) for part in loc)
-    line = _line_of(node, loc)
+    line = line_of(node, loc)
     if err["type"] == "extra_forbidden":
         fields = _fields_at(loc[:-1])
         return (f"{path}:{line}: unknown key {key!r}{did_you_mean(str(loc[-1]), fields)}; "
@@ -127,24 +121,3 @@ def _fields_at(loc: list[Any]) -> list[str]:
             continue
         model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
     return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
-
-
-def _line_of(node: Any, loc: list[Any]) -> int:
-    """The line of the key at ``loc`` (or of its nearest ancestor)."""
-    if node is None:
-        return 1
-    line = node.start_mark.line + 1
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if str(key.value) == str(part):
-                    child, line = value, key.start_mark.line + 1
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line

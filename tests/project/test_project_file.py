@@ -54,6 +54,29 @@ def test_an_unknown_key_deep_down_names_its_path_and_the_fix(tmp_path):
                                "'system_prompt'?); keys here: system_prompt, channel")
 
 
+@pytest.mark.parametrize("text, message", [
+    ("shop: 豆香\nshop: 咖啡\n", r"twinchat.yaml:2: duplicate key 'shop'"),
+    ("a: &x [1, 2]\nmix: *x\n", r"twinchat.yaml:1: .*anchor"),
+    ("shop: [\n", r"twinchat.yaml:2: invalid YAML"),
+])
+def test_a_project_file_is_read_as_strictly_as_a_unit_file(tmp_path, text, message):
+    """One parse with the unit files' checks: duplicate keys, anchors and aliases (an alias can
+    expand a small file into gigabytes) and bad YAML are each one located line."""
+    f = _write(tmp_path / "twinchat.yaml", text)
+    with pytest.raises(ProjectError, match=message) as info:
+        load_project(f)
+    assert "\n" not in str(info.value)
+
+
+def test_a_project_file_that_is_not_a_regular_file_is_refused(tmp_path):
+    import os
+
+    fifo = tmp_path / "twinchat.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ProjectError, match=r"twinchat.yaml: not a regular file; a project file is a YAML file$"):
+        load_project(fifo)
+
+
 def test_a_bad_value_names_its_key(tmp_path):
     f = _write(tmp_path / "twinchat.yaml", "calendar:\n  start: 2026-12-01\n  end: 2026-11-01\n")
     with pytest.raises(ProjectError, match=r"twinchat.yaml:1: key 'calendar': end 2026-11-01 is before start "
