@@ -197,6 +197,8 @@ class TemplateCache:
                 raise LimitError(str(exc)) from exc
             except jinja2.TemplateError as exc:  # render() names the template
                 raise ComposerError(str(exc)) from exc
+            except _TEMPLATE_FAULTS as exc:  # {{ 1 // n }} with n = 0, {{ 'a' + 1 }}: the template's fault
+                raise ComposerError(f"{type(exc).__name__}: {exc}") from exc
         if fast is None:
             return render_jinja
 
@@ -237,6 +239,8 @@ class TemplateCache:
                 raise LimitError(str(exc)) from exc
             except jinja2.TemplateError as exc:
                 raise ComposerError(str(exc)) from exc
+            except _TEMPLATE_FAULTS as exc:
+                raise ComposerError(f"{type(exc).__name__}: {exc}") from exc
             if isinstance(value, jinja2.Undefined):
                 raise ComposerError(value._undefined_message)
             return value
@@ -246,7 +250,7 @@ class TemplateCache:
         def evaluate_fast(context: dict[str, Any]) -> Any:
             try:
                 return fast(context)
-            except Fallback:
+            except (Fallback, *_TEMPLATE_FAULTS):  # a fault: Jinja2 evaluates it again and says what is wrong
                 return evaluate(context)
         return evaluate_fast
 
@@ -279,6 +283,10 @@ class TemplateCache:
         except ComposerError as exc:
             raise type(exc)(f"cannot evaluate {expression!r}: {exc}") from exc
 
+
+#: Errors a template's own arithmetic, comparisons or lookups raise while it renders (Jinja2 lets them
+#: through): a division by zero, adding text to a number, an index past the end.
+_TEMPLATE_FAULTS = (ArithmeticError, TypeError, ValueError, LookupError, AttributeError)
 
 #: A bare path (``person.name``): label readers read several at once (:func:`.compiled.paths_reader`).
 _PATH_ONLY = re.compile(r"^\s*([A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\s*$")

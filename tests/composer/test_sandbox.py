@@ -9,6 +9,7 @@ text), and the secret planted in the environment must never appear in any output
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -154,3 +155,17 @@ def test_a_refused_render_names_the_template_once():
     with pytest.raises(ComposerError) as info:
         TemplateCache().render("{{ (tags|selectattr('x')).gi_frame }}", context())
     assert str(info.value).count("cannot render") == 1
+
+
+@pytest.mark.parametrize(("source", "fault"), [
+    ("{{ 1 // n }}", "ZeroDivisionError: integer division or modulo by zero"),
+    ("{{ 'a' + n }}", "TypeError: can only concatenate str"),
+    ("{{ (1, 2) < n }}", "TypeError: '<' not supported"),
+])
+def test_a_template_whose_arithmetic_fails_is_a_composer_error(source, fault):
+    """Jinja2 lets a division by zero or a type clash through as a Python exception; it is the
+    template's fault, named with the template, never a traceback."""
+    with pytest.raises(ComposerError, match=f"cannot render .*{re.escape(fault)}"):
+        TemplateCache().render(source, {"n": 0})
+    with pytest.raises(ComposerError, match=re.escape(fault)):
+        TemplateCache().evaluate(source[3:-3], {"n": 0})
