@@ -343,11 +343,12 @@ class UnitGenerator(CompiledUnit):
         return out
 
     def _render(self, source: str, scope: dict[str, Any], what: str) -> str:
-        """``source`` rendered (stripped); past a limit, a LimitError naming the unit and ``what``."""
+        """``source`` rendered (stripped); a failure (past a limit, a division by zero) names the unit
+        and ``what``."""
         try:
             return self.templates.render(source, scope).strip()
-        except LimitError as exc:
-            raise LimitError(f"unit {self.unit.id!r}, {what}: {exc}") from exc
+        except ComposerError as exc:
+            raise type(exc)(f"unit {self.unit.id!r}, {what}: {exc}") from exc
 
     def _reply(self, outcome: str, scope: dict[str, Any], rng: random.Random) -> str:
         """A reply of ``outcome``, its alternatives drawn only when it has some."""
