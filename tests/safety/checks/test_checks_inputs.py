@@ -89,3 +89,19 @@ def test_a_closed_pipe_ends_quietly(world):
     line = f"{sys.executable} -c \"{code}\" tools schema | head -1"
     done = subprocess.run(["bash", "-c", line], cwd=world, capture_output=True, text=True, timeout=60, check=False)
     assert (done.stdout, done.stderr) == ("[\n", "")
+
+
+def test_a_template_dividing_by_zero_is_one_line(world, tmp_path):
+    """A template's own arithmetic failing at render time (Jinja2 raises ZeroDivisionError) names the
+    unit and template; no output file is written."""
+    unit = tmp_path / "zdiv.yaml"
+    unit.write_text("id: zdiv\ntitle: 除零\ndescription: d\ninstruction: 数量\n"
+                    "slots:\n  n: {source: choice, values: [0]}\n"
+                    "templates:\n  - id: t1\n    text: \"我要{{ 1 // n }}个\"\n", encoding="utf-8")
+    before = snapshot(world)
+    done = run_twinchat("generate", "zdiv", "-n", "2", "--units", str(unit), "-o", "z.jsonl", "--db", "w.db",
+                        cwd=world)
+    assert (done.returncode, done.stderr.splitlines()[-1]) == (1, (
+        "Error: unit 'zdiv', template 't1': cannot render '我要{{ 1 // n }}个': "
+        "ZeroDivisionError: integer division or modulo by zero"))
+    assert snapshot(world) == before
