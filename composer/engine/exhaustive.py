@@ -20,7 +20,7 @@ import itertools
 import math
 import random
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,6 +52,9 @@ class Plan:
     unsaid: list[frozenset[int]]
     #: the pinned slot values of each request, made when first needed
     _requests: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+    #: per request: its last tool call and the world's result (every instruction of a request
+    #: makes the same call at the same clock on the same world, its writes rolled back)
+    _results: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     @property
     def requests(self) -> int:
@@ -153,6 +156,18 @@ def request_values(gen: UnitGenerator, p: Plan, index: int, attempt: int = 0) ->
     return values
 
 
+def _caller(gen: UnitGenerator, p: Plan, index: int) -> Callable[[dict[str, Any], datetime], dict[str, Any]]:
+    """Request ``index``'s tool calls: the world's result of the same call made before, else a real call."""
+    def call(tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
+        known = p._results.get(index)
+        if known is not None and known[0] == tool_call:
+            return known[1]
+        result = gen.call(tool_call, now)
+        p._results[index] = (tool_call, result)
+        return result
+    return call
+
+
 def _refused(sample: Sample | LimitError) -> bool:
     return not isinstance(sample, LimitError) and isinstance(sample.result, dict) and "error" in sample.result
 
@@ -166,7 +181,9 @@ def _request(gen: UnitGenerator, p: Plan, index: int) -> dict[str, Any]:
     if gen.unit.tool is not None and len(p.pools) < len(gen.unit.slots):
         first, (tid, choices) = values, p.variants[next((v for v, u in enumerate(p.unsaid) if not u), 0)]
         for attempt in range(1, REDRAWS + 1):
-            if not _refused(drawn(gen.sample, index, now=p.now, fixed=values, template_id=tid, choices=choices)):
+            said = drawn(gen.sample, index, now=p.now, fixed=values, template_id=tid, choices=choices,
+                         call=_caller(gen, p, index))
+            if not _refused(said):
                 break
             values = request_values(gen, p, index, attempt) if attempt < REDRAWS else first
     p._requests[index] = values
@@ -192,10 +209,12 @@ def samples(gen: UnitGenerator, p: Plan) -> Iterator[Sample | LimitError]:
     it. A sample whose template goes past a limit is its LimitError (see :func:`.generate.drawn`)."""
     index = 0
     said = [chosen(gen, p, r) for r in range(p.requests)]
+    calls = [_caller(gen, p, r) for r in range(p.requests)]
     for v, (tid, choices) in enumerate(p.variants):
         for r in range(p.requests):
             if v in said[r]:
-                yield drawn(gen.sample, index, now=p.now, fixed=_request(gen, p, r), template_id=tid, choices=choices)
+                yield drawn(gen.sample, index, now=p.now, fixed=_request(gen, p, r), template_id=tid,
+                            choices=choices, call=calls[r])
                 index += 1
 
 
