@@ -24,7 +24,7 @@ def _pools(pool_options: tuple[str, ...], pools_file: str | None, exhaustive: bo
     return asked
 
 
-def _preview(unit_id: str, pools: dict[str, Any], instructions: int | None, seed: int, cap: int, db_path: str,
+def _preview(unit_id: str, pools: dict[str, Any], shape: tuple[int | None, float], seed: int, cap: int, db_path: str,
              units_dirs: tuple[str, ...], units: Any) -> None:
     """Print the plan of an exhaustive run (pools, product, instructions, total) and refuse past ``cap``."""
     from twinchat.composer.engine.exhaustive import check_cap, plan
@@ -34,7 +34,7 @@ def _preview(unit_id: str, pools: dict[str, Any], instructions: int | None, seed
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         use_tools(units_dirs, db_path)
-        p = plan(UnitGenerator(find_unit(units, unit_id), conn, seed=seed), pools, instructions)
+        p = plan(UnitGenerator(find_unit(units, unit_id), conn, seed=seed), pools, *shape)
     finally:
         conn.close()
     for line in p.lines():
@@ -54,6 +54,9 @@ def _preview(unit_id: str, pools: dict[str, Any], instructions: int | None, seed
               help="With --exhaustive: a YAML file of field → size or list of values.")
 @click.option("--instructions", type=count(), default=None,
               help="With --exhaustive: how many instructions each request is said in (default: every one).")
+@click.option("--negative", default=0.0, type=click.FloatRange(0, 1),
+              help="With --exhaustive: add this share of requests again as negatives (the unit's "
+                   "negative cases: a value the API rejects, with its error and the reply).")
 @click.option("--dry-run", is_flag=True, help="With --exhaustive: print the pools and totals, generate nothing.")
 @click.option("--cap", default=100_000, show_default=True, type=count(),
               help="Refuse --exhaustive runs larger than this.")
@@ -66,7 +69,7 @@ def _preview(unit_id: str, pools: dict[str, Any], instructions: int | None, seed
               help="Share of user texts given surface noise (typos, emoji, …), in place of the unit's own.")
 @UNITS_OPTION
 def generate(unit_id: str, n: int, seed: int, exhaustive: bool, pool_options: tuple[str, ...],
-             pools_file: str | None, instructions: int | None, dry_run: bool, cap: int, out: str | None, db_path: str,
+             pools_file: str | None, instructions: int | None, negative: float, dry_run: bool, cap: int, out: str | None, db_path: str,
              force: bool, noise: float | None, units_dirs: tuple[str, ...]) -> None:
     """Generate verified samples of one unit (single-unit digital twins).
 
@@ -90,14 +93,14 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, pool_options: tu
     from twinchat.units.loader import load_units
 
     pools = _pools(pool_options, pools_file, exhaustive)
-    if instructions is not None and not exhaustive:
-        raise ComposerError("--instructions shapes an --exhaustive run; add --exhaustive")
+    if (instructions is not None or negative) and not exhaustive:
+        raise ComposerError("--instructions and --negative shape an --exhaustive run; add --exhaustive")
     if dry_run and not exhaustive:
         raise ComposerError("--dry-run previews an --exhaustive run; add --exhaustive")
     units = load_units(units_dirs)
     find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
     if dry_run:
-        _preview(unit_id, pools, instructions, seed, cap, db_path, units_dirs, units)
+        _preview(unit_id, pools, (instructions, negative), seed, cap, db_path, units_dirs, units)
         return
     if out is None:
         raise click.UsageError("Missing option '-o' / '--output'.")
@@ -111,7 +114,7 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, pool_options: tu
         report = generate_file(
             unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
             units_dirs=units_dirs, force=force, units=units, noise=noise, pools=pools,
-            instructions=instructions,
+            instructions=instructions, negative=negative,
             planned=lambda c: click.echo(f"{unit_id}: {c:,} samples to generate", err=True),
         )
     finally:

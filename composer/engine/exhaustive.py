@@ -27,6 +27,7 @@ from typing import Any
 
 from twinchat.composer.engine.field_pools import FieldPool, PoolSpec, field_pools
 from twinchat.composer.engine.generate import Sample, UnitGenerator, drawn, session_clock
+from twinchat.composer.engine.negatives import negative_cases, negative_count, negative_samples
 from twinchat.composer.errors import ComposerError, LimitError
 
 __all__ = ["Plan", "plan", "check_cap", "exhaustive", "REDRAWS"]
@@ -50,6 +51,9 @@ class Plan:
     #: per variant: the pools (by position) whose slot it does not say; it says only the
     #: requests that take the first value of each (the others would repeat its text)
     unsaid: list[frozenset[int]]
+    #: negatives added on purpose (see :mod:`.negatives`) and the cases they are drawn from
+    negatives: int = 0
+    negative_cases: tuple[str, ...] = ()
     #: the pinned slot values of each request, made when first needed
     _requests: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     #: per request: its last tool call and the world's result (every instruction of a request
@@ -62,7 +66,12 @@ class Plan:
 
     @property
     def total(self) -> int:
-        """Samples: per pattern of which unsaid pools a request takes the first value of, its
+        """Samples: the valid ones and the negatives."""
+        return self.valid + self.negatives
+
+    @property
+    def valid(self) -> int:
+        """Valid samples: per pattern of which unsaid pools a request takes the first value of, its
         requests × the variants that say them (at most ``per_request``)."""
         dims = sorted(set().union(*self.unsaid))
         total = 0
@@ -84,9 +93,10 @@ class Plan:
             f"{self.unit}: {self.product_line()}",
             f"instructions: {self.templates} templates, {len(self.variants):,} variants"
             + (f", {self.per_request:,} drawn per request" if self.per_request < len(self.variants) else ""),
-            f"total: {self.requests:,} requests × {self.per_request:,} instructions = {self.total:,} samples"
+            f"total: {self.requests:,} requests × {self.per_request:,} instructions = {self.valid:,} samples"
             + (f" ({self._short} instructions leave a pooled field unsaid and say fewer requests)" if self._short else ""),
-        ]
+        ] + ([f"negatives: {self.negatives:,} more ({', '.join(self.negative_cases)}), "
+              f"{self.total:,} samples in all"] if self.negatives else [])
 
     @property
     def _short(self) -> int:
@@ -105,9 +115,11 @@ def base_templates(gen: UnitGenerator) -> list[Any]:
     return [t for t in gen.unit.templates if t.id in allowed]
 
 
-def plan(gen: UnitGenerator, pools: Mapping[str, PoolSpec] | None = None, instructions: int | None = None) -> Plan:
+def plan(gen: UnitGenerator, pools: Mapping[str, PoolSpec] | None = None, instructions: int | None = None,
+         negative: float = 0.0) -> Plan:
     """The plan of ``gen``'s exhaustive run with the pools asked for (by default, see
-    :func:`field_pools`) and ``instructions`` variants per request (default: every one)."""
+    :func:`field_pools`), ``instructions`` variants per request (default: every one) and a
+    ``negative`` rate of negatives (see :mod:`.negatives`)."""
     unit = gen.unit
     templates = base_templates(gen)
     if not templates:
@@ -122,7 +134,10 @@ def plan(gen: UnitGenerator, pools: Mapping[str, PoolSpec] | None = None, instru
     texts = {t.id: " ".join(re.findall(r"\{[{%](.*?)[}%]\}", t.text, re.S)) for t in templates}
     unsaid = [frozenset(d for d, pool in enumerate(field_list) if not re.search(rf"\b{pool.slot}\b", texts[tid]))
               for tid, _ in variants]
-    return Plan(unit.id, now, field_list, variants, len(templates), per, unsaid)
+    out = Plan(unit.id, now, field_list, variants, len(templates), per, unsaid)
+    out.negatives = negative_count(gen, out.requests, negative)
+    out.negative_cases = tuple(c.id for c in negative_cases(gen)) if out.negatives else ()
+    return out
 
 
 def check_cap(p: Plan, cap: int) -> None:
@@ -216,11 +231,12 @@ def samples(gen: UnitGenerator, p: Plan) -> Iterator[Sample | LimitError]:
                 yield drawn(gen.sample, index, now=p.now, fixed=_request(gen, p, r), template_id=tid,
                             choices=choices, call=calls[r])
                 index += 1
+    yield from negative_samples(gen, p, index, lambda r: _request(gen, p, r))
 
 
 def exhaustive(gen: UnitGenerator, cap: int, pools: Mapping[str, PoolSpec] | None = None,
-               instructions: int | None = None) -> tuple[int, Iterator[Sample | LimitError]]:
+               instructions: int | None = None, negative: float = 0.0) -> tuple[int, Iterator[Sample | LimitError]]:
     """(count, samples) of ``gen``'s exhaustive run; refuses past ``cap`` with the count."""
-    p = plan(gen, pools, instructions)
+    p = plan(gen, pools, instructions, negative)
     check_cap(p, cap)
     return p.total, samples(gen, p)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-
 from twinchat.composer.engine.compiled_unit import CompiledUnit
 from twinchat.composer.engine.noise import noise_layer, protected_texts
 from twinchat.composer.errors import ComposerError, LimitError
@@ -193,8 +192,7 @@ class UnitGenerator(CompiledUnit):
                template_id: str | None = None, context: dict[str, Any] | None = None,
                choices: tuple[int, ...] | None = None, call: Callable[..., dict[str, Any]] | None = None) -> Sample:
         """Sample ``index`` (see :meth:`_sample_at`), its text noised when the generator has noise;
-        ``call`` runs a pinned sample's tool call in place of :meth:`call` (exhaustive mode reuses
-        the result of a request's call for each of its instructions)."""
+        ``call`` runs a pinned sample's tool call in place of :meth:`call` (exhaustive mode's reuse)."""
         out = self._sample_at(index, now, fixed, template_id, context, choices, call)
         if self.noise is not None:
             rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/noise")

@@ -142,3 +142,27 @@ def test_parse_pool_option_and_bad_pools_file(tmp_path):
     bad.write_text("user_name: -1\n", encoding="utf-8")
     with pytest.raises(ComposerError, match=r"bad.yaml: field 'user_name': expected a size \(≥ 1\) or a list of values"):
         read_pools_file(bad)
+
+
+def test_negatives_are_added_on_purpose_with_the_error_and_the_reply(world, units, tmp_path):
+    gen = UnitGenerator(units["ticket_create_call"], world, seed=0)
+    p = plan(gen, RECIPE, instructions=1, negative=0.1)
+    assert p.lines()[2:] == ["total: 960 requests × 1 instructions = 960 samples",
+                             "negatives: 96 more (invalid_phone), 1,056 samples in all"]
+    out = tmp_path / "neg.jsonl"
+    report = generate_file("ticket_create_call", out, conn=world, exhaustive=True, pools=RECIPE,
+                           instructions=1, negative=0.1, units=units)
+    assert (report.written, dict(report.failures)) == (1056, {})
+    assert report.outcomes == Counter({"created": 960, "invalid_phone": 96})
+    negatives = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()][960:]
+    assert {r["case"] for r in negatives} == {"invalid_phone"}
+    assert all(r["result"]["error"]["code"] == "invalid_phone" and r["label"]["phone"] in r["reply"]
+               for r in negatives)
+
+
+def test_negative_needs_a_negative_case(world_path, tmp_path):
+    done = CliRunner().invoke(cli, ["generate", "address_extraction", "--exhaustive", "--negative", "0.1",
+                                    "--dry-run", "--db", str(world_path)])
+    assert (done.exit_code, done.stderr) == (1, (
+        "Error: unit 'address_extraction': --negative needs a negative case (a case that replaces slots and "
+        "produces only outcomes the plain cases do not), and the unit has none\n"))
