@@ -151,8 +151,8 @@ def check_cap(p: Plan, cap: int) -> None:
 def _digits(index: int, pools: list[FieldPool]) -> list[int]:
     """Request ``index`` as one position per pool (the last pool varies fastest)."""
     out = []
-    for p in reversed(pools):
-        index, d = divmod(index, p.size)
+    for size in reversed([p.size for p in pools]):
+        index, d = divmod(index, size)
         out.append(d)
     return out[::-1]
 
@@ -205,14 +205,19 @@ def _request(gen: UnitGenerator, p: Plan, index: int) -> dict[str, Any]:
     return values
 
 
-def _said(p: Plan, digits: list[int]) -> list[int]:
-    """The variants that say a request at ``digits``: those whose unsaid pools it takes the first value of."""
-    return [v for v, unsaid in enumerate(p.unsaid) if all(digits[d] == 0 for d in unsaid)]
-
-
-def chosen(gen: UnitGenerator, p: Plan, index: int) -> frozenset[int]:
-    """The instruction variants request ``index`` is said in."""
-    said = _said(p, _digits(index, p.pools))
+def chosen(gen: UnitGenerator, p: Plan, index: int, known: dict[tuple[bool, ...], list[int]] | None = None
+           ) -> frozenset[int]:
+    """The instruction variants request ``index`` is said in: those whose unsaid pools it takes
+    the first value of (``known``: these lists by pattern of first values, filled as met), all
+    of them or ``per_request`` drawn."""
+    dims = sorted(set().union(*p.unsaid))
+    digits = _digits(index, p.pools) if dims else []
+    pattern = tuple(digits[d] == 0 for d in dims)
+    known = {} if known is None else known
+    said = known.get(pattern)
+    if said is None:
+        first = {d for d, f in zip(dims, pattern) if f}
+        said = known[pattern] = [v for v, unsaid in enumerate(p.unsaid) if unsaid <= first]
     if p.per_request >= len(said):
         return frozenset(said)
     rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/instructions/{index}")
@@ -222,8 +227,8 @@ def chosen(gen: UnitGenerator, p: Plan, index: int) -> frozenset[int]:
 def samples(gen: UnitGenerator, p: Plan) -> Iterator[Sample | LimitError]:
     """The samples of plan ``p``: instruction variant by variant, each over the requests said in
     it. A sample whose template goes past a limit is its LimitError (see :func:`.generate.drawn`)."""
-    index = 0
-    said = [chosen(gen, p, r) for r in range(p.requests)]
+    index, known = 0, {}
+    said = [chosen(gen, p, r, known) for r in range(p.requests)]
     calls = [_caller(gen, p, r) for r in range(p.requests)]
     for v, (tid, choices) in enumerate(p.variants):
         for r in range(p.requests):
