@@ -3,7 +3,8 @@
 A :class:`TwinchatError` becomes one line on stderr and exit code 1; bad usage exits 2 (click).
 Ctrl-C and SIGTERM (what ``kill``, ``timeout`` and CI cancellation send) take the same path: the
 command removes its temporary files and exits with code 130 and one line.
-The world, tool, unit and generate commands are here; the session commands are in
+The world, tool and unit commands are here; generate is in
+:mod:`twinchat.composer.cli.generate_command`, the session commands in
 :mod:`twinchat.composer.cli.session_commands`, export, eval and paraphrase in :mod:`twinchat.composer.cli.data_commands`.
 """
 
@@ -306,66 +307,6 @@ def units_check(paths: tuple[str, ...], db_path: str) -> None:
         click.echo(line)
 
 
-@cli.command()
-@click.argument("unit_id")
-@click.option("-n", "n", default=1000, show_default=True, type=count(), help="How many samples.")
-@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the samples.")
-@click.option("--exhaustive", is_flag=True, help="Every combination of templates and slot pools instead of -n.")
-@click.option("--cap", default=100_000, show_default=True, type=count(),
-              help="Refuse --exhaustive runs larger than this.")
-@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the samples (JSON lines).")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
-              help="The world to ground samples on (built with seed 0 if missing).")
-@click.option("--force", is_flag=True, help="Replace an existing output file.")
-@click.option("--noise", default=None, type=click.FloatRange(0, 1),
-              help="Share of user texts given surface noise (typos, emoji, …), in place of the unit's own.")
-@UNITS_OPTION
-def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: str, db_path: str,
-             force: bool, noise: float | None, units_dirs: tuple[str, ...]) -> None:
-    """Generate verified samples of one unit (single-unit digital twins).
-
-    Each sample carries the unit and template ids, the clock, the user text, the label, the tool
-    call with its real result, the outcome and the reply. Samples failing verification are
-    counted by reason and not written. The same seed gives byte-identical output.
-
-    \b
-    Example:
-        twinchat generate address_extraction -n 5000 --seed 1 -o addresses.jsonl
-        twinchat generate product_by_stock_and_delivery --exhaustive -o delivery.jsonl
-        twinchat generate shop_ask_part -n 2000 --noise 0.2 -o noisy.jsonl
-    """
-    from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
-        generate_file, generate_inputs
-    from twinchat.units.loader import load_units
-
-    units = load_units(units_dirs)
-    find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
-    check_output(out, force, generate_inputs(db_path, units_dirs))
-    from twinchat.composer.cli.project import prepare_world
-
-    prepare_world(db_path)
-    conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
-    try:
-        use_tools(units_dirs, db_path)
-        report = generate_file(
-            unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
-            units_dirs=units_dirs, force=force, units=units, noise=noise,
-            planned=lambda c: click.echo(f"{unit_id}: {c:,} samples to generate", err=True),
-        )
-    finally:
-        conn.close()
-    rate = report.written / report.seconds if report.seconds else 0.0
-    click.echo(f"wrote {report.written:,} of {report.planned:,} samples to {report.path} "
-               f"({report.seconds:.1f}s, {rate:,.0f}/s)")
-    if report.outcomes:
-        click.echo("outcomes: " + ", ".join(f"{k} {v:,}" for k, v in report.outcomes.most_common()))
-    click.echo(f"templates used: {len(report.templates)}")
-    if report.failures:
-        click.echo("failed verification (not written): "
-                   + ", ".join(f"{k} {v:,}" for k, v in report.failures.most_common()))
-
-
 def _terminated(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -382,9 +323,10 @@ def _register() -> None:
     from twinchat.composer.cli.data_commands import eval_, export, paraphrase
     from twinchat.composer.cli.session_commands import compose, stats, tui, verify
 
+    from twinchat.composer.cli.generate_command import generate
     from twinchat.composer.cli.project_commands import new
 
-    for command in (compose, verify, stats, export, eval_, tui, paraphrase, new):
+    for command in (generate, compose, verify, stats, export, eval_, tui, paraphrase, new):
         cli.add_command(command)
     cli.add_command(units_check, "check")
 

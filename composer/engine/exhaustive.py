@@ -1,72 +1,247 @@
-"""Exhaustive mode of single-unit twins: every template variant × every value of the unit's finite slots.
+"""Exhaustive mode of single-unit twins: the cartesian product of field pools × instructions.
 
-``twinchat generate UNIT --exhaustive`` walks the cartesian product of the template variants
-(each combination of a template's inline alternatives is one variant) and the pools of the slots (a choice slot's values, every phrase of a time slot at one clock, every
-product or device an inventory slot can name); open sources (Faker, composites) give one drawn
-value each. The samples are drawn with pinned values (see :class:`UnitGenerator.sample`); this
-module builds on :mod:`.generate`, never the other way round.
+``twinchat generate UNIT --exhaustive`` takes a pool of distinct values per field
+(:mod:`.field_pools`), their cartesian product as the *requests*, and every instruction variant
+(each template, each combination of its inline alternatives) for each request. A request pins
+every slot of the unit: its pooled fields from the product, the others (a phone, an address
+when only names and faults are pooled) drawn from the request's own stream, so all of a
+request's instructions say the same request. When the unit calls a tool, a request the world
+refuses (no free technician at that address and hour) has its unpooled slots drawn again, a few
+times: runs are valid by default, and the product stays exactly the one previewed.
+
+All requests share one clock. Samples come out instruction by instruction, each over every
+request; sample *i* is drawn with pinned values (see :class:`UnitGenerator.sample`). This module
+builds on :mod:`.generate`, never the other way round.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import random
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from twinchat.composer.engine.field_pools import FieldPool, PoolSpec, field_pools
 from twinchat.composer.engine.generate import Sample, UnitGenerator, drawn, session_clock
-from twinchat.composer.engine.sources import slot_source
+from twinchat.composer.engine.negatives import negative_cases, negative_count, negative_samples
 from twinchat.composer.errors import ComposerError, LimitError
 
-__all__ = ["pools", "exhaustive"]
+__all__ = ["Plan", "plan", "check_cap", "exhaustive", "REDRAWS"]
+
+#: How often a request the world refuses has its unpooled slots drawn again.
+REDRAWS = 32
 
 
-def pools(gen: UnitGenerator, now: datetime, rng: random.Random, values: dict[str, Any], name: str) -> list[Any]:
-    """Every value slot ``name`` can take (finite sources), or one drawn value (open sources)."""
-    slot = gen.unit.slots[name]
-    source = slot_source(slot)
-    every = source.pool(slot, gen.sampler, rng, values, now) if source.pool is not None else None
-    return every if every is not None else [gen.sampler.draw(name, slot, rng, values, now, {})]
+@dataclass
+class Plan:
+    """What an exhaustive run will generate, known before anything is generated."""
+
+    unit: str
+    now: datetime
+    pools: list[FieldPool]
+    #: the instruction variants: (template id, choices of its alternatives, or None)
+    variants: list[tuple[str, tuple[int, ...] | None]]
+    templates: int
+    #: instruction variants per request (all of them, or a few drawn per request)
+    per_request: int
+    #: per variant: the pools (by position) whose slot it does not say; it says only the
+    #: requests that take the first value of each (the others would repeat its text)
+    unsaid: list[frozenset[int]]
+    #: negatives added on purpose (see :mod:`.negatives`) and the cases they are drawn from
+    negatives: int = 0
+    negative_cases: tuple[str, ...] = ()
+    #: the pinned slot values of each request, made when first needed
+    _requests: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+    #: per request: its last tool call and the world's result (every instruction of a request
+    #: makes the same call at the same clock on the same world, its writes rolled back)
+    _results: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def requests(self) -> int:
+        return math.prod(p.size for p in self.pools)
+
+    @property
+    def total(self) -> int:
+        """Samples: the valid ones and the negatives."""
+        return self.valid + self.negatives
+
+    @property
+    def valid(self) -> int:
+        """Valid samples: per pattern of which unsaid pools a request takes the first value of, its
+        requests × the variants that say them (at most ``per_request``)."""
+        dims = sorted(set().union(*self.unsaid))
+        total = 0
+        for firsts in itertools.product((True, False), repeat=len(dims)):
+            first = {d for d, f in zip(dims, firsts) if f}
+            n = math.prod(1 if d in first else p.size - 1 for d, p in enumerate(self.pools) if d in dims)
+            n *= math.prod(p.size for d, p in enumerate(self.pools) if d not in dims)
+            total += n * min(self.per_request, sum(1 for u in self.unsaid if u <= first))
+        return total
+
+    def product_line(self) -> str:
+        """``user_name 10 × problem 8 × … = 960 requests``."""
+        axes = " × ".join(f"{p.field} {p.size:,}" for p in self.pools) or "no pooled field"
+        return f"{axes} = {self.requests:,} request{'s' if self.requests != 1 else ''}"
+
+    def lines(self) -> list[str]:
+        """The preview: the product, the instructions, the total."""
+        return [
+            f"{self.unit}: {self.product_line()}",
+            f"instructions: {self.templates} templates, {len(self.variants):,} variants"
+            + (f", {self.per_request:,} drawn per request" if self.per_request < len(self.variants) else ""),
+            f"total: {self.requests:,} requests × {self.per_request:,} instructions = {self.valid:,} samples"
+            + (f" ({self._short} instructions leave a pooled field unsaid and say fewer requests)" if self._short else ""),
+        ] + ([f"negatives: {self.negatives:,} more ({', '.join(self.negative_cases)}), "
+              f"{self.total:,} samples in all"] if self.negatives else [])
+
+    @property
+    def _short(self) -> int:
+        return sum(1 for u in self.unsaid if u)
 
 
-def exhaustive(gen: UnitGenerator, cap: int) -> tuple[int, Iterator[Sample | LimitError]]:
-    """(count, samples) of the cartesian product of template variants × slot pools; refuses past ``cap``.
-    A sample whose template goes past a limit is its LimitError (see :func:`.generate.drawn`)."""
+def base_templates(gen: UnitGenerator) -> list[Any]:
+    """The templates that say the unit's slots as declared: all of them, or, when the unit has
+    cases, those of the cases that replace no slot and force no outcome (a request pins the
+    declared slots; a case that draws an invalid phone is a negative, made only on purpose)."""
+    cases = gen.unit.cases
+    if not cases:
+        return list(gen.unit.templates)
+    plain_cases = [c for c in cases if not c.slots and c.outcome is None]
+    allowed = {tid for c in plain_cases for tid in (c.templates or [t.id for t in gen.unit.templates])}
+    return [t for t in gen.unit.templates if t.id in allowed]
+
+
+def plan(gen: UnitGenerator, pools: Mapping[str, PoolSpec] | None = None, instructions: int | None = None,
+         negative: float = 0.0) -> Plan:
+    """The plan of ``gen``'s exhaustive run with the pools asked for (by default, see
+    :func:`field_pools`), ``instructions`` variants per request (default: every one) and a
+    ``negative`` rate of negatives (see :mod:`.negatives`)."""
     unit = gen.unit
-    variants = [(t.id, gen.templates.alternatives(t.text)) for t in unit.templates]
-    per_template = sum(alts.variants for _, alts in variants)  # a template without alternatives: 1
-    clock_rng = random.Random(f"twinchat/{gen.seed}/{unit.id}/clock")
-    now = session_clock(clock_rng)
-    combos: list[dict[str, Any]] = []
+    templates = base_templates(gen)
+    if not templates:
+        raise ComposerError(f"unit {unit.id!r}: no template says the declared slots (every case replaces some)")
+    variants: list[tuple[str, tuple[int, ...] | None]] = []
+    for t in templates:
+        alts = gen.templates.alternatives(t.text)
+        variants += [(t.id, None)] if not alts.groups else [(t.id, c) for c in alts.combinations()]
+    now = session_clock(random.Random(f"twinchat/{gen.seed}/{unit.id}/clock"))
+    field_list = field_pools(gen, now, pools or {}, [t.text for t in templates])
+    per = len(variants) if instructions is None else min(instructions, len(variants))
+    texts = {t.id: " ".join(re.findall(r"\{[{%](.*?)[}%]\}", t.text, re.S)) for t in templates}
+    unsaid = [frozenset(d for d, pool in enumerate(field_list) if not re.search(rf"\b{pool.slot}\b", texts[tid]))
+              for tid, _ in variants]
+    out = Plan(unit.id, now, field_list, variants, len(templates), per, unsaid)
+    out.negatives = negative_count(gen, out.requests, negative)
+    out.negative_cases = tuple(c.id for c in negative_cases(gen)) if out.negatives else ()
+    return out
 
-    def walk(i: int, values: dict[str, Any]) -> None:
-        if len(combos) * per_template > cap:
-            return
-        if i == len(gen.order):
-            combos.append(dict(values))
-            return
-        name = gen.order[i]
-        for v in pools(gen, now, clock_rng, values, name):
-            values[name] = v
-            walk(i + 1, values)
-        values.pop(name, None)
 
-    walk(0, {})
-    count = len(combos) * per_template
-    if count > cap:
-        raise ComposerError(f"unit {unit.id!r}: --exhaustive gives more than {cap:,} samples; "
-                            f"raise --cap or draw random samples with -n")
+def check_cap(p: Plan, cap: int) -> None:
+    """Refuse a plan larger than ``cap``, saying its size."""
+    if p.total > cap:
+        raise ComposerError(
+            f"unit {p.unit!r}: --exhaustive gives more than {cap:,} samples; raise --cap to {p.total:,} "
+            f"or use smaller pools ({p.product_line()}, {p.per_request:,} instructions each)")
 
-    def texts() -> Iterator[tuple[str, tuple[int, ...] | None]]:
-        for tid, alts in variants:
-            if not alts.groups:
-                yield tid, None
-            else:
-                yield from ((tid, choices) for choices in alts.combinations())
 
-    def run() -> Iterator[Sample | LimitError]:
-        for index, ((tid, choices), combo) in enumerate(itertools.product(texts(), combos)):
-            yield drawn(gen.sample, index, now=now, fixed=combo, template_id=tid, choices=choices)
+def _digits(index: int, pools: list[FieldPool]) -> list[int]:
+    """Request ``index`` as one position per pool (the last pool varies fastest)."""
+    out = []
+    for size in reversed([p.size for p in pools]):
+        index, d = divmod(index, size)
+        out.append(d)
+    return out[::-1]
 
-    return count, run()
+
+def request_values(gen: UnitGenerator, p: Plan, index: int, attempt: int = 0) -> dict[str, Any]:
+    """Every slot value of request ``index``: its pooled values, the others drawn from its own stream."""
+    rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/request/{index}/{attempt}")
+    pinned = {pool.slot: pool.groups[d] for pool, d in zip(p.pools, _digits(index, p.pools))}
+    values: dict[str, Any] = {}
+    for name, drawer in gen._drawers[None]:
+        group = pinned.get(name)
+        if group is None:
+            values[name] = drawer(rng, values, p.now, {})
+        else:
+            values[name] = group[0] if len(group) == 1 else group[int(rng.random() * len(group))]
+    return values
+
+
+def _caller(gen: UnitGenerator, p: Plan, index: int) -> Callable[[dict[str, Any], datetime], dict[str, Any]]:
+    """Request ``index``'s tool calls: the world's result of the same call made before, else a real call."""
+    def call(tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
+        known = p._results.get(index)
+        if known is not None and known[0] == tool_call:
+            return known[1]
+        result = gen.call(tool_call, now)
+        p._results[index] = (tool_call, result)
+        return result
+    return call
+
+
+def _refused(sample: Sample | LimitError) -> bool:
+    return not isinstance(sample, LimitError) and isinstance(sample.result, dict) and "error" in sample.result
+
+
+def _request(gen: UnitGenerator, p: Plan, index: int) -> dict[str, Any]:
+    """Request ``index``, drawn again (its unpooled slots) while the world refuses it, up to
+    :data:`REDRAWS` times; the first draw stands when every one is refused."""
+    if index in p._requests:
+        return p._requests[index]
+    values = request_values(gen, p, index)
+    if gen.unit.tool is not None and len(p.pools) < len(gen.unit.slots):
+        first, (tid, choices) = values, p.variants[next((v for v, u in enumerate(p.unsaid) if not u), 0)]
+        for attempt in range(1, REDRAWS + 1):
+            said = drawn(gen.sample, index, now=p.now, fixed=values, template_id=tid, choices=choices,
+                         call=_caller(gen, p, index))
+            if not _refused(said):
+                break
+            values = request_values(gen, p, index, attempt) if attempt < REDRAWS else first
+    p._requests[index] = values
+    return values
+
+
+def chosen(gen: UnitGenerator, p: Plan, index: int, known: dict[tuple[bool, ...], list[int]] | None = None
+           ) -> frozenset[int]:
+    """The instruction variants request ``index`` is said in: those whose unsaid pools it takes
+    the first value of (``known``: these lists by pattern of first values, filled as met), all
+    of them or ``per_request`` drawn."""
+    dims = sorted(set().union(*p.unsaid))
+    digits = _digits(index, p.pools) if dims else []
+    pattern = tuple(digits[d] == 0 for d in dims)
+    known = {} if known is None else known
+    said = known.get(pattern)
+    if said is None:
+        first = {d for d, f in zip(dims, pattern) if f}
+        said = known[pattern] = [v for v, unsaid in enumerate(p.unsaid) if unsaid <= first]
+    if p.per_request >= len(said):
+        return frozenset(said)
+    rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/instructions/{index}")
+    return frozenset(rng.sample(said, p.per_request))
+
+
+def samples(gen: UnitGenerator, p: Plan) -> Iterator[Sample | LimitError]:
+    """The samples of plan ``p``: instruction variant by variant, each over the requests said in
+    it. A sample whose template goes past a limit is its LimitError (see :func:`.generate.drawn`)."""
+    index, known = 0, {}
+    said = [chosen(gen, p, r, known) for r in range(p.requests)]
+    calls = [_caller(gen, p, r) for r in range(p.requests)]
+    for v, (tid, choices) in enumerate(p.variants):
+        for r in range(p.requests):
+            if v in said[r]:
+                yield drawn(gen.sample, index, now=p.now, fixed=_request(gen, p, r), template_id=tid,
+                            choices=choices, call=calls[r])
+                index += 1
+    yield from negative_samples(gen, p, index, lambda r: _request(gen, p, r))
+
+
+def exhaustive(gen: UnitGenerator, cap: int, pools: Mapping[str, PoolSpec] | None = None,
+               instructions: int | None = None, negative: float = 0.0) -> tuple[int, Iterator[Sample | LimitError]]:
+    """(count, samples) of ``gen``'s exhaustive run; refuses past ``cap`` with the count."""
+    p = plan(gen, pools, instructions, negative)
+    check_cap(p, cap)
+    return p.total, samples(gen, p)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-
 from twinchat.composer.engine.compiled_unit import CompiledUnit
 from twinchat.composer.engine.noise import noise_layer, protected_texts
 from twinchat.composer.errors import ComposerError, LimitError
@@ -191,9 +190,10 @@ class UnitGenerator(CompiledUnit):
     # -- drawing ---------------------------------------------------------------------------
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
                template_id: str | None = None, context: dict[str, Any] | None = None,
-               choices: tuple[int, ...] | None = None) -> Sample:
-        """Sample ``index`` (see :meth:`_sample_at`), its text noised when the generator has noise."""
-        out = self._sample_at(index, now, fixed, template_id, context, choices)
+               choices: tuple[int, ...] | None = None, call: Callable[..., dict[str, Any]] | None = None) -> Sample:
+        """Sample ``index`` (see :meth:`_sample_at`), its text noised when the generator has noise;
+        ``call`` runs a pinned sample's tool call in place of :meth:`call` (exhaustive mode's reuse)."""
+        out = self._sample_at(index, now, fixed, template_id, context, choices, call)
         if self.noise is not None:
             rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/noise")
             out.text = self.noise.apply(out.text, protected_texts(out.label, out.slots), rng)
@@ -201,7 +201,7 @@ class UnitGenerator(CompiledUnit):
 
     def _sample_at(self, index: int, now: datetime | None, fixed: dict[str, Any] | None,
                    template_id: str | None, context: dict[str, Any] | None,
-                   choices: tuple[int, ...] | None) -> Sample:
+                   choices: tuple[int, ...] | None, call: Callable[..., dict[str, Any]] | None = None) -> Sample:
         """Sample ``index``.
 
         ``fixed`` pins slot values, ``template_id`` the template and ``choices`` its alternatives
@@ -230,7 +230,7 @@ class UnitGenerator(CompiledUnit):
         self._cursor = None
         rng = self._rng
         rng.seed(f"twinchat/{self.seed}/{self.unit.id}/{index}")
-        return self._draw(index, rng, now, fixed, template_id, context, self.call, choices=choices)
+        return self._draw(index, rng, now, fixed, template_id, context, call or self.call, choices=choices)
 
     def _seek(self, index: int) -> None:
         """Put the stream where sample ``index`` starts: seed its block, replay the samples before it."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from twinchat.composer.atomic import atomic_write
 from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
+from twinchat.composer.engine.field_pools import PoolSpec
 from twinchat.composer.engine.generate import UnitGenerator, drawn
 from twinchat.composer.verify.samples import Verifier
 from twinchat.units.errors import TwinchatError, UnitError
@@ -133,15 +134,20 @@ def generate_file(
     progress: Callable[[int], None] | None = None,
     units: Mapping[str, UnitSource] | None = None,
     noise: float | None = None,
+    pools: Mapping[str, PoolSpec] | None = None,
+    instructions: int | None = None,
+    negative: float = 0.0,
 ) -> GenerateReport:
     """Generate, verify and write samples of ``unit_id`` to ``out`` (JSON lines); ``units`` are the
     units already loaded from ``units_dirs`` (loaded here when not given); ``noise`` the rate of
-    surface noise on the user texts, in place of the unit's own."""
+    surface noise on the user texts, in place of the unit's own; ``pools`` the field pools of an
+    exhaustive run (see :mod:`.field_pools`) and ``instructions`` how many instructions each of
+    its requests is said in (default: every one), ``negative`` the rate of negatives it adds."""
     target = check_output(out, force, generate_inputs(_world_file(conn), units_dirs))
     src = find_unit(dict(units) if units is not None else load_units(units_dirs), unit_id)
     gen = UnitGenerator(src, conn, seed=seed, noise=noise)
     if exhaustive:
-        count, samples = exhaustive_samples(gen, cap)
+        count, samples = exhaustive_samples(gen, cap, pools, instructions, negative)
     else:
         if n < 1:
             raise ComposerError(f"-n must be at least 1 (got {n})")

@@ -1,0 +1,134 @@
+"""``twinchat generate``: verified samples of one unit, drawn (-n) or as a product of field pools
+(--exhaustive, previewed with --dry-run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, UNITS_OPTION, count, use_tools
+from twinchat.composer.errors import ComposerError
+
+__all__ = ["generate"]
+
+
+def _pools(pool_options: tuple[str, ...], pools_file: str | None, exhaustive: bool) -> dict[str, Any]:
+    """The field pools asked for: a pools file's, then ``--pool`` options over them."""
+    from twinchat.composer.engine.field_pools import parse_pool_option, read_pools_file
+
+    if (pool_options or pools_file) and not exhaustive:
+        raise ComposerError("--pool and --pools shape an --exhaustive run; add --exhaustive")
+    asked = read_pools_file(pools_file) if pools_file else {}
+    asked.update(parse_pool_option(text) for text in pool_options)
+    return asked
+
+
+def _preview(unit_id: str, pools: dict[str, Any], shape: tuple[int | None, float], seed: int, cap: int, db_path: str,
+             units_dirs: tuple[str, ...], units: Any) -> None:
+    """Print the plan of an exhaustive run (pools, product, instructions, total) and refuse past ``cap``."""
+    from twinchat.composer.engine.exhaustive import check_cap, plan
+    from twinchat.composer.engine.generate import UnitGenerator
+    from twinchat.composer.engine.sample_files import ensure_world, find_unit
+
+    conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
+    try:
+        use_tools(units_dirs, db_path)
+        p = plan(UnitGenerator(find_unit(units, unit_id), conn, seed=seed), pools, *shape)
+    finally:
+        conn.close()
+    for line in p.lines():
+        click.echo(line)
+    check_cap(p, cap)
+
+
+@click.command()
+@click.argument("unit_id")
+@click.option("-n", "n", default=1000, show_default=True, type=count(), help="How many samples.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the samples.")
+@click.option("--exhaustive", is_flag=True,
+              help="The product of the fields' value pools × every instruction, instead of -n.")
+@click.option("--pool", "pool_options", multiple=True, metavar="FIELD=SIZE|v1,v2,…",
+              help="With --exhaustive: a field's pool, as a size or the values to keep (repeatable).")
+@click.option("--pools", "pools_file", type=click.Path(dir_okay=False, exists=True), metavar="FILE",
+              help="With --exhaustive: a YAML file of field → size or list of values.")
+@click.option("--instructions", type=count(), default=None,
+              help="With --exhaustive: how many instructions each request is said in (default: every one).")
+@click.option("--negative", default=0.0, type=click.FloatRange(0, 1),
+              help="With --exhaustive: add this share of requests again as negatives (the unit's "
+                   "negative cases: a value the API rejects, with its error and the reply).")
+@click.option("--dry-run", is_flag=True, help="With --exhaustive: print the pools and totals, generate nothing.")
+@click.option("--cap", default=100_000, show_default=True, type=count(),
+              help="Refuse --exhaustive runs larger than this.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
+              help="Where to write the samples (JSON lines); required unless --dry-run.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=DB_PATH,
+              help="The world to ground samples on (built with seed 0 if missing).")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--noise", default=None, type=click.FloatRange(0, 1),
+              help="Share of user texts given surface noise (typos, emoji, …), in place of the unit's own.")
+@UNITS_OPTION
+def generate(unit_id: str, n: int, seed: int, exhaustive: bool, pool_options: tuple[str, ...],
+             pools_file: str | None, instructions: int | None, negative: float, dry_run: bool, cap: int, out: str | None, db_path: str,
+             force: bool, noise: float | None, units_dirs: tuple[str, ...]) -> None:
+    """Generate verified samples of one unit (single-unit digital twins).
+
+    Each sample carries the unit and template ids, the clock, the user text, the label, the tool
+    call with its real result, the outcome and the reply. Samples failing verification are
+    counted by reason and not written. The same seed gives byte-identical output.
+
+    --exhaustive takes a pool of distinct values per field (every value of a finite slot, 10
+    drawn values of an open one, or what --pool/--pools say) and writes every instruction for
+    every request of their product.
+
+    \b
+    Example:
+        twinchat generate address_extraction -n 5000 --seed 1 -o addresses.jsonl
+        twinchat generate ticket_create_call --exhaustive --pool user_name=10 --pool problem=8 \\
+            --pool serve_time=6 --pool is_vip=2 --dry-run
+        twinchat generate shop_ask_part -n 2000 --noise 0.2 -o noisy.jsonl
+    """
+    from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
+        generate_file, generate_inputs
+    from twinchat.units.loader import load_units
+
+    pools = _pools(pool_options, pools_file, exhaustive)
+    if (instructions is not None or negative) and not exhaustive:
+        raise ComposerError("--instructions and --negative shape an --exhaustive run; add --exhaustive")
+    if dry_run and not exhaustive:
+        raise ComposerError("--dry-run previews an --exhaustive run; add --exhaustive")
+    units = load_units(units_dirs)
+    find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
+    if dry_run:
+        _preview(unit_id, pools, (instructions, negative), seed, cap, db_path, units_dirs, units)
+        return
+    if out is None:
+        raise click.UsageError("Missing option '-o' / '--output'.")
+    check_output(out, force, generate_inputs(db_path, units_dirs))
+    from twinchat.composer.cli.project import prepare_world
+
+    prepare_world(db_path)
+    conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
+    try:
+        use_tools(units_dirs, db_path)
+        report = generate_file(
+            unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
+            units_dirs=units_dirs, force=force, units=units, noise=noise, pools=pools,
+            instructions=instructions, negative=negative,
+            planned=lambda c: click.echo(f"{unit_id}: {c:,} samples to generate", err=True),
+        )
+    finally:
+        conn.close()
+    _summary(report)
+
+
+def _summary(report: Any) -> None:
+    rate = report.written / report.seconds if report.seconds else 0.0
+    click.echo(f"wrote {report.written:,} of {report.planned:,} samples to {report.path} "
+               f"({report.seconds:.1f}s, {rate:,.0f}/s)")
+    if report.outcomes:
+        click.echo("outcomes: " + ", ".join(f"{k} {v:,}" for k, v in report.outcomes.most_common()))
+    click.echo(f"templates used: {len(report.templates)}")
+    if report.failures:
+        click.echo("failed verification (not written): "
+                   + ", ".join(f"{k} {v:,}" for k, v in report.failures.most_common()))
