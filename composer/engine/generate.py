@@ -343,8 +343,7 @@ class UnitGenerator(CompiledUnit):
         return out
 
     def _render(self, source: str, scope: dict[str, Any], what: str) -> str:
-        """``source`` rendered (stripped); a failure (past a limit, a division by zero) names the unit
-        and ``what``."""
+        """``source`` rendered (stripped); any failure to render names the unit and ``what``."""
         try:
             return self.templates.render(source, scope).strip()
         except ComposerError as exc:
