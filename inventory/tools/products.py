@@ -51,14 +51,14 @@ def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
     # (through .stock's cache, which forgets whatever it read as soon as the world changes)
     catalog = static_data(conn, Catalog)
     if device is not None:
-        rows = catalog.fitting.get((device["id"], category), [])
+        rows = catalog.fitting(device["id"], category)
     else:
-        rows = [(p, None, None) for p in catalog.in_category.get(category, [])]
+        rows = [(p, None, None) for p in catalog.in_category(category)]
     if args.max_price is not None:
         rows = [r for r in rows if r[0]["price"] <= args.max_price]
     for feature in args.features:
         key = feature_key(feature)
-        rows = [r for r in rows if key in catalog.features.get(r[0]["id"], ())]
+        rows = [r for r in rows if key in catalog.features(r[0]["id"])]
     if args.in_stock_only:
         stock = total_stock(conn, [r[0]["id"] for r in rows])
         rows = [r for r in rows if stock[r[0]["id"]] > 0]
