@@ -207,12 +207,27 @@ def open_world(path: str | os.PathLike[str]) -> WorldConnection:
             f"{p}: world schema version {found}, this twinchat needs {SCHEMA_VERSION}; "
             f"rebuild it with `twinchat init --db {p} --force`"
         )
-    problem = damage(conn, p.stat().st_size)
-    if problem is not None:
-        conn.close()
-        raise InventoryError(f"{p}: damaged database ({problem}); restore it from a copy")
+    state = _file_state(p)
+    if state not in _SOUND:  # a command opens its world more than once: the check reads the whole file
+        problem = damage(conn, p.stat().st_size)
+        if problem is not None:
+            conn.close()
+            raise InventoryError(f"{p}: damaged database ({problem}); restore it from a copy")
+        _SOUND.add(state)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+#: the files (as :func:`_file_state` saw them) that ``PRAGMA quick_check`` found sound in this process
+_SOUND: set[tuple[object, ...]] = set()
+
+
+def _file_state(path: Path) -> tuple[object, ...]:
+    """What tells one state of a world file from another: where it is, its inode, size and times.
+    (Writes through SQLite in WAL mode go to the log first, which SQLite checksums; anything else
+    that writes the file changes its times.)"""
+    st = path.stat()
+    return str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def cannot_write(path: Path) -> str | None:
