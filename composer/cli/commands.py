@@ -337,9 +337,9 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, cap: int, out: s
     """
     from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
         generate_file, generate_inputs
-    from twinchat.units.loader import load_units
+    from twinchat.units.loader import units_for
 
-    units = load_units(units_dirs)
+    units = units_for(unit_id, units_dirs)  # without --units: the unit's own built-in file alone
     find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
     check_output(out, force, generate_inputs(db_path, units_dirs))
     from twinchat.composer.cli.project import prepare_world

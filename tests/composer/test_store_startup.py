@@ -49,3 +49,15 @@ def test_composing_into_a_new_store_imports_neither_sqlite_utils_nor_pandas(worl
               "print(r.composed, 'sqlite_utils' in sys.modules, 'pandas' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["20", "False", "False"]
+
+
+def test_a_command_outside_a_project_imports_no_project_model(tmp_path):
+    script = ("import sys\nfrom twinchat.composer.cli import cli\n"
+              "try:\n    cli(['units', 'list'], prog_name='twinchat')\nexcept SystemExit:\n    pass\n"
+              "print('twinchat.composer.project.model' in sys.modules, 'twinchat.inventory.catalog' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "address_extraction" in done.stdout
+    assert done.stdout.split()[-2:] == ["False", "False"]
+    (tmp_path / "twinchat.yaml").write_text("world: {db: shop.db}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["True", "False"]
