@@ -20,7 +20,7 @@ class SearchProductsArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    category: str = Field(description="商品品类:本店商品目录中品类的编号、名称或常用叫法")
+    category: str = Field(description="商品品类:本店商品目录中品类的名称或常用叫法")
     compatible_with: str | None = Field(
         default=None, description="需要兼容的设备型号(品牌和型号);不限则不填"
     )
