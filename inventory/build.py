@@ -15,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
-from twinchat.inventory.catalog_files import CatalogFiles, Shop, read_catalog
 from twinchat.inventory.connection import WorldConnection, damage
 from twinchat.inventory.errors import InventoryError, WorldExistsError
 from twinchat.inventory.leftovers import lock_holder, remove_leftovers
 
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
+
+    from twinchat.inventory.catalog_files import CatalogFiles, Shop
 
 __all__ = ["build_world", "cannot_write", "read_shop", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
@@ -31,6 +31,9 @@ SCHEMA_VERSION = 2
 
 
 def _areas(shop: Shop | None = None) -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
+    # the builders are imported here: opening a world (what most commands do) never needs them
+    from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
+
     if shop is None:
         return [
             ("regions", regions.populate),
@@ -50,6 +53,9 @@ def _areas(shop: Shop | None = None) -> list[tuple[str, Callable[[sqlite_utils.D
 
 def read_shop(files: CatalogFiles) -> Shop:
     """Read and check a catalog's files (:mod:`.catalog_files`) against the built-in regions and warehouses."""
+    from twinchat.inventory import catalog, logistics, regions
+    from twinchat.inventory.catalog_files import read_catalog
+
     table = regions.load_regions()
     by_name: dict[str, list[str]] = {}
     for d in table.districts:
@@ -207,12 +213,27 @@ def open_world(path: str | os.PathLike[str]) -> WorldConnection:
             f"{p}: world schema version {found}, this twinchat needs {SCHEMA_VERSION}; "
             f"rebuild it with `twinchat init --db {p} --force`"
         )
-    problem = damage(conn, p.stat().st_size)
-    if problem is not None:
-        conn.close()
-        raise InventoryError(f"{p}: damaged database ({problem}); restore it from a copy")
+    state = _file_state(p)
+    if state not in _SOUND:  # a command opens its world more than once: the check reads the whole file
+        problem = damage(conn, p.stat().st_size)
+        if problem is not None:
+            conn.close()
+            raise InventoryError(f"{p}: damaged database ({problem}); restore it from a copy")
+        _SOUND.add(state)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+#: the files (as :func:`_file_state` saw them) that ``PRAGMA quick_check`` found sound in this process
+_SOUND: set[tuple[object, ...]] = set()
+
+
+def _file_state(path: Path) -> tuple[object, ...]:
+    """What tells one state of a world file from another: where it is, its inode, size and times.
+    (Writes through SQLite in WAL mode go to the log first, which SQLite checksums; anything else
+    that writes the file changes its times.)"""
+    st = path.stat()
+    return str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def cannot_write(path: Path) -> str | None:

@@ -31,6 +31,7 @@ __all__ = [
     "load_file",
     "load_unit_file",
     "load_units",
+    "units_for",
     "load_flows",
     "load_content",
     "builtin_paths",
@@ -264,6 +265,20 @@ def load_units(extra: Sequence[str | Path] = (), *, builtins: bool = True) -> di
     The same id twice is an error naming both files: a user's unit never silently shadows another.
     """
     return load_content(extra, builtins=builtins)[0]
+
+
+def units_for(unit_id: str, extra: Sequence[str | Path] = ()) -> dict[str, UnitSource]:
+    """Units among which to find ``unit_id``: with no ``extra``, only the built-in file named after
+    it when that file defines it (one file read, not every built-in); otherwise every unit, as
+    :func:`load_units` gives them (so an unknown id is told with the full list)."""
+    if not extra:
+        for path in builtin_paths():
+            if path.stem == unit_id:
+                src = _load(path, f"<builtin>/{path.name}")
+                if isinstance(src, UnitSource) and src.unit.id == unit_id:
+                    return {unit_id: src}
+                break
+    return load_units(extra)
 
 
 def load_flows(extra: Sequence[str | Path] = (), *, builtins: bool = True) -> dict[str, FlowSource]:

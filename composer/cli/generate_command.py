@@ -90,14 +90,14 @@ def generate(unit_id: str, n: int, seed: int, exhaustive: bool, pool_options: tu
     """
     from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
         generate_file, generate_inputs
-    from twinchat.units.loader import load_units
+    from twinchat.units.loader import units_for
 
     pools = _pools(pool_options, pools_file, exhaustive)
     if (instructions is not None or negative) and not exhaustive:
         raise ComposerError("--instructions and --negative shape an --exhaustive run; add --exhaustive")
     if dry_run and not exhaustive:
         raise ComposerError("--dry-run previews an --exhaustive run; add --exhaustive")
-    units = load_units(units_dirs)
+    units = units_for(unit_id, units_dirs)  # without --units: the unit's own built-in file alone
     find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
     if dry_run:
         _preview(unit_id, pools, (instructions, negative), seed, cap, db_path, units_dirs, units)

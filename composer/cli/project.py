@@ -22,10 +22,14 @@ _DB_COMMANDS = ("init", "compose", "verify", "stats", "export", "generate", "par
 
 def apply_project(ctx: click.Context, explicit: str | None) -> None:
     """Read the project in force (if any) and make its settings the defaults of every command."""
-    from twinchat.composer.project import find_project, load_project
+    from twinchat.composer.project.find import find_project
 
     path = find_project(explicit)
-    project = load_project(path) if path is not None else None
+    project = None
+    if path is not None:  # outside a project, nothing of the project model is imported
+        from twinchat.composer.project.load import load_project
+
+        project = load_project(path)
     ctx.meta[_KEY] = project
     if project is None:
         return

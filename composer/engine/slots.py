@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 __all__ = ["WorldCache", "SlotSampler"]
 
+#: a product's row as slots draw it: its columns, then its stock rows' count and total (NULL when
+#: every quantity is unknown), for the WHERE … GROUP BY p.id that follows
+_PRODUCTS = ("SELECT p.id, p.category, p.brand, p.model, p.name, p.short_name, p.price, p.specs, "
+             "count(s.product_id), sum(s.qty) FROM products p LEFT JOIN stock s ON s.product_id = p.id ")
+
 
 class WorldCache:
     """The rows slots draw from, read once from an open world."""
@@ -40,16 +45,13 @@ class WorldCache:
         q = conn.execute
         #: the world's category ids (unit checks go by them)
         self.categories: tuple[str, ...] = tuple(r[0] for r in q("SELECT id FROM categories ORDER BY id"))
-        stock = dict(q("SELECT product_id, sum(qty) FROM stock GROUP BY product_id").fetchall())
-        self.products: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.product_by_id: dict[str, dict[str, Any]] = {}
-        for pid, cat, brand, model, name, short, price_, specs in q(
-            "SELECT id, category, brand, model, name, short_name, price, specs FROM products ORDER BY id"
-        ):
-            row = {"id": pid, "category": cat, "brand": brand, "model": model, "name": name,
-                   "short_name": short, "price": price_, "specs": json.loads(specs), "stock": stock.get(pid, 0)}
-            self.products[cat].append(row)
-            self.product_by_id[pid] = row
+        #: per category, its products by id; per (device, category), the parts that fit it, by id;
+        #: each read when a slot first draws from it (a catalog of 100,000 products costs no more
+        #: to open than one of 200), with one dict per product shared by both
+        self._products: dict[str, list[dict[str, Any]]] = {}
+        self._compatible: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._stocked: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # see stocked
         self.devices: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for did, kind, brand, series, model, name, aliases in q(
             "SELECT id, kind, brand, series, model, name, aliases FROM device_models ORDER BY id"
@@ -58,10 +60,6 @@ class WorldCache:
             said = f"{series} {model}" if series[-1].isascii() and model[0].isascii() else f"{series}{model}"
             self.devices[kind].append({"id": did, "kind": kind, "brand": brand, "model": said, "name": name,
                                        "aliases": json.loads(aliases)})
-        self.compatible: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for part, device in q("SELECT part_id, device_model FROM compatibility ORDER BY device_model, part_id"):
-            row = self.product_by_id[part]
-            self.compatible[(device, row["category"])].append(row)
         self._fitting: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}  # see devices_fitting
         self.districts = [r for r in self.regions.districts]
         self._districts_of: dict[str | None, list[Any]] = {None: self.districts}
@@ -75,13 +73,49 @@ class WorldCache:
             self.faults[cat].append({"id": fid, "category": cat, "category_name": cat_name, "fault": fault,
                                      "needs_onsite": bool(needs)})
 
+    def _product(self, row: Any) -> dict[str, Any]:
+        """The one dict of the product in ``row`` (its columns as _PRODUCTS selects them)."""
+        pid, cat, brand, model, name, short, price_, specs, rows, stock = row
+        item = self._rows.get(pid)
+        if item is None:
+            item = self._rows[pid] = {"id": pid, "category": cat, "brand": brand, "model": model, "name": name,
+                                      "short_name": short, "price": price_, "specs": json.loads(specs),
+                                      "stock": stock if rows else 0}
+        return item
+
+    def products_in(self, category: str) -> list[dict[str, Any]]:
+        """The products of ``category`` by id, each with its total ``stock``."""
+        pool = self._products.get(category)
+        if pool is None:
+            pool = self._products[category] = [self._product(r) for r in self.conn.execute(
+                _PRODUCTS + "WHERE p.category = ? GROUP BY p.id ORDER BY p.id", (category,))]
+        return pool
+
+    def compatible_with(self, device: str, category: str) -> list[dict[str, Any]]:
+        """The products of ``category`` that fit ``device``, by id."""
+        key = (device, category)
+        pool = self._compatible.get(key)
+        if pool is None:
+            pool = self._compatible[key] = [self._product(r) for r in self.conn.execute(
+                _PRODUCTS + "JOIN compatibility c ON c.part_id = p.id WHERE c.device_model = ? AND p.category = ? "
+                "GROUP BY p.id ORDER BY p.id", key)]
+        return pool
+
+    def stocked(self, key: tuple[Any, ...], pool: list[dict[str, Any]], in_stock: bool) -> list[dict[str, Any]]:
+        """The rows of ``pool`` (the products or parts that ``key`` names) in stock, or out of
+        stock, worked out once per pool."""
+        found = self._stocked.get((*key, in_stock))
+        if found is None:
+            found = self._stocked[(*key, in_stock)] = [p for p in pool if (p["stock"] > 0) == in_stock]
+        return found
+
     def devices_fitting(self, kind: str, category: str, fitting: bool = True) -> list[dict[str, Any]]:
         """The devices of ``kind`` that have (``fitting``) or have not a compatible part of ``category``."""
         key = (kind, category, fitting)
         pool = self._fitting.get(key)
         if pool is None:
             pool = self._fitting[key] = [d for d in self.devices[kind]
-                                         if bool(self.compatible.get((d["id"], category))) == fitting]
+                                         if bool(self.compatible_with(d["id"], category)) == fitting]
         return pool
 
     def districts_in(self, city: str | None) -> list[Any]:

@@ -12,18 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.project.find import PROJECT_FILE, ProjectError, find_project
 from twinchat.composer.project.model import Project
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import did_you_mean, line_of, read_yaml
 
 __all__ = ["ProjectError", "LoadedProject", "PROJECT_FILE", "find_project", "load_project"]
-
-PROJECT_FILE = "twinchat.yaml"
-
-
-class ProjectError(ComposerError):
-    """A project file that cannot be read or says something twinchat does not know."""
 
 
 @dataclass(frozen=True)
@@ -59,17 +53,6 @@ def _relative(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         return path
-
-
-def find_project(explicit: str | None) -> Path | None:
-    """The project file in force: ``explicit``, else ``twinchat.yaml`` in the working directory, else None."""
-    if explicit is not None:
-        p = Path(explicit)
-        if not p.is_file():
-            raise ProjectError(f"{p}: no such project file")
-        return p
-    here = Path(PROJECT_FILE)
-    return here if here.is_file() else None
 
 
 def load_project(path: str | Path) -> LoadedProject:

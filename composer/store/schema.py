@@ -78,29 +78,30 @@ def record_version(conn: sqlite3.Connection, columns: Sequence[str]) -> None:
     conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_KEY, str(SESSION_SCHEMA)))
 
 
+#: the ``sessions`` columns' types, and those that may not be NULL
+_TYPES = {"id": "TEXT", "flow": "TEXT", "seed": "INTEGER", "idx": "INTEGER", "world_seed": "INTEGER", "now": "TEXT",
+          "customer": "TEXT", "turns": "TEXT", "steps": "TEXT", "extra": "TEXT", "n_turns": "INTEGER",
+          "outcome": "TEXT", "units": "TEXT", "templates": "TEXT", "user_text": "TEXT", "status": "TEXT",
+          "reasons": "TEXT", "batch": "INTEGER"}
+_NOT_NULL = {"flow", "seed", "idx", "world_seed", "now", "customer", "turns", "steps", "n_turns", "units",
+             "templates", "user_text", "status", "reasons", "batch"}
+#: (name, columns, unique) of the indexes on ``sessions``
+_INDEXES = (("idx_sessions_flow_seed_idx", ("flow", "seed", "idx"), True), ("idx_sessions_flow", ("flow",), False),
+            ("idx_sessions_outcome", ("outcome",), False), ("idx_sessions_status", ("status",), False))
+
+
 def create_tables(conn: sqlite3.Connection, columns: Sequence[str]) -> None:
     """Create the store's tables that are missing: ``sessions`` (with ``columns`` in that order) and
-    ``runs``. sqlite-utils is imported only here: with pandas installed it imports pandas (about
-    0.4 s), which opening a store that exists does not need."""
-    import sqlite_utils
-
-    db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
-    sessions = db.table("sessions")
-    if not sessions.exists():
-        sessions.create(
-            {"id": str, "flow": str, "seed": int, "idx": int, "world_seed": int, "now": str,
-             "customer": str, "turns": str, "steps": str, "extra": str, "n_turns": int, "outcome": str,
-             "units": str, "templates": str, "user_text": str, "status": str, "reasons": str,
-             "batch": int},
-            pk="id", column_order=list(columns),
-            not_null=["flow", "seed", "idx", "world_seed", "now", "customer", "turns", "steps",
-                      "n_turns", "units", "templates", "user_text", "status", "reasons", "batch"],
-        )
-        sessions.create_index(["flow", "seed", "idx"], index_name="idx_sessions_flow_seed_idx", unique=True)
-        sessions.create_index(["flow"], index_name="idx_sessions_flow")
-        sessions.create_index(["outcome"], index_name="idx_sessions_outcome")
-        sessions.create_index(["status"], index_name="idx_sessions_status")
-    runs = db.table("runs")
-    if not runs.exists():
-        runs.create({"flow": str, "seed": int, "n": int, "world_seed": int}, pk=("flow", "seed"),
-                    not_null=["n", "world_seed"])
+    ``runs``, in the very SQL that sqlite-utils wrote for them in earlier versions (importing it
+    imports pandas where that is installed, about a second a process)."""
+    have = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "sessions" not in have:
+        body = ",\n".join(f'   "{c}" {_TYPES[c]}{" PRIMARY KEY" if c == "id" else ""}'
+                          f'{" NOT NULL" if c in _NOT_NULL else ""}' for c in columns)
+        conn.execute(f'CREATE TABLE "sessions" (\n{body}\n)')
+        for name, cols, unique in _INDEXES:
+            listed = ", ".join(f'"{c}"' for c in cols)
+            conn.execute(f'CREATE {"UNIQUE " if unique else ""}INDEX "{name}"\n    ON "sessions" ({listed})')
+    if "runs" not in have:
+        conn.execute('CREATE TABLE "runs" (\n   "flow" TEXT,\n   "seed" INTEGER,\n   "n" INTEGER NOT NULL,\n'
+                     '   "world_seed" INTEGER NOT NULL,\n   PRIMARY KEY ("flow", "seed")\n)')

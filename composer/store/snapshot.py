@@ -20,6 +20,11 @@ from twinchat.inventory.connection import WorldConnection
 __all__ = ["world_snapshot", "snapshot_composer"]
 
 
+#: a store of at most this many sessions is copied with the world's pages and then dropped from
+#: the copy (a few megabytes at most); a larger one makes the copy go table by table
+PAGE_COPY_SESSIONS = 2000
+
+
 def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
     """An in-memory copy of the world at ``db`` — its tables, indexes, views and triggers,
     without the session store — opened as :func:`twinchat.inventory.open_world` opens the file."""
@@ -28,9 +33,43 @@ def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
 
     open_world(db).close()  # the same checks and messages as every other command
     mem = sqlite3.connect(":memory:", factory=WorldConnection)
+    skip = STORE_TABLES + CURATE_TABLES  # sessions and their curation are not the world
+    source = sqlite3.connect(db)
+    try:
+        if _small_store(source):
+            _copy_pages(source, mem, skip)
+        else:
+            _copy_tables(mem, db, skip)
+    finally:
+        source.close()
+    mem.row_factory = sqlite3.Row
+    mem.execute("PRAGMA foreign_keys = ON")
+    freeze_stock(mem)  # no session writes stock: tools read it from memory, and a write would fail
+    return mem
+
+
+def _small_store(source: sqlite3.Connection) -> bool:
+    """Whether the store in the world file holds at most :data:`PAGE_COPY_SESSIONS` sessions."""
+    if not source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").fetchone():
+        return True
+    last = source.execute("SELECT max(rowid) FROM sessions").fetchone()[0]
+    return (last or 0) <= PAGE_COPY_SESSIONS
+
+
+def _copy_pages(source: sqlite3.Connection, mem: sqlite3.Connection, skip: tuple[str, ...]) -> None:
+    """Copy the whole file page by page (SQLite's backup: a 100,000-product catalog with a million
+    stock rows in a tenth of a second, where table by table takes seconds), then drop from the
+    copy what :func:`_copy_tables` leaves out: the store, and the planner's statistics."""
+    source.backup(mem)
+    with mem:
+        for name in (*skip, "sqlite_stat1", "sqlite_stat4"):
+            mem.execute(f'DROP TABLE IF EXISTS main."{name}"')
+
+
+def _copy_tables(mem: sqlite3.Connection, db: str | os.PathLike[str], skip: tuple[str, ...]) -> None:
+    """Copy the world's tables, then its indexes, views and triggers, one by one."""
     mem.execute("ATTACH DATABASE ? AS world", (str(db),))
     try:
-        skip = STORE_TABLES + CURATE_TABLES  # sessions and their curation are not the world
         marks = ", ".join("?" * len(skip))
         objects = mem.execute(
             "SELECT type, name, sql FROM world.sqlite_master WHERE sql IS NOT NULL "
@@ -47,10 +86,6 @@ def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
                     mem.execute(sql)
     finally:
         mem.execute("DETACH DATABASE world")
-    mem.row_factory = sqlite3.Row
-    mem.execute("PRAGMA foreign_keys = ON")
-    freeze_stock(mem)  # no session writes stock: tools read it from memory, and a write would fail
-    return mem
 
 
 def snapshot_composer(db: str | os.PathLike[str], seed: int, units_dirs: Sequence[str], content: Any = None,

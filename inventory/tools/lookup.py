@@ -119,37 +119,59 @@ def nocase(text: str) -> str:
 
 
 class Catalog:
-    """The ``products``, ``product_features`` and ``compatibility`` tables in memory (static data,
-    see :mod:`.static`). Product dicts have :data:`PRODUCT_COLUMNS` (``specs`` decoded) and are
-    shared: callers must not change them."""
+    """The ``products``, ``product_features`` and ``compatibility`` tables as tools read them
+    (static data, see :mod:`.static`), read through their indexes as lookups first ask for them
+    and then kept: a catalog of 100,000 products costs no more to open than one of 200. Product
+    dicts have :data:`PRODUCT_COLUMNS` (``specs`` decoded), one per product, and are shared:
+    callers must not change them."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        cols = ", ".join(PRODUCT_COLUMNS)
+        self._execute = conn.execute
+        self._cols = ", ".join(PRODUCT_COLUMNS)
+        #: product id -> its dict, for every product read so far
         self.products: dict[str, dict[str, Any]] = {}
-        #: a model code as NOCASE compares it -> the ids of the products with it
-        self.by_model: dict[str, list[str]] = {}
-        for row in conn.execute(f"SELECT {cols} FROM products ORDER BY id"):
-            item = dict(zip(PRODUCT_COLUMNS, row))
-            item["specs"] = json.loads(item["specs"])
-            self.products[item["id"]] = item
-            if item["model"] is not None:
-                self.by_model.setdefault(nocase(item["model"]), []).append(item["id"])
-        self.features: dict[str, set[str]] = {}
-        for pid, key in conn.execute("SELECT product_id, key FROM product_features"):
-            self.features.setdefault(pid, set()).add(key)
-        #: category -> its products, by price then id
-        self.in_category: dict[str, list[dict[str, Any]]] = {}
-        for item in sorted(self.products.values(), key=lambda p: (p["price"], p["id"])):
-            self.in_category.setdefault(item["category"], []).append(item)
-        #: (device, category) -> (product, full_speed, note) of the parts that fit, full speed
-        #: first, then by price and id
-        self.fitting: dict[tuple[str, str], list[tuple[dict[str, Any], Any, Any]]] = {}
-        fits = [(self.products[part], device, full, note) for part, device, full, note in conn.execute(
-            "SELECT part_id, device_model, full_speed, note FROM compatibility")]
-        fits.sort(key=lambda f: (f[2] is None, -(f[2] or 0), f[0]["price"], f[0]["id"]))
-        for product, device, full, note in fits:
-            self.fitting.setdefault((device, product["category"]), []).append((product, full, note))
+        self._features: dict[str, frozenset[str]] = {}
+        self._in_category: dict[str, list[dict[str, Any]]] = {}
+        self._fitting: dict[tuple[str, str], list[tuple[dict[str, Any], Any, Any]]] = {}
         self._found: dict[str, dict[str, Any] | None] = {}  # see find
+
+    def _product(self, row: Any) -> dict[str, Any]:
+        """The one dict of the product in ``row`` (a :data:`PRODUCT_COLUMNS` tuple)."""
+        item = self.products.get(row[0])
+        if item is None:  # row: a tuple, a list or a sqlite3.Row
+            item = self.products[row[0]] = dict(zip(PRODUCT_COLUMNS, row))
+            item["specs"] = json.loads(item["specs"])
+        return item
+
+    def in_category(self, category: str) -> list[dict[str, Any]]:
+        """A category's products, by price then id."""
+        found = self._in_category.get(category)
+        if found is None:
+            found = self._in_category[category] = [self._product(r) for r in self._execute(
+                f"SELECT {self._cols} FROM products WHERE category = ? ORDER BY price, id", (category,))]
+        return found
+
+    def fitting(self, device: str, category: str) -> list[tuple[dict[str, Any], Any, Any]]:
+        """(product, full_speed, note) of the parts of ``category`` that fit ``device``, full speed
+        first, then by price and id."""
+        key = (device, category)
+        found = self._fitting.get(key)
+        if found is None:
+            cols = ", ".join(f"p.{c}" for c in PRODUCT_COLUMNS)
+            fits = [(self._product(product), full, note) for *product, full, note in self._execute(
+                f"SELECT {cols}, c.full_speed, c.note FROM compatibility c JOIN products p ON p.id = c.part_id "
+                "WHERE c.device_model = ? AND p.category = ?", key)]
+            fits.sort(key=lambda f: (f[1] is None, -(f[1] or 0), f[0]["price"], f[0]["id"]))
+            found = self._fitting[key] = fits
+        return found
+
+    def features(self, pid: str) -> frozenset[str]:
+        """The feature keys of one product."""
+        found = self._features.get(pid)
+        if found is None:
+            found = self._features[pid] = frozenset(k for (k,) in self._execute(
+                "SELECT key FROM product_features WHERE product_id = ?", (pid,)))
+        return found
 
     def find(self, ref: str) -> dict[str, Any] | None:
         """The product whose id is ``ref.upper()`` or whose model is ``ref`` (NOCASE), the lowest id
@@ -158,12 +180,11 @@ class Catalog:
             return self._found[ref]
         except KeyError:
             pass
-        ids = [*self.by_model.get(nocase(ref), ())]
-        if ref.upper() in self.products:
-            ids.append(ref.upper())
+        row = self._execute(f"SELECT {self._cols} FROM products WHERE id = ? OR model = ? COLLATE NOCASE "
+                            "ORDER BY id LIMIT 1", (ref.upper(), ref)).fetchone()
         if len(self._found) >= _KEEP:
             self._found.clear()
-        item = self._found[ref] = self.products[min(ids)] if ids else None
+        item = self._found[ref] = self._product(row) if row is not None else None
         return item
 
 

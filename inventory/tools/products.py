@@ -20,11 +20,11 @@ class SearchProductsArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    category: str = Field(description="商品品类,如 内存条、固态硬盘、充电器、充电桩、笔记本电脑、手机")
+    category: str = Field(description="商品品类:本店商品目录中品类的名称或常用叫法")
     compatible_with: str | None = Field(
-        default=None, description="需要兼容的设备型号,如 ThinkPad T14 Gen 4、小米14;不限则不填"
+        default=None, description="需要兼容的设备型号(品牌和型号);不限则不填"
     )
-    features: list[str] = Field(default_factory=list, description="必须具备的规格或特性,如 DDR5、16GB、65W、氮化镓")
+    features: list[str] = Field(default_factory=list, description="必须具备的规格或特性(商品目录中列出的特性或规格);不限则不填")
     max_price: float | None = Field(default=None, gt=0, description="最高价格(元)")
     in_stock_only: bool = Field(default=False, description="是否只返回有货的商品")
     limit: int = Field(default=5, ge=1, le=20, description="最多返回几个商品")
@@ -51,14 +51,14 @@ def _search(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
     # (through .stock's cache, which forgets whatever it read as soon as the world changes)
     catalog = static_data(conn, Catalog)
     if device is not None:
-        rows = catalog.fitting.get((device["id"], category), [])
+        rows = catalog.fitting(device["id"], category)
     else:
-        rows = [(p, None, None) for p in catalog.in_category.get(category, [])]
+        rows = [(p, None, None) for p in catalog.in_category(category)]
     if args.max_price is not None:
         rows = [r for r in rows if r[0]["price"] <= args.max_price]
     for feature in args.features:
         key = feature_key(feature)
-        rows = [r for r in rows if key in catalog.features.get(r[0]["id"], ())]
+        rows = [r for r in rows if key in catalog.features(r[0]["id"])]
     if args.in_stock_only:
         stock = total_stock(conn, [r[0]["id"] for r in rows])
         rows = [r for r in rows if stock[r[0]["id"]] > 0]

@@ -6,8 +6,9 @@ costs 7–8 µs a product, several times per composed session, while a compose r
 stock at all: it composes on a private in-memory snapshot of the world
 (:func:`twinchat.composer.store.snapshot.world_snapshot`). :func:`freeze_stock` makes that explicit on such
 a connection: temporary triggers make every INSERT, UPDATE or DELETE of ``stock`` fail (so the
-promise is enforced, not assumed), and the table is read once into memory. Tools on a frozen
-connection read stock from there; on any other connection, from the database.
+promise is enforced, not assumed), and each product's rows are read once into memory, when a
+call first asks for them (so freezing costs nothing, whatever the catalog's size). Tools on a
+frozen connection read stock from there; on any other connection, from the database.
 """
 
 from __future__ import annotations
@@ -26,35 +27,48 @@ FROZEN_MESSAGE = "stock is read-only on this connection (a snapshot whose stock 
 
 
 class _Frozen:
-    """A frozen connection's stock: its rows, each product's total, and — asked for as calls
-    come — the warehouses holding at least a quantity of a product (never changed once made)."""
+    """A frozen connection's stock, read from it one product at a time as calls ask (never changed
+    once read): each product's rows and total, and the warehouses holding at least a quantity of
+    it. Nothing is read up front, so freezing costs the same for 200 products or 100,000."""
 
-    __slots__ = ("rows", "totals", "_holding")
+    __slots__ = ("_execute", "_rows", "_totals", "_holding")
 
-    def __init__(self, rows: Rows) -> None:
-        self.rows = rows
-        self.totals = {pid: sum(q for _, q in items if q is not None) for pid, items in rows.items()}
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._execute = conn.execute
+        self._rows: Rows = {}
+        self._totals: dict[str, int] = {}
         self._holding: dict[tuple[str, int], frozenset[str]] = {}
+
+    def rows(self, pid: str) -> tuple[tuple[str, int | None], ...]:
+        """``((warehouse, qty), …)`` of one product, in warehouse order (empty for none)."""
+        found = self._rows.get(pid)
+        if found is None:
+            found = self._rows[pid] = tuple((w, q) for w, q in self._execute(
+                "SELECT warehouse, qty FROM stock WHERE product_id = ? ORDER BY warehouse", (pid,)))
+        return found
+
+    def total(self, pid: str) -> int:
+        found = self._totals.get(pid)
+        if found is None:
+            found = self._totals[pid] = sum(q for _, q in self.rows(pid) if q is not None)
+        return found
 
     def holding(self, pid: str, quantity: int) -> frozenset[str]:
         key = (pid, quantity)
         found = self._holding.get(key)
         if found is None:
             found = self._holding[key] = frozenset(
-                w for w, q in self.rows.get(pid, ()) if q is not None and q >= quantity)
+                w for w, q in self.rows(pid) if q is not None and q >= quantity)
         return found
 
 
 def _frozen_stock(conn: sqlite3.Connection) -> _Frozen:
-    """Make ``stock`` read-only on ``conn`` and read it (run once, by :func:`freeze_stock`)."""
+    """Make ``stock`` read-only on ``conn`` (run once, by :func:`freeze_stock`); its rows are read
+    when first asked for, which the triggers make safe: they can never change."""
     for event in ("INSERT", "UPDATE", "DELETE"):
         conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS twinchat_frozen_stock_{event.lower()} "
                      f"BEFORE {event} ON main.stock BEGIN SELECT RAISE(ABORT, '{FROZEN_MESSAGE}'); END")
-    rows: dict[str, list[tuple[str, int | None]]] = {}
-    for pid, warehouse, qty in conn.execute("SELECT product_id, warehouse, qty FROM stock "
-                                            "ORDER BY product_id, warehouse"):
-        rows.setdefault(pid, []).append((warehouse, qty))
-    return _Frozen({pid: tuple(items) for pid, items in rows.items()})
+    return _Frozen(conn)
 
 
 def freeze_stock(conn: sqlite3.Connection) -> None:
@@ -87,8 +101,7 @@ def total_stock(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
     """Units in stock over every warehouse, per product id (0 for none)."""
     frozen = cached_static_data(conn, _frozen_stock)
     if frozen is not None:
-        totals = frozen.totals
-        return {pid: totals.get(pid, 0) for pid in ids}
+        return {pid: frozen.total(pid) for pid in ids}
     rows = _rows(conn, ids)
     return {pid: sum(q for _, q in rows.get(pid, ()) if q is not None) for pid in ids}
 

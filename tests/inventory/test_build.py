@@ -124,3 +124,27 @@ def test_interrupted_init_keeps_the_old_world(tmp_path, sig, sql_dump):
     assert sql_dump(target) == before          # the old world is untouched
     if sig == signal.SIGINT:                 # a clean interrupt also removes its temporary file
         assert sorted(p.name for p in tmp_path.iterdir()) == ["w.db"]
+
+
+def test_a_world_is_checked_once_per_state_and_again_once_changed(world_path, tmp_path):
+    """open_world runs quick_check once per state of a file: a command that opens its world twice
+    reads it whole once, and damage written afterwards (in place, same size) is still found."""
+    import os
+    import shutil
+
+    from twinchat.inventory import open_world
+    from twinchat.inventory.errors import InventoryError
+
+    db = shutil.copy(world_path, tmp_path / "w.db")
+    open_world(db).close()
+    open_world(db).close()
+    data = bytearray(db.read_bytes())
+    data[4096 * 3:4096 * 7] = b"\xff" * 4096 * 4
+    before = db.stat()
+    with open(db, "r+b") as fh:
+        fh.write(bytes(data))
+    os.utime(db, ns=(before.st_atime_ns, before.st_mtime_ns))  # even with its old times back: ctime moved
+    assert db.stat().st_size == before.st_size
+    with pytest.raises(InventoryError, match=r"w\.db: damaged database \(Page 4: btreeInitPage\(\) returns error "
+                                             r"code 11\); restore it from a copy"):
+        open_world(db)

@@ -108,7 +108,8 @@ def _rows(name: str, slot: InventorySlot, w: Any, values: dict[str, Any], fits: 
           ) -> list[dict[str, Any]]:
     """The product, device or part rows the slot draws from, given the values drawn so far."""
     if slot.kind == "product":
-        pool = w.products.get(slot.category or "", [])
+        key: tuple[Any, ...] = (slot.category or "",)
+        pool = w.products_in(slot.category or "")
     elif slot.kind == "device":
         pool = w.devices[slot.category or "laptop"]
         if fits and slot.fits is not None:
@@ -118,8 +119,11 @@ def _rows(name: str, slot: InventorySlot, w: Any, values: dict[str, Any], fits: 
                 raise ComposerError(f"slot {name!r}: no {slot.category or 'laptop'} with"
                                     f"{'' if slot.fitting else 'out'} parts of {category!r} to draw")
     else:
-        pool = w.compatible.get((values[slot.device or ""].id, slot.category or ""), [])
-    if slot.in_stock is not None:
+        key = (values[slot.device or ""].id, slot.category or "")
+        pool = w.compatible_with(*key)
+    if slot.in_stock is not None and slot.kind != "device":
+        pool = w.stocked(key, pool, slot.in_stock)
+    elif slot.in_stock is not None:  # devices have no stock: the check fails as it always has
         pool = [p for p in pool if (p["stock"] > 0) == slot.in_stock]
     return pool
 
