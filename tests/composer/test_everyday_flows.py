@@ -82,3 +82,22 @@ def test_a_complaint_apologises_and_escalates(everyday):
             assert any(w in reply["content"] for w in ("抱歉", "对不起", "理解"))
             if reply["outcome"] in ("filed", "urgent"):
                 assert result["complaint_no"] in reply["content"]
+
+
+def test_unreached_must_name_an_outcome_of_the_unit(tmp_path):
+    from pathlib import Path
+
+    from twinchat.units.errors import UnitError
+    from twinchat.units.loader import load_file
+
+    text = (Path(__file__).resolve().parents[2] / "units" / "builtin" / "aftersales_human.yaml").read_text(
+        encoding="utf-8")
+    bad = text.replace("unreached:\n  tool_error:", "unreached:\n  tool_eror:", 1)
+    assert bad != text
+    path = tmp_path / "aftersales_human.yaml"
+    path.write_text(bad, encoding="utf-8")
+    line = next(n for n, l in enumerate(bad.splitlines(), 1) if l.startswith("  tool_eror:"))
+    with pytest.raises(UnitError) as caught:
+        load_file(path)
+    assert str(caught.value) == (f"{path}:{line}: unit 'aftersales_human', field unreached.tool_eror: unreached "
+                                 "names unknown outcome 'tool_eror' (outcomes: ['offline', 'tool_error', 'transferred'])")
