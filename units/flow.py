@@ -21,6 +21,18 @@ the unit it plays and where the session goes next depending on the step's outcom
 ``tools`` (optional) lists the tools every exported record of the flow carries; without it, a
 record carries the tools the flow's units call.
 
+``greeting`` and ``closing`` (optional) let the engine open a session with a greeting the agent
+answers (您好 / 在吗) and end it with the customer's thanks and the agent's closing (不客气,祝您生活
+愉快), each in a given ``share`` of the sessions, played by the unit named (a unit without a tool).
+``then`` (optional) lists flows a session may continue into once this one ends — a second task
+of the same customer at the same clock, asked as customers switch topic (对了,还有个事…) — each
+in a given ``share`` of the sessions (``after``: only when the last outcome is one of these)::
+
+    greeting: {unit: chat_greeting, share: 0.3}
+    closing: {unit: chat_thanks, share: 0.4, unless: [tool_error]}
+    then:
+      - {flow: return_exchange, share: 0.1, after: [delivered]}
+
 ``remember`` stores expressions over the step's ``label``, ``result``, ``slots`` and ``outcome``
 in the session context, where later units read them with ``source: context`` or
 ``source: reference`` slots (它, 这款, 第二个, 金士顿那款, 刚才那个地址). ``next`` maps an outcome
@@ -36,10 +48,12 @@ from pydantic_core import PydanticCustomError
 
 from twinchat.units.spec import Noise
 
-__all__ = ["Branch", "Step", "Flow", "END"]
+__all__ = ["Branch", "Step", "Aside", "Then", "Flow", "END", "ASIDE_STEPS"]
 
 #: The step id that ends a session.
 END = "end"
+#: The step ids a session records for its greeting and its closing (no flow step may take them).
+ASIDE_STEPS = ("greeting", "closing")
 
 
 class _Spec(BaseModel):
@@ -71,6 +85,25 @@ class Step(_Spec):
     )
 
 
+class Aside(_Spec):
+    """A greeting before a flow's first step, or thanks and a closing after its last."""
+
+    unit: str = Field(description="Id of the unit played (a unit without a tool: its case forces the outcome).")
+    share: float = Field(gt=0, le=1, description="Share of the sessions that get it (0.3: about 3 in 10).")
+    unless: list[str] = Field(
+        default_factory=list,
+        description="Closing only: never after a session whose last outcome is one of these (e.g. tool_error).")
+
+
+class Then(_Spec):
+    """A second task: another flow this one may continue into, with the same customer and clock."""
+
+    flow: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Id of the flow continued into (from its start).")
+    share: float = Field(gt=0, le=1, description="Share of the sessions (ending as `after` says) that continue.")
+    after: list[str] | None = Field(
+        default=None, min_length=1, description="Only after a session whose last outcome is one of these.")
+
+
 class Flow(_Spec):
     """A chain of steps with branch probabilities."""
 
@@ -97,13 +130,20 @@ class Flow(_Spec):
     noise: Noise | None = Field(
         default=None, description="Surface noise on the session's user texts (in place of each unit's own).")
     steps: list[Step] = Field(min_length=1)
+    greeting: Aside | None = Field(default=None, description="A greeting the session may open with.")
+    closing: Aside | None = Field(default=None, description="Thanks and a closing the session may end with.")
+    then: list[Then] = Field(
+        default_factory=list,
+        description="Flows the session may continue into (a second task); their shares add up to at most 1 "
+        "for any last outcome.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Flow:
         ids = [s.id for s in self.steps]
         for i, sid in enumerate(ids):
-            if sid == END:
-                raise _at("'end' is reserved for the end of a session", "steps", i, "id")
+            if sid == END or sid in ASIDE_STEPS:
+                raise _at(f"{sid!r} is reserved for {'the end of a session' if sid == END else 'the engine'}",
+                          "steps", i, "id")
             if sid in ids[:i]:
                 raise _at(f"duplicate step id {sid!r}", "steps", i, "id")
         if self.start not in ids:
@@ -116,6 +156,15 @@ class Flow(_Spec):
                     if t not in known:
                         raise _at(f"step {step.id!r}: outcome {outcome!r} goes to unknown step {t!r}",
                                   "steps", i, "next", outcome)
+        if self.greeting is not None and self.greeting.unless:
+            raise _at("`unless` applies only to the closing", "greeting", "unless")
+        for i, then in enumerate(self.then):
+            if then.flow == self.id:
+                raise _at(f"flow {self.id!r} cannot continue into itself", "then", i, "flow")
+        for outcome in {None, *(o for t in self.then for o in t.after or ())}:
+            if sum(t.share for t in self.then if t.after is None or outcome in t.after) > 1 + 1e-9:
+                after = "" if outcome is None else f" after outcome {outcome!r}"
+                raise _at(f"the shares of `then` add up to more than 1{after}", "then")
         return self
 
     def step(self, step_id: str) -> Step:

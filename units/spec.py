@@ -276,6 +276,10 @@ class Unit(_Spec):
     )
     max_redraws: int = Field(default=40, ge=1, le=1000, description="Redraws allowed per sample for outcome_weights.")
     noise: Noise | None = Field(default=None, description="Surface noise on this unit's user texts.")
+    unreached: dict[str, str] = Field(
+        default_factory=dict,
+        description="Outcome id → why composing does not reach it (e.g. only malformed arguments give it); "
+        "every other outcome is one composed sessions show.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Unit:
@@ -315,6 +319,9 @@ class Unit(_Spec):
                 if oid not in {o.id for o in self.outcomes}:
                     raise _at(f"case {case.id!r}: produces unknown outcome {oid!r} "
                               f"(outcomes: {sorted(o.id for o in self.outcomes)})", "cases", ci, "produces")
+        for oid in self.unreached:
+            if oid not in outcome_ids:
+                raise _at(f"unreached names unknown outcome {oid!r} (outcomes: {sorted(outcome_ids)})", "unreached", oid)
         for oid, weight in (self.outcome_weights or {}).items():
             if not math.isfinite(weight):
                 raise _at(f"outcome_weights: weight of {oid!r} must be a finite number", "outcome_weights", oid)

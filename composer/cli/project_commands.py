@@ -78,7 +78,7 @@ def check_all(paths: tuple[str, ...], db_path: str | None = None) -> tuple[list[
     mine = [s for s in units.values() if not paths or not s.path.startswith("<builtin>/")]
     my_flows = [s for s in flows.values() if not paths or not s.path.startswith("<builtin>/")]
     problems += [p for src in mine for p in unit_problems(src, categories)]
-    problems += [p for src in my_flows for p in flow_problems(src, units)]
+    problems += [p for src in my_flows for p in flow_problems(src, units, flows)]
     if project is not None:
         problems += [f"{project.path}: key 'mix.{f}': no flow {f!r} is loaded" for f in project.model.mix
                      if f not in flows]

@@ -105,7 +105,8 @@ def verify(db_path: str, units_dirs: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> None:
     """Counts of the stored sessions: by flow, unit, outcome and template, turns per
-    session, distinct-n of user texts, failures by reason, and diversity: distinct skeletons
+    session, distinct-n of user texts, failures by reason, each intent's share (second tasks
+    included) and how often sessions greet and close, and diversity: distinct skeletons
     (texts with slot values, times and numbers masked) per unit and flow, the share of
     sessions repeating another's reply skeletons, the most frequent skeletons.
 
@@ -115,6 +116,7 @@ def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> 
         twinchat stats --flow repair_ticket --json
     """
     from twinchat.composer.store.diversity import diversity_lines, store_diversity
+    from twinchat.composer.store.intents import intent_lines, intent_shares
     from twinchat.composer.store.sessions import SessionStore
     from twinchat.inventory import open_world
 
@@ -123,10 +125,12 @@ def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> 
     try:
         result = SessionStore(conn).stats(flow=flow, status=status)
         diversity = store_diversity(conn, flow=flow, status=status)
+        shares = intent_shares(conn, flow=flow, status=status)
     finally:
         conn.close()
     if as_json:
-        click.echo(json.dumps({**result.to_json(), "diversity": diversity}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**result.to_json(), "intents": shares, "diversity": diversity}, ensure_ascii=False,
+                              indent=2))
         return
     click.echo(f"sessions: {result.sessions:,}  " + "  ".join(f"{k} {v:,}" for k, v in result.by_status.items()))
     click.echo(f"turns per session: mean {result.turns_mean:.1f}, min {result.turns_min}, max {result.turns_max}")
@@ -138,6 +142,8 @@ def stats(db_path: str, flow: str | None, status: str | None, as_json: bool) -> 
             width = max(len(k) for k in counts)
             for key, value in counts.items():
                 click.echo(f"  {key:<{width}}  {value:>8,}")
+    for line in intent_lines(shares):
+        click.echo(line)
     if result.sessions:
         for line in diversity_lines(diversity):
             click.echo(line)

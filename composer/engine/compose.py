@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from twinchat.composer.errors import ComposerError, LimitError
+from twinchat.composer.errors import ComposerError, LimitError, NoOrder
+from twinchat.composer.engine.asides import aside_problems, drop_opener, orders_in, owned_sample, owner_of, pick_then, step_name, switch_text, takes
 from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
 from twinchat.composer.engine.render import TemplateCache, make_env, variables_of
 from twinchat.composer.engine.slots import WorldCache
@@ -46,9 +47,12 @@ def find_flow(flows: dict[str, FlowSource], flow_id: str) -> FlowSource:
     return flows[flow_id]
 
 
-def flow_problems(src: FlowSource, units: dict[str, UnitSource]) -> list[str]:
-    """Every problem of a flow against the units it plays (one line each)."""
-    flow, out = src.flow, []
+def flow_problems(src: FlowSource, units: dict[str, UnitSource],
+                  flows: dict[str, FlowSource] | None = None) -> list[str]:
+    """Every problem of a flow against the units it plays and (given ``flows``) the flows it
+    continues into (one line each)."""
+    flow = src.flow
+    out = aside_problems(src, units, flows)
     env = make_env()
     for i, step in enumerate(flow.steps):
         where = src.where(["steps", i])
@@ -79,9 +83,9 @@ def flow_problems(src: FlowSource, units: dict[str, UnitSource]) -> list[str]:
     return out
 
 
-def check_flow(src: FlowSource, units: dict[str, UnitSource]) -> None:
+def check_flow(src: FlowSource, units: dict[str, UnitSource], flows: dict[str, FlowSource] | None = None) -> None:
     """Raise UnitError with the first problem of the flow, if any."""
-    problems = flow_problems(src, units)
+    problems = flow_problems(src, units, flows)
     if problems:
         raise UnitError(problems[0])
 
@@ -100,7 +104,7 @@ class SessionComposer:
         self.seed = seed
         self.units, self.flows = content if content is not None else load_content(units_dirs)
         for src in self.flows.values():
-            check_flow(src, self.units)
+            check_flow(src, self.units, self.flows)
         self.world = WorldCache(conn)
         self.templates = TemplateCache()
         self.world_seed = world_seed(conn)
@@ -130,10 +134,6 @@ class SessionComposer:
     def compose(self, flow_id: str, index: int) -> dict[str, Any]:
         """Session ``index`` of ``flow_id`` as a JSON-ready dict; the world is left unchanged."""
         flow = self.flow(flow_id)
-        steps_of = self._steps.get(flow.id)
-        if steps_of is None or steps_of[0] is not flow:
-            steps_of = self._steps[flow.id] = (flow, {s.id: s for s in flow.steps})
-        step_by_id = steps_of[1]
         key = f"twinchat/{self.seed}/flow/{flow.id}/{index}"
         rng = random.Random(key)
         now = self.clock(rng)
@@ -145,7 +145,7 @@ class SessionComposer:
         saved: list[bool] = []  # the session's savepoint, opened before the first unit whose tool writes
         limit = None
         try:
-            outcome = self._play(flow, step_by_id, rng, now, context, turns, steps, saved)
+            outcome = self._session(flow, rng, now, context, turns, steps, saved)
         except LimitError as exc:  # a template went past a limit: the session stops here and fails
             outcome, limit = None, f"turn {len(turns) + 1}: limit: {exc}"
         finally:
@@ -165,34 +165,101 @@ class SessionComposer:
             session["limit"] = limit
         return session
 
-    def _play(self, flow: Flow, step_by_id: dict[str, Any], rng: random.Random, now: datetime,
-              context: dict[str, Any], turns: list[dict[str, Any]], steps: list[str], saved: list[bool]) -> str | None:
-        """Play the flow's steps from its start onto ``turns`` and ``steps``; the last outcome."""
+    def _session(self, flow: Flow, rng: random.Random, now: datetime, context: dict[str, Any],
+                 turns: list[dict[str, Any]], steps: list[str], saved: list[bool]) -> str | None:
+        """A greeting (sometimes), the flow, a second task (sometimes), a closing (sometimes); the
+        outcome of the last task step played."""
+        greeted = takes(flow.greeting, rng)
+        if greeted:
+            assert flow.greeting is not None
+            self._aside(flow, flow.greeting.unit, "greeting", rng, now, context, turns, steps)
+        mark = len(turns)
+        outcome = self._play(flow, flow, rng, now, context, turns, steps, saved)
+        if greeted and len(turns) > mark:  # greeted already: the matter comes without another 您好
+            turns[mark]["content"] = drop_opener(turns[mark]["content"])
+        then = pick_then(flow.then, outcome, rng)
+        if then is not None:
+            outcome = self._second(flow, self.flow(then.flow), rng, now, context, turns, steps, saved, outcome)
+        if takes(flow.closing, rng, outcome):
+            assert flow.closing is not None
+            self._aside(flow, flow.closing.unit, "closing", rng, now, context, turns, steps)
+        return outcome
+
+    def _second(self, first: Flow, flow: Flow, rng: random.Random, now: datetime, context: dict[str, Any],
+                turns: list[dict[str, Any]], steps: list[str], saved: list[bool], outcome: str | None) -> str | None:
+        """The second task ``flow`` with the session's customer; its first sentence switches topic.
+        A task about an order draws one of the customer's own; when it cannot, the session ends
+        with its first task (``outcome``)."""
+        customer = context.get("customer")
+        if flow.customer == "order":
+            context["owner_done"] = orders_in(context)
+            context["owner_id"] = owner_of(customer)
+        mark = len(turns)
+        try:
+            second = self._play(first, flow, rng, now, context, turns, steps, saved)
+        except NoOrder:
+            return outcome
+        finally:
+            context.pop("owner_id", None)
+            context.pop("owner_done", None)
+            context["customer"] = customer  # the session's customer stays who it is
+        user = turns[mark]
+        user["content"] = switch_text(user["content"], rng)
+        return second
+
+    def _aside(self, flow: Flow, unit_id: str, name: str, rng: random.Random, now: datetime,
+               context: dict[str, Any], turns: list[dict[str, Any]], steps: list[str]) -> None:
+        """A greeting or closing exchange: its unit played as the step ``name``."""
+        generator = self.generator(unit_id)
+        sample = generator.session_sample(rng, now, context, self._call)
+        noise = self._noise(flow, generator)
+        if noise is not None:
+            sample.text = noise.apply(sample.text, protected_texts(sample.label, sample.slots), rng)
+        turns += self._turns(sample, name, flow, len(steps) + 1, rng, (None, None, None), None)
+        steps.append(name)
+
+    def _play(self, first: Flow, flow: Flow, rng: random.Random, now: datetime, context: dict[str, Any],
+              turns: list[dict[str, Any]], steps: list[str], saved: list[bool]) -> str | None:
+        """Play ``flow``'s steps from its start onto ``turns`` and ``steps`` (named as a second
+        task's when ``flow`` is not the session's ``first``); the last outcome."""
+        step_by_id = self._step_index(flow)
         outcome = None
         last: tuple[Any, ...] = (None, None, None)  # the last tool call's (name, result, outcome), for thoughts
         step = step_by_id[flow.start]
+        mark = len(steps)
         for _ in range(flow.max_steps):
             generator = self.generator(step.unit)
             if generator.writes and not saved:
                 self.conn.execute("SAVEPOINT twinchat_session")
                 saved.append(True)
-            sample = generator.session_sample(rng, now, context, self._call)
+            if "owner_id" in context and not steps[mark:]:  # a second task's start: one of the customer's orders
+                sample = owned_sample(generator, rng, now, context, self._call)
+            else:
+                sample = generator.session_sample(rng, now, context, self._call)
             noise = self._noise(flow, generator)
             if noise is not None:  # drawn only when there is noise: sessions without it are unchanged
                 sample.text = noise.apply(sample.text, protected_texts(sample.label, sample.slots), rng)
-            turns += self._turns(sample, step, flow, len(steps) + 1, rng, last)
-            steps.append(step.id)
+            name = step_name(flow, first, step.id)
+            turns += self._turns(sample, name, flow, len(steps) + 1, rng, last, step.thought)
+            steps.append(name)
             outcome = sample.outcome
             if sample.tool_call is not None:
                 last = (sample.tool_call["name"], sample.result, outcome)
             scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
-            for name, expr in step.remember.items():
-                context[name] = self.templates.evaluate(expr, scope)
+            for key, expr in step.remember.items():
+                context[key] = self.templates.evaluate(expr, scope)
             following = _next(step.next, outcome, rng, self._branches)
             if following == END:
                 break
             step = step_by_id[following]
         return outcome
+
+    def _step_index(self, flow: Flow) -> dict[str, Any]:
+        """The flow's steps by id (made once per flow)."""
+        steps_of = self._steps.get(flow.id)
+        if steps_of is None or steps_of[0] is not flow:
+            steps_of = self._steps[flow.id] = (flow, {s.id: s for s in flow.steps})
+        return steps_of[1]
 
     def _noise(self, flow: Flow, generator: UnitGenerator) -> NoiseLayer | None:
         """The noise on a step's user text: the flow's, else its unit's (resolved once per pair)."""
@@ -217,9 +284,9 @@ class SessionComposer:
     def _call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
         return call(self.conn, tool_call["name"], tool_call["arguments"], now)
 
-    def _turns(self, sample: Sample, step: Any, flow: Flow, number: int, rng: random.Random,
-               last: tuple[Any, ...]) -> list[dict[str, Any]]:
-        user: dict[str, Any] = {"role": "user", "content": sample.text, "step": step.id, "unit": sample.unit,
+    def _turns(self, sample: Sample, step: str, flow: Flow, number: int, rng: random.Random,
+               last: tuple[Any, ...], thought_source: str | None) -> list[dict[str, Any]]:
+        user: dict[str, Any] = {"role": "user", "content": sample.text, "step": step, "unit": sample.unit,
                                 "template": sample.template, "label": sample.label}
         if sample.refs:
             user["refs"] = sample.refs
@@ -228,14 +295,14 @@ class SessionComposer:
             call_id = f"call_{number}"
             thought = None
             if flow.style == "react":
-                thought = self.templates.render_text(step.thought or DEFAULT_THOUGHT,
+                thought = self.templates.render_text(thought_source or DEFAULT_THOUGHT,
                                                      thought_scope(sample, last), rng).strip()
-            turns.append({"role": "assistant", "content": "", "thought": thought, "step": step.id,
+            turns.append({"role": "assistant", "content": "", "thought": thought, "step": step,
                           "tool_calls": [{"id": call_id, **sample.tool_call}]})
             turns.append({"role": "tool", "tool_call_id": call_id, "name": sample.tool_call["name"],
                           "content": sample.result})
         if sample.reply is not None:
-            turns.append({"role": "assistant", "content": sample.reply, "step": step.id,
+            turns.append({"role": "assistant", "content": sample.reply, "step": step,
                           "outcome": sample.outcome})
         return turns
 

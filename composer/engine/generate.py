@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.compiled_unit import CompiledUnit
 from twinchat.composer.engine.noise import noise_layer, protected_texts
-from twinchat.composer.errors import ComposerError, LimitError
+from twinchat.composer.errors import ComposerError, LimitError, NoOrder
 from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.slots import WorldCache
@@ -244,9 +244,8 @@ class UnitGenerator(CompiledUnit):
                 pass  # that sample fails on its own; the stream goes on as when it was drawn
 
     def session_sample(self, rng: random.Random, now: datetime, context: dict[str, Any], call: Any) -> Sample:
-        """One turn of a session, drawn from the session's own ``rng`` (which it advances: a
-        session is one stream, seeded once); tool calls go through ``call`` and persist for the
-        rest of the session (a redraw rejected by ``outcome_weights`` is rolled back)."""
+        """One turn of a session, drawn from (and advancing) the session's one ``rng``; tool calls go
+        through ``call`` and persist for the session (a redraw ``outcome_weights`` rejects is rolled back)."""
         return self._sample(rng, 0, now, None, None, context, call, savepoints=True)
 
     def _sample(self, base: str | random.Random, index: int, now: datetime | None, fixed: dict[str, Any] | None,
@@ -317,6 +316,8 @@ class UnitGenerator(CompiledUnit):
                     return None
                 for name, drawer in drawers[decide_at:]:
                     values[name] = drawer(rng, values, now, context)
+        except NoOrder:  # none of one customer's orders (a second task) fits this case: draw again
+            return None
         except ComposerError as exc:  # a slot that cannot be drawn: say which unit's
             if str(exc).startswith("unit "):
                 raise

@@ -18,12 +18,12 @@ import json
 import random
 import sqlite3
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.errors import ComposerError, NoOrder
 from twinchat.composer.engine.slot_values import Record
 from twinchat.inventory import orders as world_orders
 from twinchat.inventory.orders_data import SURNAMES
@@ -178,6 +178,9 @@ class OrderBook:
             for no, cust, *stamps, total in conn.execute(
                 "SELECT order_no, customer, created_at, paid_at, shipped_at, delivered_at, cancelled_at, eta, "
                 "total FROM orders ORDER BY created_at, order_no")]
+        self._by_owner: dict[str, list[int]] = {}  # customer id -> indexes of their orders (oldest first)
+        for i, order in enumerate(self.orders):
+            self._by_owner.setdefault(order.customer, []).append(i)
         spans: dict[str, list[tuple[datetime, datetime | None, int]]] = {k: [] for k in (*ORDER_STATES, "any")}
         self._spans = [order.intervals() for order in self.orders]
         for i, held in enumerate(self._spans):
@@ -200,6 +203,19 @@ class OrderBook:
             lo, hi = index.window(now, since)
             found.update(index.orders[p] for p in range(lo, hi) if index.holds(p, now))
         return sorted(i for i in found if since is None or self.orders[i].created >= since)
+
+    def owned(self, owner: str, rng: random.Random, now: datetime, statuses: Sequence[str] | None = None,
+              within_days: int | None = None, form: str = "order_no", besides: Container[str] = ()) -> Record:
+        """An order of the customer ``owner`` as :meth:`draw` gives one (uniform over theirs that
+        qualify, other than the order numbers ``besides``); :class:`NoOrder` when they have none."""
+        since = None if within_days is None else now - timedelta(days=within_days)
+        pool = [i for i in self._by_owner.get(owner, ()) if (since is None or self.orders[i].created >= since)
+                and self.orders[i].order_no not in besides
+                and any(self._holds(i, s, now) for s in statuses or ("any",))]
+        if not pool:
+            raise NoOrder(f"customer {owner} has no order {'/'.join(statuses or ('placed',))} "
+                          f"at {now:%Y-%m-%d %H:%M}")
+        return self.record(self.orders[pool[int(rng.random() * len(pool))]], now, rng, form)
 
     def draw(self, rng: random.Random, now: datetime, statuses: Sequence[str] | None = None,
              within_days: int | None = None, form: str = "order_no") -> Record:

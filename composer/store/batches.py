@@ -239,7 +239,7 @@ def _flows(units_dirs: Sequence[str], flow: str | None, mix: Mapping[str, float]
 
     content = load_content(units_dirs)
     for src in content[1].values():  # a broken flow is reported here, before any work starts
-        check_flow(src, content[0])
+        check_flow(src, content[0], content[1])
     if flow is not None:  # unknown flow: a message listing the known ones, before a world is built for nothing
         find_flow(content[1], flow)
     for f in (mix or {}) if flow is None else ():

@@ -33,6 +33,7 @@ from twinchat.composer.store.recover import PATH, Slot, recover_slots, time_span
 from twinchat.inventory.connection import scratch
 from twinchat.composer.verify.reasons import FIXES, turn_problems
 from twinchat.inventory.timefmt import parse_time
+from twinchat.units.flow import ASIDE_STEPS
 
 #: A reply's variants (combinations of its alternatives) rendered at most when one is re-rendered.
 _VARIANTS = 256
@@ -330,7 +331,9 @@ def rerender(composer: Any, session: dict[str, Any], n: int) -> Fix:
     if best != turn.get("content"):
         turn["content"] = best
         fix.changed.append(f"turn {n} text")
-    if n == len(out["turns"]) and out.get("outcome") != outcome:
+    last = max((i for i, t in enumerate(out["turns"], 1) if "outcome" in t and t.get("step") not in ASIDE_STEPS),
+               default=0)
+    if n == last and out.get("outcome") != outcome:  # the session's outcome: its last task step's
         out["outcome"] = outcome
     return fix
 

@@ -35,8 +35,9 @@ def store_db(world_path, tmp_path_factory) -> Path:
 
 
 #: sessions in the shared store: enough that the test split holds turns of templates seen in
-#: train as well as held-out ones, now that units have many templates each
-STORED = 100
+#: train as well as held-out ones, now that units have many templates each and there are ten
+#: built-in flows (25 sessions each)
+STORED = 250
 
 @pytest.fixture()
 def own_db(store_db, tmp_path) -> Path:
@@ -124,13 +125,15 @@ def test_openai_records_follow_the_fine_tuning_format(exported):
 
 
 def _flow_tools() -> dict[str, list[str]]:
-    """Flow id → the tools its units call, in registry order (read from the unit files)."""
+    """Flow id → the tools its units and those of the flows it continues into call, in registry
+    order (read from the unit files)."""
     from twinchat.units.loader import load_content
 
     units, flows = load_content(())
     out = {}
     for fid, src in flows.items():
-        called = {units[s.unit].unit.tool.name for s in src.flow.steps if units[s.unit].unit.tool}
+        steps = [*src.flow.steps, *(s for t in src.flow.then for s in flows[t.flow].flow.steps)]
+        called = {units[s.unit].unit.tool.name for s in steps if units[s.unit].unit.tool}
         out[fid] = [name for name in TOOLS if name in called]
     return out
 

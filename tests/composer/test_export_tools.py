@@ -62,7 +62,12 @@ def test_compact_schemas_keep_every_argument_and_are_shorter():
 def test_the_builtin_flows_carry_the_tools_their_units_call():
     units, flows = load_content(())
     tools = ToolSet.of_content(units, flows)
-    assert tools.names("order_status") == ("query_order", "request_return")
+    # order status, and the flows it may continue into (a second task calls their tools)
+    assert tools.names("order_status") == ("query_order", "request_return", "urge_shipment", "request_cancellation",
+                                           "get_invoice", "check_price_protection")
+    assert tools.names("urge_shipment") == ("query_order", "request_return", "urge_shipment",
+                                            "request_cancellation")
+    assert tools.names("human_agent") == ("transfer_to_human",)
     assert tools.names("repair_ticket") == ("search_solution", "query_technician_slots", "create_ticket")
     assert tools.names("memory_upgrade") == ("search_products", "check_delivery")
     assert tools.names("not_loaded") == tuple(TOOLS)

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.errors import ComposerError, NoOrder
 from twinchat.composer.engine.orderbook import ORDER_FORMS
 from twinchat.composer.engine.slot_values import Record
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
@@ -51,8 +51,14 @@ def _drawer(slot: InventorySlot, name: str, sampler: Any) -> Any:
     if slot.kind == "order":
         def order(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
             form = pick_form(rng)
+            owner = context.get("owner_id")  # a second task: one of the session customer's own orders
             try:
+                if owner is not None:
+                    return world.orders.owned(owner, rng, now, slot.statuses, slot.within_days, form or "order_no",
+                                              context.get("owner_done", ()))
                 return world.orders.draw(rng, now, slot.statuses, slot.within_days, form or "order_no")
+            except NoOrder:
+                raise
             except ComposerError as exc:
                 raise ComposerError(f"slot {name!r}: {exc}") from exc
         return order

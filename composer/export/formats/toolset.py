@@ -1,7 +1,8 @@
 """The tools a record carries: those of its session's flow, not every tool of the registry.
 
 A flow's tools are those its steps' units call, in registry order (the built-ins first, then the
-others by name), or the flow's own ``tools:`` list when it has one. They are looked up in the tool
+others by name), or the flow's own ``tools:`` list when it has one, and those of the flows it may
+continue into (``then:``: a second task calls their tools). They are looked up in the tool
 registry by name, so a plugin's tool (or any tool the registry holds) goes with a record exactly
 as a built-in one does. A session whose flow is not loaded carries every registered tool.
 
@@ -111,6 +112,9 @@ class ToolSet:
         by_flow = {}
         for fid, src in flows.items():
             names = flow_tools(src, units)
+            for then in getattr(getattr(src, "flow", src), "then", ()):  # a second task's tools too
+                more = flow_tools(flows[then.flow], units) if then.flow in flows and names is not None else None
+                names = None if more is None else (*names, *more)  # type: ignore[misc]
             if names is not None:
                 by_flow[fid] = names
         return cls(by_flow)

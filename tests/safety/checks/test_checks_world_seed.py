@@ -11,10 +11,12 @@ from checks_cli import run_twinchat
 
 def test_sessions_of_another_world_seed_are_named_once(tmp_path):
     # the sessions of seed 8 on world 3 each call a tool whose answer depends on the world (a short
-    # session that only reads the static knowledge base would verify on any world)
+    # session that only reads the static knowledge base, or asks for a human agent, would verify on
+    # any world): order-status sessions, which look up the world's orders
     for db, seed, session_seed in (("w0.db", "0", "0"), ("w3.db", "3", "8")):
         assert run_twinchat("init", "--db", db, "--seed", seed, cwd=tmp_path).returncode == 0
-        assert run_twinchat("compose", "-n", "4", "--seed", session_seed, "--db", db, cwd=tmp_path).returncode == 0
+        assert run_twinchat("compose", "-n", "4", "--seed", session_seed, "--flow", "order_status", "--db", db,
+                            cwd=tmp_path).returncode == 0
     with sqlite3.connect(tmp_path / "w0.db") as conn:  # a store merged from a world of another seed
         conn.execute("ATTACH ? AS other", (str(tmp_path / "w3.db"),))
         conn.execute("INSERT INTO sessions SELECT * FROM other.sessions")
