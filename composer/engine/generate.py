@@ -360,8 +360,7 @@ class UnitGenerator(CompiledUnit):
 
     def _text(self, template: Any, values: dict[str, Any], rng: random.Random,
               choices: tuple[int, ...] | None) -> str:
-        """The user text: a template's alternatives are drawn (or ``choices`` taken) only when it
-        has some, so a text without them draws as it always did."""
+        """The user text: a template's alternatives drawn (or ``choices`` taken) only when it has some."""
         alts = self._text_alts[template.id]
         what = f"template {template.id!r}"
         if alts is None:
