@@ -35,6 +35,7 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, free_number, request_key, tool_error
+from twinchat.inventory.tools.memo import answer, replayed
 from twinchat.inventory.tools.service import _mobile
 from twinchat.inventory.tools.static import static_data
 
@@ -127,6 +128,10 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
 
 
 def _query(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "query_order", (ctx.now, args.order_no, args.phone), lambda: _query_now(ctx, args))
+
+
+def _query_now(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
     conn, now = ctx.conn, ctx.now
     if args.order_no is None and args.phone is None:
         return tool_error("invalid_arguments", "请提供订单号或下单手机号", None)
@@ -237,35 +242,46 @@ def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str,
 
 
 def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
+    return replayed(ctx.conn, "request_return", (ctx.now, args.order_no, args.product_id, args.kind, args.reason),
+                    lambda: _request_now(ctx, args))
+
+
+_INSERT_RETURN = ("INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, 'created')")
+Written = tuple[dict[str, Any], "tuple[str, tuple[Any, ...]] | None"]
+
+
+def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
+    """The answer of ``request_return``, and the write it made (see :func:`.memo.replayed`)."""
     conn, now = ctx.conn, ctx.now
     order_no = _order_key(args.order_no)
     order = _order(conn, order_no, now)
     if order is None:
-        return _not_found(order_no)
+        return _not_found(order_no), None
     product_id = _order_key(args.product_id) if args.product_id is not None else None
     items = _items(conn, order_no)
     if product_id is not None and product_id not in {i["product_id"] for i in items}:
         listed = "、".join(f"{i['product_id']}({i['short_name']})" for i in items)
         return tool_error("product_not_in_order",
-                          f"订单 {order_no} 中没有商品 {product_id},该订单的商品有: {listed}", "product_id")
+                          f"订单 {order_no} 中没有商品 {product_id},该订单的商品有: {listed}", "product_id"), None
     status = _status(order, now)
     if status == CANCELLED:
         return tool_error("order_cancelled",
-                          f"订单 {order_no} 已于 {order['cancelled_at']} 取消,无需申请退换货", "order_no")
+                          f"订单 {order_no} 已于 {order['cancelled_at']} 取消,无需申请退换货", "order_no"), None
     if status != DELIVERED:
         advice = "如不想要了可以申请取消订单" if status != IN_TRANSIT else "如不想要了可以拒收"
         return tool_error("not_delivered",
-                          f"订单 {order_no} 当前状态为{status},签收后才能申请退换货;{advice}", "order_no")
+                          f"订单 {order_no} 当前状态为{status},签收后才能申请退换货;{advice}", "order_no"), None
     closed = _window_closed(order, args.kind, now)
     if closed:
-        return closed
+        return closed, None
 
     canonical = {"order_no": order_no, "product_id": product_id, "kind": args.kind,
                  "reason": " ".join(args.reason.split()), "now": format_time(now)}
     key = request_key(canonical)
     existing = _return_result(conn, key)
     if existing is not None:
-        return existing
+        return existing, None
     clash = conn.execute(
         "SELECT return_no, kind FROM returns WHERE order_no = ? AND created_at <= ? "
         "AND (product_id IS NULL OR ? IS NULL OR product_id = ?) ORDER BY created_at, return_no LIMIT 1",
@@ -274,15 +290,13 @@ def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
         what = f"商品 {product_id}" if product_id else "商品"
         return tool_error("return_exists",
                           f"订单 {order_no} 的{what}已有售后申请 {clash[0]}({_KIND_NAMES[clash[1]]}),请勿重复提交",
-                          "product_id" if product_id else "order_no")
-    conn.execute(
-        "INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 'created')",
-        (free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return"), key, order_no, product_id, args.kind, canonical["reason"],
-         format_time(now)))
+                          "product_id" if product_id else "order_no"), None
+    number = free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return")
+    params = (number, key, order_no, product_id, args.kind, canonical["reason"], format_time(now))
+    conn.execute(_INSERT_RETURN, params)
     result = _return_result(conn, key)
     assert result is not None
-    return result
+    return result, (_INSERT_RETURN, params)
 
 
 REQUEST_RETURN = Tool(
