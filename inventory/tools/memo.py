@@ -26,7 +26,7 @@ from typing import Any
 
 from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
-__all__ = ["track_writes", "is_tracked", "world_version", "memo", "Memo", "fresh", "answer", "replayed"]
+__all__ = ["track_writes", "is_tracked", "world_version", "memo", "Memo", "fresh", "answer", "replayed", "shared"]
 
 _TABLE = "temp.twinchat_world_version"
 _STEP = "twinchat_world_step"
@@ -153,6 +153,23 @@ def fresh(value: Any) -> Any:
 
 
 _NESTED = (dict, list)
+
+
+_NONE = object()  # a remembered None
+
+
+def shared(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered for ``parts`` in the current world state and given out as is:
+    a fact several answers are made from (callers must not change it)."""
+    remembered = memo(conn, name)
+    if remembered is None:
+        return compute()
+    key = remembered.key(*parts)
+    found = remembered.get(key)
+    if found is None:
+        value = compute()
+        found = remembered.put(key, _NONE if value is None else value)
+    return None if found is _NONE else found
 
 
 def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

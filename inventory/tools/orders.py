@@ -35,7 +35,7 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, free_number, request_key, tool_error
-from twinchat.inventory.tools.memo import answer, replayed
+from twinchat.inventory.tools.memo import answer, replayed, shared
 from twinchat.inventory.tools.service import _mobile
 from twinchat.inventory.tools.static import static_data
 
@@ -65,16 +65,31 @@ def _status(order: dict[str, Any], now: datetime) -> str | None:
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
-    """The order row (dict) if it exists at ``now``."""
-    row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ? AND created_at <= ?", (order_no, format_time(now))).fetchone()
+    """The order row (dict, shared: not to be changed) if it exists at ``now``."""
+    order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no))
+    return None if order is None or order["created_at"] > format_time(now) else order
+
+
+def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None:
+    row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
     return None if row is None else dict(zip(_ORDER_COLUMNS, row))
 
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
+    """The order's lines (shared: not to be changed)."""
+    return shared(conn, "order_items", (order_no,), lambda: _item_rows(conn, order_no))
+
+
+def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
         "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
     return [{"product_id": r[0], "short_name": r[1], "qty": r[2], "price": r[3]} for r in rows]
+
+
+def _checkpoints(conn: sqlite3.Connection, order_no: str) -> list[Any]:
+    """:func:`checkpoints` of the order (shared: not to be changed)."""
+    return shared(conn, "order_checkpoints", (order_no,), lambda: checkpoints(conn, order_no))
 
 
 def _not_found(order_no: str) -> dict[str, Any]:
@@ -105,7 +120,7 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
     waiting = status in (AWAITING_SHIPMENT, IN_TRANSIT)
     last = None
     if shipped:
-        passed = [c for c in checkpoints(conn, order["order_no"]) if c.time <= now]
+        passed = [c for c in _checkpoints(conn, order["order_no"]) if c.time <= now]
         last = {"time": format_time(passed[-1].time), "text": passed[-1].text}
     promised = parse_time(order["eta"]) if order["eta"] else None
     created = parse_time(order["created_at"])
