@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import orjson
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps as _dumps
@@ -390,7 +391,15 @@ def _stored(row: tuple[Any, ...], lenient: bool) -> StoredSession:
 
 
 def _loads(row: dict[str, Any], column: str) -> Any:
-    """A JSON column of a row; ValueError naming the column if it is not JSON."""
+    """A JSON column of a row; ValueError naming the column if it is not JSON.
+
+    Read by orjson (the same values as ``json.loads`` for the JSON the store writes, several times
+    faster); what orjson refuses (NaN, integers past 64 bits, a damaged column) is the standard
+    library's to read or refuse, with its message."""
+    try:
+        return orjson.loads(row[column])
+    except (orjson.JSONDecodeError, TypeError):
+        pass
     try:
         return json.loads(row[column])
     except (TypeError, ValueError) as exc:
