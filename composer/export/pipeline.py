@@ -50,6 +50,7 @@ import orjson
 
 from twinchat.composer.export.dataset_card import ExportReport, dataset_card
 from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format
+from twinchat.composer.export.formats.base import dumps as _dumps  # json.dumps(value, ensure_ascii=False)
 from twinchat.composer.export.formats.base import prompt_in_force
 from twinchat.composer.export.formats.toolset import ToolSet
 from twinchat.composer.export.hub import check_file_format, check_name, write_parquet
@@ -65,10 +66,6 @@ __all__ = ["ExportOptions", "ExportReport", "export_sessions", "export_samples",
 
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 200
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -97,8 +94,7 @@ def _shares(split: str | Sequence[float], holdout: bool) -> tuple[float, float, 
 # -- the shared pipeline ----------------------------------------------------------------------------
 def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: Deduper, lengths: Lengths,
            spec: Format, progress: Progress | None) -> list[SplitItem]:
-    """Pass 1: the records of every item kept, deduplicated, into the spill file: each record's
-    line of the split file already encoded, and its token counts (one encoding per record)."""
+    """Pass 1: each kept item's deduplicated records into the spill, as split-file lines and token counts."""
     split_items: list[SplitItem] = []
     render = spec.render
     with open(spill_path, "wb") as spill:  # a scratch file of ours: orjson, several times faster
@@ -111,11 +107,10 @@ def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: D
             if not kept:
                 continue
             split_items.append(SplitItem(item.key, tuple(t for r in kept for t in r.templates), item.flow))
-            records = []
-            for r in kept:
-                line = _dumps(r.data)
-                records.append([line, r.source, list(r.templates), r.gold,
-                                *lengths.measure(render(r.data) if render else ("", line))])
+            lines = [_dumps(r.data) for r in kept]  # the one encoding of each record
+            records = [[line, r.source, list(r.templates), r.gold, *lengths.measure(render(r.data) if render
+                                                                                    else ("", line))]
+                       for line, r in zip(lines, kept)]
             spill.write(orjson.dumps({"key": item.key, "flow": item.flow, "outcome": item.outcome,
                                       "status": item.status, "reasons": item.reasons, "records": records})
                         + b"\n")

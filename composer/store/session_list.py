@@ -3,8 +3,9 @@
 Reads never hold more than a page: the browser asks for ``limit`` rows at an offset, or after the
 sort key of the last row it has (keyset paging, for scrolling on from a page already read).
 Search in assistant text reads ``session_text`` (the assistant text of each session, its replies
-one per line), built on the first search and kept in step with ``sessions`` by triggers from
-then on, whoever writes. These are module functions: the browser calls them from worker threads,
+one per line). The session store writes it with each batch, the text made in Python from the
+turns it already holds (:func:`add_texts`); any other writer is kept in step by triggers. A store
+composed before the store wrote it has the table built on its first search (or its next compose). These are module functions: the browser calls them from worker threads,
 each on its own connection.
 """
 
@@ -16,10 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
+import orjson
+
 from twinchat.composer.errors import ComposerError
 
 __all__ = ["Filters", "ListRow", "SORTS", "count_sessions", "list_page", "session_ids", "has_text_index",
-           "build_text_index", "check_sort", "transaction", "table_exists"]
+           "build_text_index", "check_sort", "transaction", "table_exists", "bot_text", "add_texts"]
 
 #: Sort name → the SQL expressions ordering the list (each ends with the unique flow, seed, idx).
 SORTS: dict[str, tuple[str, ...]] = {
@@ -32,8 +35,10 @@ SORTS: dict[str, tuple[str, ...]] = {
 
 _BOT_TEXT = ("ifnull((SELECT group_concat(json_extract(j.value, '$.content'), char(10)) FROM json_each({}.turns) j "
              "WHERE json_extract(j.value, '$.role') = 'assistant' AND json_extract(j.value, '$.content') != ''), '')")
+#: a row the store wrote with its session (see add_texts) is not made again by SQL
+_GUARD = "WHEN NOT EXISTS (SELECT 1 FROM session_text t WHERE t.id = new.id)"
 _TRIGGERS = (
-    "CREATE TRIGGER IF NOT EXISTS session_text_insert AFTER INSERT ON sessions BEGIN "
+    f"CREATE TRIGGER IF NOT EXISTS session_text_insert AFTER INSERT ON sessions {_GUARD} BEGIN "
     f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
     "CREATE TRIGGER IF NOT EXISTS session_text_update AFTER UPDATE OF id, turns ON sessions BEGIN "
     "DELETE FROM session_text WHERE id = old.id; "
@@ -99,11 +104,56 @@ def build_text_index(conn: sqlite3.Connection) -> bool:
     with transaction(conn, "build the search index of assistant text"):
         if has_text_index(conn):  # built by another connection meanwhile
             return False
-        conn.execute("CREATE TABLE session_text (id TEXT PRIMARY KEY, bot_text TEXT NOT NULL)")
-        conn.execute(f"INSERT INTO session_text (id, bot_text) SELECT s.id, {_BOT_TEXT.format('s')} FROM sessions s")
-        for sql in _TRIGGERS:
-            conn.execute(sql)
+        _create_text_index(conn)
     return True
+
+
+def _create_text_index(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE session_text (id TEXT PRIMARY KEY, bot_text TEXT NOT NULL)")
+    conn.execute(f"INSERT INTO session_text (id, bot_text) SELECT s.id, {_BOT_TEXT.format('s')} FROM sessions s")
+    for sql in _TRIGGERS:
+        conn.execute(sql)
+
+
+def bot_text(turns: Any) -> str | None:
+    """What ``session_text`` holds for a session's (decoded) turns: the non-empty assistant texts,
+    one per line; None for turns of another shape (then the triggers' SQL makes the row)."""
+    if type(turns) is not list:
+        return None
+    texts = []
+    for turn in turns:
+        if type(turn) is not dict:
+            return None
+        if turn.get("role") == "assistant":
+            content = turn.get("content")
+            if type(content) is str:
+                if content:
+                    texts.append(content)
+            elif content is not None:
+                return None
+    return "\n".join(texts)
+
+
+def add_texts(conn: sqlite3.Connection, rows: Sequence[tuple[str, str]]) -> None:
+    """Write the ``session_text`` rows of sessions about to be inserted, ``rows`` of (id, turns JSON),
+    inside the caller's transaction (made first if missing; an older store's trigger is brought up
+    to date), so inserting the sessions makes no text in SQL."""
+    trigger = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'session_text_insert'"
+                           ).fetchone()
+    if not has_text_index(conn):
+        _create_text_index(conn)
+    elif trigger is None or _GUARD not in trigger[0]:
+        conn.execute("DROP TRIGGER IF EXISTS session_text_insert")
+        conn.execute(_TRIGGERS[0])
+    texts = []
+    for sid, turns in rows:
+        try:
+            text = bot_text(orjson.loads(turns))
+        except orjson.JSONDecodeError:
+            text = None
+        if text is not None:
+            texts.append((sid, text))
+    conn.executemany("INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (?, ?)", texts)
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:
