@@ -39,10 +39,12 @@ _BOT_TEXT = ("ifnull((SELECT group_concat(json_extract(j.value, '$.content'), ch
 _GUARD = "WHEN NOT EXISTS (SELECT 1 FROM session_text t WHERE t.id = new.id)"
 _TRIGGERS = (
     f"CREATE TRIGGER IF NOT EXISTS session_text_insert AFTER INSERT ON sessions {_GUARD} BEGIN "
-    f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
-    "CREATE TRIGGER IF NOT EXISTS session_text_update AFTER UPDATE OF id, turns ON sessions BEGIN "
+    "INSERT OR REPLACE INTO session_text (id, user_text, bot_text) "
+    f"VALUES (new.id, new.user_text, {_BOT_TEXT.format('new')}); END",
+    "CREATE TRIGGER IF NOT EXISTS session_text_update AFTER UPDATE OF id, turns, user_text ON sessions BEGIN "
     "DELETE FROM session_text WHERE id = old.id; "
-    f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
+    "INSERT OR REPLACE INTO session_text (id, user_text, bot_text) "
+    f"VALUES (new.id, new.user_text, {_BOT_TEXT.format('new')}); END",
     "CREATE TRIGGER IF NOT EXISTS session_text_delete AFTER DELETE ON sessions BEGIN "
     "DELETE FROM session_text WHERE id = old.id; END",
 )
@@ -93,8 +95,13 @@ class ListRow:
 
 
 def has_text_index(conn: sqlite3.Connection) -> bool:
-    """Whether the assistant-text search table has been built."""
-    return table_exists(conn, "session_text")
+    """Whether the search table has been built (with the user text too: one read by every search)."""
+    return table_exists(conn, "session_text") and _TEXT_COLUMNS in _table_sql(conn, "session_text")
+
+
+def _table_sql(conn: sqlite3.Connection, name: str) -> str:
+    found = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return found[0] if found else ""
 
 
 def build_text_index(conn: sqlite3.Connection) -> bool:
@@ -108,9 +115,17 @@ def build_text_index(conn: sqlite3.Connection) -> bool:
     return True
 
 
+_TEXT_COLUMNS = "id TEXT PRIMARY KEY, user_text TEXT, bot_text TEXT NOT NULL"
+
+
 def _create_text_index(conn: sqlite3.Connection) -> None:
-    conn.execute("CREATE TABLE session_text (id TEXT PRIMARY KEY, bot_text TEXT NOT NULL)")
-    conn.execute(f"INSERT INTO session_text (id, bot_text) SELECT s.id, {_BOT_TEXT.format('s')} FROM sessions s")
+    """``session_text`` over the stored sessions (one from before, without the user text, replaced)."""
+    for trigger in ("insert", "update", "delete"):
+        conn.execute(f"DROP TRIGGER IF EXISTS session_text_{trigger}")
+    conn.execute("DROP TABLE IF EXISTS session_text")
+    conn.execute(f"CREATE TABLE session_text ({_TEXT_COLUMNS})")
+    conn.execute("INSERT INTO session_text (id, user_text, bot_text) "
+                 f"SELECT s.id, s.user_text, {_BOT_TEXT.format('s')} FROM sessions s")
     for sql in _TRIGGERS:
         conn.execute(sql)
 
@@ -134,26 +149,24 @@ def bot_text(turns: Any) -> str | None:
     return "\n".join(texts)
 
 
-def add_texts(conn: sqlite3.Connection, rows: Sequence[tuple[str, str]]) -> None:
-    """Write the ``session_text`` rows of sessions about to be inserted, ``rows`` of (id, turns JSON),
-    inside the caller's transaction (made first if missing; an older store's trigger is brought up
-    to date), so inserting the sessions makes no text in SQL."""
-    trigger = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'session_text_insert'"
-                           ).fetchone()
+def add_texts(conn: sqlite3.Connection, rows: Sequence[tuple[str, str, str]]) -> None:
+    """Write the ``session_text`` rows of sessions about to be inserted, ``rows`` of (id, turns JSON,
+    user text), inside the caller's transaction (made first if missing; an older store's trigger is
+    brought up to date), so inserting the sessions makes no text in SQL."""
     if not has_text_index(conn):
         _create_text_index(conn)
-    elif trigger is None or _GUARD not in trigger[0]:
+    elif _GUARD not in _table_sql(conn, "session_text_insert"):
         conn.execute("DROP TRIGGER IF EXISTS session_text_insert")
         conn.execute(_TRIGGERS[0])
     texts = []
-    for sid, turns in rows:
+    for sid, turns, user_text in rows:
         try:
             text = bot_text(orjson.loads(turns))
         except orjson.JSONDecodeError:
             text = None
         if text is not None:
-            texts.append((sid, text))
-    conn.executemany("INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (?, ?)", texts)
+            texts.append((sid, user_text, text))
+    conn.executemany("INSERT OR REPLACE INTO session_text (id, user_text, bot_text) VALUES (?, ?, ?)", texts)
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:
@@ -172,8 +185,8 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
             params.append(f" {value} ")
     if filters.text:
         needle = filters.text.lower()
-        clauses.append("(instr(lower(s.user_text), ?) > 0 OR instr(lower("
-                       "(SELECT t.bot_text FROM session_text t WHERE t.id = s.id)), ?) > 0)")
+        clauses.append("s.id IN (SELECT t.id FROM session_text t WHERE instr(lower(t.user_text), ?) > 0 "
+                       "OR instr(lower(t.bot_text), ?) > 0)")  # the narrow table: no session's turns are read
         params += [needle, needle]
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 

@@ -55,7 +55,7 @@ COLUMNS = ("id", "flow", "seed", "idx", "world_seed", "now", "customer", "turns"
 _SESSION_KEYS = ("id", "flow", "seed", "index", "world_seed", "now", "customer", "turns", "steps", "outcome")
 
 _PAGE = 500
-_TURNS = COLUMNS.index("turns")
+_TURNS, _USER_TEXT = COLUMNS.index("turns"), COLUMNS.index("user_text")
 _TURN_PREFIX = re.compile(r"^turn \d+: ")
 _INSERT = f"INSERT INTO sessions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
@@ -184,7 +184,7 @@ class SessionStore:
         """Insert rows made by :func:`session_row`, all in one transaction; return how many."""
         try:
             with self._transaction():
-                add_texts(self.conn, [(row[0], row[_TURNS]) for row in rows])  # the search table, kept in step
+                add_texts(self.conn, [(row[0], row[_TURNS], row[_USER_TEXT]) for row in rows])  # the search table, kept in step
                 self.conn.executemany(_INSERT, rows)
         except sqlite3.IntegrityError as exc:
             stored = self._first_stored(rows)

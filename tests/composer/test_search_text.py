@@ -14,7 +14,7 @@ from twinchat.composer.store.sessions import SessionStore, session_row
 def _texts(db) -> list[tuple[str, str]]:
     conn = sqlite3.connect(db)
     try:
-        return conn.execute("SELECT id, bot_text FROM session_text ORDER BY id").fetchall()
+        return conn.execute("SELECT id, user_text, bot_text FROM session_text ORDER BY id").fetchall()
     finally:
         conn.close()
 
@@ -22,7 +22,7 @@ def _texts(db) -> list[tuple[str, str]]:
 def _sql_texts(db) -> list[tuple[str, str]]:
     conn = sqlite3.connect(db)
     try:
-        return conn.execute(f"SELECT s.id, {_BOT_TEXT.format('s')} FROM sessions s ORDER BY s.id").fetchall()
+        return conn.execute(f"SELECT s.id, s.user_text, {_BOT_TEXT.format('s')} FROM sessions s ORDER BY s.id").fetchall()
     finally:
         conn.close()
 
@@ -32,27 +32,39 @@ def test_compose_writes_the_search_table_sql_would_build(world_path, tmp_path):
     shutil.copyfile(world_path, db)
     compose_run(db, n=40, seed=2)
     texts = _texts(db)
-    assert len(texts) == 40 and any(t for _, t in texts)
+    assert len(texts) == 40 and all(u for _, u, _ in texts) and any(t for _, _, t in texts)
     assert texts == _sql_texts(db)
     conn = sqlite3.connect(db)
     assert build_text_index(conn) is False  # nothing left to build at the first search
-    assert count_sessions(conn, Filters(text="为您找到")) == sum("为您找到" in t for _, t in texts)
+    assert count_sessions(conn, Filters(text="为您找到")) == sum("为您找到" in t for _, _, t in texts)
 
 
 def test_a_store_from_before_gets_its_table_and_a_guarded_trigger(world_path, tmp_path):
+    old = tmp_path / "old.db"
+    shutil.copyfile(world_path, old)
+    compose_run(old, n=8, seed=2)
+    conn = sqlite3.connect(old)
+    with conn:  # a table of an older search: assistant text only
+        conn.execute("DROP TABLE session_text")
+        conn.execute("CREATE TABLE session_text (id TEXT PRIMARY KEY, bot_text TEXT NOT NULL)")
+    assert count_sessions(conn, Filters(text="您")) == 8  # the search rebuilds it whole
+    assert _texts(old) == _sql_texts(old)
+    conn.close()
     db = tmp_path / "w.db"
     shutil.copyfile(world_path, db)
     compose_run(db, n=12, seed=2)
     conn = sqlite3.connect(db)
-    with conn:  # as a store written before: no table, then one built by a search with the old trigger
+    with conn:  # as a store written before: no table, then one built by a search (bot text only, old trigger)
         conn.execute("DROP TABLE session_text")
         conn.execute("DROP TRIGGER session_text_insert")
+        conn.execute("DROP TRIGGER session_text_update")
     compose_run(db, n=24, seed=2)  # builds the table over the 12 stored, and writes the 12 new
     assert _texts(db) == _sql_texts(db) and len(_texts(db)) == 24
     with conn:
         conn.execute("DROP TRIGGER session_text_insert")
-        conn.execute("CREATE TRIGGER session_text_insert AFTER INSERT ON sessions BEGIN "
-                     f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END")
+        conn.execute("CREATE TRIGGER session_text_insert AFTER INSERT ON sessions BEGIN INSERT OR REPLACE INTO "
+                     f"session_text (id, user_text, bot_text) VALUES (new.id, new.user_text, {_BOT_TEXT.format('new')}); "
+                     "END")
     compose_run(db, n=36, seed=2)
     trigger = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'session_text_insert'").fetchone()[0]
     assert "WHEN NOT EXISTS" in trigger
@@ -78,5 +90,5 @@ def test_turns_of_another_shape_are_left_to_sql(world_path, tmp_path):
            "turns": [*session["turns"], {"role": "assistant", "content": 7}]}
     store.add_rows([session_row(odd, [], 1)])
     assert _texts(db) == _sql_texts(db)
-    assert dict(_texts(db))[odd["id"]].endswith("\n7")
+    assert {i: t for i, _, t in _texts(db)}[odd["id"]].endswith("\n7")
     conn.close()
