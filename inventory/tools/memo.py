@@ -76,9 +76,12 @@ class _Tracker:
         self.memos: dict[str, Memo] = {}
         self._read = conn.execute  # bound once: a version is read on every remembered call
         self._sql = f"SELECT v FROM {_TABLE}"
+        #: the version while a tool that never writes runs (see :func:`answer`): read once per call
+        self.pinned: str | None = None
 
     def version(self) -> str:
-        return self._read(self._sql).fetchone()[0]
+        pinned = self.pinned
+        return pinned if pinned is not None else self._read(self._sql).fetchone()[0]
 
 
 def track_writes(conn: sqlite3.Connection) -> None:
@@ -111,15 +114,15 @@ class Memo:
 
     KEEP = 8192
 
-    __slots__ = ("_tracker", "_answers")
+    __slots__ = ("tracker", "_answers")
 
     def __init__(self, tracker: _Tracker) -> None:
-        self._tracker = tracker
+        self.tracker = tracker
         self._answers: dict[Any, Any] = {}
 
     def key(self, *parts: Any) -> tuple[Any, ...]:
         """``parts`` with the current world version in front: the key of an answer now."""
-        return (self._tracker.version(), *parts)
+        return (self.tracker.version(), *parts)
 
     def get(self, key: tuple[Any, ...]) -> Any:
         return self._answers.get(key)
@@ -174,14 +177,21 @@ def shared(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute:
 
 def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
     """``compute()``, remembered as tool ``name``'s answer for ``parts`` (and the clock and
-    arguments they hold) in the current world state; a fresh copy every time."""
+    arguments they hold) in the current world state; a fresh copy every time. For tools that
+    never write: the version is read once, and the facts ``compute`` remembers (:func:`shared`)
+    are keyed by it."""
     remembered = memo(conn, name)
     if remembered is None:
         return compute()
+    tracker = remembered.tracker
     key = remembered.key(*parts)
     found = remembered.get(key)
     if found is None:
-        found = remembered.put(key, compute())
+        tracker.pinned = key[0]
+        try:
+            found = remembered.put(key, compute())
+        finally:
+            tracker.pinned = None
     return fresh(found)
 
 
