@@ -220,16 +220,25 @@ class CreateTicketArgs(BaseModel):
     is_vip: bool = Field(default=False, description="报修人是否为VIP会员")
 
 
+#: 11 digits from 13… to 19…, not 179…: ``phonenumbers.parse(text, "CN")`` strips no prefix of these
+#: (CN's national prefix for parsing is ``0`` or ``1[12]xx``/``179xx``) and reads the number as is
+_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
 @lru_cache(maxsize=4096)
 def _mobile(text: str) -> str | None:
     """The 11-digit national number of a mainland mobile, or None.
 
     A pure function of the text (phonenumbers' parsing is the dearest step of a ticket), so the
-    last few thousand answers are kept: verifying a dialogue parses its phone number again."""
-    try:
-        number = phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        return None
+    last few thousand answers are kept: verifying a dialogue parses its phone number again. A
+    plain 11-digit mobile skips the parse, whose number it would be (see ``_PLAIN_MOBILE``)."""
+    if _PLAIN_MOBILE.fullmatch(text) and not text.startswith("179"):
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(text))
+    else:
+        try:
+            number = phonenumbers.parse(text, "CN")
+        except phonenumbers.NumberParseException:
+            return None
     if (phonenumbers.region_code_for_number(number) != "CN" or not phonenumbers.is_valid_number(number)
             or phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
                                                         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)):

@@ -121,3 +121,30 @@ def test_only_private_connections_are_tracked(world_path):
     assert not is_tracked(file_conn) and world_version(file_conn) is None and memo(file_conn, "query_order") is None
     track_writes(conn)
     assert is_tracked(conn) and world_version(conn) == ""
+
+
+def test_a_plain_mobile_is_the_number_phonenumbers_parses():
+    import random
+
+    import phonenumbers
+
+    from twinchat.inventory.tools.service import _PLAIN_MOBILE, _mobile
+
+    rng = random.Random(3)
+    texts = [f"1{p:02d}{rng.randrange(10**8):08d}" for p in range(100) for _ in range(30)]
+    texts += ["17912345678", "11912345678", "12345678901", "13800138000", "19912345678", "14512345678"]
+    for text in texts:
+        try:
+            parsed = phonenumbers.parse(text, "CN")
+        except phonenumbers.NumberParseException:
+            assert not (_PLAIN_MOBILE.fullmatch(text) and not text.startswith("179")), text
+            assert _mobile(text) is None, text
+            continue
+        if _PLAIN_MOBILE.fullmatch(text) and not text.startswith("179"):
+            assert parsed == phonenumbers.PhoneNumber(country_code=86, national_number=int(text)), text
+        valid = (phonenumbers.region_code_for_number(parsed) == "CN" and phonenumbers.is_valid_number(parsed)
+                 and phonenumbers.number_type(parsed) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                          phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
+        assert _mobile(text) == (str(parsed.national_number) if valid else None), text
+    assert _mobile("138 0013 8000") == "13800138000" and _mobile("+86 13800138000") == "13800138000"
+    assert _mobile("12345") is None
