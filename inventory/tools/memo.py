@@ -46,8 +46,9 @@ def _triggers(conn: sqlite3.Connection, table: str) -> list[str]:
     cols = [_quote(r[1]) for r in conn.execute(f"PRAGMA main.table_info({_quote(table)})")]
     rowid = not conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = ? AND sql LIKE '%WITHOUT ROWID%'",
                              (table,)).fetchone()
-    def values(side: str) -> str:
-        return ", ".join(([f"{side}.rowid"] if rowid else []) + [f"{side}.{c}" for c in cols])
+    def values(side: str) -> str:  # in folds of 100 columns: a function takes only so many arguments
+        names = ([f"{side}.rowid"] if rowid else []) + [f"{side}.{c}" for c in cols]
+        return ", ".join(f"{_STEP}({', '.join(names[i:i + 100])})" for i in range(0, len(names), 100))
     head = f"UPDATE {_TABLE.split('.')[1]} SET v = {_STEP}(v, '{table.replace(chr(39), chr(39) * 2)}'"
     quoted = _quote(f"twinchat_track_{table}")[:-1]
     return [
@@ -95,6 +96,8 @@ def track_writes(conn: sqlite3.Connection) -> None:
     if not keeps_static_data(conn):
         raise sqlite3.ProgrammingError("track_writes needs a connection that keeps what tools read "
                                        "(sqlite3.connect(..., factory=WorldConnection))")
+    if conn.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'").fetchone():
+        return  # a virtual table takes no trigger, so its writes could not be tracked: tools remember nothing
     static_data(conn, _Tracker)
 
 

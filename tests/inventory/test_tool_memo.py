@@ -148,3 +148,18 @@ def test_a_plain_mobile_is_the_number_phonenumbers_parses():
         assert _mobile(text) == (str(parsed.national_number) if valid else None), text
     assert _mobile("138 0013 8000") == "13800138000" and _mobile("+86 13800138000") == "13800138000"
     assert _mobile("12345") is None
+
+
+def test_wide_tables_are_tracked_and_virtual_ones_turn_tracking_off(world_path):
+    conn = _copy(world_path, False)
+    conn.execute(f"CREATE TABLE wide ({', '.join(f'c{i} INTEGER' for i in range(150))})")
+    track_writes(conn)
+    start = world_version(conn)
+    with scratch(conn, "w"):
+        conn.execute("INSERT INTO wide (c149) VALUES (1)")
+        assert world_version(conn) != start
+    assert world_version(conn) == start
+    other = _copy(world_path, False)
+    other.execute("CREATE VIRTUAL TABLE notes USING fts5(body)")
+    track_writes(other)
+    assert not is_tracked(other) and memo(other, "query_order") is None
