@@ -2,11 +2,12 @@
 
 Reads never hold more than a page: the browser asks for ``limit`` rows at an offset, or after the
 sort key of the last row it has (keyset paging, for scrolling on from a page already read).
-Search in assistant text reads ``session_text`` (the assistant text of each session, its replies
-one per line). The session store writes it with each batch, the text made in Python from the
-turns it already holds (:func:`add_texts`); any other writer is kept in step by triggers. A store
-composed before the store wrote it has the table built on its first search (or its next compose). These are module functions: the browser calls them from worker threads,
-each on its own connection.
+Text search reads ``session_text``: per session its user text and its assistant text (the replies
+one per line), a narrow table no session's turns are read for. The session store writes it with
+each batch, the text made in Python from the turns it already holds (:func:`add_texts`); any other
+writer is kept in step by triggers. A store composed before the store wrote it has the table built
+on its first search (or its next compose). These are module functions: the browser calls them
+from worker threads, each on its own connection.
 """
 
 from __future__ import annotations
