@@ -115,7 +115,7 @@ def world_version(conn: sqlite3.Connection) -> str | None:
 class Memo:
     """Answers of one tool by (world version, key); at most :attr:`KEEP` before it starts over."""
 
-    KEEP = 8192
+    KEEP = 4096  # answers (up to a few kB each) before the memo starts over
 
     __slots__ = ("tracker", "_answers")
 
