@@ -34,8 +34,10 @@ SORTS: dict[str, tuple[str, ...]] = {
     "problems": ("json_array_length(reasons)", "flow", "seed", "idx"),
 }
 
-_BOT_TEXT = ("ifnull((SELECT group_concat(json_extract(j.value, '$.content'), char(10)) FROM json_each({}.turns) j "
-             "WHERE json_extract(j.value, '$.role') = 'assistant' AND json_extract(j.value, '$.content') != ''), '')")
+#: a damaged row (turns not JSON) has no assistant text: it is written, and listed as damaged, not refused
+_BOT_TEXT = ("CASE WHEN json_valid({0}.turns) THEN ifnull((SELECT group_concat(json_extract(j.value, '$.content'), "
+             "char(10)) FROM json_each({0}.turns) j WHERE json_extract(j.value, '$.role') = 'assistant' "
+             "AND json_extract(j.value, '$.content') != ''), '') ELSE '' END")
 #: a row the store wrote with its session (see add_texts) is not made again by SQL
 _GUARD = "WHEN NOT EXISTS (SELECT 1 FROM session_text t WHERE t.id = new.id)"
 _TRIGGERS = (

@@ -92,3 +92,15 @@ def test_turns_of_another_shape_are_left_to_sql(world_path, tmp_path):
     assert _texts(db) == _sql_texts(db)
     assert {i: t for i, _, t in _texts(db)}[odd["id"]].endswith("\n7")
     conn.close()
+
+
+def test_a_damaged_turns_column_is_written_with_no_assistant_text(world_path, tmp_path):
+    db = tmp_path / "w.db"
+    shutil.copyfile(world_path, db)
+    compose_run(db, n=4, seed=2)
+    conn = sqlite3.connect(db)
+    sid = conn.execute("SELECT id FROM sessions LIMIT 1").fetchone()[0]
+    with conn:
+        conn.execute("UPDATE sessions SET turns = '{\"ro' WHERE id = ?", (sid,))
+    assert conn.execute("SELECT bot_text FROM session_text WHERE id = ?", (sid,)).fetchone() == ("",)
+    conn.close()
