@@ -106,11 +106,20 @@ class Lengths:
 
     def add(self, split: str, rendered: tuple[str, str]) -> None:
         """Count one record, as its format's ``render`` gives it (prefix, whole)."""
+        self.add_counts(split, *self.measure(rendered))
+
+    def measure(self, rendered: tuple[str, str]) -> tuple[int, int]:
+        """The tokens of a record's prefix and of the whole record (``rendered`` as :meth:`add` takes it),
+        counted before the record's split is known (see :meth:`add_counts`)."""
         prefix, whole = rendered
         if prefix not in self._prefixes:  # a prefix recurs (per flow and clock): counted once
             self._prefixes[prefix] = self.counter.count(prefix)
-        self.prefix.setdefault(split, []).append(self._prefixes[prefix])
-        self.whole.setdefault(split, []).append(self.counter.count(whole))
+        return self._prefixes[prefix], self.counter.count(whole)
+
+    def add_counts(self, split: str, prefix: int, whole: int) -> None:
+        """Count one record of ``split`` by its :meth:`measure`."""
+        self.prefix.setdefault(split, []).append(prefix)
+        self.whole.setdefault(split, []).append(whole)
 
     def summary(self) -> dict[str, Any]:
         """Per split: examples, p50/p95/max tokens, prefix p50/max; the cutoff keeping all whole."""

@@ -50,6 +50,7 @@ import orjson
 
 from twinchat.composer.export.dataset_card import ExportReport, dataset_card
 from twinchat.composer.export.formats import Converter, ExportError, Format, RuleViolation, get_format
+from twinchat.composer.export.formats.base import dumps as _dumps  # json.dumps(value, ensure_ascii=False)
 from twinchat.composer.export.formats.base import prompt_in_force
 from twinchat.composer.export.formats.toolset import ToolSet
 from twinchat.composer.export.hub import check_file_format, check_name, write_parquet
@@ -65,10 +66,6 @@ __all__ = ["ExportOptions", "ExportReport", "export_sessions", "export_samples",
 
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 200
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -95,10 +92,11 @@ def _shares(split: str | Sequence[float], holdout: bool) -> tuple[float, float, 
 
 
 # -- the shared pipeline ----------------------------------------------------------------------------
-def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: Deduper,
-           progress: Progress | None) -> list[SplitItem]:
-    """Pass 1: the records of every item kept, deduplicated, into the spill file."""
+def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: Deduper, lengths: Lengths,
+           spec: Format, progress: Progress | None) -> list[SplitItem]:
+    """Pass 1: each kept item's deduplicated records into the spill, as split-file lines and token counts."""
     split_items: list[SplitItem] = []
+    render = spec.render
     with open(spill_path, "wb") as spill:  # a scratch file of ours: orjson, several times faster
         for done, item in enumerate(items, 1):
             if progress and (done % _PROGRESS_EVERY == 0 or done == total):
@@ -109,9 +107,12 @@ def _spill(items: Iterable[_Item | None], total: int, spill_path: Path, dedup: D
             if not kept:
                 continue
             split_items.append(SplitItem(item.key, tuple(t for r in kept for t in r.templates), item.flow))
+            lines = [_dumps(r.data) for r in kept]  # the one encoding of each record
+            records = [[line, r.source, list(r.templates), r.gold, *lengths.measure(render(r.data) if render
+                                                                                    else ("", line))]
+                       for line, r in zip(lines, kept)]
             spill.write(orjson.dumps({"key": item.key, "flow": item.flow, "outcome": item.outcome,
-                                      "status": item.status, "reasons": item.reasons,
-                                      "records": [[r.data, r.source, list(r.templates), r.gold] for r in kept]})
+                                      "status": item.status, "reasons": item.reasons, "records": records})
                         + b"\n")
     return split_items
 
@@ -123,7 +124,8 @@ def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target
     dedup = Deduper()
     with staging(target) as tmp:
         spill_path = tmp / ".spill.jsonl"
-        split_items = _spill(items, total, spill_path, dedup, progress)
+        lengths = Lengths(counter, [s for s, share in zip(SPLITS, shares) if share > 0])
+        split_items = _spill(items, total, spill_path, dedup, lengths, spec, progress)
         report.duplicates.update(dedup.counts)
         if not split_items:
             raise ExportError(_nothing_message(report))
@@ -131,8 +133,7 @@ def _run(items: Iterable[_Item | None], total: int, report: ExportReport, target
         report.held_out = plan.held_out
         report.overlap_templates, report.overlap_combinations = plan.overlap_templates, plan.overlap_combinations
         seen = plan.train_templates(split_items)
-        lengths = Lengths(counter, [s for s, share in zip(SPLITS, shares) if share > 0])
-        _write_splits(tmp, spill_path, plan.assign, seen, shares, report, lengths, spec)
+        _write_splits(tmp, spill_path, plan.assign, seen, shares, report, lengths)
         report.tokens, report.warnings = lengths.summary(), lengths.warnings()
         spill_path.unlink()
         if spec.calls:
@@ -166,7 +167,7 @@ def _nothing_message(report: ExportReport) -> str:
 
 
 def _write_splits(tmp: Path, spill_path: Path, assign: dict[str, str], seen: set[str],
-                  shares: tuple[float, float, float], report: ExportReport, lengths: Lengths, spec: Format) -> None:
+                  shares: tuple[float, float, float], report: ExportReport, lengths: Lengths) -> None:
     """Stream the spill into the split files, the manifest and the gold file; count as it goes."""
     active = [s for s, share in zip(SPLITS, shares) if share > 0]
     lines = dict.fromkeys(active, 0)
@@ -188,9 +189,9 @@ def _write_splits(tmp: Path, spill_path: Path, assign: dict[str, str], seen: set
             report.sessions[split] += 1
             report.by_flow[split][item["flow"]] += 1
             report.by_outcome[split][item["outcome"] or "-"] += 1
-            for data, source, templates, items in item["records"]:
-                files[split].write(_dumps(data) + "\n")
-                lengths.add(split, spec.render(data) if spec.render else ("", _dumps(data)))
+            for line, source, templates, items, prefix_tokens, whole_tokens in item["records"]:
+                files[split].write(line + "\n")
+                lengths.add_counts(split, prefix_tokens, whole_tokens)
                 lines[split] += 1
                 report.records[split] += 1
                 for t in templates:

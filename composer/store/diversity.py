@@ -34,6 +34,13 @@ from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, has_core
 __all__ = ["DiversityMeter", "skeleton", "store_diversity", "diversity_lines", "diversity_card"]
 
 _NUMBER = re.compile(r"[0-9][0-9,.:]*")
+#: any character FULLWIDTH folds: a text without one folds to itself (translate is the dear path)
+_FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(FULLWIDTH)) + "]")
+
+
+def _fold(text: str) -> str:
+    """``text.translate(FULLWIDTH)``, without translating a text it leaves as it is."""
+    return text.translate(FULLWIDTH) if _FOLDED.search(text) else text
 _MIN_VALUE = 2  # shorter texts (它, 是) are words of the sentence, not values
 
 
@@ -42,7 +49,7 @@ def skeleton(text: str, values: Iterable[str]) -> str:
     for value in sorted(values, key=len, reverse=True):
         if value in text:
             text = text.replace(value, "<V>")
-    folded = text.translate(FULLWIDTH)  # one character for one: offsets hold in ``text``
+    folded = _fold(text)  # one character for one: offsets hold in ``text``
     if PHRASE.search(folded):
         parts, last = [], 0
         for m in PHRASE.finditer(folded):
@@ -50,7 +57,7 @@ def skeleton(text: str, values: Iterable[str]) -> str:
                 parts += [text[last:m.start()], "<T>"]
                 last = m.end()
         text = "".join(parts) + text[last:]
-        folded = text.translate(FULLWIDTH)
+        folded = _fold(text)
     return _NUMBER.sub("<N>", folded)
 
 

@@ -2,10 +2,12 @@
 
 Reads never hold more than a page: the browser asks for ``limit`` rows at an offset, or after the
 sort key of the last row it has (keyset paging, for scrolling on from a page already read).
-Search in assistant text reads ``session_text`` (the assistant text of each session, its replies
-one per line), built on the first search and kept in step with ``sessions`` by triggers from
-then on, whoever writes. These are module functions: the browser calls them from worker threads,
-each on its own connection.
+Text search reads ``session_text``: per session its user text and its assistant text (the replies
+one per line), a narrow table no session's turns are read for. The session store writes it with
+each batch, the text made in Python from the turns it already holds (:func:`add_texts`); any other
+writer is kept in step by triggers. A store composed before the store wrote it has the table built
+on its first search (or its next compose). These are module functions: the browser calls them
+from worker threads, each on its own connection.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
+import orjson
+
 from twinchat.composer.errors import ComposerError
 
 __all__ = ["Filters", "ListRow", "SORTS", "count_sessions", "list_page", "session_ids", "has_text_index",
-           "build_text_index", "check_sort", "transaction", "table_exists"]
+           "build_text_index", "check_sort", "transaction", "table_exists", "bot_text", "add_texts"]
 
 #: Sort name → the SQL expressions ordering the list (each ends with the unique flow, seed, idx).
 SORTS: dict[str, tuple[str, ...]] = {
@@ -30,14 +34,20 @@ SORTS: dict[str, tuple[str, ...]] = {
     "problems": ("json_array_length(reasons)", "flow", "seed", "idx"),
 }
 
-_BOT_TEXT = ("ifnull((SELECT group_concat(json_extract(j.value, '$.content'), char(10)) FROM json_each({}.turns) j "
-             "WHERE json_extract(j.value, '$.role') = 'assistant' AND json_extract(j.value, '$.content') != ''), '')")
+#: a damaged row (turns not JSON) has no assistant text: it is written, and listed as damaged, not refused
+_BOT_TEXT = ("CASE WHEN json_valid({0}.turns) THEN ifnull((SELECT group_concat(json_extract(j.value, '$.content'), "
+             "char(10)) FROM json_each({0}.turns) j WHERE json_extract(j.value, '$.role') = 'assistant' "
+             "AND json_extract(j.value, '$.content') != ''), '') ELSE '' END")
+#: a row the store wrote with its session (see add_texts) is not made again by SQL
+_GUARD = "WHEN NOT EXISTS (SELECT 1 FROM session_text t WHERE t.id = new.id)"
 _TRIGGERS = (
-    "CREATE TRIGGER IF NOT EXISTS session_text_insert AFTER INSERT ON sessions BEGIN "
-    f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
-    "CREATE TRIGGER IF NOT EXISTS session_text_update AFTER UPDATE OF id, turns ON sessions BEGIN "
+    f"CREATE TRIGGER IF NOT EXISTS session_text_insert AFTER INSERT ON sessions {_GUARD} BEGIN "
+    "INSERT OR REPLACE INTO session_text (id, user_text, bot_text) "
+    f"VALUES (new.id, new.user_text, {_BOT_TEXT.format('new')}); END",
+    "CREATE TRIGGER IF NOT EXISTS session_text_update AFTER UPDATE OF id, turns, user_text ON sessions BEGIN "
     "DELETE FROM session_text WHERE id = old.id; "
-    f"INSERT OR REPLACE INTO session_text (id, bot_text) VALUES (new.id, {_BOT_TEXT.format('new')}); END",
+    "INSERT OR REPLACE INTO session_text (id, user_text, bot_text) "
+    f"VALUES (new.id, new.user_text, {_BOT_TEXT.format('new')}); END",
     "CREATE TRIGGER IF NOT EXISTS session_text_delete AFTER DELETE ON sessions BEGIN "
     "DELETE FROM session_text WHERE id = old.id; END",
 )
@@ -88,8 +98,13 @@ class ListRow:
 
 
 def has_text_index(conn: sqlite3.Connection) -> bool:
-    """Whether the assistant-text search table has been built."""
-    return table_exists(conn, "session_text")
+    """Whether the search table has been built (with the user text too: one read by every search)."""
+    return table_exists(conn, "session_text") and _TEXT_COLUMNS in _table_sql(conn, "session_text")
+
+
+def _table_sql(conn: sqlite3.Connection, name: str) -> str:
+    found = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return found[0] if found else ""
 
 
 def build_text_index(conn: sqlite3.Connection) -> bool:
@@ -99,11 +114,62 @@ def build_text_index(conn: sqlite3.Connection) -> bool:
     with transaction(conn, "build the search index of assistant text"):
         if has_text_index(conn):  # built by another connection meanwhile
             return False
-        conn.execute("CREATE TABLE session_text (id TEXT PRIMARY KEY, bot_text TEXT NOT NULL)")
-        conn.execute(f"INSERT INTO session_text (id, bot_text) SELECT s.id, {_BOT_TEXT.format('s')} FROM sessions s")
-        for sql in _TRIGGERS:
-            conn.execute(sql)
+        _create_text_index(conn)
     return True
+
+
+_TEXT_COLUMNS = "id TEXT PRIMARY KEY, user_text TEXT, bot_text TEXT NOT NULL"
+
+
+def _create_text_index(conn: sqlite3.Connection) -> None:
+    """``session_text`` over the stored sessions (one from before, without the user text, replaced)."""
+    for trigger in ("insert", "update", "delete"):
+        conn.execute(f"DROP TRIGGER IF EXISTS session_text_{trigger}")
+    conn.execute("DROP TABLE IF EXISTS session_text")
+    conn.execute(f"CREATE TABLE session_text ({_TEXT_COLUMNS})")
+    conn.execute("INSERT INTO session_text (id, user_text, bot_text) "
+                 f"SELECT s.id, s.user_text, {_BOT_TEXT.format('s')} FROM sessions s")
+    for sql in _TRIGGERS:
+        conn.execute(sql)
+
+
+def bot_text(turns: Any) -> str | None:
+    """What ``session_text`` holds for a session's (decoded) turns: the non-empty assistant texts,
+    one per line; None for turns of another shape (then the triggers' SQL makes the row)."""
+    if type(turns) is not list:
+        return None
+    texts = []
+    for turn in turns:
+        if type(turn) is not dict:
+            return None
+        if turn.get("role") == "assistant":
+            content = turn.get("content")
+            if type(content) is str:
+                if content:
+                    texts.append(content)
+            elif content is not None:
+                return None
+    return "\n".join(texts)
+
+
+def add_texts(conn: sqlite3.Connection, rows: Sequence[tuple[str, str, str]]) -> None:
+    """Write the ``session_text`` rows of sessions about to be inserted, ``rows`` of (id, turns JSON,
+    user text), inside the caller's transaction (made first if missing; an older store's trigger is
+    brought up to date), so inserting the sessions makes no text in SQL."""
+    if not has_text_index(conn):
+        _create_text_index(conn)
+    elif _GUARD not in _table_sql(conn, "session_text_insert"):
+        conn.execute("DROP TRIGGER IF EXISTS session_text_insert")
+        conn.execute(_TRIGGERS[0])
+    texts = []
+    for sid, turns, user_text in rows:
+        try:
+            text = bot_text(orjson.loads(turns))
+        except orjson.JSONDecodeError:
+            text = None
+        if text is not None:
+            texts.append((sid, user_text, text))
+    conn.executemany("INSERT OR REPLACE INTO session_text (id, user_text, bot_text) VALUES (?, ?, ?)", texts)
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:
@@ -122,8 +188,8 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
             params.append(f" {value} ")
     if filters.text:
         needle = filters.text.lower()
-        clauses.append("(instr(lower(s.user_text), ?) > 0 OR instr(lower("
-                       "(SELECT t.bot_text FROM session_text t WHERE t.id = s.id)), ?) > 0)")
+        clauses.append("s.id IN (SELECT t.id FROM session_text t WHERE instr(lower(t.user_text), ?) > 0 "
+                       "OR instr(lower(t.bot_text), ?) > 0)")  # the narrow table: no session's turns are read
         params += [needle, needle]
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 

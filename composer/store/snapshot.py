@@ -3,7 +3,10 @@
 Composers read an in-memory copy of the world's tables (:func:`world_snapshot`): a tool that
 writes (``create_ticket``) inside a session's savepoint then never takes the file's write lock,
 so workers never wait on each other or on the writer. No tool writes stock, so the snapshot's
-stock is frozen (:func:`twinchat.inventory.tools.stock.freeze_stock`) and read from memory.
+stock is frozen (:func:`twinchat.inventory.tools.stock.freeze_stock`) and read from memory, and
+since no one else writes the copy, its writes are tracked (:func:`twinchat.inventory.tools.memo.track_writes`):
+tools remember their answers per state of its tables, so verifying a session answers its re-run
+calls from memory.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
     """An in-memory copy of the world at ``db`` — its tables, indexes, views and triggers,
     without the session store — opened as :func:`twinchat.inventory.open_world` opens the file."""
     from twinchat.inventory import open_world
+    from twinchat.inventory.tools.memo import track_writes
     from twinchat.inventory.tools.stock import freeze_stock
 
     open_world(db).close()  # the same checks and messages as every other command
@@ -45,6 +49,7 @@ def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
     mem.row_factory = sqlite3.Row
     mem.execute("PRAGMA foreign_keys = ON")
     freeze_stock(mem)  # no session writes stock: tools read it from memory, and a write would fail
+    track_writes(mem)  # no one else writes the copy: tools remember answers per state of its tables
     return mem
 
 

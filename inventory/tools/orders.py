@@ -35,6 +35,7 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, free_number, request_key, tool_error
+from twinchat.inventory.tools.memo import answer, replayed, shared
 from twinchat.inventory.tools.service import _mobile
 from twinchat.inventory.tools.static import static_data
 
@@ -64,16 +65,31 @@ def _status(order: dict[str, Any], now: datetime) -> str | None:
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
-    """The order row (dict) if it exists at ``now``."""
-    row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ? AND created_at <= ?", (order_no, format_time(now))).fetchone()
+    """The order row (dict, shared: not to be changed) if it exists at ``now``."""
+    order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no))
+    return None if order is None or order["created_at"] > format_time(now) else order
+
+
+def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None:
+    row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
     return None if row is None else dict(zip(_ORDER_COLUMNS, row))
 
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
+    """The order's lines (shared: not to be changed)."""
+    return shared(conn, "order_items", (order_no,), lambda: _item_rows(conn, order_no))
+
+
+def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
         "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
     return [{"product_id": r[0], "short_name": r[1], "qty": r[2], "price": r[3]} for r in rows]
+
+
+def _checkpoints(conn: sqlite3.Connection, order_no: str) -> list[Any]:
+    """:func:`checkpoints` of the order (shared: not to be changed)."""
+    return shared(conn, "order_checkpoints", (order_no,), lambda: checkpoints(conn, order_no))
 
 
 def _not_found(order_no: str) -> dict[str, Any]:
@@ -104,7 +120,7 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
     waiting = status in (AWAITING_SHIPMENT, IN_TRANSIT)
     last = None
     if shipped:
-        passed = [c for c in checkpoints(conn, order["order_no"]) if c.time <= now]
+        passed = [c for c in _checkpoints(conn, order["order_no"]) if c.time <= now]
         last = {"time": format_time(passed[-1].time), "text": passed[-1].text}
     promised = parse_time(order["eta"]) if order["eta"] else None
     created = parse_time(order["created_at"])
@@ -127,6 +143,10 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
 
 
 def _query(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "query_order", (ctx.now, args.order_no, args.phone), lambda: _query_now(ctx, args))
+
+
+def _query_now(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
     conn, now = ctx.conn, ctx.now
     if args.order_no is None and args.phone is None:
         return tool_error("invalid_arguments", "请提供订单号或下单手机号", None)
@@ -237,35 +257,46 @@ def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str,
 
 
 def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
+    return replayed(ctx.conn, "request_return", (ctx.now, args.order_no, args.product_id, args.kind, args.reason),
+                    lambda: _request_now(ctx, args))
+
+
+_INSERT_RETURN = ("INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, 'created')")
+Written = tuple[dict[str, Any], "tuple[str, tuple[Any, ...]] | None"]
+
+
+def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
+    """The answer of ``request_return``, and the write it made (see :func:`.memo.replayed`)."""
     conn, now = ctx.conn, ctx.now
     order_no = _order_key(args.order_no)
     order = _order(conn, order_no, now)
     if order is None:
-        return _not_found(order_no)
+        return _not_found(order_no), None
     product_id = _order_key(args.product_id) if args.product_id is not None else None
     items = _items(conn, order_no)
     if product_id is not None and product_id not in {i["product_id"] for i in items}:
         listed = "、".join(f"{i['product_id']}({i['short_name']})" for i in items)
         return tool_error("product_not_in_order",
-                          f"订单 {order_no} 中没有商品 {product_id},该订单的商品有: {listed}", "product_id")
+                          f"订单 {order_no} 中没有商品 {product_id},该订单的商品有: {listed}", "product_id"), None
     status = _status(order, now)
     if status == CANCELLED:
         return tool_error("order_cancelled",
-                          f"订单 {order_no} 已于 {order['cancelled_at']} 取消,无需申请退换货", "order_no")
+                          f"订单 {order_no} 已于 {order['cancelled_at']} 取消,无需申请退换货", "order_no"), None
     if status != DELIVERED:
         advice = "如不想要了可以申请取消订单" if status != IN_TRANSIT else "如不想要了可以拒收"
         return tool_error("not_delivered",
-                          f"订单 {order_no} 当前状态为{status},签收后才能申请退换货;{advice}", "order_no")
+                          f"订单 {order_no} 当前状态为{status},签收后才能申请退换货;{advice}", "order_no"), None
     closed = _window_closed(order, args.kind, now)
     if closed:
-        return closed
+        return closed, None
 
     canonical = {"order_no": order_no, "product_id": product_id, "kind": args.kind,
                  "reason": " ".join(args.reason.split()), "now": format_time(now)}
     key = request_key(canonical)
     existing = _return_result(conn, key)
     if existing is not None:
-        return existing
+        return existing, None
     clash = conn.execute(
         "SELECT return_no, kind FROM returns WHERE order_no = ? AND created_at <= ? "
         "AND (product_id IS NULL OR ? IS NULL OR product_id = ?) ORDER BY created_at, return_no LIMIT 1",
@@ -274,15 +305,13 @@ def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
         what = f"商品 {product_id}" if product_id else "商品"
         return tool_error("return_exists",
                           f"订单 {order_no} 的{what}已有售后申请 {clash[0]}({_KIND_NAMES[clash[1]]}),请勿重复提交",
-                          "product_id" if product_id else "order_no")
-    conn.execute(
-        "INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 'created')",
-        (free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return"), key, order_no, product_id, args.kind, canonical["reason"],
-         format_time(now)))
+                          "product_id" if product_id else "order_no"), None
+    number = free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return")
+    params = (number, key, order_no, product_id, args.kind, canonical["reason"], format_time(now))
+    conn.execute(_INSERT_RETURN, params)
     result = _return_result(conn, key)
     assert result is not None
-    return result
+    return result, (_INSERT_RETURN, params)
 
 
 REQUEST_RETURN = Tool(

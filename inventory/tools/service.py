@@ -19,7 +19,6 @@ from typing import Any
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
-from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.servicedesk import SLOTS, free_slots
 from twinchat.inventory.tools.base import (
     Tool,
@@ -30,6 +29,9 @@ from twinchat.inventory.tools.base import (
     tool_error,
 )
 from twinchat.inventory.tools.lookup import Categories, resolve_category
+from twinchat.inventory.tools.memo import answer, replayed
+from twinchat.inventory.tools.places import resolve_address as _resolve_address
+from twinchat.inventory.tools.places import resolve_city as _resolve_city
 from twinchat.inventory.tools.static import static_data
 
 __all__ = [
@@ -42,10 +44,6 @@ __all__ = [
 ]
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
-
-#: Provinces that are cities themselves: the province row stands for its xx0100 city.
-_MUNICIPALITIES = {"110000": "110100", "120000": "120100", "310000": "310100", "500000": "500100"}
-
 
 # -- search_solution ---------------------------------------------------------------------------
 
@@ -92,6 +90,10 @@ class _Knowledge:
 
 
 def _search(ctx: ToolContext, args: SearchSolutionArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "search_solution", (args.category, args.query, args.limit), lambda: _search_now(ctx, args))
+
+
+def _search_now(ctx: ToolContext, args: SearchSolutionArgs) -> dict[str, Any]:
     conn = ctx.conn
     query = fold_for_search(args.query)
     codes = {f"E0{d}" for d in _ERROR_CODE.findall(query)}
@@ -125,93 +127,6 @@ SEARCH_SOLUTION = Tool(
     args_model=SearchSolutionArgs,
     func=_search,
 )
-
-
-# -- places ------------------------------------------------------------------------------------
-
-_REGION_COLUMNS = ("adcode", "name", "level", "province", "city")
-
-
-def _region(conn: sqlite3.Connection, adcode: str) -> dict[str, Any]:
-    row = static_data(conn, PlaceIndex).row(adcode)
-    return {k: row[k] for k in _REGION_COLUMNS}
-
-
-def _cities_of(places: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
-    """The distinct city adcodes the places stand for, and the provinces that stand for none."""
-    cities: list[str] = []
-    provinces: list[dict[str, Any]] = []
-    for place in places:
-        if place["level"] == "province":
-            city = _MUNICIPALITIES.get(place["adcode"])
-            if city is None:
-                provinces.append(place)
-                continue
-        else:
-            city = place["city"]
-        if city not in cities:
-            cities.append(city)
-    return cities, provinces
-
-
-def _pick_city(conn: sqlite3.Connection, text: str, places: list[dict[str, Any]], field: str) -> Resolved:
-    """One city row for the places found for ``text``, or the tool error that says why not."""
-    if not places:
-        return None, tool_error("unknown_place", f"未找到地区“{text}”,请提供城市和区县", field)
-    cities, provinces = _cities_of(places)
-    if len(cities) > 1:
-        names = "、".join(static_data(conn, PlaceIndex).full_name(p) for p in places[:6])
-        return None, tool_error("ambiguous_place", f"“{text}”对应多个地区: {names},请说明是哪个城市", field)
-    if cities:
-        return _region(conn, cities[0]), None
-    province = provinces[0]
-    served = [r[0] for r in conn.execute(
-        "SELECT DISTINCT r.name FROM technicians t JOIN regions r ON r.adcode = t.city "
-        "WHERE r.province = ? ORDER BY r.adcode", (province["adcode"],))]
-    where = f",{province['name']}可上门的城市有: {'、'.join(served)}" if served else ""
-    return None, tool_error("ambiguous_place", f"“{text}”范围太大,请说明具体城市{where}", field)
-
-
-def _resolve_city(conn: sqlite3.Connection, text: str, field: str) -> Resolved:
-    """The city row of a place a customer names (a district stands for its city)."""
-    return _pick_city(conn, text, static_data(conn, PlaceIndex).find(text.strip()), field)
-
-
-def _resolve_address(conn: sqlite3.Connection, address: str, field: str = "address") -> Resolved:
-    """The city row of a street address.
-
-    The place part of an address is a prefix that :func:`find_places` resolves: first those
-    ending with a region name written out in full (a name inside a longer one does not count:
-    东区 in 浦东新区), the longest first; failing that, any prefix, the longest first; failing
-    that, the full names themselves. Several candidates are narrowed by the other region names
-    in the address, full or short (南山区, 深圳 → Shenzhen's).
-    """
-    text = re.sub(r"\s+", "", address)
-    index = static_data(conn, PlaceIndex)
-    rows = index.named_in(text)
-    context = {place["adcode"] for place, _ in rows}
-    full = [({k: place[k] for k in _REGION_COLUMNS}, (at, at + len(place["name"]))) for place, at in rows if at >= 0]
-    spans = [span for _, span in full]
-    named = [(place, b) for place, (a, b) in full
-             if not any(x <= a and b <= y and y - x > b - a for x, y in spans)]
-    ends = sorted({b for _, b in named}, reverse=True) + list(range(len(text), 1, -1))
-    for end in ends:
-        places = index.find(text[:end])
-        if places:
-            break
-    else:
-        places = [place for place, _ in named]
-    return _pick_city(conn, address, _narrow(places, context), field)
-
-
-def _narrow(places: list[dict[str, Any]], context: set[str]) -> list[dict[str, Any]]:
-    """The most specific places, and of those the ones whose city or province is also named."""
-    for level in ("district", "city", "province"):
-        found = [p for p in places if p["level"] == level]
-        if found:
-            agree = [p for p in found if ({p["province"], p["city"]} - {p["adcode"], None}) & context]
-            return agree or found
-    return []
 
 
 # -- query_technician_slots --------------------------------------------------------------------
@@ -249,6 +164,11 @@ def _no_service(conn: sqlite3.Connection, city: dict[str, Any], category: str, f
 
 
 def _slots(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "query_technician_slots", (ctx.now, args.city, args.category, args.date, args.days,
+                                                       args.limit), lambda: _slots_now(ctx, args))
+
+
+def _slots_now(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, Any]:
     conn = ctx.conn
     today = ctx.now.date()
     if args.date is not None and args.date < today:
@@ -300,16 +220,25 @@ class CreateTicketArgs(BaseModel):
     is_vip: bool = Field(default=False, description="报修人是否为VIP会员")
 
 
+#: 11 digits from 13… to 19…, not 179…: ``phonenumbers.parse(text, "CN")`` strips no prefix of these
+#: (CN's national prefix for parsing is ``0`` or ``1[12]xx``/``179xx``) and reads the number as is
+_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
 @lru_cache(maxsize=4096)
 def _mobile(text: str) -> str | None:
     """The 11-digit national number of a mainland mobile, or None.
 
     A pure function of the text (phonenumbers' parsing is the dearest step of a ticket), so the
-    last few thousand answers are kept: verifying a dialogue parses its phone number again."""
-    try:
-        number = phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        return None
+    last few thousand answers are kept: verifying a dialogue parses its phone number again. A
+    plain 11-digit mobile skips the parse, whose number it would be (see ``_PLAIN_MOBILE``)."""
+    if _PLAIN_MOBILE.fullmatch(text) and not text.startswith("179"):
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(text))
+    else:
+        try:
+            number = phonenumbers.parse(text, "CN")
+        except phonenumbers.NumberParseException:
+            return None
     if (phonenumbers.region_code_for_number(number) != "CN" or not phonenumbers.is_valid_number(number)
             or phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
                                                         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)):
@@ -329,32 +258,54 @@ def _ticket_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
 
 
 def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
-    conn, now = ctx.conn, ctx.now
+    parts = (ctx.now, args.user_name, args.phone, args.address, args.problem, args.category, args.serve_time,
+             args.technician_id, args.is_vip)
+    return replayed(ctx.conn, "create_ticket", parts, lambda: _create_now(ctx, args))
+
+
+_INSERT_TICKET = ("INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
+                  "category, serve_start, serve_end, technician, is_vip, status) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')")
+
+
+def _check_ticket(conn: sqlite3.Connection, now: datetime, args: CreateTicketArgs) -> Resolved:
+    """(phone, category, city row, technician id or None, the skilled technicians) for a ticket,
+    or the tool error that says which argument is wrong."""
     phone = _mobile(args.phone)
     if phone is None:
-        return tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
+        return None, tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
     category, err = resolve_category(conn, args.category)
     if err:
-        return err
+        return None, err
     if args.serve_time < now:
-        return tool_error("serve_time_in_past",
-                          f"上门时间 {format_time(args.serve_time)} 已经过去", "serve_time")
+        return None, tool_error("serve_time_in_past",
+                                f"上门时间 {format_time(args.serve_time)} 已经过去", "serve_time")
     city, err = _resolve_address(conn, args.address)
     if err:
-        return err
+        return None, err
     tech_id = args.technician_id.strip().upper() if args.technician_id else None
     skilled = _skilled(conn, city["adcode"], category)
     if tech_id is not None:
         row = conn.execute("SELECT name FROM technicians WHERE id = ?", (tech_id,)).fetchone()
         if row is None:
-            return tool_error("unknown_technician", f"没有编号为 {tech_id} 的师傅", "technician_id")
+            return None, tool_error("unknown_technician", f"没有编号为 {tech_id} 的师傅", "technician_id")
         if tech_id not in skilled:
-            return tool_error("technician_mismatch",
-                              f"师傅 {tech_id}({row[0]})不负责{city['name']}的{_category_name(conn, category)}上门服务",
-                              "technician_id")
+            return None, tool_error(
+                "technician_mismatch",
+                f"师傅 {tech_id}({row[0]})不负责{city['name']}的{_category_name(conn, category)}上门服务",
+                "technician_id")
     elif not skilled:
-        return _no_service(conn, city, category, "address")
+        return None, _no_service(conn, city, category, "address")
+    return (phone, category, city, tech_id, skilled), None
 
+
+def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any], Any]:
+    """The answer of ``create_ticket``, and the write it made (see :func:`.memo.replayed`)."""
+    conn, now = ctx.conn, ctx.now
+    checked, err = _check_ticket(conn, now, args)
+    if err:
+        return err, None
+    phone, category, city, tech_id, skilled = checked
     canonical = {
         "user_name": args.user_name.strip(), "phone": phone, "address": args.address.strip(),
         "problem": args.problem.strip(), "category": category,
@@ -364,30 +315,27 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     key = request_key(canonical)
     existing = _ticket_result(conn, key)
     if existing is not None:
-        return existing
+        return existing, None
 
     starts = [s for s, _ in SLOTS]
     when = args.serve_time
     if when.strftime("%H:%M") not in starts or when.second or when.microsecond:
         return tool_error("slot_unavailable",
-                          f"上门时段从 {'、'.join(starts)} 开始,每段2小时,请选择其中一个时段", "serve_time")
+                          f"上门时段从 {'、'.join(starts)} 开始,每段2小时,请选择其中一个时段", "serve_time"), None
     candidates = [tech_id] if tech_id is not None else skilled
     free = [(s, t, e) for s, t, e in free_slots(conn, candidates, when.date(), now) if s == when]
     if not free:
         who = f"师傅 {tech_id} " if tech_id is not None else f"{city['name']}的师傅"
         return tool_error("slot_unavailable",
-                          f"{who}在 {when.strftime('%Y-%m-%d %H:%M')} 没有空闲,请换一个时段", "serve_time")
+                          f"{who}在 {when.strftime('%Y-%m-%d %H:%M')} 没有空闲,请换一个时段", "serve_time"), None
     start, technician, end = free[0]
-    conn.execute(
-        "INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
-        "category, serve_start, serve_end, technician, is_vip, status) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')",
-        (free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket"), key, format_time(now), canonical["user_name"], phone,
-         canonical["address"], city["adcode"], canonical["problem"], category,
-         format_time(start), format_time(end), technician, int(args.is_vip)))
+    params = (free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket"), key, format_time(now),
+              canonical["user_name"], phone, canonical["address"], city["adcode"], canonical["problem"], category,
+              format_time(start), format_time(end), technician, int(args.is_vip))
+    conn.execute(_INSERT_TICKET, params)
     result = _ticket_result(conn, key)
     assert result is not None
-    return result
+    return result, (_INSERT_TICKET, params)
 
 
 CREATE_TICKET = Tool(

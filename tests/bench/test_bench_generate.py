@@ -20,6 +20,7 @@ sample is drawn alone or in a batch.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import jinja2
@@ -104,11 +105,15 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
 """
 
 
+#: sample counts of the whole-process runs (``TWINCHAT_BENCH_PROCESS_N``, comma-separated)
+PROCESS_N = tuple(int(n) for n in os.environ.get("TWINCHAT_BENCH_PROCESS_N", "1000,10000,100000").split(","))
+
+
 @pytest.mark.bench
 def test_bench_generate_whole_process(tmp_path):
     """Whole processes, as a user runs them: ``twinchat generate address_extraction -n N`` on an
-    existing world against the recipe's loop as a script, start-up included, best of 3 each;
-    and the time to the first sample (``-n 1``)."""
+    existing world against the recipe's loop as a script, start-up included, at 1,000, 10,000 and
+    100,000 samples (best of 3 up to 10,000, one run above); and the time to the first sample (``-n 1``)."""
     import subprocess
     import sys
     from pathlib import Path
@@ -124,9 +129,10 @@ def test_bench_generate_whole_process(tmp_path):
     first = min(timed([exe, "generate", "address_extraction", "-n", "1", "--db", "w.db", "-o", "one.jsonl",
                        "--force"]) for _ in range(5))
     print(f"\ntwinchat generate -n 1 (start-up to the first sample, whole process, best of 5): {first:.2f}s")
-    for n in (10_000, 40_000):
-        base = min(timed([sys.executable, "-c", _BASELINE_SCRIPT, str(n), "base.jsonl"]) for _ in range(3))
+    for n in PROCESS_N:
+        rounds = 3 if n <= 10_000 else 1
+        base = min(timed([sys.executable, "-c", _BASELINE_SCRIPT, str(n), "base.jsonl"]) for _ in range(rounds))
         ours = min(timed([exe, "generate", "address_extraction", "-n", str(n), "--db", "w.db", "-o", "x.jsonl",
-                          "--force"]) for _ in range(3))
-        print(f"{n:,} samples, whole process, best of 3: baseline {base:.2f}s ({n / base:,.0f}/s), "
+                          "--force"]) for _ in range(rounds))
+        print(f"{n:,} samples, whole process, best of {rounds}: baseline {base:.2f}s ({n / base:,.0f}/s), "
               f"twinchat {ours:.2f}s ({n / ours:,.0f}/s), ratio {base / ours:.2f}x")

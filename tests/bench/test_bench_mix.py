@@ -6,6 +6,11 @@ asserts a timing.
 * mix — ``compose_run`` over every built-in flow (``-n`` split across them, as ``twinchat compose``
   does) with 1 worker, then 2, each into a fresh copy of one world; the baseline is the 1-worker
   run in this process. ``TWINCHAT_BENCH_MIX_N`` sets the sessions per run (default 20,000).
+* whole process — ``twinchat compose -n N`` over the mix as a user runs it (start-up, world snapshot,
+  store writes), with 1 and 2 workers, for N of ``TWINCHAT_BENCH_PROCESS_N`` (default 1,000, 10,000
+  and 100,000), beside the recipe's plain Faker + Jinja2 loop writing N lines in the same minutes
+  (the baseline of ``test_bench_generate``: it composes no dialogue, checks nothing, and is the
+  floor a whole process is measured against).
 * writing tool — ``ticket_create_call`` samples/s in-process (``create_ticket`` writes a ticket that
   is undone after every sample), beside ``address_extraction``, which calls no tool, as the baseline
   in the same process. ``TWINCHAT_BENCH_TICKET_N`` sets the samples (default 5,000).
@@ -47,6 +52,39 @@ def test_bench_compose_mix(tmp_path):
         print(f"\nall flows ({flows}), {workers} worker(s): {MIX_N:,} sessions in {seconds:.2f}s = "
               f"{rates[workers]:,.0f} verified sessions/s ({report.failed} failed)")
     print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x (on {os.cpu_count()} cores)")
+
+
+PROCESS_N = tuple(int(n) for n in os.environ.get("TWINCHAT_BENCH_PROCESS_N", "1000,10000,100000").split(","))
+
+
+@pytest.mark.bench
+def test_bench_compose_mix_whole_process(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from test_bench_generate import _BASELINE_SCRIPT
+
+    world = build_world(tmp_path / "world.db", seed=0)
+    exe = str(Path(sys.executable).with_name("twinchat"))
+
+    def timed(args: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(args, cwd=tmp_path, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    print("\nwhole process, every built-in flow (twinchat compose -n N), beside the baseline loop writing N lines")
+    for n in PROCESS_N:
+        base = timed([sys.executable, "-c", _BASELINE_SCRIPT, str(n), "base.jsonl"])
+        line = f"  {n:>7,}: baseline loop {n / base:>8,.0f} lines/s"
+        rates = {}
+        for workers in (1, 2):
+            db = tmp_path / f"mix{workers}.db"
+            shutil.copy(world, db)
+            seconds = timed([exe, "compose", "-n", str(n), "--workers", str(workers), "--db", db.name])
+            rates[workers] = n / seconds
+            line += f" | {workers} worker(s) {rates[workers]:>7,.0f} sessions/s"
+        print(f"{line} | 2 / 1 workers {rates[2] / rates[1]:.2f}x")
 
 
 def _samples_per_second(src, conn, n: int) -> tuple[float, int]:
