@@ -1,0 +1,101 @@
+"""Counting cross-turn fact errors in composed sessions, per class (a test helper and a script).
+
+Run as a script to compose sessions and print the counts::
+
+    python tests/composer/fact_audit.py -n 4000 --seed 11          # compose on a fresh seed-0 world
+    python tests/composer/fact_audit.py --store twinchat.db --seed 11   # the sessions a store holds
+
+The counts are those of the session verification's cross-turn checks
+(:mod:`twinchat.composer.verify.crossturn`), with how many sessions could show each class (the
+denominators: orders placed or claimed, tickets booked, returns, knowledge-base answers followed by
+a ticket, mixed delivery replies, sessions with a category argument).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from twinchat.composer.verify.crossturn import CLASSES, CrossTurnChecker, session_steps
+
+
+def audit(conn: sqlite3.Connection, sessions: Iterable[dict[str, Any]]) -> tuple[Counter, Counter]:
+    """(errors per class, chances per class) over ``sessions`` on the world of ``conn``."""
+    checker = CrossTurnChecker(conn)
+    errors: Counter = Counter()
+    chances: Counter = Counter()
+    for session in sessions:
+        for reason in checker(session["turns"]):
+            errors[reason.split(": ", 1)[1].split(":")[0]] += 1
+        chances.update(_chances(session["turns"]))
+    return errors, chances
+
+
+def _chances(turns: list[dict[str, Any]]) -> Counter:
+    out: Counter = Counter()
+    names = set()
+    for step in session_steps(turns):
+        called = [tc.get("name") for _, tc, _ in step.calls]
+        names.update(called)
+        if step.user.get("unit") == "shop_order" or "place_order" in called:
+            out["order_unplaced"] += 1
+            out["order_unchecked_address"] += "place_order" in called
+            out["order_eta"] += "place_order" in called
+        if "create_ticket" in called:
+            out["ticket_technician"] += 1
+            out["visit_against_kb"] += 1
+        if "request_return" in called:
+            out["return_unmentioned"] += 1
+        if called and called[-1] == "check_delivery":
+            results = (step.calls[-1][2] or {}).get("results") or []
+            arrive = [r.get("arrives_in_time") for r in results]
+            out["arrival_silent"] += any(arrive) and not all(arrive)
+        if any("category" in (tc.get("arguments") or {}) for _, tc, _ in step.calls):
+            out["argument_vocabulary"] += 0
+    out["argument_vocabulary"] += sum(1 for _ in [0] if names)
+    return out
+
+
+def stored(path: str, seed: int) -> Iterable[dict[str, Any]]:
+    conn = sqlite3.connect(path)
+    for (turns,) in conn.execute("SELECT turns FROM sessions WHERE seed = ? ORDER BY flow, idx", (seed,)):
+        yield {"turns": json.loads(turns)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=4000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--store", help="count the sessions of this store instead of composing")
+    parser.add_argument("--world", help="the world to compose on (default: a fresh seed-0 world)")
+    args = parser.parse_args(argv)
+    from twinchat.inventory import build_world, open_world
+
+    if args.store:
+        conn = open_world(args.store)
+        sessions: Iterable[dict[str, Any]] = stored(args.store, args.seed)
+    else:
+        import tempfile
+        from pathlib import Path
+
+        from twinchat.composer.engine.compose import SessionComposer
+
+        path = args.world or str(build_world(Path(tempfile.mkdtemp()) / "world.db", seed=0))
+        conn = open_world(path)
+        composer = SessionComposer(conn, seed=args.seed)
+        flows = sorted(composer.flows)
+        sessions = (composer.compose(f, i) for f in flows
+                    for i in range(args.n // len(flows) + (1 if flows.index(f) < args.n % len(flows) else 0)))
+    errors, chances = audit(conn, sessions)
+    for name in CLASSES:
+        print(f"{name:26} {errors[name]:6,} of {chances[name]:6,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
