@@ -36,6 +36,39 @@ def audit(conn: sqlite3.Connection, sessions: Iterable[dict[str, Any]]) -> tuple
     return errors, chances
 
 
+def unplaced_orders(conn: sqlite3.Connection, sessions: Iterable[dict[str, Any]]) -> Counter:
+    """For orders taken without place_order (sessions composed before it existed): how many ship
+    to another city than the last one checked (``city_differs``) and how many state another ETA
+    than check_delivery gives for the order's address at the session clock (``eta_wrong``)."""
+    from twinchat.composer.verify.crossturn import _cn_time
+    from twinchat.inventory.timefmt import parse_time
+    from twinchat.inventory.tools import call
+    from twinchat.inventory.tools.service import _resolve_address
+
+    checker = CrossTurnChecker(conn)
+    out: Counter = Counter()
+    for session in sessions:
+        city = None  # the city of the last destination checked
+        for step in session_steps(session["turns"]):
+            for _, tc, result in step.calls:
+                if tc.get("name") == "check_delivery" and "destination" in (result or {}):
+                    city = checker.world().city(result["destination"]["adcode"])
+            label = step.user.get("label") or {}
+            if step.user.get("unit") != "shop_order" or step.calls or not label.get("address"):
+                continue
+            out["orders"] += 1
+            place, _ = _resolve_address(conn, label["address"])
+            out["city_differs"] += place is None or place["adcode"] != city
+            if place is None:
+                continue
+            where = checker.world().places.full_name(place)
+            etas = call(conn, "check_delivery", {"products": label["product"], "destination": where},
+                        parse_time(session["now"]))
+            right = [_cn_time(r["eta"]) for r in etas.get("results", []) if r.get("eta")]
+            out["eta_wrong"] += not any(eta in step.reply for eta in right)
+    return out
+
+
 def _chances(turns: list[dict[str, Any]]) -> Counter:
     out: Counter = Counter()
     names = set()
@@ -63,8 +96,8 @@ def _chances(turns: list[dict[str, Any]]) -> Counter:
 
 def stored(path: str, seed: int) -> Iterable[dict[str, Any]]:
     conn = sqlite3.connect(path)
-    for (turns,) in conn.execute("SELECT turns FROM sessions WHERE seed = ? ORDER BY flow, idx", (seed,)):
-        yield {"turns": json.loads(turns)}
+    for now, turns in conn.execute("SELECT now, turns FROM sessions WHERE seed = ? ORDER BY flow, idx", (seed,)):
+        yield {"now": now, "turns": json.loads(turns)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     errors, chances = audit(conn, sessions)
     for name in CLASSES:
         print(f"{name:26} {errors[name]:6,} of {chances[name]:6,}")
+    if args.store:  # orders taken in words only: where they ship and the ETA they state
+        legacy = unplaced_orders(conn, stored(args.store, args.seed))
+        print(f"{'(no place_order) city_differs':26} {legacy['city_differs']:6,} of {legacy['orders']:6,}")
+        print(f"{'(no place_order) eta_wrong':26} {legacy['eta_wrong']:6,} of {legacy['orders']:6,}")
     return 0
 
 
