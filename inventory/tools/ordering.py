@@ -15,6 +15,7 @@ request and the clock, so the same call at the same clock returns the same order
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from typing import Any
 
@@ -26,10 +27,54 @@ from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, request_key, tool_error
 from twinchat.inventory.tools.delivery import deliveries
 from twinchat.inventory.tools.lookup import resolve_products
-from twinchat.inventory.tools.service import _mobile, _resolve_address
+from twinchat.inventory.tools.service import _resolve_address
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["PlaceOrderArgs", "PLACE_ORDER"]
+
+
+#: A mainland mobile number as people write it: 11 digits from 13x to 19x, maybe grouped by spaces or
+#: dashes, maybe after +86 / 86.
+_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
+_SEPARATORS = re.compile(r"[\s\-]")
+
+
+def _mobile(text: str) -> str | None:
+    """The 11-digit mobile number ``text`` writes, or None."""
+    found = _MOBILE.fullmatch(_SEPARATORS.sub("", text))
+    return found[1] if found else None
+
+
+class _Addresses:
+    """Each address's city (static data: the regions never change).
+
+    An address that starts with a city's or a district's full name (广东省深圳市南山区…, as delivery
+    results name places) is in that city: one dictionary look-up per name length. Any other
+    address is read as create_ticket reads one (:func:`_resolve_address`). Both are remembered per
+    text: verification places the same order again."""
+
+    KEEP = 4096
+    _COLUMNS = ("adcode", "name", "level", "province", "city")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        places = static_data(conn, PlaceIndex)
+        self._cities: dict[str, dict[str, Any]] = {}
+        for (adcode,) in conn.execute("SELECT adcode FROM regions WHERE level IN ('city', 'district') ORDER BY adcode"):
+            row = places.row(adcode)
+            city = places.row(row["city"] or adcode)
+            self._cities.setdefault(places.full_name(row), {k: city[k] for k in self._COLUMNS})
+        self._lengths = sorted({len(name) for name in self._cities}, reverse=True)
+        self._found: dict[str, tuple[Any, Any]] = {}
+
+    def resolve(self, conn: sqlite3.Connection, address: str) -> tuple[Any, Any]:
+        found = self._found.get(address)
+        if found is None:
+            if len(self._found) >= self.KEEP:
+                self._found.clear()
+            text = re.sub(r"\s+", "", address)
+            city = next((self._cities[text[:n]] for n in self._lengths if text[:n] in self._cities), None)
+            found = self._found[address] = (dict(city), None) if city else _resolve_address(conn, address)
+        return found
 
 
 class PlaceOrderArgs(BaseModel):
@@ -55,23 +100,19 @@ def _order_result(conn: sqlite3.Connection, order_no: str, address: dict[str, An
             "pay_by": format_time(parse_time(row[0]) + PAY_WINDOW)}
 
 
-def _customer(conn: sqlite3.Connection, name: str, phone: str, address: str, city: dict[str, Any]) -> str:
-    """The id of the customer with ``phone``; a new customer row when there is none."""
-    row = conn.execute("SELECT id FROM customers WHERE phone = ?", (phone,)).fetchone()
+def _customer(conn: sqlite3.Connection, name: str, phone: str, address: str, city: dict[str, Any]) -> tuple[str, str]:
+    """(id, name) of the customer with ``phone``; a new customer row (id ``C`` + the phone number,
+    which no other customer has) when there is none."""
+    row = conn.execute("SELECT id, name FROM customers WHERE phone = ?", (phone,)).fetchone()
     if row is not None:
-        return row[0]
-    count = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
-    cid = f"C{count + 1:05d}"
-    while conn.execute("SELECT 1 FROM customers WHERE id = ?", (cid,)).fetchone() is not None:
-        count += 1
-        cid = f"C{count + 1:05d}"
-    region = static_data(conn, PlaceIndex).row(city["adcode"])
-    province = static_data(conn, PlaceIndex).name(city["province"])
+        return row[0], row[1]
+    places = static_data(conn, PlaceIndex)
+    cid = f"C{phone}"
     conn.execute("INSERT INTO customers (id, name, gender, phone, province, city, district, detail, postcode, "
                  "adcode, address) VALUES (?, ?, 'unknown', ?, ?, ?, '', ?, ?, ?, ?)",
-                 (cid, name, phone, province, city["name"], address, region.get("postcode") or "",
-                  city["adcode"], address))
-    return cid
+                 (cid, name, phone, places.name(city["province"]), city["name"], address,
+                  places.row(city["adcode"]).get("postcode") or "", city["adcode"], address))
+    return cid, name
 
 
 def _place(ctx: ToolContext, args: PlaceOrderArgs) -> dict[str, Any]:
@@ -82,7 +123,7 @@ def _place(ctx: ToolContext, args: PlaceOrderArgs) -> dict[str, Any]:
     products, err = resolve_products(conn, args.products)
     if err:
         return err
-    city, err = _resolve_address(conn, args.address)
+    city, err = static_data(conn, _Addresses).resolve(conn, args.address)
     if err:
         return err
     lines = deliveries(conn, now, city["adcode"], products, args.quantity)
@@ -106,12 +147,17 @@ def _place(ctx: ToolContext, args: PlaceOrderArgs) -> dict[str, Any]:
         return tool_error("order_number_exhausted", f"{now:%Y-%m-%d} 的订单号已用完,请稍后再试", None)
     eta = max(r["eta"] for r in lines)
     total = round(sum(p["price"] * args.quantity for p in products), 2)
+    cid, owner = _customer(conn, canonical["name"], phone, address["text"], city)
     conn.execute("INSERT INTO orders (order_no, customer, created_at, warehouse, eta, total) VALUES (?, ?, ?, ?, ?, ?)",
-                 (order_no, _customer(conn, canonical["name"], phone, address["text"], city), canonical["now"],
-                  lines[0]["warehouse"], eta, total))
+                 (order_no, cid, canonical["now"], lines[0]["warehouse"], eta, total))
     conn.executemany("INSERT INTO order_items (order_no, product_id, qty, price) VALUES (?, ?, ?, ?)",
                      [(order_no, p["id"], args.quantity, p["price"]) for p in products])
-    return _order_result(conn, order_no, address)
+    # what _order_result reads back, made from what was just written (the same dict, no query)
+    return {"order_no": order_no, "status": "待付款", "created_at": canonical["now"],
+            "items": [{"product_id": p["id"], "short_name": p["short_name"], "qty": args.quantity, "price": p["price"]}
+                      for p in products],
+            "total": total, "name": owner, "phone": phone, "address": address, "eta": eta,
+            "pay_by": format_time(now + PAY_WINDOW)}
 
 
 PLACE_ORDER = Tool(

@@ -63,3 +63,18 @@ def test_bad_requests_give_tool_errors_and_write_nothing(world):
         result = call(world, "place_order", {**ORDER, **change}, NOW)
         assert result["error"]["code"] == code and result["error"]["field"] == field, (change, result)
     assert _rows(world) == rows
+
+
+def test_an_address_starting_with_a_full_place_name_is_read_as_create_ticket_reads_it(world):
+    from twinchat.inventory.regions import PlaceIndex
+    from twinchat.inventory.tools.ordering import _Addresses
+    from twinchat.inventory.tools.service import _resolve_address
+    from twinchat.inventory.tools.static import static_data
+
+    places = static_data(world, PlaceIndex)
+    addresses = _Addresses(world)
+    codes = [r[0] for r in world.execute("SELECT adcode FROM regions WHERE level = 'district' ORDER BY adcode")]
+    for adcode in codes[::7]:
+        text = places.full_name(places.row(adcode)) + "中山路15号3栋"
+        assert addresses.resolve(world, text) == _resolve_address(world, text), text
+    assert addresses.resolve(world, "火星基地1号") == _resolve_address(world, "火星基地1号")
