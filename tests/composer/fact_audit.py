@@ -7,8 +7,8 @@ Run as a script to compose sessions and print the counts::
 
 The counts are those of the session verification's cross-turn checks
 (:mod:`twinchat.composer.verify.crossturn`), with how many sessions could show each class (the
-denominators: orders placed or claimed, tickets booked, returns, knowledge-base answers followed by
-a ticket, mixed delivery replies, sessions with a category argument).
+denominators: order steps, tickets booked, returns, mixed delivery replies, sessions that give a
+category argument more than once).
 """
 
 from __future__ import annotations
@@ -71,10 +71,9 @@ def unplaced_orders(conn: sqlite3.Connection, sessions: Iterable[dict[str, Any]]
 
 def _chances(turns: list[dict[str, Any]]) -> Counter:
     out: Counter = Counter()
-    names = set()
+    categories = 0  # calls with a category argument
     for step in session_steps(turns):
         called = [tc.get("name") for _, tc, _ in step.calls]
-        names.update(called)
         if step.user.get("unit") == "shop_order" or "place_order" in called:
             out["order_unplaced"] += 1
             out["order_unchecked_address"] += "place_order" in called
@@ -88,9 +87,8 @@ def _chances(turns: list[dict[str, Any]]) -> Counter:
             results = (step.calls[-1][2] or {}).get("results") or []
             arrive = [r.get("arrives_in_time") for r in results]
             out["arrival_silent"] += any(arrive) and not all(arrive)
-        if any("category" in (tc.get("arguments") or {}) for _, tc, _ in step.calls):
-            out["argument_vocabulary"] += 0
-    out["argument_vocabulary"] += sum(1 for _ in [0] if names)
+        categories += sum(1 for _, tc, _ in step.calls if "category" in (tc.get("arguments") or {}))
+    out["argument_vocabulary"] += categories > 1  # a session that says a category twice or more
     return out
 
 
