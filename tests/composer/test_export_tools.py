@@ -64,7 +64,7 @@ def test_the_builtin_flows_carry_the_tools_their_units_call():
     tools = ToolSet.of_content(units, flows)
     assert tools.names("order_status") == ("query_order", "request_return")
     assert tools.names("repair_ticket") == ("search_solution", "query_technician_slots", "create_ticket")
-    assert tools.names("memory_upgrade") == ("search_products", "check_delivery")
+    assert tools.names("memory_upgrade") == ("search_products", "check_delivery", "place_order")
     assert tools.names("not_loaded") == tuple(TOOLS)
 
 
