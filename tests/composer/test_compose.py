@@ -148,11 +148,19 @@ def test_correction_keeps_products_and_deadline(shopping):
 
 
 def test_order_uses_the_customer_and_an_arriving_option(shopping):
-    s = next(s for s in shopping if s["steps"][-1] == "order")
-    order = next(t for t in s["turns"] if t.get("unit") == "shop_order")
-    assert order["label"]["name"] == s["customer"]["name"]
-    assert order["label"]["phone"] == s["customer"]["phone"]
-    assert order["label"]["address"] == s["customer"]["address"]
+    """The order is the customer's (name, phone), shipped to the place just checked: their own
+    address when that was their home district, else an address at that place."""
+    kinds = set()
+    for s in (s for s in shopping if s["steps"][-1] == "order"):
+        order = next(t for t in s["turns"] if t.get("unit") == "shop_order")
+        checked = [t["content"] for t in s["turns"] if t.get("name") == "check_delivery"][-1]["destination"]
+        assert order["label"]["name"] == s["customer"]["name"]
+        assert order["label"]["phone"] == s["customer"]["phone"]
+        home = checked["adcode"] == s["customer"]["adcode"]
+        kinds.add(home)
+        assert order["label"]["address"] == (s["customer"]["address"] if home else
+                                             checked["name"] + s["customer"]["detail"])
+    assert kinds == {True, False}
 
 
 def test_repair_is_react_and_books_a_listed_slot(repairs):
