@@ -31,6 +31,7 @@ from twinchat.composer.engine.noise import NoiseLayer, noise_layer, protected_te
 from twinchat.composer.engine.thoughts import DEFAULT_THOUGHT, thought_problems, thought_scope
 from twinchat.composer.verify.sessions import SessionVerifier
 from twinchat.inventory import world_seed
+from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools import call
 from twinchat.units.errors import UnitError
@@ -142,16 +143,15 @@ class SessionComposer:
         context: dict[str, Any] = {} if customer is None else {"customer": customer}
         turns: list[dict[str, Any]] = []
         steps: list[str] = []
-        saved: list[bool] = []  # the session's savepoint, opened before the first unit whose tool writes
+        saved: list[bool] = []  # the session's scratch (open_scratch), opened before the first unit whose tool writes
         limit = None
         try:
             outcome = self._session(flow, rng, now, context, turns, steps, saved)
         except LimitError as exc:  # a template went past a limit: the session stops here and fails
             outcome, limit = None, f"turn {len(turns) + 1}: limit: {exc}"
         finally:
-            if saved:
-                self.conn.execute("ROLLBACK TO twinchat_session")
-                self.conn.execute("RELEASE twinchat_session")
+            if saved:  # undone without a commit (see inventory.connection.scratch)
+                close_scratch(self.conn, "twinchat_session", saved[0])
         customer = context.get("customer")
         if not isinstance(customer, Record) and limit is None:
             raise ComposerError(f"flow {flow.id!r}: step {flow.start!r} did not remember a customer record")
@@ -230,8 +230,7 @@ class SessionComposer:
         for _ in range(flow.max_steps):
             generator = self.generator(step.unit)
             if generator.writes and not saved:
-                self.conn.execute("SAVEPOINT twinchat_session")
-                saved.append(True)
+                saved.append(open_scratch(self.conn, "twinchat_session"))
             if "owner_id" in context and not steps[mark:]:  # a second task's start: one of the customer's orders
                 sample = owned_sample(generator, rng, now, context, self._call)
             else:

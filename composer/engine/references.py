@@ -29,7 +29,9 @@ _ALL = re.compile(r"哪款|哪个|哪一款|这几款|这几个|这些")
 
 def item_id(item: dict[str, Any]) -> str:
     """An item's id: products say ``id``, delivery and order results ``product_id``/``order_no``,
-    technician slots their ``start``."""
+    technician slots their ``start`` and technician (two technicians may be free at one time)."""
+    if "start" in item and "technician_id" in item and "id" not in item:
+        return f"{item['start']} {item['technician_id']}"
     for key in ("id", "product_id", "order_no", "start"):
         if key in item:
             return str(item[key])

@@ -15,6 +15,9 @@ FIXES = {
     "grounding": "reextract", "type": "reextract", "missing_not_null": "reextract",
     "argument_mismatch": "rerun_tools", "tool_mismatch": "rerun_tools",
     "outcome_mismatch": "rerender", "reply_fact": "rerender", "unknown_outcome": "rerender",
+    # cross-turn facts: a reply that leaves out what its result says is rendered again; the other
+    # cross-turn reasons (a call joined to the wrong earlier fact) are fixed by hand or by regenerating
+    "order_eta": "rerender", "arrival_silent": "rerender",
 }
 
 

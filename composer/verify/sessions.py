@@ -5,8 +5,10 @@ session passes when there are none. Each user turn is checked as a sample is
 (:class:`~twinchat.composer.verify.samples.Verifier`: label types, grounding in its text,
 references against what was remembered); every tool call is re-executed in order on the world
 (inside a savepoint rolled back at the end) and must give the stored result; every outcome is
-re-decided on its result; and the numbers, codes and order statuses a reply states must come
-from the tool result, the label or the conversation so far.
+re-decided on its result; the numbers, codes and order statuses a reply states must come
+from the tool result, the label or the conversation so far; and the facts turns join must agree
+(:mod:`~twinchat.composer.verify.crossturn`: orders, technicians, returns, visits, delivery
+replies, argument words).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from twinchat.composer.engine.generate import tool_writes
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps
+from twinchat.composer.verify.crossturn import CrossTurnChecker
 from twinchat.composer.verify.samples import Verifier
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import parse_time
@@ -48,14 +51,16 @@ class SessionVerifier:
         self._verifiers: dict[str, Verifier] = {}  # per unit id: its user-side verifier
         #: per unit id: (unit, [(tool argument, the label field it must equal)])
         self._bound_args: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
+        self.crossturn = CrossTurnChecker(conn)
 
     def __call__(self, session: dict[str, Any]) -> list[str]:
         """Reasons the session fails (``turn N: reason``); [] when it passes.
 
         Checks the turn shape, every user turn's label (types, grounding in its text, references
         against what was remembered), re-executes every tool call in order (identical results),
-        re-decides every outcome on the result, and checks that the numbers and codes a reply
-        states come from the tool result, the label or the conversation so far.
+        re-decides every outcome on the result, checks that the numbers and codes a reply
+        states come from the tool result, the label or the conversation so far, and that the
+        facts the turns join agree (cross-turn checks).
         """
         shape = session_problems(session)  # the Session model: every field and turn of the shape
         if shape:
@@ -100,7 +105,7 @@ class SessionVerifier:
         finally:
             if saved is not None:
                 close_scratch(self.conn, "twinchat_verify", saved)
-        return reasons
+        return reasons + self.crossturn(turns)
 
     def _verify_user(self, n: int, turn: dict[str, Any], now: str) -> list[str]:
         src = self.units.get(turn.get("unit", ""))

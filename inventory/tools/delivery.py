@@ -17,7 +17,7 @@ from twinchat.inventory.tools.static import static_data
 from twinchat.inventory.tools.stock import warehouses_with
 from twinchat.inventory.tools.timeargs import LocalDateTime
 
-__all__ = ["CheckDeliveryArgs", "CHECK_DELIVERY", "resolve_destination"]
+__all__ = ["CheckDeliveryArgs", "CHECK_DELIVERY", "deliveries", "resolve_destination"]
 
 
 class CheckDeliveryArgs(BaseModel):
@@ -119,8 +119,21 @@ def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
     place, err = resolve_destination(conn, args.destination)
     if err:
         return err
-    arrivals = static_data(conn, _Lanes).arrivals(now, place["city"])
-    stocked = warehouses_with(conn, [p["id"] for p in products], args.quantity)  # product -> warehouses with enough
+    return {
+        "destination": {"adcode": place["adcode"], "name": static_data(conn, PlaceIndex).full_name(place)},
+        "deadline": None if deadline is None else format_time(deadline),
+        "quantity": args.quantity,
+        "results": deliveries(conn, now, place["city"], products, args.quantity, deadline),
+    }
+
+
+def deliveries(conn: Any, now: datetime, city: str, products: list[dict[str, Any]], quantity: int = 1,
+               deadline: datetime | None = None) -> list[dict[str, Any]]:
+    """Per product (rows as resolve_products gives them): in stock or not, the warehouse of the
+    earliest arrival into ``city`` for an order placed at ``now``, its ETA and whether it arrives
+    by ``deadline`` (None without one)."""
+    arrivals = static_data(conn, _Lanes).arrivals(now, city)
+    stocked = warehouses_with(conn, [p["id"] for p in products], quantity)  # product -> warehouses with enough
     results = []
     for product in products:
         best = None
@@ -135,12 +148,7 @@ def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
             results.append({"product_id": product["id"], "short_name": product["short_name"], "in_stock": True,
                             "warehouse": best[2], "warehouse_name": best[3], "eta": best[1],
                             "arrives_in_time": None if deadline is None else best[0] <= deadline})
-    return {
-        "destination": {"adcode": place["adcode"], "name": static_data(conn, PlaceIndex).full_name(place)},
-        "deadline": None if deadline is None else format_time(deadline),
-        "quantity": args.quantity,
-        "results": results,
-    }
+    return results
 
 
 CHECK_DELIVERY = Tool(

@@ -537,8 +537,11 @@ def test_report_reply_gives_the_solution_of_the_reported_fault(conn, drawn):
             "JOIN categories c ON c.id = k.category WHERE k.fault = ?", (s.label["problem"],)).fetchone()
         assert first["id"] == sid and first["solution"] == solution
         assert s.label["category"] == cat_name
-        assert s.outcome == ("onsite" if onsite else "self_service")
+        # the knowledge base sends the device in (寄修) or to a service point (网点): no visit offered
+        mail_in = not onsite and ("寄修" in solution or "网点" in solution)
+        assert s.outcome == ("onsite" if onsite else "mail_in" if mail_in else "self_service")
         assert solution in s.reply
+        assert ("寄修" in s.reply.replace(solution, "")) == mail_in
 
 
 def test_report_case_picks_the_category(units, drawn):

@@ -69,7 +69,7 @@ def test_the_builtin_flows_carry_the_tools_their_units_call():
                                             "request_cancellation")
     assert tools.names("human_agent") == ("transfer_to_human",)
     assert tools.names("repair_ticket") == ("search_solution", "query_technician_slots", "create_ticket")
-    assert tools.names("memory_upgrade") == ("search_products", "check_delivery")
+    assert tools.names("memory_upgrade") == ("search_products", "check_delivery", "place_order")
     assert tools.names("not_loaded") == tuple(TOOLS)
 
 
