@@ -15,6 +15,7 @@ FIXES = {
     "grounding": "reextract", "type": "reextract", "missing_not_null": "reextract",
     "argument_mismatch": "rerun_tools", "tool_mismatch": "rerun_tools",
     "outcome_mismatch": "rerender", "reply_fact": "rerender", "unknown_outcome": "rerender",
+    "reply_stamp": "rerender",  # a reply that shows a tool's time stamp (2026-12-03 23:59:59)
 }
 
 
