@@ -36,6 +36,8 @@ _DAY = r"(?:\d{1,2}月\d{1,2}日|今天|明天|后天|今晚|明晚|今早|明�
 TIME_MENTION = re.compile(_DAY + r"?(?:凌晨|早上|上午|中午|下午|傍晚|晚上)?\d{1,2}(?::\d{2}|点半?)|\d{1,2}月\d{1,2}日")
 MINUTE_DEADLINE = re.compile(r"凌晨|\d{1,2}[点:]\d{1,2}分?|[零一二三四五六七八九十两]+点[零一二三四五六七八九十]+分|点一刻|点三刻")
 _CN = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+#: tonight however it is said: 今晚, 今天晚上, or 晚上 without another day
+TONIGHT = re.compile(r"今晚|今天晚上|(?<![明天一二三四五六日末])晚上")
 DATE_SAID = re.compile(r"([0-9零一二三四五六七八九十]{1,3})月([0-9零一二三四五六七八九十]{1,3})[号日]")
 
 
@@ -109,6 +111,7 @@ def _customer_counts(now: datetime, turns: list[dict[str, Any]], provinces: tupl
         out["ask_minute_or_dawn"] += bool(MINUTE_DEADLINE.search(text))
         out["ask_nakuan_dehua"] += "哪款的话" in text
         out["ask_tonight"] += "今晚" in text
+        out["ask_tonight_any_wording"] += bool(TONIGHT.search(text))
         out["ask_today_as_date"] += any(
             (_cn_int(m), _cn_int(d)) == (now.month, now.day) for m, d in DATE_SAID.findall(text))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import re
 import sqlite3
 from datetime import datetime
 from pathlib import Path
