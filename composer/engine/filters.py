@@ -8,7 +8,16 @@
 ``spaced``         insert spaces between groups of digits (138 0013 8000)
 ``nospace``        remove all whitespace
 ``cn_time``        "2026-11-20 21:00:00" (or a datetime) → "11月20日21:00"
+``when``           a moment as an agent writes it, relative to the session clock
+                   (``{{ eta|when(now) }}`` → 明天18:00, 今天9:30 / 12月3日18:00; ``'day'`` → 明天;
+                   ``'spoken'`` → 今晚8点, 明天下午6点半)
+``times_said``     every ``2026-12-03 23:59:59`` / ``2026-12-03`` in a text said with ``when``
 =================  =========================================================
+
+Replies never show a stamp the way tools write it (no year unless it differs from the clock's,
+no seconds): ``when`` names the day relative to ``now`` (前天, 昨天, 今天, 明天, 后天, else
+12月3日) and the time as ``18:00`` or, spoken, with its part of day (凌晨2点, 早上8点半, 今晚8点);
+end of day (23:59) is 晚上12点 when spoken.
 
 Jinja2's filters that make text of a size a number decides (``center``, ``indent``,
 ``wordwrap``, ``format``, ``replace``) are replaced by :data:`BOUNDED`: the same filters, refusing
@@ -28,7 +37,7 @@ import jinja2.filters
 from twinchat.composer.engine.limits import FILTER_PROBLEMS, LimitBreak
 from twinchat.inventory.timefmt import parse_time
 
-__all__ = ["BOUNDED", "FILTERS", "cn_number", "cn_time", "fullwidth", "price"]
+__all__ = ["BOUNDED", "FILTERS", "cn_number", "cn_time", "fullwidth", "price", "times_said", "when"]
 
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 _DIGITS = "〇一二三四五六七八九"
@@ -96,8 +105,71 @@ def cn_time(value: Any) -> str:
     return f"{moment.month}月{moment.day}日{moment.hour:02d}:{moment.minute:02d}"
 
 
+#: day words by how many days a date is from the clock's date
+_DAY_WORDS = {-2: "前天", -1: "昨天", 0: "今天", 1: "明天", 2: "后天"}
+#: (first hour, part of day) in order: an hour is said with the last part it reaches
+_PARTS = ((0, "凌晨"), (6, "早上"), (9, "上午"), (12, "中午"), (13, "下午"), (18, "晚上"))
+#: a day word and a part of day said as one word (今天晚上 → 今晚)
+_FUSED = {("今天", "晚上"): "今晚", ("明天", "晚上"): "明晚", ("今天", "早上"): "今早", ("明天", "早上"): "明早"}
+_WHEN_FORMS = ("moment", "day", "spoken")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_STAMP_OR_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?")
+
+
+def _moment(value: Any) -> tuple[datetime, bool]:
+    """(the moment, whether it has a time of day) of a datetime, a world stamp or a date."""
+    if isinstance(value, datetime):
+        return value, True
+    text = str(value).strip()
+    if _DATE.fullmatch(text):
+        return datetime.fromisoformat(text), False
+    return parse_time(text), True
+
+
+def _day(moment: datetime, now: datetime) -> str:
+    days = (moment.date() - now.date()).days
+    if days in _DAY_WORDS:
+        return _DAY_WORDS[days]
+    year = f"{moment.year}年" if moment.year != now.year else ""
+    return f"{year}{moment.month}月{moment.day}日"
+
+
+def _spoken_clock(day: str, hour: int, minute: int) -> str:
+    """明天下午6点半, 今晚8点, 12月3日凌晨2点; 23:59 (the end of a day) is 晚上12点."""
+    if (hour, minute) == (23, 59):
+        hour, minute = 24, 0
+    part = next(word for first, word in reversed(_PARTS) if min(hour, 23) >= first)
+    twelve = hour - 12 if hour > 12 else hour
+    clock = f"{twelve}点" + ("" if minute == 0 else "半" if minute == 30 else f"{minute:02d}分")
+    return _FUSED.get((day, part), day + part) + clock
+
+
+def when(value: Any, now: Any, form: str = "moment") -> str:
+    """A moment (a datetime, a world stamp ``2026-12-03 18:00:00`` or a date ``2026-12-03``) as a
+    reply writes it at the clock ``now``: ``moment`` 明天18:00 / 12月3日18:00 (a date alone: its
+    day), ``day`` 明天 / 12月3日, ``spoken`` 明天下午6点 / 今晚8点半. Never seconds, and the year
+    only when it is not the clock's."""
+    if form not in _WHEN_FORMS:
+        raise ValueError(f"when: unknown form {form!r} (forms: {', '.join(_WHEN_FORMS)})")
+    moment, timed = _moment(value)
+    clock, _ = _moment(now)
+    day = _day(moment, clock)
+    if not timed or form == "day":
+        return day
+    if form == "spoken":
+        return _spoken_clock(day, moment.hour, moment.minute)
+    return f"{day}{moment.hour}:{moment.minute:02d}"
+
+
+def times_said(value: Any, now: Any, form: str = "moment") -> str:
+    """``value`` as text with every world stamp or date in it said with :func:`when`."""
+    return _STAMP_OR_DATE.sub(lambda m: when(m[0], now, form), str(value))
+
+
 FILTERS = {
     "cn_time": cn_time,
+    "when": when,
+    "times_said": times_said,
     "fullwidth": fullwidth,
     "cn_number": cn_number,
     "cn_digits": cn_digits,

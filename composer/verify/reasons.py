@@ -18,6 +18,7 @@ FIXES = {
     # cross-turn facts: a reply that leaves out what its result says is rendered again; the other
     # cross-turn reasons (a call joined to the wrong earlier fact) are fixed by hand or by regenerating
     "order_eta": "rerender", "arrival_silent": "rerender",
+    "reply_stamp": "rerender",  # a reply that shows a tool's time stamp (2026-12-03 23:59:59)
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.engine.references import resolve
+from twinchat.composer.verify.stamps import stamp_problem
 from twinchat.composer.time.resolve import find
 from twinchat.units.spec import Unit
 
@@ -212,6 +213,8 @@ class Verifier:
                 reasons.append("unknown_outcome")
             elif not (sample.get("reply") or "").strip():
                 reasons.append("empty_reply")
+            elif (stamp := stamp_problem(sample["reply"])) is not None:
+                reasons.append(stamp)
         return reasons
 
 

@@ -25,6 +25,7 @@ from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps
 from twinchat.composer.verify.crossturn import CrossTurnChecker
 from twinchat.composer.verify.samples import Verifier
+from twinchat.composer.verify.stamps import stamp_problem
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import parse_time
 from twinchat.inventory.tools import call
@@ -177,6 +178,9 @@ class SessionVerifier:
             if word in content and word not in result_json and word not in (sources or seen.text() + result_json):
                 out.append(f"turn {n}: reply_fact:{word}")
                 break
+        stamp = stamp_problem(content)
+        if stamp is not None:
+            out.append(f"turn {n}: {stamp}")
         return out
 
     def _holds(self, when: str | None, scope: dict[str, Any]) -> bool:

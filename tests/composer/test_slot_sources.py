@@ -17,7 +17,7 @@ from twinchat.composer.engine.sources import SlotSource, form_picker, registry, 
 from twinchat.units.slot_sources import GROUP, SlotSourceError, collect, source_names
 from twinchat.units.spec import ChoiceSlot, ContextSlot, InventorySlot, Unit
 
-BUILTIN = ["choice", "composite", "context", "faker", "inventory", "reference", "time"]
+BUILTIN = ["choice", "composite", "context", "faker", "inventory", "place", "reference", "time"]
 UNITS = Path(__file__).parents[2] / "units"
 
 

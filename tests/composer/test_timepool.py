@@ -242,8 +242,9 @@ def test_sample_where_gives_what_sampling_until_one_fits_gives(now: datetime, se
 ])
 def test_a_bounded_time_slot_draws_as_sampling_until_one_fits_then_the_pool(hours, within_days, now) -> None:
     """The slot's draw is the loop it replaced: sample(), redrawn up to 200 times until a phrase
-    fits, then (a 201st draw made and unused) one of the pool's fitting phrases."""
-    from twinchat.composer.engine.sources.time import time_phrase
+    fits, then (a 201st draw made and unused) one of the pool's fitting phrases; all of it drawn
+    again while the phrase names today by its date or weekday (customers say 今天)."""
+    from twinchat.composer.engine.sources.time import TODAY_REDRAWS, names_today_otherwise, time_phrase
     from twinchat.units.spec import TimeSlot
 
     slot = TimeSlot(source="time", kinds=None, hours=hours, within_days=within_days)
@@ -254,7 +255,7 @@ def test_a_bounded_time_slot_draws_as_sampling_until_one_fits_then_the_pool(hour
             return False
         return hours is None or (start.hour in hours and start.minute == 0)
 
-    def reference(rng: random.Random) -> TimePhrase:
+    def one(rng: random.Random) -> TimePhrase:
         phrase = sample(now, rng)
         for _ in range(200):
             if fits(phrase):
@@ -262,6 +263,14 @@ def test_a_bounded_time_slot_draws_as_sampling_until_one_fits_then_the_pool(hour
             phrase = sample(now, rng)
         pool = [p for p in phrases(now) if fits(p)]
         return pool[int(rng.random() * len(pool))]
+
+    def reference(rng: random.Random) -> TimePhrase:
+        phrase = one(rng)
+        for _ in range(TODAY_REDRAWS):
+            if not names_today_otherwise(phrase.text, phrase.window.start, phrase.window.end, now):
+                break
+            phrase = one(rng)
+        return phrase
 
     for seed in range(40):
         expected, rng = reference(random.Random(seed)), random.Random(seed)

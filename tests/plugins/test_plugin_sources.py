@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 PLATE = re.compile(r"粤[A-HJ-NP-Z](·| )\d{5}")
-SOURCES = "choice, composite, context, faker, inventory, licence_plate, reference, time"
+SOURCES = "choice, composite, context, faker, inventory, licence_plate, place, reference, time"
 
 
 def _unit(plugin_site: Path) -> Path:

@@ -22,7 +22,7 @@ INVALID = Path(__file__).parent / "invalid"
 SPEC_ERRORS = {
     "bad_yaml.yaml": (5, "invalid YAML: "),  # then libyaml's or PyYAML's own words
     "unknown_source.yaml": (4, "unit 'unknown_source', field slots.name: unknown slot source 'fakr' "
-                               "(did you mean 'faker'?); sources: choice, composite, context, faker, inventory, reference, time"),
+                               "(did you mean 'faker'?); sources: choice, composite, context, faker, inventory, place, reference, time"),
     "missing_source.yaml": (4, "unit 'missing_source', field slots.name: slot has no 'source'"),
     "unknown_field.yaml": (8, "unit 'unknown_field', field labels: unknown field 'labels'"),
     "duplicate_template.yaml": (8, "unit 'duplicate_template', field templates.1.id: duplicate template id 't1'"),

@@ -1,8 +1,13 @@
-"""The ``time`` source: a phrase from the time-phrase pool, resolved against the session clock."""
+"""The ``time`` source: a phrase from the time-phrase pool, resolved against the session clock.
+
+Customers say today as 今天 (今晚, 今天下午), never by its date or weekday ("11月22号" on the 22nd,
+"周日" on a Sunday): a phrase naming today so is drawn again (up to :data:`TODAY_REDRAWS` times).
+"""
 
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +18,33 @@ from twinchat.composer.time.pool import phrases, sample_where
 from twinchat.composer.time.pool import sample as sample_phrase
 from twinchat.units.spec import TimeSlot
 
-__all__ = ["TIME", "time_phrase"]
+__all__ = ["TIME", "time_phrase", "names_today_otherwise", "TODAY_REDRAWS"]
+
+#: how many times a phrase that names today by its date or weekday is drawn again
+TODAY_REDRAWS = 20
+_DATE_OR_WEEKDAY = re.compile(r"[0-9〇零一二三四五六七八九十]+[号日]|(?<!下)(?<!下个)(?:周|星期|礼拜)[一二三四五六日天]")
+
+
+def names_today_otherwise(text: str, start: datetime, end: datetime, now: datetime) -> bool:
+    """Whether a phrase whose window starts or ends today names the day by a date or weekday."""
+    today = now.date()
+    return (start.date() == today or end.date() == today) and _DATE_OR_WEEKDAY.search(text) is not None
 
 
 def time_phrase(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> Record:
+    """A phrase of the slot's kinds (see :func:`_draw`), drawn again while it names today by its
+    date or weekday (at most :data:`TODAY_REDRAWS` times)."""
+    phrase = _draw(name, slot, rng, now)
+    for _ in range(TODAY_REDRAWS):
+        window = phrase.window
+        if not names_today_otherwise(phrase.text, window.start, window.end, now):
+            break
+        phrase = _draw(name, slot, rng, now)
+    window = phrase.window
+    return Record("time", {"start": window.start, "end": window.end, "kind": phrase.kind}, phrase.text)
+
+
+def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> Any:
     """A phrase of the slot's kinds; with ``hours`` or ``within_days``, the first of up to
     200 draws that meets them (rejection is far cheaper than listing the whole pool), else
     one of the pool's phrases that meet them."""
@@ -36,8 +64,7 @@ def time_phrase(name: str, slot: TimeSlot, rng: random.Random, now: datetime) ->
                 raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
             found = pool[int(rng.random() * len(pool))]
         phrase = found
-    window = phrase.window
-    return Record("time", {"start": window.start, "end": window.end, "kind": phrase.kind}, phrase.text)
+    return phrase
 
 
 def _drawer(slot: TimeSlot, name: str, sampler: Any) -> Any:

@@ -1,0 +1,24 @@
+"""Replies in an agent's voice: a reply never shows a time the way a tool writes it.
+
+Tool results carry moments as ``2026-12-03 23:59:59``; an agent writes 12月3日23:59, 明天18:00 or
+今晚8点 (the ``when`` filter). :func:`stamp_problem` finds what a reply must not hold: an ISO date
+(``2026-12-03``, also inside ``2026-12-03T18:00``) or a clock time with a seconds field
+(``23:59:59``). Sessions and samples are checked with it (reason ``reply_stamp:<text>``).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["REASON", "stamp_problem"]
+
+#: the reason code a reply with a stamp fails with
+REASON = "reply_stamp"
+
+_STAMP = re.compile(r"(?<![0-9])(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?![0-9])")
+
+
+def stamp_problem(reply: str) -> str | None:
+    """``reply_stamp:<the first stamp>`` when the reply holds an ISO date or a seconds field, else None."""
+    found = _STAMP.search(reply)
+    return None if found is None else f"{REASON}:{found[0]}"
