@@ -41,7 +41,8 @@ CLASSES = ("order_unplaced", "order_unchecked_address", "order_eta", "ticket_tec
            "visit_against_kb", "arrival_silent", "argument_vocabulary")
 
 #: Words by which a reply says an order was taken (an offer such as 可以帮您下单 is not one).
-_ORDER_CLAIM = re.compile(r"已为您(?:记录|下单|登记)|已经?帮您(?:记下|下单|下好单)|已登记|给您下单|订单信息确认|"
+#: (A bare 已登记 is not one: a complaint or a ticket is 登记ed too.)
+_ORDER_CLAIM = re.compile(r"已为您(?:记录|下单|登记)|已经?帮您(?:记下|下单|下好单)|给您下单|订单信息确认|"
                           r"已下单|下单成功|订单已提交|订单已生成|已经下好单|收货人|收件人|寄往")
 #: Knowledge-base advice that sends the device in or to a service point rather than a technician.
 _NO_VISIT = re.compile(r"寄修|网点")

@@ -81,6 +81,16 @@ def test_an_order_confirmed_with_another_eta_is_caught(world):
     assert reasons(world, chat) == ["order_eta"]
 
 
+
+def test_a_complaint_registered_is_not_an_order_claim(world):
+    """投诉已登记 confirms a complaint, not an order: no place_order is asked of it."""
+    chat = Chat(world).say("投诉!DD261201232126,发货太慢!")
+    filed = chat.call("file_complaint", {"order_no": "DD261201232126", "issue": "发货太慢"})
+    chat.reply(f"很抱歉让您久等了,您的投诉已登记,投诉单号{filed.get('complaint_no', 'TS1')}。")
+    assert reasons(world, chat) == []
+    chat.reply("好的,已为您登记:寄到深圳市南山区科苑路15号。")
+    assert reasons(world, chat) == ["order_unplaced"]
+
 # -- repair ------------------------------------------------------------------------------------
 
 def _booking(world, picked_word, technician_of):
