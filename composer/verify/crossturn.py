@@ -46,6 +46,8 @@ _ORDER_CLAIM = re.compile(r"已为您(?:记录|下单|登记)|已经?帮您(?:�
                           r"已下单|下单成功|订单已提交|订单已生成|已经下好单|收货人|收件人|寄往")
 #: Knowledge-base advice that sends the device in or to a service point rather than a technician.
 _NO_VISIT = re.compile(r"寄修|网点")
+#: A phone number said as one (下单手机137…, 手机号：…): its 手机 names no product of the order.
+_PHONE_MENTION = re.compile(r"手机(?:号码?|尾号)?\s*[:：是为]?\s*\+?[\d][\d\s-]{3,}|手机号码?")
 #: The argument fields whose values are category words (one category, one word per session).
 _CATEGORY_FIELDS = ("category",)
 
@@ -194,7 +196,7 @@ class CrossTurnChecker:
         said = ""  # what the customer said so far
         orders: dict[str, list[str]] = {}  # order number -> its product ids, as order results list them
         for step in steps:
-            said += step.user.get("content", "")
+            said += _PHONE_MENTION.sub("", step.user.get("content", ""))
             for n, tc, result in step.calls:
                 if not _ok(result):
                     continue

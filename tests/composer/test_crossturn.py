@@ -160,6 +160,24 @@ def test_a_return_of_the_whole_order_named_as_the_order_passes(world):
     assert len(result["items"]) == 2 and reasons(world, chat) == []
 
 
+def test_a_phone_number_said_as_下单手机_names_no_phone_of_the_order(world):
+    """手机 in 下单手机137… is the number ordered with, not a phone among the order's lines."""
+    order_no = world.execute(
+        "SELECT o.order_no FROM orders o JOIN order_items i ON i.order_no = o.order_no JOIN products p "
+        "ON p.id = i.product_id WHERE o.delivered_at BETWEEN '2026-11-27' AND '2026-11-30' GROUP BY o.order_no "
+        "HAVING count(*) = 2 AND sum(p.category = 'phone') = 1 ORDER BY o.order_no LIMIT 2").fetchall()
+    order_no, other = order_no[0][0], order_no[1][0]
+    chat = Chat(world).say(f"订单{order_no},下单手机137 6103 1395,想换货")
+    result = chat.call("request_return", {"order_no": order_no, "kind": "exchange", "reason": "外壳有划痕"})
+    assert "error" not in result, result
+    chat.reply(f"换货单号{result['return_no']}。")
+    assert reasons(world, chat) == []
+    named = Chat(world).say(f"订单{other}里的手机有问题,想换货")  # 手机 as a product: the other line is extra
+    assert "error" not in named.call("request_return", {"order_no": other, "kind": "exchange", "reason": "有问题"})
+    named.reply("好的。")
+    assert reasons(world, named) == ["return_unmentioned"]
+
+
 # -- delivery replies and argument words -------------------------------------------------------
 
 def test_a_mixed_delivery_reply_must_name_every_product(world):
