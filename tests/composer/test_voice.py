@@ -133,7 +133,7 @@ def _voice_counts():
 
 
 def test_composed_sessions_speak_as_agents(tmp_path, world_path):
-    """400 sessions of the built-in mix: no stamp, no courier boilerplate, no 都 about one product,
+    """400 sessions of the built-in mix and 200 of shopping: no stamp, no courier boilerplate, no 都 about one product,
     no arrival time said twice, no product left out of a "some arrive" reply."""
     import shutil
     import subprocess
@@ -142,8 +142,11 @@ def test_composed_sessions_speak_as_agents(tmp_path, world_path):
     shutil.copy(world_path, db)
     subprocess.run(["twinchat", "compose", "-n", "400", "--seed", "11", "--db", str(db)], check=True,
                    capture_output=True)
+    # the mix has ten flows, one of them shopping: 200 more shopping sessions for the delivery replies
+    subprocess.run(["twinchat", "compose", "-n", "200", "--seed", "12", "--flow", "memory_upgrade", "--db", str(db)],
+                   check=True, capture_output=True)
     found = _voice_counts().counts(str(db))
-    assert found["sessions"] == 400 and found["replies"] > 700 and found["not_in_time_replies"] > 20
+    assert found["sessions"] == 600 and found["replies"] > 1000 and found["not_in_time_replies"] > 20
     for key in ("reply_iso_date", "reply_seconds", "reply_boilerplate", "not_in_time_single_plural",
                 "shared_eta_repeated", "some_arrive_silent_on_late"):
         assert found.get(key, 0) == 0, key

@@ -97,6 +97,7 @@ async def test_edit_label_flags_it_and_bad_json_is_said(db, delivery):
 
 async def test_fixes_bring_the_session_back_and_save_writes_it_with_history(db, delivery):
     d = delivery
+    outcome_before = query(db, "SELECT outcome FROM sessions WHERE id = ?", d.id)[0][0]
     async with make_app(db).run_test(size=(100, 40)) as pilot:
         screen = await change_phrase(pilot, d)
         await pilot.press("escape", "x")  # re-extract: the deadline follows the text
@@ -119,8 +120,11 @@ async def test_fixes_bring_the_session_back_and_save_writes_it_with_history(db, 
     assert json.loads(row[1])[d.turn + 2]["content"] == reply
     edits = query(db, "SELECT session_id, at, action, summary FROM session_edits")
     assert len(edits) == 1 and edits[0][:3] == (d.id, CLOCK, "edit")
-    assert edits[0][3].startswith(f"turn {d.turn} text, label; turn {d.turn + 1} arguments; turn {d.turn + 2} result; "
-                                  f"turn {d.turn + 3} ")
+    # the session's own outcome is named first when the edited step was its last task step and its outcome changed
+    outcome_after = query(db, "SELECT outcome FROM sessions WHERE id = ?", d.id)[0][0]
+    head = "outcome; " if outcome_after != outcome_before else ""
+    assert edits[0][3].startswith(f"{head}turn {d.turn} text, label; turn {d.turn + 1} arguments; "
+                                  f"turn {d.turn + 2} result; turn {d.turn + 3} ")
     assert query(db, "SELECT count(*) FROM session_drafts") == [(0,)]
 
 
