@@ -25,6 +25,7 @@ import time
 
 import jinja2
 import pytest
+from baseline_loop import SCRIPT as BASELINE_SCRIPT
 from faker import Faker
 
 from twinchat.composer.engine.generate import UnitGenerator
@@ -88,21 +89,6 @@ def test_bench_address_extraction(tmp_path):
     conn.close()
 
 
-_BASELINE_SCRIPT = """
-import json, sys
-import jinja2
-from faker import Faker
-fake = Faker("zh_CN")
-fake.seed_instance(0)
-template = jinja2.Environment().from_string(
-    "收件人:{{ name }},电话:{{ phone }},地址:{{ province }}{{ city }}{{ district }}{{ street }},邮编:{{ postcode }}")
-with open(sys.argv[2], "w", encoding="utf-8") as out:
-    for _ in range(int(sys.argv[1])):
-        out.write(json.dumps({"text": template.render(
-            name=fake.name(), phone=fake.phone_number(), province=fake.province(), city=fake.city(),
-            district=fake.district(), street=fake.street_address(), postcode=fake.postcode())},
-            ensure_ascii=False) + "\\n")
-"""
 
 
 #: sample counts of the whole-process runs (``TWINCHAT_BENCH_PROCESS_N``, comma-separated)
@@ -131,7 +117,7 @@ def test_bench_generate_whole_process(tmp_path):
     print(f"\ntwinchat generate -n 1 (start-up to the first sample, whole process, best of 5): {first:.2f}s")
     for n in PROCESS_N:
         rounds = 3 if n <= 10_000 else 1
-        base = min(timed([sys.executable, "-c", _BASELINE_SCRIPT, str(n), "base.jsonl"]) for _ in range(rounds))
+        base = min(timed([sys.executable, "-c", BASELINE_SCRIPT, str(n), "base.jsonl"]) for _ in range(rounds))
         ours = min(timed([exe, "generate", "address_extraction", "-n", str(n), "--db", "w.db", "-o", "x.jsonl",
                           "--force"]) for _ in range(rounds))
         print(f"{n:,} samples, whole process, best of {rounds}: baseline {base:.2f}s ({n / base:,.0f}/s), "
