@@ -63,7 +63,7 @@ def test_bench_compose_mix_whole_process(tmp_path):
     import sys
     from pathlib import Path
 
-    from test_bench_generate import _BASELINE_SCRIPT
+    from baseline_loop import SCRIPT as _BASELINE_SCRIPT
 
     world = build_world(tmp_path / "world.db", seed=0)
     exe = str(Path(sys.executable).with_name("twinchat"))
