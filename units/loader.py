@@ -175,7 +175,8 @@ def read_yaml(path: Path, shown: str, what: str) -> tuple[Any, yaml.Node | None]
 def _read_yaml(path: Path, shown: str) -> tuple[Any, yaml.Node]:
     data, node = read_yaml(path, shown, "a unit file")
     if node is None or not isinstance(data, dict):
-        raise UnitError(f"{shown}:1: a unit file must be a mapping with id, title, slots, templates")
+        raise UnitError(f"{shown}:1: a unit, flow or tool file must be a mapping (a unit's id, title, slots, "
+                        "templates; or kind: flow / kind: tool with theirs)")
     return data, node
 
 

@@ -45,6 +45,8 @@ SPEC_ERRORS = {
                                      "naming the slot with the product category"),
     "noise_bad_kind.yaml": (5, "unit 'noise_bad_kind', field noise.kinds.0: Input should be 'punctuation', "
                                "'emoji', 'typo', 'abbreviation' or 'spaces'"),
+    "not_a_mapping.yaml": (1, "a unit, flow or tool file must be a mapping (a unit's id, title, slots, templates; "
+                              "or kind: flow / kind: tool with theirs)"),
     "weights_all_zero.yaml": (10, "unit 'weights_all_zero', field outcome_weights: outcome_weights: at least one "
                                   "weight must be above 0"),
 }
