@@ -93,7 +93,8 @@ class Plan:
             f"{self.unit}: {self.product_line()}",
             f"instructions: {self.templates} templates, {len(self.variants):,} variants"
             + (f", {self.per_request:,} drawn per request" if self.per_request < len(self.variants) else ""),
-            f"total: {self.requests:,} requests × {self.per_request:,} instructions = {self.valid:,} samples"
+            f"total: {self.requests:,} requests × {self.per_request:,} instruction{'s' if self.per_request != 1 else ''} "
+            f"= {self.valid:,} samples"
             + (f" ({self._short} instructions leave a pooled field unsaid and say fewer requests)" if self._short else ""),
         ] + ([f"negatives: {self.negatives:,} more ({', '.join(self.negative_cases)}), "
               f"{self.total:,} samples in all"] if self.negatives else [])

@@ -147,7 +147,7 @@ def test_parse_pool_option_and_bad_pools_file(tmp_path):
 def test_negatives_are_added_on_purpose_with_the_error_and_the_reply(world, units, tmp_path):
     gen = UnitGenerator(units["ticket_create_call"], world, seed=0)
     p = plan(gen, RECIPE, instructions=1, negative=0.1)
-    assert p.lines()[2:] == ["total: 960 requests × 1 instructions = 960 samples",
+    assert p.lines()[2:] == ["total: 960 requests × 1 instruction = 960 samples",
                              "negatives: 96 more (invalid_phone), 1,056 samples in all"]
     out = tmp_path / "neg.jsonl"
     report = generate_file("ticket_create_call", out, conn=world, exhaustive=True, pools=RECIPE,
