@@ -27,7 +27,7 @@ from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, request_key, tool_error
 from twinchat.inventory.tools.delivery import deliveries
 from twinchat.inventory.tools.lookup import resolve_products
-from twinchat.inventory.tools.service import _resolve_address
+from twinchat.inventory.tools.places import resolve_address
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["PlaceOrderArgs", "PLACE_ORDER"]
@@ -50,7 +50,7 @@ class _Addresses:
 
     An address that starts with a city's or a district's full name (广东省深圳市南山区…, as delivery
     results name places) is in that city: one dictionary look-up per name length. Any other
-    address is read as create_ticket reads one (:func:`_resolve_address`). Both are remembered per
+    address is read as create_ticket reads one (:func:`.places.resolve_address`). Both are remembered per
     text: verification places the same order again."""
 
     KEEP = 4096
@@ -73,7 +73,7 @@ class _Addresses:
                 self._found.clear()
             text = re.sub(r"\s+", "", address)
             city = next((self._cities[text[:n]] for n in self._lengths if text[:n] in self._cities), None)
-            found = self._found[address] = (dict(city), None) if city else _resolve_address(conn, address)
+            found = self._found[address] = (dict(city), None) if city else resolve_address(conn, address)
         return found
 
 
