@@ -28,21 +28,10 @@ from twinchat.inventory.tools.base import Tool, ToolContext, request_key, tool_e
 from twinchat.inventory.tools.delivery import deliveries
 from twinchat.inventory.tools.lookup import resolve_products
 from twinchat.inventory.tools.places import resolve_address
+from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["PlaceOrderArgs", "PLACE_ORDER"]
-
-
-#: A mainland mobile number as people write it: 11 digits from 13x to 19x, maybe grouped by spaces or
-#: dashes, maybe after +86 / 86.
-_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
-_SEPARATORS = re.compile(r"[\s\-]")
-
-
-def _mobile(text: str) -> str | None:
-    """The 11-digit mobile number ``text`` writes, or None."""
-    found = _MOBILE.fullmatch(_SEPARATORS.sub("", text))
-    return found[1] if found else None
 
 
 class _Addresses:
@@ -117,7 +106,7 @@ def _customer(conn: sqlite3.Connection, name: str, phone: str, address: str, cit
 
 def _place(ctx: ToolContext, args: PlaceOrderArgs) -> dict[str, Any]:
     conn, now = ctx.conn, ctx.now
-    phone = _mobile(args.phone)
+    phone = mobile_number(args.phone)
     if phone is None:
         return tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
     products, err = resolve_products(conn, args.products)

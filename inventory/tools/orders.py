@@ -36,7 +36,7 @@ from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, free_number, request_key, tool_error
 from twinchat.inventory.tools.memo import answer, replayed, shared
-from twinchat.inventory.tools.service import _mobile
+from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS"]
@@ -152,7 +152,7 @@ def _query_now(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
         return tool_error("invalid_arguments", "请提供订单号或下单手机号", None)
     phone = None
     if args.phone is not None:
-        phone = _mobile(args.phone)
+        phone = mobile_number(args.phone)
         if phone is None:
             return tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
     if args.order_no is not None:

@@ -41,6 +41,7 @@ __all__ = [
     "SEARCH_SOLUTION",
     "QUERY_TECHNICIAN_SLOTS",
     "CREATE_TICKET",
+    "mobile_number",
 ]
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
@@ -226,7 +227,7 @@ _PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 @lru_cache(maxsize=4096)
-def _mobile(text: str) -> str | None:
+def mobile_number(text: str) -> str | None:
     """The 11-digit national number of a mainland mobile, or None.
 
     A pure function of the text (phonenumbers' parsing is the dearest step of a ticket), so the
@@ -271,7 +272,7 @@ _INSERT_TICKET = ("INSERT INTO tickets (ticket_no, request_key, created_at, user
 def _check_ticket(conn: sqlite3.Connection, now: datetime, args: CreateTicketArgs) -> Resolved:
     """(phone, category, city row, technician id or None, the skilled technicians) for a ticket,
     or the tool error that says which argument is wrong."""
-    phone = _mobile(args.phone)
+    phone = mobile_number(args.phone)
     if phone is None:
         return None, tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
     category, err = resolve_category(conn, args.category)

@@ -128,7 +128,8 @@ def test_a_plain_mobile_is_the_number_phonenumbers_parses():
 
     import phonenumbers
 
-    from twinchat.inventory.tools.service import _PLAIN_MOBILE, _mobile
+    from twinchat.inventory.tools.service import _PLAIN_MOBILE
+    from twinchat.inventory.tools.service import mobile_number as _mobile
 
     rng = random.Random(3)
     texts = [f"1{p:02d}{rng.randrange(10**8):08d}" for p in range(100) for _ in range(30)]
