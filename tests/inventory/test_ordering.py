@@ -78,3 +78,15 @@ def test_an_address_starting_with_a_full_place_name_is_read_as_create_ticket_rea
         text = places.full_name(places.row(adcode)) + "中山路15号3栋"
         assert addresses.resolve(world, text) == _resolve_address(world, text), text
     assert addresses.resolve(world, "火星基地1号") == _resolve_address(world, "火星基地1号")
+
+
+def test_a_phone_create_ticket_refuses_is_refused_alike(world):
+    """One reader of mobile numbers for every tool: 179x (a satellite range) is not a mainland mobile."""
+    before = _rows(world)
+    placed = call(world, "place_order", {**ORDER, "phone": "179 0013 8000"}, NOW)
+    assert placed["error"]["code"] == "invalid_phone" and placed["error"]["field"] == "phone"
+    ticket = call(world, "create_ticket", {
+        "user_name": "王伟", "phone": "17900138000", "address": ORDER["address"], "problem": "充电桩不充电",
+        "category": "充电桩", "serve_time": "2026-11-21 10:00:00"}, NOW)
+    assert ticket["error"]["code"] == "invalid_phone"
+    assert _rows(world) == before
