@@ -71,6 +71,14 @@ def _read(values: dict[str, Any], path: str) -> Any:
     return value
 
 
+class _Said:
+    """What :class:`_Sayer` has said, per world (a text depends only on the district, the form and
+    the world's place names)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.said: dict[tuple[str, str], Record] = {}
+
+
 class _Sayer:
     """Each (district, form) said once: the first form of the chain that names only that place
     (the value is kept and shared: slot values are never changed)."""
@@ -78,7 +86,7 @@ class _Sayer:
     def __init__(self, conn: Any, regions: Any) -> None:
         self.index = static_data(conn, PlaceIndex)
         self.regions = regions
-        self.said: dict[tuple[str, str], Record] = {}
+        self.said = static_data(conn, _Said).said  # one per world: every unit's place slots share it
 
     def __call__(self, district: Region, form: str) -> Record:
         found = self.said.get((district.adcode, form))
@@ -92,7 +100,7 @@ class _Sayer:
         said = "full"
         for option in PLACE_FORMS[form]:
             meant = city.adcode if option == "city" else district.adcode
-            places = self.index.find(texts[option])
+            places = self.index.shared_find(texts[option])
             if len(places) == 1 and places[0]["adcode"] == meant:
                 said = option
                 break
