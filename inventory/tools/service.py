@@ -224,6 +224,9 @@ class CreateTicketArgs(BaseModel):
 #: 11 digits from 13… to 19…, not 179…: ``phonenumbers.parse(text, "CN")`` strips no prefix of these
 #: (CN's national prefix for parsing is ``0`` or ``1[12]xx``/``179xx``) and reads the number as is
 _PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+#: the same 11 digits as customers write them: grouped 3-4-4 by a space or dash, maybe after +86
+#: (read as the digits they group; the test compares every form with phonenumbers' parse)
+_GROUPED_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9][0-9])([ -]?)([0-9]{4})\2([0-9]{4})")
 
 
 @lru_cache(maxsize=4096)
@@ -232,9 +235,12 @@ def mobile_number(text: str) -> str | None:
 
     A pure function of the text (phonenumbers' parsing is the dearest step of a ticket), so the
     last few thousand answers are kept: verifying a dialogue parses its phone number again. A
-    plain 11-digit mobile skips the parse, whose number it would be (see ``_PLAIN_MOBILE``)."""
-    if _PLAIN_MOBILE.fullmatch(text) and not text.startswith("179"):
-        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(text))
+    plain 11-digit mobile, or one grouped 3-4-4 (maybe after +86), skips the parse, whose number it
+    would be (see ``_PLAIN_MOBILE``, ``_GROUPED_MOBILE``)."""
+    grouped = _GROUPED_MOBILE.fullmatch(text)
+    digits = text if _PLAIN_MOBILE.fullmatch(text) else ("".join(grouped.group(1, 3, 4)) if grouped else "")
+    if digits and not digits.startswith("179"):
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits))
     else:
         try:
             number = phonenumbers.parse(text, "CN")

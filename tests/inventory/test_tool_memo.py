@@ -151,6 +151,39 @@ def test_a_plain_mobile_is_the_number_phonenumbers_parses():
     assert _mobile("12345") is None
 
 
+def test_a_grouped_mobile_is_the_number_phonenumbers_parses():
+    """138 0013 8000, 138-0013-8000, +86 138… and +86-138-…: the fast path reads the number
+    phonenumbers would, valid or not, for every three-digit start."""
+    import random
+
+    import phonenumbers
+
+    from twinchat.inventory.tools.service import mobile_number
+
+    def parsed(text):
+        try:
+            number = phonenumbers.parse(text, "CN")
+        except phonenumbers.NumberParseException:
+            return None
+        ok = (phonenumbers.region_code_for_number(number) == "CN" and phonenumbers.is_valid_number(number)
+              and phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                       phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
+        return str(number.national_number) if ok else None
+
+    rng = random.Random(5)
+    forms = ("{a} {b} {c}", "{a}-{b}-{c}", "+86 {a}{b}{c}", "+86{a}{b}{c}", "+86 {a} {b} {c}", "+86-{a}-{b}-{c}",
+             "{a} {b}-{c}", "+86 {a}-{b} {c}")
+    checked = 0
+    for head in range(100, 200):
+        for _ in range(3):
+            b, c = f"{rng.randrange(10**4):04d}", f"{rng.randrange(10**4):04d}"
+            for form in forms:
+                text = form.format(a=head, b=b, c=c)
+                assert mobile_number.__wrapped__(text) == parsed(text), text
+                checked += 1
+    assert checked == 2400
+
+
 def test_wide_tables_are_tracked_and_virtual_ones_turn_tracking_off(world_path):
     conn = _copy(world_path, False)
     conn.execute(f"CREATE TABLE wide ({', '.join(f'c{i} INTEGER' for i in range(150))})")
