@@ -9,7 +9,10 @@ How a timeline is drawn:
 * it ships the day of payment when paid before the warehouse's cut-off (not before 08:00 and
   at most an hour after the cut-off), else the next morning; a few paid orders are cancelled
   by the buyer before they ship;
-* most parcels arrive on the ETA day before the promised hour, some a day early, some a day late.
+* most parcels arrive on the ETA day before the promised hour, some a day early, some a day late;
+* a few delivered orders already have a return or exchange the buyer asked for within six days
+  of delivery (:data:`RETURNED_SHARE`; the whole order or one line), so asking again is refused
+  as a duplicate from then on.
 """
 
 from __future__ import annotations
@@ -37,7 +40,14 @@ from twinchat.inventory.orders import (BUYER_CANCEL_SHARE, CUSTOMERS, EARLY_SHAR
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
 
-__all__ = ["populate"]
+__all__ = ["populate", "RETURNED_SHARE"]
+
+#: Share of delivered orders with a return or exchange already requested (drawn after the orders,
+#: from their own RNG, so the orders are the same with or without them)
+RETURNED_SHARE = 0.06
+#: (kind, reason) of those requests, weighted
+_RETURN_REASONS = (("return", "不想要了", 3), ("return", "买错型号了", 2), ("return", "有质量问题", 1),
+                   ("exchange", "有质量问题", 2), ("exchange", "收到就是坏的", 1), ("exchange", "发错型号了", 1))
 
 
 class _Weighted:
@@ -244,10 +254,40 @@ def _orders(rng: random.Random, shop: _Shop, customers: list[dict[str, Any]],
     return orders, items
 
 
+def _returns(rng: random.Random, orders: list[dict[str, Any]], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The returns and exchanges buyers asked for before the world's sessions (orders formatted)."""
+    lines: dict[str, list[str]] = {}
+    for item in items:
+        lines.setdefault(item["order_no"], []).append(item["product_id"])
+    why = _Weighted([(k, r) for k, r, _ in _RETURN_REASONS], [w for _, _, w in _RETURN_REASONS])
+    numbers: set[str] = set()
+    rows = []
+    for order in orders:
+        if order["delivered_at"] is None or rng.random() >= RETURNED_SHARE:
+            continue
+        # most buyers ask within a day or two of delivery, in waking hours
+        delivered = datetime.fromisoformat(order["delivered_at"])
+        created = delivered + timedelta(minutes=60 + int(rng.expovariate(1 / (30 * 60))) % (5 * 24 * 60))
+        if created.hour < 8:
+            created += timedelta(hours=8)
+        kind, reason = why(rng)
+        own = lines[order["order_no"]]
+        product = own[int(rng.random() * len(own))] if len(own) > 1 and rng.random() < 0.5 else None
+        number = ""
+        while not number or number in numbers:
+            number = f"{'TH' if kind == 'return' else 'HH'}{created:%Y%m%d}{rng.randrange(10**6):06d}"
+        numbers.add(number)
+        rows.append({"return_no": number, "request_key": f"world/{number}", "order_no": order["order_no"],
+                     "product_id": product, "kind": kind, "reason": reason, "created_at": format_time(created),
+                     "status": "created"})
+    return rows
+
+
 # -- the tables ----------------------------------------------------------------------------------
 
 def populate(db: sqlite_utils.Database, seed: int) -> None:
-    """Create and fill ``customers``, ``orders``, ``order_items``; create ``returns`` (empty).
+    """Create and fill ``customers``, ``orders``, ``order_items`` and ``returns`` (the requests
+    buyers made before the world's sessions).
 
     Needs ``regions``, ``products``, ``warehouses``, ``stock`` and ``lanes``.
     """
@@ -257,6 +297,7 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
     customers = _customers(rng, regions)
     city_of = {c["adcode"]: regions.chain(c["adcode"])[1].adcode for c in customers}
     orders, items = _orders(rng, _Shop.load(conn), customers, city_of)
+    returns = _returns(area_rng(seed, "returns"), orders, items)
 
     # one transaction: sqlite-utils would otherwise commit every chunk of rows
     with db.atomic():
@@ -294,5 +335,6 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
             pk="return_no", not_null={"request_key", "order_no", "kind", "reason", "created_at", "status"},
             foreign_keys=[("order_no", "orders", "order_no"), ("product_id", "products", "id")],
         )
+        db["returns"].insert_all(returns)
         db["returns"].create_index(["request_key"], unique=True)
         db["returns"].create_index(["order_no"])

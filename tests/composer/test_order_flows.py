@@ -120,8 +120,10 @@ def test_the_customer_placed_every_order_talked_about(composer, sessions, flow):
                 order = order_row(conn, no)
                 assert order["customer"] == row[0], (s["id"], no)
                 assert datetime.strptime(order["created_at"], FMT) <= now
-            if step["call"] and step["call"]["arguments"].get("phone"):
-                assert step["call"]["arguments"]["phone"] == cust["phone"]
+            phone = step["call"]["arguments"].get("phone") if step["call"] else None
+            if phone and phone != cust["phone"]:  # mistyped, or another number of theirs: refused or no order
+                refused = step["result"].get("error", {}).get("code") == "invalid_phone"
+                assert refused or step["result"] == {"orders": [], "count": 0}, (s["id"], phone)
 
 
 def test_statuses_agree_with_status_at(composer, statuses, returns):
@@ -152,9 +154,10 @@ def test_order_status_branches_are_all_reached(statuses):
         ("give", "several"), ("give", "delivered"), ("pick", "delivered"), ("track", "tracking"),
         ("track", "not_shipped"), ("after_sale", "returned"), ("after_sale", "exchanged"),
         ("after_sale", "window_closed"), ("after_sale", "exchange_instead"), ("switch", "exchanged"),
+        ("ask", "no_orders"), ("ask", "tool_error"),
     ]:
         assert reached[(step, outcome)] > 0, (step, outcome, reached)
-    assert {"pending_payment", "no_orders", "tool_error"}.isdisjoint({o for _, o in reached})
+    assert "pending_payment" not in {o for _, o in reached}
 
 
 def test_return_branches_are_all_reached(returns):
@@ -190,7 +193,11 @@ def test_a_mistyped_number_is_asked_again_and_corrected(composer, sessions, flow
         assert order_row(composer.conn, wrong) is None
         assert ss[0]["result"]["error"]["code"] == "order_not_found"
         assert "核对" in ss[0]["reply"]["content"] or wrong in ss[0]["reply"]["content"]
-        assert ss[1]["user"]["unit"].endswith("fix_number") and ss[1]["result"].get("error") is None
+        assert ss[1]["user"]["unit"].endswith("fix_number")
+        # the corrected number is found; a return may still be refused for the order's own state
+        refusals = {"return_window_closed", "not_delivered", "order_cancelled", "return_exists"}
+        error = ss[1]["result"].get("error")
+        assert error is None or (flow == "return_exchange" and error["code"] in refusals), error
         assert order_row(composer.conn, right)["customer"] == s["customer"]["id"]
         assert abs(len(wrong) - len(right)) == 1                           # one digit dropped or doubled
         fixed += 1
@@ -405,7 +412,7 @@ def test_sessions_are_deterministic_and_leave_the_world_unchanged(composer, stat
     assert composer.compose("order_status", 11) == statuses[11]
     assert composer.compose("return_exchange", 11) == returns[11]
     assert SessionComposer(composer.conn, seed=1).compose("return_exchange", 11) != returns[11]
-    assert composer.conn.execute("SELECT count(*) FROM returns").fetchone()[0] == 0
+    assert composer.conn.execute("SELECT count(*) FROM returns WHERE request_key NOT LIKE 'world/%'").fetchone()[0] == 0
 
 
 def test_order_slots_draw_orders_in_the_state_asked_for(composer):
@@ -489,8 +496,8 @@ def test_order_filters_only_on_order_slots(tmp_path):
 
 
 @pytest.mark.parametrize("uid, unreachable", [
-    ("order_ask_status", {"pending_payment", "no_orders", "tool_error"}),
-    ("return_request", {"duplicate", "tool_error"}),
+    ("order_ask_status", {"pending_payment"}),
+    ("return_request", {"tool_error"}),
 ])
 def test_opening_units_work_alone(composer, uid, unreachable):
     src = composer.units[uid]
@@ -504,8 +511,9 @@ def test_opening_units_work_alone(composer, uid, unreachable):
     assert {s.outcome for s in samples} == declared - unreachable
     for s in samples:
         owner = s.slots["order"].customer
-        if s.label.get("phone"):
-            assert s.label["phone"] == owner.phone
+        if s.label.get("phone"):  # the owner's, or a mistyped one or another number (refused / no orders)
+            assert s.label["phone"] == owner.phone or s.outcome in ("tool_error", "no_orders")
+            assert (s.label["phone"] == owner.phone) == (s.case not in ("phone_slip", "other_phone"))
 
 
 def test_every_unit_has_several_templates_and_replies(composer):

@@ -61,7 +61,8 @@ def request(world, now=NOW, **args):
 
 
 def return_count(world):
-    return world.execute("SELECT count(*) FROM returns").fetchone()[0]
+    """The returns requested through the tool (not those the world was built with)."""
+    return world.execute("SELECT count(*) FROM returns WHERE request_key NOT LIKE 'world/%'").fetchone()[0]
 
 
 def end_of_day(day: date) -> datetime:
@@ -84,14 +85,13 @@ def test_same_seed_same_tables_other_seed_other_orders(tables_dump):
     first, again, other = (tables_dump(populates, ORDER_TABLES, seed) for seed in (0, 0, 1))
     assert first == again
     assert 'INSERT INTO "customers"' in first and 'INSERT INTO "order_items"' in first
-    assert 'CREATE TABLE "returns"' in first and 'INSERT INTO "returns"' not in first
+    assert 'CREATE TABLE "returns"' in first and 'INSERT INTO "returns"' in first
     assert first != other
 
 
 def test_counts_and_keys(world):
     count = lambda table: world.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
     assert count("customers") == CUSTOMERS == 2000 and count("orders") == ORDERS == 6000
-    assert count("returns") == 0
     lines = Counter(r[0] for r in world.execute("SELECT count(*) FROM order_items GROUP BY order_no"))
     assert set(lines) == {1, 2, 3} and sum(lines.values()) == ORDERS and lines[1] > lines[2] > lines[3]
     ids = [r[0] for r in world.execute("SELECT id FROM customers ORDER BY rowid")]
@@ -364,9 +364,10 @@ def test_query_errors(world, args, code, field):
 # -- request_return ------------------------------------------------------------------------------
 
 def delivered(world, before=NOW):
-    """An order delivered in the week before ``before``, with two lines."""
+    """An order delivered in the week before ``before``, with two lines and no return yet."""
     return pick(world, "delivered_at BETWEEN ? AND ? AND order_no IN "
-                       "(SELECT order_no FROM order_items GROUP BY order_no HAVING count(*) = 2)",
+                       "(SELECT order_no FROM order_items GROUP BY order_no HAVING count(*) = 2) "
+                       "AND order_no NOT IN (SELECT order_no FROM returns)",
                 ((before - timedelta(days=6)).strftime(FMT), before.strftime(FMT)))
 
 
@@ -391,7 +392,8 @@ def test_request_return_writes_one_row_and_is_idempotent(world):
     assert return_count(world) == 1
     again = request(world, order_no=f" {o['order_no'].lower()} ", product_id=pid.lower(), reason=" 尺寸不合适 ")
     assert again == result and return_count(world) == 1
-    row = world.execute("SELECT order_no, product_id, kind, reason, created_at, status FROM returns").fetchone()
+    row = world.execute("SELECT order_no, product_id, kind, reason, created_at, status FROM returns "
+                        "WHERE request_key NOT LIKE 'world/%'").fetchone()
     assert tuple(row) == (o["order_no"], pid, "return", "尺寸不合适", NOW.strftime(FMT), "created")
     assert json.loads(json.dumps(result, ensure_ascii=False)) == result
 
@@ -529,3 +531,35 @@ def test_results_are_json_and_do_not_depend_on_the_row_factory(world, world_path
         assert query(conn, phone=phone) == results[1]
     finally:
         conn.close()
+
+
+# -- the returns the world is built with ---------------------------------------------------------
+
+def test_a_few_delivered_orders_already_have_a_return_requested(world):
+    rows = world.execute(
+        "SELECT r.return_no, r.request_key, r.product_id, r.kind, r.created_at, r.status, o.delivered_at, o.order_no "
+        "FROM returns r JOIN orders o ON o.order_no = r.order_no").fetchall()
+    delivered_orders = world.execute("SELECT count(*) FROM orders WHERE delivered_at IS NOT NULL").fetchone()[0]
+    assert 0.04 * delivered_orders < len(rows) < 0.08 * delivered_orders
+    assert len({r[7] for r in rows}) == len(rows)  # one request per order
+    for number, key, product, kind, created, status, delivered_at, order_no in rows:
+        assert re.fullmatch(("TH" if kind == "return" else "HH") + parse(created).strftime("%Y%m%d") + r"\d{6}", number)
+        assert key == f"world/{number}" and status == "created"
+        after = parse(created) - parse(delivered_at)
+        assert timedelta(hours=1) <= after <= timedelta(days=6) and 8 <= parse(created).hour
+        assert product is None or product in {r[0] for r in lines(world, order_no)}
+    kinds = Counter(r[3] for r in rows)
+    assert kinds["return"] > kinds["exchange"] > 0
+    assert 0 < sum(r[2] is not None for r in rows) < len(rows) / 2
+
+
+def test_asking_again_for_a_return_the_world_holds_is_refused_from_its_time_on(world):
+    number, order_no, product, created = world.execute(
+        "SELECT r.return_no, r.order_no, r.product_id, r.created_at FROM returns r "
+        "WHERE r.product_id IS NULL AND r.kind = 'return' ORDER BY r.created_at DESC LIMIT 1").fetchone()
+    at = parse(created)
+    refused = request(world, at, order_no=order_no)
+    assert refused["error"]["code"] == "return_exists"
+    assert refused["error"]["message"] == f"订单 {order_no} 的商品已有售后申请 {number}(退货),请勿重复提交"
+    before = request(world, at - timedelta(minutes=1), order_no=order_no)
+    assert not is_tool_error(before) and before["return_no"] != number
