@@ -12,7 +12,8 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,8 +144,38 @@ def generate_file(
     surface noise on the user texts, in place of the unit's own; ``pools`` the field pools of an
     exhaustive run (see :mod:`.field_pools`) and ``instructions`` how many instructions each of
     its requests is said in (default: every one), ``negative`` the rate of negatives it adds."""
-    target = check_output(out, force, generate_inputs(_world_file(conn), units_dirs))
+    world = _world_file(conn)
+    target = check_output(out, force, generate_inputs(world, units_dirs))
     src = find_unit(dict(units) if units is not None else load_units(units_dirs), unit_id)
+    with _tool_world(conn, world, src) as tool_conn:
+        return _generate(src, target, tool_conn, n, seed, exhaustive, cap, planned, progress, noise, pools,
+                         instructions, negative)
+
+
+@contextmanager
+def _tool_world(conn: sqlite3.Connection, world: str, src: UnitSource) -> Iterator[sqlite3.Connection]:
+    """The connection a unit's samples run on: for a unit that calls a tool, a private in-memory
+    copy of the world whose writes are tracked (tools then remember their answers per state of its
+    tables, so verification's re-run of a call is answered from memory, and a write never touches
+    the file); for any other unit (or a world in memory), ``conn`` itself."""
+    if src.unit.tool is None or not world:
+        yield conn
+        return
+    from twinchat.composer.store.snapshot import world_snapshot
+
+    snapshot = world_snapshot(world)
+    try:
+        yield snapshot
+    finally:
+        snapshot.close()
+
+
+def _generate(src: UnitSource, target: Path, conn: sqlite3.Connection, n: int, seed: int, exhaustive: bool,
+              cap: int, planned: Callable[[int], None] | None, progress: Callable[[int], None] | None,
+              noise: float | None, pools: Mapping[str, PoolSpec] | None, instructions: int | None,
+              negative: float) -> GenerateReport:
+    """The run of :func:`generate_file` once its output and unit are known."""
+    unit_id = src.unit.id
     gen = UnitGenerator(src, conn, seed=seed, noise=noise)
     if exhaustive:
         count, samples = exhaustive_samples(gen, cap, pools, instructions, negative)

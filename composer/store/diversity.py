@@ -46,7 +46,17 @@ _MIN_VALUE = 2  # shorter texts (它, 是) are words of the sentence, not values
 
 def skeleton(text: str, values: Iterable[str]) -> str:
     """``text`` with ``values`` (longest first) → ``<V>``, time phrases → ``<T>``, numbers → ``<N>``."""
-    for value in sorted(values, key=len, reverse=True):
+    return _skeleton(text, _longest_first(values))
+
+
+def _longest_first(values: Iterable[str]) -> list[str]:
+    """``values`` in the order :func:`skeleton` masks them (a turn's texts share one ordering)."""
+    return sorted(values, key=len, reverse=True)
+
+
+def _skeleton(text: str, ordered: list[str]) -> str:
+    """:func:`skeleton` with its values already ordered by :func:`_longest_first`."""
+    for value in ordered:
         if value in text:
             text = text.replace(value, "<V>")
     folded = _fold(text)  # one character for one: offsets hold in ``text``
@@ -66,12 +76,20 @@ def _leaves(value: Any, out: set[str]) -> set[str]:
     if isinstance(value, str):
         if len(value) >= _MIN_VALUE:
             out.add(value)
-    elif isinstance(value, dict):  # numbers are not values here: every number is masked as <N>
-        for v in value.values():
-            _leaves(v, out)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _leaves(v, out)
+        return out
+    stack = [value]
+    while stack:  # numbers are not values here: every number is masked as <N>
+        value = stack.pop()
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+        for v in items:
+            if type(v) is str:
+                if len(v) >= _MIN_VALUE:
+                    out.add(v)
+            elif isinstance(v, str):
+                if len(v) >= _MIN_VALUE:
+                    out.add(v)
+            elif isinstance(v, (dict, list, tuple)):
+                stack.append(v)
     return out
 
 
@@ -86,7 +104,7 @@ class _Grams:
     def add(self, text: str) -> None:
         chars = "".join(text.split())
         self.uni.update(chars)
-        self.bi.update(chars[i:i + 2] for i in range(len(chars) - 1))
+        self.bi.update(map(str.__add__, chars, chars[1:]))
         self.total[0] += len(chars)
         self.total[1] += max(len(chars) - 1, 0)
 
@@ -136,27 +154,32 @@ class DiversityMeter:
         flow.sessions += 1
         base = _leaves(session.get("customer") or {}, set())
         values, unit, replies = base, None, []
+        ordered: list[str] | None = None  # ``values`` longest first, made when a text needs it
         for turn in session.get("turns") or ():
             role, text = turn.get("role"), turn.get("content")
             if role == "user":
                 unit = self.units.get(turn.get("unit") or "-") or self.units.setdefault(turn.get("unit") or "-", _Tally())
                 values = _leaves(turn.get("label") or {}, set(base))
-                form = skeleton(text or "", values)
+                ordered = _longest_first(values)
+                form = _skeleton(text or "", ordered)
                 unit.user[form] += 1
                 flow.user[form] += 1
                 unit.grams.add(text or "")
                 flow.grams.add(text or "")
             elif role == "tool":
                 values = _leaves(turn.get("content"), set(values))
+                ordered = None
             elif role == "assistant":
+                if ordered is None and (text or turn.get("thought")):
+                    ordered = _longest_first(values)
                 if turn.get("thought"):
-                    form = skeleton(turn["thought"], values)
+                    form = _skeleton(turn["thought"], ordered)
                     self.thoughts[form] += 1
                     flow.thought[form] += 1
                     if unit is not None:
                         unit.thought[form] += 1
                 if text:
-                    form = skeleton(text, values)
+                    form = _skeleton(text, ordered)
                     replies.append(form)
                     flow.reply[form] += 1
                     if unit is not None:

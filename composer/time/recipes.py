@@ -9,6 +9,7 @@ window. The words come from :mod:`twinchat.composer.time.words`.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from twinchat.composer.time.conventions import PARTS, part_window
 from twinchat.composer.time.words import (AFTER_DAYS, AFTER_MINUTES, ALL_DAYS, BEFORE, CLOCK_TURN, CLOCKS,
@@ -127,7 +128,7 @@ class At:
         return word + text, _clock_window(d, hour, minute, names_minute)
 
     def clock(self, j: int) -> Found:
-        return self.clock_at(j, j - len(STAPLE_CLOCKS) + 1)
+        return _clock_on(self.today, j)
 
     def day_deadline(self, j: int) -> Found:
         found = self.day_word(ALL_DAYS[j])
@@ -176,3 +177,11 @@ class At:
         text, minutes = AFTER_MINUTES[j]
         start = (self.now + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
         return text, (start, start + timedelta(minutes=1) - _SECOND)
+
+
+@lru_cache(maxsize=1 << 14)
+def _clock_on(today: date, j: int) -> tuple[str, Window]:
+    """Clock phrase ``j`` on the date ``today``: it depends on the date alone, never on the time of
+    day, so each is built once per date (a clock slot with ``hours`` turns down about eleven drawn
+    phrases for each one it keeps; 28 days of clocks are a few thousand entries)."""
+    return At(datetime.combine(today, time())).clock_at(j, j - len(STAPLE_CLOCKS) + 1)

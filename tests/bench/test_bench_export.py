@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+from targets import target
 
 N = int(os.environ.get("TWINCHAT_BENCH_EXPORT_N", "100000"))
 BASE = 1000
@@ -83,13 +84,17 @@ def test_bench_export_against_hand_written(world_path, tmp_path):
     started = time.perf_counter()
     db = big_store(world_path, tmp_path / "store.db", N)
     print(f"\nstore of {N:,} sessions (every built-in flow) made in {time.perf_counter() - started:.1f}s")
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     records = hand_written(db, tmp_path / "hand.jsonl")
-    base = time.perf_counter() - started
-    print(f"  hand-written openai exporter   {base:8.2f}s  {records / base:>9,.0f} sessions/s")
+    base, base_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    print(f"  hand-written openai exporter   {base:8.2f}s  {records / base:>9,.0f} sessions/s  (CPU {base_cpu:.2f}s)")
     for fmt in ("openai", "sharegpt"):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         report = export_sessions(db, fmt, tmp_path / fmt, ExportOptions(seed=0))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
         print(f"  twinchat export --format {fmt:<9}{seconds:6.2f}s  {report.read / seconds:>9,.0f} sessions/s  "
-              f"{seconds / base:5.2f}x the hand-written exporter")
+              f"{seconds / base:5.2f}x the hand-written exporter  (CPU {cpu:.2f}s, {cpu / base_cpu:.2f}x)")
+        target(f"export --format {fmt} of {N:,} sessions against the hand-written exporter (wall)", seconds / base,
+               3.0, "x", at_least=False)
+        target(f"export --format {fmt} of {N:,} sessions against the hand-written exporter (CPU)", cpu / base_cpu,
+               3.0, "x", at_least=False)

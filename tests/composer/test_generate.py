@@ -235,3 +235,23 @@ def test_a_category_no_laptop_takes_gives_a_one_line_error_naming_unit_and_slot(
     assert errors == ["Error: unit 'device_fits_mouse': slot 'device': no laptop with parts of 'mouse' to draw"]
     assert "Traceback" not in result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_writing_tool_unit_runs_on_a_private_copy_and_gives_the_samples_of_the_file(world_path, tmp_path):
+    """generate runs a tool unit on an in-memory copy of the world: the file's connection makes no
+    write, not even one rolled back, and the samples are those drawn against the file itself."""
+    from twinchat.inventory import open_world
+
+    conn = open_world(world_path)
+    try:
+        out = tmp_path / "tickets.jsonl"
+        report = generate_file("ticket_create_call", out, conn=conn, n=60, seed=4)
+        assert conn.total_changes == 0
+        lines = out.read_text(encoding="utf-8").splitlines()
+        assert report.written == len(lines) == 60 and report.outcomes["created"] > 0
+        src = load_units()["ticket_create_call"]
+        on_file = UnitGenerator(src, conn, seed=4)
+        assert [json.loads(line) for line in lines] == [on_file.sample(i).to_json() for i in range(60)]
+        assert conn.total_changes > 0  # drawing on the file itself writes there (and rolls back)
+    finally:
+        conn.close()

@@ -104,3 +104,17 @@ def test_a_damaged_turns_column_is_written_with_no_assistant_text(world_path, tm
         conn.execute("UPDATE sessions SET turns = '{\"ro' WHERE id = ?", (sid,))
     assert conn.execute("SELECT bot_text FROM session_text WHERE id = ?", (sid,)).fetchone() == ("",)
     conn.close()
+
+
+def test_search_folds_ascii_case_and_reads_other_needles_as_stored(world_path, tmp_path):
+    """A needle with A-Z letters matches whatever their case; one without is matched as stored
+    (the scan then folds no text): both count what a search of the texts in Python counts."""
+    db = tmp_path / "w.db"
+    shutil.copyfile(world_path, db)
+    compose_run(db, n=40, seed=2)
+    texts = _texts(db)
+    conn = sqlite3.connect(db)
+    for needle in ("为您", "DD", "dd", "Dd"):
+        want = sum(needle.lower() in (u or "").lower() or needle.lower() in t.lower() for _, u, t in texts)
+        assert count_sessions(conn, Filters(text=needle)) == want
+    assert count_sessions(conn, Filters(text="为您")) > 0 and count_sessions(conn, Filters(text="DD")) > 0

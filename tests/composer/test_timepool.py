@@ -280,3 +280,14 @@ def test_a_bounded_time_slot_draws_as_sampling_until_one_fits_then_the_pool(hour
         again = random.Random(seed)
         reference(again)
         assert rng.getstate() == again.getstate()  # the same draws were made
+
+
+@settings(max_examples=30, deadline=None)
+@given(now=clocks)
+def test_a_clock_phrase_built_once_per_date_is_the_one_built_at_the_clock(now: datetime) -> None:
+    """Clock phrases are kept per date (At.clock); each is what clock_at builds at this very clock."""
+    from twinchat.composer.time.words import N_CLOCKS, STAPLE_CLOCKS
+
+    at = At(now)
+    for j in range(N_CLOCKS):
+        assert at.clock(j) == at.clock_at(j, j - len(STAPLE_CLOCKS) + 1)

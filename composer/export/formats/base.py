@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import orjson
+
 from twinchat.composer.errors import ComposerError
 
 if TYPE_CHECKING:
@@ -225,9 +227,21 @@ class Converter:
         raise NotImplementedError
 
     def _text(self, session: Mapping[str, Any]) -> str:
+        """The session's text for duplicate detection: it is only compared with other such texts
+        (digests of it and of its fold), so its JSON parts are orjson's compact text."""
         parts = []
         for t in session["turns"]:
             content = t.get("content")
-            parts.append(f"{t.get('role')}\t{content if isinstance(content, str) else dumps(content)}\t"
-                         f"{dumps(t.get('tool_calls') or [])}")
+            parts.append(f"{t.get('role')}\t{content if isinstance(content, str) else _key_json(content)}\t"
+                         f"{_key_json(t.get('tool_calls') or [])}")
         return "\n".join(parts)
+
+
+def _key_json(value: Any) -> str:
+    """JSON text of ``value`` for comparing values: orjson's (equal values, equal texts; the
+    separators it leaves out are punctuation a fold drops anyway), or the standard library's for
+    what orjson does not take (keys that are not strings, integers past 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return dumps(value)
