@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
 __all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "memo", "Memo", "fresh", "answer", "replayed",
-           "shared", "Writes"]
+           "shared", "unwritten", "Writes"]
 
 _TABLE = "temp.twinchat_world_version"
 
@@ -56,6 +57,8 @@ class _Tracker:
         #: ``conn.total_changes`` when the version last accounted for every write
         self.seen = conn.total_changes
         self._outside = 0  # writes made outside a tool call, each a version never seen before
+        #: whether a remembered writing call makes its writes again (see :func:`unwritten`)
+        self.replay_writes = True
         #: the tool call running: (name, arguments, clock, the version before it or None unread)
         self._call: list[Any] | None = None
 
@@ -121,6 +124,22 @@ def track_writes(conn: sqlite3.Connection) -> None:
 def is_tracked(conn: sqlite3.Connection) -> bool:
     """Whether :func:`track_writes` was called on ``conn``."""
     return cached_static_data(conn, _Tracker) is not None
+
+
+@contextmanager
+def unwritten(conn: sqlite3.Connection) -> Iterator[None]:
+    """Within the block, a writing tool answered from memory does not make its writes again: for
+    a call whose writes nothing reads before they are rolled back (a verified session's last call).
+    Its answer is the same; the version does not step, as nothing was written."""
+    tracker: _Tracker | None = cached_static_data(conn, _Tracker)
+    if tracker is None:
+        yield
+        return
+    tracker.replay_writes = False
+    try:
+        yield
+    finally:
+        tracker.replay_writes = True
 
 
 def tracked_call(conn: sqlite3.Connection, name: str, arguments: Any, now: Any, call: Callable[[], Any]) -> Any:
@@ -237,6 +256,8 @@ def replayed(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...],
     found = remembered.get(key)
     if found is None:
         found = remembered.put(key, compute())
+    elif not remembered.tracker.replay_writes:
+        pass
     elif type(found[1]) is tuple:
         conn.execute(*found[1])
     elif found[1]:

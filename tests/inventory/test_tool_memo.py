@@ -239,3 +239,23 @@ def test_a_remembered_order_is_placed_again_with_all_its_rows(world_path):
         with scratch(tracked, name):
             assert (call(tracked, "place_order", order, NOW), tracked.execute(rows).fetchall()) == expected
     assert memo(tracked, "place_order") is not None
+
+
+def test_a_remembered_call_made_unwritten_gives_its_answer_without_its_rows(world_path):
+    """A verified session's last call: its writes would be rolled back unread, so remembered it
+    does not make them again; computed, it does (and the version steps)."""
+    from twinchat.inventory.tools.memo import unwritten
+
+    order = {"products": ["MEM004"], "name": "王伟", "phone": "139 0013 8000", "address": "深圳市南山区科苑路15号"}
+    count = "SELECT count(*) FROM orders"
+    conn = _copy(world_path, True)
+    before, start = conn.execute(count).fetchone()[0], world_version(conn)
+    with scratch(conn, "first"), unwritten(conn):  # computed: written
+        placed = call(conn, "place_order", order, NOW)
+        assert conn.execute(count).fetchone()[0] == before + 1 and world_version(conn) != start
+    with scratch(conn, "again"):
+        with unwritten(conn):  # remembered: the same answer, no row
+            assert call(conn, "place_order", order, NOW) == placed
+            assert conn.execute(count).fetchone()[0] == before and world_version(conn) == start
+        assert call(conn, "place_order", order, NOW) == placed  # outside the block: written again
+        assert conn.execute(count).fetchone()[0] == before + 1
