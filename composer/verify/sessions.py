@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +29,6 @@ from twinchat.composer.verify.stamps import stamp_problem
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import parse_time
 from twinchat.inventory.tools import call
-from twinchat.inventory.tools.memo import unwritten
 from twinchat.units.loader import UnitSource
 
 __all__ = ["SessionVerifier"]
@@ -76,9 +74,6 @@ class SessionVerifier:
         except (KeyError, TypeError, ValueError):
             return ["schema"]
         saved: bool | None = None  # undoing re-run calls, opened before the first call that writes
-        # the last call's writes are rolled back with nothing reading them: remembered, it does not
-        # make them again
-        last = max((n for n, turn in enumerate(turns, 1) if turn.get("role") == "tool"), default=0)
         try:
             seen = _Seen(session.get("customer", {}), session["now"])
             pending: dict[str, Any] = {}
@@ -100,9 +95,7 @@ class SessionVerifier:
                         continue
                     if saved is None and tool_writes(tc["name"]):
                         saved = open_scratch(self.conn, "twinchat_verify")
-                    with unwritten(self.conn) if n == last else nullcontext():
-                        again = call(self.conn, tc["name"], tc["arguments"], now)
-                    if again != turn.get("content"):
+                    if call(self.conn, tc["name"], tc["arguments"], now) != turn.get("content"):
                         reasons.append(f"turn {n}: tool_mismatch")
                     pending["result"] = turn.get("content")
                     pending["result_json"] = dumps(turn.get("content"))

@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
 __all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "memo", "Memo", "fresh", "answer", "replayed",
-           "shared", "unwritten", "Writes"]
+           "shared", "settle", "Writes"]
 
 _TABLE = "temp.twinchat_world_version"
+
+
+#: a writing tool's writes, in order: (SQL, the rows of parameters it is executed with)
+Writes = list[tuple[str, list[tuple[Any, ...]]]]
 
 
 def _step(*parts: Any) -> str:
@@ -44,7 +47,7 @@ class _Tracker:
     temporary table so that a rollback puts the old one back, and the memos by name."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TABLE.split('.')[1]} (v TEXT NOT NULL)")
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TABLE.split('.')[1]} (v TEXT NOT NULL, owed TEXT)")
         with conn:
             conn.execute(f"DELETE FROM {_TABLE}")
             conn.execute(f"INSERT INTO {_TABLE} (v) VALUES ('')")
@@ -57,9 +60,12 @@ class _Tracker:
         #: ``conn.total_changes`` when the version last accounted for every write
         self.seen = conn.total_changes
         self._outside = 0  # writes made outside a tool call, each a version never seen before
-        #: whether a remembered writing call makes its writes again (see :func:`unwritten`)
-        self.replay_writes = True
-        #: the tool call running: (name, arguments, clock, the version before it or None unread)
+        #: writes owed (see :meth:`owe`) by the version they lead to; ``owed`` in the table names the
+        #: one not yet made, so a rollback that takes the version back takes the debt back too
+        self._owed: dict[str, Writes] = {}
+        self._owing = False  # whether a write may be owed (then each call settles first)
+        #: the tool call running: (name, arguments, clock, the version before it or None unread,
+        #: total_changes before it, the writes it owes)
         self._call: list[Any] | None = None
 
     def version(self) -> str:
@@ -94,17 +100,47 @@ class _Tracker:
         its answer was computed or remembered (versions read during the call do not count)."""
         if self._call is not None:  # a tool calling a tool: the outer call names the writes
             return call()
+        if self._owing:
+            self.settle()
         if self.conn.total_changes != self.seen:
             self.version()  # writes made since, outside a tool call
         before = self.seen
-        self._call = running = [name, arguments, now, None, before]
+        self._call = running = [name, arguments, now, None, before, None]
         try:
             return call()
         finally:
             self._call = None
-            if self.conn.total_changes != before:
+            owed = running[5]
+            if self.conn.total_changes != before or owed:
                 start = running[3] if running[3] is not None else self._read(self._sql).fetchone()[0]
-                self._set(start, name, repr(arguments), repr(now))
+                version = _step(start, name, repr(arguments), repr(now))
+                self.conn.execute(f"UPDATE {_TABLE} SET v = ?, owed = ?", (version, version if owed else None))
+                self.seen = self.conn.total_changes
+                if owed:
+                    self._owed[version] = owed
+                    self._owing = True
+
+    def owe(self, writes: Writes) -> None:
+        """Make ``writes`` — the running call's, which the version after it names — when the next
+        tool call starts (:meth:`settle`), not now: a session's last writes are rolled back with
+        nothing reading them, and are then never made. Outside a transaction (nothing to roll
+        back) or outside a call they are made at once."""
+        running = self._call
+        if running is None or not self.conn.in_transaction:
+            _execute(self.conn, writes)
+        else:
+            running[5] = [*(running[5] or ()), *writes]
+
+    def settle(self) -> None:
+        """Make the writes owed, if any: every read of the tables by a tool comes after this."""
+        owed = self._read(f"SELECT owed FROM {_TABLE}").fetchone()[0]
+        if owed is not None:
+            _execute(self.conn, self._owed[owed])
+            self.conn.execute(f"UPDATE {_TABLE} SET owed = NULL")
+            self.seen = self.conn.total_changes  # the version named these writes already
+        elif not self.conn.in_transaction:  # none owed, and no rollback can bring a debt back
+            self._owing = False
+            self._owed.clear()
 
 
 def track_writes(conn: sqlite3.Connection) -> None:
@@ -126,20 +162,12 @@ def is_tracked(conn: sqlite3.Connection) -> bool:
     return cached_static_data(conn, _Tracker) is not None
 
 
-@contextmanager
-def unwritten(conn: sqlite3.Connection) -> Iterator[None]:
-    """Within the block, a writing tool answered from memory does not make its writes again: for
-    a call whose writes nothing reads before they are rolled back (a verified session's last call).
-    Its answer is the same; the version does not step, as nothing was written."""
+def settle(conn: sqlite3.Connection) -> None:
+    """Make the writes tool calls still owe on ``conn`` (see :meth:`_Tracker.owe`): call it before
+    reading the tables yourself, not through a tool (tools settle by themselves)."""
     tracker: _Tracker | None = cached_static_data(conn, _Tracker)
-    if tracker is None:
-        yield
-        return
-    tracker.replay_writes = False
-    try:
-        yield
-    finally:
-        tracker.replay_writes = True
+    if tracker is not None and tracker._owing:
+        tracker.settle()
 
 
 def tracked_call(conn: sqlite3.Connection, name: str, arguments: Any, now: Any, call: Callable[[], Any]) -> Any:
@@ -240,27 +268,33 @@ def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute:
     return fresh(found)
 
 
-#: a writing tool's writes, in order: (SQL, the rows of parameters it is executed with)
-Writes = list[tuple[str, list[tuple[Any, ...]]]]
-
-
 def replayed(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...],
-             compute: Callable[[], tuple[Any, tuple[str, tuple[Any, ...]] | Writes | None]]) -> Any:
-    """A writing tool's :func:`answer`: ``compute()`` gives (answer, its write — one (SQL, parameters),
-    or :data:`Writes` — or None) having made the writes; remembered, they are made again and the
-    answer copied."""
+             compute: Callable[[], tuple[Any, tuple[str, tuple[Any, ...]] | Writes | None]],
+             written: bool = True) -> Any:
+    """A writing tool's :func:`answer`: ``compute()`` gives (answer, its writes — one (SQL, parameters),
+    or :data:`Writes` — or None), having made them unless not ``written``; remembered, they are
+    owed again (see :meth:`_Tracker.owe`) and the answer copied."""
     remembered = memo(conn, name)
     if remembered is None:
-        return compute()[0]
+        answer, writes = compute()
+        if not written and writes:
+            _execute(conn, _as_writes(writes))
+        return answer
     key = remembered.key(*parts)
     found = remembered.get(key)
     if found is None:
         found = remembered.put(key, compute())
-    elif not remembered.tracker.replay_writes:
-        pass
-    elif type(found[1]) is tuple:
-        conn.execute(*found[1])
+        if not written and found[1]:
+            remembered.tracker.owe(_as_writes(found[1]))
     elif found[1]:
-        for sql, rows in found[1]:
-            conn.executemany(sql, rows)
+        remembered.tracker.owe(_as_writes(found[1]))
     return fresh(found[0])
+
+
+def _as_writes(writes: tuple[str, tuple[Any, ...]] | Writes) -> Writes:
+    return [(writes[0], [writes[1]])] if type(writes) is tuple else writes  # type: ignore[list-item]
+
+
+def _execute(conn: sqlite3.Connection, writes: Writes) -> None:
+    for sql, rows in writes:
+        conn.executemany(sql, rows)

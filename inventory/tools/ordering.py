@@ -113,11 +113,11 @@ def _customer(conn: sqlite3.Connection, name: str, phone: str, address: str, cit
 def _place(ctx: ToolContext, args: PlaceOrderArgs) -> dict[str, Any]:
     return replayed(ctx.conn, "place_order",
                     (ctx.now, tuple(args.products), args.quantity, args.name, args.phone, args.address),
-                    lambda: _place_now(ctx, args))
+                    lambda: _place_now(ctx, args), written=False)
 
 
 def _place_now(ctx: ToolContext, args: PlaceOrderArgs) -> tuple[dict[str, Any], Writes | None]:
-    """The answer of ``place_order``, and the writes it made (see :func:`.memo.replayed`)."""
+    """The answer of ``place_order``, and the writes to make (see :func:`.memo.replayed`)."""
     conn, now = ctx.conn, ctx.now
     phone = mobile_number(args.phone)
     if phone is None:
@@ -153,9 +153,7 @@ def _place_now(ctx: ToolContext, args: PlaceOrderArgs) -> tuple[dict[str, Any], 
     cid, owner = _customer(conn, canonical["name"], phone, address["text"], city, writes)
     writes.append((_INSERT_ORDER, [(order_no, cid, canonical["now"], lines[0]["warehouse"], eta, total)]))
     writes.append((_INSERT_ITEM, [(order_no, p["id"], args.quantity, p["price"]) for p in products]))
-    for sql, rows in writes:
-        conn.executemany(sql, rows)
-    # what _order_result reads back, made from what was just written (the same dict, no query)
+    # what _order_result reads back, made from what is written (the same dict, no query)
     return {"order_no": order_no, "status": "待付款", "created_at": canonical["now"],
             "items": [{"product_id": p["id"], "short_name": p["short_name"], "qty": args.quantity, "price": p["price"]}
                       for p in products],

@@ -11,7 +11,7 @@ import pytest
 from twinchat.inventory import open_world
 from twinchat.inventory.connection import WorldConnection, scratch
 from twinchat.inventory.tools import call
-from twinchat.inventory.tools.memo import fresh, is_tracked, memo, track_writes, world_version
+from twinchat.inventory.tools.memo import fresh, is_tracked, memo, settle, track_writes, world_version
 
 NOW = datetime(2026, 11, 20, 15, 30)
 
@@ -55,6 +55,7 @@ def _ticket_calls(conn) -> list[tuple[str, dict]]:
 
 def _play(conn, calls) -> tuple[list[dict], list[tuple]]:
     answers = [call(conn, name, args, NOW) for name, args in calls]
+    settle(conn)  # the writes the last calls still owe (see memo.owe)
     rows = conn.execute("SELECT * FROM returns UNION ALL SELECT ticket_no, request_key, created_at, phone, "
                         "serve_start, technician, status, city FROM tickets ORDER BY 1").fetchall()
     return answers, rows
@@ -237,25 +238,43 @@ def test_a_remembered_order_is_placed_again_with_all_its_rows(world_path):
     assert "order_no" in expected[0] and len(expected[1]) == 3  # a new customer, two items
     for name in ("computed", "remembered"):
         with scratch(tracked, name):
-            assert (call(tracked, "place_order", order, NOW), tracked.execute(rows).fetchall()) == expected
+            placed = call(tracked, "place_order", order, NOW)
+            settle(tracked)
+            assert (placed, tracked.execute(rows).fetchall()) == expected
     assert memo(tracked, "place_order") is not None
 
 
-def test_a_remembered_call_made_unwritten_gives_its_answer_without_its_rows(world_path):
-    """A verified session's last call: its writes would be rolled back unread, so remembered it
-    does not make them again; computed, it does (and the version steps)."""
-    from twinchat.inventory.tools.memo import unwritten
-
+def test_a_written_order_is_owed_until_the_next_call_and_never_made_if_rolled_back_first(world_path):
+    """place_order's rows are made when the next tool call starts (or on settle), so a session's
+    last order, rolled back right after, costs no write; the answer and the version are the same
+    as if the rows were made at once, and a rollback takes the debt back with the version."""
     order = {"products": ["MEM004"], "name": "王伟", "phone": "139 0013 8000", "address": "深圳市南山区科苑路15号"}
-    count = "SELECT count(*) FROM orders"
-    conn = _copy(world_path, True)
-    before, start = conn.execute(count).fetchone()[0], world_version(conn)
-    with scratch(conn, "first"), unwritten(conn):  # computed: written
-        placed = call(conn, "place_order", order, NOW)
-        assert conn.execute(count).fetchone()[0] == before + 1 and world_version(conn) != start
-    with scratch(conn, "again"):
-        with unwritten(conn):  # remembered: the same answer, no row
-            assert call(conn, "place_order", order, NOW) == placed
-            assert conn.execute(count).fetchone()[0] == before and world_version(conn) == start
-        assert call(conn, "place_order", order, NOW) == placed  # outside the block: written again
-        assert conn.execute(count).fetchone()[0] == before + 1
+    mine = "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer WHERE c.phone = '13900138000'"
+    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    with scratch(plain, "p"):
+        expected = call(plain, "place_order", order, NOW)
+        assert plain.execute(mine).fetchone()[0] == 1  # untracked: written at once
+    start = world_version(conn)
+    with scratch(conn, "owed"):
+        assert call(conn, "place_order", order, NOW) == expected
+        placed = world_version(conn)
+        assert placed != start and conn.execute(mine).fetchone()[0] == 0  # owed, not made
+        answer = call(conn, "query_order", {"phone": "13900138000"}, NOW)  # the next call makes it first
+        assert answer["count"] == 1 and answer["orders"][0]["order_no"] == expected["order_no"]
+        assert conn.execute(mine).fetchone()[0] == 1 and world_version(conn) == placed
+    assert world_version(conn) == start and conn.execute(mine).fetchone()[0] == 0
+    with scratch(conn, "settled"):
+        assert call(conn, "place_order", order, NOW) == expected  # remembered: owed again
+        settle(conn)
+        assert conn.execute(mine).fetchone()[0] == 1 and world_version(conn) == placed
+    conn.execute("BEGIN")
+    conn.execute("SAVEPOINT before")
+    call(conn, "place_order", order, NOW)
+    conn.execute("SAVEPOINT made")
+    settle(conn)
+    conn.execute("ROLLBACK TO made")  # the rows are taken back, and the debt with them
+    assert conn.execute(mine).fetchone()[0] == 0
+    assert call(conn, "query_order", {"phone": "13900138000"}, NOW)["count"] == 1
+    conn.execute("ROLLBACK TO before")
+    assert world_version(conn) == start and call(conn, "query_order", {"phone": "13900138000"}, NOW)["count"] == 0
+    conn.rollback()
