@@ -97,7 +97,7 @@ class Tool:
         args = self.arguments(arguments)
         if type(args) is dict:  # a tool error
             return args
-        return tracked_call(ctx.conn, self.name, arguments, ctx.now, lambda: self.func(ctx, args))
+        return tracked_call(self.name, arguments, self.func, ctx, args)
 
     def arguments(self, arguments: Mapping[str, Any]) -> Any:
         """``arguments`` validated by ``args_model``, or the tool error saying which is wrong.

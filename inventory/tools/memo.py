@@ -93,13 +93,13 @@ class _Tracker:
             conn.commit()
         self.seen = conn.total_changes
 
-    def run(self, name: str, arguments: Any, now: Any, call: Callable[[], Any]) -> Any:
-        """``call()``, tool ``name``'s call with ``arguments`` at ``now``. If it wrote, the version
+    def run(self, name: str, arguments: Any, now: Any, func: Callable[[Any, Any], Any], ctx: Any, args: Any) -> Any:
+        """``func(ctx, args)``, tool ``name``'s call with ``arguments`` at ``now``. If it wrote, the version
         after it is the step (version before, tool, arguments, clock): a tool's writes are a function
         of exactly those, so the same call from the same state gives the same version, whether
         its answer was computed or remembered (versions read during the call do not count)."""
         if self._call is not None:  # a tool calling a tool: the outer call names the writes
-            return call()
+            return func(ctx, args)
         if self._owing:
             self.settle()
         if self.conn.total_changes != self.seen:
@@ -107,7 +107,7 @@ class _Tracker:
         before = self.seen
         self._call = running = [name, arguments, now, None, before, None]
         try:
-            return call()
+            return func(ctx, args)
         finally:
             self._call = None
             owed = running[5]
@@ -170,10 +170,12 @@ def settle(conn: sqlite3.Connection) -> None:
         tracker.settle()
 
 
-def tracked_call(conn: sqlite3.Connection, name: str, arguments: Any, now: Any, call: Callable[[], Any]) -> Any:
-    """``call()`` — tool ``name``'s call — with its writes, if any, stepping ``conn``'s version."""
-    tracker: _Tracker | None = cached_static_data(conn, _Tracker)
-    return call() if tracker is None else tracker.run(name, arguments, now, call)
+def tracked_call(name: str, arguments: Any, func: Callable[[Any, Any], Any], ctx: Any, args: Any) -> Any:
+    """``func(ctx, args)`` — tool ``name``'s call with ``arguments`` — with its writes, if any,
+    stepping the version of ``ctx.conn``."""
+    static = getattr(ctx.conn, "static", None)
+    tracker: _Tracker | None = None if static is None else static.get(_Tracker)
+    return func(ctx, args) if tracker is None else tracker.run(name, arguments, ctx.now, func, ctx, args)
 
 
 def world_version(conn: sqlite3.Connection) -> str | None:

@@ -56,4 +56,4 @@ class DeclaredTool(Tool):
         problem = self.check(arguments)
         if problem is not None:
             return problem
-        return tracked_call(ctx.conn, self.name, arguments, ctx.now, lambda: self.func(ctx, arguments))
+        return tracked_call(self.name, arguments, self.func, ctx, arguments)
