@@ -305,10 +305,11 @@ class SessionComposer:
                           "outcome": sample.outcome})
         return turns
 
-    def verify(self, session: dict[str, Any]) -> list[str]:
+    def verify(self, session: dict[str, Any], shaped: bool = False) -> list[str]:
         """Reasons the session fails (``turn N: reason``); [] when it passes (see
-        :mod:`twinchat.composer.verify.sessions`)."""
-        return self.verifier(session)
+        :mod:`twinchat.composer.verify.sessions`). ``shaped``: its shape is known to be the Session
+        model's (checked when the store read it, or :meth:`compose` just made it)."""
+        return self.verifier(session, shaped)
 
 
 def _next(nexts: dict[str, str | list[Branch]], outcome: str | None, rng: random.Random,

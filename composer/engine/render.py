@@ -244,14 +244,21 @@ class TemplateCache:
             if isinstance(value, jinja2.Undefined):
                 raise ComposerError(value._undefined_message)
             return value
+        def evaluate_named(context: dict[str, Any]) -> Any:  # a failure names the expression
+            try:
+                return evaluate(context)
+            except ComposerError as exc:
+                raise type(exc)(f"cannot evaluate {expression!r}: {exc}") from exc
         if fast is None:
-            return evaluate
+            return evaluate_named
 
         def evaluate_fast(context: dict[str, Any]) -> Any:
             try:
                 return fast(context)
             except (Fallback, *_TEMPLATE_FAULTS):  # a fault: Jinja2 evaluates it again and says what is wrong
-                return evaluate(context)
+                return evaluate_named(context)
+            except ComposerError as exc:
+                raise type(exc)(f"cannot evaluate {expression!r}: {exc}") from exc
         return evaluate_fast
 
     @staticmethod
@@ -265,23 +272,14 @@ class TemplateCache:
         fn = self._expressions.get(expression)
         if fn is None:
             fn = self._expressions[expression] = self._compile_expression(expression)
-
-        def evaluate(context: dict[str, Any]) -> Any:
-            try:
-                return fn(context)
-            except ComposerError as exc:
-                raise type(exc)(f"cannot evaluate {expression!r}: {exc}") from exc
-        return evaluate
+        return fn
 
     def evaluate(self, expression: str, context: dict[str, Any]) -> Any:
         """Evaluate a Jinja2 expression; undefined results are errors, not None."""
         fn = self._expressions.get(expression)
         if fn is None:
             fn = self._expressions[expression] = self._compile_expression(expression)
-        try:
-            return fn(context)
-        except ComposerError as exc:
-            raise type(exc)(f"cannot evaluate {expression!r}: {exc}") from exc
+        return fn(context)
 
 
 #: Errors a template's own arithmetic, comparisons or lookups raise while it renders (Jinja2 lets them

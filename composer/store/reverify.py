@@ -66,7 +66,7 @@ def verify_run(
             progress(0, total)
         changed: list[tuple[str, list[str]]] = []
         for stored in store.iter_sessions(lenient=True):
-            reasons = [f"schema: {p}" for p in stored.problems] or composer.verify(stored.session)
+            reasons = [f"schema: {p}" for p in stored.problems] or composer.verify(stored.session, shaped=True)
             seed_reason = _seed_reason(stored.session, report)
             reasons = seed_reason + reasons if reasons else reasons
             report.malformed += [f"session {stored.id}: {p}" for p in stored.problems[:1]]

@@ -30,7 +30,7 @@ def compose_rows(composer: Any, flow: str, batch: int, indexes: Sequence[int]) -
     rows = []
     for i in indexes:
         session = composer.compose(flow, i)
-        rows.append(session_row(session, composer.verify(session), batch))
+        rows.append(session_row(session, composer.verify(session, shaped=True), batch))
     return rows
 
 

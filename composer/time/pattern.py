@@ -127,7 +127,17 @@ _QTY = (
 # Every phrase starts with one of these characters; the lookahead lets a search skip the rest fast.
 _STARTS = "".join(sorted({w[0] for w in (*REL_DAYS, *HOLIDAYS, *WORK)} - set("0123456789")))
 _FIRST = f"(?=[0-9零〇两十{_C1}半今明后大昨前周星礼这本下上凌早中傍晚月年{_STARTS}])"
-PHRASE = re.compile(f"{_FIRST}(?:{_PERIOD}|{_QTY}|{_CORE})")
+
+def _unnamed(pattern: str) -> str:
+    """``pattern`` without its group names (a back reference becomes the class it refers to)."""
+    return re.sub(r"\?P<\w+>", "?:", pattern.replace("(?P=isep)", "[-/.]"))
+
+
+# A core phrase starts with a day, a part of day, a clock or a work-day word (a bare suffix is no
+# time): the lookahead refuses every other position at once, where the core's optional parts would
+# otherwise each be tried, end in an empty match, and be tried again.
+_CORE_START = _unnamed(f"(?={_DAY}|{_PART2}|{_clock('', bare=True)}|{_alt(WORK)})")
+PHRASE = re.compile(f"{_FIRST}(?:{_PERIOD}|{_QTY}|{_CORE_START}{_CORE})")
 """One time phrase; periods and quantities are tried before days, parts of day and clocks."""
 HEDGE = re.compile(f"(?P<word>{_alt(HEDGES)})[在于是]?")
 """A hedge that opens a phrase (最晚, 最好在…); kept out of :data:`PHRASE`, which it would slow down."""

@@ -54,16 +54,17 @@ class SessionVerifier:
         self._bound_args: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
         self.crossturn = CrossTurnChecker(conn)
 
-    def __call__(self, session: dict[str, Any]) -> list[str]:
+    def __call__(self, session: dict[str, Any], shaped: bool = False) -> list[str]:
         """Reasons the session fails (``turn N: reason``); [] when it passes.
 
-        Checks the turn shape, every user turn's label (types, grounding in its text, references
+        Checks the turn shape (unless ``shaped``: the session's shape was checked already, as the
+        store checks every session it reads, or it was just composed, as compose writes it), every user turn's label (types, grounding in its text, references
         against what was remembered), re-executes every tool call in order (identical results),
         re-decides every outcome on the result, checks that the numbers and codes a reply
         states come from the tool result, the label or the conversation so far, and that the
         facts the turns join agree (cross-turn checks).
         """
-        shape = session_problems(session)  # the Session model: every field and turn of the shape
+        shape = [] if shaped else session_problems(session)  # the Session model: every field and turn
         if shape:
             return [f"schema: {shape[0]}"]
         reasons: list[str] = [session["limit"]] if session.get("limit") else []  # it stopped at a limit

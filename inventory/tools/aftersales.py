@@ -95,7 +95,7 @@ def _ordered(ctx: ToolContext, order_no: str) -> tuple[dict[str, Any] | None, st
 class OrderArgs(BaseModel):
     """An order number (the one argument of most after-sales tools)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_no: str = Field(min_length=1, max_length=40, description="订单号,如 DD261112637359")
 
@@ -149,7 +149,7 @@ URGE_SHIPMENT = Tool(
 class CancelArgs(BaseModel):
     """Arguments of ``request_cancellation``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_no: str = Field(min_length=1, max_length=40, description="要取消的订单号,如 DD261112637359")
     product_id: str | None = Field(
@@ -244,7 +244,7 @@ def price_on(product_id: str, base: float, day: datetime) -> float:
 class ProtectArgs(BaseModel):
     """Arguments of ``check_price_protection``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_no: str = Field(min_length=1, max_length=40, description="订单号,如 DD261112637359")
 
@@ -289,7 +289,7 @@ CHECK_PRICE_PROTECTION = Tool(
 class TransferArgs(BaseModel):
     """Arguments of ``transfer_to_human``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     reason: str = Field(default="用户要求人工", min_length=1, max_length=100, description="转人工的原因")
 
@@ -321,7 +321,7 @@ TRANSFER_TO_HUMAN = Tool(
 class ComplaintArgs(BaseModel):
     """Arguments of ``file_complaint``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_no: str = Field(min_length=1, max_length=40, description="投诉涉及的订单号,如 DD261112637359")
     issue: str = Field(min_length=1, max_length=200, description="投诉内容,如 发货太慢、客服态度差")

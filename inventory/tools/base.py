@@ -13,14 +13,16 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from twinchat.inventory.errors import UnknownToolError
 from twinchat.inventory.timefmt import TIME_FORMAT, format_time
+from twinchat.inventory.tools.memo import tracked_call
 
 __all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT",
            "request_key", "free_number"]
@@ -64,6 +66,10 @@ def is_tool_error(result: Mapping[str, Any]) -> bool:
     return "error" in result
 
 
+#: validated arguments a tool with a frozen arguments model keeps (see :meth:`Tool.arguments`)
+KEEP_VALIDATED = 4096
+
+
 @dataclass(frozen=True)
 class Tool:
     """One tool: ``func(ctx, args)`` returns a JSON-serialisable dict (a result or a tool error)."""
@@ -73,6 +79,13 @@ class Tool:
     args_model: type[BaseModel]
     func: Callable[[ToolContext, Any], dict[str, Any]]
     writes: bool = False
+    #: validated arguments by their JSON text, when ``args_model`` is frozen (see :meth:`arguments`)
+    _validated: dict[bytes, BaseModel] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        model = self.args_model
+        if isinstance(model, type) and issubclass(model, BaseModel) and model.model_config.get("frozen"):
+            object.__setattr__(self, "_validated", {})
 
     def json_schema(self) -> dict[str, Any]:
         """The OpenAI function definition: ``{"name", "description", "parameters"}``."""
@@ -81,13 +94,39 @@ class Tool:
         return {"name": self.name, "description": self.description, "parameters": params}
 
     def __call__(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        args = self.arguments(arguments)
+        if type(args) is dict:  # a tool error
+            return args
+        return tracked_call(self.name, arguments, self.func, ctx, args)
+
+    def arguments(self, arguments: Mapping[str, Any]) -> Any:
+        """``arguments`` validated by ``args_model``, or the tool error saying which is wrong.
+
+        A frozen ``args_model`` promises that ``func`` never changes its arguments: the same
+        arguments (the same JSON text — a verified call is made twice) are then validated once
+        and the instance is shared, among the last :data:`KEEP_VALIDATED`."""
+        seen = self._validated
+        key = None
+        if seen is not None:
+            try:
+                key = orjson.dumps(arguments)
+            except TypeError:  # not JSON (orjson's error is a TypeError): validated every time
+                pass
+            else:
+                found = seen.get(key)
+                if found is not None:
+                    return found
         try:
             args = self.args_model.model_validate(dict(arguments))
         except ValidationError as exc:
             first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or None
-            return tool_error("invalid_arguments", f"参数 {field} 无效: {first['msg']}", field)
-        return self.func(ctx, args)
+            where = ".".join(str(p) for p in first["loc"]) or None
+            return tool_error("invalid_arguments", f"参数 {where} 无效: {first['msg']}", where)
+        if key is not None and seen is not None:
+            if len(seen) >= KEEP_VALIDATED:
+                seen.clear()
+            seen[key] = args
+        return args
 
 
 def _strip_titles(schema: Any) -> Any:

@@ -23,7 +23,7 @@ __all__ = ["CheckDeliveryArgs", "CHECK_DELIVERY", "deliveries", "resolve_destina
 class CheckDeliveryArgs(BaseModel):
     """Arguments of ``check_delivery``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     products: list[str] = Field(min_length=1, max_length=10, description="商品编号或型号列表")
     destination: str = Field(min_length=1, description="收货地区,精确到区县或城市,如 深圳市南山区")

@@ -4,14 +4,15 @@ Dependency rule: this module imports nothing of twinchat's but the tools' own mo
 
 A tool's answer is a function of its arguments, the session clock and the world's tables. On a
 private connection — the composer's in-memory snapshot, which no one else writes — the state of
-those tables can be named: :func:`track_writes` makes temporary triggers on every table fold each
-written row into a *version* text kept in a temporary table, ``step(version, table, row)``
-(a SHA-256). The same writes from the same state give the same version, and a rollback puts the
-old version back with the old rows (the temporary table is part of the transaction), so one
-version always means one state of the tables. A tool then remembers its answers keyed by
-(version, clock, arguments) in a bounded :class:`Memo`: verifying a session re-runs each call
-against the state it first ran in and is answered from memory, while a writing tool still makes
-its write (see :meth:`Memo.replay`).
+those tables can be named: after :func:`track_writes`, a *version* text kept in a temporary table
+steps on every tool call that wrote (``conn.total_changes`` moved), to the SHA-256 of (version,
+tool, arguments, clock). A tool's writes are a function of exactly those, so the same calls from
+the same state give the same version; a write made outside a tool call steps it to a version
+never seen before. A rollback puts the old version back with the old rows (the temporary table
+is part of the transaction), so one version always means one state of the tables. A tool then
+remembers its answers keyed by (version, clock, arguments) in a bounded :class:`Memo`: verifying
+a session re-runs each call against the state it first ran in and is answered from memory, while
+a writing tool still makes its write (see :func:`replayed`).
 
 On any other connection (a world file others may write, a plain ``sqlite3.Connection``)
 :func:`memo` gives None and tools run their queries every time, with the same results.
@@ -26,84 +27,155 @@ from typing import Any
 
 from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
-__all__ = ["track_writes", "is_tracked", "world_version", "memo", "Memo", "fresh", "answer", "replayed", "shared"]
+__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "memo", "Memo", "fresh", "answer", "replayed",
+           "shared", "settle", "Writes"]
 
 _TABLE = "temp.twinchat_world_version"
-_STEP = "twinchat_world_step"
+
+
+#: a writing tool's writes, in order: (SQL, the rows of parameters it is executed with)
+Writes = list[tuple[str, list[tuple[Any, ...]]]]
 
 
 def _step(*parts: Any) -> str:
-    """The version after a row was written: ``parts`` = (version, table, what, values…)."""
+    """The version after writes: ``parts`` = (version before, what was written…)."""
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _triggers(conn: sqlite3.Connection, table: str) -> list[str]:
-    """The three triggers folding ``table``'s written rows into the version."""
-    cols = [_quote(r[1]) for r in conn.execute(f"PRAGMA main.table_info({_quote(table)})")]
-    rowid = not conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = ? AND sql LIKE '%WITHOUT ROWID%'",
-                             (table,)).fetchone()
-    def values(side: str) -> str:  # in folds of 100 columns: a function takes only so many arguments
-        names = ([f"{side}.rowid"] if rowid else []) + [f"{side}.{c}" for c in cols]
-        return ", ".join(f"{_STEP}({', '.join(names[i:i + 100])})" for i in range(0, len(names), 100))
-    head = f"UPDATE {_TABLE.split('.')[1]} SET v = {_STEP}(v, '{table.replace(chr(39), chr(39) * 2)}'"
-    quoted = _quote(f"twinchat_track_{table}")[:-1]
-    return [
-        f'CREATE TEMP TRIGGER IF NOT EXISTS {quoted}_insert" AFTER INSERT ON main.{_quote(table)} '
-        f"BEGIN {head}, 'insert', {values('NEW')}); END",
-        f'CREATE TEMP TRIGGER IF NOT EXISTS {quoted}_update" AFTER UPDATE ON main.{_quote(table)} '
-        f"BEGIN {head}, 'update', {values('OLD')}, {values('NEW')}); END",
-        f'CREATE TEMP TRIGGER IF NOT EXISTS {quoted}_delete" AFTER DELETE ON main.{_quote(table)} '
-        f"BEGIN {head}, 'delete', {values('OLD')}); END",
-    ]
-
-
 class _Tracker:
-    """The per-connection tracking (made once, by :func:`track_writes`): the memos by name."""
+    """The per-connection tracking (made once, by :func:`track_writes`): the version, kept in a
+    temporary table so that a rollback puts the old one back, and the memos by name."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        conn.create_function(_STEP, -1, _step, deterministic=True)
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TABLE.split('.')[1]} (v TEXT NOT NULL)")
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TABLE.split('.')[1]} (v TEXT NOT NULL, owed TEXT)")
         with conn:
             conn.execute(f"DELETE FROM {_TABLE}")
             conn.execute(f"INSERT INTO {_TABLE} (v) VALUES ('')")
-        for (table,) in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table' "
-                                     "AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall():
-            for sql in _triggers(conn, table):
-                conn.execute(sql)
+        self.conn = conn
         self.memos: dict[str, Memo] = {}
         self._read = conn.execute  # bound once: a version is read on every remembered call
         self._sql = f"SELECT v FROM {_TABLE}"
         #: the version while a tool that never writes runs (see :func:`answer`): read once per call
         self.pinned: str | None = None
+        #: ``conn.total_changes`` when the version last accounted for every write
+        self.seen = conn.total_changes
+        self._outside = 0  # writes made outside a tool call, each a version never seen before
+        #: writes owed (see :meth:`owe`) by the version they lead to; ``owed`` in the table names the
+        #: one not yet made, so a rollback that takes the version back takes the debt back too
+        self._owed: dict[str, Writes] = {}
+        self._owing = False  # whether a write may be owed (then each call settles first)
+        #: the tool call running: (name, arguments, clock, the version before it or None unread,
+        #: total_changes before it, the writes it owes)
+        self._call: list[Any] | None = None
 
     def version(self) -> str:
         pinned = self.pinned
-        return pinned if pinned is not None else self._read(self._sql).fetchone()[0]
+        if pinned is not None:
+            return pinned
+        if self.conn.total_changes != self.seen:
+            call = self._call
+            if call is None:
+                self._outside += 1
+                self._set(self._read(self._sql).fetchone()[0], "outside", self._outside)
+            else:  # a version asked for during a call, after its first writes
+                if call[3] is None:
+                    call[3] = self._read(self._sql).fetchone()[0]
+                self._set(call[3], call[0], repr(call[1]), repr(call[2]), "within", self.conn.total_changes - call[4])
+        return self._read(self._sql).fetchone()[0]
+
+    def _set(self, *step: Any) -> None:
+        """The version after ``step`` (the version before, then what was written); a transaction
+        the update opens is committed."""
+        conn = self.conn
+        began = not conn.in_transaction
+        conn.execute(f"UPDATE {_TABLE} SET v = ?", (_step(*step),))
+        if began and conn.in_transaction:
+            conn.commit()
+        self.seen = conn.total_changes
+
+    def run(self, name: str, arguments: Any, now: Any, func: Callable[[Any, Any], Any], ctx: Any, args: Any) -> Any:
+        """``func(ctx, args)``, tool ``name``'s call with ``arguments`` at ``now``. If it wrote, the version
+        after it is the step (version before, tool, arguments, clock): a tool's writes are a function
+        of exactly those, so the same call from the same state gives the same version, whether
+        its answer was computed or remembered (versions read during the call do not count)."""
+        if self._call is not None:  # a tool calling a tool: the outer call names the writes
+            return func(ctx, args)
+        if self._owing:
+            self.settle()
+        if self.conn.total_changes != self.seen:
+            self.version()  # writes made since, outside a tool call
+        before = self.seen
+        self._call = running = [name, arguments, now, None, before, None]
+        try:
+            return func(ctx, args)
+        finally:
+            self._call = None
+            owed = running[5]
+            if self.conn.total_changes != before or owed:
+                start = running[3] if running[3] is not None else self._read(self._sql).fetchone()[0]
+                version = _step(start, name, repr(arguments), repr(now))
+                self.conn.execute(f"UPDATE {_TABLE} SET v = ?, owed = ?", (version, version if owed else None))
+                self.seen = self.conn.total_changes
+                if owed:
+                    self._owed[version] = owed
+                    self._owing = True
+
+    def owe(self, writes: Writes) -> None:
+        """Make ``writes`` — the running call's, which the version after it names — when the next
+        tool call starts (:meth:`settle`), not now: a session's last writes are rolled back with
+        nothing reading them, and are then never made. Outside a transaction (nothing to roll
+        back) or outside a call they are made at once."""
+        running = self._call
+        if running is None or not self.conn.in_transaction:
+            _execute(self.conn, writes)
+        else:
+            running[5] = [*(running[5] or ()), *writes]
+
+    def settle(self) -> None:
+        """Make the writes owed, if any: every read of the tables by a tool comes after this."""
+        owed = self._read(f"SELECT owed FROM {_TABLE}").fetchone()[0]
+        if owed is not None:
+            _execute(self.conn, self._owed[owed])
+            self.conn.execute(f"UPDATE {_TABLE} SET owed = NULL")
+            self.seen = self.conn.total_changes  # the version named these writes already
+        elif not self.conn.in_transaction:  # none owed, and no rollback can bring a debt back
+            self._owing = False
+            self._owed.clear()
 
 
 def track_writes(conn: sqlite3.Connection) -> None:
     """Track every write to ``conn``'s tables so tools may remember answers per world state.
 
     Call it outside any transaction, on a connection no one else writes (an in-memory copy) that
-    keeps static data (a ``WorldConnection``); tables made later are not tracked, so make them first.
+    keeps static data (a ``WorldConnection``).
     """
     if conn.in_transaction:
         raise sqlite3.ProgrammingError("track_writes must be called outside a transaction")
     if not keeps_static_data(conn):
         raise sqlite3.ProgrammingError("track_writes needs a connection that keeps what tools read "
                                        "(sqlite3.connect(..., factory=WorldConnection))")
-    if conn.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'").fetchone():
-        return  # a virtual table takes no trigger, so its writes could not be tracked: tools remember nothing
     static_data(conn, _Tracker)
 
 
 def is_tracked(conn: sqlite3.Connection) -> bool:
     """Whether :func:`track_writes` was called on ``conn``."""
     return cached_static_data(conn, _Tracker) is not None
+
+
+def settle(conn: sqlite3.Connection) -> None:
+    """Make the writes tool calls still owe on ``conn`` (see :meth:`_Tracker.owe`): call it before
+    reading the tables yourself, not through a tool (tools settle by themselves)."""
+    tracker: _Tracker | None = cached_static_data(conn, _Tracker)
+    if tracker is not None and tracker._owing:
+        tracker.settle()
+
+
+def tracked_call(name: str, arguments: Any, func: Callable[[Any, Any], Any], ctx: Any, args: Any) -> Any:
+    """``func(ctx, args)`` — tool ``name``'s call with ``arguments`` — with its writes, if any,
+    stepping the version of ``ctx.conn``."""
+    static = getattr(ctx.conn, "static", None)
+    tracker: _Tracker | None = None if static is None else static.get(_Tracker)
+    return func(ctx, args) if tracker is None else tracker.run(name, arguments, ctx.now, func, ctx, args)
 
 
 def world_version(conn: sqlite3.Connection) -> str | None:
@@ -199,16 +271,32 @@ def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute:
 
 
 def replayed(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...],
-             compute: Callable[[], tuple[Any, tuple[str, tuple[Any, ...]] | None]]) -> Any:
-    """A writing tool's :func:`answer`: ``compute()`` gives (answer, its write as (SQL, parameters)
-    or None) having made the write; remembered, the write is made again and the answer copied."""
+             compute: Callable[[], tuple[Any, tuple[str, tuple[Any, ...]] | Writes | None]],
+             written: bool = True) -> Any:
+    """A writing tool's :func:`answer`: ``compute()`` gives (answer, its writes — one (SQL, parameters),
+    or :data:`Writes` — or None), having made them unless not ``written``; remembered, they are
+    owed again (see :meth:`_Tracker.owe`) and the answer copied."""
     remembered = memo(conn, name)
     if remembered is None:
-        return compute()[0]
+        answer, writes = compute()
+        if not written and writes:
+            _execute(conn, _as_writes(writes))
+        return answer
     key = remembered.key(*parts)
     found = remembered.get(key)
     if found is None:
         found = remembered.put(key, compute())
-    elif found[1] is not None:
-        conn.execute(*found[1])
+        if not written and found[1]:
+            remembered.tracker.owe(_as_writes(found[1]))
+    elif found[1]:
+        remembered.tracker.owe(_as_writes(found[1]))
     return fresh(found[0])
+
+
+def _as_writes(writes: tuple[str, tuple[Any, ...]] | Writes) -> Writes:
+    return [(writes[0], [writes[1]])] if type(writes) is tuple else writes  # type: ignore[list-item]
+
+
+def _execute(conn: sqlite3.Connection, writes: Writes) -> None:
+    for sql, rows in writes:
+        conn.executemany(sql, rows)

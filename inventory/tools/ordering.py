@@ -27,6 +27,7 @@ from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, request_key, tool_error
 from twinchat.inventory.tools.delivery import deliveries
 from twinchat.inventory.tools.lookup import resolve_products
+from twinchat.inventory.tools.memo import Writes, replayed
 from twinchat.inventory.tools.places import resolve_address
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
@@ -69,7 +70,7 @@ class _Addresses:
 class PlaceOrderArgs(BaseModel):
     """Arguments of ``place_order``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     products: list[str] = Field(min_length=1, max_length=10, description="要购买的商品编号或型号列表")
     quantity: int = Field(default=1, ge=1, le=99, description="每个商品的购买数量")
@@ -89,36 +90,48 @@ def _order_result(conn: sqlite3.Connection, order_no: str, address: dict[str, An
             "pay_by": format_time(parse_time(row[0]) + PAY_WINDOW)}
 
 
-def _customer(conn: sqlite3.Connection, name: str, phone: str, address: str, city: dict[str, Any]) -> tuple[str, str]:
+_INSERT_CUSTOMER = ("INSERT INTO customers (id, name, gender, phone, province, city, district, detail, postcode, "
+                    "adcode, address) VALUES (?, ?, 'unknown', ?, ?, ?, '', ?, ?, ?, ?)")
+_INSERT_ORDER = "INSERT INTO orders (order_no, customer, created_at, warehouse, eta, total) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_ITEM = "INSERT INTO order_items (order_no, product_id, qty, price) VALUES (?, ?, ?, ?)"
+
+
+def _customer(conn: sqlite3.Connection, name: str, phone: str, address: str, city: dict[str, Any],
+              writes: list[tuple[str, list[tuple[Any, ...]]]]) -> tuple[str, str]:
     """(id, name) of the customer with ``phone``; a new customer row (id ``C`` + the phone number,
-    which no other customer has) when there is none."""
+    which no other customer has, added to ``writes``) when there is none."""
     row = conn.execute("SELECT id, name FROM customers WHERE phone = ?", (phone,)).fetchone()
     if row is not None:
         return row[0], row[1]
     places = static_data(conn, PlaceIndex)
     cid = f"C{phone}"
-    conn.execute("INSERT INTO customers (id, name, gender, phone, province, city, district, detail, postcode, "
-                 "adcode, address) VALUES (?, ?, 'unknown', ?, ?, ?, '', ?, ?, ?, ?)",
-                 (cid, name, phone, places.name(city["province"]), city["name"], address,
-                  places.row(city["adcode"]).get("postcode") or "", city["adcode"], address))
+    writes.append((_INSERT_CUSTOMER, [(cid, name, phone, places.name(city["province"]), city["name"], address,
+                                       places.row(city["adcode"]).get("postcode") or "", city["adcode"], address)]))
     return cid, name
 
 
 def _place(ctx: ToolContext, args: PlaceOrderArgs) -> dict[str, Any]:
+    return replayed(ctx.conn, "place_order",
+                    (ctx.now, tuple(args.products), args.quantity, args.name, args.phone, args.address),
+                    lambda: _place_now(ctx, args), written=False)
+
+
+def _place_now(ctx: ToolContext, args: PlaceOrderArgs) -> tuple[dict[str, Any], Writes | None]:
+    """The answer of ``place_order``, and the writes to make (see :func:`.memo.replayed`)."""
     conn, now = ctx.conn, ctx.now
     phone = mobile_number(args.phone)
     if phone is None:
-        return tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
+        return tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone"), None
     products, err = resolve_products(conn, args.products)
     if err:
-        return err
+        return err, None
     city, err = static_data(conn, _Addresses).resolve(conn, args.address)
     if err:
-        return err
+        return err, None
     lines = deliveries(conn, now, city["adcode"], products, args.quantity)
     missing = [r["short_name"] for r in lines if not r["in_stock"]]
     if missing:
-        return tool_error("out_of_stock", f"{'、'.join(missing)}库存不足,暂时无法下单", "products")
+        return tool_error("out_of_stock", f"{'、'.join(missing)}库存不足,暂时无法下单", "products"), None
     address = {"text": args.address.strip(), "adcode": city["adcode"],
                "city": static_data(conn, PlaceIndex).full_name(city)}
     canonical = {"products": [p["id"] for p in products], "quantity": args.quantity, "name": args.name.strip(),
@@ -131,22 +144,21 @@ def _place(ctx: ToolContext, args: PlaceOrderArgs) -> dict[str, Any]:
         if made is None:
             break
         if made[0] == canonical["now"]:  # this request, made before at this clock
-            return _order_result(conn, order_no, address)
+            return _order_result(conn, order_no, address), None
     else:
-        return tool_error("order_number_exhausted", f"{now:%Y-%m-%d} 的订单号已用完,请稍后再试", None)
+        return tool_error("order_number_exhausted", f"{now:%Y-%m-%d} 的订单号已用完,请稍后再试", None), None
     eta = max(r["eta"] for r in lines)
     total = round(sum(p["price"] * args.quantity for p in products), 2)
-    cid, owner = _customer(conn, canonical["name"], phone, address["text"], city)
-    conn.execute("INSERT INTO orders (order_no, customer, created_at, warehouse, eta, total) VALUES (?, ?, ?, ?, ?, ?)",
-                 (order_no, cid, canonical["now"], lines[0]["warehouse"], eta, total))
-    conn.executemany("INSERT INTO order_items (order_no, product_id, qty, price) VALUES (?, ?, ?, ?)",
-                     [(order_no, p["id"], args.quantity, p["price"]) for p in products])
-    # what _order_result reads back, made from what was just written (the same dict, no query)
+    writes: Writes = []
+    cid, owner = _customer(conn, canonical["name"], phone, address["text"], city, writes)
+    writes.append((_INSERT_ORDER, [(order_no, cid, canonical["now"], lines[0]["warehouse"], eta, total)]))
+    writes.append((_INSERT_ITEM, [(order_no, p["id"], args.quantity, p["price"]) for p in products]))
+    # what _order_result reads back, made from what is written (the same dict, no query)
     return {"order_no": order_no, "status": "待付款", "created_at": canonical["now"],
             "items": [{"product_id": p["id"], "short_name": p["short_name"], "qty": args.quantity, "price": p["price"]}
                       for p in products],
             "total": total, "name": owner, "phone": phone, "address": address, "eta": eta,
-            "pay_by": format_time(now + PAY_WINDOW)}
+            "pay_by": format_time(now + PAY_WINDOW)}, writes
 
 
 PLACE_ORDER = Tool(

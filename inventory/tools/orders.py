@@ -101,7 +101,7 @@ def _not_found(order_no: str) -> dict[str, Any]:
 class QueryOrderArgs(BaseModel):
     """Arguments of ``query_order``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_no: str | None = Field(
         default=None, min_length=1, description="订单号,如 DD261112637359;与 phone 至少提供一个"
@@ -193,7 +193,7 @@ QUERY_ORDER = Tool(
 class RequestReturnArgs(BaseModel):
     """Arguments of ``request_return``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_no: str = Field(min_length=1, description="要退换货的订单号,如 DD261112637359")
     product_id: str | None = Field(

@@ -18,7 +18,7 @@ __all__ = ["SearchProductsArgs", "SEARCH_PRODUCTS"]
 class SearchProductsArgs(BaseModel):
     """Arguments of ``search_products``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     category: str = Field(description="商品品类:本店商品目录中品类的名称或常用叫法")
     compatible_with: str | None = Field(

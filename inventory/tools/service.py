@@ -51,7 +51,7 @@ Resolved = tuple[Any, "dict[str, Any] | None"]
 class SearchSolutionArgs(BaseModel):
     """Arguments of ``search_solution``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     category: str | None = Field(
         default=None, description="故障设备的品类,如 充电桩、笔记本电脑、手机、内存条、固态硬盘、充电器;不确定则不填"
@@ -135,7 +135,7 @@ SEARCH_SOLUTION = Tool(
 class QueryTechnicianSlotsArgs(BaseModel):
     """Arguments of ``query_technician_slots``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     city: str = Field(min_length=1, description="上门服务所在的城市或区县,如 深圳市、福田区、北京朝阳")
     category: str = Field(description="需要上门维修或安装的品类,如 充电桩、笔记本电脑、内存条")
@@ -207,7 +207,7 @@ QUERY_TECHNICIAN_SLOTS = Tool(
 class CreateTicketArgs(BaseModel):
     """Arguments of ``create_ticket``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     user_name: str = Field(min_length=1, max_length=30, description="报修人姓名或称呼,如 王先生")
     phone: str = Field(min_length=1, description="报修人手机号,中国大陆手机号,如 13800138000")

@@ -103,3 +103,29 @@ def test_digits_and_words_that_are_not_times(sentence: str) -> None:
 def test_a_sentence_without_time_gives_nothing_and_a_past_phrase_is_left_out_whole() -> None:
     assert find("这款内存条兼容吗", NOW) == []
     assert find("上周五下的单", NOW) == []
+
+
+def test_the_core_lookahead_finds_what_the_pattern_without_it_finds(composer):
+    """PHRASE refuses a position at once unless a day, part of day, clock or work-day word starts
+    there; without that lookahead it finds the same phrases, in every sentence the flows compose,
+    in the test files' sentences and in splices of them."""
+    import random
+    import re
+    from pathlib import Path
+
+    import twinchat.composer.time.pattern as pattern
+
+    def phrases(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], dict]]:
+        return [(m.span(), m.groupdict()) for m in rx.finditer(text) if m.end() > m.start() and pattern.has_core(m)]
+
+    without = re.compile(f"{pattern._FIRST}(?:{pattern._PERIOD}|{pattern._QTY}|{pattern._CORE})")
+    texts = {lit for f in Path(__file__).parent.glob("test_time*.py")
+             for lit in re.findall(r"\"([^\"\n]{1,60})\"", f.read_text(encoding="utf-8"))}
+    texts |= {t["content"] for flow in sorted(composer.flows) for i in range(40)
+              for t in composer.compose(flow, i)["turns"] if t["role"] == "user"}
+    rng, base = random.Random(0), sorted(texts)
+    texts |= {a[:rng.randrange(len(a) + 1)] + b[rng.randrange(len(b) + 1):]
+              for a, b in (rng.sample(base, 2) for _ in range(5000))}
+    assert len(texts) > 5000
+    assert sum(bool(phrases(pattern.PHRASE, t)) for t in texts) > 1000
+    assert [t for t in texts if phrases(pattern.PHRASE, t) != phrases(without, t)] == []

@@ -11,7 +11,7 @@ import pytest
 from twinchat.inventory import open_world
 from twinchat.inventory.connection import WorldConnection, scratch
 from twinchat.inventory.tools import call
-from twinchat.inventory.tools.memo import fresh, is_tracked, memo, track_writes, world_version
+from twinchat.inventory.tools.memo import fresh, is_tracked, memo, settle, track_writes, world_version
 
 NOW = datetime(2026, 11, 20, 15, 30)
 
@@ -55,6 +55,7 @@ def _ticket_calls(conn) -> list[tuple[str, dict]]:
 
 def _play(conn, calls) -> tuple[list[dict], list[tuple]]:
     answers = [call(conn, name, args, NOW) for name, args in calls]
+    settle(conn)  # the writes the last calls still owe (see memo.owe)
     rows = conn.execute("SELECT * FROM returns UNION ALL SELECT ticket_no, request_key, created_at, phone, "
                         "serve_start, technician, status, city FROM tickets ORDER BY 1").fetchall()
     return answers, rows
@@ -74,25 +75,51 @@ def test_remembered_answers_and_writes_are_the_computed_ones(world_path):
     assert memo(tracked, "create_ticket") is not None and memo(plain, "create_ticket") is None
 
 
+def _delivered(conn) -> str:
+    return conn.execute("SELECT order_no FROM orders WHERE delivered_at IS NOT NULL AND delivered_at <= ? "
+                        "ORDER BY delivered_at DESC LIMIT 1", ("2026-11-20 15:30:00",)).fetchone()[0]
+
+
 def test_one_version_is_one_state(world_path):
     conn = _copy(world_path, True)
+    order_no = _delivered(conn)
+    ret = {"order_no": order_no, "kind": "return", "reason": "不想要了"}
     start = world_version(conn)
-    insert = "INSERT INTO returns (return_no, request_key, order_no, kind, reason, created_at, status) " \
-             "SELECT ?, ?, order_no, 'return', 'x', created_at, 'created' FROM orders LIMIT 1"
     with scratch(conn, "a"):
-        conn.execute(insert, ("TH1", "k1"))
+        assert "return_no" in call(conn, "request_return", ret, NOW)
         one = world_version(conn)
         assert one != start
     assert world_version(conn) == start  # the rollback puts the old version back
     with scratch(conn, "b"):
-        conn.execute(insert, ("TH1", "k1"))
-        assert world_version(conn) == one  # the same write from the same state: the same version
-        conn.execute("UPDATE returns SET reason = 'y' WHERE return_no = 'TH1'")
-        assert world_version(conn) not in (start, one)
+        call(conn, "request_return", ret, NOW)
+        assert world_version(conn) == one  # the same call from the same state: the same version
+        call(conn, "query_order", {"order_no": order_no}, NOW)
+        assert world_version(conn) == one  # a call that writes nothing leaves it
     with scratch(conn, "c"):
-        conn.execute(insert, ("TH2", "k2"))
+        call(conn, "request_return", {**ret, "reason": "尺寸不合适"}, NOW)
         assert world_version(conn) not in (start, one)
     assert world_version(conn) == start
+
+
+def test_a_write_outside_a_tool_call_is_a_version_never_seen_before(world_path):
+    conn = _copy(world_path, True)
+    insert = "INSERT INTO returns (return_no, request_key, order_no, kind, reason, created_at, status) " \
+             "SELECT ?, ?, order_no, 'return', 'x', created_at, 'created' FROM orders LIMIT 1"
+    start = world_version(conn)
+    seen = {start}
+    for name in ("a", "b"):
+        with scratch(conn, name):
+            conn.execute(insert, ("TH1", "k1"))
+            version = world_version(conn)
+            assert version not in seen  # not even the version of the same write made before
+            seen.add(version)
+            conn.execute("UPDATE returns SET reason = 'y' WHERE return_no = 'TH1'")
+            assert world_version(conn) not in seen
+        assert world_version(conn) == start
+    with scratch(conn, "c"):  # a write just before a tool call is counted before the call
+        conn.execute(insert, ("TH2", "k2"))
+        answer = call(conn, "query_order", {"order_no": _delivered(conn)}, NOW)
+        assert answer["count"] == 1 and world_version(conn) not in seen
 
 
 def test_a_changed_answer_never_changes_what_is_remembered(world_path):
@@ -184,16 +211,70 @@ def test_a_grouped_mobile_is_the_number_phonenumbers_parses():
     assert checked == 2400
 
 
-def test_wide_tables_are_tracked_and_virtual_ones_turn_tracking_off(world_path):
+def test_tables_made_later_and_virtual_tables_are_tracked(world_path):
     conn = _copy(world_path, False)
-    conn.execute(f"CREATE TABLE wide ({', '.join(f'c{i} INTEGER' for i in range(150))})")
     track_writes(conn)
+    conn.execute(f"CREATE TABLE wide ({', '.join(f'c{i} INTEGER' for i in range(150))})")
+    conn.execute("CREATE VIRTUAL TABLE notes USING fts5(body)")
     start = world_version(conn)
-    with scratch(conn, "w"):
-        conn.execute("INSERT INTO wide (c149) VALUES (1)")
-        assert world_version(conn) != start
-    assert world_version(conn) == start
-    other = _copy(world_path, False)
-    other.execute("CREATE VIRTUAL TABLE notes USING fts5(body)")
-    track_writes(other)
-    assert not is_tracked(other) and memo(other, "query_order") is None
+    for insert in ("INSERT INTO wide (c149) VALUES (1)", "INSERT INTO notes (body) VALUES ('x')"):
+        with scratch(conn, "w"):
+            conn.execute(insert)
+            assert world_version(conn) != start
+        assert world_version(conn) == start
+    assert is_tracked(conn) and memo(conn, "query_order") is not None
+
+
+def test_a_remembered_order_is_placed_again_with_all_its_rows(world_path):
+    """place_order writes a customer, an order and its items: answered from memory, it writes them all again."""
+    order = {"products": ["MEM004", "SSD004"], "name": "王伟", "phone": "139 0013 8000",
+             "address": "广东省深圳市南山区科苑路15号科兴科学园B栋"}
+    rows = ("SELECT * FROM customers WHERE phone = '13900138000' UNION ALL SELECT o.order_no, o.customer, o.created_at, "
+            "o.eta, o.total, i.product_id, i.qty, i.price, NULL, NULL, NULL FROM orders o JOIN order_items i "
+            "ON i.order_no = o.order_no WHERE o.created_at = '2026-11-20 15:30:00' ORDER BY 1, 6")
+    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    with scratch(plain, "p"):
+        expected = call(plain, "place_order", order, NOW), plain.execute(rows).fetchall()
+    assert "order_no" in expected[0] and len(expected[1]) == 3  # a new customer, two items
+    for name in ("computed", "remembered"):
+        with scratch(tracked, name):
+            placed = call(tracked, "place_order", order, NOW)
+            settle(tracked)
+            assert (placed, tracked.execute(rows).fetchall()) == expected
+    assert memo(tracked, "place_order") is not None
+
+
+def test_a_written_order_is_owed_until_the_next_call_and_never_made_if_rolled_back_first(world_path):
+    """place_order's rows are made when the next tool call starts (or on settle), so a session's
+    last order, rolled back right after, costs no write; the answer and the version are the same
+    as if the rows were made at once, and a rollback takes the debt back with the version."""
+    order = {"products": ["MEM004"], "name": "王伟", "phone": "139 0013 8000", "address": "深圳市南山区科苑路15号"}
+    mine = "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer WHERE c.phone = '13900138000'"
+    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    with scratch(plain, "p"):
+        expected = call(plain, "place_order", order, NOW)
+        assert plain.execute(mine).fetchone()[0] == 1  # untracked: written at once
+    start = world_version(conn)
+    with scratch(conn, "owed"):
+        assert call(conn, "place_order", order, NOW) == expected
+        placed = world_version(conn)
+        assert placed != start and conn.execute(mine).fetchone()[0] == 0  # owed, not made
+        answer = call(conn, "query_order", {"phone": "13900138000"}, NOW)  # the next call makes it first
+        assert answer["count"] == 1 and answer["orders"][0]["order_no"] == expected["order_no"]
+        assert conn.execute(mine).fetchone()[0] == 1 and world_version(conn) == placed
+    assert world_version(conn) == start and conn.execute(mine).fetchone()[0] == 0
+    with scratch(conn, "settled"):
+        assert call(conn, "place_order", order, NOW) == expected  # remembered: owed again
+        settle(conn)
+        assert conn.execute(mine).fetchone()[0] == 1 and world_version(conn) == placed
+    conn.execute("BEGIN")
+    conn.execute("SAVEPOINT before")
+    call(conn, "place_order", order, NOW)
+    conn.execute("SAVEPOINT made")
+    settle(conn)
+    conn.execute("ROLLBACK TO made")  # the rows are taken back, and the debt with them
+    assert conn.execute(mine).fetchone()[0] == 0
+    assert call(conn, "query_order", {"phone": "13900138000"}, NOW)["count"] == 1
+    conn.execute("ROLLBACK TO before")
+    assert world_version(conn) == start and call(conn, "query_order", {"phone": "13900138000"}, NOW)["count"] == 0
+    conn.rollback()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from twinchat.inventory.tools.base import Tool, ToolContext
+from twinchat.inventory.tools.memo import tracked_call
 
 __all__ = ["DeclaredTool", "Templates", "Render"]
 
@@ -55,4 +56,4 @@ class DeclaredTool(Tool):
         problem = self.check(arguments)
         if problem is not None:
             return problem
-        return self.func(ctx, arguments)
+        return tracked_call(self.name, arguments, self.func, ctx, arguments)
