@@ -21,7 +21,7 @@ from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
 from twinchat.composer.engine.field_pools import PoolSpec
 from twinchat.composer.engine.generate import UnitGenerator, drawn
-from twinchat.composer.verify.samples import Verifier
+from twinchat.composer.engine.negatives import sample_verifier
 from twinchat.units.errors import TwinchatError, UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
 
@@ -156,7 +156,7 @@ def generate_file(
         planned(count)
     report = GenerateReport(unit=unit_id, path=target, planned=count)
     started = time.perf_counter()
-    verify = Verifier(src.unit, rerun=gen.call)
+    verify = sample_verifier(src.unit, gen.call)
     with atomic_write(target) as (fh, _):
         for done, sample in enumerate(samples, 1):
             # a sample whose template went past a limit fails with that reason
