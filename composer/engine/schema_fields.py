@@ -11,7 +11,7 @@ place. The slot is chosen from the schema alone, first match wins:
   run's clock;
 - a mobile number (by its ``pattern`` or its name) → valid mainland mobiles; ``format: email`` →
   Faker's emails; any other ``pattern`` → strings drawn from the pattern;
-- ``examples`` (or the description's ``如 A、B``) → those values;
+- ``examples`` (or a description's ``如 A、B、C`` of three values or more) → those values;
 - otherwise by the field's name and description: a person's name, an address with on-site
   service, an order number, a fault, a district or a company from the world or Faker, and a
   Faker word when nothing fits.
@@ -34,6 +34,8 @@ __all__ = ["DraftField", "draft_field", "said_of", "examples_of", "plain_text"]
 
 #: values a pattern or the examples give a field (a choice: every value is in the pool)
 PATTERN_VALUES = 10
+#: the description's ``如 A、B、C`` with this many values reads as the list of values a field takes
+_CLOSED_LIST = 3
 _MOBILE = re.compile(r"手机|电话|mobile|phone|tel", re.I)
 _NUMERALS = "零一二三四五六七八九十"
 #: names a slot may not take: the names templates and conditions read besides the slots
@@ -70,10 +72,10 @@ def examples_of(schema: dict[str, Any]) -> list[Any]:
         return list(schema["examples"])
     if "example" in schema:
         return [schema["example"]]
-    found = re.search(r"如\s*([^;;。()()]+)", str(schema.get("description") or ""))
+    found = re.search(r"如\s*([^;;。()(),,]+)", str(schema.get("description") or ""))
     if not found:
         return []
-    return [v.strip() for v in re.split(r"[、,,/]|或", found.group(1)) if plain_text(v.strip())]
+    return [v.strip() for v in re.split(r"[、/]|或", found.group(1)) if plain_text(v.strip())]
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def _string_slot(name: str, schema: dict[str, Any], x: str, rng: random.Random) 
             wrong = [v[:-1] for v in values[:3] if not re.search(pattern, v[:-1])]
             return _choice(values), f"{x}.text", f"{x}.value", "str/text", [{"value": w, "text": w} for w in wrong[:2]]
     examples = [str(v) for v in examples_of(schema) if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
-    if examples and ("examples" in schema or "example" in schema):
+    if examples and ("examples" in schema or "example" in schema or len(examples) >= _CLOSED_LIST):
         return _choice(examples), f"{x}.text", f"{x}.value", "str/text", []
     for words, slot, value in _BY_MEANING:
         if re.search(words, meaning, re.I):

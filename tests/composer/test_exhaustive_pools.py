@@ -164,5 +164,6 @@ def test_negative_needs_a_negative_case(world_path, tmp_path):
     done = CliRunner().invoke(cli, ["generate", "address_extraction", "--exhaustive", "--negative", "0.1",
                                     "--dry-run", "--db", str(world_path)])
     assert (done.exit_code, done.stderr) == (1, (
-        "Error: unit 'address_extraction': --negative needs a negative case (a case that replaces slots and "
-        "produces only outcomes the plain cases do not), and the unit has none\n"))
+        "Error: unit 'address_extraction': --negative needs a negative case (a case that leaves a field out with "
+        "an outcome of its own, or replaces slots and produces only outcomes the plain cases do not), and the unit "
+        "has none\n"))

@@ -72,7 +72,8 @@ class AlpacaConverter(Converter):
 
 
 def check_alpaca(record: Mapping[str, Any]) -> None:
-    """LLaMA-Factory's alpaca columns, and an output that is a JSON object (extraction data)."""
+    """LLaMA-Factory's alpaca columns, and an output that is a JSON object (extraction data) or a call
+    written ``Name{JSON object}`` (an action step's, see :mod:`.pairs`)."""
     for key in ("instruction", "input", "output", "system"):
         if not isinstance(record.get(key), str):
             fail("not a string", f"{key} is not a string")
