@@ -14,7 +14,7 @@ produce, of three kinds:
 
 Units drafted from a tool's schema (:mod:`.schema_units`) hold all three; a unit file holds
 those its writer declared. ``--negative 0.1`` adds, after the valid samples, one sample per ten
-requests: request *k* again (its pooled values kept) with a negative case's slots drawn over it,
+requests (at least one per negative case): request *k* again (its pooled values kept) with a negative case's slots drawn over it,
 said in one of the case's instructions, the cases taken in turn. Verification checks them like
 any sample, and the summary's outcome mix shows them.
 """
@@ -51,14 +51,16 @@ def negative_cases(gen: UnitGenerator) -> list[Any]:
 
 
 def negative_count(gen: UnitGenerator, requests: int, rate: float) -> int:
-    """How many negatives ``rate`` adds to ``requests``; a unit without negative cases refuses a rate."""
+    """How many negatives ``rate`` adds to ``requests``, at least one per negative case; a unit
+    without negative cases refuses a rate."""
     if rate <= 0:
         return 0
-    if not negative_cases(gen):
+    cases = negative_cases(gen)
+    if not cases:
         raise ComposerError(f"unit {gen.unit.id!r}: --negative needs a negative case (a case that leaves a field "
                             f"out with an outcome of its own, or replaces slots and produces only outcomes the "
                             f"plain cases do not), and the unit has none")
-    return max(1, round(requests * rate))
+    return max(len(cases), round(requests * rate))
 
 
 def negative_samples(gen: UnitGenerator, p: Plan, start: int, request: Any) -> Iterator[Sample | LimitError]:

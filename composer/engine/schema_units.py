@@ -81,8 +81,10 @@ def drafted_id(tool: str, shape: str) -> str:
 
 
 def _action(schema: dict[str, Any]) -> str:
-    head = re.split(r"[,,;;。\n]", plain_text(str(schema.get("description") or "")), maxsplit=1)[0].strip()
-    return head or f"调用{schema['name']}"
+    """What the call does, as the tool's description says it first (a clause of manner, 根据…, skipped)."""
+    clauses = [c.strip() for c in re.split(r"[,,;;::。\n]", plain_text(str(schema.get("description") or "")))]
+    said = [c for c in clauses if c and not c.startswith(("根据", "按照"))] or [c for c in clauses if c]
+    return said[0] if said else f"调用{schema['name']}"
 
 
 def _clause(f: DraftField, rng: random.Random, shape: str, mention: str | None = None) -> str:
