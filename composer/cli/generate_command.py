@@ -46,12 +46,14 @@ def _preview(unit_id: str | None, tool: tuple[str | None, str, bool], pools: dic
     from twinchat.composer.engine.exhaustive import check_cap, plan
     from twinchat.composer.engine.generate import UnitGenerator
     from twinchat.composer.engine.sample_files import ensure_world, find_unit
+    from twinchat.composer.engine.unit_negatives import with_negatives
 
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         use_tools(units_dirs, db_path)
         unit_id, units = _units(unit_id, tool, seed, conn, units_dirs)
-        p = plan(UnitGenerator(find_unit(units, unit_id), conn, seed=seed), pools, *shape)
+        src = find_unit(units, unit_id)
+        p = plan(UnitGenerator(with_negatives(src) if shape[1] else src, conn, seed=seed), pools, *shape)
     finally:
         conn.close()
     if tool[0] is not None:

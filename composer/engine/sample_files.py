@@ -22,6 +22,7 @@ from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
 from twinchat.composer.engine.field_pools import PoolSpec
 from twinchat.composer.engine.generate import UnitGenerator, drawn
 from twinchat.composer.engine.negatives import sample_verifier
+from twinchat.composer.engine.unit_negatives import with_negatives
 from twinchat.units.errors import TwinchatError, UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
 
@@ -145,6 +146,8 @@ def generate_file(
     its requests is said in (default: every one), ``negative`` the rate of negatives it adds."""
     target = check_output(out, force, generate_inputs(_world_file(conn), units_dirs))
     src = find_unit(dict(units) if units is not None else load_units(units_dirs), unit_id)
+    if exhaustive and negative:
+        src = with_negatives(src)  # the robustness cases the unit's tool schema implies
     gen = UnitGenerator(src, conn, seed=seed, noise=noise)
     if exhaustive:
         count, samples = exhaustive_samples(gen, cap, pools, instructions, negative)

@@ -30,7 +30,7 @@ from typing import Any
 from twinchat.composer.engine.pattern_values import pattern_values
 from twinchat.composer.errors import ComposerError
 
-__all__ = ["DraftField", "draft_field", "said_of", "examples_of", "plain_text"]
+__all__ = ["DraftField", "draft_field", "said_of", "examples_of", "plain_text", "unwrapped"]
 
 #: values a pattern or the examples give a field (a choice: every value is in the pool)
 PATTERN_VALUES = 10
@@ -99,7 +99,7 @@ class DraftField:
     example: str = ""
 
 
-def _unwrapped(schema: dict[str, Any]) -> dict[str, Any]:
+def unwrapped(schema: dict[str, Any]) -> dict[str, Any]:
     """The one non-null branch of ``anyOf``/``oneOf`` (how optional arguments are often typed)."""
     for key in ("anyOf", "oneOf"):
         branches = [b for b in schema.get(key) or [] if isinstance(b, dict) and b.get("type") != "null"]
@@ -181,12 +181,12 @@ def _string_slot(name: str, schema: dict[str, Any], x: str, rng: random.Random) 
 
 def draft_field(name: str, schema: dict[str, Any], required: bool, rng: random.Random, tool: str) -> DraftField | None:
     """The drafted field of argument ``name`` (None: an optional argument that cannot be drafted)."""
-    schema = _unwrapped(schema)
+    schema = unwrapped(schema)
     x, said = _slot_name(name), said_of(name, schema)
     shown = [str(v) for v in examples_of(schema)][:1]
     kind, items = schema.get("type"), None
     if kind == "array" and isinstance(schema.get("items"), dict):
-        items = _unwrapped(schema["items"])
+        items = unwrapped(schema["items"])
         schema, kind = {**items, "description": schema.get("description"), "title": schema.get("title")}, items.get("type")
     wrong: list[dict[str, Any]] = []
     if "enum" in schema and schema["enum"]:

@@ -35,7 +35,7 @@ from twinchat.composer.engine.schema_fields import DraftField, draft_field, plai
 from twinchat.composer.errors import ComposerError
 from twinchat.units.loader import UnitSource, did_you_mean
 
-__all__ = ["SHAPES", "draft_unit", "drafted_id", "tool_schema"]
+__all__ = ["SHAPES", "action_of", "draft_unit", "drafted_id", "tool_schema", "validated"]
 
 #: the shapes of a drafted instruction: the customer's words, or the ReAct step before a call
 SHAPES = ("instruction", "action")
@@ -80,7 +80,7 @@ def drafted_id(tool: str, shape: str) -> str:
     return ("t_" if not snake[0].isalpha() else "") + snake + ("_call" if shape == "instruction" else "_action")
 
 
-def _action(schema: dict[str, Any]) -> str:
+def action_of(schema: dict[str, Any]) -> str:
     """What the call does, as the tool's description says it first (a clause of manner, 根据…, skipped)."""
     clauses = [c.strip() for c in re.split(r"[,,;;::。\n]", plain_text(str(schema.get("description") or "")))]
     said = [c for c in clauses if c and not c.startswith(("根据", "按照"))] or [c for c in clauses if c]
@@ -168,7 +168,7 @@ def draft_unit(tool: str, shape: str = "instruction", *, negatives: bool = False
               if (f := draft_field(name, prop if isinstance(prop, dict) else {}, name in required, rng, tool))]
     if not fields:
         raise ComposerError(f"tool {tool!r}: no argument to draft an instruction from")
-    action = _action(schema)
+    action = action_of(schema)
     drafts = _drafts(fields, action, shape, rng)
     data: dict[str, Any] = {
         "id": drafted_id(tool, shape), "title": f"{action}({tool})",
@@ -192,7 +192,7 @@ def draft_unit(tool: str, shape: str = "instruction", *, negatives: bool = False
                           "produces": ["done", "tool_error"]}, *cases]
         data["outcomes"] = outcomes + data["outcomes"]
         data["replies"].update(replies)
-    return UnitSource(unit=_validated(Unit, data, tool), path=f"<drafted from tool {tool}>",
+    return UnitSource(unit=validated(Unit, data, tool), path=f"<drafted from tool {tool}>",
                       node=yaml.compose(yaml.safe_dump(data, allow_unicode=True, sort_keys=False)))
 
 
@@ -205,7 +205,7 @@ def _in_world(f: DraftField, conn: sqlite3.Connection) -> DraftField:
     return replace(f, slot={**f.slot, "category": row[0]}) if row else f
 
 
-def _validated(model: Any, data: dict[str, Any], tool: str) -> Any:
+def validated(model: Any, data: dict[str, Any], tool: str) -> Any:
     from pydantic import ValidationError
 
     try:

@@ -196,3 +196,12 @@ def test_pattern_values_match_their_pattern():
         assert len(values) == 5 and all(re.search(pattern, v) for v in values)
     assert pattern_values(r"^(?=x)a$", 3, rng) == []  # a lookahead is not drawn: no value rather than a wrong one
     assert pattern_values(r"^(a|b)$", 5, rng) == ["a", "b"] or sorted(pattern_values(r"^(a|b)$", 5, rng)) == ["a", "b"]
+
+
+def test_a_written_unit_gains_the_cases_its_schema_implies_in_the_preview(world_path):
+    done = CliRunner().invoke(cli, ["generate", "ticket_create_call", "--exhaustive", "--pool", "user_name=2",
+                                    "--negative", "0.1", "--dry-run", "--db", str(world_path)])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[-1] == (
+        "negatives: 8 more (invalid_phone, missing_user_name, missing_phone, missing_address, missing_problem, "
+        "missing_serve_time, wrong_type_when, wrong_type_vip), 58 samples in all")
