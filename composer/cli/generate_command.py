@@ -24,23 +24,26 @@ def _pools(pool_options: tuple[str, ...], pools_file: str | None, exhaustive: bo
     return asked
 
 
-def _units(unit_id: str | None, tool: tuple[str | None, str, bool], seed: int, conn: Any,
+def _units(unit_id: str | None, tool: tuple[Any, ...], seed: int, conn: Any,
            units_dirs: tuple[str, ...]) -> tuple[str, Any]:
     """(unit id, units) of the run: the unit named, or the one drafted from ``tool`` (name, shape,
     with negative cases) when the tool's files are declared."""
     from twinchat.units.loader import units_for
 
-    name, shape, negatives = tool
+    name, shape, negatives, save = tool
     if name is None:
         assert unit_id is not None
         return unit_id, units_for(unit_id, units_dirs)  # without --units: the unit's own built-in file alone
-    from twinchat.composer.engine.schema_units import draft_unit
+    from twinchat.composer.engine.schema_units import draft_unit, save_draft
 
     src = draft_unit(name, shape, negatives=negatives, seed=seed, conn=conn)
+    if save is not None:
+        save_draft(src, save[0], save[1])
+        click.echo(f"wrote the drafted unit {src.unit.id} to {save[0]}", err=True)
     return src.unit.id, {src.unit.id: src}
 
 
-def _preview(unit_id: str | None, tool: tuple[str | None, str, bool], pools: dict[str, Any],
+def _preview(unit_id: str | None, tool: tuple[Any, ...], pools: dict[str, Any],
              shape: tuple[int | None, float], seed: int, cap: int, db_path: str, units_dirs: tuple[str, ...]) -> None:
     """Print the plan of an exhaustive run (pools, product, instructions, total) and refuse past ``cap``."""
     from twinchat.composer.engine.exhaustive import check_cap, plan
@@ -63,11 +66,14 @@ def _preview(unit_id: str | None, tool: tuple[str | None, str, bool], pools: dic
     check_cap(p, cap)
 
 
-def _check_shape(unit_id: str | None, tool: str | None, shape: str | None) -> None:
+def _check_shape(unit_id: str | None, tool: str | None, shape: str | None, negative: float) -> None:
     if (unit_id is None) == (tool is None):
         raise click.UsageError("give a UNIT_ID or --tool NAME (one of them)")
     if shape is not None and tool is None:
         raise ComposerError("--shape drafts instructions for --tool; a unit's instructions are its templates")
+    if shape == "action" and negative:
+        raise ComposerError("--negative drafts what a customer gets wrong; an action step has no customer "
+                            "(use --shape instruction)")
 
 
 @click.command()
@@ -77,6 +83,9 @@ def _check_shape(unit_id: str | None, tool: str | None, shape: str | None) -> No
 @click.option("--shape", type=click.Choice(["instruction", "action"]), default=None,
               help="With --tool: the customer's words (instruction, default) or the ReAct step before the call "
                    "(action: 'Action: …' → the call).")
+@click.option("--save-unit", "save_unit", type=click.Path(dir_okay=False), metavar="FILE",
+              help="With --tool: also write the drafted unit as a unit file, to edit, grow with "
+                   "`twinchat paraphrase` or run with --units.")
 @click.option("-n", "n", default=1000, show_default=True, type=count(), help="How many samples.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the samples.")
 @click.option("--exhaustive", is_flag=True,
@@ -101,7 +110,7 @@ def _check_shape(unit_id: str | None, tool: str | None, shape: str | None) -> No
 @click.option("--noise", default=None, type=click.FloatRange(0, 1),
               help="Share of user texts given surface noise (typos, emoji, …), in place of the unit's own.")
 @UNITS_OPTION
-def generate(unit_id: str | None, tool: str | None, shape: str | None, n: int, seed: int, exhaustive: bool,
+def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit: str | None, n: int, seed: int, exhaustive: bool,
              pool_options: tuple[str, ...], pools_file: str | None, instructions: int | None, negative: float,
              dry_run: bool, cap: int, out: str | None, db_path: str, force: bool, noise: float | None,
              units_dirs: tuple[str, ...]) -> None:
@@ -128,8 +137,10 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, n: int, s
     from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
         generate_file, generate_inputs
 
-    _check_shape(unit_id, tool, shape)
-    drafted = (tool, shape or "instruction", negative > 0)
+    _check_shape(unit_id, tool, shape, negative)
+    if save_unit is not None and tool is None:
+        raise ComposerError("--save-unit writes the unit --tool drafts; add --tool NAME")
+    drafted = (tool, shape or "instruction", negative > 0, None if save_unit is None else (save_unit, force))
     pools = _pools(pool_options, pools_file, exhaustive)
     if (instructions is not None or negative) and not exhaustive:
         raise ComposerError("--instructions and --negative shape an --exhaustive run; add --exhaustive")

@@ -35,7 +35,7 @@ from twinchat.composer.engine.schema_fields import DraftField, draft_field, plai
 from twinchat.composer.errors import ComposerError
 from twinchat.units.loader import UnitSource, did_you_mean
 
-__all__ = ["SHAPES", "action_of", "draft_unit", "drafted_id", "tool_schema", "validated"]
+__all__ = ["SHAPES", "action_of", "draft_unit", "drafted_id", "save_draft", "tool_schema", "validated"]
 
 #: the shapes of a drafted instruction: the customer's words, or the ReAct step before a call
 SHAPES = ("instruction", "action")
@@ -212,3 +212,21 @@ def validated(model: Any, data: dict[str, Any], tool: str) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ComposerError(f"tool {tool!r}: the drafted unit does not validate: {exc.errors()[0]['msg']}") from exc
+
+
+def save_draft(src: UnitSource, path: str, force: bool = False) -> None:
+    """Write drafted unit ``src`` as a unit file at ``path`` (to edit, grow with ``twinchat
+    paraphrase``, or run with ``--units``); an existing file only with ``force``."""
+    from pathlib import Path
+
+    from twinchat.composer.atomic import atomic_write
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise ComposerError(f"{target}: file exists; pass --force to replace it")
+    if not target.parent.is_dir():
+        raise ComposerError(f"{target.parent}: directory does not exist")
+    with atomic_write(target) as (fh, _):
+        fh.write(f"# {src.unit.title}: drafted by `twinchat generate --tool` from the tool's schema.\n")
+        fh.write(yaml.safe_dump(src.unit.model_dump(mode="json", exclude_defaults=True), allow_unicode=True,
+                                sort_keys=False, width=1000))

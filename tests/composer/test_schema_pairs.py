@@ -153,6 +153,8 @@ def test_a_built_in_tool_drafts_from_its_model(world_path, tmp_path):
     (["ticket_create_call", "--shape", "action", "-n", "1"],
      "--shape drafts instructions for --tool; a unit's instructions are its templates"),
     (["--tool", "BookCalback", "--exhaustive", "--dry-run"], "unknown tool 'BookCalback' (did you mean 'BookCallback'?)"),
+    (["--tool", "BookCallback", "--shape", "action", "--exhaustive", "--negative", "0.1", "--dry-run"],
+     "Error: --negative drafts what a customer gets wrong; an action step has no customer (use --shape instruction)"),
 ])
 def test_bad_tool_options_are_one_line(folder, world_path, args, message):
     done = _run(folder, world_path, *args)
@@ -205,3 +207,18 @@ def test_a_written_unit_gains_the_cases_its_schema_implies_in_the_preview(world_
     assert done.stdout.splitlines()[-1] == (
         "negatives: 8 more (invalid_phone, missing_user_name, missing_phone, missing_address, missing_problem, "
         "missing_serve_time, wrong_type_when, wrong_type_vip), 58 samples in all")
+
+
+def test_the_drafted_unit_is_saved_as_a_unit_file_that_runs(folder, world_path):
+    saved = folder / "units" / "book_callback_call.yaml"
+    done = _run(folder, world_path, "--tool", "BookCallback", "--save-unit", str(saved), "--exhaustive", "--dry-run")
+    assert done.exit_code == 0 and f"wrote the drafted unit book_callback_call to {saved}" in done.stderr
+    assert saved.read_text(encoding="utf-8").startswith("# 预约客服回电(BookCallback): drafted by")
+    out = folder / "from_file.jsonl"
+    done = _run(folder, world_path, "book_callback_call", "-n", "20", "-o", str(out))
+    assert done.exit_code == 0, done.output
+    assert {r["tool_call"]["name"] for r in _lines(out)} == {"BookCallback"} and len(_lines(out)) == 20
+    done = _run(folder, world_path, "--tool", "BookCallback", "--save-unit", str(saved), "--exhaustive", "--dry-run")
+    assert (done.exit_code, done.stderr) == (1, f"Error: {saved}: file exists; pass --force to replace it\n")
+    done = _run(folder, world_path, "book_callback_call", "--save-unit", str(saved), "-n", "1", "-o", str(out))
+    assert (done.exit_code, done.stderr) == (1, "Error: --save-unit writes the unit --tool drafts; add --tool NAME\n")
