@@ -24,18 +24,12 @@ def _pools(pool_options: tuple[str, ...], pools_file: str | None, exhaustive: bo
     return asked
 
 
-def _units(unit_id: str | None, tool: tuple[Any, ...], seed: int, conn: Any,
-           units_dirs: tuple[str, ...]) -> tuple[str, Any]:
-    """(unit id, units) of the run: the unit named, or the one drafted from ``tool`` (name, shape,
-    with negative cases) when the tool's files are declared."""
-    from twinchat.units.loader import units_for
-
-    name, shape, negatives, save = tool
-    if name is None:
-        assert unit_id is not None
-        return unit_id, units_for(unit_id, units_dirs)  # without --units: the unit's own built-in file alone
+def _drafted(tool: tuple[Any, ...], seed: int, conn: Any) -> tuple[str, Any]:
+    """(unit id, units) of a --tool run: the unit drafted from the tool's schema (name, shape, with
+    negative cases, where to save it), once the tool's files are declared."""
     from twinchat.composer.engine.schema_units import draft_unit, save_draft
 
+    name, shape, negatives, save = tool
     src = draft_unit(name, shape, negatives=negatives, seed=seed, conn=conn)
     if save is not None:
         save_draft(src, save[0], save[1])
@@ -43,7 +37,7 @@ def _units(unit_id: str | None, tool: tuple[Any, ...], seed: int, conn: Any,
     return src.unit.id, {src.unit.id: src}
 
 
-def _preview(unit_id: str | None, tool: tuple[Any, ...], pools: dict[str, Any],
+def _preview(unit_id: str | None, units: Any, tool: tuple[Any, ...], pools: dict[str, Any],
              shape: tuple[int | None, float], seed: int, cap: int, db_path: str, units_dirs: tuple[str, ...]) -> None:
     """Print the plan of an exhaustive run (pools, product, instructions, total) and refuse past ``cap``."""
     from twinchat.composer.engine.exhaustive import check_cap, plan
@@ -54,7 +48,8 @@ def _preview(unit_id: str | None, tool: tuple[Any, ...], pools: dict[str, Any],
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         use_tools(units_dirs, db_path)
-        unit_id, units = _units(unit_id, tool, seed, conn, units_dirs)
+        if tool[0] is not None:
+            unit_id, units = _drafted(tool, seed, conn)
         src = find_unit(units, unit_id)
         p = plan(UnitGenerator(with_negatives(src) if shape[1] else src, conn, seed=seed), pools, *shape)
     finally:
@@ -110,8 +105,8 @@ def _check_shape(unit_id: str | None, tool: str | None, shape: str | None, negat
 @click.option("--noise", default=None, type=click.FloatRange(0, 1),
               help="Share of user texts given surface noise (typos, emoji, …), in place of the unit's own.")
 @UNITS_OPTION
-def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit: str | None, n: int, seed: int, exhaustive: bool,
-             pool_options: tuple[str, ...], pools_file: str | None, instructions: int | None, negative: float,
+def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit: str | None, n: int, seed: int,
+             exhaustive: bool, pool_options: tuple[str, ...], pools_file: str | None, instructions: int | None, negative: float,
              dry_run: bool, cap: int, out: str | None, db_path: str, force: bool, noise: float | None,
              units_dirs: tuple[str, ...]) -> None:
     """Generate verified samples of one unit (single-unit digital twins).
@@ -136,6 +131,7 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
     """
     from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
         generate_file, generate_inputs
+    from twinchat.units.loader import units_for
 
     _check_shape(unit_id, tool, shape, negative)
     if save_unit is not None and tool is None:
@@ -146,10 +142,12 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
         raise ComposerError("--instructions and --negative shape an --exhaustive run; add --exhaustive")
     if dry_run and not exhaustive:
         raise ComposerError("--dry-run previews an --exhaustive run; add --exhaustive")
-    if tool is None:
-        find_unit(_units(unit_id, drafted, seed, None, units_dirs)[1], unit_id)  # an unknown unit is said before a world is built
+    units = None
+    if unit_id is not None:
+        units = units_for(unit_id, units_dirs)  # without --units: the unit's own built-in file alone
+        find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
     if dry_run:
-        _preview(unit_id, drafted, pools, (instructions, negative), seed, cap, db_path, units_dirs)
+        _preview(unit_id, units, drafted, pools, (instructions, negative), seed, cap, db_path, units_dirs)
         return
     if out is None:
         raise click.UsageError("Missing option '-o' / '--output'.")
@@ -160,7 +158,8 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
     conn = ensure_world(db_path, note=lambda m: click.echo(m, err=True))
     try:
         use_tools(units_dirs, db_path)
-        unit_id, units = _units(unit_id, drafted, seed, conn, units_dirs)
+        if tool is not None:
+            unit_id, units = _drafted(drafted, seed, conn)
         report = generate_file(
             unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
             units_dirs=units_dirs, force=force, units=units, noise=noise, pools=pools,
