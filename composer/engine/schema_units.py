@@ -188,7 +188,8 @@ def draft_unit(tool: str, shape: str = "instruction", *, negatives: bool = False
             raise ComposerError(f"tool {tool!r}: --negative finds no robustness case in its schema "
                                 "(no required argument, none typed or restricted)")
         data["templates"] += templates
-        data["cases"] = [{"id": "valid", "weight": 1, "templates": [d.id for d in drafts],
+        # drawn with -n (a saved draft), one sample in ten is a negative
+        data["cases"] = [{"id": "valid", "weight": 9 * len(cases), "templates": [d.id for d in drafts],
                           "produces": ["done", "tool_error"]}, *cases]
         data["outcomes"] = outcomes + data["outcomes"]
         data["replies"].update(replies)
