@@ -61,7 +61,21 @@ def _preview(unit_id: str | None, units: Any, tool: tuple[Any, ...], pools: dict
     check_cap(p, cap)
 
 
-def _check_shape(unit_id: str | None, tool: str | None, shape: str | None, negative: float) -> None:
+def _named(unit_id: str | None, units_dirs: tuple[str, ...]) -> Any:
+    """The units to find ``unit_id`` among (None for a --tool run), an unknown one said before a world is built."""
+    from twinchat.composer.engine.sample_files import find_unit
+    from twinchat.units.loader import units_for
+
+    if unit_id is None:
+        return None
+    units = units_for(unit_id, units_dirs)  # without --units: the unit's own built-in file alone
+    find_unit(units, unit_id)
+    return units
+
+
+def _check_shape(unit_id: str | None, tool: str | None, shape: str | None, negative: float,
+                 save_unit: str | None) -> None:
+    """Refuse options that do not go together (a unit or a tool; what only --tool shapes)."""
     if (unit_id is None) == (tool is None):
         raise click.UsageError("give a UNIT_ID or --tool NAME (one of them)")
     if shape is not None and tool is None:
@@ -69,6 +83,8 @@ def _check_shape(unit_id: str | None, tool: str | None, shape: str | None, negat
     if shape == "action" and negative:
         raise ComposerError("--negative drafts what a customer gets wrong; an action step has no customer "
                             "(use --shape instruction)")
+    if save_unit is not None and tool is None:
+        raise ComposerError("--save-unit writes the unit --tool drafts; add --tool NAME")
 
 
 @click.command()
@@ -117,9 +133,8 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
 
     --exhaustive takes a pool of distinct values per field (every value of a finite slot, 10
     drawn values of an open one, or what --pool/--pools say) and writes every instruction for
-    every request of their product. --tool drafts the unit from a tool's schema instead (one
-    clause per argument; --shape action: the ReAct step 'Action: …'); with --negative it holds
-    the robustness cases: a required argument left out, a wrong type, a value the API rejects.
+    every request of their product. --tool drafts the unit from a tool's schema (one clause per
+    argument; --shape action: the step 'Action: …'), --negative adds robustness cases.
 
     \b
     Example:
@@ -129,23 +144,16 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
         twinchat generate --tool BookCallback --units pairs_units --exhaustive --dry-run
         twinchat generate shop_ask_part -n 2000 --noise 0.2 -o noisy.jsonl
     """
-    from twinchat.composer.engine.sample_files import check_output, ensure_world, find_unit, \
-        generate_file, generate_inputs
-    from twinchat.units.loader import units_for
+    from twinchat.composer.engine.sample_files import check_output, ensure_world, generate_file, generate_inputs
 
-    _check_shape(unit_id, tool, shape, negative)
-    if save_unit is not None and tool is None:
-        raise ComposerError("--save-unit writes the unit --tool drafts; add --tool NAME")
+    _check_shape(unit_id, tool, shape, negative, save_unit)
     drafted = (tool, shape or "instruction", negative > 0, None if save_unit is None else (save_unit, force))
     pools = _pools(pool_options, pools_file, exhaustive)
     if (instructions is not None or negative) and not exhaustive:
         raise ComposerError("--instructions and --negative shape an --exhaustive run; add --exhaustive")
     if dry_run and not exhaustive:
         raise ComposerError("--dry-run previews an --exhaustive run; add --exhaustive")
-    units = None
-    if unit_id is not None:
-        units = units_for(unit_id, units_dirs)  # without --units: the unit's own built-in file alone
-        find_unit(units, unit_id)  # an unknown unit, or an output never to write, is said before a world is built
+    units = _named(unit_id, units_dirs)
     if dry_run:
         _preview(unit_id, units, drafted, pools, (instructions, negative), seed, cap, db_path, units_dirs)
         return
