@@ -59,7 +59,8 @@ def _parse_split(ctx: click.Context, param: click.Parameter, value: str) -> tupl
 @click.option("--unit", default=None, help="Only sessions that play this unit.")
 @click.option("--text", default=None, help="Only sessions whose user turns contain this text.")
 @click.option("--from-samples", "samples", default=None, type=click.Path(dir_okay=False), metavar="FILE",
-              help="Export `twinchat generate` samples (JSONL) instead of stored sessions (alpaca only).")
+              help="Export `twinchat generate` samples (JSONL) instead of stored sessions (alpaca; openai and sharegpt for "
+                   "samples that call a tool or reply).")
 @click.option("--tokenizer", default=None, type=click.Path(exists=True), metavar="PATH",
               help="A Hugging Face tokenizer.json (or its folder) to count tokens with; without it the card "
                    "gives estimates. Needs: pip install 'twinchat[tokens]'.")

@@ -22,7 +22,8 @@ from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
 from twinchat.composer.engine.field_pools import PoolSpec
 from twinchat.composer.engine.generate import UnitGenerator, drawn
-from twinchat.composer.verify.samples import Verifier
+from twinchat.composer.engine.negatives import sample_verifier
+from twinchat.composer.engine.unit_negatives import with_negatives
 from twinchat.units.errors import TwinchatError, UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
 
@@ -176,6 +177,8 @@ def _generate(src: UnitSource, target: Path, conn: sqlite3.Connection, n: int, s
               negative: float) -> GenerateReport:
     """The run of :func:`generate_file` once its output and unit are known."""
     unit_id = src.unit.id
+    if exhaustive and negative:
+        src = with_negatives(src)  # the robustness cases the unit's tool schema implies
     gen = UnitGenerator(src, conn, seed=seed, noise=noise)
     if exhaustive:
         count, samples = exhaustive_samples(gen, cap, pools, instructions, negative)
@@ -187,7 +190,7 @@ def _generate(src: UnitSource, target: Path, conn: sqlite3.Connection, n: int, s
         planned(count)
     report = GenerateReport(unit=unit_id, path=target, planned=count)
     started = time.perf_counter()
-    verify = Verifier(src.unit, rerun=gen.call)
+    verify = sample_verifier(src.unit, gen.call)
     with atomic_write(target) as (fh, _):
         for done, sample in enumerate(samples, 1):
             # a sample whose template went past a limit fails with that reason

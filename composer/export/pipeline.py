@@ -365,16 +365,16 @@ def export_samples(samples: str | os.PathLike[str], fmt: str, out_dir: str | os.
                    options: ExportOptions = ExportOptions(), progress: Progress | None = None) -> ExportReport:
     """Export single-unit samples (``twinchat generate`` JSONL) as extraction data (alpaca).
 
-    Each sample's user text becomes ``input`` and its label the JSON ``output``; samples hold
-    no dialogue, so the other formats do not apply to them, and neither do the session filters
-    of ``options``.
+    Each sample's user text becomes ``input`` and its label the JSON ``output`` (alpaca); a sample
+    with a call or a reply is also a short dialogue (openai, sharegpt: see ``formats.pairs``). The
+    session filters of ``options`` do not apply.
     """
     from twinchat.composer.export.formats import formats
 
     able = [f.name for f in formats().values() if f.from_sample is not None]
     if fmt not in able:
         raise ExportError(f"--from-samples exports {', '.join(able)} only (single-unit samples are extraction "
-                          f"data), not {fmt!r}")
+                          f"data or function-call pairs), not {fmt!r}")
     if options.chosen() or options.ids is not None or options.include_failed:
         raise ExportError("--from-samples takes no session filter, ids or --include-failed (samples are not "
                           "stored sessions)")

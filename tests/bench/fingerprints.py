@@ -23,6 +23,16 @@ from pathlib import Path
 
 FLOWS = ("memory_upgrade", "order_status", "repair_ticket", "return_exchange")
 FORMATS = ("openai", "sharegpt", "alpaca", "react", "plain")
+#: exhaustive runs of generate: the ticket recipe with its negatives, and pairs drafted from a tool's schema
+PAIRS = {
+    "ticket-recipe-negative": ("ticket_create_call", "--exhaustive", "--pool", "user_name=3", "--pool", "problem=2",
+                               "--pool", "serve_time=2", "--pool", "is_vip=2", "--instructions", "2", "--negative", "0.2"),
+    "tool-search_solution": ("--tool", "search_solution", "--exhaustive", "--pool", "category=3", "--pool", "query=4"),
+    "tool-search_solution-negative": ("--tool", "search_solution", "--exhaustive", "--pool", "category=3", "--pool",
+                                      "query=4", "--negative", "0.5"),
+    "tool-search_solution-action": ("--tool", "search_solution", "--shape", "action", "--exhaustive", "--pool",
+                                    "category=3", "--pool", "query=4"),
+}
 #: store tables whose rows are timings or run bookkeeping, not output
 SKIP_TABLES = {"runs", "meta", "sqlite_sequence", "sqlite_stat1"}
 
@@ -76,6 +86,10 @@ def fingerprints(n_sessions: int, n_samples: int) -> dict[str, str]:
                 out[f"samples/{unit}"] = f"exit {done.returncode}: {done.stderr.strip()}"
             else:
                 out[f"samples/{unit}"] = hashlib.sha256(target.read_bytes()).hexdigest()[:16]
+        for name, args in PAIRS.items():
+            target = work / f"pairs-{name}.jsonl"
+            _run("generate", *args, "--seed", "5", "--db", "world.db", "-o", target.name, cwd=work)
+            out[f"pairs/{name}"] = hashlib.sha256(target.read_bytes()).hexdigest()[:16]
     return out
 
 
@@ -91,8 +105,10 @@ def main() -> int:
     print(f"{len(prints)} fingerprints written to {args.output}")
     if args.compare:
         before = json.loads(args.compare.read_text(encoding="utf-8"))
-        changed = sorted(k for k in before.keys() | prints.keys() if before.get(k) != prints.get(k))
-        print(f"{len(before.keys() & prints.keys()) - len(changed)} equal, {len(changed)} differ: {', '.join(changed)}")
+        changed = sorted(k for k in before.keys() if before.get(k) != prints.get(k))
+        new = sorted(prints.keys() - before.keys())
+        print(f"{len(before.keys() & prints.keys()) - len(changed)} equal, {len(changed)} differ: {', '.join(changed)}"
+              + (f"; {len(new)} new: {', '.join(new)}" if new else ""))
         return 1 if changed else 0
     return 0
 

@@ -4,6 +4,7 @@ distinct, valid by default; pools from the command line and from a file."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import datetime
 
@@ -145,24 +146,40 @@ def test_parse_pool_option_and_bad_pools_file(tmp_path):
 
 
 def test_negatives_are_added_on_purpose_with_the_error_and_the_reply(world, units, tmp_path):
-    gen = UnitGenerator(units["ticket_create_call"], world, seed=0)
-    p = plan(gen, RECIPE, instructions=1, negative=0.1)
-    assert p.lines()[2:] == ["total: 960 requests × 1 instruction = 960 samples",
-                             "negatives: 96 more (invalid_phone), 1,056 samples in all"]
+    kinds = ["invalid_phone", "missing_user_name", "missing_phone", "missing_address", "missing_problem",
+             "missing_serve_time", "wrong_type_when", "wrong_type_vip"]
     out = tmp_path / "neg.jsonl"
     report = generate_file("ticket_create_call", out, conn=world, exhaustive=True, pools=RECIPE,
                            instructions=1, negative=0.1, units=units)
     assert (report.written, dict(report.failures)) == (1056, {})
-    assert report.outcomes == Counter({"created": 960, "invalid_phone": 96})
-    negatives = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()][960:]
-    assert {r["case"] for r in negatives} == {"invalid_phone"}
-    assert all(r["result"]["error"]["code"] == "invalid_phone" and r["label"]["phone"] in r["reply"]
-               for r in negatives)
+    assert report.outcomes == Counter({"created": 960, **{kind: 12 for kind in kinds}})
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    plain = tmp_path / "plain.jsonl"
+    generate_file("ticket_create_call", plain, conn=world, exhaustive=True, pools=RECIPE, instructions=1, units=units)
+    assert plain.read_text(encoding="utf-8").splitlines() == [json.dumps(r, ensure_ascii=False) for r in records[:960]]
+    negatives = records[960:]
+    assert Counter(r["case"] for r in negatives) == Counter({kind: 12 for kind in kinds})
+    for r in negatives:
+        if r["case"] == "invalid_phone":
+            assert r["result"]["error"]["code"] == "invalid_phone" and r["label"]["phone"] in r["reply"]
+        elif r["case"].startswith("missing_"):
+            field = r["case"].removeprefix("missing_")
+            assert r["tool_call"] is None and r["label"][field] is None and "还需要您的" in r["reply"]
+        else:
+            field = {"wrong_type_when": "serve_time", "wrong_type_vip": "is_vip"}[r["case"]]
+            said = r["tool_call"]["arguments"][field]
+            assert said in ("尽快", "越快越好", "不确定") and said in r["text"] and said in r["reply"]
+            assert r["result"]["error"]["code"] == "invalid_arguments" and r["result"]["error"]["field"] == field
+    assert not any(re.search(r"1[3-9]\d[- ]?\d{4}[- ]?\d{4}", r["text"]) for r in negatives if r["case"] == "missing_phone")
+    p = plan(UnitGenerator(units["ticket_create_call"], world, seed=0), RECIPE, instructions=1, negative=0.1)
+    assert p.lines()[2:] == ["total: 960 requests × 1 instruction = 960 samples",
+                             "negatives: 96 more (invalid_phone), 1,056 samples in all"]  # the unit's own, as declared
 
 
 def test_negative_needs_a_negative_case(world_path, tmp_path):
     done = CliRunner().invoke(cli, ["generate", "address_extraction", "--exhaustive", "--negative", "0.1",
                                     "--dry-run", "--db", str(world_path)])
     assert (done.exit_code, done.stderr) == (1, (
-        "Error: unit 'address_extraction': --negative needs a negative case (a case that replaces slots and "
-        "produces only outcomes the plain cases do not), and the unit has none\n"))
+        "Error: unit 'address_extraction': --negative needs a negative case (a case that leaves a field out with "
+        "an outcome of its own, or replaces slots and produces only outcomes the plain cases do not), and the unit "
+        "has none\n"))

@@ -307,9 +307,9 @@ def test_alpaca_from_samples_uses_the_units_instruction(world_path, tmp_path):
 def test_from_samples_refuses_other_formats(tmp_path):
     samples = tmp_path / "s.jsonl"
     samples.write_text("{}\n", encoding="utf-8")
-    with pytest.raises(ExportError, match=r"^--from-samples exports alpaca only \(single-unit samples are "
-                                          r"extraction data\), not 'openai'$"):
-        export_samples(samples, "openai", tmp_path / "out")
+    with pytest.raises(ExportError, match=r"^--from-samples exports alpaca, openai, sharegpt only \(single-unit "
+                                          r"samples are extraction data or function-call pairs\), not 'react'$"):
+        export_samples(samples, "react", tmp_path / "out")
 
 
 def test_from_samples_refuses_session_options(tmp_path):

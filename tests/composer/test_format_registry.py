@@ -67,7 +67,7 @@ def test_the_builtins_are_registered_by_name_each_whole():
     assert formats()["openai"].files(["train"], "x", "jsonl") == {}
     assert [n for n, f in formats().items() if f.render] == list(BUILTINS)
     assert [n for n, f in formats().items() if f.columns] == ["openai"]
-    assert [n for n, f in formats().items() if f.from_sample] == ["alpaca"]
+    assert [n for n, f in formats().items() if f.from_sample] == ["alpaca", "openai", "sharegpt"]
 
 
 def test_the_registry_is_read_once_per_process(install):

@@ -4,7 +4,8 @@
 ``output`` (the label as JSON), ``system``, ``history`` (the dialogue so far). The rules checked are
 the columns of LLaMA-Factory's ``AlpacaDatasetConverter`` (string ``instruction``/``input``/
 ``output``/``system``, ``history`` a list of ``[prompt, response]`` pairs), and an output that is
-a JSON object. Single-unit samples of ``twinchat generate`` export in this format too.
+a JSON object. Single-unit samples of ``twinchat generate`` export in this format too; a sample in
+the action shape (``Action: …``) as its call, ``Name{arguments}`` (see :mod:`.pairs`).
 ``dataset_info.json`` is written beside the splits.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from twinchat.composer.export.formats.base import Converter, ExportError, Record, RuleViolation, annotate, \
     dumps, fail, gold_item, json_object, llamafactory_info, system_prompt
 from twinchat.composer.export.formats.chatml import render_alpaca
+from twinchat.composer.export.formats.pairs import action_record, is_action, parse_call
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "AlpacaConverter", "check_alpaca", "dataset_info", "sample_record"]
@@ -70,7 +72,8 @@ class AlpacaConverter(Converter):
 
 
 def check_alpaca(record: Mapping[str, Any]) -> None:
-    """LLaMA-Factory's alpaca columns, and an output that is a JSON object (extraction data)."""
+    """LLaMA-Factory's alpaca columns, and an output that is a JSON object (extraction data) or a call
+    written ``Name{JSON object}`` (an action step's, see :mod:`.pairs`)."""
     for key in ("instruction", "input", "output", "system"):
         if not isinstance(record.get(key), str):
             fail("not a string", f"{key} is not a string")
@@ -80,13 +83,16 @@ def check_alpaca(record: Mapping[str, Any]) -> None:
     if not isinstance(history, list) or not all(
             isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in history):
         fail("bad history", "history is not a list of [prompt, response] string pairs")
-    json_object(record["output"], "output not JSON", "output")
+    if parse_call(record["output"]) is None:  # an action step's call is written Name{arguments}
+        json_object(record["output"], "output not JSON", "output")
 
 
 def sample_record(converter: Converter, sample: Mapping[str, Any], where: str) -> Record:
     """The alpaca record of one ``twinchat generate`` sample (``where`` names it in errors)."""
     if not isinstance(converter, AlpacaConverter):
         raise TypeError(f"{where}: samples export through the alpaca converter, not {type(converter).__name__}")
+    if is_action(sample):
+        return action_record(converter, sample, where)
     try:
         unit, index, text, label = sample["unit"], sample["index"], sample["text"], sample["label"]
         template, now = sample["template"], sample["now"]

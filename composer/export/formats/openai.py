@@ -18,6 +18,7 @@ from typing import Any
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
     gold_item, json_object, llamafactory_info, session_templates, system_prompt
 from twinchat.composer.export.formats.chatml import render_openai
+from twinchat.composer.export.formats.pairs import chat_record
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "OpenAIConverter", "check_openai", "columns", "dataset_info"]
@@ -169,7 +170,7 @@ def dataset_info(splits: Sequence[str], name: str, extension: str) -> dict[str, 
 
 
 FORMAT = Format(
-    name="openai", converter=OpenAIConverter, check=check_openai, calls=True,
+    name="openai", converter=OpenAIConverter, check=check_openai, calls=True, from_sample=chat_record,
     loading="OpenAI fine-tuning: upload `train.jsonl` (and `valid.jsonl` as validation file). Each line is "
             "`{\"messages\", \"tools\"}`; tool calls carry their arguments as JSON strings. With "
             "`--file-format parquet` (or `both`), the Parquet files hold every message with the same keys and "

@@ -18,6 +18,7 @@ from typing import Any
 from twinchat.composer.export.formats.base import Converter, Record, RuleViolation, annotate, dumps, fail, \
     gold_item, llamafactory_info, session_templates, system_prompt
 from twinchat.composer.export.formats.chatml import render_sharegpt
+from twinchat.composer.export.formats.pairs import chat_record
 from twinchat.composer.export.formats.registry import Format
 
 __all__ = ["FORMAT", "SharegptConverter", "check_sharegpt", "dataset_info"]
@@ -132,6 +133,7 @@ def dataset_info(splits: Sequence[str], name: str, extension: str) -> dict[str, 
 
 FORMAT = Format(
     name="sharegpt", converter=SharegptConverter, check=check_sharegpt, calls=True, files=dataset_info,
+    from_sample=chat_record,
     loading="LLaMA-Factory: point `dataset_dir` at this directory and set `dataset: twinchat_train` "
             "(`eval_dataset: twinchat_valid`); `dataset_info.json` describes the columns and tags.",
     render=render_sharegpt)
