@@ -1,4 +1,6 @@
-"""A shop's own catalog, read from files: categories, products, stock and, optionally, warehouses.
+"""A shop's catalog, read from files: categories, products, stock and, optionally, warehouses,
+devices and which product fits which device. The built-in shop is one such catalog, shipped as
+package data (``data/shop/``, :func:`builtin_files`) and read the same way.
 
 Each table is one file, CSV (a header row, UTF-8) or JSON Lines (``.jsonl``/``.ndjson``: one
 object per line). Lists (aliases, features) are ``|``-separated in CSV, lists or ``|``-separated
@@ -6,7 +8,8 @@ strings in JSON. Everything is checked before a world is touched; the first prob
 :class:`CatalogError` naming the file, the line and the column (``path:line: column 'price': …``).
 
 A catalog without a categories file uses the built-in categories; without a warehouses file, the
-built-in warehouses (and their delivery lanes). Stock rows left out are stock of zero.
+built-in warehouses (and their delivery lanes); without a devices file, no devices (and no
+compatibility). Stock rows left out are stock of zero.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from twinchat.inventory.errors import CatalogError
 
-__all__ = ["CatalogFiles", "Shop", "read_catalog", "read_categories", "MEASURE_WORD"]
+__all__ = ["CatalogFiles", "Shop", "builtin_files", "builtin_root", "read_catalog", "read_categories", "MEASURE_WORD"]
 
 #: The measure word of a category that names none (这款 / 一款).
 MEASURE_WORD = "款"
@@ -40,6 +44,24 @@ class CatalogFiles:
     stock: Path
     categories: Path | None = None
     warehouses: Path | None = None
+    #: device models customers own (id, kind, brand, name[, series, model, aliases, specs])
+    devices: Path | None = None
+    #: which product fits which device (product, device[, full_speed, note]); needs ``devices``
+    compatibility: Path | None = None
+
+
+def builtin_root() -> Path:
+    """The folder of the built-in shop's catalog files (package data)."""
+    return Path(str(resources.files("twinchat.inventory").joinpath("data", "shop")))
+
+
+def builtin_files() -> CatalogFiles:
+    """The built-in shop's catalog files (package data under ``data/shop/``)."""
+    root = builtin_root()
+    return CatalogFiles(products=root / "products.jsonl", stock=root / "stock.csv",
+                        categories=root / "categories.csv", warehouses=root / "warehouses.csv",
+                        devices=root / "devices.jsonl", compatibility=root / "compatibility.csv")
+
 
 
 @dataclass
@@ -51,12 +73,16 @@ class Shop:
     products: list[dict[str, Any]]
     #: (product, warehouse, qty)
     stock: list[tuple[str, str, int]]
-    #: (id, name, district adcode, cut-off); None: the built-in warehouses
-    warehouses: list[tuple[str, str, str, str]] | None = None
+    #: (id, name, district adcode, cut-off)
+    warehouses: list[tuple[str, str, str, str]]
+    #: device rows (id, kind, brand, series, model, name; aliases and specs as JSON text)
+    devices: list[dict[str, Any]] = field(default_factory=list)
+    #: (product, device, full_speed 0/1, note or None)
+    compatibility: list[tuple[str, str, int, str | None]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
 
-def _rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
+def file_rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, row) of a CSV or JSON Lines file; a missing required column or a malformed line is an error."""
     if not path.is_file():
         raise CatalogError(f"{path}: no such file")
@@ -113,7 +139,7 @@ def did_you_mean(word: str, choices: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-class _Reader:
+class RowReader:
     """Reads fields of one row, each problem one line naming file, line and column."""
 
     def __init__(self, path: Path) -> None:
@@ -178,9 +204,9 @@ class _Reader:
 
 def read_categories(path: Path) -> list[tuple[str, str, tuple[str, ...], str]]:
     """The categories of a categories file: (id, Chinese name, aliases, measure word)."""
-    r, seen, out = _Reader(path), {}, []
+    r, seen, out = RowReader(path), {}, []
     columns = {"id": True, "name": True, "aliases": False, "measure_word": False}
-    for r.line, r.row in _rows(path, columns):
+    for r.line, r.row in file_rows(path, columns):
         cid = r.ident("id")
         r.unique(seen, cid, "id")
         name = r.text("name")
@@ -191,12 +217,13 @@ def read_categories(path: Path) -> list[tuple[str, str, tuple[str, ...], str]]:
 
 
 _PRODUCT_COLUMNS = {"id": True, "category": True, "brand": True, "model": True, "name": True, "short_name": False,
-                    "price": True, "features": False, "series": False, "description": False, "specs": False}
+                    "price": True, "features": False, "series": False, "description": False, "specs": False,
+                    "device": False}
 
 
-def _products(path: Path, categories: set[str]) -> list[dict[str, Any]]:
-    r, seen, out = _Reader(path), {}, []
-    for r.line, r.row in _rows(path, _PRODUCT_COLUMNS):
+def _products(path: Path, categories: set[str], devices: set[str]) -> list[dict[str, Any]]:
+    r, seen, out = RowReader(path), {}, []
+    for r.line, r.row in file_rows(path, _PRODUCT_COLUMNS):
         pid = r.ident("id")
         r.unique(seen, pid, "id")
         category = r.text("category")
@@ -208,17 +235,26 @@ def _products(path: Path, categories: set[str]) -> list[dict[str, Any]]:
                     "model": r.text("model"), "name": name, "short_name": r.text("short_name", name),
                     "price": float(r.number("price")), "specs": r.json_object("specs"),
                     "features": list(r.words("features")), "description": r.text("description", ""),
-                    "device_model": None})
+                    "device_model": _device_of(r, devices)})
     if not out:
         raise CatalogError(f"{path}: no products")
     return out
 
 
+def _device_of(r: RowReader, devices: set[str]) -> str | None:
+    """The device a product is (a laptop for sale is one of the device models), or None."""
+    did = r.text("device", "") or None
+    if did is not None and did not in devices:
+        raise r.fail("device", f"unknown device {did!r}{did_you_mean(did, devices)}"
+                               f"{'' if devices else ' (the catalog has no devices file)'}")
+    return did
+
+
 def _warehouses(path: Path, districts: Callable[[str], str | None],
                 district_names: Callable[[], list[str]]) -> list[tuple[str, str, str, str]]:
-    r, seen, out = _Reader(path), {}, []
+    r, seen, out = RowReader(path), {}, []
     columns = {"id": True, "name": True, "district": True, "cutoff": False}
-    for r.line, r.row in _rows(path, columns):
+    for r.line, r.row in file_rows(path, columns):
         wid = r.ident("id")
         r.unique(seen, wid, "id")
         place = r.text("district")
@@ -236,9 +272,9 @@ def _warehouses(path: Path, districts: Callable[[str], str | None],
 
 
 def _stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[str, str, int]]:
-    r, seen, out = _Reader(path), {}, []
+    r, seen, out = RowReader(path), {}, []
     columns = {"product": True, "warehouse": True, "qty": True}
-    for line, row in _rows(path, columns):
+    for line, row in file_rows(path, columns):
         # the common row in a few operations (a million rows in seconds); any doubt takes the careful path
         pid, wid, raw = row["product"], row["warehouse"], row["qty"]
         qty = int(raw) if type(raw) is int or (type(raw) is str and raw.isascii() and raw.isdigit()) else -1
@@ -250,7 +286,7 @@ def _stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[s
         r.line, r.row = line, row
         pid, wid = r.text("product"), r.text("warehouse")
         if pid not in products:
-            raise r.fail("product", f"unknown product {pid!r}")
+            raise r.fail("product", f"unknown product {pid!r}{did_you_mean(pid, products)}")
         if wid not in warehouses:
             raise r.fail("warehouse", f"unknown warehouse {wid!r}{did_you_mean(wid, warehouses)}; "
                                       f"warehouses: {', '.join(sorted(warehouses))}")
@@ -259,19 +295,29 @@ def _stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[s
     return out
 
 
-def read_catalog(files: CatalogFiles, *, builtin_categories: list[tuple[str, str, tuple[str, ...], str]],
-                 builtin_warehouses: set[str], districts: Callable[[str], str | None],
-                 district_names: Callable[[], list[str]]) -> Shop:
+def read_catalog(files: CatalogFiles, *, fallback_categories: Path, fallback_warehouses: Path,
+                 districts: Callable[[str], str | None], district_names: Callable[[], list[str]]) -> Shop:
     """Read and check every file of ``files``; the first problem raises :class:`CatalogError`.
 
-    ``districts(text)`` gives the adcode of a district named by name or adcode (None if none).
+    Without categories or warehouses of its own, a catalog has those of the fallback files (the
+    built-in shop's). ``districts(text)`` gives the adcode of a district named by name or adcode
+    (None if none).
     """
-    categories = read_categories(files.categories) if files.categories else builtin_categories
-    products = _products(files.products, {c[0] for c in categories})
-    warehouses = None
-    if files.warehouses is not None:
-        warehouses = _warehouses(files.warehouses, districts, district_names)
-    wids = {w[0] for w in warehouses} if warehouses is not None else builtin_warehouses
-    stock = _stock(files.stock, {p["id"] for p in products}, wids)
-    paths = [p for p in (files.categories, files.products, files.stock, files.warehouses) if p is not None]
-    return Shop(categories, products, stock, warehouses, paths)
+    from twinchat.inventory.catalog_devices import read_compatibility, read_devices
+
+    categories = read_categories(files.categories or fallback_categories)
+    devices = read_devices(files.devices) if files.devices is not None else []
+    device_ids = {d["id"] for d in devices}
+    products = _products(files.products, {c[0] for c in categories}, device_ids)
+    warehouses = _warehouses(files.warehouses or fallback_warehouses, districts, district_names)
+    product_ids = {p["id"] for p in products}
+    stock = _stock(files.stock, product_ids, {w[0] for w in warehouses})
+    compatibility = []
+    if files.compatibility is not None:
+        if files.devices is None:
+            raise CatalogError(f"{files.compatibility}: a compatibility file needs a devices file (the devices "
+                               "its rows name)")
+        compatibility = read_compatibility(files.compatibility, product_ids, device_ids)
+    paths = [p for p in (files.categories, files.products, files.stock, files.warehouses, files.devices,
+                         files.compatibility) if p is not None]
+    return Shop(categories, products, stock, warehouses, devices, compatibility, paths)

@@ -57,7 +57,8 @@ class WorldCache:
             "SELECT id, kind, brand, series, model, name, aliases FROM device_models ORDER BY id"
         ):
             # the "model" form says the series too: a bare 擎 or Pro 15 2023 is ambiguous to anyone
-            said = f"{series} {model}" if series[-1].isascii() and model[0].isascii() else f"{series}{model}"
+            said = f"{series} {model}" if series[-1:].isascii() and model[:1].isascii() else f"{series}{model}"
+            said = said.strip()  # a device of a shop's own catalog may have no series
             self.devices[kind].append({"id": did, "kind": kind, "brand": brand, "model": said, "name": name,
                                        "aliases": json.loads(aliases)})
         self._fitting: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}  # see devices_fitting
