@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from twinchat.inventory.catalog_files import RowReader, did_you_mean, file_rows
+from twinchat.inventory.catalog_rows import RowReader, did_you_mean, file_rows
 from twinchat.inventory.errors import CatalogError
 
 __all__ = ["read_devices", "read_compatibility"]

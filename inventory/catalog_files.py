@@ -14,31 +14,28 @@ compatibility). Stock rows left out are stock of zero.
 
 from __future__ import annotations
 
-import csv
-import difflib
-import json
-import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from twinchat.inventory.catalog_devices import read_compatibility, read_devices
+from twinchat.inventory.catalog_rows import RowReader, did_you_mean, file_rows
 from twinchat.inventory.errors import CatalogError
 
 __all__ = ["CatalogFiles", "Shop", "builtin_files", "builtin_root", "read_catalog", "read_categories", "MEASURE_WORD"]
 
 #: The measure word of a category that names none (这款 / 一款).
 MEASURE_WORD = "款"
-_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _CUTOFF = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_JSON_SUFFIXES = (".jsonl", ".ndjson")
 
 
 @dataclass(frozen=True)
 class CatalogFiles:
-    """Where a shop's catalog is: one file per table (``None``: the built-in table)."""
+    """Where a shop's catalog is: one file per table (``None``: the built-in table; for devices and
+    compatibility, none)."""
 
     products: Path
     stock: Path
@@ -80,126 +77,6 @@ class Shop:
     #: (product, device, full_speed 0/1, note or None)
     compatibility: list[tuple[str, str, int, str | None]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
-
-
-def file_rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, row) of a CSV or JSON Lines file; a missing required column or a malformed line is an error."""
-    if not path.is_file():
-        raise CatalogError(f"{path}: no such file")
-    if path.suffix.lower() in _JSON_SUFFIXES:
-        yield from _json_rows(path, columns)
-        return
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, strict=True)
-        start = 1  # the line a record starts on (a quoted field may span lines)
-        try:
-            header = [h.strip() for h in next(reader, [])]
-            _check_header(path, 1, header, columns)
-            width = len(header)
-            start = reader.line_num + 1
-            for record in reader:
-                if record and record != [""]:
-                    if len(record) != width:
-                        raise CatalogError(f"{path}:{start}: malformed CSV: {len(record)} fields, the header has {width}")
-                    yield start, dict(zip(header, record))
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise CatalogError(f"{path}:{start}: malformed CSV: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise CatalogError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-
-
-def _json_rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CatalogError(f"{path}:{line_no}: malformed JSON: {exc.msg} (column {exc.colno})") from exc
-            if not isinstance(row, dict):
-                raise CatalogError(f"{path}:{line_no}: malformed JSON Lines: a line must be one JSON object")
-            _check_header(path, line_no, list(row), columns)
-            yield line_no, row
-
-
-def _check_header(path: Path, line: int, names: list[str], columns: dict[str, bool]) -> None:
-    for name, required in columns.items():
-        if required and name not in names:
-            raise CatalogError(f"{path}:{line}: missing column {name!r} (columns: {', '.join(names) or 'none'})")
-    for name in names:
-        if name not in columns:
-            raise CatalogError(f"{path}:{line}: unknown column {name!r}{did_you_mean(name, columns)}; "
-                               f"columns: {', '.join(columns)}")
-
-
-def did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-class RowReader:
-    """Reads fields of one row, each problem one line naming file, line and column."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.line = 0
-        self.row: dict[str, Any] = {}
-
-    def fail(self, column: str, problem: str) -> CatalogError:
-        return CatalogError(f"{self.path}:{self.line}: column {column!r}: {problem}")
-
-    def text(self, column: str, default: str | None = None) -> str:
-        value = self.row.get(column)
-        value = "" if value is None else str(value).strip()
-        if value:
-            return value
-        if default is not None:
-            return default
-        raise self.fail(column, "must not be empty")
-
-    def ident(self, column: str) -> str:
-        value = self.text(column)
-        if not _ID.match(value):
-            raise self.fail(column, f"{value!r} is not an id (letters, digits, _ . - only)")
-        return value
-
-    def number(self, column: str, cast: Callable[[Any], Any] = float) -> Any:
-        raw = self.row.get(column)
-        try:
-            value = cast(raw.strip() if isinstance(raw, str) else raw)
-        except (TypeError, ValueError):
-            raise self.fail(column, f"{raw!r} is not a{'n integer' if cast is int else ' number'}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(column, f"{raw!r} is not a finite number")
-        if value < 0:
-            raise self.fail(column, f"{raw!r} must not be negative")
-        return value
-
-    def words(self, column: str) -> tuple[str, ...]:
-        value = self.row.get(column)
-        items = value if isinstance(value, list) else str(value or "").split("|")
-        return tuple(dict.fromkeys(str(w).strip() for w in items if str(w).strip()))
-
-    def json_object(self, column: str) -> dict[str, Any]:
-        value = self.row.get(column)
-        if value in (None, ""):
-            return {}
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise self.fail(column, f"not JSON ({exc.msg})") from exc
-        if not isinstance(value, dict):
-            raise self.fail(column, "must be a JSON object")
-        return value
-
-    def unique(self, seen: dict[Any, int], key: Any, column: str, what: str = "id") -> None:
-        if key in seen:
-            shown = key if isinstance(key, str) else " in ".join(key)
-            raise self.fail(column, f"duplicate {what} {shown!r} (first on line {seen[key]})")
-        seen[key] = self.line
 
 
 def read_categories(path: Path) -> list[tuple[str, str, tuple[str, ...], str]]:
@@ -303,8 +180,6 @@ def read_catalog(files: CatalogFiles, *, fallback_categories: Path, fallback_war
     built-in shop's). ``districts(text)`` gives the adcode of a district named by name or adcode
     (None if none).
     """
-    from twinchat.inventory.catalog_devices import read_compatibility, read_devices
-
     categories = read_categories(files.categories or fallback_categories)
     devices = read_devices(files.devices) if files.devices is not None else []
     device_ids = {d["id"] for d in devices}
