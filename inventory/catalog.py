@@ -73,13 +73,19 @@ def write_catalog(db: sqlite_utils.Database, shop: Shop) -> None:
         {"product_id": str, "feature": str, "key": str}, pk=("product_id", "key"),
         foreign_keys=[("product_id", "products", "id")],
     )
-    feature_rows: dict[tuple[str, str], dict[str, str]] = {}
+    # (product, key) -> the row of its first feature with that key; features repeat across
+    # products (brands, capacities), so each text's key is worked out once
+    feature_rows: dict[tuple[str, str], tuple[str, str, str]] = {}
+    keys: dict[str, str] = {}
     for p in products:
+        pid = p["id"]
         for f in p["features"]:
-            feature_rows.setdefault((p["id"], feature_key(f)),
-                                    {"product_id": p["id"], "feature": f, "key": feature_key(f)})
+            key = keys.get(f)
+            if key is None:
+                key = keys[f] = feature_key(f)
+            feature_rows.setdefault((pid, key), (pid, f, key))
     db.conn.executemany("INSERT INTO product_features (product_id, feature, key) VALUES (?, ?, ?)",
-                        ((r["product_id"], r["feature"], r["key"]) for r in feature_rows.values()))
+                        feature_rows.values())
     _compatibility(db, shop.compatibility)
     _device_aliases(db, models)
     db["products"].create_index(["category", "price"])

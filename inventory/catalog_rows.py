@@ -8,6 +8,7 @@ import csv
 import difflib
 import json
 import math
+import operator
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from twinchat.inventory.errors import CatalogError
 
-__all__ = ["file_rows", "did_you_mean", "RowReader"]
+__all__ = ["file_rows", "csv_fields", "did_you_mean", "RowReader"]
 
 _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _JSON_SUFFIXES = (".jsonl", ".ndjson")
@@ -46,6 +47,38 @@ def file_rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[
             raise CatalogError(f"{path}:{start}: malformed CSV: {exc}") from exc
         except UnicodeDecodeError as exc:
             raise CatalogError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+
+
+def csv_fields(path: Path, columns: dict[str, bool], names: tuple[str, ...]) -> Iterator[tuple[str, ...] | None] | None:
+    """The fields ``names`` of each record of a plain CSV file, fast (no dict per row), or None when
+    the file is not one (JSON Lines, a missing file, a header :func:`file_rows` refuses). The
+    iterator yields None, and stops, at a record :func:`file_rows` would refuse (a wrong number of
+    fields, a CSV or encoding error): the caller then reads the file with :func:`file_rows`,
+    which says where and why."""
+    if path.suffix.lower() in _JSON_SUFFIXES or not path.is_file():
+        return None
+    fh = path.open(encoding="utf-8-sig", newline="")
+    reader = csv.reader(fh, strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        _check_header(path, 1, header, columns)
+    except (CatalogError, csv.Error, UnicodeDecodeError):
+        fh.close()
+        return None
+    width, get = len(header), operator.itemgetter(*(header.index(n) for n in names))
+
+    def records() -> Iterator[tuple[str, ...] | None]:
+        with fh:
+            try:
+                for record in reader:
+                    if len(record) == width:
+                        yield get(record)
+                    elif record:  # a blank line is no record
+                        yield None
+                        return
+            except (csv.Error, UnicodeDecodeError):
+                yield None
+    return records()
 
 
 def _json_rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
