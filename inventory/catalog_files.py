@@ -60,7 +60,6 @@ def builtin_files() -> CatalogFiles:
                         devices=root / "devices.jsonl", compatibility=root / "compatibility.csv")
 
 
-
 @dataclass
 class Shop:
     """A catalog read and checked: rows ready for the world's tables."""
