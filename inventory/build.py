@@ -1,7 +1,10 @@
 """Build the simulated world: one SQLite file, the same content for the same seed.
 
-Each area of the world is a module with ``populate(db, seed)``; each draws from its own RNG
-derived from the seed and its name, so adding rows to one area never reshuffles another.
+The catalog (categories, products, devices, compatibility), its warehouses and stock are read
+from catalog files: the built-in shop's (package data, :func:`read_shop`) or a shop's own, the
+same way. The other areas (regions, service desk, order history) are modules with
+``populate(db, seed)``; each draws from its own RNG derived from the seed and its name, so adding
+rows to one area never reshuffles another.
 The file is built under a temporary name beside the target and renamed into place, so an
 interrupted build never leaves a half-built database where the user asked for one.
 """
@@ -30,31 +33,28 @@ __all__ = ["build_world", "cannot_write", "read_shop", "open_world", "world_seed
 SCHEMA_VERSION = 2
 
 
-def _areas(shop: Shop | None = None) -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
+def _areas(shop: Shop) -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
     # the builders are imported here: opening a world (what most commands do) never needs them
     from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
 
-    if shop is None:
-        return [
-            ("regions", regions.populate),
-            ("catalog", catalog.populate),
-            ("logistics", logistics.populate),
-            ("servicedesk", servicedesk.populate),
-            ("orders", order_history.populate),
-        ]
     return [
         ("regions", regions.populate),
-        ("catalog", lambda db, seed: catalog.write_catalog(db, shop.categories, shop.products, [])),
-        ("logistics", lambda db, seed: logistics.populate_shop(db, seed, shop.warehouses, shop.stock)),
+        ("catalog", lambda db, seed: catalog.write_catalog(db, shop)),
+        ("logistics", lambda db, seed: logistics.populate(db, shop.warehouses, shop.stock)),
         ("servicedesk", servicedesk.populate),
         ("orders", order_history.populate),
     ]
 
 
-def read_shop(files: CatalogFiles) -> Shop:
-    """Read and check a catalog's files (:mod:`.catalog_files`) against the built-in regions and warehouses."""
-    from twinchat.inventory import catalog, logistics, regions
-    from twinchat.inventory.catalog_files import read_catalog
+#: the areas written from a catalog read by :func:`read_shop`, whose references it has checked
+_CHECKED_AREAS = frozenset({"catalog", "logistics"})
+
+
+def read_shop(files: CatalogFiles | None = None) -> Shop:
+    """Read and check a catalog's files (:mod:`.catalog_files`), or the built-in shop's for None;
+    a catalog without categories or warehouses of its own has the built-in ones."""
+    from twinchat.inventory import regions
+    from twinchat.inventory.catalog_files import builtin_files, builtin_root, read_catalog
 
     table = regions.load_regions()
     by_name: dict[str, list[str]] = {}
@@ -69,8 +69,9 @@ def read_shop(files: CatalogFiles) -> Shop:
         found = by_name.get(text, [])
         return found[0] if len(found) == 1 else None
 
-    return read_catalog(files, builtin_categories=catalog.builtin_categories(),
-                        builtin_warehouses={w[0] for w in logistics.WAREHOUSES}, districts=district,
+    root = builtin_root()
+    return read_catalog(files or builtin_files(), fallback_categories=root / "categories.csv",
+                        fallback_warehouses=root / "warehouses.csv", districts=district,
                         district_names=lambda: list(by_name))
 
 
@@ -85,11 +86,11 @@ def build_world(
 ) -> Path:
     """Build the world for ``seed`` at ``path``; refuse to replace an existing file unless ``force``,
     and even then refuse one that is not a world, or a world holding stored sessions unless
-    ``drop_sessions``. ``catalog_files``: a shop's own catalog (read and checked in full before any
-    file is touched) instead of the built-in one."""
+    ``drop_sessions``. The catalog is ``catalog_files`` (a shop's own) or the built-in shop's, read
+    and checked in full before any file is touched, the same way either."""
     target = Path(path)
     _check_target(target, force, drop_sessions)
-    shop = read_shop(catalog_files) if catalog_files is not None else None
+    shop = read_shop(catalog_files)
     remove_leftovers(target)
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
     _remove_db_files(tmp)
@@ -110,6 +111,9 @@ def build_world(
         for name, populate in _areas(shop):
             if progress is not None:
                 progress(name)
+            # the catalog's and stock's rows were checked against each other when the files were
+            # read: SQLite need not look up a million stock rows' product and warehouse again
+            db.conn.execute(f"PRAGMA foreign_keys = {'OFF' if name in _CHECKED_AREAS else 'ON'}")
             with db.conn:
                 populate(db, seed)
         db.conn.execute("PRAGMA journal_mode = DELETE")

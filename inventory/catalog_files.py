@@ -1,4 +1,6 @@
-"""A shop's own catalog, read from files: categories, products, stock and, optionally, warehouses.
+"""A shop's catalog, read from files: categories, products, stock and, optionally, warehouses,
+devices and which product fits which device. The built-in shop is one such catalog, shipped as
+package data (``data/shop/``, :func:`builtin_files`) and read the same way.
 
 Each table is one file, CSV (a header row, UTF-8) or JSON Lines (``.jsonl``/``.ndjson``: one
 object per line). Lists (aliases, features) are ``|``-separated in CSV, lists or ``|``-separated
@@ -6,40 +8,56 @@ strings in JSON. Everything is checked before a world is touched; the first prob
 :class:`CatalogError` naming the file, the line and the column (``path:line: column 'price': …``).
 
 A catalog without a categories file uses the built-in categories; without a warehouses file, the
-built-in warehouses (and their delivery lanes). Stock rows left out are stock of zero.
+built-in warehouses (and their delivery lanes); without a devices file, no devices (and no
+compatibility). Stock rows left out are stock of zero.
 """
 
 from __future__ import annotations
 
-import csv
-import difflib
-import json
-import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from twinchat.inventory.catalog_devices import read_compatibility, read_devices
+from twinchat.inventory.catalog_rows import RowReader, csv_fields, did_you_mean, file_rows
 from twinchat.inventory.errors import CatalogError
 
-__all__ = ["CatalogFiles", "Shop", "read_catalog", "read_categories", "MEASURE_WORD"]
+__all__ = ["CatalogFiles", "Shop", "builtin_files", "builtin_root", "read_catalog", "read_categories", "MEASURE_WORD"]
 
 #: The measure word of a category that names none (这款 / 一款).
 MEASURE_WORD = "款"
-_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _CUTOFF = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_JSON_SUFFIXES = (".jsonl", ".ndjson")
 
 
 @dataclass(frozen=True)
 class CatalogFiles:
-    """Where a shop's catalog is: one file per table (``None``: the built-in table)."""
+    """Where a shop's catalog is: one file per table (``None``: the built-in table; for devices and
+    compatibility, none)."""
 
     products: Path
     stock: Path
     categories: Path | None = None
     warehouses: Path | None = None
+    #: device models customers own (id, kind, brand, name[, series, model, aliases, specs])
+    devices: Path | None = None
+    #: which product fits which device (product, device[, full_speed, note]); needs ``devices``
+    compatibility: Path | None = None
+
+
+def builtin_root() -> Path:
+    """The folder of the built-in shop's catalog files (package data)."""
+    return Path(str(resources.files("twinchat.inventory").joinpath("data", "shop")))
+
+
+def builtin_files() -> CatalogFiles:
+    """The built-in shop's catalog files (package data under ``data/shop/``)."""
+    root = builtin_root()
+    return CatalogFiles(products=root / "products.jsonl", stock=root / "stock.csv",
+                        categories=root / "categories.csv", warehouses=root / "warehouses.csv",
+                        devices=root / "devices.jsonl", compatibility=root / "compatibility.csv")
 
 
 @dataclass
@@ -51,136 +69,20 @@ class Shop:
     products: list[dict[str, Any]]
     #: (product, warehouse, qty)
     stock: list[tuple[str, str, int]]
-    #: (id, name, district adcode, cut-off); None: the built-in warehouses
-    warehouses: list[tuple[str, str, str, str]] | None = None
+    #: (id, name, district adcode, cut-off)
+    warehouses: list[tuple[str, str, str, str]]
+    #: device rows (id, kind, brand, series, model, name; aliases and specs as JSON text)
+    devices: list[dict[str, Any]] = field(default_factory=list)
+    #: (product, device, full_speed 0/1, note or None)
+    compatibility: list[tuple[str, str, int, str | None]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
-
-
-def _rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, row) of a CSV or JSON Lines file; a missing required column or a malformed line is an error."""
-    if not path.is_file():
-        raise CatalogError(f"{path}: no such file")
-    if path.suffix.lower() in _JSON_SUFFIXES:
-        yield from _json_rows(path, columns)
-        return
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, strict=True)
-        start = 1  # the line a record starts on (a quoted field may span lines)
-        try:
-            header = [h.strip() for h in next(reader, [])]
-            _check_header(path, 1, header, columns)
-            width = len(header)
-            start = reader.line_num + 1
-            for record in reader:
-                if record and record != [""]:
-                    if len(record) != width:
-                        raise CatalogError(f"{path}:{start}: malformed CSV: {len(record)} fields, the header has {width}")
-                    yield start, dict(zip(header, record))
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise CatalogError(f"{path}:{start}: malformed CSV: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise CatalogError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-
-
-def _json_rows(path: Path, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CatalogError(f"{path}:{line_no}: malformed JSON: {exc.msg} (column {exc.colno})") from exc
-            if not isinstance(row, dict):
-                raise CatalogError(f"{path}:{line_no}: malformed JSON Lines: a line must be one JSON object")
-            _check_header(path, line_no, list(row), columns)
-            yield line_no, row
-
-
-def _check_header(path: Path, line: int, names: list[str], columns: dict[str, bool]) -> None:
-    for name, required in columns.items():
-        if required and name not in names:
-            raise CatalogError(f"{path}:{line}: missing column {name!r} (columns: {', '.join(names) or 'none'})")
-    for name in names:
-        if name not in columns:
-            raise CatalogError(f"{path}:{line}: unknown column {name!r}{did_you_mean(name, columns)}; "
-                               f"columns: {', '.join(columns)}")
-
-
-def did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-class _Reader:
-    """Reads fields of one row, each problem one line naming file, line and column."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.line = 0
-        self.row: dict[str, Any] = {}
-
-    def fail(self, column: str, problem: str) -> CatalogError:
-        return CatalogError(f"{self.path}:{self.line}: column {column!r}: {problem}")
-
-    def text(self, column: str, default: str | None = None) -> str:
-        value = self.row.get(column)
-        value = "" if value is None else str(value).strip()
-        if value:
-            return value
-        if default is not None:
-            return default
-        raise self.fail(column, "must not be empty")
-
-    def ident(self, column: str) -> str:
-        value = self.text(column)
-        if not _ID.match(value):
-            raise self.fail(column, f"{value!r} is not an id (letters, digits, _ . - only)")
-        return value
-
-    def number(self, column: str, cast: Callable[[Any], Any] = float) -> Any:
-        raw = self.row.get(column)
-        try:
-            value = cast(raw.strip() if isinstance(raw, str) else raw)
-        except (TypeError, ValueError):
-            raise self.fail(column, f"{raw!r} is not a{'n integer' if cast is int else ' number'}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(column, f"{raw!r} is not a finite number")
-        if value < 0:
-            raise self.fail(column, f"{raw!r} must not be negative")
-        return value
-
-    def words(self, column: str) -> tuple[str, ...]:
-        value = self.row.get(column)
-        items = value if isinstance(value, list) else str(value or "").split("|")
-        return tuple(dict.fromkeys(str(w).strip() for w in items if str(w).strip()))
-
-    def json_object(self, column: str) -> dict[str, Any]:
-        value = self.row.get(column)
-        if value in (None, ""):
-            return {}
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise self.fail(column, f"not JSON ({exc.msg})") from exc
-        if not isinstance(value, dict):
-            raise self.fail(column, "must be a JSON object")
-        return value
-
-    def unique(self, seen: dict[Any, int], key: Any, column: str, what: str = "id") -> None:
-        if key in seen:
-            shown = key if isinstance(key, str) else " in ".join(key)
-            raise self.fail(column, f"duplicate {what} {shown!r} (first on line {seen[key]})")
-        seen[key] = self.line
 
 
 def read_categories(path: Path) -> list[tuple[str, str, tuple[str, ...], str]]:
     """The categories of a categories file: (id, Chinese name, aliases, measure word)."""
-    r, seen, out = _Reader(path), {}, []
+    r, seen, out = RowReader(path), {}, []
     columns = {"id": True, "name": True, "aliases": False, "measure_word": False}
-    for r.line, r.row in _rows(path, columns):
+    for r.line, r.row in file_rows(path, columns):
         cid = r.ident("id")
         r.unique(seen, cid, "id")
         name = r.text("name")
@@ -191,12 +93,13 @@ def read_categories(path: Path) -> list[tuple[str, str, tuple[str, ...], str]]:
 
 
 _PRODUCT_COLUMNS = {"id": True, "category": True, "brand": True, "model": True, "name": True, "short_name": False,
-                    "price": True, "features": False, "series": False, "description": False, "specs": False}
+                    "price": True, "features": False, "series": False, "description": False, "specs": False,
+                    "device": False}
 
 
-def _products(path: Path, categories: set[str]) -> list[dict[str, Any]]:
-    r, seen, out = _Reader(path), {}, []
-    for r.line, r.row in _rows(path, _PRODUCT_COLUMNS):
+def _products(path: Path, categories: set[str], devices: set[str]) -> list[dict[str, Any]]:
+    r, seen, out = RowReader(path), {}, []
+    for r.line, r.row in file_rows(path, _PRODUCT_COLUMNS):
         pid = r.ident("id")
         r.unique(seen, pid, "id")
         category = r.text("category")
@@ -208,17 +111,26 @@ def _products(path: Path, categories: set[str]) -> list[dict[str, Any]]:
                     "model": r.text("model"), "name": name, "short_name": r.text("short_name", name),
                     "price": float(r.number("price")), "specs": r.json_object("specs"),
                     "features": list(r.words("features")), "description": r.text("description", ""),
-                    "device_model": None})
+                    "device_model": _device_of(r, devices)})
     if not out:
         raise CatalogError(f"{path}: no products")
     return out
 
 
+def _device_of(r: RowReader, devices: set[str]) -> str | None:
+    """The device a product is (a laptop for sale is one of the device models), or None."""
+    did = r.text("device", "") or None
+    if did is not None and did not in devices:
+        raise r.fail("device", f"unknown device {did!r}{did_you_mean(did, devices)}"
+                               f"{'' if devices else ' (the catalog has no devices file)'}")
+    return did
+
+
 def _warehouses(path: Path, districts: Callable[[str], str | None],
                 district_names: Callable[[], list[str]]) -> list[tuple[str, str, str, str]]:
-    r, seen, out = _Reader(path), {}, []
+    r, seen, out = RowReader(path), {}, []
     columns = {"id": True, "name": True, "district": True, "cutoff": False}
-    for r.line, r.row in _rows(path, columns):
+    for r.line, r.row in file_rows(path, columns):
         wid = r.ident("id")
         r.unique(seen, wid, "id")
         place = r.text("district")
@@ -235,11 +147,45 @@ def _warehouses(path: Path, districts: Callable[[str], str | None],
     return out
 
 
+_STOCK_COLUMNS = {"product": True, "warehouse": True, "qty": True}
+
+
 def _stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[str, str, int]]:
-    r, seen, out = _Reader(path), {}, []
-    columns = {"product": True, "warehouse": True, "qty": True}
-    for line, row in _rows(path, columns):
-        # the common row in a few operations (a million rows in seconds); any doubt takes the careful path
+    """The stock rows of a stock file: read fast when every row is plain (a million rows in
+    seconds), else row by row, where the first problem is one located line."""
+    fast = _plain_stock(path, products, warehouses)
+    return fast if fast is not None else _checked_stock(path, products, warehouses)
+
+
+def _plain_stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[str, str, int]] | None:
+    """The rows of a plain CSV stock file, each product's rows together (as files list them), in a
+    few operations a row; None at the first row that needs a careful look (then
+    :func:`_checked_stock` reads the file and says what is wrong, if anything is)."""
+    records = csv_fields(path, _STOCK_COLUMNS, ("product", "warehouse", "qty"))
+    if records is None:
+        return None
+    out: list[tuple[str, str, int]] = []
+    current, held, done = "", set(), set()  # a duplicate is looked for among one product's rows
+    for fields in records:
+        if fields is None:
+            return None
+        pid, wid, raw = fields
+        if pid != current:
+            if pid in done:  # this product's rows are not together
+                return None
+            done.add(current)
+            current, held = pid, set()
+        if not (raw.isascii() and raw.isdigit()) or pid not in products or wid not in warehouses or wid in held:
+            return None
+        held.add(wid)
+        out.append((pid, wid, int(raw)))
+    return out
+
+
+def _checked_stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[str, str, int]]:
+    r, seen, out = RowReader(path), {}, []
+    for line, row in file_rows(path, _STOCK_COLUMNS):
+        # the common row in a few operations; any doubt takes the careful path
         pid, wid, raw = row["product"], row["warehouse"], row["qty"]
         qty = int(raw) if type(raw) is int or (type(raw) is str and raw.isascii() and raw.isdigit()) else -1
         key = (pid, wid)
@@ -250,7 +196,7 @@ def _stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[s
         r.line, r.row = line, row
         pid, wid = r.text("product"), r.text("warehouse")
         if pid not in products:
-            raise r.fail("product", f"unknown product {pid!r}")
+            raise r.fail("product", f"unknown product {pid!r}{did_you_mean(pid, products)}")
         if wid not in warehouses:
             raise r.fail("warehouse", f"unknown warehouse {wid!r}{did_you_mean(wid, warehouses)}; "
                                       f"warehouses: {', '.join(sorted(warehouses))}")
@@ -259,19 +205,27 @@ def _stock(path: Path, products: set[str], warehouses: set[str]) -> list[tuple[s
     return out
 
 
-def read_catalog(files: CatalogFiles, *, builtin_categories: list[tuple[str, str, tuple[str, ...], str]],
-                 builtin_warehouses: set[str], districts: Callable[[str], str | None],
-                 district_names: Callable[[], list[str]]) -> Shop:
+def read_catalog(files: CatalogFiles, *, fallback_categories: Path, fallback_warehouses: Path,
+                 districts: Callable[[str], str | None], district_names: Callable[[], list[str]]) -> Shop:
     """Read and check every file of ``files``; the first problem raises :class:`CatalogError`.
 
-    ``districts(text)`` gives the adcode of a district named by name or adcode (None if none).
+    Without categories or warehouses of its own, a catalog has those of the fallback files (the
+    built-in shop's). ``districts(text)`` gives the adcode of a district named by name or adcode
+    (None if none).
     """
-    categories = read_categories(files.categories) if files.categories else builtin_categories
-    products = _products(files.products, {c[0] for c in categories})
-    warehouses = None
-    if files.warehouses is not None:
-        warehouses = _warehouses(files.warehouses, districts, district_names)
-    wids = {w[0] for w in warehouses} if warehouses is not None else builtin_warehouses
-    stock = _stock(files.stock, {p["id"] for p in products}, wids)
-    paths = [p for p in (files.categories, files.products, files.stock, files.warehouses) if p is not None]
-    return Shop(categories, products, stock, warehouses, paths)
+    categories = read_categories(files.categories or fallback_categories)
+    devices = read_devices(files.devices) if files.devices is not None else []
+    device_ids = {d["id"] for d in devices}
+    products = _products(files.products, {c[0] for c in categories}, device_ids)
+    warehouses = _warehouses(files.warehouses or fallback_warehouses, districts, district_names)
+    product_ids = {p["id"] for p in products}
+    stock = _stock(files.stock, product_ids, {w[0] for w in warehouses})
+    compatibility = []
+    if files.compatibility is not None:
+        if files.devices is None:
+            raise CatalogError(f"{files.compatibility}: a compatibility file needs a devices file (the devices "
+                               "its rows name)")
+        compatibility = read_compatibility(files.compatibility, product_ids, device_ids)
+    paths = [p for p in (files.categories, files.products, files.stock, files.warehouses, files.devices,
+                         files.compatibility) if p is not None]
+    return Shop(categories, products, stock, warehouses, devices, compatibility, paths)

@@ -1,7 +1,8 @@
 """Warehouses, stock and the delivery model.
 
-Warehouses sit in real districts of real cities. Every (warehouse, destination city) pair is a
-*lane* with a tier set by geography (great-circle distance between the two cities):
+Warehouses and stock come from the catalog's files (:mod:`.catalog_files`). Warehouses sit in
+real districts of real cities. Every (warehouse, destination city) pair is a *lane* with a tier
+set by geography (great-circle distance between the two cities):
 
 ==========  ============================  ========================================
 tier        when                          ETA (ordered before the warehouse cut-off)
@@ -26,32 +27,15 @@ from typing import Any
 
 
 from twinchat.inventory.regions import distance_km
-from twinchat.inventory.seeds import area_rng
 
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
 
-__all__ = ["WAREHOUSES", "TIERS", "eta", "lane_tier", "populate", "populate_shop"]
-
-#: (id, name, district adcode)
-WAREHOUSES: tuple[tuple[str, str, str], ...] = (
-    ("WH01", "北京大兴仓", "110115"),
-    ("WH02", "上海嘉定仓", "310114"),
-    ("WH03", "广州白云仓", "440111"),
-    ("WH04", "深圳宝安仓", "440306"),
-    ("WH05", "成都双流仓", "510116"),
-    ("WH06", "武汉东西湖仓", "420112"),
-    ("WH07", "西安未央仓", "610112"),
-    ("WH08", "沈阳于洪仓", "210114"),
-    ("WH09", "杭州萧山仓", "330109"),
-    ("WH10", "南京江宁仓", "320115"),
-    ("WH11", "郑州新郑仓", "410184"),
-)
+__all__ = ["TIERS", "eta", "lane_tier", "populate"]
 
 #: tier -> days in transit when shipped the day of the order
 TIERS: dict[str, int] = {"same_city": 0, "nearby": 1, "regional": 2, "far": 3, "remote": 4}
 
-_CUTOFFS = ("15:00", "16:00", "17:00", "18:00")
 _SAME_EVENING = time(21, 0)
 _NEXT_NOON = time(12, 0)
 _ARRIVAL = time(18, 0)
@@ -96,37 +80,14 @@ def arrival(today: date, before_cutoff: bool, tier: str) -> datetime:
     return datetime.combine(ship + timedelta(days=TIERS[tier]), _ARRIVAL)
 
 
-def populate(db: sqlite_utils.Database, seed: int) -> None:
-    """Create and fill ``warehouses``, ``stock`` and ``lanes`` (needs ``regions`` and ``products``)."""
-    rng = area_rng(seed, "logistics")
-    conn = db.conn
-    region = _regions(conn)
-    warehouses = _builtin_warehouses(rng, region)
-    _warehouses_and_lanes(db, region, warehouses)
-    stock = []
-    for (pid, category) in conn.execute("SELECT id, category FROM products ORDER BY id").fetchall():
-        sold_out = rng.random() < 0.06          # out of stock everywhere
-        carried = 0.35 if category == "charging_pile" else 0.7
-        for w in warehouses:
-            if sold_out or rng.random() >= carried:
-                qty = 0
-            else:
-                qty = rng.choice((1, 2, 3, 5, 8, 12, 20, 35, 60, 120))
-            stock.append((pid, w["id"], qty))
-    _stock(db, stock)
-
-
-def populate_shop(db: sqlite_utils.Database, seed: int, warehouses: list[tuple[str, str, str, str]] | None,
-                  stock: list[tuple[str, str, int]]) -> None:
-    """``warehouses``, ``lanes`` and ``stock`` of a catalog read from files: its warehouses
-    (id, name, district, cut-off), or the built-in ones for None, and its stock rows."""
+def populate(db: sqlite_utils.Database, warehouses: list[tuple[str, str, str, str]],
+             stock: list[tuple[str, str, int]]) -> None:
+    """Create and fill ``warehouses``, ``lanes`` and ``stock`` (needs ``regions`` and ``products``) from
+    a catalog's warehouses (id, name, district adcode, cut-off) and stock rows."""
     region = _regions(db.conn)
-    if warehouses is None:
-        rows = _builtin_warehouses(area_rng(seed, "logistics"), region)
-    else:
-        rows = [{"id": wid, "name": name, "district": district, "city": region[district]["city"],
-                 "province": region[district]["province"], "cutoff": cutoff}
-                for wid, name, district, cutoff in warehouses]
+    rows = [{"id": wid, "name": name, "district": district, "city": region[district]["city"],
+             "province": region[district]["province"], "cutoff": cutoff}
+            for wid, name, district, cutoff in warehouses]
     _warehouses_and_lanes(db, region, rows)
     _stock(db, stock)
 
@@ -136,15 +97,6 @@ def _regions(conn: Any) -> dict[str, dict[str, Any]]:
         r[0]: {"adcode": r[0], "name": r[1], "province": r[2], "city": r[3], "lng": r[4], "lat": r[5]}
         for r in conn.execute("SELECT adcode, name, province, city, lng, lat FROM regions")
     }
-
-
-def _builtin_warehouses(rng: Any, region: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    warehouses = []
-    for wid, name, district in WAREHOUSES:
-        d = region[district]
-        warehouses.append({"id": wid, "name": name, "district": district, "city": d["city"],
-                           "province": d["province"], "cutoff": rng.choice(_CUTOFFS)})
-    return warehouses
 
 
 def _warehouses_and_lanes(db: sqlite_utils.Database, region: dict[str, dict[str, Any]],

@@ -84,9 +84,10 @@ def cli(ctx: click.Context, project_file: str | None) -> None:
 def init(db_path: str, seed: int, force: bool, drop_sessions: bool) -> None:
     """Build the simulated inventory (catalog, stock, delivery lanes, regions, service desk).
 
-    In a project with a `catalog:`, the catalog, stock and warehouses come from its files (checked
-    in full first: a bad row is one error line and nothing is written). The same seed always gives
-    the same content. The file is built under a temporary name and
+    The catalog, stock and warehouses come from catalog files: in a project with a `catalog:`, its
+    own (devices and compatibility too, when it has them), else the built-in shop's, shipped with
+    twinchat. They are checked in full first: a bad row is one error line and nothing is written.
+    The same seed always gives the same content. The file is built under a temporary name and
     renamed into place, so an interrupted build never leaves a half-built database.
 
     \b

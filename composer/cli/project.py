@@ -68,7 +68,8 @@ def catalog_files(project: Any) -> Any:
         return None
     opt = (lambda v: Path(project.resolve(v)) if v else None)
     return CatalogFiles(products=Path(project.resolve(c.products)), stock=Path(project.resolve(c.stock)),
-                        categories=opt(c.categories), warehouses=opt(c.warehouses))
+                        categories=opt(c.categories), warehouses=opt(c.warehouses), devices=opt(c.devices),
+                        compatibility=opt(c.compatibility))
 
 
 def prepare_world(db_path: str) -> None:

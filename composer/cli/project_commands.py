@@ -71,8 +71,10 @@ def check_all(paths: tuple[str, ...], db_path: str | None = None) -> tuple[list[
             problems.append(str(exc))
         else:
             categories = [c[0] for c in shop.categories]
+            devices = (f", {len(shop.devices):,} devices, {len(shop.compatibility):,} compatibility rows"
+                       if files.devices is not None else "")
             summary.append(f"catalog OK: {len(shop.categories)} categories, {len(shop.products):,} products, "
-                           f"{len(shop.stock):,} stock rows")
+                           f"{len(shop.stock):,} stock rows{devices}")
     use_tools(tuple(paths), db_path)
     units, flows = load_content(paths)
     mine = [s for s in units.values() if not paths or not s.path.startswith("<builtin>/")]

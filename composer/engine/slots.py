@@ -45,6 +45,8 @@ class WorldCache:
         q = conn.execute
         #: the world's category ids (unit checks go by them)
         self.categories: tuple[str, ...] = tuple(r[0] for r in q("SELECT id FROM categories ORDER BY id"))
+        #: each category's measure word (台, 个, 款…), which its products' records carry
+        self.measure_words: dict[str, str] = {cid: word for cid, word in q("SELECT id, measure_word FROM categories")}
         #: per category, its products by id; per (device, category), the parts that fit it, by id;
         #: each read when a slot first draws from it (a catalog of 100,000 products costs no more
         #: to open than one of 200), with one dict per product shared by both
@@ -57,7 +59,8 @@ class WorldCache:
             "SELECT id, kind, brand, series, model, name, aliases FROM device_models ORDER BY id"
         ):
             # the "model" form says the series too: a bare 擎 or Pro 15 2023 is ambiguous to anyone
-            said = f"{series} {model}" if series[-1].isascii() and model[0].isascii() else f"{series}{model}"
+            said = f"{series} {model}" if series[-1:].isascii() and model[:1].isascii() else f"{series}{model}"
+            said = said.strip()  # a device of a shop's own catalog may have no series
             self.devices[kind].append({"id": did, "kind": kind, "brand": brand, "model": said, "name": name,
                                        "aliases": json.loads(aliases)})
         self._fitting: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}  # see devices_fitting
@@ -80,7 +83,7 @@ class WorldCache:
         if item is None:
             item = self._rows[pid] = {"id": pid, "category": cat, "brand": brand, "model": model, "name": name,
                                       "short_name": short, "price": price_, "specs": json.loads(specs),
-                                      "stock": stock if rows else 0}
+                                      "stock": stock if rows else 0, "measure_word": self.measure_words[cat]}
         return item
 
     def products_in(self, category: str) -> list[dict[str, Any]]:

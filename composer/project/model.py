@@ -38,6 +38,10 @@ class CatalogConfig(_Strict):
     categories: str | None = None
     #: warehouses: id, name, district (name or adcode)[, cutoff] (default: the built-in warehouses)
     warehouses: str | None = None
+    #: devices customers own: id, kind, brand, name[, series, model, aliases, specs] (default: none)
+    devices: str | None = None
+    #: which product fits which device: product, device[, full_speed, note] (needs ``devices``)
+    compatibility: str | None = None
 
 
 class PersonaConfig(_Strict):

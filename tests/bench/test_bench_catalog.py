@@ -33,10 +33,14 @@ from twinchat.composer.store.batches import compose_run
 from twinchat.inventory import build_world
 from twinchat.inventory.build import read_shop
 from twinchat.inventory.catalog_files import CatalogFiles
-from twinchat.inventory.logistics import WAREHOUSES
 
 PRODUCTS = int(os.environ.get("TWINCHAT_BENCH_PRODUCTS", "100000"))
 N = int(os.environ.get("TWINCHAT_BENCH_N", "20000"))
+
+
+def _warehouses() -> list[str]:
+    """Ten of the built-in warehouses (the built-in shop's warehouses file)."""
+    return [w[0] for w in read_shop().warehouses[:10]]
 
 
 def _starter(root: Path) -> Path:
@@ -57,7 +61,7 @@ def _large_catalog(root: Path, starter: Path) -> CatalogFiles:
     extra = [f"cat{k:02d},品类{k:02d},品类{k:02d},款" for k in range(37)]
     categories.write_text("\n".join(lines + extra) + "\n", encoding="utf-8")
     ids = ["coffee_machine", "grinder", "beans"] + [f"cat{k:02d}" for k in range(37)]
-    warehouses = [w[0] for w in WAREHOUSES[:10]]
+    warehouses = _warehouses()
     with (root / "products.csv").open("w", encoding="utf-8", newline="") as pf, \
             (root / "stock.csv").open("w", encoding="utf-8", newline="") as sf:
         products, stock = csv.writer(pf), csv.writer(sf)
@@ -76,7 +80,7 @@ def _small_catalog(root: Path, starter: Path) -> CatalogFiles:
     in the built-in warehouses): the two differ only in size, not in warehouses and delivery lanes."""
     root.mkdir(parents=True, exist_ok=True)
     catalog = starter / "catalog"
-    warehouses = [w[0] for w in WAREHOUSES[:10]]
+    warehouses = _warehouses()
     with (catalog / "products.csv").open(encoding="utf-8") as fh:
         ids = [row["id"] for row in csv.DictReader(fh)]
     with (root / "stock.csv").open("w", encoding="utf-8", newline="") as sf:

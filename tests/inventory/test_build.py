@@ -82,7 +82,7 @@ def test_open_world_rejects_non_worlds(tmp_path):
 def test_failure_mid_build_leaves_nothing(tmp_path, monkeypatch):
     from twinchat.inventory import logistics
 
-    def boom(db, seed):
+    def boom(db, *rows):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(logistics, "populate", boom)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from twinchat.inventory.catalog_data import LAPTOP_MODELS
+from twinchat.inventory.build import read_shop
 from twinchat.inventory.tools import call
 
 NOW = datetime(2026, 11, 20, 10, 0)
@@ -26,6 +26,10 @@ def test_thinkpad_e14_gen_5_takes_ddr5_5200(world):
 
 
 def test_no_ddr5_laptop_is_sold_with_a_ddr4_only_processor():
-    for mid, _brand, series, model, _aliases, memory, *_rest, configs in LAPTOP_MODELS:
-        if memory in ("DDR5", "LPDDR5"):
-            assert not {cpu for cpu, *_ in configs} & DDR4_ONLY, (mid, series, model)
+    shop = read_shop()
+    memory = {d["id"]: json.loads(d["specs"])["memory"]["type"] for d in shop.devices if d["kind"] == "laptop"}
+    laptops = [p for p in shop.products if p["category"] == "laptop"]
+    assert len(laptops) > 20 and all(p["device_model"] in memory for p in laptops)
+    for p in laptops:
+        if memory[p["device_model"]] in ("DDR5", "LPDDR5"):
+            assert p["specs"]["cpu"] not in DDR4_ONLY, p["id"]

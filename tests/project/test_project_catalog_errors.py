@@ -93,7 +93,8 @@ def test_a_catalog_in_json_lines_builds_the_same_products(tmp_path):
     shop = read_shop(CatalogFiles(products, stock, categories))
     assert shop.categories == [("beans", "咖啡豆", ("咖啡豆", "豆子"), "袋")]
     assert shop.products[0]["features"] == ["深烘", "250g"] and shop.products[0]["specs"] == {"roast": "dark"}
-    assert shop.stock == [("BN9", "WH01", 4)] and shop.warehouses is None  # the built-in warehouses
+    assert shop.stock == [("BN9", "WH01", 4)] and shop.warehouses == read_shop().warehouses  # the built-in ones
+    assert shop.warehouses[0] == ("WH01", "北京大兴仓", "110115", "15:00")
 
 
 def test_a_stock_row_of_an_unknown_warehouse_names_the_known_ones(tmp_path):

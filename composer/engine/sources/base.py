@@ -9,6 +9,7 @@ entries like a plugin's.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import random
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -25,11 +26,13 @@ if TYPE_CHECKING:
 __all__ = ["SlotSource", "Drawer", "form_picker", "builtin_categories"]
 
 
+@functools.lru_cache(maxsize=1)
 def builtin_categories() -> tuple[str, ...]:
-    """The category ids of the built-in shop (what checks go by when no world is at hand)."""
-    from twinchat.inventory.catalog_data import CATEGORIES
+    """The category ids of the built-in shop (what checks go by when no world is at hand), read
+    once from its categories file."""
+    from twinchat.inventory.catalog_files import builtin_root, read_categories
 
-    return tuple(c[0] for c in CATEGORIES)
+    return tuple(c[0] for c in read_categories(builtin_root() / "categories.csv"))
 
 #: A drawer: ``fn(rng, values, now, context)`` → the slot's value, given the values drawn so far
 #: (``values``), the session clock and the session context.

@@ -40,7 +40,15 @@ def record(slot: InventorySlot, row: dict[str, Any], rng: random.Random, form: s
     if slot.kind == "device":
         text = rng.choice(row["aliases"]) if form == "alias" else str(row[form])
         return Record(slot.kind, {k: v for k, v in row.items() if k != "aliases"}, text)
-    return Record(slot.kind, {k: v for k, v in row.items() if k != "specs"}, str(row[form]))
+    out = Record(slot.kind, {k: v for k, v in row.items() if k not in _NOT_DRAWN}, str(row[form]))
+    # the category's measure word (这台咖啡机, 这款内存条): an attribute templates read, not a part of
+    # what the slot drew (samples and sessions store the row as before)
+    out.__dict__["measure_word"] = row["measure_word"]
+    return out
+
+
+#: a product row's keys that are not the slot's value: its specs, its category's measure word
+_NOT_DRAWN = frozenset(("specs", "measure_word"))
 
 
 def _drawer(slot: InventorySlot, name: str, sampler: Any) -> Any:
