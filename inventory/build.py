@@ -27,12 +27,12 @@ if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only buil
 __all__ = ["build_world", "cannot_write", "read_shop", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _areas(shop: Shop | None = None) -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
     # the builders are imported here: opening a world (what most commands do) never needs them
-    from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
+    from twinchat.inventory import catalog, coupons, logistics, order_history, regions, servicedesk
 
     if shop is None:
         return [
@@ -41,6 +41,7 @@ def _areas(shop: Shop | None = None) -> list[tuple[str, Callable[[sqlite_utils.D
             ("logistics", logistics.populate),
             ("servicedesk", servicedesk.populate),
             ("orders", order_history.populate),
+            ("coupons", coupons.populate),
         ]
     return [
         ("regions", regions.populate),
@@ -48,6 +49,7 @@ def _areas(shop: Shop | None = None) -> list[tuple[str, Callable[[sqlite_utils.D
         ("logistics", lambda db, seed: logistics.populate_shop(db, seed, shop.warehouses, shop.stock)),
         ("servicedesk", servicedesk.populate),
         ("orders", order_history.populate),
+        ("coupons", coupons.populate),
     ]
 
 
