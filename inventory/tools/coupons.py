@@ -7,7 +7,7 @@ price protection compares with). A coupon valid at the clock (``coupons``, see
 line of its product; it can be used when what it covers reaches its threshold (满 X), and then
 takes its discount off (never more than what it covers). One coupon per order: the one saving
 most (ties: the one valid longest, then by id). A coupon it cannot use yet says how much more of
-what it covers would reach the threshold (还差 N 元).
+what it covers would reach the threshold (还差 N 元); ``nearest`` is the one closest to it.
 """
 
 from __future__ import annotations
@@ -69,12 +69,13 @@ def _check(ctx: ToolContext, args: CheckCouponsArgs) -> dict[str, Any]:
     coupons = [c for c in coupons if c["covers"]]
     usable = [c for c in coupons if c["usable"]]
     best = max(usable, key=lambda c: (c["saving"], c["valid_until"], [-ord(ch) for ch in c["id"]]), default=None)
+    nearest = min((c for c in coupons if not c["usable"]), key=lambda c: (c["short_by"], c["id"]), default=None)
     subtotal = round(sum(line["amount"] for line in lines), 2)
     saving = best["saving"] if best else 0.0
     for c in coupons:
         del c["scope_id"]
     return {"lines": [{k: v for k, v in line.items() if k != "category"} for line in lines], "subtotal": subtotal,
-            "coupons": coupons, "best": best, "saving": saving, "pay": round(subtotal - saving, 2)}
+            "coupons": coupons, "best": best, "nearest": nearest, "saving": saving, "pay": round(subtotal - saving, 2)}
 
 
 CHECK_COUPONS = Tool(
