@@ -8,7 +8,8 @@ delivered or cancelled order is refused with the facts that say why.
 
 The change rewrites the address and the promised arrival: the order's warehouse ships as it
 would have (a paid order from its payment time, an unpaid one from the session clock) by its
-lane to the new city (:func:`twinchat.inventory.logistics.eta`); a paid order's planned delivery
+lane to the new city (an unpaid order without a warehouse yet: the fastest of those holding its
+lines) (:func:`twinchat.inventory.logistics.eta`); a paid order's planned delivery
 moves with the promise. It writes inside the caller's transaction (a session's savepoint), so
 later turns of the session see the new address and ETA, and the world is unchanged afterwards.
 The same call again finds the address already in place and answers the same (idempotent).
@@ -62,14 +63,22 @@ def resolve_district(conn: sqlite3.Connection, address: str, field: str = "addre
     return index.row(named[0][1]["adcode"]), None
 
 
-def _new_eta(conn: sqlite3.Connection, order: dict[str, Any], warehouse: str, status: str, city: str,
-             now: datetime) -> datetime:
-    """When the order arrives at ``city`` (a city adcode): from its warehouse by that lane, shipped
-    as it would have been (paid: from the payment time; unpaid: from ``now``)."""
-    cutoff, tier = conn.execute("SELECT w.cutoff, l.tier FROM warehouses w JOIN lanes l ON l.warehouse = w.id "
-                                "WHERE w.id = ? AND l.dest_city = ?", (warehouse, city)).fetchone()
-    start = parse_time(order["paid_at"]) if status == AWAITING_SHIPMENT else now
-    return eta(start, cutoff, tier)
+def _new_eta(conn: sqlite3.Connection, order_no: str, warehouse: str | None, start: datetime, city: str) -> datetime:
+    """When the order arrives at ``city`` (a city adcode), shipped from ``start`` by its warehouse's
+    lane; an order not assigned a warehouse yet (unpaid) by the fastest lane of those holding every
+    line in stock (of all, when none does)."""
+    if warehouse is not None:
+        able = [warehouse]
+    else:
+        lines = conn.execute("SELECT product_id, qty FROM order_items WHERE order_no = ?", (order_no,)).fetchall()
+        held = [{w for (w,) in conn.execute("SELECT warehouse FROM stock WHERE product_id = ? AND qty >= ?", line)}
+                for line in lines]
+        able = sorted(set.intersection(*held)) if held and set.intersection(*held) else \
+            [w for (w,) in conn.execute("SELECT id FROM warehouses ORDER BY id")]
+    marks = ", ".join("?" * len(able))
+    lanes = conn.execute(f"SELECT w.cutoff, l.tier FROM warehouses w JOIN lanes l ON l.warehouse = w.id "
+                         f"WHERE l.dest_city = ? AND w.id IN ({marks}) ORDER BY w.id", (city, *able)).fetchall()
+    return min(eta(start, cutoff, tier) for cutoff, tier in lanes)
 
 
 def _change(ctx: ToolContext, args: ChangeAddressArgs) -> dict[str, Any]:
@@ -85,7 +94,8 @@ def _change(ctx: ToolContext, args: ChangeAddressArgs) -> dict[str, Any]:
     text = " ".join(args.address.split())
     old_text, old_eta, delivered, warehouse = conn.execute(
         "SELECT ship_address, eta, delivered_at, warehouse FROM orders WHERE order_no = ?", (no,)).fetchone()
-    promised = _new_eta(conn, order, warehouse, status, district["city"], now)
+    start = parse_time(order["paid_at"]) if status == AWAITING_SHIPMENT else now
+    promised = _new_eta(conn, no, warehouse, start, district["city"])
     stamp = format_time(promised)
     if delivered is not None and old_eta is not None:  # the planned delivery moves with the promise
         moved = parse_time(delivered) + (promised - parse_time(old_eta))

@@ -105,3 +105,17 @@ def test_the_route_of_a_parcel_ends_at_its_shipping_address(world):
     district = world.execute("SELECT d.short_name FROM orders o JOIN regions d ON d.adcode = o.ship_adcode "
                              "WHERE o.order_no = ?", (order_no,)).fetchone()[0]
     assert district + "营业部" in checkpoints(world, order_no)[-2].text
+
+
+def test_an_unpaid_world_order_without_a_warehouse_gets_the_fastest_lane_of_those_holding_it(world):
+    order_no, created = world.execute(
+        "SELECT order_no, created_at FROM orders WHERE paid_at IS NULL ORDER BY order_no LIMIT 1").fetchone()
+    now = parse_time(created) + timedelta(minutes=1)
+    out = call(world, "change_address", {"order_no": order_no, "address": NEW}, now)
+    assert out["status"] == "待付款" and out["previous_eta"] is None, out
+    lines = world.execute("SELECT product_id, qty FROM order_items WHERE order_no = ?", (order_no,)).fetchall()
+    able = set.intersection(*({w for (w,) in world.execute(
+        "SELECT warehouse FROM stock WHERE product_id = ? AND qty >= ?", line)} for line in lines))
+    lanes = world.execute("SELECT w.id, w.cutoff, l.tier FROM warehouses w JOIN lanes l ON l.warehouse = w.id "
+                          "WHERE l.dest_city = '440300'").fetchall()
+    assert able and out["estimated_delivery"] == format_time(min(eta(now, c, t) for w, c, t in lanes if w in able))
