@@ -44,6 +44,8 @@ ORDER_STATES: dict[str, str] = {
 ORDER_FORMS = ("order_no", "lower", "spaced", "fullwidth")
 
 _SECOND = timedelta(seconds=1)
+#: How a customer says when they bought the order they placed in the same chat.
+_JUST_NOW = ("刚才", "刚刚", "刚才")
 _SURNAMES = sorted((s for s, _ in SURNAMES), key=len, reverse=True)
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 
@@ -264,7 +266,7 @@ class OrderBook:
         items = [{**{k: i[k] for k in ("product_id", "short_name", "qty", "price")},
                   "category": self.category_of.get(i["product_id"])} for i in result["items"]]
         words = self.words.get(items[0]["category"]) or [items[0]["short_name"]]
-        phrases = bought_phrases(datetime.fromisoformat(result["created_at"]), now)
+        phrases = _JUST_NOW  # placed in this chat: 刚才, not a date
         data = {
             "order_no": result["order_no"], "state": "pending_payment", "status": ORDER_STATES["pending_payment"],
             "delayed": False, "created_at": result["created_at"], "total": result["total"], "items": items,
