@@ -30,12 +30,12 @@ if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only buil
 __all__ = ["build_world", "cannot_write", "read_shop", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _areas(shop: Shop) -> list[tuple[str, Callable[[sqlite_utils.Database, int], None]]]:
     # the builders are imported here: opening a world (what most commands do) never needs them
-    from twinchat.inventory import catalog, logistics, order_history, regions, servicedesk
+    from twinchat.inventory import catalog, coupons, logistics, order_history, regions, servicedesk
 
     return [
         ("regions", regions.populate),
@@ -43,6 +43,7 @@ def _areas(shop: Shop) -> list[tuple[str, Callable[[sqlite_utils.Database, int],
         ("logistics", lambda db, seed: logistics.populate(db, shop.warehouses, shop.stock)),
         ("servicedesk", servicedesk.populate),
         ("orders", order_history.populate),
+        ("coupons", coupons.populate),
     ]
 
 

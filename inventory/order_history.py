@@ -12,7 +12,10 @@ How a timeline is drawn:
 * most parcels arrive on the ETA day before the promised hour, some a day early, some a day late;
 * a few delivered orders already have a return or exchange the buyer asked for within six days
   of delivery (:data:`RETURNED_SHARE`; the whole order or one line), so asking again is refused
-  as a duplicate from then on.
+  as a duplicate from then on;
+* every order ships to its customer's address: ``ship_adcode`` (the district) and ``ship_address``
+  (the full address) are copied from the customer, and ``change_address`` may rewrite them
+  before the parcel ships.
 """
 
 from __future__ import annotations
@@ -199,6 +202,7 @@ def _orders(rng: random.Random, shop: _Shop, customers: list[dict[str, Any]],
             city_of: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     who = _Weighted([c["id"] for c in customers], [rng.lognormvariate(0, 0.7) for _ in customers])
     district = {c["id"]: c["adcode"] for c in customers}
+    home = {c["id"]: c["address"] for c in customers}
     numbers: set[str] = set()
     tracking: set[str] = set()
     orders, items = [], []
@@ -224,6 +228,7 @@ def _orders(rng: random.Random, shop: _Shop, customers: list[dict[str, Any]],
             "shipped_at": None, "delivered_at": None, "cancelled_at": None, "cancel_reason": None,
             "warehouse": None, "eta": None, "carrier": None, "tracking_no": None,
             "total": round(sum(shop.price[p] * q for p, q in lines), 2),
+            "ship_adcode": district[customer], "ship_address": home[customer],
         }
         if rng.random() < UNPAID_SHARE:
             order.update(cancelled_at=created + PAY_WINDOW, cancel_reason=data.UNPAID_REASON)
@@ -286,8 +291,8 @@ def _returns(rng: random.Random, orders: list[dict[str, Any]], items: list[dict[
 # -- the tables ----------------------------------------------------------------------------------
 
 def populate(db: sqlite_utils.Database, seed: int) -> None:
-    """Create and fill ``customers``, ``orders``, ``order_items`` and ``returns`` (the requests
-    buyers made before the world's sessions).
+    """Create and fill ``customers``, ``orders`` (each with its shipping address), ``order_items``
+    and ``returns`` (the requests buyers made before the world's sessions).
 
     Needs ``regions``, ``products``, ``warehouses``, ``stock`` and ``lanes``.
     """
@@ -314,9 +319,11 @@ def populate(db: sqlite_utils.Database, seed: int) -> None:
         db["orders"].create(
             {"order_no": str, "customer": str, "created_at": str, "paid_at": str, "shipped_at": str,
              "delivered_at": str, "cancelled_at": str, "cancel_reason": str, "warehouse": str,
-             "eta": str, "carrier": str, "tracking_no": str, "total": float},
-            pk="order_no", not_null={"customer", "created_at", "total"},
-            foreign_keys=[("customer", "customers", "id"), ("warehouse", "warehouses", "id")],
+             "eta": str, "carrier": str, "tracking_no": str, "total": float, "ship_adcode": str,
+             "ship_address": str},
+            pk="order_no", not_null={"customer", "created_at", "total", "ship_adcode", "ship_address"},
+            foreign_keys=[("customer", "customers", "id"), ("warehouse", "warehouses", "id"),
+                          ("ship_adcode", "regions", "adcode")],
         )
         db["orders"].insert_all(orders)
         db["orders"].create_index(["customer", "created_at"])

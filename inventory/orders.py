@@ -22,7 +22,7 @@ timelines run on past the last day (a parcel shipped on 12-13 arrives days later
 How the world's timelines are drawn is :mod:`twinchat.inventory.order_history`.
 
 The tracking history of a parcel (:func:`route_checkpoints`) is a fixed function of its
-timeline and route: out of the warehouse, through the carrier's hub in the warehouse's city
+timeline and route (to the order's shipping address, ``ship_adcode``): out of the warehouse, through the carrier's hub in the warehouse's city
 and in the destination city (unless both are one city), into the district's station
 (``深圳南山营业部``), out for delivery, signed for.
 
@@ -167,11 +167,10 @@ def route_checkpoints(
 _ROUTE_SQL = """
 SELECT o.shipped_at, o.delivered_at, o.carrier, w.name, wc.short_name, dc.short_name, d.short_name
 FROM orders o
-JOIN customers c ON c.id = o.customer
 JOIN warehouses w ON w.id = o.warehouse
 JOIN regions wc ON wc.adcode = w.city
-JOIN regions d ON d.adcode = c.adcode
-JOIN regions dc ON dc.adcode = d.city
+JOIN regions d ON d.adcode = o.ship_adcode
+JOIN regions dc ON dc.adcode = COALESCE(d.city, d.adcode)
 WHERE o.order_no = ?
 """
 

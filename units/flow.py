@@ -102,6 +102,10 @@ class Then(_Spec):
     share: float = Field(gt=0, le=1, description="Share of the sessions (ending as `after` says) that continue.")
     after: list[str] | None = Field(
         default=None, min_length=1, description="Only after a session whose last outcome is one of these.")
+    about: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9_]*$",
+        description="A context key holding an order the first task placed (a place_order result it "
+        "remembered): the second task (a flow whose customer is `order`) is about that order.")
 
 
 class Flow(_Spec):

@@ -107,7 +107,10 @@ def aside_problems(src: FlowSource, units: dict[str, UnitSource], flows: dict[st
         target = flows.get(then.flow)
         if target is None:
             out.append(f"{where}: `then` names unknown flow {then.flow!r}{did_you_mean(then.flow, flows)}")
-        elif target.flow.customer != "anywhere" and target.flow.customer != flow.customer:
+        elif then.about is not None and target.flow.customer != "order":
+            out.append(f"{src.where(['then', i, 'about'])}: `about` gives flow {then.flow!r} an order, but its "
+                       f"customer is `{target.flow.customer}`, not `order`")
+        elif then.about is None and target.flow.customer not in ("anywhere", flow.customer):
             out.append(f"{where}: flow {then.flow!r} needs a customer who is `{target.flow.customer}`; this flow's "
                        f"is `{flow.customer}` (a second task keeps the session's customer)")
     return out

@@ -179,18 +179,26 @@ class SessionComposer:
             turns[mark]["content"] = drop_opener(turns[mark]["content"])
         then = pick_then(flow.then, outcome, rng)
         if then is not None:
-            outcome = self._second(flow, self.flow(then.flow), rng, now, context, turns, steps, saved, outcome)
+            outcome = self._second(flow, self.flow(then.flow), rng, now, context, turns, steps, saved, outcome,
+                                   then.about)
         if takes(flow.closing, rng, outcome):
             assert flow.closing is not None
             self._aside(flow, flow.closing.unit, "closing", rng, now, context, turns, steps)
         return outcome
 
     def _second(self, first: Flow, flow: Flow, rng: random.Random, now: datetime, context: dict[str, Any],
-                turns: list[dict[str, Any]], steps: list[str], saved: list[bool], outcome: str | None) -> str | None:
+                turns: list[dict[str, Any]], steps: list[str], saved: list[bool], outcome: str | None,
+                about: str | None = None) -> str | None:
         """The second task ``flow`` with the session's customer; its first sentence switches topic.
-        A task about an order draws one of the customer's own; when it cannot, the session ends
-        with its first task (``outcome``)."""
+        A task about an order draws one of the customer's own — or is about the order the first
+        task placed, remembered under ``about``; when it cannot, the session ends with its first
+        task (``outcome``)."""
         customer = context.get("customer")
+        if about is not None:
+            placed = context.get(about)
+            if not isinstance(placed, dict) or "order_no" not in placed:
+                return outcome
+            context["about_order"] = placed
         if flow.customer == "order":
             context["owner_done"] = orders_in(context)
             context["owner_id"] = owner_of(customer)
@@ -202,6 +210,7 @@ class SessionComposer:
         finally:
             context.pop("owner_id", None)
             context.pop("owner_done", None)
+            context.pop("about_order", None)
             context["customer"] = customer  # the session's customer stays who it is
         user = turns[mark]
         user["content"] = switch_text(user["content"], rng)

@@ -44,6 +44,8 @@ ORDER_STATES: dict[str, str] = {
 ORDER_FORMS = ("order_no", "lower", "spaced", "fullwidth")
 
 _SECOND = timedelta(seconds=1)
+#: How a customer says when they bought the order they placed in the same chat.
+_JUST_NOW = ("刚才", "刚刚", "刚才")
 _SURNAMES = sorted((s for s, _ in SURNAMES), key=len, reverse=True)
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 
@@ -173,6 +175,8 @@ class OrderBook:
             self.items.setdefault(order_no, []).append(
                 {"product_id": pid, "short_name": short, "qty": qty, "price": price, "category": category,
                  "words": words[category]})
+        self.words = words  # category -> what customers call it
+        self.category_of = dict(conn.execute("SELECT id, category FROM products"))
         self.orders: list[_Order] = [
             _Order(no, cust, *(_at(v) for v in stamps), float(total))  # type: ignore[arg-type]
             for no, cust, *stamps, total in conn.execute(
@@ -251,6 +255,25 @@ class OrderBook:
                                     f"at {now:%Y-%m-%d %H:%M}")
             chosen = pool[int(rng.random() * len(pool))]
         return self.record(self.orders[chosen], now, rng, form)
+
+    def placed(self, result: dict[str, Any], customer: Record, rng: random.Random, now: datetime,
+               statuses: Sequence[str] | None = None, form: str = "order_no") -> Record:
+        """The slot value of the order a session placed (a ``place_order`` result: awaiting payment
+        at ``now``) for ``customer``, as :meth:`record` gives a world order; :class:`NoOrder` when
+        ``statuses`` leave out an order awaiting payment."""
+        if statuses is not None and "pending_payment" not in statuses:
+            raise NoOrder(f"order {result['order_no']} is awaiting payment, not {'/'.join(statuses)}")
+        items = [{**{k: i[k] for k in ("product_id", "short_name", "qty", "price")},
+                  "category": self.category_of.get(i["product_id"])} for i in result["items"]]
+        words = self.words.get(items[0]["category"]) or [items[0]["short_name"]]
+        phrases = _JUST_NOW  # placed in this chat: 刚才, not a date
+        data = {
+            "order_no": result["order_no"], "state": "pending_payment", "status": ORDER_STATES["pending_payment"],
+            "delayed": False, "created_at": result["created_at"], "total": result["total"], "items": items,
+            "what": words[int(rng.random() * len(words))], "bought": phrases[int(rng.random() * len(phrases))],
+            "customer": customer,
+        }
+        return Record("order", data, _written(result["order_no"], form))
 
     def record(self, order: _Order, now: datetime, rng: random.Random, form: str = "order_no") -> Record:
         """The slot value of ``order`` at ``now``: its number (the text, in ``form``), state, lines,

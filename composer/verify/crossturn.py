@@ -17,7 +17,12 @@ a session joins them. A failure is ``turn N: reason`` with one of the reasons of
 - ``arrival_silent``: a reply to a delivery check where some products arrive in time and some do
   not leaves out a product asked about;
 - ``argument_vocabulary``: one argument field gets one thing in two words within a session (the
-  category 充电桩 in one call, charging_pile in another).
+  category 充电桩 in one call, charging_pile in another);
+- ``address_change``: the reply to an address change leaves out the address change_address wrote,
+  or states another arrival time than the one it computed for that address.
+
+Times in replies are matched as the ``cn_time`` filter writes them (11月20日21:00) or, when the
+session clock is given, as the ``when`` filter does (明天18:00, 明天下午6点).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from twinchat.composer.engine.filters import when
 from twinchat.composer.engine.references import resolve
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import parse_time
@@ -38,7 +44,7 @@ __all__ = ["CLASSES", "CrossTurnChecker", "Step", "session_steps"]
 
 #: Every reason a cross-turn check gives, in the order the checks run.
 CLASSES = ("order_unplaced", "order_unchecked_address", "order_eta", "ticket_technician", "return_unmentioned",
-           "visit_against_kb", "arrival_silent", "argument_vocabulary")
+           "visit_against_kb", "arrival_silent", "argument_vocabulary", "address_change")
 
 #: Words by which a reply says an order was taken (an offer such as 可以帮您下单 is not one).
 #: (A bare 已登记 is not one: a complaint or a ticket is 登记ed too.)
@@ -48,6 +54,8 @@ _ORDER_CLAIM = re.compile(r"已为您(?:记录|下单|登记)|已经?帮您(?:�
 _NO_VISIT = re.compile(r"寄修|网点")
 #: A phone number said as one (下单手机137…, 手机号：…): its 手机 names no product of the order.
 _PHONE_MENTION = re.compile(r"手机(?:号码?|尾号)?\s*[:：是为]?\s*\+?[\d][\d\s-]{3,}|手机号码?")
+#: A clock time in a reply (18:00, 9:30) or a spoken hour (6点, 6点半).
+_CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}|[0-9一二三四五六七八九十]{1,3}点")
 #: The argument fields whose values are category words (one category, one word per session).
 _CATEGORY_FIELDS = ("category",)
 
@@ -95,6 +103,17 @@ def _cn_time(moment: str) -> str:
     return f"{t.month}月{t.day}日{t:%H:%M}"
 
 
+def _said_times(moment: str, now: str | None) -> tuple[str, ...]:
+    """The ways a reply may state a tool-result time: ``cn_time``'s, and ``when``'s at ``now``."""
+    if now is None:
+        return (_cn_time(moment),)
+    return (_cn_time(moment), *(when(moment, now, form) for form in ("moment", "spoken")))
+
+
+def _states_time(reply: str, moment: Any, now: str | None) -> bool:
+    return not isinstance(moment, str) or any(said in reply for said in _said_times(moment, now))
+
+
 class _World:
     """What the checks read from the world, made once per connection: each product's words (its
     short name, model, category name and aliases) and the city of every place."""
@@ -134,10 +153,11 @@ class CrossTurnChecker:
             self._world = _World(self.conn)
         return self._world
 
-    def __call__(self, turns: Sequence[dict[str, Any]]) -> list[str]:
+    def __call__(self, turns: Sequence[dict[str, Any]], now: str | None = None) -> list[str]:
+        """The reasons ``turns`` fail; ``now`` (the session clock) lets times said relative to it count."""
         steps = session_steps(turns)
         called = {tc.get("name") for step in steps for _, tc, _ in step.calls}
-        out = list(self._orders(steps))  # a claimed order may have no call at all
+        out = list(self._orders(steps, now))  # a claimed order may have no call at all
         if "create_ticket" in called:
             out += self._technicians(steps)
         if "request_return" in called:
@@ -148,10 +168,12 @@ class CrossTurnChecker:
             out += self._arrivals(steps)
         if sum(1 for step in steps for _, tc, _ in step.calls if "category" in (tc.get("arguments") or {})) > 1:
             out += self._vocabulary(steps)
+        if "change_address" in called:
+            out += self._addresses(steps, now)
         return out
 
     # -- orders --------------------------------------------------------------------------------
-    def _orders(self, steps: list[Step]) -> Iterator[str]:
+    def _orders(self, steps: list[Step], now: str | None = None) -> Iterator[str]:
         checked: set[str] = set()  # cities of the destinations checked so far
         for step in steps:
             placed = None
@@ -164,7 +186,7 @@ class CrossTurnChecker:
                 city = self.world().city(placed.get("address", {}).get("adcode"))
                 if city is None or city not in checked:
                     yield f"turn {step.calls[-1][0]}: order_unchecked_address"
-                if step.reply_n is not None and not _states_order(step.reply, placed):
+                if step.reply_n is not None and not _states_order(step.reply, placed, now):
                     yield f"turn {step.reply_n}: order_eta"
             elif step.reply_n is not None and _ORDER_CLAIM.search(step.reply):
                 yield f"turn {step.reply_n}: order_unplaced"
@@ -229,6 +251,18 @@ class CrossTurnChecker:
             if any(arrive) and not all(arrive) and any(r.get("short_name", "") not in step.reply for r in results):
                 yield f"turn {step.reply_n}: arrival_silent"
 
+    # -- address changes -----------------------------------------------------------------------
+    def _addresses(self, steps: list[Step], now: str | None) -> Iterator[str]:
+        for step in steps:
+            changed = [result for _, tc, result in step.calls if tc.get("name") == "change_address" and _ok(result)]
+            if not changed or step.reply_n is None:
+                continue
+            result = changed[-1]
+            address = str((result.get("address") or {}).get("text"))
+            stated = _CLOCK.search(step.reply) is None or _states_time(step.reply, result.get("estimated_delivery"), now)
+            if address not in step.reply or not stated:
+                yield f"turn {step.reply_n}: address_change"
+
     # -- arguments -----------------------------------------------------------------------------
     def _vocabulary(self, steps: list[Step]) -> Iterator[str]:
         words: dict[tuple[str, str], str] = {}  # (field, category id) -> the first word given for it
@@ -249,10 +283,9 @@ class CrossTurnChecker:
                         yield f"turn {n}: argument_vocabulary:{name}"
 
 
-def _states_order(reply: str, placed: dict[str, Any]) -> bool:
+def _states_order(reply: str, placed: dict[str, Any], now: str | None = None) -> bool:
     """Whether a confirmation states the order's number and the ETA place_order computed."""
-    eta = placed.get("eta")
-    return str(placed.get("order_no")) in reply and (not isinstance(eta, str) or _cn_time(eta) in reply)
+    return str(placed.get("order_no")) in reply and _states_time(reply, placed.get("eta"), now)
 
 
 def _picked(text: str, listed: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -107,7 +107,7 @@ class SessionVerifier:
         finally:
             if saved is not None:
                 close_scratch(self.conn, "twinchat_verify", saved)
-        return reasons + self.crossturn(turns)
+        return reasons + self.crossturn(turns, session["now"])
 
     def _verify_user(self, n: int, turn: dict[str, Any], now: str) -> list[str]:
         src = self.units.get(turn.get("unit", ""))

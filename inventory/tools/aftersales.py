@@ -44,7 +44,8 @@ from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
-           "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS"]
+           "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS", "ordered", "not_found",
+           "state_error"]
 
 #: A paid order normally leaves the warehouse within this many hours.
 SHIP_HOURS = 12
@@ -117,6 +118,10 @@ def _state_error(order: dict[str, Any], status: str, what: str) -> dict[str, Any
                 "tracking_no": order["tracking_no"], "estimated_delivery": order["eta"]}
     return {**tool_error("already_delivered", f"订单 {no} 已于 {order['delivered_at']} 签收,{what}", "order_no"),
             "order_no": no, "status": status, "delivered_at": order["delivered_at"]}
+
+
+#: What other order tools (``change_address``) share: the order at the clock, and the errors.
+ordered, not_found, state_error = _ordered, _not_found, _state_error
 
 
 # -- urge_shipment -------------------------------------------------------------------------------

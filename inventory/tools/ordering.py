@@ -3,7 +3,8 @@
 The order is checked as check_delivery checks a destination: the address's city is resolved,
 each product must be in stock (in the quantity asked) at a warehouse with a lane to that city,
 and the ETA of each line is the earliest of those lanes at the session clock. The order is
-written to ``orders`` and ``order_items`` as awaiting payment (the customer gets
+written to ``orders`` (shipping to that address: ``ship_address``, and in ``ship_adcode`` the
+district it names in full, else its city) and ``order_items`` as awaiting payment (the customer gets
 :data:`~twinchat.inventory.orders.PAY_WINDOW` to pay), for the customer with that phone number
 (a new ``customers`` row when there is none), and the transaction is left to the caller.
 
@@ -48,22 +49,29 @@ class _Addresses:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         places = static_data(conn, PlaceIndex)
-        self._cities: dict[str, dict[str, Any]] = {}
+        self._cities: dict[str, tuple[dict[str, Any], str]] = {}  # full name -> (its city, its adcode)
         for (adcode,) in conn.execute("SELECT adcode FROM regions WHERE level IN ('city', 'district') ORDER BY adcode"):
             row = places.row(adcode)
             city = places.row(row["city"] or adcode)
-            self._cities.setdefault(places.full_name(row), {k: city[k] for k in self._COLUMNS})
+            self._cities.setdefault(places.full_name(row), ({k: city[k] for k in self._COLUMNS}, adcode))
         self._lengths = sorted({len(name) for name in self._cities}, reverse=True)
-        self._found: dict[str, tuple[Any, Any]] = {}
+        self._found: dict[str, tuple[Any, Any, str | None]] = {}
 
-    def resolve(self, conn: sqlite3.Connection, address: str) -> tuple[Any, Any]:
+    def resolve(self, conn: sqlite3.Connection, address: str) -> tuple[Any, Any, str | None]:
+        """(the city row or None, the tool error or None, the adcode of the place the address starts
+        with — its district when it names one in full — or of its city)."""
         found = self._found.get(address)
         if found is None:
             if len(self._found) >= self.KEEP:
                 self._found.clear()
             text = re.sub(r"\s+", "", address)
-            city = next((self._cities[text[:n]] for n in self._lengths if text[:n] in self._cities), None)
-            found = self._found[address] = (dict(city), None) if city else resolve_address(conn, address)
+            named = next((self._cities[text[:n]] for n in self._lengths if text[:n] in self._cities), None)
+            if named is not None:
+                found = (dict(named[0]), None, named[1])
+            else:
+                city, err = resolve_address(conn, address)
+                found = (city, err, None if city is None else city["adcode"])
+            self._found[address] = found
         return found
 
 
@@ -92,7 +100,8 @@ def _order_result(conn: sqlite3.Connection, order_no: str, address: dict[str, An
 
 _INSERT_CUSTOMER = ("INSERT INTO customers (id, name, gender, phone, province, city, district, detail, postcode, "
                     "adcode, address) VALUES (?, ?, 'unknown', ?, ?, ?, '', ?, ?, ?, ?)")
-_INSERT_ORDER = "INSERT INTO orders (order_no, customer, created_at, warehouse, eta, total) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_ORDER = ("INSERT INTO orders (order_no, customer, created_at, warehouse, eta, total, ship_adcode, ship_address) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 _INSERT_ITEM = "INSERT INTO order_items (order_no, product_id, qty, price) VALUES (?, ?, ?, ?)"
 
 
@@ -125,7 +134,7 @@ def _place_now(ctx: ToolContext, args: PlaceOrderArgs) -> tuple[dict[str, Any], 
     products, err = resolve_products(conn, args.products)
     if err:
         return err, None
-    city, err = static_data(conn, _Addresses).resolve(conn, args.address)
+    city, err, place = static_data(conn, _Addresses).resolve(conn, args.address)
     if err:
         return err, None
     lines = deliveries(conn, now, city["adcode"], products, args.quantity)
@@ -151,7 +160,8 @@ def _place_now(ctx: ToolContext, args: PlaceOrderArgs) -> tuple[dict[str, Any], 
     total = round(sum(p["price"] * args.quantity for p in products), 2)
     writes: Writes = []
     cid, owner = _customer(conn, canonical["name"], phone, address["text"], city, writes)
-    writes.append((_INSERT_ORDER, [(order_no, cid, canonical["now"], lines[0]["warehouse"], eta, total)]))
+    writes.append((_INSERT_ORDER, [(order_no, cid, canonical["now"], lines[0]["warehouse"], eta, total, place,
+                                    address["text"])]))
     writes.append((_INSERT_ITEM, [(order_no, p["id"], args.quantity, p["price"]) for p in products]))
     # what _order_result reads back, made from what is written (the same dict, no query)
     return {"order_no": order_no, "status": "待付款", "created_at": canonical["now"],

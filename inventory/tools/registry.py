@@ -1,6 +1,6 @@
 """The tool registry: every tool comes through the entry-point group ``twinchat.tools``.
 
-twinchat's own eight tools are declared in its pyproject exactly as a plugin declares one::
+twinchat's own tools are declared in its pyproject exactly as a plugin declares one::
 
     [project.entry-points."twinchat.tools"]
     check_delivery = "twinchat.inventory.tools.delivery:CHECK_DELIVERY"
@@ -42,7 +42,7 @@ GROUP = "twinchat.tools"
 BUILTIN_ORDER = ("search_products", "check_delivery", "search_solution", "query_technician_slots",
                  "create_ticket", "query_order", "request_return", "place_order", "urge_shipment",
                  "request_cancellation", "get_invoice", "check_price_protection", "transfer_to_human",
-                 "file_complaint")
+                 "file_complaint", "change_address", "check_coupons")
 _RANK = {name: rank for rank, name in enumerate(BUILTIN_ORDER)}
 #: What function-calling APIs accept as a function name.
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")

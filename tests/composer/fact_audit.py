@@ -8,7 +8,7 @@ Run as a script to compose sessions and print the counts::
 The counts are those of the session verification's cross-turn checks
 (:mod:`twinchat.composer.verify.crossturn`), with how many sessions could show each class (the
 denominators: order steps, tickets booked, returns, mixed delivery replies, sessions that give a
-category argument more than once).
+category argument more than once, address changes).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def audit(conn: sqlite3.Connection, sessions: Iterable[dict[str, Any]]) -> tuple
     errors: Counter = Counter()
     chances: Counter = Counter()
     for session in sessions:
-        for reason in checker(session["turns"]):
+        for reason in checker(session["turns"], session.get("now")):
             errors[reason.split(": ", 1)[1].split(":")[0]] += 1
         chances.update(_chances(session["turns"]))
     return errors, chances
@@ -87,6 +87,7 @@ def _chances(turns: list[dict[str, Any]]) -> Counter:
             results = (step.calls[-1][2] or {}).get("results") or []
             arrive = [r.get("arrives_in_time") for r in results]
             out["arrival_silent"] += any(arrive) and not all(arrive)
+        out["address_change"] += "change_address" in called
         categories += sum(1 for _, tc, _ in step.calls if "category" in (tc.get("arguments") or {}))
     out["argument_vocabulary"] += categories > 1  # a session that says a category twice or more
     return out

@@ -85,6 +85,15 @@ def test_a_second_task_about_an_order_needs_a_customer_with_orders(tmp_path):
                         "session's customer)"]
 
 
+def test_a_second_task_about_the_order_placed_needs_a_flow_about_an_order(tmp_path):
+    path = _flow_file(tmp_path, "then:\n  - {flow: change_address, share: 0.1, about: placed}\n"
+                                "  - {flow: coupon_question, share: 0.1, about: placed}\n", name="memory_upgrade")
+    units, flows = load_content([])
+    problems = flow_problems(load_file(path), units, flows)
+    assert problems == [f"{path}:{_line(path, 'flow: coupon_question')}: flow 'memory_upgrade': `about` gives flow "
+                        "'coupon_question' an order, but its customer is `anywhere`, not `order`"]
+
+
 def test_pick_then_honours_after_and_shares():
     thens = [Then(flow="a", share=0.3, after=["x"]), Then(flow="b", share=0.5)]
     picked = [pick_then(thens, "x", random.Random(i)) for i in range(2000)]

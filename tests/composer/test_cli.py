@@ -68,7 +68,8 @@ def test_tools_call_errors(world_path, tmp_path):
     runner = CliRunner()
     unknown = runner.invoke(cli, ["tools", "call", "teleport", "{}", "--db", str(world_path)])
     assert unknown.exit_code == 1
-    assert unknown.stderr.startswith("Error: unknown tool 'teleport' (known tools: check_delivery, check_price_protection, create_ticket,")
+    assert unknown.stderr.startswith("Error: unknown tool 'teleport' (known tools: change_address, check_coupons, check_delivery, check_price_protection, "
+                                   "create_ticket,")
     assert unknown.stderr.count("\n") == 1
     bad_json = runner.invoke(cli, ["tools", "call", "search_products", "{oops", "--db", str(world_path)])
     assert bad_json.exit_code == 2 and "not JSON" in bad_json.stderr

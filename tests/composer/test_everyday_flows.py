@@ -16,6 +16,9 @@ FLOWS = {
     "price_protection": ("aftersales_price", {"difference", "no_drop", "expired", "not_eligible", "not_found"}),
     "human_agent": ("aftersales_human", {"transferred", "offline"}),
     "complaint": ("aftersales_complaint", {"filed", "urgent", "not_found"}),
+    "change_address": ("aftersales_address", {"changed", "shipped", "delivered", "cancelled", "bad_address",
+                                              "not_found"}),
+    "coupon_question": ("coupon_ask", {"applies", "short", "none"}),
 }
 
 

@@ -69,7 +69,10 @@ def test_the_builtin_flows_carry_the_tools_their_units_call():
                                             "request_cancellation")
     assert tools.names("human_agent") == ("transfer_to_human",)
     assert tools.names("repair_ticket") == ("search_solution", "query_technician_slots", "create_ticket")
-    assert tools.names("memory_upgrade") == ("search_products", "check_delivery", "place_order")
+    # shopping, and the address change of the order it placed (its second task)
+    assert tools.names("memory_upgrade") == ("search_products", "check_delivery", "place_order", "change_address")
+    assert tools.names("change_address") == ("query_order", "request_return", "change_address")
+    assert tools.names("coupon_question") == ("check_coupons",)
     assert tools.names("not_loaded") == tuple(TOOLS)
 
 

@@ -76,8 +76,11 @@ def test_an_address_starting_with_a_full_place_name_is_read_as_create_ticket_rea
     codes = [r[0] for r in world.execute("SELECT adcode FROM regions WHERE level = 'district' ORDER BY adcode")]
     for adcode in codes[::7]:
         text = places.full_name(places.row(adcode)) + "中山路15号3栋"
-        assert addresses.resolve(world, text) == _resolve_address(world, text), text
-    assert addresses.resolve(world, "火星基地1号") == _resolve_address(world, "火星基地1号")
+        city, err, place = addresses.resolve(world, text)
+        assert (city, err) == _resolve_address(world, text), text
+        assert place == adcode, text  # the district the address names: where the order ships
+    assert addresses.resolve(world, "火星基地1号")[:2] == _resolve_address(world, "火星基地1号")
+    assert addresses.resolve(world, "火星基地1号")[2] is None
 
 
 def test_a_phone_create_ticket_refuses_is_refused_alike(world):

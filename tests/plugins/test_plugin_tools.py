@@ -65,7 +65,8 @@ def test_a_unit_calling_an_unknown_tool_names_the_registered_ones(run_twinchat, 
     assert "unknown tool 'count_in_stok' (did you mean 'count_in_stock'?)" in done.stderr
     assert done.stderr.rstrip().endswith("create_ticket, query_order, request_return, place_order, urge_shipment, "
                                          "request_cancellation, get_invoice, check_price_protection, "
-                                         "transfer_to_human, file_complaint, count_in_stock")
+                                         "transfer_to_human, file_complaint, change_address, check_coupons, "
+                                         "count_in_stock")
 
 
 def test_generate_calls_the_plugin_tool(run_twinchat, plugin_units, tmp_path):

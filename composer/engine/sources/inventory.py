@@ -61,6 +61,9 @@ def _drawer(slot: InventorySlot, name: str, sampler: Any) -> Any:
             form = pick_form(rng)
             owner = context.get("owner_id")  # a second task: one of the session customer's own orders
             try:
+                if "about_order" in context:  # a second task about the order the first task placed
+                    return world.orders.placed(context["about_order"], context["customer"], rng, now,
+                                               slot.statuses, form or "order_no")
                 if owner is not None:
                     return world.orders.owned(owner, rng, now, slot.statuses, slot.within_days, form or "order_no",
                                               context.get("owner_done", ()))

@@ -1,0 +1,118 @@
+"""``change_address`` (改地址): a new shipping address for an order that has not shipped yet.
+
+An order ships to ``orders.ship_address`` (``ship_adcode``: its district). Before the parcel
+leaves the warehouse the customer may send it elsewhere: the new address must name a real
+district (a city alone, an unknown or an ambiguous place is a structured error, as
+``place_order`` refuses one), and the order must be awaiting payment or shipment — a shipped,
+delivered or cancelled order is refused with the facts that say why.
+
+The change rewrites the address and the promised arrival: the order's warehouse ships as it
+would have (a paid order from its payment time, an unpaid one from the session clock) by its
+lane to the new city (an unpaid order without a warehouse yet: the fastest of those holding its
+lines) (:func:`twinchat.inventory.logistics.eta`); a paid order's planned delivery
+moves with the promise. It writes inside the caller's transaction (a session's savepoint), so
+later turns of the session see the new address and ETA, and the world is unchanged afterwards.
+The same call again finds the address already in place and answers the same (idempotent).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from twinchat.inventory.logistics import eta
+from twinchat.inventory.orders import AWAITING_SHIPMENT, PENDING_PAYMENT
+from twinchat.inventory.regions import PlaceIndex
+from twinchat.inventory.timefmt import format_time, parse_time
+from twinchat.inventory.tools.aftersales import not_found, ordered, state_error
+from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
+from twinchat.inventory.tools.places import resolve_address
+from twinchat.inventory.tools.static import static_data
+
+__all__ = ["ChangeAddressArgs", "CHANGE_ADDRESS", "resolve_district"]
+
+
+class ChangeAddressArgs(BaseModel):
+    """Arguments of ``change_address``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_no: str = Field(min_length=1, max_length=40, description="要修改收货地址的订单号,如 DD261112637359")
+    address: str = Field(min_length=2, max_length=120,
+                         description="新的收货地址,需包含城市和区县,如 深圳市南山区科苑路15号")
+
+
+def resolve_district(conn: sqlite3.Connection, address: str, field: str = "address") -> tuple[Any, Any]:
+    """(the district row a street address lies in, None) or (None, the tool error): the address's
+    city as :func:`.places.resolve_address` reads it, and the district of that city it names."""
+    city, err = resolve_address(conn, address, field)
+    if err:
+        return None, err
+    index = static_data(conn, PlaceIndex)
+    text = re.sub(r"\s+", "", address)
+    named = sorted(((at, place) for place, at in index.named_in(text)
+                    if place["level"] == "district" and place["city"] == city["adcode"]),
+                   key=lambda found: (found[0] < 0, found[0]))
+    if not named:
+        return None, tool_error("address_needs_district", f"地址“{address.strip()}”没有写明区县,"
+                                f"请提供{city['name']}的区县和详细地址", field)
+    return index.row(named[0][1]["adcode"]), None
+
+
+def _new_eta(conn: sqlite3.Connection, order_no: str, warehouse: str | None, start: datetime, city: str) -> datetime:
+    """When the order arrives at ``city`` (a city adcode), shipped from ``start`` by its warehouse's
+    lane; an order not assigned a warehouse yet (unpaid) by the fastest lane of those holding every
+    line in stock (of all, when none does)."""
+    if warehouse is not None:
+        able = [warehouse]
+    else:
+        lines = conn.execute("SELECT product_id, qty FROM order_items WHERE order_no = ?", (order_no,)).fetchall()
+        held = [{w for (w,) in conn.execute("SELECT warehouse FROM stock WHERE product_id = ? AND qty >= ?", line)}
+                for line in lines]
+        able = sorted(set.intersection(*held)) if held and set.intersection(*held) else \
+            [w for (w,) in conn.execute("SELECT id FROM warehouses ORDER BY id")]
+    marks = ", ".join("?" * len(able))
+    lanes = conn.execute(f"SELECT w.cutoff, l.tier FROM warehouses w JOIN lanes l ON l.warehouse = w.id "
+                         f"WHERE l.dest_city = ? AND w.id IN ({marks}) ORDER BY w.id", (city, *able)).fetchall()
+    return min(eta(start, cutoff, tier) for cutoff, tier in lanes)
+
+
+def _change(ctx: ToolContext, args: ChangeAddressArgs) -> dict[str, Any]:
+    conn, now = ctx.conn, ctx.now
+    order, no, status = ordered(ctx, args.order_no)
+    if order is None:
+        return not_found(no)
+    if status not in (PENDING_PAYMENT, AWAITING_SHIPMENT):
+        return state_error(order, status, "无法修改收货地址")
+    district, err = resolve_district(conn, args.address)
+    if err:
+        return err
+    text = " ".join(args.address.split())
+    old_text, old_eta, delivered, warehouse = conn.execute(
+        "SELECT ship_address, eta, delivered_at, warehouse FROM orders WHERE order_no = ?", (no,)).fetchone()
+    start = parse_time(order["paid_at"]) if status == AWAITING_SHIPMENT else now
+    promised = _new_eta(conn, no, warehouse, start, district["city"])
+    stamp = format_time(promised)
+    if delivered is not None and old_eta is not None:  # the planned delivery moves with the promise
+        moved = parse_time(delivered) + (promised - parse_time(old_eta))
+        delivered = format_time(max(moved, parse_time(order["shipped_at"]) + timedelta(hours=1)))
+    conn.execute("UPDATE orders SET ship_adcode = ?, ship_address = ?, eta = ?, delivered_at = ? WHERE order_no = ?",
+                 (district["adcode"], text, stamp, delivered, no))
+    places = static_data(conn, PlaceIndex)
+    return {"order_no": no, "status": status, "changed": old_text != text, "previous_address": old_text,
+            "address": {"text": text, "adcode": district["adcode"], "district": places.full_name(district)},
+            "estimated_delivery": stamp, "previous_eta": old_eta, "eta_changed": old_eta != stamp}
+
+
+CHANGE_ADDRESS = Tool(
+    name="change_address",
+    description="修改未发货订单(待付款或待发货)的收货地址:校验新地址(需写明城市和区县),写入订单,"
+                "返回新地址和按新地址计算的预计送达时间;已发货、已签收或已取消的订单返回原因",
+    args_model=ChangeAddressArgs,
+    func=_change,
+    writes=True,
+)

@@ -1,0 +1,87 @@
+"""``check_coupons`` (优惠券): which of the shop's coupons a purchase can use at the session clock,
+and what it then costs.
+
+The purchase is priced at the shop's price of the day (:func:`.aftersales.price_on`, the price
+price protection compares with). A coupon valid at the clock (``coupons``, see
+:mod:`twinchat.inventory.coupons`) covers the whole purchase, the lines of its category or the
+line of its product; it can be used when what it covers reaches its threshold (满 X), and then
+takes its discount off (never more than what it covers). One coupon per order: the one saving
+most (ties: the one valid longest, then by id). A coupon it cannot use yet says how much more of
+what it covers would reach the threshold (还差 N 元); ``nearest`` is the one closest to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from twinchat.inventory.timefmt import format_time
+from twinchat.inventory.tools.aftersales import price_on
+from twinchat.inventory.tools.base import Tool, ToolContext
+from twinchat.inventory.tools.lookup import resolve_products
+
+__all__ = ["CheckCouponsArgs", "CHECK_COUPONS"]
+
+_COLUMNS = ("id", "name", "scope", "scope_id", "threshold", "discount", "valid_until")
+
+
+class CheckCouponsArgs(BaseModel):
+    """Arguments of ``check_coupons``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    products: list[str] = Field(min_length=1, max_length=10, description="要购买的商品编号或型号列表")
+    quantity: int = Field(default=1, ge=1, le=99, description="每个商品的购买数量")
+
+
+def _coupon(row: tuple[Any, ...], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """A coupon row measured against the purchase's ``lines``."""
+    coupon = dict(zip(_COLUMNS, row))
+    covered = [line for line in lines if coupon["scope"] == "all"
+               or line[{"category": "category", "product": "product_id"}[coupon["scope"]]] == coupon["scope_id"]]
+    amount = round(sum(line["amount"] for line in covered), 2)
+    usable = amount >= coupon["threshold"]
+    return {**coupon, "covers": [line["product_id"] for line in covered], "covered_amount": amount,
+            "usable": usable, "saving": min(coupon["discount"], amount) if usable else 0.0,
+            "short_by": 0.0 if usable else round(coupon["threshold"] - amount, 2)}
+
+
+def _check(ctx: ToolContext, args: CheckCouponsArgs) -> dict[str, Any]:
+    conn, now = ctx.conn, ctx.now
+    products, err = resolve_products(conn, args.products)
+    if err:
+        return err
+    lines = []
+    for p in products:
+        today = price_on(p["id"], p["price"], now)
+        lines.append({"product_id": p["id"], "short_name": p["short_name"], "category": p["category"],
+                      "qty": args.quantity, "price_now": today, "amount": round(today * args.quantity, 2)})
+    ids = [p["id"] for p in products]
+    categories = sorted({p["category"] for p in products})
+    stamp = format_time(now)
+    rows = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM coupons WHERE valid_from <= ? AND valid_until >= ? AND (scope = 'all' "
+        f"OR (scope = 'category' AND scope_id IN ({', '.join('?' * len(categories))})) "
+        f"OR (scope = 'product' AND scope_id IN ({', '.join('?' * len(ids))}))) ORDER BY id",
+        (stamp, stamp, *categories, *ids)).fetchall()
+    coupons = [_coupon(row, lines) for row in rows]
+    coupons = [c for c in coupons if c["covers"]]
+    usable = [c for c in coupons if c["usable"]]
+    best = max(usable, key=lambda c: (c["saving"], c["valid_until"], [-ord(ch) for ch in c["id"]]), default=None)
+    nearest = min((c for c in coupons if not c["usable"]), key=lambda c: (c["short_by"], c["id"]), default=None)
+    subtotal = round(sum(line["amount"] for line in lines), 2)
+    saving = best["saving"] if best else 0.0
+    for c in coupons:
+        del c["scope_id"]
+    return {"lines": [{k: v for k, v in line.items() if k != "category"} for line in lines], "subtotal": subtotal,
+            "coupons": coupons, "best": best, "nearest": nearest, "saving": saving, "pay": round(subtotal - saving, 2)}
+
+
+CHECK_COUPONS = Tool(
+    name="check_coupons",
+    description="查询购买商品当前可用的优惠券(全场、品类或单品券,满减/无门槛,每单限用一张):返回当天价格、"
+                "各张券能否使用(不够门槛时还差多少)、最省钱的一张和用券后的实付金额",
+    args_model=CheckCouponsArgs,
+    func=_check,
+)
