@@ -124,7 +124,7 @@ def test_the_action_shape_exports_with_only_its_tool(folder, world_path):
     for fmt, check in checks.items():
         target = folder / f"ex_{fmt}"
         done = CliRunner().invoke(cli, ["export", "--format", fmt, "-o", str(target), "--from-samples", str(out),
-                                        "--units", str(folder / "units")])
+                                        "--units", str(folder / "units"), "--db", str(world_path)])
         assert done.exit_code == 0, done.output
         records = [json.loads(line) for split in ("train", "valid", "test")
                    for line in (target / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
