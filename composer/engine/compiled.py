@@ -262,15 +262,17 @@ class _Writer:
         raise _Unsupported
 
 
-def compile_template_code(env: SandboxedEnvironment, source: str,
-                          own_filters: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str] | None:
+def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: Mapping[str, Any],
+                          tree: nodes.Template | None = None) -> Callable[[Mapping[str, Any]], str] | None:
     """``render(context)`` giving Jinja2's output for ``source``, as one compiled function; None
     if any part of it is outside the supported set. ``render`` raises (Fallback or any error)
-    where Jinja2 must decide; ``own_filters`` are the filters it may call directly."""
-    try:
-        tree = env.parse(source)
-    except Exception:  # noqa: BLE001 - Jinja2 reports syntax errors itself, with its own message
-        return None
+    where Jinja2 must decide; ``own_filters`` are the filters it may call directly; ``tree`` is
+    ``source`` parsed already, if the caller has it."""
+    if tree is None:
+        try:
+            tree = env.parse(source)
+        except Exception:  # noqa: BLE001 - Jinja2 reports syntax errors itself, with its own message
+            return None
     if set_before_read(tree):
         return None
     writer = _Writer(env, own_filters)

@@ -184,7 +184,8 @@ class TemplateCache:
             self.env.fresh()
 
     def _compile_template(self, source: str) -> Any:
-        fast = None if _makes(self.env, source) else compile_template_code(self.env, source, FILTERS)
+        tree = _parsed(self.env, source)  # parsed once, for both questions
+        fast = None if tree is None or _makes_tree(tree) else compile_template_code(self.env, source, FILTERS, tree)
         compiled: list[Any] = [] if fast is not None else [self.env.from_string(source)]  # else on first use
 
         def render_jinja(context: dict[str, Any]) -> str:
@@ -294,10 +295,19 @@ def _makes(env: SandboxedEnvironment, source: str, *, expression: bool = False) 
     """Whether a template multiplies or raises to a power: it renders in the sandbox, which checks
     what ``*`` and ``**`` make (the compiled path counts loop iterations as the sandbox does, and
     leaves a rendering past the limit to it)."""
+    ast = _parsed(env, "{{ " + source + " }}" if expression else source)
+    return ast is not None and _makes_tree(ast)
+
+
+def _parsed(env: SandboxedEnvironment, source: str) -> nodes.Template | None:
+    """``source`` parsed, or None when it is not valid Jinja2 (rendering it says why)."""
     try:
-        ast = env.parse("{{ " + source + " }}" if expression else source)
+        return env.parse(source)
     except jinja2.TemplateSyntaxError:
-        return False
+        return None
+
+
+def _makes_tree(ast: nodes.Template) -> bool:
     return ast.find(nodes.Mul) is not None or ast.find(nodes.Pow) is not None
 
 
