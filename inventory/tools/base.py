@@ -43,17 +43,22 @@ def request_key(canonical: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
+#: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)
+NUMBER_DRAWS = 1000
+
+
 def free_number(conn: sqlite3.Connection, key: str, prefix: str, now: datetime, table: str, column: str,
-                what: str) -> str:
+                what: str) -> str | dict[str, Any]:
     """``prefix`` + the date of ``now`` + 6 digits drawn from ``key``: a number ``table.column``
-    does not hold yet (a clash takes the next draw). ``table`` and ``column`` are the caller's own
-    constants, never user input."""
-    for draw in range(1000):
+    does not hold yet (a clash takes the next draw), or — after :data:`NUMBER_DRAWS` clashes, a day
+    nearly full — the tool error ``{what}_number_exhausted``. ``table`` and ``column`` are the
+    caller's own constants, never user input."""
+    for draw in range(NUMBER_DRAWS):
         digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
         number = f"{prefix}{now:%Y%m%d}{digits:06d}"
         if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (number,)).fetchone() is None:
             return number
-    raise RuntimeError(f"no free {what} number for {now:%Y-%m-%d} after 1000 draws")
+    return tool_error(f"{what}_number_exhausted", f"{now:%Y-%m-%d} 的编号已用完,请稍后再试", None)
 
 
 def tool_error(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -307,6 +307,8 @@ def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
                           f"订单 {order_no} 的{what}已有售后申请 {clash[0]}({_KIND_NAMES[clash[1]]}),请勿重复提交",
                           "product_id" if product_id else "order_no"), None
     number = free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return")
+    if isinstance(number, dict):  # no number left for the day: a tool error
+        return number, None
     params = (number, key, order_no, product_id, args.kind, canonical["reason"], format_time(now))
     conn.execute(_INSERT_RETURN, params)
     result = _return_result(conn, key)

@@ -336,7 +336,10 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
         return tool_error("slot_unavailable",
                           f"{who}在 {when.strftime('%Y-%m-%d %H:%M')} 没有空闲,请换一个时段", "serve_time"), None
     start, technician, end = free[0]
-    params = (free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket"), key, format_time(now),
+    number = free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket")
+    if isinstance(number, dict):  # no number left for the day: a tool error
+        return number, None
+    params = (number, key, format_time(now),
               canonical["user_name"], phone, canonical["address"], city["adcode"], canonical["problem"], category,
               format_time(start), format_time(end), technician, int(args.is_vip))
     conn.execute(_INSERT_TICKET, params)
