@@ -39,7 +39,7 @@ __all__ = ["ChangeAddressArgs", "CHANGE_ADDRESS", "resolve_district"]
 class ChangeAddressArgs(BaseModel):
     """Arguments of ``change_address``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_no: str = Field(min_length=1, max_length=40, description="要修改收货地址的订单号,如 DD261112637359")
     address: str = Field(min_length=2, max_length=120,

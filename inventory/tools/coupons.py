@@ -29,7 +29,7 @@ _COLUMNS = ("id", "name", "scope", "scope_id", "threshold", "discount", "valid_u
 class CheckCouponsArgs(BaseModel):
     """Arguments of ``check_coupons``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     products: list[str] = Field(min_length=1, max_length=10, description="要购买的商品编号或型号列表")
     quantity: int = Field(default=1, ge=1, le=99, description="每个商品的购买数量")

@@ -1,0 +1,39 @@
+"""A tool with a frozen arguments model validates the same arguments once and shares the instance;
+other arguments, errors and unfrozen models are validated every time."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from twinchat.inventory.tools.base import Tool
+from twinchat.inventory.tools.registry import tools
+
+
+def test_the_same_arguments_are_validated_once_and_others_again():
+    tool = tools()["check_delivery"]
+    args = {"products": ["MEM001"], "destination": "深圳南山", "deadline": "2026-12-05 09:00:00"}
+    first = tool.arguments(args)
+    assert tool.arguments(dict(args)) is first  # verification's re-run: the same instance
+    other = tool.arguments({**args, "destination": "广州天河"})
+    assert other is not first and other.destination == "广州天河" and first.destination == "深圳南山"
+    assert tool.arguments({**args, "quantity": 1}) is not first  # other JSON text, validated again
+
+
+def test_refused_arguments_are_a_tool_error_every_time():
+    tool = tools()["check_delivery"]
+    bad = {"products": [], "destination": "深圳南山"}
+    for _ in range(2):
+        error = tool.arguments(bad)
+        assert error["error"]["code"] == "invalid_arguments" and error["error"]["field"] == "products"
+
+
+def test_an_unfrozen_model_is_validated_every_time():
+    class Loose(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        n: int
+
+    tool = Tool(name="loose", description="", args_model=Loose, func=lambda ctx, args: {"n": args.n})
+    assert tool.arguments({"n": 1}) is not tool.arguments({"n": 1})
+    # every built-in tool promises not to change its arguments (so each is validated once)
+    assert [name for name, t in tools().items()
+            if t.args_model is not None and not t.args_model.model_config.get("frozen")] == []
