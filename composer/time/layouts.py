@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from itertools import accumulate
 
 from twinchat.composer.time.conventions import PARTS
@@ -18,6 +19,11 @@ from twinchat.composer.time.words import (AFTER_DAYS, AFTER_MINUTES, ALL_DAYS, D
                                           PERIODS, SHORT_DAYS, WEEKENDS, WITHIN_DAYS, WITHIN_MINUTES)
 
 __all__ = ["KINDS", "LAYOUTS", "Layout"]
+
+#: the recipes that read the time of day (now + Δ), not only the date: never kept in a date's table
+_LIVE = frozenset({At.within_minutes, At.relative_minutes})
+_UNSET, _AT_CLOCK = object(), object()
+"""Entries of a date's table: not built yet; built at each clock (a recipe of :data:`_LIVE`)."""
 
 KINDS: tuple[str, ...] = ("day", "part_of_day", "clock", "deadline", "weekend", "relative")
 """Every kind of phrase the pool emits, in the order the pool lists them."""
@@ -44,7 +50,37 @@ class Layout:
 
     def raw(self, at: At, index: int) -> tuple[str, datetime, datetime] | None:
         """Phrase ``index`` at the clock as (text, start, end), or None when it does not exist or
-        is wholly past (what :meth:`phrase` gives, before it is made a TimePhrase)."""
+        is wholly past (what :meth:`phrase` gives, before it is made a TimePhrase).
+
+        A recipe that reads only the date is built once per date and kept in the date's table (its
+        windows from the clock start at :data:`~twinchat.composer.time.recipes.FROM_NOW` there); only
+        the clock is compared here."""
+        table = _table(self, at.today)
+        entry = table[index]
+        if entry is _UNSET:
+            entry = table[index] = self._on_date(at.today, index)
+        if entry is _AT_CLOCK:
+            return self._built(at, index)
+        if entry is None:
+            return None
+        text, start, end = entry
+        now = at.now
+        if end < now or (self.named and start < now):
+            return None
+        return text, max(start, now), end
+
+    def _on_date(self, today: date, index: int) -> object:
+        """Table entry ``index`` of the date: (text, start, end), None when the phrase does not exist
+        on the date, or :data:`_AT_CLOCK` for a recipe that reads the time of day."""
+        section = bisect_right(self.starts, index) - 1
+        recipe = self.sections[section][1]
+        if recipe in _LIVE:
+            return _AT_CLOCK
+        found = recipe(_on_date(today), index - self.starts[section])
+        return None if found is None else (found[0], *found[1])
+
+    def _built(self, at: At, index: int) -> tuple[str, datetime, datetime] | None:
+        """Phrase ``index`` built at the clock itself (what :meth:`raw` gives)."""
         section = bisect_right(self.starts, index) - 1
         found = self.sections[section][1](at, index - self.starts[section])
         if found is None or self._gone(at, found):
@@ -72,8 +108,18 @@ LAYOUTS: dict[str, Layout] = {layout.kind: layout for layout in (
     Layout("deadline", (len(ALL_DAYS), At.day_deadline), (len(SHORT_DAYS), At.short_day_deadline),
            (len(DEADLINE_PARTS), At.part_deadline), (N_CLOCKS, At.clock_deadline),
            (2 * len(PERIODS), At.period_deadline), (len(WEEKENDS), At.weekend_deadline),
-           (len(WITHIN_DAYS) + len(WITHIN_MINUTES), At.within_deadline)),
+           (len(WITHIN_DAYS), At.within_days), (len(WITHIN_MINUTES), At.within_minutes)),
     Layout("weekend", (len(WEEKENDS), At.weekend)),
-    Layout("relative", (len(AFTER_MINUTES) + len(AFTER_DAYS), At.relative)),
+    Layout("relative", (len(AFTER_MINUTES), At.relative_minutes), (len(AFTER_DAYS), At.relative_days)),
 )}
 """Kind → its layout, in :data:`KINDS` order."""
+
+
+@lru_cache(maxsize=6 * 64)
+def _table(layout: Layout, today: date) -> list[object]:
+    """A layout's recipes on one date, built as they are drawn (at most 64 dates per kind are kept)."""
+    return [_UNSET] * layout.size
+
+
+_on_date = lru_cache(maxsize=64)(At.on_date)
+"""A date's recipes (one per date, so what they share, such as its day words, is built once)."""

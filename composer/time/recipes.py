@@ -16,13 +16,16 @@ from twinchat.composer.time.words import (AFTER_DAYS, AFTER_MINUTES, ALL_DAYS, B
                                           DEADLINE_PARTS, MINUTES, NEAR_CLOCKS, NEAR_PARTS, PERIOD_TURN, PERIODS,
                                           SHORT_DAYS, STAPLE_CLOCKS, WEEKENDS, WITHIN_DAYS, WITHIN_MINUTES, cn)
 
-__all__ = ["At", "Found", "Window"]
+__all__ = ["FROM_NOW", "At", "Found", "Window"]
 
 Window = tuple[datetime, datetime]
 Found = tuple[str, Window] | None
 """What a recipe gives: (text, (start, end)), or None where the phrase does not exist on the date."""
 
 _SECOND = timedelta(seconds=1)
+FROM_NOW = datetime.min
+"""The clock of an :class:`At` made for a date alone (:meth:`At.on_date`): a window that runs from the
+clock starts there, and ``max(start, now)`` turns it into the clock of any session that day."""
 _PART_NAMES = tuple(PARTS)
 
 
@@ -64,10 +67,16 @@ class At:
 
     __slots__ = ("now", "today", "monday", "_short")
 
-    def __init__(self, now: datetime) -> None:
-        self.now, self.today = now, now.date()
+    def __init__(self, now: datetime, today: date | None = None) -> None:
+        self.now, self.today = now, (now.date() if today is None else today)
         self.monday = self.today - timedelta(days=self.today.weekday())
         self._short: list[tuple[str, date] | None] = [None] * len(SHORT_DAYS)
+
+    @classmethod
+    def on_date(cls, today: date) -> At:
+        """The recipes of a date alone: a window from the clock starts at :data:`FROM_NOW`. Only for the
+        recipes that read no more of the clock than that (not :meth:`within_minutes`, :meth:`relative_minutes`)."""
+        return cls(FROM_NOW, today)
 
     def day_word(self, spec: tuple[str, str, int]) -> tuple[str, date] | None:
         """A day word of ``ALL_DAYS`` or ``SHORT_DAYS`` as (word, the date it names), or None where it is not offered."""
@@ -159,10 +168,14 @@ class At:
         return word + "前", (self.now, _day(self.monday + timedelta(days=6 + 7 * weeks))[1])
 
     def within_deadline(self, j: int) -> Found:
-        if j < len(WITHIN_DAYS):
-            text, days = WITHIN_DAYS[j]
-            return text, (self.now, _day(self.today + timedelta(days=days))[1])
-        text, minutes = WITHIN_MINUTES[j - len(WITHIN_DAYS)]
+        return self.within_days(j) if j < len(WITHIN_DAYS) else self.within_minutes(j - len(WITHIN_DAYS))
+
+    def within_days(self, j: int) -> Found:
+        text, days = WITHIN_DAYS[j]
+        return text, (self.now, _day(self.today + timedelta(days=days))[1])
+
+    def within_minutes(self, j: int) -> Found:
+        text, minutes = WITHIN_MINUTES[j]
         return text, (self.now, self.now + timedelta(minutes=minutes))
 
     def weekend(self, j: int) -> Found:
@@ -171,12 +184,16 @@ class At:
         return word, (_day(saturday)[0], _day(saturday + timedelta(days=1))[1])
 
     def relative(self, j: int) -> Found:
-        if j >= len(AFTER_MINUTES):
-            text, days = AFTER_DAYS[j - len(AFTER_MINUTES)]
-            return text, _day(self.today + timedelta(days=days))
+        return self.relative_minutes(j) if j < len(AFTER_MINUTES) else self.relative_days(j - len(AFTER_MINUTES))
+
+    def relative_minutes(self, j: int) -> Found:
         text, minutes = AFTER_MINUTES[j]
         start = (self.now + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
         return text, (start, start + timedelta(minutes=1) - _SECOND)
+
+    def relative_days(self, j: int) -> Found:
+        text, days = AFTER_DAYS[j]
+        return text, _day(self.today + timedelta(days=days))
 
 
 @lru_cache(maxsize=1 << 14)

@@ -291,3 +291,18 @@ def test_a_clock_phrase_built_once_per_date_is_the_one_built_at_the_clock(now: d
     at = At(now)
     for j in range(N_CLOCKS):
         assert at.clock(j) == at.clock_at(j, j - len(STAPLE_CLOCKS) + 1)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(day=st.dates(min_value=date(2001, 1, 1), max_value=date(2060, 12, 31)),
+       moments=st.lists(st.times().map(lambda t: t.replace(microsecond=0)), min_size=1, max_size=4))
+@example(day=date(2026, 11, 22), moments=[time(23, 59, 59), time(0, 0), time(14, 47)])
+def test_a_phrase_kept_in_its_dates_table_is_the_one_built_at_the_clock(day: date, moments: list[time]) -> None:
+    """Layout.raw keeps each date's recipes in a table and compares only the clock; at every clock of
+    the date (several clocks, so later ones read the table the first one filled) it gives what building
+    the recipe at that very clock gives."""
+    for moment in moments:
+        at = At(datetime.combine(day, moment))
+        for layout in layouts.LAYOUTS.values():
+            for index in range(layout.size):
+                assert layout.raw(at, index) == layout._built(at, index), (layout.kind, index, at.now)
