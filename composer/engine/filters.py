@@ -37,7 +37,7 @@ import jinja2.filters
 from twinchat.composer.engine.limits import FILTER_PROBLEMS, LimitBreak
 from twinchat.inventory.timefmt import parse_time
 
-__all__ = ["BOUNDED", "FILTERS", "cn_number", "cn_time", "fullwidth", "price", "times_said", "when"]
+__all__ = ["BOUNDED", "FILTERS", "cn_number", "cn_time", "fullwidth", "price", "said_when", "times_said", "when"]
 
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 _DIGITS = "〇一二三四五六七八九"
@@ -120,7 +120,12 @@ def _moment(value: Any) -> tuple[datetime, bool]:
     """(the moment, whether it has a time of day) of a datetime, a world stamp or a date."""
     if isinstance(value, datetime):
         return value, True
-    text = str(value).strip()
+    return _read_moment(str(value).strip())
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_moment(text: str) -> tuple[datetime, bool]:
+    """A stamp or a date read once: a session says its clock and its few stamps again and again."""
     if _DATE.fullmatch(text):
         return datetime.fromisoformat(text), False
     return parse_time(text), True
@@ -134,11 +139,15 @@ def _day(moment: datetime, now: datetime) -> str:
     return f"{year}{moment.month}月{moment.day}日"
 
 
+#: hour (0–23) → the part of day it is said with
+_PART_OF_HOUR = tuple(next(word for first, word in reversed(_PARTS) if hour >= first) for hour in range(24))
+
+
 def _spoken_clock(day: str, hour: int, minute: int) -> str:
     """明天下午6点半, 今晚8点, 12月3日凌晨2点; 23:59 (the end of a day) is 晚上12点."""
-    if (hour, minute) == (23, 59):
+    if hour == 23 and minute == 59:
         hour, minute = 24, 0
-    part = next(word for first, word in reversed(_PARTS) if min(hour, 23) >= first)
+    part = _PART_OF_HOUR[min(hour, 23)]
     twelve = hour - 12 if hour > 12 else hour
     clock = f"{twelve}点" + ("" if minute == 0 else "半" if minute == 30 else f"{minute:02d}分")
     return _FUSED.get((day, part), day + part) + clock
@@ -152,13 +161,21 @@ def when(value: Any, now: Any, form: str = "moment") -> str:
     if form not in _WHEN_FORMS:
         raise ValueError(f"when: unknown form {form!r} (forms: {', '.join(_WHEN_FORMS)})")
     moment, timed = _moment(value)
-    clock, _ = _moment(now)
-    day = _day(moment, clock)
+    day = _day(moment, _moment(now)[0])
     if not timed or form == "day":
         return day
     if form == "spoken":
         return _spoken_clock(day, moment.hour, moment.minute)
     return f"{day}{moment.hour}:{moment.minute:02d}"
+
+
+def said_when(value: Any, now: Any) -> tuple[str, str]:
+    """``when(value, now)`` and ``when(value, now, 'spoken')`` together, each moment read once."""
+    moment, timed = _moment(value)
+    day = _day(moment, _moment(now)[0])
+    if not timed:
+        return day, day
+    return f"{day}{moment.hour}:{moment.minute:02d}", _spoken_clock(day, moment.hour, moment.minute)
 
 
 def times_said(value: Any, now: Any, form: str = "moment") -> str:

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from twinchat.composer.engine.filters import when
+from twinchat.composer.engine.filters import said_when
 from twinchat.composer.engine.references import resolve
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import parse_time
@@ -107,7 +107,7 @@ def _said_times(moment: str, now: str | None) -> tuple[str, ...]:
     """The ways a reply may state a tool-result time: ``cn_time``'s, and ``when``'s at ``now``."""
     if now is None:
         return (_cn_time(moment),)
-    return (_cn_time(moment), *(when(moment, now, form) for form in ("moment", "spoken")))
+    return (_cn_time(moment), *said_when(moment, now))
 
 
 def _states_time(reply: str, moment: Any, now: str | None) -> bool:
