@@ -7,6 +7,7 @@ real day (2月30日, 32号, a holiday outside the holiday table).
 
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from datetime import date, datetime, time, timedelta
 
@@ -87,7 +88,7 @@ def _holiday(said: str, year_word: str | None, today: date) -> date:
         raise Unresolvable(str(exc)) from None
 
 
-def day_of(g: dict[str, str | None], today: date) -> tuple[date | None, str | None]:
+def day_of(g: re.Match[str], today: date) -> tuple[date | None, str | None]:
     """The date a phrase names (None when it names none) and the part of day it carries."""
     part = part_name(g["dpart"] or g["dpart1"] or g["part"])
     if g["day"] is None:
@@ -126,7 +127,7 @@ def day_of(g: dict[str, str | None], today: date) -> tuple[date | None, str | No
     return _next_day_of_month(today, number(g["dom"])), part
 
 
-def period_of(g: dict[str, str | None], today: date) -> tuple[date, date]:
+def period_of(g: re.Match[str], today: date) -> tuple[date, date]:
     """The first and last day of a period (周末, 下周, 这个月, 月底, 年底)."""
     monday = today - timedelta(days=today.weekday())
     if g["we"]:

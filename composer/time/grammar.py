@@ -39,7 +39,7 @@ class Begun(ValueError):
         self.start = start
 
 
-def _minute(g: dict[str, str | None], s: str) -> tuple[int, bool]:
+def _minute(g: re.Match[str], s: str) -> tuple[int, bool]:
     """(minute, whether the phrase names the minute rather than the hour)."""
     if g["colon" + s]:
         return int(g["cm" + s]), True
@@ -67,7 +67,7 @@ def _hours(part: str | None, spoken: int, padded: bool) -> list[int]:
     return [spoken, spoken + 12]      # 7–11点: the first of morning or evening that is still ahead
 
 
-def _clock_windows(g: dict[str, str | None], d: date, part: str | None) -> list[Window]:
+def _clock_windows(g: re.Match[str], d: date, part: str | None) -> list[Window]:
     spoken = number(g["h"])
     minute, names_minute = _minute(g, "")
     base = start_of(d)
@@ -81,7 +81,7 @@ def _clock_windows(g: dict[str, str | None], d: date, part: str | None) -> list[
     return windows
 
 
-def _range_end(g: dict[str, str | None], base: datetime, first: datetime, part: str | None) -> datetime:
+def _range_end(g: re.Match[str], base: datetime, first: datetime, part: str | None) -> datetime:
     minute, _ = _minute(g, "2")
     spoken = number(g["h2"])
     for hour in _hours(part, spoken, g["h2"].startswith("0") and len(g["h2"]) == 2):
@@ -112,7 +112,7 @@ def _finish(window: Window, suffix: str | None, *, point: bool, now: datetime, a
     return max(start, now), end
 
 
-def _quantity(g: dict[str, str | None], now: datetime, *, in_sentence: bool, deadline: bool) -> Window:
+def _quantity(g: re.Match[str], now: datetime, *, in_sentence: bool, deadline: bool) -> Window:
     """N天内/后, N小时内/后, 半小时, 一刻钟…: counted from now; said bare, an hour or minute count is a 内."""
     half = g["qh"] is not None or g["qhalf"] is not None
     count = 0 if g["qh"] else number(g["qn"])
@@ -140,7 +140,7 @@ def _quantity(g: dict[str, str | None], now: datetime, *, in_sentence: bool, dea
     return (now if deadline else at), at + _MINUTE
 
 
-def _work(g: dict[str, str | None], day: date, suffix: str | None, now: datetime, *, in_sentence: bool,
+def _work(g: re.Match[str], day: date, suffix: str | None, now: datetime, *, in_sentence: bool,
           appointment: bool) -> Window:
     """上班 and 下班 name their hour (09:00, 18:00); 午休 is 12:00–13:29:59, 午休前 ends as it begins."""
     if in_sentence and g["day"] is None and suffix is None:
@@ -181,7 +181,7 @@ def interpret(m: re.Match[str], now: datetime, *, in_sentence: bool, appointment
     since 快一点 and 有两点要求 hold no time. ``appointment`` keeps a clock's named time
     (see :func:`_finish`); ``hedge`` is a word said just before the phrase (最晚, 最好).
     """
-    g = m.groupdict()
+    g = m   # read group by group: the pattern has some eighty groups and a phrase uses a few
     today = now.date()
     deadline = hedge is not None and HEDGES[hedge]
     if g["qunit"]:
