@@ -137,7 +137,11 @@ def _unnamed(pattern: str) -> str:
 # time): the lookahead refuses every other position at once, where the core's optional parts would
 # otherwise each be tried, end in an empty match, and be tried again.
 _CORE_START = _unnamed(f"(?={_DAY}|{_PART2}|{_clock('', bare=True)}|{_alt(WORK)})")
-PHRASE = re.compile(f"{_FIRST}(?:{_PERIOD}|{_QTY}|{_CORE_START}{_CORE})")
+# Periods and quantities start with one of these characters: the lookaheads refuse every other
+# position in one test, before the branch's lookbehinds and groups are tried one by one.
+_PERIOD_START = "(?=[下这本上周月今年])"
+_QTY_START = f"(?=[0-9零〇两十半{_C1}])"
+PHRASE = re.compile(f"{_FIRST}(?:{_PERIOD_START}{_PERIOD}|{_QTY_START}{_QTY}|{_CORE_START}{_CORE})")
 """One time phrase; periods and quantities are tried before days, parts of day and clocks."""
 HEDGE = re.compile(f"(?P<word>{_alt(HEDGES)})[在于是]?")
 """A hedge that opens a phrase (最晚, 最好在…); kept out of :data:`PHRASE`, which it would slow down."""

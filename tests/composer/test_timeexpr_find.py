@@ -107,8 +107,9 @@ def test_a_sentence_without_time_gives_nothing_and_a_past_phrase_is_left_out_who
 
 def test_the_core_lookahead_finds_what_the_pattern_without_it_finds(composer):
     """PHRASE refuses a position at once unless a day, part of day, clock or work-day word starts
-    there; without that lookahead it finds the same phrases, in every sentence the flows compose,
-    in the test files' sentences and in splices of them."""
+    there, and tries a period or a quantity only at a character one can start with; without those
+    lookaheads it finds the same phrases, in every sentence the flows compose, in the test files'
+    sentences, in splices of them and in random strings of the characters phrases are made of."""
     import random
     import re
     from pathlib import Path
@@ -126,6 +127,8 @@ def test_the_core_lookahead_finds_what_the_pattern_without_it_finds(composer):
     rng, base = random.Random(0), sorted(texts)
     texts |= {a[:rng.randrange(len(a) + 1)] + b[rng.randrange(len(b) + 1):]
               for a, b in (rng.sample(base, 2) for _ in range(5000))}
-    assert len(texts) > 5000
+    letters = sorted(set("".join(base)) & set(pattern.PHRASE.pattern) | set("0123456789:-~每第个"))
+    texts |= {"".join(rng.choices(letters, k=rng.randrange(1, 12))) for _ in range(20000)}
+    assert len(texts) > 20000
     assert sum(bool(phrases(pattern.PHRASE, t)) for t in texts) > 1000
     assert [t for t in texts if phrases(pattern.PHRASE, t) != phrases(without, t)] == []
