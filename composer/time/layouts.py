@@ -50,21 +50,25 @@ class Layout:
 
     def raw(self, at: At, index: int) -> tuple[str, datetime, datetime] | None:
         """Phrase ``index`` at the clock as (text, start, end), or None when it does not exist or
-        is wholly past (what :meth:`phrase` gives, before it is made a TimePhrase).
+        is wholly past (what :meth:`phrase` gives, before it is made a TimePhrase)."""
+        return self.at_clock(at.now, at.today, index, at)
+
+    def at_clock(self, now: datetime, today: date, index: int,
+                 at: At | None = None) -> tuple[str, datetime, datetime] | None:
+        """:meth:`raw` at the clock ``now`` (whose date is ``today``); ``at`` is made only if needed.
 
         A recipe that reads only the date is built once per date and kept in the date's table (its
         windows from the clock start at :data:`~twinchat.composer.time.recipes.FROM_NOW` there); only
         the clock is compared here."""
-        table = _table(self, at.today)
+        table = _table(self, today)
         entry = table[index]
         if entry is _UNSET:
-            entry = table[index] = self._on_date(at.today, index)
+            entry = table[index] = self._on_date(today, index)
         if entry is _AT_CLOCK:
-            return self._built(at, index)
+            return self._built(At(now) if at is None else at, index)
         if entry is None:
             return None
         text, start, end = entry
-        now = at.now
         if end < now or (self.named and start < now):
             return None
         return text, max(start, now), end

@@ -112,7 +112,7 @@ def sample(now: datetime, rng: random.Random, kinds: Collection[str] | None = No
     The same ``rng`` state, clock and kinds always give the same phrase. Raises
     :class:`ComposerError` for an unknown kind, or when no phrase of the kinds is possible at ``now``.
     """
-    text, start, end, kind = _draw(At(now), _check_kinds(kinds), rng)
+    text, start, end, kind = _draw(now, _check_kinds(kinds), rng)
     return TimePhrase(text, TimeWindow(start, end), kind)
 
 
@@ -121,27 +121,27 @@ def sample_where(now: datetime, rng: random.Random, kinds: Collection[str] | Non
     """The first of up to ``tries`` phrases drawn as :func:`sample` draws them whose window start
     ``fits``, or None: what calling :func:`sample` again until one fits gives (the same phrase
     for the same ``rng`` state), without making the phrases turned down."""
-    at, checked = At(now), _check_kinds(kinds)
+    checked = _check_kinds(kinds)
     for _ in range(tries):
-        text, start, end, kind = _draw(at, checked, rng)
+        text, start, end, kind = _draw(now, checked, rng)
         if fits(start):
             return TimePhrase(text, TimeWindow(start, end), kind)
     return None
 
 
-def _draw(at: At, checked: tuple[str, ...], rng: random.Random) -> tuple[str, datetime, datetime, str]:
+def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random) -> tuple[str, datetime, datetime, str]:
     """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes."""
-    candidates = list(checked)
+    candidates, today = list(checked), now.date()
     while candidates:
         kind = rng.choice(candidates)
         layout = LAYOUTS[kind]
         for _ in range(_TRIES):
-            found = layout.raw(at, rng.randrange(layout.size))
+            found = layout.at_clock(now, today, rng.randrange(layout.size))
             if found is not None:
                 return (*found, kind)
-        pool = _build(at.now, kind)
+        pool = _build(now, kind)
         if pool:
             phrase = rng.choice(pool)
             return phrase.text, phrase.window.start, phrase.window.end, kind
         candidates.remove(kind)
-    raise ComposerError(f"no time phrase of kinds {', '.join(checked)} is possible at {at.now}")
+    raise ComposerError(f"no time phrase of kinds {', '.join(checked)} is possible at {now}")
