@@ -27,6 +27,7 @@ session clock is given, as the ``when`` filter does (明天18:00, 明天下午6�
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -97,10 +98,12 @@ def _ok(result: Any) -> bool:
     return isinstance(result, dict) and "error" not in result
 
 
+@functools.lru_cache(maxsize=1024)
 def _cn_time(moment: str) -> str:
-    """A tool-result time as replies state it (11月20日21:00), as the ``cn_time`` filter writes it."""
+    """A tool-result time as replies state it (11月20日21:00), as the ``cn_time`` filter writes it
+    (kept per stamp: a session's checks state the same few times)."""
     t = parse_time(moment)
-    return f"{t.month}月{t.day}日{t:%H:%M}"
+    return f"{t.month}月{t.day}日{t.hour:02d}:{t.minute:02d}"
 
 
 def _said_times(moment: str, now: str | None) -> tuple[str, ...]:

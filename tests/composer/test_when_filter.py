@@ -44,3 +44,14 @@ def test_a_stamp_that_is_not_one_is_refused_each_time() -> None:
     for _ in range(2):   # a refused stamp is not kept: it is refused again
         with pytest.raises(ValueError, match="month must be in 1..12|2026-13-01"):
             when("2026-13-01 10:00:00", "2026-12-01 10:00:00")
+
+
+@settings(max_examples=200, deadline=None)
+@given(moment=moments)
+def test_the_cross_turn_checks_say_a_stamp_as_cn_time_does(moment: datetime) -> None:
+    from twinchat.composer.engine.filters import cn_time
+    from twinchat.composer.verify.crossturn import _cn_time
+
+    stamp = f"{moment:%Y-%m-%d %H:%M:%S}"
+    assert _cn_time(stamp) == cn_time(stamp) == cn_time(moment)
+    assert _cn_time(stamp) == _cn_time(stamp)   # again, from its memo
