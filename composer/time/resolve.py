@@ -107,7 +107,7 @@ from datetime import datetime, timedelta
 
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Begun, Unresolvable, WhollyPast, has_core, interpret
-from twinchat.composer.time.pattern import HEDGE, HEDGE_BEFORE, HEDGE_LAST
+from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
 
@@ -171,7 +171,8 @@ def find(sentence: str, now: datetime, *, appointment: bool = False) -> list[Tim
     """
     _check_clock(now)
     spans = []
-    for match in PHRASE.finditer(sentence.translate(FULLWIDTH)):
+    text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
+    for match in PHRASE.finditer(text):
         first, last = match.span()
         if last == first or not has_core(match):
             continue

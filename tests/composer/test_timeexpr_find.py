@@ -132,3 +132,24 @@ def test_the_core_lookahead_finds_what_the_pattern_without_it_finds(composer):
     assert len(texts) > 20000
     assert sum(bool(phrases(pattern.PHRASE, t)) for t in texts) > 1000
     assert [t for t in texts if phrases(pattern.PHRASE, t) != phrases(without, t)] == []
+
+
+def test_the_fast_checks_of_find_agree_with_their_definitions() -> None:
+    """find translates a sentence only when it holds a full-width character, and has_core reads the
+    core groups in one call: both agree with their plain definitions."""
+    import random
+
+    import twinchat.composer.time.pattern as pattern
+
+    assert [c for c in map(chr, range(0x3000, 0x10000)) if bool(pattern.HAS_FULLWIDTH.search(c))
+            != (ord(c) in pattern.FULLWIDTH)] == []
+    assert all(not pattern.HAS_FULLWIDTH.search(chr(c)) for c in range(0x3000))
+    rng = random.Random(3)
+    letters = "今明后天周五六下个礼拜上午晚中点半3０２:前内后月号年底末小时分钟两一十的送到吗"
+    import re
+
+    without = re.compile(f"{pattern._FIRST}(?:{pattern._PERIOD}|{pattern._QTY}|{pattern._CORE})")  # matches 前 too
+    matches = [m for _ in range(5000) for m in without.finditer("".join(rng.choices(letters, k=10)))]
+    plain = [any(m.group(name) is not None for name in pattern._CORE_GROUPS) for m in matches]
+    assert [pattern.has_core(m) for m in matches] == plain
+    assert sum(plain) > 1000 and not all(plain)
