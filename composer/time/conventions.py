@@ -9,6 +9,7 @@ part (:func:`part_window`) is inclusive and ends one second before it, as every 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 __all__ = ["PARTS", "PART_ALIASES", "PART_HOURS", "part_name", "part_window"]
 
@@ -47,8 +48,10 @@ def part_name(word: str | None) -> str | None:
     return None if word is None else PART_ALIASES.get(word, word)
 
 
+@lru_cache(maxsize=1024)
 def part_window(day: date, part: str) -> tuple[datetime, datetime]:
-    """The inclusive window of ``part`` on ``day``: its first hour to one second before its end hour."""
+    """The inclusive window of ``part`` on ``day``: its first hour to one second before its end hour
+    (kept per day and part: the pool and the grammar ask for the same few days' parts again and again)."""
     first, end = PARTS[part]
     start = datetime.combine(day, time())
     return start + timedelta(hours=first), start + timedelta(hours=end) - _SECOND
