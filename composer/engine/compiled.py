@@ -76,13 +76,16 @@ def set_before_read(tree: nodes.Template) -> bool:
     return False
 
 
-def _parse_expression(env: SandboxedEnvironment, expression: str) -> nodes.Node | None:
-    """The parsed ``expression`` (one expression node), or None for anything else (a syntax
-    error included: Jinja2 reports those itself, with its own message)."""
-    try:
-        tree = env.parse("{{ " + expression + " }}")
-    except Exception:  # noqa: BLE001
-        return None
+def _parse_expression(env: SandboxedEnvironment, expression: str,
+                      tree: nodes.Template | None = None) -> nodes.Node | None:
+    """The parsed ``expression`` (one expression node; ``tree``: ``{{ expression }}`` parsed
+    already, if the caller has it), or None for anything else (a syntax error included: Jinja2
+    reports those itself, with its own message)."""
+    if tree is None:
+        try:
+            tree = env.parse("{{ " + expression + " }}")
+        except Exception:  # noqa: BLE001
+            return None
     body = tree.body
     if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
         return None
@@ -292,11 +295,13 @@ def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: M
 
 
 def compile_expression_code(env: SandboxedEnvironment, expression: str,
-                            own_filters: Mapping[str, Any] | None = None) -> Callable[[Mapping[str, Any]], Any] | None:
+                            own_filters: Mapping[str, Any] | None = None,
+                            tree: nodes.Template | None = None) -> Callable[[Mapping[str, Any]], Any] | None:
     """``evaluate(context)`` giving what Jinja2 gives for ``expression``, as one compiled
     function; None if any part of it is outside the supported set. ``evaluate`` raises
-    Fallback where Jinja2 must decide (a missing name or dict key included)."""
-    node = _parse_expression(env, expression)
+    Fallback where Jinja2 must decide (a missing name or dict key included). ``tree`` is
+    ``{{ expression }}`` parsed already, if the caller has it."""
+    node = _parse_expression(env, expression, tree)
     if node is None:
         return None
     writer = _Writer(env, own_filters or {})

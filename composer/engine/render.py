@@ -225,8 +225,9 @@ class TemplateCache:
         return text
 
     def _compile_expression(self, expression: str) -> Any:
-        fast = None if _makes(self.env, expression, expression=True) else \
-            compile_expression_code(self.env, expression, FILTERS)
+        tree = _parsed(self.env, "{{ " + expression + " }}")  # parsed once, for both questions
+        fast = None if tree is None or _makes_tree(tree) else \
+            compile_expression_code(self.env, expression, FILTERS, tree)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
         compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
 
@@ -291,14 +292,6 @@ _TEMPLATE_FAULTS = (ArithmeticError, TypeError, ValueError, LookupError, Attribu
 _PATH_ONLY = re.compile(r"^\s*([A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\s*$")
 
 
-def _makes(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> bool:
-    """Whether a template multiplies or raises to a power: it renders in the sandbox, which checks
-    what ``*`` and ``**`` make (the compiled path counts loop iterations as the sandbox does, and
-    leaves a rendering past the limit to it)."""
-    ast = _parsed(env, "{{ " + source + " }}" if expression else source)
-    return ast is not None and _makes_tree(ast)
-
-
 def _parsed(env: SandboxedEnvironment, source: str) -> nodes.Template | None:
     """``source`` parsed, or None when it is not valid Jinja2 (rendering it says why)."""
     try:
@@ -308,6 +301,9 @@ def _parsed(env: SandboxedEnvironment, source: str) -> nodes.Template | None:
 
 
 def _makes_tree(ast: nodes.Template) -> bool:
+    """Whether a template multiplies or raises to a power: it renders in the sandbox, which checks
+    what ``*`` and ``**`` make (the compiled path counts loop iterations as the sandbox does, and
+    leaves a rendering past the limit to it)."""
     return ast.find((nodes.Mul, nodes.Pow)) is not None  # one walk of the tree for both
 
 
