@@ -22,8 +22,8 @@ revindex0``; ``if``/``elif``/``else``; ``set`` of one name at the top level (not
 Expressions: constants, names, attributes, subscripts (constant, computed or slices), comparisons,
 ``and``/``or``/``not``, conditional expressions (written out, also without ``else``), ``~``, ``+ - * / // %``, unary ``-``, lists,
 tuples, dicts, and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
-``selectattr`` and ``rejectattr`` (one attribute), ``groupby`` (one attribute; Jinja2's own filter
-on the sandbox), ``sort`` (by ``attribute``) and twinchat's own
+``selectattr`` and ``rejectattr`` (one attribute), ``groupby`` (one attribute: a list of dicts
+holding it grouped directly, anything else by Jinja2's own filter on the sandbox), ``sort`` (by ``attribute``) and twinchat's own
 (:data:`twinchat.composer.engine.filters.FILTERS`).
 
 The source is made from the parsed template only: names and attributes are identifiers (written
@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Mapping, Sequence
+from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
 import jinja2.filters
 from jinja2 import nodes
+from jinja2.filters import _GroupTuple
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.limits import MAX_LOOPS, checked_mod
@@ -74,13 +76,16 @@ def set_before_read(tree: nodes.Template) -> bool:
     return False
 
 
-def _parse_expression(env: SandboxedEnvironment, expression: str) -> nodes.Node | None:
-    """The parsed ``expression`` (one expression node), or None for anything else (a syntax
-    error included: Jinja2 reports those itself, with its own message)."""
-    try:
-        tree = env.parse("{{ " + expression + " }}")
-    except Exception:  # noqa: BLE001
-        return None
+def _parse_expression(env: SandboxedEnvironment, expression: str,
+                      tree: nodes.Template | None = None) -> nodes.Node | None:
+    """The parsed ``expression`` (one expression node; ``tree``: ``{{ expression }}`` parsed
+    already, if the caller has it), or None for anything else (a syntax error included: Jinja2
+    reports those itself, with its own message)."""
+    if tree is None:
+        try:
+            tree = env.parse("{{ " + expression + " }}")
+        except Exception:  # noqa: BLE001
+            return None
     body = tree.body
     if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
         return None
@@ -251,8 +256,11 @@ class _Writer:
             plain = not attr.startswith("_") and not hasattr(dict, attr)
             return f"{which}{'_key' if plain else ''}({inner}, {self.ref(attr)})"
         if name == "groupby" and len(consts) == len(args) == 1 and not kwargs and isinstance(consts[0], str):
-            # Jinja2's own filter, on this environment (its attribute reads are the sandbox's)
-            return f"{self.ref(jinja2.filters.sync_do_groupby)}({self.ref(self.env)}, {inner}, {self.ref(consts[0])})"
+            # a list of dicts that all hold the key grouped here; else Jinja2's own filter on this
+            # environment (its attribute reads are the sandbox's)
+            plain = consts[0].isidentifier() and not consts[0].startswith("_") and not hasattr(dict, consts[0])
+            grouper = _groupby_key if plain else jinja2.filters.sync_do_groupby
+            return f"{self.ref(grouper)}({self.ref(self.env)}, {inner}, {self.ref(consts[0])})"
         if name == "sort" and not args and set(kwargs) <= {"attribute", "reverse"} \
                 and isinstance(kwargs.get("attribute"), str) and "." not in kwargs["attribute"] \
                 and "," not in kwargs["attribute"] and not kwargs["attribute"].isdigit() \
@@ -287,11 +295,13 @@ def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: M
 
 
 def compile_expression_code(env: SandboxedEnvironment, expression: str,
-                            own_filters: Mapping[str, Any] | None = None) -> Callable[[Mapping[str, Any]], Any] | None:
+                            own_filters: Mapping[str, Any] | None = None,
+                            tree: nodes.Template | None = None) -> Callable[[Mapping[str, Any]], Any] | None:
     """``evaluate(context)`` giving what Jinja2 gives for ``expression``, as one compiled
     function; None if any part of it is outside the supported set. ``evaluate`` raises
-    Fallback where Jinja2 must decide (a missing name or dict key included)."""
-    node = _parse_expression(env, expression)
+    Fallback where Jinja2 must decide (a missing name or dict key included). ``tree`` is
+    ``{{ expression }}`` parsed already, if the caller has it."""
+    node = _parse_expression(env, expression, tree)
     if node is None:
         return None
     writer = _Writer(env, own_filters or {})
@@ -328,6 +338,20 @@ def _at(obj: Any, name: str) -> Any:
     if allowed(obj, name, value):
         return value
     raise AttributeError(name)
+
+
+def _groupby_key(env: SandboxedEnvironment, value: Any, key: str) -> list[Any]:
+    """What Jinja2's ``groupby(key)`` gives (sorted and grouped by the item, strings without case,
+    each group named by its first item's own), read directly when ``value`` is a list of dicts
+    that all hold ``key`` (a public name no dict method has); anything else goes to Jinja2's filter."""
+    if type(value) is not list or not all(type(item) is dict and key in item for item in value):
+        return jinja2.filters.sync_do_groupby(env, value, key)
+
+    def folded(item: dict[str, Any]) -> Any:
+        found = item[key]
+        return found.lower() if isinstance(found, str) else found
+    return [_GroupTuple(values[0][key], values)
+            for values in (list(group) for _, group in groupby(sorted(value, key=folded), folded))]
 
 
 def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None) -> Any:

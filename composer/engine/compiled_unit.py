@@ -79,6 +79,9 @@ class CompiledUnit:
         self._scoped = self.unit.tool is not None or bool(self.unit.outcomes) or bool(self.unit.replies)
         #: per target outcome of outcome_weights: the cases its draws pick from (composer/targets.py)
         self._targets = Targets(self.unit)
+        #: the outcomes in order, each with its compiled condition (None: always)
+        self._conditions = [(o.id, None if o.when is None else self.templates.compiled(o.when))
+                            for o in self.unit.outcomes]
 
     def _alternatives(self, text: str) -> Any:
         alts = self.templates.alternatives(text)
@@ -117,10 +120,10 @@ class CompiledUnit:
         return names if names and not names & {"label", "result", "outcome"} else None
 
     def _outcome(self, scope: dict[str, Any]) -> str | None:
-        for outcome in self.unit.outcomes:
-            if outcome.when is None or self.templates.evaluate(outcome.when, scope):
-                return outcome.id
-        if self.unit.outcomes:
+        for outcome, when in self._conditions:
+            if when is None or when(scope):
+                return outcome
+        if self._conditions:
             raise ComposerError(f"unit {self.unit.id!r}: no outcome matches the tool result")
         return None
 

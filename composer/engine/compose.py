@@ -112,6 +112,7 @@ class SessionComposer:
         self._generators: dict[str, UnitGenerator] = {}
         self._branches: dict[int, tuple[list[Branch], list[str], list[float]]] = {}  # see _next
         self._steps: dict[str, tuple[Flow, dict[str, Any]]] = {}  # per flow id: (flow, its steps by id)
+        self._remembers: dict[int, tuple[Any, list[tuple[str, Any]]]] = {}  # see _remember
         self._faker: Any = None  # one Faker for every generator (each use reseeds it)
         self._noises: dict[tuple[str, str], NoiseLayer | None] = {}  # see _noise
         self.verifier = SessionVerifier(conn, self.units, self.templates)
@@ -253,9 +254,11 @@ class SessionComposer:
             outcome = sample.outcome
             if sample.tool_call is not None:
                 last = (sample.tool_call["name"], sample.result, outcome)
-            scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
-            for key, expr in step.remember.items():
-                context[key] = self.templates.evaluate(expr, scope)
+            remember = self._remember(step)
+            if remember:  # the scope is made only for a step that remembers something
+                scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
+                for key, read in remember:
+                    context[key] = read(scope)
             following = _next(step.next, outcome, rng, self._branches)
             if following == END:
                 break
@@ -268,6 +271,14 @@ class SessionComposer:
         if steps_of is None or steps_of[0] is not flow:
             steps_of = self._steps[flow.id] = (flow, {s.id: s for s in flow.steps})
         return steps_of[1]
+
+    def _remember(self, step: Any) -> list[tuple[str, Any]]:
+        """The step's ``remember`` entries, each with its compiled expression (made once per step)."""
+        known = self._remembers.get(id(step))
+        if known is None or known[0] is not step:
+            known = self._remembers[id(step)] = (step, [(key, self.templates.compiled(expr))
+                                                       for key, expr in step.remember.items()])
+        return known[1]
 
     def _noise(self, flow: Flow, generator: UnitGenerator) -> NoiseLayer | None:
         """The noise on a step's user text: the flow's, else its unit's (resolved once per pair)."""

@@ -183,7 +183,8 @@ class TemplateCache:
         if isinstance(self.env, LimitedSandbox):
             self.env.fresh()
 
-    def _compile_template(self, source: str) -> Any:
+    def _compile_template(self, source: str) -> tuple[Any, Any]:
+        """(the compiled function, or None where there is none; Jinja2's rendering)."""
         tree = _parsed(self.env, source)  # parsed once, for both questions
         fast = None if tree is None or _makes_tree(tree) else compile_template_code(self.env, source, FILTERS, tree)
         compiled: list[Any] = [] if fast is not None else [self.env.from_string(source)]  # else on first use
@@ -200,23 +201,22 @@ class TemplateCache:
                 raise ComposerError(str(exc)) from exc
             except _TEMPLATE_FAULTS as exc:  # {{ 1 // n }} with n = 0, {{ 'a' + 1 }}: the template's fault
                 raise ComposerError(f"{type(exc).__name__}: {exc}") from exc
-        if fast is None:
-            return render_jinja
-
-        def render_fast(context: dict[str, Any]) -> str:
-            try:
-                return fast(context)
-            except Exception:  # noqa: BLE001 - Fallback, or an error: Jinja2 renders it and says what is wrong
-                return render_jinja(context)
-        return render_fast
+        return fast, render_jinja
 
     def render(self, source: str, context: dict[str, Any]) -> str:
         """Render template ``source`` with ``context``; a render failure is a ComposerError."""
-        fn = self._templates.get(source)
-        if fn is None:
-            fn = self._templates[source] = self._compile_template(source)
+        compiled = self._templates.get(source)
+        if compiled is None:
+            compiled = self._templates[source] = self._compile_template(source)
+        fast, render_jinja = compiled
         try:
-            text = fn(context)
+            if fast is None:
+                text = render_jinja(context)
+            else:
+                try:
+                    text = fast(context)
+                except Exception:  # noqa: BLE001 - Fallback, or an error: Jinja2 renders it and says what is wrong
+                    text = render_jinja(context)
         except ComposerError as exc:
             raise type(exc)(f"cannot render {source[:40]!r}: {exc}") from exc
         if len(text) > MAX_TEXT:
@@ -225,8 +225,9 @@ class TemplateCache:
         return text
 
     def _compile_expression(self, expression: str) -> Any:
-        fast = None if _makes(self.env, expression, expression=True) else \
-            compile_expression_code(self.env, expression, FILTERS)
+        tree = _parsed(self.env, "{{ " + expression + " }}")  # parsed once, for both questions
+        fast = None if tree is None or _makes_tree(tree) else \
+            compile_expression_code(self.env, expression, FILTERS, tree)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
         compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
 
@@ -291,14 +292,6 @@ _TEMPLATE_FAULTS = (ArithmeticError, TypeError, ValueError, LookupError, Attribu
 _PATH_ONLY = re.compile(r"^\s*([A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\s*$")
 
 
-def _makes(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> bool:
-    """Whether a template multiplies or raises to a power: it renders in the sandbox, which checks
-    what ``*`` and ``**`` make (the compiled path counts loop iterations as the sandbox does, and
-    leaves a rendering past the limit to it)."""
-    ast = _parsed(env, "{{ " + source + " }}" if expression else source)
-    return ast is not None and _makes_tree(ast)
-
-
 def _parsed(env: SandboxedEnvironment, source: str) -> nodes.Template | None:
     """``source`` parsed, or None when it is not valid Jinja2 (rendering it says why)."""
     try:
@@ -308,7 +301,10 @@ def _parsed(env: SandboxedEnvironment, source: str) -> nodes.Template | None:
 
 
 def _makes_tree(ast: nodes.Template) -> bool:
-    return ast.find(nodes.Mul) is not None or ast.find(nodes.Pow) is not None
+    """Whether a template multiplies or raises to a power: it renders in the sandbox, which checks
+    what ``*`` and ``**`` make (the compiled path counts loop iterations as the sandbox does, and
+    leaves a rendering past the limit to it)."""
+    return ast.find((nodes.Mul, nodes.Pow)) is not None  # one walk of the tree for both
 
 
 @lru_cache(maxsize=1)

@@ -169,6 +169,31 @@ def test_fast_templates_with_groupby_and_nested_loops_render_fast():
         assert fast(CONTEXTS[0]) == env.from_string(source).render(CONTEXTS[0])
 
 
+def test_groupby_of_a_list_of_dicts_is_read_directly_and_agrees_with_jinja(monkeypatch):
+    """Groups sorted and keyed without case, each named by its first item; a list whose items do
+    not all hold the key goes to Jinja2's own filter."""
+    import jinja2.filters
+
+    env = make_env()
+    source = "{% for g in xs|groupby('k') %}{{ g.grouper }}:{% for x in g.list %}{{ x.n }}{% endfor %};{% endfor %}"
+    fast = compile_template_code(env, source, FILTERS)
+    direct = [[{"k": "b", "n": 1}, {"k": "A", "n": 2}, {"k": "a", "n": 3}, {"k": "B", "n": 4}],
+              [{"k": 2, "n": 1}, {"k": 1, "n": 2}, {"k": 2, "n": 3}], []]
+    expected = [_jinja(env, source, {"xs": xs}) for xs in direct]
+    assert expected[0] == ("ok", "A:23;b:14;")
+    jinja_groupby = jinja2.filters.sync_do_groupby
+    calls = []
+    monkeypatch.setattr(jinja2.filters, "sync_do_groupby", lambda *a: calls.append(a) or jinja_groupby(*a))
+    assert [("ok", fast({"xs": xs})) for xs in direct] == expected
+    assert calls == []
+    odd = [{"k": "a", "n": 1}, {"n": 2}]
+    try:
+        got = ("ok", fast({"xs": odd}))
+    except Exception as exc:  # noqa: BLE001 - Jinja2's own filter raised it: compare the failure
+        got = ("error", type(exc))
+    assert got == _jinja(env, source, {"xs": odd}) and len(calls) == 1
+
+
 def test_nested_loops_past_the_limit_are_left_to_the_sandbox_which_refuses_them():
     from twinchat.composer.engine.limits import MAX_LOOPS
     from twinchat.composer.errors import LimitError
