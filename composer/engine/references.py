@@ -21,7 +21,9 @@ REFERENCE_FORMS = ("ordinal", "brand", "pronoun", "all")
 _CN = "一二三四五六七八九十"
 _ORDINAL = re.compile(r"第([一二三四五六七八九十]|[1-9]|10)(?:款|个|种|项)")
 _LAST = re.compile(r"最后(?:一款|一个|那款|那个)")
-_PRONOUN = re.compile(r"(?<![哪那])(?:它|这款|这个)|这单|这一单|这笔订单|刚才那个|刚才那单")
+#: 它 / 这款 / 这个 not after 哪 or 那, or an order's pronoun; each branch opens with its word (the
+#: look-behind after it) so the regex engine jumps to the words' first characters
+_PRONOUN = re.compile(r"它(?<![哪那]它)|这款(?<![哪那]这款)|这个(?<![哪那]这个)|这单|这一单|这笔订单|刚才那个|刚才那单")
 #: Words for one remembered item a reference slot may draw (``pronouns``); all resolve.
 PRONOUNS = ("它", "这款", "这个", "这个订单", "这单", "这一单", "这笔订单", "刚才那个", "刚才那单")
 _ALL = re.compile(r"哪款|哪个|哪一款|这几款|这几个|这些")

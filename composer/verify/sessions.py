@@ -34,9 +34,11 @@ from twinchat.units.loader import UnitSource
 __all__ = ["SessionVerifier"]
 
 #: What a reply may state that must come from somewhere: codes with letters and digits
-#: (KF556S40IB-16, TK20261202326142) and numbers (a time's digits, a price, a count).
+#: (KF556S40IB-16, TK20261202326142) and numbers (a time's digits, a price, a count). The same
+#: matches as ``[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+``, written to open with one character
+#: class so the regex engine skips the Chinese text between facts instead of trying each position.
 _NON_DIGIT = re.compile(r"\D")
-_FACT = re.compile(r"[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+")
+_FACT = re.compile(r"[A-Za-z\d](?:(?<=[A-Za-z])[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|(?<=\d)\d*)")
 
 #: Order statuses a reply may state only when a tool result (or the conversation) says them.
 _STATUS_WORDS = ("待付款", "待发货", "运输中", "已签收", "已取消")
