@@ -40,9 +40,9 @@ from twinchat.composer.jsontext import dumps as _dumps
 from twinchat.composer.session_models import schema_error, session_problems
 from twinchat.composer.store.schema import check_version, create_tables, record_version
 from twinchat.composer.store.counts import NGrams, sorted_counts
-from twinchat.composer.store.session_list import add_texts
+from twinchat.composer.store.session_list import add_texts, bot_text, stored_bot_text
 
-__all__ = ["SessionStore", "StoredSession", "StoreStats", "session_row", "reason_key", "STORE_TABLES"]
+__all__ = ["SessionStore", "SessionRow", "StoredSession", "StoreStats", "session_row", "reason_key", "STORE_TABLES"]
 
 #: The tables the store adds to a world file.
 STORE_TABLES = ("sessions", "runs")
@@ -65,7 +65,15 @@ def reason_key(reason: str) -> str:
     return _TURN_PREFIX.sub("", reason)
 
 
-def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> tuple[Any, ...]:
+class SessionRow(tuple):  # type: ignore[type-arg]
+    """A ``sessions`` row (a tuple in ``COLUMNS`` order) that also carries what the search table
+    holds for the session (:func:`~.session_list.bot_text` of its turns), made from the turns at
+    hand so the writer does not decode the turns' JSON again."""
+
+    bot_text: str | None
+
+
+def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> SessionRow:
     """The ``sessions`` row of one session and its verdict, as a tuple in ``COLUMNS`` order.
 
     A pure function of its arguments: workers compute rows, the writer only inserts them, and
@@ -84,12 +92,15 @@ def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> 
         templates.append(f"{unit}:{turn.get('template') or '-'}")
         texts.append(turn.get("content") or "")
     extra = {k: v for k, v in session.items() if k not in _SESSION_KEYS}
-    return (
+    row = SessionRow((
         session["id"], session["flow"], session["seed"], session["index"], session["world_seed"],
         session["now"], _dumps(session["customer"]), _dumps(turns), _dumps(session.get("steps", [])),
         _dumps(extra) if extra else None, len(turns), session.get("outcome"), " ".join(units),
-        " ".join(templates), "\n".join(texts), "failed" if reasons else "ok", _dumps(list(reasons)), batch,
-    )
+        " ".join(templates), "\n".join(texts), "failed" if reasons else "ok",
+        _dumps(list(reasons)) if reasons else "[]", batch,
+    ))
+    row.bot_text = bot_text(turns)
+    return row
 
 
 @dataclass(frozen=True)
@@ -184,8 +195,10 @@ class SessionStore:
         """Insert rows made by :func:`session_row`, all in one transaction; return how many."""
         try:
             with self._transaction():
-                add_texts(self.conn, [(row[0], row[_TURNS], row[_USER_TEXT]) for row in rows])  # the search table, kept in step
-                self.conn.executemany(_INSERT, rows)
+                add_texts(self.conn, [  # the search table, kept in step
+                    (row[0], row[_USER_TEXT], row.bot_text if type(row) is SessionRow else stored_bot_text(row[_TURNS]))
+                    for row in rows])
+                self.conn.executemany(_INSERT, map(tuple, rows))  # plain tuples: bound item by item in C
         except sqlite3.IntegrityError as exc:
             stored = self._first_stored(rows)
             if stored is None:
