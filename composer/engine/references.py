@@ -32,9 +32,11 @@ _ALL = re.compile(r"哪款|哪个|哪一款|这几款|这几个|这些")
 def item_id(item: dict[str, Any]) -> str:
     """An item's id: products say ``id``, delivery and order results ``product_id``/``order_no``,
     technician slots their ``start`` and technician (two technicians may be free at one time)."""
-    if "start" in item and "technician_id" in item and "id" not in item:
+    if "id" in item:
+        return str(item["id"])
+    if "start" in item and "technician_id" in item:
         return f"{item['start']} {item['technician_id']}"
-    for key in ("id", "product_id", "order_no", "start"):
+    for key in ("product_id", "order_no", "start"):
         if key in item:
             return str(item[key])
     raise ValueError(f"item without an id: {sorted(item)}")
@@ -93,7 +95,7 @@ def resolve(text: str, items: Sequence[dict[str, Any]]) -> list[str] | None:
     if _LAST.search(text):
         return [item_id(items[-1])]
     brands = [i.get("brand") for i in items]
-    named = [i for i in items if i.get("brand") and brands.count(i["brand"]) == 1 and i["brand"] in text]
+    named = [i for i in items if (brand := i.get("brand")) and brand in text and brands.count(brand) == 1]
     if len(named) == 1:
         return [item_id(named[0])]
     if len(items) > 1 and _ALL.search(text):

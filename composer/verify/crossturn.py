@@ -60,7 +60,7 @@ _CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}|[0-9一二三四五六七八九十]{1,
 _CATEGORY_FIELDS = ("category",)
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One user turn with what answered it: the tool call and result (if any) and the reply."""
 
@@ -156,7 +156,12 @@ class CrossTurnChecker:
     def __call__(self, turns: Sequence[dict[str, Any]], now: str | None = None) -> list[str]:
         """The reasons ``turns`` fail; ``now`` (the session clock) lets times said relative to it count."""
         steps = session_steps(turns)
-        called = {tc.get("name") for step in steps for _, tc, _ in step.calls}
+        called: set[Any] = set()
+        categories = 0  # calls with a category argument
+        for step in steps:
+            for _, tc, _ in step.calls:
+                called.add(tc.get("name"))
+                categories += "category" in (tc.get("arguments") or {})
         out = list(self._orders(steps, now))  # a claimed order may have no call at all
         if "create_ticket" in called:
             out += self._technicians(steps)
@@ -166,7 +171,7 @@ class CrossTurnChecker:
             out += self._visits(steps)
         if "check_delivery" in called:
             out += self._arrivals(steps)
-        if sum(1 for step in steps for _, tc, _ in step.calls if "category" in (tc.get("arguments") or {})) > 1:
+        if categories > 1:
             out += self._vocabulary(steps)
         if "change_address" in called:
             out += self._addresses(steps, now)
