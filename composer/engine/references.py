@@ -53,11 +53,11 @@ def draw(items: Sequence[dict[str, Any]], form: str, rng: random.Random,
         raise ValueError("nothing to refer to")
     one = tuple(pronouns) if pronouns else ("它", "这款", "这个")
     if meant is not None:
-        ids = [item_id(i) for i in items]
-        if meant in ids:
-            if len(items) == 1:
-                return [meant], rng.choice(one)
-            return [meant], _ordinal(len(items), ids.index(meant), rng, measure)
+        for k, item in enumerate(items):  # the first listed item that is the one meant
+            if item_id(item) == meant:
+                if len(items) == 1:
+                    return [meant], rng.choice(one)
+                return [meant], _ordinal(len(items), k, rng, measure)
     if form == "all" and len(items) > 1:
         return [item_id(i) for i in items], rng.choice(("哪款", "这几款里哪款", "这几款"))
     if form == "pronoun" and len(items) == 1:

@@ -9,11 +9,12 @@ import re
 import pytest
 
 from twinchat.composer.engine import references
-from twinchat.composer.verify import sessions
+from twinchat.composer.verify import crossturn, sessions
 from twinchat.composer.verify.stamps import _STAMP, stamp_problem
 
 #: the plain forms: a reply's facts (codes and numbers), and a pronoun for one remembered item
 FACT = re.compile(r"[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+")
+CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}|[0-9一二三四五六七八九十]{1,3}点")
 PRONOUN = re.compile(r"(?<![哪那])(?:它|这款|这个)|这单|这一单|这笔订单|刚才那个|刚才那单")
 
 
@@ -33,6 +34,12 @@ def test_the_fact_pattern_finds_what_the_plain_one_finds():
 def test_the_pronoun_pattern_finds_what_the_plain_one_finds():
     for text in _strings(["它", "这", "款", "个", "哪", "那", "单", "一", "笔", "订", "刚", "才", "的"], 40_000, 2):
         a, b = references._PRONOUN.search(text), PRONOUN.search(text)
+        assert (a and (a.span(), a[0])) == (b and (b.span(), b[0])), text
+
+
+def test_the_clock_pattern_finds_what_the_plain_one_finds():
+    for text in _strings(list("1290:点三十a "), 40_000, 4) + ["明天18:00送到", "今晚8点半", "十二点", "1:5点"]:
+        a, b = crossturn._CLOCK.search(text), CLOCK.search(text)
         assert (a and (a.span(), a[0])) == (b and (b.span(), b[0])), text
 
 
