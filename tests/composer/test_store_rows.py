@@ -41,3 +41,25 @@ def test_plain_tuple_rows_and_session_rows_write_the_same_search_text(world_path
     assert len(texts) == 8 and [tuple(t) for t in texts] == [tuple(m) for m in made]
     assert sqlite3.connect(db).execute("SELECT count(*) FROM sessions WHERE seed = 3").fetchone() == (4,)
     conn.close()
+
+
+def test_turns_are_stored_as_text_whether_bound_as_bytes_or_as_text(world_path, tmp_path):
+    """A batch whose turns orjson wrote binds their UTF-8 bytes; one with turns only the standard
+    library writes (an integer key) binds text: both are stored as the same JSON text."""
+    db = tmp_path / "w.db"
+    shutil.copyfile(world_path, db)
+    compose_run(db, n=2, seed=2)
+    conn = open_world(db)
+    store = SessionStore(conn)
+    session = next(store.iter_sessions()).session
+    plain = {**session, "seed": 5, "id": f"{session['flow']}/5/{session['index']}"}
+    odd = {**session, "seed": 6, "id": f"{session['flow']}/6/{session['index']}",
+           "turns": [{**session["turns"][0], "label": {1: "一"}}, *session["turns"][1:]]}
+    rows = [session_row(plain, [], 1), session_row(odd, [], 2)]
+    assert rows[0].turns_utf8 == rows[0][COLUMNS.index("turns")].encode() and rows[1].turns_utf8 is None
+    store.add_rows(rows[:1])
+    store.add_rows(rows[1:])
+    stored = conn.execute("SELECT typeof(turns), turns FROM sessions WHERE seed IN (5, 6) ORDER BY seed").fetchall()
+    assert [tuple(r) for r in stored] == [("text", row[COLUMNS.index("turns")]) for row in rows]
+    assert '"label":{"1":"一"}' in stored[1][1]
+    conn.close()
