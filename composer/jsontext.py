@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps"]
+__all__ = ["dumps", "dumps_utf8"]
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
@@ -26,3 +26,13 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value, option=_OPTIONS).decode()
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps_utf8(value: Any) -> tuple[str, bytes | None]:
+    """``dumps(value)`` and its UTF-8 bytes as orjson wrote them (None where the standard library
+    wrote the text), for a writer that hands SQLite the bytes instead of encoding the text again."""
+    try:
+        data = orjson.dumps(value, option=_OPTIONS)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")), None
+    return data.decode(), data

@@ -21,7 +21,9 @@ REFERENCE_FORMS = ("ordinal", "brand", "pronoun", "all")
 _CN = "一二三四五六七八九十"
 _ORDINAL = re.compile(r"第([一二三四五六七八九十]|[1-9]|10)(?:款|个|种|项)")
 _LAST = re.compile(r"最后(?:一款|一个|那款|那个)")
-_PRONOUN = re.compile(r"(?<![哪那])(?:它|这款|这个)|这单|这一单|这笔订单|刚才那个|刚才那单")
+#: 它 / 这款 / 这个 not after 哪 or 那, or an order's pronoun; each branch opens with its word (the
+#: look-behind after it) so the regex engine jumps to the words' first characters
+_PRONOUN = re.compile(r"它(?<![哪那]它)|这款(?<![哪那]这款)|这个(?<![哪那]这个)|这单|这一单|这笔订单|刚才那个|刚才那单")
 #: Words for one remembered item a reference slot may draw (``pronouns``); all resolve.
 PRONOUNS = ("它", "这款", "这个", "这个订单", "这单", "这一单", "这笔订单", "刚才那个", "刚才那单")
 _ALL = re.compile(r"哪款|哪个|哪一款|这几款|这几个|这些")
@@ -30,9 +32,11 @@ _ALL = re.compile(r"哪款|哪个|哪一款|这几款|这几个|这些")
 def item_id(item: dict[str, Any]) -> str:
     """An item's id: products say ``id``, delivery and order results ``product_id``/``order_no``,
     technician slots their ``start`` and technician (two technicians may be free at one time)."""
-    if "start" in item and "technician_id" in item and "id" not in item:
+    if "id" in item:
+        return str(item["id"])
+    if "start" in item and "technician_id" in item:
         return f"{item['start']} {item['technician_id']}"
-    for key in ("id", "product_id", "order_no", "start"):
+    for key in ("product_id", "order_no", "start"):
         if key in item:
             return str(item[key])
     raise ValueError(f"item without an id: {sorted(item)}")
@@ -49,11 +53,11 @@ def draw(items: Sequence[dict[str, Any]], form: str, rng: random.Random,
         raise ValueError("nothing to refer to")
     one = tuple(pronouns) if pronouns else ("它", "这款", "这个")
     if meant is not None:
-        ids = [item_id(i) for i in items]
-        if meant in ids:
-            if len(items) == 1:
-                return [meant], rng.choice(one)
-            return [meant], _ordinal(len(items), ids.index(meant), rng, measure)
+        for k, item in enumerate(items):  # the first listed item that is the one meant
+            if item_id(item) == meant:
+                if len(items) == 1:
+                    return [meant], rng.choice(one)
+                return [meant], _ordinal(len(items), k, rng, measure)
     if form == "all" and len(items) > 1:
         return [item_id(i) for i in items], rng.choice(("哪款", "这几款里哪款", "这几款"))
     if form == "pronoun" and len(items) == 1:
@@ -91,7 +95,7 @@ def resolve(text: str, items: Sequence[dict[str, Any]]) -> list[str] | None:
     if _LAST.search(text):
         return [item_id(items[-1])]
     brands = [i.get("brand") for i in items]
-    named = [i for i in items if i.get("brand") and brands.count(i["brand"]) == 1 and i["brand"] in text]
+    named = [i for i in items if (brand := i.get("brand")) and brand in text and brands.count(brand) == 1]
     if len(named) == 1:
         return [item_id(named[0])]
     if len(items) > 1 and _ALL.search(text):

@@ -24,7 +24,8 @@ import orjson
 from twinchat.composer.errors import ComposerError
 
 __all__ = ["Filters", "ListRow", "SORTS", "count_sessions", "list_page", "session_ids", "has_text_index",
-           "build_text_index", "check_sort", "transaction", "table_exists", "bot_text", "add_texts"]
+           "build_text_index", "check_sort", "transaction", "table_exists", "bot_text", "add_texts",
+           "stored_bot_text"]
 
 #: Sort name → the SQL expressions ordering the list (each ends with the unique flow, seed, idx).
 SORTS: dict[str, tuple[str, ...]] = {
@@ -153,24 +154,26 @@ def bot_text(turns: Any) -> str | None:
     return "\n".join(texts)
 
 
-def add_texts(conn: sqlite3.Connection, rows: Sequence[tuple[str, str, str]]) -> None:
-    """Write the ``session_text`` rows of sessions about to be inserted, ``rows`` of (id, turns JSON,
-    user text), inside the caller's transaction (made first if missing; an older store's trigger is
-    brought up to date), so inserting the sessions makes no text in SQL."""
+def add_texts(conn: sqlite3.Connection, rows: Sequence[tuple[str, str, str | None]]) -> None:
+    """Write the ``session_text`` rows of sessions about to be inserted, ``rows`` of (id, user text,
+    :func:`bot_text` of its turns), inside the caller's transaction (the table made first if missing;
+    an older store's trigger brought up to date), so inserting the sessions makes no text in SQL. A
+    row whose text is None (turns of another shape) is left to the triggers."""
     if not has_text_index(conn):
         _create_text_index(conn)
     elif _GUARD not in _table_sql(conn, "session_text_insert"):
         conn.execute("DROP TRIGGER IF EXISTS session_text_insert")
         conn.execute(_TRIGGERS[0])
-    texts = []
-    for sid, turns, user_text in rows:
-        try:
-            text = bot_text(orjson.loads(turns))
-        except orjson.JSONDecodeError:
-            text = None
-        if text is not None:
-            texts.append((sid, user_text, text))
-    conn.executemany("INSERT OR REPLACE INTO session_text (id, user_text, bot_text) VALUES (?, ?, ?)", texts)
+    conn.executemany("INSERT OR REPLACE INTO session_text (id, user_text, bot_text) VALUES (?, ?, ?)",
+                     [row for row in rows if row[2] is not None])
+
+
+def stored_bot_text(turns: str) -> str | None:
+    """:func:`bot_text` of a session's turns as stored (JSON text); None when they are not JSON."""
+    try:
+        return bot_text(orjson.loads(turns))
+    except orjson.JSONDecodeError:
+        return None
 
 
 _ASCII_LETTER = re.compile("[A-Za-z]")

@@ -40,56 +40,22 @@ from twinchat.composer.jsontext import dumps as _dumps
 from twinchat.composer.session_models import schema_error, session_problems
 from twinchat.composer.store.schema import check_version, create_tables, record_version
 from twinchat.composer.store.counts import NGrams, sorted_counts
-from twinchat.composer.store.session_list import add_texts
+from twinchat.composer.store.rows import COLUMNS, SessionRow, bound_rows, session_row
+from twinchat.composer.store.session_list import add_texts, stored_bot_text
 
-__all__ = ["SessionStore", "StoredSession", "StoreStats", "session_row", "reason_key", "STORE_TABLES"]
+__all__ = ["SessionStore", "SessionRow", "StoredSession", "StoreStats", "session_row", "reason_key", "STORE_TABLES"]
 
 #: The tables the store adds to a world file.
 STORE_TABLES = ("sessions", "runs")
 
-#: Columns of ``sessions``, in insert order.
-COLUMNS = ("id", "flow", "seed", "idx", "world_seed", "now", "customer", "turns", "steps", "extra",
-           "n_turns", "outcome", "units", "templates", "user_text", "status", "reasons", "batch")
-
-#: Keys of a session dict that have a column of their own; any other key goes to ``extra``.
-_SESSION_KEYS = ("id", "flow", "seed", "index", "world_seed", "now", "customer", "turns", "steps", "outcome")
-
 _PAGE = 500
 _TURNS, _USER_TEXT = COLUMNS.index("turns"), COLUMNS.index("user_text")
 _TURN_PREFIX = re.compile(r"^turn \d+: ")
-_INSERT = f"INSERT INTO sessions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
 def reason_key(reason: str) -> str:
     """A verification reason without its ``turn N:`` prefix, for counting failures by reason."""
     return _TURN_PREFIX.sub("", reason)
-
-
-def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> tuple[Any, ...]:
-    """The ``sessions`` row of one session and its verdict, as a tuple in ``COLUMNS`` order.
-
-    A pure function of its arguments: workers compute rows, the writer only inserts them, and
-    the same session always gives the same row (JSON text included).
-    """
-    turns = session["turns"]
-    units: list[str] = []
-    templates: list[str] = []
-    texts: list[str] = []
-    for turn in turns:
-        if turn.get("role") != "user":
-            continue
-        unit = turn.get("unit") or "-"
-        if unit not in units:
-            units.append(unit)
-        templates.append(f"{unit}:{turn.get('template') or '-'}")
-        texts.append(turn.get("content") or "")
-    extra = {k: v for k, v in session.items() if k not in _SESSION_KEYS}
-    return (
-        session["id"], session["flow"], session["seed"], session["index"], session["world_seed"],
-        session["now"], _dumps(session["customer"]), _dumps(turns), _dumps(session.get("steps", [])),
-        _dumps(extra) if extra else None, len(turns), session.get("outcome"), " ".join(units),
-        " ".join(templates), "\n".join(texts), "failed" if reasons else "ok", _dumps(list(reasons)), batch,
-    )
 
 
 @dataclass(frozen=True)
@@ -184,8 +150,10 @@ class SessionStore:
         """Insert rows made by :func:`session_row`, all in one transaction; return how many."""
         try:
             with self._transaction():
-                add_texts(self.conn, [(row[0], row[_TURNS], row[_USER_TEXT]) for row in rows])  # the search table, kept in step
-                self.conn.executemany(_INSERT, rows)
+                add_texts(self.conn, [  # the search table, kept in step
+                    (row[0], row[_USER_TEXT], row.bot_text if type(row) is SessionRow else stored_bot_text(row[_TURNS]))
+                    for row in rows])
+                self.conn.executemany(*bound_rows(rows))
         except sqlite3.IntegrityError as exc:
             stored = self._first_stored(rows)
             if stored is None:

@@ -20,5 +20,7 @@ _STAMP = re.compile(r"(?<![0-9])(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}:[0-
 
 def stamp_problem(reply: str) -> str | None:
     """``reply_stamp:<the first stamp>`` when the reply holds an ISO date or a seconds field, else None."""
+    if "-" not in reply and reply.count(":") < 2:
+        return None  # a stamp holds a dash (a date) or two colons (a time with seconds): skip the scan
     found = _STAMP.search(reply)
     return None if found is None else f"{REASON}:{found[0]}"

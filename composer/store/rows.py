@@ -1,0 +1,85 @@
+"""Rows of the ``sessions`` table as the store writes them: one per session and its verdict.
+
+:func:`session_row` is a pure function of a session, its verdict and its batch (workers make rows,
+the writer only inserts them); the row also carries what the writer would otherwise make again
+from the row's JSON (the search text, the turns' UTF-8 bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from twinchat.composer.jsontext import dumps as _dumps, dumps_utf8
+from twinchat.composer.store.session_list import bot_text
+
+__all__ = ["COLUMNS", "SessionRow", "session_row", "bound_rows"]
+
+#: Columns of ``sessions``, in insert order.
+COLUMNS = ("id", "flow", "seed", "idx", "world_seed", "now", "customer", "turns", "steps", "extra",
+           "n_turns", "outcome", "units", "templates", "user_text", "status", "reasons", "batch")
+
+#: Keys of a session dict that have a column of their own; any other key goes to ``extra``.
+_SESSION_KEYS = frozenset(("id", "flow", "seed", "index", "world_seed", "now", "customer", "turns", "steps", "outcome"))
+
+_TURNS = COLUMNS.index("turns")
+
+
+def _insert_sql(turns: str = "?") -> str:
+    marks = ["?"] * len(COLUMNS)
+    marks[_TURNS] = turns
+    return f"INSERT INTO sessions ({', '.join(COLUMNS)}) VALUES ({', '.join(marks)})"
+
+
+_INSERT = _insert_sql()
+#: the same, binding the turns as UTF-8 bytes, which SQLite stores as the text they spell
+_INSERT_UTF8 = _insert_sql("CAST(? AS TEXT)")
+
+
+class SessionRow(tuple):  # type: ignore[type-arg]
+    """A ``sessions`` row (a tuple in ``COLUMNS`` order) that also carries what the search table
+    holds for the session (:func:`~.session_list.bot_text` of its turns), made from the turns at
+    hand so the writer does not decode the turns' JSON again, and the turns' JSON as the UTF-8
+    bytes it was written as (None if the standard library wrote it), so it is not encoded again."""
+
+    bot_text: str | None
+    turns_utf8: bytes | None
+
+
+def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> SessionRow:
+    """The ``sessions`` row of one session and its verdict, as a tuple in ``COLUMNS`` order.
+
+    A pure function of its arguments: workers compute rows, the writer only inserts them, and
+    the same session always gives the same row (JSON text included).
+    """
+    turns = session["turns"]
+    units: list[str] = []
+    templates: list[str] = []
+    texts: list[str] = []
+    for turn in turns:
+        if turn.get("role") != "user":
+            continue
+        unit = turn.get("unit") or "-"
+        if unit not in units:
+            units.append(unit)
+        templates.append(f"{unit}:{turn.get('template') or '-'}")
+        texts.append(turn.get("content") or "")
+    extra = {k: v for k, v in session.items() if k not in _SESSION_KEYS}
+    turns_json, turns_utf8 = dumps_utf8(turns)
+    row = SessionRow((
+        session["id"], session["flow"], session["seed"], session["index"], session["world_seed"],
+        session["now"], _dumps(session["customer"]), turns_json, _dumps(session.get("steps", [])),
+        _dumps(extra) if extra else None, len(turns), session.get("outcome"), " ".join(units),
+        " ".join(templates), "\n".join(texts), "failed" if reasons else "ok",
+        _dumps(list(reasons)) if reasons else "[]", batch,
+    ))
+    row.bot_text, row.turns_utf8 = bot_text(turns), turns_utf8
+    return row
+
+
+def bound_rows(rows: Sequence[Any]) -> tuple[str, Iterable[tuple[Any, ...]]]:
+    """The INSERT for ``rows`` and what it binds: plain tuples (a tuple subclass is bound item by
+    item through Python-level lookups), with the turns as their UTF-8 bytes when every row has them."""
+    if all(type(row) is SessionRow and row.turns_utf8 is not None for row in rows):
+        return _INSERT_UTF8, [(*row[:_TURNS], row.turns_utf8, *row[_TURNS + 1:]) for row in rows]
+    return _INSERT, map(tuple, rows)
