@@ -201,8 +201,6 @@ class Verifier:
             elif not label_type_ok(kind, value):
                 reasons.append(f"type:{name}")
                 continue
-            if value is None or mode == "derived":  # grounded by definition (see _grounded)
-                continue
             if text is None:
                 text = _Text(raw)
             if not _grounded(mode, value, text, now, sample.get("refs")):
