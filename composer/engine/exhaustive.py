@@ -160,15 +160,17 @@ def _digits(index: int, pools: list[FieldPool]) -> list[int]:
 
 def request_values(gen: UnitGenerator, p: Plan, index: int, attempt: int = 0) -> dict[str, Any]:
     """Every slot value of request ``index``: its pooled values, the others drawn from its own stream."""
-    rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/request/{index}/{attempt}")
+    rng = None  # seeded when first drawn from: a request whose every slot is one pooled value draws nothing
     pinned = {pool.slot: pool.groups[d] for pool, d in zip(p.pools, _digits(index, p.pools))}
     values: dict[str, Any] = {}
     for name, drawer in gen._drawers[None]:
         group = pinned.get(name)
-        if group is None:
-            values[name] = drawer(rng, values, p.now, {})
-        else:
-            values[name] = group[0] if len(group) == 1 else group[int(rng.random() * len(group))]
+        if group is not None and len(group) == 1:
+            values[name] = group[0]
+            continue
+        if rng is None:
+            rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/request/{index}/{attempt}")
+        values[name] = drawer(rng, values, p.now, {}) if group is None else group[int(rng.random() * len(group))]
     return values
 
 

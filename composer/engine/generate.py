@@ -32,9 +32,9 @@ from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value
-from twinchat.inventory.connection import scratch
+from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import format_time
-from twinchat.inventory.tools import tools
+from twinchat.inventory.tools import call as call_tool, tools
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
 
@@ -390,11 +390,11 @@ class UnitGenerator(CompiledUnit):
         return label
 
     def call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
-        """Run a tool call; one that writes runs inside a savepoint that is rolled back (no side
-        effects between samples)."""
-        from twinchat.inventory.tools import call
-
+        """Run a tool call; one that writes runs in a transaction or savepoint rolled back (``scratch``)."""
         if not tool_writes(tool_call["name"]):
-            return call(self.conn, tool_call["name"], tool_call["arguments"], now)
-        with scratch(self.conn, "twinchat_sample"):
-            return call(self.conn, tool_call["name"], tool_call["arguments"], now)
+            return call_tool(self.conn, tool_call["name"], tool_call["arguments"], now)
+        began = open_scratch(self.conn, "twinchat_sample")  # scratch(), without a context manager per call
+        try:
+            return call_tool(self.conn, tool_call["name"], tool_call["arguments"], now)
+        finally:
+            close_scratch(self.conn, "twinchat_sample", began)

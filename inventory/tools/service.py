@@ -12,14 +12,14 @@ import datetime as dt
 import re
 import sqlite3
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
-from twinchat.inventory.servicedesk import SLOTS, free_slots
+from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, free_slots, is_booked_elsewhere
 from twinchat.inventory.tools.base import (
     Tool,
     ToolContext,
@@ -306,6 +306,27 @@ def _check_ticket(conn: sqlite3.Connection, now: datetime, args: CreateTicketArg
     return (phone, category, city, tech_id, skilled), None
 
 
+def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
+             now: datetime) -> list[tuple[datetime, str, datetime]]:
+    """The free slots of ``technicians`` that start at ``when``: what :func:`free_slots` gives for
+    that day and start, in its order, without weighing every other slot of the day."""
+    if not technicians or when < now + LEAD_TIME:
+        return []
+    day, at, marks = when.date(), when.time(), ",".join("?" * len(technicians))
+    scheduled = [(tid, start, end) for tid, start, end in conn.execute(
+        f"SELECT technician, start, end FROM technician_schedule WHERE weekday = ? AND technician IN ({marks})",
+        (day.weekday(), *technicians)) if time.fromisoformat(start) == at]
+    if not scheduled:
+        return []
+    taken = {r[0] for r in conn.execute(
+        f"SELECT technician FROM tickets WHERE technician IN ({marks}) AND serve_start = ? AND status != 'cancelled'",
+        (*technicians, format_time(when)))}
+    free = [(when, tid, datetime.combine(day, time.fromisoformat(end))) for tid, start, end in scheduled
+            if tid not in taken and not is_booked_elsewhere(tid, day, start)]
+    free.sort()
+    return free
+
+
 def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any], Any]:
     """The answer of ``create_ticket``, and the write it made (see :func:`.memo.replayed`)."""
     conn, now = ctx.conn, ctx.now
@@ -330,7 +351,7 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
         return tool_error("slot_unavailable",
                           f"上门时段从 {'、'.join(starts)} 开始,每段2小时,请选择其中一个时段", "serve_time"), None
     candidates = [tech_id] if tech_id is not None else skilled
-    free = [(s, t, e) for s, t, e in free_slots(conn, candidates, when.date(), now) if s == when]
+    free = _free_at(conn, candidates, when, now)
     if not free:
         who = f"师傅 {tech_id} " if tech_id is not None else f"{city['name']}的师傅"
         return tool_error("slot_unavailable",

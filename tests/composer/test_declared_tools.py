@@ -282,3 +282,22 @@ def test_a_worker_process_declares_the_same_tools_from_the_same_paths(tool_dir, 
                          check=True).stdout
     with using_tools([tool_dir], world_path) as built:
         assert json.loads(out) == [t.json_schema() for t in built]
+
+
+def test_rules_answers_are_remembered_per_world_state_on_a_tracked_copy(declared, world_path):
+    from twinchat.composer.store.snapshot import world_snapshot
+
+    copy = world_snapshot(world_path)
+    try:
+        cid, phone, name = copy.execute("SELECT id, phone, name FROM customers ORDER BY id LIMIT 1").fetchone()
+        first = call(copy, "open_case", {"topic": "other", "phone": phone}, NOW)
+        assert TOOLS["open_case"].remembered and not TOOLS["cancel_order"].remembered
+        first["customer"] = "changed by the caller"
+        again = call(copy, "open_case", {"topic": "other", "phone": phone}, NOW)
+        assert again["customer"] == name  # a copy of what is remembered, not the caller's
+        with copy:
+            copy.execute("UPDATE customers SET name = '新名字' WHERE id = ?", (cid,))
+        assert call(copy, "open_case", {"topic": "other", "phone": phone}, NOW)["customer"] == "新名字"
+        assert call(copy, "open_case", {"topic": "other", "phone": phone, "when": 1}, NOW)["error"]["field"] == "when"
+    finally:
+        copy.close()

@@ -318,6 +318,23 @@ def test_without_a_technician_the_first_free_one_is_assigned(world):
     assert result["technician_id"] == expected[0]
 
 
+def test_the_slots_create_ticket_weighs_are_free_slots_at_that_start(world):
+    from twinchat.inventory.tools.service import _free_at
+
+    slot = first_free(world)
+    ticket(world, serve_time=slot["start"], technician_id=slot["technician_id"])  # a taken slot among them
+    techs = sorted({slot["technician_id"], *(r[0] for r in world.execute("SELECT id FROM technicians LIMIT 40"))})
+    compared = nonempty = 0
+    for day in range(8):
+        for start, _ in SLOTS:
+            when = datetime.fromisoformat(f"2026-11-{20 + day} {start}:00")
+            for now in (NOW, when - timedelta(minutes=59), when - timedelta(hours=1)):
+                want = [s for s in servicedesk.free_slots(world, techs, when.date(), now) if s[0] == when]
+                assert _free_at(world, techs, when, now) == want
+                compared, nonempty = compared + 1, nonempty + bool(want)
+    assert compared == 8 * len(SLOTS) * 3 and nonempty > 20
+
+
 def test_taken_slot_is_refused(world):
     slot = first_free(world)
     ticket(world, serve_time=slot["start"], technician_id=slot["technician_id"])

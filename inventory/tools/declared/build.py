@@ -208,4 +208,5 @@ def build_tool(spec: Any, where: Where, templates: Templates, *, conn: Any = Non
                         func=func, writes=spec.writes, parameters=spec.parameters,
                         check=argument_checker(spec.parameters),
                         omits_null=frozenset(spec.parameters.get("properties", {}))
-                        - frozenset(spec.parameters.get("required", ())))
+                        - frozenset(spec.parameters.get("required", ())),
+                        remembered=impl.python is None and not spec.writes)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from twinchat.inventory.tools.base import Tool, ToolContext
-from twinchat.inventory.tools.memo import tracked_call
+from twinchat.inventory.tools.memo import answer, tracked_call
 
 __all__ = ["DeclaredTool", "Templates", "Render"]
 
@@ -48,12 +48,25 @@ class DeclaredTool(Tool):
     #: the arguments a dialogue leaves out of a call when it has no value for them (the optional
     #: ones): an API is called without the key, not with null
     omits_null: frozenset[str] = frozenset()
+    #: whether an answer is a function of the arguments, the clock and the world's tables alone
+    #: (``rules`` and ``sql`` that do not write): it is then remembered per world state, as the
+    #: built-in tools' answers are (see :func:`~twinchat.inventory.tools.memo.answer`)
+    remembered: bool = False
 
     def json_schema(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": copy.deepcopy(self.parameters)}
 
     def __call__(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        if self.remembered:
+            return tracked_call(self.name, arguments, self._remember, ctx, arguments)
         problem = self.check(arguments)
         if problem is not None:
             return problem
         return tracked_call(self.name, arguments, self.func, ctx, arguments)
+
+    def _remember(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The checked call's answer, remembered by (clock, arguments): their ``repr`` tells apart
+        what ``==`` would not (``true`` and ``1``, ``1`` and ``1.0``), and a different key order
+        is at worst computed again."""
+        return answer(ctx.conn, f"declared:{self.name}", (ctx.now, repr(arguments)),
+                      lambda: self.check(arguments) or self.func(ctx, arguments))
