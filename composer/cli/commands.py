@@ -21,15 +21,29 @@ from typing import Any
 
 import click
 
+from twinchat.composer.gcpause import pause, resume
 from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, use_tools
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["cli", "main"]
 
 
+#: the commands that resume the garbage collector themselves, once start-up is over (see
+#: twinchat.composer.gcpause): generate when it knows its count, compose when its composers are built
+_RESUMES_COLLECTOR = frozenset({"generate", "compose"})
+
+
 class _Group(click.Group):
     """A group that turns every TwinchatError, and every failure to read or write a file, raised
     below it into a one-line error (exit 1)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """The subcommand; the garbage collector, paused by :func:`main`, runs again unless the
+        command resumes it itself when its work begins."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in _RESUMES_COLLECTOR:
+            resume()
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -317,6 +331,7 @@ def main() -> None:
     handled as Ctrl-C."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
+    pause()  # the command resumes the collector when its work begins (see twinchat.composer.gcpause)
     cli(prog_name="twinchat")
 
 

@@ -9,6 +9,7 @@ import click
 
 from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, UNITS_OPTION, count, use_tools
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.gcpause import resume
 
 __all__ = ["generate"]
 
@@ -155,6 +156,7 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
         raise ComposerError("--dry-run previews an --exhaustive run; add --exhaustive")
     units = _named(unit_id, units_dirs)
     if dry_run:
+        resume()  # start-up is over (see _planned)
         _preview(unit_id, units, drafted, pools, (instructions, negative), seed, cap, db_path, units_dirs)
         return
     if out is None:
@@ -172,11 +174,17 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
             unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
             units_dirs=units_dirs, force=force, units=units, noise=noise, pools=pools,
             instructions=instructions, negative=negative,
-            planned=lambda c: click.echo(f"{unit_id}: {c:,} samples to generate", err=True),
+            planned=lambda c: _planned(unit_id, c),
         )
     finally:
         conn.close()
     _summary(report)
+
+
+def _planned(unit_id: str | None, count: int) -> None:
+    """Say how many samples will be made; start-up is over: the garbage collector runs again."""
+    click.echo(f"{unit_id}: {count:,} samples to generate", err=True)
+    resume()
 
 
 def _summary(report: Any) -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.gcpause import resume
 from twinchat.composer.store.lock import compose_lock
 from twinchat.composer.store.sessions import SessionStore, reason_key
 from twinchat.composer.store.snapshot import snapshot_composer
@@ -169,6 +170,7 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, shares
         else:
             composer = snapshot_composer(db, seed, units_dirs, content, clock)
         _check_same_world(db, identity, conn)  # replaced while the composers started: say so, plainly
+        resume()  # start-up is over: the garbage collector runs again (see twinchat.composer.gcpause)
         for f, k in report.asked.items():  # what is stored already is skipped
             report.skipped[f] = len(store.done(f, seed, below=k))
             store.record_run(f, seed, k, seed_of_world)

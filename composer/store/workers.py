@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
+from twinchat.composer.gcpause import resume
 from twinchat.composer.store.sessions import COLUMNS, SessionStore, session_row
 from twinchat.composer.store.snapshot import snapshot_composer
 
@@ -68,6 +69,7 @@ def _init_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, co
         install_tools(units_dirs, db)  # the parent's tool files (already there when forked)
         _WORKER = (snapshot_composer(db, seed, units_dirs, _CONTENT, clock), SessionStore(open_world(db)),
                    _Turn(value, cond))
+        resume()  # a forked worker starts with the collector its parent paused (twinchat.composer.gcpause)
     except BaseException as exc:  # reported by the first task: a failing initializer would respawn forever
         _WORKER = exc
 

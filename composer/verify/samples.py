@@ -21,7 +21,6 @@ from typing import Any
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.engine.references import resolve
 from twinchat.composer.verify.stamps import stamp_problem
-from twinchat.composer.time.resolve import find
 from twinchat.units.spec import Unit
 
 __all__ = ["Verifier", "verify_sample", "fold_for_grounding", "digit_runs", "label_type_ok"]
@@ -117,6 +116,15 @@ def _whole_number_in(text: str, digits: str) -> bool:
             return True
         i = text.find(digits, i + 1)
     return False
+
+
+def find(text: str, now: datetime) -> Any:
+    """The time grammar's :func:`~twinchat.composer.time.resolve.find`, imported on the first time a
+    sample's time is checked (a run whose units say no time never loads the grammar); it then
+    rebinds this name to the grammar's own function."""
+    global find
+    from twinchat.composer.time.resolve import find
+    return find(text, now)
 
 
 def _grounded(mode: str, value: Any, text: _Text, now: datetime, refs: dict[str, Any] | None = None) -> bool:

@@ -61,3 +61,18 @@ def test_a_command_outside_a_project_imports_no_project_model(tmp_path):
     (tmp_path / "twinchat.yaml").write_text("world: {db: shop.db}\n", encoding="utf-8")
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert done.stdout.split()[-2:] == ["True", "False"]
+
+
+def test_generating_a_unit_that_says_no_time_never_loads_the_time_grammar(world_path, tmp_path):
+    """The time grammar (a third of the engine's import time) loads on the first time slot drawn or
+    checked: ``generate address_extraction`` has none; ``generate repair_slots`` (a visit time) has."""
+    script = ("import sys\nfrom twinchat.composer.cli import cli\n"
+              "try:\n    cli(['generate', sys.argv[1], '-n', '3', '--db', sys.argv[2], '-o', 'x.jsonl'], "
+              "prog_name='twinchat')\nexcept SystemExit:\n    pass\n"
+              "print('twinchat.composer.time.resolve' in sys.modules, 'twinchat.composer.time.pool' in sys.modules)")
+    for unit, loaded in (("address_extraction", ["False", "False"]), ("repair_slots", ["True", "True"])):
+        (tmp_path / "x.jsonl").unlink(missing_ok=True)
+        done = subprocess.run([sys.executable, "-c", script, unit, str(world_path)], cwd=tmp_path,
+                              capture_output=True, text=True, check=True)
+        assert "wrote 3 of 3 samples" in done.stdout, done.stdout + done.stderr
+        assert done.stdout.split()[-2:] == loaded, unit

@@ -14,11 +14,31 @@ from typing import Any
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.slot_values import Record
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
-from twinchat.composer.time.pool import phrases, sample_where
-from twinchat.composer.time.pool import sample as sample_phrase
 from twinchat.units.spec import TimeSlot
 
 __all__ = ["TIME", "time_phrase", "names_today_otherwise", "TODAY_REDRAWS"]
+
+
+# The time grammar and its phrase pool load on the first draw of a time slot, not when the slot-source
+# registry loads this entry: a run whose units draw no time never imports them. Each name below
+# rebinds itself to the pool's function on its first call.
+def phrases(*args: Any, **kwargs: Any) -> Any:
+    global phrases
+    from twinchat.composer.time.pool import phrases
+    return phrases(*args, **kwargs)
+
+
+def sample_where(*args: Any, **kwargs: Any) -> Any:
+    global sample_where
+    from twinchat.composer.time.pool import sample_where
+    return sample_where(*args, **kwargs)
+
+
+def sample_phrase(*args: Any, **kwargs: Any) -> Any:
+    global sample_phrase
+    from twinchat.composer.time.pool import sample as sample_phrase
+    return sample_phrase(*args, **kwargs)
+
 
 #: how many times a phrase that names today by its date or weekday is drawn again
 TODAY_REDRAWS = 20
