@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from operator import add
 from datetime import date, datetime
 from typing import Any
 
@@ -50,16 +49,21 @@ def resolve_destination(conn: Any, text: str, field: str = "destination") -> tup
 
 
 class _Lanes:
-    """Each destination city's lanes (static data, see :mod:`.static`), and the arrival times by
-    its lanes on a day.
+    """Each destination city's lanes (static data, see :mod:`.static`), ranked by arrival.
 
     An arrival depends on the day, the lane's tier and whether the order is placed before the
-    warehouse's cut-off (:func:`~twinchat.inventory.logistics.arrival`); with four cut-offs a day
-    has five such states, so the arrivals into a city are remembered per (city, day, state) and
-    each day's arrival per (before the cut-off, tier) is made once.
+    warehouse's cut-off (:func:`~twinchat.inventory.logistics.arrival`): the day plus an offset
+    fixed by (before the cut-off, tier). So the order in which a city's lanes arrive is the
+    same on every day, and depends only on how many of the four cut-offs have passed: the lanes
+    are ranked once per (city, state) — earliest first, lane order on a tie — and a product's
+    lane is the first ranked one whose warehouse holds it. Only that lane's arrival is looked up,
+    in the day's table of arrivals per (before the cut-off, tier), made once per day.
     """
 
-    KEEP = 4096  # (city, day, state) keys remembered (about 1 kB each) before the memory starts over
+    KEEP = 4096  # days whose arrivals are remembered before the memory starts over
+
+    #: any day: the offsets that rank the lanes are the same from every day
+    _REFERENCE = date(2000, 1, 3)
 
     def __init__(self, conn: Any) -> None:
         lanes: dict[str, list[tuple[str, str, Any, str]]] = {}
@@ -70,43 +74,35 @@ class _Lanes:
         #: the cut-offs of the world's warehouses, in order, and the tiers its lanes have
         self.cutoffs = sorted({cutoff for city_lanes in lanes.values() for _, _, cutoff, _ in city_lanes})
         self._tiers = sorted({tier for city_lanes in lanes.values() for *_, tier in city_lanes})
-        #: city -> per state (how many cut-offs have passed): ((before its cut-off, tier) per lane,
-        #: (warehouse id, name) per lane)
-        self._plans = {
-            city: [(tuple((cutoff not in self.cutoffs[:state], tier) for _, _, cutoff, tier in city_lanes),
-                    tuple((wid, name) for wid, name, _, _ in city_lanes))
+        self._days: dict[date, dict[tuple[bool, str], tuple[datetime, str]]] = {}
+        reference = self.day(self._REFERENCE)
+        #: city -> per state (how many cut-offs have passed): ((warehouse id, name, (before its
+        #: cut-off, tier)) per lane, earliest arrival first, lane order on a tie)
+        self._ranked = {
+            city: [tuple(sorted(((wid, name, (cutoff not in self.cutoffs[:state], tier))
+                                 for wid, name, cutoff, tier in city_lanes),
+                                key=lambda lane: reference[lane[2]][0]))
                    for state in range(len(self.cutoffs) + 1)]
             for city, city_lanes in lanes.items()}
-        self._days: dict[date, dict[tuple[bool, str], tuple[datetime, str]]] = {}
-        self._arrivals: dict[tuple[str, date, int], tuple[tuple[datetime, str, str, str], ...]] = {}
 
-    def arrivals(self, now: datetime, city: str) -> tuple[tuple[datetime, str, str, str], ...]:
-        """(arrival, its text, warehouse id, warehouse name) per lane into ``city`` for an order
-        placed at ``now``, in lane order (the arrival is :func:`~twinchat.inventory.logistics.eta`'s)."""
-        today = now.date()
-        key = (city, today, bisect_right(self.cutoffs, now.time()))
-        found = self._arrivals.get(key)
-        if found is None:
-            plans = self._plans.get(city)
-            if plans is None:
-                return ()
-            if len(self._arrivals) >= self.KEEP:
-                self._arrivals.clear()
-            day = self._days.get(today) or self._day(today)
-            keys, names = plans[key[2]]
-            found = self._arrivals[key] = tuple(map(add, map(day.__getitem__, keys), names))
-        return found
+    def ranked(self, now: datetime, city: str) -> tuple[tuple[str, str, tuple[bool, str]], ...]:
+        """(warehouse id, name, (before its cut-off, tier)) per lane into ``city`` for an order
+        placed at ``now``, earliest arrival first (lane order on a tie)."""
+        plans = self._ranked.get(city)
+        return () if plans is None else plans[bisect_right(self.cutoffs, now.time())]
 
-    def _day(self, today: date) -> dict[tuple[bool, str], tuple[datetime, str]]:
+    def day(self, today: date) -> dict[tuple[bool, str], tuple[datetime, str]]:
         """(arrival, its text) for an order placed on ``today``, per (before the cut-off, tier)."""
-        if len(self._days) >= self.KEEP:
-            self._days.clear()
-        day = self._days[today] = {}
-        for before in (True, False):
-            for tier in self._tiers:
-                at = arrival(today, before, tier)
-                day[before, tier] = (at, format_time(at))
-        return day
+        found = self._days.get(today)
+        if found is None:
+            if len(self._days) >= self.KEEP:
+                self._days.clear()
+            found = self._days[today] = {}
+            for before in (True, False):
+                for tier in self._tiers:
+                    at = arrival(today, before, tier)
+                    found[before, tier] = (at, format_time(at))
+        return found
 
 
 def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
@@ -130,24 +126,24 @@ def _check(ctx: ToolContext, args: CheckDeliveryArgs) -> dict[str, Any]:
 def deliveries(conn: Any, now: datetime, city: str, products: list[dict[str, Any]], quantity: int = 1,
                deadline: datetime | None = None) -> list[dict[str, Any]]:
     """Per product (rows as resolve_products gives them): in stock or not, the warehouse of the
-    earliest arrival into ``city`` for an order placed at ``now``, its ETA and whether it arrives
-    by ``deadline`` (None without one)."""
-    arrivals = static_data(conn, _Lanes).arrivals(now, city)
+    earliest arrival into ``city`` for an order placed at ``now`` (the first in lane order of
+    equal arrivals), its ETA and whether it arrives by ``deadline`` (None without one)."""
+    lanes = static_data(conn, _Lanes)
+    ranked = lanes.ranked(now, city)
     stocked = warehouses_with(conn, [p["id"] for p in products], quantity)  # product -> warehouses with enough
     results = []
     for product in products:
-        best = None
         have = stocked[product["id"]]
-        for lane in arrivals:  # lane order: the first of equal arrivals wins
-            if lane[2] in have and (best is None or lane[0] < best[0]):
-                best = lane
-        if best is None:
+        for wid, name, key in ranked:
+            if wid in have:
+                at, text = lanes.day(now.date())[key]
+                results.append({"product_id": product["id"], "short_name": product["short_name"], "in_stock": True,
+                                "warehouse": wid, "warehouse_name": name, "eta": text,
+                                "arrives_in_time": None if deadline is None else at <= deadline})
+                break
+        else:
             results.append({"product_id": product["id"], "short_name": product["short_name"], "in_stock": False,
                             "warehouse": None, "eta": None, "arrives_in_time": False})
-        else:
-            results.append({"product_id": product["id"], "short_name": product["short_name"], "in_stock": True,
-                            "warehouse": best[2], "warehouse_name": best[3], "eta": best[1],
-                            "arrives_in_time": None if deadline is None else best[0] <= deadline})
     return results
 
 

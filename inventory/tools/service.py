@@ -229,6 +229,9 @@ _PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _GROUPED_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9][0-9])([ -]?)([0-9]{4})\2([0-9]{4})")
 
 
+_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
 @lru_cache(maxsize=4096)
 def mobile_number(text: str) -> str | None:
     """The 11-digit national number of a mainland mobile, or None.
@@ -246,9 +249,10 @@ def mobile_number(text: str) -> str | None:
             number = phonenumbers.parse(text, "CN")
         except phonenumbers.NumberParseException:
             return None
-    if (phonenumbers.region_code_for_number(number) != "CN" or not phonenumbers.is_valid_number(number)
-            or phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
-                                                        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)):
+    # a number of CN whose type is a mobile one is valid (is_valid_number is "its type is known"):
+    # the type is worked out once, not twice
+    if (phonenumbers.region_code_for_number(number) != "CN"
+            or phonenumbers.number_type(number) not in _MOBILE_TYPES):
         return None
     return str(number.national_number)
 

@@ -188,7 +188,7 @@ def test_schemas_are_function_definitions():
 
 
 def test_arrivals_are_the_best_lane_by_eta_at_every_clock_around_the_cut_offs(world):
-    """check_delivery remembers arrivals per (city, day, cut-off state): at clocks on, just before
+    """check_delivery ranks each city's lanes once per cut-off state: at clocks on, just before
     and just after each cut-off, on several days and cities, its answer is the earliest eta() over
     the lanes whose warehouse holds the product (the first lane in warehouse order on a tie)."""
     import random

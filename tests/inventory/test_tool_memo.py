@@ -211,6 +211,37 @@ def test_a_grouped_mobile_is_the_number_phonenumbers_parses():
     assert checked == 2400
 
 
+def test_a_mobile_number_is_what_the_full_phonenumbers_check_accepts():
+    """mobile_number asks phonenumbers for the number's type once (a CN number of a mobile type
+    is a valid one): every plain 11-digit start, landlines, other regions' numbers and junk get
+    the answer of region == CN and is_valid_number and a mobile type."""
+    import random
+
+    import phonenumbers
+
+    from twinchat.inventory.tools.service import mobile_number
+
+    def full(text):
+        try:
+            number = phonenumbers.parse(text, "CN")
+        except phonenumbers.NumberParseException:
+            return None
+        ok = (phonenumbers.region_code_for_number(number) == "CN" and phonenumbers.is_valid_number(number)
+              and phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                       phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
+        return str(number.national_number) if ok else None
+
+    rng = random.Random(11)
+    texts = [f"{head}{rng.randrange(10**8):08d}" for head in range(100, 200) for _ in range(4)]
+    texts += ["010-12345678", "02012345678", "+852 6123 4567", "+1 650 253 0000", "12345", "abc", "+86 10 1234 5678",
+              "0086 138 0013 8000", "1380013800", "138001380001", "400-800-8888", "95588", "+8613800138000"]
+    accepted = 0
+    for text in texts:
+        assert mobile_number.__wrapped__(text) == full(text), text
+        accepted += mobile_number.__wrapped__(text) is not None
+    assert 0 < accepted < len(texts)
+
+
 def test_tables_made_later_and_virtual_tables_are_tracked(world_path):
     conn = _copy(world_path, False)
     track_writes(conn)
