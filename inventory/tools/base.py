@@ -160,4 +160,8 @@ def call_tool(
     except KeyError:
         known = ", ".join(sorted(registry))
         raise UnknownToolError(f"unknown tool {name!r} (known tools: {known})") from None
-    return tool(ToolContext(conn, now), arguments)
+    return tool(_context(ToolContext, (conn, now)), arguments)
+
+
+#: ``ToolContext(conn, now)`` without the Python frame of a named tuple's ``__new__`` (made per call)
+_context = tuple.__new__

@@ -55,6 +55,7 @@ class _Tracker:
         self.memos: dict[str, Memo] = {}
         self._read = conn.execute  # bound once: a version is read on every remembered call
         self._sql = f"SELECT v FROM {_TABLE}"
+        self._settle_sql = f"SELECT v, owed FROM {_TABLE}"
         #: the version while a tool that never writes runs (see :func:`answer`): read once per call
         self.pinned: str | None = None
         #: ``conn.total_changes`` when the version last accounted for every write
@@ -72,6 +73,12 @@ class _Tracker:
         pinned = self.pinned
         if pinned is not None:
             return pinned
+        call = self._call
+        if call is not None and self.conn.total_changes == call[4]:
+            # nothing written since the call began: the version it began in, read once per call
+            if call[3] is None:
+                call[3] = self._read(self._sql).fetchone()[0]
+            return call[3]
         if self.conn.total_changes != self.seen:
             call = self._call
             if call is None:
@@ -100,12 +107,12 @@ class _Tracker:
         its answer was computed or remembered (versions read during the call do not count)."""
         if self._call is not None:  # a tool calling a tool: the outer call names the writes
             return func(ctx, args)
-        if self._owing:
-            self.settle()
+        start = self.settle() if self._owing else None
         if self.conn.total_changes != self.seen:
             self.version()  # writes made since, outside a tool call
+            start = None
         before = self.seen
-        self._call = running = [name, arguments, now, None, before, None]
+        self._call = running = [name, arguments, now, start, before, None]
         try:
             return func(ctx, args)
         finally:
@@ -131,9 +138,10 @@ class _Tracker:
         else:
             running[5] = [*(running[5] or ()), *writes]
 
-    def settle(self) -> None:
-        """Make the writes owed, if any: every read of the tables by a tool comes after this."""
-        owed = self._read(f"SELECT owed FROM {_TABLE}").fetchone()[0]
+    def settle(self) -> str:
+        """Make the writes owed, if any: every read of the tables by a tool comes after this.
+        The version (which named these writes already) is read with the debt and given back."""
+        version, owed = self._read(self._settle_sql).fetchone()
         if owed is not None:
             _execute(self.conn, self._owed[owed])
             self.conn.execute(f"UPDATE {_TABLE} SET owed = NULL")
@@ -141,6 +149,7 @@ class _Tracker:
         elif not self.conn.in_transaction:  # none owed, and no rollback can bring a debt back
             self._owing = False
             self._owed.clear()
+        return version  # type: ignore[no-any-return]
 
 
 def track_writes(conn: sqlite3.Connection) -> None:

@@ -226,8 +226,13 @@ def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
         "FROM returns r JOIN orders o ON o.order_no = r.order_no WHERE r.request_key = ?", (key,)).fetchone()
     if row is None:
         return None
-    return_no, order_no, product_id, kind, created_at, warehouse = row
-    lines = [i for i in _items(conn, order_no) if product_id is None or i["product_id"] == product_id]
+    return _return_view(conn, *row, _items(conn, row[1]))
+
+
+def _return_view(conn: sqlite3.Connection, return_no: str, order_no: str, product_id: str | None, kind: str,
+                 created_at: str, warehouse: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer about a return row (and its order's warehouse and lines)."""
+    lines = [i for i in items if product_id is None or i["product_id"] == product_id]
     refund = round(sum(i["price"] * i["qty"] for i in lines), 2) if kind == "return" else None
     created = parse_time(created_at)
     ship_back_by = datetime.combine(created.date() + timedelta(days=SHIP_BACK_DAYS), time(23, 59, 59))
@@ -309,11 +314,12 @@ def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
     number = free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return")
     if isinstance(number, dict):  # no number left for the day: a tool error
         return number, None
-    params = (number, key, order_no, product_id, args.kind, canonical["reason"], format_time(now))
+    params = (number, key, order_no, product_id, args.kind, canonical["reason"], canonical["now"])
     conn.execute(_INSERT_RETURN, params)
-    result = _return_result(conn, key)
-    assert result is not None
-    return result, (_INSERT_RETURN, params)
+    # what _return_result reads back, made from what is written (the order and its lines, read
+    # above, are not changed by it): no query, and no version step for a read after the write
+    return _return_view(conn, number, order_no, product_id, args.kind, canonical["now"], order["warehouse"],
+                        items), (_INSERT_RETURN, params)
 
 
 REQUEST_RETURN = Tool(
