@@ -30,11 +30,11 @@ def atomic_write(target: str | os.PathLike[str], *, newline: str | None = None) 
     target = Path(target)
     remove_leftovers(target)
     tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    try:
-        fh = open(tmp, "w", encoding="utf-8", newline=newline)  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise ComposerError(f"{target}: cannot write it ({exc.strerror or exc})") from exc
-    try:
+    try:  # opened inside: a signal arriving just after the file is made still finds it to remove
+        try:
+            fh = open(tmp, "w", encoding="utf-8", newline=newline)  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise ComposerError(f"{target}: cannot write it ({exc.strerror or exc})") from exc
         with fh:
             yield fh, tmp
         os.replace(tmp, target)

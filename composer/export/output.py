@@ -102,29 +102,31 @@ def _listed_files(target: Path) -> set[str] | None:
     return set(files) | set(_ALWAYS)
 
 
-def _fresh_dir(target: Path, what: str) -> Path:
-    """A new hidden directory beside ``target`` (made with the umask's permissions, unlike mkdtemp)."""
+def _fresh_name(target: Path, what: str) -> Path:
+    """An unused hidden name beside ``target``, with this process's id in it (so no other process
+    makes it). Named before it is made, so an interruption right after ``mkdir`` can still remove it."""
     while True:
         path = target.parent / f".{target.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            path.mkdir()
+        if not path.exists():
             return path
-        except FileExistsError:  # pragma: no cover - 32 random bits collided
-            continue
 
 
 @contextmanager
 def staging(target: Path) -> Iterator[Path]:
-    """A scratch directory beside ``target``, renamed onto it when the block ends without error."""
+    """A scratch directory beside ``target``, renamed onto it when the block ends without error.
+
+    Folders are named before they are made (made with the umask's permissions, unlike mkdtemp), so
+    a signal arriving just after one is made still finds it to remove."""
+    tmp, old = _fresh_name(target, "part"), None
     try:
-        tmp = _fresh_dir(target, "part")
-    except OSError as exc:  # a read-only or full disk: name the folder asked for, not the scratch one
-        raise ExportError(f"{target}: cannot write it ({exc.strerror or exc})") from exc
-    old = None
-    try:
+        try:
+            tmp.mkdir()
+        except OSError as exc:  # a read-only or full disk: name the folder asked for, not the scratch one
+            raise ExportError(f"{target}: cannot write it ({exc.strerror or exc})") from exc
         yield tmp
         if target.exists():
-            old = _fresh_dir(target, "old")
+            old = _fresh_name(target, "old")
+            old.mkdir()
             os.replace(target, old / "d")
         os.replace(tmp, target)
     except BaseException as exc:
