@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TextIO
 
@@ -39,7 +39,8 @@ def atomic_write(target: str | os.PathLike[str], *, newline: str | None = None) 
             yield fh, tmp
         os.replace(tmp, target)
     except BaseException as exc:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # not made (a read-only folder), or no longer removable: the error below says why
+            tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:  # a write failed: name the file it was for
             raise ComposerError(f"{target}: cannot write it ({exc.strerror}); is the disk full? Nothing was "
                                 "written") from exc
