@@ -30,7 +30,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-
 from twinchat.inventory.errors import UnknownRegionError
 
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
@@ -284,6 +283,8 @@ class PlaceIndex:
                 if len(name) >= 2:
                     self._by_head.setdefault(name[:2], set()).add(name)
         self._rows = {row[0]: row for row in rows}
+        self._upto = [tuple(sorted({len(name) for name in self._by_name if len(name) <= m}))
+                      for m in range(MAX_NAME_LENGTH + 1)]  # per length: the lengths names have, up to it
         self._found: dict[str, tuple[dict[str, Any], ...]] = {}  # see shared_find
         self._full_names: dict[tuple[str, str | None, str], str] = {}  # see full_name
 
@@ -303,12 +304,15 @@ class PlaceIndex:
 
     def _find(self, text: str, level: str | None) -> list[dict[str, Any]]:
         text = _SPACE.sub("", text)
-        if not text:
-            return []
-        by_name, found = self._by_name, {}
-        for k in range(1, min(len(text), MAX_NAME_LENGTH) + 1):
+        by_name, found = self._by_name, {}  # (nothing found for an empty text: _pick_places gives [])
+        for k in self._upto[min(len(text), MAX_NAME_LENGTH)]:  # the suffixes as long as a name
             for code, candidate in by_name.get(text[-k:], ()):
                 found[code] = candidate
+        if len(found) == 1:  # one candidate: what _pick_places gives for it, without its weighing
+            place, provinces, cities, parts = next(iter(found.values()))
+            return [place] if (level is None or place["level"] == level) and any(
+                text.endswith(p) and _chain_matches(text[: -len(p)], place["level"], provinces, cities)
+                for p in parts) else []
         return _pick_places(text, found.values(), level)  # the candidates' own dicts: find copies them
 
     def row(self, adcode: str) -> dict[str, Any]:

@@ -198,11 +198,12 @@ class Memo:
 
     KEEP = 4096  # answers (up to a few kB each) before the memo starts over
 
-    __slots__ = ("tracker", "_answers")
+    __slots__ = ("tracker", "_answers", "keep")
 
-    def __init__(self, tracker: _Tracker) -> None:
+    def __init__(self, tracker: _Tracker, keep: int = KEEP) -> None:
         self.tracker = tracker
         self._answers: dict[Any, Any] = {}
+        self.keep = keep
 
     def key(self, *parts: Any) -> tuple[Any, ...]:
         """``parts`` with the current world version in front: the key of an answer now."""
@@ -212,20 +213,21 @@ class Memo:
         return self._answers.get(key)
 
     def put(self, key: tuple[Any, ...], answer: Any) -> Any:
-        if len(self._answers) >= self.KEEP:
+        if len(self._answers) >= self.keep:
             self._answers.clear()
         self._answers[key] = answer
         return answer
 
 
-def memo(conn: sqlite3.Connection, name: str) -> Memo | None:
-    """Tool ``name``'s memo on ``conn``, or None when ``conn``'s writes are not tracked."""
+def memo(conn: sqlite3.Connection, name: str, keep: int = Memo.KEEP) -> Memo | None:
+    """Tool ``name``'s memo on ``conn`` (holding at most ``keep`` answers, as made the first time),
+    or None when ``conn``'s writes are not tracked."""
     tracker: _Tracker | None = cached_static_data(conn, _Tracker)
     if tracker is None:
         return None
     found = tracker.memos.get(name)
     if found is None:
-        found = tracker.memos[name] = Memo(tracker)
+        found = tracker.memos[name] = Memo(tracker, keep)
     return found
 
 
@@ -245,10 +247,11 @@ _NESTED = (dict, list)
 _NONE = object()  # a remembered None
 
 
-def shared(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+def shared(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any],
+           keep: int = Memo.KEEP) -> Any:
     """``compute()``, remembered for ``parts`` in the current world state and given out as is:
-    a fact several answers are made from (callers must not change it)."""
-    remembered = memo(conn, name)
+    a fact several answers are made from (callers must not change it); at most ``keep`` facts."""
+    remembered = memo(conn, name, keep)
     if remembered is None:
         return compute()
     key = remembered.key(*parts)

@@ -46,6 +46,11 @@ MAX_ORDERS = 5
 #: A return or exchange is to be sent back within this many days of the request.
 SHIP_BACK_DAYS = 7
 
+#: Facts of orders (a row, its lines, its checkpoints) remembered per world state before starting
+#: over: more than a world's orders (6,000 in a default world) and those sessions add, about 10 MB
+#: for the largest of the three.
+ORDER_FACTS_KEEP = 16384
+
 _KIND_NAMES = {"return": "退货", "exchange": "换货"}
 _ORDER_COLUMNS = ("order_no", "customer", "created_at", "paid_at", "shipped_at", "delivered_at",
                   "cancelled_at", "cancel_reason", "warehouse", "eta", "carrier", "tracking_no", "total")
@@ -66,7 +71,7 @@ def _status(order: dict[str, Any], now: datetime) -> str | None:
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
     """The order row (dict, shared: not to be changed) if it exists at ``now``."""
-    order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no))
+    order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no), ORDER_FACTS_KEEP)
     return None if order is None or order["created_at"] > format_time(now) else order
 
 
@@ -77,7 +82,7 @@ def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
     """The order's lines (shared: not to be changed)."""
-    return shared(conn, "order_items", (order_no,), lambda: _item_rows(conn, order_no))
+    return shared(conn, "order_items", (order_no,), lambda: _item_rows(conn, order_no), ORDER_FACTS_KEEP)
 
 
 def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
@@ -89,7 +94,8 @@ def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
 
 def _checkpoints(conn: sqlite3.Connection, order_no: str) -> list[Any]:
     """:func:`checkpoints` of the order (shared: not to be changed)."""
-    return shared(conn, "order_checkpoints", (order_no,), lambda: checkpoints(conn, order_no))
+    return shared(conn, "order_checkpoints", (order_no,), lambda: checkpoints(conn, order_no),
+                  ORDER_FACTS_KEEP)
 
 
 def _not_found(order_no: str) -> dict[str, Any]:

@@ -368,9 +368,11 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
               canonical["user_name"], phone, canonical["address"], city["adcode"], canonical["problem"], category,
               format_time(start), format_time(end), technician, int(args.is_vip))
     conn.execute(_INSERT_TICKET, params)
-    result = _ticket_result(conn, key)
-    assert result is not None
-    return result, (_INSERT_TICKET, params)
+    # what _ticket_result reads back, made from what is written (its technician's name is the
+    # one thing read): no join by request key
+    named = conn.execute("SELECT name FROM technicians WHERE id = ?", (technician,)).fetchone()
+    return {"ticket_no": number, "serve_start": params[9], "serve_end": params[10], "technician_id": technician,
+            "technician_name": None if named is None else named[0], "status": "created"}, (_INSERT_TICKET, params)
 
 
 CREATE_TICKET = Tool(
