@@ -24,7 +24,7 @@ from twinchat.composer.engine.generate import tool_writes
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps
-from twinchat.composer.verify.crossturn import CrossTurnChecker
+from twinchat.composer.verify.crossturn import CrossTurnChecker, StepList
 from twinchat.composer.verify.samples import Verifier
 from twinchat.composer.verify.stamps import stamp_problem
 from twinchat.inventory.connection import close_scratch, open_scratch
@@ -85,6 +85,7 @@ class SessionVerifier:
         try:
             seen = _Seen(session.get("customer", {}), clock)
             pending: dict[str, Any] = {}
+            steps = StepList()  # the cross-turn checks' grouping, made on this walk of the turns
             for n, turn in enumerate(turns, 1):
                 role = turn.get("role")
                 if role == "user":
@@ -92,12 +93,15 @@ class SessionVerifier:
                     reasons += self._verify_user(n, turn, unit_src, clock)
                     label = turn.get("label")
                     seen.add_user(turn.get("content", ""), label)
+                    steps.user(n, turn)
                     pending = {"label": label or {}, "unit": unit_src, "result": None}
                 elif role == "assistant" and turn.get("tool_calls"):
+                    steps.tool_calls(turn)
                     for tc in turn["tool_calls"]:
                         pending["call"] = tc
                         reasons += self._verify_args(n, tc, pending)
                 elif role == "tool":
+                    steps.tool_result(n, turn)
                     tc = pending.get("call")
                     if tc is None or tc.get("id") != turn.get("tool_call_id"):
                         reasons.append(f"turn {n}: tool result without its call")
@@ -111,13 +115,14 @@ class SessionVerifier:
                     pending["result_json"] = result_json = dumps(result)
                     seen.add_result(result_json)
                 elif role == "assistant":
+                    steps.reply(n, turn)
                     reasons += self._verify_reply(n, turn, pending, now, seen)
                 else:
                     reasons.append(f"turn {n}: schema")
         finally:
             if saved is not None:
                 close_scratch(self.conn, "twinchat_verify", saved)
-        return reasons + self.crossturn(turns, clock)
+        return reasons + self.crossturn(turns, clock, steps)
 
     def _verify_user(self, n: int, turn: dict[str, Any], src: UnitSource | None, now: str) -> list[str]:
         if src is None:
