@@ -41,7 +41,7 @@ from twinchat.inventory.timefmt import parse_time
 from twinchat.inventory.tools.lookup import Categories
 from twinchat.inventory.tools.static import static_data
 
-__all__ = ["CLASSES", "CrossTurnChecker", "Step", "session_steps"]
+__all__ = ["CLASSES", "CrossTurnChecker", "Step", "StepList", "session_steps"]
 
 #: Every reason a cross-turn check gives, in the order the checks run.
 CLASSES = ("order_unplaced", "order_unchecked_address", "order_eta", "ticket_technician", "return_unmentioned",
@@ -76,24 +76,48 @@ class Step:
 
 def session_steps(turns: Sequence[dict[str, Any]]) -> list[Step]:
     """The session's turns grouped per user turn (turn numbers are 1-based, as reasons say them)."""
-    steps: list[Step] = []
-    calls: dict[str, dict[str, Any]] = {}
+    steps = StepList()
     for n, turn in enumerate(turns, 1):
         role = turn.get("role")
         if role == "user":
-            steps.append(Step(n, turn))
-        elif not steps:
-            continue
+            steps.user(n, turn)
         elif role == "assistant" and turn.get("tool_calls"):
-            for tc in turn["tool_calls"]:
-                calls[tc.get("id")] = tc
+            steps.tool_calls(turn)
         elif role == "tool":
-            tc = calls.get(turn.get("tool_call_id"))
-            if tc is not None:
-                steps[-1].calls.append((n, tc, turn.get("content")))
+            steps.tool_result(n, turn)
         elif role == "assistant":
-            steps[-1].reply_n, steps[-1].reply = n, turn.get("content") or ""
+            steps.reply(n, turn)
     return steps
+
+
+class StepList(list):  # type: ignore[type-arg]
+    """Steps as :func:`session_steps` groups them, fed turn by turn (by a caller that walks the
+    turns anyway, as session verification does): turns before the first user turn belong to none,
+    and a result belongs to the call of its id, wherever in the session that call was."""
+
+    __slots__ = ("_calls",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._calls: dict[Any, dict[str, Any]] = {}
+
+    def user(self, n: int, turn: dict[str, Any]) -> None:
+        self.append(Step(n, turn))
+
+    def tool_calls(self, turn: dict[str, Any]) -> None:
+        if self:
+            for tc in turn["tool_calls"]:
+                self._calls[tc.get("id")] = tc
+
+    def tool_result(self, n: int, turn: dict[str, Any]) -> None:
+        if self:
+            tc = self._calls.get(turn.get("tool_call_id"))
+            if tc is not None:
+                self[-1].calls.append((n, tc, turn.get("content")))
+
+    def reply(self, n: int, turn: dict[str, Any]) -> None:
+        if self:
+            self[-1].reply_n, self[-1].reply = n, turn.get("content") or ""
 
 
 def _ok(result: Any) -> bool:
@@ -158,9 +182,12 @@ class CrossTurnChecker:
             self._world = _World(self.conn)
         return self._world
 
-    def __call__(self, turns: Sequence[dict[str, Any]], now: str | None = None) -> list[str]:
-        """The reasons ``turns`` fail; ``now`` (the session clock) lets times said relative to it count."""
-        steps = session_steps(turns)
+    def __call__(self, turns: Sequence[dict[str, Any]], now: str | None = None,
+                 steps: list[Step] | None = None) -> list[str]:
+        """The reasons ``turns`` fail; ``now`` (the session clock) lets times said relative to it count.
+        ``steps`` are :func:`session_steps` of the turns when the caller made them already."""
+        if steps is None:
+            steps = session_steps(turns)
         called: set[Any] = set()
         categories = 0  # calls with a category argument
         for step in steps:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from datetime import datetime
+from collections.abc import Iterator
 from typing import Any
 
 from twinchat.composer.session_models import session_problems
@@ -23,7 +24,7 @@ from twinchat.composer.engine.generate import tool_writes
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps
-from twinchat.composer.verify.crossturn import CrossTurnChecker
+from twinchat.composer.verify.crossturn import CrossTurnChecker, StepList
 from twinchat.composer.verify.samples import Verifier
 from twinchat.composer.verify.stamps import stamp_problem
 from twinchat.inventory.connection import close_scratch, open_scratch
@@ -39,6 +40,10 @@ __all__ = ["SessionVerifier"]
 #: class so the regex engine skips the Chinese text between facts instead of trying each position.
 _NON_DIGIT = re.compile(r"\D")
 _FACT = re.compile(r"[A-Za-z\d](?:(?<=[A-Za-z])[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|(?<=\d)\d*)")
+
+#: A run of facts: what ``_FACT`` matches is made of these characters, so each fact lies inside one
+#: run, and a run the result holds holds all its facts (one match, not one per fact, for most text).
+_RUN = re.compile(r"[A-Za-z\d](?:[A-Za-z\d\- ]*[A-Za-z\d\-])?")
 
 #: Order statuses a reply may state only when a tool result (or the conversation) says them.
 _STATUS_WORDS = ("待付款", "待发货", "运输中", "已签收", "已取消")
@@ -80,6 +85,7 @@ class SessionVerifier:
         try:
             seen = _Seen(session.get("customer", {}), clock)
             pending: dict[str, Any] = {}
+            steps = StepList()  # the cross-turn checks' grouping, made on this walk of the turns
             for n, turn in enumerate(turns, 1):
                 role = turn.get("role")
                 if role == "user":
@@ -87,12 +93,15 @@ class SessionVerifier:
                     reasons += self._verify_user(n, turn, unit_src, clock)
                     label = turn.get("label")
                     seen.add_user(turn.get("content", ""), label)
+                    steps.user(n, turn)
                     pending = {"label": label or {}, "unit": unit_src, "result": None}
                 elif role == "assistant" and turn.get("tool_calls"):
+                    steps.tool_calls(turn)
                     for tc in turn["tool_calls"]:
                         pending["call"] = tc
                         reasons += self._verify_args(n, tc, pending)
                 elif role == "tool":
+                    steps.tool_result(n, turn)
                     tc = pending.get("call")
                     if tc is None or tc.get("id") != turn.get("tool_call_id"):
                         reasons.append(f"turn {n}: tool result without its call")
@@ -106,13 +115,14 @@ class SessionVerifier:
                     pending["result_json"] = result_json = dumps(result)
                     seen.add_result(result_json)
                 elif role == "assistant":
+                    steps.reply(n, turn)
                     reasons += self._verify_reply(n, turn, pending, now, seen)
                 else:
                     reasons.append(f"turn {n}: schema")
         finally:
             if saved is not None:
                 close_scratch(self.conn, "twinchat_verify", saved)
-        return reasons + self.crossturn(turns, clock)
+        return reasons + self.crossturn(turns, clock, steps)
 
     def _verify_user(self, n: int, turn: dict[str, Any], src: UnitSource | None, now: str) -> list[str]:
         if src is None:
@@ -161,10 +171,7 @@ class SessionVerifier:
         sources: str | None = None
         digits: str | None = None
         content = turn.get("content", "")
-        # each fact once, in order (the first bad one is named); those in the result are fine
-        for fact in dict.fromkeys(_FACT.findall(content)):
-            if fact in result_json:
-                continue
+        for fact in _unsourced(content, result_json):  # in order: the first bad one is named
             if fact.isdigit():  # a number (the other facts start with a letter)
                 if len(fact) < 2:
                     continue  # list numbering (1. 2. 3.) and single digits say nothing checkable
@@ -198,6 +205,15 @@ class SessionVerifier:
             return False  # conditions over slots cannot be re-decided from the stored session
         except TypeError:
             return False  # a result of another shape (an edited one: its re-run already says so)
+
+
+def _unsourced(content: str, result_json: str) -> Iterator[str]:
+    """The facts ``content`` states that ``result_json`` does not hold, in order (a fact said twice
+    comes twice: it passes or fails the same way each time). ``_FACT`` matches inside a run as in
+    the whole text (a match neither crosses nor looks past the run's ends)."""
+    for run in _RUN.findall(content):
+        if run not in result_json:
+            yield from (fact for fact in _FACT.findall(run) if fact not in result_json)
 
 
 class _Seen:

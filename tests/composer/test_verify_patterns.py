@@ -31,6 +31,17 @@ def test_the_fact_pattern_finds_what_the_plain_one_finds():
         assert sessions._FACT.findall(text) == FACT.findall(text), text
 
 
+def test_facts_looked_for_run_by_run_are_those_not_in_the_result():
+    # a run held by the result holds its facts; the others are scanned as the whole text would be
+    rng = random.Random(5)
+    texts = _strings(list("aZk09-5 ：:,元１٣"), 40_000, 6)
+    texts += ["型号KF556S40IB-16,单号TK20261202326142,149元", "DDR5 4800 8G(149元)", "-9a", "a -b1-", "x 12 "]
+    for text in texts:
+        result = rng.choice(["null", "DDR5 4800", '{"a":"k0-5 a9","n":149}', text[2:7], "0 5"])
+        want = [fact for fact in FACT.findall(text) if fact not in result]
+        assert list(sessions._unsourced(text, result)) == want, (text, result)
+
+
 def test_the_pronoun_pattern_finds_what_the_plain_one_finds():
     for text in _strings(["它", "这", "款", "个", "哪", "那", "单", "一", "笔", "订", "刚", "才", "的"], 40_000, 2):
         a, b = references._PRONOUN.search(text), PRONOUN.search(text)
