@@ -47,7 +47,7 @@ from twinchat.composer.time.layouts import KINDS, LAYOUTS
 from twinchat.composer.time.recipes import At
 from twinchat.composer.time.windows import TimePhrase, TimeWindow
 
-__all__ = ["KINDS", "TimePhrase", "phrases", "sample", "sample_where"]
+__all__ = ["KINDS", "TimePhrase", "draw", "draw_where", "phrases", "sample", "sample_where"]
 
 _TRIES = 50
 """Recipes :func:`sample` draws for a kind before it lists the kind's whole pool instead."""
@@ -121,11 +121,24 @@ def sample_where(now: datetime, rng: random.Random, kinds: Collection[str] | Non
     """The first of up to ``tries`` phrases drawn as :func:`sample` draws them whose window start
     ``fits``, or None: what calling :func:`sample` again until one fits gives (the same phrase
     for the same ``rng`` state), without making the phrases turned down."""
+    found = draw_where(now, rng, kinds, fits, tries)
+    return None if found is None else TimePhrase(found[0], TimeWindow(found[1], found[2]), found[3])
+
+
+def draw(now: datetime, rng: random.Random, kinds: Collection[str] | None = None) -> tuple[str, datetime, datetime, str]:
+    """What :func:`sample` draws, as (text, start, end, kind): no phrase objects for a caller
+    that reads the parts (a slot source, once per drawn time slot)."""
+    return _draw(now, _check_kinds(kinds), rng)
+
+
+def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
+               fits: Callable[[datetime], bool], tries: int) -> tuple[str, datetime, datetime, str] | None:
+    """What :func:`sample_where` draws, as (text, start, end, kind), or None."""
     checked = _check_kinds(kinds)
     for _ in range(tries):
-        text, start, end, kind = _draw(now, checked, rng)
-        if fits(start):
-            return TimePhrase(text, TimeWindow(start, end), kind)
+        found = _draw(now, checked, rng)
+        if fits(found[1]):
+            return found
     return None
 
 
