@@ -38,8 +38,8 @@ Surface forms vary across the pool: Chinese and Arabic numerals (两点, 2点, �
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Collection
-from datetime import datetime
+from collections.abc import Callable, Collection, Sequence
+from datetime import date, datetime
 from functools import lru_cache
 
 from twinchat.composer.errors import ComposerError
@@ -134,17 +134,22 @@ def draw(now: datetime, rng: random.Random, kinds: Collection[str] | None = None
 def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
                fits: Callable[[datetime], bool], tries: int) -> tuple[str, datetime, datetime, str] | None:
     """What :func:`sample_where` draws, as (text, start, end, kind), or None."""
-    checked = _check_kinds(kinds)
+    checked, today = _check_kinds(kinds), now.date()
     for _ in range(tries):
-        found = _draw(now, checked, rng)
+        found = _draw(now, checked, rng, today)
         if fits(found[1]):
             return found
     return None
 
 
-def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random) -> tuple[str, datetime, datetime, str]:
-    """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes."""
-    candidates, today = list(checked), now.date()
+def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random,
+          today: date | None = None) -> tuple[str, datetime, datetime, str]:
+    """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes (``today``: the
+    clock's date, when the caller has it). A kind is chosen from ``checked`` itself; only a kind
+    with no phrase at the clock makes a list of the others (``rng.choice`` draws the same from both)."""
+    if today is None:
+        today = now.date()
+    candidates: Sequence[str] = checked
     while candidates:
         kind = rng.choice(candidates)
         layout = LAYOUTS[kind]
@@ -156,5 +161,5 @@ def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random) -> tuple[
         if pool:
             phrase = rng.choice(pool)
             return phrase.text, phrase.window.start, phrase.window.end, kind
-        candidates.remove(kind)
+        candidates = [other for other in candidates if other != kind]  # kinds are distinct
     raise ComposerError(f"no time phrase of kinds {', '.join(checked)} is possible at {now}")

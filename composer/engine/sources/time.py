@@ -69,10 +69,13 @@ def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> tuple
     if slot.hours is None and slot.within_days is None:
         return draw_phrase(now, rng, slot.kinds)
 
+    hours, within = slot.hours, slot.within_days
+    limit = None if within is None else within * 86400
+
     def fits(start: datetime) -> bool:
-        if slot.within_days is not None and (start - now).total_seconds() > slot.within_days * 86400:
+        if limit is not None and (start - now).total_seconds() > limit:
             return False
-        return slot.hours is None or (start.hour in slot.hours and start.minute == 0)
+        return hours is None or (start.hour in hours and start.minute == 0)
 
     found = draw_where(now, rng, slot.kinds, fits, 200)
     if found is None:
