@@ -21,7 +21,7 @@ one name, with an ``if`` filter, an ``else`` and ``loop.index/index0/first/last/
 revindex0``; ``if``/``elif``/``else``; ``set`` of one name at the top level (not read before it).
 Expressions: constants, names, attributes, subscripts (constant, computed or slices), comparisons,
 ``and``/``or``/``not``, conditional expressions (written out, also without ``else``), ``~``, ``+ - * / // %``, unary ``-``, lists,
-tuples, dicts, and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
+tuples, dicts, ``weekday()``/``isoweekday()`` of a date or datetime (anything else so called: Jinja2), and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
 ``selectattr`` and ``rejectattr`` (one attribute), ``groupby`` (one attribute: a list of dicts
 holding it grouped directly, anything else by Jinja2's own filter on the sandbox), ``sort`` (by ``attribute``) and twinchat's own
 (:data:`twinchat.composer.engine.filters.FILTERS`).
@@ -44,7 +44,7 @@ from jinja2.filters import _GroupTuple
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.limits import MAX_LOOPS, checked_mod
-from twinchat.composer.engine.sandbox import Fallback, allowed, runtime, sort_key
+from twinchat.composer.engine.sandbox import DATE_METHODS, Fallback, allowed, runtime, sort_key
 
 __all__ = ["Fallback", "compile_template_code", "compile_expression_code", "paths_reader"]
 
@@ -228,6 +228,9 @@ class _Writer:
         if isinstance(node, nodes.Filter) and node.node is not None and node.dyn_args is None \
                 and node.dyn_kwargs is None:
             return self.filter(node, scope)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in DATE_METHODS \
+                and not (node.args or node.kwargs or node.dyn_args or node.dyn_kwargs):
+            return f"_date_method({self.expr(node.node.node, scope)}, {node.node.attr!r})"
         raise _Unsupported
 
     def filter(self, node: nodes.Filter, scope: dict[str, str]) -> str:  # noqa: C901 - one branch per filter

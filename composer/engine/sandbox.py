@@ -12,6 +12,7 @@ the load-time check that refuses templates naming such attributes at all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 import jinja2.filters
@@ -141,6 +142,18 @@ def _join(sep: str, value: Any) -> str:
     return sep.join([str(x) for x in value])
 
 
+#: methods of a date or datetime compiled code calls itself: no arguments, an int back
+DATE_METHODS = frozenset({"weekday", "isoweekday"})
+
+
+def _date_method(obj: Any, name: str) -> Any:
+    """``obj.name()`` of :data:`DATE_METHODS` for a date or datetime (which the sandbox lets a
+    template call); anything else is Jinja2's to decide."""
+    if type(obj) is datetime or type(obj) is date:
+        return getattr(obj, name)()
+    raise Fallback
+
+
 def sort_key(attr: str) -> Callable[[Any], Any]:
     def key(item: Any) -> Any:  # the sandbox's item-first lookup, then case folding
         value = _getitem(item, attr)
@@ -153,7 +166,7 @@ def runtime(env: SandboxedEnvironment) -> dict[str, Any]:
     ``env``'s sandbox)."""
     access = Access(env)
     return {"_getitem": _getitem, "_iterable": _iterable, "_to_list": _to_list, "_first": _first, "_join": _join,
-            "_Loop": Loop, "_Fallback": Fallback, "_sattr": access.attr, "_gattr": access.gattr,
+            "_date_method": _date_method, "_Loop": Loop, "_Fallback": Fallback, "_sattr": access.attr, "_gattr": access.gattr,
             "_select": access.select, "_select_key": access.select_key,
             "_reject": access.reject, "_reject_key": access.reject_key}
 
