@@ -233,6 +233,22 @@ class _Writer:
             return f"_date_method({self.expr(node.node.node, scope)}, {node.node.attr!r})"
         raise _Unsupported
 
+    def select_list(self, node: nodes.Node, scope: dict[str, str]) -> str | None:
+        """``x|selectattr('a')|list`` (or ``rejectattr``) of a plain attribute name as one list
+        comprehension: what ``_to_list(_select_key(x, 'a'))`` gives; None for anything else."""
+        if not (isinstance(node, nodes.Filter) and node.name in ("selectattr", "rejectattr")
+                and node.node is not None and len(node.args) == 1 and isinstance(node.args[0], nodes.Const)
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None):
+            return None
+        attr = node.args[0].value
+        if node.name in self.own or self.env.filters.get(node.name) is not jinja2.filters.FILTERS.get(node.name) \
+                or not isinstance(attr, str) or "." in attr or attr.startswith("_") or hasattr(dict, attr):
+            return None
+        seq, key, x, held = self.expr(node.node, scope), self.ref(attr), self.temp(), self.temp()
+        test = f"({x}[{key}] if type({x}) is dict and {key} in {x} else _sattr({x}, {key}))"
+        # the sequence is held first: a comprehension's iterable cannot hold the := of attribute reads
+        return f"({held} := {seq}, [{x} for {x} in {held} if {'' if node.name == 'selectattr' else 'not '}{test}])[1]"
+
     def filter(self, node: nodes.Filter, scope: dict[str, str]) -> str:  # noqa: C901 - one branch per filter
         name = node.name
         inner = self.expr(node.node, scope)  # type: ignore[arg-type]
@@ -248,7 +264,7 @@ class _Writer:
         if name in ("length", "count") and not args and not kwargs:
             return f"len({inner})"
         if name == "list" and not args and not kwargs:
-            return f"_to_list({inner})"
+            return self.select_list(node.node, scope) or f"_to_list({inner})"  # type: ignore[arg-type]
         if name == "first" and not args and not kwargs:
             return f"_first({inner})"
         if name == "join" and len(consts) == len(args) <= 1 and not kwargs and all(isinstance(c, str) for c in consts):
