@@ -34,17 +34,15 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Mapping, Sequence
-from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
 import jinja2.filters
 from jinja2 import nodes
-from jinja2.filters import _GroupTuple
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.limits import MAX_LOOPS, checked_mod
-from twinchat.composer.engine.sandbox import DATE_METHODS, Fallback, allowed, runtime, sort_key
+from twinchat.composer.engine.sandbox import DATE_METHODS, Fallback, allowed, groupby_key, runtime, sort_key
 
 __all__ = ["Fallback", "compile_template_code", "compile_expression_code", "paths_reader"]
 
@@ -278,7 +276,7 @@ class _Writer:
             # a list of dicts that all hold the key grouped here; else Jinja2's own filter on this
             # environment (its attribute reads are the sandbox's)
             plain = consts[0].isidentifier() and not consts[0].startswith("_") and not hasattr(dict, consts[0])
-            grouper = _groupby_key if plain else jinja2.filters.sync_do_groupby
+            grouper = groupby_key if plain else jinja2.filters.sync_do_groupby
             return f"{self.ref(grouper)}({self.ref(self.env)}, {inner}, {self.ref(consts[0])})"
         if name == "sort" and not args and set(kwargs) <= {"attribute", "reverse"} \
                 and isinstance(kwargs.get("attribute"), str) and "." not in kwargs["attribute"] \
@@ -357,20 +355,6 @@ def _at(obj: Any, name: str) -> Any:
     if allowed(obj, name, value):
         return value
     raise AttributeError(name)
-
-
-def _groupby_key(env: SandboxedEnvironment, value: Any, key: str) -> list[Any]:
-    """What Jinja2's ``groupby(key)`` gives (sorted and grouped by the item, strings without case,
-    each group named by its first item's own), read directly when ``value`` is a list of dicts
-    that all hold ``key`` (a public name no dict method has); anything else goes to Jinja2's filter."""
-    if type(value) is not list or not all(type(item) is dict and key in item for item in value):
-        return jinja2.filters.sync_do_groupby(env, value, key)
-
-    def folded(item: dict[str, Any]) -> Any:
-        found = item[key]
-        return found.lower() if isinstance(found, str) else found
-    return [_GroupTuple(values[0][key], values)
-            for values in (list(group) for _, group in groupby(sorted(value, key=folded), folded))]
 
 
 def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None) -> Any:
