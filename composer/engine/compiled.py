@@ -21,7 +21,7 @@ one name, with an ``if`` filter, an ``else`` and ``loop.index/index0/first/last/
 revindex0``; ``if``/``elif``/``else``; ``set`` of one name at the top level (not read before it).
 Expressions: constants, names, attributes, subscripts (constant, computed or slices), comparisons,
 ``and``/``or``/``not``, conditional expressions (written out, also without ``else``), ``~``, ``+ - * / // %``, unary ``-``, lists,
-tuples, dicts, and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
+tuples, dicts, ``weekday()``/``isoweekday()`` of a date or datetime (anything else so called: Jinja2), and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
 ``selectattr`` and ``rejectattr`` (one attribute), ``groupby`` (one attribute: a list of dicts
 holding it grouped directly, anything else by Jinja2's own filter on the sandbox), ``sort`` (by ``attribute``) and twinchat's own
 (:data:`twinchat.composer.engine.filters.FILTERS`).
@@ -34,17 +34,15 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Mapping, Sequence
-from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
 import jinja2.filters
 from jinja2 import nodes
-from jinja2.filters import _GroupTuple
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.limits import MAX_LOOPS, checked_mod
-from twinchat.composer.engine.sandbox import Fallback, allowed, runtime, sort_key
+from twinchat.composer.engine.sandbox import DATE_METHODS, Fallback, allowed, groupby_key, runtime, sort_key
 
 __all__ = ["Fallback", "compile_template_code", "compile_expression_code", "paths_reader"]
 
@@ -228,7 +226,26 @@ class _Writer:
         if isinstance(node, nodes.Filter) and node.node is not None and node.dyn_args is None \
                 and node.dyn_kwargs is None:
             return self.filter(node, scope)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in DATE_METHODS \
+                and not (node.args or node.kwargs or node.dyn_args or node.dyn_kwargs):
+            return f"_date_method({self.expr(node.node.node, scope)}, {node.node.attr!r})"
         raise _Unsupported
+
+    def select_list(self, node: nodes.Node, scope: dict[str, str]) -> str | None:
+        """``x|selectattr('a')|list`` (or ``rejectattr``) of a plain attribute name as one list
+        comprehension: what ``_to_list(_select_key(x, 'a'))`` gives; None for anything else."""
+        if not (isinstance(node, nodes.Filter) and node.name in ("selectattr", "rejectattr")
+                and node.node is not None and len(node.args) == 1 and isinstance(node.args[0], nodes.Const)
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None):
+            return None
+        attr = node.args[0].value
+        if node.name in self.own or self.env.filters.get(node.name) is not jinja2.filters.FILTERS.get(node.name) \
+                or not isinstance(attr, str) or "." in attr or attr.startswith("_") or hasattr(dict, attr):
+            return None
+        seq, key, x, held = self.expr(node.node, scope), self.ref(attr), self.temp(), self.temp()
+        test = f"({x}[{key}] if type({x}) is dict and {key} in {x} else _sattr({x}, {key}))"
+        # the sequence is held first: a comprehension's iterable cannot hold the := of attribute reads
+        return f"({held} := {seq}, [{x} for {x} in {held} if {'' if node.name == 'selectattr' else 'not '}{test}])[1]"
 
     def filter(self, node: nodes.Filter, scope: dict[str, str]) -> str:  # noqa: C901 - one branch per filter
         name = node.name
@@ -245,7 +262,7 @@ class _Writer:
         if name in ("length", "count") and not args and not kwargs:
             return f"len({inner})"
         if name == "list" and not args and not kwargs:
-            return f"_to_list({inner})"
+            return self.select_list(node.node, scope) or f"_to_list({inner})"  # type: ignore[arg-type]
         if name == "first" and not args and not kwargs:
             return f"_first({inner})"
         if name == "join" and len(consts) == len(args) <= 1 and not kwargs and all(isinstance(c, str) for c in consts):
@@ -259,7 +276,7 @@ class _Writer:
             # a list of dicts that all hold the key grouped here; else Jinja2's own filter on this
             # environment (its attribute reads are the sandbox's)
             plain = consts[0].isidentifier() and not consts[0].startswith("_") and not hasattr(dict, consts[0])
-            grouper = _groupby_key if plain else jinja2.filters.sync_do_groupby
+            grouper = groupby_key if plain else jinja2.filters.sync_do_groupby
             return f"{self.ref(grouper)}({self.ref(self.env)}, {inner}, {self.ref(consts[0])})"
         if name == "sort" and not args and set(kwargs) <= {"attribute", "reverse"} \
                 and isinstance(kwargs.get("attribute"), str) and "." not in kwargs["attribute"] \
@@ -338,20 +355,6 @@ def _at(obj: Any, name: str) -> Any:
     if allowed(obj, name, value):
         return value
     raise AttributeError(name)
-
-
-def _groupby_key(env: SandboxedEnvironment, value: Any, key: str) -> list[Any]:
-    """What Jinja2's ``groupby(key)`` gives (sorted and grouped by the item, strings without case,
-    each group named by its first item's own), read directly when ``value`` is a list of dicts
-    that all hold ``key`` (a public name no dict method has); anything else goes to Jinja2's filter."""
-    if type(value) is not list or not all(type(item) is dict and key in item for item in value):
-        return jinja2.filters.sync_do_groupby(env, value, key)
-
-    def folded(item: dict[str, Any]) -> Any:
-        found = item[key]
-        return found.lower() if isinstance(found, str) else found
-    return [_GroupTuple(values[0][key], values)
-            for values in (list(group) for _, group in groupby(sorted(value, key=folded), folded))]
 
 
 def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None) -> Any:

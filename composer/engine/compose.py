@@ -115,6 +115,7 @@ class SessionComposer:
         self._remembers: dict[int, tuple[Any, list[tuple[str, Any]]]] = {}  # see _remember
         self._faker: Any = None  # one Faker for every generator (each use reseeds it)
         self._noises: dict[tuple[str, str], NoiseLayer | None] = {}  # see _noise
+        self._plans: dict[tuple[str, str, str], tuple[Any, ...]] = {}  # see _step_plan
         self.verifier = SessionVerifier(conn, self.units, self.templates)
 
     def generator(self, unit_id: str) -> UnitGenerator:
@@ -238,23 +239,20 @@ class SessionComposer:
         step = step_by_id[flow.start]
         mark = len(steps)
         for _ in range(flow.max_steps):
-            generator = self.generator(step.unit)
+            _, generator, noise, name, remember = self._step_plan(first, flow, step)
             if generator.writes and not saved:
                 saved.append(open_scratch(self.conn, "twinchat_session"))
             if "owner_id" in context and not steps[mark:]:  # a second task's start: one of the customer's orders
                 sample = owned_sample(generator, rng, now, context, self._call)
             else:
                 sample = generator.session_sample(rng, now, context, self._call)
-            noise = self._noise(flow, generator)
             if noise is not None:  # drawn only when there is noise: sessions without it are unchanged
                 sample.text = noise.apply(sample.text, protected_texts(sample.label, sample.slots), rng)
-            name = step_name(flow, first, step.id)
             turns += self._turns(sample, name, flow, len(steps) + 1, rng, last, step.thought)
             steps.append(name)
             outcome = sample.outcome
             if sample.tool_call is not None:
                 last = (sample.tool_call["name"], sample.result, outcome)
-            remember = self._remember(step)
             if remember:  # the scope is made only for a step that remembers something
                 scope = {**sample.slots, "label": sample.label, "result": sample.result, "outcome": outcome}
                 for key, read in remember:
@@ -264,6 +262,18 @@ class SessionComposer:
                 break
             step = step_by_id[following]
         return outcome
+
+    def _step_plan(self, first: Flow, flow: Flow, step: Any) -> tuple[Any, UnitGenerator, NoiseLayer | None, str,
+                                                                     list[tuple[str, Any]]]:
+        """(step, its generator, noise, recorded name, remember entries), resolved once per step
+        of a flow played first or as a second task after ``first``."""
+        key = (first.id, flow.id, step.id)
+        plan = self._plans.get(key)
+        if plan is None or plan[0] is not step:
+            generator = self.generator(step.unit)
+            plan = self._plans[key] = (step, generator, self._noise(flow, generator),
+                                       step_name(flow, first, step.id), self._remember(step))
+        return plan
 
     def _step_index(self, flow: Flow) -> dict[str, Any]:
         """The flow's steps by id (made once per flow)."""

@@ -343,12 +343,13 @@ class UnitGenerator(CompiledUnit):
             out.reply = self._reply(outcome, scope, rng)
         return out
 
-    def _render(self, source: str, scope: dict[str, Any], what: str) -> str:
-        """``source`` rendered (stripped); any failure to render names the unit and ``what``."""
+    def _render(self, source: str, scope: dict[str, Any], what: str, name: str) -> str:
+        """``source`` rendered (stripped); any failure to render names the unit and ``what``
+        (a format of ``name``, made only then)."""
         try:
             return self.templates.render(source, scope).strip()
         except ComposerError as exc:
-            raise type(exc)(f"unit {self.unit.id!r}, {what}: {exc}") from exc
+            raise type(exc)(f"unit {self.unit.id!r}, {what % (name,)}: {exc}") from exc
 
     def _reply(self, outcome: str, scope: dict[str, Any], rng: random.Random) -> str:
         """A reply of ``outcome``, its alternatives drawn only when it has some."""
@@ -356,17 +357,16 @@ class UnitGenerator(CompiledUnit):
         alts = self._reply_alts[reply]
         if alts is not None:
             reply, scope = alts.source, alts.scope(scope, alts.draw(rng))
-        return self._render(reply, scope, f"a reply for outcome {outcome!r}")
+        return self._render(reply, scope, "a reply for outcome %r", outcome)
 
     def _text(self, template: Any, values: dict[str, Any], rng: random.Random,
               choices: tuple[int, ...] | None) -> str:
         """The user text: a template's alternatives drawn (or ``choices`` taken) only when it has some."""
         alts = self._text_alts[template.id]
-        what = f"template {template.id!r}"
         if alts is None:
-            return self._render(template.text, values, what)
+            return self._render(template.text, values, "template %r", template.id)
         picked = alts.draw(rng) if choices is None else choices
-        return self._render(alts.source, alts.scope(values, picked), what)
+        return self._render(alts.source, alts.scope(values, picked), "template %r", template.id)
 
     def _label(self, values: dict[str, Any], template_id: str) -> dict[str, Any]:
         """The label of a template's sample: fields it leaves out are None (plans are made once)."""

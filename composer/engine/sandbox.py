@@ -12,6 +12,8 @@ the load-time check that refuses templates naming such attributes at all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
+from itertools import groupby
 from typing import Any
 
 import jinja2.filters
@@ -141,6 +143,32 @@ def _join(sep: str, value: Any) -> str:
     return sep.join([str(x) for x in value])
 
 
+#: methods of a date or datetime compiled code calls itself: no arguments, an int back
+DATE_METHODS = frozenset({"weekday", "isoweekday"})
+
+
+def _date_method(obj: Any, name: str) -> Any:
+    """``obj.name()`` of :data:`DATE_METHODS` for a date or datetime (which the sandbox lets a
+    template call); anything else is Jinja2's to decide."""
+    if type(obj) is datetime or type(obj) is date:
+        return getattr(obj, name)()
+    raise Fallback
+
+
+def groupby_key(env: SandboxedEnvironment, value: Any, key: str) -> list[Any]:
+    """What Jinja2's ``groupby(key)`` gives (sorted and grouped by the item, strings without case,
+    each group named by its first item's own), read directly when ``value`` is a list of dicts
+    that all hold ``key`` (a public name no dict method has); anything else goes to Jinja2's filter."""
+    if type(value) is not list or not all(type(item) is dict and key in item for item in value):
+        return jinja2.filters.sync_do_groupby(env, value, key)
+
+    def folded(item: dict[str, Any]) -> Any:
+        found = item[key]
+        return found.lower() if isinstance(found, str) else found
+    return [_GroupTuple(values[0][key], values)
+            for values in (list(group) for _, group in groupby(sorted(value, key=folded), folded))]
+
+
 def sort_key(attr: str) -> Callable[[Any], Any]:
     def key(item: Any) -> Any:  # the sandbox's item-first lookup, then case folding
         value = _getitem(item, attr)
@@ -153,7 +181,7 @@ def runtime(env: SandboxedEnvironment) -> dict[str, Any]:
     ``env``'s sandbox)."""
     access = Access(env)
     return {"_getitem": _getitem, "_iterable": _iterable, "_to_list": _to_list, "_first": _first, "_join": _join,
-            "_Loop": Loop, "_Fallback": Fallback, "_sattr": access.attr, "_gattr": access.gattr,
+            "_date_method": _date_method, "_Loop": Loop, "_Fallback": Fallback, "_sattr": access.attr, "_gattr": access.gattr,
             "_select": access.select, "_select_key": access.select_key,
             "_reject": access.reject, "_reject_key": access.reject_key}
 

@@ -38,8 +38,8 @@ Surface forms vary across the pool: Chinese and Arabic numerals (两点, 2点, �
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Collection
-from datetime import datetime
+from collections.abc import Callable, Collection, Sequence
+from datetime import date, datetime
 from functools import lru_cache
 
 from twinchat.composer.errors import ComposerError
@@ -47,7 +47,7 @@ from twinchat.composer.time.layouts import KINDS, LAYOUTS
 from twinchat.composer.time.recipes import At
 from twinchat.composer.time.windows import TimePhrase, TimeWindow
 
-__all__ = ["KINDS", "TimePhrase", "phrases", "sample", "sample_where"]
+__all__ = ["KINDS", "TimePhrase", "draw", "draw_where", "phrases", "sample", "sample_where"]
 
 _TRIES = 50
 """Recipes :func:`sample` draws for a kind before it lists the kind's whole pool instead."""
@@ -121,17 +121,35 @@ def sample_where(now: datetime, rng: random.Random, kinds: Collection[str] | Non
     """The first of up to ``tries`` phrases drawn as :func:`sample` draws them whose window start
     ``fits``, or None: what calling :func:`sample` again until one fits gives (the same phrase
     for the same ``rng`` state), without making the phrases turned down."""
-    checked = _check_kinds(kinds)
+    found = draw_where(now, rng, kinds, fits, tries)
+    return None if found is None else TimePhrase(found[0], TimeWindow(found[1], found[2]), found[3])
+
+
+def draw(now: datetime, rng: random.Random, kinds: Collection[str] | None = None) -> tuple[str, datetime, datetime, str]:
+    """What :func:`sample` draws, as (text, start, end, kind): no phrase objects for a caller
+    that reads the parts (a slot source, once per drawn time slot)."""
+    return _draw(now, _check_kinds(kinds), rng)
+
+
+def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
+               fits: Callable[[datetime], bool], tries: int) -> tuple[str, datetime, datetime, str] | None:
+    """What :func:`sample_where` draws, as (text, start, end, kind), or None."""
+    checked, today = _check_kinds(kinds), now.date()
     for _ in range(tries):
-        text, start, end, kind = _draw(now, checked, rng)
-        if fits(start):
-            return TimePhrase(text, TimeWindow(start, end), kind)
+        found = _draw(now, checked, rng, today)
+        if fits(found[1]):
+            return found
     return None
 
 
-def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random) -> tuple[str, datetime, datetime, str]:
-    """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes."""
-    candidates, today = list(checked), now.date()
+def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random,
+          today: date | None = None) -> tuple[str, datetime, datetime, str]:
+    """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes (``today``: the
+    clock's date, when the caller has it). A kind is chosen from ``checked`` itself; only a kind
+    with no phrase at the clock makes a list of the others (``rng.choice`` draws the same from both)."""
+    if today is None:
+        today = now.date()
+    candidates: Sequence[str] = checked
     while candidates:
         kind = rng.choice(candidates)
         layout = LAYOUTS[kind]
@@ -143,5 +161,5 @@ def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random) -> tuple[
         if pool:
             phrase = rng.choice(pool)
             return phrase.text, phrase.window.start, phrase.window.end, kind
-        candidates.remove(kind)
+        candidates = [other for other in candidates if other != kind]  # kinds are distinct
     raise ComposerError(f"no time phrase of kinds {', '.join(checked)} is possible at {now}")

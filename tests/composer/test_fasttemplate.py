@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -83,12 +83,29 @@ def test_supported_templates_compile_and_unsupported_do_not():
     env = make_env()
     for source in TEMPLATES[:8]:
         assert compile_template_code(env, source, FILTERS) is not None, source
-    assert compile_template_code(env, "{{ now.weekday() }}", FILTERS) is None  # a call
+    assert compile_template_code(env, "{{ now.strftime('%Y') }}", FILTERS) is None  # a call
+    assert compile_template_code(env, "{{ now.weekday(1) }}", FILTERS) is None  # a call with arguments
     assert compile_template_code(env, "{{ x|map(attribute='y')|list }}", FILTERS) is None  # a filter it lacks
     assert compile_template_code(env, "{% for a, b in x %}{% endfor %}", FILTERS) is None  # unpacking
     assert compile_template_code(env, "{% for a in x %}{% set y = a %}{% endfor %}", FILTERS) is None  # set in a loop
     assert compile_template_code(env, "{% for a in x if loop.index > 1 %}{% endfor %}", FILTERS) is None  # loop in the filter
     assert compile_template_code(env, "{{ x", FILTERS) is None  # syntax error: Jinja2 reports it
+
+
+def test_weekday_calls_compile_and_agree_with_jinja_or_defer():
+    """``weekday()``/``isoweekday()`` are called directly on a date or datetime; on anything else
+    (a dict, a string) the compiled code defers to Jinja2."""
+    env = make_env()
+    source = "{{ now.weekday() }}/{{ now.isoweekday() >= 6 }}"
+    fast = compile_template_code(env, source, FILTERS)
+    assert fast is not None
+    assert fast({"now": datetime(2026, 12, 6, 15, 30)}) == "6/True"
+    assert fast({"now": date(2026, 12, 7)}) == "0/False"
+    for context in ({"now": datetime(2026, 12, 6)}, {"now": date(2026, 12, 10)}):
+        assert ("ok", fast(context)) == _jinja(env, source, context)
+    for odd in ({"now": {"weekday": 3}}, {"now": "2026-12-06"}):
+        with pytest.raises(Fallback):
+            fast(odd)
 
 
 def test_code_reads_loop_counters_and_keeps_the_loop_object_when_it_is_used_otherwise():

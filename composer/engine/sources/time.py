@@ -28,16 +28,16 @@ def phrases(*args: Any, **kwargs: Any) -> Any:
     return phrases(*args, **kwargs)
 
 
-def sample_where(*args: Any, **kwargs: Any) -> Any:
-    global sample_where
-    from twinchat.composer.time.pool import sample_where
-    return sample_where(*args, **kwargs)
+def draw_where(*args: Any, **kwargs: Any) -> Any:
+    global draw_where
+    from twinchat.composer.time.pool import draw_where
+    return draw_where(*args, **kwargs)
 
 
-def sample_phrase(*args: Any, **kwargs: Any) -> Any:
-    global sample_phrase
-    from twinchat.composer.time.pool import sample as sample_phrase
-    return sample_phrase(*args, **kwargs)
+def draw_phrase(*args: Any, **kwargs: Any) -> Any:
+    global draw_phrase
+    from twinchat.composer.time.pool import draw as draw_phrase
+    return draw_phrase(*args, **kwargs)
 
 
 #: how many times a phrase that names today by its date or weekday is drawn again
@@ -54,37 +54,38 @@ def names_today_otherwise(text: str, start: datetime, end: datetime, now: dateti
 def time_phrase(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> Record:
     """A phrase of the slot's kinds (see :func:`_draw`), drawn again while it names today by its
     date or weekday (at most :data:`TODAY_REDRAWS` times)."""
-    phrase = _draw(name, slot, rng, now)
+    text, start, end, kind = _draw(name, slot, rng, now)
     for _ in range(TODAY_REDRAWS):
-        window = phrase.window
-        if not names_today_otherwise(phrase.text, window.start, window.end, now):
+        if not names_today_otherwise(text, start, end, now):
             break
-        phrase = _draw(name, slot, rng, now)
-    window = phrase.window
-    return Record("time", {"start": window.start, "end": window.end, "kind": phrase.kind}, phrase.text)
+        text, start, end, kind = _draw(name, slot, rng, now)
+    return Record("time", {"start": start, "end": end, "kind": kind}, text)
 
 
-def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> Any:
-    """A phrase of the slot's kinds; with ``hours`` or ``within_days``, the first of up to
-    200 draws that meets them (rejection is far cheaper than listing the whole pool), else
-    one of the pool's phrases that meet them."""
+def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> tuple[str, datetime, datetime, str]:
+    """(text, start, end, kind) of a phrase of the slot's kinds; with ``hours`` or ``within_days``,
+    the first of up to 200 draws that meets them (rejection is far cheaper than listing the whole
+    pool), else one of the pool's phrases that meet them."""
     if slot.hours is None and slot.within_days is None:
-        phrase = sample_phrase(now, rng, slot.kinds)
-    else:
-        def fits(start: datetime) -> bool:
-            if slot.within_days is not None and (start - now).total_seconds() > slot.within_days * 86400:
-                return False
-            return slot.hours is None or (start.hour in slot.hours and start.minute == 0)
+        return draw_phrase(now, rng, slot.kinds)
 
-        found = sample_where(now, rng, slot.kinds, fits, 200)
-        if found is None:
-            sample_phrase(now, rng, slot.kinds)  # the 201st draw, made and unused: the stream stays where it was
-            pool = [p for p in phrases(now, slot.kinds) if fits(p.window.start)]
-            if not pool:
-                raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
-            found = pool[int(rng.random() * len(pool))]
-        phrase = found
-    return phrase
+    hours, within = slot.hours, slot.within_days
+    limit = None if within is None else within * 86400
+
+    def fits(start: datetime) -> bool:
+        if limit is not None and (start - now).total_seconds() > limit:
+            return False
+        return hours is None or (start.hour in hours and start.minute == 0)
+
+    found = draw_where(now, rng, slot.kinds, fits, 200)
+    if found is None:
+        draw_phrase(now, rng, slot.kinds)  # the 201st draw, made and unused: the stream stays where it was
+        pool = [p for p in phrases(now, slot.kinds) if fits(p.window.start)]
+        if not pool:
+            raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
+        phrase = pool[int(rng.random() * len(pool))]
+        found = phrase.text, phrase.window.start, phrase.window.end, phrase.kind
+    return found
 
 
 def _drawer(slot: TimeSlot, name: str, sampler: Any) -> Any:
