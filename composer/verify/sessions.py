@@ -64,13 +64,11 @@ class SessionVerifier:
     def __call__(self, session: dict[str, Any], shaped: bool = False) -> list[str]:
         """Reasons the session fails (``turn N: reason``); [] when it passes.
 
-        Checks the turn shape (unless ``shaped``: the session's shape was checked already, as the
-        store checks every session it reads, or it was just composed, as compose writes it), every user turn's label (types, grounding in its text, references
-        against what was remembered), re-executes every tool call in order (identical results),
-        re-decides every outcome on the result, checks that the numbers and codes a reply
-        states come from the tool result, the label or the conversation so far, and that the
-        facts the turns join agree (cross-turn checks).
-        """
+        Checks the turn shape (unless ``shaped``: checked already, as the store does for every session it
+        reads, or just composed), every user turn's label (types, grounding in its text, references against
+        what was remembered), re-executes every tool call in order (identical results), re-decides every
+        outcome on the result, checks that the numbers and codes a reply states come from the tool result,
+        the label or the conversation so far, and that the facts the turns join agree (cross-turn checks)."""
         shape = [] if shaped else session_problems(session)  # the Session model: every field and turn
         if shape:
             return [f"schema: {shape[0]}"]
