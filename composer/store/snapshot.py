@@ -26,6 +26,9 @@ __all__ = ["world_snapshot", "snapshot_composer"]
 #: a store of at most this many sessions is copied with the world's pages and then dropped from
 #: the copy (a few megabytes at most); a larger one makes the copy go table by table
 PAGE_COPY_SESSIONS = 2000
+#: nor is a file with more than this many bytes of free pages (sessions deleted without VACUUM):
+#: the page copy would carry them into every composer's memory
+PAGE_COPY_FREE_BYTES = 16 * 2**20
 
 
 def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
@@ -54,7 +57,11 @@ def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
 
 
 def _small_store(source: sqlite3.Connection) -> bool:
-    """Whether the store in the world file holds at most :data:`PAGE_COPY_SESSIONS` sessions."""
+    """Whether the store in the world file holds at most :data:`PAGE_COPY_SESSIONS` sessions and
+    the file at most :data:`PAGE_COPY_FREE_BYTES` of free pages."""
+    free = source.execute("PRAGMA freelist_count").fetchone()[0]
+    if free * source.execute("PRAGMA page_size").fetchone()[0] > PAGE_COPY_FREE_BYTES:
+        return False
     if not source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").fetchone():
         return True
     last = source.execute("SELECT max(rowid) FROM sessions").fetchone()[0]

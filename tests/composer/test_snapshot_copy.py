@@ -55,6 +55,27 @@ def test_page_copy_and_table_copy_give_the_same_world(stored, monkeypatch):
     tables.close()
 
 
+def test_free_pages_of_deleted_sessions_are_not_copied(stored, monkeypatch):
+    conn = sqlite3.connect(stored)
+    with conn:
+        conn.execute("DELETE FROM sessions")  # no VACUUM: their pages stay in the file, free
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    assert free > 0
+    source = sqlite3.connect(stored)
+    assert snapshot._small_store(source)  # a few free pages: copied with the rest
+    monkeypatch.setattr(snapshot, "PAGE_COPY_FREE_BYTES", free - 1)
+    assert not snapshot._small_store(source)  # more than the limit: table by table
+    source.close()
+    tables = world_snapshot(stored)
+    assert tables.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    monkeypatch.undo()
+    pages = world_snapshot(stored)
+    assert _dump(pages) == _dump(tables)
+    pages.close()
+    tables.close()
+
+
 def test_slot_pools_read_lazily_are_every_product_in_id_order(world_path):
     conn = open_world(world_path)
     world = WorldCache(conn)
