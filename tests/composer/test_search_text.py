@@ -27,10 +27,8 @@ def _sql_texts(db) -> list[tuple[str, str]]:
         conn.close()
 
 
-def test_compose_writes_the_search_table_sql_would_build(world_path, tmp_path):
-    db = tmp_path / "w.db"
-    shutil.copyfile(world_path, db)
-    compose_run(db, n=40, seed=2)
+def test_compose_writes_the_search_table_sql_would_build(composed_db):
+    db = composed_db(40, seed=2)
     texts = _texts(db)
     assert len(texts) == 40 and all(u for _, u, _ in texts) and any(t for _, _, t in texts)
     assert texts == _sql_texts(db)
@@ -39,7 +37,7 @@ def test_compose_writes_the_search_table_sql_would_build(world_path, tmp_path):
     assert count_sessions(conn, Filters(text="为您找到")) == sum("为您找到" in t for _, _, t in texts)
 
 
-def test_a_store_from_before_gets_its_table_and_a_guarded_trigger(world_path, tmp_path):
+def test_a_store_from_before_gets_its_table_and_a_guarded_trigger(composed_db, world_path, tmp_path):
     old = tmp_path / "old.db"
     shutil.copyfile(world_path, old)
     compose_run(old, n=8, seed=2)
@@ -50,9 +48,7 @@ def test_a_store_from_before_gets_its_table_and_a_guarded_trigger(world_path, tm
     assert count_sessions(conn, Filters(text="您")) == 8  # the search rebuilds it whole
     assert _texts(old) == _sql_texts(old)
     conn.close()
-    db = tmp_path / "w.db"
-    shutil.copyfile(world_path, db)
-    compose_run(db, n=12, seed=2)
+    db = composed_db(12, seed=2)
     conn = sqlite3.connect(db)
     with conn:  # as a store written before: no table, then one built by a search (bot text only, old trigger)
         conn.execute("DROP TABLE session_text")
@@ -72,15 +68,13 @@ def test_a_store_from_before_gets_its_table_and_a_guarded_trigger(world_path, tm
     conn.close()
 
 
-def test_turns_of_another_shape_are_left_to_sql(world_path, tmp_path):
+def test_turns_of_another_shape_are_left_to_sql(composed_db):
     assert bot_text([{"role": "assistant", "content": "a"}, {"role": "assistant", "content": ""},
                      {"role": "user", "content": "u"}, {"role": "assistant", "content": None},
                      {"role": "assistant", "content": "b"}]) == "a\nb"
     assert bot_text([{"role": "assistant", "content": 7}]) is None
     assert bot_text(["x"]) is None and bot_text({}) is None
-    db = tmp_path / "w.db"
-    shutil.copyfile(world_path, db)
-    compose_run(db, n=4, seed=2)
+    db = composed_db(4, seed=2)
     from twinchat.inventory import open_world
 
     conn = open_world(db)
@@ -94,10 +88,8 @@ def test_turns_of_another_shape_are_left_to_sql(world_path, tmp_path):
     conn.close()
 
 
-def test_a_damaged_turns_column_is_written_with_no_assistant_text(world_path, tmp_path):
-    db = tmp_path / "w.db"
-    shutil.copyfile(world_path, db)
-    compose_run(db, n=4, seed=2)
+def test_a_damaged_turns_column_is_written_with_no_assistant_text(composed_db):
+    db = composed_db(4, seed=2)
     conn = sqlite3.connect(db)
     sid = conn.execute("SELECT id FROM sessions LIMIT 1").fetchone()[0]
     with conn:
@@ -106,12 +98,10 @@ def test_a_damaged_turns_column_is_written_with_no_assistant_text(world_path, tm
     conn.close()
 
 
-def test_search_folds_ascii_case_and_reads_other_needles_as_stored(world_path, tmp_path):
+def test_search_folds_ascii_case_and_reads_other_needles_as_stored(composed_db):
     """A needle with A-Z letters matches whatever their case; one without is matched as stored
     (the scan then folds no text): both count what a search of the texts in Python counts."""
-    db = tmp_path / "w.db"
-    shutil.copyfile(world_path, db)
-    compose_run(db, n=40, seed=2)
+    db = composed_db(40, seed=2)
     texts = _texts(db)
     conn = sqlite3.connect(db)
     for needle in ("为您", "DD", "dd", "Dd"):

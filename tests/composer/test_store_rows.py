@@ -3,19 +3,15 @@ hand; a row made some other way (a plain tuple) gets the same text from its turn
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 
-from twinchat.composer.store.batches import compose_run
 from twinchat.composer.store.session_list import _BOT_TEXT, bot_text
 from twinchat.composer.store.sessions import COLUMNS, SessionRow, SessionStore, session_row
 from twinchat.inventory import open_world
 
 
-def test_a_row_is_a_tuple_in_column_order_with_its_search_text(world_path, tmp_path):
-    db = tmp_path / "w.db"
-    shutil.copyfile(world_path, db)
-    compose_run(db, n=3, seed=4)
+def test_a_row_is_a_tuple_in_column_order_with_its_search_text(composed_db):
+    db = composed_db(3, seed=4)
     conn = open_world(db)
     store = SessionStore(conn)
     stored = next(store.iter_sessions())
@@ -27,10 +23,8 @@ def test_a_row_is_a_tuple_in_column_order_with_its_search_text(world_path, tmp_p
     conn.close()
 
 
-def test_plain_tuple_rows_and_session_rows_write_the_same_search_text(world_path, tmp_path):
-    db = tmp_path / "w.db"
-    shutil.copyfile(world_path, db)
-    compose_run(db, n=4, seed=2)
+def test_plain_tuple_rows_and_session_rows_write_the_same_search_text(composed_db):
+    db = composed_db(4, seed=2)
     conn = open_world(db)
     store = SessionStore(conn)
     sessions = [s.session for s in store.iter_sessions()]
@@ -43,12 +37,10 @@ def test_plain_tuple_rows_and_session_rows_write_the_same_search_text(world_path
     conn.close()
 
 
-def test_turns_are_stored_as_text_whether_bound_as_bytes_or_as_text(world_path, tmp_path):
+def test_turns_are_stored_as_text_whether_bound_as_bytes_or_as_text(composed_db):
     """A batch whose turns orjson wrote binds their UTF-8 bytes; one with turns only the standard
     library writes (an integer key) binds text: both are stored as the same JSON text."""
-    db = tmp_path / "w.db"
-    shutil.copyfile(world_path, db)
-    compose_run(db, n=2, seed=2)
+    db = composed_db(2, seed=2)
     conn = open_world(db)
     store = SessionStore(conn)
     session = next(store.iter_sessions()).session

@@ -150,6 +150,21 @@ def test_only_private_connections_are_tracked(world_path):
     assert is_tracked(conn) and world_version(conn) == ""
 
 
+def _full_check(text: str) -> str | None:
+    """What mobile_number must answer, by phonenumbers' full check: the national number of a CN
+    number that is valid and of a mobile type, else None."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    ok = (phonenumbers.region_code_for_number(number) == "CN" and phonenumbers.is_valid_number(number)
+          and phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                   phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
+    return str(number.national_number) if ok else None
+
+
 def test_a_plain_mobile_is_the_number_phonenumbers_parses():
     import random
 
@@ -170,10 +185,7 @@ def test_a_plain_mobile_is_the_number_phonenumbers_parses():
             continue
         if _PLAIN_MOBILE.fullmatch(text) and not text.startswith("179"):
             assert parsed == phonenumbers.PhoneNumber(country_code=86, national_number=int(text)), text
-        valid = (phonenumbers.region_code_for_number(parsed) == "CN" and phonenumbers.is_valid_number(parsed)
-                 and phonenumbers.number_type(parsed) in (phonenumbers.PhoneNumberType.MOBILE,
-                                                          phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
-        assert _mobile(text) == (str(parsed.national_number) if valid else None), text
+        assert _mobile(text) == _full_check(text), text
     assert _mobile("138 0013 8000") == "13800138000" and _mobile("+86 13800138000") == "13800138000"
     assert _mobile("12345") is None
 
@@ -183,19 +195,7 @@ def test_a_grouped_mobile_is_the_number_phonenumbers_parses():
     phonenumbers would, valid or not, for every three-digit start."""
     import random
 
-    import phonenumbers
-
     from twinchat.inventory.tools.service import mobile_number
-
-    def parsed(text):
-        try:
-            number = phonenumbers.parse(text, "CN")
-        except phonenumbers.NumberParseException:
-            return None
-        ok = (phonenumbers.region_code_for_number(number) == "CN" and phonenumbers.is_valid_number(number)
-              and phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
-                                                       phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
-        return str(number.national_number) if ok else None
 
     rng = random.Random(5)
     forms = ("{a} {b} {c}", "{a}-{b}-{c}", "+86 {a}{b}{c}", "+86{a}{b}{c}", "+86 {a} {b} {c}", "+86-{a}-{b}-{c}",
@@ -206,7 +206,7 @@ def test_a_grouped_mobile_is_the_number_phonenumbers_parses():
             b, c = f"{rng.randrange(10**4):04d}", f"{rng.randrange(10**4):04d}"
             for form in forms:
                 text = form.format(a=head, b=b, c=c)
-                assert mobile_number.__wrapped__(text) == parsed(text), text
+                assert mobile_number.__wrapped__(text) == _full_check(text), text
                 checked += 1
     assert checked == 2400
 
@@ -217,19 +217,7 @@ def test_a_mobile_number_is_what_the_full_phonenumbers_check_accepts():
     the answer of region == CN and is_valid_number and a mobile type."""
     import random
 
-    import phonenumbers
-
     from twinchat.inventory.tools.service import mobile_number
-
-    def full(text):
-        try:
-            number = phonenumbers.parse(text, "CN")
-        except phonenumbers.NumberParseException:
-            return None
-        ok = (phonenumbers.region_code_for_number(number) == "CN" and phonenumbers.is_valid_number(number)
-              and phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
-                                                       phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
-        return str(number.national_number) if ok else None
 
     rng = random.Random(11)
     texts = [f"{head}{rng.randrange(10**8):08d}" for head in range(100, 200) for _ in range(4)]
@@ -237,7 +225,7 @@ def test_a_mobile_number_is_what_the_full_phonenumbers_check_accepts():
               "0086 138 0013 8000", "1380013800", "138001380001", "400-800-8888", "95588", "+8613800138000"]
     accepted = 0
     for text in texts:
-        assert mobile_number.__wrapped__(text) == full(text), text
+        assert mobile_number.__wrapped__(text) == _full_check(text), text
         accepted += mobile_number.__wrapped__(text) is not None
     assert 0 < accepted < len(texts)
 
