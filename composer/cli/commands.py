@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from twinchat.composer.gcpause import pause, resume
-from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, count, UNITS_OPTION, use_tools
+from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, UNITS_OPTION, use_tools
 from twinchat.units.errors import TwinchatError
 
 __all__ = ["cli", "main"]

@@ -79,6 +79,8 @@ def _checked_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
 @lru_cache(maxsize=256)
 def _build(now: datetime, kind: str) -> tuple[TimePhrase, ...]:
     return tuple(LAYOUTS[kind].every(At(now)))
+
+
 def phrases(now: datetime, kinds: Collection[str] | None = None) -> list[TimePhrase]:
     """Every phrase of the given kinds (all by default) whose window is not wholly past at ``now``.
 
