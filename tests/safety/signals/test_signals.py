@@ -268,3 +268,35 @@ def test_compose_fails_when_its_database_is_replaced(tmp_path, world_path):
     assert (code, err) == (1, ["Error: w.db: the database was replaced (or its sessions table dropped) while "
                                "composing; the sessions of this run are not in it: run the same command again"])
     assert not (tmp_path / ".w.db.compose-lock").exists()
+
+
+# -- a signal handled the moment the scratch path exists ----------------------------------------------
+@pytest.mark.parametrize("what", ["export staging folder", "atomic write"])
+def test_an_interruption_just_after_the_scratch_path_is_made_leaves_nothing(tmp_path, monkeypatch, what):
+    """Python raises a signal's exception at the first bytecode after the system call that made
+    the scratch folder or file: the cleanup must already cover that moment."""
+    import builtins
+    import pathlib
+
+    from twinchat.composer import atomic
+    from twinchat.composer.export.output import staging
+
+    def then_interrupted(make):
+        def wrapped(*args, **kwargs):
+            made = make(*args, **kwargs)
+            if hasattr(made, "close"):
+                made.close()
+            raise KeyboardInterrupt
+        return wrapped
+
+    if what == "atomic write":
+        monkeypatch.setattr(atomic, "open", then_interrupted(builtins.open), raising=False)
+        block = atomic.atomic_write(tmp_path / "out.jsonl")
+    else:
+        monkeypatch.setattr(pathlib.Path, "mkdir", then_interrupted(pathlib.Path.mkdir))
+        block = staging(tmp_path / "out")
+    with pytest.raises(KeyboardInterrupt):
+        with block:
+            pass
+    monkeypatch.undo()
+    assert _names(tmp_path) == []
