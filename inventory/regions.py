@@ -19,8 +19,6 @@ Addresses on these regions are :mod:`twinchat.inventory.addresses`, which builds
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import sqlite3
@@ -30,7 +28,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from twinchat.inventory.errors import UnknownRegionError
+from twinchat.inventory.errors import InventoryError, UnknownRegionError
 
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
@@ -148,21 +146,23 @@ class RegionTable:
         return self._towns.get(district_adcode, ())
 
 
+_TSV_COLUMNS = ("adcode", "name", "short_name", "level", "parent", "postcode", "lng", "lat", "postcode_src", "towns")
+
+
 def _parse(text: str) -> RegionTable:
-    reader = csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    """The table in ``text`` (unquoted, tab-separated under its header), split by hand, without csv's dict per row."""
+    rows = [line.split("\t") for line in text.splitlines() if line]
+    if not rows or tuple(rows[0]) != _TSV_COLUMNS or any(len(row) != len(_TSV_COLUMNS) for row in rows):
+        raise InventoryError(f"regions.tsv: not {len(_TSV_COLUMNS)} tab-separated fields a line under its header")
+    exact_city = {adcode: src == "name" for adcode, _, _, level, _, _, _, _, src, _ in rows if level == "city"}
     regions, towns = [], {}
-    rows = list(reader)
-    exact_city = {r["adcode"]: r["postcode_src"] == "name" for r in rows if r["level"] == "city"}
-    for row in rows:
-        exact = {"city": exact_city.get(row["adcode"], True),
-                 "district": exact_city.get(row["parent"], True)}.get(row["level"], True)
-        regions.append(Region(
-            adcode=row["adcode"], name=row["name"], short_name=row["short_name"], level=row["level"],
-            parent=row["parent"] or None, postcode=row["postcode"] or None,
-            lng=float(row["lng"]), lat=float(row["lat"]), postcode_exact=exact,
-        ))
-        if row["towns"]:
-            towns[row["adcode"]] = tuple(row["towns"].split("|"))
+    for adcode, name, short_name, level, parent, postcode, lng, lat, _, row_towns in rows[1:]:
+        # a city's postcode is exact when the source named it; its districts share the city's
+        exact = exact_city.get(adcode if level == "city" else parent, True) if level != "province" else True
+        regions.append(Region(adcode, name, short_name, level, parent or None, postcode or None, float(lng),
+                              float(lat), exact))
+        if row_towns:
+            towns[adcode] = tuple(row_towns.split("|"))
     return RegionTable(regions, towns)
 
 
