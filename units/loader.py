@@ -15,15 +15,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from twinchat.units.errors import UnitError
-from twinchat.units.flow import Flow
 from twinchat.units.slot_sources import source_names
 from twinchat.units.spec import Unit
+
+if TYPE_CHECKING:  # imported when a flow file is read: a command on one unit never builds the flow models
+    from twinchat.units.flow import Flow
 
 __all__ = [
     "UnitSource",
@@ -211,6 +213,8 @@ def _load(path: str | Path, shown: str | None = None) -> UnitSource | FlowSource
     if data.get("kind") == "tool":
         return None
     if data.get("kind") == "flow":
+        from twinchat.units.flow import Flow
+
         return FlowSource(flow=_validate(Flow, data, node, shown, "flow", path), path=shown, node=node)
     return UnitSource(unit=_validate(Unit, data, node, shown, "unit", path), path=shown, node=node)
 
