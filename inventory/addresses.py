@@ -196,18 +196,30 @@ class _Draw:
         return self.districts[bisect(self.cum_weights, rng.random() * self.cum_weights[-1])]
 
 
+#: :data:`MAJOR_CITIES`' weights by adcode, and the longest suffix of DISTRICT_KIND_WEIGHTS
+_MAJOR_WEIGHTS = {adcode: float(weight) for adcode, _name, weight in reversed(MAJOR_CITIES)}
+_KIND_SUFFIX_LENGTH = max(len(suffix) for suffix, _ in DISTRICT_KIND_WEIGHTS)
+
+
 def city_weight(city: Region) -> float:
     """How often addresses land in ``city`` relative to others (see :data:`MAJOR_CITIES`)."""
-    for adcode, _name, weight in MAJOR_CITIES:
-        if adcode == city.adcode:
-            return float(weight)
+    weight = _MAJOR_WEIGHTS.get(city.adcode)
+    if weight is not None:
+        return weight
     return COUNTY_CITY_WEIGHT if city.adcode[2:4] == "90" else DEFAULT_CITY_WEIGHT
 
 
 def district_weight(district: Region) -> float:
     """How a district weighs within its city, by the kind its name says (区 > 市 > 县 …)."""
+    return _kind_weight(district.name[-_KIND_SUFFIX_LENGTH:])
+
+
+@lru_cache(maxsize=1024)
+def _kind_weight(ending: str) -> float:
+    """The weight of a district whose name ends in ``ending`` (as long as the longest suffix: the
+    first suffix it ends with decides, as for the whole name; a few hundred endings, seen once each)."""
     for suffix, weight in DISTRICT_KIND_WEIGHTS:
-        if district.name.endswith(suffix):
+        if ending.endswith(suffix):
             return weight
     return DEFAULT_DISTRICT_WEIGHT
 
