@@ -16,16 +16,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twinchat.composer.atomic import atomic_write
 from twinchat.composer.errors import ComposerError, LimitError
-from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
-from twinchat.composer.engine.field_pools import PoolSpec
 from twinchat.composer.engine.generate import UnitGenerator, drawn
 from twinchat.composer.engine.negatives import sample_verifier
-from twinchat.composer.engine.unit_negatives import with_negatives
 from twinchat.units.errors import TwinchatError, UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
+
+if TYPE_CHECKING:  # an --exhaustive run imports its modules (a drawn run never needs them)
+    from twinchat.composer.engine.field_pools import PoolSpec
 
 __all__ = ["GenerateReport", "generate_file", "check_output", "generate_inputs", "ensure_world", "find_unit", "DEFAULT_CAP"]
 
@@ -178,9 +179,13 @@ def _generate(src: UnitSource, target: Path, conn: sqlite3.Connection, n: int, s
     """The run of :func:`generate_file` once its output and unit are known."""
     unit_id = src.unit.id
     if exhaustive and negative:
+        from twinchat.composer.engine.unit_negatives import with_negatives
+
         src = with_negatives(src)  # the robustness cases the unit's tool schema implies
     gen = UnitGenerator(src, conn, seed=seed, noise=noise)
     if exhaustive:
+        from twinchat.composer.engine.exhaustive import exhaustive as exhaustive_samples
+
         count, samples = exhaustive_samples(gen, cap, pools, instructions, negative)
     else:
         if n < 1:
