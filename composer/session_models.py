@@ -14,6 +14,7 @@ field required``), and a :class:`SessionSchemaError` names the session as well.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
@@ -27,7 +28,8 @@ __all__ = ["Session", "Turn", "UserTurn", "AssistantTurn", "ToolTurn", "ToolCall
 #: A session clock: ``YYYY-MM-DD HH:MM:SS``.
 Clock = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")]
 
-_CONFIG = ConfigDict(extra="forbid", strict=True)
+#: built on first use: a command checks one kind of dict (a samples file's line, a stored session), not all
+_CONFIG = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class SessionSchemaError(ComposerError):
@@ -99,7 +101,7 @@ Turn = Annotated[UserTurn | AssistantTurn | ToolTurn, Field(discriminator="role"
 class Regeneration(BaseModel):
     """Where a regenerated session's content comes from."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, defer_build=True)
 
     seed: int = Field(description="The composition seed the content was composed with.")
     as_: str = Field(alias="as", description="The id the content has under that seed.")
@@ -157,8 +159,13 @@ class Sample(BaseModel):
         default=None, description="Remembered items the sentence may refer to; present only when given.")
 
 
-_TURN = TypeAdapter(Turn)
 _ROLES = frozenset({"user", "assistant", "tool"})
+
+
+@lru_cache(maxsize=1)
+def _turn_adapter() -> TypeAdapter[Any]:
+    """The validator of one turn (made on first use, as the models are)."""
+    return TypeAdapter(Turn)
 
 
 def problem_lines(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
@@ -207,7 +214,7 @@ def check_session(session: Any) -> None:
 def check_turn(session: Any, n: int) -> None:
     """Raise SessionSchemaError if turn ``n`` (1-based) of ``session`` is malformed (path from the session)."""
     try:
-        _TURN.validate_python(session["turns"][n - 1])
+        _turn_adapter().validate_python(session["turns"][n - 1])
     except ValidationError as exc:
         problems = problem_lines(exc, ("turns", n - 1))
         raise schema_error(f"session {session_name(session)}", problems) from exc
