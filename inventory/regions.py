@@ -23,10 +23,9 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from twinchat.inventory.errors import InventoryError, UnknownRegionError
 
@@ -68,9 +67,8 @@ CREATE TABLE region_towns (
 )"""
 
 
-@dataclass(frozen=True, slots=True)
-class Region:
-    """One province, city or district."""
+class Region(NamedTuple):
+    """One province, city or district (a named tuple: the table makes 3,552 at every start)."""
 
     adcode: str
     name: str
