@@ -1,6 +1,7 @@
 """Real Chinese regions: province → city → district, with the city's postcode and coordinates.
 
-Dependency rule: this module imports nothing of twinchat's but ``twinchat.inventory.errors``.
+Dependency rule: this module imports nothing of twinchat's but ``twinchat.inventory.errors`` and the
+table in memory (:mod:`twinchat.inventory.region_table`, which imports only the former).
 
 The table is ``data/regions.tsv`` (package data; provenance and how to regenerate it in
 ``data/README.md``, the rules that shaped it in :mod:`twinchat.inventory.regions_derive`):
@@ -8,7 +9,8 @@ The table is ``data/regions.tsv`` (package data; provenance and how to regenerat
 level, its 街道/镇/乡). Municipalities have a city row of their own (北京市 110100 under
 北京市 110000) so that every district has a city and every address the same shape.
 
-* :func:`load_regions` — the table in memory (:class:`RegionTable` of frozen :class:`Region`).
+* :func:`load_regions` — the table in memory (:class:`RegionTable` of :class:`Region` named
+  tuples; :mod:`twinchat.inventory.region_table`, re-exported here).
 * :func:`populate` — the ``regions`` and ``region_towns`` tables of a world.
 * :func:`find_places` — what a customer types for a place (南山, 深圳南山, 广东省深圳市南山区)
   to rows of ``regions``; :class:`PlaceIndex` does the same (and more) from memory.
@@ -22,21 +24,17 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from functools import lru_cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from twinchat.inventory.errors import InventoryError, UnknownRegionError
+from twinchat.inventory.errors import UnknownRegionError
+from twinchat.inventory.region_table import LEVELS, Region, RegionTable, load_regions
 
 if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only building needs it
     import sqlite_utils
 
 __all__ = ["Region", "RegionTable", "UnknownRegionError", "full_name", "LEVELS", "load_regions", "populate",
            "find_places", "PlaceIndex", "distance_km"]
-
-#: The levels of the table, from the top.
-LEVELS = ("province", "city", "district")
 
 #: The columns of the ``regions`` table, in order (also the keys of :func:`find_places`' dicts).
 COLUMNS = ("adcode", "name", "short_name", "level", "parent", "province", "city", "postcode", "lng", "lat")
@@ -65,110 +63,6 @@ CREATE TABLE region_towns (
     name TEXT NOT NULL,
     PRIMARY KEY (district, name)
 )"""
-
-
-class Region(NamedTuple):
-    """One province, city or district (a named tuple: the table makes 3,552 at every start)."""
-
-    adcode: str
-    name: str
-    short_name: str
-    level: str  # 'province' | 'city' | 'district'
-    parent: str | None  # None for a province
-    postcode: str | None  # 6 digits for cities and districts (the city's); None for a province
-    lng: float
-    lat: float
-    #: False when the source had no postcode for the city and a neighbour's was borrowed
-    #: (30 cities, see data/README.md); addresses are never drawn there.
-    postcode_exact: bool = True
-
-
-class RegionTable:
-    """The regions, in adcode order, with their parent/child links and each district's towns."""
-
-    def __init__(self, regions: Iterable[Region], towns: Mapping[str, tuple[str, ...]] | None = None) -> None:
-        self._by_code: dict[str, Region] = {}
-        self._children: dict[str, list[Region]] = {}
-        for r in sorted(regions, key=lambda r: r.adcode):
-            self._by_code[r.adcode] = r
-            self._children.setdefault(r.adcode, [])
-            if r.parent is not None:
-                self._children.setdefault(r.parent, []).append(r)
-        self._towns = dict(towns or {})
-        by_level = {lvl: tuple(r for r in self._by_code.values() if r.level == lvl) for lvl in LEVELS}
-        self.provinces: tuple[Region, ...] = by_level["province"]
-        self.cities: tuple[Region, ...] = by_level["city"]
-        self.districts: tuple[Region, ...] = by_level["district"]
-
-    def __len__(self) -> int:
-        return len(self._by_code)
-
-    def __iter__(self) -> Iterator[Region]:
-        return iter(self._by_code.values())
-
-    def __contains__(self, adcode: object) -> bool:
-        return adcode in self._by_code
-
-    def get(self, adcode: str) -> Region:
-        """The region with this adcode; :class:`UnknownRegionError` if there is none."""
-        try:
-            return self._by_code[adcode]
-        except KeyError:
-            raise UnknownRegionError(f"no region with adcode {adcode!r}") from None
-
-    def children(self, adcode: str) -> tuple[Region, ...]:
-        """The cities of a province or the districts of a city, in adcode order."""
-        self.get(adcode)
-        return tuple(self._children[adcode])
-
-    def chain(self, district_adcode: str) -> tuple[Region, Region, Region]:
-        """(province, city, district) of a district."""
-        district = self.get(district_adcode)
-        if district.level != "district":
-            raise UnknownRegionError(f"{district_adcode} {district.name} is a {district.level}, not a district")
-        city = self.get(district.parent or "")
-        return self.get(city.parent or ""), city, district
-
-    def province_and_city(self, adcode: str) -> tuple[str, str | None]:
-        """The adcodes of the province and of the city a region belongs to (itself included)."""
-        r = self.get(adcode)
-        if r.level == "province":
-            return r.adcode, None
-        if r.level == "city":
-            return r.parent or "", r.adcode
-        city = self.get(r.parent or "")
-        return city.parent or "", city.adcode
-
-    def towns(self, district_adcode: str) -> tuple[str, ...]:
-        """A few 街道/镇/乡 of a district (街道 first), or () when the data has none."""
-        return self._towns.get(district_adcode, ())
-
-
-_TSV_COLUMNS = ("adcode", "name", "short_name", "level", "parent", "postcode", "lng", "lat", "postcode_src", "towns")
-
-
-def _parse(text: str) -> RegionTable:
-    """The table in ``text`` (unquoted, tab-separated under its header), split by hand, without csv's dict per row."""
-    rows = [line.split("\t") for line in text.splitlines() if line]
-    if not rows or tuple(rows[0]) != _TSV_COLUMNS or any(len(row) != len(_TSV_COLUMNS) for row in rows):
-        raise InventoryError(f"regions.tsv: not {len(_TSV_COLUMNS)} tab-separated fields a line under its header")
-    exact_city = {adcode: src == "name" for adcode, _, _, level, _, _, _, _, src, _ in rows if level == "city"}
-    regions, towns = [], {}
-    for adcode, name, short_name, level, parent, postcode, lng, lat, _, row_towns in rows[1:]:
-        # a city's postcode is exact when the source named it; its districts share the city's
-        exact = exact_city.get(adcode if level == "city" else parent, True) if level != "province" else True
-        regions.append(Region(adcode, name, short_name, level, parent or None, postcode or None, float(lng),
-                              float(lat), exact))
-        if row_towns:
-            towns[adcode] = tuple(row_towns.split("|"))
-    return RegionTable(regions, towns)
-
-
-@lru_cache(maxsize=1)
-def load_regions() -> RegionTable:
-    """The packaged region table (read once; the data is immutable)."""
-    data = resources.files("twinchat.inventory").joinpath("data", "regions.tsv")
-    return _parse(data.read_text(encoding="utf-8"))
 
 
 def populate(db: sqlite_utils.Database, seed: int) -> None:
