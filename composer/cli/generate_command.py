@@ -16,10 +16,12 @@ __all__ = ["generate"]
 
 def _pools(pool_options: tuple[str, ...], pools_file: str | None, exhaustive: bool) -> dict[str, Any]:
     """The field pools asked for: a pools file's, then ``--pool`` options over them."""
+    if not (pool_options or pools_file):
+        return {}
+    if not exhaustive:
+        raise ComposerError("--pool and --pools shape an --exhaustive run; add --exhaustive")
     from twinchat.composer.engine.field_pools import parse_pool_option, read_pools_file
 
-    if (pool_options or pools_file) and not exhaustive:
-        raise ComposerError("--pool and --pools shape an --exhaustive run; add --exhaustive")
     asked = read_pools_file(pools_file) if pools_file else {}
     asked.update(parse_pool_option(text) for text in pool_options)
     return asked
