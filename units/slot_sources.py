@@ -10,8 +10,8 @@ Dependency rule: this module imports nothing of twinchat's but the shared error 
 engine's parts of an entry reach this package only as the objects the entry points name.
 """
 
-from __future__ import annotations
-
+# without `from __future__ import annotations`: pydantic would compile each field's annotation
+# string when the models are made (every command makes them); Python evaluates them here for less
 import math
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -65,7 +65,7 @@ class SlotConfig(BaseModel):
     form_weights: list[float] | None = Field(default=None, description="Weights of `forms`, same length.")
 
     @model_validator(mode="after")
-    def _weights_match_forms(self) -> SlotConfig:
+    def _weights_match_forms(self) -> "SlotConfig":
         if self.form_weights is not None and len(self.form_weights) != len(self.forms or []):
             raise ValueError("form_weights must have one weight per form")
         problem = weights_problem("form_weights", self.form_weights or [1.0])

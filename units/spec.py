@@ -16,8 +16,8 @@ Expressions are Jinja2 expressions (``product.id``, ``[product.id]``, ``deadline
 are Jinja2 templates. Both are checked when the unit is loaded, not when it renders.
 """
 
-from __future__ import annotations
-
+# without `from __future__ import annotations`: pydantic would compile each field's annotation
+# string when the models are made (every command makes them); Python evaluates them here for less
 import math
 from typing import Annotated, Any, Literal
 
@@ -94,7 +94,7 @@ class InventorySlot(SlotConfig):
         default=None, ge=0, le=3660, description="For order: only orders placed within this many days before the clock.")
 
     @model_validator(mode="after")
-    def _order_fields_on_orders(self) -> InventorySlot:
+    def _order_fields_on_orders(self) -> "InventorySlot":
         if self.kind != "order" and (self.statuses is not None or self.within_days is not None):
             raise ValueError("statuses and within_days apply only to kind: order "
                              f"(this slot is kind: {self.kind})")
@@ -113,7 +113,7 @@ class ChoiceSlot(SlotConfig):
     weights: list[float] | None = Field(default=None, description="Weights, one per value.")
 
     @model_validator(mode="after")
-    def _weights_match_values(self) -> ChoiceSlot:
+    def _weights_match_values(self) -> "ChoiceSlot":
         if self.weights is not None and len(self.weights) != len(self.values):
             raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
         problem = weights_problem("weights", self.weights or [1.0])
@@ -282,7 +282,7 @@ class Unit(_Spec):
         "every other outcome is one composed sessions show.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> Unit:
+    def _consistent(self) -> "Unit":
         seen: set[str] = set()
         for i, t in enumerate(self.templates):
             if t.id in seen:
