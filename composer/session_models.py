@@ -11,8 +11,8 @@ Problems are reported as ``path: message`` with the path in the dict (``turns.3.
 field required``), and a :class:`SessionSchemaError` names the session as well.
 """
 
-from __future__ import annotations
-
+# without `from __future__ import annotations`: pydantic would compile each field's annotation
+# string when the models are made; Python evaluates them here for less
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal
