@@ -1,4 +1,5 @@
-"""The shape of a composed session and of a generated sample, as pydantic models.
+"""The shape of a composed session and of a generated sample, as pydantic models (the sample's, and
+the wording of schema problems, are in :mod:`twinchat.composer.sample_models`, re-exported here).
 
 Sessions travel as plain dicts (compose writes them, the store keeps them as JSON, exporters read
 them); these models say what those dicts hold and check them where they come in from outside: a
@@ -13,27 +14,28 @@ field required``), and a :class:`SessionSchemaError` names the session as well.
 
 # without `from __future__ import annotations`: pydantic would compile each field's annotation
 # string when the models are made; Python evaluates them here for less
-from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.sample_models import (
+    Clock,
+    Sample,
+    SampleToolCall,
+    SessionSchemaError,
+    check_sample,
+    problem_lines,
+    sample_problems,
+    schema_error,
+)
 
 __all__ = ["Session", "Turn", "UserTurn", "AssistantTurn", "ToolTurn", "ToolCall", "Regeneration", "Sample",
            "SampleToolCall", "SessionSchemaError", "session_problems", "check_session", "check_turn",
            "sample_problems", "check_sample", "schema_error", "session_dict", "session_name", "problem_lines"]
 
-#: A session clock: ``YYYY-MM-DD HH:MM:SS``.
-Clock = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")]
-
 #: built on first use: a command checks one kind of dict (a samples file's line, a stored session), not all
 _CONFIG = ConfigDict(extra="forbid", strict=True, defer_build=True)
-
-
-class SessionSchemaError(ComposerError):
-    """A session (or a sample) does not have the shape twinchat writes; the message names it and the field."""
 
 
 class ToolCall(BaseModel):
@@ -129,56 +131,10 @@ class Session(BaseModel):
         "the sandbox (``turn N: limit: …``): it fails verification with this reason.")
 
 
-class SampleToolCall(BaseModel):
-    """The tool call of a generated sample (it has no id: a sample is one exchange)."""
-
-    model_config = _CONFIG
-
-    name: str = Field(description="The tool called.")
-    arguments: dict[str, Any] = Field(description="The arguments, as the tool's JSON schema describes them.")
-
-
-class Sample(BaseModel):
-    """One line of a ``twinchat generate`` file: a single-unit exchange."""
-
-    model_config = _CONFIG
-
-    unit: str = Field(description="The unit generated.")
-    index: int = Field(description="The sample's index among the unit's samples of that seed.")
-    template: str = Field(description="The id of the user template rendered.")
-    case: str | None = Field(description="The id of the unit's case drawn, if the unit has cases.")
-    now: Clock = Field(description="The clock the sample was generated at, ``YYYY-MM-DD HH:MM:SS``.")
-    text: str = Field(description="The customer's sentence.")
-    label: dict[str, Any] | None = Field(
-        description="The extracted parameters (an export counts a sample without any as having no label).")
-    tool_call: SampleToolCall | None = Field(description="The tool call the sentence triggers, if any.")
-    result: dict[str, Any] | None = Field(description="The tool's result, if a tool was called.")
-    outcome: str | None = Field(description="The outcome the reply renders, if the unit has outcomes.")
-    reply: str | None = Field(description="The assistant's reply, if the unit has replies.")
-    refs: dict[str, list[dict[str, Any]]] | None = Field(
-        default=None, description="Remembered items the sentence may refer to; present only when given.")
-
-
-_ROLES = frozenset({"user", "assistant", "tool"})
-
-
 @lru_cache(maxsize=1)
 def _turn_adapter() -> TypeAdapter[Any]:
     """The validator of one turn (made on first use, as the models are)."""
     return TypeAdapter(Turn)
-
-
-def problem_lines(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
-    """Each error of ``exc`` as ``path: message``: the path in the dict (under ``prefix``), the turn's
-    role (the union's tag, which pydantic puts in the path) left out."""
-    out = []
-    for err in exc.errors(include_url=False):
-        full = (*prefix, *err["loc"])
-        loc = [str(p) for i, p in enumerate(full)
-               if not (i >= 2 and p in _ROLES and full[i - 2] == "turns" and isinstance(full[i - 1], int))]
-        msg = err["msg"][:1].lower() + err["msg"][1:]
-        out.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
-    return out
 
 
 def session_problems(session: Any) -> list[str]:
@@ -190,12 +146,6 @@ def session_problems(session: Any) -> list[str]:
     except ValidationError as exc:
         return problem_lines(exc)
     return []
-
-
-def schema_error(what: str, problems: Sequence[str]) -> SessionSchemaError:
-    """The error naming ``what`` (``session ID``, ``FILE:LINE``) and the first of its problems."""
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return SessionSchemaError(f"{what}: {problems[0]}{more}")
 
 
 def session_name(session: Any) -> str:
@@ -218,24 +168,6 @@ def check_turn(session: Any, n: int) -> None:
     except ValidationError as exc:
         problems = problem_lines(exc, ("turns", n - 1))
         raise schema_error(f"session {session_name(session)}", problems) from exc
-
-
-def sample_problems(sample: Any) -> list[str]:
-    """What is wrong with the shape of one generated sample, as ``path: message``; [] when nothing."""
-    if not isinstance(sample, dict):
-        return ["not a JSON object"]
-    try:
-        Sample.model_validate(sample)
-    except ValidationError as exc:
-        return problem_lines(exc)
-    return []
-
-
-def check_sample(sample: Any, where: str) -> None:
-    """Raise SessionSchemaError naming ``where`` (``FILE:LINE``) and the first field at fault, if any."""
-    problems = sample_problems(sample)
-    if problems:
-        raise schema_error(where, problems)
 
 
 def session_dict(model: Session) -> dict[str, Any]:

@@ -89,7 +89,7 @@ def _is_samples_file(path: Path) -> bool:
         first = fh.readline(_FIRST_LINE_MAX)
     if not first:
         return True
-    from twinchat.composer.session_models import check_sample
+    from twinchat.composer.sample_models import check_sample
 
     try:
         check_sample(json.loads(first), f"{path}:1")
