@@ -46,7 +46,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from twinchat.units.spec import Noise
+from twinchat.units.spec import Noise, new_dict, new_list
 
 __all__ = ["Branch", "Step", "Aside", "Then", "Flow", "END", "ASIDE_STEPS"]
 
@@ -73,11 +73,11 @@ class Step(_Spec):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     unit: str = Field(description="Id of the unit this step plays.")
     remember: dict[str, str] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="Context key → expression over label, result, slots, outcome (kept for later steps).",
     )
     next: dict[str, str | list[Branch]] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="Outcome (or '*') → next step id / 'end', or weighted branches. Missing: end.",
     )
     thought: str | None = Field(
@@ -91,7 +91,7 @@ class Aside(_Spec):
     unit: str = Field(description="Id of the unit played (a unit without a tool: its case forces the outcome).")
     share: float = Field(gt=0, le=1, description="Share of the sessions that get it (0.3: about 3 in 10).")
     unless: list[str] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="Closing only: never after a session whose last outcome is one of these (e.g. tool_error).")
 
 
@@ -137,7 +137,7 @@ class Flow(_Spec):
     greeting: Aside | None = Field(default=None, description="A greeting the session may open with.")
     closing: Aside | None = Field(default=None, description="Thanks and a closing the session may end with.")
     then: list[Then] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="Flows the session may continue into (a second task); their shares add up to at most 1 "
         "for any last outcome.")
 

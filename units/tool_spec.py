@@ -36,6 +36,12 @@ _CODE = re.compile(r"[a-z][a-z0-9_]*")
 _TARGET = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 
 
+def _new_list() -> list[Any]:
+    """A new empty list: a default factory pydantic need not tokenize a builtin's signature for
+    (see twinchat.units.spec.new_dict)."""
+    return []
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -109,7 +115,7 @@ class Case(_Spec):
 class RulesImpl(_Spec):
     """Lookups (SQL queries, run first) and cases, the first that holds wins; the last has no ``when``."""
 
-    lookups: list[Query] = Field(default_factory=list, description="World lookups, each a named query.")
+    lookups: list[Query] = Field(default_factory=_new_list, description="World lookups, each a named query.")
     cases: list[Case] = Field(min_length=1, description="The rules, in order; the first that holds wins.")
 
     @model_validator(mode="after")
