@@ -26,6 +26,7 @@ from bisect import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
+from typing import NamedTuple
 
 from twinchat.inventory.regions import Region, RegionTable, UnknownRegionError
 
@@ -187,8 +188,9 @@ class Place:
         return Address(self.province, self.city, self.district, detail, self.postcode, self.adcode)
 
 
-@dataclass(frozen=True)
-class _Draw:
+class _Draw(NamedTuple):
+    """A weighted draw of districts (a named tuple: cheaper to define than a frozen dataclass)."""
+
     districts: tuple[Region, ...]
     cum_weights: tuple[float, ...]
 
