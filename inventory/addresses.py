@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import random
 from bisect import bisect
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from types import MappingProxyType
 from typing import NamedTuple
 
 from twinchat.inventory.regions import Region, RegionTable, UnknownRegionError
@@ -151,11 +153,11 @@ def _styled(region: str, region_spaced: str, city_district: str, detail: str, st
     raise ValueError(f"unknown address style {style!r}; expected one of {', '.join(STYLES)}")
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """What an address takes from its district, looked up once per district: the names (as in
     :class:`Address`), the region as written (:func:`region_texts`), and what the detail part
-    depends on (an urban district, its 街道/镇)."""
+    depends on (an urban district, its 街道/镇). A named tuple: a long run makes one for each of
+    thousands of districts."""
 
     province: str
     city: str
@@ -168,7 +170,7 @@ class Place:
     urban: bool
     towns: tuple[str, ...]
     #: :meth:`parts` but the detail (made once, copied per address)
-    base: dict[str, str] = field(compare=False, repr=False, default_factory=dict)
+    base: Mapping[str, str] = MappingProxyType({})
 
     def parts(self, detail: str) -> dict[str, str]:
         """The address at this place with this detail part as a dict: province, city, district,
