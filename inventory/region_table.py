@@ -47,7 +47,7 @@ class RegionTable:
     def __init__(self, regions: Iterable[Region], towns: Mapping[str, tuple[str, ...] | str] | None = None) -> None:
         ordered = sorted(regions, key=_ADCODE)
         self._by_code: dict[str, Region] = {r.adcode: r for r in ordered}
-        self._children: dict[str, list[Region]] = {r.adcode: [] for r in ordered}
+        self._children: dict[str, list[Region]] = {}  # a region with none (every district) has no entry
         by_level: dict[str, list[Region]] = {lvl: [] for lvl in LEVELS}
         for r in ordered:
             if r.parent is not None:
@@ -78,7 +78,7 @@ class RegionTable:
     def children(self, adcode: str) -> tuple[Region, ...]:
         """The cities of a province or the districts of a city, in adcode order."""
         self.get(adcode)
-        return tuple(self._children[adcode])
+        return tuple(self._children.get(adcode, ()))
 
     def chain(self, district_adcode: str) -> tuple[Region, Region, Region]:
         """(province, city, district) of a district."""
