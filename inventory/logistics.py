@@ -126,11 +126,12 @@ def _warehouses_and_lanes(db: sqlite_utils.Database, region: dict[str, dict[str,
 
 
 def _stock(db: sqlite_utils.Database, stock: list[tuple[str, str, int]]) -> None:
-    """The ``stock`` table (created by sqlite-utils; rows inserted in one statement, a million in seconds)."""
-    db["stock"].create(
-        {"product_id": str, "warehouse": str, "qty": int},
-        pk=("product_id", "warehouse"),
-        foreign_keys=[("product_id", "products", "id"), ("warehouse", "warehouses", "id")],
-    )
+    """The ``stock`` table, keyed by (product, warehouse) with no rowid: its rows are stored in the
+    key's order, in one b-tree rather than a table and an index of it (a million rows take a
+    quarter less of the file, which every start copies into memory and checks). Rows are inserted
+    in one statement, a million in seconds."""
+    db.execute('CREATE TABLE "stock" (\n   "product_id" TEXT REFERENCES "products"("id"),\n'
+               '   "warehouse" TEXT REFERENCES "warehouses"("id"),\n   "qty" INTEGER,\n'
+               '   PRIMARY KEY ("product_id", "warehouse")\n) WITHOUT ROWID')
     db.conn.executemany("INSERT INTO stock (product_id, warehouse, qty) VALUES (?, ?, ?)", stock)
     db["stock"].create_index(["warehouse"])

@@ -36,6 +36,7 @@ from typing import Any
 
 from twinchat.composer.engine.filters import said_when
 from twinchat.composer.engine.references import resolve
+from twinchat.inventory.catalog_words import ProductWords
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import parse_time
 from twinchat.inventory.tools.lookup import Categories
@@ -150,9 +151,7 @@ class _World:
     def __init__(self, conn: sqlite3.Connection) -> None:
         categories = static_data(conn, Categories)
         words = {cid: (name, *aliases) for cid, name, aliases in categories.rows}
-        self.product_words = {pid: tuple(w for w in (short, model, *words.get(cat, ())) if w)
-                              for pid, short, model, cat in conn.execute(
-                                  "SELECT id, short_name, model, category FROM products")}
+        self.product_words = ProductWords(conn, words)  # read per product as asked
         self.category_of = categories.by_word
         self.places = static_data(conn, PlaceIndex)
         self._cities: dict[Any, str | None] = {}

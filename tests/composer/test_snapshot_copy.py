@@ -21,9 +21,18 @@ from twinchat.inventory import open_world
 
 
 def _dump(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    return {n: [tuple(r) for r in conn.execute(f'SELECT rowid, * FROM "{n}" ORDER BY rowid')] for n in names}
+    tables = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                          "AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall()
+    return {n: [tuple(r) for r in conn.execute(_all_rows(conn, n, sql))] for n, sql in tables}
+
+
+def _all_rows(conn: sqlite3.Connection, name: str, sql: str) -> str:
+    """Every row of a table with its rowid, in rowid order; a table without one (``stock``), in
+    its key's order."""
+    if not sql.rstrip().upper().endswith("WITHOUT ROWID"):
+        return f'SELECT rowid, * FROM "{name}" ORDER BY rowid'
+    key = sorted((r[5], r[1]) for r in conn.execute(f'PRAGMA table_info("{name}")') if r[5])
+    return f'SELECT * FROM "{name}" ORDER BY ' + ", ".join(f'"{c}"' for _, c in key)
 
 
 def _objects(conn: sqlite3.Connection) -> list[tuple]:
