@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.engine.field_pools import FieldPool, PoolSpec, field_pools
+from twinchat.composer.engine.exhaustive_draw import PinnedDraws
 from twinchat.composer.engine.generate import Sample, UnitGenerator, drawn, session_clock
 from twinchat.composer.engine.negatives import negative_cases, negative_count, negative_samples
 from twinchat.composer.errors import ComposerError, LimitError
@@ -190,22 +191,39 @@ def _refused(sample: Sample | LimitError) -> bool:
     return not isinstance(sample, LimitError) and isinstance(sample.result, dict) and "error" in sample.result
 
 
-def _request(gen: UnitGenerator, p: Plan, index: int) -> dict[str, Any]:
+def _request(gen: UnitGenerator, p: Plan, index: int, draws: PinnedDraws | None = None) -> dict[str, Any]:
     """Request ``index``, drawn again (its unpooled slots) while the world refuses it, up to
-    :data:`REDRAWS` times; the first draw stands when every one is refused."""
+    :data:`REDRAWS` times; the first draw stands when every one is refused. Its call is made
+    (and, with ``draws``, what it says there kept) in the first variant that says every pool."""
     if index in p._requests:
         return p._requests[index]
     values = request_values(gen, p, index)
     if gen.unit.tool is not None and len(p.pools) < len(gen.unit.slots):
         first, (tid, choices) = values, p.variants[next((v for v, u in enumerate(p.unsaid) if not u), 0)]
+        draws = draws or PinnedDraws(gen, p.now, lambda r: _caller(gen, p, r))
         for attempt in range(1, REDRAWS + 1):
-            said = drawn(gen.sample, index, now=p.now, fixed=values, template_id=tid, choices=choices,
-                         call=_caller(gen, p, index))
-            if not _refused(said):
+            if _answered(gen, p, index, values, tid, choices, draws):
                 break
             values = request_values(gen, p, index, attempt) if attempt < REDRAWS else first
     p._requests[index] = values
     return values
+
+
+def _answered(gen: UnitGenerator, p: Plan, index: int, values: dict[str, Any], tid: str,
+              choices: tuple[int, ...] | None, draws: PinnedDraws) -> bool:
+    """Whether the world takes request ``index`` with ``values``: its call in template ``tid`` gives
+    no error (what it says there is then kept). A refused call is told apart, as a sample of it
+    would be, from one whose sample goes past a limit (which stands)."""
+    try:
+        settled = draws.settle(values, tid, _caller(gen, p, index))
+    except LimitError:
+        return True
+    if not (isinstance(settled.result, dict) and "error" in settled.result):
+        draws.keep(index, tid, settled)
+        return True
+    said = drawn(gen.sample, index, now=p.now, fixed=values, template_id=tid, choices=choices,
+                 call=_caller(gen, p, index))
+    return not _refused(said)
 
 
 def chosen(gen: UnitGenerator, p: Plan, index: int, known: dict[tuple[bool, ...], list[int]] | None = None
@@ -232,14 +250,13 @@ def samples(gen: UnitGenerator, p: Plan) -> Iterator[Sample | LimitError]:
     it. A sample whose template goes past a limit is its LimitError (see :func:`.generate.drawn`)."""
     index, known = 0, {}
     said = [chosen(gen, p, r, known) for r in range(p.requests)]
-    calls = [_caller(gen, p, r) for r in range(p.requests)]
+    draws = PinnedDraws(gen, p.now, lambda r: _caller(gen, p, r))
     for v, (tid, choices) in enumerate(p.variants):
         for r in range(p.requests):
             if v in said[r]:
-                yield drawn(gen.sample, index, now=p.now, fixed=_request(gen, p, r), template_id=tid,
-                            choices=choices, call=calls[r])
+                yield drawn(draws.sample, index, r, _request(gen, p, r, draws), tid, choices)
                 index += 1
-    yield from negative_samples(gen, p, index, lambda r: _request(gen, p, r))
+    yield from negative_samples(gen, p, index, lambda r: _request(gen, p, r, draws))
 
 
 def exhaustive(gen: UnitGenerator, cap: int, pools: Mapping[str, PoolSpec] | None = None,
