@@ -60,6 +60,8 @@ class Plan:
     #: per request: its last tool call and the world's result (every instruction of a request
     #: makes the same call at the same clock on the same world, its writes rolled back)
     _results: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False)
+    #: per pool: slot, groups, stride and size in a request's index (see _axes)
+    _axes: list[tuple[str, tuple[tuple[Any, ...], ...], int, int]] | None = field(default=None, repr=False)
 
     @property
     def requests(self) -> int:
@@ -159,10 +161,20 @@ def _digits(index: int, pools: list[FieldPool]) -> list[int]:
     return out[::-1]
 
 
+def _axes(p: Plan) -> list[tuple[str, tuple[tuple[Any, ...], ...], int, int]]:
+    """Per pool: its slot, its groups of values, and the stride and size of its position in a
+    request's index (made once per plan)."""
+    if p._axes is None:
+        sizes = [pool.size for pool in p.pools]
+        strides = [math.prod(sizes[d + 1:]) for d in range(len(sizes))]
+        p._axes = [(pool.slot, pool.groups, stride, size) for pool, stride, size in zip(p.pools, strides, sizes)]
+    return p._axes
+
+
 def request_values(gen: UnitGenerator, p: Plan, index: int, attempt: int = 0) -> dict[str, Any]:
     """Every slot value of request ``index``: its pooled values, the others drawn from its own stream."""
     rng = None  # seeded when first drawn from: a request whose every slot is one pooled value draws nothing
-    pinned = {pool.slot: pool.groups[d] for pool, d in zip(p.pools, _digits(index, p.pools))}
+    pinned = {slot: groups[index // stride % size] for slot, groups, stride, size in _axes(p)}
     values: dict[str, Any] = {}
     for name, drawer in gen._drawers[None]:
         group = pinned.get(name)
@@ -251,10 +263,18 @@ def samples(gen: UnitGenerator, p: Plan) -> Iterator[Sample | LimitError]:
     index, known = 0, {}
     said = [chosen(gen, p, r, known) for r in range(p.requests)]
     draws = PinnedDraws(gen, p.now, lambda r: _caller(gen, p, r))
+    requests = p._requests
     for v, (tid, choices) in enumerate(p.variants):
         for r in range(p.requests):
             if v in said[r]:
-                yield drawn(draws.sample, index, r, _request(gen, p, r, draws), tid, choices)
+                values = requests.get(r)
+                if values is None:
+                    values = _request(gen, p, r, draws)
+                try:
+                    out: Sample | LimitError = draws.sample(index, r, values, tid, choices)
+                except LimitError as exc:  # as .generate.drawn gives it
+                    out = exc
+                yield out
                 index += 1
     yield from negative_samples(gen, p, index, lambda r: _request(gen, p, r, draws))
 
