@@ -27,7 +27,7 @@ from typing import Any
 
 from twinchat.composer.engine.field_pools import FieldPool, PoolSpec, field_pools
 from twinchat.composer.engine.exhaustive_draw import PinnedDraws
-from twinchat.composer.engine.generate import Sample, UnitGenerator, drawn, session_clock
+from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
 from twinchat.composer.engine.negatives import negative_cases, negative_count, negative_samples
 from twinchat.composer.errors import ComposerError, LimitError
 
@@ -199,10 +199,6 @@ def _caller(gen: UnitGenerator, p: Plan, index: int) -> Callable[[dict[str, Any]
     return call
 
 
-def _refused(sample: Sample | LimitError) -> bool:
-    return not isinstance(sample, LimitError) and isinstance(sample.result, dict) and "error" in sample.result
-
-
 def _request(gen: UnitGenerator, p: Plan, index: int, draws: PinnedDraws | None = None) -> dict[str, Any]:
     """Request ``index``, drawn again (its unpooled slots) while the world refuses it, up to
     :data:`REDRAWS` times; the first draw stands when every one is refused. Its call is made
@@ -233,9 +229,11 @@ def _answered(gen: UnitGenerator, p: Plan, index: int, values: dict[str, Any], t
     if not (isinstance(settled.result, dict) and "error" in settled.result):
         draws.keep(index, tid, settled)
         return True
-    said = drawn(gen.sample, index, now=p.now, fixed=values, template_id=tid, choices=choices,
-                 call=_caller(gen, p, index))
-    return not _refused(said)
+    try:  # refused, unless its sample goes past a limit
+        draws.sample(index, index, values, tid, choices, settled)
+    except LimitError:
+        return True
+    return False
 
 
 def chosen(gen: UnitGenerator, p: Plan, index: int, known: dict[tuple[bool, ...], list[int]] | None = None

@@ -87,16 +87,17 @@ class PinnedDraws:
         self._settled[request, self._label_key[template_id]] = settled
 
     def sample(self, index: int, request: int, values: dict[str, Any], template_id: str,
-               choices: tuple[int, ...] | None) -> Sample:
+               choices: tuple[int, ...] | None, said: Settled | None = None) -> Sample:
         """Sample ``index``: request ``request`` (its pinned ``values``) in template ``template_id`` with
-        its alternatives ``choices``."""
+        its alternatives ``choices``; ``said``: what the request says there, when it is not kept."""
         gen = self.gen
         if choices is None and not self._plain[template_id]:  # its text would draw: the general path
             return gen.sample(index, now=self.now, fixed=values, template_id=template_id, call=self.caller(request))
-        key = (request, self._label_key[template_id])
-        said = self._settled.get(key)
         if said is None:
-            said = self._settled[key] = self.settle(values, template_id, self.caller(request))
+            key = (request, self._label_key[template_id])
+            said = self._settled.get(key)
+            if said is None:
+                said = self._settled[key] = self.settle(values, template_id, self.caller(request))
         text = gen._text(gen._by_id[template_id], values, gen._rng, choices)
         tool_call = said.tool_call
         if tool_call is not None:
