@@ -26,7 +26,8 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.engine.field_pools import FieldPool, PoolSpec, field_pools
-from twinchat.composer.engine.generate import Sample, UnitGenerator, drawn, session_clock
+from twinchat.composer.engine.exhaustive_draw import PinnedDraws
+from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
 from twinchat.composer.engine.negatives import negative_cases, negative_count, negative_samples
 from twinchat.composer.errors import ComposerError, LimitError
 
@@ -59,6 +60,8 @@ class Plan:
     #: per request: its last tool call and the world's result (every instruction of a request
     #: makes the same call at the same clock on the same world, its writes rolled back)
     _results: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False)
+    #: per pool: slot, groups, stride and size in a request's index (see _axes)
+    _axes: list[tuple[str, tuple[tuple[Any, ...], ...], int, int]] | None = field(default=None, repr=False)
 
     @property
     def requests(self) -> int:
@@ -158,10 +161,20 @@ def _digits(index: int, pools: list[FieldPool]) -> list[int]:
     return out[::-1]
 
 
+def _axes(p: Plan) -> list[tuple[str, tuple[tuple[Any, ...], ...], int, int]]:
+    """Per pool: its slot, its groups of values, and the stride and size of its position in a
+    request's index (made once per plan)."""
+    if p._axes is None:
+        sizes = [pool.size for pool in p.pools]
+        strides = [math.prod(sizes[d + 1:]) for d in range(len(sizes))]
+        p._axes = [(pool.slot, pool.groups, stride, size) for pool, stride, size in zip(p.pools, strides, sizes)]
+    return p._axes
+
+
 def request_values(gen: UnitGenerator, p: Plan, index: int, attempt: int = 0) -> dict[str, Any]:
     """Every slot value of request ``index``: its pooled values, the others drawn from its own stream."""
     rng = None  # seeded when first drawn from: a request whose every slot is one pooled value draws nothing
-    pinned = {pool.slot: pool.groups[d] for pool, d in zip(p.pools, _digits(index, p.pools))}
+    pinned = {slot: groups[index // stride % size] for slot, groups, stride, size in _axes(p)}
     values: dict[str, Any] = {}
     for name, drawer in gen._drawers[None]:
         group = pinned.get(name)
@@ -186,26 +199,41 @@ def _caller(gen: UnitGenerator, p: Plan, index: int) -> Callable[[dict[str, Any]
     return call
 
 
-def _refused(sample: Sample | LimitError) -> bool:
-    return not isinstance(sample, LimitError) and isinstance(sample.result, dict) and "error" in sample.result
-
-
-def _request(gen: UnitGenerator, p: Plan, index: int) -> dict[str, Any]:
+def _request(gen: UnitGenerator, p: Plan, index: int, draws: PinnedDraws | None = None) -> dict[str, Any]:
     """Request ``index``, drawn again (its unpooled slots) while the world refuses it, up to
-    :data:`REDRAWS` times; the first draw stands when every one is refused."""
+    :data:`REDRAWS` times; the first draw stands when every one is refused. Its call is made
+    (and, with ``draws``, what it says there kept) in the first variant that says every pool."""
     if index in p._requests:
         return p._requests[index]
     values = request_values(gen, p, index)
     if gen.unit.tool is not None and len(p.pools) < len(gen.unit.slots):
         first, (tid, choices) = values, p.variants[next((v for v, u in enumerate(p.unsaid) if not u), 0)]
+        draws = draws or PinnedDraws(gen, p.now, lambda r: _caller(gen, p, r))
         for attempt in range(1, REDRAWS + 1):
-            said = drawn(gen.sample, index, now=p.now, fixed=values, template_id=tid, choices=choices,
-                         call=_caller(gen, p, index))
-            if not _refused(said):
+            if _answered(gen, p, index, values, tid, choices, draws):
                 break
             values = request_values(gen, p, index, attempt) if attempt < REDRAWS else first
     p._requests[index] = values
     return values
+
+
+def _answered(gen: UnitGenerator, p: Plan, index: int, values: dict[str, Any], tid: str,
+              choices: tuple[int, ...] | None, draws: PinnedDraws) -> bool:
+    """Whether the world takes request ``index`` with ``values``: its call in template ``tid`` gives
+    no error (what it says there is then kept). A refused call is told apart, as a sample of it
+    would be, from one whose sample goes past a limit (which stands)."""
+    try:
+        settled = draws.settle(values, tid, _caller(gen, p, index))
+    except LimitError:
+        return True
+    if not (isinstance(settled.result, dict) and "error" in settled.result):
+        draws.keep(index, tid, settled)
+        return True
+    try:  # refused, unless its sample goes past a limit
+        draws.sample(index, index, values, tid, choices, settled)
+    except LimitError:
+        return True
+    return False
 
 
 def chosen(gen: UnitGenerator, p: Plan, index: int, known: dict[tuple[bool, ...], list[int]] | None = None
@@ -232,14 +260,21 @@ def samples(gen: UnitGenerator, p: Plan) -> Iterator[Sample | LimitError]:
     it. A sample whose template goes past a limit is its LimitError (see :func:`.generate.drawn`)."""
     index, known = 0, {}
     said = [chosen(gen, p, r, known) for r in range(p.requests)]
-    calls = [_caller(gen, p, r) for r in range(p.requests)]
+    draws = PinnedDraws(gen, p.now, lambda r: _caller(gen, p, r))
+    requests = p._requests
     for v, (tid, choices) in enumerate(p.variants):
         for r in range(p.requests):
             if v in said[r]:
-                yield drawn(gen.sample, index, now=p.now, fixed=_request(gen, p, r), template_id=tid,
-                            choices=choices, call=calls[r])
+                values = requests.get(r)
+                if values is None:
+                    values = _request(gen, p, r, draws)
+                try:
+                    out: Sample | LimitError = draws.sample(index, r, values, tid, choices)
+                except LimitError as exc:  # as .generate.drawn gives it
+                    out = exc
+                yield out
                 index += 1
-    yield from negative_samples(gen, p, index, lambda r: _request(gen, p, r))
+    yield from negative_samples(gen, p, index, lambda r: _request(gen, p, r, draws))
 
 
 def exhaustive(gen: UnitGenerator, cap: int, pools: Mapping[str, PoolSpec] | None = None,

@@ -149,6 +149,9 @@ def _grounded(mode: str, value: Any, text: _Text, now: datetime, refs: dict[str,
     return True
 
 
+_NO_CLOCK = object()  # the clock text before any is read (equal to no text)
+
+
 class Verifier:
     """Verifies samples of one unit; ``rerun(tool_call, now) -> result`` re-executes tool calls.
 
@@ -164,6 +167,8 @@ class Verifier:
         #: per template: (field, type, grounding, whether the template leaves the field out)
         self._plans = {t.id: [(name, spec.type, spec.grounded, name in t.missing) for name, spec in unit.label.items()]
                        for t in unit.templates}
+        #: the clock read last: (its text, the datetime)
+        self._clock: tuple[Any, datetime | None] = (_NO_CLOCK, None)
 
     def __call__(self, sample: dict[str, Any]) -> list[str]:
         """Reasons the sample fails (empty when it passes)."""
@@ -179,7 +184,8 @@ class Verifier:
         plan = self._plans.get(sample["template"])
         if plan is None:
             return [*reasons, "unknown_template"]
-        now = datetime.fromisoformat(sample["now"])  # a malformed clock is an error, checked or not
+        stamp = sample["now"]  # a malformed clock is an error, checked or not (samples often share one)
+        now = self._clock[1] if stamp == self._clock[0] else self._read_clock(stamp)
         for name, kind, mode, left_out in plan:
             value = label[name]
             if left_out:
@@ -209,6 +215,8 @@ class Verifier:
             elif not label_type_ok(kind, value):
                 reasons.append(f"type:{name}")
                 continue
+            if mode == "derived" or value is None:  # computed from other fields, or not said: nothing to look for
+                continue
             if text is None:
                 text = _Text(raw)
             if not _grounded(mode, value, text, now, sample.get("refs")):
@@ -217,13 +225,22 @@ class Verifier:
             if self.rerun(sample["tool_call"], now) != sample["result"]:
                 reasons.append("tool_mismatch")
         if self.replies and self.unit.replies:
-            if sample.get("outcome") not in self.unit.replies:
-                reasons.append("unknown_outcome")
-            elif not (sample.get("reply") or "").strip():
-                reasons.append("empty_reply")
-            elif (stamp := stamp_problem(sample["reply"])) is not None:
-                reasons.append(stamp)
+            self._check_reply(sample, reasons)
         return reasons
+
+    def _read_clock(self, stamp: str) -> datetime:
+        now = datetime.fromisoformat(stamp)
+        self._clock = (stamp, now)
+        return now
+
+    def _check_reply(self, sample: dict[str, Any], reasons: list[str]) -> None:
+        """The reply's reasons: an outcome the unit has no reply for, an empty reply, a stamp in it."""
+        if sample.get("outcome") not in self.unit.replies:
+            reasons.append("unknown_outcome")
+        elif not (sample.get("reply") or "").strip():
+            reasons.append("empty_reply")
+        elif (stamp := stamp_problem(sample["reply"])) is not None:
+            reasons.append(stamp)
 
 
 def verify_sample(sample: dict[str, Any], unit: Unit, rerun: Any = None) -> list[str]:
