@@ -28,6 +28,7 @@ from twinchat.inventory.tools.base import (
     request_key,
     tool_error,
 )
+from twinchat.inventory.tools.desk import Desk
 from twinchat.inventory.tools.lookup import Categories, resolve_category
 from twinchat.inventory.tools.memo import answer, replayed
 from twinchat.inventory.tools.places import resolve_address as _resolve_address
@@ -147,9 +148,8 @@ class QueryTechnicianSlotsArgs(BaseModel):
 
 
 def _skilled(conn: sqlite3.Connection, city: str, category: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT id FROM technicians WHERE city = ? AND instr(' ' || skills || ' ', ?) > 0 ORDER BY id",
-        (city, f" {category} "))]
+    """The ids of ``city``'s technicians skilled for ``category``, in id order (shared: read only)."""
+    return static_data(conn, Desk).skilled(city, category)
 
 
 def _category_name(conn: sqlite3.Connection, category: str) -> str:
@@ -158,8 +158,7 @@ def _category_name(conn: sqlite3.Connection, category: str) -> str:
 
 def _no_service(conn: sqlite3.Connection, city: dict[str, Any], category: str, field: str) -> dict[str, Any]:
     cname = _category_name(conn, category)
-    anyone = conn.execute("SELECT 1 FROM technicians WHERE city = ? LIMIT 1", (city["adcode"],)).fetchone()
-    if anyone is None:
+    if not static_data(conn, Desk).serves(city["adcode"]):
         return tool_error("no_service_in_city", f"{city['name']}暂未开通上门服务", field)
     return tool_error("no_service_in_city", f"{city['name']}暂无{cname}上门服务,可申请寄修", field)
 
@@ -183,8 +182,7 @@ def _slots_now(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, An
     technicians = _skilled(conn, city["adcode"], category)
     if not technicians:
         return _no_service(conn, city, category, "city")
-    names = dict(conn.execute(
-        f"SELECT id, name FROM technicians WHERE id IN ({','.join('?' * len(technicians))})", technicians))
+    names = static_data(conn, Desk).names
     days = [args.date] if args.date is not None else [today + timedelta(days=i) for i in range(args.days)]
     free = [slot for day in days for slot in free_slots(conn, technicians, day, ctx.now)]
     slots = [{"technician_id": tid, "technician_name": names[tid],
@@ -297,13 +295,13 @@ def _check_ticket(conn: sqlite3.Connection, now: datetime, args: CreateTicketArg
     tech_id = args.technician_id.strip().upper() if args.technician_id else None
     skilled = _skilled(conn, city["adcode"], category)
     if tech_id is not None:
-        row = conn.execute("SELECT name FROM technicians WHERE id = ?", (tech_id,)).fetchone()
-        if row is None:
+        name = static_data(conn, Desk).names.get(tech_id)
+        if name is None:
             return None, tool_error("unknown_technician", f"没有编号为 {tech_id} 的师傅", "technician_id")
         if tech_id not in skilled:
             return None, tool_error(
                 "technician_mismatch",
-                f"师傅 {tech_id}({row[0]})不负责{city['name']}的{_category_name(conn, category)}上门服务",
+                f"师傅 {tech_id}({name})不负责{city['name']}的{_category_name(conn, category)}上门服务",
                 "technician_id")
     elif not skilled:
         return None, _no_service(conn, city, category, "address")
@@ -316,10 +314,9 @@ def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
     that day and start, in its order, without weighing every other slot of the day."""
     if not technicians or when < now + LEAD_TIME:
         return []
-    day, at, marks = when.date(), when.time(), ",".join("?" * len(technicians))
-    scheduled = [(tid, start, end) for tid, start, end in conn.execute(
-        f"SELECT technician, start, end FROM technician_schedule WHERE weekday = ? AND technician IN ({marks})",
-        (day.weekday(), *technicians)) if time.fromisoformat(start) == at]
+    day, at, marks, desk = when.date(), when.time(), ",".join("?" * len(technicians)), static_data(conn, Desk)
+    weekday = day.weekday()
+    scheduled = [(tid, start, end) for tid in technicians for start, end in desk.planned(tid, weekday, at)]
     if not scheduled:
         return []
     taken = {r[0] for r in conn.execute(
@@ -370,9 +367,8 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
     conn.execute(_INSERT_TICKET, params)
     # what _ticket_result reads back, made from what is written (its technician's name is the
     # one thing read): no join by request key
-    named = conn.execute("SELECT name FROM technicians WHERE id = ?", (technician,)).fetchone()
     return {"ticket_no": number, "serve_start": params[9], "serve_end": params[10], "technician_id": technician,
-            "technician_name": None if named is None else named[0], "status": "created"}, (_INSERT_TICKET, params)
+            "technician_name": static_data(conn, Desk).names.get(technician), "status": "created"}, (_INSERT_TICKET, params)
 
 
 CREATE_TICKET = Tool(
