@@ -13,10 +13,8 @@ import re
 import sqlite3
 import unicodedata
 from datetime import datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
 from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, free_slots, is_booked_elsewhere
@@ -31,6 +29,7 @@ from twinchat.inventory.tools.base import (
 from twinchat.inventory.tools.desk import Desk
 from twinchat.inventory.tools.lookup import Categories, resolve_category
 from twinchat.inventory.tools.memo import answer, replayed
+from twinchat.inventory.tools.mobile import _PLAIN_MOBILE, mobile_number  # noqa: F401 (named here as before)
 from twinchat.inventory.tools.places import resolve_address as _resolve_address
 from twinchat.inventory.tools.places import resolve_city as _resolve_city
 from twinchat.inventory.tools.static import static_data
@@ -217,42 +216,6 @@ class CreateTicketArgs(BaseModel):
     )
     technician_id: str | None = Field(default=None, description="指定的师傅编号,如 T0012;不指定则自动分派")
     is_vip: bool = Field(default=False, description="报修人是否为VIP会员")
-
-
-#: 11 digits from 13… to 19…, not 179…: ``phonenumbers.parse(text, "CN")`` strips no prefix of these
-#: (CN's national prefix for parsing is ``0`` or ``1[12]xx``/``179xx``) and reads the number as is
-_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-#: the same 11 digits as customers write them: grouped 3-4-4 by a space or dash, maybe after +86
-#: (read as the digits they group; the test compares every form with phonenumbers' parse)
-_GROUPED_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9][0-9])([ -]?)([0-9]{4})\2([0-9]{4})")
-
-
-_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-
-
-@lru_cache(maxsize=4096)
-def mobile_number(text: str) -> str | None:
-    """The 11-digit national number of a mainland mobile, or None.
-
-    A pure function of the text (phonenumbers' parsing is the dearest step of a ticket), so the
-    last few thousand answers are kept: verifying a dialogue parses its phone number again. A
-    plain 11-digit mobile, or one grouped 3-4-4 (maybe after +86), skips the parse, whose number it
-    would be (see ``_PLAIN_MOBILE``, ``_GROUPED_MOBILE``)."""
-    grouped = _GROUPED_MOBILE.fullmatch(text)
-    digits = text if _PLAIN_MOBILE.fullmatch(text) else ("".join(grouped.group(1, 3, 4)) if grouped else "")
-    if digits and not digits.startswith("179"):
-        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits))
-    else:
-        try:
-            number = phonenumbers.parse(text, "CN")
-        except phonenumbers.NumberParseException:
-            return None
-    # a number of CN whose type is a mobile one is valid (is_valid_number is "its type is known"):
-    # the type is worked out once, not twice
-    if (phonenumbers.region_code_for_number(number) != "CN"
-            or phonenumbers.number_type(number) not in _MOBILE_TYPES):
-        return None
-    return str(number.national_number)
 
 
 def _ticket_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:

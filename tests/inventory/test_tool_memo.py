@@ -297,3 +297,25 @@ def test_a_written_order_is_owed_until_the_next_call_and_never_made_if_rolled_ba
     conn.execute("ROLLBACK TO before")
     assert world_version(conn) == start and call(conn, "query_order", {"phone": "13900138000"}, NOW)["count"] == 0
     conn.rollback()
+
+
+def test_the_prepared_mobile_type_rule_is_phonenumbers_for_every_five_digit_start():
+    """_cn_mobile (CN's type rule with its patterns compiled once) gives phonenumbers' answer for
+    numbers of every five-digit start from 10000 to 19999, and for lengths other than 11."""
+    import random
+
+    import phonenumbers
+
+    from twinchat.inventory.tools.mobile import _asked_of_phonenumbers, _cn_mobile
+
+    rng = random.Random(17)
+    texts = [f"{head}{rng.randrange(10**6):06d}" for head in range(10000, 20000) for _ in range(2)]
+    texts += [f"1{rng.randrange(10**k):0{k}d}" for k in (5, 6, 7, 8, 9, 11, 12) for _ in range(200)]
+    mobiles = 0
+    for text in texts:
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(text))
+        want = phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        assert _cn_mobile(text) is want and _asked_of_phonenumbers(text) is want, text
+        mobiles += want
+    assert 0 < mobiles < len(texts)
