@@ -38,9 +38,14 @@ class ToolContext(NamedTuple):
 
 
 def request_key(canonical: Mapping[str, Any]) -> str:
-    """The key of a writing request (a SHA-256 of its canonical JSON): the same request twice is
-    recognised and answered with what it made the first time."""
-    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    """The key of a writing request (a SHA-256 of its canonical JSON: ``json.dumps(canonical,
+    ensure_ascii=False, sort_keys=True)``): the same request twice is recognised and answered
+    with what it made the first time."""
+    return hashlib.sha256(_CANONICAL(canonical).encode()).hexdigest()
+
+
+#: ``json.dumps(..., ensure_ascii=False, sort_keys=True)`` without making an encoder per call
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 #: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)
