@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from itertools import chain
 from typing import Any
 
 from twinchat.inventory.regions import PlaceIndex
@@ -22,6 +23,7 @@ Resolved = tuple[Any, "dict[str, Any] | None"]
 _MUNICIPALITIES = {"110000": "110100", "120000": "120100", "310000": "310100", "500000": "500100"}
 
 _REGION_COLUMNS = ("adcode", "name", "level", "province", "city")
+_SPACE = re.compile(r"\s+")
 
 
 def _region(conn: sqlite3.Connection, adcode: str) -> dict[str, Any]:
@@ -78,7 +80,7 @@ def resolve_address(conn: sqlite3.Connection, address: str, field: str = "addres
     that, the full names themselves. Several candidates are narrowed by the other region names
     in the address, full or short (南山区, 深圳 → Shenzhen's).
     """
-    text = re.sub(r"\s+", "", address)
+    text = _SPACE.sub("", address)
     names = static_data(conn, _Names)
     context = names.named_in(text)  # what PlaceIndex.named_in finds, as codes
     full = names.full
@@ -87,15 +89,22 @@ def resolve_address(conn: sqlite3.Connection, address: str, field: str = "addres
         at = text.find(full[code])
         if at >= 0:
             marked.append((code, at, at + len(full[code])))
-    named = [(code, b) for code, a, b in marked if not any(x <= a and b <= y and y - x > b - a for _, x, y in marked)]
-    ends = sorted({b for _, b in named}, reverse=True) + list(range(len(text), 1, -1))
-    for end in ends:
+    named = [(code, b) for code, a, b in marked if not _inside(a, b, marked)]
+    for end in chain(sorted({b for _, b in named}, reverse=True), range(len(text), 1, -1)):
         places = names.find(text[:end])
         if places:
             break
     else:
         places = [_region(conn, code) for code, _ in named]
     return _pick_city(conn, address, _narrow(places, context), field)
+
+
+def _inside(a: int, b: int, marked: list[tuple[str, int, int]]) -> bool:
+    """Whether the span ``a``..``b`` lies inside a longer one of ``marked``."""
+    for _, x, y in marked:
+        if x <= a and b <= y and y - x > b - a:
+            return True
+    return False
 
 
 class _Names:
