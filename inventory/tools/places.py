@@ -15,7 +15,7 @@ from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.tools.base import tool_error
 from twinchat.inventory.tools.static import static_data
 
-__all__ = ["resolve_city", "resolve_address"]
+__all__ = ["resolve_city", "resolve_address", "district_names"]
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
 
@@ -99,6 +99,14 @@ def resolve_address(conn: sqlite3.Connection, address: str, field: str = "addres
     return _pick_city(conn, address, _narrow(places, context), field)
 
 
+def district_names(conn: sqlite3.Connection, text: str, city: str) -> list[tuple[int, str]]:
+    """(where its full name first occurs in ``text`` or -1, adcode) of the districts of ``city`` whose
+    name or short name ``text`` holds, in adcode order: what PlaceIndex.named_in lists of them."""
+    names = static_data(conn, _Names)
+    return [(text.find(names.full[code]), code) for code in sorted(names.named_in(text))
+            if names.district_city.get(code) == city]
+
+
 def _inside(a: int, b: int, marked: list[tuple[str, int, int]]) -> bool:
     """Whether the span ``a``..``b`` lies inside a longer one of ``marked``."""
     for _, x, y in marked:
@@ -116,10 +124,14 @@ class _Names:
         by_name: dict[str, list[str]] = {}
         #: adcode -> name, for the regions PlaceIndex holds (those in a province)
         self.full: dict[str, str] = {}
-        for code, name, short in conn.execute(
-                "SELECT r.adcode, r.name, r.short_name FROM regions r JOIN regions p ON p.adcode = r.province "
-                "ORDER BY r.adcode"):
+        #: district adcode -> its city's adcode
+        self.district_city: dict[str, str] = {}
+        for code, name, short, level, city in conn.execute(
+                "SELECT r.adcode, r.name, r.short_name, r.level, r.city FROM regions r "
+                "JOIN regions p ON p.adcode = r.province ORDER BY r.adcode"):
             self.full[code] = name
+            if level == "district":
+                self.district_city[code] = city
             for each in {name, short}:
                 if len(each) >= 2:
                     by_name.setdefault(each, []).append(code)
