@@ -232,7 +232,7 @@ def _ticket_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
 def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     parts = (ctx.now, args.user_name, args.phone, args.address, args.problem, args.category, args.serve_time,
              args.technician_id, args.is_vip)
-    return replayed(ctx.conn, "create_ticket", parts, lambda: _create_now(ctx, args))
+    return replayed(ctx.conn, "create_ticket", parts, lambda: _create_now(ctx, args), written=False)
 
 
 _INSERT_TICKET = ("INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
@@ -292,7 +292,8 @@ def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
 
 
 def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any], Any]:
-    """The answer of ``create_ticket``, and the write it made (see :func:`.memo.replayed`)."""
+    """The answer of ``create_ticket``, and the write to make (see :func:`.memo.replayed`): owed until
+    the next tool call, a draw rolled back before it never makes its row."""
     conn, now = ctx.conn, ctx.now
     checked, err = _check_ticket(conn, now, args)
     if err:
@@ -327,7 +328,6 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
     params = (number, key, format_time(now),
               canonical["user_name"], phone, canonical["address"], city["adcode"], canonical["problem"], category,
               format_time(start), format_time(end), technician, int(args.is_vip))
-    conn.execute(_INSERT_TICKET, params)
     # what _ticket_result reads back, made from what is written (its technician's name is the
     # one thing read): no join by request key
     return {"ticket_no": number, "serve_start": params[9], "serve_end": params[10], "technician_id": technician,
