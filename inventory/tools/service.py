@@ -235,6 +235,9 @@ def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     return replayed(ctx.conn, "create_ticket", parts, lambda: _create_now(ctx, args), written=False)
 
 
+#: the starts of the day's slots (HH:MM)
+_STARTS = [start for start, _ in SLOTS]
+
 _INSERT_TICKET = ("INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
                   "category, serve_start, serve_end, technician, is_vip, status) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')")
@@ -310,24 +313,23 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
     if existing is not None:
         return existing, None
 
-    starts = [s for s, _ in SLOTS]
     when = args.serve_time
-    if when.strftime("%H:%M") not in starts or when.second or when.microsecond:
+    if f"{when.hour:02d}:{when.minute:02d}" not in _STARTS or when.second or when.microsecond:
         return tool_error("slot_unavailable",
-                          f"上门时段从 {'、'.join(starts)} 开始,每段2小时,请选择其中一个时段", "serve_time"), None
+                          f"上门时段从 {'、'.join(_STARTS)} 开始,每段2小时,请选择其中一个时段", "serve_time"), None
     candidates = [tech_id] if tech_id is not None else skilled
     free = _free_at(conn, candidates, when, now)
     if not free:
         who = f"师傅 {tech_id} " if tech_id is not None else f"{city['name']}的师傅"
         return tool_error("slot_unavailable",
-                          f"{who}在 {when.strftime('%Y-%m-%d %H:%M')} 没有空闲,请换一个时段", "serve_time"), None
-    start, technician, end = free[0]
+                          f"{who}在 {canonical['serve_time'][:16]} 没有空闲,请换一个时段", "serve_time"), None
+    _, technician, end = free[0]  # its start is when
     number = free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket")
     if isinstance(number, dict):  # no number left for the day: a tool error
         return number, None
-    params = (number, key, format_time(now),
+    params = (number, key, canonical["now"],  # the clock's text, and the slot's start (when) as canonical's
               canonical["user_name"], phone, canonical["address"], city["adcode"], canonical["problem"], category,
-              format_time(start), format_time(end), technician, int(args.is_vip))
+              canonical["serve_time"], format_time(end), technician, int(args.is_vip))
     # what _ticket_result reads back, made from what is written (its technician's name is the
     # one thing read): no join by request key
     return {"ticket_no": number, "serve_start": params[9], "serve_end": params[10], "technician_id": technician,
