@@ -30,7 +30,7 @@ from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.aftersales import not_found, ordered, state_error
 from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
-from twinchat.inventory.tools.places import resolve_address
+from twinchat.inventory.tools.places import district_names, resolve_address
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["ChangeAddressArgs", "CHANGE_ADDRESS", "resolve_district"]
@@ -52,15 +52,12 @@ def resolve_district(conn: sqlite3.Connection, address: str, field: str = "addre
     city, err = resolve_address(conn, address, field)
     if err:
         return None, err
-    index = static_data(conn, PlaceIndex)
     text = re.sub(r"\s+", "", address)
-    named = sorted(((at, place) for place, at in index.named_in(text)
-                    if place["level"] == "district" and place["city"] == city["adcode"]),
-                   key=lambda found: (found[0] < 0, found[0]))
+    named = sorted(district_names(conn, text, city["adcode"]), key=lambda found: (found[0] < 0, found[0]))
     if not named:
         return None, tool_error("address_needs_district", f"地址“{address.strip()}”没有写明区县,"
                                 f"请提供{city['name']}的区县和详细地址", field)
-    return index.row(named[0][1]["adcode"]), None
+    return static_data(conn, PlaceIndex).row(named[0][1]), None
 
 
 def _new_eta(conn: sqlite3.Connection, order_no: str, warehouse: str | None, start: datetime, city: str) -> datetime:

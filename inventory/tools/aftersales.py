@@ -42,6 +42,7 @@ from twinchat.inventory.orders import (
 )
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
+from twinchat.inventory.tools.memo import answer
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
            "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS", "ordered", "not_found",
@@ -127,6 +128,10 @@ ordered, not_found, state_error = _ordered, _not_found, _state_error
 # -- urge_shipment -------------------------------------------------------------------------------
 
 def _urge(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "urge_shipment", (ctx.now, args.order_no), lambda: _urge_now(ctx, args))
+
+
+def _urge_now(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
     order, no, status = _ordered(ctx, args.order_no)
     if order is None:
         return _not_found(no)
@@ -211,6 +216,10 @@ REQUEST_CANCELLATION = Tool(
 # -- get_invoice ---------------------------------------------------------------------------------
 
 def _invoice(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "get_invoice", (ctx.now, args.order_no), lambda: _invoice_now(ctx, args))
+
+
+def _invoice_now(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
     order, no, status = _ordered(ctx, args.order_no)
     if order is None:
         return _not_found(no)
@@ -255,6 +264,10 @@ class ProtectArgs(BaseModel):
 
 
 def _protect(ctx: ToolContext, args: ProtectArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "check_price_protection", (ctx.now, args.order_no), lambda: _protect_now(ctx, args))
+
+
+def _protect_now(ctx: ToolContext, args: ProtectArgs) -> dict[str, Any]:
     order, no, status = _ordered(ctx, args.order_no)
     if order is None:
         return _not_found(no)
@@ -333,6 +346,10 @@ class ComplaintArgs(BaseModel):
 
 
 def _complain(ctx: ToolContext, args: ComplaintArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "file_complaint", (ctx.now, args.order_no, args.issue), lambda: _complain_now(ctx, args))
+
+
+def _complain_now(ctx: ToolContext, args: ComplaintArgs) -> dict[str, Any]:
     order, no, status = _ordered(ctx, args.order_no)
     if order is None:
         return _not_found(no)

@@ -38,9 +38,14 @@ class ToolContext(NamedTuple):
 
 
 def request_key(canonical: Mapping[str, Any]) -> str:
-    """The key of a writing request (a SHA-256 of its canonical JSON): the same request twice is
-    recognised and answered with what it made the first time."""
-    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    """The key of a writing request (a SHA-256 of its canonical JSON: ``json.dumps(canonical,
+    ensure_ascii=False, sort_keys=True)``): the same request twice is recognised and answered
+    with what it made the first time."""
+    return hashlib.sha256(_CANONICAL(canonical).encode()).hexdigest()
+
+
+#: ``json.dumps(..., ensure_ascii=False, sort_keys=True)`` without making an encoder per call
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 #: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)
@@ -53,9 +58,11 @@ def free_number(conn: sqlite3.Connection, key: str, prefix: str, now: datetime, 
     does not hold yet (a clash takes the next draw), or — after :data:`NUMBER_DRAWS` clashes, a day
     nearly full — the tool error ``{what}_number_exhausted``. ``table`` and ``column`` are the
     caller's own constants, never user input."""
+    # the date as %Y%m%d writes it (strftime, dear, only where a year has fewer than four digits)
+    day = f"{now.year}{now.month:02d}{now.day:02d}" if now.year >= 1000 else f"{now:%Y%m%d}"
     for draw in range(NUMBER_DRAWS):
         digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
-        number = f"{prefix}{now:%Y%m%d}{digits:06d}"
+        number = f"{prefix}{day}{digits:06d}"
         if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (number,)).fetchone() is None:
             return number
     return tool_error(f"{what}_number_exhausted", f"{now:%Y-%m-%d} 的编号已用完,请稍后再试", None)

@@ -20,6 +20,7 @@ from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools.aftersales import price_on
 from twinchat.inventory.tools.base import Tool, ToolContext
 from twinchat.inventory.tools.lookup import resolve_products
+from twinchat.inventory.tools.memo import answer
 
 __all__ = ["CheckCouponsArgs", "CHECK_COUPONS"]
 
@@ -48,6 +49,11 @@ def _coupon(row: tuple[Any, ...], lines: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def _check(ctx: ToolContext, args: CheckCouponsArgs) -> dict[str, Any]:
+    return answer(ctx.conn, "check_coupons", (ctx.now, tuple(args.products), args.quantity),
+                  lambda: _check_now(ctx, args))
+
+
+def _check_now(ctx: ToolContext, args: CheckCouponsArgs) -> dict[str, Any]:
     conn, now = ctx.conn, ctx.now
     products, err = resolve_products(conn, args.products)
     if err:

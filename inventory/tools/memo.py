@@ -21,6 +21,7 @@ On any other connection (a world file others may write, a plain ``sqlite3.Connec
 from __future__ import annotations
 
 import hashlib
+import pickle
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -47,7 +48,7 @@ class _Tracker:
     temporary table so that a rollback puts the old one back, and the memos by name."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TABLE.split('.')[1]} (v TEXT NOT NULL, owed TEXT)")
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TABLE.split('.')[1]} (v TEXT NOT NULL, owed BLOB)")
         with conn:
             conn.execute(f"DELETE FROM {_TABLE}")
             conn.execute(f"INSERT INTO {_TABLE} (v) VALUES ('')")
@@ -61,10 +62,10 @@ class _Tracker:
         #: ``conn.total_changes`` when the version last accounted for every write
         self.seen = conn.total_changes
         self._outside = 0  # writes made outside a tool call, each a version never seen before
-        #: writes owed (see :meth:`owe`) by the version they lead to; ``owed`` in the table names the
-        #: one not yet made, so a rollback that takes the version back takes the debt back too
-        self._owed: dict[str, Writes] = {}
-        self._owing = False  # whether a write may be owed (then each call settles first)
+        #: whether a write may be owed (then each call settles first): ``owed`` in the table holds the
+        #: writes not yet made (see :meth:`owe`), so a rollback that takes the version back takes the
+        #: debt back too, and nothing outside the table has to be kept for a state it may bring back
+        self._owing = False
         #: the tool call running: (name, arguments, clock, the version before it or None unread,
         #: total_changes before it, the writes it owes)
         self._call: list[Any] | None = None
@@ -121,10 +122,10 @@ class _Tracker:
             if self.conn.total_changes != before or owed:
                 start = running[3] if running[3] is not None else self._read(self._sql).fetchone()[0]
                 version = _step(start, name, repr(arguments), repr(now))
-                self.conn.execute(f"UPDATE {_TABLE} SET v = ?, owed = ?", (version, version if owed else None))
+                self.conn.execute(f"UPDATE {_TABLE} SET v = ?, owed = ?",
+                                  (version, pickle.dumps(owed, pickle.HIGHEST_PROTOCOL) if owed else None))
                 self.seen = self.conn.total_changes
                 if owed:
-                    self._owed[version] = owed
                     self._owing = True
 
     def owe(self, writes: Writes) -> None:
@@ -143,12 +144,11 @@ class _Tracker:
         The version (which named these writes already) is read with the debt and given back."""
         version, owed = self._read(self._settle_sql).fetchone()
         if owed is not None:
-            _execute(self.conn, self._owed[owed])
+            _execute(self.conn, pickle.loads(owed))  # written by run() into this private table
             self.conn.execute(f"UPDATE {_TABLE} SET owed = NULL")
             self.seen = self.conn.total_changes  # the version named these writes already
         elif not self.conn.in_transaction:  # none owed, and no rollback can bring a debt back
             self._owing = False
-            self._owed.clear()
         return version  # type: ignore[no-any-return]
 
 

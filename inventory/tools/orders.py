@@ -269,7 +269,7 @@ def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str,
 
 def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
     return replayed(ctx.conn, "request_return", (ctx.now, args.order_no, args.product_id, args.kind, args.reason),
-                    lambda: _request_now(ctx, args))
+                    lambda: _request_now(ctx, args), written=False)
 
 
 _INSERT_RETURN = ("INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "
@@ -278,7 +278,8 @@ Written = tuple[dict[str, Any], "tuple[str, tuple[Any, ...]] | None"]
 
 
 def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
-    """The answer of ``request_return``, and the write it made (see :func:`.memo.replayed`)."""
+    """The answer of ``request_return``, and the write to make (see :func:`.memo.replayed`): owed
+    until the next tool call."""
     conn, now = ctx.conn, ctx.now
     order_no = _order_key(args.order_no)
     order = _order(conn, order_no, now)
@@ -321,9 +322,8 @@ def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
     if isinstance(number, dict):  # no number left for the day: a tool error
         return number, None
     params = (number, key, order_no, product_id, args.kind, canonical["reason"], canonical["now"])
-    conn.execute(_INSERT_RETURN, params)
     # what _return_result reads back, made from what is written (the order and its lines, read
-    # above, are not changed by it): no query, and no version step for a read after the write
+    # above, are not changed by it): no query
     return _return_view(conn, number, order_no, product_id, args.kind, canonical["now"], order["warehouse"],
                         items), (_INSERT_RETURN, params)
 

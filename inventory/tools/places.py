@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from itertools import chain
 from typing import Any
 
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.tools.base import tool_error
 from twinchat.inventory.tools.static import static_data
 
-__all__ = ["resolve_city", "resolve_address"]
+__all__ = ["resolve_city", "resolve_address", "district_names"]
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
 
@@ -22,6 +23,7 @@ Resolved = tuple[Any, "dict[str, Any] | None"]
 _MUNICIPALITIES = {"110000": "110100", "120000": "120100", "310000": "310100", "500000": "500100"}
 
 _REGION_COLUMNS = ("adcode", "name", "level", "province", "city")
+_SPACE = re.compile(r"\s+")
 
 
 def _region(conn: sqlite3.Connection, adcode: str) -> dict[str, Any]:
@@ -78,22 +80,91 @@ def resolve_address(conn: sqlite3.Connection, address: str, field: str = "addres
     that, the full names themselves. Several candidates are narrowed by the other region names
     in the address, full or short (南山区, 深圳 → Shenzhen's).
     """
-    text = re.sub(r"\s+", "", address)
-    index = static_data(conn, PlaceIndex)
-    rows = index.named_in(text)
-    context = {place["adcode"] for place, _ in rows}
-    full = [({k: place[k] for k in _REGION_COLUMNS}, (at, at + len(place["name"]))) for place, at in rows if at >= 0]
-    spans = [span for _, span in full]
-    named = [(place, b) for place, (a, b) in full
-             if not any(x <= a and b <= y and y - x > b - a for x, y in spans)]
-    ends = sorted({b for _, b in named}, reverse=True) + list(range(len(text), 1, -1))
-    for end in ends:
-        places = index.find(text[:end])
+    text = _SPACE.sub("", address)
+    names = static_data(conn, _Names)
+    context = names.named_in(text)  # what PlaceIndex.named_in finds, as codes
+    full = names.full
+    marked = []  # (code, span) of the regions whose full name occurs, in adcode order
+    for code in sorted(context):
+        at = text.find(full[code])
+        if at >= 0:
+            marked.append((code, at, at + len(full[code])))
+    named = [(code, b) for code, a, b in marked if not _inside(a, b, marked)]
+    for end in chain(sorted({b for _, b in named}, reverse=True), range(len(text), 1, -1)):
+        places = names.find(text[:end])
         if places:
             break
     else:
-        places = [place for place, _ in named]
+        places = [_region(conn, code) for code, _ in named]
     return _pick_city(conn, address, _narrow(places, context), field)
+
+
+def district_names(conn: sqlite3.Connection, text: str, city: str) -> list[tuple[int, str]]:
+    """(where its full name first occurs in ``text`` or -1, adcode) of the districts of ``city`` whose
+    name or short name ``text`` holds, in adcode order: what PlaceIndex.named_in lists of them."""
+    names = static_data(conn, _Names)
+    return [(text.find(names.full[code]), code) for code in sorted(names.named_in(text))
+            if names.district_city.get(code) == city]
+
+
+def _inside(a: int, b: int, marked: list[tuple[str, int, int]]) -> bool:
+    """Whether the span ``a``..``b`` lies inside a longer one of ``marked``."""
+    for _, x, y in marked:
+        if x <= a and b <= y and y - x > b - a:
+            return True
+    return False
+
+
+class _Names:
+    """The region names an address is read with (static data): the names and short names of two
+    characters or more by their first two characters, each region's full name, and the places of
+    the prefixes asked about lately."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        by_name: dict[str, list[str]] = {}
+        #: adcode -> name, for the regions PlaceIndex holds (those in a province)
+        self.full: dict[str, str] = {}
+        #: district adcode -> its city's adcode
+        self.district_city: dict[str, str] = {}
+        for code, name, short, level, city in conn.execute(
+                "SELECT r.adcode, r.name, r.short_name, r.level, r.city FROM regions r "
+                "JOIN regions p ON p.adcode = r.province ORDER BY r.adcode"):
+            self.full[code] = name
+            if level == "district":
+                self.district_city[code] = city
+            for each in {name, short}:
+                if len(each) >= 2:
+                    by_name.setdefault(each, []).append(code)
+        #: first two characters -> (name, the regions named so)
+        self._heads: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for name, codes in by_name.items():
+            self._heads.setdefault(name[:2], []).append((name, tuple(codes)))
+        self._index = static_data(conn, PlaceIndex)
+        self._found: dict[str, list[dict[str, Any]]] = {}
+
+    def named_in(self, text: str) -> set[str]:
+        """The regions whose name or short name (of two characters or more) occurs in ``text``."""
+        found: set[str] = set()
+        heads = self._heads
+        for i in range(len(text) - 1):
+            for name, codes in heads.get(text[i:i + 2], ()):
+                if text.startswith(name, i):
+                    found.update(codes)
+        return found
+
+    def find(self, text: str) -> list[dict[str, Any]]:
+        """What PlaceIndex.find gives for ``text``, remembered for the last :data:`_KEEP_FOUND`
+        texts (shared dicts: read them, do not change them)."""
+        found = self._found.get(text)
+        if found is None:
+            if len(self._found) >= _KEEP_FOUND:
+                self._found.clear()
+            found = self._found[text] = self._index.find(text)
+        return found
+
+
+#: prefixes of addresses whose places :class:`_Names` keeps (a few kB each at most)
+_KEEP_FOUND = 4096
 
 
 def _narrow(places: list[dict[str, Any]], context: set[str]) -> list[dict[str, Any]]:

@@ -13,10 +13,8 @@ import re
 import sqlite3
 import unicodedata
 from datetime import datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
 from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, free_slots, is_booked_elsewhere
@@ -28,8 +26,10 @@ from twinchat.inventory.tools.base import (
     request_key,
     tool_error,
 )
+from twinchat.inventory.tools.desk import Desk
 from twinchat.inventory.tools.lookup import Categories, resolve_category
 from twinchat.inventory.tools.memo import answer, replayed
+from twinchat.inventory.tools.mobile import _PLAIN_MOBILE, mobile_number  # noqa: F401 (named here as before)
 from twinchat.inventory.tools.places import resolve_address as _resolve_address
 from twinchat.inventory.tools.places import resolve_city as _resolve_city
 from twinchat.inventory.tools.static import static_data
@@ -147,9 +147,8 @@ class QueryTechnicianSlotsArgs(BaseModel):
 
 
 def _skilled(conn: sqlite3.Connection, city: str, category: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT id FROM technicians WHERE city = ? AND instr(' ' || skills || ' ', ?) > 0 ORDER BY id",
-        (city, f" {category} "))]
+    """The ids of ``city``'s technicians skilled for ``category``, in id order (shared: read only)."""
+    return static_data(conn, Desk).skilled(city, category)
 
 
 def _category_name(conn: sqlite3.Connection, category: str) -> str:
@@ -158,8 +157,7 @@ def _category_name(conn: sqlite3.Connection, category: str) -> str:
 
 def _no_service(conn: sqlite3.Connection, city: dict[str, Any], category: str, field: str) -> dict[str, Any]:
     cname = _category_name(conn, category)
-    anyone = conn.execute("SELECT 1 FROM technicians WHERE city = ? LIMIT 1", (city["adcode"],)).fetchone()
-    if anyone is None:
+    if not static_data(conn, Desk).serves(city["adcode"]):
         return tool_error("no_service_in_city", f"{city['name']}暂未开通上门服务", field)
     return tool_error("no_service_in_city", f"{city['name']}暂无{cname}上门服务,可申请寄修", field)
 
@@ -183,8 +181,7 @@ def _slots_now(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, An
     technicians = _skilled(conn, city["adcode"], category)
     if not technicians:
         return _no_service(conn, city, category, "city")
-    names = dict(conn.execute(
-        f"SELECT id, name FROM technicians WHERE id IN ({','.join('?' * len(technicians))})", technicians))
+    names = static_data(conn, Desk).names
     days = [args.date] if args.date is not None else [today + timedelta(days=i) for i in range(args.days)]
     free = [slot for day in days for slot in free_slots(conn, technicians, day, ctx.now)]
     slots = [{"technician_id": tid, "technician_name": names[tid],
@@ -221,42 +218,6 @@ class CreateTicketArgs(BaseModel):
     is_vip: bool = Field(default=False, description="报修人是否为VIP会员")
 
 
-#: 11 digits from 13… to 19…, not 179…: ``phonenumbers.parse(text, "CN")`` strips no prefix of these
-#: (CN's national prefix for parsing is ``0`` or ``1[12]xx``/``179xx``) and reads the number as is
-_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-#: the same 11 digits as customers write them: grouped 3-4-4 by a space or dash, maybe after +86
-#: (read as the digits they group; the test compares every form with phonenumbers' parse)
-_GROUPED_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9][0-9])([ -]?)([0-9]{4})\2([0-9]{4})")
-
-
-_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-
-
-@lru_cache(maxsize=4096)
-def mobile_number(text: str) -> str | None:
-    """The 11-digit national number of a mainland mobile, or None.
-
-    A pure function of the text (phonenumbers' parsing is the dearest step of a ticket), so the
-    last few thousand answers are kept: verifying a dialogue parses its phone number again. A
-    plain 11-digit mobile, or one grouped 3-4-4 (maybe after +86), skips the parse, whose number it
-    would be (see ``_PLAIN_MOBILE``, ``_GROUPED_MOBILE``)."""
-    grouped = _GROUPED_MOBILE.fullmatch(text)
-    digits = text if _PLAIN_MOBILE.fullmatch(text) else ("".join(grouped.group(1, 3, 4)) if grouped else "")
-    if digits and not digits.startswith("179"):
-        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits))
-    else:
-        try:
-            number = phonenumbers.parse(text, "CN")
-        except phonenumbers.NumberParseException:
-            return None
-    # a number of CN whose type is a mobile one is valid (is_valid_number is "its type is known"):
-    # the type is worked out once, not twice
-    if (phonenumbers.region_code_for_number(number) != "CN"
-            or phonenumbers.number_type(number) not in _MOBILE_TYPES):
-        return None
-    return str(number.national_number)
-
-
 def _ticket_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
     row = conn.execute(
         "SELECT k.ticket_no, k.serve_start, k.serve_end, k.technician, t.name, k.status "
@@ -271,8 +232,11 @@ def _ticket_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
 def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     parts = (ctx.now, args.user_name, args.phone, args.address, args.problem, args.category, args.serve_time,
              args.technician_id, args.is_vip)
-    return replayed(ctx.conn, "create_ticket", parts, lambda: _create_now(ctx, args))
+    return replayed(ctx.conn, "create_ticket", parts, lambda: _create_now(ctx, args), written=False)
 
+
+#: the starts of the day's slots (HH:MM)
+_STARTS = [start for start, _ in SLOTS]
 
 _INSERT_TICKET = ("INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
                   "category, serve_start, serve_end, technician, is_vip, status) "
@@ -297,13 +261,13 @@ def _check_ticket(conn: sqlite3.Connection, now: datetime, args: CreateTicketArg
     tech_id = args.technician_id.strip().upper() if args.technician_id else None
     skilled = _skilled(conn, city["adcode"], category)
     if tech_id is not None:
-        row = conn.execute("SELECT name FROM technicians WHERE id = ?", (tech_id,)).fetchone()
-        if row is None:
+        name = static_data(conn, Desk).names.get(tech_id)
+        if name is None:
             return None, tool_error("unknown_technician", f"没有编号为 {tech_id} 的师傅", "technician_id")
         if tech_id not in skilled:
             return None, tool_error(
                 "technician_mismatch",
-                f"师傅 {tech_id}({row[0]})不负责{city['name']}的{_category_name(conn, category)}上门服务",
+                f"师傅 {tech_id}({name})不负责{city['name']}的{_category_name(conn, category)}上门服务",
                 "technician_id")
     elif not skilled:
         return None, _no_service(conn, city, category, "address")
@@ -316,10 +280,9 @@ def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
     that day and start, in its order, without weighing every other slot of the day."""
     if not technicians or when < now + LEAD_TIME:
         return []
-    day, at, marks = when.date(), when.time(), ",".join("?" * len(technicians))
-    scheduled = [(tid, start, end) for tid, start, end in conn.execute(
-        f"SELECT technician, start, end FROM technician_schedule WHERE weekday = ? AND technician IN ({marks})",
-        (day.weekday(), *technicians)) if time.fromisoformat(start) == at]
+    day, at, marks, desk = when.date(), when.time(), ",".join("?" * len(technicians)), static_data(conn, Desk)
+    weekday = day.weekday()
+    scheduled = [(tid, start, end) for tid in technicians for start, end in desk.planned(tid, weekday, at)]
     if not scheduled:
         return []
     taken = {r[0] for r in conn.execute(
@@ -332,7 +295,8 @@ def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
 
 
 def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any], Any]:
-    """The answer of ``create_ticket``, and the write it made (see :func:`.memo.replayed`)."""
+    """The answer of ``create_ticket``, and the write to make (see :func:`.memo.replayed`): owed until
+    the next tool call, a draw rolled back before it never makes its row."""
     conn, now = ctx.conn, ctx.now
     checked, err = _check_ticket(conn, now, args)
     if err:
@@ -349,30 +313,27 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
     if existing is not None:
         return existing, None
 
-    starts = [s for s, _ in SLOTS]
     when = args.serve_time
-    if when.strftime("%H:%M") not in starts or when.second or when.microsecond:
+    if f"{when.hour:02d}:{when.minute:02d}" not in _STARTS or when.second or when.microsecond:
         return tool_error("slot_unavailable",
-                          f"上门时段从 {'、'.join(starts)} 开始,每段2小时,请选择其中一个时段", "serve_time"), None
+                          f"上门时段从 {'、'.join(_STARTS)} 开始,每段2小时,请选择其中一个时段", "serve_time"), None
     candidates = [tech_id] if tech_id is not None else skilled
     free = _free_at(conn, candidates, when, now)
     if not free:
         who = f"师傅 {tech_id} " if tech_id is not None else f"{city['name']}的师傅"
         return tool_error("slot_unavailable",
-                          f"{who}在 {when.strftime('%Y-%m-%d %H:%M')} 没有空闲,请换一个时段", "serve_time"), None
-    start, technician, end = free[0]
+                          f"{who}在 {canonical['serve_time'][:16]} 没有空闲,请换一个时段", "serve_time"), None
+    _, technician, end = free[0]  # its start is when
     number = free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket")
     if isinstance(number, dict):  # no number left for the day: a tool error
         return number, None
-    params = (number, key, format_time(now),
+    params = (number, key, canonical["now"],  # the clock's text, and the slot's start (when) as canonical's
               canonical["user_name"], phone, canonical["address"], city["adcode"], canonical["problem"], category,
-              format_time(start), format_time(end), technician, int(args.is_vip))
-    conn.execute(_INSERT_TICKET, params)
+              canonical["serve_time"], format_time(end), technician, int(args.is_vip))
     # what _ticket_result reads back, made from what is written (its technician's name is the
     # one thing read): no join by request key
-    named = conn.execute("SELECT name FROM technicians WHERE id = ?", (technician,)).fetchone()
     return {"ticket_no": number, "serve_start": params[9], "serve_end": params[10], "technician_id": technician,
-            "technician_name": None if named is None else named[0], "status": "created"}, (_INSERT_TICKET, params)
+            "technician_name": static_data(conn, Desk).names.get(technician), "status": "created"}, (_INSERT_TICKET, params)
 
 
 CREATE_TICKET = Tool(

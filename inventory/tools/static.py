@@ -1,11 +1,12 @@
 """A world's static reference data, read once per connection and kept by the connection.
 
 Every tool call runs against the database, and what can change in a world is read with SQL on
-every call: stock, orders and their items, customers, returns, technicians' schedules, tickets
-(stock is read from memory only on a connection that made it read-only, see :mod:`.stock`).
+every call: stock, orders and their items, customers, returns, tickets (which book technicians'
+slots; stock is read from memory only on a connection that made it read-only, see :mod:`.stock`).
 Some tables, though, are facts of the world, written once when it is built and never after — no
 tool, session or command writes them: regions, categories, device models and their aliases, the
-catalog (products, their features, compatibility), warehouses and lanes, the knowledge base.
+catalog (products, their features, compatibility), warehouses and lanes, the knowledge base,
+technicians and their weekly plan (:mod:`.desk`).
 Tools that look those up on every call read them once per connection with :func:`static_data`
 and look them up in memory, with results identical to the queries they replace.
 

@@ -186,3 +186,70 @@ def test_shared_find_gives_what_find_gives(world):
 def test_errors_from_static_lookups_say_what_is_wrong(world, name, args, error):
     code, message, field = error
     assert call(world, name, args, NOW) == {"error": {"code": code, "message": message, "field": field}}
+
+
+def _reference_resolve_address(conn, address):
+    """resolve_address as it was written over PlaceIndex.named_in and PlaceIndex.find (a dict per
+    region named, a copy per prefix): the reference the prepared names must agree with."""
+    from twinchat.inventory.tools.places import _REGION_COLUMNS, _narrow, _pick_city
+
+    text = re.sub(r"\s+", "", address)
+    index = static_data(conn, PlaceIndex)
+    rows = index.named_in(text)
+    context = {place["adcode"] for place, _ in rows}
+    full = [({k: place[k] for k in _REGION_COLUMNS}, (at, at + len(place["name"]))) for place, at in rows if at >= 0]
+    spans = [span for _, span in full]
+    named = [(place, b) for place, (a, b) in full if not any(x <= a and b <= y and y - x > b - a for x, y in spans)]
+    for end in sorted({b for _, b in named}, reverse=True) + list(range(len(text), 1, -1)):
+        places = index.find(text[:end])
+        if places:
+            break
+    else:
+        places = [place for place, _ in named]
+    return _pick_city(conn, address, _narrow(places, context), "address")
+
+
+def test_resolve_address_reads_every_address_as_the_reference_does(world):
+    """Drawn addresses in every style, region texts alone, and street parts that name regions
+    (金山路, 上海路, 新村, 城区): the prepared names give the reference's city row or error."""
+    import random
+
+    from twinchat.inventory.addresses import STYLES, AddressGenerator
+    from twinchat.inventory.tools.places import resolve_address
+
+    rng = random.Random(7)
+    gen = AddressGenerator(load_regions(), rng)
+    texts = [gen.sample().text(rng.choice(STYLES)) for _ in range(1500)] + _texts()
+    texts += [t + tail for t in _texts()[:40] for tail in ("金山路8号", "上海路1号新村", "城区中路3号", "")]
+    errors = 0
+    for text in texts:
+        want = _reference_resolve_address(world, text)
+        assert resolve_address(world, text) == want, text
+        errors += want[1] is not None
+    assert 0 < errors < len(texts)
+
+
+def test_the_desk_gives_what_the_technician_queries_give(world):
+    """Desk.skilled, names and planned slots against the queries they replace, for every city
+    and category, and every weekday and start."""
+    from datetime import time
+
+    from twinchat.inventory.tools.desk import Desk
+
+    desk = static_data(world, Desk)
+    cities = [r[0] for r in world.execute("SELECT DISTINCT city FROM technicians")] + ["110101"]
+    categories = [r[0] for r in world.execute("SELECT id FROM categories")]
+    for city in cities:
+        assert desk.serves(city) is (world.execute("SELECT 1 FROM technicians WHERE city = ?", (city,))
+                                     .fetchone() is not None)
+        for category in categories:
+            want = [r[0] for r in world.execute(
+                "SELECT id FROM technicians WHERE city = ? AND instr(' ' || skills || ' ', ?) > 0 ORDER BY id",
+                (city, f" {category} "))]
+            assert desk.skilled(city, category) == want, (city, category)
+    assert desk.names == dict(world.execute("SELECT id, name FROM technicians"))
+    planned = 0
+    for tid, weekday, start, end in world.execute("SELECT technician, weekday, start, end FROM technician_schedule"):
+        assert (start, end) in desk.planned(tid, weekday, time.fromisoformat(start))
+        planned += 1
+    assert planned == sum(len(v) for v in desk._plan.values()) > 0

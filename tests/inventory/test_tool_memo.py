@@ -297,3 +297,54 @@ def test_a_written_order_is_owed_until_the_next_call_and_never_made_if_rolled_ba
     conn.execute("ROLLBACK TO before")
     assert world_version(conn) == start and call(conn, "query_order", {"phone": "13900138000"}, NOW)["count"] == 0
     conn.rollback()
+
+
+def test_the_prepared_mobile_type_rule_is_phonenumbers_for_every_five_digit_start():
+    """_cn_mobile (CN's type rule with its patterns compiled once) gives phonenumbers' answer for
+    numbers of every five-digit start from 10000 to 19999, and for lengths other than 11."""
+    import random
+
+    import phonenumbers
+
+    from twinchat.inventory.tools.mobile import _asked_of_phonenumbers, _cn_mobile
+
+    rng = random.Random(17)
+    texts = [f"{head}{rng.randrange(10**6):06d}" for head in range(10000, 20000) for _ in range(2)]
+    texts += [f"1{rng.randrange(10**k):0{k}d}" for k in (5, 6, 7, 8, 9, 11, 12) for _ in range(200)]
+    mobiles = 0
+    for text in texts:
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(text))
+        want = phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        assert _cn_mobile(text) is want and _asked_of_phonenumbers(text) is want, text
+        mobiles += want
+    assert 0 < mobiles < len(texts)
+
+
+def test_a_ticket_is_owed_like_an_order_and_the_debt_lives_in_the_table(world_path):
+    """create_ticket's row is owed until the next call (the answer is the untracked one); drawn
+    and rolled back again and again, as generate draws, no row is ever made and nothing is kept
+    outside the tracked table: the debt is read back from it after a rollback to a savepoint."""
+    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    free = call(plain, "query_technician_slots", {"city": "深圳", "category": "充电桩"}, NOW)["slots"]
+    ticket = {"user_name": "王伟", "phone": "13900138000", "address": "广东省深圳市南山区科苑路15号",
+              "problem": "充电桩无法充电", "category": "充电桩", "serve_time": free[0]["start"]}
+    count = "SELECT count(*) FROM tickets"
+    with scratch(plain, "p"):
+        expected = call(plain, "create_ticket", ticket, NOW)
+        assert "ticket_no" in expected and plain.execute(count).fetchone()[0] == 1
+    for _ in range(3):  # a draw per scratch transaction, rolled back before any other call
+        with scratch(conn, "draw"):
+            assert call(conn, "create_ticket", ticket, NOW) == expected
+            assert conn.execute(count).fetchone()[0] == 0
+    assert conn.execute(count).fetchone()[0] == 0
+    conn.execute("BEGIN")
+    call(conn, "create_ticket", ticket, NOW)
+    conn.execute("SAVEPOINT owing")
+    call(conn, "search_solution", {"query": "充电桩无法充电"}, NOW)  # pays the debt
+    assert conn.execute(count).fetchone()[0] == 1
+    conn.execute("ROLLBACK TO owing")  # the row goes, the debt comes back from the table
+    assert conn.execute(count).fetchone()[0] == 0
+    slots = call(conn, "query_technician_slots", {"city": "深圳", "category": "充电桩"}, NOW)["slots"]
+    assert conn.execute(count).fetchone()[0] == 1 and slots != free  # made first: its slot is taken
+    conn.rollback()

@@ -1,0 +1,53 @@
+"""The service desk's technicians and their weekly plan, read once per connection.
+
+``technicians`` and ``technician_schedule`` are written when a world is built and never after
+(no tool, session or command writes them; what changes a technician's day is ``tickets``, read
+with SQL on every call): they are static data (:mod:`.static`). :class:`Desk` answers what the
+service-desk tools asked of them with a query per call — who is skilled for a category in a city,
+a technician's name, the slots a technician's week plans — with the same results.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import time
+
+__all__ = ["Desk"]
+
+
+class Desk:
+    """``technicians`` and ``technician_schedule`` in memory (see the module docstring)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        #: technician id -> name
+        self.names: dict[str, str] = {}
+        #: city adcode -> (technician id, skills) in id order
+        self._by_city: dict[str, list[tuple[str, str]]] = {}
+        for tid, name, city, skills in conn.execute("SELECT id, name, city, skills FROM technicians ORDER BY id"):
+            self.names[tid] = name
+            self._by_city.setdefault(city, []).append((tid, f" {skills} "))
+        #: (technician, weekday, start time) -> the (start, end) texts planned then
+        self._plan: dict[tuple[str, int, time], list[tuple[str, str]]] = {}
+        for tid, weekday, start, end in conn.execute(
+                "SELECT technician, weekday, start, end FROM technician_schedule"):
+            self._plan.setdefault((tid, weekday, time.fromisoformat(start)), []).append((start, end))
+        #: (city, category) -> skilled technicians, made when first asked (at most cities x categories)
+        self._skilled: dict[tuple[str, str], list[str]] = {}
+
+    def serves(self, city: str) -> bool:
+        """Whether ``city`` has a technician at all."""
+        return city in self._by_city
+
+    def skilled(self, city: str, category: str) -> list[str]:
+        """The ids of ``city``'s technicians whose skills name ``category``, in id order (a shared
+        list: do not change it)."""
+        found = self._skilled.get((city, category))
+        if found is None:
+            word = f" {category} "
+            found = self._skilled[city, category] = [tid for tid, skills in self._by_city.get(city, ())
+                                                     if word in skills]
+        return found
+
+    def planned(self, technician: str, weekday: int, at: time) -> list[tuple[str, str]]:
+        """The (start, end) of ``technician``'s planned slots that start at ``at`` on ``weekday``."""
+        return self._plan.get((technician, weekday, at), [])
