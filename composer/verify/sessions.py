@@ -19,7 +19,6 @@ from datetime import datetime
 from collections.abc import Iterator
 from typing import Any
 
-from twinchat.composer.session_models import session_problems
 from twinchat.composer.engine.generate import tool_writes
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
@@ -47,6 +46,15 @@ _RUN = re.compile(r"[A-Za-z\d](?:[A-Za-z\d\- ]*[A-Za-z\d\-])?")
 
 #: Order statuses a reply may state only when a tool result (or the conversation) says them.
 _STATUS_WORDS = ("待付款", "待发货", "运输中", "已签收", "已取消")
+
+
+def session_problems(session: Any) -> Any:
+    """The Session model's problems with ``session``, imported on the first session verified unshaped
+    (building the model takes about 0.07 s; sessions verified as they are composed never need it);
+    it then rebinds this name to the model module's own function."""
+    global session_problems
+    from twinchat.composer.session_models import session_problems
+    return session_problems(session)
 
 
 class SessionVerifier:
