@@ -152,16 +152,37 @@ def bought_phrases(created: datetime, now: datetime) -> list[str]:
 
 
 class OrderBook:
-    """Orders, their lines and customers, read once from an open world."""
+    """Orders, their lines and customers, read once from an open world.
+
+    The rows are read when the book is made; what a draw needs of them (customers, order lines,
+    timelines and their interval indexes) is built from those rows when a draw first asks for it:
+    a flow that only refers to the order it placed (:meth:`placed`) never pays for it."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         words: dict[str, list[str]] = {}
         for cid, name, aliases in conn.execute("SELECT id, name, aliases FROM categories"):
             words[cid] = list(dict.fromkeys([name, *json.loads(aliases)[:2]]))
+        self.words = words  # category -> what customers call it
+        self.category_of = dict(conn.execute("SELECT id, category FROM products"))
+        self._rows: tuple[list[Any], ...] | None = (
+            conn.execute("SELECT id, name, gender, phone, province, city, district, detail, postcode, adcode, address "
+                         "FROM customers ORDER BY id").fetchall(),
+            conn.execute("SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price, p.category FROM order_items i "
+                         "JOIN products p ON p.id = i.product_id ORDER BY i.rowid").fetchall(),
+            conn.execute("SELECT order_no, customer, created_at, paid_at, shipped_at, delivered_at, cancelled_at, eta, "
+                         "total FROM orders ORDER BY created_at, order_no").fetchall())
+
+    def __getattr__(self, name: str) -> Any:
+        """The parts built from the rows (:data:`_BUILT`), made on the first read of any of them."""
+        if name not in _BUILT or self.__dict__.get("_rows") is None:
+            raise AttributeError(name)
+        self._build(*self._rows)
+        self._rows = None
+        return self.__dict__[name]
+
+    def _build(self, customers: list[Any], lines: list[Any], orders: list[Any]) -> None:
         self.customers: dict[str, dict[str, Any]] = {}
-        for cid, name, gender, phone, province, city, district, detail, postcode, adcode, address in conn.execute(
-                "SELECT id, name, gender, phone, province, city, district, detail, postcode, adcode, address "
-                "FROM customers ORDER BY id"):
+        for cid, name, gender, phone, province, city, district, detail, postcode, adcode, address in customers:
             surname = next(s for s in _SURNAMES if name.startswith(s))
             region = province + ("" if city == province else city) + district
             self.customers[cid] = {
@@ -169,19 +190,13 @@ class OrderBook:
                 "gender": gender, "phone": phone, "address": address, "province": province, "city": city,
                 "district": district, "detail": detail, "postcode": postcode, "adcode": adcode, "region": region}
         self.items: dict[str, list[dict[str, Any]]] = {}
-        for order_no, pid, short, qty, price, category in conn.execute(
-                "SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price, p.category FROM order_items i "
-                "JOIN products p ON p.id = i.product_id ORDER BY i.rowid"):
+        for order_no, pid, short, qty, price, category in lines:
             self.items.setdefault(order_no, []).append(
                 {"product_id": pid, "short_name": short, "qty": qty, "price": price, "category": category,
-                 "words": words[category]})
-        self.words = words  # category -> what customers call it
-        self.category_of = dict(conn.execute("SELECT id, category FROM products"))
+                 "words": self.words[category]})
         self.orders: list[_Order] = [
             _Order(no, cust, *(_at(v) for v in stamps), float(total))  # type: ignore[arg-type]
-            for no, cust, *stamps, total in conn.execute(
-                "SELECT order_no, customer, created_at, paid_at, shipped_at, delivered_at, cancelled_at, eta, "
-                "total FROM orders ORDER BY created_at, order_no")]
+            for no, cust, *stamps, total in orders]
         self._by_owner: dict[str, list[int]] = {}  # customer id -> indexes of their orders (oldest first)
         for i, order in enumerate(self.orders):
             self._by_owner.setdefault(order.customer, []).append(i)
@@ -294,6 +309,10 @@ class OrderBook:
             "customer": Record("customer", dict(customer), customer["name"]),
         }
         return Record("order", data, _written(order.order_no, form))
+
+
+#: What :meth:`OrderBook._build` makes of the rows.
+_BUILT = frozenset({"customers", "items", "orders", "_by_owner", "_spans", "_index"})
 
 
 def _written(order_no: str, form: str) -> str:
