@@ -144,6 +144,17 @@ def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
     return None
 
 
+def _below(getrandbits: Callable[[int], int], n: int) -> int:
+    """What ``rng.randrange(n)`` and ``rng.choice`` of ``n`` items draw (``getrandbits`` is the
+    rng's; ``n`` > 0), without their frames: bits of ``n``'s length, drawn again while they are
+    ``n`` or more, as :class:`random.Random` draws below ``n``."""
+    k = n.bit_length()
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r
+
+
 def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random,
           today: date | None = None) -> tuple[str, datetime, datetime, str]:
     """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes (``today``: the
@@ -152,11 +163,12 @@ def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random,
     if today is None:
         today = now.date()
     candidates: Sequence[str] = checked
+    bits = rng.getrandbits
     while candidates:
-        kind = rng.choice(candidates)
+        kind = candidates[_below(bits, len(candidates))]  # rng.choice(candidates)
         layout = LAYOUTS[kind]
         for _ in range(_TRIES):
-            found = layout.at_clock(now, today, rng.randrange(layout.size))
+            found = layout.at_clock(now, today, _below(bits, layout.size))  # rng.randrange(layout.size)
             if found is not None:
                 return (*found, kind)
         pool = _build(now, kind)
