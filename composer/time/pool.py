@@ -135,12 +135,17 @@ def draw(now: datetime, rng: random.Random, kinds: Collection[str] | None = None
 
 def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
                fits: Callable[[datetime], bool], tries: int) -> tuple[str, datetime, datetime, str] | None:
-    """What :func:`sample_where` draws, as (text, start, end, kind), or None."""
+    """What :func:`sample_where` draws, as (text, start, end, kind), or None. Each draw's first
+    kind and recipe are drawn here (most draws end there); :func:`_draw` goes on from them."""
     checked, today = _check_kinds(kinds), now.date()
+    bits, count = rng.getrandbits, len(checked)
     for _ in range(tries):
-        found = _draw(now, checked, rng, today)
-        if fits(found[1]):
-            return found
+        kind = checked[_below(bits, count)]
+        layout = LAYOUTS[kind]
+        found = layout.at_clock(now, today, _below(bits, layout.size))
+        drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
+        if fits(drawn[1]):
+            return drawn
     return None
 
 
@@ -156,18 +161,23 @@ def _below(getrandbits: Callable[[int], int], n: int) -> int:
 
 
 def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random,
-          today: date | None = None) -> tuple[str, datetime, datetime, str]:
+          today: date | None = None, drawn: str | None = None) -> tuple[str, datetime, datetime, str]:
     """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes (``today``: the
-    clock's date, when the caller has it). A kind is chosen from ``checked`` itself; only a kind
-    with no phrase at the clock makes a list of the others (``rng.choice`` draws the same from both)."""
+    clock's date, when the caller has it; ``drawn``: the kind the caller drew, whose first recipe
+    gave no phrase — the draw goes on from there). A kind is chosen from ``checked`` itself; only
+    a kind with no phrase at the clock makes a list of the others (``rng.choice`` draws the same
+    from both)."""
     if today is None:
         today = now.date()
     candidates: Sequence[str] = checked
     bits = rng.getrandbits
     while candidates:
-        kind = candidates[_below(bits, len(candidates))]  # rng.choice(candidates)
+        if drawn is None:
+            kind, tries = candidates[_below(bits, len(candidates))], _TRIES  # rng.choice(candidates)
+        else:
+            kind, tries, drawn = drawn, _TRIES - 1, None
         layout = LAYOUTS[kind]
-        for _ in range(_TRIES):
+        for _ in range(tries):
             found = layout.at_clock(now, today, _below(bits, layout.size))  # rng.randrange(layout.size)
             if found is not None:
                 return (*found, kind)
