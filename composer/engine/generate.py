@@ -246,8 +246,6 @@ class UnitGenerator(CompiledUnit):
     def session_sample(self, rng: random.Random, now: datetime, context: dict[str, Any], call: Any) -> Sample:
         """One turn of a session, drawn from (and advancing) the session's one ``rng``; tool calls go
         through ``call`` and persist for the session (a redraw ``outcome_weights`` rejects is rolled back)."""
-        if not self.unit.outcome_weights:  # what _sample does then, without its frame
-            return self._draw(0, rng, now, None, None, context, call)  # type: ignore[return-value]
         return self._sample(rng, 0, now, None, None, context, call, savepoints=True)
 
     def _sample(self, base: str | random.Random, index: int, now: datetime | None, fixed: dict[str, Any] | None,
