@@ -139,10 +139,18 @@ def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
     kind and recipe are drawn here (most draws end there); :func:`_draw` goes on from them."""
     checked, today = _check_kinds(kinds), now.date()
     bits, count = rng.getrandbits, len(checked)
-    for _ in range(tries):
-        kind = checked[_below(bits, count)]
+    width = count.bit_length()
+    for _ in range(tries):  # _below written out twice: a try costs no call but at_clock's
+        r = bits(width)
+        while r >= count:
+            r = bits(width)
+        kind = checked[r]
         layout = LAYOUTS[kind]
-        found = layout.at_clock(now, today, _below(bits, layout.size))
+        size = layout.size
+        r = bits(layout.width)
+        while r >= size:
+            r = bits(layout.width)
+        found = layout.at_clock(now, today, r)
         drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
         if fits(drawn[1]):
             return drawn
