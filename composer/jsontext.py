@@ -28,11 +28,13 @@ def dumps(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def dumps_utf8(value: Any) -> tuple[str, bytes | None]:
+def dumps_utf8(value: Any, *, text: bool = True) -> tuple[str | None, bytes | None]:
     """``dumps(value)`` and its UTF-8 bytes as orjson wrote them (None where the standard library
-    wrote the text), for a writer that hands SQLite the bytes instead of encoding the text again."""
+    wrote the text), for a writer that hands SQLite the bytes instead of encoding the text again;
+    without ``text``, None in place of the text where there are bytes (decoding them costs about
+    as much as writing them)."""
     try:
         data = orjson.dumps(value, option=_OPTIONS)
     except TypeError:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")), None
-    return data.decode(), data
+    return data.decode() if text else None, data

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -339,10 +340,16 @@ def _define(code: str, writer: _Writer, name: str) -> Any:
     None if Python cannot compile it (a template nested deeper than Python allows)."""
     namespace = {**runtime(writer.env), **writer.names}
     try:
-        exec(compile(code, f"<twinchat {name}>", "exec"), namespace)  # noqa: S102 - written from a parsed template
+        exec(_compiled(code, name), namespace)  # noqa: S102 - written from a parsed template
     except (SyntaxError, RecursionError, MemoryError):
         return None
     return namespace[name]
+
+
+@lru_cache(maxsize=4096)
+def _compiled(code: str, name: str) -> Any:
+    """``code`` compiled: templates that differ only in their constants (named in it, never held) share it."""
+    return compile(code, f"<twinchat {name}>", "exec")
 
 
 def _at(obj: Any, name: str) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from twinchat.composer.engine.outcome_targets import Targets
 from twinchat.composer.engine.compiled import paths_reader
 from twinchat.composer.engine.render import TemplateCache, variables_of
-from twinchat.composer.engine.slots import SlotSampler, WorldCache
+from twinchat.composer.engine.slots import FakerCell, SlotSampler, WorldCache
 from twinchat.composer.engine.unit_checks import check_unit, slot_order
 from twinchat.composer.errors import ComposerError
 from twinchat.units.loader import UnitSource
@@ -33,7 +33,7 @@ class CompiledUnit:
     """One unit's plans for drawing (checked, then compiled once per generator)."""
 
     def __init__(self, src: UnitSource, conn: sqlite3.Connection, world: WorldCache | None,
-                 templates: TemplateCache | None, faker: Faker | None) -> None:
+                 templates: TemplateCache | None, faker: Faker | FakerCell | None) -> None:
         self.world = world or WorldCache(conn)
         check_unit(src, self.world.categories)
         self.src = src

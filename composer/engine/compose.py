@@ -25,7 +25,7 @@ from twinchat.composer.errors import ComposerError, LimitError, NoOrder
 from twinchat.composer.engine.asides import aside_problems, drop_opener, orders_in, owned_sample, owner_of, pick_then, step_name, switch_text, takes
 from twinchat.composer.engine.generate import Sample, UnitGenerator, session_clock
 from twinchat.composer.engine.render import TemplateCache, make_env, variables_of
-from twinchat.composer.engine.slots import WorldCache
+from twinchat.composer.engine.slots import FakerCell, WorldCache
 from twinchat.composer.engine.slot_values import Record, make_person, mobile_digits
 from twinchat.composer.engine.noise import NoiseLayer, noise_layer, protected_texts
 from twinchat.composer.engine.thoughts import DEFAULT_THOUGHT, thought_problems, thought_scope
@@ -113,7 +113,7 @@ class SessionComposer:
         self._branches: dict[int, tuple[list[Branch], list[str], list[float]]] = {}  # see _next
         self._steps: dict[str, tuple[Flow, dict[str, Any]]] = {}  # per flow id: (flow, its steps by id)
         self._remembers: dict[int, tuple[Any, list[tuple[str, Any]]]] = {}  # see _remember
-        self._faker: Any = None  # one Faker for every generator (each use reseeds it)
+        self._faker = FakerCell()  # one Faker for every generator, made when a slot first draws from one
         self._noises: dict[tuple[str, str], NoiseLayer | None] = {}  # see _noise
         self._plans: dict[tuple[str, str, str], tuple[Any, ...]] = {}  # see _step_plan
         self.verifier = SessionVerifier(conn, self.units, self.templates)
@@ -121,10 +121,6 @@ class SessionComposer:
     def generator(self, unit_id: str) -> UnitGenerator:
         gen = self._generators.get(unit_id)
         if gen is None:
-            if self._faker is None:
-                from faker import Faker
-
-                self._faker = Faker("zh_CN")
             gen = self._generators[unit_id] = UnitGenerator(
                 self.units[unit_id], self.conn, seed=self.seed, world=self.world, templates=self.templates,
                 faker=self._faker)

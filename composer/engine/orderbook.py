@@ -90,7 +90,16 @@ class _Order:
         return {k: (s, e) for k, (s, e) in out.items() if e is None or s < e}
 
     def state(self, now: datetime) -> str:
-        """The state id at ``now`` (status_at's, as an id)."""
+        """The state id at ``now`` (status_at's, as an id): once the order exists, decided as
+        status_at decides it, on the moments as they are (a test compares the two)."""
+        if self.created <= now:
+            if self.cancelled is not None and self.cancelled <= now:
+                return "cancelled"
+            if self.paid is None or self.paid > now:
+                return "pending_payment"
+            if self.shipped is None or self.shipped > now:
+                return "awaiting_shipment"
+            return "in_transit" if self.delivered is None or self.delivered > now else "delivered"
         status = world_orders.status_at(
             {"created_at": self.created, "paid_at": self.paid, "shipped_at": self.shipped,
              "delivered_at": self.delivered, "cancelled_at": self.cancelled}, now)
@@ -152,16 +161,37 @@ def bought_phrases(created: datetime, now: datetime) -> list[str]:
 
 
 class OrderBook:
-    """Orders, their lines and customers, read once from an open world."""
+    """Orders, their lines and customers, read once from an open world.
+
+    The rows are read when the book is made; what a draw needs of them (customers, order lines,
+    timelines and their interval indexes) is built from those rows when a draw first asks for it:
+    a flow that only refers to the order it placed (:meth:`placed`) never pays for it."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         words: dict[str, list[str]] = {}
         for cid, name, aliases in conn.execute("SELECT id, name, aliases FROM categories"):
             words[cid] = list(dict.fromkeys([name, *json.loads(aliases)[:2]]))
+        self.words = words  # category -> what customers call it
+        self.category_of = dict(conn.execute("SELECT id, category FROM products"))
+        self._rows: tuple[list[Any], ...] | None = (
+            conn.execute("SELECT id, name, gender, phone, province, city, district, detail, postcode, adcode, address "
+                         "FROM customers ORDER BY id").fetchall(),
+            conn.execute("SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price, p.category FROM order_items i "
+                         "JOIN products p ON p.id = i.product_id ORDER BY i.rowid").fetchall(),
+            conn.execute("SELECT order_no, customer, created_at, paid_at, shipped_at, delivered_at, cancelled_at, eta, "
+                         "total FROM orders ORDER BY created_at, order_no").fetchall())
+
+    def __getattr__(self, name: str) -> Any:
+        """The parts built from the rows (:data:`_BUILT`), made on the first read of any of them."""
+        if name not in _BUILT or self.__dict__.get("_rows") is None:
+            raise AttributeError(name)
+        self._build(*self._rows)
+        self._rows = None
+        return self.__dict__[name]
+
+    def _build(self, customers: list[Any], lines: list[Any], orders: list[Any]) -> None:
         self.customers: dict[str, dict[str, Any]] = {}
-        for cid, name, gender, phone, province, city, district, detail, postcode, adcode, address in conn.execute(
-                "SELECT id, name, gender, phone, province, city, district, detail, postcode, adcode, address "
-                "FROM customers ORDER BY id"):
+        for cid, name, gender, phone, province, city, district, detail, postcode, adcode, address in customers:
             surname = next(s for s in _SURNAMES if name.startswith(s))
             region = province + ("" if city == province else city) + district
             self.customers[cid] = {
@@ -169,19 +199,13 @@ class OrderBook:
                 "gender": gender, "phone": phone, "address": address, "province": province, "city": city,
                 "district": district, "detail": detail, "postcode": postcode, "adcode": adcode, "region": region}
         self.items: dict[str, list[dict[str, Any]]] = {}
-        for order_no, pid, short, qty, price, category in conn.execute(
-                "SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price, p.category FROM order_items i "
-                "JOIN products p ON p.id = i.product_id ORDER BY i.rowid"):
+        for order_no, pid, short, qty, price, category in lines:
             self.items.setdefault(order_no, []).append(
                 {"product_id": pid, "short_name": short, "qty": qty, "price": price, "category": category,
-                 "words": words[category]})
-        self.words = words  # category -> what customers call it
-        self.category_of = dict(conn.execute("SELECT id, category FROM products"))
+                 "words": self.words[category]})
         self.orders: list[_Order] = [
             _Order(no, cust, *(_at(v) for v in stamps), float(total))  # type: ignore[arg-type]
-            for no, cust, *stamps, total in conn.execute(
-                "SELECT order_no, customer, created_at, paid_at, shipped_at, delivered_at, cancelled_at, eta, "
-                "total FROM orders ORDER BY created_at, order_no")]
+            for no, cust, *stamps, total in orders]
         self._by_owner: dict[str, list[int]] = {}  # customer id -> indexes of their orders (oldest first)
         for i, order in enumerate(self.orders):
             self._by_owner.setdefault(order.customer, []).append(i)
@@ -294,6 +318,10 @@ class OrderBook:
             "customer": Record("customer", dict(customer), customer["name"]),
         }
         return Record("order", data, _written(order.order_no, form))
+
+
+#: What :meth:`OrderBook._build` makes of the rows.
+_BUILT = frozenset({"customers", "items", "orders", "_by_owner", "_spans", "_index"})
 
 
 def _written(order_no: str, form: str) -> str:

@@ -186,7 +186,8 @@ class TemplateCache:
     def _compile_template(self, source: str) -> tuple[Any, Any]:
         """(the compiled function, or None where there is none; Jinja2's rendering)."""
         tree = _parsed(self.env, source)  # parsed once, for both questions
-        fast = None if tree is None or _makes_tree(tree) else compile_template_code(self.env, source, FILTERS, tree)
+        fast = None if tree is None or _makes_tree(source, tree) else \
+            compile_template_code(self.env, source, FILTERS, tree)
         compiled: list[Any] = [] if fast is not None else [self.env.from_string(source)]  # else on first use
 
         def render_jinja(context: dict[str, Any]) -> str:
@@ -226,7 +227,7 @@ class TemplateCache:
 
     def _compile_expression(self, expression: str) -> Any:
         tree = _parsed(self.env, "{{ " + expression + " }}")  # parsed once, for both questions
-        fast = None if tree is None or _makes_tree(tree) else \
+        fast = None if tree is None or _makes_tree(expression, tree) else \
             compile_expression_code(self.env, expression, FILTERS, tree)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
         compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
@@ -300,11 +301,12 @@ def _parsed(env: SandboxedEnvironment, source: str) -> nodes.Template | None:
         return None
 
 
-def _makes_tree(ast: nodes.Template) -> bool:
-    """Whether a template multiplies or raises to a power: it renders in the sandbox, which checks
-    what ``*`` and ``**`` make (the compiled path counts loop iterations as the sandbox does, and
-    leaves a rendering past the limit to it)."""
-    return ast.find((nodes.Mul, nodes.Pow)) is not None  # one walk of the tree for both
+def _makes_tree(source: str, ast: nodes.Template) -> bool:
+    """Whether a template (``source``, parsed as ``ast``) multiplies or raises to a power: it renders
+    in the sandbox, which checks what ``*`` and ``**`` make (the compiled path counts loop
+    iterations as the sandbox does, and leaves a rendering past the limit to it). Only the ``*``
+    and ``**`` operators make those nodes: a source without a ``*`` is not walked."""
+    return "*" in source and ast.find((nodes.Mul, nodes.Pow)) is not None  # one walk of the tree for both
 
 
 @lru_cache(maxsize=1)

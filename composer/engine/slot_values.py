@@ -201,10 +201,10 @@ class Record(Value):
         # defines (kind, data, text, value, …) keep their meaning.
         d = self.__dict__
         data = {} if data is None else data
-        if _RECORD_OWN.isdisjoint(data):
-            d.update(data)
-        else:
-            d.update({k: v for k, v in data.items() if k not in _RECORD_OWN})
+        d.update(data)
+        if not _RECORD_OWN.isdisjoint(data):  # a part named as the class names something (a time's kind)
+            for name in _RECORD_OWN.intersection(data):
+                del d[name]
         d["kind"], d["data"], d["text"] = kind, data, text
 
     def __getattr__(self, name: str) -> Any:

@@ -24,7 +24,7 @@ from twinchat.units.slot_sources import SlotConfig
 if TYPE_CHECKING:
     from faker import Faker
 
-__all__ = ["WorldCache", "SlotSampler"]
+__all__ = ["FakerCell", "WorldCache", "SlotSampler"]
 
 #: a product's row as slots draw it: its columns, then its stock rows' count and total (NULL when
 #: every quantity is unknown), for the WHERE … GROUP BY p.id that follows
@@ -148,24 +148,38 @@ class WorldCache:
         return gen
 
 
-class SlotSampler:
-    """Makes the drawers of slots: what each source's drawer may read (the world, the template
-    cache, a Faker reseeded before each use)."""
+class FakerCell:
+    """One Faker (zh_CN) for every sampler given this cell, made when a slot first draws from it:
+    importing and making one takes about 0.1 s, which runs whose units draw no Faker provider
+    never pay (each use reseeds it, so samplers may share one)."""
 
-    def __init__(self, world: WorldCache, templates: TemplateCache, faker: Faker | None = None) -> None:
-        self.world = world
-        self.templates = templates
+    __slots__ = ("_faker",)
+
+    def __init__(self, faker: Faker | None = None) -> None:
         self._faker = faker
 
-    @property
-    def faker(self) -> Faker:
-        """The Faker (zh_CN) that Faker-provider slots draw from, made when first asked for: importing
-        and making one takes about 0.1 s, which units that draw no Faker provider never pay."""
+    def get(self) -> Faker:
         if self._faker is None:
             from faker import Faker
 
             self._faker = Faker("zh_CN")
         return self._faker
+
+
+class SlotSampler:
+    """Makes the drawers of slots: what each source's drawer may read (the world, the template
+    cache, a Faker reseeded before each use)."""
+
+    def __init__(self, world: WorldCache, templates: TemplateCache, faker: Faker | FakerCell | None = None) -> None:
+        """``faker``: a Faker, or a cell that makes one for several samplers when first asked for."""
+        self.world = world
+        self.templates = templates
+        self._faker = faker if isinstance(faker, FakerCell) else FakerCell(faker)
+
+    @property
+    def faker(self) -> Faker:
+        """The Faker (zh_CN) that Faker-provider slots draw from, made when first asked for."""
+        return self._faker.get()
 
     def compile(self, name: str, slot: SlotConfig) -> Drawer:
         """A drawer ``fn(rng, values, now, context)`` for one slot, made by its source's entry

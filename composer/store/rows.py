@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from twinchat.composer.jsontext import dumps as _dumps, dumps_utf8
-from twinchat.composer.store.session_list import bot_text
 
 __all__ = ["COLUMNS", "SessionRow", "session_row", "bound_rows"]
 
@@ -46,18 +45,32 @@ class SessionRow(tuple):  # type: ignore[type-arg]
     turns_utf8: bytes | None
 
 
-def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> SessionRow:
+def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int, *, text: bool = True) -> SessionRow:
     """The ``sessions`` row of one session and its verdict, as a tuple in ``COLUMNS`` order.
 
     A pure function of its arguments: workers compute rows, the writer only inserts them, and
-    the same session always gives the same row (JSON text included).
+    the same session always gives the same row (JSON text included). Without ``text`` the row
+    holds None for the turns' JSON text where it carries their UTF-8 bytes (a row made only to
+    be written: :func:`bound_rows` binds the bytes, and nothing decodes them).
     """
     turns = session["turns"]
     units: list[str] = []
     templates: list[str] = []
     texts: list[str] = []
+    said: list[str] | None = [] if type(turns) is list else None  # bot_text's, made on the same walk
     for turn in turns:
-        if turn.get("role") != "user":
+        role = turn.get("role")
+        if said is not None:
+            if type(turn) is not dict:
+                said = None
+            elif role == "assistant":
+                content = turn.get("content")
+                if type(content) is str:
+                    if content:
+                        said.append(content)
+                elif content is not None:
+                    said = None
+        if role != "user":
             continue
         unit = turn.get("unit") or "-"
         if unit not in units:
@@ -65,7 +78,7 @@ def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> 
         templates.append(f"{unit}:{turn.get('template') or '-'}")
         texts.append(turn.get("content") or "")
     extra = {k: v for k, v in session.items() if k not in _SESSION_KEYS}
-    turns_json, turns_utf8 = dumps_utf8(turns)
+    turns_json, turns_utf8 = dumps_utf8(turns, text=text)
     row = SessionRow((
         session["id"], session["flow"], session["seed"], session["index"], session["world_seed"],
         session["now"], _dumps(session["customer"]), turns_json, _dumps(session.get("steps", [])),
@@ -73,7 +86,7 @@ def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int) -> 
         " ".join(templates), "\n".join(texts), "failed" if reasons else "ok",
         _dumps(list(reasons)) if reasons else "[]", batch,
     ))
-    row.bot_text, row.turns_utf8 = bot_text(turns), turns_utf8
+    row.bot_text, row.turns_utf8 = None if said is None else "\n".join(said), turns_utf8
     return row
 
 
@@ -82,4 +95,5 @@ def bound_rows(rows: Sequence[Any]) -> tuple[str, Iterable[tuple[Any, ...]]]:
     item through Python-level lookups), with the turns as their UTF-8 bytes when every row has them."""
     if all(type(row) is SessionRow and row.turns_utf8 is not None for row in rows):
         return _INSERT_UTF8, [(*row[:_TURNS], row.turns_utf8, *row[_TURNS + 1:]) for row in rows]
-    return _INSERT, map(tuple, rows)
+    return _INSERT, [tuple(row) if row[_TURNS] is not None else (*row[:_TURNS], row.turns_utf8.decode(), *row[_TURNS + 1:])
+                     for row in rows]

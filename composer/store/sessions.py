@@ -37,7 +37,6 @@ import orjson
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps as _dumps
-from twinchat.composer.session_models import schema_error, session_problems
 from twinchat.composer.store.schema import check_version, create_tables, record_version
 from twinchat.composer.store.counts import NGrams, sorted_counts
 from twinchat.composer.store.rows import COLUMNS, SessionRow, bound_rows, session_row
@@ -51,6 +50,21 @@ STORE_TABLES = ("sessions", "runs")
 _PAGE = 500
 _TURNS, _USER_TEXT = COLUMNS.index("turns"), COLUMNS.index("user_text")
 _TURN_PREFIX = re.compile(r"^turn \d+: ")
+
+
+# The Session model is imported when a stored session is first read, not with the store: building its
+# pydantic models takes about 0.07 s, which a compose run (it writes sessions shaped as they are
+# made) never pays. Each name below rebinds itself to the model module's function on its first call.
+def session_problems(session: Any) -> Any:
+    global session_problems
+    from twinchat.composer.session_models import session_problems
+    return session_problems(session)
+
+
+def schema_error(what: str, problems: Any) -> Any:
+    global schema_error
+    from twinchat.composer.session_models import schema_error
+    return schema_error(what, problems)
 
 
 def reason_key(reason: str) -> str:

@@ -31,7 +31,7 @@ def compose_rows(composer: Any, flow: str, batch: int, indexes: Sequence[int]) -
     rows = []
     for i in indexes:
         session = composer.compose(flow, i)
-        rows.append(session_row(session, composer.verify(session, shaped=True), batch))
+        rows.append(session_row(session, composer.verify(session, shaped=True), batch, text=False))  # written only
     return rows
 
 

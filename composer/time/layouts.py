@@ -36,6 +36,7 @@ class Layout:
         """``named``: the phrases name a time to keep (an appointment), so one already begun is not offered."""
         self.kind, self.sections, self.named = kind, sections, named
         *self.starts, self.size = accumulate((count for count, _ in sections), initial=0)
+        self.width = self.size.bit_length()  # the bits a draw of a recipe number takes
 
     def _gone(self, at: At, found: Found) -> bool:
         """Whether a recipe's phrase is not offered at the clock: it does not exist, it is wholly past,

@@ -135,28 +135,58 @@ def draw(now: datetime, rng: random.Random, kinds: Collection[str] | None = None
 
 def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
                fits: Callable[[datetime], bool], tries: int) -> tuple[str, datetime, datetime, str] | None:
-    """What :func:`sample_where` draws, as (text, start, end, kind), or None."""
+    """What :func:`sample_where` draws, as (text, start, end, kind), or None. Each draw's first
+    kind and recipe are drawn here (most draws end there); :func:`_draw` goes on from them."""
     checked, today = _check_kinds(kinds), now.date()
-    for _ in range(tries):
-        found = _draw(now, checked, rng, today)
-        if fits(found[1]):
-            return found
+    bits, count = rng.getrandbits, len(checked)
+    width = count.bit_length()
+    for _ in range(tries):  # _below written out twice: a try costs no call but at_clock's
+        r = bits(width)
+        while r >= count:
+            r = bits(width)
+        kind = checked[r]
+        layout = LAYOUTS[kind]
+        size = layout.size
+        r = bits(layout.width)
+        while r >= size:
+            r = bits(layout.width)
+        found = layout.at_clock(now, today, r)
+        drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
+        if fits(drawn[1]):
+            return drawn
     return None
 
 
+def _below(getrandbits: Callable[[int], int], n: int) -> int:
+    """What ``rng.randrange(n)`` and ``rng.choice`` of ``n`` items draw (``getrandbits`` is the
+    rng's; ``n`` > 0), without their frames: bits of ``n``'s length, drawn again while they are
+    ``n`` or more, as :class:`random.Random` draws below ``n``."""
+    k = n.bit_length()
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r
+
+
 def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random,
-          today: date | None = None) -> tuple[str, datetime, datetime, str]:
+          today: date | None = None, drawn: str | None = None) -> tuple[str, datetime, datetime, str]:
     """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes (``today``: the
-    clock's date, when the caller has it). A kind is chosen from ``checked`` itself; only a kind
-    with no phrase at the clock makes a list of the others (``rng.choice`` draws the same from both)."""
+    clock's date, when the caller has it; ``drawn``: the kind the caller drew, whose first recipe
+    gave no phrase — the draw goes on from there). A kind is chosen from ``checked`` itself; only
+    a kind with no phrase at the clock makes a list of the others (``rng.choice`` draws the same
+    from both)."""
     if today is None:
         today = now.date()
     candidates: Sequence[str] = checked
+    bits = rng.getrandbits
     while candidates:
-        kind = rng.choice(candidates)
+        if drawn is None:
+            kind, tries = candidates[_below(bits, len(candidates))], _TRIES  # rng.choice(candidates)
+        else:
+            kind, tries, drawn = drawn, _TRIES - 1, None
         layout = LAYOUTS[kind]
-        for _ in range(_TRIES):
-            found = layout.at_clock(now, today, rng.randrange(layout.size))
+        for _ in range(tries):
+            found = layout.at_clock(now, today, _below(bits, layout.size))  # rng.randrange(layout.size)
             if found is not None:
                 return (*found, kind)
         pool = _build(now, kind)

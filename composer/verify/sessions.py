@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from datetime import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from twinchat.composer.session_models import session_problems
 from twinchat.composer.engine.generate import tool_writes
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
@@ -45,8 +44,21 @@ _FACT = re.compile(r"[A-Za-z\d](?:(?<=[A-Za-z])[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|(?
 #: run, and a run the result holds holds all its facts (one match, not one per fact, for most text).
 _RUN = re.compile(r"[A-Za-z\d](?:[A-Za-z\d\- ]*[A-Za-z\d\-])?")
 
-#: Order statuses a reply may state only when a tool result (or the conversation) says them.
+#: Order statuses a reply may state only when a tool result (or the conversation) says them (a reply
+#: holds one only if it holds 待, 运输中 or 已: the test before the words are looked for one by one).
 _STATUS_WORDS = ("待付款", "待发货", "运输中", "已签收", "已取消")
+
+#: No reasons (shared: the callers only add it to their own list).
+_NO_REASONS: tuple[str, ...] = ()
+
+
+def session_problems(session: Any) -> Any:
+    """The Session model's problems with ``session``, imported on the first session verified unshaped
+    (building the model takes about 0.07 s; sessions verified as they are composed never need it);
+    it then rebinds this name to the model module's own function."""
+    global session_problems
+    from twinchat.composer.session_models import session_problems
+    return session_problems(session)
 
 
 class SessionVerifier:
@@ -57,8 +69,8 @@ class SessionVerifier:
         self.units = units  # the composer's own dict: units it learns are verified too
         self.templates = templates
         self._verifiers: dict[str, Verifier] = {}  # per unit id: its user-side verifier
-        #: per unit id: (unit, [(tool argument, the label field it must equal)])
-        self._bound_args: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
+        #: per unit id: (unit, its tool's name or None, [(tool argument, the label field it must equal)])
+        self._bound_args: dict[str, tuple[Any, str | None, list[tuple[str, str]]]] = {}
         self.crossturn = CrossTurnChecker(conn)
 
     def __call__(self, session: dict[str, Any], shaped: bool = False) -> list[str]:
@@ -133,20 +145,24 @@ class SessionVerifier:
         problems = verifier(record)
         return [f"turn {n}: {r}" for r in problems] if problems else problems
 
-    def _verify_args(self, n: int, tc: dict[str, Any], pending: dict[str, Any]) -> list[str]:
+    def _verify_args(self, n: int, tc: dict[str, Any], pending: dict[str, Any]) -> Sequence[str]:
         src = pending.get("unit")
-        if src is None or src.unit.tool is None or src.unit.tool.name != tc.get("name"):
+        if src is None:
             return [f"turn {n}: unexpected_tool_call"]
-        bound = self._bound_args.get(src.unit.id)
-        if bound is None or bound[0] is not src.unit:
-            bound = self._bound_args[src.unit.id] = (src.unit, [
-                (arg, expr.strip()[6:]) for arg, expr in src.unit.tool.arguments.items()
-                if expr.strip().startswith("label.") and expr.strip()[6:].isidentifier()])
-        out = []
-        for arg, field in bound[1]:
-            if tc["arguments"].get(arg) != pending["label"].get(field):
+        unit = src.unit
+        bound = self._bound_args.get(unit.id)
+        if bound is None or bound[0] is not unit:
+            bound = self._bound_args[unit.id] = _bound_arguments(unit)
+        if bound[1] is None or bound[1] != tc.get("name"):
+            return [f"turn {n}: unexpected_tool_call"]
+        args, label = tc["arguments"], pending["label"]
+        out: list[str] | None = None
+        for arg, field in bound[2]:
+            if args.get(arg) != label.get(field):
+                if out is None:
+                    out = []
                 out.append(f"turn {n}: argument_mismatch:{arg}")
-        return out
+        return _NO_REASONS if out is None else out
 
     def _verify_reply(self, n: int, turn: dict[str, Any], pending: dict[str, Any], now: datetime,
                       seen: _Seen) -> list[str]:
@@ -185,10 +201,11 @@ class SessionVerifier:
             if len(bare) < 3 or bare not in digits:
                 out.append(f"turn {n}: reply_fact:{fact}")
                 break
-        for word in _STATUS_WORDS:
-            if word in content and word not in result_json and word not in (sources or seen.text() + result_json):
-                out.append(f"turn {n}: reply_fact:{word}")
-                break
+        if "待" in content or "运输中" in content or "已" in content:  # else it states no status word at all
+            for word in _STATUS_WORDS:
+                if word in content and word not in result_json and word not in (sources or seen.text() + result_json):
+                    out.append(f"turn {n}: reply_fact:{word}")
+                    break
         stamp = stamp_problem(content)
         if stamp is not None:
             out.append(f"turn {n}: {stamp}")
@@ -203,6 +220,15 @@ class SessionVerifier:
             return False  # conditions over slots cannot be re-decided from the stored session
         except TypeError:
             return False  # a result of another shape (an edited one: its re-run already says so)
+
+
+def _bound_arguments(unit: Any) -> tuple[Any, str | None, list[tuple[str, str]]]:
+    """(unit, its tool's name or None, [(tool argument, the label field it must equal)]): the
+    arguments written as a bare ``label.field``."""
+    if unit.tool is None:
+        return unit, None, []
+    return unit, unit.tool.name, [(arg, expr.strip()[6:]) for arg, expr in unit.tool.arguments.items()
+                                  if expr.strip().startswith("label.") and expr.strip()[6:].isidentifier()]
 
 
 def _unsourced(content: str, result_json: str) -> Iterator[str]:

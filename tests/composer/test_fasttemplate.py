@@ -224,3 +224,21 @@ def test_nested_loops_past_the_limit_are_left_to_the_sandbox_which_refuses_them(
     assert fast({"xs": [1, 2, 3]}) == "........."
     with pytest.raises(LimitError, match="loop iterations"):
         TemplateCache().render(source, {"xs": list(range(side))})
+
+
+def test_templates_that_differ_in_constants_share_code_and_render_their_own():
+    """Constants are named in the written source, never held: two such templates compile to one
+    code object (kept once) and each renders its own text."""
+    env = make_env()
+    one = compile_template_code(env, "好的,{{ part.word }}有{{ result.count }}款", FILTERS)
+    two = compile_template_code(env, "收到,{{ part.word }}共{{ result.count }}个", FILTERS)
+    assert one.__code__ is two.__code__
+    assert one(CONTEXTS[0]) == "好的,内存条有2款" and two(CONTEXTS[0]) == "收到,内存条共2个"
+
+
+def test_a_star_only_in_text_or_strings_renders_fast_and_an_operator_in_the_sandbox():
+    cache = TemplateCache()
+    cache.render("★{{ '*' ~ part.word }}**", CONTEXTS[0])
+    cache.render("{{ n * 2 }}件", CONTEXTS[0])
+    assert cache._templates["★{{ '*' ~ part.word }}**"][0] is not None
+    assert cache._templates["{{ n * 2 }}件"][0] is None and cache.render("{{ n * 2 }}件", CONTEXTS[0]) == "14件"

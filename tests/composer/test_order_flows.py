@@ -522,3 +522,22 @@ def test_every_unit_has_several_templates_and_replies(composer):
     for unit in ours:
         assert len(unit.templates) >= 4, unit.id
         assert all(len(replies) >= 2 for replies in unit.replies.values()), unit.id
+
+
+def test_an_orders_state_is_the_status_the_tools_report_at_any_clock(composer):
+    """OrderBook decides an order's state on its moments as status_at decides its status."""
+    book = OrderBook(composer.conn)
+    rng = random.Random(11)
+    moments = [m for o in book.orders for m in (o.created, o.paid, o.shipped, o.delivered, o.cancelled) if m]
+    clocks = [m + timedelta(seconds=d) for m in rng.sample(moments, 300) for d in (-1, 0, 1)]
+    seen = Counter()
+    for order in rng.sample(book.orders, 400):
+        timeline = {"created_at": order.created, "paid_at": order.paid, "shipped_at": order.shipped,
+                    "delivered_at": order.delivered, "cancelled_at": order.cancelled}
+        for now in [*rng.sample(clocks, 30), order.created]:
+            if now < order.created:
+                continue
+            state = order.state(now)
+            assert ORDER_STATES[state] == status_at(timeline, now), (order.order_no, now)
+            seen[state] += 1
+    assert set(seen) == {"pending_payment", "awaiting_shipment", "in_transit", "delivered", "cancelled"}

@@ -55,3 +55,28 @@ def test_turns_are_stored_as_text_whether_bound_as_bytes_or_as_text(composed_db)
     assert [tuple(r) for r in stored] == [("text", row[COLUMNS.index("turns")]) for row in rows]
     assert '"label":{"1":"一"}' in stored[1][1]
     conn.close()
+
+
+def test_a_row_made_only_to_be_written_stores_what_a_full_row_stores(composed_db):
+    """``text=False`` leaves the turns' JSON text out of the row (their bytes are bound): stored
+    alone, or in a batch with a row of text-only turns, it gives the same row and search text."""
+    db = composed_db(2, seed=2)
+    conn = open_world(db)
+    store = SessionStore(conn)
+    session = next(store.iter_sessions()).session
+    made = {seed: {**session, "seed": seed, "id": f"{session['flow']}/{seed}/{session['index']}"}
+            for seed in (7, 8, 9)}
+    odd = {**made[9], "turns": [{**session["turns"][0], "label": {1: "一"}}, *session["turns"][1:]]}
+    full, bare = session_row(made[7], ["turn 2: x"], 1), session_row(made[8], ["turn 2: x"], 1, text=False)
+    assert bare[COLUMNS.index("turns")] is None and bare.turns_utf8 == full.turns_utf8
+    assert bare.bot_text == full.bot_text == bot_text(session["turns"])
+    store.add_rows([full])
+    store.add_rows([bare, session_row(odd, [], 1, text=False)])  # bound as text: the bytes decoded
+    rows = conn.execute("SELECT * FROM sessions WHERE seed IN (7, 8, 9) ORDER BY seed").fetchall()
+    texts = conn.execute("SELECT user_text, bot_text FROM session_text WHERE id LIKE '%/7/%' OR id LIKE '%/8/%'"
+                         ).fetchall()
+    skip = {COLUMNS.index(c) for c in ("id", "seed")}
+    assert [v for i, v in enumerate(rows[0]) if i not in skip] == [v for i, v in enumerate(rows[1]) if i not in skip]
+    assert rows[0][COLUMNS.index("turns")] == full[COLUMNS.index("turns")] and len(texts) == 2
+    assert tuple(texts[0]) == tuple(texts[1]) and '"label":{"1":"一"}' in rows[2][COLUMNS.index("turns")]
+    conn.close()

@@ -65,3 +65,8 @@ def test_a_reply_without_a_dash_or_two_colons_has_no_stamp():
     ("DDR5-4800", None), ("12:30和13:45", None), ("1:02:03", "reply_stamp:1:02:03")])
 def test_stamps_are_found_on_either_side_of_the_shortcut(reply, reason):
     assert stamp_problem(reply) == reason
+
+
+def test_every_status_word_holds_one_of_the_texts_a_reply_is_first_tested_for():
+    """A reply is searched for the status words only when it holds 待, 运输中 or 已."""
+    assert all(w.startswith(("待", "运输中", "已")) for w in sessions._STATUS_WORDS)
