@@ -128,6 +128,10 @@ class Catalog:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._execute = conn.execute
         self._cols = ", ".join(PRODUCT_COLUMNS)
+        #: the rows whose id or model (NOCASE) is asked for, each through its own index: no
+        #: temporary tables, as an OR's rowset and an ORDER BY's sort take on every first lookup
+        self._either = (f"SELECT {self._cols} FROM products WHERE id = ? UNION ALL "
+                        f"SELECT {self._cols} FROM products WHERE model = ? COLLATE NOCASE")
         #: product id -> its dict, for every product read so far
         self.products: dict[str, dict[str, Any]] = {}
         self._features: dict[str, frozenset[str]] = {}
@@ -180,8 +184,12 @@ class Catalog:
             return self._found[ref]
         except KeyError:
             pass
-        row = self._execute(f"SELECT {self._cols} FROM products WHERE id = ? OR model = ? COLLATE NOCASE "
-                            "ORDER BY id LIMIT 1", (ref.upper(), ref)).fetchone()
+        args = (ref.upper(), ref)
+        rows = self._execute(self._either, args).fetchall()
+        row = rows[0] if len(rows) == 1 else None
+        if len(rows) > 1:  # both an id and a model, or one row twice: the lowest id, as SQL orders them
+            row = self._execute(f"SELECT {self._cols} FROM products WHERE id = ? OR model = ? COLLATE NOCASE "
+                                "ORDER BY id LIMIT 1", args).fetchone()
         if len(self._found) >= _KEEP:
             self._found.clear()
         item = self._found[ref] = self._product(row) if row is not None else None

@@ -110,6 +110,24 @@ def test_slot_pools_read_lazily_are_every_product_in_id_order(world_path):
     conn.close()
 
 
+def test_catalog_find_gives_the_lowest_id_when_an_id_is_also_a_model(world_path, tmp_path):
+    from twinchat.inventory.tools.lookup import Catalog
+
+    db = tmp_path / "w.db"
+    shutil.copy(world_path, db)
+    conn = open_world(db)
+    first, second, third = (r[0] for r in conn.execute("SELECT id FROM products ORDER BY id LIMIT 3"))
+    with conn:  # the second product's model is the third's id, the third's model its own id
+        conn.execute("UPDATE products SET model = ? WHERE id = ?", (third.lower(), second))
+        conn.execute("UPDATE products SET model = ? WHERE id = ?", (third, third))
+        conn.execute("UPDATE products SET model = ? WHERE id = ?", (first.lower(), first))
+    catalog = Catalog(conn)
+    assert catalog.find(third)["id"] == second  # an id and two models: the lowest id of the three
+    assert catalog.find(first.lower())["id"] == first  # one product by its id and by its model
+    assert catalog.find(second.lower())["id"] == second
+    conn.close()
+
+
 def test_catalog_lookups_read_lazily_match_the_tables(world_path):
     from twinchat.inventory.tools.lookup import Catalog
 
