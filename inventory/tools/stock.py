@@ -34,7 +34,9 @@ class _Frozen:
     __slots__ = ("_execute", "_rows", "_totals", "_holding")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self._execute = conn.execute
+        cursor = conn.cursor()  # one cursor for every read, whose rows are plain tuples (unpacked, never
+        cursor.row_factory = None  # read by name): no cursor and no sqlite3.Row made per product
+        self._execute = cursor.execute
         self._rows: Rows = {}
         self._totals: dict[str, int] = {}
         self._holding: dict[tuple[str, int], frozenset[str]] = {}
