@@ -94,7 +94,7 @@ class _Writer:
             self._fail(exc)
         while True:
             seq, rows = self.queue.get()
-            if store is not None and self.error is None:  # after a failure: only drained (the worker never blocks)
+            if store is not None and self.error is None:  # after a failure the queue is only drained, so the worker never blocks
                 try:
                     self._write(store, seq, rows)
                 except _ParentGone:
@@ -191,16 +191,19 @@ def counted(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def in_order(workers: WorkerPool, tasks: Iterator[tuple[Any, ...]], ahead: int) -> Iterator[list[tuple[Any, ...]]]:
-    """Results of ``tasks`` (each ``(seq, …)``, numbered from 0) in task order, each once it is
-    committed, with at most ``ahead`` tasks in flight."""
-    pending: deque[tuple[int, Any]] = deque()
+    """Results of ``tasks`` (numbered from 0) in task order, each once it is committed, with at
+    most ``ahead`` tasks in flight."""
+    pending: deque[Any] = deque()
     pids = _pids(workers.pool)
+    seq = 0
     for task in tasks:
-        pending.append((task[0], workers.pool.apply_async(_work, (task,))))
+        pending.append(workers.pool.apply_async(_work, (task,)))
         if len(pending) >= ahead:
-            yield _committed(workers, *pending.popleft(), pids)
+            yield _committed(workers, _get(pending.popleft(), workers.pool, pids), seq, pids)
+            seq += 1
     while pending:
-        yield _committed(workers, *pending.popleft(), pids)
+        yield _committed(workers, _get(pending.popleft(), workers.pool, pids), seq, pids)
+        seq += 1
 
 
 def _pids(pool: Any) -> set[int]:
@@ -216,9 +219,8 @@ def _get(result: Any, pool: Any, workers: set[int]) -> Any:
     return result.get()
 
 
-def _committed(workers: WorkerPool, seq: int, result: Any, pids: set[int]) -> Any:
-    """Task ``seq``'s result once the task is committed; the error of a failed write, or of a dead worker."""
-    counts = _get(result, workers.pool, pids)
+def _committed(workers: WorkerPool, counts: Any, seq: int, pids: set[int]) -> Any:
+    """``counts`` once task ``seq`` is committed; the error of a failed write, or of a dead worker."""
     while workers.value.value <= seq:
         if not workers.errors.empty():
             raise workers.errors.get()
