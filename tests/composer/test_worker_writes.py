@@ -1,5 +1,5 @@
-"""Workers write their batches from a writing thread, in batch order: a failed write still stops
-the run with the batches before it committed and nothing after them."""
+"""Workers write their own batches, in batch order: a failed write in a worker stops the run with
+the batches before it committed and nothing after them, and the error reaches the caller."""
 
 from __future__ import annotations
 
