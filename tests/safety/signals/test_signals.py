@@ -113,7 +113,7 @@ def test_sigterm_during_export_leaves_no_staging_folder(tmp_path, samples, force
                   *(["--force"] if force else []))
     _wait_for(proc, tmp_path, ".out.part-*")
     code, err = _finish(proc)
-    assert code == 130
+    assert code == 130, err  # the message says what ended it otherwise
     assert err == [INTERRUPTED.format("export")]
     assert _names(tmp_path) == (["out", "s.jsonl"] if force else ["s.jsonl"])
     if force:
