@@ -10,6 +10,14 @@ import pytest
 
 
 @pytest.fixture()
+def db(world_path, tmp_path):
+    """A private copy of the seed-0 world (``tmp_path/twinchat.db``), without sessions."""
+    path = tmp_path / "twinchat.db"
+    shutil.copy(world_path, path)
+    return path
+
+
+@pytest.fixture()
 def composed_db(world_path, tmp_path):
     """``composed_db(n, seed)``: a copy of the world (``tmp_path/w.db``) with ``n`` sessions of
     every flow composed and stored in it by ``compose_run``."""

@@ -15,16 +15,10 @@ from twinchat.composer.store.sessions import COLUMNS, SessionStore
 from twinchat.inventory import open_world
 from twinchat.units.loader import load_content
 
+_BATCH = COLUMNS.index("batch")
+
 #: The built-in flows, in the order compose walks them (sorted).
 FLOWS = sorted(load_content()[1])
-
-
-@pytest.fixture()
-def db(world_path, tmp_path):
-    """A private copy of the seed-0 world, without sessions."""
-    path = tmp_path / "twinchat.db"
-    shutil.copy(world_path, path)
-    return path
 
 
 def _rows(path) -> list[tuple]:
@@ -228,3 +222,49 @@ def test_a_different_world_seed_is_refused(db, tmp_path):
     conn.close()
     with pytest.raises(ComposerError, match=r"composed on world seed 42, this world has seed 0"):
         compose_run(db, flow="repair_ticket", n=2, seed=0)
+
+
+# -- workers write their own batches, in batch order: a failed write stops the run with the
+# batches before it committed and nothing after them, and the error reaches the caller
+def _indexes(path) -> list[int]:
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(r[0] for r in conn.execute("SELECT idx FROM sessions"))
+    finally:
+        conn.close()
+
+
+def test_a_full_disk_in_a_worker_stops_the_run_with_the_earlier_batches_kept(db, tmp_path, monkeypatch):
+    clean = tmp_path / "clean.db"
+    shutil.copy(db, clean)
+    compose_run(clean, flow="memory_upgrade", n=40, seed=4, batch_size=4)
+    add_rows = SessionStore.add_rows
+
+    def full(self, rows):
+        if rows[0][_BATCH] == 5:
+            exc = sqlite3.OperationalError("database or disk is full")
+            exc.sqlite_errorcode = 13  # SQLITE_FULL
+            raise exc
+        return add_rows(self, rows)
+
+    monkeypatch.setattr(SessionStore, "add_rows", full)  # forked workers inherit it
+    with pytest.raises(ComposerError, match=r"cannot write sessions \(database or disk is full\); is the disk full"):
+        compose_run(db, flow="memory_upgrade", n=40, seed=4, workers=2, batch_size=4)
+    assert _indexes(db) == list(range(20))  # batches 0-4; nothing after the failed one
+    monkeypatch.setattr(SessionStore, "add_rows", add_rows)
+    compose_run(db, flow="memory_upgrade", n=40, seed=4, workers=2, batch_size=4)
+    assert _rows(db) == _rows(clean)
+
+
+def test_a_write_refused_by_the_store_reaches_the_caller(db, monkeypatch):
+    add_rows = SessionStore.add_rows
+
+    def refused(self, rows):
+        if rows[0][_BATCH] == 2:
+            raise ComposerError("session memory_upgrade/1/8 is already stored")
+        return add_rows(self, rows)
+
+    monkeypatch.setattr(SessionStore, "add_rows", refused)
+    with pytest.raises(ComposerError, match=r"session memory_upgrade/1/8 is already stored"):
+        compose_run(db, flow="memory_upgrade", n=24, seed=1, workers=2, batch_size=4)
+    assert _indexes(db) == list(range(8))
