@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from twinchat.composer.errors import ComposerError
 
 __all__ = ["Clock", "Sample", "SampleToolCall", "SessionSchemaError", "problem_lines", "schema_error",
-           "sample_problems", "check_sample"]
+           "sample_problems", "check_sample", "shape_problems"]
 
 #: A session clock: ``YYYY-MM-DD HH:MM:SS``.
 Clock = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")]
@@ -81,15 +81,20 @@ def schema_error(what: str, problems: Sequence[str]) -> SessionSchemaError:
     return SessionSchemaError(f"{what}: {problems[0]}{more}")
 
 
-def sample_problems(sample: Any) -> list[str]:
-    """What is wrong with the shape of one generated sample, as ``path: message``; [] when nothing."""
-    if not isinstance(sample, dict):
+def shape_problems(model: type[BaseModel], value: Any) -> list[str]:
+    """What is wrong with ``value`` (a dict, as written) as a ``model``, as ``path: message``; [] when nothing."""
+    if not isinstance(value, dict):
         return ["not a JSON object"]
     try:
-        Sample.model_validate(sample)
+        model.model_validate(value)
     except ValidationError as exc:
         return problem_lines(exc)
     return []
+
+
+def sample_problems(sample: Any) -> list[str]:
+    """What is wrong with the shape of one generated sample, as ``path: message``; [] when nothing."""
+    return shape_problems(Sample, sample)
 
 
 def check_sample(sample: Any, where: str) -> None:

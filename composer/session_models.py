@@ -28,6 +28,7 @@ from twinchat.composer.sample_models import (
     problem_lines,
     sample_problems,
     schema_error,
+    shape_problems,
 )
 
 __all__ = ["Session", "Turn", "UserTurn", "AssistantTurn", "ToolTurn", "ToolCall", "Regeneration", "Sample",
@@ -139,13 +140,7 @@ def _turn_adapter() -> TypeAdapter[Any]:
 
 def session_problems(session: Any) -> list[str]:
     """What is wrong with the shape of ``session`` (a dict, as stored), as ``path: message``; [] when nothing."""
-    if not isinstance(session, dict):
-        return ["not a JSON object"]
-    try:
-        Session.model_validate(session)
-    except ValidationError as exc:
-        return problem_lines(exc)
-    return []
+    return shape_problems(Session, session)
 
 
 def session_name(session: Any) -> str:
