@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from operator import itemgetter
 from typing import Any
 
 from twinchat.inventory.catalog import device_key
@@ -22,6 +23,8 @@ Resolved = tuple[Any, "dict[str, Any] | None"]
 
 #: Texts a lookup remembers the answer for before it starts over (callers ask the same few again and again).
 _KEEP = 4096
+
+_first = itemgetter(0)  # a product row's id
 
 PRODUCT_COLUMNS = ("id", "category", "brand", "model", "name", "short_name", "price", "specs")
 
@@ -184,12 +187,9 @@ class Catalog:
             return self._found[ref]
         except KeyError:
             pass
-        args = (ref.upper(), ref)
-        rows = self._execute(self._either, args).fetchall()
-        row = rows[0] if len(rows) == 1 else None
-        if len(rows) > 1:  # both an id and a model, or one row twice: the lowest id, as SQL orders them
-            row = self._execute(f"SELECT {self._cols} FROM products WHERE id = ? OR model = ? COLLATE NOCASE "
-                                "ORDER BY id LIMIT 1", args).fetchone()
+        rows = self._execute(self._either, (ref.upper(), ref)).fetchall()
+        # both an id and a model, or one row twice: the lowest id (Python orders str as SQLite's BINARY)
+        row = min(rows, key=_first) if rows else None
         if len(self._found) >= _KEEP:
             self._found.clear()
         item = self._found[ref] = self._product(row) if row is not None else None
