@@ -35,6 +35,7 @@ from twinchat.composer.engine.slot_values import Value
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools import call as call_tool, tools
+from twinchat.inventory.tools.memo import undone_call
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
 
@@ -202,15 +203,12 @@ class UnitGenerator(CompiledUnit):
     def _sample_at(self, index: int, now: datetime | None, fixed: dict[str, Any] | None,
                    template_id: str | None, context: dict[str, Any] | None,
                    choices: tuple[int, ...] | None, call: Callable[..., dict[str, Any]] | None = None) -> Sample:
-        """Sample ``index``.
-
-        ``fixed`` pins slot values, ``template_id`` the template and ``choices`` its alternatives
-        (exhaustive mode: no case is drawn then); ``context`` feeds context slots. With noise,
-        the text is noised from a stream of the sample's own (the others are not disturbed). With ``outcome_weights`` the sample draws
-        its target outcome first and is redrawn with sub-seeds, among the cases that can end in
-        it (:mod:`~twinchat.composer.engine.outcome_targets`), until it has it. Drawn without
-        pinned values, samples in index order go on along their block's stream; any other index
-        replays its block up to it first (see the module docstring).
+        """Sample ``index``: ``fixed`` pins slot values, ``template_id`` the template and ``choices``
+        its alternatives (exhaustive mode: no case is drawn then); ``context`` feeds context slots.
+        With ``outcome_weights`` the sample draws its target outcome first and is redrawn with
+        sub-seeds, among the cases that can end in it (:mod:`~twinchat.composer.engine.outcome_targets`),
+        until it has it. Drawn without pinned values, samples in index order go on along their
+        block's stream; any other index replays its block up to it first (see the module docstring).
         """
         if self.unit.outcome_weights and fixed is None:
             base = f"twinchat/{self.seed}/{self.unit.id}/{index}"
@@ -390,11 +388,12 @@ class UnitGenerator(CompiledUnit):
         return label
 
     def call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
-        """Run a tool call; one that writes runs in a transaction or savepoint rolled back (``scratch``)."""
+        """Run a tool call; one that writes runs in a transaction or savepoint rolled back (``scratch``,
+        without a context manager per call), its writes undone at once (:func:`undone_call`)."""
         if not tool_writes(tool_call["name"]):
             return call_tool(self.conn, tool_call["name"], tool_call["arguments"], now)
-        began = open_scratch(self.conn, "twinchat_sample")  # scratch(), without a context manager per call
+        began = open_scratch(self.conn, "twinchat_sample")
         try:
-            return call_tool(self.conn, tool_call["name"], tool_call["arguments"], now)
+            return undone_call(self.conn, lambda: call_tool(self.conn, tool_call["name"], tool_call["arguments"], now))
         finally:
             close_scratch(self.conn, "twinchat_sample", began)

@@ -28,8 +28,8 @@ from typing import Any
 
 from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
-__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "memo", "Memo", "fresh", "answer", "replayed",
-           "shared", "settle", "Writes"]
+__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "undone_call", "memo", "Memo", "fresh",
+           "answer", "replayed", "shared", "settle", "Writes"]
 
 _TABLE = "temp.twinchat_world_version"
 
@@ -69,6 +69,8 @@ class _Tracker:
         #: the tool call running: (name, arguments, clock, the version before it or None unread,
         #: total_changes before it, the writes it owes)
         self._call: list[Any] | None = None
+        #: whether the calls running now are undone right after they return (see :func:`undone_call`)
+        self.undone = False
 
     def version(self) -> str:
         pinned = self.pinned
@@ -119,7 +121,7 @@ class _Tracker:
         finally:
             self._call = None
             owed = running[5]
-            if self.conn.total_changes != before or owed:
+            if self.conn.total_changes != before or (owed and not self.undone):
                 start = running[3] if running[3] is not None else self._read(self._sql).fetchone()[0]
                 version = _step(start, name, repr(arguments), repr(now))
                 self.conn.execute(f"UPDATE {_TABLE} SET v = ?, owed = ?",
@@ -185,6 +187,21 @@ def tracked_call(name: str, arguments: Any, func: Callable[[Any, Any], Any], ctx
     static = getattr(ctx.conn, "static", None)
     tracker: _Tracker | None = None if static is None else static.get(_Tracker)
     return func(ctx, args) if tracker is None else tracker.run(name, arguments, ctx.now, func, ctx, args)
+
+
+def undone_call(conn: sqlite3.Connection, run: Callable[[], Any]) -> Any:
+    """``run()``: a tool call on ``conn`` that the caller undoes as soon as it returns (a rollback
+    to a transaction or savepoint begun right before it). Its owed writes are neither owed nor
+    named by a new version: nothing reads the tables before they are undone, and the rollback
+    would put the version back anyway. Writes it makes step the version as ever."""
+    tracker: _Tracker | None = cached_static_data(conn, _Tracker)
+    if tracker is None or tracker.undone:
+        return run()
+    tracker.undone = True
+    try:
+        return run()
+    finally:
+        tracker.undone = False
 
 
 def world_version(conn: sqlite3.Connection) -> str | None:

@@ -348,3 +348,42 @@ def test_a_ticket_is_owed_like_an_order_and_the_debt_lives_in_the_table(world_pa
     slots = call(conn, "query_technician_slots", {"city": "深圳", "category": "充电桩"}, NOW)["slots"]
     assert conn.execute(count).fetchone()[0] == 1 and slots != free  # made first: its slot is taken
     conn.rollback()
+
+
+def test_an_undone_call_steps_no_version_and_owes_nothing(world_path):
+    """A call the caller undoes at once (undone_call, inside a scratch): its answer is the
+    untracked one, the version stays where it was and nothing is owed, so the next call reads
+    the tables as they were; a call that writes rows itself still steps the version."""
+    from twinchat.inventory.connection import close_scratch, open_scratch
+    from twinchat.inventory.tools.memo import undone_call
+
+    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    ticket = {"user_name": "王伟", "phone": "13900138000", "address": "广东省深圳市南山区科苑路15号",
+              "problem": "充电桩无法充电", "category": "充电桩",
+              "serve_time": call(plain, "query_technician_slots", {"city": "深圳", "category": "充电桩"},
+                                 NOW)["slots"][0]["start"]}
+    with scratch(plain, "p"):
+        expected = call(plain, "create_ticket", ticket, NOW)
+    start = world_version(conn)
+    for _ in range(2):  # computed, then remembered
+        began = open_scratch(conn, "draw")
+        try:
+            assert undone_call(conn, lambda: call(conn, "create_ticket", ticket, NOW)) == expected
+            assert world_version(conn) == start
+            settle(conn)
+            assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+        finally:
+            close_scratch(conn, "draw", began)
+    conn.execute("BEGIN")
+    conn.execute("UPDATE technicians SET rating = rating")  # a write outside any tool call
+    undone_call(conn, lambda: call(conn, "create_ticket", ticket, NOW))
+    assert world_version(conn) != start  # that write still named a new version
+    conn.rollback()
+    order = {"products": ["MEM004"], "name": "王伟", "phone": "139 0013 8000", "address": "深圳市南山区科苑路15号"}
+    conn.execute("BEGIN")
+    call(conn, "place_order", order, NOW)
+    settle(conn)  # place_order owes its rows: made now, then an undone call reads them
+    made = world_version(conn)
+    assert undone_call(conn, lambda: call(conn, "query_order", {"phone": "13900138000"}, NOW))["count"] == 1
+    assert world_version(conn) == made
+    conn.rollback()
