@@ -53,17 +53,18 @@ NUMBER_DRAWS = 1000
 
 
 def free_number(conn: sqlite3.Connection, key: str, prefix: str, now: datetime, table: str, column: str,
-                what: str) -> str | dict[str, Any]:
+                what: str, *, empty: bool = False) -> str | dict[str, Any]:
     """``prefix`` + the date of ``now`` + 6 digits drawn from ``key``: a number ``table.column``
     does not hold yet (a clash takes the next draw), or — after :data:`NUMBER_DRAWS` clashes, a day
     nearly full — the tool error ``{what}_number_exhausted``. ``table`` and ``column`` are the
-    caller's own constants, never user input."""
+    caller's own constants, never user input; ``empty``: the caller knows ``table`` holds no row
+    (the first draw is free, and is not looked up)."""
     # the date as %Y%m%d writes it (strftime, dear, only where a year has fewer than four digits)
     day = f"{now.year}{now.month:02d}{now.day:02d}" if now.year >= 1000 else f"{now:%Y%m%d}"
     for draw in range(NUMBER_DRAWS):
         digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
         number = f"{prefix}{day}{digits:06d}"
-        if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (number,)).fetchone() is None:
+        if empty or conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (number,)).fetchone() is None:
             return number
     return tool_error(f"{what}_number_exhausted", f"{now:%Y-%m-%d} 的编号已用完,请稍后再试", None)
 

@@ -28,7 +28,7 @@ from twinchat.inventory.tools.base import (
 )
 from twinchat.inventory.tools.desk import Desk
 from twinchat.inventory.tools.lookup import Categories, resolve_category
-from twinchat.inventory.tools.memo import answer, replayed
+from twinchat.inventory.tools.memo import answer, replayed, shared
 from twinchat.inventory.tools.mobile import _PLAIN_MOBILE, mobile_number  # noqa: F401 (named here as before)
 from twinchat.inventory.tools.places import resolve_address as _resolve_address
 from twinchat.inventory.tools.places import resolve_city as _resolve_city
@@ -229,6 +229,13 @@ def _ticket_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
             "technician_name": row[4], "status": row[5]}
 
 
+def _no_tickets(conn: sqlite3.Connection) -> bool:
+    """Whether ``tickets`` holds no row now (a world is built without any): asked once per state
+    of the world on a tracked connection (:func:`.memo.shared`), else every time. Then no ticket
+    has the request's key, no slot is taken by one and the first number drawn is free."""
+    return shared(conn, "no_tickets", (), lambda: conn.execute("SELECT 1 FROM tickets LIMIT 1").fetchone() is None)
+
+
 def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     parts = (ctx.now, args.user_name, args.phone, args.address, args.problem, args.category, args.serve_time,
              args.technician_id, args.is_vip)
@@ -275,9 +282,10 @@ def _check_ticket(conn: sqlite3.Connection, now: datetime, args: CreateTicketArg
 
 
 def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
-             now: datetime) -> list[tuple[datetime, str, datetime]]:
+             now: datetime, no_tickets: bool = False) -> list[tuple[datetime, str, datetime]]:
     """The free slots of ``technicians`` that start at ``when``: what :func:`free_slots` gives for
-    that day and start, in its order, without weighing every other slot of the day."""
+    that day and start, in its order, without weighing every other slot of the day (nor reading
+    ``tickets`` when the caller knows it holds ``no_tickets``)."""
     if not technicians or when < now + LEAD_TIME:
         return []
     day, at, marks, desk = when.date(), when.time(), ",".join("?" * len(technicians)), static_data(conn, Desk)
@@ -285,7 +293,7 @@ def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
     scheduled = [(tid, start, end) for tid in technicians for start, end in desk.planned(tid, weekday, at)]
     if not scheduled:
         return []
-    taken = {r[0] for r in conn.execute(
+    taken = set() if no_tickets else {r[0] for r in conn.execute(
         f"SELECT technician FROM tickets WHERE technician IN ({marks}) AND serve_start = ? AND status != 'cancelled'",
         (*technicians, format_time(when)))}
     free = [(when, tid, datetime.combine(day, time.fromisoformat(end))) for tid, start, end in scheduled
@@ -309,7 +317,8 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
         "is_vip": args.is_vip, "now": format_time(now),
     }
     key = request_key(canonical)
-    existing = _ticket_result(conn, key)
+    empty = _no_tickets(conn)
+    existing = None if empty else _ticket_result(conn, key)
     if existing is not None:
         return existing, None
 
@@ -318,13 +327,13 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
         return tool_error("slot_unavailable",
                           f"上门时段从 {'、'.join(_STARTS)} 开始,每段2小时,请选择其中一个时段", "serve_time"), None
     candidates = [tech_id] if tech_id is not None else skilled
-    free = _free_at(conn, candidates, when, now)
+    free = _free_at(conn, candidates, when, now, empty)
     if not free:
         who = f"师傅 {tech_id} " if tech_id is not None else f"{city['name']}的师傅"
         return tool_error("slot_unavailable",
                           f"{who}在 {canonical['serve_time'][:16]} 没有空闲,请换一个时段", "serve_time"), None
     _, technician, end = free[0]  # its start is when
-    number = free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket")
+    number = free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket", empty=empty)
     if isinstance(number, dict):  # no number left for the day: a tool error
         return number, None
     params = (number, key, canonical["now"],  # the clock's text, and the slot's start (when) as canonical's

@@ -387,3 +387,31 @@ def test_an_undone_call_steps_no_version_and_owes_nothing(world_path):
     assert undone_call(conn, lambda: call(conn, "query_order", {"phone": "13900138000"}, NOW))["count"] == 1
     assert world_version(conn) == made
     conn.rollback()
+
+
+def test_tickets_written_outside_a_call_are_seen_by_the_next_ticket(world_path):
+    """Whether ``tickets`` is empty is remembered per world state: a row written outside any tool
+    call (a new state) is seen by create_ticket on a tracked copy as on an untracked one — its
+    number clashes, then its slot is taken."""
+    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    free = call(plain, "query_technician_slots", {"city": "深圳", "category": "充电桩"}, NOW)["slots"][0]
+    ticket = {"user_name": "王伟", "phone": "13900138000", "address": "广东省深圳市南山区科苑路15号",
+              "problem": "充电桩无法充电", "category": "充电桩", "serve_time": free["start"],
+              "technician_id": free["technician_id"]}
+    insert = ("INSERT INTO tickets (ticket_no, request_key, created_at, user_name, phone, address, city, problem, "
+              "category, serve_start, serve_end, technician, is_vip, status) VALUES (?, ?, '2026-11-20 09:00:00', "
+              "'赵女士', '13900139000', '深圳市福田区', '440300', '充电桩跳闸', 'charging_pile', ?, ?, ?, 0, 'created')")
+    answers = []
+    for each in (plain, conn):
+        each.execute("BEGIN")
+        first = call(each, "create_ticket", ticket, NOW)
+        settle(each)  # the first ticket made (a tracked copy owes it), then gone, its number taken by another
+        each.execute("DELETE FROM tickets")
+        each.execute(insert, (first["ticket_no"], "other", "2026-12-01 09:00:00", "2026-12-01 11:00:00", None))
+        second = call(each, "create_ticket", ticket, NOW)
+        each.execute(insert, ("TK0", "taken", free["start"], free["end"], free["technician_id"]))
+        third = call(each, "create_ticket", {**ticket, "user_name": "李女士"}, NOW)
+        each.rollback()
+        assert second["ticket_no"] != first["ticket_no"] and third["error"]["code"] == "slot_unavailable"
+        answers.append((first, second, third))
+    assert answers[0] == answers[1]
