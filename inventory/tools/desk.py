@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import time
 
-__all__ = ["Desk"]
+__all__ = ["Desk", "KEEP_OPENINGS"]
 
 
 class Desk:
@@ -33,6 +33,8 @@ class Desk:
             self._plan.setdefault((tid, weekday, time.fromisoformat(start)), []).append((start, end))
         #: (city, category) -> skilled technicians, made when first asked (at most cities x categories)
         self._skilled: dict[tuple[str, str], list[str]] = {}
+        #: (technicians, weekday, start) -> their planned slots then (see :meth:`openings`)
+        self._openings: dict[tuple[tuple[str, ...], int, time], list[tuple[str, str, time]]] = {}
 
     def serves(self, city: str) -> bool:
         """Whether ``city`` has a technician at all."""
@@ -51,3 +53,20 @@ class Desk:
     def planned(self, technician: str, weekday: int, at: time) -> list[tuple[str, str]]:
         """The (start, end) of ``technician``'s planned slots that start at ``at`` on ``weekday``."""
         return self._plan.get((technician, weekday, at), [])
+
+    def openings(self, technicians: list[str], weekday: int, at: time) -> list[tuple[str, str, time]]:
+        """(technician, start text, end time) of the slots ``technicians`` plan to start at ``at`` on
+        ``weekday``, technician by technician: :meth:`planned` of each, made once per asking (the
+        last :data:`KEEP_OPENINGS`; a shared list: do not change it)."""
+        key = (tuple(technicians), weekday, at)
+        found = self._openings.get(key)
+        if found is None:
+            if len(self._openings) >= KEEP_OPENINGS:
+                self._openings.clear()
+            found = self._openings[key] = [(tid, start, time.fromisoformat(end)) for tid in technicians
+                                           for start, end in self.planned(tid, weekday, at)]
+        return found
+
+
+#: the technicians' openings :class:`Desk` keeps (a skilled list or one technician, a weekday, a start)
+KEEP_OPENINGS = 4096

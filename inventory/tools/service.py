@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import sqlite3
 import unicodedata
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
@@ -288,15 +288,14 @@ def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
     ``tickets`` when the caller knows it holds ``no_tickets``)."""
     if not technicians or when < now + LEAD_TIME:
         return []
-    day, at, marks, desk = when.date(), when.time(), ",".join("?" * len(technicians)), static_data(conn, Desk)
-    weekday = day.weekday()
-    scheduled = [(tid, start, end) for tid in technicians for start, end in desk.planned(tid, weekday, at)]
+    day = when.date()
+    scheduled = static_data(conn, Desk).openings(technicians, day.weekday(), when.time())
     if not scheduled:
         return []
     taken = set() if no_tickets else {r[0] for r in conn.execute(
-        f"SELECT technician FROM tickets WHERE technician IN ({marks}) AND serve_start = ? AND status != 'cancelled'",
-        (*technicians, format_time(when)))}
-    free = [(when, tid, datetime.combine(day, time.fromisoformat(end))) for tid, start, end in scheduled
+        f"SELECT technician FROM tickets WHERE technician IN ({','.join('?' * len(technicians))}) "
+        "AND serve_start = ? AND status != 'cancelled'", (*technicians, format_time(when)))}
+    free = [(when, tid, datetime.combine(day, end)) for tid, start, end in scheduled
             if tid not in taken and not is_booked_elsewhere(tid, day, start)]
     free.sort()
     return free

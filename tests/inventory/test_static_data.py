@@ -253,3 +253,9 @@ def test_the_desk_gives_what_the_technician_queries_give(world):
         assert (start, end) in desk.planned(tid, weekday, time.fromisoformat(start))
         planned += 1
     assert planned == sum(len(v) for v in desk._plan.values()) > 0
+    some = desk.skilled(cities[0], categories[0])
+    for weekday in range(7):
+        for at in (time(9), time(14), time(10)):
+            for techs in (some, some[:1], []):
+                want = [(tid, start, time.fromisoformat(end)) for tid in techs for start, end in desk.planned(tid, weekday, at)]
+                assert desk.openings(techs, weekday, at) == want
