@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,11 +42,21 @@ def request_key(canonical: Mapping[str, Any]) -> str:
     """The key of a writing request (a SHA-256 of its canonical JSON: ``json.dumps(canonical,
     ensure_ascii=False, sort_keys=True)``): the same request twice is recognised and answered
     with what it made the first time."""
-    return hashlib.sha256(_CANONICAL(canonical).encode()).hexdigest()
+    return hashlib.sha256(_canonical(canonical).encode()).hexdigest()
 
 
-#: ``json.dumps(..., ensure_ascii=False, sort_keys=True)`` without making an encoder per call
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+def _canonical_text() -> Callable[[Any], str]:
+    """``json.dumps(..., ensure_ascii=False, sort_keys=True)``: its C encoder made once (an encoder's
+    ``encode`` makes one per call), without the circular check (a canonical request is plain
+    values and never holds itself); the encoder's ``encode`` where the C one is missing."""
+    encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+    if c_make_encoder is None:
+        return encoder.encode
+    parts = c_make_encoder(None, encoder.default, encode_basestring, None, ": ", ", ", True, False, True)
+    return lambda value: "".join(parts(value, 0))
+
+
+_canonical = _canonical_text()
 
 
 #: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)

@@ -37,3 +37,28 @@ def test_an_unfrozen_model_is_validated_every_time():
     # every built-in tool promises not to change its arguments (so each is validated once)
     assert [name for name, t in tools().items()
             if t.args_model is not None and not t.args_model.model_config.get("frozen")] == []
+
+
+def test_a_request_key_is_the_sha256_of_the_canonical_json():
+    """request_key hashes exactly ``json.dumps(canonical, ensure_ascii=False, sort_keys=True)``:
+    keys in order, text as written (quotes, backslashes, control characters escaped), numbers,
+    booleans, null, nested lists and objects; what JSON cannot hold is refused as json refuses it."""
+    import hashlib
+    import json
+    from datetime import datetime
+
+    import pytest
+
+    from twinchat.inventory.tools.base import request_key
+
+    requests = [
+        {"user_name": "王先生", "phone": "13800138000", "is_vip": True, "technician_id": None, "now": "2026-11-20 10:00:00"},
+        {"b": 'say "hi"\\n\t\x00\u2028 😀', "a": [1, 2.5, -0.0, 1e300, {"z": False, "y": [None]}], "c": 10**30},
+        {"products": [{"id": "MEM004", "qty": 2}], "address": " 深圳市 南山区 ", "nan": float("nan")},
+        {},
+    ]
+    for canonical in requests:
+        want = json.dumps(canonical, ensure_ascii=False, sort_keys=True)
+        assert request_key(canonical) == hashlib.sha256(want.encode()).hexdigest()
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        request_key({"now": datetime(2026, 11, 20)})
