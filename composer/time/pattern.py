@@ -143,7 +143,10 @@ _CORE_START = _unnamed(f"(?={_DAY}|{_PART2}|{_clock('', bare=True)}|{_alt(WORK)}
 # position in one test, before the branch's lookbehinds and groups are tried one by one.
 _PERIOD_START = "(?=[下这本上周月今年])"
 _QTY_START = f"(?=[0-9零〇两十半{_C1}])"
-PHRASE = re.compile(f"{_FIRST}(?:{_PERIOD_START}{_PERIOD}|{_QTY_START}{_QTY}|{_CORE_START}{_CORE})")
+# Every branch that starts with a digit refuses a digit before it (_NB, a holiday's lookbehind): a
+# position inside a number (the digits of a mobile after its first) is refused in one test.
+_NOT_IN_NUMBER = "(?!(?<=[0-9])[0-9])"
+PHRASE = re.compile(f"{_FIRST}{_NOT_IN_NUMBER}(?:{_PERIOD_START}{_PERIOD}|{_QTY_START}{_QTY}|{_CORE_START}{_CORE})")
 """One time phrase; periods and quantities are tried before days, parts of day and clocks."""
 HEDGE = re.compile(f"(?P<word>{_alt(HEDGES)})[在于是]?")
 """A hedge that opens a phrase (最晚, 最好在…); kept out of :data:`PHRASE`, which it would slow down."""

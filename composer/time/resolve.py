@@ -104,6 +104,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Begun, Unresolvable, WhollyPast, has_core, interpret
@@ -179,14 +180,36 @@ def find(sentence: str, now: datetime, *, appointment: bool = False) -> list[Tim
         hedge = None
         if first and sentence[first - 1] in HEDGE_LAST:   # 最晚明天: the hedge is searched for only then
             hedge = HEDGE_BEFORE.search(sentence, max(0, first - 4), first)
-        try:
-            start, end = interpret(match, now, in_sentence=True, appointment=appointment,
-                                   hedge=hedge and hedge["word"])
-        except (Unresolvable, WhollyPast, Begun):
+        window = _window(match, now, appointment, hedge and hedge["word"])
+        if window is None:
             continue
         first = first if hedge is None else hedge.start()
-        spans.append(TimeSpan(first, last, sentence[first:last], TimeWindow(start, end)))
+        spans.append(TimeSpan(first, last, sentence[first:last], window))
     return spans
+
+
+#: the windows :func:`find` gave, by what decides them (see :func:`_window`); at most _KEEP
+_WINDOWS: dict[tuple[Any, ...], TimeWindow | None] = {}
+_KEEP = 4096
+_UNSEEN = object()
+
+
+def _window(match: re.Match[str], now: datetime, appointment: bool, hedge: str | None) -> TimeWindow | None:
+    """The window a phrase ``match`` found in a sentence names at ``now`` (None when it resolves to
+    none), remembered: :func:`interpret` reads nothing of a match but its groups, so the groups,
+    the clock and the options decide it — a sentence says the same phrase as many others (a pool's
+    time said in every instruction of a request), and interpreting it costs more than its search."""
+    key = (match.groups(), now, appointment, hedge)
+    window = _WINDOWS.get(key, _UNSEEN)
+    if window is _UNSEEN:
+        try:
+            window = TimeWindow(*interpret(match, now, in_sentence=True, appointment=appointment, hedge=hedge))
+        except (Unresolvable, WhollyPast, Begun):
+            window = None
+        if len(_WINDOWS) >= _KEEP:
+            _WINDOWS.clear()
+        _WINDOWS[key] = window
+    return window  # type: ignore[return-value]
 
 
 def _dateparser_window(text: str, now: datetime) -> tuple[datetime, datetime]:
