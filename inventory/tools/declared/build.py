@@ -28,10 +28,13 @@ from twinchat.inventory.tools.declared.sql import MISSING, SqlQuery, bind
 from twinchat.inventory.tools.declared.tool import DeclaredTool, Render, Templates
 from twinchat.units.errors import ToolFileError
 
-__all__ = ["build_tool", "RESERVED"]
+__all__ = ["build_tool", "RESERVED", "HELPERS"]
 
 #: Names every text of a tool file may read besides the arguments (``serial`` only in rules).
 RESERVED = ("args", "now", "serial")
+#: The reserved names that are functions a text calls (each a plain function without side effects,
+#: made per call): whoever compiles the texts may call them directly (see :class:`Templates`).
+HELPERS = ("serial",)
 
 Where = Callable[[Sequence[str | int]], str]
 Func = Callable[[ToolContext, Mapping[str, Any]], dict[str, Any]]
