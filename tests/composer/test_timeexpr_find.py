@@ -168,32 +168,33 @@ def _find_by_definition(sentence: str, now: datetime, appointment: bool) -> list
 
 
 def test_find_remembers_windows_that_its_definition_gives(corpus, monkeypatch):
-    """find remembers the window of each phrase by its groups, the clock, the hedge and whether it
-    is an appointment: over the corpus, at clocks from early morning to late night, asked twice
-    (the second time from the memo) and with a memo small enough to be emptied many times, it
-    gives what interpreting every phrase gives."""
+    """find remembers the window of each phrase at the clock it is asked at, by its groups, the hedge
+    and whether it is an appointment: over the corpus, at clocks from early morning to late night,
+    asked clock by clock, again (from the memo), and in a shuffled order (a new clock at almost every
+    sentence), with a memo small enough to be emptied many times, it gives what interpreting every
+    phrase gives."""
     import importlib
     import random
 
     resolve = importlib.import_module("twinchat.composer.time.resolve")  # the module, not its function
     monkeypatch.setattr(resolve, "_KEEP", 500)
-    resolve._WINDOWS.clear()
     rng = random.Random(1)
-    texts = rng.sample(corpus, 4000)
+    texts = rng.sample(corpus, 3000)
     clocks = [datetime(2026, 11, 20, 5, 30), NOW, datetime(2026, 11, 22, 21, 45, 10), datetime(2026, 12, 31, 23, 0)]
-    asked = [(t, now, appointment) for t in texts for now in clocks for appointment in (False, True)]
-    found = 0
-    for text, now, appointment in asked + rng.sample(asked, len(asked)):
+    asked = [(t, now, appointment) for now in clocks for appointment in (False, True) for t in texts]
+    found = kept = 0
+    for text, now, appointment in asked + asked + rng.sample(asked, len(asked)):
         want = _find_by_definition(text, now, appointment)
         assert find(text, now, appointment=appointment) == want, (text, now, appointment)
         assert len(resolve._WINDOWS) <= 500
         found += bool(want)
-    assert found > 2000
+        kept = max(kept, len(resolve._WINDOWS))
+    assert found > 3000 and kept == 500
 
 
 def test_the_fast_checks_of_find_agree_with_their_definitions() -> None:
-    """find translates a sentence only when it holds a full-width character, and has_core reads the
-    core groups in one call: both agree with their plain definitions."""
+    """find translates a sentence only when it holds a full-width character, and has_core (core_in, of
+    a match's groups) reads the core groups in one call: they agree with their plain definitions."""
     import random
 
     import twinchat.composer.time.pattern as pattern
@@ -208,5 +209,5 @@ def test_the_fast_checks_of_find_agree_with_their_definitions() -> None:
     without = re.compile(f"{pattern._FIRST}(?:{pattern._PERIOD}|{pattern._QTY}|{pattern._CORE})")  # matches 前 too
     matches = [m for _ in range(5000) for m in without.finditer("".join(rng.choices(letters, k=10)))]
     plain = [any(m.group(name) is not None for name in pattern._CORE_GROUPS) for m in matches]
-    assert [pattern.has_core(m) for m in matches] == plain
+    assert [pattern.has_core(m) for m in matches] == plain == [pattern.core_in(m.groups()) for m in matches]
     assert sum(plain) > 1000 and not all(plain)
