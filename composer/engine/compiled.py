@@ -12,7 +12,8 @@ types, and the caller then always uses Jinja2.
 Whenever fast code meets something whose Jinja2 meaning is not plain Python — a missing variable
 or attribute (Jinja2's ``Undefined``), a private attribute (refused by the sandbox), a method, an
 empty ``first`` — it raises :class:`Fallback` (a template may also raise the error itself), and
-the caller renders or evaluates with Jinja2 instead (neither has side effects). So the fast path
+the caller renders or evaluates with Jinja2 instead (neither has side effects: the functions a
+caller lets the code call must have none either). So the fast path
 is never *different* from Jinja2, only faster where it applies (``tests/composer/
 test_fasttemplate.py`` and ``test_fastexpr.py`` check that they agree).
 
@@ -24,7 +25,9 @@ Expressions: constants, names, attributes, subscripts (constant, computed or sli
 tuples, dicts, ``weekday()``/``isoweekday()`` of a date or datetime (anything else so called: Jinja2), and the filters ``length``, ``count``, ``list``, ``first``, ``join``,
 ``selectattr`` and ``rejectattr`` (one attribute), ``groupby`` (one attribute: a list of dicts
 holding it grouped directly, anything else by Jinja2's own filter on the sandbox), ``sort`` (by ``attribute``) and twinchat's own
-(:data:`twinchat.composer.engine.filters.FILTERS`).
+(:data:`twinchat.composer.engine.filters.FILTERS`); calls of the variables a caller names (``calls``:
+a declared tool's ``serial('CB', 6)``) when the value is a plain function. Label readers
+(:func:`paths_reader`) are in :mod:`.compiled_paths`.
 
 The source is made from the parsed template only: names and attributes are identifiers (written
 with ``repr``), every constant is passed in by reference, never written into the source.
@@ -32,10 +35,9 @@ with ``repr``), every constant is passed in by reference, never written into the
 
 from __future__ import annotations
 
-import keyword
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
-from operator import attrgetter
+from types import FunctionType
 from typing import Any
 
 import jinja2.filters
@@ -43,7 +45,8 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.limits import MAX_LOOPS, checked_mod
-from twinchat.composer.engine.sandbox import DATE_METHODS, Fallback, allowed, groupby_key, runtime, sort_key
+from twinchat.composer.engine.compiled_paths import paths_reader
+from twinchat.composer.engine.sandbox import DATE_METHODS, Fallback, groupby_key, runtime, sort_key
 
 __all__ = ["Fallback", "compile_template_code", "compile_expression_code", "paths_reader"]
 
@@ -93,9 +96,10 @@ def _parse_expression(env: SandboxedEnvironment, expression: str,
 
 
 class _Writer:
-    def __init__(self, env: SandboxedEnvironment, own: Mapping[str, Any]) -> None:
+    def __init__(self, env: SandboxedEnvironment, own: Mapping[str, Any], calls: Collection[str] = ()) -> None:
         self.env = env
         self.own = {n: f for n, f in own.items() if env.filters.get(n) is f}
+        self.calls = frozenset(calls)  # the variables the code may call (see compile_expression_code)
         self.names: dict[str, Any] = {}  # what the source refers to by name: constants, filters, sort keys
         self.lines: list[str] = []
         self.count = 0
@@ -175,6 +179,8 @@ class _Writer:
         test fails writes nothing, as Jinja2 writes its undefined value."""
         if isinstance(node, nodes.CondExpr) and node.expr2 is None:
             return f"(str({self.expr(node.expr1, scope)}) if {self.expr(node.test, scope)} else '')"
+        if isinstance(node, nodes.Name) and node.name in self.calls:
+            raise _Unsupported  # a function written as text: Jinja2 refuses it (its ``finalize``)
         return f"str({self.expr(node, scope)})"
 
     # -- expressions -----------------------------------------------------------------------
@@ -230,7 +236,22 @@ class _Writer:
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in DATE_METHODS \
                 and not (node.args or node.kwargs or node.dyn_args or node.dyn_kwargs):
             return f"_date_method({self.expr(node.node.node, scope)}, {node.node.attr!r})"
+        if isinstance(node, nodes.Call):
+            return self.call(node, scope)
         raise _Unsupported
+
+    def call(self, node: nodes.Call, scope: dict[str, str]) -> str:
+        """``name(args…)`` of a variable the caller lets the code call, read from the context (never
+        a loop variable or an attribute), with positional and keyword arguments: ``_call`` calls
+        it where the sandbox would call it as it is (a plain function), else Jinja2 decides."""
+        callee = node.node
+        if not (isinstance(callee, nodes.Name) and callee.name in self.calls and callee.name not in scope
+                and node.dyn_args is None and node.dyn_kwargs is None):
+            raise _Unsupported
+        args = [self.expr(a, scope) for a in node.args]
+        if node.kwargs:
+            args.append("**{" + ", ".join(f"{k.key!r}: {self.expr(k.value, scope)}" for k in node.kwargs) + "}")
+        return f"_call({', '.join([self.expr(callee, scope), *args])})"
 
     def select_list(self, node: nodes.Node, scope: dict[str, str]) -> str | None:
         """``x|selectattr('a')|list`` (or ``rejectattr``) of a plain attribute name as one list
@@ -289,11 +310,12 @@ class _Writer:
 
 
 def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: Mapping[str, Any],
-                          tree: nodes.Template | None = None) -> Callable[[Mapping[str, Any]], str] | None:
+                          tree: nodes.Template | None = None,
+                          calls: Collection[str] = ()) -> Callable[[Mapping[str, Any]], str] | None:
     """``render(context)`` giving Jinja2's output for ``source``, as one compiled function; None
     if any part of it is outside the supported set. ``render`` raises (Fallback or any error)
     where Jinja2 must decide; ``own_filters`` are the filters it may call directly; ``tree`` is
-    ``source`` parsed already, if the caller has it."""
+    ``source`` parsed already, if the caller has it; ``calls`` as for :func:`compile_expression_code`."""
     if tree is None:
         try:
             tree = env.parse(source)
@@ -301,7 +323,7 @@ def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: M
             return None
     if set_before_read(tree):
         return None
-    writer = _Writer(env, own_filters)
+    writer = _Writer(env, own_filters, calls)
     try:
         writer.block(tree.body, 1, {}, top=True)
     except (_Unsupported, KeyError):
@@ -314,15 +336,18 @@ def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: M
 
 def compile_expression_code(env: SandboxedEnvironment, expression: str,
                             own_filters: Mapping[str, Any] | None = None,
-                            tree: nodes.Template | None = None) -> Callable[[Mapping[str, Any]], Any] | None:
+                            tree: nodes.Template | None = None,
+                            calls: Collection[str] = ()) -> Callable[[Mapping[str, Any]], Any] | None:
     """``evaluate(context)`` giving what Jinja2 gives for ``expression``, as one compiled
     function; None if any part of it is outside the supported set. ``evaluate`` raises
     Fallback where Jinja2 must decide (a missing name or dict key included). ``tree`` is
-    ``{{ expression }}`` parsed already, if the caller has it."""
+    ``{{ expression }}`` parsed already, if the caller has it. ``calls`` names the variables the
+    code may call (``serial('CB', 6)``): functions the caller puts in every context it gives,
+    such as a declared tool's helpers; a call of anything else is left to Jinja2."""
     node = _parse_expression(env, expression, tree)
     if node is None:
         return None
-    writer = _Writer(env, own_filters or {})
+    writer = _Writer(env, own_filters or {}, calls)
     try:
         value = writer.expr(node, {})
     except (_Unsupported, KeyError):
@@ -338,7 +363,7 @@ def compile_expression_code(env: SandboxedEnvironment, expression: str,
 def _define(code: str, writer: _Writer, name: str) -> Any:
     """The function ``name`` that ``code`` defines, with the helpers and the writer's references;
     None if Python cannot compile it (a template nested deeper than Python allows)."""
-    namespace = {**runtime(writer.env), **writer.names}
+    namespace = {**runtime(writer.env), "_call": _call, **writer.names}
     try:
         exec(_compiled(code, name), namespace)  # noqa: S102 - written from a parsed template
     except (SyntaxError, RecursionError, MemoryError):
@@ -346,54 +371,20 @@ def _define(code: str, writer: _Writer, name: str) -> Any:
     return namespace[name]
 
 
+def _call(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)`` where the sandbox calls ``func`` as it is: a plain Python function
+    with no attribute of its own (Jinja2 reads ``unsafe_callable``, ``alters_data`` and
+    ``jinja_pass_arg`` there); anything else — and a StopIteration, which Jinja2 turns into an
+    undefined value — is Jinja2's to decide."""
+    if type(func) is not FunctionType or func.__dict__:
+        raise Fallback
+    try:
+        return func(*args, **kwargs)
+    except StopIteration:
+        raise Fallback from None
+
+
 @lru_cache(maxsize=4096)
 def _compiled(code: str, name: str) -> Any:
     """``code`` compiled: templates that differ only in their constants (named in it, never held) share it."""
     return compile(code, f"<twinchat {name}>", "exec")
-
-
-def _at(obj: Any, name: str) -> Any:
-    """``obj.name`` as the getters read it, for a name that is not an attribute of dict: a dict's
-    item (KeyError if it has none), else the attribute (AttributeError where the sandbox refuses
-    it: the getters then say so)."""
-    if type(obj) is dict:
-        return obj[name]
-    value = getattr(obj, name)
-    if allowed(obj, name, value):
-        return value
-    raise AttributeError(name)
-
-
-def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None) -> Any:
-    """``read(context)``: the tuple of the values at ``paths`` (``a.b.c``: variable ``a``, then
-    attributes; None for a None path), or the dict of them by ``names``, made as one Python function.
-
-    A KeyError or AttributeError from ``read`` means the general getters must decide (an
-    undefined variable, or a step that is an item). The function's source holds variable names
-    only as string literals and attribute names only when they are plain ASCII identifiers (read
-    through ``_at``, which takes a dict's item, unless dict has such an attribute); for any other
-    attribute name ``read`` reads through :func:`operator.attrgetter`.
-    """
-    getters: dict[str, Any] = {"_at": _at}
-    items = []
-    for path in paths:
-        if path is None:
-            items.append("None")
-            continue
-        head, *rest = path.split(".")
-        item = f"c[{head!r}]"
-        if all(a.isascii() and a.isidentifier() and not keyword.iskeyword(a) for a in rest):
-            for a in rest:  # a dict's item through _at (no exception to catch); other steps as attributes
-                item = f"{item}.{a}" if hasattr(dict, a) else f"_at({item}, {a!r})"
-            items.append(item)
-        else:
-            name = f"_get{len(getters)}"
-            getters[name] = attrgetter(".".join(rest))
-            items.append(f"{name}({item})")
-    if names is None:
-        body = f"({''.join(item + ', ' for item in items)})"
-    else:
-        body = "{" + ", ".join(f"{name!r}: {item}" for name, item in zip(names, items, strict=True)) + "}"
-    namespace: dict[str, Any] = {}
-    exec(f"def read(c):\n    return {body}\n", {"__builtins__": {}, **getters}, namespace)
-    return namespace["read"]

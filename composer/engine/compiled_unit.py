@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 
 from twinchat.composer.engine.outcome_targets import Targets
-from twinchat.composer.engine.compiled import paths_reader
+from twinchat.composer.engine.compiled_paths import paths_reader
 from twinchat.composer.engine.render import TemplateCache, variables_of
 from twinchat.composer.engine.slots import FakerCell, SlotSampler, WorldCache
 from twinchat.composer.engine.unit_checks import check_unit, slot_order

@@ -62,6 +62,8 @@ class Plan:
     _results: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False)
     #: per pool: slot, groups, stride and size in a request's index (see _axes)
     _axes: list[tuple[str, tuple[tuple[Any, ...], ...], int, int]] | None = field(default=None, repr=False)
+    #: the pools some variant leaves unsaid, in order (see chosen)
+    _dims: list[int] | None = field(default=None, repr=False)
 
     @property
     def requests(self) -> int:
@@ -236,21 +238,25 @@ def _answered(gen: UnitGenerator, p: Plan, index: int, values: dict[str, Any], t
     return False
 
 
-def chosen(gen: UnitGenerator, p: Plan, index: int, known: dict[tuple[bool, ...], list[int]] | None = None
-           ) -> frozenset[int]:
+def chosen(gen: UnitGenerator, p: Plan, index: int,
+           known: dict[tuple[bool, ...], list[int] | frozenset[int]] | None = None) -> frozenset[int]:
     """The instruction variants request ``index`` is said in: those whose unsaid pools it takes
     the first value of (``known``: these lists by pattern of first values, filled as met), all
     of them or ``per_request`` drawn."""
-    dims = sorted(set().union(*p.unsaid))
+    if p._dims is None:
+        p._dims = sorted(set().union(*p.unsaid))
+    dims = p._dims
     digits = _digits(index, p.pools) if dims else []
     pattern = tuple(digits[d] == 0 for d in dims)
     known = {} if known is None else known
     said = known.get(pattern)
     if said is None:
         first = {d for d, f in zip(dims, pattern) if f}
-        said = known[pattern] = [v for v, unsaid in enumerate(p.unsaid) if unsaid <= first]
-    if p.per_request >= len(said):
-        return frozenset(said)
+        listed = [v for v, unsaid in enumerate(p.unsaid) if unsaid <= first]
+        # all of them (the same set for every request of the pattern), or the list to draw from
+        said = known[pattern] = frozenset(listed) if p.per_request >= len(listed) else listed
+    if type(said) is frozenset:
+        return said
     rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/instructions/{index}")
     return frozenset(rng.sample(said, p.per_request))
 

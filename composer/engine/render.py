@@ -155,8 +155,9 @@ class TemplateCache:
     function where :mod:`.compiled` supports every part of them (Jinja2 decides whatever that
     function cannot), else by the sandboxed environment."""
 
-    def __init__(self, env: SandboxedEnvironment | None = None) -> None:
+    def __init__(self, env: SandboxedEnvironment | None = None, calls: frozenset[str] = frozenset()) -> None:
         self.env = env or make_env()
+        self.calls = calls  # the variables compiled code may call (see .compiled.compile_expression_code)
         self._templates: dict[str, Any] = {}
         self._expressions: dict[str, Any] = {}
         self._alternatives: dict[str, Alternatives] = {}
@@ -187,7 +188,7 @@ class TemplateCache:
         """(the compiled function, or None where there is none; Jinja2's rendering)."""
         tree = _parsed(self.env, source)  # parsed once, for both questions
         fast = None if tree is None or _makes_tree(source, tree) else \
-            compile_template_code(self.env, source, FILTERS, tree)
+            compile_template_code(self.env, source, FILTERS, tree, self.calls)
         compiled: list[Any] = [] if fast is not None else [self.env.from_string(source)]  # else on first use
 
         def render_jinja(context: dict[str, Any]) -> str:
@@ -228,7 +229,7 @@ class TemplateCache:
     def _compile_expression(self, expression: str) -> Any:
         tree = _parsed(self.env, "{{ " + expression + " }}")  # parsed once, for both questions
         fast = None if tree is None or _makes_tree(expression, tree) else \
-            compile_expression_code(self.env, expression, FILTERS, tree)
+            compile_expression_code(self.env, expression, FILTERS, tree, self.calls)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
         compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from operator import itemgetter
 
 from twinchat.composer.time.holidays import NAMES as HOLIDAYS
 
 __all__ = ["AFTER", "AROUND", "BEFORE", "CN_DIGIT", "FULLWIDTH", "FUSED", "HAS_FULLWIDTH", "HEDGE", "HEDGES",
-           "HEDGE_BEFORE", "HEDGE_LAST", "PHRASE", "REL_DAYS", "SHIFT", "WEEKDAY", "WITHIN", "WORK", "has_core"]
+           "HEDGE_BEFORE", "HEDGE_LAST", "PHRASE", "REL_DAYS", "SHIFT", "WEEKDAY", "WITHIN", "WORK", "core_in", "has_core"]
 
 REL_DAYS = {"大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0,
             "明天": 1, "明日": 1, "后天": 2, "大后天": 3,
@@ -143,7 +144,11 @@ _CORE_START = _unnamed(f"(?={_DAY}|{_PART2}|{_clock('', bare=True)}|{_alt(WORK)}
 # position in one test, before the branch's lookbehinds and groups are tried one by one.
 _PERIOD_START = "(?=[下这本上周月今年])"
 _QTY_START = f"(?=[0-9零〇两十半{_C1}])"
-PHRASE = re.compile(f"{_FIRST}(?:{_PERIOD_START}{_PERIOD}|{_QTY_START}{_QTY}|{_CORE_START}{_CORE})")
+# Every branch that starts with a digit refuses a digit before it (_NB, a holiday's lookbehind) and
+# takes at most four digits before a character that is none: a position inside a number, or at the
+# start of five digits or more (a mobile), is refused in one test.
+_NOT_IN_NUMBER = "(?!(?<=[0-9])[0-9]|[0-9]{5})"
+PHRASE = re.compile(f"{_FIRST}{_NOT_IN_NUMBER}(?:{_PERIOD_START}{_PERIOD}|{_QTY_START}{_QTY}|{_CORE_START}{_CORE})")
 """One time phrase; periods and quantities are tried before days, parts of day and clocks."""
 HEDGE = re.compile(f"(?P<word>{_alt(HEDGES)})[在于是]?")
 """A hedge that opens a phrase (最晚, 最好在…); kept out of :data:`PHRASE`, which it would slow down."""
@@ -161,3 +166,11 @@ _NO_CORE = (None,) * len(_CORE_GROUPS)
 def has_core(m: re.Match[str]) -> bool:
     """Whether the match holds a time at all (the pattern also matches the empty string or a bare 前)."""
     return m.group(*_CORE_GROUPS) != _NO_CORE
+
+
+_CORE_OF = itemgetter(*(PHRASE.groupindex[name] - 1 for name in _CORE_GROUPS))
+
+
+def core_in(groups: tuple[str | None, ...]) -> bool:
+    """:func:`has_core` of a match whose ``groups()`` are ``groups``."""
+    return _CORE_OF(groups) != _NO_CORE

@@ -104,10 +104,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Begun, Unresolvable, WhollyPast, has_core, interpret
-from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST
+from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST, core_in
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
 
@@ -174,19 +175,56 @@ def find(sentence: str, now: datetime, *, appointment: bool = False) -> list[Tim
     text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
     for match in PHRASE.finditer(text):
         first, last = match.span()
-        if last == first or not has_core(match):
+        if last == first:
+            continue
+        groups = match.groups()
+        if not core_in(groups):
             continue
         hedge = None
         if first and sentence[first - 1] in HEDGE_LAST:   # 最晚明天: the hedge is searched for only then
             hedge = HEDGE_BEFORE.search(sentence, max(0, first - 4), first)
-        try:
-            start, end = interpret(match, now, in_sentence=True, appointment=appointment,
-                                   hedge=hedge and hedge["word"])
-        except (Unresolvable, WhollyPast, Begun):
+        window = _window(match, groups, now, appointment, hedge and hedge["word"])
+        if window is None:
             continue
         first = first if hedge is None else hedge.start()
-        spans.append(TimeSpan(first, last, sentence[first:last], TimeWindow(start, end)))
+        spans.append(TimeSpan(first, last, sentence[first:last], window))
     return spans
+
+
+#: the windows :func:`find` gave at the clock it was last asked at (see :func:`_window`); at most _KEEP
+_WINDOWS: dict[tuple[Any, ...], TimeWindow | None] = {}
+_KEEP = 4096
+_CLOCK: list[datetime | None] = [None]
+_UNSEEN = object()
+
+
+def _window(match: re.Match[str], groups: tuple[str | None, ...], now: datetime, appointment: bool,
+            hedge: str | None) -> TimeWindow | None:
+    """The window a phrase ``match`` (its ``groups()``) found in a sentence names at ``now`` (None
+    when it resolves to none). Samples made together share a clock and say the same few phrases (a
+    pool's times, in every instruction of a request), and interpreting one costs more than its
+    search: the windows are remembered per clock, by what decides them — :func:`interpret` reads
+    nothing of a match but its groups — from the second phrase asked at that clock on (a session
+    composed at a clock of its own asks about one or two, which are not worth the keeping)."""
+    if now != _CLOCK[0]:
+        _CLOCK[0] = now
+        _WINDOWS.clear()
+        return _interpreted(match, now, appointment, hedge)
+    key = (groups, appointment, hedge)
+    window = _WINDOWS.get(key, _UNSEEN)
+    if window is _UNSEEN:
+        window = _interpreted(match, now, appointment, hedge)
+        if len(_WINDOWS) >= _KEEP:
+            _WINDOWS.clear()
+        _WINDOWS[key] = window
+    return window  # type: ignore[return-value]
+
+
+def _interpreted(match: re.Match[str], now: datetime, appointment: bool, hedge: str | None) -> TimeWindow | None:
+    try:
+        return TimeWindow(*interpret(match, now, in_sentence=True, appointment=appointment, hedge=hedge))
+    except (Unresolvable, WhollyPast, Begun):
+        return None
 
 
 def _dateparser_window(text: str, now: datetime) -> tuple[datetime, datetime]:

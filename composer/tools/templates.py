@@ -17,6 +17,7 @@ import jinja2
 
 from twinchat.composer.engine.render import TemplateCache, make_env, variables_of
 from twinchat.composer.engine.sandbox import refused_attributes
+from twinchat.inventory.tools.declared import HELPERS
 from twinchat.inventory.tools.declared.tool import Render
 
 __all__ = ["SandboxTemplates"]
@@ -30,8 +31,8 @@ class SandboxTemplates:
     def __init__(self) -> None:
         self.env = make_env()
         #: compiled once each, to one Python function where the fast path supports them (as unit
-        #: templates are), else by the sandbox
-        self.cache = TemplateCache(self.env)
+        #: templates are; it calls the runner's helpers such as ``serial`` itself), else by the sandbox
+        self.cache = TemplateCache(self.env, frozenset(HELPERS))
 
     def _check(self, source: str, names: frozenset[str], expression: bool) -> None:
         try:

@@ -194,6 +194,37 @@ def test_serial_numbers_come_from_a_hash_of_the_request(declared, world):
     assert later != first
 
 
+def test_a_text_calling_serial_runs_as_python_and_gives_what_the_sandbox_gives(monkeypatch):
+    """The texts of tool files call the runner's helpers (``serial``) in compiled code, not through
+    Jinja2's sandbox — with the same value; a call of anything else is still the sandbox's."""
+    from twinchat.composer.tools.templates import SandboxTemplates
+    from twinchat.inventory.tools.declared.build import HELPERS, _serial
+
+    templates = SandboxTemplates()
+    names = frozenset({"serial", "code", "args", "now"})
+    texts = ["{{ serial(code, 4) }}", "{{ serial('CB') }}", "预约号 {{ serial(prefix=code, digits=8) }}"]
+    scope = {"code": "CS", "args": {"code": "CS"}, "now": "2026-11-25 10:00:00",
+             "serial": _serial("open_case", {"code": "CS"}, "2026-11-25 10:00:00")}
+    want = [templates.env.from_string(text).render(scope) for text in texts]
+    renders = [templates.template(text, names) for text in texts]
+    sandbox = templates.env.compile_expression, templates.env.from_string
+    monkeypatch.setattr(templates.env, "compile_expression", lambda *a, **k: pytest.fail("the sandbox compiled it"))
+    monkeypatch.setattr(templates.env, "from_string", lambda *a, **k: pytest.fail("the sandbox compiled it"))
+    assert [str(render(scope)) for render in renders] == want and want[0].startswith("CS20261125")
+    monkeypatch.setattr(templates.env, "compile_expression", sandbox[0])
+    monkeypatch.setattr(templates.env, "from_string", sandbox[1])
+    assert HELPERS == ("serial",)
+    with pytest.raises(Exception, match="not safely callable|unsafe"):
+        templates.template("{{ serial('CB') }}", names)({**scope, "serial": _unsafe_serial})
+
+
+def _unsafe_serial(prefix: str = "", digits: int = 6) -> str:
+    return prefix
+
+
+_unsafe_serial.unsafe_callable = True  # the sandbox refuses to call it
+
+
 def test_a_writing_tool_writes_where_the_caller_keeps_it(declared, world):
     order_no = _an_order(world, delivered=False)
     got = call(world, "cancel_order", {"order_no": order_no, "reason": "不想要了"}, NOW)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from twinchat.composer.time.resolve import TimeWindow, find
+from twinchat.composer.time.resolve import TimeSpan, TimeWindow, find
 
 NOW = datetime(2026, 11, 20, 15, 0)  # a Friday afternoon
 
@@ -105,21 +105,17 @@ def test_a_sentence_without_time_gives_nothing_and_a_past_phrase_is_left_out_who
     assert find("上周五下的单", NOW) == []
 
 
-def test_the_core_lookahead_finds_what_the_pattern_without_it_finds(composer):
-    """PHRASE refuses a position at once unless a day, part of day, clock or work-day word starts
-    there, and tries a period or a quantity only at a character one can start with; without those
-    lookaheads it finds the same phrases, in every sentence the flows compose, in the test files'
-    sentences, in splices of them and in random strings of the characters phrases are made of."""
+@pytest.fixture(scope="module")
+def corpus(composer) -> list[str]:
+    """Sentences to hold find against its definition: the test files' sentences, every user
+    sentence the flows compose, splices of them and random strings of the characters phrases
+    (and numbers) are made of."""
     import random
     import re
     from pathlib import Path
 
     import twinchat.composer.time.pattern as pattern
 
-    def phrases(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], dict]]:
-        return [(m.span(), m.groupdict()) for m in rx.finditer(text) if m.end() > m.start() and pattern.has_core(m)]
-
-    without = re.compile(f"{pattern._FIRST}(?:{pattern._PERIOD}|{pattern._QTY}|{pattern._CORE})")
     texts = {lit for f in Path(__file__).parent.glob("test_time*.py")
              for lit in re.findall(r"\"([^\"\n]{1,60})\"", f.read_text(encoding="utf-8"))}
     texts |= {t["content"] for flow in sorted(composer.flows) for i in range(40)
@@ -130,13 +126,75 @@ def test_the_core_lookahead_finds_what_the_pattern_without_it_finds(composer):
     letters = sorted(set("".join(base)) & set(pattern.PHRASE.pattern) | set("0123456789:-~每第个"))
     texts |= {"".join(rng.choices(letters, k=rng.randrange(1, 12))) for _ in range(20000)}
     assert len(texts) > 20000
-    assert sum(bool(phrases(pattern.PHRASE, t)) for t in texts) > 1000
-    assert [t for t in texts if phrases(pattern.PHRASE, t) != phrases(without, t)] == []
+    return sorted(texts)
+
+
+def test_the_core_lookahead_finds_what_the_pattern_without_it_finds(corpus):
+    """PHRASE refuses a position at once unless a day, part of day, clock or work-day word starts
+    there, never starts inside a number (after a digit, at a digit), and tries a period or a
+    quantity only at a character one can start with; without those lookaheads it finds the same
+    phrases in every sentence of the corpus."""
+    import re
+
+    import twinchat.composer.time.pattern as pattern
+
+    def phrases(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], dict]]:
+        return [(m.span(), m.groupdict()) for m in rx.finditer(text) if m.end() > m.start() and pattern.has_core(m)]
+
+    without = re.compile(f"{pattern._FIRST}(?:{pattern._PERIOD}|{pattern._QTY}|{pattern._CORE})")
+    assert sum(bool(phrases(pattern.PHRASE, t)) for t in corpus) > 1000
+    assert [t for t in corpus if phrases(pattern.PHRASE, t) != phrases(without, t)] == []
+
+
+def _find_by_definition(sentence: str, now: datetime, appointment: bool) -> list:
+    """find() without its remembered windows: every phrase interpreted where it is found."""
+    from twinchat.composer.time import grammar, pattern
+
+    spans = []
+    for match in grammar.PHRASE.finditer(sentence.translate(pattern.FULLWIDTH)):
+        if match.end() == match.start() or not grammar.has_core(match):
+            continue
+        first, hedge = match.start(), None
+        if first and sentence[first - 1] in pattern.HEDGE_LAST:
+            hedge = pattern.HEDGE_BEFORE.search(sentence, max(0, first - 4), first)
+        try:
+            window = grammar.interpret(match, now, in_sentence=True, appointment=appointment,
+                                       hedge=hedge and hedge["word"])
+        except (grammar.Unresolvable, grammar.WhollyPast, grammar.Begun):
+            continue
+        first = first if hedge is None else hedge.start()
+        spans.append(TimeSpan(first, match.end(), sentence[first:match.end()], TimeWindow(*window)))
+    return spans
+
+
+def test_find_remembers_windows_that_its_definition_gives(corpus, monkeypatch):
+    """find remembers the window of each phrase at the clock it is asked at, by its groups, the hedge
+    and whether it is an appointment: over the corpus, at clocks from early morning to late night,
+    asked clock by clock, again (from the memo), and in a shuffled order (a new clock at almost every
+    sentence), with a memo small enough to be emptied many times, it gives what interpreting every
+    phrase gives."""
+    import importlib
+    import random
+
+    resolve = importlib.import_module("twinchat.composer.time.resolve")  # the module, not its function
+    monkeypatch.setattr(resolve, "_KEEP", 500)
+    rng = random.Random(1)
+    texts = rng.sample(corpus, 3000)
+    clocks = [datetime(2026, 11, 20, 5, 30), NOW, datetime(2026, 11, 22, 21, 45, 10), datetime(2026, 12, 31, 23, 0)]
+    asked = [(t, now, appointment) for now in clocks for appointment in (False, True) for t in texts]
+    found = kept = 0
+    for text, now, appointment in asked + asked + rng.sample(asked, len(asked)):
+        want = _find_by_definition(text, now, appointment)
+        assert find(text, now, appointment=appointment) == want, (text, now, appointment)
+        assert len(resolve._WINDOWS) <= 500
+        found += bool(want)
+        kept = max(kept, len(resolve._WINDOWS))
+    assert found > 3000 and kept == 500
 
 
 def test_the_fast_checks_of_find_agree_with_their_definitions() -> None:
-    """find translates a sentence only when it holds a full-width character, and has_core reads the
-    core groups in one call: both agree with their plain definitions."""
+    """find translates a sentence only when it holds a full-width character, and has_core (core_in, of
+    a match's groups) reads the core groups in one call: they agree with their plain definitions."""
     import random
 
     import twinchat.composer.time.pattern as pattern
@@ -151,5 +209,5 @@ def test_the_fast_checks_of_find_agree_with_their_definitions() -> None:
     without = re.compile(f"{pattern._FIRST}(?:{pattern._PERIOD}|{pattern._QTY}|{pattern._CORE})")  # matches 前 too
     matches = [m for _ in range(5000) for m in without.finditer("".join(rng.choices(letters, k=10)))]
     plain = [any(m.group(name) is not None for name in pattern._CORE_GROUPS) for m in matches]
-    assert [pattern.has_core(m) for m in matches] == plain
+    assert [pattern.has_core(m) for m in matches] == plain == [pattern.core_in(m.groups()) for m in matches]
     assert sum(plain) > 1000 and not all(plain)

@@ -27,16 +27,20 @@ SCHEMAS = [
         "contact": {"type": "object", "properties": {"email": {"type": "string", "format": "email"}},
                     "required": ["email"]}},
      "required": ["qty"]},
-    {"type": "object", "properties": {"any": {}, "n": {"type": ["integer", "null"]}}},
+    {"type": "object", "properties": {"any": {}, "n": {"type": ["integer", "null"]},
+                                      "ip": {"type": "string", "format": "ipv4"},  # a format whose checker raises
+                                      "hue": {"type": "string", "format": "colour"},  # a format no one checks
+                                      "code": {"type": "string", "minLength": 2, "maxLength": 5, "pattern": "^[a-z]"}}},
 ]
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.floats(allow_nan=False, min_value=-1, max_value=12),
                      st.sampled_from(["", "a", "DD123", "DD12", "personal", "company", "AB", "ab", "张伟", "x@y.cn",
-                                      "2026-11-25", "2026-02-30", "2026-11-25 10:00:00", "2026-11-25T10:00:00Z", "明天"]))
+                                      "2026-11-25", "2026-02-30", "2026-11-25 10:00:00", "2026-11-25T10:00:00Z", "明天",
+                                      "1.2.3.4", "1.2.3", "abcdef", "ab1"]))
 _VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
     st.sampled_from(["email", "a", "qty"]), inner, max_size=2), max_leaves=6)
 _KEYS = st.sampled_from(["order_no", "title", "kind", "tax_id", "qty", "price", "vip", "when", "day", "tags",
-                         "contact", "any", "n", "other"])
+                         "contact", "any", "n", "ip", "hue", "code", "other"])
 _OPTIONAL = {k: _VALUES for k in ("price", "vip", "when", "day", "tags", "contact", "other")}
 #: arguments near the schemas' valid ones: the required keys mostly there, values mostly fitting
 _NEAR = st.fixed_dictionaries(
@@ -62,3 +66,16 @@ def test_what_it_cannot_decide_is_left_to_jsonschema():
                    {"type": "object", "properties": {"a": {"type": "string", "not": {"const": "x"}}}},
                    {"type": "array", "uniqueItems": True}, {"$schema": "http://json-schema.org/draft-04/schema#"}):
         assert fast_check(schema, FORMATS) is None, schema
+
+
+def test_formats_are_judged_as_jsonschema_judges_them():
+    """twinchat's own formats are asked directly, one whose checker raises goes through the format
+    checker, one nobody checks passes: each as jsonschema says."""
+    values = ["2026-11-25 10:00:00", "2026-11-25T10:00:00Z", "2026-02-30 10:00:00", "2026-11-25", "2026-13-01",
+              "1.2.3.4", "1.2.3", "::1", "x@y.cn", "x", "12:30:00Z", "25:00:00", "明天", 5, None]
+    for name in ("date-time", "date", "ipv4", "ipv6", "email", "time", "colour"):
+        schema = {"type": "object", "properties": {"v": {"format": name}}}
+        fast = fast_check(schema, FORMATS)
+        want = [Draft202012Validator(schema, format_checker=FORMATS).is_valid({"v": v}) for v in values]
+        assert [fast({"v": v}) for v in values] == want, name
+        assert not all(want) or name == "colour"

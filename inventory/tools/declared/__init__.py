@@ -10,8 +10,8 @@ the texts of tool files are compiled by the :class:`Templates` the caller suppli
 
 from __future__ import annotations
 
-from twinchat.inventory.tools.declared.build import RESERVED, build_tool
+from twinchat.inventory.tools.declared.build import HELPERS, RESERVED, build_tool
 from twinchat.inventory.tools.declared.sql import READ_ONLY_TABLES
 from twinchat.inventory.tools.declared.tool import DeclaredTool, Templates
 
-__all__ = ["build_tool", "DeclaredTool", "Templates", "RESERVED", "READ_ONLY_TABLES"]
+__all__ = ["build_tool", "DeclaredTool", "Templates", "RESERVED", "HELPERS", "READ_ONLY_TABLES"]

@@ -28,10 +28,13 @@ from twinchat.inventory.tools.declared.sql import MISSING, SqlQuery, bind
 from twinchat.inventory.tools.declared.tool import DeclaredTool, Render, Templates
 from twinchat.units.errors import ToolFileError
 
-__all__ = ["build_tool", "RESERVED"]
+__all__ = ["build_tool", "RESERVED", "HELPERS"]
 
 #: Names every text of a tool file may read besides the arguments (``serial`` only in rules).
 RESERVED = ("args", "now", "serial")
+#: The reserved names that are functions a text calls (each a plain function without side effects,
+#: made per call): whoever compiles the texts may call them directly (see :class:`Templates`).
+HELPERS = ("serial",)
 
 Where = Callable[[Sequence[str | int]], str]
 Func = Callable[[ToolContext, Mapping[str, Any]], dict[str, Any]]
@@ -134,11 +137,15 @@ def _sql(spec: Any, where: Where, templates: Templates, conn: Any, hidden: Colle
 def _serial(name: str, arguments: Mapping[str, Any], now: str) -> Callable[..., str]:
     def serial(prefix: str = "", digits: int = 6) -> str:
         digits = max(1, min(int(digits), 18))
-        request = json.dumps({"tool": name, "arguments": arguments, "now": now}, ensure_ascii=False, sort_keys=True)
-        number = int(hashlib.sha256(request.encode()).hexdigest(), 16) % 10**digits
+        request = _CANONICAL({"tool": name, "arguments": arguments, "now": now})
+        number = int.from_bytes(hashlib.sha256(request.encode()).digest(), "big") % 10**digits
         return f"{prefix}{now[:10].replace('-', '')}{number:0{digits}d}"
 
     return serial
+
+
+#: ``json.dumps(value, ensure_ascii=False, sort_keys=True)``, without making an encoder per call
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 def _rules(spec: Any, where: Where, templates: Templates, conn: Any, hidden: Collection[str]) -> Func:
