@@ -18,7 +18,8 @@ from typing import Any
 
 __all__ = ["WorldConnection", "close_scratch", "damage", "open_scratch", "scratch"]
 
-#: Files up to this size are checked with ``PRAGMA quick_check`` when opened (about 2 ms per MB).
+#: Files up to this size are checked when opened (:func:`damage`; a 72 MB world of 100,000 products in
+#: about 35 ms of CPU).
 QUICK_CHECK_BYTES = 256 * 2**20
 
 
