@@ -169,3 +169,26 @@ def test_damage_to_any_table_or_index_page_is_found(world_path, tmp_path, btree)
     with pytest.raises(InventoryError, match=rf"w\.db: damaged database \(Page {page}: btreeInitPage\(\) returns "
                                              r"error code 11\); restore it from a copy"):
         open_world(db)
+
+
+def test_a_damaged_free_page_list_is_found(world_path, tmp_path):
+    """The free pages SQLite reuses for new rows (sessions) are checked too: a free-list page
+    that says it lists more pages than a page holds is told as quick_check tells it."""
+    import shutil
+
+    db = shutil.copy(world_path, tmp_path / "w.db")
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE scrap (x)")
+    conn.executemany("INSERT INTO scrap VALUES (?)", [("x" * 500,)] * 200)
+    conn.commit()
+    conn.execute("DROP TABLE scrap")
+    conn.commit()
+    conn.close()
+    data = bytearray(db.read_bytes())
+    trunk = int.from_bytes(data[32:36], "big")
+    assert trunk  # the dropped table's pages are free
+    data[4096 * (trunk - 1) + 4:4096 * (trunk - 1) + 8] = (99999).to_bytes(4, "big")
+    db.write_bytes(bytes(data))
+    with pytest.raises(InventoryError, match=rf"w\.db: damaged database \(Main freelist: freelist leaf count too big "
+                                             rf"on page {trunk}\); restore it from a copy"):
+        open_world(db)
