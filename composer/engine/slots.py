@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from twinchat.composer.engine.orderbook import OrderBook
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.sources import Drawer, slot_source
+from twinchat.inventory.tools.lookup import Catalog
+from twinchat.inventory.tools.static import static_data
 from twinchat.units.slot_sources import SlotConfig
 
 if TYPE_CHECKING:
@@ -26,16 +28,20 @@ if TYPE_CHECKING:
 
 __all__ = ["FakerCell", "WorldCache", "SlotSampler"]
 
-#: a product's row as slots draw it: its columns, then its stock rows' count and total (NULL when
-#: every quantity is unknown), for the WHERE … GROUP BY p.id that follows
+#: a product's row as slots draw it: its columns, then its stock — the total of its stock rows, 0
+#: for none, NULL when every quantity is unknown — for the WHERE … GROUP BY p.id that follows
 _PRODUCTS = ("SELECT p.id, p.category, p.brand, p.model, p.name, p.short_name, p.price, p.specs, "
-             "count(s.product_id), sum(s.qty) FROM products p LEFT JOIN stock s ON s.product_id = p.id ")
-#: a category's products as :data:`_PRODUCTS` gives them, by id: the stock rows' count and total
-#: read per product through the stock's primary key rather than grouped after a join (half the
-#: time on a category of 2,500 products, read when a session first draws from it)
+             "CASE WHEN count(s.product_id) THEN sum(s.qty) ELSE 0 END "
+             "FROM products p LEFT JOIN stock s ON s.product_id = p.id ")
+#: a category's products as :data:`_PRODUCTS` gives them, by id, then whether the product is found
+#: by its id alone (no product's model is its id, NOCASE: see ``Catalog.add``): the stock read per
+#: product through the stock's primary key rather than grouped after a join (half the time on a
+#: category of 2,500 products, read when a session first draws from it), its rows looked for only
+#: when their total is NULL
 _IN_CATEGORY = ("SELECT p.id, p.category, p.brand, p.model, p.name, p.short_name, p.price, p.specs, "
-                "(SELECT count(*) FROM stock s WHERE s.product_id = p.id), "
-                "(SELECT sum(s.qty) FROM stock s WHERE s.product_id = p.id) "
+                "ifnull((SELECT sum(s.qty) FROM stock s WHERE s.product_id = p.id), "
+                "CASE WHEN EXISTS (SELECT 1 FROM stock s WHERE s.product_id = p.id) THEN NULL ELSE 0 END), "
+                "NOT EXISTS (SELECT 1 FROM products m WHERE m.model = p.id COLLATE NOCASE) "
                 "FROM products p WHERE p.category = ? ORDER BY p.id")
 
 
@@ -47,6 +53,8 @@ class WorldCache:
         from twinchat.inventory.regions import load_regions
 
         self.conn = conn
+        #: the tools' catalog on ``conn`` (static data): products read here are known to it too
+        self._catalog = static_data(conn, Catalog)
         self.regions = load_regions()
         self._address_generator = AddressGenerator
         q = conn.execute
@@ -83,21 +91,24 @@ class WorldCache:
             self.faults[cat].append({"id": fid, "category": cat, "category_name": cat_name, "fault": fault,
                                      "needs_onsite": bool(needs)})
 
-    def _product(self, row: Any) -> dict[str, Any]:
-        """The one dict of the product in ``row`` (its columns as _PRODUCTS selects them)."""
-        pid, cat, brand, model, name, short, price_, specs, rows, stock = row
+    def _product(self, row: Any, own: bool = False) -> dict[str, Any]:
+        """The one dict of the product in ``row`` (its columns as _PRODUCTS selects them), made from
+        the tools' dict of it (``Catalog.add``: read here, a product costs a session that names
+        it no query, and its specs are decoded once)."""
+        pid, cat, brand, model, name, short, price_, _specs, stock = row[:9]
         item = self._rows.get(pid)
         if item is None:
+            specs = self._catalog.add(row[:8], own)["specs"]
             item = self._rows[pid] = {"id": pid, "category": cat, "brand": brand, "model": model, "name": name,
-                                      "short_name": short, "price": price_, "specs": json.loads(specs),
-                                      "stock": stock if rows else 0, "measure_word": self.measure_words[cat]}
+                                      "short_name": short, "price": price_, "specs": specs,
+                                      "stock": stock, "measure_word": self.measure_words[cat]}
         return item
 
     def products_in(self, category: str) -> list[dict[str, Any]]:
         """The products of ``category`` by id, each with its total ``stock``."""
         pool = self._products.get(category)
         if pool is None:
-            pool = self._products[category] = [self._product(r) for r in self.conn.execute(
+            pool = self._products[category] = [self._product(r, bool(r[9])) for r in self.conn.execute(
                 _IN_CATEGORY, (category,))]
         return pool
 

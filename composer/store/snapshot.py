@@ -43,6 +43,9 @@ def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
     skip = STORE_TABLES + CURATE_TABLES  # sessions and their curation are not the world
     source = sqlite3.connect(db)
     try:
+        # the copy reads the file through a memory map rather than a read call per page (a fifth
+        # less time on a 72 MB world); SQLite's read lock keeps the file whole meanwhile
+        source.execute(f"PRAGMA mmap_size = {os.path.getsize(db)}")
         if _small_store(source):
             _copy_pages(source, mem, skip)
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -141,6 +142,8 @@ class Catalog:
         self._in_category: dict[str, list[dict[str, Any]]] = {}
         self._fitting: dict[tuple[str, str], list[tuple[dict[str, Any], Any, Any]]] = {}
         self._found: dict[str, dict[str, Any] | None] = {}  # see find
+        #: product id -> its dict, for the products :meth:`add` was told are found by their id alone
+        self._own: dict[str, dict[str, Any]] = {}
 
     def _product(self, row: Any) -> dict[str, Any]:
         """The one dict of the product in ``row`` (a :data:`PRODUCT_COLUMNS` tuple)."""
@@ -148,6 +151,16 @@ class Catalog:
         if item is None:  # row: a tuple, a list or a sqlite3.Row
             item = self.products[row[0]] = dict(zip(PRODUCT_COLUMNS, row))
             item["specs"] = json.loads(item["specs"])
+        return item
+
+    def add(self, row: Sequence[Any], own: bool) -> dict[str, Any]:
+        """The one dict of the product in ``row`` (a :data:`PRODUCT_COLUMNS` tuple another query
+        read: a category's products, as slots draw them). With ``own`` — no product's model is
+        its id (NOCASE) — :meth:`find` gives it for its id from then on, with no query (when the
+        id is in upper case: find looks ids up so)."""
+        item = self._product(row)
+        if own and row[0] == row[0].upper():
+            self._own[row[0]] = item
         return item
 
     def in_category(self, category: str) -> list[dict[str, Any]]:
@@ -183,6 +196,9 @@ class Catalog:
     def find(self, ref: str) -> dict[str, Any] | None:
         """The product whose id is ``ref.upper()`` or whose model is ``ref`` (NOCASE), the lowest id
         first (remembered per ``ref``)."""
+        item = self._own.get(ref)
+        if item is not None:
+            return item
         try:
             return self._found[ref]
         except KeyError:

@@ -45,7 +45,7 @@ class _Frozen:
         """``((warehouse, qty), …)`` of one product, in warehouse order (empty for none)."""
         found = self._rows.get(pid)
         if found is None:
-            found = self._rows[pid] = tuple((w, q) for w, q in self._execute(
+            found = self._rows[pid] = tuple(self._execute(  # plain tuples: (warehouse, qty)
                 "SELECT warehouse, qty FROM stock WHERE product_id = ? ORDER BY warehouse", (pid,)))
         return found
 

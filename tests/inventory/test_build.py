@@ -148,3 +148,47 @@ def test_a_world_is_checked_once_per_state_and_again_once_changed(world_path, tm
     with pytest.raises(InventoryError, match=r"w\.db: damaged database \(Page 4: btreeInitPage\(\) returns error "
                                              r"code 11\); restore it from a copy"):
         open_world(db)
+
+
+@pytest.mark.parametrize("btree", ["stock", "idx_stock_warehouse", "products", "sqlite_autoindex_products_1",
+                                   "idx_products_model", "product_features", "regions"])
+def test_damage_to_any_table_or_index_page_is_found(world_path, tmp_path, btree):
+    """The catalog's bulk tables have every page of their b-trees read with SQLite's cell checks
+    instead of a quick_check of every row: a page of any of them overwritten (as a disk or a
+    copy damages one) is found all the same, and told as quick_check tells it."""
+    import shutil
+
+    db = shutil.copy(world_path, tmp_path / "w.db")
+    conn = sqlite3.connect(db)
+    pages = [p for (p,) in conn.execute("SELECT pageno FROM dbstat WHERE name = ? ORDER BY pageno", (btree,))]
+    conn.close()
+    page = pages[len(pages) // 2]
+    data = bytearray(db.read_bytes())
+    data[4096 * (page - 1):4096 * page] = b"\x00" * 4096
+    db.write_bytes(bytes(data))
+    with pytest.raises(InventoryError, match=rf"w\.db: damaged database \(Page {page}: btreeInitPage\(\) returns "
+                                             r"error code 11\); restore it from a copy"):
+        open_world(db)
+
+
+def test_a_damaged_free_page_list_is_found(world_path, tmp_path):
+    """The free pages SQLite reuses for new rows (sessions) are checked too: a free-list page
+    that says it lists more pages than a page holds is told as quick_check tells it."""
+    import shutil
+
+    db = shutil.copy(world_path, tmp_path / "w.db")
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE scrap (x)")
+    conn.executemany("INSERT INTO scrap VALUES (?)", [("x" * 500,)] * 200)
+    conn.commit()
+    conn.execute("DROP TABLE scrap")
+    conn.commit()
+    conn.close()
+    data = bytearray(db.read_bytes())
+    trunk = int.from_bytes(data[32:36], "big")
+    assert trunk  # the dropped table's pages are free
+    data[4096 * (trunk - 1) + 4:4096 * (trunk - 1) + 8] = (99999).to_bytes(4, "big")
+    db.write_bytes(bytes(data))
+    with pytest.raises(InventoryError, match=rf"w\.db: damaged database \(Main freelist: freelist leaf count too big "
+                                             rf"on page {trunk}\); restore it from a copy"):
+        open_world(db)
