@@ -178,7 +178,7 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, shares
         if workers == 1:
             results: Iterator[list[tuple[Any, ...]]] = (_written(store, compose_rows(composer, *t)) for t in tasks)
         else:
-            results = in_order(pool, ((seq, *t) for seq, t in enumerate(tasks)), ahead=2 * workers)
+            results = in_order(pool, ((seq, *t) for seq, t in enumerate(tasks)))
         _count(report, results, progress, lambda: _check_same_world(db, identity, store.conn))
         if pool is not None:
             pool.close()
