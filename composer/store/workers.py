@@ -188,7 +188,8 @@ class Workers:
         self.procs, self.tasks, self.ends = procs, tasks, ends
 
     def received(self) -> Iterator[tuple[int, Any]]:
-        """The messages that came within a second; an error if a worker died meanwhile."""
+        """The messages that came within a second; an error if a worker died meanwhile (or every
+        worker has ended with batches still to answer for)."""
         running = [p for p in self.procs if p.exitcode is None]
         ready = wait(self.ends + [p.sentinel for p in running], 1.0)
         for end in [e for e in self.ends if e in ready]:
@@ -196,7 +197,7 @@ class Workers:
                 yield end.recv()
             except EOFError:  # its worker has ended (whether it died is told below)
                 self.ends.remove(end)
-        if any(p.exitcode not in (None, 0) for p in self.procs):
+        if any(p.exitcode not in (None, 0) for p in self.procs) or not self.ends:
             raise ComposerError("a worker process died (out of memory?); the committed batches are kept: "
                                 "run the same command again to resume")
 
@@ -239,7 +240,7 @@ def start_pool(workers: int, db: str, seed: int, units_dirs: tuple[str, ...], co
     _CONTENT = content if method == "fork" else None
     context = multiprocessing.get_context(method)
     value, cond, tasks = context.Value("q", 0, lock=False), context.Condition(), context.Queue()
-    procs, ends = [], []
+    pool = Workers([], tasks, [])
     try:
         for _ in range(workers):
             end, out = context.Pipe(duplex=False)
@@ -247,11 +248,14 @@ def start_pool(workers: int, db: str, seed: int, units_dirs: tuple[str, ...], co
                                    args=(db, seed, units_dirs, value, cond, clock, tasks, out))
             proc.start()
             out.close()  # the parent keeps only the reading end: EOF once the worker is gone
-            procs.append(proc)
-            ends.append(end)
+            pool.procs.append(proc)
+            pool.ends.append(end)
+    except BaseException:  # Ctrl-C while starting them: none is left behind
+        pool.terminate()
+        raise
     finally:
         _CONTENT = None
-    return Workers(procs, tasks, ends)
+    return pool
 
 
 def in_order(pool: Workers, tasks: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
