@@ -184,8 +184,9 @@ def _run_worker(db: str, seed: int, units_dirs: tuple[str, ...], value: Any, con
 class Workers:
     """The worker processes of a run, the queue of their tasks and the ends their messages come from."""
 
-    def __init__(self, procs: list[Any], tasks: Any, ends: list[Any]) -> None:
+    def __init__(self, procs: list[Any], tasks: Any, ends: list[Any], turn: tuple[Any, ...]) -> None:
         self.procs, self.tasks, self.ends = procs, tasks, ends
+        self.turn = turn  # kept while the workers run: a spawned worker reopens them as it starts
 
     def received(self) -> Iterator[tuple[int, Any]]:
         """The messages that came within a second; an error if a worker died meanwhile (or every
@@ -240,7 +241,7 @@ def start_pool(workers: int, db: str, seed: int, units_dirs: tuple[str, ...], co
     _CONTENT = content if method == "fork" else None
     context = multiprocessing.get_context(method)
     value, cond, tasks = context.Value("q", 0, lock=False), context.Condition(), context.Queue()
-    pool = Workers([], tasks, [])
+    pool = Workers([], tasks, [], (value, cond))
     try:
         for _ in range(workers):
             end, out = context.Pipe(duplex=False)

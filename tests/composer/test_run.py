@@ -51,6 +51,19 @@ def test_two_workers_store_the_same_bytes_as_one(db, tmp_path):
     assert _rows(db) == _rows(other)
 
 
+def test_spawned_workers_store_the_same_bytes_as_one(db, tmp_path, monkeypatch):
+    """Where processes cannot be forked, the workers are spawned: each loads the units itself and
+    reopens the turn counter and the task queue the parent keeps for them."""
+    import multiprocessing
+
+    other = tmp_path / "spawned.db"
+    shutil.copy(db, other)
+    compose_run(db, flow="repair_ticket", n=12, seed=5, workers=1, batch_size=2)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    compose_run(other, flow="repair_ticket", n=12, seed=5, workers=2, batch_size=2)
+    assert _rows(db) == _rows(other)
+
+
 def test_interrupted_run_keeps_whole_batches_and_resumes_to_the_same_sessions(db, tmp_path):
     clean = tmp_path / "clean.db"
     shutil.copy(db, clean)
