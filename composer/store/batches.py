@@ -10,14 +10,14 @@ same wherever it is composed:
 * each batch is composed, verified and written in one transaction, in batch order, so an
   interrupted run keeps every committed batch and the next run with the same arguments composes
   only what is missing — ending with exactly the store an uninterrupted run gives;
-* with ``workers > 1`` the batches are composed by a process pool (each worker opens the world,
-  builds its composer and opens the store once); a worker writes its batch when the batch
-  before it is committed (a shared turn counter), so batches are committed in batch order and
-  the store is byte-identical whatever ``workers`` is. The rows never travel between
-  processes: this process only counts what each batch held.
+* with ``workers > 1`` the batches are composed by worker processes (each opens the world,
+  builds its composer and opens the store once); a worker writes a batch when the batch before
+  it is committed (a shared turn counter), composing the next ones meanwhile, so batches are
+  committed in batch order and the store is byte-identical whatever ``workers`` is. The rows
+  never travel between processes: this process only counts what each batch held.
 
 Sessions are composed on a private in-memory copy of the world (:mod:`.snapshot`), here or by
-a pool of worker processes (:mod:`.workers`); ``twinchat verify`` is :mod:`.reverify`.
+worker processes (:mod:`.workers`); ``twinchat verify`` is :mod:`.reverify`.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def _run(report: ComposeReport, db: str | os.PathLike[str], content: Any, shares
         if workers == 1:
             results: Iterator[list[tuple[Any, ...]]] = (_written(store, compose_rows(composer, *t)) for t in tasks)
         else:
-            results = in_order(pool, ((seq, *t) for seq, t in enumerate(tasks)), ahead=2 * workers)
+            results = in_order(pool, ((seq, *t) for seq, t in enumerate(tasks)))
         _count(report, results, progress, lambda: _check_same_world(db, identity, store.conn))
         if pool is not None:
             pool.close()

@@ -51,6 +51,19 @@ def test_two_workers_store_the_same_bytes_as_one(db, tmp_path):
     assert _rows(db) == _rows(other)
 
 
+def test_spawned_workers_store_the_same_bytes_as_one(db, tmp_path, monkeypatch):
+    """Where processes cannot be forked, the workers are spawned: each loads the units itself and
+    reopens the turn counter and the task queue the parent keeps for them."""
+    import multiprocessing
+
+    other = tmp_path / "spawned.db"
+    shutil.copy(db, other)
+    compose_run(db, flow="repair_ticket", n=12, seed=5, workers=1, batch_size=2)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    compose_run(other, flow="repair_ticket", n=12, seed=5, workers=2, batch_size=2)
+    assert _rows(db) == _rows(other)
+
+
 def test_interrupted_run_keeps_whole_batches_and_resumes_to_the_same_sessions(db, tmp_path):
     clean = tmp_path / "clean.db"
     shutil.copy(db, clean)
@@ -268,3 +281,94 @@ def test_a_write_refused_by_the_store_reaches_the_caller(db, monkeypatch):
     with pytest.raises(ComposerError, match=r"session memory_upgrade/1/8 is already stored"):
         compose_run(db, flow="memory_upgrade", n=24, seed=1, workers=2, batch_size=4)
     assert _indexes(db) == list(range(8))
+
+
+# -- a worker whose batch is not due yet composes ahead (at most AHEAD batches held), and writes
+# them in their turn: the store is the same, commits stay in batch order, an interruption drops
+# what was held and keeps the committed batches
+def _logging_workers(monkeypatch, log, slow: int, held: int, seconds: float) -> None:
+    """Workers that note each batch composed and written (``pid composed|written batch``) in ``log``;
+    batch ``slow`` is composed once ``held`` batches after it are (or ``seconds`` have passed), and
+    ``seconds / 10`` later."""
+    import os
+    import time
+
+    import twinchat.composer.store.workers as run
+
+    rows, add_rows = run.compose_rows, SessionStore.add_rows
+
+    def note(what: str, batch: int) -> None:
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()} {what} {batch}\n")
+
+    def composing(composer, flow, batch, indexes):
+        if batch == slow:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline and _composed_after(log, slow) < held:
+                time.sleep(0.02)
+            time.sleep(seconds / 10)  # time enough for a worker to compose more than it may hold
+        out = rows(composer, flow, batch, indexes)
+        note("composed", batch)
+        return out
+
+    def writing(self, batch_rows):
+        out = add_rows(self, batch_rows)
+        note("written", batch_rows[0][_BATCH])
+        return out
+
+    monkeypatch.setattr(run, "compose_rows", composing)  # forked workers inherit both
+    monkeypatch.setattr(SessionStore, "add_rows", writing)
+
+
+def _events(log) -> list[tuple[int, str, int]]:
+    if not log.exists():
+        return []
+    return [(int(p), what, int(b)) for p, what, b in (line.split() for line in log.read_text().splitlines())]
+
+
+def _composed_after(log, batch: int) -> int:
+    return sum(what == "composed" and b > batch for _, what, b in _events(log))
+
+
+def test_a_worker_composes_ahead_of_a_slow_batch_and_commits_in_order(db, tmp_path, monkeypatch):
+    from twinchat.composer.store.workers import AHEAD
+
+    clean, log = tmp_path / "clean.db", tmp_path / "events.log"
+    shutil.copy(db, clean)
+    compose_run(clean, flow="memory_upgrade", n=24, seed=6, batch_size=2)
+    _logging_workers(monkeypatch, log, slow=0, held=AHEAD, seconds=5)
+    compose_run(db, flow="memory_upgrade", n=24, seed=6, workers=2, batch_size=2)
+    assert _rows(db) == _rows(clean)
+    events = _events(log)
+    assert [b for _, what, b in events if what == "written"] == list(range(12))
+    first_write = events.index(next(e for e in events if e[1] == "written"))
+    ahead = sorted(b for _, what, b in events[:first_write] if what == "composed")
+    assert ahead == list(range(AHEAD + 1))  # the slow batch 0, and AHEAD batches held by the other worker
+    held: dict[int, int] = {}
+    for pid, what, _ in events:  # never more than AHEAD batches held by one worker
+        held[pid] = held.get(pid, 0) + (1 if what == "composed" else -1)
+        assert held[pid] <= AHEAD
+
+
+def test_an_interruption_drops_the_held_batches_and_keeps_the_committed_ones(db, tmp_path, monkeypatch):
+    import time
+
+    clean, log = tmp_path / "clean.db", tmp_path / "events.log"
+    shutil.copy(db, clean)
+    compose_run(clean, flow="memory_upgrade", n=24, seed=6, batch_size=2)
+    _logging_workers(monkeypatch, log, slow=1, held=99, seconds=60)  # batch 1 is not composed before the end
+
+    def stop_once_batches_are_held(done: int, total: int) -> None:
+        if done == 2:  # batch 0 committed: wait until the other worker holds two batches after batch 1
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and _composed_after(log, 1) < 2:
+                time.sleep(0.02)
+            raise KeyboardInterrupt
+
+    with pytest.raises(ComposeInterrupted, match=r"interrupted: 2 new sessions committed .* \(2 of 24 stored\)"):
+        compose_run(db, flow="memory_upgrade", n=24, seed=6, workers=2, batch_size=2, progress=stop_once_batches_are_held)
+    assert _composed_after(log, 1) >= 2  # batches were held when it stopped
+    assert _indexes(db) == [0, 1]  # batch 0 only: the held batches died with their worker
+    monkeypatch.undo()
+    compose_run(db, flow="memory_upgrade", n=24, seed=6, workers=2, batch_size=2)
+    assert _rows(db) == _rows(clean)
