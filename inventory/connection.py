@@ -77,7 +77,7 @@ def _sound(conn: sqlite3.Connection) -> bool:
                            "AND rootpage > 0 ORDER BY rowid").fetchall()
     for kind, name, table in objects:
         if kind == "table" and table not in BULK_TABLES:
-            if conn.execute(f'PRAGMA quick_check("{name}")').fetchone()[0] != "ok":
+            if conn.execute(f"PRAGMA quick_check({_quoted(name)})").fetchone()[0] != "ok":
                 return False
     cell_check = conn.execute("PRAGMA cell_size_check").fetchone()[0]
     conn.execute("PRAGMA cell_size_check = ON")
@@ -95,13 +95,18 @@ def _read_pages(conn: sqlite3.Connection, table: str, index: str | None) -> None
     entries, which visits each of its pages without decoding a row where SQLite can (it counts
     a table by its smallest index, whatever the query names), else a scan of the index."""
     if index is None:
-        conn.execute(f'SELECT count(*) FROM "{table}" NOT INDEXED').fetchone()
+        conn.execute(f"SELECT count(*) FROM {_quoted(table)} NOT INDEXED").fetchone()
         return
-    plan = conn.execute(f'EXPLAIN QUERY PLAN SELECT count(*) FROM "{table}"').fetchone()[3]
+    plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT count(*) FROM {_quoted(table)}").fetchone()[3]
     if plan == f"SCAN {table} USING COVERING INDEX {index}":
-        conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        conn.execute(f"SELECT count(*) FROM {_quoted(table)}").fetchone()
     else:
-        conn.execute(f'SELECT count(*) FROM "{table}" INDEXED BY "{index}" WHERE 1').fetchone()
+        conn.execute(f"SELECT count(*) FROM {_quoted(table)} INDEXED BY {_quoted(index)} WHERE 1").fetchone()
+
+
+def _quoted(name: str) -> str:
+    """``name`` (read from the file's schema, so possibly any text) as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def open_scratch(conn: sqlite3.Connection, name: str) -> bool:

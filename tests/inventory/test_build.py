@@ -192,3 +192,27 @@ def test_a_damaged_free_page_list_is_found(world_path, tmp_path):
     with pytest.raises(InventoryError, match=rf"w\.db: damaged database \(Main freelist: freelist leaf count too big "
                                              rf"on page {trunk}\); restore it from a copy"):
         open_world(db)
+
+
+def test_a_table_of_any_name_is_checked_as_named(world_path, tmp_path):
+    """The check names the tables it reads from the file's own schema: a table or index whose
+    name holds a double quote (a world extended by hand) is read as named, and its damage found."""
+    import shutil
+
+    db = shutil.copy(world_path, tmp_path / "w.db")
+    conn = sqlite3.connect(db)
+    conn.execute('CREATE TABLE "odd""name" (x)')
+    conn.execute('CREATE INDEX "odd""index" ON "odd""name" (x)')
+    conn.executemany('INSERT INTO "odd""name" VALUES (?)', [("y" * 300,)] * 100)
+    conn.commit()
+    from twinchat.inventory.connection import _sound
+
+    assert _sound(conn)  # the quick checks read it (no SQL error sends it to the full check)
+    open_world(db).close()
+    page = max(p for (p,) in conn.execute("SELECT pageno FROM dbstat WHERE name = 'odd\"name'"))
+    conn.close()
+    data = bytearray(db.read_bytes())
+    data[4096 * (page - 1):4096 * page] = b"\x00" * 4096
+    db.write_bytes(bytes(data))
+    with pytest.raises(InventoryError, match=rf"w\.db: damaged database \(.*{page}.*\); restore it from a copy"):
+        open_world(db)
