@@ -26,7 +26,7 @@ from twinchat.inventory.timefmt import TIME_FORMAT, format_time
 from twinchat.inventory.tools.memo import tracked_call
 
 __all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT",
-           "request_key", "free_number"]
+           "request_key", "canonical_json", "free_number"]
 # TIME_FORMAT and format_time are the world's (twinchat.inventory.timefmt), named here for the tools.
 
 
@@ -42,7 +42,7 @@ def request_key(canonical: Mapping[str, Any]) -> str:
     """The key of a writing request (a SHA-256 of its canonical JSON: ``json.dumps(canonical,
     ensure_ascii=False, sort_keys=True)``): the same request twice is recognised and answered
     with what it made the first time."""
-    return hashlib.sha256(_canonical(canonical).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(canonical).encode()).hexdigest()
 
 
 def _canonical_text() -> Callable[[Any], str]:
@@ -56,7 +56,8 @@ def _canonical_text() -> Callable[[Any], str]:
     return lambda value: "".join(parts(value, 0))
 
 
-_canonical = _canonical_text()
+#: ``json.dumps(value, ensure_ascii=False, sort_keys=True)``: the text a request is known by
+canonical_json = _canonical_text()
 
 
 #: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)

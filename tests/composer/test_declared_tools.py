@@ -194,6 +194,23 @@ def test_serial_numbers_come_from_a_hash_of_the_request(declared, world):
     assert later != first
 
 
+def test_a_serial_number_is_the_documented_hash_of_the_request():
+    """serial(prefix, digits): the prefix, the clock's date, then the SHA-256 of the request's
+    canonical JSON (json.dumps, keys sorted, text as written) modulo 10**digits."""
+    import hashlib
+    import json
+
+    from twinchat.inventory.tools.declared.build import _serial
+
+    arguments = {"user_name": "王女士", "note": 'say "hi"', "budget": 2.5, "items": [{"id": "M1", "qty": 2}]}
+    request = json.dumps({"tool": "book", "arguments": arguments, "now": "2026-11-25 10:00:00"},
+                         ensure_ascii=False, sort_keys=True)
+    number = int(hashlib.sha256(request.encode()).hexdigest(), 16)
+    serial = _serial("book", arguments, "2026-11-25 10:00:00")
+    assert serial("CB") == f"CB20261125{number % 10**6:06d}"
+    assert serial("", 4) == f"20261125{number % 10**4:04d}"
+
+
 def test_a_text_calling_serial_runs_as_python_and_gives_what_the_sandbox_gives(monkeypatch):
     """The texts of tool files call the runner's helpers (``serial``) in compiled code, not through
     Jinja2's sandbox — with the same value; a call of anything else is still the sandbox's."""

@@ -16,13 +16,12 @@ after ``prefix`` and the date — the same request always gets the same number.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from importlib.metadata import EntryPoint
 from typing import Any
 
 from twinchat.inventory.timefmt import format_time
-from twinchat.inventory.tools.base import ToolContext, tool_error
+from twinchat.inventory.tools.base import ToolContext, canonical_json, tool_error
 from twinchat.inventory.tools.declared.arguments import argument_checker
 from twinchat.inventory.tools.declared.sql import MISSING, SqlQuery, bind
 from twinchat.inventory.tools.declared.tool import DeclaredTool, Render, Templates
@@ -137,15 +136,11 @@ def _sql(spec: Any, where: Where, templates: Templates, conn: Any, hidden: Colle
 def _serial(name: str, arguments: Mapping[str, Any], now: str) -> Callable[..., str]:
     def serial(prefix: str = "", digits: int = 6) -> str:
         digits = max(1, min(int(digits), 18))
-        request = _CANONICAL({"tool": name, "arguments": arguments, "now": now})
+        request = canonical_json({"tool": name, "arguments": arguments, "now": now})
         number = int.from_bytes(hashlib.sha256(request.encode()).digest(), "big") % 10**digits
         return f"{prefix}{now[:10].replace('-', '')}{number:0{digits}d}"
 
     return serial
-
-
-#: ``json.dumps(value, ensure_ascii=False, sort_keys=True)``, without making an encoder per call
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 def _rules(spec: Any, where: Where, templates: Templates, conn: Any, hidden: Collection[str]) -> Func:
