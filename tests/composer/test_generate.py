@@ -129,6 +129,26 @@ def test_output_is_reproducible_byte_for_byte(world_path, tmp_path):
                           "outcome", "reply"}
 
 
+def test_each_line_is_the_standard_librarys_text_of_its_record(world_path, tmp_path):
+    """The lines are json.dumps(record, ensure_ascii=False), whichever encoder writes them; the
+    encoder gives that text for values no sample of the built-ins holds, and the same errors."""
+    from twinchat.composer.engine import sample_files
+
+    out = tmp_path / "s.jsonl"
+    result = CliRunner().invoke(cli, ["generate", "product_by_stock_and_delivery", "-n", "200", "--db",
+                                      str(world_path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 200
+    assert all(json.dumps(json.loads(line), ensure_ascii=False) == line for line in lines)
+    odd = [None, True, 0, -7, 2**80, 1.5, 1e16, float("nan"), float("-inf"), "", 'q"\\\n\t\x00\x7f\u2028é中',
+           [], {}, (1, "a"), {1: "int key", None: [], True: {"x": 0.1}}, {"a": [{"b": [None, 2.5]}]}]
+    for value in odd:
+        assert sample_files._encode(value) == json.dumps(value, ensure_ascii=False)
+    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
+        sample_files._encode({"label": {1, 2}})
+
+
 def test_tool_results_are_real_and_rerun_identically(world, units):
     from datetime import datetime
 
