@@ -15,7 +15,7 @@ import sqlite3
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -26,7 +26,7 @@ from twinchat.inventory.timefmt import TIME_FORMAT, format_time
 from twinchat.inventory.tools.memo import tracked_call
 
 __all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT",
-           "request_key", "canonical_json", "free_number"]
+           "request_key", "canonical_json", "free_number", "day_text"]
 # TIME_FORMAT and format_time are the world's (twinchat.inventory.timefmt), named here for the tools.
 
 
@@ -58,6 +58,23 @@ def _canonical_text() -> Callable[[Any], str]:
 
 #: ``json.dumps(value, ensure_ascii=False, sort_keys=True)``: the text a request is known by
 canonical_json = _canonical_text()
+
+
+#: days whose text :func:`day_text` remembers before it starts over
+_KEEP_DAYS = 4096
+_day_texts: dict[int, str] = {}
+
+
+def day_text(day: date) -> str:
+    """``f"{day:%Y-%m-%d}"`` (a date or datetime), remembered per day: ``strftime`` takes several
+    microseconds, and tools write the same few days again and again."""
+    number = day.toordinal()
+    text = _day_texts.get(number)
+    if text is None:
+        if len(_day_texts) >= _KEEP_DAYS:
+            _day_texts.clear()
+        text = _day_texts[number] = f"{day:%Y-%m-%d}"
+    return text
 
 
 #: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)

@@ -34,7 +34,7 @@ from twinchat.inventory.orders import (
 )
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
-from twinchat.inventory.tools.base import Tool, ToolContext, free_number, request_key, tool_error
+from twinchat.inventory.tools.base import Tool, ToolContext, day_text, free_number, request_key, tool_error
 from twinchat.inventory.tools.memo import answer, replayed, shared
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
@@ -256,7 +256,7 @@ def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str,
     end = window_end(delivered, kind)
     if now <= end:
         return None
-    head = f"订单 {order['order_no']} 于 {delivered:%Y-%m-%d} 签收,"
+    head = f"订单 {order['order_no']} 于 {day_text(delivered)} 签收,"
     if kind == "exchange":
         return tool_error("return_window_closed",
                           f"{head}换货期限(签收后{EXCHANGE_DAYS}天)已于 {format_time(end)} 截止", "kind")
