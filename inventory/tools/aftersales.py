@@ -43,6 +43,7 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, tool_error
 from twinchat.inventory.tools.memo import answer
+from twinchat.inventory.tools.orders import order_at
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
            "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS", "ordered", "not_found",
@@ -62,19 +63,16 @@ def _digits(key: str, n: int) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 10**n
 
 
-_COLUMNS = ("order_no", "customer", "created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at",
-            "eta", "carrier", "tracking_no", "total")
-
-
 def _order_key(text: str) -> str:
     """An order number or product id as the tables hold it (DD261112637359, MEM017)."""
     return "".join(text.split()).upper()
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
-    row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM orders WHERE order_no = ? AND created_at <= ?",
-                       (order_no, format_time(now))).fetchone()
-    return None if row is None else dict(zip(_COLUMNS, row))
+    """The order row (shared: not to be changed) if it exists at ``now``:
+    ``query_order``'s, remembered per world state (an after-sales call's verification, and other
+    sessions asking about the same order, read no row again)."""
+    return order_at(conn, order_no, now)
 
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:

@@ -39,7 +39,8 @@ from twinchat.inventory.tools.memo import answer, replayed, shared
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
-__all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS"]
+__all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS",
+           "order_at"]
 
 #: A phone query lists at most this many orders, the newest first.
 MAX_ORDERS = 5
@@ -73,6 +74,10 @@ def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, 
     """The order row (dict, shared: not to be changed) if it exists at ``now``."""
     order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no), ORDER_FACTS_KEEP)
     return None if order is None or order["created_at"] > format_time(now) else order
+
+
+#: the order tools' reading of an order at a clock (the after-sales tools read it too)
+order_at = _order
 
 
 def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None:
