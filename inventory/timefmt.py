@@ -19,8 +19,22 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
+#: texts of naive datetimes written lately (a session's clock is written many times): at most this many
+_KEEP_TEXTS = 1024
+_texts: dict[datetime, str] = {}
+
+
 def format_time(moment: datetime) -> str:
-    """``moment`` in :data:`TIME_FORMAT` (``isoformat`` writes the same text for a naive datetime, faster)."""
+    """``moment`` in :data:`TIME_FORMAT` (``isoformat`` writes the same text for a naive datetime, faster);
+    a plain naive datetime's text is remembered (among the last :data:`_KEEP_TEXTS`)."""
+    if type(moment) is datetime and moment.tzinfo is None:  # equal naive datetimes write the same text
+        text = _texts.get(moment)
+        if text is None:
+            if len(_texts) >= _KEEP_TEXTS:
+                _texts.clear()
+            text = _texts[moment] = moment.isoformat(" ", "seconds") if moment.year >= 1000 \
+                else moment.strftime(TIME_FORMAT)
+        return text
     if moment.tzinfo is None and moment.year >= 1000:
         return moment.isoformat(" ", "seconds")
     return moment.strftime(TIME_FORMAT)

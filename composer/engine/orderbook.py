@@ -260,8 +260,10 @@ class OrderBook:
                 and self.orders[i].order_no not in besides
                 and any(self._holds(i, s, now) for s in statuses or ("any",))]
         if not pool:
+            # the clock as %Y-%m-%d %H:%M (format_time's text without its seconds: strftime is slow, and a
+            # second task's draw misses about once a session)
             raise NoOrder(f"customer {owner} has no order {'/'.join(statuses or ('placed',))} "
-                          f"at {now:%Y-%m-%d %H:%M}")
+                          f"at {format_time(now)[:-3]}")
         return self.record(self.orders[pool[int(rng.random() * len(pool))]], now, rng, form)
 
     def draw(self, rng: random.Random, now: datetime, statuses: Sequence[str] | None = None,
@@ -295,7 +297,7 @@ class OrderBook:
             if not pool:
                 within = f" placed within {within_days} days" if within_days is not None else ""
                 raise ComposerError(f"no order is {'/'.join(statuses or ('placed',))}{within} "
-                                    f"at {now:%Y-%m-%d %H:%M}")
+                                    f"at {format_time(now)[:-3]}")
             chosen = pool[int(rng.random() * len(pool))]
         return self.record(self.orders[chosen], now, rng, form)
 

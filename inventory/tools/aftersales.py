@@ -41,8 +41,9 @@ from twinchat.inventory.orders import (
     status_at,
 )
 from twinchat.inventory.timefmt import format_time, parse_time
-from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
+from twinchat.inventory.tools.base import Tool, ToolContext, day_text, tool_error
 from twinchat.inventory.tools.memo import answer
+from twinchat.inventory.tools.orders import order_at
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
            "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS", "ordered", "not_found",
@@ -62,19 +63,16 @@ def _digits(key: str, n: int) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 10**n
 
 
-_COLUMNS = ("order_no", "customer", "created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at",
-            "eta", "carrier", "tracking_no", "total")
-
-
 def _order_key(text: str) -> str:
     """An order number or product id as the tables hold it (DD261112637359, MEM017)."""
     return "".join(text.split()).upper()
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
-    row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM orders WHERE order_no = ? AND created_at <= ?",
-                       (order_no, format_time(now))).fetchone()
-    return None if row is None else dict(zip(_COLUMNS, row))
+    """The order row (shared: not to be changed) if it exists at ``now``:
+    ``query_order``'s, remembered per world state (an after-sales call's verification, and other
+    sessions asking about the same order, read no row again)."""
+    return order_at(conn, order_no, now)
 
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
@@ -250,7 +248,7 @@ GET_INVOICE = Tool(
 def price_on(product_id: str, base: float, day: datetime) -> float:
     """The shop's price of a product on ``day``: the catalog price, 5% or 10% off on promotion days
     (a fixed function of product and day), rounded down to the yuan."""
-    draw = _digits(f"price/{product_id}/{day:%Y-%m-%d}", 4) / 10**4
+    draw = _digits(f"price/{product_id}/{day_text(day)}", 4) / 10**4
     off = 0.10 if draw < 0.12 else 0.05 if draw < 0.35 else 0.0
     return float(int(base * (1 - off))) if off else base
 
@@ -320,7 +318,7 @@ def _transfer(ctx: ToolContext, args: TransferArgs) -> dict[str, Any]:
         hours = f"{start:02d}:00-{end:02d}:00"
         return {**tool_error("agents_offline", f"人工客服服务时间为每天{hours},将于 {format_time(opens)} 上线", None),
                 "hours": hours, "opens_at": format_time(opens)}
-    queue = 1 + _digits(f"queue/{now:%Y-%m-%d %H:%M}", 2) % 9
+    queue = 1 + _digits(f"queue/{format_time(now)[:-3]}", 2) % 9  # %Y-%m-%d %H:%M
     return {"transferred": True, "reason": " ".join(args.reason.split()), "queue_position": queue,
             "wait_minutes": queue * 2}
 
@@ -356,7 +354,7 @@ def _complain_now(ctx: ToolContext, args: ComplaintArgs) -> dict[str, Any]:
     late = bool(order["eta"] and status in (AWAITING_SHIPMENT, IN_TRANSIT) and ctx.now > parse_time(order["eta"]))
     hours = 2 if late else 24
     issue = " ".join(args.issue.split())
-    number = f"TS{ctx.now:%Y%m%d}{_digits(f'complaint/{no}/{issue}/{format_time(ctx.now)}', 6):06d}"
+    number = f"TS{day_text(ctx.now).replace('-', '')}{_digits(f'complaint/{no}/{issue}/{format_time(ctx.now)}', 6):06d}"
     return {"complaint_no": number, "order_no": no, "status": status, "issue": issue, "escalated_to": "客服主管",
             "urgent": late, "callback_by": format_time(ctx.now + timedelta(hours=hours)), "callback_hours": hours}
 

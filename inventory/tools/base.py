@@ -15,7 +15,7 @@ import sqlite3
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -26,7 +26,7 @@ from twinchat.inventory.timefmt import TIME_FORMAT, format_time
 from twinchat.inventory.tools.memo import tracked_call
 
 __all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT",
-           "request_key", "canonical_json", "free_number"]
+           "request_key", "canonical_json", "free_number", "day_text"]
 # TIME_FORMAT and format_time are the world's (twinchat.inventory.timefmt), named here for the tools.
 
 
@@ -60,6 +60,23 @@ def _canonical_text() -> Callable[[Any], str]:
 canonical_json = _canonical_text()
 
 
+#: days whose text :func:`day_text` remembers before it starts over
+_KEEP_DAYS = 4096
+_day_texts: dict[int, str] = {}
+
+
+def day_text(day: date) -> str:
+    """``f"{day:%Y-%m-%d}"`` (a date or datetime), remembered per day: ``strftime`` takes several
+    microseconds, and tools write the same few days again and again."""
+    number = day.toordinal()
+    text = _day_texts.get(number)
+    if text is None:
+        if len(_day_texts) >= _KEEP_DAYS:
+            _day_texts.clear()
+        text = _day_texts[number] = f"{day:%Y-%m-%d}"
+    return text
+
+
 #: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)
 NUMBER_DRAWS = 1000
 
@@ -91,8 +108,11 @@ def is_tool_error(result: Mapping[str, Any]) -> bool:
     return "error" in result
 
 
-#: validated arguments a tool with a frozen arguments model keeps (see :meth:`Tool.arguments`)
-KEEP_VALIDATED = 4096
+#: validated arguments a tool with a frozen arguments model keeps (see :meth:`Tool.arguments`). A
+#: verified call is validated again a few calls after it was made: in 20,000 sessions of the built-in
+#: mix, 64% of the repeats came within 16 validations of the tool and 98% within 1,024; an older
+#: repeat is validated once more (a few microseconds)
+KEEP_VALIDATED = 1024
 
 
 @dataclass(frozen=True)
@@ -150,7 +170,8 @@ class Tool:
         if key is not None and seen is not None:
             if len(seen) >= KEEP_VALIDATED:
                 seen.clear()
-            seen[key] = args
+            # kept as a copy of its own size: orjson's bytes hold a 4 kB buffer whatever their length
+            seen[bytes(memoryview(key))] = args
         return args
 
 

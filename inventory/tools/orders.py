@@ -34,12 +34,13 @@ from twinchat.inventory.orders import (
 )
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
-from twinchat.inventory.tools.base import Tool, ToolContext, free_number, request_key, tool_error
+from twinchat.inventory.tools.base import Tool, ToolContext, day_text, free_number, request_key, tool_error
 from twinchat.inventory.tools.memo import answer, replayed, shared
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
-__all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS"]
+__all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS",
+           "order_at"]
 
 #: A phone query lists at most this many orders, the newest first.
 MAX_ORDERS = 5
@@ -73,6 +74,10 @@ def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, 
     """The order row (dict, shared: not to be changed) if it exists at ``now``."""
     order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no), ORDER_FACTS_KEEP)
     return None if order is None or order["created_at"] > format_time(now) else order
+
+
+#: the order tools' reading of an order at a clock (the after-sales tools read it too)
+order_at = _order
 
 
 def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None:
@@ -256,7 +261,7 @@ def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str,
     end = window_end(delivered, kind)
     if now <= end:
         return None
-    head = f"订单 {order['order_no']} 于 {delivered:%Y-%m-%d} 签收,"
+    head = f"订单 {order['order_no']} 于 {day_text(delivered)} 签收,"
     if kind == "exchange":
         return tool_error("return_window_closed",
                           f"{head}换货期限(签收后{EXCHANGE_DAYS}天)已于 {format_time(end)} 截止", "kind")

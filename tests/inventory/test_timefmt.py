@@ -70,3 +70,23 @@ def test_the_format_is_written_out_only_here() -> None:
               if path not in allowed and ("%Y-%m-%d %H:%M:%S" in (text := path.read_text(encoding="utf-8"))
                                           or "strftime(TIME_FORMAT)" in text or ", TIME_FORMAT)" in text)]
     assert copies == []
+
+
+def test_a_remembered_time_text_is_the_text_of_that_moment() -> None:
+    """format_time remembers texts of naive datetimes: an equal moment (another object, another
+    fold) gets the same text, a different one its own, and the memo stays bounded."""
+    moment = datetime(2026, 11, 20, 9, 5, 7)
+    assert format_time(moment) == "2026-11-20 09:05:07"
+    assert format_time(datetime(2026, 11, 20, 9, 5, 7, fold=1)) == "2026-11-20 09:05:07"
+    assert format_time(datetime(2026, 11, 20, 9, 5, 8)) == "2026-11-20 09:05:08"
+    assert format_time(datetime(2026, 11, 20, 9, 5, 7, tzinfo=timezone.utc)) == "2026-11-20 09:05:07"
+    for i in range(timefmt._KEEP_TEXTS + 3):
+        assert format_time(moment + timedelta(seconds=i)) == (moment + timedelta(seconds=i)).strftime(TIME_FORMAT)
+    assert 0 < len(timefmt._texts) <= timefmt._KEEP_TEXTS
+
+
+@given(st.dates(min_value=datetime(1, 1, 1).date()))
+def test_day_text_is_strftime_s_day(day) -> None:
+    assert base.day_text(day) == f"{day:%Y-%m-%d}"
+    moment = datetime.combine(day, datetime.min.time())
+    assert base.day_text(moment) == f"{moment:%Y-%m-%d}" and base.day_text(moment).replace("-", "") == f"{moment:%Y%m%d}"

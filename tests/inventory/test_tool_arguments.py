@@ -62,3 +62,31 @@ def test_a_request_key_is_the_sha256_of_the_canonical_json():
         assert request_key(canonical) == hashlib.sha256(want.encode()).hexdigest()
     with pytest.raises(TypeError, match="not JSON serializable"):
         request_key({"now": datetime(2026, 11, 20)})
+
+
+def test_remembered_arguments_hold_no_more_than_their_text_and_instance():
+    """A key is kept at its own size (orjson's bytes carry a 4 kB buffer): 1,000 arguments
+    remembered take well under a kilobyte each; and the memo keeps at most KEEP_VALIDATED."""
+    import tracemalloc
+
+    from twinchat.inventory.tools import base
+
+    class Small(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+        order_no: str
+
+    tool = Tool(name="small", description="", args_model=Small, func=lambda ctx, args: {})
+    texts = [f"DD2611{i:08d}" for i in range(1000)]  # made before measuring
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for text in texts:
+            tool.arguments({"order_no": text})
+        per_entry = (tracemalloc.get_traced_memory()[0] - before) / len(texts)
+    finally:
+        tracemalloc.stop()
+    assert per_entry < 1024, f"{per_entry:.0f} bytes per remembered arguments"
+    assert tool.arguments({"order_no": texts[-1]}) is tool.arguments({"order_no": texts[-1]})
+    for i in range(base.KEEP_VALIDATED + 5):
+        tool.arguments({"order_no": f"X{i}"})
+    assert 0 < len(tool._validated) <= base.KEEP_VALIDATED

@@ -4,7 +4,7 @@ remembered answer is the one the tools compute, and a remembered write is still 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -415,3 +415,27 @@ def test_tickets_written_outside_a_call_are_seen_by_the_next_ticket(world_path):
         assert second["ticket_no"] != first["ticket_no"] and third["error"]["code"] == "slot_unavailable"
         answers.append((first, second, third))
     assert answers[0] == answers[1]
+
+
+def test_after_sales_tools_read_an_order_row_once_per_state(world_path):
+    """The after-sales tools read query_order's order row, remembered per world state: asked about
+    one order at several clocks, the order is read once; their answers equal an untracked world's,
+    before and after a cancellation changes the row."""
+    tracked, plain = _copy(world_path, True), _copy(world_path, False)
+    order_no, created, paid = tracked.execute(  # an order paid, and shipped hours later
+        "SELECT order_no, created_at, paid_at FROM orders WHERE cancelled_at IS NULL AND julianday(shipped_at) "
+        "- julianday(paid_at) > 0.2 ORDER BY order_no LIMIT 1").fetchone()
+    reads: list[str] = []
+    tracked.set_trace_callback(lambda sql: reads.append(sql) if "FROM orders WHERE order_no" in sql else None)
+    clocks = [datetime.fromisoformat(created) - timedelta(minutes=7)]  # before the order: not found
+    clocks += [datetime.fromisoformat(paid) + minutes * timedelta(minutes=7) for minutes in (1, 2, 3)]
+    names = ("urge_shipment", "get_invoice", "check_price_protection", "file_complaint")
+    calls = [(name, {"order_no": order_no, **({"issue": "发货太慢"} if name == "file_complaint" else {})}, now)
+             for now in clocks for name in names]
+    calls.append(("request_cancellation", {"order_no": order_no, "reason": "不想要了"}, clocks[-1]))
+    calls += [(name, args, now + timedelta(minutes=1)) for name, args, now in calls[-5:-1]]
+    got = [call(tracked, name, args, now) for name, args, now in calls]
+    want = [call(plain, name, args, now) for name, args, now in calls]
+    assert got == want
+    assert got[0]["error"]["code"] == "order_not_found" and got[-4]["error"]["code"] == "order_cancelled"  # urge_shipment, after it
+    assert len(reads) == 2  # the row before the cancellation, and after it
