@@ -187,8 +187,6 @@ class UnitGenerator(CompiledUnit):
         self._rng = random.Random(0)  # reseeded per block, or per pinned sample (module docstring)
         #: the index whose draw ``_rng`` is ready for (None: reseed first)
         self._cursor: int | None = None
-        #: the RNG of a targeted sample's outcome and redraws, reseeded for each (see :meth:`_sample`)
-        self._redraw = random.Random(0)
 
     # -- drawing ---------------------------------------------------------------------------
     def sample(self, index: int, *, now: datetime | None = None, fixed: dict[str, Any] | None = None,
@@ -257,21 +255,12 @@ class UnitGenerator(CompiledUnit):
             out = self._draw(index, base if shared else random.Random(base), now, fixed, template_id, context, call)
             assert out is not None
             return out
-        redraw = self._redraw  # reseeded per redraw: the state a new Random of that seed has
-        if shared:
-            target = self._targets.pick(base.random())
-        else:
-            redraw.seed(f"{base}/outcome")  # what Targets.target draws, without a Random made for it
-            target = self._targets.pick(redraw.random())
+        target = self._targets.pick(base.random()) if shared else self._targets.target(base)
         savepoints = savepoints and self.writes  # a rejected draw's writes are undone
         for attempt in range(self.unit.max_redraws):
             if savepoints:
                 self.conn.execute("SAVEPOINT twinchat_attempt")
-            if shared:
-                rng = base
-            else:
-                rng = redraw
-                rng.seed(f"{base}/{attempt}")
+            rng = base if shared else random.Random(f"{base}/{attempt}")
             out = self._draw(index, rng, now, fixed, template_id, context, call, target)
             if savepoints:
                 if out is None:
