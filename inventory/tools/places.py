@@ -81,7 +81,7 @@ def resolve_address(conn: sqlite3.Connection, address: str, field: str = "addres
     in the address, full or short (南山区, 深圳 → Shenzhen's).
     """
     text = _SPACE.sub("", address)
-    names = static_data(conn, _Names)
+    names = static_data(conn, _names)
     context = names.named_in(text)  # what PlaceIndex.named_in finds, as codes
     full = names.full
     marked = []  # (code, span) of the regions whose full name occurs, in adcode order
@@ -102,7 +102,7 @@ def resolve_address(conn: sqlite3.Connection, address: str, field: str = "addres
 def district_names(conn: sqlite3.Connection, text: str, city: str) -> list[tuple[int, str]]:
     """(where its full name first occurs in ``text`` or -1, adcode) of the districts of ``city`` whose
     name or short name ``text`` holds, in adcode order: what PlaceIndex.named_in lists of them."""
-    names = static_data(conn, _Names)
+    names = static_data(conn, _names)
     return [(text.find(names.full[code]), code) for code in sorted(names.named_in(text))
             if names.district_city.get(code) == city]
 
@@ -116,19 +116,17 @@ def _inside(a: int, b: int, marked: list[tuple[str, int, int]]) -> bool:
 
 
 class _Names:
-    """The region names an address is read with (static data): the names and short names of two
-    characters or more by their first two characters, each region's full name, and the places of
-    the prefixes asked about lately."""
+    """The region names an address is read with (made of the place index, and kept with it): the
+    names and short names of two characters or more by their first two characters, each region's
+    full name, and the places of the prefixes asked about lately."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, index: PlaceIndex) -> None:
         by_name: dict[str, list[str]] = {}
         #: adcode -> name, for the regions PlaceIndex holds (those in a province)
         self.full: dict[str, str] = {}
         #: district adcode -> its city's adcode
         self.district_city: dict[str, str] = {}
-        for code, name, short, level, city in conn.execute(
-                "SELECT r.adcode, r.name, r.short_name, r.level, r.city FROM regions r "
-                "JOIN regions p ON p.adcode = r.province ORDER BY r.adcode"):
+        for code, name, short, level, _, _, city, *_ in index.regions():
             self.full[code] = name
             if level == "district":
                 self.district_city[code] = city
@@ -139,7 +137,7 @@ class _Names:
         self._heads: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for name, codes in by_name.items():
             self._heads.setdefault(name[:2], []).append((name, tuple(codes)))
-        self._index = static_data(conn, PlaceIndex)
+        self._index = index
         self._found: dict[str, list[dict[str, Any]]] = {}
 
     def named_in(self, text: str) -> set[str]:
@@ -161,6 +159,11 @@ class _Names:
                 self._found.clear()
             found = self._found[text] = self._index.find(text)
         return found
+
+
+def _names(conn: sqlite3.Connection) -> _Names:
+    """The :class:`_Names` of ``conn``'s place index (static data)."""
+    return static_data(conn, PlaceIndex).derived(_Names)
 
 
 #: prefixes of addresses whose places :class:`_Names` keeps (a few kB each at most)

@@ -315,11 +315,13 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
         "serve_time": format_time(args.serve_time), "technician_id": tech_id,
         "is_vip": args.is_vip, "now": format_time(now),
     }
-    key = request_key(canonical)
     empty = _no_tickets(conn)
-    existing = None if empty else _ticket_result(conn, key)
-    if existing is not None:
-        return existing, None
+    key = None  # made only where it is read: a request that gets a tool error needs none
+    if not empty:
+        key = request_key(canonical)
+        existing = _ticket_result(conn, key)
+        if existing is not None:
+            return existing, None
 
     when = args.serve_time
     if f"{when.hour:02d}:{when.minute:02d}" not in _STARTS or when.second or when.microsecond:
@@ -332,6 +334,8 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
         return tool_error("slot_unavailable",
                           f"{who}在 {canonical['serve_time'][:16]} 没有空闲,请换一个时段", "serve_time"), None
     _, technician, end = free[0]  # its start is when
+    if key is None:
+        key = request_key(canonical)
     number = free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket", empty=empty)
     if isinstance(number, dict):  # no number left for the day: a tool error
         return number, None

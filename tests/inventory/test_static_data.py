@@ -44,6 +44,33 @@ def test_named_in_lists_the_regions_an_address_names(world):
         assert [(p["adcode"], at) for p, at in index.named_in(text)] == [tuple(r) for r in rows]
 
 
+def test_copies_of_one_world_share_their_place_index(world_path, tmp_path):
+    """An index made for regions equal to the last one's shares its tables (and what is derived
+    from them); a world whose regions differ in one name gets an index of its own, which finds it."""
+    from twinchat.composer.store.snapshot import world_snapshot
+    from twinchat.inventory.tools.places import resolve_address
+
+    def made(index):
+        return object()
+
+    first, second = world_snapshot(world_path), world_snapshot(world_path)
+    one, two = static_data(first, PlaceIndex), static_data(second, PlaceIndex)
+    assert one is not two and one.derived(made) is two.derived(made)
+    address = "广东省深圳市南山区科苑路15号"
+    assert resolve_address(second, address) == resolve_address(first, address)
+
+    renamed = world_snapshot(world_path)
+    with renamed:
+        renamed.execute("UPDATE regions SET name = '蛇口区' WHERE name = '南山区' AND city = '440300'")
+    own = static_data(renamed, PlaceIndex)
+    assert own.derived(made) is not one.derived(made)
+    assert [p["name"] for p in own.find("深圳市蛇口区")] == ["蛇口区"] and one.find("深圳市蛇口区") == []
+    assert resolve_address(renamed, "广东省深圳市蛇口区科苑路15号")[0]["adcode"] == "440300"
+    assert static_data(world_snapshot(world_path), PlaceIndex).find("深圳市蛇口区") == []
+    for conn in (first, second, renamed):
+        conn.close()
+
+
 def test_static_data_is_read_once_per_connection(world_path):
     from twinchat.inventory import open_world
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from twinchat.composer.errors import ComposerError
@@ -70,10 +70,11 @@ def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> tuple
         return draw_phrase(now, rng, slot.kinds)
 
     hours, within = slot.hours, slot.within_days
-    limit = None if within is None else within * 86400
+    # (start - now).total_seconds() > within days, as a comparison of datetimes made once per draw
+    latest = None if within is None else _days_after(now, within)
 
     def fits(start: datetime) -> bool:
-        if limit is not None and (start - now).total_seconds() > limit:
+        if latest is not None and start > latest:
             return False
         return hours is None or (start.hour in hours and start.minute == 0)
 
@@ -86,6 +87,14 @@ def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> tuple
         phrase = pool[int(rng.random() * len(pool))]
         found = phrase.text, phrase.window.start, phrase.window.end, phrase.kind
     return found
+
+
+def _days_after(now: datetime, days: int) -> datetime:
+    """``now`` + ``days`` days, or the last datetime there is when that lies past it."""
+    try:
+        return now + timedelta(days=days)
+    except OverflowError:
+        return datetime.max
 
 
 def _drawer(slot: TimeSlot, name: str, sampler: Any) -> Any:
