@@ -22,6 +22,7 @@ from twinchat.composer.atomic import atomic_write
 from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.engine.generate import UnitGenerator, drawn
 from twinchat.composer.engine.negatives import sample_verifier
+from twinchat.composer.jsontext import dumps_spaced
 from twinchat.units.errors import TwinchatError, UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
 
@@ -32,7 +33,7 @@ __all__ = ["GenerateReport", "generate_file", "check_output", "generate_inputs",
 
 DEFAULT_CAP = 100_000
 #: ``json.dumps(record, ensure_ascii=False)``, with the encoder made once rather than per line
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+_encode = dumps_spaced
 #: how much of an existing output's first line is read to tell whether it is a samples file
 _FIRST_LINE_MAX = 1 << 20
 
