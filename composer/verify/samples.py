@@ -212,6 +212,19 @@ class Verifier:
                     if value not in runs:
                         reasons.append(f"grounding:{name}")
                     continue
+                elif mode == "time":  # _grounded's time check, inline: a phrase of the text names the value
+                    try:
+                        spans = find(raw, now)
+                    except TimeExpressionError:
+                        spans = ()
+                    want = datetime.fromisoformat(value)
+                    for span in spans:
+                        window = span.window
+                        if window.start == want or window.end == want:
+                            break
+                    else:
+                        reasons.append(f"grounding:{name}")
+                    continue
             elif not label_type_ok(kind, value):
                 reasons.append(f"type:{name}")
                 continue
