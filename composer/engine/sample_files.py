@@ -15,14 +15,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twinchat.composer.atomic import atomic_write
 from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.engine.generate import UnitGenerator, drawn
 from twinchat.composer.engine.negatives import sample_verifier
+from twinchat.composer.jsontext import dumps_spaced
 from twinchat.units.errors import TwinchatError, UnitError
 from twinchat.units.loader import UnitSource, did_you_mean, load_units
 
@@ -32,21 +32,8 @@ if TYPE_CHECKING:  # an --exhaustive run imports its modules (a drawn run never 
 __all__ = ["GenerateReport", "generate_file", "check_output", "generate_inputs", "ensure_world", "find_unit", "DEFAULT_CAP"]
 
 DEFAULT_CAP = 100_000
-
-
-def _line_encoder() -> Callable[[Any], str]:
-    """``json.dumps(value, ensure_ascii=False)`` as one function: the standard library's C encoder
-    made once (``JSONEncoder.encode`` makes one per call, with a table of the containers it is in to
-    refuse a cycle, which a sample's record never has), or ``encode`` itself without the C module."""
-    encoder = json.JSONEncoder(ensure_ascii=False)
-    if c_make_encoder is None:
-        return encoder.encode
-    chunks = c_make_encoder(None, encoder.default, encode_basestring, None, ": ", ", ", False, False, True)
-    return lambda value: "".join(chunks(value, 0))
-
-
-#: ``json.dumps(record, ensure_ascii=False)``, the text of one line
-_encode = _line_encoder()
+#: ``json.dumps(record, ensure_ascii=False)``, with the encoder made once rather than per line
+_encode = dumps_spaced
 #: how much of an existing output's first line is read to tell whether it is a samples file
 _FIRST_LINE_MAX = 1 << 20
 

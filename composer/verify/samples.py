@@ -127,6 +127,20 @@ def find(text: str, now: datetime) -> Any:
     return find(text, now)
 
 
+def _time_said(raw: str, value: str, now: datetime) -> bool:
+    """Whether a time phrase in ``raw`` resolves, at ``now``, to a window that starts or ends at ``value``."""
+    try:
+        spans = find(raw, now)
+    except TimeExpressionError:
+        return False
+    want = datetime.fromisoformat(value)
+    for span in spans:
+        window = span.window
+        if window.start == want or window.end == want:
+            return True
+    return False
+
+
 def _grounded(mode: str, value: Any, text: _Text, now: datetime, refs: dict[str, Any] | None = None) -> bool:
     if value is None or mode == "derived":
         return True
@@ -136,12 +150,7 @@ def _grounded(mode: str, value: Any, text: _Text, now: datetime, refs: dict[str,
         digits = value if isinstance(value, str) and value.isdigit() else "".join(c for c in str(value) if c.isdigit())
         return _whole_number_in(text.raw, digits) or digits in text.runs
     if mode == "time":
-        try:
-            spans = find(text.raw, now)
-        except TimeExpressionError:
-            return False
-        want = datetime.fromisoformat(value)
-        return any(s.window.start == want or s.window.end == want for s in spans)
+        return _time_said(text.raw, value, now)
     for item in value if isinstance(value, list) else (value,):
         shown = str(item)
         if shown not in text.raw and fold_for_grounding(shown) not in text.norm:
@@ -211,6 +220,9 @@ class Verifier:
                         runs = digit_runs(raw)
                     if value not in runs:
                         reasons.append(f"grounding:{name}")
+                    continue
+                elif mode == "time":  # a phrase of the text names the value (no normalised text needed)
+                    reasons.extend(() if _time_said(raw, value, now) else (f"grounding:{name}",))
                     continue
             elif not label_type_ok(kind, value):
                 reasons.append(f"type:{name}")

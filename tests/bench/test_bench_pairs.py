@@ -36,6 +36,7 @@ from targets import rates, target
 
 from twinchat.composer.engine.exhaustive import plan, samples
 from twinchat.composer.engine.generate import UnitGenerator
+from twinchat.composer.jsontext import dumps_spaced
 from twinchat.composer.store.snapshot import world_snapshot
 from twinchat.composer.tools import using_tools
 from twinchat.composer.verify.samples import Verifier
@@ -79,7 +80,7 @@ def _exhaustive(conn, src, pools) -> int:
     for sample in itertools.islice(samples(gen, p), N):
         record = sample.to_json()
         failed += bool(verify(record))
-        json.dumps(record, ensure_ascii=False)
+        dumps_spaced(record)  # the line generate writes: json.dumps(record, ensure_ascii=False)
         done += 1
     assert failed == 0
     return done
@@ -91,7 +92,7 @@ def _drawn(conn, src) -> int:
     for i in range(N // 4):
         record = gen.sample(i).to_json()
         assert not verify(record)
-        json.dumps(record, ensure_ascii=False)
+        dumps_spaced(record)
     return N // 4
 
 

@@ -275,3 +275,15 @@ def test_a_writing_tool_unit_runs_on_a_private_copy_and_gives_the_samples_of_the
         assert conn.total_changes > 0  # drawing on the file itself writes there (and rolls back)
     finally:
         conn.close()
+
+
+def test_a_time_not_said_in_the_text_fails_its_grounding(world, units):
+    src = units["repair_address_time"]
+    g = gen(world, units, "repair_address_time")
+    record = next(r for r in (g.sample(i).to_json() for i in range(50)) if not verify_sample(r, src.unit, g.call))
+    moved = json.loads(json.dumps(record))
+    moved["label"]["serve_time"] = "2020-01-01 09:00:00"  # no phrase of the text names it
+    assert "grounding:serve_time" in verify_sample(moved, src.unit, g.call)
+    unsaid = json.loads(json.dumps(record))
+    unsaid["text"] = "师傅来修一下"  # no time phrase at all
+    assert "grounding:serve_time" in verify_sample(unsaid, src.unit, g.call)
