@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
+from bisect import bisect_right
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
@@ -48,8 +50,9 @@ MAX_ORDERS = 5
 SHIP_BACK_DAYS = 7
 
 #: Facts of orders (a row, its lines, its checkpoints) remembered per world state before starting
-#: over: more than a world's orders (6,000 in a default world) and those sessions add, about 10 MB
-#: for the largest of the three.
+#: over: more than a world's orders (6,000 in a default world) and those sessions add. Kept lean
+#: (texts that repeat across orders interned, checkpoints as two tuples): about 4 MB for all of a
+#: default world's checkpoints, the largest of the three.
 ORDER_FACTS_KEEP = 16384
 
 _KIND_NAMES = {"return": "退货", "exchange": "换货"}
@@ -80,9 +83,16 @@ def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, 
 order_at = _order
 
 
+#: columns whose texts repeat across orders (a customer's orders, a handful of carriers,
+#: warehouses and reasons): held once by the remembered rows
+_REPEATED = frozenset(("customer", "cancel_reason", "warehouse", "carrier"))
+
+
 def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None:
     row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
-    return None if row is None else dict(zip(_ORDER_COLUMNS, row))
+    if row is None:
+        return None
+    return {k: sys.intern(v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
 
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
@@ -94,13 +104,20 @@ def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
         "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
-    return [{"product_id": r[0], "short_name": r[1], "qty": r[2], "price": r[3]} for r in rows]
+    intern = sys.intern
+    return [{"product_id": intern(r[0]), "short_name": intern(r[1]), "qty": r[2], "price": r[3]} for r in rows]
 
 
-def _checkpoints(conn: sqlite3.Connection, order_no: str) -> list[Any]:
-    """:func:`checkpoints` of the order (shared: not to be changed)."""
-    return shared(conn, "order_checkpoints", (order_no,), lambda: checkpoints(conn, order_no),
+def _checkpoints(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
+    """:func:`checkpoints` of the order (shared: not to be changed) as (their times, oldest first;
+    their texts, interned: a route's texts repeat across orders)."""
+    return shared(conn, "order_checkpoints", (order_no,), lambda: _checkpoint_rows(conn, order_no),
                   ORDER_FACTS_KEEP)
+
+
+def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
+    found = checkpoints(conn, order_no)
+    return tuple(c.time for c in found), tuple(sys.intern(c.text) for c in found)
 
 
 def _not_found(order_no: str) -> dict[str, Any]:
@@ -131,8 +148,11 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
     waiting = status in (AWAITING_SHIPMENT, IN_TRANSIT)
     last = None
     if shipped:
-        passed = [c for c in _checkpoints(conn, order["order_no"]) if c.time <= now]
-        last = {"time": format_time(passed[-1].time), "text": passed[-1].text}
+        times, texts = _checkpoints(conn, order["order_no"])
+        passed = bisect_right(times, now)  # the times are in order: those up to now come first
+        if not passed:
+            raise IndexError("a shipped order has a checkpoint by now")
+        last = {"time": format_time(times[passed - 1]), "text": texts[passed - 1]}
     promised = parse_time(order["eta"]) if order["eta"] else None
     created = parse_time(order["created_at"])
     return {

@@ -439,3 +439,26 @@ def test_after_sales_tools_read_an_order_row_once_per_state(world_path):
     assert got == want
     assert got[0]["error"]["code"] == "order_not_found" and got[-4]["error"]["code"] == "order_cancelled"  # urge_shipment, after it
     assert len(reads) == 2  # the row before the cancellation, and after it
+
+
+def test_remembered_checkpoints_give_the_last_one_passed_at_every_moment(world_path):
+    """The order tools remember an order's checkpoints in a lean form: at each checkpoint's time,
+    a second before it and after the last, the tracked connection answers as the plain one."""
+    from twinchat.inventory.orders import checkpoints
+
+    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    shipped = plain.execute("SELECT order_no FROM orders WHERE shipped_at IS NOT NULL "
+                            "ORDER BY order_no LIMIT 12").fetchall()
+    asked = 0
+    for (order_no,) in shipped:
+        history = checkpoints(plain, order_no)
+        moments = [m for c in history for m in (c.time, c.time - timedelta(seconds=1))]
+        for now in [*moments, history[-1].time + timedelta(days=1)]:
+            want = call(plain, "query_order", {"order_no": order_no}, now)
+            got = call(tracked, "query_order", {"order_no": order_no}, now)
+            assert got == want
+            if "orders" in want and want["orders"][0]["last_checkpoint"] is not None:
+                passed = [c for c in history if c.time <= now]
+                assert want["orders"][0]["last_checkpoint"]["text"] == passed[-1].text
+                asked += 1
+    assert asked > 12 * 4
