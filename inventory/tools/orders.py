@@ -95,17 +95,26 @@ def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None
     return {k: sys.intern(v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
 
 
-def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
+#: an order line as remembered: (product id, short name, quantity, price paid)
+Line = tuple[str, str, int, float]
+
+
+def _items(conn: sqlite3.Connection, order_no: str) -> list[Line]:
     """The order's lines (shared: not to be changed)."""
     return shared(conn, "order_items", (order_no,), lambda: _item_rows(conn, order_no), ORDER_FACTS_KEEP)
 
 
-def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
+def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
     rows = conn.execute(
         "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
         "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
     intern = sys.intern
-    return [{"product_id": intern(r[0]), "short_name": intern(r[1]), "qty": r[2], "price": r[3]} for r in rows]
+    return [(intern(r[0]), intern(r[1]), r[2], r[3]) for r in rows]
+
+
+def _line_view(line: Line) -> dict[str, Any]:
+    """What an answer says about an order line."""
+    return {"product_id": line[0], "short_name": line[1], "qty": line[2]}
 
 
 def _checkpoints(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
@@ -160,7 +169,7 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
         "status": status,
         "created_at": order["created_at"],
         "total": order["total"],
-        "items": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in _items(conn, order["order_no"])],
+        "items": [_line_view(i) for i in _items(conn, order["order_no"])],
         "carrier": order["carrier"] if shipped else None,
         "tracking_no": order["tracking_no"] if shipped else None,
         "pay_by": format_time(created + PAY_WINDOW) if status == PENDING_PAYMENT else None,
@@ -261,16 +270,16 @@ def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
 
 
 def _return_view(conn: sqlite3.Connection, return_no: str, order_no: str, product_id: str | None, kind: str,
-                 created_at: str, warehouse: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+                 created_at: str, warehouse: str, items: list[Line]) -> dict[str, Any]:
     """The answer about a return row (and its order's warehouse and lines)."""
-    lines = [i for i in items if product_id is None or i["product_id"] == product_id]
-    refund = round(sum(i["price"] * i["qty"] for i in lines), 2) if kind == "return" else None
+    lines = [i for i in items if product_id is None or i[0] == product_id]
+    refund = round(sum(i[3] * i[2] for i in lines), 2) if kind == "return" else None
     created = parse_time(created_at)
     ship_back_by = datetime.combine(created.date() + timedelta(days=SHIP_BACK_DAYS), time(23, 59, 59))
     return {
         "return_no": return_no, "order_no": order_no, "kind": kind, "kind_name": _KIND_NAMES[kind],
         "status": "待寄回", "created_at": created_at,
-        "items": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in lines],
+        "items": [_line_view(i) for i in lines],
         "refund_amount": refund, "return_address": _return_address(conn, warehouse),
         "ship_back_by": format_time(ship_back_by),
     }
@@ -312,8 +321,8 @@ def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
         return _not_found(order_no), None
     product_id = _order_key(args.product_id) if args.product_id is not None else None
     items = _items(conn, order_no)
-    if product_id is not None and product_id not in {i["product_id"] for i in items}:
-        listed = "、".join(f"{i['product_id']}({i['short_name']})" for i in items)
+    if product_id is not None and product_id not in {i[0] for i in items}:
+        listed = "、".join(f"{i[0]}({i[1]})" for i in items)
         return tool_error("product_not_in_order",
                           f"订单 {order_no} 中没有商品 {product_id},该订单的商品有: {listed}", "product_id"), None
     status = _status(order, now)
