@@ -213,10 +213,12 @@ def world_version(conn: sqlite3.Connection) -> str | None:
 class Memo:
     """Answers of one tool by (world version, key); at most :attr:`KEEP` before it starts over."""
 
-    #: answers (up to a few kB each) before the memo starts over. An answer is keyed by the session
-    #: clock, so it is asked for again by the session that made it (its verification, a few calls
-    #: later: in 20,000 sessions of the built-in mix, every repeat but two came within 16 answers)
-    KEEP = 256
+    #: answers (up to a few kB each) before the memo starts over. A session asks for its answers
+    #: again a few calls later (in 20,000 sessions of the built-in mix, every repeat but two came
+    #: within 16 answers), but an exhaustive run of ``generate`` asks for a request's answer again
+    #: once per instruction, a whole pass over the requests later: at 256, a five-field tool's pairs
+    #: cost a quarter more (a real call per pair), so the bound stays at 4,096
+    KEEP = 4096
 
     __slots__ = ("tracker", "_answers", "keep")
 
