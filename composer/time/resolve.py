@@ -112,7 +112,7 @@ from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, H
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
 
-__all__ = ["TimeSpan", "TimeWindow", "find", "resolve"]
+__all__ = ["TimeSpan", "TimeWindow", "find", "resolve", "windows"]
 
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _LEADING = re.compile("^[在于](?=.)")
@@ -170,8 +170,19 @@ def find(sentence: str, now: datetime, *, appointment: bool = False) -> list[Tim
     does not resolve is left out whole, and so, with ``appointment``, is a clock already begun.
     A hedge said just before a phrase (最晚明天) belongs to its span.
     """
+    return _found(sentence, now, appointment, True)
+
+
+def windows(sentence: str, now: datetime, *, appointment: bool = False) -> list[TimeWindow]:
+    """The windows of the phrases :func:`find` finds in ``sentence``, in the same order, for a caller
+    that asks only which times a sentence names (no span is built)."""
+    return _found(sentence, now, appointment, False)
+
+
+def _found(sentence: str, now: datetime, appointment: bool, spans: bool) -> list[Any]:
+    """The :class:`TimeSpan` (with ``spans``) or else the window of each phrase :func:`find` finds."""
     _check_clock(now)
-    spans = []
+    found = []
     text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
     for match in PHRASE.finditer(text):
         first, last = match.span()
@@ -186,9 +197,12 @@ def find(sentence: str, now: datetime, *, appointment: bool = False) -> list[Tim
         window = _window(match, groups, now, appointment, hedge and hedge["word"])
         if window is None:
             continue
-        first = first if hedge is None else hedge.start()
-        spans.append(TimeSpan(first, last, sentence[first:last], window))
-    return spans
+        if spans:
+            first = first if hedge is None else hedge.start()
+            found.append(TimeSpan(first, last, sentence[first:last], window))
+        else:
+            found.append(window)
+    return found
 
 
 #: the windows :func:`find` gave at the clock it was last asked at (see :func:`_window`); at most _KEEP

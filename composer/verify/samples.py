@@ -118,24 +118,23 @@ def _whole_number_in(text: str, digits: str) -> bool:
     return False
 
 
-def find(text: str, now: datetime) -> Any:
-    """The time grammar's :func:`~twinchat.composer.time.resolve.find`, imported on the first time a
+def windows(text: str, now: datetime) -> Any:
+    """The time grammar's :func:`~twinchat.composer.time.resolve.windows`, imported on the first time a
     sample's time is checked (a run whose units say no time never loads the grammar); it then
     rebinds this name to the grammar's own function."""
-    global find
-    from twinchat.composer.time.resolve import find
-    return find(text, now)
+    global windows
+    from twinchat.composer.time.resolve import windows
+    return windows(text, now)
 
 
 def _time_said(raw: str, value: str, now: datetime) -> bool:
     """Whether a time phrase in ``raw`` resolves, at ``now``, to a window that starts or ends at ``value``."""
     try:
-        spans = find(raw, now)
+        found = windows(raw, now)
     except TimeExpressionError:
         return False
     want = datetime.fromisoformat(value)
-    for span in spans:
-        window = span.window
+    for window in found:
         if window.start == want or window.end == want:
             return True
     return False

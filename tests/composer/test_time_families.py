@@ -16,7 +16,7 @@ import pytest
 
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.time.pool import phrases
-from twinchat.composer.time.resolve import TimeWindow, find, resolve
+from twinchat.composer.time.resolve import TimeWindow, find, resolve, windows
 
 FRI = "2026-11-20 15:00"       # Friday afternoon
 NIGHT = "2026-11-20 21:30"     # Friday evening
@@ -293,6 +293,14 @@ def test_find(sentence: str, now: str, spans: list[tuple[str, str, str]]) -> Non
     assert found == [(text, TimeWindow(_t(start), _t(end))) for text, start, end in spans]
     for span in find(sentence, _t(now)):
         assert sentence[span.start:span.end] == span.text
+
+
+@pytest.mark.parametrize("appointment", [False, True])
+@pytest.mark.parametrize(("sentence", "now"), [(s, now) for s, now, _ in FOUND] + [
+    ("最晚明天下午三点打给我", WED), ("最好周三下午两点上门", WED), ("明天１５：３０到１７：００在家", FRI)])
+def test_windows_are_the_windows_of_find(sentence: str, now: str, appointment: bool) -> None:
+    expected = [span.window for span in find(sentence, _t(now), appointment=appointment)]
+    assert windows(sentence, _t(now), appointment=appointment) == expected
 
 
 def test_find_skips_an_appointment_already_begun() -> None:
