@@ -35,6 +35,12 @@ class Desk:
         self._skilled: dict[tuple[str, str], list[str]] = {}
         #: (technicians, weekday, start) -> their planned slots then (see :meth:`openings`)
         self._openings: dict[tuple[tuple[str, ...], int, time], list[tuple[str, str, time]]] = {}
+        #: technician -> weekday -> the (start, end) texts planned that day (see :meth:`day`)
+        self._days: dict[str, dict[int, list[tuple[str, str]]]] = {}
+        for (tid, weekday, _), planned in self._plan.items():
+            self._days.setdefault(tid, {}).setdefault(weekday, []).extend(planned)
+        #: (technicians, weekday) -> their planned slots that day (see :meth:`day`)
+        self._day_plans: dict[tuple[tuple[str, ...], int], list[tuple[str, str, time, time]]] = {}
 
     def serves(self, city: str) -> bool:
         """Whether ``city`` has a technician at all."""
@@ -65,6 +71,20 @@ class Desk:
                 self._openings.clear()
             found = self._openings[key] = [(tid, start, time.fromisoformat(end)) for tid in technicians
                                            for start, end in self.planned(tid, weekday, at)]
+        return found
+
+    def day(self, technicians: list[str], weekday: int) -> list[tuple[str, str, time, time]]:
+        """(technician, start text, start time, end time) of every slot ``technicians`` plan on
+        ``weekday`` (what ``technician_schedule`` holds for them, in no set order), made once per
+        asking (the last :data:`KEEP_OPENINGS`; a shared list: do not change it)."""
+        key = (tuple(technicians), weekday)
+        found = self._day_plans.get(key)
+        if found is None:
+            if len(self._day_plans) >= KEEP_OPENINGS:
+                self._day_plans.clear()
+            found = self._day_plans[key] = [
+                (tid, start, time.fromisoformat(start), time.fromisoformat(end)) for tid in technicians
+                for start, end in self._days.get(tid, {}).get(weekday, ())]
         return found
 
 

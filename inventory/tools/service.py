@@ -13,11 +13,12 @@ import re
 import sqlite3
 import unicodedata
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
-from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, free_slots, is_booked_elsewhere
+from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, is_booked_elsewhere
 from twinchat.inventory.tools.base import (
     Tool,
     ToolContext,
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
+
+#: the slots whether a technician is booked elsewhere is kept for (see :func:`_booked`)
+KEEP_BOOKED = 8192
 
 # -- search_solution ---------------------------------------------------------------------------
 
@@ -183,7 +187,8 @@ def _slots_now(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, An
         return _no_service(conn, city, category, "city")
     names = static_data(conn, Desk).names
     days = [args.date] if args.date is not None else [today + timedelta(days=i) for i in range(args.days)]
-    free = [slot for day in days for slot in free_slots(conn, technicians, day, ctx.now)]
+    empty = _no_tickets(conn)
+    free = [slot for day in days for slot in _free_on(conn, technicians, day, ctx.now, empty)]
     slots = [{"technician_id": tid, "technician_name": names[tid],
               "start": format_time(start), "end": format_time(end)}
              for start, tid, end in free[: args.limit]]
@@ -296,9 +301,41 @@ def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
         f"SELECT technician FROM tickets WHERE technician IN ({','.join('?' * len(technicians))}) "
         "AND serve_start = ? AND status != 'cancelled'", (*technicians, format_time(when)))}
     free = [(when, tid, datetime.combine(day, end)) for tid, start, end in scheduled
-            if tid not in taken and not is_booked_elsewhere(tid, day, start)]
+            if tid not in taken and not _booked(tid, day, start)]
     free.sort()
     return free
+
+
+def _free_on(conn: sqlite3.Connection, technicians: list[str], day: dt.date, now: datetime,
+             no_tickets: bool = False) -> list[tuple[datetime, str, datetime]]:
+    """:func:`free_slots` of ``technicians`` on ``day``, their plan read from :class:`Desk` (static)
+    rather than ``technician_schedule``, and ``tickets`` not read when the caller knows it holds
+    ``no_tickets``."""
+    if not technicians:
+        return []
+    taken: set[tuple[str, str]] = set()
+    if not no_tickets:
+        first = datetime.combine(day, dt.time(0))
+        taken = {(r[0], r[1]) for r in conn.execute(
+            f"SELECT technician, serve_start FROM tickets WHERE technician IN ({','.join('?' * len(technicians))}) "
+            "AND serve_start >= ? AND serve_start < ? AND status != 'cancelled'",
+            (*technicians, format_time(first), format_time(first + timedelta(days=1))))}
+    earliest = now + LEAD_TIME
+    free = []
+    for tid, start, begins_at, ends_at in static_data(conn, Desk).day(technicians, day.weekday()):
+        begins = datetime.combine(day, begins_at)
+        if begins < earliest or (taken and (tid, format_time(begins)) in taken) or _booked(tid, day, start):
+            continue
+        free.append((begins, tid, datetime.combine(day, ends_at)))
+    free.sort()
+    return free
+
+
+@lru_cache(maxsize=KEEP_BOOKED)
+def _booked(technician: str, day: dt.date, start: str) -> bool:
+    """:func:`is_booked_elsewhere`, kept for the last :data:`KEEP_BOOKED` slots asked about (a
+    function of its arguments; sessions on nearby clocks ask about the same days)."""
+    return is_booked_elsewhere(technician, day, start)
 
 
 def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any], Any]:

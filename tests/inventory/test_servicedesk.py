@@ -335,6 +335,27 @@ def test_the_slots_create_ticket_weighs_are_free_slots_at_that_start(world):
     assert compared == 8 * len(SLOTS) * 3 and nonempty > 20
 
 
+def test_the_slots_query_technician_slots_offers_are_free_slots(world):
+    from twinchat.inventory.tools.service import _free_on
+
+    slot = first_free(world)
+    ticket(world, serve_time=slot["start"], technician_id=slot["technician_id"])  # a taken slot among them
+    techs = sorted({slot["technician_id"], *(r[0] for r in world.execute("SELECT id FROM technicians LIMIT 40"))})
+    nonempty = 0
+    for day in range(8):
+        when = datetime.fromisoformat(f"2026-11-{20 + day} 00:00:00")
+        for now in (NOW, when + timedelta(hours=9, minutes=59), when + timedelta(hours=14)):
+            for some in (techs, techs[:3], [slot["technician_id"]], []):
+                want = servicedesk.free_slots(world, some, when.date(), now)
+                assert _free_on(world, some, when.date(), now) == want
+                nonempty += bool(want)
+    assert nonempty > 20
+    empty = sorted(r[0] for r in world.execute("SELECT id FROM technicians LIMIT 40"))
+    world.execute("DELETE FROM tickets")
+    day = datetime.fromisoformat(TOMORROW).date()
+    assert _free_on(world, empty, day, NOW, no_tickets=True) == servicedesk.free_slots(world, empty, day, NOW) != []
+
+
 def test_taken_slot_is_refused(world):
     slot = first_free(world)
     ticket(world, serve_time=slot["start"], technician_id=slot["technician_id"])
