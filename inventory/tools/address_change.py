@@ -48,7 +48,32 @@ class ChangeAddressArgs(BaseModel):
 
 def resolve_district(conn: sqlite3.Connection, address: str, field: str = "address") -> tuple[Any, Any]:
     """(the district row a street address lies in, None) or (None, the tool error): the address's
-    city as :func:`.places.resolve_address` reads it, and the district of that city it names."""
+    city as :func:`.places.resolve_address` reads it, and the district of that city it names.
+    Remembered per connection for the last :data:`KEEP_DISTRICTS` addresses (it reads static
+    tables only): the row is shared (read it, do not change it), a tool error is a copy."""
+    kept = static_data(conn, _Districts)
+    key = (address, field)
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= KEEP_DISTRICTS:
+            kept.clear()
+        found = kept[key] = _read_district(conn, address, field)
+    row, err = found
+    return (row, None) if err is None else (None, {"error": dict(err["error"])})
+
+
+#: the addresses :func:`resolve_district` keeps the district of, per connection
+KEEP_DISTRICTS = 4096
+
+
+class _Districts(dict):  # type: ignore[type-arg]
+    """(address, field) -> what :func:`_read_district` gave: kept per connection (static data)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+
+
+def _read_district(conn: sqlite3.Connection, address: str, field: str) -> tuple[Any, Any]:
     city, err = resolve_address(conn, address, field)
     if err:
         return None, err

@@ -72,6 +72,32 @@ def resolve_city(conn: sqlite3.Connection, text: str, field: str) -> Resolved:
 
 
 def resolve_address(conn: sqlite3.Connection, address: str, field: str = "address") -> Resolved:
+    """The city row of a street address (see :func:`_read_address`), remembered per connection for
+    the last :data:`KEEP_ADDRESSES` addresses (every table it reads is static; verification reads
+    the same address again): a shared city row (read it, do not change it), a tool error of its own."""
+    kept = static_data(conn, _Addresses)
+    key = (address, field)
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= KEEP_ADDRESSES:
+            kept.clear()
+        found = kept[key] = _read_address(conn, address, field)
+    city, err = found
+    return (city, None) if err is None else (None, {"error": dict(err["error"])})
+
+
+#: the addresses :func:`resolve_address` keeps the city of, per connection (a few hundred bytes each)
+KEEP_ADDRESSES = 4096
+
+
+class _Addresses(dict):  # type: ignore[type-arg]
+    """(address, field) -> what :func:`_read_address` gave: kept per connection (static data)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+
+
+def _read_address(conn: sqlite3.Connection, address: str, field: str) -> Resolved:
     """The city row of a street address.
 
     The place part of an address is a prefix that :func:`find_places` resolves: first those

@@ -119,3 +119,28 @@ def test_an_unpaid_world_order_without_a_warehouse_gets_the_fastest_lane_of_thos
     lanes = world.execute("SELECT w.id, w.cutoff, l.tier FROM warehouses w JOIN lanes l ON l.warehouse = w.id "
                           "WHERE l.dest_city = '440300'").fetchall()
     assert able and out["estimated_delivery"] == format_time(min(eta(now, c, t) for w, c, t in lanes if w in able))
+
+
+def test_resolved_addresses_are_kept_per_connection_and_bounded(world, world_path, monkeypatch):
+    import sqlite3
+
+    from twinchat.inventory.tools import address_change, places
+
+    plain = sqlite3.connect(world_path)  # keeps nothing: read every time
+    addresses = [NEW, "北京市朝阳区建国路88号", "朝阳区建国路88号", "火星市某区1号", "广东省某某路", "南山"]
+    monkeypatch.setattr(places, "KEEP_ADDRESSES", 3)
+    monkeypatch.setattr(address_change, "KEEP_DISTRICTS", 3)
+    for _ in range(2):
+        for address in addresses:
+            want = (places._read_address(plain, address, "address"),
+                    address_change._read_district(plain, address, "address"))
+            got = (places.resolve_address(world, address), address_change.resolve_district(world, address))
+            assert got == want
+            assert len(places.static_data(world, places._Addresses)) <= 3
+            assert len(places.static_data(world, address_change._Districts)) <= 3
+    plain.close()
+    _, err = address_change.resolve_district(world, "火星市某区1号")
+    assert err["error"]["code"] == "unknown_place"
+    err["error"]["code"] = "changed"  # a caller's change to the error it got is its own
+    assert address_change.resolve_district(world, "火星市某区1号")[1]["error"]["code"] == "unknown_place"
+    assert places.resolve_address(world, "火星市某区1号")[1]["error"]["code"] == "unknown_place"
