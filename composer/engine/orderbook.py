@@ -218,10 +218,18 @@ class OrderBook:
                 "gender": gender, "phone": phone, "address": address, "province": province, "city": city,
                 "district": district, "detail": detail, "postcode": postcode, "adcode": adcode, "region": region}
         self.items: dict[str, list[dict[str, Any]]] = {}
+        #: order number -> its lines as a record lists them (copied for every record)
+        self._lines: dict[str, list[dict[str, Any]]] = {}
         for order_no, pid, short, qty, price, category in lines:
             self.items.setdefault(order_no, []).append(
                 {"product_id": pid, "short_name": short, "qty": qty, "price": price, "category": category,
                  "words": self.words[category]})
+            self._lines.setdefault(order_no, []).append(
+                {"product_id": pid, "short_name": short, "qty": qty, "price": price, "category": category})
+        #: order number -> its creation time as text, made when a record first needs it
+        self._created: dict[str, str] = {}
+        #: (day placed, day of the clock) -> bought_phrases, the last _KEEP_PHRASES asked for
+        self._phrases: dict[tuple[Any, Any], list[str]] = {}
         self.orders: list[_Order] = [
             _Order(no, cust, *(_at(v) for v in stamps), float(total))  # type: ignore[arg-type]
             for no, cust, *stamps, total in orders]
@@ -324,16 +332,24 @@ class OrderBook:
         """The slot value of ``order`` at ``now``: its number (the text, in ``form``), state, lines,
         what it is (内存条), when it was bought (上周), and its customer."""
         state = order.state(now)
-        items = self.items[order.order_no]
-        first = items[0]
+        order_no = order.order_no
+        first = self.items[order_no][0]
         customer = self.customers[order.customer]
-        phrases = bought_phrases(order.created, now)
+        created = self._created.get(order_no)
+        if created is None:
+            created = self._created[order_no] = format_time(order.created)
+        days = (order.created.date(), now.date())  # what bought_phrases reads of the two moments
+        phrases = self._phrases.get(days)
+        if phrases is None:
+            if len(self._phrases) >= _KEEP_PHRASES:
+                self._phrases.clear()
+            phrases = self._phrases[days] = bought_phrases(order.created, now)
         data = {
-            "order_no": order.order_no, "state": state, "status": ORDER_STATES[state],
+            "order_no": order_no, "state": state, "status": ORDER_STATES[state],
             "delayed": bool(order.eta is not None and order.paid is not None and now > order.eta
                             and state in ("awaiting_shipment", "in_transit")),
-            "created_at": format_time(order.created), "total": order.total,
-            "items": [{k: i[k] for k in ("product_id", "short_name", "qty", "price", "category")} for i in items],
+            "created_at": created, "total": order.total,
+            "items": [dict(i) for i in self._lines[order_no]],
             "what": first["words"][int(rng.random() * len(first["words"]))],
             "bought": phrases[int(rng.random() * len(phrases))],
             "customer": Record("customer", dict(customer), customer["name"]),
@@ -342,7 +358,10 @@ class OrderBook:
 
 
 #: What :meth:`OrderBook._build` makes of the rows.
-_BUILT = frozenset({"customers", "items", "orders", "_by_owner", "_spans", "_index"})
+_BUILT = frozenset({"customers", "items", "orders", "_by_owner", "_spans", "_index", "_lines", "_created", "_phrases"})
+
+#: the (day placed, day of the clock) pairs whose bought_phrases a book keeps (a few hundred bytes each)
+_KEEP_PHRASES = 4096
 
 
 def _written(order_no: str, form: str) -> str:

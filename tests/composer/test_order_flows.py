@@ -22,6 +22,7 @@ from twinchat.composer.engine.filters import when
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.generate import UnitGenerator, session_clock
 from twinchat.composer.engine.orderbook import ORDER_STATES, OrderBook, bought_phrases
+from twinchat.inventory.timefmt import format_time
 from twinchat.composer.engine.references import PRONOUNS, draw, resolve
 from twinchat.composer.verify.samples import verify_sample
 from twinchat.inventory.orders import DELIVERED, IN_TRANSIT, status_at, window_end
@@ -541,3 +542,23 @@ def test_an_orders_state_is_the_status_the_tools_report_at_any_clock(composer):
             assert ORDER_STATES[state] == status_at(timeline, now), (order.order_no, now)
             seen[state] += 1
     assert set(seen) == {"pending_payment", "awaiting_shipment", "in_transit", "delivered", "cancelled"}
+
+
+def test_an_order_record_is_the_same_from_a_book_that_keeps_little(composer, monkeypatch):
+    from twinchat.composer.engine import orderbook
+
+    kept, fresh = OrderBook(composer.conn), OrderBook(composer.conn)
+    monkeypatch.setattr(orderbook, "_KEEP_PHRASES", 2)
+    rng = random.Random(9)
+    for _ in range(60):
+        now = session_clock(rng)
+        seed = rng.random()
+        one = kept.draw(random.Random(seed), now)
+        one.items[0]["qty"] = -1  # a record's lines are its own: the next record of the order is not changed
+        again, two = kept.draw(random.Random(seed), now), fresh.draw(random.Random(seed), now)
+        assert again.order_no == two.order_no and again.items[0]["qty"] != -1
+        assert {k: v for k, v in again.data.items() if k != "customer"} == \
+               {k: v for k, v in two.data.items() if k != "customer"}
+        created = kept.orders[next(i for i, o in enumerate(kept.orders) if o.order_no == two.order_no)].created
+        assert again.bought in bought_phrases(created, now) and again.created_at == format_time(created)
+        assert len(kept._phrases) <= 2
