@@ -165,9 +165,20 @@ class _Names:
             self._heads.setdefault(name[:2], []).append((name, tuple(codes)))
         self._index = index
         self._found: dict[str, list[dict[str, Any]]] = {}
+        self._last: tuple[str | None, set[str]] = (None, set())  # the last text named_in read, and its regions
 
     def named_in(self, text: str) -> set[str]:
-        """The regions whose name or short name (of two characters or more) occurs in ``text``."""
+        """The regions whose name or short name (of two characters or more) occurs in ``text`` (a
+        shared set: read it, do not change it). The last text's are kept: a district is read from
+        an address right after its city (:func:`resolve_address`, then :func:`district_names`)."""
+        last = self._last
+        if last[0] == text:
+            return last[1]
+        found = self._named_in(text)
+        self._last = (text, found)
+        return found
+
+    def _named_in(self, text: str) -> set[str]:
         found: set[str] = set()
         heads = self._heads
         for i in range(len(text) - 1):

@@ -286,3 +286,13 @@ def test_the_desk_gives_what_the_technician_queries_give(world):
             for techs in (some, some[:1], []):
                 want = [(tid, start, time.fromisoformat(end)) for tid in techs for start, end in desk.planned(tid, weekday, at)]
                 assert desk.openings(techs, weekday, at) == want
+
+
+def test_named_in_gives_each_text_its_own_regions_when_texts_alternate(world):
+    from twinchat.inventory.tools.places import _names
+
+    names = _names(world)
+    texts = ["深圳市南山区科苑路15号", "北京市朝阳区建国路88号", "深圳市南山区科苑路15号", "火星", "南山"]
+    for text in texts * 2:
+        assert names.named_in(text) == names._named_in(text)
+    assert names.named_in(texts[0]) != names.named_in(texts[1])
