@@ -73,9 +73,13 @@ class Alternatives:
     tree: tuple[_Node, ...]
 
     def draw(self, rng: Random) -> tuple[int, ...]:
-        """One choice per group, drawn from ``rng`` (one ``random()`` per group)."""
+        """One choice per group, drawn from ``rng`` (one ``random()`` per group, in group order)."""
+        groups = self.groups
+        if len(groups) == 1:  # most templates with alternatives have one group: no generator for it
+            n, cum = groups[0]
+            return (int(rng.random() * n) if cum is None else bisect(cum, rng.random() * cum[-1], 0, n - 1),)
         return tuple(int(rng.random() * n) if cum is None else bisect(cum, rng.random() * cum[-1], 0, n - 1)
-                     for n, cum in self.groups)
+                     for n, cum in groups)
 
     def scope(self, context: dict[str, Any], choices: tuple[int, ...]) -> dict[str, Any]:
         """``context`` with the choices the Jinja source reads."""

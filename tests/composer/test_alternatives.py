@@ -137,3 +137,16 @@ def test_units_check_names_the_template_and_column_of_a_bad_alternative():
     assert run.returncode == 1
     assert run.stderr == (f"{path}:9: unit 'alternatives_unclosed', template 'open': template alternatives, "
                           "column 1: '[' is never closed (write \\[ for the character)\n")
+
+
+def test_a_draw_takes_one_random_per_group_in_group_order():
+    import random
+    from bisect import bisect
+
+    for text in ("[a|b|c]", "[a@3|b]", "[a|b][c|d@2|e]", "x[a|[b|c]]y", "[a@2|b|]{{ x }}[c|d]"):
+        alts = parse_alternatives(text)
+        for seed in range(20):
+            rng, ref = random.Random(seed), random.Random(seed)
+            want = tuple(int(ref.random() * n) if cum is None else bisect(cum, ref.random() * cum[-1], 0, n - 1)
+                         for n, cum in alts.groups)
+            assert alts.draw(rng) == want and rng.random() == ref.random()
