@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from sys import intern
 from functools import lru_cache
 from importlib import resources
 from collections.abc import Iterable
@@ -87,8 +88,8 @@ def decode(data: Any) -> Any:
     elif "__slot__" in data:
         entry = slot_sources().get(data["__slot__"])
         cls = getattr(entry, "config", None)
-    else:
-        return {k: decode(v) for k, v in data.items()}
+    else:  # keys interned as validation makes them: the engine's lookups of slot and field names
+        return {intern(k): decode(v) for k, v in data.items()}
     fields = data["fields"]
     if cls is None or fields.keys() != cls.model_fields.keys():
         raise StaleCache(f"{data.get('__model__') or data.get('__slot__')}: the cached fields are not the model's")

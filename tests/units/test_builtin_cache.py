@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from importlib import resources
 
 import pytest
@@ -35,6 +36,8 @@ def test_every_builtin_unit_is_cached_and_equals_the_validated_one():
         assert src.unit == full.unit
         assert encode(src.unit) == encode(full.unit)  # the fields set too, at every depth
         assert repr(src.unit) == repr(full.unit)
+        # names the engine looks up in every sample are interned, as validation leaves them
+        assert all(sys.intern(k) is k for k in (*src.unit.slots, *src.unit.label, *src.unit.replies))
         cached += 1
     assert cached >= 30
 
