@@ -6,7 +6,7 @@ so a pydantic error location (``templates.3.text``) maps back to the line it cam
 
 The built-in units ship as package data in ``units/builtin/`` (loaded with importlib.resources);
 a user's own directory (``--units DIR``) is loaded the same way, after them. A built-in unit file
-whose text is the one ``units/builtin_units.json`` was made from is taken from there, already
+whose text is the one ``units/builtin_units.jsonl`` was made from is taken from there, already
 validated (see ``twinchat.units.builtin_cache``); PyYAML is imported only when a file is parsed.
 """
 
