@@ -5,7 +5,9 @@ the unit and, where it applies, the template id and field: the loader keeps the 
 so a pydantic error location (``templates.3.text``) maps back to the line it came from.
 
 The built-in units ship as package data in ``units/builtin/`` (loaded with importlib.resources);
-a user's own directory (``--units DIR``) is loaded the same way, after them.
+a user's own directory (``--units DIR``) is loaded the same way, after them. A built-in unit file
+whose text is the one ``units/builtin_units.jsonl`` was made from is taken from there, already
+validated (see ``twinchat.units.builtin_cache``); PyYAML is imported only when a file is parsed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from twinchat.units.errors import UnitError
@@ -25,6 +26,8 @@ from twinchat.units.slot_sources import source_names
 from twinchat.units.spec import Unit
 
 if TYPE_CHECKING:  # imported when a flow file is read: a command on one unit never builds the flow models
+    import yaml
+
     from twinchat.units.flow import Flow
 
 __all__ = [
@@ -40,6 +43,9 @@ __all__ = [
     "did_you_mean",
     "line_of",
     "read_yaml",
+    "BUILTIN",
+    "builtin_cache_text",
+    "write_builtin_cache",
 ]
 
 
@@ -49,20 +55,34 @@ class UnitSource:
 
     unit: Unit
     path: str
-    node: yaml.Node = field(repr=False, compare=False)
+    #: the YAML node tree (None for a unit taken from the built-in cache: ``file`` is parsed for
+    #: it the first time a line is asked)
+    node: yaml.Node | None = field(repr=False, compare=False)
+    file: Path | None = field(default=None, repr=False, compare=False)
+
+    def tree(self) -> yaml.Node | None:
+        """The node tree the lines are read from (parsed from ``file`` when not kept)."""
+        if self.node is None and self.file is not None:
+            object.__setattr__(self, "node", _read_yaml(self.file, self.path)[1])
+        return self.node
 
     def line_of(self, loc: Sequence[str | int]) -> int:
         """1-based line of the YAML value at ``loc`` (its nearest existing ancestor if absent)."""
-        return line_of(self.node, loc)
+        return line_of(self.tree(), loc)
 
     def text_line(self, loc: Sequence[str | int]) -> int:
         """1-based line where the text (template) at ``loc`` begins."""
-        return _text_line(self.node, loc)
+        tree = self.tree()
+        return _text_line(tree, loc) if tree is not None else 1
 
     def where(self, loc: Sequence[str | int] = (), template: str | None = None) -> str:
         """``file:line: unit 'id'[, template 'tid']`` — the head of an error message."""
         head = f"{self.path}:{self.line_of(loc)}: unit {self.unit.id!r}"
         return head + (f", template {template!r}" if template else "")
+
+
+#: How a built-in file is named in messages (``<builtin>/address_extraction.yaml``).
+BUILTIN = "<builtin>/"
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -71,9 +91,12 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-#: libyaml's loader where PyYAML was built with it (about 5x faster to start), else PyYAML's own;
-#: both report the same lines (the wording of a syntax error differs slightly).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _loader() -> Any:
+    """libyaml's loader where PyYAML was built with it (about 5x faster to start), else PyYAML's
+    own; both report the same lines (the wording of a syntax error differs slightly)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int:
@@ -81,6 +104,8 @@ def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int:
     (1 for an empty document)."""
     if node is None:
         return 1
+    import yaml
+
     line = node.start_mark.line + 1
     for part in loc:
         child = None
@@ -100,6 +125,8 @@ def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int:
 
 def _text_line(node: yaml.Node, loc: Sequence[str | int]) -> int:
     """The line where the text at ``loc`` starts (the line after ``|`` or ``>`` for block scalars)."""
+    import yaml
+
     target: yaml.Node | None = node
     for part in loc:
         if isinstance(target, yaml.MappingNode):
@@ -117,7 +144,9 @@ def _text_line(node: yaml.Node, loc: Sequence[str | int]) -> int:
 def _refuse_anchors(text: str, shown: str) -> None:
     """Refuse YAML anchors (``&name``): an alias repeats a value without writing it, and aliases of
     aliases make a few lines stand for billions of values (the "billion laughs")."""
-    for event in yaml.parse(text, Loader=_LOADER):
+    import yaml
+
+    for event in yaml.parse(text, Loader=_loader()):
         if getattr(event, "anchor", None) is not None:
             raise UnitError(f"{shown}:{event.start_mark.line + 1}: YAML anchor &{event.anchor} is not allowed in "
                             "unit files (anchors and aliases repeat values unseen); write the value out")
@@ -125,6 +154,8 @@ def _refuse_anchors(text: str, shown: str) -> None:
 
 def _refuse_duplicate_keys(root: yaml.Node, shown: str) -> None:
     """Refuse a key written twice in one mapping (YAML would silently keep the last)."""
+    import yaml
+
     stack = [root]
     while stack:
         node = stack.pop()
@@ -148,13 +179,15 @@ def read_yaml(path: Path, shown: str, what: str) -> tuple[Any, yaml.Node | None]
     (a FIFO or /dev/zero would block or never end), unreadable text, invalid YAML, anchors and
     aliases (an alias can expand a small file into gigabytes) and duplicate keys (the last would
     silently win). An empty file is (None, None)."""
+    import yaml
+
     if not path.is_file():
         raise UnitError(f"{shown}: not a regular file; {what} is a YAML file")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UnitError(f"{shown}: cannot read {what}: {exc}") from exc
-    loader = _LOADER(text)
+    loader = _loader()(text)
     try:  # parsed once: the node tree (for line numbers) and the data made from it
         if "&" in text:
             _refuse_anchors(text, shown)
@@ -188,7 +221,7 @@ class FlowSource:
 
     flow: Flow
     path: str
-    node: yaml.Node = field(repr=False, compare=False)
+    node: yaml.Node | None = field(repr=False, compare=False)
 
     def line_of(self, loc: Sequence[str | int]) -> int:
         return line_of(self.node, loc)
@@ -205,10 +238,18 @@ def load_file(path: str | Path, shown: str | None = None) -> UnitSource | FlowSo
     return src
 
 
-def _load(path: str | Path, shown: str | None = None) -> UnitSource | FlowSource | None:
-    """A unit or flow file loaded, or None for a tool file (``twinchat.units.tool_files`` reads those)."""
+def _load(path: str | Path, shown: str | None = None, *, cached: bool = True) -> UnitSource | FlowSource | None:
+    """A unit or flow file loaded, or None for a tool file (``twinchat.units.tool_files`` reads those).
+    A built-in unit comes from the cache of their validated form while its file is unchanged
+    (``cached=False`` always parses and validates the file)."""
     path = Path(path)
     shown = shown or str(path)
+    if cached and shown.startswith(BUILTIN):
+        from twinchat.units.builtin_cache import cached_unit
+
+        unit = cached_unit(path)
+        if unit is not None:
+            return UnitSource(unit=unit, path=shown, node=None, file=path)
     data, node = _read_yaml(path, shown)
     if data.get("kind") == "tool":
         return None
@@ -264,6 +305,24 @@ def builtin_paths() -> list[Path]:
         return sorted(Path(folder).glob("*.yaml"))
 
 
+def builtin_cache_text() -> str:
+    """The text of the built-in units' cache (``twinchat.units.builtin_cache``), made by loading
+    and validating every built-in unit file in full."""
+    from twinchat.units.builtin_cache import cache_text
+
+    loaded = ((path, _load(path, f"{BUILTIN}{path.name}", cached=False)) for path in builtin_paths())
+    return cache_text((path, src.unit) for path, src in loaded if isinstance(src, UnitSource))
+
+
+def write_builtin_cache() -> Path:
+    """Write the built-in units' cache anew, beside this module (after a built-in file changed)."""
+    from twinchat.units.builtin_cache import CACHE_FILE
+
+    target = Path(__file__).with_name(CACHE_FILE)
+    target.write_text(builtin_cache_text(), encoding="utf-8")
+    return target
+
+
 def load_units(extra: Sequence[str | Path] = (), *, builtins: bool = True) -> dict[str, UnitSource]:
     """The built-in units and those in ``extra`` (directories or files), by id.
 
@@ -279,7 +338,7 @@ def units_for(unit_id: str, extra: Sequence[str | Path] = ()) -> dict[str, UnitS
     if not extra:
         for path in builtin_paths():
             if path.stem == unit_id:
-                src = _load(path, f"<builtin>/{path.name}")
+                src = _load(path, f"{BUILTIN}{path.name}")
                 if isinstance(src, UnitSource) and src.unit.id == unit_id:
                     return {unit_id: src}
                 break
@@ -296,7 +355,7 @@ def load_content(extra: Sequence[str | Path] = (), *, builtins: bool = True
     """Units and flows, built-ins first, then ``extra`` (directories or files)."""
     files: list[tuple[Path, str]] = []
     if builtins:
-        files += [(p, f"<builtin>/{p.name}") for p in builtin_paths()]
+        files += [(p, f"{BUILTIN}{p.name}") for p in builtin_paths()]
     for item in extra:
         p = Path(item)
         if p.is_dir():

@@ -55,7 +55,8 @@ class SlotConfig(BaseModel):
     A source's config adds ``source: Literal["its name"]`` and its own fields.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built on first validation (a unit from the built-in cache is made without any)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     forms: list[str] | None = Field(
         default=None,

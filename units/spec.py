@@ -62,7 +62,8 @@ def new_list() -> list[Any]:
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built on first validation (a unit from the built-in cache is made without any)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class FakerSlot(SlotConfig):

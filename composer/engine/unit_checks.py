@@ -204,18 +204,17 @@ def _t(template: str | None) -> str:
 def _slot_problems(src: UnitSource, loc: list[Any], name: str, slot: Any, categories: Collection[str] | None
                    ) -> list[str]:
     """The problems the slot's source finds in it (its own checks, unknown forms), one line each."""
-    where = src.where(loc)
-    return [f"{where}: slot {name!r}: {problem}"
-            for problem in slot_source(slot).problems(slot, name, src.unit.slots, categories)]
+    problems = slot_source(slot).problems(slot, name, src.unit.slots, categories)
+    # the head names the line, found only when there is a problem (a cached built-in keeps no lines)
+    return [f"{src.where(loc)}: slot {name!r}: {problem}" for problem in problems]
 
 
 def _tool_problems(src: UnitSource) -> list[str]:
     unit = src.unit
     assert unit.tool is not None
     tools = _tools()
-    where = src.where(["tool", "name"])
     if unit.tool.name not in tools:
-        return [f"{where}: unknown tool {unit.tool.name!r}{did_you_mean(unit.tool.name, tools)}; "
+        return [f"{src.where(['tool', 'name'])}: unknown tool {unit.tool.name!r}{did_you_mean(unit.tool.name, tools)}; "
                 f"tools: {', '.join(tools)}"]
     fields, required = _arguments_of(tools[unit.tool.name])
     out = []
