@@ -24,7 +24,7 @@ import hashlib
 import pickle
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
@@ -33,6 +33,9 @@ __all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "undon
 
 _TABLE = "temp.twinchat_world_version"
 
+
+#: what a memo holds, and so which of the connection's bounds it takes (see :func:`keep_answers`)
+Kind = Literal["answers", "facts"]
 
 #: a writing tool's writes, in order: (SQL, the rows of parameters it is executed with)
 Writes = list[tuple[str, list[tuple[Any, ...]]]]
@@ -229,12 +232,12 @@ class Memo:
     FACTS_KEEP = 16384
     #: the facts bound in a run of sessions: a session reads its order's facts again and again,
     #: but its writes name new world states, and facts read in one of them are never asked for
-    #: after the session; held to 16,384, they were most of a worker's growth past 50,000 sessions
+    #: after the session; held to 16,384, they kept growing past 40,000 sessions on one worker
     SESSION_FACTS_KEEP = 1024
 
     __slots__ = ("tracker", "_answers", "keep", "kind")
 
-    def __init__(self, tracker: _Tracker, keep: int = KEEP, kind: str | None = None) -> None:
+    def __init__(self, tracker: _Tracker, keep: int = KEEP, kind: Kind | None = None) -> None:
         self.tracker = tracker
         self._answers: dict[Any, Any] = {}
         self.keep = keep
@@ -287,7 +290,7 @@ def keep_answers(conn: sqlite3.Connection, answers: int, facts: int) -> None:
                 found._answers.clear()
 
 
-def memo(conn: sqlite3.Connection, name: str, keep: int | None = None, kind: str = "answers") -> Memo | None:
+def memo(conn: sqlite3.Connection, name: str, keep: int | None = None, kind: Kind = "answers") -> Memo | None:
     """Tool ``name``'s memo on ``conn``, as made the first time: holding at most ``keep`` answers, or
     if None the connection's bound for its ``kind`` ("answers" or "facts", see :func:`keep_answers`).
     None when ``conn``'s writes are not tracked."""
