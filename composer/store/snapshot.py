@@ -31,11 +31,14 @@ PAGE_COPY_SESSIONS = 2000
 PAGE_COPY_FREE_BYTES = 16 * 2**20
 
 
-def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
+def world_snapshot(db: str | os.PathLike[str], sessions: bool = False) -> WorldConnection:
     """An in-memory copy of the world at ``db`` — its tables, indexes, views and triggers,
-    without the session store — opened as :func:`twinchat.inventory.open_world` opens the file."""
+    without the session store — opened as :func:`twinchat.inventory.open_world` opens the file.
+    Its tools' memos hold as many answers as ``generate`` asks for again (a whole pass over its
+    requests later), or if ``sessions``, as many as a run of sessions does (a few calls later; see
+    :class:`~twinchat.inventory.tools.memo.Memo`)."""
     from twinchat.inventory import open_world
-    from twinchat.inventory.tools.memo import track_writes
+    from twinchat.inventory.tools.memo import Memo, keep_answers, track_writes
     from twinchat.inventory.tools.stock import freeze_stock
 
     open_world(db).close()  # the same checks and messages as every other command
@@ -56,6 +59,8 @@ def world_snapshot(db: str | os.PathLike[str]) -> WorldConnection:
     mem.execute("PRAGMA foreign_keys = ON")
     freeze_stock(mem)  # no session writes stock: tools read it from memory, and a write would fail
     track_writes(mem)  # no one else writes the copy: tools remember answers per state of its tables
+    if sessions:
+        keep_answers(mem, Memo.SESSION_KEEP, Memo.SESSION_FACTS_KEEP)
     return mem
 
 
@@ -105,7 +110,10 @@ def _copy_tables(mem: sqlite3.Connection, db: str | os.PathLike[str], skip: tupl
 
 def snapshot_composer(db: str | os.PathLike[str], seed: int, units_dirs: Sequence[str], content: Any = None,
                       clock: Any = None) -> Any:
-    """A session composer on a :func:`world_snapshot` of ``db`` (``clock``: a project's session calendar)."""
+    """A session composer on a :func:`world_snapshot` of ``db`` (``clock``: a project's session calendar),
+    whose tools' memos are bounded for sessions: they stay the same size however many sessions the
+    composer makes."""
     from twinchat.composer.engine.compose import SessionComposer
 
-    return SessionComposer(world_snapshot(db), seed=seed, units_dirs=units_dirs, content=content, clock=clock)
+    return SessionComposer(world_snapshot(db, sessions=True), seed=seed, units_dirs=units_dirs,
+                           content=content, clock=clock)

@@ -24,15 +24,18 @@ import hashlib
 import pickle
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
-__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "undone_call", "memo", "Memo", "fresh",
-           "answer", "replayed", "shared", "settle", "Writes"]
+__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "undone_call", "memo", "Memo", "keep_answers",
+           "fresh", "answer", "replayed", "shared", "settle", "Writes"]
 
 _TABLE = "temp.twinchat_world_version"
 
+
+#: what a memo holds, and so which of the connection's bounds it takes (see :func:`keep_answers`)
+Kind = Literal["answers", "facts"]
 
 #: a writing tool's writes, in order: (SQL, the rows of parameters it is executed with)
 Writes = list[tuple[str, list[tuple[Any, ...]]]]
@@ -211,21 +214,36 @@ def world_version(conn: sqlite3.Connection) -> str | None:
 
 
 class Memo:
-    """Answers of one tool by (world version, key); at most :attr:`KEEP` before it starts over."""
+    """Answers of one tool by (world version, key); at most :attr:`keep` before it starts over."""
 
-    #: answers (up to a few kB each) before the memo starts over. A session asks for its answers
-    #: again a few calls later (in 20,000 sessions of the built-in mix, every repeat but two came
-    #: within 16 answers), but an exhaustive run of ``generate`` asks for a request's answer again
-    #: once per instruction, a whole pass over the requests later: at 256, a five-field tool's pairs
-    #: cost a quarter more (a real call per pair), so the bound stays at 4,096
+    #: answers (up to a few kB each) a tool's memo holds before it starts over, unless the run that
+    #: opened the connection bounds it (:func:`keep_answers`): an exhaustive run of ``generate`` asks
+    #: for a request's answer again once per instruction, a whole pass over the requests later: at
+    #: 256, a five-field tool's pairs cost a quarter more (a real call per pair)
     KEEP = 4096
+    #: the bound in a run of sessions (``compose``): a session asks for its answers again a few
+    #: calls later (in 20,000 sessions of the built-in mix, every repeat but two came within 16
+    #: answers), and an earlier session's answers are rarely asked for again; held to 4,096, the
+    #: memos grew with the sessions run on one worker
+    SESSION_KEEP = 256
+    #: facts (:func:`shared`: an order's row, lines, checkpoints) a memo holds before it starts over,
+    #: unless the run bounds it: more than a world's orders (6,000 in a default world) and those
+    #: sessions add
+    FACTS_KEEP = 16384
+    #: the facts bound in a run of sessions: a session reads its order's facts again and again,
+    #: but its writes name new world states, and facts read in one of them are never asked for
+    #: after the session; held to 16,384, they kept growing past 40,000 sessions on one worker
+    SESSION_FACTS_KEEP = 1024
 
-    __slots__ = ("tracker", "_answers", "keep")
+    __slots__ = ("tracker", "_answers", "keep", "kind")
 
-    def __init__(self, tracker: _Tracker, keep: int = KEEP) -> None:
+    def __init__(self, tracker: _Tracker, keep: int = KEEP, kind: Kind | None = None) -> None:
         self.tracker = tracker
         self._answers: dict[Any, Any] = {}
         self.keep = keep
+        #: the run's bound the memo takes ("answers" or "facts", see :func:`keep_answers`), or None
+        #: if its tool asked for ``keep`` itself
+        self.kind = kind
 
     def key(self, *parts: Any) -> tuple[Any, ...]:
         """``parts`` with the current world version in front: the key of an answer now."""
@@ -240,16 +258,57 @@ class Memo:
         self._answers[key] = answer
         return answer
 
+    def __len__(self) -> int:
+        return len(self._answers)
 
-def memo(conn: sqlite3.Connection, name: str, keep: int = Memo.KEEP) -> Memo | None:
-    """Tool ``name``'s memo on ``conn`` (holding at most ``keep`` answers, as made the first time),
-    or None when ``conn``'s writes are not tracked."""
+
+class _Bounds:
+    """How many answers, and how many facts, a memo on one connection holds (see :func:`keep_answers`)."""
+
+    __slots__ = ("answers", "facts")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.answers = Memo.KEEP
+        self.facts = Memo.FACTS_KEEP
+
+
+def keep_answers(conn: sqlite3.Connection, answers: int, facts: int) -> None:
+    """Bound each tool's memo on ``conn`` to ``answers`` answers, and each memo of facts
+    (:func:`shared`) to ``facts``; a memo whose tool asked for a bound of its own keeps it. The run
+    that opens a connection knows how far back it asks for an answer again (:attr:`Memo.KEEP` for
+    ``generate``, :attr:`Memo.SESSION_KEEP` for sessions). Memos made already are bounded too: one
+    holding more starts over."""
+    if answers < 1 or facts < 1:
+        raise ValueError(f"a memo keeps at least one answer, not {min(answers, facts)}")
+    bounds = static_data(conn, _Bounds)
+    bounds.answers, bounds.facts = answers, facts
+    tracker: _Tracker | None = cached_static_data(conn, _Tracker)
+    for found in () if tracker is None else tracker.memos.values():
+        if found.kind is not None:
+            found.keep = answers if found.kind == "answers" else facts
+            if len(found._answers) > found.keep:
+                found._answers.clear()
+
+
+def memo(conn: sqlite3.Connection, name: str, keep: int | None = None, kind: Kind = "answers") -> Memo | None:
+    """Tool ``name``'s memo on ``conn``, as made the first time: holding at most ``keep`` answers, or
+    if None the connection's bound for its ``kind`` ("answers" or "facts", see :func:`keep_answers`).
+    None when ``conn``'s writes are not tracked."""
     tracker: _Tracker | None = cached_static_data(conn, _Tracker)
     if tracker is None:
         return None
     found = tracker.memos.get(name)
     if found is None:
-        found = tracker.memos[name] = Memo(tracker, keep)
+        if keep is None:
+            bounds = cached_static_data(conn, _Bounds)
+            if bounds is None:
+                keep = Memo.FACTS_KEEP if kind == "facts" else Memo.KEEP
+            else:
+                keep = bounds.facts if kind == "facts" else bounds.answers
+            found = Memo(tracker, keep, kind)
+        else:
+            found = Memo(tracker, keep)
+        tracker.memos[name] = found
     return found
 
 
@@ -270,10 +329,11 @@ _NONE = object()  # a remembered None
 
 
 def shared(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any],
-           keep: int = Memo.KEEP) -> Any:
+           keep: int | None = None) -> Any:
     """``compute()``, remembered for ``parts`` in the current world state and given out as is:
-    a fact several answers are made from (callers must not change it); at most ``keep`` facts."""
-    remembered = memo(conn, name, keep)
+    a fact several answers are made from (callers must not change it); at most ``keep`` facts
+    (None: the connection's bound for facts, see :func:`keep_answers`)."""
+    remembered = memo(conn, name, keep, "facts")
     if remembered is None:
         return compute()
     key = remembered.key(*parts)

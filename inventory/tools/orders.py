@@ -49,12 +49,6 @@ MAX_ORDERS = 5
 #: A return or exchange is to be sent back within this many days of the request.
 SHIP_BACK_DAYS = 7
 
-#: Facts of orders (a row, its lines, its checkpoints) remembered per world state before starting
-#: over: more than a world's orders (6,000 in a default world) and those sessions add. Kept lean
-#: (texts that repeat across orders interned, checkpoints as two tuples): about 4 MB for all of a
-#: default world's checkpoints, the largest of the three.
-ORDER_FACTS_KEEP = 16384
-
 _KIND_NAMES = {"return": "退货", "exchange": "换货"}
 _ORDER_COLUMNS = ("order_no", "customer", "created_at", "paid_at", "shipped_at", "delivered_at",
                   "cancelled_at", "cancel_reason", "warehouse", "eta", "carrier", "tracking_no", "total")
@@ -74,8 +68,12 @@ def _status(order: dict[str, Any], now: datetime) -> str | None:
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
-    """The order row (dict, shared: not to be changed) if it exists at ``now``."""
-    order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no), ORDER_FACTS_KEEP)
+    """The order row (dict, shared: not to be changed) if it exists at ``now``.
+
+    An order's facts (its row, lines and checkpoints) are remembered per world state, as many as
+    the connection keeps (:attr:`~twinchat.inventory.tools.memo.Memo.FACTS_KEEP`), and kept lean:
+    texts that repeat across orders interned, checkpoints as two tuples."""
+    order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no))
     return None if order is None or order["created_at"] > format_time(now) else order
 
 
@@ -101,7 +99,7 @@ Line = tuple[str, str, int, float]
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[Line]:
     """The order's lines (shared: not to be changed)."""
-    return shared(conn, "order_items", (order_no,), lambda: _item_rows(conn, order_no), ORDER_FACTS_KEEP)
+    return shared(conn, "order_items", (order_no,), lambda: _item_rows(conn, order_no))
 
 
 def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
@@ -120,8 +118,7 @@ def _line_view(line: Line) -> dict[str, Any]:
 def _checkpoints(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
     """:func:`checkpoints` of the order (shared: not to be changed) as (their times, oldest first;
     their texts, interned: a route's texts repeat across orders)."""
-    return shared(conn, "order_checkpoints", (order_no,), lambda: _checkpoint_rows(conn, order_no),
-                  ORDER_FACTS_KEEP)
+    return shared(conn, "order_checkpoints", (order_no,), lambda: _checkpoint_rows(conn, order_no))
 
 
 def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:

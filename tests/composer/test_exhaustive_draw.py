@@ -59,3 +59,24 @@ def test_each_exhaustive_sample_is_the_sample_drawn_with_its_request_pinned(worl
         for r in records:
             replies.setdefault(repr(r["tool_call"]), set()).add(r["reply"])
         assert len(replies) == p.requests and min(len(said) for said in replies.values()) > 1
+
+
+def test_an_exhaustive_run_keeps_a_passs_answers(world_path, units):
+    """An exhaustive run asks for a request's tool answer again a whole pass over the requests
+    later: on the snapshot ``generate`` opens, the tool's memo keeps the large bound and holds every
+    answer of a pass (far more than a run of sessions keeps), so the second pass is answered from it."""
+    from twinchat.inventory.tools.memo import Memo, memo
+
+    conn = world_snapshot(world_path)
+    src = units["ticket_create_call"]
+    gen = UnitGenerator(src, conn, seed=0)
+    verify = Verifier(src.unit, rerun=gen.call)
+    p = plan(gen, {"user_name": 10, "problem": 8, "serve_time": 6, "is_vip": 2})
+    assert Memo.SESSION_KEEP < p.requests <= Memo.KEEP and len(p.variants) > 1
+    for k, sample in enumerate(samples(gen, p)):
+        assert not verify(sample.to_json())
+        if k == p.requests + 10:
+            break
+    remembered = memo(conn, "create_ticket")
+    assert remembered.keep == Memo.KEEP and len(remembered) >= p.requests
+    conn.close()

@@ -11,7 +11,16 @@ import pytest
 from twinchat.inventory import open_world
 from twinchat.inventory.connection import WorldConnection, scratch
 from twinchat.inventory.tools import call
-from twinchat.inventory.tools.memo import fresh, is_tracked, memo, settle, track_writes, world_version
+from twinchat.inventory.tools.memo import (
+    Memo,
+    fresh,
+    is_tracked,
+    keep_answers,
+    memo,
+    settle,
+    track_writes,
+    world_version,
+)
 
 NOW = datetime(2026, 11, 20, 15, 30)
 
@@ -462,3 +471,46 @@ def test_remembered_checkpoints_give_the_last_one_passed_at_every_moment(world_p
                 assert want["orders"][0]["last_checkpoint"]["text"] == passed[-1].text
                 asked += 1
     assert asked > 12 * 4
+
+
+def test_a_memo_holds_at_most_its_bound_and_the_run_sets_it(world_path):
+    """A tool's memo takes the connection's bound for answers, a memo of facts the bound for facts,
+    and a memo whose tool asked for its own bound keeps it; bounding the connection later bounds
+    the memos made already."""
+    conn = _copy(world_path, True)
+    answers, facts, own = memo(conn, "a"), memo(conn, "f", kind="facts"), memo(conn, "o", 3)
+    assert (answers.keep, facts.keep, own.keep) == (Memo.KEEP, Memo.FACTS_KEEP, 3)
+    for i in range(40):
+        for remembered in (answers, facts, own):
+            remembered.put(remembered.key(i), i)
+    assert (len(answers), len(facts), len(own)) == (40, 40, 40 % 3)
+    keep_answers(conn, 16, 24)  # the memos made already start over, holding more than that
+    assert (answers.keep, facts.keep, own.keep) == (16, 24, 3) and len(answers) == len(facts) == 0
+    later, later_facts = memo(conn, "b"), memo(conn, "g", kind="facts")
+    assert (later.keep, later_facts.keep) == (16, 24)
+    held = {id(m): 0 for m in (answers, facts, later, later_facts)}
+    for i in range(100):
+        for remembered in (answers, facts, later, later_facts):
+            remembered.put(remembered.key(i), i)
+            held[id(remembered)] = max(held[id(remembered)], len(remembered))
+    assert list(held.values()) == [16, 24, 16, 24]
+    with pytest.raises(ValueError, match="at least one answer"):
+        keep_answers(conn, 0, 24)
+    conn.close()
+
+
+def test_the_order_facts_take_the_connections_bound_for_facts(world_path):
+    """The order tools remember an order's row, lines and checkpoints as facts: bounded by the
+    connection's facts bound, and answering as the plain connection does however small it is."""
+    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    keep_answers(tracked, 2, 3)
+    orders = plain.execute("SELECT order_no FROM orders WHERE shipped_at IS NOT NULL ORDER BY order_no "
+                           "LIMIT 10").fetchall()
+    for (order_no,) in orders * 2:
+        assert call(tracked, "query_order", {"order_no": order_no}, NOW) == call(plain, "query_order",
+                                                                                  {"order_no": order_no}, NOW)
+        for name in ("order_row", "order_items", "order_checkpoints"):
+            assert memo(tracked, name).keep == 3 and 1 <= len(memo(tracked, name)) <= 3
+        assert memo(tracked, "query_order").keep == 2 and len(memo(tracked, "query_order")) <= 2
+    plain.close()
+    tracked.close()
