@@ -34,7 +34,7 @@ from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import format_time
-from twinchat.inventory.tools import call as call_tool, tools
+from twinchat.inventory.tools import ToolContext, call as call_tool, tools
 from twinchat.inventory.tools.memo import undone_call
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
@@ -138,6 +138,9 @@ class Sample:
 
 
 _STR_OR_NONE = frozenset({str, type(None)})
+
+#: ``ToolContext(conn, now)`` without the Python frame of a named tuple's ``__new__`` (made per call)
+_context = tuple.__new__
 
 
 def tool_writes(tool_name: Any) -> bool:
@@ -390,8 +393,10 @@ class UnitGenerator(CompiledUnit):
     def call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
         """Run a tool call; one that writes runs in a transaction or savepoint rolled back (``scratch``,
         without a context manager per call), its writes undone at once (:func:`undone_call`)."""
-        if not tool_writes(tool_call["name"]):
-            return call_tool(self.conn, tool_call["name"], tool_call["arguments"], now)
+        name = tool_call["name"]
+        tool = tools().get(name) if isinstance(name, str) else None
+        if tool is not None and not tool.writes:  # what call_tool does, without its look-ups again
+            return tool(_context(ToolContext, (self.conn, now)), tool_call["arguments"])
         began = open_scratch(self.conn, "twinchat_sample")
         try:
             return undone_call(self.conn, lambda: call_tool(self.conn, tool_call["name"], tool_call["arguments"], now))

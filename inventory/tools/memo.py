@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 from twinchat.inventory.tools.static import cached_static_data, keeps_static_data, static_data
 
-__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "undone_call", "memo", "Memo", "keep_answers",
-           "fresh", "answer", "replayed", "shared", "settle", "Writes"]
+__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "recalled", "undone_call", "memo", "Memo",
+           "keep_answers", "fresh", "answer", "replayed", "shared", "settle", "Writes"]
 
 _TABLE = "temp.twinchat_world_version"
 
@@ -74,6 +74,8 @@ class _Tracker:
         self._call: list[Any] | None = None
         #: whether the calls running now are undone right after they return (see :func:`undone_call`)
         self.undone = False
+        #: (``conn.total_changes``, the version) as last read outside a transaction (see :meth:`_current`)
+        self._held: tuple[int, str] | None = None
 
     def version(self) -> str:
         pinned = self.pinned
@@ -83,18 +85,47 @@ class _Tracker:
         if call is not None and self.conn.total_changes == call[4]:
             # nothing written since the call began: the version it began in, read once per call
             if call[3] is None:
-                call[3] = self._read(self._sql).fetchone()[0]
+                call[3] = self._current()
             return call[3]
         if self.conn.total_changes != self.seen:
             call = self._call
             if call is None:
                 self._outside += 1
-                self._set(self._read(self._sql).fetchone()[0], "outside", self._outside)
+                self._set(self._current(), "outside", self._outside)
             else:  # a version asked for during a call, after its first writes
                 if call[3] is None:
-                    call[3] = self._read(self._sql).fetchone()[0]
+                    call[3] = self._current()
                 self._set(call[3], call[0], repr(call[1]), repr(call[2]), "within", self.conn.total_changes - call[4])
-        return self._read(self._sql).fetchone()[0]
+        return self._current()
+
+    def _current(self) -> str:
+        """The version the table holds now. One read outside a transaction is held, with
+        ``conn.total_changes`` then, and stands while that count has not moved: every row written
+        since — the version's own updates included, and those a rollback takes back — moves it,
+        and a rollback can take the table back only to a state after the read (everything before
+        it was committed), which holds the same version when nothing was written since. A read
+        inside a transaction is not held: a rollback may take back writes counted before it."""
+        conn = self.conn
+        changes = conn.total_changes
+        held = self._held
+        if held is not None and held[0] == changes:
+            return held[1]
+        version: str = self._read(self._sql).fetchone()[0]
+        if not conn.in_transaction:
+            self._held = (changes, version)
+        return version
+
+    def recall(self, name: str, parts: tuple[Any, ...]) -> Any:
+        """What :func:`answer` for tool ``name`` and ``parts`` gives from memory when its call would
+        start with nothing to settle and no call running — the re-run of a call that verification
+        makes — without the call's bookkeeping (a remembered answer writes nothing); else None."""
+        if self._call is not None or self._owing or self.pinned is not None or self.conn.total_changes != self.seen:
+            return None
+        remembered = self.memos.get(name)
+        if remembered is None:
+            return None
+        found = remembered._answers.get((self._current(), *parts))
+        return None if found is None else fresh(found)
 
     def _set(self, *step: Any) -> None:
         """The version after ``step`` (the version before, then what was written); a transaction
@@ -125,7 +156,7 @@ class _Tracker:
             self._call = None
             owed = running[5]
             if self.conn.total_changes != before or (owed and not self.undone):
-                start = running[3] if running[3] is not None else self._read(self._sql).fetchone()[0]
+                start = running[3] if running[3] is not None else self._current()
                 version = _step(start, name, repr(arguments), repr(now))
                 self.conn.execute(f"UPDATE {_TABLE} SET v = ?, owed = ?",
                                   (version, pickle.dumps(owed, pickle.HIGHEST_PROTOCOL) if owed else None))
@@ -182,6 +213,14 @@ def settle(conn: sqlite3.Connection) -> None:
     tracker: _Tracker | None = cached_static_data(conn, _Tracker)
     if tracker is not None and tracker._owing:
         tracker.settle()
+
+
+def recalled(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...]) -> Any:
+    """Tool ``name``'s answer for ``parts`` from memory, as :func:`answer` gives it in a call that
+    starts now (see :meth:`_Tracker.recall`), or None when the call has to run."""
+    static = getattr(conn, "static", None)
+    tracker: _Tracker | None = None if static is None else static.get(_Tracker)
+    return None if tracker is None else tracker.recall(name, parts)
 
 
 def tracked_call(name: str, arguments: Any, func: Callable[[Any, Any], Any], ctx: Any, args: Any) -> Any:

@@ -349,3 +349,26 @@ def test_rules_answers_are_remembered_per_world_state_on_a_tracked_copy(declared
         assert call(copy, "open_case", {"topic": "other", "phone": phone, "when": 1}, NOW)["error"]["field"] == "when"
     finally:
         copy.close()
+
+
+def test_a_remembered_answer_is_given_again_only_in_the_state_it_was_computed_in(declared, world_path):
+    from twinchat.composer.store.snapshot import world_snapshot
+    from twinchat.inventory.connection import scratch
+
+    copy = world_snapshot(world_path)
+    try:
+        cid, phone, name = copy.execute("SELECT id, phone, name FROM customers ORDER BY id LIMIT 1").fetchone()
+        args = {"topic": "other", "phone": phone}
+        assert call(copy, "open_case", args, NOW)["customer"] == name  # computed
+        with scratch(copy, "renamed"):
+            copy.execute("UPDATE customers SET name = '新名字' WHERE id = ?", (cid,))
+            assert call(copy, "open_case", args, NOW)["customer"] == "新名字"
+            assert call(copy, "open_case", args, NOW)["customer"] == "新名字"  # remembered in this state
+        assert call(copy, "open_case", args, NOW)["customer"] == name  # rolled back: the first state's answer
+        copy.execute("BEGIN")
+        copy.execute("UPDATE customers SET name = '又一个' WHERE id = ?", (cid,))
+        assert call(copy, "open_case", args, NOW)["customer"] == "又一个"
+        copy.rollback()
+        assert call(copy, "open_case", args, NOW)["customer"] == name
+    finally:
+        copy.close()

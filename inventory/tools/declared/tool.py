@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from twinchat.inventory.tools.base import Tool, ToolContext
-from twinchat.inventory.tools.memo import answer, tracked_call
+from twinchat.inventory.tools.memo import answer, recalled, tracked_call
 
 __all__ = ["DeclaredTool", "Templates", "Render"]
 
@@ -58,15 +58,20 @@ class DeclaredTool(Tool):
 
     def __call__(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
         if self.remembered:
-            return tracked_call(self.name, arguments, self._remember, ctx, arguments)
+            # a call answered from memory (verification re-running one) without a tracked call's steps
+            name, parts = f"declared:{self.name}", (ctx.now, repr(arguments))
+            found = recalled(ctx.conn, name, parts)
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+            return tracked_call(self.name, arguments, lambda c, a: self._remember(c, a, name, parts), ctx, arguments)
         problem = self.check(arguments)
         if problem is not None:
             return problem
         return tracked_call(self.name, arguments, self.func, ctx, arguments)
 
-    def _remember(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        """The checked call's answer, remembered by (clock, arguments): their ``repr`` tells apart
-        what ``==`` would not (``true`` and ``1``, ``1`` and ``1.0``), and a different key order
-        is at worst computed again."""
-        return answer(ctx.conn, f"declared:{self.name}", (ctx.now, repr(arguments)),
-                      lambda: self.check(arguments) or self.func(ctx, arguments))
+    def _remember(self, ctx: ToolContext, arguments: Mapping[str, Any], name: str,
+                  parts: tuple[Any, ...]) -> dict[str, Any]:
+        """The checked call's answer, remembered in memo ``name`` by ``parts`` = (clock, the
+        arguments' ``repr``): a ``repr`` tells apart what ``==`` would not (``true`` and ``1``, ``1``
+        and ``1.0``), and a different key order is at worst computed again."""
+        return answer(ctx.conn, name, parts, lambda: self.check(arguments) or self.func(ctx, arguments))
