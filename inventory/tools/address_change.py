@@ -30,7 +30,7 @@ from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.aftersales import not_found, ordered, state_error
 from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
-from twinchat.inventory.tools.places import district_names, resolve_address
+from twinchat.inventory.tools.places import district_names, kept_answer, resolve_address
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["ChangeAddressArgs", "CHANGE_ADDRESS", "resolve_district"]
@@ -51,15 +51,7 @@ def resolve_district(conn: sqlite3.Connection, address: str, field: str = "addre
     city as :func:`.places.resolve_address` reads it, and the district of that city it names.
     Remembered per connection for the last :data:`KEEP_DISTRICTS` addresses (it reads static
     tables only): the row is shared (read it, do not change it), a tool error is a copy."""
-    kept = static_data(conn, _Districts)
-    key = (address, field)
-    found = kept.get(key)
-    if found is None:
-        if len(kept) >= KEEP_DISTRICTS:
-            kept.clear()
-        found = kept[key] = _read_district(conn, address, field)
-    row, err = found
-    return (row, None) if err is None else (None, {"error": dict(err["error"])})
+    return kept_answer(conn, _Districts, KEEP_DISTRICTS, _read_district, address, field)
 
 
 #: the addresses :func:`resolve_district` keeps the district of, per connection

@@ -15,7 +15,7 @@ from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.tools.base import tool_error
 from twinchat.inventory.tools.static import static_data
 
-__all__ = ["resolve_city", "resolve_address", "district_names"]
+__all__ = ["resolve_city", "resolve_address", "district_names", "kept_answer"]
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
 
@@ -75,15 +75,23 @@ def resolve_address(conn: sqlite3.Connection, address: str, field: str = "addres
     """The city row of a street address (see :func:`_read_address`), remembered per connection for
     the last :data:`KEEP_ADDRESSES` addresses (every table it reads is static; verification reads
     the same address again): a shared city row (read it, do not change it), a tool error of its own."""
-    kept = static_data(conn, _Addresses)
-    key = (address, field)
+    return kept_answer(conn, _Addresses, KEEP_ADDRESSES, _read_address, address, field)
+
+
+def kept_answer(conn: sqlite3.Connection, kind: type[dict[Any, Any]], keep: int,
+                read: Any, text: str, field: str) -> Resolved:
+    """``read(conn, text, field)`` — (a row, None) or (None, a tool error) read from static tables
+    only — remembered per connection in the ``kind`` dict for the last ``keep`` (text, field) pairs:
+    the row is shared (read it, do not change it), a tool error is handed out as a copy."""
+    kept = static_data(conn, kind)
+    key = (text, field)
     found = kept.get(key)
     if found is None:
-        if len(kept) >= KEEP_ADDRESSES:
+        if len(kept) >= keep:
             kept.clear()
-        found = kept[key] = _read_address(conn, address, field)
-    city, err = found
-    return (city, None) if err is None else (None, {"error": dict(err["error"])})
+        found = kept[key] = read(conn, text, field)
+    row, err = found
+    return (row, None) if err is None else (None, {"error": dict(err["error"])})
 
 
 #: the addresses :func:`resolve_address` keeps the city of, per connection (a few hundred bytes each)
