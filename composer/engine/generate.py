@@ -34,7 +34,7 @@ from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import format_time
-from twinchat.inventory.tools import ToolContext, call as call_tool, tools
+from twinchat.inventory.tools import ToolContext, call as call_tool, tool_writes, tools
 from twinchat.inventory.tools.memo import undone_call
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
@@ -42,7 +42,7 @@ from twinchat.units.loader import UnitSource
 if TYPE_CHECKING:
     from faker import Faker
 
-__all__ = ["Sample", "UnitGenerator", "drawn", "plain", "session_clock", "tool_writes", "STREAM_BLOCK"]
+__all__ = ["Sample", "UnitGenerator", "drawn", "plain", "session_clock", "STREAM_BLOCK"]
 
 _EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
 _DAYS, _MINUTES = 28, 16 * 60 + 30  # clocks fall on one of 28 days, at a minute from 07:00 to 23:29
@@ -141,12 +141,6 @@ _STR_OR_NONE = frozenset({str, type(None)})
 
 #: ``ToolContext(conn, now)`` without the Python frame of a named tuple's ``__new__`` (made per call)
 _context = tuple.__new__
-
-
-def tool_writes(tool_name: Any) -> bool:
-    """Whether the tool writes to the world (an unknown tool counts as one: its call raises anyway)."""
-    tool = tools().get(tool_name) if isinstance(tool_name, str) else None
-    return tool is None or tool.writes
 
 
 def drawn(draw: Callable[..., Sample], *args: Any, **kwargs: Any) -> Sample | LimitError:

@@ -19,7 +19,6 @@ from datetime import datetime
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from twinchat.composer.engine.generate import tool_writes
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.jsontext import dumps
@@ -28,7 +27,7 @@ from twinchat.composer.verify.samples import Verifier
 from twinchat.composer.verify.stamps import stamp_problem
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import parse_time
-from twinchat.inventory.tools import call
+from twinchat.inventory.tools import call, tool_writes
 from twinchat.units.loader import UnitSource
 
 __all__ = ["SessionVerifier"]

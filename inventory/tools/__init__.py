@@ -17,7 +17,8 @@ from typing import Any
 from twinchat.inventory.tools.base import TIME_FORMAT, Tool, ToolContext, call_tool, is_tool_error, tool_error
 from twinchat.inventory.tools.registry import RegisteredTools, tools
 
-__all__ = ["TOOLS", "tools", "call", "Tool", "ToolContext", "tool_error", "is_tool_error", "TIME_FORMAT"]
+__all__ = ["TOOLS", "tools", "call", "tool_writes", "Tool", "ToolContext", "tool_error", "is_tool_error",
+           "TIME_FORMAT"]
 
 #: Every registered tool by name (read-only; the entry points are read when it is first used).
 TOOLS: Mapping[str, Tool] = RegisteredTools()
@@ -26,3 +27,9 @@ TOOLS: Mapping[str, Tool] = RegisteredTools()
 def call(conn: sqlite3.Connection, name: str, arguments: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """Run tool ``name`` on the world ``conn`` at session clock ``now``."""
     return call_tool(tools(), conn, name, arguments, now)
+
+
+def tool_writes(tool_name: Any) -> bool:
+    """Whether the tool writes to the world (an unknown tool counts as one: its call raises anyway)."""
+    tool = tools().get(tool_name) if isinstance(tool_name, str) else None
+    return tool is None or tool.writes
