@@ -120,13 +120,13 @@ def cached_unit(path: Path) -> spec.Unit | None:
         data = path.read_bytes()
     except OSError:
         return None  # the full load says what is wrong with the file
-    entry = json.loads(line)
-    if entry["sha256"] != _digest(data):
-        return None
     try:
+        entry = json.loads(line)
+        if entry["sha256"] != _digest(data):
+            return None
         return decode(entry["unit"])
-    except StaleCache:
-        return None
+    except (StaleCache, ValueError, KeyError, TypeError, AttributeError):
+        return None  # a damaged cache line: the file is loaded and checked in full instead
 
 
 def cache_text(units: Iterable[tuple[Path, spec.Unit]]) -> str:

@@ -97,3 +97,21 @@ def test_mappings_with_other_keys_than_text_keep_them():
         encode({"__model__": "Unit"})
     with pytest.raises(ValueError):
         encode({"when": __import__("datetime").date(2024, 1, 1)})
+
+
+@pytest.mark.parametrize("damage", [lambda line: line[: len(line) // 2],  # cut short
+                                    lambda line: line.replace('"sha256"', '"sha"'),  # a key missing
+                                    lambda line: line.replace('"unit": {', '"unit": {"__model__": 1, "x": {', 1)])
+def test_a_damaged_cache_line_loads_the_file_in_full(damage):
+    source = next(p for p in builtin_paths() if p.stem == "address_extraction")
+    lines = builtin_cache._lines()
+    shipped = lines[source.name]
+    lines[source.name] = damage(shipped)
+    try:
+        assert cached_unit(source) is None
+        src = _load(source, BUILTIN + source.name)
+        assert src.node is not None  # parsed and validated from the YAML
+        assert src.unit.id == "address_extraction"
+    finally:
+        lines[source.name] = shipped
+    assert cached_unit(source) is not None
