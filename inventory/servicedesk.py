@@ -42,6 +42,7 @@ __all__ = [
     "populate",
     "is_booked_elsewhere",
     "free_slots",
+    "taken_on",
 ]
 
 #: The bookable 2-hour slots of a day, (start, end) as 'HH:MM'.
@@ -229,11 +230,7 @@ def free_slots(
         f"SELECT technician, start, end FROM technician_schedule "
         f"WHERE weekday = ? AND technician IN ({marks})",
         (day.weekday(), *technicians)).fetchall()
-    first = datetime.combine(day, time(0))
-    taken = {(r[0], r[1]) for r in conn.execute(
-        f"SELECT technician, serve_start FROM tickets WHERE technician IN ({marks}) "
-        "AND serve_start >= ? AND serve_start < ? AND status != 'cancelled'",
-        (*technicians, _fmt(first), _fmt(first + timedelta(days=1))))}
+    taken = taken_on(conn, technicians, day)
     earliest = now + LEAD_TIME
     free = []
     for tid, start, end in scheduled:
@@ -243,6 +240,15 @@ def free_slots(
         free.append((begins, tid, datetime.combine(day, time.fromisoformat(end))))
     free.sort()
     return free
+
+
+def taken_on(conn: Any, technicians: Sequence[str], day: date) -> set[tuple[str, str]]:
+    """(technician, start text) of every ticket not cancelled that ``technicians`` serve on ``day``."""
+    first = datetime.combine(day, time(0))
+    return {(r[0], r[1]) for r in conn.execute(
+        f"SELECT technician, serve_start FROM tickets WHERE technician IN ({','.join('?' * len(technicians))}) "
+        "AND serve_start >= ? AND serve_start < ? AND status != 'cancelled'",
+        (*technicians, _fmt(first), _fmt(first + timedelta(days=1))))}
 
 
 def _fmt(moment: datetime) -> str:

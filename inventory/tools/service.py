@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
-from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, is_booked_elsewhere
+from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, is_booked_elsewhere, taken_on
 from twinchat.inventory.tools.base import (
     Tool,
     ToolContext,
@@ -313,13 +313,7 @@ def _free_on(conn: sqlite3.Connection, technicians: list[str], day: dt.date, now
     ``no_tickets``."""
     if not technicians:
         return []
-    taken: set[tuple[str, str]] = set()
-    if not no_tickets:
-        first = datetime.combine(day, dt.time(0))
-        taken = {(r[0], r[1]) for r in conn.execute(
-            f"SELECT technician, serve_start FROM tickets WHERE technician IN ({','.join('?' * len(technicians))}) "
-            "AND serve_start >= ? AND serve_start < ? AND status != 'cancelled'",
-            (*technicians, format_time(first), format_time(first + timedelta(days=1))))}
+    taken = set() if no_tickets else taken_on(conn, technicians, day)
     earliest = now + LEAD_TIME
     free = []
     for tid, start, begins_at, ends_at in static_data(conn, Desk).day(technicians, day.weekday()):
