@@ -6,8 +6,9 @@ Literal["name"]``), ``drawer``, ``forms`` and ``checks`` (the engine's parts, se
 ``twinchat.composer.engine.sources``). Twinchat's own sources register through the same group
 as a plugin's. The entry points are read once per process, when a unit is first validated.
 
-Dependency rule: this module imports nothing of twinchat's but the shared error module. The
-engine's parts of an entry reach this package only as the objects the entry points name.
+Dependency rule: this module imports nothing of twinchat's but the shared error module and the
+entry-point reader beside it. The engine's parts of an entry reach this package only as the
+objects the entry points name.
 """
 
 # without `from __future__ import annotations`: pydantic would compile each field's annotation
@@ -16,13 +17,16 @@ import math
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
+from twinchat.units.entry_points import OwnEntryPoint, own_entry_points
 from twinchat.units.errors import TwinchatError
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 __all__ = ["GROUP", "SlotConfig", "weights_problem", "SlotSourceError", "SlotUnion", "slot_sources", "source_names", "collect"]
 
@@ -75,12 +79,16 @@ class SlotConfig(BaseModel):
         return self
 
 
-def _where(ep: metadata.EntryPoint) -> str:
+#: an entry point as importlib.metadata reads it, or one of twinchat's own read without it
+_EntryPoint = Union["metadata.EntryPoint", OwnEntryPoint]
+
+
+def _where(ep: _EntryPoint) -> str:
     dist = ep.dist.name if ep.dist is not None else "an unknown distribution"
     return f"slot source {ep.name!r} ({ep.value}) of {dist}"
 
 
-def _config_of(ep: metadata.EntryPoint, entry: Any) -> type[SlotConfig]:
+def _config_of(ep: _EntryPoint, entry: Any) -> type[SlotConfig]:
     """The entry's config model, checked: a SlotConfig whose ``source`` is the entry point's name."""
     config = getattr(entry, "config", None)
     if not (isinstance(config, type) and issubclass(config, SlotConfig)):
@@ -95,14 +103,14 @@ def _config_of(ep: metadata.EntryPoint, entry: Any) -> type[SlotConfig]:
     return config
 
 
-def collect(entry_points: Iterable[metadata.EntryPoint]) -> dict[str, Any]:
+def collect(entry_points: Iterable[_EntryPoint]) -> dict[str, Any]:
     """The entries the entry points name, by name, each checked; sorted by name.
 
     A plugin that fails to import, names a malformed entry or clashes with another is a
     :class:`SlotSourceError` naming the distribution and the entry point; so is finding none
     (twinchat's own metadata is missing).
     """
-    found: dict[str, tuple[metadata.EntryPoint, Any]] = {}
+    found: dict[str, tuple[_EntryPoint, Any]] = {}
     for ep in entry_points:
         if ep.name in found:
             raise SlotSourceError(f"{_where(ep)}: the name is taken by {_where(found[ep.name][0])}")
@@ -120,7 +128,14 @@ def collect(entry_points: Iterable[metadata.EntryPoint]) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def slot_sources() -> Mapping[str, Any]:
-    """Every registered slot source's entry, by name (read once per process)."""
+    """Every registered slot source's entry, by name (read once per process; without
+    importlib.metadata when no distribution but twinchat's own declares one, see
+    :mod:`twinchat.units.entry_points`)."""
+    own = own_entry_points(GROUP)
+    if own is not None:
+        return collect(own)
+    from importlib import metadata
+
     return collect(metadata.entry_points(group=GROUP))
 
 

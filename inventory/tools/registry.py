@@ -27,10 +27,13 @@ import contextlib
 import functools
 import re
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from twinchat.inventory.errors import ToolPluginError
 from twinchat.inventory.tools.base import Tool
+
+if TYPE_CHECKING:  # importlib.metadata is imported when the tools are first read, not before
+    from importlib.metadata import EntryPoint
 
 __all__ = ["GROUP", "BUILTIN_ORDER", "tools", "collect", "RegisteredTools", "ToolRegistry", "declaring", "declare"]
 
@@ -135,6 +138,8 @@ class ToolRegistry(Mapping[str, Tool]):
 @functools.cache
 def tools() -> ToolRegistry:
     """Every registered tool by name (read-only), read from the installed distributions once."""
+    from importlib.metadata import entry_points
+
     return ToolRegistry(collect(entry_points(group=GROUP)))
 
 
