@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from twinchat.composer.cli.commands import cli
 from twinchat.composer.engine.generate import UnitGenerator
 from twinchat.composer.jsontext import dumps
+from twinchat.composer.sample_models import plainly_a_sample, sample_problems, shape_problems
 from twinchat.composer.session_models import Sample, Session, SessionSchemaError, Turn, check_session, session_dict
 from twinchat.composer.store import edit
 from twinchat.composer.store.batches import compose_run
@@ -298,3 +299,44 @@ def test_export_from_samples_names_file_and_line_of_a_bad_sample(world_path, tmp
     assert result.exit_code == 1
     assert result.stderr == f"Error: {samples}:3: {problem}\n"
     assert not (tmp_path / "out").exists()
+
+
+def _mutations(record):
+    """Copies of ``record`` with one thing changed: each a sample the model refuses, or one it takes."""
+    yield {**record, "refs": {"order": [{"id": "A1"}]}}
+    yield {**record, "refs": None}
+    for name in Sample.model_fields:
+        for value in (None, True, 1, 1.5, "x", [], {}, {"name": "n", "arguments": {}}, {"name": "n"},
+                      "2026-01-02 03:04:05", "2026-01-02 03:04:05\n", "2026-1-02 03:04:05", {"k": [{"a": 1}]},
+                      {"k": [1]}, {"k": {}}):
+            yield {**record, name: value}
+        yield {k: v for k, v in record.items() if k != name}
+    yield {**record, "colour": "red"}
+    yield {**record, "tool_call": {"name": "n", "arguments": {}, "id": "c1"}}
+    yield {**record, "tool_call": {"name": 1, "arguments": {}}}
+    yield {**record, "tool_call": {"name": "n", "arguments": []}}
+    yield {**record, "refs": {"order": [{"id": "A1"}, "A2"]}}
+    yield [record]
+
+
+def test_the_quick_sample_check_takes_only_what_the_model_takes(world):
+    """plainly_a_sample (which spares a samples file's check the model's validator) says yes to
+    every generated sample, and never to one the model refuses."""
+    assert plainly_a_sample.__module__ == Sample.__module__
+    assert set(Sample.model_fields) == {"unit", "index", "template", "case", "now", "text", "label", "tool_call",
+                                        "result", "outcome", "reply", "refs"}  # the fields the quick check knows
+    units = [src for src in load_units(()).values()
+             if all(slot.source not in ("context", "reference") for slot in src.unit.slots.values())]
+    said_yes = said_no = 0
+    for src in units[:12]:
+        record = UnitGenerator(src, world, seed=0).sample(0).to_json()
+        assert plainly_a_sample(record), src.unit.id
+        for changed in _mutations(record):
+            refused = shape_problems(Sample, changed)
+            quick = plainly_a_sample(changed)
+            assert not (quick and refused), (src.unit.id, changed, refused)
+            said_yes += quick
+            said_no += bool(refused)
+            if not quick:
+                assert sample_problems(changed) == refused  # the model words what it refuses
+    assert said_yes > 3 * len(units[:12]) and said_no > 20 * len(units[:12])
