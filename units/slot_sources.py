@@ -15,7 +15,7 @@ objects the entry points name.
 # string when the models are made (every command makes them); Python evaluates them here for less
 import math
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Union
 
@@ -28,7 +28,8 @@ from twinchat.units.errors import TwinchatError
 if TYPE_CHECKING:
     from importlib import metadata
 
-__all__ = ["GROUP", "SlotConfig", "weights_problem", "SlotSourceError", "SlotUnion", "slot_sources", "source_names", "collect"]
+__all__ = ["GROUP", "SlotConfig", "weights_problem", "SlotSourceError", "SlotUnion", "slot_sources", "source_names", "collect",
+           "OwnSources"]
 
 #: The entry-point group slot sources register in.
 GROUP = "twinchat.slot_sources"
@@ -110,20 +111,53 @@ def collect(entry_points: Iterable[_EntryPoint]) -> dict[str, Any]:
     :class:`SlotSourceError` naming the distribution and the entry point; so is finding none
     (twinchat's own metadata is missing).
     """
-    found: dict[str, tuple[_EntryPoint, Any]] = {}
+    by_name = _by_name(entry_points)
+    return {name: _load(ep) for name, ep in by_name.items()}
+
+
+def _by_name(entry_points: Iterable[_EntryPoint]) -> dict[str, _EntryPoint]:
+    """The entry points by name, sorted; a :class:`SlotSourceError` for a clash, or for none."""
+    found: dict[str, _EntryPoint] = {}
     for ep in entry_points:
         if ep.name in found:
-            raise SlotSourceError(f"{_where(ep)}: the name is taken by {_where(found[ep.name][0])}")
-        try:
-            entry = ep.load()
-        except Exception as exc:  # a plugin's import may fail any way; it is reported, never swallowed
-            raise SlotSourceError(f"{_where(ep)}: cannot be loaded: {type(exc).__name__}: {exc}") from exc
-        _config_of(ep, entry)
-        found[ep.name] = (ep, entry)
+            raise SlotSourceError(f"{_where(ep)}: the name is taken by {_where(found[ep.name])}")
+        found[ep.name] = ep
     if not found:
         raise SlotSourceError(f"no slot sources are registered in the entry-point group {GROUP}: "
                               "install twinchat (pip install -e .) so that its own sources register")
-    return {name: found[name][1] for name in sorted(found)}
+    return {name: found[name] for name in sorted(found)}
+
+
+def _load(ep: _EntryPoint) -> Any:
+    """The entry ``ep`` names, checked."""
+    try:
+        entry = ep.load()
+    except Exception as exc:  # a plugin's import may fail any way; it is reported, never swallowed
+        raise SlotSourceError(f"{_where(ep)}: cannot be loaded: {type(exc).__name__}: {exc}") from exc
+    _config_of(ep, entry)
+    return entry
+
+
+class OwnSources(Mapping[str, Any]):
+    """twinchat's own slot sources by name, each imported and checked when first asked for: a
+    run imports the sources its units use, not all of them (a plugin's sources, read through
+    importlib.metadata, are all loaded and checked at once by :func:`collect`)."""
+
+    def __init__(self, entry_points: Iterable[OwnEntryPoint]) -> None:
+        self._eps = _by_name(entry_points)
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        entry = self._loaded.get(name)
+        if entry is None:
+            entry = self._loaded[name] = _load(self._eps[name])
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._eps)
+
+    def __len__(self) -> int:
+        return len(self._eps)
 
 
 @lru_cache(maxsize=1)
@@ -133,7 +167,7 @@ def slot_sources() -> Mapping[str, Any]:
     :mod:`twinchat.units.entry_points`)."""
     own = own_entry_points(GROUP)
     if own is not None:
-        return collect(own)
+        return OwnSources(own)
     from importlib import metadata
 
     return collect(metadata.entry_points(group=GROUP))

@@ -8,7 +8,7 @@ import sys
 from importlib import metadata
 
 from twinchat.units.entry_points import own_entry_points
-from twinchat.units.slot_sources import GROUP, collect
+from twinchat.units.slot_sources import GROUP, collect, slot_sources
 
 GROUPS = ("twinchat.slot_sources", "twinchat.tools", "twinchat.formats")
 
@@ -63,3 +63,12 @@ def test_the_first_distribution_of_a_name_hides_the_others_as_in_importlib_metad
     monkeypatch.syspath_prepend(str(tmp_path / "first"))
     assert "plates" not in {e.name for e in metadata.entry_points(group=GROUP)}
     assert own_entry_points(GROUP) is not None
+
+
+def test_twinchats_own_sources_are_imported_when_first_asked_for(tmp_path):
+    code = ("import sys; from twinchat.units.slot_sources import slot_sources; s = slot_sources(); "
+            "s['choice']; print(len(s), 'twinchat.composer.engine.sources.place' in sys.modules); "
+            "s['place']; print('twinchat.composer.engine.sources.place' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["8", "False", "True"]
+    assert collect(own_entry_points(GROUP)) == dict(slot_sources())

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from twinchat.composer.engine.slot_values import Record, Text
 from twinchat.composer.engine.sources.base import Drawer, SlotSource, form_picker
-from twinchat.units.slot_sources import SlotConfig, SlotSourceError, slot_sources
+from twinchat.units.slot_sources import OwnSources, SlotConfig, SlotSourceError, slot_sources
 
 #: What a plugin's source needs: the entry, its config base, the form picker, the value types.
 __all__ = ["SlotSource", "SlotConfig", "SlotSourceError", "Drawer", "form_picker", "Record", "Text", "registry",
@@ -20,8 +20,11 @@ __all__ = ["SlotSource", "SlotConfig", "SlotSourceError", "Drawer", "form_picker
 
 @lru_cache(maxsize=1)
 def registry() -> Mapping[str, SlotSource]:
-    """Every registered slot source, by name (the entry points are read once per process)."""
+    """Every registered slot source, by name (the entry points are read once per process;
+    twinchat's own sources are imported as they are first asked for)."""
     entries = slot_sources()
+    if isinstance(entries, OwnSources):
+        return entries  # twinchat's own: each a SlotSource (a test checks them all)
     for name, entry in entries.items():
         if not isinstance(entry, SlotSource):
             raise SlotSourceError(f"slot source {name!r}: its entry point names a {type(entry).__name__}, "
