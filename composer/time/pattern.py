@@ -148,7 +148,49 @@ _QTY_START = f"(?=[0-9零〇两十半{_C1}])"
 # takes at most four digits before a character that is none: a position inside a number, or at the
 # start of five digits or more (a mobile), is refused in one test.
 _NOT_IN_NUMBER = "(?!(?<=[0-9])[0-9]|[0-9]{5})"
-PHRASE = re.compile(f"{_FIRST}{_NOT_IN_NUMBER}(?:{_PERIOD_START}{_PERIOD}|{_QTY_START}{_QTY}|{_CORE_START}{_CORE})")
+
+
+def _branching(pattern: str) -> str:
+    """``pattern`` with each optional group ``(…)?`` written ``(?:(…)|)``: the same alternatives tried
+    in the same order, so the same matches and groups. The engine compiles ``?`` after a group into
+    a repeat, and inside a repeat every branch it tries first saves the positions of all the groups
+    set so far (dozens here); a branch outside any repeat saves none. A ``?`` after a character or
+    a class stays as it is (no repeat of a group)."""
+    ends: dict[int, int] = {}
+    opened: list[int] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 1
+        elif c == "[":
+            i += 2 if pattern[i + 1] == "^" else 1  # a ] right after [ or [^ belongs to the class
+            while pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif c == "(":
+            opened.append(i)
+        elif c == ")":
+            start = opened.pop()
+            if pattern[i + 1:i + 2] == "?" and pattern[i + 2:i + 3] not in ("?", "+"):
+                ends[start] = i
+        i += 1
+    out, last = [], 0
+    for i in sorted([*ends, *ends.values()]):
+        out.append(pattern[last:i])
+        if i in ends:
+            out.append("(?:")
+            last = i
+        else:
+            out.append(")|)")
+            last = i + 2  # the group's ) and its ?
+    out.append(pattern[last:])
+    return "".join(out)
+
+
+SOURCE = f"{_FIRST}{_NOT_IN_NUMBER}(?:{_PERIOD_START}{_PERIOD}|{_QTY_START}{_QTY}|{_CORE_START}{_CORE})"
+"""The pattern of one time phrase as written (``?`` on optional groups); :data:`PHRASE` compiles it
+through :func:`_branching`, and tests hold the two equal."""
+PHRASE = re.compile(_branching(SOURCE))
 """One time phrase; periods and quantities are tried before days, parts of day and clocks."""
 HEDGE = re.compile(f"(?P<word>{_alt(HEDGES)})[在于是]?")
 """A hedge that opens a phrase (最晚, 最好在…); kept out of :data:`PHRASE`, which it would slow down."""

@@ -211,3 +211,46 @@ def test_the_fast_checks_of_find_agree_with_their_definitions() -> None:
     plain = [any(m.group(name) is not None for name in pattern._CORE_GROUPS) for m in matches]
     assert [pattern.has_core(m) for m in matches] == plain == [pattern.core_in(m.groups()) for m in matches]
     assert sum(plain) > 1000 and not all(plain)
+
+
+def test_the_compiled_pattern_finds_what_the_pattern_as_written_finds(corpus, world_path):
+    """PHRASE is the pattern as written (SOURCE) with each optional group made a branch with an
+    empty alternative: over the corpus, every phrase of the time pool at clocks through a day (alone
+    and inside a sentence), and sentences of every built-in unit, it finds the same phrases with
+    the same groups, and matches a phrase whole exactly where the written pattern does."""
+    import re
+
+    import twinchat.composer.time.pattern as pattern
+    from twinchat.composer.engine.generate import UnitGenerator
+    from twinchat.composer.errors import ComposerError
+    from twinchat.composer.time.pool import phrases
+    from twinchat.inventory import open_world
+    from twinchat.units.loader import load_units
+
+    written = re.compile(pattern.SOURCE)
+    assert pattern.SOURCE.count(")?") > 20 and ")?" not in pattern.PHRASE.pattern
+    assert pattern.PHRASE.pattern != pattern.SOURCE and pattern.PHRASE.groupindex == written.groupindex
+
+    def found(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], tuple]]:
+        return [(m.span(), m.groups()) for m in rx.finditer(text)]
+
+    clocks = [datetime(2026, 11, 20, 5, 30), NOW, datetime(2026, 11, 22, 21, 45), datetime(2026, 12, 31, 23, 0)]
+    pool = sorted({p.text for now in clocks for p in phrases(now)})
+    units = load_units()
+    rendered: set[str] = set()
+    conn = open_world(world_path)
+    try:
+        for uid in sorted(units):
+            try:  # a unit that reads a session's context says its sentences in the corpus's sessions
+                gen = UnitGenerator(units[uid], conn, seed=0)
+                rendered |= {gen.sample(i).text for i in range(30)}
+            except ComposerError:
+                continue
+    finally:
+        conn.close()
+    texts = [*corpus, *pool, *(f"麻烦{p}打13800138000给我" for p in pool), *sorted(rendered)]
+    assert len(pool) > 500 and len(rendered) > 300
+    assert [t for t in texts if found(pattern.PHRASE, t) != found(written, t)] == []
+    whole = [bool(pattern.PHRASE.fullmatch(p)) for p in pool]
+    assert whole == [bool(written.fullmatch(p)) for p in pool] and sum(whole) > 500
+    assert sum(any(m.end() > m.start() for m in pattern.PHRASE.finditer(t)) for t in texts) > 5000
