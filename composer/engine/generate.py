@@ -182,9 +182,8 @@ class UnitGenerator(CompiledUnit):
         #: session opens its own before the unit plays)
         self.writes = self.unit.tool is not None and tool_writes(self.unit.tool.name)
         self._key = _stream_key(seed, self.unit.id)
-        self._rng = random.Random(0)  # reseeded per block, or per pinned sample (module docstring)
-        #: reseeded per target and per redraw of a sample of ``outcome_weights`` (see :meth:`_sample`)
-        self._redraw_rng = random.Random(0)
+        #: reseeded per block, per pinned sample (module docstring), or per redraw (:meth:`_sample`)
+        self._rng = random.Random(0)
         #: the index whose draw ``_rng`` is ready for (None: reseed first)
         self._cursor: int | None = None
 
@@ -255,9 +254,11 @@ class UnitGenerator(CompiledUnit):
             out = self._draw(index, base if shared else random.Random(base), now, fixed, template_id, context, call)
             assert out is not None
             return out
-        # the sub-seeded RNGs are one object reseeded (the same stream as a new Random of that seed)
-        rng = base if shared else self._redraw_rng
+        # the sub-seeded RNGs are ``_rng`` reseeded (the stream of a new Random of that seed): a unit
+        # with outcome_weights draws no sample from the block stream
+        rng = base if shared else self._rng
         if not shared:
+            self._cursor = None
             rng.seed(f"{base}/outcome")
         target = self._targets.pick(rng.random())
         savepoints = savepoints and self.writes  # a rejected draw's writes are undone
