@@ -23,6 +23,7 @@ from bisect import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.compiled_unit import CompiledUnit
@@ -181,7 +182,8 @@ class UnitGenerator(CompiledUnit):
         #: session opens its own before the unit plays)
         self.writes = self.unit.tool is not None and tool_writes(self.unit.tool.name)
         self._key = _stream_key(seed, self.unit.id)
-        self._rng = random.Random(0)  # reseeded per block, or per pinned sample (module docstring)
+        #: reseeded per block, per pinned sample (module docstring), or per redraw (:meth:`_sample`)
+        self._rng = random.Random(0)
         #: the index whose draw ``_rng`` is ready for (None: reseed first)
         self._cursor: int | None = None
 
@@ -252,12 +254,19 @@ class UnitGenerator(CompiledUnit):
             out = self._draw(index, base if shared else random.Random(base), now, fixed, template_id, context, call)
             assert out is not None
             return out
-        target = self._targets.pick(base.random()) if shared else self._targets.target(base)
+        # the sub-seeded RNGs are ``_rng`` reseeded (the stream of a new Random of that seed): a unit
+        # with outcome_weights draws no sample from the block stream
+        rng = base if shared else self._rng
+        if not shared:
+            self._cursor = None
+            rng.seed(f"{base}/outcome")
+        target = self._targets.pick(rng.random())
         savepoints = savepoints and self.writes  # a rejected draw's writes are undone
         for attempt in range(self.unit.max_redraws):
             if savepoints:
                 self.conn.execute("SAVEPOINT twinchat_attempt")
-            rng = base if shared else random.Random(f"{base}/{attempt}")
+            if not shared:
+                rng.seed(f"{base}/{attempt}")
             out = self._draw(index, rng, now, fixed, template_id, context, call, target)
             if savepoints:
                 if out is None:
@@ -389,10 +398,15 @@ class UnitGenerator(CompiledUnit):
         without a context manager per call), its writes undone at once (:func:`undone_call`)."""
         name = tool_call["name"]
         tool = tools().get(name) if isinstance(name, str) else None
-        if tool is not None and not tool.writes:  # what call_tool does, without its look-ups again
-            return tool(_context(ToolContext, (self.conn, now)), tool_call["arguments"])
+        if tool is None:  # call_tool says what is wrong with the name
+            run = partial(call_tool, self.conn, name, tool_call["arguments"], now)
+        else:  # what call_tool does, without its look-ups again
+            ctx, arguments = _context(ToolContext, (self.conn, now)), tool_call["arguments"]
+            if not tool.writes:
+                return tool(ctx, arguments)
+            run = partial(tool, ctx, arguments)
         began = open_scratch(self.conn, "twinchat_sample")
         try:
-            return undone_call(self.conn, lambda: call_tool(self.conn, tool_call["name"], tool_call["arguments"], now))
+            return undone_call(self.conn, run)
         finally:
             close_scratch(self.conn, "twinchat_sample", began)

@@ -69,8 +69,9 @@ def _type_check(region: str) -> Callable[[str], bool]:
     voicemail), then fixed line and mobile — with every pattern compiled once."""
     meta = PhoneMetadata.metadata_for_region(region)
     general, fixed, mobile = (_desc_check(getattr(meta, n)) for n in ("general_desc", "fixed_line", "mobile"))
-    special = [_desc_check(getattr(meta, n)) for n in ("premium_rate", "toll_free", "shared_cost", "voip",
-                                                         "personal_number", "pager", "uan", "voicemail")]
+    special = [_desc_check(desc) for desc in (getattr(meta, n) for n in (
+        "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail"))
+        if desc is not None and desc.national_number_pattern]  # a type without a pattern matches nothing
     same = bool(meta.same_mobile_and_fixed_line_pattern)
 
     def check(digits: str) -> bool:
@@ -79,7 +80,13 @@ def _type_check(region: str) -> Callable[[str], bool]:
         if fixed(digits):
             return same or mobile(digits)
         return not same and mobile(digits)
-    return check
+
+    def check_apart(digits: str) -> bool:
+        # mobile and fixed-line patterns apart: a fixed line is a mobile one too only where the mobile
+        # pattern matches, and otherwise a mobile where it matches; either way the mobile pattern
+        # decides, and the fixed-line pattern (CN's longest) need not be tried
+        return general(digits) and not any(s(digits) for s in special) and mobile(digits)
+    return check if same else check_apart
 
 
 def _asked_of_phonenumbers(digits: str) -> bool:
