@@ -22,7 +22,7 @@ import sqlite3
 from bisect import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from twinchat.composer.engine.noise import noise_layer, protected_texts
 from twinchat.composer.errors import ComposerError, LimitError, NoOrder
 from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
+from twinchat.composer.engine.session_clocks import CLOCKS as _CLOCKS, clock_at as _clock_at, session_clock
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value
 from twinchat.inventory.connection import close_scratch, open_scratch
@@ -44,29 +45,6 @@ if TYPE_CHECKING:
     from faker import Faker
 
 __all__ = ["Sample", "UnitGenerator", "drawn", "plain", "session_clock", "STREAM_BLOCK"]
-
-_EPOCH = datetime(2026, 11, 16)  # a Monday; clocks fall in the four weeks after it
-_DAYS, _MINUTES = 28, 16 * 60 + 30  # clocks fall on one of 28 days, at a minute from 07:00 to 23:29
-_CLOCKS = _DAYS * _MINUTES
-
-
-# clock = day start + minute, and its TIME_FORMAT text = day text + minute text (small tables)
-_DAY_STARTS = tuple(_EPOCH + timedelta(days=day, hours=7) for day in range(_DAYS))
-_DAY_TEXTS = tuple(format_time(start)[:11] for start in _DAY_STARTS)
-_MINUTE_STEPS = tuple(timedelta(minutes=minute) for minute in range(_MINUTES))
-_MINUTE_TEXTS = tuple(f"{7 + minute // 60:02d}:{minute % 60:02d}:00" for minute in range(_MINUTES))
-
-
-def _clock_at(k: int) -> tuple[datetime, str]:
-    """Clock number ``k`` (day ``k // _MINUTES``, minute ``k % _MINUTES`` after 07:00) and its text."""
-    day, minute = divmod(k, _MINUTES)
-    return _DAY_STARTS[day] + _MINUTE_STEPS[minute], _DAY_TEXTS[day] + _MINUTE_TEXTS[minute]
-
-
-def session_clock(rng: random.Random) -> datetime:
-    """A plausible customer-service clock: a day in four weeks, 07:00–23:29, to the minute."""
-    return _clock_at(rng.randrange(_DAYS) * _MINUTES + rng.randrange(_MINUTES))[0]
-
 
 #: The clock stamped last, and its text (shared by every generator).
 _last_stamp: list[Any] = [None, ""]
