@@ -60,17 +60,17 @@ def _memos(conn) -> list[Memo]:
 def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypatch):
     """A run of sessions bounds what its tools and slot sources remember besides the memos (here
     made small, so that a few sessions reach them): validated arguments per tool, the place source's
-    sayings, the place index's found texts, what reading an address keeps, the address generator's
-    places. None ever holds more than its bound, each reaches it, and the sessions and verdicts are
-    those of a snapshot with the bounds ``generate`` uses."""
+    sayings, the place index's found texts, what reading an address keeps, the addresses orders are
+    placed to, the address generator's places. None ever holds more than its bound, each reaches
+    it, and the sessions and verdicts are those of a snapshot with the bounds ``generate`` uses."""
     from twinchat.composer.engine.sources import place
     from twinchat.inventory import addresses, regions
     from twinchat.inventory.regions import PlaceIndex
-    from twinchat.inventory.tools import base, places
+    from twinchat.inventory.tools import base, ordering, places
     from twinchat.inventory.tools.registry import tools
     from twinchat.inventory.tools.static import static_data
 
-    bounds = {"validated": 3, "said": 5, "found": 6, "addresses": 2, "prefixes": 2, "places": 7}
+    bounds = {"validated": 3, "said": 5, "found": 6, "addresses": 2, "prefixes": 2, "ordered": 2, "places": 7}
     monkeypatch.setattr(base, "SESSION_KEEP_VALIDATED", bounds["validated"])
     monkeypatch.setattr(place, "SESSION_KEEP_SAID", bounds["said"])
     monkeypatch.setattr(regions, "SESSION_FOUND_KEEP", bounds["found"])
@@ -86,6 +86,7 @@ def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypat
                 "found": len(static_data(conn, PlaceIndex)._found),
                 "addresses": len(static_data(conn, places._Addresses)),
                 "prefixes": len(static_data(conn, places._names)._found),
+                "ordered": len(static_data(conn, ordering._Addresses)._found),
                 "places": len(ours.world.addresses(None)._places)}
 
     held = dict.fromkeys(bounds, 0)
