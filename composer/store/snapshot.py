@@ -36,7 +36,8 @@ def world_snapshot(db: str | os.PathLike[str], sessions: bool = False) -> WorldC
     without the session store — opened as :func:`twinchat.inventory.open_world` opens the file.
     Its tools' memos hold as many answers as ``generate`` asks for again (a whole pass over its
     requests later), or if ``sessions``, as many as a run of sessions does (a few calls later; see
-    :class:`~twinchat.inventory.tools.memo.Memo`)."""
+    :class:`~twinchat.inventory.tools.memo.Memo`), and so do the other caches the tools and slot
+    sources keep for it (see :func:`_keep_for_sessions`)."""
     from twinchat.inventory import open_world
     from twinchat.inventory.tools.memo import track_writes
     from twinchat.inventory.tools.stock import freeze_stock
