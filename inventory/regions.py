@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only buil
     import sqlite_utils
 
 __all__ = ["Region", "RegionTable", "UnknownRegionError", "full_name", "LEVELS", "load_regions", "populate",
-           "find_places", "PlaceIndex", "distance_km"]
+           "find_places", "PlaceIndex", "distance_km", "SESSION_FOUND_KEEP"]
 
 #: The columns of the ``regions`` table, in order (also the keys of :func:`find_places`' dicts).
 COLUMNS = ("adcode", "name", "short_name", "level", "parent", "province", "city", "postcode", "lng", "lat")
@@ -97,8 +97,13 @@ _FIND_SQL = (_PLACE_SQL + " WHERE r.name IN ({0}) OR r.short_name IN ({0})").for
 _SPACE = re.compile(r"\s+")
 
 #: Texts whose places PlaceIndex.shared_find remembers (then it starts again): more than the
-#: forms of districts a long compose run asks about (~12,000 in 100,000 sessions), about 3 MB.
+#: forms of districts a long run of ``generate`` asks about, about 3 MB.
 _FOUND_KEEP = 16384
+#: The bound a run of sessions sets (:attr:`PlaceIndex.found_keep`): the place source says each
+#: (district, form) once among the last it said, and the texts it says most are a few hundred
+#: districts' forms; held to 16,384, the texts a long run asked about (~12,000 in 100,000
+#: sessions) kept growing past 10,000 sessions on one worker.
+SESSION_FOUND_KEEP = 512
 
 
 def find_places(conn: sqlite3.Connection, text: str, level: str | None = None) -> list[dict[str, Any]]:
@@ -177,6 +182,10 @@ class PlaceIndex:
     give, without a query; :meth:`named_in` lists the regions a longer text names.
     """
 
+    #: the texts :meth:`shared_find` remembers before it starts over: :data:`_FOUND_KEEP`, unless the
+    #: run that made this index sets its own (a run of sessions: :data:`SESSION_FOUND_KEEP`)
+    found_keep = _FOUND_KEEP
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         reader = conn.cursor()
         reader.row_factory = None  # plain tuples, whatever the connection's factory
@@ -184,6 +193,7 @@ class PlaceIndex:
         last_proof, last = _last_index
         if proof == last_proof:  # the same regions as the index made last: share its tables
             vars(self).update(vars(last))
+            vars(self).pop("found_keep", None)  # the bound is the run's, not the tables'
             return
         rows = reader.execute(_PLACE_SQL + " ORDER BY r.adcode").fetchall()
         #: name or short name -> (adcode, find_places' candidate) of the rows that have it
@@ -228,7 +238,7 @@ class PlaceIndex:
         shared between calls — read them, do not change them."""
         found = self._found.get(text)
         if found is None:
-            if len(self._found) >= _FOUND_KEEP:
+            if len(self._found) >= self.found_keep:
                 self._found.clear()
             found = self._found[text] = tuple(self._find(text, None))  # the index's own dicts: no copies
         return found

@@ -162,7 +162,11 @@ class WorldCache:
         """The address generator, made on first use (every draw passes its own ``rng``)."""
         gen = self.__dict__.get("_addresses")
         if gen is None:
-            gen = self._addresses = self._address_generator(self.regions, rng)
+            from twinchat.inventory.addresses import KEEP_PLACES
+            from twinchat.inventory.tools.memo import cache_bound
+
+            keep = cache_bound(self.conn, self._address_generator, KEEP_PLACES)  # the run's bound, if it set one
+            gen = self._addresses = self._address_generator(self.regions, rng, keep)
         return gen
 
 

@@ -36,9 +36,10 @@ def world_snapshot(db: str | os.PathLike[str], sessions: bool = False) -> WorldC
     without the session store — opened as :func:`twinchat.inventory.open_world` opens the file.
     Its tools' memos hold as many answers as ``generate`` asks for again (a whole pass over its
     requests later), or if ``sessions``, as many as a run of sessions does (a few calls later; see
-    :class:`~twinchat.inventory.tools.memo.Memo`)."""
+    :class:`~twinchat.inventory.tools.memo.Memo`), and so do the other caches the tools and slot
+    sources keep for it (see :func:`_keep_for_sessions`)."""
     from twinchat.inventory import open_world
-    from twinchat.inventory.tools.memo import Memo, keep_answers, track_writes
+    from twinchat.inventory.tools.memo import track_writes
     from twinchat.inventory.tools.stock import freeze_stock
 
     open_world(db).close()  # the same checks and messages as every other command
@@ -60,8 +61,30 @@ def world_snapshot(db: str | os.PathLike[str], sessions: bool = False) -> WorldC
     freeze_stock(mem)  # no session writes stock: tools read it from memory, and a write would fail
     track_writes(mem)  # no one else writes the copy: tools remember answers per state of its tables
     if sessions:
-        keep_answers(mem, Memo.SESSION_KEEP, Memo.SESSION_FACTS_KEEP)
+        _keep_for_sessions(mem)
     return mem
+
+
+def _keep_for_sessions(mem: sqlite3.Connection) -> None:
+    """Bound what the tools and the slot sources remember on ``mem`` for a run of sessions, which
+    asks again for what it asked a few calls before, and rarely for an earlier session's: one
+    worker's memory then stays flat however many sessions it composes, where ``generate`` keeps
+    larger bounds to answer a whole pass over its requests from memory. Bounds change only what is
+    remembered, never a session."""
+    from twinchat.composer.engine.sources.place import SESSION_KEEP_SAID, Said
+    from twinchat.inventory.addresses import SESSION_KEEP_PLACES, AddressGenerator
+    from twinchat.inventory.regions import SESSION_FOUND_KEEP, PlaceIndex
+    from twinchat.inventory.tools.base import SESSION_KEEP_VALIDATED, Tool
+    from twinchat.inventory.tools.memo import Memo, keep_answers, keep_cache
+    from twinchat.inventory.tools.places import SESSION_KEEP_ADDRESSES, resolve_address
+    from twinchat.inventory.tools.static import static_data
+
+    keep_answers(mem, Memo.SESSION_KEEP, Memo.SESSION_FACTS_KEEP)
+    keep_cache(mem, Tool, SESSION_KEEP_VALIDATED)
+    keep_cache(mem, resolve_address, SESSION_KEEP_ADDRESSES)
+    keep_cache(mem, Said, SESSION_KEEP_SAID)
+    keep_cache(mem, AddressGenerator, SESSION_KEEP_PLACES)
+    static_data(mem, PlaceIndex).found_keep = SESSION_FOUND_KEEP
 
 
 def _small_store(source: sqlite3.Connection) -> bool:

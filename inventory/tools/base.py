@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from twinchat.inventory.errors import UnknownToolError
 from twinchat.inventory.timefmt import TIME_FORMAT, format_time
-from twinchat.inventory.tools.memo import tracked_call
+from twinchat.inventory.tools.memo import cache_bound, tracked_call
 
 __all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT",
            "request_key", "canonical_json", "free_number", "day_text"]
@@ -113,6 +113,11 @@ def is_tool_error(result: Mapping[str, Any]) -> bool:
 #: mix, 64% of the repeats came within 16 validations of the tool and 98% within 1,024; an older
 #: repeat is validated once more (a few microseconds)
 KEEP_VALIDATED = 1024
+#: the bound in a run of sessions (``compose``, see :func:`~twinchat.inventory.tools.memo.keep_cache`):
+#: a session's calls are validated again when it is verified, right after it is made; held to
+#: 1,024, a run's validated arguments kept growing past 10,000 sessions, as the tools called less
+#: often filled their share (at 64, the validations made again cost a run 1% more instructions)
+SESSION_KEEP_VALIDATED = 256
 
 
 @dataclass(frozen=True)
@@ -139,17 +144,18 @@ class Tool:
         return {"name": self.name, "description": self.description, "parameters": params}
 
     def __call__(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        args = self.arguments(arguments)
+        args = self.arguments(arguments, ctx.conn)
         if type(args) is dict:  # a tool error
             return args
         return tracked_call(self.name, arguments, self.func, ctx, args)
 
-    def arguments(self, arguments: Mapping[str, Any]) -> Any:
+    def arguments(self, arguments: Mapping[str, Any], conn: sqlite3.Connection | None = None) -> Any:
         """``arguments`` validated by ``args_model``, or the tool error saying which is wrong.
 
         A frozen ``args_model`` promises that ``func`` never changes its arguments: the same
         arguments (the same JSON text — a verified call is made twice) are then validated once
-        and the instance is shared, among the last :data:`KEEP_VALIDATED`."""
+        and the instance is shared, among the last :data:`KEEP_VALIDATED` (or the bound the run
+        that opened ``conn`` set for :class:`Tool`, see :func:`~twinchat.inventory.tools.memo.keep_cache`)."""
         seen = self._validated
         key = None
         if seen is not None:
@@ -168,7 +174,7 @@ class Tool:
             where = ".".join(str(p) for p in first["loc"]) or None
             return tool_error("invalid_arguments", f"参数 {where} 无效: {first['msg']}", where)
         if key is not None and seen is not None:
-            if len(seen) >= KEEP_VALIDATED:
+            if len(seen) >= (KEEP_VALIDATED if conn is None else cache_bound(conn, Tool, KEEP_VALIDATED)):
                 seen.clear()
             # kept as a copy of its own size: orjson's bytes hold a 4 kB buffer whatever their length
             seen[bytes(memoryview(key))] = args

@@ -17,7 +17,7 @@ On any other connection (a world file others may write, a plain ``sqlite3.Connec
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
 from twinchat.inventory.tools.static import cached_static_data, static_data
@@ -36,7 +36,7 @@ from twinchat.inventory.tools.tracking import (
 )
 
 __all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "recalled", "undone_call", "memo", "Memo",
-           "keep_answers", "fresh", "answer", "replayed", "shared", "settle", "Writes"]
+           "keep_answers", "keep_cache", "cache_bound", "fresh", "answer", "replayed", "shared", "settle", "Writes"]
 
 
 #: what a memo holds, and so which of the connection's bounds it takes (see :func:`keep_answers`)
@@ -93,13 +93,16 @@ class Memo:
 
 
 class _Bounds:
-    """How many answers, and how many facts, a memo on one connection holds (see :func:`keep_answers`)."""
+    """How many answers, and how many facts, a memo on one connection holds (see :func:`keep_answers`),
+    and the bounds of the connection's other caches (see :func:`keep_cache`)."""
 
-    __slots__ = ("answers", "facts")
+    __slots__ = ("answers", "facts", "caches")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.answers = Memo.KEEP
         self.facts = Memo.FACTS_KEEP
+        #: cache owner -> the most the cache holds for this connection (see :func:`keep_cache`)
+        self.caches: dict[Hashable, int] = {}
 
 
 def keep_answers(conn: sqlite3.Connection, answers: int, facts: int) -> None:
@@ -118,6 +121,24 @@ def keep_answers(conn: sqlite3.Connection, answers: int, facts: int) -> None:
             found.keep = answers if found.kind == "answers" else facts
             if len(found._answers) > found.keep:
                 found._answers.clear()
+
+
+def keep_cache(conn: sqlite3.Connection, owner: Hashable, keep: int) -> None:
+    """Bound the cache that ``owner`` (the class that keeps it) keeps for ``conn`` to ``keep``
+    entries, as :func:`keep_answers` bounds the memos: the run that opens a connection knows how far
+    back it asks again (``generate`` asks for a request's answer a whole pass over its requests later,
+    a run of sessions a few calls later), and each cache keeps its own larger bound unless told. The
+    cache takes the bound the next time it adds an entry (see :func:`cache_bound`). Only what is
+    remembered changes, never what is answered."""
+    if keep < 1:
+        raise ValueError(f"a cache keeps at least one entry, not {keep}")
+    static_data(conn, _Bounds).caches[owner] = keep
+
+
+def cache_bound(conn: sqlite3.Connection, owner: Hashable, default: int) -> int:
+    """The bound :func:`keep_cache` set on ``conn`` for the cache ``owner`` keeps, else ``default``."""
+    bounds: _Bounds | None = cached_static_data(conn, _Bounds)
+    return default if bounds is None else bounds.caches.get(owner, default)
 
 
 def memo(conn: sqlite3.Connection, name: str, keep: int | None = None, kind: Kind = "answers") -> Memo | None:

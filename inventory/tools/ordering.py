@@ -28,7 +28,7 @@ from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, request_key, tool_error
 from twinchat.inventory.tools.delivery import deliveries
 from twinchat.inventory.tools.lookup import resolve_products
-from twinchat.inventory.tools.memo import Writes, replayed
+from twinchat.inventory.tools.memo import Writes, cache_bound, replayed
 from twinchat.inventory.tools.places import resolve_address
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
@@ -62,7 +62,7 @@ class _Addresses:
         with — its district when it names one in full — or of its city)."""
         found = self._found.get(address)
         if found is None:
-            if len(self._found) >= self.KEEP:
+            if len(self._found) >= cache_bound(conn, resolve_address, self.KEEP):  # a run may keep fewer
                 self._found.clear()
             text = re.sub(r"\s+", "", address)
             named = next((self._cities[text[:n]] for n in self._lengths if text[:n] in self._cities), None)

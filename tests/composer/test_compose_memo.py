@@ -55,3 +55,56 @@ def test_a_composers_memos_stay_within_the_session_bounds(world_path, monkeypatc
 
 def _memos(conn) -> list[Memo]:
     return [memo(conn, name) for name in ("query_order", "request_return", "order_row", "order_items")]
+
+
+def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypatch):
+    """A run of sessions bounds what its tools and slot sources remember besides the memos (here
+    made small, so that a few sessions reach them): validated arguments per tool, the place source's
+    sayings, the place index's found texts, what reading an address keeps, the addresses orders are
+    placed to, the address generator's places. None ever holds more than its bound, each reaches
+    it, and the sessions and verdicts are those of a snapshot with the bounds ``generate`` uses."""
+    from twinchat.composer.engine.sources import place
+    from twinchat.inventory import addresses, regions
+    from twinchat.inventory.regions import PlaceIndex
+    from twinchat.inventory.tools import base, ordering, places
+    from twinchat.inventory.tools.registry import tools
+    from twinchat.inventory.tools.static import static_data
+
+    bounds = {"validated": 3, "said": 5, "found": 6, "addresses": 2, "prefixes": 2, "ordered": 2, "places": 7}
+    monkeypatch.setattr(base, "SESSION_KEEP_VALIDATED", bounds["validated"])
+    monkeypatch.setattr(place, "SESSION_KEEP_SAID", bounds["said"])
+    monkeypatch.setattr(regions, "SESSION_FOUND_KEEP", bounds["found"])
+    monkeypatch.setattr(places, "SESSION_KEEP_ADDRESSES", bounds["addresses"])
+    monkeypatch.setattr(addresses, "SESSION_KEEP_PLACES", bounds["places"])
+    monkeypatch.setattr(regions, "_last_index", [None, None])  # an index of its own, not one shared with earlier tests
+    for tool in tools().values():  # the tools are the process's: what earlier tests validated goes
+        if tool._validated is not None:
+            tool._validated.clear()
+    ours = snapshot_composer(world_path, 5, [])
+    conn = ours.conn
+
+    def sizes() -> dict[str, int]:
+        return {"validated": max(len(t._validated or ()) for t in tools().values()),
+                "said": len(static_data(conn, place.Said).said),
+                "found": len(static_data(conn, PlaceIndex)._found),
+                "addresses": len(static_data(conn, places._Addresses)),
+                "prefixes": len(static_data(conn, places._names)._found),
+                "ordered": len(static_data(conn, ordering._Addresses)._found),
+                "places": len(ours.world.addresses(None)._places)}
+
+    held = dict.fromkeys(bounds, 0)
+    sessions = []
+    for flow in sorted(ours.flows):
+        for i in range(12):
+            session = ours.compose(flow, i)
+            sessions.append((flow, i, session, ours.verify(session)))
+            now = sizes()
+            assert all(now[k] <= bounds[k] for k in bounds), (flow, i, now)
+            held = {k: max(held[k], now[k]) for k in bounds}
+    assert held == bounds  # every bound was reached
+    theirs = SessionComposer(world_snapshot(world_path), seed=5)
+    for flow, i, session, verdict in sessions:
+        assert session == theirs.compose(flow, i), (flow, i)
+        assert verdict == theirs.verify(session) == [], (flow, i)
+    conn.close()
+    theirs.conn.close()

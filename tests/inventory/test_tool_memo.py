@@ -12,6 +12,8 @@ from twinchat.inventory import open_world
 from twinchat.inventory.connection import WorldConnection, scratch
 from twinchat.inventory.tools import call
 from twinchat.inventory.tools.memo import (
+    cache_bound,
+    keep_cache,
     Memo,
     fresh,
     is_tracked,
@@ -514,3 +516,28 @@ def test_the_order_facts_take_the_connections_bound_for_facts(world_path):
         assert memo(tracked, "query_order").keep == 2 and len(memo(tracked, "query_order")) <= 2
     plain.close()
     tracked.close()
+
+
+def test_a_run_bounds_the_validated_arguments_it_keeps(world_path):
+    """A tool keeps the validated arguments of at most the bound the run set for its connection
+    (:class:`Tool` with keep_cache), and answers the same as on a connection without one."""
+    from twinchat.inventory.tools.base import KEEP_VALIDATED, Tool
+    from twinchat.inventory.tools.registry import tools
+
+    plain, bounded = _copy(world_path, True), _copy(world_path, True)
+    assert cache_bound(bounded, Tool, KEEP_VALIDATED) == KEEP_VALIDATED
+    keep_cache(bounded, Tool, 3)
+    assert cache_bound(bounded, Tool, KEEP_VALIDATED) == 3 and cache_bound(plain, Tool, 7) == 7
+    orders = [r[0] for r in plain.execute("SELECT order_no FROM orders ORDER BY order_no LIMIT 8")]
+    wants = [call(plain, "query_order", {"order_no": order_no}, NOW) for order_no in orders * 2]
+    tools()["query_order"]._validated.clear()  # the tool's cache is the process's: what plain added goes
+    held = 0
+    for order_no, want in zip(orders * 2, wants):
+        assert call(bounded, "query_order", {"order_no": order_no}, NOW) == want
+        held = max(held, len(tools()["query_order"]._validated))
+        assert len(tools()["query_order"]._validated) <= 3
+    assert held == 3
+    with pytest.raises(ValueError, match="at least one entry"):
+        keep_cache(bounded, Tool, 0)
+    plain.close()
+    bounded.close()

@@ -22,11 +22,12 @@ from twinchat.composer.engine.slot_values import Record
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
 from twinchat.inventory.regions import PlaceIndex, Region
 from twinchat.inventory.regions_population import place_draw
+from twinchat.inventory.tools.memo import cache_bound
 from twinchat.inventory.tools.static import static_data
 from twinchat.units.loader import did_you_mean
 from twinchat.units.slot_sources import SlotConfig
 
-__all__ = ["PLACE", "PlaceSlot", "PLACE_FORMS"]
+__all__ = ["PLACE", "PlaceSlot", "PLACE_FORMS", "Said", "KEEP_SAID", "SESSION_KEEP_SAID"]
 
 #: each form and the forms it gives way to when it would not name the place alone
 PLACE_FORMS: dict[str, tuple[str, ...]] = {
@@ -71,12 +72,23 @@ def _read(values: dict[str, Any], path: str) -> Any:
     return value
 
 
-class _Said:
-    """What :class:`_Sayer` has said, per world (a text depends only on the district, the form and
-    the world's place names)."""
+#: what the sayer remembers before it starts over: every (district, form) a world has (22,000
+#: in the built-in world, about 1 kB each), which ``generate`` asks for again and again
+KEEP_SAID = 32768
+#: the bound in a run of sessions (``compose``, see :func:`~twinchat.inventory.tools.memo.keep_cache`):
+#: places are drawn by population, and the few hundred most drawn make most of what is said; held
+#: to every (district, form), the records kept growing for as long as the run drew new districts
+SESSION_KEEP_SAID = 256
+
+
+class Said:
+    """What the place source has said, per world (a text depends only on the district, the form
+    and the world's place names): at most ``keep`` records (:data:`KEEP_SAID`, or the bound the run
+    that opened the connection set for :class:`Said`) before it starts over."""
 
     def __init__(self, conn: Any) -> None:
         self.said: dict[tuple[str, str], Record] = {}
+        self.keep = cache_bound(conn, Said, KEEP_SAID)
 
 
 class _Sayer:
@@ -86,11 +98,14 @@ class _Sayer:
     def __init__(self, conn: Any, regions: Any) -> None:
         self.index = static_data(conn, PlaceIndex)
         self.regions = regions
-        self.said = static_data(conn, _Said).said  # one per world: every unit's place slots share it
+        said = static_data(conn, Said)  # one per world: every unit's place slots share it
+        self.said, self.keep = said.said, said.keep
 
     def __call__(self, district: Region, form: str) -> Record:
         found = self.said.get((district.adcode, form))
         if found is None:
+            if len(self.said) >= self.keep:
+                self.said.clear()
             found = self.said[(district.adcode, form)] = self._say(district, form)
         return found
 
