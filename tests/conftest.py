@@ -146,3 +146,19 @@ def samples_file(world_path, tmp_path_factory):
             made[n] = out
         return made[n]
     return make
+
+
+@pytest.fixture()
+def readme_pairs_units(tmp_path) -> Path:
+    """The README's declared tool and unit (section "Function-call pairs from a schema"), written
+    under ``tmp_path`` as the README lays them out; the units folder."""
+    import re
+
+    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Function-call pairs from a schema")
+    for block in re.findall(r"```yaml\n(.*?)```", text[start:text.index("\n## ", start)], re.S):
+        first, body = block.split("\n", 1)
+        path = tmp_path / first.removeprefix("# ").strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body, encoding="utf-8")
+    return tmp_path / "pairs_units"

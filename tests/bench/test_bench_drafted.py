@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import time
 from pathlib import Path
 
@@ -30,18 +29,6 @@ from twinchat.inventory import build_world, open_world
 from twinchat.units.loader import load_units
 
 N = 6_000
-
-
-def _readme_units(folder: Path) -> Path:
-    """The README's declared tool and unit (section "Function-call pairs from a schema"), written to ``folder``."""
-    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    start = text.index("## Function-call pairs from a schema")
-    for block in re.findall(r"```yaml\n(.*?)```", text[start:text.index("\n## ", start)], re.S):
-        first, body = block.split("\n", 1)
-        path = folder / first.removeprefix("# ").strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body, encoding="utf-8")
-    return folder / "pairs_units"
 
 
 def _rate(conn, src, negatives: bool = False) -> float:
@@ -69,10 +56,10 @@ def _rate(conn, src, negatives: bool = False) -> float:
 
 
 @pytest.mark.bench
-def test_bench_drafted(tmp_path: Path):
+def test_bench_drafted(tmp_path: Path, readme_pairs_units: Path):
     db = tmp_path / "w.db"
     conn = open_world(build_world(db, seed=0))
-    declared = _readme_units(tmp_path)
+    declared = readme_pairs_units
     units = load_units([declared])
     with using_tools([str(declared)], str(db)):
         written = _rate(conn, units["callback_request"])

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,23 +95,11 @@ def _drawn(conn, src) -> int:
     return N // 4
 
 
-def _readme_units(folder: Path) -> Path:
-    """The README's declared tool and unit (section "Function-call pairs from a schema"), written to ``folder``."""
-    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    start = text.index("## Function-call pairs from a schema")
-    for block in re.findall(r"```yaml\n(.*?)```", text[start:text.index("\n## ", start)], re.S):
-        first, body = block.split("\n", 1)
-        path = folder / first.removeprefix("# ").strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body, encoding="utf-8")
-    return folder / "pairs_units"
-
-
 @pytest.mark.bench
-def test_bench_pairs(tmp_path):
+def test_bench_pairs(tmp_path, readme_pairs_units):
     world = build_world(tmp_path / "w.db", seed=0)
     conn = open_world(world)  # a unit without a tool reads the file, as generate does
-    declared = _readme_units(tmp_path)
+    declared = readme_pairs_units
     units = load_units([declared])
     base = rates(_baseline)
     ticket = rates(_fresh(world, lambda c: _exhaustive(c, units["ticket_create_call"],

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from twinchat.composer.engine.sample_files import generate_file
@@ -22,21 +20,8 @@ from twinchat.inventory.tools.declared.tool import DeclaredTool
 from twinchat.inventory.tools.registry import declaring
 from twinchat.units.loader import load_units
 
-README = Path(__file__).parents[2] / "README.md"
 #: every field pooled: 3 customers × 2 phones × 3 topics × 2 times × 2 urgencies = 72 requests
 POOLS = {"customer": 3, "phone": 2, "topic": 3, "call_at": 2, "urgent": 2}
-
-
-def _readme_units(folder: Path) -> Path:
-    """The README's declared tool and unit (section "Function-call pairs from a schema")."""
-    text = README.read_text(encoding="utf-8")
-    start = text.index("## Function-call pairs from a schema")
-    for block in re.findall(r"```yaml\n(.*?)```", text[start:text.index("\n## ", start)], re.S):
-        first, body = block.split("\n", 1)
-        path = folder / first.removeprefix("# ").strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body, encoding="utf-8")
-    return folder / "pairs_units"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +48,8 @@ def _counted(tool: DeclaredTool) -> CountedTool:
     return CountedTool(**{**fields, "func": func}, computed=computed)
 
 
-def test_an_exhaustive_run_computes_a_read_only_answer_once_per_request(world_path, tmp_path):
-    folder = _readme_units(tmp_path)
+def test_an_exhaustive_run_computes_a_read_only_answer_once_per_request(world_path, tmp_path, readme_pairs_units):
+    folder = readme_pairs_units
     [declared] = declared_tools([str(folder)], str(world_path))
     assert declared.remembered and not declared.writes
     tool = _counted(declared)
