@@ -29,12 +29,13 @@ _GROUPED_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9][0-9])([ -]?)([0-9]{4})\2([0
 _MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def mobile_number(text: str) -> str | None:
     """The 11-digit national number of a mainland mobile, or None.
 
     A pure function of the text (phonenumbers' parsing is the dearest step of a ticket), so the
-    last few thousand answers are kept: verifying a dialogue parses its phone number again. A
+    last 512 answers are kept: verifying a dialogue parses its phone number again a few calls
+    later (a run of sessions seldom says an earlier session's number: more would only fill memory). A
     plain 11-digit mobile, or one grouped 3-4-4 (maybe after +86), skips the parse, whose number it
     would be (see ``_PLAIN_MOBILE``, ``_GROUPED_MOBILE``), and has its type by ``_cn_mobile``."""
     grouped = _GROUPED_MOBILE.fullmatch(text)
