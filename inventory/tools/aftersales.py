@@ -43,7 +43,7 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, tool_error
 from twinchat.inventory.tools.memo import answer
-from twinchat.inventory.tools.orders import order_at
+from twinchat.inventory.tools.orders import order_at, order_lines
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
            "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS", "ordered", "not_found",
@@ -76,9 +76,9 @@ def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, 
 
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[dict[str, Any]]:
-    rows = conn.execute("SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
-                        "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
-    return [{"product_id": r[0], "short_name": r[1], "qty": r[2], "price": r[3]} for r in rows]
+    """The order's lines, fresh dicts made from ``query_order``'s remembered ones."""
+    return [{"product_id": pid, "short_name": short, "qty": qty, "price": price}
+            for pid, short, qty, price in order_lines(conn, order_no)]
 
 
 def _not_found(order_no: str) -> dict[str, Any]:

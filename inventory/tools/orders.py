@@ -37,12 +37,13 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, free_number, request_key, tool_error
-from twinchat.inventory.tools.memo import answer, replayed, shared
+from twinchat.inventory.tools.memo import answer, replayed
+from twinchat.inventory.tools.order_facts import order_fact
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS",
-           "order_at"]
+           "order_at", "order_lines"]
 
 #: A phone query lists at most this many orders, the newest first.
 MAX_ORDERS = 5
@@ -70,10 +71,10 @@ def _status(order: dict[str, Any], now: datetime) -> str | None:
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
     """The order row (dict, shared: not to be changed) if it exists at ``now``.
 
-    An order's facts (its row, lines and checkpoints) are remembered per world state, as many as
-    the connection keeps (:attr:`~twinchat.inventory.tools.memo.Memo.FACTS_KEEP`), and kept lean:
-    texts that repeat across orders interned, checkpoints as two tuples."""
-    order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no))
+    An order's facts (its row, lines and checkpoints) are remembered once per run while the
+    order tables are unwritten, else per world state (:func:`.order_facts.order_fact`), and kept
+    lean: texts that repeat across orders interned, checkpoints as two tuples."""
+    order = order_fact(conn, "order_row", order_no, lambda: _order_row(conn, order_no))
     return None if order is None or order["created_at"] > format_time(now) else order
 
 
@@ -99,7 +100,7 @@ Line = tuple[str, str, int, float]
 
 def _items(conn: sqlite3.Connection, order_no: str) -> list[Line]:
     """The order's lines (shared: not to be changed)."""
-    return shared(conn, "order_items", (order_no,), lambda: _item_rows(conn, order_no))
+    return order_fact(conn, "order_items", order_no, lambda: _item_rows(conn, order_no))
 
 
 def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
@@ -110,6 +111,10 @@ def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
     return [(intern(r[0]), intern(r[1]), r[2], r[3]) for r in rows]
 
 
+#: the order tools' reading of an order's lines (the after-sales tools read them too)
+order_lines = _items
+
+
 def _line_view(line: Line) -> dict[str, Any]:
     """What an answer says about an order line."""
     return {"product_id": line[0], "short_name": line[1], "qty": line[2]}
@@ -118,7 +123,7 @@ def _line_view(line: Line) -> dict[str, Any]:
 def _checkpoints(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
     """:func:`checkpoints` of the order (shared: not to be changed) as (their times, oldest first;
     their texts, interned: a route's texts repeat across orders)."""
-    return shared(conn, "order_checkpoints", (order_no,), lambda: _checkpoint_rows(conn, order_no))
+    return order_fact(conn, "order_checkpoints", order_no, lambda: _checkpoint_rows(conn, order_no))
 
 
 def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
