@@ -44,6 +44,7 @@ from twinchat.inventory import orders_data as data
 
 __all__ = [
     "status_at",
+    "status_of",
     "route_checkpoints",
     "checkpoints",
     "window_end",
@@ -105,7 +106,11 @@ def status_at(timeline: Mapping[str, Any], now: datetime) -> str | None:
 
     ``timeline`` maps the five timeline columns to datetimes or their stored strings.
     """
-    t = {k: _parse(timeline[k]) for k in TIMELINE}
+    return status_of({k: _parse(timeline[k]) for k in TIMELINE}, now)
+
+
+def status_of(t: Mapping[str, datetime | None], now: datetime) -> str | None:
+    """:func:`status_at` of a timeline whose five moments are datetimes (or None) already."""
     created = t["created_at"]
     assert created is not None, "an order always has created_at"
     if created > now:

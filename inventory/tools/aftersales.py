@@ -37,13 +37,11 @@ from twinchat.inventory.orders import (
     IN_TRANSIT,
     PAY_WINDOW,
     PENDING_PAYMENT,
-    TIMELINE,
-    status_at,
 )
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, tool_error
 from twinchat.inventory.tools.memo import answer
-from twinchat.inventory.tools.orders import order_at, order_lines
+from twinchat.inventory.tools.orders import order_at, order_lines, order_status
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
            "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS", "ordered", "not_found",
@@ -89,7 +87,7 @@ def _ordered(ctx: ToolContext, order_no: str) -> tuple[dict[str, Any] | None, st
     """(the order row or None when it does not exist at the clock, its canonical number, its status)."""
     key = _order_key(order_no)
     order = _order(ctx.conn, key, ctx.now)
-    return order, key, "" if order is None else (status_at({k: order[k] for k in TIMELINE}, ctx.now) or "")
+    return order, key, "" if order is None else (order_status(order, ctx.now) or "")
 
 
 class OrderArgs(BaseModel):

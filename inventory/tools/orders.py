@@ -31,7 +31,7 @@ from twinchat.inventory.orders import (
     PENDING_PAYMENT,
     RETURN_DAYS,
     checkpoints,
-    status_at,
+    status_of,
     window_end,
 )
 from twinchat.inventory.regions import PlaceIndex
@@ -43,7 +43,7 @@ from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS",
-           "order_at", "order_lines"]
+           "order_at", "order_lines", "order_status"]
 
 #: A phone query lists at most this many orders, the newest first.
 MAX_ORDERS = 5
@@ -64,8 +64,21 @@ _TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_a
 
 
 def _status(order: dict[str, Any], now: datetime) -> str | None:
-    """:func:`status_at` of an order row, its timeline parsed here."""
-    return status_at({k: None if order[k] is None else parse_time(order[k]) for k in _TIMELINE}, now)
+    """:func:`status_at` of an order row, its timeline parsed here (or, for a remembered row,
+    once when it was read: see :func:`_order_row`)."""
+    timeline = order.get(_PARSED)
+    if timeline is None:
+        timeline = _parsed(order)
+    return status_of(timeline, now)
+
+
+def _parsed(order: dict[str, Any]) -> dict[str, datetime | None]:
+    return {k: None if order[k] is None else parse_time(order[k]) for k in _TIMELINE}
+
+
+#: the key under which a remembered order row holds its timeline parsed (not a column: answers
+#: name the columns they give)
+_PARSED = "_timeline"
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
@@ -78,8 +91,9 @@ def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, 
     return None if order is None or order["created_at"] > format_time(now) else order
 
 
-#: the order tools' reading of an order at a clock (the after-sales tools read it too)
-order_at = _order
+#: the order tools' reading of an order at a clock, and of its status then (the after-sales tools
+#: read them too)
+order_at, order_status = _order, _status
 
 
 #: columns whose texts repeat across orders (a customer's orders, a handful of carriers,
@@ -91,7 +105,9 @@ def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None
     row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
     if row is None:
         return None
-    return {k: sys.intern(v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
+    order = {k: sys.intern(v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
+    order[_PARSED] = _parsed(order)  # read at every status asked of it
+    return order
 
 
 #: an order line as remembered: (product id, short name, quantity, price paid)
