@@ -230,6 +230,10 @@ class OrderBook:
         self._created: dict[str, str] = {}
         #: (day placed, day of the clock) -> bought_phrases, the last _KEEP_PHRASES asked for
         self._phrases: dict[tuple[Any, Any], list[str]] = {}
+        #: (customer, clock, states, within days) -> indexes of their orders that qualify (see
+        #: :meth:`owned`: a second task draws again and again among one customer's orders), the
+        #: last _KEEP_OWNED asked for
+        self._owned: dict[tuple[Any, ...], list[int]] = {}
         self.orders: list[_Order] = [
             _Order(no, cust, *(_at(v) for v in stamps), float(total))  # type: ignore[arg-type]
             for no, cust, *stamps, total in orders]
@@ -263,10 +267,16 @@ class OrderBook:
               within_days: int | None = None, form: str = "order_no", besides: Container[str] = ()) -> Record:
         """An order of the customer ``owner`` as :meth:`draw` gives one (uniform over theirs that
         qualify, other than the order numbers ``besides``); :class:`NoOrder` when they have none."""
-        since = None if within_days is None else now - timedelta(days=within_days)
-        pool = [i for i in self._by_owner.get(owner, ()) if (since is None or self.orders[i].created >= since)
-                and self.orders[i].order_no not in besides
-                and any(self._holds(i, s, now) for s in statuses or ("any",))]
+        key = (owner, now, None if statuses is None else tuple(statuses), within_days)
+        fitting = self._owned.get(key)
+        if fitting is None:
+            since = None if within_days is None else now - timedelta(days=within_days)
+            fitting = [i for i in self._by_owner.get(owner, ()) if (since is None or self.orders[i].created >= since)
+                       and any(self._holds(i, s, now) for s in statuses or ("any",))]
+            if len(self._owned) >= _KEEP_OWNED:
+                self._owned.clear()
+            self._owned[key] = fitting
+        pool = [i for i in fitting if self.orders[i].order_no not in besides] if besides else fitting
         if not pool:
             # the clock as %Y-%m-%d %H:%M (format_time's text without its seconds: strftime is slow, and a
             # second task's draw misses about once a session)
@@ -358,7 +368,12 @@ class OrderBook:
 
 
 #: What :meth:`OrderBook._build` makes of the rows.
-_BUILT = frozenset({"customers", "items", "orders", "_by_owner", "_spans", "_index", "_lines", "_created", "_phrases"})
+_BUILT = frozenset({"customers", "items", "orders", "_by_owner", "_spans", "_index", "_lines", "_created", "_phrases",
+                    "_owned"})
+
+#: the (customer, clock, states, within days) whose qualifying orders a book keeps (a session's
+#: second task asks for a few, each again on every redraw)
+_KEEP_OWNED = 64
 
 #: the (day placed, day of the clock) pairs whose bought_phrases a book keeps (a few hundred bytes each)
 _KEEP_PHRASES = 4096

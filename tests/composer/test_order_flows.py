@@ -19,7 +19,7 @@ import pytest
 
 from twinchat.composer.engine.compose import SessionComposer
 from twinchat.composer.engine.filters import when
-from twinchat.composer.errors import ComposerError
+from twinchat.composer.errors import ComposerError, NoOrder
 from twinchat.composer.engine.generate import UnitGenerator, session_clock
 from twinchat.composer.engine.orderbook import ORDER_STATES, OrderBook, bought_phrases
 from twinchat.inventory.timefmt import format_time
@@ -454,6 +454,25 @@ def test_order_forms_and_no_order_message(composer):
         book.draw(rng, datetime(2026, 10, 1, 9, 0))
     with pytest.raises(ComposerError, match=r"no order is delivered placed within 0 days at 2026-10-15 08:00"):
         book.draw(rng, datetime(2026, 10, 15, 8, 0), ["delivered"], 0)
+
+
+def test_owned_draws_the_customers_qualifying_orders_besides_those_named(composer):
+    """owned() keeps a customer's qualifying orders per (clock, states, within days): asked again,
+    with other orders set aside each time, it draws only among those left, as a fresh book does."""
+    book, fresh = OrderBook(composer.conn), OrderBook(composer.conn)
+    now = datetime(2026, 11, 30, 12, 0)
+    owners = Counter(o.customer for o in book.orders if o.created <= now)
+    owner = owners.most_common(1)[0][0]
+    theirs = {o.order_no for o in book.orders if o.customer == owner and o.created <= now}
+    assert len(theirs) >= 2
+    besides: set[str] = set()
+    for n in range(len(theirs)):
+        got = book.owned(owner, random.Random(n), now, besides=besides).order_no
+        assert got in theirs - besides
+        assert got == fresh.owned(owner, random.Random(n), now, besides=set(besides)).order_no
+        besides.add(got)
+    with pytest.raises(NoOrder, match=f"customer {owner} has no order placed"):
+        book.owned(owner, random.Random(0), now, besides=besides)
 
 
 def test_bought_phrases_are_true_of_the_day():
