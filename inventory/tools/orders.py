@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import sys
 from bisect import bisect_right
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
@@ -37,7 +36,7 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, free_number, request_key, tool_error
-from twinchat.inventory.tools.memo import answer, replayed, shared
+from twinchat.inventory.tools.memo import answer, one_copy, replayed, shared
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
@@ -72,7 +71,8 @@ def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, 
 
     An order's facts (its row, lines and checkpoints) are remembered per world state, as many as
     the connection keeps (:attr:`~twinchat.inventory.tools.memo.Memo.FACTS_KEEP`), and kept lean:
-    texts that repeat across orders interned, checkpoints as two tuples."""
+    texts that repeat across orders held once (:func:`~twinchat.inventory.tools.memo.one_copy`),
+    checkpoints as two tuples."""
     order = shared(conn, "order_row", (order_no,), lambda: _order_row(conn, order_no))
     return None if order is None or order["created_at"] > format_time(now) else order
 
@@ -90,7 +90,8 @@ def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None
     row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
     if row is None:
         return None
-    return {k: sys.intern(v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
+    same = one_copy(conn)
+    return {k: same(v, v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
 
 
 #: an order line as remembered: (product id, short name, quantity, price paid)
@@ -106,8 +107,8 @@ def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
     rows = conn.execute(
         "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
         "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
-    intern = sys.intern
-    return [(intern(r[0]), intern(r[1]), r[2], r[3]) for r in rows]
+    same = one_copy(conn)
+    return [(same(r[0], r[0]), same(r[1], r[1]), r[2], r[3]) for r in rows]
 
 
 def _line_view(line: Line) -> dict[str, Any]:
@@ -117,13 +118,14 @@ def _line_view(line: Line) -> dict[str, Any]:
 
 def _checkpoints(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
     """:func:`checkpoints` of the order (shared: not to be changed) as (their times, oldest first;
-    their texts, interned: a route's texts repeat across orders)."""
+    their texts, each held once: a route's texts repeat across orders)."""
     return shared(conn, "order_checkpoints", (order_no,), lambda: _checkpoint_rows(conn, order_no))
 
 
 def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
     found = checkpoints(conn, order_no)
-    return tuple(c.time for c in found), tuple(sys.intern(c.text) for c in found)
+    same = one_copy(conn)
+    return tuple(c.time for c in found), tuple(same(c.text, c.text) for c in found)
 
 
 def _not_found(order_no: str) -> dict[str, Any]:
