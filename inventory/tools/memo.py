@@ -193,10 +193,12 @@ SESSION_KEEP_TEXTS = 1024
 
 
 class _Texts(dict):  # type: ignore[type-arg]
-    """text -> the copy of it remembered facts hold: kept per connection (static data)."""
+    """text -> the copy of it remembered facts hold: kept per connection (static data), at most
+    :attr:`keep` (and one fact's texts more)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()
+        self.keep = cache_bound(conn, one_copy, KEEP_TEXTS)
 
 
 def one_copy(conn: sqlite3.Connection) -> Callable[[str, str], str]:
@@ -206,10 +208,12 @@ def one_copy(conn: sqlite3.Connection) -> Callable[[str, str], str]:
     interpreter's table of interned strings, which never shrinks: facts are forgotten and read
     again, and each text interned anew took a slot of it (a megabyte more past 20,000 sessions on
     one worker). It holds the last :data:`KEEP_TEXTS` texts, or as many as the run that opened
-    ``conn`` keeps, and those of one fact more: ask for it once per fact."""
+    ``conn`` keeps (its bound when the table was made, or last started over), and those of one
+    fact more: ask for it once per fact."""
     kept = static_data(conn, _Texts)
-    if len(kept) >= cache_bound(conn, one_copy, KEEP_TEXTS):
+    if len(kept) >= kept.keep:
         kept.clear()
+        kept.keep = cache_bound(conn, one_copy, KEEP_TEXTS)
     return kept.setdefault
 
 

@@ -333,10 +333,12 @@ def _free_on(conn: sqlite3.Connection, technicians: list[str], day: dt.date, now
 
 
 class BookedSlots(dict):  # type: ignore[type-arg]
-    """(technician, day, start) -> whether the slot is booked elsewhere: kept per connection (static data)."""
+    """(technician, day, start) -> whether the slot is booked elsewhere: kept per connection (static
+    data), at most :attr:`keep` (the connection's bound when made, or last started over)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()
+        self.keep = cache_bound(conn, BookedSlots, KEEP_BOOKED)
 
 
 def _booked(conn: sqlite3.Connection, technician: str, day: dt.date, start: str) -> bool:
@@ -347,8 +349,9 @@ def _booked(conn: sqlite3.Connection, technician: str, day: dt.date, start: str)
     key = (technician, day, start)
     found = kept.get(key)
     if found is None:
-        if len(kept) >= cache_bound(conn, BookedSlots, KEEP_BOOKED):
+        if len(kept) >= kept.keep:
             kept.clear()
+            kept.keep = cache_bound(conn, BookedSlots, KEEP_BOOKED)
         found = kept[key] = is_booked_elsewhere(technician, day, start)
     return found
 
