@@ -36,7 +36,8 @@ from twinchat.inventory.tools.tracking import (
 )
 
 __all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "recalled", "undone_call", "memo", "Memo",
-           "keep_answers", "keep_cache", "cache_bound", "fresh", "answer", "replayed", "shared", "settle", "Writes"]
+           "keep_answers", "keep_cache", "cache_bound", "fresh", "answer", "replayed", "shared", "one_copy",
+           "KEEP_TEXTS", "SESSION_KEEP_TEXTS", "settle", "Writes"]
 
 
 #: what a memo holds, and so which of the connection's bounds it takes (see :func:`keep_answers`)
@@ -180,6 +181,40 @@ def shared(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute:
         value = compute()
         found = remembered.put(key, _NONE if value is None else value)
     return None if found is _NONE else found
+
+
+#: the texts :func:`one_copy` holds per connection before it starts over: more than the texts that
+#: repeat across a default world's order facts (5,601 distinct checkpoint texts, its customers,
+#: carriers and products)
+KEEP_TEXTS = 16384
+#: the bound in a run of sessions (``compose``, see :func:`keep_cache` with :func:`one_copy`): its
+#: memos hold a thousand facts at most (:attr:`Memo.SESSION_FACTS_KEEP`)
+SESSION_KEEP_TEXTS = 1024
+
+
+class _Texts(dict):  # type: ignore[type-arg]
+    """text -> the copy of it remembered facts hold: kept per connection (static data), at most
+    :attr:`keep` (and one fact's texts more)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self.keep = cache_bound(conn, one_copy, KEEP_TEXTS)
+
+
+def one_copy(conn: sqlite3.Connection) -> Callable[[str, str], str]:
+    """What gives the one copy of a text the facts remembered on ``conn`` hold (see :func:`shared`):
+    ``one_copy(conn)(text, text)``. Texts that repeat across facts (a customer's orders, a route's
+    checkpoints) are held once, as :func:`sys.intern` would hold them, but without growing the
+    interpreter's table of interned strings, which never shrinks: facts are forgotten and read
+    again, and each text interned anew took a slot of it (a megabyte more past 20,000 sessions on
+    one worker). It holds the last :data:`KEEP_TEXTS` texts, or as many as the run that opened
+    ``conn`` keeps (its bound when the table was made, or last started over), and those of one
+    fact more: ask for it once per fact."""
+    kept = static_data(conn, _Texts)
+    if len(kept) >= kept.keep:
+        kept.clear()
+        kept.keep = cache_bound(conn, one_copy, KEEP_TEXTS)
+    return kept.setdefault
 
 
 def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

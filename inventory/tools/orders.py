@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import sys
 from bisect import bisect_right
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
@@ -37,7 +36,7 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, free_number, request_key, tool_error
-from twinchat.inventory.tools.memo import answer, replayed
+from twinchat.inventory.tools.memo import answer, one_copy, replayed
 from twinchat.inventory.tools.order_facts import order_fact
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
@@ -86,7 +85,8 @@ def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, 
 
     An order's facts (its row, lines and checkpoints) are remembered once per run while the
     order tables are unwritten, else per world state (:func:`.order_facts.order_fact`), and kept
-    lean: texts that repeat across orders interned, checkpoints as two tuples."""
+    lean: texts that repeat across orders held once (:func:`~twinchat.inventory.tools.memo.one_copy`),
+    checkpoints as two tuples."""
     order = order_fact(conn, "order_row", order_no, lambda: _order_row(conn, order_no))
     return None if order is None or order["created_at"] > format_time(now) else order
 
@@ -105,7 +105,8 @@ def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None
     row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
     if row is None:
         return None
-    order = {k: sys.intern(v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
+    same = one_copy(conn)
+    order = {k: same(v, v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
     order[_PARSED] = _parsed(order)  # read at every status asked of it
     return order
 
@@ -123,8 +124,8 @@ def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
     rows = conn.execute(
         "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
         "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
-    intern = sys.intern
-    return [(intern(r[0]), intern(r[1]), r[2], r[3]) for r in rows]
+    same = one_copy(conn)
+    return [(same(r[0], r[0]), same(r[1], r[1]), r[2], r[3]) for r in rows]
 
 
 #: the order tools' reading of an order's lines (the after-sales tools read them too)
@@ -138,13 +139,14 @@ def _line_view(line: Line) -> dict[str, Any]:
 
 def _checkpoints(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
     """:func:`checkpoints` of the order (shared: not to be changed) as (their times, oldest first;
-    their texts, interned: a route's texts repeat across orders)."""
+    their texts, each held once: a route's texts repeat across orders)."""
     return order_fact(conn, "order_checkpoints", order_no, lambda: _checkpoint_rows(conn, order_no))
 
 
 def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
     found = checkpoints(conn, order_no)
-    return tuple(c.time for c in found), tuple(sys.intern(c.text) for c in found)
+    same = one_copy(conn)
+    return tuple(c.time for c in found), tuple(same(c.text, c.text) for c in found)
 
 
 def _not_found(order_no: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import re
 import sqlite3
 import unicodedata
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
@@ -29,7 +28,7 @@ from twinchat.inventory.tools.base import (
 )
 from twinchat.inventory.tools.desk import Desk
 from twinchat.inventory.tools.lookup import Categories, resolve_category
-from twinchat.inventory.tools.memo import answer, replayed, shared
+from twinchat.inventory.tools.memo import answer, cache_bound, replayed, shared
 from twinchat.inventory.tools.mobile import _PLAIN_MOBILE, mobile_number  # noqa: F401 (named here as before)
 from twinchat.inventory.tools.places import resolve_address as _resolve_address
 from twinchat.inventory.tools.places import resolve_city as _resolve_city
@@ -43,12 +42,20 @@ __all__ = [
     "QUERY_TECHNICIAN_SLOTS",
     "CREATE_TICKET",
     "mobile_number",
+    "BookedSlots",
+    "KEEP_BOOKED",
+    "SESSION_KEEP_BOOKED",
 ]
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
 
-#: the slots whether a technician is booked elsewhere is kept for (see :func:`_booked`)
+#: the slots whether a technician is booked elsewhere is kept for, per connection (see :func:`_booked`)
 KEEP_BOOKED = 8192
+#: the bound in a run of sessions (``compose``, see :func:`~twinchat.inventory.tools.memo.keep_cache`
+#: with :class:`BookedSlots`): 20,000 sessions of the built-in mix asked about 0.6 slots each, half of
+#: them asked before; held to 8,192, the slots kept grew until 42,000 sessions on one worker (a
+#: megabyte), where 1,024 still answer a quarter of those repeats
+SESSION_KEEP_BOOKED = 1024
 
 # -- search_solution ---------------------------------------------------------------------------
 
@@ -301,7 +308,7 @@ def _free_at(conn: sqlite3.Connection, technicians: list[str], when: datetime,
         f"SELECT technician FROM tickets WHERE technician IN ({','.join('?' * len(technicians))}) "
         "AND serve_start = ? AND status != 'cancelled'", (*technicians, format_time(when)))}
     free = [(when, tid, datetime.combine(day, end)) for tid, start, end in scheduled
-            if tid not in taken and not _booked(tid, day, start)]
+            if tid not in taken and not _booked(conn, tid, day, start)]
     free.sort()
     return free
 
@@ -318,18 +325,35 @@ def _free_on(conn: sqlite3.Connection, technicians: list[str], day: dt.date, now
     free = []
     for tid, start, begins_at, ends_at in static_data(conn, Desk).day(technicians, day.weekday()):
         begins = datetime.combine(day, begins_at)
-        if begins < earliest or (taken and (tid, format_time(begins)) in taken) or _booked(tid, day, start):
+        if begins < earliest or (taken and (tid, format_time(begins)) in taken) or _booked(conn, tid, day, start):
             continue
         free.append((begins, tid, datetime.combine(day, ends_at)))
     free.sort()
     return free
 
 
-@lru_cache(maxsize=KEEP_BOOKED)
-def _booked(technician: str, day: dt.date, start: str) -> bool:
-    """:func:`is_booked_elsewhere`, kept for the last :data:`KEEP_BOOKED` slots asked about (a
-    function of its arguments; sessions on nearby clocks ask about the same days)."""
-    return is_booked_elsewhere(technician, day, start)
+class BookedSlots(dict):  # type: ignore[type-arg]
+    """(technician, day, start) -> whether the slot is booked elsewhere: kept per connection (static
+    data), at most :attr:`keep` (the connection's bound when made, or last started over)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self.keep = cache_bound(conn, BookedSlots, KEEP_BOOKED)
+
+
+def _booked(conn: sqlite3.Connection, technician: str, day: dt.date, start: str) -> bool:
+    """:func:`is_booked_elsewhere`, kept per connection for up to :data:`KEEP_BOOKED` slots, or as
+    many as the run that opened ``conn`` keeps (:data:`SESSION_KEEP_BOOKED`): a function of its
+    arguments; sessions on nearby clocks ask about the same days."""
+    kept = static_data(conn, BookedSlots)
+    key = (technician, day, start)
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= kept.keep:
+            kept.clear()
+            kept.keep = cache_bound(conn, BookedSlots, KEEP_BOOKED)
+        found = kept[key] = is_booked_elsewhere(technician, day, start)
+    return found
 
 
 def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any], Any]:

@@ -61,21 +61,23 @@ def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypat
     """A run of sessions bounds what its tools and slot sources remember besides the memos (here
     made small, so that a few sessions reach them): validated arguments per tool, the place source's
     sayings, the place index's found texts, what reading an address keeps, the addresses orders are
-    placed to, the address generator's places. None ever holds more than its bound, each reaches
-    it, and the sessions and verdicts are those of a snapshot with the bounds ``generate`` uses."""
+    placed to, the address generator's places, the slots known booked elsewhere. None ever holds
+    more than its bound, each reaches it, and the sessions and verdicts are those of a snapshot with the bounds ``generate`` uses."""
     from twinchat.composer.engine.sources import place
     from twinchat.inventory import addresses, regions
     from twinchat.inventory.regions import PlaceIndex
-    from twinchat.inventory.tools import base, ordering, places
+    from twinchat.inventory.tools import base, ordering, places, service
     from twinchat.inventory.tools.registry import tools
     from twinchat.inventory.tools.static import static_data
 
-    bounds = {"validated": 3, "said": 5, "found": 6, "addresses": 2, "prefixes": 2, "ordered": 2, "places": 7}
+    bounds = {"validated": 3, "said": 5, "found": 6, "addresses": 2, "prefixes": 2, "ordered": 2, "places": 7,
+              "booked": 2}
     monkeypatch.setattr(base, "SESSION_KEEP_VALIDATED", bounds["validated"])
     monkeypatch.setattr(place, "SESSION_KEEP_SAID", bounds["said"])
     monkeypatch.setattr(regions, "SESSION_FOUND_KEEP", bounds["found"])
     monkeypatch.setattr(places, "SESSION_KEEP_ADDRESSES", bounds["addresses"])
     monkeypatch.setattr(addresses, "SESSION_KEEP_PLACES", bounds["places"])
+    monkeypatch.setattr(service, "SESSION_KEEP_BOOKED", bounds["booked"])
     monkeypatch.setattr(regions, "_last_index", [None, None])  # an index of its own, not one shared with earlier tests
     for tool in tools().values():  # the tools are the process's: what earlier tests validated goes
         if tool._validated is not None:
@@ -90,7 +92,8 @@ def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypat
                 "addresses": len(static_data(conn, places._Addresses)),
                 "prefixes": len(static_data(conn, places._names)._found),
                 "ordered": len(static_data(conn, ordering._Addresses)._found),
-                "places": len(ours.world.addresses(None)._places)}
+                "places": len(ours.world.addresses(None)._places),
+                "booked": len(static_data(conn, service.BookedSlots))}
 
     held = dict.fromkeys(bounds, 0)
     sessions = []

@@ -19,6 +19,7 @@ from twinchat.inventory.tools.memo import (
     is_tracked,
     keep_answers,
     memo,
+    one_copy,
     settle,
     track_writes,
     world_version,
@@ -546,3 +547,42 @@ def test_a_run_bounds_the_validated_arguments_it_keeps(world_path):
         keep_cache(bounded, Tool, 0)
     plain.close()
     bounded.close()
+
+
+def test_one_copy_holds_a_text_once_within_its_bound(world_path):
+    """Equal texts read apart come back as one object, the table starts over once it holds the
+    run's bound (keep_cache with one_copy), and a connection that keeps nothing hands the text back
+    as is."""
+    from twinchat.inventory.tools.memo import _Texts
+
+    conn = _copy(world_path, True)
+    keep_cache(conn, one_copy, 2)
+    first = one_copy(conn)(*["".join(["顺丰", "速运"])] * 2)
+    assert first == "顺丰速运" and one_copy(conn)(*["".join(["顺丰", "速", "运"])] * 2) is first
+    held = 0
+    for text in ("中通", "圆通", "韵达", "中通", "申通"):
+        same = one_copy(conn)
+        assert len(conn.static[_Texts]) < 2
+        copy = "".join(text)
+        assert same(copy, copy) == text
+        held = max(held, len(conn.static[_Texts]))
+    assert held == 2
+    plain = sqlite3.connect(":memory:")
+    text = "".join(["申", "通"])
+    assert one_copy(plain)(text, text) is text
+    plain.close()
+    conn.close()
+
+
+def test_order_facts_hold_a_customers_text_once(world_path):
+    """Two orders of one customer, read as facts, share the customer's text."""
+    from twinchat.inventory.tools.orders import order_at
+
+    conn = _copy(world_path, True)
+    customer, a, b = conn.execute(
+        "SELECT customer, min(order_no), max(order_no) FROM orders GROUP BY customer HAVING count(*) > 1 "
+        "ORDER BY customer LIMIT 1").fetchone()
+    late = datetime(2100, 1, 1)
+    rows = order_at(conn, a, late), order_at(conn, b, late)
+    assert rows[0]["customer"] == rows[1]["customer"] == customer and rows[0]["customer"] is rows[1]["customer"]
+    conn.close()
