@@ -13,6 +13,7 @@ import pytest
 
 from twinchat.composer.tools.declare import declared_tools, using_tools
 from twinchat.inventory.tools import TOOLS, ToolContext, call, tools
+from twinchat.inventory.tools.declared.tool import arguments_key
 from twinchat.inventory.tools.registry import BUILTIN_ORDER
 from twinchat.units.errors import ToolFileError
 
@@ -349,6 +350,16 @@ def test_rules_answers_are_remembered_per_world_state_on_a_tracked_copy(declared
         assert call(copy, "open_case", {"topic": "other", "phone": phone, "when": 1}, NOW)["error"]["field"] == "when"
     finally:
         copy.close()
+
+
+def test_answers_are_remembered_by_arguments_told_apart_where_equality_would_not():
+    told = [{"n": 1}, {"n": True}, {"n": 1.0}, {"n": "1"}, {"n": None}, {"n": [1]}, {"n": [True]}, {"m": 1},
+            {"n": 1, "m": 2}, {"m": 2, "n": 1}]
+    keys = [arguments_key(arguments) for arguments in told]
+    assert len(set(keys)) == len(told)
+    assert arguments_key({"phone": "13800138000", "urgent": False}) == arguments_key(
+        {"phone": "13800138000", "urgent": False})
+    assert arguments_key({"n": [1, {"a": 1.5}]}) == arguments_key({"n": [1, {"a": 1.5}]})  # by repr
 
 
 def test_a_remembered_answer_is_given_again_only_in_the_state_it_was_computed_in(declared, world_path):

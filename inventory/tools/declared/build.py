@@ -99,11 +99,16 @@ def _queries(specs: Sequence[Any], loc: list[str | int], known: Collection[str],
     return out
 
 
+def _scope(defaults: Mapping[str, Any], arguments: Mapping[str, Any], now: str) -> dict[str, Any]:
+    """The scope texts read: the arguments (defaults filled in), ``args`` and ``now``."""
+    args = {**defaults, **arguments}
+    return {**args, "args": args, "now": now}
+
+
 def _values(defaults: Mapping[str, Any], arguments: Mapping[str, Any], now: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The scope texts read, and the values queries bind (lists and objects as JSON text)."""
-    args = {**defaults, **arguments}
-    scope = {**args, "args": args, "now": now}
-    return scope, {**{k: bind(v) for k, v in args.items()}, "now": now}
+    scope = _scope(defaults, arguments, now)
+    return scope, {**{k: bind(v) for k, v in scope["args"].items()}, "now": now}
 
 
 def _sql(spec: Any, where: Where, templates: Templates, conn: Any, hidden: Collection[str]) -> Func:
@@ -161,8 +166,12 @@ def _rules(spec: Any, where: Where, templates: Templates, conn: Any, hidden: Col
     tool_name = spec.name
 
     def run(ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        scope, values = _values(defaults, arguments, format_time(ctx.now))
-        scope["serial"] = _serial(tool_name, scope["args"], scope["now"])
+        now = format_time(ctx.now)
+        if lookups:
+            scope, values = _values(defaults, arguments, now)
+        else:  # the values queries bind are made only for lookups to bind
+            scope, values = _scope(defaults, arguments, now), {}
+        scope["serial"] = _serial(tool_name, scope["args"], now)
         for lookup in lookups:
             got = lookup.run(ctx.conn, values)
             scope[lookup.name] = None if got is MISSING else got

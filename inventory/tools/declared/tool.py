@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from twinchat.inventory.tools.base import Tool, ToolContext
 from twinchat.inventory.tools.memo import answer, recalled, tracked_call
 
-__all__ = ["DeclaredTool", "Templates", "Render"]
+__all__ = ["DeclaredTool", "Templates", "Render", "arguments_key"]
 
 #: A compiled template or expression: its value for a scope of variables.
 Render = Callable[[Mapping[str, Any]], Any]
@@ -36,6 +36,22 @@ class Templates(Protocol):
     def template(self, source: str, names: frozenset[str]) -> Render:
         """A Jinja2 template giving its text — or, when it is exactly one ``{{ expression }}``,
         the expression's value (a number stays a number)."""
+
+
+#: the types of argument values that :func:`arguments_key` keys without a ``repr``
+_KEYED = frozenset({str, int, bool, type(None)})
+
+
+def arguments_key(arguments: Mapping[str, Any]) -> Any:
+    """What a call's answer is remembered by for its arguments: two keys are equal only for
+    arguments that are the same to a tool, ``true`` and ``1``, ``1`` and ``1.0`` told apart (as
+    ``==`` would not), and a different key order at worst computed again. Arguments of strings,
+    integers, booleans and nulls — a dialogue's usual call — are keyed by their items and the
+    types of their values (no text to write and hash, as a ``repr`` is); any others by their
+    ``repr``."""
+    if type(arguments) is dict and _KEYED.issuperset(types := tuple(map(type, arguments.values()))):
+        return (*arguments.items(), types)
+    return repr(arguments)
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,7 @@ class DeclaredTool(Tool):
     def __call__(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
         if self.remembered:
             # a call answered from memory (verification re-running one) without a tracked call's steps
-            name, parts = f"declared:{self.name}", (ctx.now, repr(arguments))
+            name, parts = f"declared:{self.name}", (ctx.now, arguments_key(arguments))
             found = recalled(ctx.conn, name, parts)
             if found is not None:
                 return found  # type: ignore[no-any-return]
@@ -71,7 +87,6 @@ class DeclaredTool(Tool):
 
     def _remember(self, ctx: ToolContext, arguments: Mapping[str, Any], name: str,
                   parts: tuple[Any, ...]) -> dict[str, Any]:
-        """The checked call's answer, remembered in memo ``name`` by ``parts`` = (clock, the
-        arguments' ``repr``): a ``repr`` tells apart what ``==`` would not (``true`` and ``1``, ``1``
-        and ``1.0``), and a different key order is at worst computed again."""
+        """The checked call's answer, remembered in memo ``name`` by ``parts`` = (clock,
+        :func:`arguments_key`)."""
         return answer(ctx.conn, name, parts, lambda: self.check(arguments) or self.func(ctx, arguments))
