@@ -173,6 +173,29 @@ def test_tampered_sample_fails_verification(world, units):
     assert "grounding:destination" in verify_sample(wrong_label, src.unit, g.call)
 
 
+def test_a_wrong_address_label_fails_with_the_reasons_of_each_field(world):
+    """The plain fields of a label (texts said as written, fields a template leaves out) are passed
+    in one check; a wrong one is still caught, with the same reasons as field by field."""
+    from twinchat.composer.verify.samples import Verifier
+
+    src = load_units()["address_extraction"]
+    g = UnitGenerator(src, world, seed=0)
+    verify = Verifier(src.unit, rerun=g.call)
+    records = [g.sample(i).to_json() for i in range(200)]
+    assert all(verify(r) == [] for r in records)
+    said = next(r for r in records if r["label"]["phone"] is not None and r["label"]["postcode"] is None)
+
+    def wrong(**label):
+        return {**said, "label": {**said["label"], **label}}
+    assert verify(wrong(city="火星市")) == ["grounding:city"]
+    assert verify(wrong(name="")) == ["type:name"]
+    assert verify(wrong(detail=7)) == ["type:detail"]
+    assert verify(wrong(postcode="518000")) == ["missing_not_null:postcode"]
+    assert verify(wrong(province="火星", district="月球区")) == ["grounding:province", "grounding:district"]
+    assert verify(wrong(phone="13800138000")) == ["grounding:phone"]
+    assert verify({**said, "text": said["text"].replace(said["label"]["name"], "某人")}) == ["grounding:name"]
+
+
 def test_exhaustive_counts_then_refuses_past_the_cap(world, tmp_path, units):
     unit = tmp_path / "small.yaml"
     unit.write_text(
