@@ -76,6 +76,7 @@ def _keep_for_sessions(mem: sqlite3.Connection) -> None:
     from twinchat.inventory.regions import SESSION_FOUND_KEEP, PlaceIndex
     from twinchat.inventory.tools.base import SESSION_KEEP_VALIDATED, Tool
     from twinchat.inventory.tools.memo import SESSION_KEEP_TEXTS, Memo, keep_answers, keep_cache, one_copy
+    from twinchat.inventory.tools.order_facts import SESSION_KEEP_FACTS, BaseFacts
     from twinchat.inventory.tools.places import SESSION_KEEP_ADDRESSES, resolve_address
     from twinchat.inventory.tools.service import SESSION_KEEP_BOOKED, BookedSlots
     from twinchat.inventory.tools.static import static_data
@@ -87,6 +88,7 @@ def _keep_for_sessions(mem: sqlite3.Connection) -> None:
     keep_cache(mem, AddressGenerator, SESSION_KEEP_PLACES)
     keep_cache(mem, BookedSlots, SESSION_KEEP_BOOKED)
     keep_cache(mem, one_copy, SESSION_KEEP_TEXTS)
+    keep_cache(mem, BaseFacts, SESSION_KEEP_FACTS)
     static_data(mem, PlaceIndex).found_keep = SESSION_FOUND_KEEP
 
 

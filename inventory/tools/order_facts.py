@@ -28,19 +28,23 @@ from typing import Any
 
 from twinchat.inventory.tools.memo import cache_bound, is_tracked, shared
 
-__all__ = ["order_fact", "KEEP_FACTS"]
+__all__ = ["order_fact", "BaseFacts", "KEEP_FACTS", "SESSION_KEEP_FACTS"]
 
 #: facts of each kind (rows, lines, checkpoints) kept by order number before the memory starts
-#: over, unless the run bounds it (:func:`.memo.keep_cache` for :class:`_BaseFacts`): more than a
+#: over, unless the run bounds it (:func:`.memo.keep_cache` for :class:`BaseFacts`): more than a
 #: default world's 6,000 orders
 KEEP_FACTS = 8192
+#: the bound in a run of sessions (``compose``): all of a default world's orders read hold about
+#: 14 MB, which a run of sessions filled over its first hundred thousand sessions; it asks again
+#: for an order a few calls later, rarely for an earlier session's
+SESSION_KEEP_FACTS = 1024
 
 _FLAG = "twinchat_orders_written"
 #: the tables whose rows an order's facts are made of (the other tables they join are static)
 _TABLES = ("orders", "order_items")
 
 
-class _BaseFacts:
+class BaseFacts:
     """The order tables' write flag on one tracked connection, and the facts read while it is clear."""
 
     __slots__ = ("conn", "armed", "_held", "_read", "_facts")
@@ -89,23 +93,23 @@ class _BaseFacts:
         if order_no in facts:
             return facts[order_no]
         value = compute()
-        if len(facts) >= cache_bound(self.conn, _BaseFacts, KEEP_FACTS):
+        if len(facts) >= cache_bound(self.conn, BaseFacts, KEEP_FACTS):
             facts.clear()
         facts[order_no] = value
         return value
 
 
-def _base_facts(conn: sqlite3.Connection) -> _BaseFacts | None:
+def _base_facts(conn: sqlite3.Connection) -> BaseFacts | None:
     """The connection's flag and base facts, armed; None on an untracked connection, or before the
     triggers can be made (inside the first transaction)."""
     static: dict[Any, Any] | None = getattr(conn, "static", None)
     if static is None:
         return None
-    found: _BaseFacts | None = static.get(_BaseFacts)
+    found: BaseFacts | None = static.get(BaseFacts)
     if found is None:
         if not is_tracked(conn):
             return None
-        found = static[_BaseFacts] = _BaseFacts(conn)
+        found = static[BaseFacts] = BaseFacts(conn)
     return found if found.armed or found.arm() else None
 
 

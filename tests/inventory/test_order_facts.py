@@ -9,7 +9,7 @@ from datetime import datetime
 from twinchat.inventory.connection import WorldConnection, close_scratch, open_scratch
 from twinchat.inventory.tools import call
 from twinchat.inventory.tools.memo import track_writes
-from twinchat.inventory.tools.order_facts import _BaseFacts
+from twinchat.inventory.tools.order_facts import BaseFacts
 
 NOW = datetime(2026, 11, 20, 15, 30)
 
@@ -43,7 +43,7 @@ def test_a_write_to_the_orders_is_seen_and_a_rollback_brings_the_kept_facts_back
     plain, tracked = _copy(world_path, False), _copy(world_path, True)
     order_no = _pending(plain)
     before = _both(tracked, plain, "query_order", {"order_no": order_no})
-    base = tracked.static[_BaseFacts]
+    base = tracked.static[BaseFacts]
     assert base.armed and base.clear() and order_no in base._facts["order_row"]
     assert not tracked.in_transaction  # arming wrote no row: a reading call leaves no transaction open
     for conn in (tracked, plain):  # a session that cancels the order
@@ -69,7 +69,7 @@ def test_a_rolled_back_savepoint_inside_a_session_clears_the_flag_again(world_pa
     pid = plain.execute("SELECT product_id FROM order_items WHERE order_no = ? ORDER BY rowid LIMIT 1",
                         (order_no,)).fetchone()[0]
     before = _both(tracked, plain, "query_order", {"order_no": order_no})
-    base = tracked.static[_BaseFacts]
+    base = tracked.static[BaseFacts]
     for conn in (tracked, plain):
         open_scratch(conn, "session")
         conn.execute("INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, "
@@ -97,7 +97,7 @@ def test_an_untracked_connection_gets_no_triggers(world_path):
     conn = _copy(world_path, False)
     order_no = _pending(conn)
     call(conn, "query_order", {"order_no": order_no}, NOW)
-    assert _BaseFacts not in conn.static
+    assert BaseFacts not in conn.static
     assert conn.execute("SELECT count(*) FROM temp.sqlite_master WHERE type = 'trigger'").fetchone()[0] == 0
     conn.close()
 
@@ -109,9 +109,9 @@ def test_the_flag_waits_for_a_moment_outside_a_transaction(world_path):
     order_no = _pending(plain)
     tracked.execute("BEGIN")
     _both(tracked, plain, "query_order", {"order_no": order_no})
-    assert not tracked.static[_BaseFacts].armed
+    assert not tracked.static[BaseFacts].armed
     tracked.rollback()
     _both(tracked, plain, "query_order", {"order_no": order_no, "phone": "13800138000"})  # not remembered
-    assert tracked.static[_BaseFacts].armed
+    assert tracked.static[BaseFacts].armed
     plain.close()
     tracked.close()
