@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
 
-from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, is_booked_elsewhere, taken_on
+from twinchat.inventory.servicedesk import LEAD_TIME, SLOTS, taken_on
 from twinchat.inventory.tools.base import (
     Tool,
     ToolContext,
@@ -28,7 +28,9 @@ from twinchat.inventory.tools.base import (
 )
 from twinchat.inventory.tools.desk import Desk
 from twinchat.inventory.tools.lookup import Categories, resolve_category
-from twinchat.inventory.tools.memo import answer, cache_bound, replayed, shared
+from twinchat.inventory.tools.booked import KEEP_BOOKED, SESSION_KEEP_BOOKED, BookedSlots  # noqa: F401 (named here)
+from twinchat.inventory.tools.booked import booked as _booked
+from twinchat.inventory.tools.memo import answer, replayed, shared
 from twinchat.inventory.tools.mobile import _PLAIN_MOBILE, mobile_number  # noqa: F401 (named here as before)
 from twinchat.inventory.tools.places import resolve_address as _resolve_address
 from twinchat.inventory.tools.places import resolve_city as _resolve_city
@@ -48,14 +50,6 @@ __all__ = [
 ]
 
 Resolved = tuple[Any, "dict[str, Any] | None"]
-
-#: the slots whether a technician is booked elsewhere is kept for, per connection (see :func:`_booked`)
-KEEP_BOOKED = 8192
-#: the bound in a run of sessions (``compose``, see :func:`~twinchat.inventory.tools.memo.keep_cache`
-#: with :class:`BookedSlots`): 20,000 sessions of the built-in mix asked about 0.6 slots each, half of
-#: them asked before; held to 8,192, the slots kept grew until 42,000 sessions on one worker (a
-#: megabyte), where 1,024 still answer a quarter of those repeats
-SESSION_KEEP_BOOKED = 1024
 
 # -- search_solution ---------------------------------------------------------------------------
 
@@ -330,30 +324,6 @@ def _free_on(conn: sqlite3.Connection, technicians: list[str], day: dt.date, now
         free.append((begins, tid, datetime.combine(day, ends_at)))
     free.sort()
     return free
-
-
-class BookedSlots(dict):  # type: ignore[type-arg]
-    """(technician, day, start) -> whether the slot is booked elsewhere: kept per connection (static
-    data), at most :attr:`keep` (the connection's bound when made, or last started over)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        super().__init__()
-        self.keep = cache_bound(conn, BookedSlots, KEEP_BOOKED)
-
-
-def _booked(conn: sqlite3.Connection, technician: str, day: dt.date, start: str) -> bool:
-    """:func:`is_booked_elsewhere`, kept per connection for up to :data:`KEEP_BOOKED` slots, or as
-    many as the run that opened ``conn`` keeps (:data:`SESSION_KEEP_BOOKED`): a function of its
-    arguments; sessions on nearby clocks ask about the same days."""
-    kept = static_data(conn, BookedSlots)
-    key = (technician, day, start)
-    found = kept.get(key)
-    if found is None:
-        if len(kept) >= kept.keep:
-            kept.clear()
-            kept.keep = cache_bound(conn, BookedSlots, KEEP_BOOKED)
-        found = kept[key] = is_booked_elsewhere(technician, day, start)
-    return found
 
 
 def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any], Any]:

@@ -506,17 +506,17 @@ def test_the_order_facts_take_the_runs_bound(world_path):
     """The order tools remember an order's row, lines and checkpoints as facts: while the order
     tables are unwritten, by order number, bounded by the run's bound for them (keep_cache), and
     answering as the plain connection does however small it is."""
-    from twinchat.inventory.tools.order_facts import _BaseFacts
+    from twinchat.inventory.tools.order_facts import BaseFacts
 
     plain, tracked = _copy(world_path, False), _copy(world_path, True)
     keep_answers(tracked, 2, 3)
-    keep_cache(tracked, _BaseFacts, 3)
+    keep_cache(tracked, BaseFacts, 3)
     orders = plain.execute("SELECT order_no FROM orders WHERE shipped_at IS NOT NULL ORDER BY order_no "
                            "LIMIT 10").fetchall()
     for (order_no,) in orders * 2:
         assert call(tracked, "query_order", {"order_no": order_no}, NOW) == call(plain, "query_order",
                                                                                   {"order_no": order_no}, NOW)
-        facts = tracked.static[_BaseFacts]._facts
+        facts = tracked.static[BaseFacts]._facts
         assert set(facts) == {"order_row", "order_items", "order_checkpoints"}
         assert all(1 <= len(kept) <= 3 for kept in facts.values())
         assert memo(tracked, "query_order").keep == 2 and len(memo(tracked, "query_order")) <= 2
