@@ -3,25 +3,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
-from twinchat.inventory.connection import WorldConnection, close_scratch, open_scratch
+from world_copies import private_copy
+
+from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.tools import call
-from twinchat.inventory.tools.memo import track_writes
 from twinchat.inventory.tools.order_facts import BaseFacts
 
 NOW = datetime(2026, 11, 20, 15, 30)
-
-
-def _copy(world_path, tracked: bool) -> WorldConnection:
-    mem = sqlite3.connect(":memory:", factory=WorldConnection)
-    src = sqlite3.connect(world_path)
-    src.backup(mem)
-    src.close()
-    if tracked:
-        track_writes(mem)
-    return mem
 
 
 def _pending(conn) -> str:
@@ -40,7 +30,7 @@ def _both(tracked, plain, name, arguments):
 
 
 def test_a_write_to_the_orders_is_seen_and_a_rollback_brings_the_kept_facts_back(world_path):
-    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
     order_no = _pending(plain)
     before = _both(tracked, plain, "query_order", {"order_no": order_no})
     base = tracked.static[BaseFacts]
@@ -64,7 +54,7 @@ def test_a_write_to_the_orders_is_seen_and_a_rollback_brings_the_kept_facts_back
 def test_a_rolled_back_savepoint_inside_a_session_clears_the_flag_again(world_path):
     """A write to another table keeps the kept facts; a removed order line is read as removed
     until its savepoint is rolled back."""
-    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
     order_no = _pending(plain)
     pid = plain.execute("SELECT product_id FROM order_items WHERE order_no = ? ORDER BY rowid LIMIT 1",
                         (order_no,)).fetchone()[0]
@@ -94,7 +84,7 @@ def test_a_rolled_back_savepoint_inside_a_session_clears_the_flag_again(world_pa
 
 
 def test_an_untracked_connection_gets_no_triggers(world_path):
-    conn = _copy(world_path, False)
+    conn = private_copy(world_path, False)
     order_no = _pending(conn)
     call(conn, "query_order", {"order_no": order_no}, NOW)
     assert BaseFacts not in conn.static
@@ -105,7 +95,7 @@ def test_an_untracked_connection_gets_no_triggers(world_path):
 def test_the_flag_waits_for_a_moment_outside_a_transaction(world_path):
     """Asked first inside a transaction, the triggers are not made (a rollback would take them
     back): the facts are kept per world state until a call comes outside one."""
-    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
     order_no = _pending(plain)
     tracked.execute("BEGIN")
     _both(tracked, plain, "query_order", {"order_no": order_no})

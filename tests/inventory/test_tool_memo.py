@@ -7,9 +7,10 @@ import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
+from world_copies import private_copy
 
 from twinchat.inventory import open_world
-from twinchat.inventory.connection import WorldConnection, scratch
+from twinchat.inventory.connection import scratch
 from twinchat.inventory.tools import call
 from twinchat.inventory.tools.memo import (
     cache_bound,
@@ -26,16 +27,6 @@ from twinchat.inventory.tools.memo import (
 )
 
 NOW = datetime(2026, 11, 20, 15, 30)
-
-
-def _copy(world_path, tracked: bool) -> WorldConnection:
-    mem = sqlite3.connect(":memory:", factory=WorldConnection)
-    src = sqlite3.connect(world_path)
-    src.backup(mem)
-    src.close()
-    if tracked:
-        track_writes(mem)
-    return mem
 
 
 def _calls(conn) -> list[tuple[str, dict]]:
@@ -74,7 +65,7 @@ def _play(conn, calls) -> tuple[list[dict], list[tuple]]:
 
 
 def test_remembered_answers_and_writes_are_the_computed_ones(world_path):
-    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
     calls = _calls(plain) + _ticket_calls(plain)
     for conn in (plain, tracked):
         conn.execute("BEGIN")
@@ -93,7 +84,7 @@ def _delivered(conn) -> str:
 
 
 def test_one_version_is_one_state(world_path):
-    conn = _copy(world_path, True)
+    conn = private_copy(world_path, True)
     order_no = _delivered(conn)
     ret = {"order_no": order_no, "kind": "return", "reason": "不想要了"}
     start = world_version(conn)
@@ -114,7 +105,7 @@ def test_one_version_is_one_state(world_path):
 
 
 def test_a_write_outside_a_tool_call_is_a_version_never_seen_before(world_path):
-    conn = _copy(world_path, True)
+    conn = private_copy(world_path, True)
     insert = "INSERT INTO returns (return_no, request_key, order_no, kind, reason, created_at, status) " \
              "SELECT ?, ?, order_no, 'return', 'x', created_at, 'created' FROM orders LIMIT 1"
     start = world_version(conn)
@@ -135,7 +126,7 @@ def test_a_write_outside_a_tool_call_is_a_version_never_seen_before(world_path):
 
 
 def test_a_changed_answer_never_changes_what_is_remembered(world_path):
-    conn = _copy(world_path, True)
+    conn = private_copy(world_path, True)
     order_no = conn.execute("SELECT order_no FROM orders WHERE created_at <= ? LIMIT 1",
                             ("2026-11-20 15:30:00",)).fetchone()[0]
     first = call(conn, "query_order", {"order_no": order_no}, NOW)
@@ -151,7 +142,7 @@ def test_a_changed_answer_never_changes_what_is_remembered(world_path):
 def test_only_private_connections_are_tracked(world_path):
     with pytest.raises(sqlite3.ProgrammingError, match="needs a connection that keeps"):
         track_writes(sqlite3.connect(":memory:"))
-    conn = _copy(world_path, False)
+    conn = private_copy(world_path, False)
     conn.execute("BEGIN")
     with pytest.raises(sqlite3.ProgrammingError, match="outside a transaction"):
         track_writes(conn)
@@ -243,7 +234,7 @@ def test_a_mobile_number_is_what_the_full_phonenumbers_check_accepts():
 
 
 def test_tables_made_later_and_virtual_tables_are_tracked(world_path):
-    conn = _copy(world_path, False)
+    conn = private_copy(world_path, False)
     track_writes(conn)
     conn.execute(f"CREATE TABLE wide ({', '.join(f'c{i} INTEGER' for i in range(150))})")
     conn.execute("CREATE VIRTUAL TABLE notes USING fts5(body)")
@@ -263,7 +254,7 @@ def test_a_remembered_order_is_placed_again_with_all_its_rows(world_path):
     rows = ("SELECT * FROM customers WHERE phone = '13900138000' UNION ALL SELECT o.order_no, o.customer, o.created_at, "
             "o.eta, o.total, i.product_id, i.qty, i.price, NULL, NULL, NULL FROM orders o JOIN order_items i "
             "ON i.order_no = o.order_no WHERE o.created_at = '2026-11-20 15:30:00' ORDER BY 1, 6")
-    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
     with scratch(plain, "p"):
         expected = call(plain, "place_order", order, NOW), plain.execute(rows).fetchall()
     assert "order_no" in expected[0] and len(expected[1]) == 3  # a new customer, two items
@@ -281,7 +272,7 @@ def test_a_written_order_is_owed_until_the_next_call_and_never_made_if_rolled_ba
     as if the rows were made at once, and a rollback takes the debt back with the version."""
     order = {"products": ["MEM004"], "name": "王伟", "phone": "139 0013 8000", "address": "深圳市南山区科苑路15号"}
     mine = "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer WHERE c.phone = '13900138000'"
-    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    plain, conn = private_copy(world_path, False), private_copy(world_path, True)
     with scratch(plain, "p"):
         expected = call(plain, "place_order", order, NOW)
         assert plain.execute(mine).fetchone()[0] == 1  # untracked: written at once
@@ -337,7 +328,7 @@ def test_a_ticket_is_owed_like_an_order_and_the_debt_lives_in_the_table(world_pa
     """create_ticket's row is owed until the next call (the answer is the untracked one); drawn
     and rolled back again and again, as generate draws, no row is ever made and nothing is kept
     outside the tracked table: the debt is read back from it after a rollback to a savepoint."""
-    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    plain, conn = private_copy(world_path, False), private_copy(world_path, True)
     free = call(plain, "query_technician_slots", {"city": "深圳", "category": "充电桩"}, NOW)["slots"]
     ticket = {"user_name": "王伟", "phone": "13900138000", "address": "广东省深圳市南山区科苑路15号",
               "problem": "充电桩无法充电", "category": "充电桩", "serve_time": free[0]["start"]}
@@ -369,7 +360,7 @@ def test_an_undone_call_steps_no_version_and_owes_nothing(world_path):
     from twinchat.inventory.connection import close_scratch, open_scratch
     from twinchat.inventory.tools.memo import undone_call
 
-    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    plain, conn = private_copy(world_path, False), private_copy(world_path, True)
     ticket = {"user_name": "王伟", "phone": "13900138000", "address": "广东省深圳市南山区科苑路15号",
               "problem": "充电桩无法充电", "category": "充电桩",
               "serve_time": call(plain, "query_technician_slots", {"city": "深圳", "category": "充电桩"},
@@ -405,7 +396,7 @@ def test_tickets_written_outside_a_call_are_seen_by_the_next_ticket(world_path):
     """Whether ``tickets`` is empty is remembered per world state: a row written outside any tool
     call (a new state) is seen by create_ticket on a tracked copy as on an untracked one — its
     number clashes, then its slot is taken."""
-    plain, conn = _copy(world_path, False), _copy(world_path, True)
+    plain, conn = private_copy(world_path, False), private_copy(world_path, True)
     free = call(plain, "query_technician_slots", {"city": "深圳", "category": "充电桩"}, NOW)["slots"][0]
     ticket = {"user_name": "王伟", "phone": "13900138000", "address": "广东省深圳市南山区科苑路15号",
               "problem": "充电桩无法充电", "category": "充电桩", "serve_time": free["start"],
@@ -433,7 +424,7 @@ def test_after_sales_tools_read_an_order_row_once_per_state(world_path):
     """The after-sales tools read query_order's order row, remembered per world state: asked about
     one order at several clocks, the order is read once; their answers equal an untracked world's,
     before and after a cancellation changes the row."""
-    tracked, plain = _copy(world_path, True), _copy(world_path, False)
+    tracked, plain = private_copy(world_path, True), private_copy(world_path, False)
     order_no, created, paid = tracked.execute(  # an order paid, and shipped hours later
         "SELECT order_no, created_at, paid_at FROM orders WHERE cancelled_at IS NULL AND julianday(shipped_at) "
         "- julianday(paid_at) > 0.2 ORDER BY order_no LIMIT 1").fetchone()
@@ -458,7 +449,7 @@ def test_remembered_checkpoints_give_the_last_one_passed_at_every_moment(world_p
     a second before it and after the last, the tracked connection answers as the plain one."""
     from twinchat.inventory.orders import checkpoints
 
-    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
     shipped = plain.execute("SELECT order_no FROM orders WHERE shipped_at IS NOT NULL "
                             "ORDER BY order_no LIMIT 12").fetchall()
     asked = 0
@@ -480,7 +471,7 @@ def test_a_memo_holds_at_most_its_bound_and_the_run_sets_it(world_path):
     """A tool's memo takes the connection's bound for answers, a memo of facts the bound for facts,
     and a memo whose tool asked for its own bound keeps it; bounding the connection later bounds
     the memos made already."""
-    conn = _copy(world_path, True)
+    conn = private_copy(world_path, True)
     answers, facts, own = memo(conn, "a"), memo(conn, "f", kind="facts"), memo(conn, "o", 3)
     assert (answers.keep, facts.keep, own.keep) == (Memo.KEEP, Memo.FACTS_KEEP, 3)
     for i in range(40):
@@ -508,7 +499,7 @@ def test_the_order_facts_take_the_runs_bound(world_path):
     answering as the plain connection does however small it is."""
     from twinchat.inventory.tools.order_facts import BaseFacts
 
-    plain, tracked = _copy(world_path, False), _copy(world_path, True)
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
     keep_answers(tracked, 2, 3)
     keep_cache(tracked, BaseFacts, 3)
     orders = plain.execute("SELECT order_no FROM orders WHERE shipped_at IS NOT NULL ORDER BY order_no "
@@ -530,7 +521,7 @@ def test_a_run_bounds_the_validated_arguments_it_keeps(world_path):
     from twinchat.inventory.tools.base import KEEP_VALIDATED, Tool
     from twinchat.inventory.tools.registry import tools
 
-    plain, bounded = _copy(world_path, True), _copy(world_path, True)
+    plain, bounded = private_copy(world_path, True), private_copy(world_path, True)
     assert cache_bound(bounded, Tool, KEEP_VALIDATED) == KEEP_VALIDATED
     keep_cache(bounded, Tool, 3)
     assert cache_bound(bounded, Tool, KEEP_VALIDATED) == 3 and cache_bound(plain, Tool, 7) == 7
@@ -555,7 +546,7 @@ def test_one_copy_holds_a_text_once_within_its_bound(world_path):
     as is."""
     from twinchat.inventory.tools.memo import _Texts
 
-    conn = _copy(world_path, True)
+    conn = private_copy(world_path, True)
     keep_cache(conn, one_copy, 2)
     first = one_copy(conn)(*["".join(["顺丰", "速运"])] * 2)
     assert first == "顺丰速运" and one_copy(conn)(*["".join(["顺丰", "速", "运"])] * 2) is first
@@ -578,7 +569,7 @@ def test_order_facts_hold_a_customers_text_once(world_path):
     """Two orders of one customer, read as facts, share the customer's text."""
     from twinchat.inventory.tools.orders import order_at
 
-    conn = _copy(world_path, True)
+    conn = private_copy(world_path, True)
     customer, a, b = conn.execute(
         "SELECT customer, min(order_no), max(order_no) FROM orders GROUP BY customer HAVING count(*) > 1 "
         "ORDER BY customer LIMIT 1").fetchone()
