@@ -105,3 +105,23 @@ def test_the_flag_waits_for_a_moment_outside_a_transaction(world_path):
     assert tracked.static[BaseFacts].armed
     plain.close()
     tracked.close()
+
+
+def test_a_committed_write_to_the_orders_keeps_the_flag_set(world_path):
+    """A write to the order tables that is committed, not rolled back, leaves the flag set for
+    good: the facts kept before it are never given out again, every answer is read per state."""
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
+    order_no = _pending(plain)
+    before = _both(tracked, plain, "query_order", {"order_no": order_no})
+    base = tracked.static[BaseFacts]
+    assert base.clear() and order_no in base._facts["order_row"]
+    for conn in (tracked, plain):
+        conn.execute("UPDATE orders SET cancelled_at = ?, cancel_reason = '不想要了' WHERE order_no = ?",
+                     ("2026-11-20 15:00:00", order_no))
+        conn.commit()
+    assert not base.clear()
+    after = _both(tracked, plain, "query_order", {"order_no": order_no})
+    assert after != before and after["orders"][0]["status"] == "已取消"
+    assert not base.clear()  # still set: nothing takes a committed write back
+    plain.close()
+    tracked.close()
