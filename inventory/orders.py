@@ -34,7 +34,7 @@ world is built; the ``request_return`` tool writes to it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -106,22 +106,23 @@ def status_at(timeline: Mapping[str, Any], now: datetime) -> str | None:
 
     ``timeline`` maps the five timeline columns to datetimes or their stored strings.
     """
-    return status_of({k: _parse(timeline[k]) for k in TIMELINE}, now)
+    return status_of(tuple(_parse(timeline[k]) for k in TIMELINE), now)
 
 
-def status_of(t: Mapping[str, datetime | None], now: datetime) -> str | None:
-    """:func:`status_at` of a timeline whose five moments are datetimes (or None) already."""
-    created = t["created_at"]
+def status_of(t: Sequence[datetime | None], now: datetime) -> str | None:
+    """:func:`status_at` of a timeline whose five moments (in :data:`TIMELINE`'s order) are
+    datetimes (or None) already."""
+    created, paid, shipped, delivered, cancelled = t
     assert created is not None, "an order always has created_at"
     if created > now:
         return None
-    if t["cancelled_at"] is not None and t["cancelled_at"] <= now:
+    if cancelled is not None and cancelled <= now:
         return CANCELLED
-    if t["paid_at"] is None or t["paid_at"] > now:
+    if paid is None or paid > now:
         return PENDING_PAYMENT
-    if t["shipped_at"] is None or t["shipped_at"] > now:
+    if shipped is None or shipped > now:
         return AWAITING_SHIPMENT
-    if t["delivered_at"] is None or t["delivered_at"] > now:
+    if delivered is None or delivered > now:
         return IN_TRANSIT
     return DELIVERED
 
