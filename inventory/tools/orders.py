@@ -30,7 +30,9 @@ from twinchat.inventory.orders import (
     PAY_WINDOW,
     PENDING_PAYMENT,
     RETURN_DAYS,
-    checkpoints,
+    route_checkpoints,
+    route_of,
+    route_texts,
     status_of,
     window_end,
 )
@@ -61,9 +63,13 @@ def _order_key(text: str) -> str:
 
 
 class OrderRow:
-    """An order row as the order tools read it: its columns as attributes (``row.eta``), and its
-    timeline parsed once, when it was read (a remembered row is asked its status many times).
-    Slots, not a dict: a run keeps thousands of them (:mod:`.order_facts`)."""
+    """An order row as the order tools read it: its columns as attributes (``row.eta``). Slots,
+    not a dict: a run keeps thousands of them (:mod:`.order_facts`).
+
+    Its status is read off its timeline's texts, compared with the clock's text: for texts in
+    the one time format, of four-digit years, that orders them as their datetimes (a time to the
+    second is at most the clock when it is at most the clock's second). A row with other texts
+    holds its timeline parsed."""
 
     __slots__ = (*_ORDER_COLUMNS, "timeline")
 
@@ -71,18 +77,29 @@ class OrderRow:
         (no, self.customer, self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at,
          self.cancel_reason, self.warehouse, self.eta, self.carrier, self.tracking_no, self.total) = row
         self.order_no = no if order_no is None else order_no  # the asker's equal text: one copy held
-        self.timeline = _parsed(self)
+        texts = self.texts()
+        parsed = tuple(None if t is None else parse_time(t) for t in texts)  # an odd text is refused here
+        #: the timeline parsed, or None when its texts are ordered as it is
+        self.timeline = None if all(t is None or _STAMP.fullmatch(t) for t in texts) else parsed
+
+    def texts(self) -> tuple[str | None, ...]:
+        """The timeline's texts (the moments of :data:`~twinchat.inventory.orders.TIMELINE`, in
+        its order)."""
+        return self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at
+
+
+#: a time's text in the one format, of a four-digit year
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 def _status(order: OrderRow, now: datetime) -> str | None:
-    """:func:`status_at` of an order row, its timeline parsed when it was read."""
-    return status_of(order.timeline, now)
-
-
-def _parsed(order: OrderRow) -> tuple[datetime | None, ...]:
-    """The order's timeline (the moments of :data:`~twinchat.inventory.orders.TIMELINE`, in its order) as datetimes."""
-    return tuple(None if t is None else parse_time(t)
-                 for t in (order.created_at, order.paid_at, order.shipped_at, order.delivered_at, order.cancelled_at))
+    """:func:`status_at` of an order row at ``now``."""
+    if order.timeline is None and now.year >= 1000 and now.tzinfo is None:  # now's text: four digits, no zone
+        return status_of(order.texts(), format_time(now))  # type: ignore[arg-type]
+    timeline = order.timeline
+    if timeline is None:
+        timeline = tuple(None if t is None else parse_time(t) for t in order.texts())
+    return status_of(timeline, now)
 
 
 def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> OrderRow | None:
@@ -146,28 +163,37 @@ def _line_view(line: Line) -> dict[str, Any]:
 _EPOCH = datetime(2000, 1, 1)
 _MINUTE = timedelta(minutes=1)
 
+#: an order's tracking history as remembered: its times, oldest first, in minutes since
+#: :data:`_EPOCH` (eight bytes each), and the route its texts are made of (the arguments of
+#: :func:`~twinchat.inventory.orders.route_texts`, texts held once: routes repeat across orders)
+History = tuple["array[int]", tuple[str, ...]]
 
-def _checkpoints(conn: sqlite3.Connection, order_no: str) -> tuple[array[int], tuple[str, ...]]:
-    """:func:`checkpoints` of the order (shared: not to be changed) as (their times, oldest first,
-    in minutes since :data:`_EPOCH`: eight bytes each; their texts, each held once: a route's
-    texts repeat across orders)."""
+
+def _checkpoints(conn: sqlite3.Connection, order_no: str) -> History | None:
+    """The order's tracking history (shared: not to be changed); None for one never shipped."""
     return order_fact(conn, "order_checkpoints", order_no, lambda: _checkpoint_rows(conn, order_no))
 
 
-def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> tuple[array[int], tuple[str, ...]]:
-    found = checkpoints(conn, order_no)
+def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
+    route = route_of(conn, order_no)
+    if route is None:
+        return None
+    shipped, delivered, *texts = route
     same = one_copy(conn)
-    return array("q", [(c.time - _EPOCH) // _MINUTE for c in found]), tuple(same(c.text, c.text) for c in found)
+    found = route_checkpoints(shipped, delivered, carrier=texts[0], hub=texts[1], warehouse=texts[2],
+                              origin_city=texts[3], dest_city=texts[4], station=texts[5])
+    return array("q", [(c.time - _EPOCH) // _MINUTE for c in found]), tuple(same(t, t) for t in texts)
 
 
-def _last_checkpoint(times: array[int], texts: tuple[str, ...], now: datetime) -> dict[str, Any]:
+def _last_checkpoint(history: History | None, now: datetime) -> dict[str, Any]:
     """The latest checkpoint by ``now`` (an order shipped by then has one)."""
     # the times are in order, those up to now first; a time to the minute is at most now when it
     # is at most now's minute
-    passed = bisect_right(times, (now - _EPOCH) // _MINUTE)
+    passed = 0 if history is None else bisect_right(history[0], (now - _EPOCH) // _MINUTE)
     if not passed:
         raise IndexError("a shipped order has a checkpoint by now")
-    return {"time": format_time(_EPOCH + times[passed - 1] * _MINUTE), "text": texts[passed - 1]}
+    times, route = history  # type: ignore[misc]
+    return {"time": format_time(_EPOCH + times[passed - 1] * _MINUTE), "text": route_texts(*route)[passed - 1]}
 
 
 def _not_found(order_no: str) -> dict[str, Any]:
@@ -198,7 +224,7 @@ def _view(conn: sqlite3.Connection, order: OrderRow, now: datetime) -> dict[str,
     waiting = status in (AWAITING_SHIPMENT, IN_TRANSIT)
     last = None
     if shipped:
-        last = _last_checkpoint(*_checkpoints(conn, order.order_no), now)
+        last = _last_checkpoint(_checkpoints(conn, order.order_no), now)
     promised = parse_time(order.eta) if order.eta else None
     created = parse_time(order.created_at)
     return {
