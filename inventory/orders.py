@@ -34,7 +34,7 @@ world is built; the ``request_return`` tool writes to it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -46,6 +46,8 @@ __all__ = [
     "status_at",
     "status_of",
     "route_checkpoints",
+    "route_of",
+    "route_texts",
     "checkpoints",
     "window_end",
     "Checkpoint",
@@ -106,22 +108,23 @@ def status_at(timeline: Mapping[str, Any], now: datetime) -> str | None:
 
     ``timeline`` maps the five timeline columns to datetimes or their stored strings.
     """
-    return status_of({k: _parse(timeline[k]) for k in TIMELINE}, now)
+    return status_of(tuple(_parse(timeline[k]) for k in TIMELINE), now)
 
 
-def status_of(t: Mapping[str, datetime | None], now: datetime) -> str | None:
-    """:func:`status_at` of a timeline whose five moments are datetimes (or None) already."""
-    created = t["created_at"]
+def status_of(t: Sequence[datetime | None], now: datetime) -> str | None:
+    """:func:`status_at` of a timeline whose five moments (in :data:`TIMELINE`'s order) are
+    datetimes (or None) already."""
+    created, paid, shipped, delivered, cancelled = t
     assert created is not None, "an order always has created_at"
     if created > now:
         return None
-    if t["cancelled_at"] is not None and t["cancelled_at"] <= now:
+    if cancelled is not None and cancelled <= now:
         return CANCELLED
-    if t["paid_at"] is None or t["paid_at"] > now:
+    if paid is None or paid > now:
         return PENDING_PAYMENT
-    if t["shipped_at"] is None or t["shipped_at"] > now:
+    if shipped is None or shipped > now:
         return AWAITING_SHIPMENT
-    if t["delivered_at"] is None or t["delivered_at"] > now:
+    if delivered is None or delivered > now:
         return IN_TRANSIT
     return DELIVERED
 
@@ -147,26 +150,31 @@ def route_checkpoints(
 
     ``origin_city`` and ``dest_city`` are short city names (北京, 深圳), equal for a same-city
     parcel; ``hub`` is what the carrier calls its hubs (中转场); ``station`` the delivering
-    station (深圳南山营业部).
+    station (深圳南山营业部). The texts are :func:`route_texts`'.
     """
     span = delivered - shipped
     at_station = delivered - min(timedelta(hours=4), span * 0.4)
     dispatched = delivered - min(timedelta(minutes=90), span * 0.2)
-    points = [Checkpoint(shipped, f"您的订单已从【{warehouse}】出库,{carrier}已揽收")]
+    times = [shipped]
     if origin_city != dest_city:
         leg = at_station - shipped
+        times += [shipped + leg * 0.15, shipped + leg * 0.3, shipped + leg * 0.8]
+    times += [at_station, dispatched, delivered]
+    texts = route_texts(carrier, hub, warehouse, origin_city, dest_city, station)
+    return [Checkpoint(to_minute(t), text) for t, text in zip(times, texts)]
+
+
+def route_texts(carrier: str, hub: str, warehouse: str, origin_city: str, dest_city: str,
+                station: str) -> list[str]:
+    """The texts of a parcel's tracking history (:func:`route_checkpoints`), oldest first: a
+    fixed function of its route."""
+    texts = [f"您的订单已从【{warehouse}】出库,{carrier}已揽收"]
+    if origin_city != dest_city:
         first, second = f"{origin_city}{hub}", f"{dest_city}{hub}"
-        points += [
-            Checkpoint(shipped + leg * 0.15, f"快件已到达【{first}】"),
-            Checkpoint(shipped + leg * 0.3, f"快件已从【{first}】发出,下一站【{second}】"),
-            Checkpoint(shipped + leg * 0.8, f"快件已到达【{second}】"),
-        ]
-    points += [
-        Checkpoint(at_station, f"快件已到达【{station}】"),
-        Checkpoint(dispatched, f"【{station}】快递员正在派送,请保持电话畅通"),
-        Checkpoint(delivered, f"快件已签收,签收人: 本人。感谢使用{carrier}"),
-    ]
-    return [Checkpoint(to_minute(p.time), p.text) for p in points]
+        texts += [f"快件已到达【{first}】", f"快件已从【{first}】发出,下一站【{second}】", f"快件已到达【{second}】"]
+    texts += [f"快件已到达【{station}】", f"【{station}】快递员正在派送,请保持电话畅通",
+              f"快件已签收,签收人: 本人。感谢使用{carrier}"]
+    return texts
 
 
 _ROUTE_SQL = """
@@ -187,17 +195,29 @@ def _hub(carrier: str) -> str:
     return "转运中心"
 
 
-def checkpoints(conn: sqlite3.Connection, order_no: str) -> list[Checkpoint]:
-    """The full tracking history of a shipped order, oldest first; [] for one never shipped."""
+#: a shipped order's route: (shipped, delivered, and :func:`route_texts`' arguments in order)
+Route = tuple[datetime, datetime, str, str, str, str, str, str]
+
+
+def route_of(conn: sqlite3.Connection, order_no: str) -> Route | None:
+    """The route of a shipped order (what :func:`checkpoints` makes its history of); None for one
+    never shipped."""
     row = conn.execute(_ROUTE_SQL, (order_no,)).fetchone()
     if row is None or row[0] is None or row[1] is None:
-        return []
+        return None
     shipped, delivered, carrier, warehouse, origin, dest, district = row
-    return route_checkpoints(
-        parse_time(shipped), parse_time(delivered),
-        carrier=carrier, hub=_hub(carrier), warehouse=warehouse, origin_city=origin, dest_city=dest,
-        station=f"{dest}{district}营业部",
-    )
+    return parse_time(shipped), parse_time(delivered), carrier, _hub(carrier), warehouse, origin, dest, \
+        f"{dest}{district}营业部"
+
+
+def checkpoints(conn: sqlite3.Connection, order_no: str) -> list[Checkpoint]:
+    """The full tracking history of a shipped order, oldest first; [] for one never shipped."""
+    route = route_of(conn, order_no)
+    if route is None:
+        return []
+    shipped, delivered, carrier, hub, warehouse, origin, dest, station = route
+    return route_checkpoints(shipped, delivered, carrier=carrier, hub=hub, warehouse=warehouse, origin_city=origin,
+                             dest_city=dest, station=station)
 
 
 def window_end(delivered_at: datetime, kind: str) -> datetime:

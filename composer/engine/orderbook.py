@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Container, Sequence
@@ -44,6 +45,8 @@ ORDER_STATES: dict[str, str] = {
 ORDER_FORMS = ("order_no", "lower", "spaced", "fullwidth")
 
 _SECOND = timedelta(seconds=1)
+#: a time's text as format_time writes it (a year from 1000 on: the year's four digits)
+_STAMP = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 #: How a customer says when they bought the order they placed in the same chat.
 _JUST_NOW = ("刚才", "刚刚", "刚才")
 _SURNAMES = sorted((s for s, _ in SURNAMES), key=len, reverse=True)
@@ -60,7 +63,7 @@ def _first(*moments: datetime | None) -> datetime | None:
     return min(known) if known else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Order:
     order_no: str
     customer: str
@@ -71,6 +74,8 @@ class _Order:
     cancelled: datetime | None
     eta: datetime | None
     total: float
+    #: ``created`` as format_time writes it (the row's own text when it is that already)
+    created_at: str
 
     def intervals(self) -> dict[str, tuple[datetime, datetime | None]]:
         """Each state this order passes through → [start, end) (end None: for good)."""
@@ -226,17 +231,17 @@ class OrderBook:
                  "words": self.words[category]})
             self._lines.setdefault(order_no, []).append(
                 {"product_id": pid, "short_name": short, "qty": qty, "price": price, "category": category})
-        #: order number -> its creation time as text, made when a record first needs it
-        self._created: dict[str, str] = {}
         #: (day placed, day of the clock) -> bought_phrases, the last _KEEP_PHRASES asked for
         self._phrases: dict[tuple[Any, Any], list[str]] = {}
         #: (customer, clock, states, within days) -> indexes of their orders that qualify (see
         #: :meth:`owned`: a second task draws again and again among one customer's orders), the
         #: last _KEEP_OWNED asked for
         self._owned: dict[tuple[Any, ...], list[int]] = {}
-        self.orders: list[_Order] = [
-            _Order(no, cust, *(_at(v) for v in stamps), float(total))  # type: ignore[arg-type]
-            for no, cust, *stamps, total in orders]
+        self.orders: list[_Order] = []
+        for no, cust, *stamps, total in orders:
+            moments = [_at(v) for v in stamps]
+            created = stamps[0] if _STAMP.fullmatch(stamps[0]) else format_time(moments[0])  # type: ignore[arg-type]
+            self.orders.append(_Order(no, cust, *moments, float(total), created))  # type: ignore[arg-type]
         self._by_owner: dict[str, list[int]] = {}  # customer id -> indexes of their orders (oldest first)
         for i, order in enumerate(self.orders):
             self._by_owner.setdefault(order.customer, []).append(i)
@@ -345,9 +350,6 @@ class OrderBook:
         order_no = order.order_no
         first = self.items[order_no][0]
         customer = self.customers[order.customer]
-        created = self._created.get(order_no)
-        if created is None:
-            created = self._created[order_no] = format_time(order.created)
         days = (order.created.date(), now.date())  # what bought_phrases reads of the two moments
         phrases = self._phrases.get(days)
         if phrases is None:
@@ -358,7 +360,7 @@ class OrderBook:
             "order_no": order_no, "state": state, "status": ORDER_STATES[state],
             "delayed": bool(order.eta is not None and order.paid is not None and now > order.eta
                             and state in ("awaiting_shipment", "in_transit")),
-            "created_at": created, "total": order.total,
+            "created_at": order.created_at, "total": order.total,
             "items": [dict(i) for i in self._lines[order_no]],
             "what": first["words"][int(rng.random() * len(first["words"]))],
             "bought": phrases[int(rng.random() * len(phrases))],
@@ -368,7 +370,7 @@ class OrderBook:
 
 
 #: What :meth:`OrderBook._build` makes of the rows.
-_BUILT = frozenset({"customers", "items", "orders", "_by_owner", "_spans", "_index", "_lines", "_created", "_phrases",
+_BUILT = frozenset({"customers", "items", "orders", "_by_owner", "_spans", "_index", "_lines", "_phrases",
                     "_owned"})
 
 #: the (customer, clock, states, within days) whose qualifying orders a book keeps (a session's

@@ -108,12 +108,12 @@ def _change(ctx: ToolContext, args: ChangeAddressArgs) -> dict[str, Any]:
     text = " ".join(args.address.split())
     old_text, old_eta, delivered, warehouse = conn.execute(
         "SELECT ship_address, eta, delivered_at, warehouse FROM orders WHERE order_no = ?", (no,)).fetchone()
-    start = parse_time(order["paid_at"]) if status == AWAITING_SHIPMENT else now
+    start = parse_time(order.paid_at) if status == AWAITING_SHIPMENT else now
     promised = _new_eta(conn, no, warehouse, start, district["city"])
     stamp = format_time(promised)
     if delivered is not None and old_eta is not None:  # the planned delivery moves with the promise
         moved = parse_time(delivered) + (promised - parse_time(old_eta))
-        delivered = format_time(max(moved, parse_time(order["shipped_at"]) + timedelta(hours=1)))
+        delivered = format_time(max(moved, parse_time(order.shipped_at) + timedelta(hours=1)))
     conn.execute("UPDATE orders SET ship_adcode = ?, ship_address = ?, eta = ?, delivered_at = ? WHERE order_no = ?",
                  (district["adcode"], text, stamp, delivered, no))
     places = static_data(conn, PlaceIndex)

@@ -41,7 +41,7 @@ from twinchat.inventory.orders import (
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, tool_error
 from twinchat.inventory.tools.memo import answer
-from twinchat.inventory.tools.orders import order_at, order_lines, order_status
+from twinchat.inventory.tools.orders import OrderRow, order_at, order_lines, order_status
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
            "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS", "ordered", "not_found",
@@ -66,7 +66,7 @@ def _order_key(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
+def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> OrderRow | None:
     """The order row (shared: not to be changed) if it exists at ``now``:
     ``query_order``'s, remembered per world state (an after-sales call's verification, and other
     sessions asking about the same order, read no row again)."""
@@ -83,7 +83,7 @@ def _not_found(order_no: str) -> dict[str, Any]:
     return tool_error("order_not_found", f"未找到订单 {order_no},请核对订单号", "order_no")
 
 
-def _ordered(ctx: ToolContext, order_no: str) -> tuple[dict[str, Any] | None, str, str]:
+def _ordered(ctx: ToolContext, order_no: str) -> tuple[OrderRow | None, str, str]:
     """(the order row or None when it does not exist at the clock, its canonical number, its status)."""
     key = _order_key(order_no)
     order = _order(ctx.conn, key, ctx.now)
@@ -98,23 +98,23 @@ class OrderArgs(BaseModel):
     order_no: str = Field(min_length=1, max_length=40, description="订单号,如 DD261112637359")
 
 
-def _state_error(order: dict[str, Any], status: str, what: str) -> dict[str, Any]:
+def _state_error(order: OrderRow, status: str, what: str) -> dict[str, Any]:
     """The error for an order whose status rules ``what`` out, with the facts that say why."""
-    no = order["order_no"]
+    no = order.order_no
     if status == PENDING_PAYMENT:
-        pay_by = format_time(parse_time(order["created_at"]) + PAY_WINDOW)
+        pay_by = format_time(parse_time(order.created_at) + PAY_WINDOW)
         return {**tool_error("not_paid", f"订单 {no} 还未付款({pay_by} 前付款有效),{what}", "order_no"),
                 "order_no": no, "status": status, "pay_by": pay_by}
     if status == CANCELLED:
-        return {**tool_error("order_cancelled", f"订单 {no} 已于 {order['cancelled_at']} 取消,{what}", "order_no"),
-                "order_no": no, "status": status, "cancelled_at": order["cancelled_at"]}
+        return {**tool_error("order_cancelled", f"订单 {no} 已于 {order.cancelled_at} 取消,{what}", "order_no"),
+                "order_no": no, "status": status, "cancelled_at": order.cancelled_at}
     if status == IN_TRANSIT:
-        return {**tool_error("already_shipped", f"订单 {no} 已于 {order['shipped_at']} 由{order['carrier']}发出"
-                             f"(运单号 {order['tracking_no']}),{what}", "order_no"),
-                "order_no": no, "status": status, "shipped_at": order["shipped_at"], "carrier": order["carrier"],
-                "tracking_no": order["tracking_no"], "estimated_delivery": order["eta"]}
-    return {**tool_error("already_delivered", f"订单 {no} 已于 {order['delivered_at']} 签收,{what}", "order_no"),
-            "order_no": no, "status": status, "delivered_at": order["delivered_at"]}
+        return {**tool_error("already_shipped", f"订单 {no} 已于 {order.shipped_at} 由{order.carrier}发出"
+                             f"(运单号 {order.tracking_no}),{what}", "order_no"),
+                "order_no": no, "status": status, "shipped_at": order.shipped_at, "carrier": order.carrier,
+                "tracking_no": order.tracking_no, "estimated_delivery": order.eta}
+    return {**tool_error("already_delivered", f"订单 {no} 已于 {order.delivered_at} 签收,{what}", "order_no"),
+            "order_no": no, "status": status, "delivered_at": order.delivered_at}
 
 
 #: What other order tools (``change_address``) share: the order at the clock, and the errors.
@@ -133,11 +133,11 @@ def _urge_now(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
         return _not_found(no)
     if status != AWAITING_SHIPMENT:
         return _state_error(order, status, "无需催发货")
-    paid = parse_time(order["paid_at"])
+    paid = parse_time(order.paid_at)
     ship_by = paid + timedelta(hours=SHIP_HOURS)
-    return {"order_no": no, "status": status, "paid_at": order["paid_at"], "ship_by": format_time(ship_by),
-            "ship_hours": SHIP_HOURS, "overdue": ctx.now > ship_by, "estimated_delivery": order["eta"],
-            "delayed": bool(order["eta"] and ctx.now > parse_time(order["eta"])), "priority": True,
+    return {"order_no": no, "status": status, "paid_at": order.paid_at, "ship_by": format_time(ship_by),
+            "ship_hours": SHIP_HOURS, "overdue": ctx.now > ship_by, "estimated_delivery": order.eta,
+            "delayed": bool(order.eta and ctx.now > parse_time(order.eta)), "priority": True,
             "items": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in _items(ctx.conn, no)]}
 
 
@@ -172,8 +172,8 @@ def _cancel(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     if status == DELIVERED:
         return _state_error(order, status, "无法取消,如需退货请申请售后")
     if status == CANCELLED:
-        return {**tool_error("already_cancelled", f"订单 {no} 已于 {order['cancelled_at']} 取消,无需重复操作",
-                             "order_no"), "order_no": no, "status": status, "cancelled_at": order["cancelled_at"]}
+        return {**tool_error("already_cancelled", f"订单 {no} 已于 {order.cancelled_at} 取消,无需重复操作",
+                             "order_no"), "order_no": no, "status": status, "cancelled_at": order.cancelled_at}
     items = _items(ctx.conn, no)
     paid = status == AWAITING_SHIPMENT
     pid = _order_key(args.product_id) if args.product_id is not None else None
@@ -195,7 +195,7 @@ def _cancel(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
                      (stamp, " ".join(args.reason.split()), no))
     return {"order_no": no, "scope": "order", "status": CANCELLED, "cancelled_at": stamp,
             "cancelled": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in items], "kept": [],
-            "refund_amount": float(order["total"]) if paid else 0.0, "refund_to": "原支付账户" if paid else None,
+            "refund_amount": float(order.total) if paid else 0.0, "refund_to": "原支付账户" if paid else None,
             "refund_days": REFUND_DAYS if paid else None}
 
 
@@ -221,11 +221,11 @@ def _invoice_now(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
         return _not_found(no)
     if status in (PENDING_PAYMENT, CANCELLED):
         return _state_error(order, status, "无法开具发票")
-    out = {"order_no": no, "status": status, "amount": float(order["total"]), "kind": "电子普通发票",
+    out = {"order_no": no, "status": status, "amount": float(order.total), "kind": "电子普通发票",
            "title": "个人"}
     if status != DELIVERED:
         return {**out, "issued": False, "issue_hours": 24}
-    issued = parse_time(order["delivered_at"]) + timedelta(hours=2)
+    issued = parse_time(order.delivered_at) + timedelta(hours=2)
     if ctx.now < issued:
         return {**out, "issued": False, "issue_hours": 24}
     return {**out, "issued": True, "invoice_no": f"{_digits('invoice/' + no, 8):08d}",
@@ -269,10 +269,10 @@ def _protect_now(ctx: ToolContext, args: ProtectArgs) -> dict[str, Any]:
         return _not_found(no)
     if status in (PENDING_PAYMENT, CANCELLED):
         return _state_error(order, status, "不支持价格保护")
-    created = parse_time(order["created_at"])
+    created = parse_time(order.created_at)
     until = datetime.combine(created.date() + timedelta(days=PROTECT_DAYS), time(23, 59))
     if ctx.now > until:
-        return {**tool_error("protection_expired", f"订单 {no} 下单于 {order['created_at']},"
+        return {**tool_error("protection_expired", f"订单 {no} 下单于 {order.created_at},"
                              f"价保期(下单后{PROTECT_DAYS}天)已于 {format_time(until)} 结束", "order_no"),
                 "order_no": no, "protect_days": PROTECT_DAYS, "protect_until": format_time(until)}
     base = dict(ctx.conn.execute("SELECT id, price FROM products WHERE id IN (SELECT product_id FROM order_items "
@@ -349,7 +349,7 @@ def _complain_now(ctx: ToolContext, args: ComplaintArgs) -> dict[str, Any]:
     order, no, status = _ordered(ctx, args.order_no)
     if order is None:
         return _not_found(no)
-    late = bool(order["eta"] and status in (AWAITING_SHIPMENT, IN_TRANSIT) and ctx.now > parse_time(order["eta"]))
+    late = bool(order.eta and status in (AWAITING_SHIPMENT, IN_TRANSIT) and ctx.now > parse_time(order.eta))
     hours = 2 if late else 24
     issue = " ".join(args.issue.split())
     number = f"TS{day_text(ctx.now).replace('-', '')}{_digits(f'complaint/{no}/{issue}/{format_time(ctx.now)}', 6):06d}"

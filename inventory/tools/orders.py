@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from array import array
 from bisect import bisect_right
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
@@ -29,7 +30,9 @@ from twinchat.inventory.orders import (
     PAY_WINDOW,
     PENDING_PAYMENT,
     RETURN_DAYS,
-    checkpoints,
+    route_checkpoints,
+    route_of,
+    route_texts,
     status_of,
     window_end,
 )
@@ -42,7 +45,7 @@ from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
 __all__ = ["QueryOrderArgs", "RequestReturnArgs", "QUERY_ORDER", "REQUEST_RETURN", "MAX_ORDERS", "SHIP_BACK_DAYS",
-           "order_at", "order_lines", "order_status"]
+           "OrderRow", "order_at", "order_lines", "order_status"]
 
 #: A phone query lists at most this many orders, the newest first.
 MAX_ORDERS = 5
@@ -59,36 +62,55 @@ def _order_key(text: str) -> str:
     return re.sub(r"\s+", "", text).upper()
 
 
-_TIMELINE = ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
+class OrderRow:
+    """An order row as the order tools read it: its columns as attributes (``row.eta``). Slots,
+    not a dict: a run keeps thousands of them (:mod:`.order_facts`).
+
+    Its status is read off its timeline's texts, compared with the clock's text: for texts in
+    the one time format, of four-digit years, that orders them as their datetimes (a time to the
+    second is at most the clock when it is at most the clock's second). A row with other texts
+    holds its timeline parsed."""
+
+    __slots__ = (*_ORDER_COLUMNS, "timeline")
+
+    def __init__(self, row: tuple[Any, ...], order_no: str | None = None) -> None:
+        (no, self.customer, self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at,
+         self.cancel_reason, self.warehouse, self.eta, self.carrier, self.tracking_no, self.total) = row
+        self.order_no = no if order_no is None else order_no  # the asker's equal text: one copy held
+        texts = self.texts()
+        parsed = tuple(None if t is None else parse_time(t) for t in texts)  # an odd text is refused here
+        #: the timeline parsed, or None when its texts are ordered as it is
+        self.timeline = None if all(t is None or _STAMP.fullmatch(t) for t in texts) else parsed
+
+    def texts(self) -> tuple[str | None, ...]:
+        """The timeline's texts (the moments of :data:`~twinchat.inventory.orders.TIMELINE`, in
+        its order)."""
+        return self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at
 
 
-def _status(order: dict[str, Any], now: datetime) -> str | None:
-    """:func:`status_at` of an order row, its timeline parsed here (or, for a remembered row,
-    once when it was read: see :func:`_order_row`)."""
-    timeline = order.get(_PARSED)
+#: a time's text in the one format, of a four-digit year
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _status(order: OrderRow, now: datetime) -> str | None:
+    """:func:`status_at` of an order row at ``now``."""
+    if order.timeline is None and now.year >= 1000 and now.tzinfo is None:  # now's text: four digits, no zone
+        return status_of(order.texts(), format_time(now))  # type: ignore[arg-type]
+    timeline = order.timeline
     if timeline is None:
-        timeline = _parsed(order)
+        timeline = tuple(None if t is None else parse_time(t) for t in order.texts())
     return status_of(timeline, now)
 
 
-def _parsed(order: dict[str, Any]) -> dict[str, datetime | None]:
-    return {k: None if order[k] is None else parse_time(order[k]) for k in _TIMELINE}
-
-
-#: the key under which a remembered order row holds its timeline parsed (not a column: answers
-#: name the columns they give)
-_PARSED = "_timeline"
-
-
-def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> dict[str, Any] | None:
-    """The order row (dict, shared: not to be changed) if it exists at ``now``.
+def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> OrderRow | None:
+    """The order row (shared: not to be changed) if it exists at ``now``.
 
     An order's facts (its row, lines and checkpoints) are remembered once per run while the
     order tables are unwritten, else per world state (:func:`.order_facts.order_fact`), and kept
     lean: texts that repeat across orders held once (:func:`~twinchat.inventory.tools.memo.one_copy`),
     checkpoints as two tuples."""
     order = order_fact(conn, "order_row", order_no, lambda: _order_row(conn, order_no))
-    return None if order is None or order["created_at"] > format_time(now) else order
+    return None if order is None or order.created_at > format_time(now) else order
 
 
 #: the order tools' reading of an order at a clock, and of its status then (the after-sales tools
@@ -101,14 +123,13 @@ order_at, order_status = _order, _status
 _REPEATED = frozenset(("customer", "cancel_reason", "warehouse", "carrier"))
 
 
-def _order_row(conn: sqlite3.Connection, order_no: str) -> dict[str, Any] | None:
+def _order_row(conn: sqlite3.Connection, order_no: str) -> OrderRow | None:
     row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
     if row is None:
         return None
     same = one_copy(conn)
-    order = {k: same(v, v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)}
-    order[_PARSED] = _parsed(order)  # read at every status asked of it
-    return order
+    return OrderRow(tuple(same(v, v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)),
+                    order_no)
 
 
 #: an order line as remembered: (product id, short name, quantity, price paid)
@@ -137,16 +158,42 @@ def _line_view(line: Line) -> dict[str, Any]:
     return {"product_id": line[0], "short_name": line[1], "qty": line[2]}
 
 
-def _checkpoints(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
-    """:func:`checkpoints` of the order (shared: not to be changed) as (their times, oldest first;
-    their texts, each held once: a route's texts repeat across orders)."""
+#: checkpoint times are remembered as whole minutes since this moment: the tracking history is
+#: written to the minute (:func:`~twinchat.inventory.orders.route_checkpoints`)
+_EPOCH = datetime(2000, 1, 1)
+_MINUTE = timedelta(minutes=1)
+
+#: an order's tracking history as remembered: its times, oldest first, in minutes since
+#: :data:`_EPOCH` (eight bytes each), and the route its texts are made of (the arguments of
+#: :func:`~twinchat.inventory.orders.route_texts`, texts held once: routes repeat across orders)
+History = tuple["array[int]", tuple[str, ...]]
+
+
+def _checkpoints(conn: sqlite3.Connection, order_no: str) -> History | None:
+    """The order's tracking history (shared: not to be changed); None for one never shipped."""
     return order_fact(conn, "order_checkpoints", order_no, lambda: _checkpoint_rows(conn, order_no))
 
 
-def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> tuple[tuple[datetime, ...], tuple[str, ...]]:
-    found = checkpoints(conn, order_no)
+def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
+    route = route_of(conn, order_no)
+    if route is None:
+        return None
+    shipped, delivered, *texts = route
     same = one_copy(conn)
-    return tuple(c.time for c in found), tuple(same(c.text, c.text) for c in found)
+    found = route_checkpoints(shipped, delivered, carrier=texts[0], hub=texts[1], warehouse=texts[2],
+                              origin_city=texts[3], dest_city=texts[4], station=texts[5])
+    return array("q", [(c.time - _EPOCH) // _MINUTE for c in found]), tuple(same(t, t) for t in texts)
+
+
+def _last_checkpoint(history: History | None, now: datetime) -> dict[str, Any]:
+    """The latest checkpoint by ``now`` (an order shipped by then has one)."""
+    # the times are in order, those up to now first; a time to the minute is at most now when it
+    # is at most now's minute
+    passed = 0 if history is None else bisect_right(history[0], (now - _EPOCH) // _MINUTE)
+    if not passed:
+        raise IndexError("a shipped order has a checkpoint by now")
+    times, route = history  # type: ignore[misc]
+    return {"time": format_time(_EPOCH + times[passed - 1] * _MINUTE), "text": route_texts(*route)[passed - 1]}
 
 
 def _not_found(order_no: str) -> dict[str, Any]:
@@ -169,7 +216,7 @@ class QueryOrderArgs(BaseModel):
     )
 
 
-def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _view(conn: sqlite3.Connection, order: OrderRow, now: datetime) -> dict[str, Any]:
     """What the customer may be told about ``order`` at ``now``."""
     status = _status(order, now)
     assert status is not None, "only orders created by now are viewed"
@@ -177,28 +224,24 @@ def _view(conn: sqlite3.Connection, order: dict[str, Any], now: datetime) -> dic
     waiting = status in (AWAITING_SHIPMENT, IN_TRANSIT)
     last = None
     if shipped:
-        times, texts = _checkpoints(conn, order["order_no"])
-        passed = bisect_right(times, now)  # the times are in order: those up to now come first
-        if not passed:
-            raise IndexError("a shipped order has a checkpoint by now")
-        last = {"time": format_time(times[passed - 1]), "text": texts[passed - 1]}
-    promised = parse_time(order["eta"]) if order["eta"] else None
-    created = parse_time(order["created_at"])
+        last = _last_checkpoint(_checkpoints(conn, order.order_no), now)
+    promised = parse_time(order.eta) if order.eta else None
+    created = parse_time(order.created_at)
     return {
-        "order_no": order["order_no"],
+        "order_no": order.order_no,
         "status": status,
-        "created_at": order["created_at"],
-        "total": order["total"],
-        "items": [_line_view(i) for i in _items(conn, order["order_no"])],
-        "carrier": order["carrier"] if shipped else None,
-        "tracking_no": order["tracking_no"] if shipped else None,
+        "created_at": order.created_at,
+        "total": order.total,
+        "items": [_line_view(i) for i in _items(conn, order.order_no)],
+        "carrier": order.carrier if shipped else None,
+        "tracking_no": order.tracking_no if shipped else None,
         "pay_by": format_time(created + PAY_WINDOW) if status == PENDING_PAYMENT else None,
-        "estimated_delivery": order["eta"] if waiting else None,
+        "estimated_delivery": order.eta if waiting else None,
         "delayed": bool(waiting and promised is not None and now > promised),
         "last_checkpoint": last,
-        "delivered_at": order["delivered_at"] if status == DELIVERED else None,
-        "cancelled_at": order["cancelled_at"] if status == CANCELLED else None,
-        "cancel_reason": order["cancel_reason"] if status == CANCELLED else None,
+        "delivered_at": order.delivered_at if status == DELIVERED else None,
+        "cancelled_at": order.cancelled_at if status == CANCELLED else None,
+        "cancel_reason": order.cancel_reason if status == CANCELLED else None,
     }
 
 
@@ -221,7 +264,7 @@ def _query_now(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
         if order is None:
             return _not_found(order_no)
         if phone is not None:
-            owner = conn.execute("SELECT phone FROM customers WHERE id = ?", (order["customer"],)).fetchone()
+            owner = conn.execute("SELECT phone FROM customers WHERE id = ?", (order.customer,)).fetchone()
             if owner[0] != phone:
                 return tool_error("order_not_found", f"手机号 {phone} 名下没有订单 {order_no},请核对", "order_no")
         return {"orders": [_view(conn, order, now)], "count": 1}
@@ -234,7 +277,7 @@ def _query_now(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
     rows = conn.execute(
         f"{_ORDER_SQL} WHERE customer = ? AND created_at <= ? ORDER BY created_at DESC, order_no DESC LIMIT ?",
         (customer[0], stamp, MAX_ORDERS)).fetchall()
-    return {"orders": [_view(conn, dict(zip(_ORDER_COLUMNS, r)), now) for r in rows], "count": count}
+    return {"orders": [_view(conn, OrderRow(r), now) for r in rows], "count": count}
 
 
 QUERY_ORDER = Tool(
@@ -305,12 +348,12 @@ def _return_view(conn: sqlite3.Connection, return_no: str, order_no: str, produc
     }
 
 
-def _window_closed(order: dict[str, Any], kind: str, now: datetime) -> dict[str, Any] | None:
-    delivered = parse_time(order["delivered_at"])
+def _window_closed(order: OrderRow, kind: str, now: datetime) -> dict[str, Any] | None:
+    delivered = parse_time(order.delivered_at)
     end = window_end(delivered, kind)
     if now <= end:
         return None
-    head = f"订单 {order['order_no']} 于 {day_text(delivered)} 签收,"
+    head = f"订单 {order.order_no} 于 {day_text(delivered)} 签收,"
     if kind == "exchange":
         return tool_error("return_window_closed",
                           f"{head}换货期限(签收后{EXCHANGE_DAYS}天)已于 {format_time(end)} 截止", "kind")
@@ -348,7 +391,7 @@ def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
     status = _status(order, now)
     if status == CANCELLED:
         return tool_error("order_cancelled",
-                          f"订单 {order_no} 已于 {order['cancelled_at']} 取消,无需申请退换货", "order_no"), None
+                          f"订单 {order_no} 已于 {order.cancelled_at} 取消,无需申请退换货", "order_no"), None
     if status != DELIVERED:
         advice = "如不想要了可以申请取消订单" if status != IN_TRANSIT else "如不想要了可以拒收"
         return tool_error("not_delivered",
@@ -378,7 +421,7 @@ def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
     params = (number, key, order_no, product_id, args.kind, canonical["reason"], canonical["now"])
     # what _return_result reads back, made from what is written (the order and its lines, read
     # above, are not changed by it): no query
-    return _return_view(conn, number, order_no, product_id, args.kind, canonical["now"], order["warehouse"],
+    return _return_view(conn, number, order_no, product_id, args.kind, canonical["now"], order.warehouse,
                         items), (_INSERT_RETURN, params)
 
 

@@ -283,6 +283,26 @@ def test_status_at_covers_every_order_at_a_mid_range_clock(world):
     assert seen["已签收"] > seen["运输中"] > seen["待发货"] > 0
 
 
+@pytest.mark.parametrize("texts", [
+    ("2026-11-05 09:00:00", "2026-11-05 09:30:00", "2026-11-06 10:00:00", "2026-11-08 12:00:00", None),
+    ("2026-11-05 09:00:00", None, None, None, "2026-11-05 10:00:00"),
+    ("2026-11-5 9:00:00", "2026-11-5 9:30:00", "2026-11-6 10:00:00", "2026-11-8 12:00:00", None),
+])
+def test_an_order_rows_status_is_status_at_around_each_of_its_moments(texts):
+    """The order tools read a row's status off its timeline's texts (a text in another shape that
+    parse_time reads: off the timeline parsed): at, a second and half a second either side of each
+    of its moments, and at clocks of other years, it is status_at's."""
+    from twinchat.inventory.tools.orders import OrderRow, order_status
+
+    row = OrderRow(("DD1", "C1", *texts, None, "W1", None, None, None, 10.0))
+    assert (row.timeline is None) == all(t is None or len(t) == 19 for t in texts)
+    moments = [parse(t) for t in texts if t is not None]
+    nows = [m + timedelta(seconds=s) for m in moments for s in (-1, -0.5, 0, 0.5, 1)]
+    nows += [datetime(999, 1, 1), datetime(2100, 1, 1, 0, 0, 0, 1)]
+    for now in nows:
+        assert order_status(row, now) == status_at(dict(zip(TIMELINE, texts)), now), now
+
+
 # -- query_order by phone ------------------------------------------------------------------------
 
 def busiest(world, now=NOW):

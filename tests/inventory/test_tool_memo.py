@@ -575,5 +575,5 @@ def test_order_facts_hold_a_customers_text_once(world_path):
         "ORDER BY customer LIMIT 1").fetchone()
     late = datetime(2100, 1, 1)
     rows = order_at(conn, a, late), order_at(conn, b, late)
-    assert rows[0]["customer"] == rows[1]["customer"] == customer and rows[0]["customer"] is rows[1]["customer"]
+    assert rows[0].customer == rows[1].customer == customer and rows[0].customer is rows[1].customer
     conn.close()
