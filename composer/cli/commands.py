@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from datetime import datetime
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +34,42 @@ __all__ = ["cli", "main"]
 _RESUMES_COLLECTOR = frozenset({"generate", "compose"})
 
 
+#: the commands defined in other modules, by name: (module, attribute). A command's module is
+#: imported when the command is asked for (run, or listed by ``--help``), so a run imports its own
+#: command's module alone.
+_ELSEWHERE = {
+    "generate": ("generate_command", "generate"),
+    "compose": ("session_commands", "compose"),
+    "verify": ("session_commands", "verify"),
+    "stats": ("session_commands", "stats"),
+    "tui": ("session_commands", "tui"),
+    "export": ("data_commands", "export"),
+    "eval": ("data_commands", "eval_"),
+    "paraphrase": ("data_commands", "paraphrase"),
+    "new": ("project_commands", "new"),
+}
+
+
 class _Group(click.Group):
     """A group that turns every TwinchatError, and every failure to read or write a file, raised
-    below it into a one-line error (exit 1)."""
+    below it into a one-line error (exit 1); its commands of :data:`_ELSEWHERE` are loaded when
+    asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _ELSEWHERE:
+            module, attr = _ELSEWHERE[cmd_name]
+            self.add_command(getattr(import_module(f"twinchat.composer.cli.{module}"), attr), cmd_name)
+        return self.commands.get(cmd_name)
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         """The subcommand; the garbage collector, paused by :func:`main`, runs again unless the
         command resumes it itself when its work begins."""
+        if args and args[0] not in self.commands and args[0] not in _ELSEWHERE:
+            for other in _ELSEWHERE:  # no such command: "did you mean" looks among every one
+                self.get_command(ctx, other)
         name, command, rest = super().resolve_command(ctx, args)
         if name not in _RESUMES_COLLECTOR:
             resume()
@@ -335,16 +365,4 @@ def main() -> None:
     cli(prog_name="twinchat")
 
 
-def _register() -> None:
-    from twinchat.composer.cli.data_commands import eval_, export, paraphrase
-    from twinchat.composer.cli.session_commands import compose, stats, tui, verify
-
-    from twinchat.composer.cli.generate_command import generate
-    from twinchat.composer.cli.project_commands import new
-
-    for command in (generate, compose, verify, stats, export, eval_, tui, paraphrase, new):
-        cli.add_command(command)
-    cli.add_command(units_check, "check")
-
-
-_register()
+cli.add_command(units_check, "check")

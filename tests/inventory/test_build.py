@@ -151,11 +151,14 @@ def test_a_world_is_checked_once_per_state_and_again_once_changed(world_path, tm
 
 
 @pytest.mark.parametrize("btree", ["stock", "idx_stock_warehouse", "products", "sqlite_autoindex_products_1",
-                                   "idx_products_model", "product_features", "regions"])
+                                   "idx_products_model", "product_features", "regions", "idx_regions_name",
+                                   "region_towns", "sqlite_autoindex_region_towns_1", "lanes",
+                                   "idx_lanes_dest_city"])
 def test_damage_to_any_table_or_index_page_is_found(world_path, tmp_path, btree):
-    """The catalog's bulk tables have every page of their b-trees read with SQLite's cell checks
-    instead of a quick_check of every row: a page of any of them overwritten (as a disk or a
-    copy damages one) is found all the same, and told as quick_check tells it."""
+    """The bulk tables (the catalog's, the regions' and the lanes') have every page of their b-trees
+    read with SQLite's cell checks instead of a quick_check of every row: a page of any of them
+    overwritten (as a disk or a copy damages one) is found all the same, and told as quick_check
+    tells it."""
     import shutil
 
     db = shutil.copy(world_path, tmp_path / "w.db")

@@ -100,8 +100,9 @@ def test_mappings_with_other_keys_than_text_keep_them():
 
 
 @pytest.mark.parametrize("damage", [lambda line: line[: len(line) // 2],  # cut short
-                                    lambda line: line.replace('"sha256"', '"sha"'),  # a key missing
-                                    lambda line: line.replace('"unit": {', '"unit": {"__model__": 1, "x": {', 1)])
+                                    lambda line: line.replace(b'"sha256"', b'"sha"'),  # a key missing
+                                    lambda line: line.replace(b'"unit": {', b'"unit": {"__model__": 1, "x": {', 1),
+                                    lambda line: line.replace(b'"', b'\xff', 3)])  # not UTF-8
 def test_a_damaged_cache_line_loads_the_file_in_full(damage):
     source = next(p for p in builtin_paths() if p.stem == "address_extraction")
     lines = builtin_cache._lines()
