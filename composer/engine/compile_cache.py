@@ -110,13 +110,14 @@ class CompileCache:
 
     def __init__(self, directory: Path | None, signature: str) -> None:
         self.directory = directory if directory is not None and _usable(directory) else None
+        self._where = str(self.directory)
         self.signature = signature
         self.read = self.written = 0  # entries this cache read and wrote
 
-    def _key(self, kind: str, source: str) -> tuple[str, Path]:
+    def _key(self, kind: str, source: str) -> tuple[str, str]:
         key = f"{self.signature}\0{kind}\0{source}"
-        assert self.directory is not None
-        return key, self.directory / f"{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}.bin"
+        name = f"{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}.bin"
+        return key, os.path.join(self._where, name)
 
     def get(self, kind: str, source: str) -> Any:
         """The payload stored for ``source`` compiled as ``kind``, or None (none stored, or an

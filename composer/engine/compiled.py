@@ -424,7 +424,10 @@ def _written(code: str, writer: _Writer, name: str) -> Written | None:
 def define(env: SandboxedEnvironment, written: Written) -> Any:
     """The function that ``written`` defines, with the runtime helpers (reading attributes as
     ``env``'s sandbox does) and its references; None if it cannot be defined."""
-    namespace = {**runtime(env), "_call": _call, **written.names}
+    helpers = env.__dict__.get("twinchat_runtime")  # the same for every function of one environment
+    if helpers is None:
+        helpers = env.__dict__["twinchat_runtime"] = {**runtime(env), "_call": _call}
+    namespace = {**helpers, **written.names}
     try:
         exec(written.code, namespace)  # noqa: S102 - written from a parsed template
     except (SyntaxError, RecursionError, MemoryError):
