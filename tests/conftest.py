@@ -1,12 +1,15 @@
 """Shared fixtures. Benchmarks under tests/bench/ run only with ``--bench``; ``async def`` tests
-(the TUI's, with Pilot) run in a fresh event loop each."""
+(the TUI's, with Pilot) run in a fresh event loop each. Compiled templates are kept in a
+directory of the test session's own (``TWINCHAT_CACHE_DIR``), never in the user's cache."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,17 @@ import pytest
 #: tests rewrite (copied per test: they append to it).
 _COMPOSER_TESTS = Path(__file__).parent / "composer"
 PARAPHRASE_UNIT = _COMPOSER_TESTS / "paraphrase" / "callback.yaml"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.twinchat_cache = tempfile.mkdtemp(prefix="twinchat-cache-")  # type: ignore[attr-defined]
+    os.environ["TWINCHAT_CACHE_DIR"] = config.twinchat_cache  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cache = getattr(config, "twinchat_cache", None)
+    if cache is not None:
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
-from types import FunctionType
-from typing import Any
+from types import CodeType, FunctionType
+from typing import Any, NamedTuple
 
 import jinja2.filters
 from jinja2 import nodes
@@ -48,7 +48,8 @@ from twinchat.composer.engine.limits import MAX_LOOPS, checked_mod
 from twinchat.composer.engine.compiled_paths import paths_reader
 from twinchat.composer.engine.sandbox import DATE_METHODS, Fallback, groupby_key, runtime, sort_key
 
-__all__ = ["Fallback", "compile_template_code", "compile_expression_code", "paths_reader"]
+__all__ = ["Fallback", "Written", "compile_template_code", "compile_expression_code", "define", "paths_reader",
+           "references", "write_expression", "write_template"]
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=", "in": "in", "notin": "not in"}
 #: ``loop.…`` counters as expressions of the index ``i`` and the length ``n`` (what sandbox.Loop gives)
@@ -101,14 +102,38 @@ class _Writer:
         self.own = {n: f for n, f in own.items() if env.filters.get(n) is f}
         self.calls = frozenset(calls)  # the variables the code may call (see compile_expression_code)
         self.names: dict[str, Any] = {}  # what the source refers to by name: constants, filters, sort keys
+        # how each of ``names`` is made again in another process (see :func:`references`); None
+        # once one of them cannot be
+        self.recipe: list[tuple[Any, ...]] | None = []
         self.lines: list[str] = []
         self.count = 0
         self.loops: dict[str, tuple[str, str]] = {}  # a loop's local -> (its index, its length)
 
-    def ref(self, value: Any) -> str:
+    def ref(self, value: Any, made: tuple[Any, ...] | None = None) -> str:
+        """The name the code reads ``value`` by (``made``: how :func:`references` makes it again,
+        when it is not a plain constant, the environment, a helper or one of the own filters)."""
         name = f"_k{len(self.names)}"
         self.names[name] = value
+        if self.recipe is not None:
+            how = made or self._recipe(value)
+            if how is None:
+                self.recipe = None
+            else:
+                self.recipe.append(how)
         return name
+
+    def _recipe(self, value: Any) -> tuple[Any, ...] | None:
+        if type(value) in _PLAIN:
+            return ("value", value)
+        if value is self.env:
+            return ("env",)
+        for name, helper in _HELPERS.items():
+            if value is helper:
+                return ("helper", name)
+        for name, f in self.own.items():
+            if value is f:
+                return ("filter", name)
+        return None
 
     def temp(self) -> str:
         self.count += 1
@@ -304,9 +329,20 @@ class _Writer:
                 and isinstance(kwargs.get("attribute"), str) and "." not in kwargs["attribute"] \
                 and "," not in kwargs["attribute"] and not kwargs["attribute"].isdigit() \
                 and isinstance(kwargs.get("reverse", False), bool):
-            key = self.ref(sort_key(kwargs["attribute"]))
+            key = self.ref(sort_key(kwargs["attribute"]), ("sort_key", kwargs["attribute"]))
             return f"sorted({inner}, key={key}, reverse={bool(kwargs.get('reverse', False))})"
         raise _Unsupported
+
+
+class Written(NamedTuple):
+    """A template or expression written as Python: ``code`` defines the function ``name``, which
+    reads the runtime helpers and ``names``; ``recipe`` says how :func:`references` makes
+    ``names`` again in another process (None where one of them cannot be)."""
+
+    code: CodeType
+    name: str
+    names: dict[str, Any]
+    recipe: tuple[tuple[Any, ...], ...] | None
 
 
 def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: Mapping[str, Any],
@@ -316,6 +352,30 @@ def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: M
     if any part of it is outside the supported set. ``render`` raises (Fallback or any error)
     where Jinja2 must decide; ``own_filters`` are the filters it may call directly; ``tree`` is
     ``source`` parsed already, if the caller has it; ``calls`` as for :func:`compile_expression_code`."""
+    written = write_template(env, source, own_filters, tree, calls)
+    render: Callable[[Mapping[str, Any]], str] | None = None if written is None else define(env, written)
+    return render
+
+
+def compile_expression_code(env: SandboxedEnvironment, expression: str,
+                            own_filters: Mapping[str, Any] | None = None,
+                            tree: nodes.Template | None = None,
+                            calls: Collection[str] = ()) -> Callable[[Mapping[str, Any]], Any] | None:
+    """``evaluate(context)`` giving what Jinja2 gives for ``expression``, as one compiled
+    function; None if any part of it is outside the supported set. ``evaluate`` raises
+    Fallback where Jinja2 must decide (a missing name or dict key included). ``tree`` is
+    ``{{ expression }}`` parsed already, if the caller has it. ``calls`` names the variables the
+    code may call (``serial('CB', 6)``): functions the caller puts in every context it gives,
+    such as a declared tool's helpers; a call of anything else is left to Jinja2."""
+    written = write_expression(env, expression, own_filters, tree, calls)
+    evaluate: Callable[[Mapping[str, Any]], Any] | None = None if written is None else define(env, written)
+    return evaluate
+
+
+def write_template(env: SandboxedEnvironment, source: str, own_filters: Mapping[str, Any],
+                   tree: nodes.Template | None = None, calls: Collection[str] = ()) -> Written | None:
+    """What :func:`compile_template_code` compiles, before it is made a function; None where it
+    makes none."""
     if tree is None:
         try:
             tree = env.parse(source)
@@ -330,20 +390,13 @@ def compile_template_code(env: SandboxedEnvironment, source: str, own_filters: M
         return None
     code = "\n".join(["def render(_ctx):", "    _out = []", "    _loops = 0", *writer.lines,
                       "    return ''.join(_out)"])
-    render: Callable[[Mapping[str, Any]], str] = _define(code, writer, "render")
-    return render
+    return _written(code, writer, "render")
 
 
-def compile_expression_code(env: SandboxedEnvironment, expression: str,
-                            own_filters: Mapping[str, Any] | None = None,
-                            tree: nodes.Template | None = None,
-                            calls: Collection[str] = ()) -> Callable[[Mapping[str, Any]], Any] | None:
-    """``evaluate(context)`` giving what Jinja2 gives for ``expression``, as one compiled
-    function; None if any part of it is outside the supported set. ``evaluate`` raises
-    Fallback where Jinja2 must decide (a missing name or dict key included). ``tree`` is
-    ``{{ expression }}`` parsed already, if the caller has it. ``calls`` names the variables the
-    code may call (``serial('CB', 6)``): functions the caller puts in every context it gives,
-    such as a declared tool's helpers; a call of anything else is left to Jinja2."""
+def write_expression(env: SandboxedEnvironment, expression: str, own_filters: Mapping[str, Any] | None = None,
+                     tree: nodes.Template | None = None, calls: Collection[str] = ()) -> Written | None:
+    """What :func:`compile_expression_code` compiles, before it is made a function; None where it
+    makes none."""
     node = _parse_expression(env, expression, tree)
     if node is None:
         return None
@@ -356,19 +409,54 @@ def compile_expression_code(env: SandboxedEnvironment, expression: str,
     # raises it again, from the same filter)
     code = "\n".join(["def evaluate(_ctx):", "    try:", f"        return {value}",
                       "    except KeyError:", "        raise _Fallback from None"])
-    evaluate: Callable[[Mapping[str, Any]], Any] = _define(code, writer, "evaluate")
-    return evaluate
+    return _written(code, writer, "evaluate")
 
 
-def _define(code: str, writer: _Writer, name: str) -> Any:
-    """The function ``name`` that ``code`` defines, with the helpers and the writer's references;
-    None if Python cannot compile it (a template nested deeper than Python allows)."""
-    namespace = {**runtime(writer.env), "_call": _call, **writer.names}
+def _written(code: str, writer: _Writer, name: str) -> Written | None:
+    """``code`` compiled; None if Python cannot compile it (a template nested deeper than Python allows)."""
     try:
-        exec(_compiled(code, name), namespace)  # noqa: S102 - written from a parsed template
+        compiled = _compiled(code, name)
     except (SyntaxError, RecursionError, MemoryError):
         return None
-    return namespace[name]
+    return Written(compiled, name, writer.names, None if writer.recipe is None else tuple(writer.recipe))
+
+
+def define(env: SandboxedEnvironment, written: Written) -> Any:
+    """The function that ``written`` defines, with the runtime helpers (reading attributes as
+    ``env``'s sandbox does) and its references; None if it cannot be defined."""
+    helpers = env.__dict__.get("twinchat_runtime")  # the same for every function of one environment
+    if helpers is None:
+        helpers = env.__dict__["twinchat_runtime"] = {**runtime(env), "_call": _call}
+    namespace = {**helpers, **written.names}
+    try:
+        exec(written.code, namespace)  # noqa: S102 - written from a parsed template
+    except (SyntaxError, RecursionError, MemoryError):
+        return None
+    return namespace[written.name]
+
+
+def references(env: SandboxedEnvironment, own_filters: Mapping[str, Any],
+               recipe: tuple[tuple[Any, ...], ...]) -> dict[str, Any] | None:
+    """The references a :class:`Written`'s code reads, made again from its ``recipe`` for ``env``
+    (``own_filters`` as when it was written); None if the recipe names something there is not."""
+    own = {n: f for n, f in own_filters.items() if env.filters.get(n) is f}
+    names: dict[str, Any] = {}
+    for i, how in enumerate(recipe):
+        kind, *args = how
+        if kind == "value" and len(args) == 1 and type(args[0]) in _PLAIN:
+            value = args[0]
+        elif kind == "env" and not args:
+            value = env
+        elif kind == "helper" and len(args) == 1 and args[0] in _HELPERS:
+            value = _HELPERS[args[0]]
+        elif kind == "filter" and len(args) == 1 and args[0] in own:
+            value = own[args[0]]
+        elif kind == "sort_key" and len(args) == 1 and isinstance(args[0], str):
+            value = sort_key(args[0])
+        else:
+            return None
+        names[f"_k{i}"] = value
+    return names
 
 
 def _call(func: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -388,3 +476,10 @@ def _call(func: Any, /, *args: Any, **kwargs: Any) -> Any:
 def _compiled(code: str, name: str) -> Any:
     """``code`` compiled: templates that differ only in their constants (named in it, never held) share it."""
     return compile(code, f"<twinchat {name}>", "exec")
+
+
+#: constants the code reads by reference that a recipe holds as they are
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+#: the module-level functions the code reads by reference, by the names a recipe gives them
+_HELPERS: dict[str, Any] = {"checked_mod": checked_mod, "groupby_key": groupby_key,
+                            "sync_do_groupby": jinja2.filters.sync_do_groupby}

@@ -13,14 +13,18 @@ from __future__ import annotations
 import functools
 import re
 from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.environment import TemplateExpression
+from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.alternatives import Alternatives, parse_alternatives
-from twinchat.composer.engine.compiled import Fallback, compile_expression_code, compile_template_code
+from twinchat.composer.engine.compile_cache import CompileCache, cache_dir, env_signature
+from twinchat.composer.engine.compiled import Fallback, Written, define, references, write_expression, write_template
 from twinchat.composer.engine.filters import BOUNDED, FILTERS
 from twinchat.composer.engine.limits import MAX_LOOPS, MAX_TEXT, LimitBreak, binop_problem, call_problem
 from twinchat.composer.engine.sandbox import parse
@@ -142,18 +146,35 @@ def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = F
 
     Raises :class:`jinja2.TemplateSyntaxError` for bad syntax (callers add file and line). When a
     filter is unknown, the variables are not computed (an empty set is returned with the filters).
+    The answer for a text is kept across runs (:mod:`.compile_cache`), as compiled code is.
     """
+    cache, kind = _checks_cache(env), "variables of an expression" if expression else "variables of a template"
+    kept = cache.get(kind, source)
+    if type(kept) is tuple and len(kept) == 2 and all(type(k) is tuple for k in kept):
+        return set(kept[0]), set(kept[1])
     ast = parse(env, source, expression=expression)
     used_filters = {f.name for f in ast.find_all(nodes.Filter)}
-    if used_filters - set(env.filters):
-        return set(), used_filters  # the unknown filter is the problem to report first
-    return set(meta.find_undeclared_variables(ast)), used_filters
+    # when a filter is unknown, that is the problem to report first
+    names = set() if used_filters - set(env.filters) else set(meta.find_undeclared_variables(ast))
+    cache.put(kind, source, (tuple(sorted(names)), tuple(sorted(used_filters))))
+    return names, used_filters
+
+
+def _checks_cache(env: SandboxedEnvironment) -> CompileCache:
+    """The compile cache of ``env``'s settings, kept on it (made again if its filters or tests change)."""
+    held = env.__dict__.get("twinchat_compile_cache")
+    filters, tests = frozenset(env.filters), frozenset(env.tests)
+    if held is None or held[0] != filters or held[1] != tests:
+        held = env.__dict__["twinchat_compile_cache"] = (filters, tests, CompileCache(cache_dir(), env_signature(env)))
+    cache: CompileCache = held[2]
+    return cache
 
 
 class TemplateCache:
     """Compiled templates and expressions of one environment, compiled once each: to one Python
     function where :mod:`.compiled` supports every part of them (Jinja2 decides whatever that
-    function cannot), else by the sandboxed environment."""
+    function cannot), else by the sandboxed environment. What compiling gives is kept across
+    runs (:mod:`.compile_cache`): a process reads the code instead of compiling it again."""
 
     def __init__(self, env: SandboxedEnvironment | None = None, calls: frozenset[str] = frozenset()) -> None:
         self.env = env or make_env()
@@ -161,6 +182,7 @@ class TemplateCache:
         self._templates: dict[str, Any] = {}
         self._expressions: dict[str, Any] = {}
         self._alternatives: dict[str, Alternatives] = {}
+        self._kept: CompileCache | None = None  # made when the first template compiles
 
     def alternatives(self, text: str) -> Alternatives:
         """Template ``text`` read for inline alternatives (once per text); AlternativesError if malformed."""
@@ -184,16 +206,82 @@ class TemplateCache:
         if isinstance(self.env, LimitedSandbox):
             self.env.fresh()
 
+    def _cache(self) -> CompileCache:
+        if self._kept is None:
+            self._kept = CompileCache(cache_dir(), env_signature(self.env, FILTERS, self.calls))
+        return self._kept
+
+    def _fast(self, source: str, *, expression: bool) -> Any:
+        """The compiled function of a template (or expression), or None where there is none: made
+        from the compile cache's code where it holds it, else written, compiled and kept there."""
+        cache, kind = self._cache(), "fast expression" if expression else "fast template"
+        entry = cache.get(kind, source)
+        if entry == ():
+            return None
+        if entry is not None:
+            fn = self._defined(entry)
+            if fn is not None:
+                return fn
+        tree = _parsed(self.env, "{{ " + source + " }}" if expression else source)  # parsed once, for both questions
+        if tree is None:
+            return None  # not Jinja2: rendering says why
+        written: Written | None = None
+        if not _makes_tree(source, tree):
+            write = write_expression if expression else write_template
+            written = write(self.env, source, FILTERS, tree, self.calls)
+        if written is None:
+            cache.put(kind, source, ())
+            return None
+        if written.recipe is not None:
+            cache.put(kind, source, (written.code, written.name, written.recipe))
+        return define(self.env, written)
+
+    def _defined(self, entry: Any) -> Any:
+        """The function a compile cache entry's code defines; None for an entry that is not one."""
+        if not (type(entry) is tuple and len(entry) == 3 and type(entry[0]) is CodeType
+                and entry[1] in ("render", "evaluate") and type(entry[2]) is tuple):
+            return None
+        names = references(self.env, FILTERS, entry[2])
+        return None if names is None else define(self.env, Written(entry[0], entry[1], names, entry[2]))
+
+    def _jinja_template(self, source: str) -> jinja2.Template:
+        """Jinja2's template of ``source`` as ``env.from_string`` makes it, its code read from the
+        compile cache where it holds it."""
+        cache = self._cache()
+        code = cache.get("jinja template", source)
+        if type(code) is not CodeType:
+            code = self.env.compile(source)  # a syntax error raises here, as from_string raises it
+            cache.put("jinja template", source, code)
+        return self.env.template_class.from_code(self.env, code, self.env.make_globals(None), None)
+
+    def _jinja_expression(self, expression: str) -> TemplateExpression:
+        """Jinja2's expression as ``env.compile_expression(…, undefined_to_none=False)`` makes it,
+        its code read from the compile cache where it holds it."""
+        cache = self._cache()
+        code = cache.get("jinja expression", expression)
+        if type(code) is not CodeType:
+            try:
+                parser = Parser(self.env, expression, state="variable")
+                expr = parser.parse_expression()
+            except jinja2.TemplateSyntaxError:
+                expr = None
+            if expr is None or not parser.stream.eos:  # Jinja2 raises the error, with its message
+                return self.env.compile_expression(expression, undefined_to_none=False)
+            expr.set_environment(self.env)
+            body = [nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)]
+            code = self.env.compile(nodes.Template(body, lineno=1))
+            cache.put("jinja expression", expression, code)
+        template = self.env.template_class.from_code(self.env, code, self.env.make_globals(None), None)
+        return TemplateExpression(template, False)
+
     def _compile_template(self, source: str) -> tuple[Any, Any]:
         """(the compiled function, or None where there is none; Jinja2's rendering)."""
-        tree = _parsed(self.env, source)  # parsed once, for both questions
-        fast = None if tree is None or _makes_tree(source, tree) else \
-            compile_template_code(self.env, source, FILTERS, tree, self.calls)
-        compiled: list[Any] = [] if fast is not None else [self.env.from_string(source)]  # else on first use
+        fast = self._fast(source, expression=False)
+        compiled: list[Any] = [] if fast is not None else [self._jinja_template(source)]  # else on first use
 
         def render_jinja(context: dict[str, Any]) -> str:
             if not compiled:
-                compiled.append(self.env.from_string(source))
+                compiled.append(self._jinja_template(source))
             self._fresh()
             try:
                 return compiled[0].render(context)
@@ -227,15 +315,13 @@ class TemplateCache:
         return text
 
     def _compile_expression(self, expression: str) -> Any:
-        tree = _parsed(self.env, "{{ " + expression + " }}")  # parsed once, for both questions
-        fast = None if tree is None or _makes_tree(expression, tree) else \
-            compile_expression_code(self.env, expression, FILTERS, tree, self.calls)
+        fast = self._fast(expression, expression=True)
         # Jinja2's compiled expression: now when there is no fast path, else on its first fallback
-        compiled = [] if fast is not None else [self.env.compile_expression(expression, undefined_to_none=False)]
+        compiled = [] if fast is not None else [self._jinja_expression(expression)]
 
         def evaluate(context: dict[str, Any]) -> Any:
             if not compiled:
-                compiled.append(self.env.compile_expression(expression, undefined_to_none=False))
+                compiled.append(self._jinja_expression(expression))
             self._fresh()
             try:
                 value = compiled[0](context)
