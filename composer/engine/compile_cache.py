@@ -15,6 +15,10 @@ entry for anything else, unreadable, truncated or from another version is ignore
 again. Files are written under a temporary name and renamed into place, so a reader never sees
 half an entry. Only a directory the user owns, that no one else may write, is read.
 ``TWINCHAT_CACHE_DIR`` moves the cache elsewhere; set to ``off`` (or empty) it turns it off.
+
+The cache is bounded: one version's directory holds at most :data:`MAX_ENTRIES` entries (past
+them templates compile as before and nothing more is written), and when a version first writes
+to its directory, other versions' directories unused for :data:`STALE_DAYS` days are removed.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import re
+import shutil
 import stat
 import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,11 +47,18 @@ __all__ = ["ENV_VAR", "CompileCache", "cache_dir", "env_signature"]
 ENV_VAR = "TWINCHAT_CACHE_DIR"
 _OFF = {"", "0", "off", "no", "false", "none"}
 #: The modules whose code decides what a template compiles to: a change to any of them is a new cache.
-_WRITERS = ("render", "compiled", "sandbox", "limits", "filters", "compile_cache")
+_WRITERS = ("render", "compiled", "compiled_parts", "sandbox", "limits", "filters", "compile_cache")
 #: What starts every entry: a change of the layout of entries is a new cache.
 _FORMAT = 1
 #: An entry's file: the SHA-256 of the rest, then the marshalled (format, key, payload).
 _SUM = 32
+#: At most this many entries in one version's directory (a few KB each; the built-in units'
+#: texts make about 1,000).
+MAX_ENTRIES = 20_000
+#: Another version's directory whose entries have not changed for this many days is removed when
+#: this version first writes to its own.
+STALE_DAYS = 30
+_VERSION_DIR = re.compile(r"templates-[0-9a-f]{16}")
 
 
 def cache_dir() -> Path | None:
@@ -145,7 +159,7 @@ class CompileCache:
     def put(self, kind: str, source: str, payload: Any) -> None:
         """Store ``payload`` (marshallable) for ``source`` compiled as ``kind``: written under a
         temporary name, then renamed into place. A cache that cannot be written is left out."""
-        if self.directory is None:
+        if self.directory is None or _room(self._where) <= 0:
             return
         key, path = self._key(kind, source)
         try:
@@ -160,11 +174,45 @@ class CompileCache:
                     f.write(data)
                 os.replace(tmp, path)
                 self.written += 1
+                _ROOM[self._where] -= 1
             except BaseException:
                 os.unlink(tmp)
                 raise
         except OSError:  # a full disk or a read-only directory: templates compile as before
             self.directory = None
+
+
+#: the entries each directory this process writes to may still take (counted at its first write)
+_ROOM: dict[str, int] = {}
+
+
+def _room(where: str) -> int:
+    """How many more entries ``where`` may take; at this process's first write to an empty one
+    (a new version's), other versions' stale directories beside it are removed."""
+    room = _ROOM.get(where)
+    if room is None:
+        try:
+            count = sum(1 for e in os.scandir(where) if e.name.endswith(".bin"))
+        except OSError:
+            count = MAX_ENTRIES
+        room = _ROOM[where] = MAX_ENTRIES - count
+        if count == 0:
+            _remove_stale(where)
+    return room
+
+
+def _remove_stale(where: str) -> None:
+    """Remove the other versions' directories beside ``where`` whose entries have not changed for
+    :data:`STALE_DAYS` days (only directories named as this module names them)."""
+    parent, own = os.path.split(where)
+    oldest = time.time() - STALE_DAYS * 86_400
+    try:
+        others = [e for e in os.scandir(parent) if e.name != own and _VERSION_DIR.fullmatch(e.name)]
+        for entry in others:
+            if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < oldest:
+                shutil.rmtree(entry.path, ignore_errors=True)
+    except OSError:
+        pass
 
 
 #: directories checked already, by this process: whether each may be used

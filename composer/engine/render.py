@@ -146,8 +146,7 @@ def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = F
 
     Raises :class:`jinja2.TemplateSyntaxError` for bad syntax (callers add file and line). When a
     filter is unknown, the variables are not computed (an empty set is returned with the filters).
-    The answer for a text is kept across runs (:mod:`.compile_cache`), as compiled code is.
-    """
+    The answer for a text is kept across runs (:mod:`.compile_cache`), as compiled code is."""
     cache, kind = _checks_cache(env), "variables of an expression" if expression else "variables of a template"
     kept = cache.get(kind, source)
     if type(kept) is tuple and len(kept) == 2 and all(type(k) is tuple for k in kept):

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from array import array
-from bisect import bisect_right
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
@@ -30,17 +28,22 @@ from twinchat.inventory.orders import (
     PAY_WINDOW,
     PENDING_PAYMENT,
     RETURN_DAYS,
-    route_checkpoints,
-    route_of,
-    route_texts,
-    status_of,
     window_end,
 )
 from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, free_number, request_key, tool_error
-from twinchat.inventory.tools.memo import answer, one_copy, replayed
-from twinchat.inventory.tools.order_facts import order_fact
+from twinchat.inventory.tools.memo import answer, replayed
+from twinchat.inventory.tools.order_reads import (
+    ORDER_SQL,
+    Line,
+    OrderRow,
+    last_checkpoint,
+    order_at,
+    order_checkpoints,
+    order_lines,
+    order_status,
+)
 from twinchat.inventory.tools.service import mobile_number
 from twinchat.inventory.tools.static import static_data
 
@@ -53,147 +56,13 @@ MAX_ORDERS = 5
 SHIP_BACK_DAYS = 7
 
 _KIND_NAMES = {"return": "退货", "exchange": "换货"}
-_ORDER_COLUMNS = ("order_no", "customer", "created_at", "paid_at", "shipped_at", "delivered_at",
-                  "cancelled_at", "cancel_reason", "warehouse", "eta", "carrier", "tracking_no", "total")
-_ORDER_SQL = f"SELECT {', '.join(_ORDER_COLUMNS)} FROM orders"
-
-
 def _order_key(text: str) -> str:
     return re.sub(r"\s+", "", text).upper()
-
-
-class OrderRow:
-    """An order row as the order tools read it: its columns as attributes (``row.eta``). Slots,
-    not a dict: a run keeps thousands of them (:mod:`.order_facts`).
-
-    Its status is read off its timeline's texts, compared with the clock's text: for texts in
-    the one time format, of four-digit years, that orders them as their datetimes (a time to the
-    second is at most the clock when it is at most the clock's second). A row with other texts
-    holds its timeline parsed."""
-
-    __slots__ = (*_ORDER_COLUMNS, "timeline")
-
-    def __init__(self, row: tuple[Any, ...], order_no: str | None = None) -> None:
-        (no, self.customer, self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at,
-         self.cancel_reason, self.warehouse, self.eta, self.carrier, self.tracking_no, self.total) = row
-        self.order_no = no if order_no is None else order_no  # the asker's equal text: one copy held
-        texts = self.texts()
-        parsed = tuple(None if t is None else parse_time(t) for t in texts)  # an odd text is refused here
-        #: the timeline parsed, or None when its texts are ordered as it is
-        self.timeline = None if all(t is None or _STAMP.fullmatch(t) for t in texts) else parsed
-
-    def texts(self) -> tuple[str | None, ...]:
-        """The timeline's texts (the moments of :data:`~twinchat.inventory.orders.TIMELINE`, in
-        its order)."""
-        return self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at
-
-
-#: a time's text in the one format, of a four-digit year
-_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-
-
-def _status(order: OrderRow, now: datetime) -> str | None:
-    """:func:`status_at` of an order row at ``now``."""
-    if order.timeline is None and now.year >= 1000 and now.tzinfo is None:  # now's text: four digits, no zone
-        return status_of(order.texts(), format_time(now))  # type: ignore[arg-type]
-    timeline = order.timeline
-    if timeline is None:
-        timeline = tuple(None if t is None else parse_time(t) for t in order.texts())
-    return status_of(timeline, now)
-
-
-def _order(conn: sqlite3.Connection, order_no: str, now: datetime) -> OrderRow | None:
-    """The order row (shared: not to be changed) if it exists at ``now``.
-
-    An order's facts (its row, lines and checkpoints) are remembered once per run while the
-    order tables are unwritten, else per world state (:func:`.order_facts.order_fact`), and kept
-    lean: texts that repeat across orders held once (:func:`~twinchat.inventory.tools.memo.one_copy`),
-    checkpoints as two tuples."""
-    order = order_fact(conn, "order_row", order_no, lambda: _order_row(conn, order_no))
-    return None if order is None or order.created_at > format_time(now) else order
-
-
-#: the order tools' reading of an order at a clock, and of its status then (the after-sales tools
-#: read them too)
-order_at, order_status = _order, _status
-
-
-#: columns whose texts repeat across orders (a customer's orders, a handful of carriers,
-#: warehouses and reasons): held once by the remembered rows
-_REPEATED = frozenset(("customer", "cancel_reason", "warehouse", "carrier"))
-
-
-def _order_row(conn: sqlite3.Connection, order_no: str) -> OrderRow | None:
-    row = conn.execute(f"{_ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
-    if row is None:
-        return None
-    same = one_copy(conn)
-    return OrderRow(tuple(same(v, v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)),
-                    order_no)
-
-
-#: an order line as remembered: (product id, short name, quantity, price paid)
-Line = tuple[str, str, int, float]
-
-
-def _items(conn: sqlite3.Connection, order_no: str) -> list[Line]:
-    """The order's lines (shared: not to be changed)."""
-    return order_fact(conn, "order_items", order_no, lambda: _item_rows(conn, order_no))
-
-
-def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
-    rows = conn.execute(
-        "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
-        "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
-    same = one_copy(conn)
-    return [(same(r[0], r[0]), same(r[1], r[1]), r[2], r[3]) for r in rows]
-
-
-#: the order tools' reading of an order's lines (the after-sales tools read them too)
-order_lines = _items
 
 
 def _line_view(line: Line) -> dict[str, Any]:
     """What an answer says about an order line."""
     return {"product_id": line[0], "short_name": line[1], "qty": line[2]}
-
-
-#: checkpoint times are remembered as whole minutes since this moment: the tracking history is
-#: written to the minute (:func:`~twinchat.inventory.orders.route_checkpoints`)
-_EPOCH = datetime(2000, 1, 1)
-_MINUTE = timedelta(minutes=1)
-
-#: an order's tracking history as remembered: its times, oldest first, in minutes since
-#: :data:`_EPOCH` (eight bytes each), and the route its texts are made of (the arguments of
-#: :func:`~twinchat.inventory.orders.route_texts`, texts held once: routes repeat across orders)
-History = tuple["array[int]", tuple[str, ...]]
-
-
-def _checkpoints(conn: sqlite3.Connection, order_no: str) -> History | None:
-    """The order's tracking history (shared: not to be changed); None for one never shipped."""
-    return order_fact(conn, "order_checkpoints", order_no, lambda: _checkpoint_rows(conn, order_no))
-
-
-def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
-    route = route_of(conn, order_no)
-    if route is None:
-        return None
-    shipped, delivered, *texts = route
-    same = one_copy(conn)
-    found = route_checkpoints(shipped, delivered, carrier=texts[0], hub=texts[1], warehouse=texts[2],
-                              origin_city=texts[3], dest_city=texts[4], station=texts[5])
-    return array("q", [(c.time - _EPOCH) // _MINUTE for c in found]), tuple(same(t, t) for t in texts)
-
-
-def _last_checkpoint(history: History | None, now: datetime) -> dict[str, Any]:
-    """The latest checkpoint by ``now`` (an order shipped by then has one)."""
-    # the times are in order, those up to now first; a time to the minute is at most now when it
-    # is at most now's minute
-    passed = 0 if history is None else bisect_right(history[0], (now - _EPOCH) // _MINUTE)
-    if not passed:
-        raise IndexError("a shipped order has a checkpoint by now")
-    times, route = history  # type: ignore[misc]
-    return {"time": format_time(_EPOCH + times[passed - 1] * _MINUTE), "text": route_texts(*route)[passed - 1]}
 
 
 def _not_found(order_no: str) -> dict[str, Any]:
@@ -218,13 +87,13 @@ class QueryOrderArgs(BaseModel):
 
 def _view(conn: sqlite3.Connection, order: OrderRow, now: datetime) -> dict[str, Any]:
     """What the customer may be told about ``order`` at ``now``."""
-    status = _status(order, now)
+    status = order_status(order, now)
     assert status is not None, "only orders created by now are viewed"
     shipped = status in (IN_TRANSIT, DELIVERED)
     waiting = status in (AWAITING_SHIPMENT, IN_TRANSIT)
     last = None
     if shipped:
-        last = _last_checkpoint(_checkpoints(conn, order.order_no), now)
+        last = last_checkpoint(order_checkpoints(conn, order.order_no), now)
     promised = parse_time(order.eta) if order.eta else None
     created = parse_time(order.created_at)
     return {
@@ -232,7 +101,7 @@ def _view(conn: sqlite3.Connection, order: OrderRow, now: datetime) -> dict[str,
         "status": status,
         "created_at": order.created_at,
         "total": order.total,
-        "items": [_line_view(i) for i in _items(conn, order.order_no)],
+        "items": [_line_view(i) for i in order_lines(conn, order.order_no)],
         "carrier": order.carrier if shipped else None,
         "tracking_no": order.tracking_no if shipped else None,
         "pay_by": format_time(created + PAY_WINDOW) if status == PENDING_PAYMENT else None,
@@ -260,7 +129,7 @@ def _query_now(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
             return tool_error("invalid_phone", f"手机号“{args.phone}”无效,请提供11位中国大陆手机号", "phone")
     if args.order_no is not None:
         order_no = _order_key(args.order_no)
-        order = _order(conn, order_no, now)
+        order = order_at(conn, order_no, now)
         if order is None:
             return _not_found(order_no)
         if phone is not None:
@@ -275,7 +144,7 @@ def _query_now(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
     count = conn.execute("SELECT count(*) FROM orders WHERE customer = ? AND created_at <= ?",
                          (customer[0], stamp)).fetchone()[0]
     rows = conn.execute(
-        f"{_ORDER_SQL} WHERE customer = ? AND created_at <= ? ORDER BY created_at DESC, order_no DESC LIMIT ?",
+        f"{ORDER_SQL} WHERE customer = ? AND created_at <= ? ORDER BY created_at DESC, order_no DESC LIMIT ?",
         (customer[0], stamp, MAX_ORDERS)).fetchall()
     return {"orders": [_view(conn, OrderRow(r), now) for r in rows], "count": count}
 
@@ -329,7 +198,7 @@ def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
         "FROM returns r JOIN orders o ON o.order_no = r.order_no WHERE r.request_key = ?", (key,)).fetchone()
     if row is None:
         return None
-    return _return_view(conn, *row, _items(conn, row[1]))
+    return _return_view(conn, *row, order_lines(conn, row[1]))
 
 
 def _return_view(conn: sqlite3.Connection, return_no: str, order_no: str, product_id: str | None, kind: str,
@@ -379,16 +248,16 @@ def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
     until the next tool call."""
     conn, now = ctx.conn, ctx.now
     order_no = _order_key(args.order_no)
-    order = _order(conn, order_no, now)
+    order = order_at(conn, order_no, now)
     if order is None:
         return _not_found(order_no), None
     product_id = _order_key(args.product_id) if args.product_id is not None else None
-    items = _items(conn, order_no)
+    items = order_lines(conn, order_no)
     if product_id is not None and product_id not in {i[0] for i in items}:
         listed = "、".join(f"{i[0]}({i[1]})" for i in items)
         return tool_error("product_not_in_order",
                           f"订单 {order_no} 中没有商品 {product_id},该订单的商品有: {listed}", "product_id"), None
-    status = _status(order, now)
+    status = order_status(order, now)
     if status == CANCELLED:
         return tool_error("order_cancelled",
                           f"订单 {order_no} 已于 {order.cancelled_at} 取消,无需申请退换货", "order_no"), None

@@ -10,10 +10,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from twinchat.composer.engine import compile_cache
 from twinchat.composer.engine.compile_cache import ENV_VAR, cache_dir
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.errors import ComposerError
@@ -124,6 +126,31 @@ def test_a_directory_others_may_write_is_not_used(kept):
     cache = TemplateCache()
     _outputs(cache)
     assert cache._cache().written == 0 and not any(kept.iterdir())
+
+
+def test_a_full_directory_takes_no_more_entries_and_templates_still_render(kept, monkeypatch):
+    monkeypatch.setattr(compile_cache, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(compile_cache, "_ROOM", {})
+    cache = TemplateCache()
+    assert _outputs(cache) == OUTPUTS
+    assert cache._cache().written == 3 and len(list(kept.glob("*.bin"))) == 3
+    again = TemplateCache()  # a new process's count starts from what the directory holds
+    monkeypatch.setattr(compile_cache, "_ROOM", {})
+    assert _outputs(again) == OUTPUTS and again._cache().written == 0
+
+
+def test_a_new_version_removes_other_versions_directories_unused_for_a_month(kept, monkeypatch):
+    monkeypatch.setattr(compile_cache, "_ROOM", {})
+    base = kept.parent
+    stale, recent, other = base / "templates-0123456789abcdef", base / "templates-fedcba9876543210", base / "mine"
+    for d in (stale, recent, other):
+        d.mkdir(parents=True)
+        (d / "x.bin").write_bytes(b"x")
+    month_ago = time.time() - (compile_cache.STALE_DAYS + 1) * 86_400
+    for d in (stale, other):
+        os.utime(d, (month_ago, month_ago))
+    assert _outputs(TemplateCache()) == OUTPUTS
+    assert not stale.exists() and recent.exists() and other.exists()  # only this module's names, only stale ones
 
 
 def _sessions(db: Path) -> str:

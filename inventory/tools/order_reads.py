@@ -1,0 +1,146 @@
+"""How the order tools read an order: its row (:class:`OrderRow`) and status at a clock, its lines
+and its tracking history, each remembered once per run while the order tables are unwritten
+(:mod:`.order_facts`) and kept lean: texts that repeat across orders held once
+(:func:`~twinchat.inventory.tools.memo.one_copy`), checkpoint times as minutes in an array.
+``query_order``, ``request_return`` (:mod:`.orders`) and the after-sales tools read them."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from array import array
+from bisect import bisect_right
+from datetime import datetime, timedelta
+from typing import Any
+
+from twinchat.inventory.orders import route_checkpoints, route_of, route_texts, status_of
+from twinchat.inventory.timefmt import format_time, parse_time
+from twinchat.inventory.tools.memo import one_copy
+from twinchat.inventory.tools.order_facts import order_fact
+
+__all__ = ["ORDER_SQL", "History", "Line", "OrderRow", "last_checkpoint", "order_at", "order_checkpoints",
+           "order_lines", "order_status"]
+
+_ORDER_COLUMNS = ("order_no", "customer", "created_at", "paid_at", "shipped_at", "delivered_at",
+                  "cancelled_at", "cancel_reason", "warehouse", "eta", "carrier", "tracking_no", "total")
+ORDER_SQL = f"SELECT {', '.join(_ORDER_COLUMNS)} FROM orders"
+
+
+class OrderRow:
+    """An order row as the order tools read it: its columns as attributes (``row.eta``). Slots,
+    not a dict: a run keeps thousands of them (:mod:`.order_facts`).
+
+    Its status is read off its timeline's texts, compared with the clock's text: for texts in
+    the one time format, of four-digit years, that orders them as their datetimes (a time to the
+    second is at most the clock when it is at most the clock's second). A row with other texts
+    holds its timeline parsed."""
+
+    __slots__ = (*_ORDER_COLUMNS, "timeline")
+
+    def __init__(self, row: tuple[Any, ...], order_no: str | None = None) -> None:
+        (no, self.customer, self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at,
+         self.cancel_reason, self.warehouse, self.eta, self.carrier, self.tracking_no, self.total) = row
+        self.order_no = no if order_no is None else order_no  # the asker's equal text: one copy held
+        texts = self.texts()
+        parsed = tuple(None if t is None else parse_time(t) for t in texts)  # an odd text is refused here
+        #: the timeline parsed, or None when its texts are ordered as it is
+        self.timeline = None if all(t is None or _STAMP.fullmatch(t) for t in texts) else parsed
+
+    def texts(self) -> tuple[str | None, ...]:
+        """The timeline's texts (the moments of :data:`~twinchat.inventory.orders.TIMELINE`, in
+        its order)."""
+        return self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at
+
+
+#: a time's text in the one format, of a four-digit year
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def order_status(order: OrderRow, now: datetime) -> str | None:
+    """:func:`status_at` of an order row at ``now``."""
+    if order.timeline is None and now.year >= 1000 and now.tzinfo is None:  # now's text: four digits, no zone
+        return status_of(order.texts(), format_time(now))  # type: ignore[arg-type]
+    timeline = order.timeline
+    if timeline is None:
+        timeline = tuple(None if t is None else parse_time(t) for t in order.texts())
+    return status_of(timeline, now)
+
+
+def order_at(conn: sqlite3.Connection, order_no: str, now: datetime) -> OrderRow | None:
+    """The order row (shared: not to be changed) if it exists at ``now``.
+
+    An order's facts (its row, lines and checkpoints) are remembered once per run while the
+    order tables are unwritten, else per world state (:func:`.order_facts.order_fact`), and kept
+    lean: texts that repeat across orders held once (:func:`~twinchat.inventory.tools.memo.one_copy`),
+    checkpoints as two tuples."""
+    order = order_fact(conn, "order_row", order_no, lambda: _order_row(conn, order_no))
+    return None if order is None or order.created_at > format_time(now) else order
+
+
+#: columns whose texts repeat across orders (a customer's orders, a handful of carriers,
+#: warehouses and reasons): held once by the remembered rows
+_REPEATED = frozenset(("customer", "cancel_reason", "warehouse", "carrier"))
+
+
+def _order_row(conn: sqlite3.Connection, order_no: str) -> OrderRow | None:
+    row = conn.execute(f"{ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
+    if row is None:
+        return None
+    same = one_copy(conn)
+    return OrderRow(tuple(same(v, v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)),
+                    order_no)
+
+
+#: an order line as remembered: (product id, short name, quantity, price paid)
+Line = tuple[str, str, int, float]
+
+
+def order_lines(conn: sqlite3.Connection, order_no: str) -> list[Line]:
+    """The order's lines (shared: not to be changed)."""
+    return order_fact(conn, "order_items", order_no, lambda: _item_rows(conn, order_no))
+
+
+def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
+    rows = conn.execute(
+        "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
+        "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
+    same = one_copy(conn)
+    return [(same(r[0], r[0]), same(r[1], r[1]), r[2], r[3]) for r in rows]
+
+
+#: checkpoint times are remembered as whole minutes since this moment: the tracking history is
+#: written to the minute (:func:`~twinchat.inventory.orders.route_checkpoints`)
+_EPOCH = datetime(2000, 1, 1)
+_MINUTE = timedelta(minutes=1)
+
+#: an order's tracking history as remembered: its times, oldest first, in minutes since
+#: :data:`_EPOCH` (eight bytes each), and the route its texts are made of (the arguments of
+#: :func:`~twinchat.inventory.orders.route_texts`, texts held once: routes repeat across orders)
+History = tuple["array[int]", tuple[str, ...]]
+
+
+def order_checkpoints(conn: sqlite3.Connection, order_no: str) -> History | None:
+    """The order's tracking history (shared: not to be changed); None for one never shipped."""
+    return order_fact(conn, "order_checkpoints", order_no, lambda: _checkpoint_rows(conn, order_no))
+
+
+def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
+    route = route_of(conn, order_no)
+    if route is None:
+        return None
+    shipped, delivered, *texts = route
+    same = one_copy(conn)
+    found = route_checkpoints(shipped, delivered, carrier=texts[0], hub=texts[1], warehouse=texts[2],
+                              origin_city=texts[3], dest_city=texts[4], station=texts[5])
+    return array("q", [(c.time - _EPOCH) // _MINUTE for c in found]), tuple(same(t, t) for t in texts)
+
+
+def last_checkpoint(history: History | None, now: datetime) -> dict[str, Any]:
+    """The latest checkpoint by ``now`` (an order shipped by then has one)."""
+    # the times are in order, those up to now first; a time to the minute is at most now when it
+    # is at most now's minute
+    passed = 0 if history is None else bisect_right(history[0], (now - _EPOCH) // _MINUTE)
+    if not passed:
+        raise IndexError("a shipped order has a checkpoint by now")
+    times, route = history  # type: ignore[misc]
+    return {"time": format_time(_EPOCH + times[passed - 1] * _MINUTE), "text": route_texts(*route)[passed - 1]}
