@@ -212,38 +212,6 @@ def test_a_serial_number_is_the_documented_hash_of_the_request():
     assert serial("", 4) == f"20261125{number % 10**4:04d}"
 
 
-def test_the_request_a_serial_is_made_from_is_its_canonical_json(monkeypatch):
-    """The request's text, written from remembered items for arguments of strings, integers,
-    booleans and nulls, is json.dumps(..., ensure_ascii=False, sort_keys=True) of the request: for
-    arguments of every kind (floats, lists, objects, keys that are not strings, True beside 1), asked
-    again (from memory) and with a memory small enough to start over many times."""
-    import json
-
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from twinchat.inventory.tools.declared import build
-
-    monkeypatch.setattr(build, "_KEEP_ITEMS", 16)
-    monkeypatch.setattr(build, "_items", {})  # what earlier calls remembered is not this test's
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.integers(), st.sampled_from([1.0, 2.5, -0.0]),
-                        st.sampled_from(["", "王女士", 'say "hi"', "a\nb", "\u2028", "\x00", "13800138000", "😀"]), st.text(max_size=4))
-    values = st.one_of(scalars, st.lists(scalars, max_size=2), st.dictionaries(st.sampled_from(["id", "qty"]), scalars, max_size=2))
-    keys = st.one_of(st.sampled_from(["phone", "customer", "call_at", "urgent", "a", "B", "王", ""]), st.text(max_size=3))
-
-    @settings(max_examples=400, deadline=None)
-    @given(calls=st.lists(st.one_of(st.dictionaries(keys, values, max_size=5), st.dictionaries(keys, scalars, max_size=5),
-                                    st.dictionaries(st.integers(0, 3), scalars, max_size=2)), min_size=1, max_size=6))
-    def check(calls):
-        for arguments in calls + calls:
-            want = json.dumps({"tool": "book", "arguments": arguments, "now": "2026-11-25 10:00:00"},
-                              ensure_ascii=False, sort_keys=True)
-            assert build._request_text("book", arguments, "2026-11-25 10:00:00") == want
-            assert len(build._items) <= 16
-
-    check()
-
-
 def test_a_text_calling_serial_runs_as_python_and_gives_what_the_sandbox_gives(monkeypatch):
     """The texts of tool files call the runner's helpers (``serial``) in compiled code, not through
     Jinja2's sandbox — with the same value; a call of anything else is still the sandbox's."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from importlib.metadata import EntryPoint
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from twinchat.inventory.timefmt import format_time
@@ -139,47 +138,10 @@ def _sql(spec: Any, where: Where, templates: Templates, conn: Any, hidden: Colle
     return run
 
 
-#: the types of argument values whose item :func:`_request_text` writes itself
-_SCALARS = frozenset({str, int, bool, type(None)})
-#: an argument's item as the request's text holds it (``"phone": "13800138000"``), by (name, type, value);
-#: at most _KEEP_ITEMS, then it starts over
-_items: dict[tuple[str, type, Any], str] = {}
-_KEEP_ITEMS = 4096
-
-
-def _item(key: tuple[str, type, Any]) -> str:
-    name, kind, value = key
-    text = encode_basestring(value) if kind is str else "null" if value is None else \
-        ("true" if value else "false") if kind is bool else int.__repr__(value)
-    if len(_items) >= _KEEP_ITEMS:
-        _items.clear()
-    item = _items[key] = f"{encode_basestring(name)}: {text}"
-    return item
-
-
-def _request_text(name: str, arguments: Mapping[str, Any], now: str) -> str:
-    """``canonical_json({"tool": name, "arguments": arguments, "now": now})``, the text a serial is
-    made from. Arguments of strings, integers, booleans and nulls by their names are written from
-    their items, remembered (a run calls a tool with the few values each field takes, again and
-    again): the keys in order, the items as the encoder writes them. Any others by canonical_json."""
-    if type(arguments) is dict and type(now) is str:
-        items = {}
-        for key, value in arguments.items():
-            kind = type(value)
-            if type(key) is not str or kind not in _SCALARS:
-                break
-            found = (key, kind, value)
-            items[key] = _items.get(found) or _item(found)
-        else:
-            return f'{{"arguments": {{{", ".join([items[k] for k in sorted(items)])}}}, "now": {encode_basestring(now)}, ' \
-                   f'"tool": {encode_basestring(name)}}}'
-    return canonical_json({"tool": name, "arguments": arguments, "now": now})
-
-
 def _serial(name: str, arguments: Mapping[str, Any], now: str) -> Callable[..., str]:
     def serial(prefix: str = "", digits: int = 6) -> str:
         digits = max(1, min(int(digits), 18))
-        request = _request_text(name, arguments, now)
+        request = canonical_json({"tool": name, "arguments": arguments, "now": now})
         number = int.from_bytes(hashlib.sha256(request.encode()).digest(), "big") % 10**digits
         return f"{prefix}{now[:10].replace('-', '')}{number:0{digits}d}"
 
