@@ -49,8 +49,11 @@ class PinnedDraws:
         self.now = now
         self.caller = caller
         self.stamp = format_time(now)
-        #: per template: how it computes the label (its own expressions, the fields it leaves out)
-        self._label_key = {t.id: (frozenset(t.missing), tuple(sorted(t.label.items()))) for t in gen.unit.templates}
+        #: per template: how it computes the label (its own expressions, the fields it leaves out),
+        #: as a number shared by the templates that compute it alike (a key made and hashed per sample)
+        ways: dict[Any, int] = {}
+        self._label_key = {t.id: ways.setdefault((frozenset(t.missing), tuple(sorted(t.label.items()))), len(ways))
+                           for t in gen.unit.templates}
         #: per (request, label key): what the request says there
         self._settled: dict[tuple[int, Any], Settled] = {}
         #: per template: whether its text draws nothing without given choices (no alternatives)

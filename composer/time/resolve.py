@@ -112,7 +112,7 @@ from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, H
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
 
-__all__ = ["TimeSpan", "TimeWindow", "find", "resolve", "windows"]
+__all__ = ["TimeSpan", "TimeWindow", "find", "names", "resolve", "windows"]
 
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _LEADING = re.compile("^[在于](?=.)")
@@ -177,6 +177,29 @@ def windows(sentence: str, now: datetime, *, appointment: bool = False) -> list[
     """The windows of the phrases :func:`find` finds in ``sentence``, in the same order, for a caller
     that asks only which times a sentence names (no span is built)."""
     return _found(sentence, now, appointment, False)
+
+
+def names(sentence: str, now: datetime, moment: datetime, *, appointment: bool = False) -> bool:
+    """Whether a phrase :func:`windows` finds in ``sentence`` names a window that starts or ends at
+    ``moment``. The phrases are looked at left to right and the search stops at the first that does:
+    a sentence is searched only as far as its phrase (most of the cost of :func:`windows`)."""
+    if type(now) is not datetime or now.tzinfo is not None:
+        _check_clock(now)
+    text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
+    for match in PHRASE.finditer(text):  # as _found finds them
+        first, last = match.span()
+        if last == first:
+            continue
+        groups = match.groups()
+        if not core_in(groups):
+            continue
+        hedge = None
+        if first and sentence[first - 1] in HEDGE_LAST:
+            hedge = HEDGE_BEFORE.search(sentence, max(0, first - 4), first)
+        window = _window(match, groups, now, appointment, hedge and hedge["word"])
+        if window is not None and (window.start == moment or window.end == moment):
+            return True
+    return False
 
 
 def _found(sentence: str, now: datetime, appointment: bool, spans: bool) -> list[Any]:

@@ -118,26 +118,22 @@ def _whole_number_in(text: str, digits: str) -> bool:
     return False
 
 
-def windows(text: str, now: datetime) -> Any:
-    """The time grammar's :func:`~twinchat.composer.time.resolve.windows`, imported on the first time a
+def names(text: str, now: datetime, moment: datetime) -> bool:
+    """The time grammar's :func:`~twinchat.composer.time.resolve.names`, imported on the first time a
     sample's time is checked (a run whose units say no time never loads the grammar); it then
     rebinds this name to the grammar's own function."""
-    global windows
-    from twinchat.composer.time.resolve import windows
-    return windows(text, now)
+    global names
+    from twinchat.composer.time.resolve import names
+    return names(text, now, moment)
 
 
 def _time_said(raw: str, value: str, now: datetime) -> bool:
     """Whether a time phrase in ``raw`` resolves, at ``now``, to a window that starts or ends at ``value``."""
+    want = datetime.fromisoformat(value)
     try:
-        found = windows(raw, now)
+        return names(raw, now, want)
     except TimeExpressionError:
         return False
-    want = datetime.fromisoformat(value)
-    for window in found:
-        if window.start == want or window.end == want:
-            return True
-    return False
 
 
 def _grounded(mode: str, value: Any, text: _Text, now: datetime, refs: dict[str, Any] | None = None) -> bool:

@@ -192,6 +192,32 @@ def test_find_remembers_windows_that_its_definition_gives(corpus, monkeypatch):
     assert found > 3000 and kept == 500
 
 
+def test_names_says_whether_a_window_found_starts_or_ends_at_the_moment(corpus):
+    """names(sentence, now, moment) stops at the first phrase naming the moment: over the corpus, for
+    the start and end of every window found, a moment no window has, and moments of a phrase later
+    in a sentence than another phrase, it says what looking through every window find gives says."""
+    import random
+
+    from twinchat.composer.time.resolve import names
+
+    rng = random.Random(2)
+    texts = rng.sample(corpus, 4000)
+    clocks = [datetime(2026, 11, 20, 5, 30), NOW, datetime(2026, 12, 31, 23, 0)]
+    said = 0
+    for now in clocks:
+        for appointment in (False, True):
+            for text in texts:
+                found = [span.window for span in find(text, now, appointment=appointment)]
+                moments = {w.start for w in found} | {w.end for w in found} | {datetime(2027, 3, 1, 9, 0)}
+                for moment in moments:
+                    want = any(w.start == moment or w.end == moment for w in found)
+                    assert names(text, now, moment, appointment=appointment) is want, (text, now, moment)
+                    said += want
+    assert said > 3000
+    several = [t for t in texts if len(find(t, NOW)) > 1]
+    assert several and all(names(t, NOW, find(t, NOW)[-1].window.end) for t in several)
+
+
 def test_the_fast_checks_of_find_agree_with_their_definitions() -> None:
     """find translates a sentence only when it holds a full-width character, and has_core (core_in, of
     a match's groups) reads the core groups in one call: they agree with their plain definitions."""

@@ -79,3 +79,42 @@ def test_formats_are_judged_as_jsonschema_judges_them():
         want = [Draft202012Validator(schema, format_checker=FORMATS).is_valid({"v": v}) for v in values]
         assert [fast({"v": v}) for v in values] == want, name
         assert not all(want) or name == "colour"
+
+
+@settings(max_examples=300, deadline=None)
+@given(calls=st.lists(_ARGUMENTS, min_size=2, max_size=30))
+def test_one_compiled_check_asked_again_agrees_with_jsonschema(calls):
+    """A compiled check remembers the verdicts on strings it was asked about: asked again (the
+    same strings in other properties and other arguments), it still says what jsonschema says."""
+    for schema in SCHEMAS:
+        fast = fast_check(schema, FORMATS)
+        reference = Draft202012Validator(schema, format_checker=FORMATS)
+        for arguments in calls + calls:
+            assert fast(arguments) == reference.is_valid(arguments), (schema, arguments)
+
+
+def test_remembered_verdicts_are_bounded_and_stay_right(monkeypatch):
+    from twinchat.inventory.tools.declared import fastcheck
+
+    monkeypatch.setattr(fastcheck, "_KEEP", 4)
+    fast = fast_check(SCHEMAS[0], FORMATS)
+    for round_ in range(3):
+        for n in range(1000, 1010):
+            assert fast({"order_no": f"DD{n}", "kind": "company"}) is False
+            assert fast({"order_no": f"DD{n % 1000:03d}", "kind": "company"}) is True
+    tables = _verdict_tables(fast)
+    assert [name for name, said in tables.items() if said] == ["order_no", "kind"]
+    assert all(len(said) <= 4 for said in tables.values())
+
+
+def _verdict_tables(check) -> dict:
+    """property -> its remembered verdicts, found in the closures of a compiled check."""
+    for cell in check.__closure__ or ():
+        value = cell.cell_contents
+        if isinstance(value, dict) and value and all(type(v) is tuple for v in value.values()):
+            return {name: said for name, (_, said) in value.items()}
+        if callable(value) and getattr(value, "__closure__", None):
+            found = _verdict_tables(value)
+            if found:
+                return found
+    return {}

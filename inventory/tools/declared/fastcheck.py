@@ -4,10 +4,11 @@ Checking arguments with ``jsonschema`` costs tens of microseconds a call (it wal
 makes a validator per property), about half of what a small declared tool does. Most tool schemas
 are flat objects of strings, numbers, booleans and arrays with ``enum``, ``pattern``, lengths and
 bounds: :func:`fast_check` compiles such a schema once into nested closures answering only
-"valid or not". A schema using any other keyword (``anyOf``, ``$ref``, ``patternProperties`` …) is
-not compiled (None): ``jsonschema`` decides alone. When the closures say "invalid",
-``jsonschema`` still decides and says why (:mod:`.arguments`), so only the yes is taken from here;
-tests check both agree on generated arguments.
+"valid or not"; an object's check remembers its properties' verdicts on the strings they were
+asked about (a bounded table each). A schema using any other keyword (``anyOf``, ``$ref``,
+``patternProperties`` …) is not compiled (None): ``jsonschema`` decides alone. When the closures
+say "invalid", ``jsonschema`` still decides and says why (:mod:`.arguments`), so only the yes is
+taken from here; tests check both agree on generated arguments.
 """
 
 from __future__ import annotations
@@ -74,29 +75,45 @@ def _bounds(schema: Mapping[str, Any], checks: list[Check]) -> bool:
     return True
 
 
+#: string values per property whose verdict an object's check remembers before it starts over: a
+#: run's calls repeat the few values each field takes (an exhaustive run's pools), and a string's
+#: pattern and format cost more than looking its verdict up
+_KEEP = 1024
+
+
 def _object(schema: Mapping[str, Any], checks: list[Check], formats: Any) -> bool:
     props = schema.get("properties", {})
     extra = schema.get("additionalProperties", True)
     if not isinstance(props, dict) or not isinstance(extra, bool):
         return False
-    parts = {}
+    parts: dict[str, tuple[Check, dict[str, bool]]] = {}
     for name, sub in props.items():
         part = fast_check(sub, formats)
         if part is None:
             return False
-        parts[name] = part
-    required = tuple(schema.get("required", ()))
+        parts[name] = (part, {})
+    required = frozenset(schema.get("required", ()))
 
     def check(v: Any) -> bool:
         if not isinstance(v, dict):
             return True
-        for name in required:
-            if name not in v:
-                return False
+        if not v.keys() >= required:
+            return False
         for name, value in v.items():
-            part = parts.get(name)
-            if part is None:
+            found = parts.get(name)
+            if found is None:
                 if not extra:
+                    return False
+                continue
+            part, said = found
+            if type(value) is str:  # a string's verdict, remembered (see _KEEP)
+                ok = said.get(value)
+                if ok is None:
+                    ok = part(value)
+                    if len(said) >= _KEEP:
+                        said.clear()
+                    said[value] = ok
+                if not ok:
                     return False
             elif not part(value):
                 return False
