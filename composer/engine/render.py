@@ -147,7 +147,7 @@ def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = F
     Raises :class:`jinja2.TemplateSyntaxError` for bad syntax (callers add file and line). When a
     filter is unknown, the variables are not computed (an empty set is returned with the filters).
     The answer for a text is kept across runs (:mod:`.compile_cache`), as compiled code is."""
-    cache, kind = _checks_cache(env), "variables of an expression" if expression else "variables of a template"
+    cache, kind = checks_cache(env), "variables of an expression" if expression else "variables of a template"
     kept = cache.get(kind, source)
     if type(kept) is tuple and len(kept) == 2 and all(type(k) is tuple for k in kept):
         return set(kept[0]), set(kept[1])
@@ -159,7 +159,7 @@ def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = F
     return names, used_filters
 
 
-def _checks_cache(env: SandboxedEnvironment) -> CompileCache:
+def checks_cache(env: SandboxedEnvironment) -> CompileCache:
     """The compile cache of ``env``'s settings, kept on it (made again if its filters or tests change)."""
     held = env.__dict__.get("twinchat_compile_cache")
     filters, tests = frozenset(env.filters), frozenset(env.tests)

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from twinchat.composer.engine.alternatives import CHOICES, AlternativesError, mentioned, parse_alternatives
-from twinchat.composer.engine.render import make_env, variables_of
+from twinchat.composer.engine.render import checks_cache, make_env, variables_of
 from twinchat.composer.engine.limits import limit_problems
 from twinchat.composer.engine.sandbox import parse, refused_attributes
 from twinchat.composer.engine.sources import slot_source
@@ -97,6 +97,21 @@ def unit_problems(src: UnitSource, categories: Collection[str] | None = None) ->
     return out
 
 
+def _compiles(env: jinja2.Environment, source: str, expression: bool) -> None:
+    """Compile ``source`` as Jinja2 would (raising its syntax error), unless a run with the same
+    settings found it compiles: that is kept across runs as compiled templates are
+    (:mod:`.compile_cache`), so a unit's checks compile each of its texts once, not in every
+    process and every generator."""
+    cache, kind = checks_cache(env), "compiles as an expression" if expression else "compiles as a template"
+    if cache.get(kind, source) is True:
+        return
+    if not expression:
+        env.compile(parse(env, source))  # the tree the checks above read, compiled
+    else:
+        env.compile_expression(source)
+    cache.put(kind, source, True)
+
+
 def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
     """``check(source, loc, allowed, *, what, template=None, expression=False, alternatives=False)``: the
     problems of one template or expression (syntax, alternatives, filters, refused attributes,
@@ -128,10 +143,7 @@ def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
             for line, problem in limit_problems(env, source, expression=expression):
                 at = src.text_line(loc) + (line - 1 if not expression else 0)
                 out.append(f"{src.path}:{at}: unit {unit.id!r}{_t(template)}: {what} {problem}")
-            if not expression:
-                env.compile(parse(env, source))  # the tree the checks above read, compiled
-            else:
-                env.compile_expression(source)
+            _compiles(env, source, expression)
         except jinja2.TemplateSyntaxError as exc:
             line = src.text_line(loc) + (exc.lineno - 1 if not expression else 0)
             out.append(f"{src.path}:{line}: unit {unit.id!r}{_t(template)}: {what} syntax error: {exc.message}")

@@ -184,7 +184,7 @@ def test_a_second_compose_run_reads_the_compiled_code_and_stores_the_same_sessio
 
 
 def test_the_variables_of_a_text_are_read_from_the_cache_as_they_were_found(kept):
-    from twinchat.composer.engine.render import _checks_cache, make_env, variables_of
+    from twinchat.composer.engine.render import checks_cache, make_env, variables_of
 
     texts = [("{% for o in orders %}{{ o.id | upper }}{{ extra }}{% endfor %}{% set n = 1 %}{{ n }}", False),
              ("orders | nosuchfilter", True), ("result.ok and label.kind in kinds", True)]
@@ -192,6 +192,26 @@ def test_the_variables_of_a_text_are_read_from_the_cache_as_they_were_found(kept
     assert found == [({"orders", "extra"}, {"upper"}), (set(), {"nosuchfilter"}), ({"result", "label", "kinds"}, set())]
     env = make_env()
     assert [variables_of(env, text, expression=expression) for text, expression in texts] == found
-    assert _checks_cache(env).read == 3
+    assert checks_cache(env).read == 3
     with pytest.raises(Exception, match="unexpected"):  # a syntax error is never kept: raised each time
         variables_of(env, "{{ a + }}")
+
+
+def test_a_unit_check_compiles_a_text_once_and_never_keeps_a_failure(kept):
+    import jinja2
+
+    from twinchat.composer.engine.render import checks_cache, make_env
+    from twinchat.composer.engine.unit_checks import _compiles
+
+    text = "{% for x in xs %}{{ x }}{% endfor %}"
+    first = make_env()
+    _compiles(first, text, False)
+    assert checks_cache(first).written == 1
+    again = make_env()  # another generator's checks (or another process's)
+    _compiles(again, text, False)
+    assert checks_cache(again).read == 1 and checks_cache(again).written == 0
+    twice = "{% block a %}{% endblock %}{% block a %}{% endblock %}"  # refused only when compiled
+    for _ in range(2):
+        with pytest.raises(jinja2.TemplateAssertionError, match="defined twice"):
+            _compiles(again, twice, False)
+    assert checks_cache(again).written == 0
