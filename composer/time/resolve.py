@@ -183,27 +183,13 @@ def names(sentence: str, now: datetime, moment: datetime, *, appointment: bool =
     """Whether a phrase :func:`windows` finds in ``sentence`` names a window that starts or ends at
     ``moment``. The phrases are looked at left to right and the search stops at the first that does:
     a sentence is searched only as far as its phrase (most of the cost of :func:`windows`)."""
-    if type(now) is not datetime or now.tzinfo is not None:
-        _check_clock(now)
-    text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
-    for match in PHRASE.finditer(text):  # as _found finds them
-        first, last = match.span()
-        if last == first:
-            continue
-        groups = match.groups()
-        if not core_in(groups):
-            continue
-        hedge = None
-        if first and sentence[first - 1] in HEDGE_LAST:
-            hedge = HEDGE_BEFORE.search(sentence, max(0, first - 4), first)
-        window = _window(match, groups, now, appointment, hedge and hedge["word"])
-        if window is not None and (window.start == moment or window.end == moment):
-            return True
-    return False
+    return bool(_found(sentence, now, appointment, False, moment))
 
 
-def _found(sentence: str, now: datetime, appointment: bool, spans: bool) -> list[Any]:
-    """The :class:`TimeSpan` (with ``spans``) or else the window of each phrase :func:`find` finds."""
+def _found(sentence: str, now: datetime, appointment: bool, spans: bool,
+           moment: datetime | None = None) -> list[Any]:
+    """The :class:`TimeSpan` (with ``spans``) or else the window of each phrase :func:`find` finds;
+    with ``moment``, only the first window that starts or ends at it (the search stops there)."""
     if type(now) is not datetime or now.tzinfo is not None:  # the check, past its common case
         _check_clock(now)
     found = []
@@ -220,6 +206,10 @@ def _found(sentence: str, now: datetime, appointment: bool, spans: bool) -> list
             hedge = HEDGE_BEFORE.search(sentence, max(0, first - 4), first)
         window = _window(match, groups, now, appointment, hedge and hedge["word"])
         if window is None:
+            continue
+        if moment is not None:
+            if window.start == moment or window.end == moment:
+                return [window]
             continue
         if spans:
             first = first if hedge is None else hedge.start()
