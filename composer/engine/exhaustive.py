@@ -64,6 +64,8 @@ class Plan:
     _axes: list[tuple[str, tuple[tuple[Any, ...], ...], int, int]] | None = field(default=None, repr=False)
     #: the pools some variant leaves unsaid, in order (see chosen)
     _dims: list[int] | None = field(default=None, repr=False)
+    #: the stream a request's unpooled slots are drawn from, reseeded per request (see request_values)
+    _stream: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     @property
     def requests(self) -> int:
@@ -183,8 +185,9 @@ def request_values(gen: UnitGenerator, p: Plan, index: int, attempt: int = 0) ->
         if group is not None and len(group) == 1:
             values[name] = group[0]
             continue
-        if rng is None:
-            rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/request/{index}/{attempt}")
+        if rng is None:  # reseeded: the same stream as a new Random of that seed, without making one
+            rng = p._stream
+            rng.seed(f"twinchat/{gen.seed}/{gen.unit.id}/request/{index}/{attempt}")
         values[name] = drawer(rng, values, p.now, {}) if group is None else group[int(rng.random() * len(group))]
     return values
 

@@ -68,6 +68,11 @@ class DeclaredTool(Tool):
     #: (``rules`` and ``sql`` that do not write): it is then remembered per world state, as the
     #: built-in tools' answers are (see :func:`~twinchat.inventory.tools.memo.answer`)
     remembered: bool = False
+    #: the name of the memo a remembered tool's answers are kept in (made once, not per call)
+    memo_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "memo_name", f"declared:{self.name}")
 
     def json_schema(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": copy.deepcopy(self.parameters)}
@@ -75,7 +80,7 @@ class DeclaredTool(Tool):
     def __call__(self, ctx: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
         if self.remembered:
             # a call answered from memory (verification re-running one) without a tracked call's steps
-            name, parts = f"declared:{self.name}", (ctx.now, arguments_key(arguments))
+            name, parts = self.memo_name, (ctx.now, arguments_key(arguments))
             found = recalled(ctx.conn, name, parts)
             if found is not None:
                 return found  # type: ignore[no-any-return]
