@@ -435,3 +435,38 @@ def test_addresses_are_never_drawn_where_the_postcode_was_borrowed():
     cities = {table.get(gen.sample().adcode).parent for _ in range(20_000)}
     assert cities.isdisjoint(borrowed)
     assert len(cities) > 250
+
+
+_TSV_HEAD = "adcode\tname\tshort_name\tlevel\tparent\tpostcode\tlng\tlat\tpostcode_src\ttowns\n"
+_TSV_ROWS = ("440000\t广东省\t广东\tprovince\t\t\t113.2\t23.1\t\t\n"
+             "440100\t广州市\t广州\tcity\t440000\t510000\t113.2\t23.1\tname\t\n"
+             "440103\t荔湾区\t荔湾\tdistrict\t440100\t510000\t113.2\t23.1\tcity\t沙面街道|岭南街道\n"
+             "440200\t韶关市\t韶关\tcity\t440000\t512000\t113.5\t24.8\tnearest:440100\t\n"
+             "440203\t武江区\t武江\tdistrict\t440200\t512000\t113.5\t24.8\tcity\t\n")
+
+
+def test_region_table_text_is_parsed_into_regions_links_and_towns():
+    from twinchat.inventory.region_table import _parse
+
+    table = _parse(_TSV_HEAD + _TSV_ROWS)
+    assert [type(r) for r in table] == [Region] * 5
+    assert table.get("440000") == Region("440000", "广东省", "广东", "province", None, None, 113.2, 23.1, True)
+    assert table.get("440103") == Region("440103", "荔湾区", "荔湾", "district", "440100", "510000", 113.2, 23.1, True)
+    # a borrowed postcode is not exact, for the city and its districts
+    assert [table.get(c).postcode_exact for c in ("440100", "440200", "440203")] == [True, False, False]
+    assert [r.adcode for r in table.children("440000")] == ["440100", "440200"]
+    assert table.towns("440103") == ("沙面街道", "岭南街道") and table.towns("440203") == ()
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    _TSV_HEAD.replace("towns", "town") + _TSV_ROWS,
+    _TSV_HEAD + _TSV_ROWS.replace("\t沙面街道|岭南街道", ""),  # a row one field short
+    _TSV_HEAD + _TSV_ROWS.replace("\tname\t", "\tname\t\t"),  # a row one field long
+])
+def test_region_table_text_of_another_shape_is_refused(text):
+    from twinchat.inventory.errors import InventoryError
+    from twinchat.inventory.region_table import _parse
+
+    with pytest.raises(InventoryError, match="regions.tsv: not 10 tab-separated fields a line under its header"):
+        _parse(text)
