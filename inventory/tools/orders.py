@@ -56,8 +56,12 @@ MAX_ORDERS = 5
 SHIP_BACK_DAYS = 7
 
 _KIND_NAMES = {"return": "退货", "exchange": "换货"}
+#: whitespace a customer may type inside an order number or product id (compiled once)
+_SPACES = re.compile(r"\s+")
+
+
 def _order_key(text: str) -> str:
-    return re.sub(r"\s+", "", text).upper()
+    return _SPACES.sub("", text).upper()
 
 
 def _line_view(line: Line) -> dict[str, Any]:
