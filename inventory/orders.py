@@ -48,6 +48,7 @@ __all__ = [
     "route_checkpoints",
     "route_of",
     "route_texts",
+    "route_times",
     "checkpoints",
     "window_end",
     "Checkpoint",
@@ -152,16 +153,23 @@ def route_checkpoints(
     parcel; ``hub`` is what the carrier calls its hubs (中转场); ``station`` the delivering
     station (深圳南山营业部). The texts are :func:`route_texts`'.
     """
+    times = route_times(shipped, delivered, origin_city != dest_city)
+    texts = route_texts(carrier, hub, warehouse, origin_city, dest_city, station)
+    return [Checkpoint(to_minute(t), text) for t, text in zip(times, texts)]
+
+
+def route_times(shipped: datetime, delivered: datetime, between_cities: bool) -> list[datetime]:
+    """The moments of a parcel's tracking history (:func:`route_checkpoints`, before they are cut to
+    the minute), oldest first: three more legs when it goes ``between_cities``."""
     span = delivered - shipped
     at_station = delivered - min(timedelta(hours=4), span * 0.4)
     dispatched = delivered - min(timedelta(minutes=90), span * 0.2)
     times = [shipped]
-    if origin_city != dest_city:
+    if between_cities:
         leg = at_station - shipped
         times += [shipped + leg * 0.15, shipped + leg * 0.3, shipped + leg * 0.8]
     times += [at_station, dispatched, delivered]
-    texts = route_texts(carrier, hub, warehouse, origin_city, dest_city, station)
-    return [Checkpoint(to_minute(t), text) for t, text in zip(times, texts)]
+    return times
 
 
 def route_texts(carrier: str, hub: str, warehouse: str, origin_city: str, dest_city: str,

@@ -172,12 +172,9 @@ class SessionVerifier:
         if turn.get("outcome") not in unit.replies:
             return [f"turn {n}: unknown_outcome"]
         if pending.get("result") is not None and unit.outcomes:
-            scope = {"result": pending["result"], "label": pending["label"], "now": now}
-            for o in unit.outcomes:
-                if self._holds(o.when, scope):
-                    if o.id != turn["outcome"]:
-                        out.append(f"turn {n}: outcome_mismatch")
-                    break
+            decided = self._decided(unit.outcomes, {"result": pending["result"], "label": pending["label"], "now": now})
+            if decided is not None and decided != turn["outcome"]:
+                out.append(f"turn {n}: outcome_mismatch")
         # what a reply may state: the conversation so far and the result (``seen`` + the result's
         # JSON); most facts are in the result, so the whole text is made only for those that are not
         result_json = pending["result_json"] if pending.get("result") is not None else "null"  # dumps(None)
@@ -210,15 +207,22 @@ class SessionVerifier:
             out.append(f"turn {n}: {stamp}")
         return out
 
-    def _holds(self, when: str | None, scope: dict[str, Any]) -> bool:
-        if when is None:
-            return True
-        try:
-            return bool(self.templates.evaluate(when, scope))
-        except ComposerError:
-            return False  # conditions over slots cannot be re-decided from the stored session
-        except TypeError:
-            return False  # a result of another shape (an edited one: its re-run already says so)
+    def _decided(self, outcomes: Sequence[Any], scope: dict[str, Any]) -> str | None:
+        """The first of ``outcomes`` whose condition holds on ``scope`` (one without a condition
+        always holds), or None (in one loop: a reply has several to try)."""
+        evaluate = self.templates.evaluate
+        for o in outcomes:
+            when = o.when
+            if when is not None:
+                try:
+                    if not evaluate(when, scope):
+                        continue
+                except ComposerError:
+                    continue  # conditions over slots cannot be re-decided from the stored session
+                except TypeError:
+                    continue  # a result of another shape (an edited one: its re-run already says so)
+            return o.id  # type: ignore[no-any-return]
+        return None
 
 
 def _bound_arguments(unit: Any) -> tuple[Any, str | None, list[tuple[str, str]]]:

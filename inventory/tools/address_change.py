@@ -56,6 +56,8 @@ def resolve_district(conn: sqlite3.Connection, address: str, field: str = "addre
 
 #: the addresses :func:`resolve_district` keeps the district of, per connection
 KEEP_DISTRICTS = 4096
+#: whitespace dropped from an address before its district is looked for (compiled once)
+_SPACES = re.compile(r"\s+")
 
 
 class _Districts(dict):  # type: ignore[type-arg]
@@ -69,7 +71,7 @@ def _read_district(conn: sqlite3.Connection, address: str, field: str) -> tuple[
     city, err = resolve_address(conn, address, field)
     if err:
         return None, err
-    text = re.sub(r"\s+", "", address)
+    text = _SPACES.sub("", address)
     named = sorted(district_names(conn, text, city["adcode"]), key=lambda found: (found[0] < 0, found[0]))
     if not named:
         return None, tool_error("address_needs_district", f"地址“{address.strip()}”没有写明区县,"

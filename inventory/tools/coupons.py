@@ -8,10 +8,15 @@ line of its product; it can be used when what it covers reaches its threshold (�
 takes its discount off (never more than what it covers). One coupon per order: the one saving
 most (ties: the one valid longest, then by id). A coupon it cannot use yet says how much more of
 what it covers would reach the threshold (还差 N 元); ``nearest`` is the one closest to it.
+
+The coupons are written when the world is built and never after (no tool, session or command
+writes them): they are read once per connection (:func:`~.static.static_data`, a hundred rows in
+a default world) and the ones valid at the clock picked in memory, as the query picked them.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,10 +26,17 @@ from twinchat.inventory.tools.aftersales import price_on
 from twinchat.inventory.tools.base import Tool, ToolContext
 from twinchat.inventory.tools.lookup import resolve_products
 from twinchat.inventory.tools.memo import answer
+from twinchat.inventory.tools.static import static_data
 
 __all__ = ["CheckCouponsArgs", "CHECK_COUPONS"]
 
 _COLUMNS = ("id", "name", "scope", "scope_id", "threshold", "discount", "valid_until")
+
+
+def _coupon_rows(conn: sqlite3.Connection) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """Every coupon as (valid_from, its ``_COLUMNS`` row), by id (static data: read once per connection)."""
+    rows = conn.execute(f"SELECT valid_from, {', '.join(_COLUMNS)} FROM coupons ORDER BY id")
+    return tuple((row[0], tuple(row[1:])) for row in rows)
 
 
 class CheckCouponsArgs(BaseModel):
@@ -63,14 +75,15 @@ def _check_now(ctx: ToolContext, args: CheckCouponsArgs) -> dict[str, Any]:
         today = price_on(p["id"], p["price"], now)
         lines.append({"product_id": p["id"], "short_name": p["short_name"], "category": p["category"],
                       "qty": args.quantity, "price_now": today, "amount": round(today * args.quantity, 2)})
-    ids = [p["id"] for p in products]
-    categories = sorted({p["category"] for p in products})
+    ids = {p["id"] for p in products}
+    categories = {p["category"] for p in products}
     stamp = format_time(now)
-    rows = conn.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM coupons WHERE valid_from <= ? AND valid_until >= ? AND (scope = 'all' "
-        f"OR (scope = 'category' AND scope_id IN ({', '.join('?' * len(categories))})) "
-        f"OR (scope = 'product' AND scope_id IN ({', '.join('?' * len(ids))}))) ORDER BY id",
-        (stamp, stamp, *categories, *ids)).fetchall()
+    rows = []  # valid at the clock, for the whole shop or a category or product bought; in id order
+    for valid_from, row in static_data(conn, _coupon_rows):
+        scope, scope_id = row[2], row[3]
+        if valid_from <= stamp <= row[6] and (scope == "all" or scope == "category" and scope_id in categories
+                                              or scope == "product" and scope_id in ids):
+            rows.append(row)
     coupons = [_coupon(row, lines) for row in rows]
     coupons = [c for c in coupons if c["covers"]]
     usable = [c for c in coupons if c["usable"]]

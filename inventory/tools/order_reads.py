@@ -10,10 +10,11 @@ import re
 import sqlite3
 from array import array
 from bisect import bisect_right
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from twinchat.inventory.orders import route_checkpoints, route_of, route_texts, status_of
+from twinchat.inventory.orders import route_of, route_texts, route_times, status_of
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.memo import one_copy
 from twinchat.inventory.tools.order_facts import order_fact
@@ -37,14 +38,22 @@ class OrderRow:
 
     __slots__ = (*_ORDER_COLUMNS, "timeline")
 
-    def __init__(self, row: tuple[Any, ...], order_no: str | None = None) -> None:
+    def __init__(self, row: Sequence[Any], order_no: str | None = None) -> None:
         (no, self.customer, self.created_at, self.paid_at, self.shipped_at, self.delivered_at, self.cancelled_at,
          self.cancel_reason, self.warehouse, self.eta, self.carrier, self.tracking_no, self.total) = row
         self.order_no = no if order_no is None else order_no  # the asker's equal text: one copy held
-        texts = self.texts()
-        parsed = tuple(None if t is None else parse_time(t) for t in texts)  # an odd text is refused here
+        stamped = True
+        parsed: list[datetime | None] = []
+        for text in self.texts():  # each text read as parse_time reads it: an odd one is refused here
+            if text is None:
+                parsed.append(None)
+            elif _STAMP.fullmatch(text):
+                parsed.append(datetime.fromisoformat(text))  # parse_time's own reading of the format
+            else:
+                stamped = False
+                parsed.append(parse_time(text))
         #: the timeline parsed, or None when its texts are ordered as it is
-        self.timeline = None if all(t is None or _STAMP.fullmatch(t) for t in texts) else parsed
+        self.timeline = None if stamped else tuple(parsed)
 
     def texts(self) -> tuple[str | None, ...]:
         """The timeline's texts (the moments of :data:`~twinchat.inventory.orders.TIMELINE`, in
@@ -78,17 +87,24 @@ def order_at(conn: sqlite3.Connection, order_no: str, now: datetime) -> OrderRow
 
 
 #: columns whose texts repeat across orders (a customer's orders, a handful of carriers,
-#: warehouses and reasons): held once by the remembered rows
-_REPEATED = frozenset(("customer", "cancel_reason", "warehouse", "carrier"))
+#: warehouses and reasons): held once by the remembered rows; their places in a row
+_REPEATED = tuple(_ORDER_COLUMNS.index(k) for k in ("customer", "cancel_reason", "warehouse", "carrier"))
 
 
 def _order_row(conn: sqlite3.Connection, order_no: str) -> OrderRow | None:
-    row = conn.execute(f"{ORDER_SQL} WHERE order_no = ?", (order_no,)).fetchone()
+    row = conn.execute(_ORDER_ROW_SQL, (order_no,)).fetchone()
     if row is None:
         return None
     same = one_copy(conn)
-    return OrderRow(tuple(same(v, v) if k in _REPEATED and type(v) is str else v for k, v in zip(_ORDER_COLUMNS, row)),
-                    order_no)
+    values = list(row)
+    for i in _REPEATED:
+        value = values[i]
+        if type(value) is str:
+            values[i] = same(value, value)
+    return OrderRow(values, order_no)
+
+
+_ORDER_ROW_SQL = f"{ORDER_SQL} WHERE order_no = ?"
 
 
 #: an order line as remembered: (product id, short name, quantity, price paid)
@@ -130,9 +146,10 @@ def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
         return None
     shipped, delivered, *texts = route
     same = one_copy(conn)
-    found = route_checkpoints(shipped, delivered, carrier=texts[0], hub=texts[1], warehouse=texts[2],
-                              origin_city=texts[3], dest_city=texts[4], station=texts[5])
-    return array("q", [(c.time - _EPOCH) // _MINUTE for c in found]), tuple(same(t, t) for t in texts)
+    # whole minutes since the epoch (itself on a minute): the minute each checkpoint is written to,
+    # without making the checkpoints and their texts (made from the route when they are said)
+    times = route_times(shipped, delivered, texts[3] != texts[4])
+    return array("q", [(t - _EPOCH) // _MINUTE for t in times]), tuple(same(t, t) for t in texts)
 
 
 def last_checkpoint(history: History | None, now: datetime) -> dict[str, Any]:

@@ -56,8 +56,12 @@ MAX_ORDERS = 5
 SHIP_BACK_DAYS = 7
 
 _KIND_NAMES = {"return": "退货", "exchange": "换货"}
+#: whitespace a customer may type inside an order number or product id (compiled once)
+_SPACES = re.compile(r"\s+")
+
+
 def _order_key(text: str) -> str:
-    return re.sub(r"\s+", "", text).upper()
+    return _SPACES.sub("", text).upper()
 
 
 def _line_view(line: Line) -> dict[str, Any]:
@@ -192,15 +196,6 @@ def _return_address(conn: sqlite3.Connection, warehouse: str) -> dict[str, Any]:
     return dict(static_data(conn, _return_addresses)[warehouse])
 
 
-def _return_result(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT r.return_no, r.order_no, r.product_id, r.kind, r.created_at, o.warehouse "
-        "FROM returns r JOIN orders o ON o.order_no = r.order_no WHERE r.request_key = ?", (key,)).fetchone()
-    if row is None:
-        return None
-    return _return_view(conn, *row, order_lines(conn, row[1]))
-
-
 def _return_view(conn: sqlite3.Connection, return_no: str, order_no: str, product_id: str | None, kind: str,
                  created_at: str, warehouse: str, items: list[Line]) -> dict[str, Any]:
     """The answer about a return row (and its order's warehouse and lines)."""
@@ -272,23 +267,26 @@ def _request_now(ctx: ToolContext, args: RequestReturnArgs) -> Written:
     canonical = {"order_no": order_no, "product_id": product_id, "kind": args.kind,
                  "reason": " ".join(args.reason.split()), "now": format_time(now)}
     key = request_key(canonical)
-    existing = _return_result(conn, key)
-    if existing is not None:
-        return existing, None
-    clash = conn.execute(
-        "SELECT return_no, kind FROM returns WHERE order_no = ? AND created_at <= ? "
-        "AND (product_id IS NULL OR ? IS NULL OR product_id = ?) ORDER BY created_at, return_no LIMIT 1",
-        (order_no, format_time(now), product_id, product_id)).fetchone()
+    # the order's returns, read once for both questions (most orders have none): the same request
+    # made before (its key names the order), else the first by then for the same goods
+    earlier = conn.execute("SELECT return_no, request_key, product_id, kind, created_at FROM returns "
+                           "WHERE order_no = ? ORDER BY created_at, return_no", (order_no,)).fetchall()
+    for return_no, asked, returned, kind, created_at in earlier:
+        if asked == key:  # answered with what it made
+            return _return_view(conn, return_no, order_no, returned, kind, created_at, order.warehouse, items), None
+    stamp = canonical["now"]
+    clash = next((r for r in earlier if r[4] <= stamp and (r[2] is None or product_id is None or r[2] == product_id)),
+                 None)
     if clash is not None:
         what = f"商品 {product_id}" if product_id else "商品"
         return tool_error("return_exists",
-                          f"订单 {order_no} 的{what}已有售后申请 {clash[0]}({_KIND_NAMES[clash[1]]}),请勿重复提交",
+                          f"订单 {order_no} 的{what}已有售后申请 {clash[0]}({_KIND_NAMES[clash[3]]}),请勿重复提交",
                           "product_id" if product_id else "order_no"), None
     number = free_number(conn, key, "TH" if args.kind == "return" else "HH", now, "returns", "return_no", "return")
     if isinstance(number, dict):  # no number left for the day: a tool error
         return number, None
     params = (number, key, order_no, product_id, args.kind, canonical["reason"], canonical["now"])
-    # what _return_result reads back, made from what is written (the order and its lines, read
+    # what a request made again reads back, made from what is written (the order and its lines, read
     # above, are not changed by it): no query
     return _return_view(conn, number, order_no, product_id, args.kind, canonical["now"], order.warehouse,
                         items), (_INSERT_RETURN, params)

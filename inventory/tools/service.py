@@ -66,6 +66,8 @@ class SearchSolutionArgs(BaseModel):
 
 
 _ERROR_CODE = re.compile(r"(?<![a-z])e-?0?([1-9])(?!\d)")
+#: whitespace a fold drops (compiled once)
+_SPACES = re.compile(r"\s+")
 
 
 def fold_for_search(text: str) -> str:
@@ -74,7 +76,7 @@ def fold_for_search(text: str) -> str:
     A query matches a knowledge-base keyword or category word when the word's fold is in the
     query's fold, whatever width, spacing or case the customer typed (屏幕显示Ｅ０３, 充电 桩).
     Punctuation is kept: it separates an error code from what follows."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
 class _Knowledge:

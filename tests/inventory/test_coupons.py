@@ -60,3 +60,39 @@ def test_no_coupon_outside_the_windows_and_unknown_products_are_tool_errors(worl
     err = call(world, "check_coupons", {"products": ["NOPE999"]}, far)
     assert err["error"] == {"code": "unknown_product", "message": "未找到商品“NOPE999”", "field": "products.0"}
     assert call(world, "check_coupons", {"products": ["MEM004"], "quantity": 0}, far)["error"]["field"] == "quantity"
+
+
+def test_the_coupons_listed_are_those_the_query_finds_valid_and_in_scope(world_path):
+    """check_coupons reads the coupons once per connection and picks in memory those valid at the
+    clock for the shop, a category bought or a product bought: the ones a query of the table picks,
+    in id order, at clocks across the period (and its edges) and for purchases of one and two lines."""
+    import sqlite3
+    from datetime import timedelta
+
+    from twinchat.inventory import open_world
+
+    plain = sqlite3.connect(world_path)  # keeps no static data: the coupons are read on each call
+    kept = open_world(world_path)
+    purchases = [[pid] for (pid,) in plain.execute("SELECT id FROM products ORDER BY id LIMIT 6")]
+    purchases += [[a, b] for (a,), (b,) in zip(purchases, plain.execute(
+        "SELECT p.id FROM coupons c JOIN products p ON p.id = c.scope_id WHERE c.scope = 'product' ORDER BY c.id"))]
+    edges = [row for (a, b) in plain.execute("SELECT valid_from, valid_until FROM coupons ORDER BY id LIMIT 8")
+             for row in (a, b)]
+    clocks = [datetime(2026, 10, 25) + timedelta(days=d, hours=d % 24) for d in range(0, 70, 3)]
+    clocks += [datetime.fromisoformat(e) + timedelta(seconds=s) for e in edges for s in (-1, 0, 1)]
+    for now in clocks:
+        stamp = f"{now:%Y-%m-%d %H:%M:%S}"
+        for products in purchases:
+            bought = plain.execute(f"SELECT id, category FROM products WHERE id IN ({', '.join('?' * len(products))})",
+                                   products).fetchall()
+            ids, categories = [b[0] for b in bought], sorted({b[1] for b in bought})
+            expected = [r[0] for r in plain.execute(
+                f"SELECT id FROM coupons WHERE valid_from <= ? AND valid_until >= ? AND (scope = 'all' OR (scope = "
+                f"'category' AND scope_id IN ({', '.join('?' * len(categories))})) OR (scope = 'product' AND scope_id "
+                f"IN ({', '.join('?' * len(ids))}))) ORDER BY id", (stamp, stamp, *categories, *ids))]
+            for conn in (plain, kept):
+                out = call(conn, "check_coupons", {"products": products}, now)
+                assert [c["id"] for c in out["coupons"]] == expected, (now, products)
+    assert any(call(kept, "check_coupons", {"products": p}, c)["coupons"] for p in purchases for c in clocks)
+    plain.close()
+    kept.close()

@@ -303,6 +303,30 @@ def test_an_order_rows_status_is_status_at_around_each_of_its_moments(texts):
         assert order_status(row, now) == status_at(dict(zip(TIMELINE, texts)), now), now
 
 
+
+def test_an_order_row_refuses_a_timeline_text_that_is_no_time():
+    from twinchat.inventory.tools.orders import OrderRow
+
+    for odd in ("2026-13-05 09:00:00", "2026-11-05 25:00:00", "yesterday"):
+        with pytest.raises(ValueError):
+            OrderRow(("DD1", "C1", "2026-11-05 09:00:00", odd, None, None, None, None, "W1", None, None, None, 10.0))
+
+
+def test_a_remembered_history_holds_the_minutes_and_texts_of_the_full_one(world):
+    """The order tools remember a history as its minutes and route (order_reads): what they say of
+    it is what checkpoints() gives, for every shipped order, hubs or not."""
+    from twinchat.inventory.tools.order_reads import _EPOCH, _MINUTE, order_checkpoints
+    from twinchat.inventory.orders import route_texts
+
+    shipped = [r[0] for r in world.execute("SELECT order_no FROM orders WHERE shipped_at IS NOT NULL "
+                                            "AND delivered_at IS NOT NULL ORDER BY order_no")]
+    assert len(shipped) > 100
+    for order_no in shipped:
+        full = checkpoints(world, order_no)
+        times, route = order_checkpoints(world, order_no)
+        assert [_EPOCH + m * _MINUTE for m in times] == [c.time for c in full]
+        assert route_texts(*route) == [c.text for c in full]
+
 # -- query_order by phone ------------------------------------------------------------------------
 
 def busiest(world, now=NOW):
