@@ -99,11 +99,14 @@ class RegionTable:
         return city.parent or "", city.adcode
 
     def towns(self, district_adcode: str) -> tuple[str, ...]:
-        """A few 街道/镇/乡 of a district (街道 first), or () when the data has none."""
+        """A few 街道/镇/乡 of a district (街道 first), or () when the data has none.
+
+        Split from the text as read at each call and not kept by the table: a long run of sessions
+        draws addresses in most of the 3,153 districts, and the split towns the table kept grew by
+        0.5 MB from 10,000 to 40,000 sessions (an address generator keeps the towns of the places
+        it keeps)."""
         found = self._towns.get(district_adcode, ())
-        if isinstance(found, str):
-            found = self._towns[district_adcode] = tuple(found.split("|"))
-        return found
+        return tuple(found.split("|")) if type(found) is str else found
 
 
 _TSV_COLUMNS = ("adcode", "name", "short_name", "level", "parent", "postcode", "lng", "lat", "postcode_src", "towns")

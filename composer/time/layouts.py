@@ -32,9 +32,12 @@ KINDS: tuple[str, ...] = ("day", "part_of_day", "clock", "deadline", "weekend", 
 class Layout:
     """A kind's phrases as numbered recipes, section after section, in the order the pool lists them."""
 
-    def __init__(self, kind: str, *sections: tuple[int, Callable[[At, int], Found]], named: bool = False) -> None:
-        """``named``: the phrases name a time to keep (an appointment), so one already begun is not offered."""
-        self.kind, self.sections, self.named = kind, sections, named
+    def __init__(self, kind: str, *sections: tuple[int, Callable[[At, int], Found]], named: bool = False,
+                 kept: bool = True) -> None:
+        """``named``: the phrases name a time to keep (an appointment), so one already begun is not offered.
+        ``kept``: a date's phrases are kept in its table once built; a kind with so many recipes a date
+        that one is seldom drawn twice builds each at every draw instead."""
+        self.kind, self.sections, self.named, self.kept = kind, sections, named, kept
         *self.starts, self.size = accumulate((count for count, _ in sections), initial=0)
         self.width = self.size.bit_length()  # the bits a draw of a recipe number takes
 
@@ -60,11 +63,14 @@ class Layout:
 
         A recipe that reads only the date is built once per date and kept in the date's table (its
         windows from the clock start at :data:`~twinchat.composer.time.recipes.FROM_NOW` there); only
-        the clock is compared here."""
-        table = _table(self, today)
-        entry = table[index]
-        if entry is _UNSET:
-            entry = table[index] = self._on_date(today, index)
+        the clock is compared here (a layout not :attr:`kept` builds it at every call)."""
+        if self.kept:
+            table = _table(self, today)
+            entry = table[index]
+            if entry is _UNSET:
+                entry = table[index] = _kept(self._on_date(today, index))
+        else:
+            entry = self._on_date(today, index)
         if entry is _AT_CLOCK:
             return self._built(At(now) if at is None else at, index)
         if entry is None:
@@ -110,14 +116,41 @@ LAYOUTS: dict[str, Layout] = {layout.kind: layout for layout in (
     Layout("day", (len(ALL_DAYS), At.day)),
     Layout("part_of_day", (len(NEAR_PARTS), At.near_part), (len(SHORT_DAYS) * len(PARTS), At.dated_part)),
     Layout("clock", (N_CLOCKS, At.clock), named=True),
+    # 521 recipes a date: in 100,000 sessions of the built-in mix, 2,293 draws asked for 2,130 of the
+    # dates' phrases, so its tables held phrases seldom drawn again (about 0.5 MB by then)
     Layout("deadline", (len(ALL_DAYS), At.day_deadline), (len(SHORT_DAYS), At.short_day_deadline),
            (len(DEADLINE_PARTS), At.part_deadline), (N_CLOCKS, At.clock_deadline),
            (2 * len(PERIODS), At.period_deadline), (len(WEEKENDS), At.weekend_deadline),
-           (len(WITHIN_DAYS), At.within_days), (len(WITHIN_MINUTES), At.within_minutes)),
+           (len(WITHIN_DAYS), At.within_days), (len(WITHIN_MINUTES), At.within_minutes), kept=False),
     Layout("weekend", (len(WEEKENDS), At.weekend)),
     Layout("relative", (len(AFTER_MINUTES), At.relative_minutes), (len(AFTER_DAYS), At.relative_days)),
 )}
 """Kind → its layout, in :data:`KINDS` order."""
+
+
+#: texts, moments and entries the dates' tables hold, one copy of each: a phrase says the same text on
+#: many dates, and often the same window (周五下午 on Monday and on Tuesday). Replaying the draws of
+#: 100,000 sessions of the built-in mix, the tables held 4,466 of them and took 0.6 MB, not 1.7 MB
+#: (0.4 MB, not 0.7 MB, after 10,000). At most this many, then the copies start over.
+_KEEP_SHARED = 8192
+_shared: dict[object, object] = {}
+
+
+def _kept(entry: object) -> object:
+    """A date's table entry as the table keeps it: its text and moments the copies held already."""
+    if type(entry) is not tuple:
+        return entry
+    return _one(tuple(map(_one, entry)))
+
+
+def _one(value: object) -> object:
+    """The copy of ``value`` the tables hold (``value`` itself the first time)."""
+    found = _shared.get(value)
+    if found is None:
+        if len(_shared) >= _KEEP_SHARED:
+            _shared.clear()
+        found = _shared[value] = value
+    return found
 
 
 @lru_cache(maxsize=6 * 64)

@@ -62,17 +62,17 @@ def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypat
     made small, so that a few sessions reach them): validated arguments per tool, the place source's
     sayings, the place index's found texts, what reading an address keeps, the addresses orders are
     placed to, the address generator's places, the slots known booked elsewhere, the order facts
-    kept while the order tables are unwritten. None ever holds
+    kept while the order tables are unwritten, the technicians' openings. None ever holds
     more than its bound, each reaches it, and the sessions and verdicts are those of a snapshot with the bounds ``generate`` uses."""
     from twinchat.composer.engine.sources import place
     from twinchat.inventory import addresses, regions
     from twinchat.inventory.regions import PlaceIndex
-    from twinchat.inventory.tools import base, order_facts, ordering, places, service
+    from twinchat.inventory.tools import base, desk, order_facts, ordering, places, service
     from twinchat.inventory.tools.registry import tools
     from twinchat.inventory.tools.static import static_data
 
     bounds = {"validated": 3, "said": 5, "found": 6, "addresses": 2, "prefixes": 2, "ordered": 2, "places": 7,
-              "booked": 2, "order facts": 3}
+              "booked": 2, "order facts": 3, "openings": 2}
     monkeypatch.setattr(base, "SESSION_KEEP_VALIDATED", bounds["validated"])
     monkeypatch.setattr(place, "SESSION_KEEP_SAID", bounds["said"])
     monkeypatch.setattr(regions, "SESSION_FOUND_KEEP", bounds["found"])
@@ -80,6 +80,7 @@ def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypat
     monkeypatch.setattr(addresses, "SESSION_KEEP_PLACES", bounds["places"])
     monkeypatch.setattr(service, "SESSION_KEEP_BOOKED", bounds["booked"])
     monkeypatch.setattr(order_facts, "SESSION_KEEP_FACTS", bounds["order facts"])
+    monkeypatch.setattr(desk, "SESSION_KEEP_OPENINGS", bounds["openings"])
     monkeypatch.setattr(regions, "_last_index", [None, None])  # an index of its own, not one shared with earlier tests
     for tool in tools().values():  # the tools are the process's: what earlier tests validated goes
         if tool._validated is not None:
@@ -96,7 +97,8 @@ def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypat
                 "ordered": len(static_data(conn, ordering._Addresses)._found),
                 "places": len(ours.world.addresses(None)._places),
                 "booked": len(static_data(conn, service.BookedSlots)),
-                "order facts": max(map(len, conn.static[order_facts.BaseFacts]._facts.values()), default=0)}
+                "order facts": max(map(len, conn.static[order_facts.BaseFacts]._facts.values()), default=0),
+                "openings": len(static_data(conn, desk.Desk)._openings)}
 
     held = dict.fromkeys(bounds, 0)
     sessions = []

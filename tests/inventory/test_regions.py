@@ -135,6 +135,26 @@ def test_towns_are_streets_of_their_district(regions):
     assert all(t.endswith(("街道", "镇", "乡", "苏木")) for d in regions.districts for t in regions.towns(d.adcode))
 
 
+def test_towns_asked_for_are_not_kept_by_the_table(regions):
+    import gc
+    import tracemalloc
+
+    first = {d.adcode: regions.towns(d.adcode) for d in regions.districts}
+    del first
+    gc.collect()
+    tracemalloc.start()
+    try:
+        again = {d.adcode: regions.towns(d.adcode) for d in regions.districts}  # the same towns, split anew
+        with_them = tracemalloc.get_traced_memory()[0]
+        assert again["440305"] == regions.towns("440305") and sum(map(len, again.values())) > 10_000
+        del again
+        gc.collect()
+        left = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert with_them > 500_000 and left < 20_000  # kept, the split towns of every district take ~1.5 MB
+
+
 def test_unknown_adcodes_are_errors_that_name_them(regions):
     with pytest.raises(UnknownRegionError, match="999999"):
         regions.get("999999")
