@@ -92,7 +92,10 @@ def test_failure_mid_build_leaves_nothing(tmp_path, monkeypatch):
 
 
 def _start_init(target: Path) -> subprocess.Popen:
-    code = "from twinchat.composer.cli.commands import main; main()"
+    # Ctrl-C's handler as in a terminal: a suite started in the background by a shell without job
+    # control inherits SIGINT ignored, and Python then installs no handler, so init would finish
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from twinchat.composer.cli.commands import main; main()")
     return subprocess.Popen(
         [sys.executable, "-c", code, "init", "--db", str(target), "--force"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
