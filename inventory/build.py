@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # sqlite-utils imports pandas when it is installed: only buil
 
     from twinchat.inventory.catalog_files import CatalogFiles, Shop
 
-__all__ = ["build_world", "cannot_write", "read_shop", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
+__all__ = ["build_world", "check_new_world", "cannot_write", "read_shop", "open_world", "world_seed", "world_summary", "SCHEMA_VERSION"]
 
 #: Bumped whenever the tables change shape; stored in the ``meta`` table.
 SCHEMA_VERSION = 3
@@ -135,6 +135,12 @@ def build_world(
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     return target
+
+
+def check_new_world(target: str | os.PathLike[str]) -> None:
+    """Raise what :func:`build_world` would raise at once for a new world at ``target`` (a missing or
+    unwritable folder, a file already there), so a command can refuse before it announces a build."""
+    _check_target(Path(target), False, False)
 
 
 def _check_target(target: Path, force: bool, drop_sessions: bool) -> None:

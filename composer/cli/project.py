@@ -79,7 +79,9 @@ def prepare_world(db_path: str) -> None:
     if project is None or Path(db_path).exists():
         return
     from twinchat.inventory import build_world
+    from twinchat.inventory.build import check_new_world
 
+    check_new_world(db_path)
     click.echo(f"no world at {db_path}: building it from {project.path}", err=True)
     build_world(db_path, project.model.world.seed, catalog_files=catalog_files(project))
 

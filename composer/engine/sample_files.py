@@ -56,8 +56,10 @@ def ensure_world(db: str | os.PathLike[str], seed: int = 0,
                  note: Callable[[str], None] | None = None) -> sqlite3.Connection:
     """Open the world at ``db``, building it (with ``seed``) first if the file does not exist."""
     from twinchat.inventory import build_world, open_world
+    from twinchat.inventory.build import check_new_world
 
     if not Path(db).exists():
+        check_new_world(db)  # a missing folder: one line, not "building it" and then the error
         if note:
             note(f"no world at {db}: building it (seed {seed})…")
         build_world(db, seed)

@@ -51,6 +51,15 @@ def test_init_into_a_missing_directory(tmp_path):
     assert result.stderr == f"Error: {tmp_path / 'nope'}: directory does not exist\n"
 
 
+@pytest.mark.parametrize("command", [["compose", "-n", "2"], ["generate", "address_extraction", "-n", "2", "-o"]])
+def test_a_world_in_a_missing_directory_is_refused_before_it_is_announced(tmp_path, command):
+    db = tmp_path / "nope" / "w.db"
+    out = [str(tmp_path / "a.jsonl")] if command[-1] == "-o" else []
+    result = CliRunner().invoke(cli, [*command, *out, "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path / 'nope'}: directory does not exist\n"
+
+
 def test_bad_usage_exits_2():
     result = CliRunner().invoke(cli, ["init", "--seed", "many"])
     assert result.exit_code == 2
