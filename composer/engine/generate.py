@@ -27,7 +27,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.compiled_unit import CompiledUnit
-from twinchat.composer.engine.noise import noise_layer, protected_texts
 from twinchat.composer.errors import ComposerError, LimitError, NoOrder
 from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
@@ -43,6 +42,8 @@ from twinchat.units.loader import UnitSource
 
 if TYPE_CHECKING:
     from faker import Faker
+
+    from twinchat.composer.engine.noise import NoiseLayer
 
 __all__ = ["Sample", "UnitGenerator", "drawn", "plain", "session_clock", "STREAM_BLOCK"]
 
@@ -131,6 +132,22 @@ def drawn(draw: Callable[..., Sample], *args: Any, **kwargs: Any) -> Sample | Li
         return exc
 
 
+#: ``noise.protected_texts``, set when a generator with noise is made (:func:`_noise_layer`)
+_protected_texts: Callable[..., set[str]]
+
+
+def _noise_layer(spec: Any, rate: float | None) -> NoiseLayer | None:
+    """:func:`~twinchat.composer.engine.noise.noise_layer`, its module imported only when there is
+    noise to make (most runs have none)."""
+    global _protected_texts
+    if spec is None and rate is None:
+        return None
+    from twinchat.composer.engine.noise import noise_layer, protected_texts
+
+    _protected_texts = protected_texts
+    return noise_layer(spec, rate)
+
+
 def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
     """What verification needs of a remembered item to resolve a reference to it."""
     return {"id": reference_id(item), "brand": item.get("brand")}
@@ -153,7 +170,7 @@ class UnitGenerator(CompiledUnit):
         """``noise``: the rate of surface noise on the user texts, in place of the unit's own."""
         super().__init__(src, conn, world, templates, faker)
         #: surface noise on the texts ``sample`` draws (None: none; sessions noise their own)
-        self.noise = noise_layer(self.unit.noise, noise)
+        self.noise = _noise_layer(self.unit.noise, noise)
         self.conn = conn
         self.seed = seed
         #: whether the unit's tool writes (a redraw's calls are then undone by a savepoint, and a
@@ -174,7 +191,7 @@ class UnitGenerator(CompiledUnit):
         out = self._sample_at(index, now, fixed, template_id, context, choices, call)
         if self.noise is not None:
             rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/noise")
-            out.text = self.noise.apply(out.text, protected_texts(out.label, out.slots), rng)
+            out.text = self.noise.apply(out.text, _protected_texts(out.label, out.slots), rng)
         return out
 
     def _sample_at(self, index: int, now: datetime | None, fixed: dict[str, Any] | None,

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 
-from twinchat.composer.engine.orderbook import OrderBook
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.sources import Drawer, slot_source
 from twinchat.inventory.tools.lookup import Catalog
@@ -25,6 +24,8 @@ from twinchat.units.slot_sources import SlotConfig
 
 if TYPE_CHECKING:
     from faker import Faker
+
+    from twinchat.composer.engine.orderbook import OrderBook
 
 __all__ = ["FakerCell", "WorldCache", "SlotSampler"]
 
@@ -151,6 +152,8 @@ class WorldCache:
         """The world's orders and customers, read on first use (only order slots need them)."""
         book = self.__dict__.get("_orders")
         if book is None:
+            from twinchat.composer.engine.orderbook import OrderBook
+
             book = self._orders = OrderBook(self.conn)
         return book
 
