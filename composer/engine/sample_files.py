@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.atomic import atomic_write
 from twinchat.composer.errors import ComposerError, LimitError
-from twinchat.composer.engine.generate import UnitGenerator, drawn
+from twinchat.composer.engine.generate import UnitGenerator
 from twinchat.composer.engine.negatives import sample_verifier
 from twinchat.composer.jsontext import dumps_spaced
 from twinchat.units.errors import TwinchatError, UnitError
@@ -180,6 +180,17 @@ def _tool_world(conn: sqlite3.Connection, world: str, src: UnitSource) -> Iterat
         snapshot.close()
 
 
+def _drawn(gen: UnitGenerator, n: int) -> Iterator[Any]:
+    """Samples 0 to ``n - 1`` in order, each the LimitError of a sample whose template went past a
+    limit (as :func:`~twinchat.composer.engine.generate.drawn` gives it), without a call of it per sample."""
+    sample = gen.sample
+    for index in range(n):
+        try:
+            yield sample(index)
+        except LimitError as exc:
+            yield exc
+
+
 def _generate(src: UnitSource, target: Path, conn: sqlite3.Connection, n: int, seed: int, exhaustive: bool,
               cap: int, planned: Callable[[int], None] | None, progress: Callable[[int], None] | None,
               noise: float | None, pools: Mapping[str, PoolSpec] | None, instructions: int | None,
@@ -198,7 +209,7 @@ def _generate(src: UnitSource, target: Path, conn: sqlite3.Connection, n: int, s
     else:
         if n < 1:
             raise ComposerError(f"-n must be at least 1 (got {n})")
-        count, samples = n, (drawn(gen.sample, i) for i in range(n))
+        count, samples = n, _drawn(gen, n)
     if planned:
         planned(count)
     report = GenerateReport(unit=unit_id, path=target, planned=count)
