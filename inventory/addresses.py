@@ -32,8 +32,8 @@ from typing import NamedTuple
 
 from twinchat.inventory.regions import Region, RegionTable, UnknownRegionError
 
-__all__ = ["Address", "AddressGenerator", "Place", "region_texts", "STYLES", "MAJOR_CITIES", "KEEP_PLACES",
-           "SESSION_KEEP_PLACES"]
+__all__ = ["Address", "AddressGenerator", "Place", "city_districts", "region_texts", "STYLES", "MAJOR_CITIES",
+           "KEEP_PLACES", "SESSION_KEEP_PLACES"]
 
 STYLES = ("full", "no_province", "spaced")
 
@@ -254,6 +254,13 @@ KEEP_PLACES = 4096
 #: sessions of the built-in mix a place was made again for one draw in nine; held to every
 #: district, the places (about a kilobyte each) kept growing for as long as the run drew new ones
 SESSION_KEEP_PLACES = 1024
+
+
+def city_districts(regions: RegionTable, city: str) -> tuple[tuple[Region, ...], tuple[float, ...]] | None:
+    """The districts of ``city`` (adcode) and their cumulative weights by kind (:func:`district_weight`),
+    as the address draws hold them (one copy per region table), or None for a city they place no
+    address in (one without districts or without an exact postcode)."""
+    return _draws(regions)[1].get(city)
 
 
 class AddressGenerator:

@@ -20,7 +20,7 @@ from bisect import bisect
 from functools import lru_cache
 from itertools import accumulate
 
-from twinchat.inventory.addresses import city_weight, district_weight
+from twinchat.inventory.addresses import city_districts, city_weight, district_weight
 from twinchat.inventory.regions import Region, RegionTable, distance_km
 
 __all__ = ["PROVINCE_POPULATION", "PlaceDraw", "place_draw", "SAME_CITY_SHARE", "NEIGHBOUR_CITIES"]
@@ -72,8 +72,7 @@ class PlaceDraw:
         """A district of ``city`` (adcode) by kind, not ``other_than``; None if there is none."""
         pool = self._in_city.get(city)
         if pool is None:
-            districts = self._regions.children(city)
-            pool = self._in_city[city] = (districts, tuple(accumulate(district_weight(d) for d in districts)))
+            pool = self._in_city[city] = self._districts_of(city)
         districts, cum = pool
         if not districts or (len(districts) == 1 and districts[0].adcode == other_than):
             return None
@@ -81,6 +80,17 @@ class PlaceDraw:
             found = districts[bisect(cum, rng.random() * cum[-1])]
             if found.adcode != other_than:
                 return found
+
+    def _districts_of(self, city: str) -> tuple[tuple[Region, ...], tuple[float, ...]]:
+        """The districts of ``city`` and their cumulative weights by kind: the address draws' copy
+        (:func:`~twinchat.inventory.addresses.city_districts`, the same districts and weights) where
+        they have one, so that the cities asked for over a long run (up to every city's) hold no
+        copy of their own; made here for a city they have none of."""
+        shared = city_districts(self._regions, city)
+        if shared is not None:
+            return shared
+        districts = self._regions.children(city)
+        return districts, tuple(accumulate(district_weight(d) for d in districts))
 
     def neighbours(self, city: str) -> tuple[Region, ...]:
         """The :data:`NEIGHBOUR_CITIES` cities nearest to ``city`` (adcode), nearest first."""

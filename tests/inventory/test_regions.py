@@ -313,6 +313,40 @@ def test_same_seed_same_addresses(regions):
     assert draw(5) != draw(6)
 
 
+def test_a_citys_districts_are_drawn_from_the_address_draws_copy(regions):
+    """Drawing a district in a city (near a customer, a destination) reads the city's districts and
+    weights by kind; a long run asks for nearly every city's. Where the address draws hold them
+    (one copy per table) they are not copied again; they are the districts and weights made from
+    the table either way."""
+    import gc
+    import tracemalloc
+    from itertools import accumulate
+
+    from twinchat.inventory.addresses import city_districts, district_weight
+    from twinchat.inventory.regions_population import PlaceDraw
+
+    draw, rng = PlaceDraw(regions), random.Random(3)
+    cities = [c.adcode for c in regions.cities if regions.children(c.adcode)]
+    city_districts(regions, cities[0])  # the address draws, made before measuring
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for city in cities:
+            draw.in_city(city, rng)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 60_000, f"{held:,} bytes for {len(cities)} cities"  # ~190 kB with a copy per city
+    shared = [c for c in cities if city_districts(regions, c) is not None]
+    assert len(shared) > 300 and all(draw._in_city[c] is city_districts(regions, c) for c in shared)
+    for city in cities:
+        districts, cum = draw._in_city[city]
+        assert tuple(districts) == regions.children(city)
+        assert cum == tuple(accumulate(district_weight(d) for d in regions.children(city)))
+    assert draw.in_city("440300", rng).parent == "440300"
+
+
 def test_address_styles():
     a = Address(province="广东省", city="深圳市", district="南山区", detail="粤海街道科技南路18号华润大厦12楼1203室",
                 postcode="518000", adcode="440305")
