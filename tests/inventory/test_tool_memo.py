@@ -139,6 +139,19 @@ def test_a_changed_answer_never_changes_what_is_remembered(world_path):
     assert copy == nested and copy["a"][0]["b"] is not nested["a"][0]["b"]
 
 
+def test_a_fresh_copy_is_new_down_to_every_dict_and_list_and_keeps_the_order():
+    leaf = ("t", 1)
+    answer = {"z": 1, "a": {"m": [1, {"x": None}], "b": "s"}, "k": leaf, "l": [[2], {"y": 2.5}], "e": {}}
+    copy = fresh(answer)
+    assert copy == answer and list(copy) == list(answer) and list(copy["a"]) == list(answer["a"])
+    assert copy is not answer and copy["a"] is not answer["a"] and copy["a"]["m"] is not answer["a"]["m"]
+    assert copy["a"]["m"][1] is not answer["a"]["m"][1] and copy["l"][0] is not answer["l"][0]
+    assert copy["e"] is not answer["e"] and copy["k"] is leaf  # what is not a dict or list is shared
+    copy["a"]["m"][1]["x"] = 1
+    copy["l"][1]["y"] = 0
+    assert answer["a"]["m"][1]["x"] is None and answer["l"][1]["y"] == 2.5
+
+
 def test_only_private_connections_are_tracked(world_path):
     with pytest.raises(sqlite3.ProgrammingError, match="needs a connection that keeps"):
         track_writes(sqlite3.connect(":memory:"))
