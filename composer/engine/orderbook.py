@@ -298,10 +298,40 @@ class OrderBook:
         the states asked for counts through the first); after 64 misses, picks from the full list.
         """
         states = tuple(statuses or ("any",))
-        since = None if within_days is None else now - timedelta(days=within_days)
-        windows = [(self._index[s], *self._index[s].window(now, since)) for s in states]
+        since = None if within_days is None else now - _days(within_days)
+        indexes = self._index
+        windows = [(indexes[s], *indexes[s].window(now, since)) for s in states]
         total = sum(hi - lo for _, lo, hi in windows)
-        chosen = None
+        if len(windows) == 1:
+            chosen = self._one_state(windows[0], total, rng, now, since)
+        else:
+            chosen = self._some_states(states, windows, total, rng, now, since)
+        if chosen is None:
+            pool = self.candidates(now, statuses, within_days) if total else []
+            if not pool:
+                within = f" placed within {within_days} days" if within_days is not None else ""
+                raise ComposerError(f"no order is {'/'.join(statuses or ('placed',))}{within} "
+                                    f"at {format_time(now)[:-3]}")
+            chosen = pool[int(rng.random() * len(pool))]
+        return self.record(self.orders[chosen], now, rng, form)
+
+    def _one_state(self, window: tuple[_Index, int, int], total: int, rng: random.Random, now: datetime,
+                   since: datetime | None) -> int | None:
+        """:meth:`draw`'s tries for one state: the interval drawn is the order's own interval of that
+        state, so the order is in the state when the interval holds at ``now``."""
+        index, lo, _ = window
+        starts, ends, numbers, orders = index.starts, index.ends, index.orders, self.orders
+        for _ in range(64 if total else 0):
+            pos = lo + int(rng.random() * total)
+            end = ends[pos]
+            if starts[pos] <= now and (end is None or end > now) and (
+                    since is None or orders[numbers[pos]].created >= since):
+                return numbers[pos]
+        return None
+
+    def _some_states(self, states: tuple[str, ...], windows: list[tuple[_Index, int, int]], total: int,
+                     rng: random.Random, now: datetime, since: datetime | None) -> int | None:
+        """:meth:`draw`'s tries for several states (an order in two of them counts through the first)."""
         for _ in range(64 if total else 0):
             r = int(rng.random() * total)
             for state, (index, lo, hi) in zip(states, windows):
@@ -313,16 +343,8 @@ class OrderBook:
             if not index.holds(pos, now) or (since is not None and self.orders[i].created < since):
                 continue
             if next(s for s in states if self._holds(i, s, now)) == state:
-                chosen = i
-                break
-        if chosen is None:
-            pool = self.candidates(now, statuses, within_days) if total else []
-            if not pool:
-                within = f" placed within {within_days} days" if within_days is not None else ""
-                raise ComposerError(f"no order is {'/'.join(statuses or ('placed',))}{within} "
-                                    f"at {format_time(now)[:-3]}")
-            chosen = pool[int(rng.random() * len(pool))]
-        return self.record(self.orders[chosen], now, rng, form)
+                return i
+        return None
 
     def placed(self, result: dict[str, Any], customer: Record, rng: random.Random, now: datetime,
                statuses: Sequence[str] | None = None, form: str = "order_no") -> Record:
@@ -367,6 +389,20 @@ class OrderBook:
             "customer": Record("customer", dict(customer), customer["name"]),
         }
         return Record("order", data, _written(order.order_no, form))
+
+
+#: within_days -> timedelta(days=within_days), made once per count (a timedelta made from keywords
+#: takes several thousand instructions; an order slot draws with its own few counts)
+_DAYS: dict[int, timedelta] = {}
+
+
+def _days(count: int) -> timedelta:
+    found = _DAYS.get(count)
+    if found is None:
+        if len(_DAYS) >= 256:
+            _DAYS.clear()
+        found = _DAYS[count] = timedelta(days=count)
+    return found
 
 
 #: What :meth:`OrderBook._build` makes of the rows.
