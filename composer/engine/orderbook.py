@@ -18,13 +18,13 @@ import json
 import random
 import re
 import sqlite3
-from bisect import bisect_left, bisect_right
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from twinchat.composer.errors import ComposerError, NoOrder
+from twinchat.composer.engine.order_spans import SpanIndex
 from twinchat.composer.engine.slot_values import Record
 from twinchat.inventory import orders as world_orders
 from twinchat.inventory.orders_data import SURNAMES
@@ -109,32 +109,6 @@ class _Order:
             {"created_at": self.created, "paid_at": self.paid, "shipped_at": self.shipped,
              "delivered_at": self.delivered, "cancelled_at": self.cancelled}, now)
         return next(k for k, v in ORDER_STATES.items() if v == status)
-
-
-class _Index:
-    """Intervals of one state, sorted by start: a bisect bounds those that may hold at ``now``."""
-
-    def __init__(self, spans: list[tuple[datetime, datetime | None, int]]) -> None:
-        spans.sort(key=lambda s: (s[0], s[2]))
-        self.starts = [s for s, _, _ in spans]
-        self.ends = [e for _, e, _ in spans]
-        self.orders = [i for _, _, i in spans]
-        finite = [e - s for s, e, _ in spans if e is not None]
-        #: the longest interval, when every interval ends: none started before now - longest holds now
-        self.longest = max(finite) if finite and len(finite) == len(spans) else None
-
-    def window(self, now: datetime, since: datetime | None) -> tuple[int, int]:
-        """Positions [lo, hi) of the intervals that may hold at ``now`` and started at or after
-        ``since`` (an order's states all start at or after it was placed)."""
-        hi = bisect_right(self.starts, now)
-        low = since
-        if self.longest is not None:
-            low = now - self.longest if low is None else max(low, now - self.longest)
-        return (0 if low is None else bisect_left(self.starts, low, 0, hi)), hi
-
-    def holds(self, pos: int, now: datetime) -> bool:
-        end = self.ends[pos]
-        return self.starts[pos] <= now and (end is None or end > now)
 
 
 def bought_phrases(created: datetime, now: datetime) -> list[str]:
@@ -250,7 +224,7 @@ class OrderBook:
         for i, held in enumerate(self._spans):
             for state, (start, end) in held.items():
                 spans[state].append((start, end, i))
-        self._index = {state: _Index(s) for state, s in spans.items()}
+        self._index = {state: SpanIndex(s) for state, s in spans.items()}
 
     def _holds(self, i: int, state: str, now: datetime) -> bool:
         span = self._spans[i].get(state)
@@ -298,10 +272,40 @@ class OrderBook:
         the states asked for counts through the first); after 64 misses, picks from the full list.
         """
         states = tuple(statuses or ("any",))
-        since = None if within_days is None else now - timedelta(days=within_days)
-        windows = [(self._index[s], *self._index[s].window(now, since)) for s in states]
+        since = None if within_days is None else now - _days(within_days)
+        indexes = self._index
+        windows = [(indexes[s], *indexes[s].window(now, since)) for s in states]
         total = sum(hi - lo for _, lo, hi in windows)
-        chosen = None
+        if len(windows) == 1:
+            chosen = self._one_state(windows[0], total, rng, now, since)
+        else:
+            chosen = self._some_states(states, windows, total, rng, now, since)
+        if chosen is None:
+            pool = self.candidates(now, statuses, within_days) if total else []
+            if not pool:
+                within = f" placed within {within_days} days" if within_days is not None else ""
+                raise ComposerError(f"no order is {'/'.join(statuses or ('placed',))}{within} "
+                                    f"at {format_time(now)[:-3]}")
+            chosen = pool[int(rng.random() * len(pool))]
+        return self.record(self.orders[chosen], now, rng, form)
+
+    def _one_state(self, window: tuple[SpanIndex, int, int], total: int, rng: random.Random, now: datetime,
+                   since: datetime | None) -> int | None:
+        """:meth:`draw`'s tries for one state: the interval drawn is the order's own interval of that
+        state, so the order is in the state when the interval holds at ``now``."""
+        index, lo, _ = window
+        starts, ends, numbers, orders = index.starts, index.ends, index.orders, self.orders
+        for _ in range(64 if total else 0):
+            pos = lo + int(rng.random() * total)
+            end = ends[pos]
+            if starts[pos] <= now and (end is None or end > now) and (
+                    since is None or orders[numbers[pos]].created >= since):
+                return numbers[pos]
+        return None
+
+    def _some_states(self, states: tuple[str, ...], windows: list[tuple[SpanIndex, int, int]], total: int,
+                     rng: random.Random, now: datetime, since: datetime | None) -> int | None:
+        """:meth:`draw`'s tries for several states (an order in two of them counts through the first)."""
         for _ in range(64 if total else 0):
             r = int(rng.random() * total)
             for state, (index, lo, hi) in zip(states, windows):
@@ -313,16 +317,8 @@ class OrderBook:
             if not index.holds(pos, now) or (since is not None and self.orders[i].created < since):
                 continue
             if next(s for s in states if self._holds(i, s, now)) == state:
-                chosen = i
-                break
-        if chosen is None:
-            pool = self.candidates(now, statuses, within_days) if total else []
-            if not pool:
-                within = f" placed within {within_days} days" if within_days is not None else ""
-                raise ComposerError(f"no order is {'/'.join(statuses or ('placed',))}{within} "
-                                    f"at {format_time(now)[:-3]}")
-            chosen = pool[int(rng.random() * len(pool))]
-        return self.record(self.orders[chosen], now, rng, form)
+                return i
+        return None
 
     def placed(self, result: dict[str, Any], customer: Record, rng: random.Random, now: datetime,
                statuses: Sequence[str] | None = None, form: str = "order_no") -> Record:
@@ -367,6 +363,19 @@ class OrderBook:
             "customer": Record("customer", dict(customer), customer["name"]),
         }
         return Record("order", data, _written(order.order_no, form))
+
+
+#: within_days -> timedelta(days=within_days), made once per count (the last 256 counts asked for)
+_DAYS: dict[int, timedelta] = {}
+
+
+def _days(count: int) -> timedelta:
+    found = _DAYS.get(count)
+    if found is None:
+        if len(_DAYS) >= 256:
+            _DAYS.clear()
+        found = _DAYS[count] = timedelta(days=count)
+    return found
 
 
 #: What :meth:`OrderBook._build` makes of the rows.

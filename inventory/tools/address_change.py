@@ -12,7 +12,9 @@ lane to the new city (an unpaid order without a warehouse yet: the fastest of th
 lines) (:func:`twinchat.inventory.logistics.eta`); a paid order's planned delivery
 moves with the promise. It writes inside the caller's transaction (a session's savepoint), so
 later turns of the session see the new address and ETA, and the world is unchanged afterwards.
-The same call again finds the address already in place and answers the same (idempotent).
+The same call again finds the address already in place and answers the same (idempotent). On a
+tracked connection the answer and its write are remembered per world state (:func:`.memo.replayed`):
+the same call from the same state is answered from memory and makes the same write.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from twinchat.inventory.regions import PlaceIndex
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.aftersales import not_found, ordered, state_error
 from twinchat.inventory.tools.base import Tool, ToolContext, tool_error
+from twinchat.inventory.tools.memo import replayed
 from twinchat.inventory.tools.places import district_names, kept_answer, resolve_address
 from twinchat.inventory.tools.static import static_data
 
@@ -98,15 +101,23 @@ def _new_eta(conn: sqlite3.Connection, order_no: str, warehouse: str | None, sta
 
 
 def _change(ctx: ToolContext, args: ChangeAddressArgs) -> dict[str, Any]:
+    return replayed(ctx.conn, "change_address", (ctx.now, args.order_no, args.address), lambda: _change_now(ctx, args))
+
+
+_UPDATE_ADDRESS = "UPDATE orders SET ship_adcode = ?, ship_address = ?, eta = ?, delivered_at = ? WHERE order_no = ?"
+
+
+def _change_now(ctx: ToolContext, args: ChangeAddressArgs) -> tuple[dict[str, Any], Any]:
+    """The answer of ``change_address`` and the write it made (see :func:`.memo.replayed`)."""
     conn, now = ctx.conn, ctx.now
     order, no, status = ordered(ctx, args.order_no)
     if order is None:
-        return not_found(no)
+        return not_found(no), None
     if status not in (PENDING_PAYMENT, AWAITING_SHIPMENT):
-        return state_error(order, status, "无法修改收货地址")
+        return state_error(order, status, "无法修改收货地址"), None
     district, err = resolve_district(conn, args.address)
     if err:
-        return err
+        return err, None
     text = " ".join(args.address.split())
     old_text, old_eta, delivered, warehouse = conn.execute(
         "SELECT ship_address, eta, delivered_at, warehouse FROM orders WHERE order_no = ?", (no,)).fetchone()
@@ -116,12 +127,13 @@ def _change(ctx: ToolContext, args: ChangeAddressArgs) -> dict[str, Any]:
     if delivered is not None and old_eta is not None:  # the planned delivery moves with the promise
         moved = parse_time(delivered) + (promised - parse_time(old_eta))
         delivered = format_time(max(moved, parse_time(order.shipped_at) + timedelta(hours=1)))
-    conn.execute("UPDATE orders SET ship_adcode = ?, ship_address = ?, eta = ?, delivered_at = ? WHERE order_no = ?",
-                 (district["adcode"], text, stamp, delivered, no))
+    params = (district["adcode"], text, stamp, delivered, no)
+    conn.execute(_UPDATE_ADDRESS, params)
     places = static_data(conn, PlaceIndex)
     return {"order_no": no, "status": status, "changed": old_text != text, "previous_address": old_text,
             "address": {"text": text, "adcode": district["adcode"], "district": places.full_name(district)},
-            "estimated_delivery": stamp, "previous_eta": old_eta, "eta_changed": old_eta != stamp}
+            "estimated_delivery": stamp, "previous_eta": old_eta, "eta_changed": old_eta != stamp}, \
+        (_UPDATE_ADDRESS, params)
 
 
 CHANGE_ADDRESS = Tool(

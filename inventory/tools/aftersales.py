@@ -9,7 +9,8 @@ Every answer is the order's timeline read at the session clock (as ``query_order
 * ``request_cancellation`` — an order not shipped yet is cancelled (or, naming one of several lines,
   that line is), and the refund is what was paid for what was cancelled; a shipped or delivered
   order is refused (拒收 / 退货 instead). It writes the order's ``cancelled_at`` or removes the
-  line, inside the caller's transaction (a session's savepoint).
+  line, inside the caller's transaction (a session's savepoint); the same call from the same world
+  state is answered from memory and makes the same writes (:func:`.memo.replayed`).
 * ``get_invoice`` — the e-invoice of an order: issued at delivery (its number is a fixed
   function of the order), or to be issued within 24 hours of delivery; none for an unpaid or
   cancelled order.
@@ -40,7 +41,7 @@ from twinchat.inventory.orders import (
 )
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, tool_error
-from twinchat.inventory.tools.memo import answer
+from twinchat.inventory.tools.memo import Writes, answer, replayed
 from twinchat.inventory.tools.orders import OrderRow, order_at, order_lines, order_status
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
@@ -164,16 +165,27 @@ class CancelArgs(BaseModel):
 
 
 def _cancel(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
+    return replayed(ctx.conn, "request_cancellation", (ctx.now, args.order_no, args.product_id, args.reason),
+                    lambda: _cancel_now(ctx, args))
+
+
+_DELETE_LINE = "DELETE FROM order_items WHERE order_no = ? AND product_id = ?"
+_LOWER_TOTAL = "UPDATE orders SET total = round(total - ?, 2) WHERE order_no = ?"
+_CANCEL_ORDER = "UPDATE orders SET cancelled_at = ?, cancel_reason = ? WHERE order_no = ?"
+
+
+def _cancel_now(ctx: ToolContext, args: CancelArgs) -> tuple[dict[str, Any], Writes | None]:
+    """The answer of ``request_cancellation`` and the writes it made (see :func:`.memo.replayed`)."""
     order, no, status = _ordered(ctx, args.order_no)
     if order is None:
-        return _not_found(no)
+        return _not_found(no), None
     if status == IN_TRANSIT:
-        return _state_error(order, status, "无法取消,可以拒收包裹,退回后原路退款")
+        return _state_error(order, status, "无法取消,可以拒收包裹,退回后原路退款"), None
     if status == DELIVERED:
-        return _state_error(order, status, "无法取消,如需退货请申请售后")
+        return _state_error(order, status, "无法取消,如需退货请申请售后"), None
     if status == CANCELLED:
         return {**tool_error("already_cancelled", f"订单 {no} 已于 {order.cancelled_at} 取消,无需重复操作",
-                             "order_no"), "order_no": no, "status": status, "cancelled_at": order.cancelled_at}
+                             "order_no"), "order_no": no, "status": status, "cancelled_at": order.cancelled_at}, None
     items = _items(ctx.conn, no)
     paid = status == AWAITING_SHIPMENT
     pid = _order_key(args.product_id) if args.product_id is not None else None
@@ -182,21 +194,23 @@ def _cancel(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
         line = next((i for i in items if i["product_id"] == pid), None)
         if line is None:
             listed = "、".join(f"{i['product_id']}({i['short_name']})" for i in items)
-            return tool_error("product_not_in_order", f"订单 {no} 中没有商品 {pid},该订单的商品有: {listed}", "product_id")
+            return tool_error("product_not_in_order", f"订单 {no} 中没有商品 {pid},该订单的商品有: {listed}",
+                              "product_id"), None
         amount = round(line["price"] * line["qty"], 2)
-        ctx.conn.execute("DELETE FROM order_items WHERE order_no = ? AND product_id = ?", (no, pid))
-        ctx.conn.execute("UPDATE orders SET total = round(total - ?, 2) WHERE order_no = ?", (amount, no))
+        writes: Writes = [(_DELETE_LINE, [(no, pid)]), (_LOWER_TOTAL, [(amount, no)])]
+        for sql, rows in writes:
+            ctx.conn.execute(sql, rows[0])
         kept = [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in items if i["product_id"] != pid]
         return {"order_no": no, "scope": "line", "status": status, "cancelled_at": stamp,
                 "cancelled": [{k: line[k] for k in ("product_id", "short_name", "qty")}], "kept": kept,
                 "refund_amount": amount if paid else 0.0, "refund_to": "原支付账户" if paid else None,
-                "refund_days": REFUND_DAYS if paid else None}
-    ctx.conn.execute("UPDATE orders SET cancelled_at = ?, cancel_reason = ? WHERE order_no = ?",
-                     (stamp, " ".join(args.reason.split()), no))
+                "refund_days": REFUND_DAYS if paid else None}, writes
+    params = (stamp, " ".join(args.reason.split()), no)
+    ctx.conn.execute(_CANCEL_ORDER, params)
     return {"order_no": no, "scope": "order", "status": CANCELLED, "cancelled_at": stamp,
             "cancelled": [{k: i[k] for k in ("product_id", "short_name", "qty")} for i in items], "kept": [],
             "refund_amount": float(order.total) if paid else 0.0, "refund_to": "原支付账户" if paid else None,
-            "refund_days": REFUND_DAYS if paid else None}
+            "refund_days": REFUND_DAYS if paid else None}, (_CANCEL_ORDER, params)
 
 
 REQUEST_CANCELLATION = Tool(

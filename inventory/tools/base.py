@@ -167,8 +167,9 @@ class Tool:
                 found = seen.get(key)
                 if found is not None:
                     return found
-        try:
-            args = self.args_model.model_validate(dict(arguments))
+        try:  # model_validate's own call, without its frame (and the arguments copied only when not a dict)
+            args = self.args_model.__pydantic_validator__.validate_python(
+                arguments if type(arguments) is dict else dict(arguments))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or None

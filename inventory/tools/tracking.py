@@ -247,10 +247,18 @@ def world_version(conn: sqlite3.Connection) -> str | None:
 
 def fresh(value: Any) -> Any:
     """A copy of a JSON-like answer (dicts and lists copied all the way down), so callers that
-    change what a tool returned never change what is remembered."""
-    if type(value) is dict:
-        return {k: fresh(v) if type(v) in _NESTED else v for k, v in value.items()}
-    if type(value) is list:
+    change what a tool returned never change what is remembered. A dict is copied whole (in C),
+    then its dicts and lists replaced by their copies: most of an answer's values are plain, and
+    a third fewer instructions go to a copy than when each item is put into a new dict."""
+    kind = type(value)
+    if kind is dict:
+        out = value.copy()
+        for k, v in value.items():
+            kind = type(v)
+            if kind is dict or kind is list:
+                out[k] = fresh(v)
+        return out
+    if kind is list:
         return [fresh(v) if type(v) in _NESTED else v for v in value]
     return value
 

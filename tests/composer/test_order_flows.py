@@ -441,6 +441,27 @@ def test_order_slots_draw_orders_in_the_state_asked_for(composer):
     assert set(drawn) == {"awaiting_shipment", "in_transit", "delivered", "cancelled"}
 
 
+def test_a_one_state_draw_tries_what_the_several_state_loop_tries(composer):
+    """The tries of a draw for one state (its own loop) take the same order, after the same number of
+    draws from the rng, as the loop for several states given that one state."""
+    book = OrderBook(composer.conn)
+    clocks = random.Random(9)
+    tried = Counter()
+    for _ in range(60):
+        now = session_clock(clocks)
+        for state in ("pending_payment", "awaiting_shipment", "delayed", "in_transit", "delivered", "cancelled", "any"):
+            for within in (None, 0, 2, 10):
+                since = None if within is None else now - timedelta(days=within)
+                index = book._index[state]
+                lo, hi = index.window(now, since)
+                one, several = random.Random(f"{now}/{state}/{within}"), random.Random(f"{now}/{state}/{within}")
+                got = book._one_state((index, lo, hi), hi - lo, one, now, since)
+                assert got == book._some_states((state,), [(index, lo, hi)], hi - lo, several, now, since)
+                assert one.random() == several.random()
+                tried[got is None] += 1
+    assert tried[True] and tried[False]
+
+
 def test_order_forms_and_no_order_message(composer):
     book = OrderBook(composer.conn)
     rng = random.Random(1)

@@ -139,6 +139,19 @@ def test_a_changed_answer_never_changes_what_is_remembered(world_path):
     assert copy == nested and copy["a"][0]["b"] is not nested["a"][0]["b"]
 
 
+def test_a_fresh_copy_is_new_down_to_every_dict_and_list_and_keeps_the_order():
+    leaf = ("t", 1)
+    answer = {"z": 1, "a": {"m": [1, {"x": None}], "b": "s"}, "k": leaf, "l": [[2], {"y": 2.5}], "e": {}}
+    copy = fresh(answer)
+    assert copy == answer and list(copy) == list(answer) and list(copy["a"]) == list(answer["a"])
+    assert copy is not answer and copy["a"] is not answer["a"] and copy["a"]["m"] is not answer["a"]["m"]
+    assert copy["a"]["m"][1] is not answer["a"]["m"][1] and copy["l"][0] is not answer["l"][0]
+    assert copy["e"] is not answer["e"] and copy["k"] is leaf  # what is not a dict or list is shared
+    copy["a"]["m"][1]["x"] = 1
+    copy["l"][1]["y"] = 0
+    assert answer["a"]["m"][1]["x"] is None and answer["l"][1]["y"] == 2.5
+
+
 def test_only_private_connections_are_tracked(world_path):
     with pytest.raises(sqlite3.ProgrammingError, match="needs a connection that keeps"):
         track_writes(sqlite3.connect(":memory:"))
@@ -577,3 +590,50 @@ def test_order_facts_hold_a_customers_text_once(world_path):
     rows = order_at(conn, a, late), order_at(conn, b, late)
     assert rows[0].customer == rows[1].customer == customer and rows[0].customer is rows[1].customer
     conn.close()
+
+
+def _unshipped(conn, count: int) -> list[str]:
+    """Orders paid and not shipped at NOW with more than one line (a line can be cancelled)."""
+    stamp = "2026-11-20 15:30:00"
+    return [r[0] for r in conn.execute(
+        "SELECT o.order_no FROM orders o WHERE o.paid_at <= ? AND (o.shipped_at IS NULL OR o.shipped_at > ?) "
+        "AND (o.cancelled_at IS NULL OR o.cancelled_at > ?) AND o.created_at <= ? "
+        "AND (SELECT count(*) FROM order_items i WHERE i.order_no = o.order_no) > 1 ORDER BY o.order_no LIMIT ?",
+        (stamp, stamp, stamp, stamp, count))]
+
+
+def test_address_changes_and_cancellations_are_remembered_and_still_written(world_path):
+    """change_address and request_cancellation answer the same call from the same state from memory
+    (a session's verification), and still make their writes: the order tables end as the untracked
+    copy's, call after call."""
+    plain, tracked = private_copy(world_path, False), private_copy(world_path, True)
+    first, second = _unshipped(plain, 2)
+    line = plain.execute("SELECT product_id FROM order_items WHERE order_no = ? ORDER BY rowid", (second,)).fetchone()[0]
+    calls = [("change_address", {"order_no": first, "address": "深圳市南山区科苑路15号"}),
+             ("query_order", {"order_no": first}),
+             ("request_cancellation", {"order_no": second, "product_id": line}),
+             ("query_order", {"order_no": second}),
+             ("request_cancellation", {"order_no": first, "reason": "拍错了"}),
+             ("query_order", {"order_no": first}),
+             ("change_address", {"order_no": first, "address": "北京市海淀区中关村大街1号"})]
+    tables = "SELECT * FROM orders WHERE order_no IN (?, ?) UNION ALL SELECT order_no, product_id, qty, price, " \
+             "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM order_items " \
+             "WHERE order_no IN (?, ?) ORDER BY 1, 2"
+
+    def play(conn):
+        answers = [call(conn, name, args, NOW) for name, args in calls]
+        settle(conn)
+        return answers, conn.execute(tables, (first, second, first, second)).fetchall()
+
+    for conn in (plain, tracked):
+        conn.execute("BEGIN")
+    expected = play(plain)
+    assert expected[0][0]["address"]["text"] == "深圳市南山区科苑路15号" and expected[0][2]["scope"] == "line"
+    assert expected[0][4]["scope"] == "order" and "error" in expected[0][6]  # cancelled: no address change
+    with scratch(tracked, "first"):
+        assert play(tracked) == expected  # computed, remembered
+    remembered = len(memo(tracked, "change_address")), len(memo(tracked, "request_cancellation"))
+    assert remembered == (2, 2)
+    with scratch(tracked, "again"):
+        assert play(tracked) == expected  # answered from memory: the writes are still made
+    assert (len(memo(tracked, "change_address")), len(memo(tracked, "request_cancellation"))) == remembered
