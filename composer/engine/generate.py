@@ -43,8 +43,6 @@ from twinchat.units.loader import UnitSource
 if TYPE_CHECKING:
     from faker import Faker
 
-    from twinchat.composer.engine.noise import NoiseLayer
-
 __all__ = ["Sample", "UnitGenerator", "drawn", "plain", "session_clock", "STREAM_BLOCK"]
 
 #: The clock stamped last, and its text (shared by every generator).
@@ -132,22 +130,6 @@ def drawn(draw: Callable[..., Sample], *args: Any, **kwargs: Any) -> Sample | Li
         return exc
 
 
-#: ``noise.protected_texts``, set when a generator with noise is made (:func:`_noise_layer`)
-_protected_texts: Callable[..., set[str]]
-
-
-def _noise_layer(spec: Any, rate: float | None) -> NoiseLayer | None:
-    """:func:`~twinchat.composer.engine.noise.noise_layer`, its module imported only when there is
-    noise to make (most runs have none)."""
-    global _protected_texts
-    if spec is None and rate is None:
-        return None
-    from twinchat.composer.engine.noise import noise_layer, protected_texts
-
-    _protected_texts = protected_texts
-    return noise_layer(spec, rate)
-
-
 def _ref_item(item: dict[str, Any]) -> dict[str, Any]:
     """What verification needs of a remembered item to resolve a reference to it."""
     return {"id": reference_id(item), "brand": item.get("brand")}
@@ -170,7 +152,12 @@ class UnitGenerator(CompiledUnit):
         """``noise``: the rate of surface noise on the user texts, in place of the unit's own."""
         super().__init__(src, conn, world, templates, faker)
         #: surface noise on the texts ``sample`` draws (None: none; sessions noise their own)
-        self.noise = _noise_layer(self.unit.noise, noise)
+        self.noise = None
+        if self.unit.noise is not None or noise is not None:  # the noise module only when asked for
+            from twinchat.composer.engine.noise import noise_layer, protected_texts
+
+            self.noise = noise_layer(self.unit.noise, noise)
+            self._protected_texts = protected_texts
         self.conn = conn
         self.seed = seed
         #: whether the unit's tool writes (a redraw's calls are then undone by a savepoint, and a
@@ -191,7 +178,7 @@ class UnitGenerator(CompiledUnit):
         out = self._sample_at(index, now, fixed, template_id, context, choices, call)
         if self.noise is not None:
             rng = random.Random(f"twinchat/{self.seed}/{self.unit.id}/{index}/noise")
-            out.text = self.noise.apply(out.text, _protected_texts(out.label, out.slots), rng)
+            out.text = self.noise.apply(out.text, self._protected_texts(out.label, out.slots), rng)
         return out
 
     def _sample_at(self, index: int, now: datetime | None, fixed: dict[str, Any] | None,
