@@ -249,7 +249,10 @@ def fresh(value: Any) -> Any:
     """A copy of a JSON-like answer (dicts and lists copied all the way down), so callers that
     change what a tool returned never change what is remembered."""
     if type(value) is dict:
-        return {k: fresh(v) if type(v) in _NESTED else v for k, v in value.items()}
+        for v in value.values():
+            if type(v) in _NESTED:
+                return {k: fresh(v) if type(v) in _NESTED else v for k, v in value.items()}
+        return value.copy()  # nothing nested (a short answer): a copy made in one step
     if type(value) is list:
         return [fresh(v) if type(v) in _NESTED else v for v in value]
     return value
