@@ -38,6 +38,9 @@ class Settled:
     tool_call: dict[str, Any] | None
     result: dict[str, Any] | None
     outcome: str | None
+    #: the reply, once rendered, when it draws nothing (the outcome's only reply, without
+    #: alternatives): the same text in every sample of the request that says it so
+    reply: str | None = None
 
 
 class PinnedDraws:
@@ -110,19 +113,29 @@ class PinnedDraws:
         if gen._ref_keys:
             out.refs = {}  # a pinned sample has no context to refer to
         if said.scope is not None and said.outcome is not None and gen.unit.replies:
-            out.reply = self._reply(index, said.outcome, said.scope)
+            if said.reply is None:
+                reply = self._reply(index, said.outcome, said.scope)
+                if self._drawless(said.outcome):
+                    said.reply = reply
+                out.reply = reply
+            else:
+                out.reply = said.reply
         if gen.noise is not None:  # as UnitGenerator.sample noises a text
             rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/{index}/noise")
             out.text = gen.noise.apply(out.text, protected_texts(out.label, out.slots), rng)
         return out
 
+    def _drawless(self, outcome: str) -> bool:
+        """Whether the reply of ``outcome`` draws nothing: its only one, without alternatives."""
+        replies = self.gen.unit.replies[outcome]
+        return len(replies) == 1 and self.gen._reply_alts[replies[0]] is None
+
     def _reply(self, index: int, outcome: str, scope: dict[str, Any]) -> str:
         """The reply of sample ``index``: its stream is seeded only when the reply draws (a reply
         that is the outcome's only one, without alternatives, draws nothing that is used)."""
         gen = self.gen
-        replies = gen.unit.replies[outcome]
-        if len(replies) == 1 and gen._reply_alts[replies[0]] is None:
-            return gen._render(replies[0], scope, "a reply for outcome %r", outcome)
+        if self._drawless(outcome):
+            return gen._render(gen.unit.replies[outcome][0], scope, "a reply for outcome %r", outcome)
         gen._cursor = None
         rng = gen._rng
         rng.seed(f"twinchat/{gen.seed}/{gen.unit.id}/{index}")

@@ -80,3 +80,29 @@ def test_an_exhaustive_run_keeps_a_passs_answers(world_path, units):
     remembered = memo(conn, "create_ticket")
     assert remembered.keep == Memo.KEEP and len(remembered) >= p.requests
     conn.close()
+
+
+def test_a_reply_that_draws_nothing_is_rendered_once_per_request(world_path, readme_pairs_units):
+    """The README's callback_request has one reply per outcome, without alternatives: each request's
+    samples share the reply rendered for the first of them, and every sample is still the one
+    drawn alone with its request pinned."""
+    from twinchat.composer.tools import using_tools
+
+    units = load_units([readme_pairs_units])
+    with using_tools([str(readme_pairs_units)], str(world_path)):
+        conn = world_snapshot(world_path)
+        try:
+            gen = UnitGenerator(units["callback_request"], conn, seed=3)
+            p = plan(gen, {"person": 2, "phone": 2, "topic": 2, "when": 2, "urgent": 2})
+            made = list(samples(gen, p))
+            records = [s.to_json() for s in made]
+            verify = Verifier(gen.unit, rerun=gen.call)
+            assert [r["index"] for r in records if verify(r)] == []
+            assert records == _pinned_one_by_one(UnitGenerator(units["callback_request"], conn, seed=3), p)
+        finally:
+            conn.close()
+    by_request: dict[str, list[Sample]] = {}
+    for s in made:
+        by_request.setdefault(repr(s.tool_call), []).append(s)
+    assert len(by_request) == p.requests and all(len(group) == 2 for group in by_request.values())
+    assert all(group[0].reply is group[1].reply for group in by_request.values())

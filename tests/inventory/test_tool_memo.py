@@ -137,6 +137,13 @@ def test_a_changed_answer_never_changes_what_is_remembered(world_path):
     nested = {"a": [{"b": [1]}]}
     copy = fresh(nested)
     assert copy == nested and copy["a"][0]["b"] is not nested["a"][0]["b"]
+    flat = {"booking_no": "CB20261210134481", "urgent": True}  # nothing nested: copied in one step
+    copy = fresh(flat)
+    copy["urgent"] = False
+    assert flat == {"booking_no": "CB20261210134481", "urgent": True} and copy is not flat
+    mixed = {"n": 1, "later": {"inner": [2]}}  # a nested value after a flat one is still copied
+    copy = fresh(mixed)
+    assert copy == mixed and copy["later"] is not mixed["later"] and copy["later"]["inner"] is not mixed["later"]["inner"]
 
 
 def test_a_fresh_copy_is_new_down_to_every_dict_and_list_and_keeps_the_order():
