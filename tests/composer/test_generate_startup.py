@@ -1,8 +1,6 @@
 """What a generate run loads: only what its unit uses (start-up is a large part of a short run)."""
 
-import shutil
-import subprocess
-import sys
+from loaded_modules import modules_after
 
 from twinchat.composer.engine.orderbook import ORDER_FORMS
 from twinchat.composer.engine.sources import slot_source
@@ -13,32 +11,20 @@ _ORDERS = {"twinchat.composer.engine.orderbook", "twinchat.inventory.orders"}
 _NOISE = {"twinchat.composer.engine.noise", "twinchat.composer.engine.noise_data"}
 
 
-def _modules_after_generate(db: str, out: str, *args: str) -> set[str]:
+def _modules_after_generate(db, out, *args: str) -> set[str]:
     """The modules loaded by ``twinchat generate ARGS -n 3`` on ``db``, in a fresh interpreter."""
-    probe = (
-        "import sys\n"
-        "from twinchat.composer.cli import cli\n"
-        f"args = ['generate', *{list(args)!r}, '-n', '3', '--db', {db!r}, '-o', {out!r}]\n"
-        "try:\n    cli(args)\nexcept SystemExit as stop:\n    assert stop.code == 0, stop.code\n"
-        "print('MODULES', ' '.join(sorted(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    line = next(x for x in done.stdout.splitlines() if x.startswith("MODULES "))
-    return set(line.split()[1:])
+    return modules_after("generate", *args, "-n", "3", "--db", str(db), "-o", str(out))
 
 
-def test_a_unit_without_orders_or_noise_generates_without_the_order_book_or_the_noise_layer(world_path, tmp_path):
-    db = tmp_path / "world.db"
-    shutil.copy(world_path, db)
-    loaded = _modules_after_generate(str(db), str(tmp_path / "a.jsonl"), "address_extraction")
+def test_a_unit_without_orders_or_noise_generates_without_the_order_book_or_the_noise_layer(db, tmp_path):
+    loaded = _modules_after_generate(db, tmp_path / "a.jsonl", "address_extraction")
     assert "twinchat.composer.engine.generate" in loaded  # the probe saw a real run
     assert not loaded & (_ORDERS | _NOISE)
     assert (tmp_path / "a.jsonl").read_text(encoding="utf-8").count("\n") == 3
 
 
-def test_an_order_slot_and_noise_load_them_when_the_unit_asks(world_path, tmp_path):
-    db = tmp_path / "world.db"
-    shutil.copy(world_path, db)
-    loaded = _modules_after_generate(str(db), str(tmp_path / "c.jsonl"), "aftersales_cancel", "--noise", "0.5")
+def test_an_order_slot_and_noise_load_them_when_the_unit_asks(db, tmp_path):
+    loaded = _modules_after_generate(db, tmp_path / "c.jsonl", "aftersales_cancel", "--noise", "0.5")
     assert loaded >= _ORDERS | _NOISE
     assert (tmp_path / "c.jsonl").read_text(encoding="utf-8").count("\n") == 3
 
