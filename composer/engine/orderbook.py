@@ -25,7 +25,7 @@ from typing import Any
 
 from twinchat.composer.errors import ComposerError, NoOrder
 from twinchat.composer.engine.order_spans import SpanIndex
-from twinchat.composer.engine.slot_values import Record
+from twinchat.composer.engine.slot_values import ORDER_FORMS, Record
 from twinchat.inventory import orders as world_orders
 from twinchat.inventory.orders_data import SURNAMES
 from twinchat.inventory.timefmt import format_time
@@ -41,8 +41,6 @@ ORDER_STATES: dict[str, str] = {
     "delivered": world_orders.DELIVERED,
     "cancelled": world_orders.CANCELLED,
 }
-#: How a customer writes an order number: DD261112637359, dd261112637359, DD2611 1263 7359, ＤＤ….
-ORDER_FORMS = ("order_no", "lower", "spaced", "fullwidth")
 
 _SECOND = timedelta(seconds=1)
 #: a time's text as format_time writes it (a year from 1000 on: the year's four digits)

@@ -25,6 +25,7 @@ __all__ = [
     "make_person",
     "PERSON_FORMS",
     "PHONE_FORMS",
+    "ORDER_FORMS",
 ]
 
 #: Mainland mobile prefixes in use (13x–19x), with rough weights by how common they are.
@@ -64,6 +65,10 @@ def invalid_mobile_digits(rng: random.Random) -> str:
 
 
 PHONE_FORMS = ("plain", "dashed", "spaced", "plus86", "plus86_plain")
+
+#: How a customer writes an order number: DD261112637359, dd261112637359, DD2611 1263 7359, ＤＤ…
+#: (the order book writes them; inventory order slots offer them).
+ORDER_FORMS = ("order_no", "lower", "spaced", "fullwidth")
 
 
 def phone_form(digits: str, form: str) -> str:

@@ -4,6 +4,7 @@ from loaded_modules import modules_after
 
 from twinchat.composer.engine.orderbook import ORDER_FORMS
 from twinchat.composer.engine.sources import slot_source
+from twinchat.composer.engine.sources.inventory import FORMS
 from twinchat.units.spec import InventorySlot
 
 #: loaded only by a unit with an order slot (the order book), or with noise (the noise layer)
@@ -31,6 +32,6 @@ def test_an_order_slot_and_noise_load_them_when_the_unit_asks(db, tmp_path):
 
 def test_an_order_slot_offers_the_order_books_forms():
     order = InventorySlot(source="inventory", kind="order", forms=["lower", "nickname"])
-    assert slot_source(order).forms_of(order) == ORDER_FORMS
+    assert slot_source(order).forms_of(order) == ORDER_FORMS == FORMS["order"]  # the table is whole
     assert slot_source(order).problems(order, "o", {"o"}) == [
         "unknown form 'nickname'; forms: " + ", ".join(ORDER_FORMS)]

@@ -11,15 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from twinchat.composer.errors import ComposerError, NoOrder
-from twinchat.composer.engine.slot_values import Record
+from twinchat.composer.engine.slot_values import ORDER_FORMS, Record
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
 from twinchat.units.loader import did_you_mean
 from twinchat.units.spec import InventorySlot
 
 __all__ = ["INVENTORY", "FORMS", "record"]
 
-#: Surface forms each inventory kind offers (the first is the default); an order's are the order
-#: book's (:data:`~twinchat.composer.engine.orderbook.ORDER_FORMS`, see :func:`_forms`).
+#: Surface forms each inventory kind offers (the first is the default).
 FORMS: dict[str, tuple[str, ...]] = {
     "product": ("short_name", "model", "name"),
     "compatible_part": ("short_name", "model", "name"),
@@ -29,17 +28,8 @@ FORMS: dict[str, tuple[str, ...]] = {
     "district": ("name", "short", "city_district", "short_city_district"),
     "service_city": ("name", "short"),
     "fault": ("fault",),
+    "order": ORDER_FORMS,
 }
-
-
-def _forms(slot: InventorySlot) -> tuple[str, ...]:
-    """The forms ``slot`` offers: the order book (and the world's orders) is imported only for an
-    order slot, so a run without one never loads it."""
-    if slot.kind == "order":
-        from twinchat.composer.engine.orderbook import ORDER_FORMS
-
-        return ORDER_FORMS
-    return FORMS[slot.kind]
 
 
 def record(slot: InventorySlot, row: dict[str, Any], rng: random.Random, form: str | None = None) -> Record:
@@ -190,5 +180,5 @@ def _checks(slot: InventorySlot, name: str, slot_names: Collection[str]) -> list
 
 INVENTORY = SlotSource(name="inventory", config=InventorySlot, drawer=_drawer, checks=_checks,
                        world_checks=_category_checks,
-                       forms=_forms, uses=lambda slot: [n for n in (slot.device, slot.fits) if n],
+                       forms=lambda slot: FORMS[slot.kind], uses=lambda slot: [n for n in (slot.device, slot.fits) if n],
                        pool=_pool)
