@@ -61,6 +61,9 @@ class PinnedDraws:
         self._settled: dict[tuple[int, Any], Settled] = {}
         #: per template: whether its text draws nothing without given choices (no alternatives)
         self._plain = {tid: alts is None for tid, alts in gen._text_alts.items()}
+        #: per outcome: whether its reply draws nothing (its only one, without alternatives)
+        self._drawless = {outcome: len(replies) == 1 and gen._reply_alts[replies[0]] is None
+                          for outcome, replies in gen.unit.replies.items()}
         self._from_label = _label_arguments(gen)
 
     def settle(self, values: dict[str, Any], template_id: str, call: Call) -> Settled:
@@ -113,28 +116,22 @@ class PinnedDraws:
         if gen._ref_keys:
             out.refs = {}  # a pinned sample has no context to refer to
         if said.scope is not None and said.outcome is not None and gen.unit.replies:
-            if said.reply is None:
+            reply = said.reply
+            if reply is None:
                 reply = self._reply(index, said.outcome, said.scope)
-                if self._drawless(said.outcome):
+                if self._drawless[said.outcome]:
                     said.reply = reply
-                out.reply = reply
-            else:
-                out.reply = said.reply
+            out.reply = reply
         if gen.noise is not None:  # as UnitGenerator.sample noises a text
             rng = random.Random(f"twinchat/{gen.seed}/{gen.unit.id}/{index}/noise")
             out.text = gen.noise.apply(out.text, protected_texts(out.label, out.slots), rng)
         return out
 
-    def _drawless(self, outcome: str) -> bool:
-        """Whether the reply of ``outcome`` draws nothing: its only one, without alternatives."""
-        replies = self.gen.unit.replies[outcome]
-        return len(replies) == 1 and self.gen._reply_alts[replies[0]] is None
-
     def _reply(self, index: int, outcome: str, scope: dict[str, Any]) -> str:
         """The reply of sample ``index``: its stream is seeded only when the reply draws (a reply
         that is the outcome's only one, without alternatives, draws nothing that is used)."""
         gen = self.gen
-        if self._drawless(outcome):
+        if self._drawless[outcome]:
             return gen._render(gen.unit.replies[outcome][0], scope, "a reply for outcome %r", outcome)
         gen._cursor = None
         rng = gen._rng
