@@ -37,17 +37,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import jinja2.filters
-import jinja2.tests
-
-__all__ = ["ENV_VAR", "CompileCache", "cache_dir", "env_signature"]
+__all__ = ["ENV_VAR", "CompileCache", "cache_dir", "default_signature", "env_signature"]
 
 #: The environment variable that moves the cache (a directory) or turns it off (``off`` or empty).
 ENV_VAR = "TWINCHAT_CACHE_DIR"
 _OFF = {"", "0", "off", "no", "false", "none"}
 #: The modules whose code decides what a template compiles to: a change to any of them is a new cache.
-_WRITERS = ("render", "compiled", "compiled_parts", "sandbox", "limits", "filters", "compile_cache")
+_WRITERS = ("render", "environment", "compiled", "compiled_parts", "sandbox", "limits", "filters", "compile_cache")
 #: What starts every entry: a change of the layout of entries is a new cache.
 _FORMAT = 1
 #: An entry's file: the SHA-256 of the rest, then the marshalled (format, key, payload).
@@ -79,7 +75,7 @@ def cache_dir() -> Path | None:
 @lru_cache(maxsize=1)
 def _version_tag() -> str | None:
     digest = hashlib.sha256()
-    for part in (importlib.util.MAGIC_NUMBER, sys.version.encode(), jinja2.__version__.encode(), str(_FORMAT).encode()):
+    for part in (importlib.util.MAGIC_NUMBER, sys.version.encode(), _jinja_version().encode(), str(_FORMAT).encode()):
         digest.update(part + b"\0")
     here = Path(__file__).parent
     try:
@@ -90,11 +86,44 @@ def _version_tag() -> str | None:
     return digest.hexdigest()[:16]
 
 
+#: how Jinja2's ``__init__`` names its version
+_VERSION_LINE = re.compile(r'^__version__ = "([^"\n]+)"$', re.MULTILINE)
+
+
+def _jinja_version() -> str:
+    """Jinja2's ``__version__``, read from its ``__init__`` without importing it (a process whose
+    templates all come from the cache never does), else from the module itself."""
+    module = sys.modules.get("jinja2")
+    if module is None:
+        spec = importlib.util.find_spec("jinja2")
+        if spec is not None and spec.origin is not None and spec.origin.endswith("__init__.py"):
+            try:
+                with open(spec.origin, encoding="utf-8") as f:
+                    found = _VERSION_LINE.findall(f.read())
+            except (OSError, ValueError):
+                found = []
+            if len(found) == 1:
+                return str(found[0])
+        import jinja2 as module
+    return str(module.__version__)
+
+
+def default_signature(calls: Any = ()) -> str:
+    """The signature of :func:`~twinchat.composer.engine.render.make_env`'s environment, found
+    without making it: everything :func:`env_signature` reads of it is decided by the code of the
+    modules that name this cache's directory (:data:`_WRITERS`) and by Jinja2's version, which
+    names it too; what differs is the variables compiled code may call."""
+    return hashlib.sha256(repr(["twinchat.composer.engine.render.make_env", sorted(calls)]).encode()).hexdigest()
+
+
 def env_signature(env: Any, own_filters: Any = (), calls: Any = ()) -> str:
     """What an environment's settings decide of compiled code: its class, syntax and whitespace
     options, how it writes values, its filters and tests (their names, and how Jinja2 calls them),
     which of them are twinchat's or Jinja2's own (the fast path calls those directly), and the
     variables compiled code may call."""
+    import jinja2.filters
+    import jinja2.tests
+
     def described(table: Any, defaults: Any) -> list[Any]:
         return sorted((name, f"{getattr(f, '__module__', '')}.{getattr(f, '__qualname__', type(f).__qualname__)}",
                        str(getattr(f, "jinja_pass_arg", None)), own_filters.get(name) is f if own_filters else False,

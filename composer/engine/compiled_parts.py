@@ -6,22 +6,26 @@ written recipe, in another process (the compiled-template cache, :mod:`.compile_
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from types import CodeType, FunctionType
-from typing import Any, NamedTuple
-
-import jinja2.filters
-from jinja2 import nodes
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from twinchat.composer.engine.limits import checked_mod
 from twinchat.composer.engine.sandbox import Fallback, groupby_key, runtime, sort_key
 
-__all__ = ["HELPERS", "PLAIN", "Written", "define", "parse_expression", "references", "set_before_read"]
+if TYPE_CHECKING:  # Jinja2 is imported where a template is parsed, not where compiled code is defined
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment
+
+__all__ = ["HELPERS", "PLAIN", "Written", "define", "define_with", "parse_expression", "references", "runtime_helpers",
+           "set_before_read"]
 
 
 def set_before_read(tree: nodes.Template) -> bool:
     """Whether a name the template sets at its top level is read in a statement before that
     ``set`` (Jinja2 then reads the template's own, not yet assigned, variable: left to it)."""
+    from jinja2 import nodes
+
     def targets(node: nodes.Assign) -> set[str]:
         return {n.name for n in (node.target, *node.target.find_all(nodes.Name)) if isinstance(n, nodes.Name)}
 
@@ -40,6 +44,8 @@ def parse_expression(env: SandboxedEnvironment, expression: str,
     """The parsed ``expression`` (one expression node; ``tree``: ``{{ expression }}`` parsed
     already, if the caller has it), or None for anything else (a syntax error included: Jinja2
     reports those itself, with its own message)."""
+    from jinja2 import nodes
+
     if tree is None:
         try:
             tree = env.parse("{{ " + expression + " }}")
@@ -67,7 +73,19 @@ def define(env: SandboxedEnvironment, written: Written) -> Any:
     ``env``'s sandbox does) and its references; None if it cannot be defined."""
     helpers = env.__dict__.get("twinchat_runtime")  # the same for every function of one environment
     if helpers is None:
-        helpers = env.__dict__["twinchat_runtime"] = {**runtime(env), "_call": _call}
+        helpers = env.__dict__["twinchat_runtime"] = runtime_helpers(env)
+    return define_with(helpers, written)
+
+
+def runtime_helpers(env: SandboxedEnvironment | Callable[[], SandboxedEnvironment]) -> dict[str, Any]:
+    """The runtime helpers compiled code reads, attributes read as ``env``'s sandbox reads them
+    (``env`` may be a function giving it, called when an attribute is first checked)."""
+    return {**runtime(env), "_call": _call}
+
+
+def define_with(helpers: dict[str, Any], written: Written) -> Any:
+    """The function that ``written`` defines, with ``helpers`` (:func:`runtime_helpers`) and its
+    references; None if it cannot be defined."""
     namespace = {**helpers, **written.names}
     try:
         exec(written.code, namespace)  # noqa: S102 - written from a parsed template
@@ -76,18 +94,21 @@ def define(env: SandboxedEnvironment, written: Written) -> Any:
     return namespace[written.name]
 
 
-def references(env: SandboxedEnvironment, own_filters: Mapping[str, Any],
+def references(env: SandboxedEnvironment | Callable[[], SandboxedEnvironment], own_filters: Mapping[str, Any],
                recipe: tuple[tuple[Any, ...], ...]) -> dict[str, Any] | None:
     """The references a :class:`Written`'s code reads, made again from its ``recipe`` for ``env``
-    (``own_filters`` as when it was written); None if the recipe names something there is not."""
-    own = {n: f for n, f in own_filters.items() if env.filters.get(n) is f}
+    (``own_filters`` as when it was written); None if the recipe names something there is not.
+    ``env`` may be a function giving an environment that holds ``own_filters`` as they are (called
+    only for a recipe that names the environment)."""
+    made = hasattr(env, "filters")
+    own = {n: f for n, f in own_filters.items() if env.filters.get(n) is f} if made else own_filters  # type: ignore[union-attr]
     names: dict[str, Any] = {}
     for i, how in enumerate(recipe):
         kind, *args = how
         if kind == "value" and len(args) == 1 and type(args[0]) in PLAIN:
             value = args[0]
         elif kind == "env" and not args:
-            value = env
+            value = env if made else env()  # type: ignore[operator]
         elif kind == "helper" and len(args) == 1 and args[0] in HELPERS:
             value = HELPERS[args[0]]
         elif kind == "filter" and len(args) == 1 and args[0] in own:
@@ -115,6 +136,26 @@ def _call(func: Any, /, *args: Any, **kwargs: Any) -> Any:
 
 #: constants the code reads by reference that a recipe holds as they are
 PLAIN = frozenset({str, int, float, bool, type(None)})
+class _Helpers(Mapping[str, Any]):
+    """The module-level functions the code reads by reference, by the names a recipe gives them
+    (Jinja2's ``groupby`` imported when it is asked for)."""
+
+    _OWN = {"checked_mod": checked_mod, "groupby_key": groupby_key}
+    _NAMES = (*_OWN, "sync_do_groupby")
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "sync_do_groupby":
+            import jinja2.filters
+
+            return jinja2.filters.sync_do_groupby
+        return self._OWN[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._NAMES)
+
+    def __len__(self) -> int:
+        return len(self._NAMES)
+
+
 #: the module-level functions the code reads by reference, by the names a recipe gives them
-HELPERS: dict[str, Any] = {"checked_mod": checked_mod, "groupby_key": groupby_key,
-                            "sync_do_groupby": jinja2.filters.sync_do_groupby}
+HELPERS: Mapping[str, Any] = _Helpers()

@@ -32,12 +32,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import jinja2.filters
-
-from twinchat.composer.engine.limits import FILTER_PROBLEMS, LimitBreak
+from twinchat.composer.engine import limits
+from twinchat.composer.engine.limits import FILTER_PROBLEMS
 from twinchat.inventory.timefmt import parse_time
 
-__all__ = ["BOUNDED", "FILTERS", "cn_number", "cn_time", "fullwidth", "price", "said_when", "times_said", "when"]
+__all__ = ["BOUNDED", "FILTERS", "bounded", "cn_number", "cn_time", "fullwidth", "price", "said_when", "times_said", "when"]
 
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 _DIGITS = "〇一二三四五六七八九"
@@ -201,16 +200,28 @@ FILTERS = {
 def _bounded(name: str, problem: Callable[..., str | None]) -> Callable[..., Any]:
     """Jinja2's filter ``name``, refusing what ``problem`` finds (after the environment or
     context Jinja2 passes first, if it does)."""
+    import jinja2.filters
+
     original = jinja2.filters.FILTERS[name]
     skip = 1 if hasattr(original, "jinja_pass_arg") else 0
 
     def checked(*args: Any, **kwargs: Any) -> Any:
         why = problem(*args[skip:], **kwargs)
         if why:
-            raise LimitBreak(f"the template {why}")
+            raise limits.LimitBreak(f"the template {why}")
         return original(*args, **kwargs)
     return functools.wraps(original)(checked)  # keeps Jinja2's pass_environment / pass_eval_context
 
 
-#: the bounded filters, by the names templates use
-BOUNDED = {name: _bounded(name, problem) for name, problem in FILTER_PROBLEMS.items()}
+@functools.lru_cache(maxsize=1)
+def bounded() -> dict[str, Callable[..., Any]]:
+    """The bounded filters, by the names templates use (made with the first sandbox: they wrap
+    Jinja2's own)."""
+    return {name: _bounded(name, problem) for name, problem in FILTER_PROBLEMS.items()}
+
+
+def __getattr__(name: str) -> Any:
+    """``BOUNDED``: :func:`bounded`'s filters."""
+    if name == "BOUNDED":
+        return bounded()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,21 +10,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
-
-from jinja2 import nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.sandbox import Fallback, parse
+
+if TYPE_CHECKING:  # Jinja2 is imported when a limit breaks or a template is checked
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+    class LimitBreak(SecurityError):
+        """A template went past a limit while it rendered."""
 
 __all__ = ["FILTER_PROBLEMS", "LimitBreak", "MAX_BITS", "MAX_LOOPS", "MAX_LOOP_DEPTH", "MAX_TEXT", "binop_problem",
            "call_problem", "checked_mod", "limit_problems"]
 
 
-class LimitBreak(SecurityError):
-    """A template went past a limit while it rendered (refused by the sandbox, as unsafe reads are)."""
+def __getattr__(name: str) -> Any:
+    """``LimitBreak``, made when first asked for: a Jinja2 ``SecurityError`` (a template went past a
+    limit while it rendered, refused by the sandbox as unsafe reads are). Only Jinja2's rendering
+    and the bounded filters raise it, so a process whose templates all run compiled code never
+    imports Jinja2 for it."""
+    if name != "LimitBreak":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from jinja2.sandbox import SecurityError
+
+    made = type("LimitBreak", (SecurityError,), {"__module__": __name__, "__doc__": _LIMIT_BREAK})
+    globals()["LimitBreak"] = made
+    return made
 
 
+_LIMIT_BREAK = "A template went past a limit while it rendered (refused by the sandbox, as unsafe reads are)."
 
 #: the most characters a rendered template may have, and items a template may make (range, ``*``)
 MAX_TEXT = 10_000
@@ -143,12 +158,21 @@ FILTER_PROBLEMS: dict[str, Callable[..., str | None]] = {
 # -- load-time checks ----------------------------------------------------------------------------
 
 _UNKNOWN = object()
-_TAGS = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from … import", nodes.Extends: "extends"}
+
+
+def _tags() -> dict[type[nodes.Node], str]:
+    from jinja2 import nodes
+
+    return {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from … import",
+            nodes.Extends: "extends"}
+
 _OPS = {"*": lambda a, b: a * b, "**": lambda a, b: a ** b, "%": lambda a, b: a % b, "+": lambda a, b: a + b}
 
 
 def _const(node: nodes.Node) -> Any:
     """The value of a constant expression, computed where :func:`binop_problem` allows (else _UNKNOWN)."""
+    from jinja2 import nodes
+
     if isinstance(node, nodes.Const):
         return node.value
     if isinstance(node, (nodes.List, nodes.Tuple)):
@@ -166,12 +190,16 @@ def _const(node: nodes.Node) -> Any:
 
 
 def _loop_depth(node: nodes.Node) -> int:
+    from jinja2 import nodes
+
     inner = max((_loop_depth(child) for child in node.iter_child_nodes()), default=0)
     return inner + 1 if isinstance(node, nodes.For) else inner
 
 
 def _recursive_macro(ast: nodes.Template) -> nodes.Macro | None:
     """A macro that calls itself, directly or through others."""
+    from jinja2 import nodes
+
     macros = {m.name: m for m in ast.find_all(nodes.Macro)}
     calls = {name: {c.node.name for c in m.find_all(nodes.Call) if isinstance(c.node, nodes.Name)} & set(macros)
              for name, m in macros.items()}
@@ -189,6 +217,8 @@ def _recursive_macro(ast: nodes.Template) -> nodes.Macro | None:
 
 def _filter_problems(ast: nodes.Template) -> list[tuple[int, str]]:
     """The bounded filters (:data:`.filters.FILTER_PROBLEMS`) given constants past the limits."""
+    from jinja2 import nodes
+
     out = []
     for node in ast.find_all(nodes.Filter):
         if node.name not in FILTER_PROBLEMS or node.node is None or node.dyn_args or node.dyn_kwargs:
@@ -212,9 +242,11 @@ def limit_problems(env: SandboxedEnvironment, source: str, *, expression: bool =
     MAX_LOOP_DEPTH, constants past the limits of :func:`binop_problem`, ranges past MAX_TEXT.
     Rendering checks the same limits on the values it meets. Raises
     :class:`jinja2.TemplateSyntaxError` for bad syntax."""
+    from jinja2 import nodes
+
     ast = parse(env, source, expression=expression)
     out = [(n.lineno, f"uses {{% {tag} %}}, which unit templates cannot (each stands alone)")
-           for kind, tag in _TAGS.items() for n in ast.find_all(kind)]
+           for kind, tag in _tags().items() for n in ast.find_all(kind)]
     macro = _recursive_macro(ast)
     if macro is not None:
         out.append((macro.lineno, f"has macro {macro.name!r} calling itself, which unit templates cannot"))

@@ -10,135 +10,44 @@ whatever the compiled function cannot decide, and everything it does not support
 
 from __future__ import annotations
 
-import functools
 import re
 from functools import lru_cache
 from types import CodeType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2 import meta, nodes
-from jinja2.environment import TemplateExpression
-from jinja2.parser import Parser
-from jinja2.sandbox import SandboxedEnvironment
-
+from twinchat.composer.engine import limits
 from twinchat.composer.engine.alternatives import Alternatives, parse_alternatives
-from twinchat.composer.engine.compile_cache import CompileCache, cache_dir, env_signature
-from twinchat.composer.engine.compiled import Fallback, Written, define, references, write_expression, write_template
-from twinchat.composer.engine.filters import BOUNDED, FILTERS
-from twinchat.composer.engine.limits import MAX_LOOPS, MAX_TEXT, LimitBreak, binop_problem, call_problem
-from twinchat.composer.engine.sandbox import parse
+from twinchat.composer.engine.compile_cache import CompileCache, cache_dir, default_signature, env_signature
+from twinchat.composer.engine.compiled_parts import Written, define_with, references, runtime_helpers
+from twinchat.composer.engine.filters import FILTERS
+from twinchat.composer.engine.limits import MAX_TEXT
+from twinchat.composer.engine.sandbox import Fallback, parse
 from twinchat.composer.errors import ComposerError, LimitError
+
+if TYPE_CHECKING:  # Jinja2 is imported when a template is parsed, compiled or rendered by it
+    import jinja2
+    from jinja2 import nodes
+    from jinja2.environment import TemplateExpression
+    from jinja2.sandbox import SandboxedEnvironment
 
 __all__ = ["make_env", "variables_of", "TemplateCache", "LimitedSandbox"]
 
 
-def _no_methods(value: Any) -> Any:
-    """What a ``{{ … }}`` writes, refusing a method or function: its text would hold a memory
-    address, different on every run (``<built-in method format of str object at 0x7f…>``)."""
-    if callable(value) and not isinstance(value, jinja2.Undefined):
-        name = getattr(value, "__qualname__", type(value).__name__)
-        raise jinja2.TemplateRuntimeError(f"{name!r} is a method, not a value")
-    return value
-
-
-class LimitedSandbox(SandboxedEnvironment):
-    """The sandbox, with limits on what a template makes: no number past MAX_BITS, no text or
-    list past MAX_TEXT by ``*``, ``%`` or a text's methods, and at most MAX_TEXT items made by
-    ``range()`` and ``*`` in one rendering, at most MAX_LOOPS ``for`` iterations in one rendering
-    (nested loops over a long list), and Jinja2's filters that make text of a size a number
-    decides bounded (:data:`.filters.BOUNDED`). Constants are not folded when a template compiles
-    (``optimized=False``): ``{{ 'a' * 10**9 }}`` is refused when it renders, never computed while
-    it compiles. What breaks a limit raises :class:`.limits.LimitBreak`."""
-
-    intercepted_binops = frozenset({"*", "**", "%"})
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(optimized=False, **options)
-        self.made = 0  # items made by range() and * in the current rendering (reset by :meth:`fresh`)
-        self.loops = 0  # for-loop iterations in the current rendering (reset by :meth:`fresh`)
-        self.globals["range"] = self._range
-        self.filters.update(BOUNDED)
-
-    def fresh(self) -> None:
-        """Start the counts of items made and loop iterations for one rendering."""
-        self.made = self.loops = 0
-
-    def _make(self, count: int) -> None:
-        self.made += count
-        if self.made > MAX_TEXT:
-            raise LimitBreak(f"the template makes more than {MAX_TEXT:,} items (range() and *) in one rendering")
-
-    def _generate(self, source: nodes.Template, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
-        for loop in source.find_all(nodes.For):  # each loop's sequence is counted as it starts
-            loop.iter = nodes.Call(nodes.EnvironmentAttribute("counted_loop"), [loop.iter], [], None, None,
-                                   lineno=loop.lineno)
-        return super()._generate(source, *args, **kwargs)
-
-    def counted_loop(self, seq: Any) -> Any:
-        """``seq``, its items counted against MAX_LOOPS (an iterator's as they are taken)."""
-        try:
-            size = len(seq)
-        except TypeError:
-            return self._counting(seq)
-        self._loop(size)
-        return seq
-
-    def _counting(self, seq: Any) -> Any:
-        for item in seq:
-            self._loop(1)
-            yield item
-
-    def _loop(self, count: int) -> None:
-        self.loops += count
-        if self.loops > MAX_LOOPS:
-            raise LimitBreak(f"the template runs more than {MAX_LOOPS:,} loop iterations in one rendering")
-
-    def _range(self, *args: int) -> range:
-        made = range(*args)
-        self._make(len(made))
-        return made
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        problem = binop_problem(operator, left, right)
-        if problem:
-            raise LimitBreak(f"the template {problem}")
-        value = super().call_binop(context, operator, left, right)
-        if operator == "*" and isinstance(value, (str, list, tuple)):
-            self._make(len(value))
-        return value
-
-    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        problem = call_problem(obj, args, kwargs)
-        if problem:
-            raise LimitBreak(f"the template {problem}")
-        return super().call(context, obj, *args, **kwargs)
-
-    def wrap_str_format(self, value: Any) -> Any:
-        wrapped = super().wrap_str_format(value)  # str.format, read as an attribute: called without call()
-        if wrapped is None:
-            return None
-
-        def checked(*args: Any, **kwargs: Any) -> str:
-            problem = call_problem(value, args, kwargs)
-            if problem:
-                raise LimitBreak(f"the template {problem}")
-            return wrapped(*args, **kwargs)
-        return functools.wraps(wrapped)(checked)  # named as the method it stands for
-
-
 def make_env() -> SandboxedEnvironment:
-    """A fresh sandbox with StrictUndefined, twinchat's filters, and no method written as text."""
-    env = LimitedSandbox(
-        undefined=jinja2.StrictUndefined,
-        finalize=_no_methods,
-        autoescape=False,
-        keep_trailing_newline=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(FILTERS)
-    return env
+    """A fresh sandbox with StrictUndefined, twinchat's filters, and no method written as text
+    (a :class:`.environment.LimitedSandbox`)."""
+    from twinchat.composer.engine.environment import new_env
+
+    return new_env()
+
+
+def __getattr__(name: str) -> Any:
+    """``LimitedSandbox`` (:mod:`.environment`), imported with Jinja2 when first asked for."""
+    if name == "LimitedSandbox":
+        from twinchat.composer.engine.environment import LimitedSandbox
+
+        return LimitedSandbox
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> tuple[set[str], set[str]]:
@@ -151,6 +60,8 @@ def variables_of(env: SandboxedEnvironment, source: str, *, expression: bool = F
     kept = cache.get(kind, source)
     if type(kept) is tuple and len(kept) == 2 and all(type(k) is tuple for k in kept):
         return set(kept[0]), set(kept[1])
+    from jinja2 import meta, nodes
+
     ast = parse(env, source, expression=expression)
     used_filters = {f.name for f in ast.find_all(nodes.Filter)}
     # when a filter is unknown, that is the problem to report first
@@ -176,12 +87,32 @@ class TemplateCache:
     runs (:mod:`.compile_cache`): a process reads the code instead of compiling it again."""
 
     def __init__(self, env: SandboxedEnvironment | None = None, calls: frozenset[str] = frozenset()) -> None:
-        self.env = env or make_env()
+        """``env``: the environment to compile in (default: :func:`make_env`'s, made when a template
+        first needs Jinja2: compiled code read from the compile cache runs without it)."""
+        self._env = env
+        self._default = env is None  # the cache key of :func:`make_env`'s settings needs no environment
         self.calls = calls  # the variables compiled code may call (see .compiled.compile_expression_code)
         self._templates: dict[str, Any] = {}
         self._expressions: dict[str, Any] = {}
         self._alternatives: dict[str, Alternatives] = {}
         self._kept: CompileCache | None = None  # made when the first template compiles
+        self._helpers: dict[str, Any] | None = None  # what compiled code calls (see compiled_parts.define_with)
+
+    @property
+    def env(self) -> SandboxedEnvironment:
+        """The sandboxed environment templates compile and render in (made when first asked for)."""
+        if self._env is None:
+            self._env = make_env()
+        return self._env
+
+    def _env_or_maker(self) -> Any:
+        """The environment if there is one, else the function making it (called only if needed)."""
+        return self._env if self._env is not None else lambda: self.env
+
+    def _define(self, written: Written) -> Any:
+        if self._helpers is None:
+            self._helpers = runtime_helpers(self._env_or_maker())
+        return define_with(self._helpers, written)
 
     def alternatives(self, text: str) -> Alternatives:
         """Template ``text`` read for inline alternatives (once per text); AlternativesError if malformed."""
@@ -202,12 +133,15 @@ class TemplateCache:
         return self.render(alts.source, alts.scope(context, choices))
 
     def _fresh(self) -> None:
+        from twinchat.composer.engine.environment import LimitedSandbox
+
         if isinstance(self.env, LimitedSandbox):
             self.env.fresh()
 
     def _cache(self) -> CompileCache:
         if self._kept is None:
-            self._kept = CompileCache(cache_dir(), env_signature(self.env, FILTERS, self.calls))
+            signature = default_signature(self.calls) if self._default else env_signature(self.env, FILTERS, self.calls)
+            self._kept = CompileCache(cache_dir(), signature)
         return self._kept
 
     def _fast(self, source: str, *, expression: bool) -> Any:
@@ -226,6 +160,8 @@ class TemplateCache:
             return None  # not Jinja2: rendering says why
         written: Written | None = None
         if not _makes_tree(source, tree):
+            from twinchat.composer.engine.compiled import write_expression, write_template
+
             write = write_expression if expression else write_template
             written = write(self.env, source, FILTERS, tree, self.calls)
         if written is None:
@@ -233,15 +169,15 @@ class TemplateCache:
             return None
         if written.recipe is not None:
             cache.put(kind, source, (written.code, written.name, written.recipe))
-        return define(self.env, written)
+        return self._define(written)
 
     def _defined(self, entry: Any) -> Any:
         """The function a compile cache entry's code defines; None for an entry that is not one."""
         if not (type(entry) is tuple and len(entry) == 3 and type(entry[0]) is CodeType
                 and entry[1] in ("render", "evaluate") and type(entry[2]) is tuple):
             return None
-        names = references(self.env, FILTERS, entry[2])
-        return None if names is None else define(self.env, Written(entry[0], entry[1], names, entry[2]))
+        names = references(self._env_or_maker(), FILTERS, entry[2])
+        return None if names is None else self._define(Written(entry[0], entry[1], names, entry[2]))
 
     def _jinja_template(self, source: str) -> jinja2.Template:
         """Jinja2's template of ``source`` as ``env.from_string`` makes it, its code read from the
@@ -256,6 +192,11 @@ class TemplateCache:
     def _jinja_expression(self, expression: str) -> TemplateExpression:
         """Jinja2's expression as ``env.compile_expression(…, undefined_to_none=False)`` makes it,
         its code read from the compile cache where it holds it."""
+        import jinja2
+        from jinja2 import nodes
+        from jinja2.environment import TemplateExpression
+        from jinja2.parser import Parser
+
         cache = self._cache()
         code = cache.get("jinja expression", expression)
         if type(code) is not CodeType:
@@ -279,12 +220,14 @@ class TemplateCache:
         compiled: list[Any] = [] if fast is not None else [self._jinja_template(source)]  # else on first use
 
         def render_jinja(context: dict[str, Any]) -> str:
+            import jinja2
+
             if not compiled:
                 compiled.append(self._jinja_template(source))
             self._fresh()
             try:
                 return compiled[0].render(context)
-            except LimitBreak as exc:
+            except limits.LimitBreak as exc:
                 raise LimitError(str(exc)) from exc
             except jinja2.TemplateError as exc:  # render() names the template
                 raise ComposerError(str(exc)) from exc
@@ -319,12 +262,14 @@ class TemplateCache:
         compiled = [] if fast is not None else [self._jinja_expression(expression)]
 
         def evaluate(context: dict[str, Any]) -> Any:
+            import jinja2
+
             if not compiled:
                 compiled.append(self._jinja_expression(expression))
             self._fresh()
             try:
                 value = compiled[0](context)
-            except LimitBreak as exc:
+            except limits.LimitBreak as exc:
                 raise LimitError(str(exc)) from exc
             except jinja2.TemplateError as exc:
                 raise ComposerError(str(exc)) from exc
@@ -381,6 +326,8 @@ _PATH_ONLY = re.compile(r"^\s*([A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\s*$")
 
 def _parsed(env: SandboxedEnvironment, source: str) -> nodes.Template | None:
     """``source`` parsed, or None when it is not valid Jinja2 (rendering it says why)."""
+    import jinja2
+
     try:
         return env.parse(source)
     except jinja2.TemplateSyntaxError:
@@ -392,6 +339,8 @@ def _makes_tree(source: str, ast: nodes.Template) -> bool:
     in the sandbox, which checks what ``*`` and ``**`` make (the compiled path counts loop
     iterations as the sandbox does, and leaves a rendering past the limit to it). Only the ``*``
     and ``**`` operators make those nodes: a source without a ``*`` is not walked."""
+    from jinja2 import nodes
+
     return "*" in source and ast.find((nodes.Mul, nodes.Pow)) is not None  # one walk of the tree for both
 
 

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from itertools import groupby
-from typing import Any
-
-import jinja2.filters
-import jinja2.sandbox
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.parser import Parser
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.slot_values import Person, Phone, Record, Text
+
+if TYPE_CHECKING:  # Jinja2 is imported when a template is parsed, or a rule needs its sandbox
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment
 
 __all__ = ["Access", "Fallback", "Loop", "SLOT_VALUE_TYPES", "allowed", "parse", "refused_attributes", "runtime",
            "sort_key"]
@@ -47,9 +46,15 @@ class Loop:
 SLOT_VALUE_TYPES = frozenset({Person, Phone, Record, Text, Loop})
 
 
-#: what ``groupby`` makes, and the fields of it a template reads
-_GroupTuple = jinja2.filters._GroupTuple
+#: the fields a template reads of what ``groupby`` makes (Jinja2's ``_GroupTuple``)
 _GROUP_FIELDS = frozenset({"grouper", "list"})
+
+
+def _group_tuple() -> type:
+    """Jinja2's ``_GroupTuple`` (a value of that type exists only once Jinja2 is imported)."""
+    import jinja2.filters
+
+    return jinja2.filters._GroupTuple
 
 
 class Access:
@@ -61,10 +66,20 @@ class Access:
     before it returns any attribute of an object that is not a dict, a slot value or ``loop``.
     """
 
-    __slots__ = ("is_safe",)
+    __slots__ = ("_env", "_is_safe")
 
-    def __init__(self, env: SandboxedEnvironment) -> None:
-        self.is_safe = env.is_safe_attribute
+    def __init__(self, env: SandboxedEnvironment | Callable[[], SandboxedEnvironment]) -> None:
+        """``env``: the environment, or a function giving it when the first attribute is checked
+        (a process whose templates read none never makes it)."""
+        self._env = env
+        self._is_safe: Any = None
+
+    def is_safe(self, obj: Any, name: str, value: Any) -> bool:
+        """The environment's ``is_safe_attribute``."""
+        if self._is_safe is None:
+            env = self._env
+            self._is_safe = (env if hasattr(env, "is_safe_attribute") else env()).is_safe_attribute  # type: ignore[operator]
+        return bool(self._is_safe(obj, name, value))
 
     def attr(self, obj: Any, name: str) -> Any:
         """``obj.name`` as the sandbox reads it: an attribute first, then an item."""
@@ -74,7 +89,7 @@ class Access:
             if name in obj and not hasattr(dict, name):
                 return obj[name]
             raise Fallback
-        if type(obj) is _GroupTuple and name in _GROUP_FIELDS:
+        if name in _GROUP_FIELDS and type(obj) is _group_tuple():
             return getattr(obj, name)  # a ``groupby`` group's fields (a named tuple of data)
         if isinstance(obj, (str, int, float, list, tuple, type(None), bool)):
             raise Fallback  # methods of builtins: leave them to the sandbox
@@ -159,13 +174,15 @@ def groupby_key(env: SandboxedEnvironment, value: Any, key: str) -> list[Any]:
     """What Jinja2's ``groupby(key)`` gives (sorted and grouped by the item, strings without case,
     each group named by its first item's own), read directly when ``value`` is a list of dicts
     that all hold ``key`` (a public name no dict method has); anything else goes to Jinja2's filter."""
+    import jinja2.filters
+
     if type(value) is not list or not all(type(item) is dict and key in item for item in value):
         return jinja2.filters.sync_do_groupby(env, value, key)
 
     def folded(item: dict[str, Any]) -> Any:
         found = item[key]
         return found.lower() if isinstance(found, str) else found
-    return [_GroupTuple(values[0][key], values)
+    return [jinja2.filters._GroupTuple(values[0][key], values)
             for values in (list(group) for _, group in groupby(sorted(value, key=folded), folded))]
 
 
@@ -176,9 +193,9 @@ def sort_key(attr: str) -> Callable[[Any], Any]:
     return key
 
 
-def runtime(env: SandboxedEnvironment) -> dict[str, Any]:
+def runtime(env: SandboxedEnvironment | Callable[[], SandboxedEnvironment]) -> dict[str, Any]:
     """The names compiled code calls, by the names it calls them (attribute reads checked by
-    ``env``'s sandbox)."""
+    ``env``'s sandbox; ``env`` may be a function giving it, called when an attribute is first checked)."""
     access = Access(env)
     return {"_getitem": _getitem, "_iterable": _iterable, "_to_list": _to_list, "_first": _first, "_join": _join,
             "_date_method": _date_method, "_Loop": Loop, "_Fallback": Fallback, "_sattr": access.attr, "_gattr": access.gattr,
@@ -216,6 +233,9 @@ _PARSED_PER_ENV = 4096
 
 
 def _parse(env: SandboxedEnvironment, source: str, expression: bool) -> nodes.Template:
+    from jinja2 import TemplateSyntaxError, nodes
+    from jinja2.parser import Parser
+
     if not expression:
         return env.parse(source)
     try:
@@ -235,10 +255,14 @@ def _parse(env: SandboxedEnvironment, source: str, expression: bool) -> nodes.Te
     return tree
 
 
-#: attribute names the sandbox refuses on the objects that have them (besides private names)
-_REFUSED = frozenset({"mro"}) | jinja2.sandbox.UNSAFE_GENERATOR_ATTRIBUTES | jinja2.sandbox.UNSAFE_COROUTINE_ATTRIBUTES \
-    | jinja2.sandbox.UNSAFE_ASYNC_GENERATOR_ATTRIBUTES | jinja2.sandbox.UNSAFE_FUNCTION_ATTRIBUTES \
-    | jinja2.sandbox.UNSAFE_METHOD_ATTRIBUTES
+@lru_cache(maxsize=1)
+def _refused() -> frozenset[str]:
+    """Attribute names the sandbox refuses on the objects that have them (besides private names)."""
+    import jinja2.sandbox
+
+    return frozenset({"mro"}) | jinja2.sandbox.UNSAFE_GENERATOR_ATTRIBUTES \
+        | jinja2.sandbox.UNSAFE_COROUTINE_ATTRIBUTES | jinja2.sandbox.UNSAFE_ASYNC_GENERATOR_ATTRIBUTES \
+        | jinja2.sandbox.UNSAFE_FUNCTION_ATTRIBUTES | jinja2.sandbox.UNSAFE_METHOD_ATTRIBUTES
 
 
 def refused_attributes(env: SandboxedEnvironment, source: str, *, expression: bool = False) -> list[str]:
@@ -246,14 +270,23 @@ def refused_attributes(env: SandboxedEnvironment, source: str, *, expression: bo
     names and the internals of generators, coroutines, functions and types. Such a template can
     only fail (or probe the interpreter), so the unit checks reject it when it loads. Raises
     :class:`jinja2.TemplateSyntaxError` for bad syntax."""
+    from jinja2 import nodes
+
     ast = parse(env, source, expression=expression)
     names = [n.attr for n in ast.find_all(nodes.Getattr)]
     names += [n.arg.value for n in ast.find_all(nodes.Getitem)
               if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)]
-    return sorted({n for n in names if n.startswith("_") or n in _REFUSED})
+    refused = _refused()
+    return sorted({n for n in names if n.startswith("_") or n in refused})
 
 
-_SANDBOX = SandboxedEnvironment()
+@lru_cache(maxsize=1)
+def _sandbox() -> SandboxedEnvironment:
+    """A plain sandbox, for its ``is_safe_attribute`` (made when a path first reads an attribute
+    of something that is not a slot value)."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment()
 
 
 def allowed(obj: Any, name: str, value: Any) -> bool:
@@ -261,4 +294,4 @@ def allowed(obj: Any, name: str, value: Any) -> bool:
     hold a memory address, different on every run), and a slot value's attribute or one that
     :meth:`SandboxedEnvironment.is_safe_attribute` allows (no private names, no internals of
     functions, frames, generators, code objects or tracebacks)."""
-    return not callable(value) and (type(obj) in SLOT_VALUE_TYPES or _SANDBOX.is_safe_attribute(obj, name, value))
+    return not callable(value) and (type(obj) in SLOT_VALUE_TYPES or _sandbox().is_safe_attribute(obj, name, value))

@@ -10,9 +10,7 @@ Each problem is one line naming file:line, unit, template (where it applies) and
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.alternatives import CHOICES, AlternativesError, mentioned, parse_alternatives
 from twinchat.composer.engine.render import checks_cache, make_env, variables_of
@@ -21,6 +19,9 @@ from twinchat.composer.engine.sandbox import parse, refused_attributes
 from twinchat.composer.engine.sources import slot_source
 from twinchat.units.errors import UnitError
 from twinchat.units.loader import UnitSource, did_you_mean
+
+if TYPE_CHECKING:  # imported with the environment of the checks that parse texts (a built-in unit's are not)
+    import jinja2
 
 __all__ = ["unit_problems", "check_unit", "slot_order", "REPLY_NAMES", "CONDITION_NAMES"]
 
@@ -116,6 +117,8 @@ def _checker(src: UnitSource, out: list[str]) -> Callable[..., None]:
     """``check(source, loc, allowed, *, what, template=None, expression=False, alternatives=False)``: the
     problems of one template or expression (syntax, alternatives, filters, refused attributes,
     undeclared variables) onto ``out``."""
+    import jinja2
+
     env, unit = make_env(), src.unit
 
     def check(source: str, loc: list[Any], allowed: Iterable[str], *, what: str, template: str | None = None,
@@ -171,6 +174,8 @@ def _alternative_label_problems(src: UnitSource, i: int) -> list[str]:
         return []  # reported by the template's check
     if not alts.groups:
         return []
+    import jinja2
+
     env, out = make_env(), []
     for field, spec in unit.label.items():
         if field in tpl.missing or spec.grounded == "derived":

@@ -2,6 +2,7 @@
 
 from loaded_modules import modules_after
 
+from twinchat.composer.engine.compile_cache import ENV_VAR
 from twinchat.composer.engine.orderbook import ORDER_FORMS
 from twinchat.composer.engine.sources import slot_source
 from twinchat.composer.engine.sources.inventory import FORMS
@@ -35,3 +36,15 @@ def test_an_order_slot_offers_the_order_books_forms():
     assert slot_source(order).forms_of(order) == ORDER_FORMS == FORMS["order"]  # the table is whole
     assert slot_source(order).problems(order, "o", {"o"}) == [
         "unknown form 'nickname'; forms: " + ", ".join(ORDER_FORMS)]
+
+
+def test_a_run_whose_templates_are_all_in_the_compile_cache_does_not_import_jinja2(db, tmp_path, monkeypatch):
+    """Compiled code read from the cache runs without Jinja2: the sandbox is made (and Jinja2
+    imported) only for a template the cache does not hold, or one the compiled path leaves to it."""
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "cache"))
+    cold = _modules_after_generate(db, tmp_path / "cold.jsonl", "address_extraction")
+    warm = _modules_after_generate(db, tmp_path / "warm.jsonl", "address_extraction")
+    assert "jinja2" in cold and "twinchat.composer.engine.environment" in cold  # the first run compiled
+    assert "twinchat.composer.engine.generate" in warm
+    assert not {name for name in warm if name == "jinja2" or name.startswith(("jinja2.", "markupsafe"))}
+    assert (tmp_path / "warm.jsonl").read_bytes() == (tmp_path / "cold.jsonl").read_bytes()
