@@ -108,12 +108,16 @@ def _jinja_version() -> str:
     return str(module.__version__)
 
 
-def default_signature(calls: Any = ()) -> str:
+def default_signature(own_filters: Any = (), calls: Any = ()) -> str:
     """The signature of :func:`~twinchat.composer.engine.render.make_env`'s environment, found
     without making it: everything :func:`env_signature` reads of it is decided by the code of the
     modules that name this cache's directory (:data:`_WRITERS`) and by Jinja2's version, which
-    names it too; what differs is the variables compiled code may call."""
-    return hashlib.sha256(repr(["twinchat.composer.engine.render.make_env", sorted(calls)]).encode()).hexdigest()
+    names it too, but twinchat's own filters (a plugin may add some: they are named here, as
+    env_signature names them) and the variables compiled code may call."""
+    filters = sorted((name, f"{getattr(f, '__module__', '')}.{getattr(f, '__qualname__', type(f).__qualname__)}")
+                     for name, f in own_filters.items()) if own_filters else []
+    parts = ["twinchat.composer.engine.render.make_env", filters, sorted(calls)]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def env_signature(env: Any, own_filters: Any = (), calls: Any = ()) -> str:

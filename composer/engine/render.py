@@ -140,7 +140,10 @@ class TemplateCache:
 
     def _cache(self) -> CompileCache:
         if self._kept is None:
-            signature = default_signature(self.calls) if self._default else env_signature(self.env, FILTERS, self.calls)
+            if self._default:  # make_env's settings: the key needs no environment
+                signature = default_signature(FILTERS, self.calls)
+            else:
+                signature = env_signature(self.env, FILTERS, self.calls)
             self._kept = CompileCache(cache_dir(), signature)
         return self._kept
 

@@ -215,3 +215,20 @@ def test_a_unit_check_compiles_a_text_once_and_never_keeps_a_failure(kept):
         with pytest.raises(jinja2.TemplateAssertionError, match="defined twice"):
             _compiles(again, twice, False)
     assert checks_cache(again).written == 0
+
+
+def test_a_default_cache_reads_its_entries_without_making_the_environment(kept):
+    """A TemplateCache of make_env's settings keys its entries without an environment: one whose
+    templates all compiled to code reads that code and renders without making the sandbox; one of
+    another environment (the same settings, passed in) keys them apart."""
+    from twinchat.composer.engine.filters import FILTERS
+    from twinchat.composer.engine.render import make_env
+
+    expression = "orders | selectattr('paid') | list | length"
+    assert TemplateCache().evaluate(expression, CONTEXT) == 1  # compiled and kept
+    again = TemplateCache()
+    assert again.evaluate(expression, CONTEXT) == 1
+    assert again._env is None and again._cache().read == 1  # read from the cache, no sandbox made
+    assert TemplateCache(make_env())._cache().signature != again._cache().signature
+    plugin = {**FILTERS, "loud": str.upper}  # a filter a plugin adds is part of the key
+    assert compile_cache.default_signature(plugin) != compile_cache.default_signature(FILTERS)
