@@ -7,13 +7,15 @@ import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 from world_copies import private_copy
 
 from twinchat.inventory import open_world
 from twinchat.inventory.connection import scratch
-from twinchat.inventory.tools import call
+from twinchat.inventory.tools import Tool, ToolContext, call
 from twinchat.inventory.tools.memo import (
     cache_bound,
+    compared_call,
     keep_cache,
     Memo,
     fresh,
@@ -644,3 +646,39 @@ def test_address_changes_and_cancellations_are_remembered_and_still_written(worl
     with scratch(tracked, "again"):
         assert play(tracked) == expected  # answered from memory: the writes are still made
     assert (len(memo(tracked, "change_address")), len(memo(tracked, "request_cancellation"))) == remembered
+
+
+class _NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def test_a_compared_call_is_given_the_remembered_answer_and_nothing_else_is(world_path):
+    """Within compared_call (verification comparing a re-run with the stored result) a tool that
+    returns its remembered answer as it is hands that out uncopied; outside it, and to a tool that
+    calls another inside it, every answer is a copy, so no change reaches what is remembered."""
+    conn = private_copy(world_path, True)
+    order_no = _delivered(conn)
+    asked = {"order_no": order_no}
+    first = call(conn, "query_order", asked, NOW)
+    one = compared_call(conn, lambda: call(conn, "query_order", asked, NOW))
+    two = compared_call(conn, lambda: call(conn, "query_order", asked, NOW))
+    assert one == first and one is two  # the remembered answer itself
+    assert call(conn, "query_order", asked, NOW) is not call(conn, "query_order", asked, NOW)
+    ret = {"order_no": order_no, "kind": "return", "reason": "不想要了"}
+    with scratch(conn, "r"):
+        made = call(conn, "request_return", ret, NOW)
+    with scratch(conn, "r"):
+        again = compared_call(conn, lambda: call(conn, "request_return", ret, NOW))
+    with scratch(conn, "r"):
+        assert again == made and again is compared_call(conn, lambda: call(conn, "request_return", ret, NOW))
+        settle(conn)  # the write is still made
+        assert conn.execute("SELECT count(*) FROM returns WHERE return_no = ?", (made["return_no"],)).fetchone()[0] == 1
+
+    def outer_func(ctx, args):  # a tool that calls another and changes what it is given
+        inner = call(ctx.conn, "query_order", asked, ctx.now)
+        inner["orders"].clear()
+        return {"seen": len(inner["orders"])}
+
+    outer = Tool(name="outer", description="calls query_order", args_model=_NoArgs, func=outer_func)
+    assert compared_call(conn, lambda: outer(ToolContext(conn, NOW), {})) == {"seen": 0}
+    assert call(conn, "query_order", asked, NOW) == first  # what is remembered is unchanged
