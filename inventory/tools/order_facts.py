@@ -28,7 +28,8 @@ from typing import Any
 
 from twinchat.inventory.tools.memo import cache_bound, is_tracked, shared
 
-__all__ = ["order_fact", "BaseFacts", "KEEP_FACTS", "SESSION_KEEP_FACTS", "whole_tables", "SESSION_WHOLE_ORDERS"]
+__all__ = ["order_fact", "BaseFacts", "KEEP_FACTS", "SESSION_KEEP_FACTS", "whole_tables", "SESSION_WHOLE_ORDERS",
+           "WHOLE_AFTER"]
 
 #: facts of each kind (rows, lines, checkpoints) kept by order number before the memory starts
 #: over, unless the run bounds it (:func:`.memo.keep_cache` for :class:`BaseFacts`): more than a
@@ -42,8 +43,13 @@ SESSION_KEEP_FACTS = 1024
 #: a run of sessions reads every order's row and lines at once, in one pass over each table, when
 #: the world has at most this many orders (a default world's 6,000 hold about 4 MB): its sessions
 #: ask for any order, and one read at a time costs ten times as much an order; kept while the order
-#: tables are unwritten, the same from the first session to the last
+#: tables are unwritten, the same from then to the last session
 SESSION_WHOLE_ORDERS = 8192
+
+#: ... once the facts kept one order at a time have filled their bound this many times more (the
+#: first time after about 2,600 sessions of the built-in mix): a whole read costs as much as about
+#: 7,000 reads of one order, which a short run never makes
+WHOLE_AFTER = 0
 
 _FLAG = "twinchat_orders_written"
 #: the tables whose rows an order's facts are made of (the other tables they join are static)
@@ -53,7 +59,7 @@ _TABLES = ("orders", "order_items")
 class BaseFacts:
     """The order tables' write flag on one tracked connection, and the facts read while it is clear."""
 
-    __slots__ = ("conn", "armed", "_held", "_read", "_facts", "_whole")
+    __slots__ = ("conn", "armed", "_held", "_read", "_facts", "_whole", "_over")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -62,7 +68,8 @@ class BaseFacts:
         self._held: int | None = None
         self._read = conn.execute
         self._facts: dict[str, dict[str, Any]] = {}
-        self._whole: set[str] = set()  # the kinds read for every order at once (see :meth:`_first`)
+        self._whole: set[str] = set()  # the kinds read for every order at once (see :meth:`_full`)
+        self._over: dict[str, int] = {}  # how often each kind's facts have filled their bound
 
     def arm(self) -> bool:
         """Make the flag and its triggers (outside a transaction only: a rollback would take them
@@ -96,23 +103,26 @@ class BaseFacts:
     def get(self, kind: str, order_no: str, compute: Callable[[], Any], read_all: ReadAll | None = None) -> Any:
         facts = self._facts.get(kind)
         if facts is None:
-            facts = self._facts[kind] = self._first(kind, read_all)
+            facts = self._facts[kind] = {}
         if order_no in facts:
             return facts[order_no]
         value = compute()
         if kind in self._whole:  # not among every order's: no such order (or none of its lines), not kept
             return value
         if len(facts) >= cache_bound(self.conn, BaseFacts, KEEP_FACTS):
-            facts.clear()
+            facts = self._facts[kind] = self._full(kind, read_all)
+            if kind in self._whole:
+                return value
         facts[order_no] = value
         return value
 
-
-    def _first(self, kind: str, read_all: ReadAll | None) -> dict[str, Any]:
-        """The facts of ``kind`` to start with: every order's, when the run reads them whole
-        (:func:`whole_tables`) and ``read_all`` reads them within its bound, else none."""
+    def _full(self, kind: str, read_all: ReadAll | None) -> dict[str, Any]:
+        """The facts of ``kind`` once those kept one order at a time fill their bound: every order's,
+        when the run reads them whole (:func:`whole_tables`), they have filled it :data:`WHOLE_AFTER`
+        times before and ``read_all`` reads them within its bound; else none."""
+        over = self._over[kind] = self._over.get(kind, 0) + 1
         limit = whole_tables(self.conn)
-        found = read_all(self.conn, limit) if read_all is not None and limit else None
+        found = read_all(self.conn, limit) if read_all is not None and limit and over > WHOLE_AFTER else None
         if found is None:
             return {}
         self._whole.add(kind)

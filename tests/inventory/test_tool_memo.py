@@ -538,16 +538,22 @@ def test_the_order_facts_take_the_runs_bound(world_path):
 
 
 def test_the_order_facts_read_whole_answer_as_one_at_a_time(world_path):
-    """A run that reads the order facts whole (whole_tables) holds every order's row and lines
-    from its first call, answers the order tools as the plain connection does (an unknown order
-    too, which it does not keep), and reads them one at a time again for a world of more orders."""
-    from twinchat.inventory.tools.order_facts import BaseFacts, whole_tables
+    """A run that reads the order facts whole (whole_tables) keeps them one order at a time until
+    that memory has filled its bound (WHOLE_AFTER + 1 times), then holds every order's row and lines,
+    answers the order tools as the plain connection does (an unknown order too, which it does not
+    keep), and reads them one at a time for a world of more orders."""
+    from twinchat.inventory.tools.order_facts import WHOLE_AFTER, BaseFacts, whole_tables
 
     plain, tracked, small = (private_copy(world_path, False), private_copy(world_path, True),
                              private_copy(world_path, True))
     count = plain.execute("SELECT count(*) FROM orders").fetchone()[0]
     keep_cache(tracked, whole_tables, count)
     keep_cache(small, whole_tables, count - 1)
+    for conn in (tracked, small):
+        keep_cache(conn, BaseFacts, 2)
+    order_no = plain.execute("SELECT order_no FROM orders LIMIT 1").fetchone()[0]
+    call(tracked, "query_order", {"order_no": order_no}, NOW)
+    assert len(tracked.static[BaseFacts]._facts["order_row"]) == 1  # one at a time at first
     orders = [r[0] for r in plain.execute("SELECT order_no FROM orders WHERE created_at < ? ORDER BY delivered_at "
                                           "IS NULL, order_no DESC LIMIT 12", (NOW.strftime("%Y-%m-%d"),))]
     for order_no in [*orders, "DD0000000000000"]:
@@ -557,11 +563,12 @@ def test_the_order_facts_read_whole_answer_as_one_at_a_time(world_path):
             assert call(tracked, name, args, NOW) == expected
             assert call(small, name, args, NOW) == expected
     facts = tracked.static[BaseFacts]._facts
+    assert tracked.static[BaseFacts]._over["order_row"] == WHOLE_AFTER + 1
     assert len(facts["order_row"]) == count and "DD0000000000000" not in facts["order_row"]
     assert facts["order_items"][orders[0]] == [tuple(r) for r in plain.execute(
         "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i JOIN products p ON p.id = i.product_id "
         "WHERE i.order_no = ? ORDER BY i.rowid", (orders[0],))]
-    assert len(small.static[BaseFacts]._facts["order_row"]) <= len(orders) + 1
+    assert len(small.static[BaseFacts]._facts["order_row"]) <= 2
     for conn in (plain, tracked, small):
         conn.close()
 
