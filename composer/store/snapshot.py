@@ -77,7 +77,7 @@ def _keep_for_sessions(mem: sqlite3.Connection) -> None:
     from twinchat.inventory.tools.base import SESSION_KEEP_VALIDATED, Tool
     from twinchat.inventory.tools.desk import SESSION_KEEP_OPENINGS, Desk
     from twinchat.inventory.tools.memo import SESSION_KEEP_TEXTS, Memo, keep_answers, keep_cache, one_copy
-    from twinchat.inventory.tools.order_facts import SESSION_KEEP_FACTS, BaseFacts
+    from twinchat.inventory.tools.order_facts import SESSION_KEEP_FACTS, SESSION_WHOLE_ORDERS, BaseFacts, whole_tables
     from twinchat.inventory.tools.places import SESSION_KEEP_ADDRESSES, resolve_address
     from twinchat.inventory.tools.service import SESSION_KEEP_BOOKED, BookedSlots
     from twinchat.inventory.tools.static import static_data
@@ -90,6 +90,7 @@ def _keep_for_sessions(mem: sqlite3.Connection) -> None:
     keep_cache(mem, BookedSlots, SESSION_KEEP_BOOKED)
     keep_cache(mem, one_copy, SESSION_KEEP_TEXTS)
     keep_cache(mem, BaseFacts, SESSION_KEEP_FACTS)
+    keep_cache(mem, whole_tables, SESSION_WHOLE_ORDERS)
     keep_cache(mem, Desk, SESSION_KEEP_OPENINGS)
     static_data(mem, PlaceIndex).found_keep = SESSION_FOUND_KEEP
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import partial
 from datetime import datetime
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from twinchat.composer.verify.stamps import stamp_problem
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import parse_time
 from twinchat.inventory.tools import call, tool_writes
+from twinchat.inventory.tools.memo import compared_call
 from twinchat.units.loader import UnitSource
 
 __all__ = ["SessionVerifier"]
@@ -117,8 +119,8 @@ class SessionVerifier:
                         continue
                     if saved is None and tool_writes(tc["name"]):
                         saved = open_scratch(self.conn, "twinchat_verify")
-                    result = turn.get("content")
-                    if call(self.conn, tc["name"], tc["arguments"], now) != result:
+                    result = turn.get("content")  # compared only: a tool may answer uncopied
+                    if compared_call(self.conn, partial(call, self.conn, tc["name"], tc["arguments"], now)) != result:
                         reasons.append(f"turn {n}: tool_mismatch")
                     pending["result"] = result
                     pending["result_json"] = result_json = dumps(result)

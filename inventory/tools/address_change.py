@@ -101,7 +101,8 @@ def _new_eta(conn: sqlite3.Connection, order_no: str, warehouse: str | None, sta
 
 
 def _change(ctx: ToolContext, args: ChangeAddressArgs) -> dict[str, Any]:
-    return replayed(ctx.conn, "change_address", (ctx.now, args.order_no, args.address), lambda: _change_now(ctx, args))
+    return replayed(ctx.conn, "change_address", (ctx.now, args.order_no, args.address),
+                    lambda: _change_now(ctx, args), as_is=True)
 
 
 _UPDATE_ADDRESS = "UPDATE orders SET ship_adcode = ?, ship_address = ?, eta = ?, delivered_at = ? WHERE order_no = ?"

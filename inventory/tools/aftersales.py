@@ -125,7 +125,7 @@ ordered, not_found, state_error = _ordered, _not_found, _state_error
 # -- urge_shipment -------------------------------------------------------------------------------
 
 def _urge(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
-    return answer(ctx.conn, "urge_shipment", (ctx.now, args.order_no), lambda: _urge_now(ctx, args))
+    return answer(ctx.conn, "urge_shipment", (ctx.now, args.order_no), lambda: _urge_now(ctx, args), as_is=True)
 
 
 def _urge_now(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
@@ -166,7 +166,7 @@ class CancelArgs(BaseModel):
 
 def _cancel(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     return replayed(ctx.conn, "request_cancellation", (ctx.now, args.order_no, args.product_id, args.reason),
-                    lambda: _cancel_now(ctx, args))
+                    lambda: _cancel_now(ctx, args), as_is=True)
 
 
 _DELETE_LINE = "DELETE FROM order_items WHERE order_no = ? AND product_id = ?"
@@ -226,7 +226,7 @@ REQUEST_CANCELLATION = Tool(
 # -- get_invoice ---------------------------------------------------------------------------------
 
 def _invoice(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
-    return answer(ctx.conn, "get_invoice", (ctx.now, args.order_no), lambda: _invoice_now(ctx, args))
+    return answer(ctx.conn, "get_invoice", (ctx.now, args.order_no), lambda: _invoice_now(ctx, args), as_is=True)
 
 
 def _invoice_now(ctx: ToolContext, args: OrderArgs) -> dict[str, Any]:
@@ -274,7 +274,8 @@ class ProtectArgs(BaseModel):
 
 
 def _protect(ctx: ToolContext, args: ProtectArgs) -> dict[str, Any]:
-    return answer(ctx.conn, "check_price_protection", (ctx.now, args.order_no), lambda: _protect_now(ctx, args))
+    return answer(ctx.conn, "check_price_protection", (ctx.now, args.order_no),
+                  lambda: _protect_now(ctx, args), as_is=True)
 
 
 def _protect_now(ctx: ToolContext, args: ProtectArgs) -> dict[str, Any]:
@@ -356,7 +357,8 @@ class ComplaintArgs(BaseModel):
 
 
 def _complain(ctx: ToolContext, args: ComplaintArgs) -> dict[str, Any]:
-    return answer(ctx.conn, "file_complaint", (ctx.now, args.order_no, args.issue), lambda: _complain_now(ctx, args))
+    return answer(ctx.conn, "file_complaint", (ctx.now, args.order_no, args.issue),
+                  lambda: _complain_now(ctx, args), as_is=True)
 
 
 def _complain_now(ctx: ToolContext, args: ComplaintArgs) -> dict[str, Any]:

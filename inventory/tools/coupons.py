@@ -62,7 +62,7 @@ def _coupon(row: tuple[Any, ...], lines: list[dict[str, Any]]) -> dict[str, Any]
 
 def _check(ctx: ToolContext, args: CheckCouponsArgs) -> dict[str, Any]:
     return answer(ctx.conn, "check_coupons", (ctx.now, tuple(args.products), args.quantity),
-                  lambda: _check_now(ctx, args))
+                  lambda: _check_now(ctx, args), as_is=True)
 
 
 def _check_now(ctx: ToolContext, args: CheckCouponsArgs) -> dict[str, Any]:

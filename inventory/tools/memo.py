@@ -25,6 +25,7 @@ from twinchat.inventory.tools.tracking import (
     Writes,
     _execute,
     _Tracker,
+    compared_call,
     fresh,
     is_tracked,
     recalled,
@@ -35,7 +36,8 @@ from twinchat.inventory.tools.tracking import (
     world_version,
 )
 
-__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "recalled", "undone_call", "memo", "Memo",
+__all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "recalled", "undone_call", "compared_call",
+           "memo", "Memo",
            "keep_answers", "keep_cache", "cache_bound", "fresh", "answer", "replayed", "shared", "one_copy",
            "KEEP_TEXTS", "SESSION_KEEP_TEXTS", "settle", "Writes"]
 
@@ -219,11 +221,13 @@ def one_copy(conn: sqlite3.Connection) -> Callable[[str, str], str]:
     return kept.setdefault
 
 
-def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute: Callable[[], Any],
+           as_is: bool = False) -> Any:
     """``compute()``, remembered as tool ``name``'s answer for ``parts`` (and the clock and
-    arguments they hold) in the current world state; a fresh copy every time. For tools that
-    never write: the version is read once, and the facts ``compute`` remembers (:func:`shared`)
-    are keyed by it."""
+    arguments they hold) in the current world state; a fresh copy every time — but in a call that
+    is only compared (:func:`compared_call`) when ``as_is``: the tool's answer is what this gives,
+    unchanged. For tools that never write: the version is read once, and the facts ``compute``
+    remembers (:func:`shared`) are keyed by it."""
     remembered = memo(conn, name)
     if remembered is None:
         return compute()
@@ -236,15 +240,16 @@ def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute:
             found = remembered.put(key, compute())
         finally:
             tracker.pinned = None
-    return fresh(found)
+    return found if as_is and tracker.compared else fresh(found)
 
 
 def replayed(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...],
              compute: Callable[[], tuple[Any, tuple[str, tuple[Any, ...]] | Writes | None]],
-             written: bool = True) -> Any:
+             written: bool = True, as_is: bool = False) -> Any:
     """A writing tool's :func:`answer`: ``compute()`` gives (answer, its writes — one (SQL, parameters),
     or :data:`Writes` — or None), having made them unless not ``written``; remembered, they are
-    owed again (see :meth:`_Tracker.owe`) and the answer copied."""
+    owed again (see :meth:`_Tracker.owe`) and the answer copied (unless ``as_is`` in a call that is
+    only compared, as :func:`answer`)."""
     remembered = memo(conn, name)
     if remembered is None:
         answer, writes = compute()
@@ -259,7 +264,7 @@ def replayed(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...],
             remembered.tracker.owe(_as_writes(found[1]))
     elif found[1]:
         remembered.tracker.owe(_as_writes(found[1]))
-    return fresh(found[0])
+    return found[0] if as_is and remembered.tracker.compared else fresh(found[0])
 
 
 def _as_writes(writes: tuple[str, tuple[Any, ...]] | Writes) -> Writes:

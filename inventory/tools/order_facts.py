@@ -28,7 +28,8 @@ from typing import Any
 
 from twinchat.inventory.tools.memo import cache_bound, is_tracked, shared
 
-__all__ = ["order_fact", "BaseFacts", "KEEP_FACTS", "SESSION_KEEP_FACTS"]
+__all__ = ["order_fact", "BaseFacts", "KEEP_FACTS", "SESSION_KEEP_FACTS", "whole_tables", "SESSION_WHOLE_ORDERS",
+           "WHOLE_AFTER"]
 
 #: facts of each kind (rows, lines, checkpoints) kept by order number before the memory starts
 #: over, unless the run bounds it (:func:`.memo.keep_cache` for :class:`BaseFacts`): more than a
@@ -39,6 +40,17 @@ KEEP_FACTS = 8192
 #: for an order a few calls later, rarely for an earlier session's
 SESSION_KEEP_FACTS = 1024
 
+#: a run of sessions reads every order's row and lines at once, in one pass over each table, when
+#: the world has at most this many orders (a default world's 6,000 hold about 4 MB): its sessions
+#: ask for any order, and one read at a time costs ten times as much an order; kept while the order
+#: tables are unwritten, the same from then to the last session
+SESSION_WHOLE_ORDERS = 8192
+
+#: ... once the facts kept one order at a time have filled their bound this many times more (the
+#: first time after about 2,600 sessions of the built-in mix): a whole read costs as much as about
+#: 7,000 reads of one order, which a short run never makes
+WHOLE_AFTER = 0
+
 _FLAG = "twinchat_orders_written"
 #: the tables whose rows an order's facts are made of (the other tables they join are static)
 _TABLES = ("orders", "order_items")
@@ -47,7 +59,7 @@ _TABLES = ("orders", "order_items")
 class BaseFacts:
     """The order tables' write flag on one tracked connection, and the facts read while it is clear."""
 
-    __slots__ = ("conn", "armed", "_held", "_read", "_facts")
+    __slots__ = ("conn", "armed", "_held", "_read", "_facts", "_whole", "_over")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -56,6 +68,8 @@ class BaseFacts:
         self._held: int | None = None
         self._read = conn.execute
         self._facts: dict[str, dict[str, Any]] = {}
+        self._whole: set[str] = set()  # the kinds read for every order at once (see :meth:`_full`)
+        self._over: dict[str, int] = {}  # how often each kind's facts have filled their bound
 
     def arm(self) -> bool:
         """Make the flag and its triggers (outside a transaction only: a rollback would take them
@@ -86,17 +100,45 @@ class BaseFacts:
         self._held = changes
         return True
 
-    def get(self, kind: str, order_no: str, compute: Callable[[], Any]) -> Any:
+    def get(self, kind: str, order_no: str, compute: Callable[[], Any], read_all: ReadAll | None = None) -> Any:
         facts = self._facts.get(kind)
         if facts is None:
             facts = self._facts[kind] = {}
         if order_no in facts:
             return facts[order_no]
         value = compute()
+        if kind in self._whole:  # not among every order's: no such order (or none of its lines), not kept
+            return value
         if len(facts) >= cache_bound(self.conn, BaseFacts, KEEP_FACTS):
-            facts.clear()
+            facts = self._facts[kind] = self._full(kind, read_all)
+            if kind in self._whole:
+                return value
         facts[order_no] = value
         return value
+
+    def _full(self, kind: str, read_all: ReadAll | None) -> dict[str, Any]:
+        """The facts of ``kind`` once those kept one order at a time fill their bound: every order's,
+        when the run reads them whole (:func:`whole_tables`), they have filled it :data:`WHOLE_AFTER`
+        times before and ``read_all`` reads them within its bound; else none."""
+        over = self._over[kind] = self._over.get(kind, 0) + 1
+        limit = whole_tables(self.conn)
+        found = read_all(self.conn, limit) if read_all is not None and limit and over > WHOLE_AFTER else None
+        if found is None:
+            return {}
+        self._whole.add(kind)
+        return found
+
+
+#: reads a kind of fact for every order at once: (connection, at most this many orders) -> the
+#: facts by order number, or None when there are more orders
+ReadAll = Callable[[sqlite3.Connection, int], "dict[str, Any] | None"]
+
+
+def whole_tables(conn: sqlite3.Connection) -> int:
+    """How many orders a world may have for the order facts to be read whole on ``conn`` (0: one
+    order at a time, the default; a run of sessions sets :data:`SESSION_WHOLE_ORDERS` with
+    :func:`~.memo.keep_cache` for this function)."""
+    return cache_bound(conn, whole_tables, 0)
 
 
 def _base_facts(conn: sqlite3.Connection) -> BaseFacts | None:
@@ -113,12 +155,14 @@ def _base_facts(conn: sqlite3.Connection) -> BaseFacts | None:
     return found if found.armed or found.arm() else None
 
 
-def order_fact(conn: sqlite3.Connection, kind: str, order_no: str, compute: Callable[[], Any]) -> Any:
+def order_fact(conn: sqlite3.Connection, kind: str, order_no: str, compute: Callable[[], Any],
+               read_all: ReadAll | None = None) -> Any:
     """``compute()``, a fact of order ``order_no`` (its ``kind``: "order_row", "order_items",
     "order_checkpoints") made of the order tables' rows, given out as is (callers must not change
     it): kept by order number while those tables are unwritten, else per world state
-    (:func:`.memo.shared`), else (an untracked connection) computed every time."""
+    (:func:`.memo.shared`), else (an untracked connection) computed every time. ``read_all``
+    reads the kind for every order at once, where the run asks for that (:func:`whole_tables`)."""
     base = _base_facts(conn)
     if base is not None and base.clear():
-        return base.get(kind, order_no, compute)
+        return base.get(kind, order_no, compute, read_all)
     return shared(conn, kind, (order_no,), compute)

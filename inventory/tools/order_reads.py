@@ -82,7 +82,7 @@ def order_at(conn: sqlite3.Connection, order_no: str, now: datetime) -> OrderRow
     order tables are unwritten, else per world state (:func:`.order_facts.order_fact`), and kept
     lean: texts that repeat across orders held once (:func:`~twinchat.inventory.tools.memo.one_copy`),
     checkpoints as two tuples."""
-    order = order_fact(conn, "order_row", order_no, lambda: _order_row(conn, order_no))
+    order = order_fact(conn, "order_row", order_no, lambda: _order_row(conn, order_no), _all_order_rows)
     return None if order is None or order.created_at > format_time(now) else order
 
 
@@ -107,13 +107,30 @@ def _order_row(conn: sqlite3.Connection, order_no: str) -> OrderRow | None:
 _ORDER_ROW_SQL = f"{ORDER_SQL} WHERE order_no = ?"
 
 
+def _all_order_rows(conn: sqlite3.Connection, limit: int) -> dict[str, OrderRow] | None:
+    """Every order's row by number (what :func:`_order_row` reads of each), or None for more than
+    ``limit`` orders. Texts that repeat are held once, as there."""
+    if conn.execute("SELECT count(*) FROM orders").fetchone()[0] > limit:
+        return None
+    same: dict[str, str] = {}
+    rows = {}
+    for row in conn.execute(ORDER_SQL):
+        values = list(row)
+        for i in _REPEATED:
+            value = values[i]
+            if type(value) is str:
+                values[i] = same.setdefault(value, value)
+        rows[values[0]] = OrderRow(values)
+    return rows
+
+
 #: an order line as remembered: (product id, short name, quantity, price paid)
 Line = tuple[str, str, int, float]
 
 
 def order_lines(conn: sqlite3.Connection, order_no: str) -> list[Line]:
     """The order's lines (shared: not to be changed)."""
-    return order_fact(conn, "order_items", order_no, lambda: _item_rows(conn, order_no))
+    return order_fact(conn, "order_items", order_no, lambda: _item_rows(conn, order_no), _all_item_rows)
 
 
 def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
@@ -122,6 +139,21 @@ def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
         "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
     same = one_copy(conn)
     return [(same(r[0], r[0]), same(r[1], r[1]), r[2], r[3]) for r in rows]
+
+
+def _all_item_rows(conn: sqlite3.Connection, limit: int) -> dict[str, list[Line]] | None:
+    """Every order's lines by number, each in :func:`_item_rows`' order (an order without lines
+    is not there), or None for more than ``limit`` orders."""
+    if conn.execute("SELECT count(*) FROM orders").fetchone()[0] > limit:
+        return None
+    same: dict[str, str] = {}
+    lines: dict[str, list[Line]] = {}
+    for order_no, product_id, name, qty, price in conn.execute(
+            "SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price FROM order_items i "
+            "JOIN products p ON p.id = i.product_id ORDER BY i.rowid"):
+        lines.setdefault(order_no, []).append((same.setdefault(product_id, product_id), same.setdefault(name, name),
+                                               qty, price))
+    return lines
 
 
 #: checkpoint times are remembered as whole minutes since this moment: the tracking history is

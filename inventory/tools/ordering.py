@@ -122,7 +122,7 @@ def _customer(conn: sqlite3.Connection, name: str, phone: str, address: str, cit
 def _place(ctx: ToolContext, args: PlaceOrderArgs) -> dict[str, Any]:
     return replayed(ctx.conn, "place_order",
                     (ctx.now, tuple(args.products), args.quantity, args.name, args.phone, args.address),
-                    lambda: _place_now(ctx, args), written=False)
+                    lambda: _place_now(ctx, args), written=False, as_is=True)
 
 
 def _place_now(ctx: ToolContext, args: PlaceOrderArgs) -> tuple[dict[str, Any], Writes | None]:

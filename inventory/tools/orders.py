@@ -119,7 +119,8 @@ def _view(conn: sqlite3.Connection, order: OrderRow, now: datetime) -> dict[str,
 
 
 def _query(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
-    return answer(ctx.conn, "query_order", (ctx.now, args.order_no, args.phone), lambda: _query_now(ctx, args))
+    return answer(ctx.conn, "query_order", (ctx.now, args.order_no, args.phone),
+                  lambda: _query_now(ctx, args), as_is=True)
 
 
 def _query_now(ctx: ToolContext, args: QueryOrderArgs) -> dict[str, Any]:
@@ -230,7 +231,7 @@ def _window_closed(order: OrderRow, kind: str, now: datetime) -> dict[str, Any] 
 
 def _request(ctx: ToolContext, args: RequestReturnArgs) -> dict[str, Any]:
     return replayed(ctx.conn, "request_return", (ctx.now, args.order_no, args.product_id, args.kind, args.reason),
-                    lambda: _request_now(ctx, args), written=False)
+                    lambda: _request_now(ctx, args), written=False, as_is=True)
 
 
 _INSERT_RETURN = ("INSERT INTO returns (return_no, request_key, order_no, product_id, kind, reason, created_at, status) "

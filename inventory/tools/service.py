@@ -98,7 +98,8 @@ class _Knowledge:
 
 
 def _search(ctx: ToolContext, args: SearchSolutionArgs) -> dict[str, Any]:
-    return answer(ctx.conn, "search_solution", (args.category, args.query, args.limit), lambda: _search_now(ctx, args))
+    return answer(ctx.conn, "search_solution", (args.category, args.query, args.limit),
+                  lambda: _search_now(ctx, args), as_is=True)
 
 
 def _search_now(ctx: ToolContext, args: SearchSolutionArgs) -> dict[str, Any]:
@@ -171,7 +172,7 @@ def _no_service(conn: sqlite3.Connection, city: dict[str, Any], category: str, f
 
 def _slots(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, Any]:
     return answer(ctx.conn, "query_technician_slots", (ctx.now, args.city, args.category, args.date, args.days,
-                                                       args.limit), lambda: _slots_now(ctx, args))
+                                                       args.limit), lambda: _slots_now(ctx, args), as_is=True)
 
 
 def _slots_now(ctx: ToolContext, args: QueryTechnicianSlotsArgs) -> dict[str, Any]:
@@ -247,7 +248,7 @@ def _no_tickets(conn: sqlite3.Connection) -> bool:
 def _create(ctx: ToolContext, args: CreateTicketArgs) -> dict[str, Any]:
     parts = (ctx.now, args.user_name, args.phone, args.address, args.problem, args.category, args.serve_time,
              args.technician_id, args.is_vip)
-    return replayed(ctx.conn, "create_ticket", parts, lambda: _create_now(ctx, args), written=False)
+    return replayed(ctx.conn, "create_ticket", parts, lambda: _create_now(ctx, args), written=False, as_is=True)
 
 
 #: the starts of the day's slots (HH:MM)

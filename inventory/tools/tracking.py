@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from twinchat.inventory.tools.memo import Memo
 
 __all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "recalled", "undone_call", "settle",
-           "fresh", "Writes"]
+           "compared_call", "fresh", "Writes"]
 
 _TABLE = "temp.twinchat_world_version"
 
@@ -67,6 +67,9 @@ class _Tracker:
         self._call: list[Any] | None = None
         #: whether the calls running now are undone right after they return (see :func:`undone_call`)
         self.undone = False
+        #: whether the call running now is only compared (see :func:`compared_call`): an answer
+        #: remembered ``as_is`` is then handed out without a copy
+        self.compared = False
         #: (``conn.total_changes``, the version) as last read outside a transaction (see :meth:`_current`)
         self._held: tuple[int, str] | None = None
 
@@ -136,7 +139,13 @@ class _Tracker:
         of exactly those, so the same call from the same state gives the same version, whether
         its answer was computed or remembered (versions read during the call do not count)."""
         if self._call is not None:  # a tool calling a tool: the outer call names the writes
-            return func(ctx, args)
+            if not self.compared:
+                return func(ctx, args)
+            self.compared = False  # what the outer tool is given may be changed: a copy
+            try:
+                return func(ctx, args)
+            finally:
+                self.compared = True
         start = self.settle() if self._owing else None
         if self.conn.total_changes != self.seen:
             self.version()  # writes made since, outside a tool call
@@ -237,6 +246,20 @@ def undone_call(conn: sqlite3.Connection, run: Callable[[], Any]) -> Any:
         return run()
     finally:
         tracker.undone = False
+
+
+def compared_call(conn: sqlite3.Connection, run: Callable[[], Any]) -> Any:
+    """``run()``: a tool call whose answer the caller only compares with another, and neither changes
+    nor keeps (verification re-running a session's calls). A tool whose remembered answer is its
+    answer as it is (``as_is`` in :func:`.memo.answer`) then hands out the remembered one, not a copy."""
+    tracker: _Tracker | None = cached_static_data(conn, _Tracker)
+    if tracker is None or tracker.compared:
+        return run()
+    tracker.compared = True
+    try:
+        return run()
+    finally:
+        tracker.compared = False
 
 
 def world_version(conn: sqlite3.Connection) -> str | None:

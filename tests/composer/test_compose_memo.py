@@ -80,6 +80,7 @@ def test_a_composers_caches_stay_within_the_session_bounds(world_path, monkeypat
     monkeypatch.setattr(addresses, "SESSION_KEEP_PLACES", bounds["places"])
     monkeypatch.setattr(service, "SESSION_KEEP_BOOKED", bounds["booked"])
     monkeypatch.setattr(order_facts, "SESSION_KEEP_FACTS", bounds["order facts"])
+    monkeypatch.setattr(order_facts, "SESSION_WHOLE_ORDERS", 1)  # more orders: kept one at a time, as bounded
     monkeypatch.setattr(desk, "SESSION_KEEP_OPENINGS", bounds["openings"])
     monkeypatch.setattr(regions, "_last_index", [None, None])  # an index of its own, not one shared with earlier tests
     for tool in tools().values():  # the tools are the process's: what earlier tests validated goes

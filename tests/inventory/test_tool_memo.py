@@ -7,13 +7,15 @@ import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 from world_copies import private_copy
 
 from twinchat.inventory import open_world
 from twinchat.inventory.connection import scratch
-from twinchat.inventory.tools import call
+from twinchat.inventory.tools import Tool, ToolContext, call
 from twinchat.inventory.tools.memo import (
     cache_bound,
+    compared_call,
     keep_cache,
     Memo,
     fresh,
@@ -535,6 +537,42 @@ def test_the_order_facts_take_the_runs_bound(world_path):
     tracked.close()
 
 
+def test_the_order_facts_read_whole_answer_as_one_at_a_time(world_path):
+    """A run that reads the order facts whole (whole_tables) keeps them one order at a time until
+    that memory has filled its bound (WHOLE_AFTER + 1 times), then holds every order's row and lines,
+    answers the order tools as the plain connection does (an unknown order too, which it does not
+    keep), and reads them one at a time for a world of more orders."""
+    from twinchat.inventory.tools.order_facts import WHOLE_AFTER, BaseFacts, whole_tables
+
+    plain, tracked, small = (private_copy(world_path, False), private_copy(world_path, True),
+                             private_copy(world_path, True))
+    count = plain.execute("SELECT count(*) FROM orders").fetchone()[0]
+    keep_cache(tracked, whole_tables, count)
+    keep_cache(small, whole_tables, count - 1)
+    for conn in (tracked, small):
+        keep_cache(conn, BaseFacts, 2)
+    order_no = plain.execute("SELECT order_no FROM orders LIMIT 1").fetchone()[0]
+    call(tracked, "query_order", {"order_no": order_no}, NOW)
+    assert len(tracked.static[BaseFacts]._facts["order_row"]) == 1  # one at a time at first
+    orders = [r[0] for r in plain.execute("SELECT order_no FROM orders WHERE created_at < ? ORDER BY delivered_at "
+                                          "IS NULL, order_no DESC LIMIT 12", (NOW.strftime("%Y-%m-%d"),))]
+    for order_no in [*orders, "DD0000000000000"]:
+        for name, args in (("query_order", {"order_no": order_no}),
+                           ("request_return", {"order_no": order_no, "kind": "return", "reason": "不想要了"})):
+            expected = call(plain, name, args, NOW)
+            assert call(tracked, name, args, NOW) == expected
+            assert call(small, name, args, NOW) == expected
+    facts = tracked.static[BaseFacts]._facts
+    assert tracked.static[BaseFacts]._over["order_row"] == WHOLE_AFTER + 1
+    assert len(facts["order_row"]) == count and "DD0000000000000" not in facts["order_row"]
+    assert facts["order_items"][orders[0]] == [tuple(r) for r in plain.execute(
+        "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i JOIN products p ON p.id = i.product_id "
+        "WHERE i.order_no = ? ORDER BY i.rowid", (orders[0],))]
+    assert len(small.static[BaseFacts]._facts["order_row"]) <= 2
+    for conn in (plain, tracked, small):
+        conn.close()
+
+
 def test_a_run_bounds_the_validated_arguments_it_keeps(world_path):
     """A tool keeps the validated arguments of at most the bound the run set for its connection
     (:class:`Tool` with keep_cache), and answers the same as on a connection without one."""
@@ -644,3 +682,39 @@ def test_address_changes_and_cancellations_are_remembered_and_still_written(worl
     with scratch(tracked, "again"):
         assert play(tracked) == expected  # answered from memory: the writes are still made
     assert (len(memo(tracked, "change_address")), len(memo(tracked, "request_cancellation"))) == remembered
+
+
+class _NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def test_a_compared_call_is_given_the_remembered_answer_and_nothing_else_is(world_path):
+    """Within compared_call (verification comparing a re-run with the stored result) a tool that
+    returns its remembered answer as it is hands that out uncopied; outside it, and to a tool that
+    calls another inside it, every answer is a copy, so no change reaches what is remembered."""
+    conn = private_copy(world_path, True)
+    order_no = _delivered(conn)
+    asked = {"order_no": order_no}
+    first = call(conn, "query_order", asked, NOW)
+    one = compared_call(conn, lambda: call(conn, "query_order", asked, NOW))
+    two = compared_call(conn, lambda: call(conn, "query_order", asked, NOW))
+    assert one == first and one is two  # the remembered answer itself
+    assert call(conn, "query_order", asked, NOW) is not call(conn, "query_order", asked, NOW)
+    ret = {"order_no": order_no, "kind": "return", "reason": "不想要了"}
+    with scratch(conn, "r"):
+        made = call(conn, "request_return", ret, NOW)
+    with scratch(conn, "r"):
+        again = compared_call(conn, lambda: call(conn, "request_return", ret, NOW))
+    with scratch(conn, "r"):
+        assert again == made and again is compared_call(conn, lambda: call(conn, "request_return", ret, NOW))
+        settle(conn)  # the write is still made
+        assert conn.execute("SELECT count(*) FROM returns WHERE return_no = ?", (made["return_no"],)).fetchone()[0] == 1
+
+    def outer_func(ctx, args):  # a tool that calls another and changes what it is given
+        inner = call(ctx.conn, "query_order", asked, ctx.now)
+        inner["orders"].clear()
+        return {"seen": len(inner["orders"])}
+
+    outer = Tool(name="outer", description="calls query_order", args_model=_NoArgs, func=outer_func)
+    assert compared_call(conn, lambda: outer(ToolContext(conn, NOW), {})) == {"seen": 0}
+    assert call(conn, "query_order", asked, NOW) == first  # what is remembered is unchanged
