@@ -181,6 +181,8 @@ class _Names:
         self._heads: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for name, codes in by_name.items():
             self._heads.setdefault(name[:2], []).append((name, tuple(codes)))
+        #: the first two characters of every name
+        self._head_set = frozenset(self._heads)
         self._index = index
         self._found: dict[str, list[dict[str, Any]]] = {}
         self._last: tuple[str | None, set[str]] = (None, set())  # the last text named_in read, and its regions
@@ -197,11 +199,17 @@ class _Names:
         return found
 
     def _named_in(self, text: str) -> set[str]:
+        """The regions a name of which occurs in ``text``: of the names whose first two characters
+        are two of ``text``'s in a row (found as a set, in C, with :data:`_PAIRS`), those in it."""
         found: set[str] = set()
         heads = self._heads
-        for i in range(len(text) - 1):
-            for name, codes in heads.get(text[i:i + 2], ()):
-                if text.startswith(name, i):
+        if len(text) > len(_PAIRS):  # a text longer than any address: its pairs one by one
+            pairs = {text[i:i + 2] for i in range(len(text) - 1)}
+        else:
+            pairs = map(text.__getitem__, _PAIRS[:len(text) - 1])
+        for head in self._head_set.intersection(pairs):
+            for name, codes in heads[head]:
+                if name in text:
                     found.update(codes)
         return found
 
@@ -221,6 +229,8 @@ def _names(conn: sqlite3.Connection) -> _Names:
     return static_data(conn, PlaceIndex).derived(_Names)
 
 
+#: the slices of two characters at each place of a text (of up to 512 characters)
+_PAIRS = tuple(slice(i, i + 2) for i in range(512))
 #: prefixes of addresses whose places :class:`_Names` keeps (a few kB each at most)
 _KEEP_FOUND = 4096
 
