@@ -6,7 +6,6 @@ data (:mod:`.static`); only the list of cities a province is served in reads ``t
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from itertools import chain
 from typing import Any
@@ -24,7 +23,6 @@ Resolved = tuple[Any, "dict[str, Any] | None"]
 _MUNICIPALITIES = {"110000": "110100", "120000": "120100", "310000": "310100", "500000": "500100"}
 
 _REGION_COLUMNS = ("adcode", "name", "level", "province", "city")
-_SPACE = re.compile(r"\s+")
 
 
 def _region(conn: sqlite3.Connection, adcode: str) -> dict[str, Any]:
@@ -123,7 +121,7 @@ def _read_address(conn: sqlite3.Connection, address: str, field: str) -> Resolve
     that, the full names themselves. Several candidates are narrowed by the other region names
     in the address, full or short (南山区, 深圳 → Shenzhen's).
     """
-    text = _SPACE.sub("", address)
+    text = "".join(address.split())  # its whitespace (what a \s+ pattern matches) taken out
     names = static_data(conn, _names)
     context = names.named_in(text)  # what PlaceIndex.named_in finds, as codes
     full = names.full
