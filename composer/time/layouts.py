@@ -80,6 +80,12 @@ class Layout:
             return None
         return text, max(start, now), end
 
+    def table(self, today: date) -> list[object] | None:
+        """The date's table of a :attr:`kept` layout (see :meth:`at_clock`: an entry is a phrase's
+        (text, start, end) from the date alone, None, or a marker of one not made yet or made at
+        each clock — :meth:`at_clock` gives those), else None."""
+        return _table(self, today) if self.kept else None
+
     def _on_date(self, today: date, index: int) -> object:
         """Table entry ``index`` of the date: (text, start, end), None when the phrase does not exist
         on the date, or :data:`_AT_CLOCK` for a recipe that reads the time of day."""

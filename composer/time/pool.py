@@ -139,6 +139,8 @@ def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
     kind and recipe are drawn here (most draws end there); :func:`_draw` goes on from them."""
     checked, today = _check_kinds(kinds), now.date()
     bits, count = rng.getrandbits, len(checked)
+    if count == 1:
+        return _draw_one(now, today, rng, checked, fits, tries)
     width = count.bit_length()
     for _ in range(tries):  # _below written out twice: a try costs no call but at_clock's
         r = bits(width)
@@ -151,6 +153,38 @@ def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
         while r >= size:
             r = bits(layout.width)
         found = layout.at_clock(now, today, r)
+        drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
+        if fits(drawn[1]):
+            return drawn
+    return None
+
+
+def _draw_one(now: datetime, today: date, rng: random.Random, checked: tuple[str, ...],
+              fits: Callable[[datetime], bool], tries: int) -> tuple[str, datetime, datetime, str] | None:
+    """:func:`draw_where` of one kind (a time slot's usual ask): the same draws, with the layout and
+    the date's table looked up once, and a phrase the table holds checked there (what
+    :meth:`~twinchat.composer.time.layouts.Layout.at_clock` does) and made only when it fits."""
+    kind = checked[0]
+    layout = LAYOUTS[kind]
+    table = layout.table(today)
+    size, width, named = layout.size, layout.width, layout.named
+    bits = rng.getrandbits
+    for _ in range(tries):
+        while bits(1):  # the kind, drawn as draw_where draws one of one (a bit, again while it is 1)
+            pass
+        r = bits(width)
+        while r >= size:
+            r = bits(width)
+        entry = None if table is None else table[r]
+        if type(entry) is tuple:
+            text, start, end = entry
+            if not (end < now or (named and start < now)):
+                if start < now:
+                    start = now
+                if fits(start):
+                    return text, start, end, kind
+                continue
+        found = layout.at_clock(now, today, r)  # not built yet, built at each clock, or not offered
         drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
         if fits(drawn[1]):
             return drawn

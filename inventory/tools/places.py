@@ -6,7 +6,6 @@ data (:mod:`.static`); only the list of cities a province is served in reads ``t
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from itertools import chain
 from typing import Any
@@ -24,7 +23,6 @@ Resolved = tuple[Any, "dict[str, Any] | None"]
 _MUNICIPALITIES = {"110000": "110100", "120000": "120100", "310000": "310100", "500000": "500100"}
 
 _REGION_COLUMNS = ("adcode", "name", "level", "province", "city")
-_SPACE = re.compile(r"\s+")
 
 
 def _region(conn: sqlite3.Connection, adcode: str) -> dict[str, Any]:
@@ -123,7 +121,7 @@ def _read_address(conn: sqlite3.Connection, address: str, field: str) -> Resolve
     that, the full names themselves. Several candidates are narrowed by the other region names
     in the address, full or short (南山区, 深圳 → Shenzhen's).
     """
-    text = _SPACE.sub("", address)
+    text = "".join(address.split())  # its whitespace (what a \s+ pattern matches) taken out
     names = static_data(conn, _names)
     context = names.named_in(text)  # what PlaceIndex.named_in finds, as codes
     full = names.full
@@ -181,6 +179,8 @@ class _Names:
         self._heads: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for name, codes in by_name.items():
             self._heads.setdefault(name[:2], []).append((name, tuple(codes)))
+        #: the first two characters of every name
+        self._head_set = frozenset(self._heads)
         self._index = index
         self._found: dict[str, list[dict[str, Any]]] = {}
         self._last: tuple[str | None, set[str]] = (None, set())  # the last text named_in read, and its regions
@@ -197,11 +197,17 @@ class _Names:
         return found
 
     def _named_in(self, text: str) -> set[str]:
+        """The regions a name of which occurs in ``text``: of the names whose first two characters
+        are two of ``text``'s in a row (found as a set, in C, with :data:`_PAIRS`), those in it."""
         found: set[str] = set()
         heads = self._heads
-        for i in range(len(text) - 1):
-            for name, codes in heads.get(text[i:i + 2], ()):
-                if text.startswith(name, i):
+        if len(text) > len(_PAIRS):  # a text longer than any address: its pairs one by one
+            pairs = {text[i:i + 2] for i in range(len(text) - 1)}
+        else:
+            pairs = map(text.__getitem__, _PAIRS[:len(text) - 1])
+        for head in self._head_set.intersection(pairs):
+            for name, codes in heads[head]:
+                if name in text:
                     found.update(codes)
         return found
 
@@ -221,6 +227,8 @@ def _names(conn: sqlite3.Connection) -> _Names:
     return static_data(conn, PlaceIndex).derived(_Names)
 
 
+#: the slices of two characters at each place of a text (of up to 512 characters)
+_PAIRS = tuple(slice(i, i + 2) for i in range(512))
 #: prefixes of addresses whose places :class:`_Names` keeps (a few kB each at most)
 _KEEP_FOUND = 4096
 

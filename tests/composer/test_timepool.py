@@ -235,6 +235,29 @@ def test_sample_where_gives_what_sampling_until_one_fits_gives(now: datetime, se
     assert where.getstate() == plain.getstate()  # the same draws were made
 
 
+@settings(max_examples=40, deadline=None)
+@given(now=clocks, seed=st.integers(0, 2**32 - 1), hours=st.sets(st.integers(0, 23), min_size=1),
+       kind=st.sampled_from(["clock", "deadline", "relative", "part_of_day"]))
+def test_sample_where_of_one_kind_gives_what_sampling_until_one_fits_gives(
+        now: datetime, seed: int, hours: set[int], kind: str) -> None:
+    """With one kind (a time slot's usual ask: a kept layout, one built at each draw, one with
+    recipes read at the clock), sample_where still draws exactly as calling sample() again."""
+    def fits(start: datetime) -> bool:
+        return start.hour in hours and (start - now).total_seconds() <= 3 * 86400
+
+    tries = 30
+    plain = random.Random(seed)
+    expected = None
+    for _ in range(tries):
+        phrase = sample(now, plain, [kind])
+        if fits(phrase.window.start):
+            expected = phrase
+            break
+    where = random.Random(seed)
+    assert timepool.sample_where(now, where, [kind], fits, tries) == expected
+    assert where.getstate() == plain.getstate()
+
+
 @pytest.mark.parametrize("hours, within_days, now", [
     ([7], 1, datetime(2026, 11, 20, 7, 13)),     # few phrases fit: often listed from the pool
     (None, 0, datetime(2026, 11, 20, 15, 0)),

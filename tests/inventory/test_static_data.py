@@ -44,6 +44,18 @@ def test_named_in_lists_the_regions_an_address_names(world):
         assert [(p["adcode"], at) for p, at in index.named_in(text)] == [tuple(r) for r in rows]
 
 
+def test_address_reading_finds_the_regions_named_in_a_text(world):
+    """What an address is read with (the names whose first two characters it holds, kept if in
+    it) lists the regions PlaceIndex.named_in lists, for texts short and past 512 characters."""
+    from twinchat.inventory.tools.places import _names
+
+    index, names = PlaceIndex(world), _names(world)
+    texts = _texts()
+    texts += [a + b + "路1号" for a, b in zip(texts, texts[3:])] + ["北京朝阳区" * 120 + "西安"]
+    for text in texts:
+        assert names.named_in(text) == {p["adcode"] for p, _ in index.named_in(text)}, text
+
+
 def test_copies_of_one_world_share_their_place_index(world_path, tmp_path):
     """An index made for regions equal to the last one's shares its tables (and what is derived
     from them); a world whose regions differ in one name gets an index of its own, which finds it."""

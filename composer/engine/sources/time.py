@@ -70,6 +70,8 @@ def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> tuple
         return draw_phrase(now, rng, slot.kinds)
 
     hours, within = slot.hours, slot.within_days
+    if hours is not None:  # looked up at each phrase drawn (about twelve a kept one)
+        hours = frozenset(hours)
     # (start - now).total_seconds() > within days, as a comparison of datetimes made once per draw
     latest = None if within is None else _days_after(now, within)
 
