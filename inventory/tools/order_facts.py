@@ -86,6 +86,10 @@ class BaseFacts:
         self._held = changes
         return True
 
+    def forget(self) -> None:
+        for facts in self._facts.values():
+            facts.clear()
+
     def get(self, kind: str, order_no: str, compute: Callable[[], Any]) -> Any:
         facts = self._facts.get(kind)
         if facts is None:
