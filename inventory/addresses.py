@@ -311,6 +311,10 @@ class AddressGenerator:
         place = self._places.get(chosen.adcode) or self.place(chosen.adcode)
         return place, self._detail(place.urban, place.towns)
 
+    def forget(self) -> None:
+        """Keep no :class:`Place` made so far."""
+        self._places.clear()
+
     def place(self, adcode: str) -> Place:
         """The :class:`Place` of a district (made once per district)."""
         place = self._places.get(adcode)

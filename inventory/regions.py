@@ -233,6 +233,10 @@ class PlaceIndex:
         """:func:`find_places` without a query."""
         return [dict(p) for p in self._find(text, level)]
 
+    def forget(self) -> None:
+        """Hold nothing found (see :func:`~twinchat.inventory.tools.memo.forget_kept`)."""
+        self._found.clear()
+
     def shared_find(self, text: str) -> tuple[dict[str, Any], ...]:
         """What :meth:`find` gives for ``text`` (any level), remembered per text: the dicts are
         shared between calls — read them, do not change them."""

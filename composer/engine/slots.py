@@ -157,6 +157,12 @@ class WorldCache:
             book = self._orders = OrderBook(self.conn)
         return book
 
+    def forget(self) -> None:
+        """The address generator forgets the places it made (if it can)."""
+        forget = getattr(self.__dict__.get("_addresses"), "forget", None)
+        if forget is not None:
+            forget()
+
     def address(self, rng: random.Random, city: str | None = None) -> Any:
         """A coherent address drawn with ``rng`` (one generator serves every draw)."""
         return self.addresses(rng).sample(city=city, rng=rng)

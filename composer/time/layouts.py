@@ -18,7 +18,7 @@ from twinchat.composer.time.windows import TimePhrase, TimeWindow
 from twinchat.composer.time.words import (AFTER_DAYS, AFTER_MINUTES, ALL_DAYS, DEADLINE_PARTS, N_CLOCKS, NEAR_PARTS,
                                           PERIODS, SHORT_DAYS, WEEKENDS, WITHIN_DAYS, WITHIN_MINUTES)
 
-__all__ = ["KINDS", "LAYOUTS", "Layout"]
+__all__ = ["KINDS", "LAYOUTS", "Layout", "forget_tables"]
 
 #: the recipes that read the time of day (now + Δ), not only the date: never kept in a date's table
 _LIVE = frozenset({At.within_minutes, At.relative_minutes})
@@ -157,6 +157,14 @@ def _one(value: object) -> object:
             _shared.clear()
         found = _shared[value] = value
     return found
+
+
+def forget_tables() -> None:
+    """Drop every date's table and the copies they hold (a run of sessions does, every so many
+    sessions: see :meth:`~twinchat.composer.engine.compose.SessionComposer.forget`)."""
+    _shared.clear()
+    _table.cache_clear()
+    _on_date.cache_clear()
 
 
 @lru_cache(maxsize=6 * 64)

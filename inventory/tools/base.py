@@ -149,6 +149,11 @@ class Tool:
             return args
         return tracked_call(self.name, arguments, self.func, ctx, args)
 
+    def forget(self) -> None:
+        """Keep no validated arguments."""
+        if self._validated is not None:
+            self._validated.clear()
+
     def arguments(self, arguments: Mapping[str, Any], conn: sqlite3.Connection | None = None) -> Any:
         """``arguments`` validated by ``args_model``, or the tool error saying which is wrong.
 

@@ -34,6 +34,9 @@ class BookedSlots(dict):  # type: ignore[type-arg]
         super().__init__()
         self.keep = cache_bound(conn, BookedSlots, KEEP_BOOKED)
 
+    def forget(self) -> None:
+        self.clear()
+
 
 def booked(conn: sqlite3.Connection, technician: str, day: dt.date, start: str) -> bool:
     """:func:`is_booked_elsewhere`, kept per connection for up to :data:`KEEP_BOOKED` slots, or as

@@ -46,6 +46,11 @@ class Desk:
         #: (technicians, weekday) -> their planned slots that day (see :meth:`day`)
         self._day_plans: dict[tuple[tuple[str, ...], int], list[tuple[str, str, time, time]]] = {}
 
+    def forget(self) -> None:
+        """Hold no openings or day plans (see :func:`~twinchat.inventory.tools.memo.forget_kept`)."""
+        self._openings.clear()
+        self._day_plans.clear()
+
     def serves(self, city: str) -> bool:
         """Whether ``city`` has a technician at all."""
         return city in self._by_city

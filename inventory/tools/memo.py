@@ -39,7 +39,7 @@ from twinchat.inventory.tools.tracking import (
 __all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "recalled", "undone_call", "compared_call",
            "memo", "Memo",
            "keep_answers", "keep_cache", "cache_bound", "fresh", "answer", "replayed", "shared", "one_copy",
-           "KEEP_TEXTS", "SESSION_KEEP_TEXTS", "settle", "Writes"]
+           "KEEP_TEXTS", "SESSION_KEEP_TEXTS", "settle", "Writes", "forget_kept"]
 
 
 #: what a memo holds, and so which of the connection's bounds it takes (see :func:`keep_answers`)
@@ -96,6 +96,10 @@ class Memo:
     def __len__(self) -> int:
         return len(self._answers)
 
+    def forget(self) -> None:
+        """Hold no answer (see :func:`forget_kept`)."""
+        self._answers.clear()
+
 
 class _Bounds:
     """How many answers, and how many facts, a memo on one connection holds (see :func:`keep_answers`),
@@ -138,6 +142,19 @@ def keep_cache(conn: sqlite3.Connection, owner: Hashable, keep: int) -> None:
     if keep < 1:
         raise ValueError(f"a cache keeps at least one entry, not {keep}")
     static_data(conn, _Bounds).caches[owner] = keep
+
+
+def forget_kept(conn: sqlite3.Connection) -> None:
+    """Empty at once every cache kept for ``conn`` that remembers what calls asked for: each part of
+    its static data with a ``forget`` method (the tools' memos, their facts, the places and slots
+    they looked up…). A run of sessions calls it every so many sessions, so that its caches fill
+    and empty together, on one schedule, rather than each when it reaches its own bound: what
+    they hold at most is then reached within the first few thousand sessions, however many
+    follow. Only what is remembered changes, never what is answered."""
+    for part in list(getattr(conn, "static", {}).values()):
+        forget = getattr(part, "forget", None)
+        if forget is not None:
+            forget()
 
 
 def cache_bound(conn: sqlite3.Connection, owner: Hashable, default: int) -> int:
@@ -203,6 +220,9 @@ class _Texts(dict):  # type: ignore[type-arg]
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()
         self.keep = cache_bound(conn, one_copy, KEEP_TEXTS)
+
+    def forget(self) -> None:
+        self.clear()
 
 
 def one_copy(conn: sqlite3.Connection) -> Callable[[str, str], str]:

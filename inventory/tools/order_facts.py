@@ -46,9 +46,9 @@ SESSION_KEEP_FACTS = 1024
 #: tables are unwritten, the same from then to the last session
 SESSION_WHOLE_ORDERS = 8192
 
-#: ... once the facts kept one order at a time have filled their bound this many times more (the
-#: first time after about 2,600 sessions of the built-in mix): a whole read costs as much as about
-#: 7,000 reads of one order, which a short run never makes
+#: ... once it has read (1 + this many) times as many orders one at a time as it keeps (1,024 in a
+#: run of sessions: after about 2,600 sessions of the built-in mix): a whole read costs as much as
+#: about 7,000 reads of one order, which a short run never makes
 WHOLE_AFTER = 0
 
 _FLAG = "twinchat_orders_written"
@@ -59,7 +59,7 @@ _TABLES = ("orders", "order_items")
 class BaseFacts:
     """The order tables' write flag on one tracked connection, and the facts read while it is clear."""
 
-    __slots__ = ("conn", "armed", "_held", "_read", "_facts", "_whole", "_over")
+    __slots__ = ("conn", "armed", "_held", "_read", "_facts", "_whole", "_reads")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -69,7 +69,7 @@ class BaseFacts:
         self._read = conn.execute
         self._facts: dict[str, dict[str, Any]] = {}
         self._whole: set[str] = set()  # the kinds read for every order at once (see :meth:`_full`)
-        self._over: dict[str, int] = {}  # how often each kind's facts have filled their bound
+        self._reads: dict[str, int] = {}  # how many facts of each kind were read one order at a time
 
     def arm(self) -> bool:
         """Make the flag and its triggers (outside a transaction only: a rollback would take them
@@ -100,6 +100,13 @@ class BaseFacts:
         self._held = changes
         return True
 
+    def forget(self) -> None:
+        """Empty the facts kept one order at a time (every order's, read whole, stay: they are as
+        many as the world's orders, read once)."""
+        for kind, facts in self._facts.items():
+            if kind not in self._whole:
+                facts.clear()
+
     def get(self, kind: str, order_no: str, compute: Callable[[], Any], read_all: ReadAll | None = None) -> Any:
         facts = self._facts.get(kind)
         if facts is None:
@@ -109,25 +116,25 @@ class BaseFacts:
         value = compute()
         if kind in self._whole:  # not among every order's: no such order (or none of its lines), not kept
             return value
-        if len(facts) >= cache_bound(self.conn, BaseFacts, KEEP_FACTS):
-            facts = self._facts[kind] = self._full(kind, read_all)
-            if kind in self._whole:
-                return value
+        bound = cache_bound(self.conn, BaseFacts, KEEP_FACTS)
+        read = self._reads[kind] = self._reads.get(kind, 0) + 1
+        if read == bound * (WHOLE_AFTER + 1) and self._full(kind, read_all):
+            return value
+        if len(facts) >= bound:
+            facts.clear()
         facts[order_no] = value
         return value
 
-    def _full(self, kind: str, read_all: ReadAll | None) -> dict[str, Any]:
-        """The facts of ``kind`` once those kept one order at a time fill their bound: every order's,
-        when the run reads them whole (:func:`whole_tables`), they have filled it :data:`WHOLE_AFTER`
-        times before and ``read_all`` reads them within its bound; else none."""
-        over = self._over[kind] = self._over.get(kind, 0) + 1
+    def _full(self, kind: str, read_all: ReadAll | None) -> bool:
+        """Read the facts of ``kind`` of every order at once, when the run reads them whole
+        (:func:`whole_tables`) and ``read_all`` reads them within its bound; whether it did."""
         limit = whole_tables(self.conn)
-        found = read_all(self.conn, limit) if read_all is not None and limit and over > WHOLE_AFTER else None
+        found = read_all(self.conn, limit) if read_all is not None and limit else None
         if found is None:
-            return {}
+            return False
+        self._facts[kind] = found
         self._whole.add(kind)
-        return found
-
+        return True
 
 #: reads a kind of fact for every order at once: (connection, at most this many orders) -> the
 #: facts by order number, or None when there are more orders

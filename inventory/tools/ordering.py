@@ -57,6 +57,10 @@ class _Addresses:
         self._lengths = sorted({len(name) for name in self._cities}, reverse=True)
         self._found: dict[str, tuple[Any, Any, str | None]] = {}
 
+    def forget(self) -> None:
+        """Hold nothing found (see :func:`~twinchat.inventory.tools.memo.forget_kept`)."""
+        self._found.clear()
+
     def resolve(self, conn: sqlite3.Connection, address: str) -> tuple[Any, Any, str | None]:
         """(the city row or None, the tool error or None, the adcode of the place the address starts
         with — its district when it names one in full — or of its city)."""

@@ -111,6 +111,9 @@ class _Addresses(dict):  # type: ignore[type-arg]
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()
 
+    def forget(self) -> None:
+        self.clear()
+
 
 def _read_address(conn: sqlite3.Connection, address: str, field: str) -> Resolved:
     """The city row of a street address.
@@ -184,6 +187,10 @@ class _Names:
         self._index = index
         self._found: dict[str, list[dict[str, Any]]] = {}
         self._last: tuple[str | None, set[str]] = (None, set())  # the last text named_in read, and its regions
+
+    def forget(self) -> None:
+        """Hold nothing found (see :func:`~twinchat.inventory.tools.memo.forget_kept`)."""
+        self._found.clear()
 
     def named_in(self, text: str) -> set[str]:
         """The regions whose name or short name (of two characters or more) occurs in ``text`` (a

@@ -73,6 +73,11 @@ class _Tracker:
         #: (``conn.total_changes``, the version) as last read outside a transaction (see :meth:`_current`)
         self._held: tuple[int, str] | None = None
 
+    def forget(self) -> None:
+        """Every memo forgets its answers (see :func:`~twinchat.inventory.tools.memo.forget_kept`)."""
+        for remembered in self.memos.values():
+            remembered.forget()
+
     def version(self) -> str:
         pinned = self.pinned
         if pinned is not None:

@@ -539,7 +539,7 @@ def test_the_order_facts_take_the_runs_bound(world_path):
 
 def test_the_order_facts_read_whole_answer_as_one_at_a_time(world_path):
     """A run that reads the order facts whole (whole_tables) keeps them one order at a time until
-    that memory has filled its bound (WHOLE_AFTER + 1 times), then holds every order's row and lines,
+    it has read (WHOLE_AFTER + 1) times as many as it keeps, then holds every order's row and lines,
     answers the order tools as the plain connection does (an unknown order too, which it does not
     keep), and reads them one at a time for a world of more orders."""
     from twinchat.inventory.tools.order_facts import WHOLE_AFTER, BaseFacts, whole_tables
@@ -563,12 +563,15 @@ def test_the_order_facts_read_whole_answer_as_one_at_a_time(world_path):
             assert call(tracked, name, args, NOW) == expected
             assert call(small, name, args, NOW) == expected
     facts = tracked.static[BaseFacts]._facts
-    assert tracked.static[BaseFacts]._over["order_row"] == WHOLE_AFTER + 1
+    assert tracked.static[BaseFacts]._reads["order_row"] == 2 * (WHOLE_AFTER + 1)
     assert len(facts["order_row"]) == count and "DD0000000000000" not in facts["order_row"]
     assert facts["order_items"][orders[0]] == [tuple(r) for r in plain.execute(
         "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i JOIN products p ON p.id = i.product_id "
         "WHERE i.order_no = ? ORDER BY i.rowid", (orders[0],))]
     assert len(small.static[BaseFacts]._facts["order_row"]) <= 2
+    for conn in (tracked, small):  # emptying the caches keeps what was read whole, only that
+        conn.static[BaseFacts].forget()
+    assert len(facts["order_row"]) == count and not small.static[BaseFacts]._facts["order_row"]
     for conn in (plain, tracked, small):
         conn.close()
 

@@ -90,6 +90,9 @@ class Said:
         self.said: dict[tuple[str, str], Record] = {}
         self.keep = cache_bound(conn, Said, KEEP_SAID)
 
+    def forget(self) -> None:
+        self.said.clear()
+
 
 class _Sayer:
     """Each (district, form) said once: the first form of the chain that names only that place
