@@ -243,28 +243,27 @@ def undone_call(conn: sqlite3.Connection, run: Callable[[], Any]) -> Any:
     to a transaction or savepoint begun right before it). Its owed writes are neither owed nor
     named by a new version: nothing reads the tables before they are undone, and the rollback
     would put the version back anyway. Writes it makes step the version as ever."""
-    tracker: _Tracker | None = cached_static_data(conn, _Tracker)
-    if tracker is None or tracker.undone:
-        return run()
-    tracker.undone = True
-    try:
-        return run()
-    finally:
-        tracker.undone = False
+    return _flagged(conn, "undone", run)
 
 
 def compared_call(conn: sqlite3.Connection, run: Callable[[], Any]) -> Any:
     """``run()``: a tool call whose answer the caller only compares with another, and neither changes
     nor keeps (verification re-running a session's calls). A tool whose remembered answer is its
     answer as it is (``as_is`` in :func:`.memo.answer`) then hands out the remembered one, not a copy."""
+    return _flagged(conn, "compared", run)
+
+
+def _flagged(conn: sqlite3.Connection, flag: str, run: Callable[[], Any]) -> Any:
+    """``run()`` with the tracker's ``flag`` (``undone`` or ``compared``) set, unless it is set
+    already (the outermost call clears it) or ``conn`` is untracked."""
     tracker: _Tracker | None = cached_static_data(conn, _Tracker)
-    if tracker is None or tracker.compared:
+    if tracker is None or getattr(tracker, flag):
         return run()
-    tracker.compared = True
+    setattr(tracker, flag, True)
     try:
         return run()
     finally:
-        tracker.compared = False
+        setattr(tracker, flag, False)
 
 
 def world_version(conn: sqlite3.Connection) -> str | None:
