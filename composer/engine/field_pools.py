@@ -188,7 +188,8 @@ def field_pools(gen: UnitGenerator, now: datetime, asked: Mapping[str, PoolSpec]
         slot = by_field.get(field)
         if slot is None or slot in dependent:
             why = "is drawn from another slot" if slot else "is not a field of the unit"
-            raise ComposerError(f"--pool {field}: {why}; fields: {', '.join(sorted(names.values()))}")
+            poolable = sorted({names.get(n, n) for n in gen.unit.slots if n not in dependent})
+            raise ComposerError(f"--pool {field}: {why}; fields: {', '.join(poolable)}")
         chosen[slot] = spec
     said = " ".join(re.findall(r"\{[{%](.*?)[}%]\}", " ".join(texts or []), re.S))
     if not asked:

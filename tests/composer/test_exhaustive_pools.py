@@ -130,6 +130,17 @@ def test_bad_pools_are_one_located_line(world_path, tmp_path, args, message):
     assert not out.exists()
 
 
+def test_an_unknown_field_names_every_field_a_pool_can_take(world_path, tmp_path):
+    # address_extraction's separator is a slot no label field reads, yet it is an axis of the product
+    done = CliRunner().invoke(cli, ["generate", "address_extraction", "--exhaustive", "--pool", "x=2",
+                                    "--db", str(world_path), "--dry-run"])
+    assert (done.exit_code, done.stderr) == (1, "Error: --pool x: is not a field of the unit; "
+                                                "fields: addr, name, phone, sep\n")
+    done = CliRunner().invoke(cli, ["generate", "address_extraction", "--exhaustive", "--pool", "sep=2",
+                                    "--db", str(world_path), "--dry-run"])
+    assert done.exit_code == 0 and done.stdout.startswith("address_extraction: sep 2 = 2 requests\n")
+
+
 def test_pools_need_exhaustive(world_path, tmp_path):
     done = CliRunner().invoke(cli, ["generate", "ticket_create_call", "--pool", "user_name=2",
                                     "--db", str(world_path), "-o", str(tmp_path / "x.jsonl")])
