@@ -44,6 +44,8 @@ TEMPLATES = {"instruction": 6, "action": 4}
 _LEADS = ("你好,我想{action}。", "麻烦帮我{action}:", "{action}。", "我要{action},", "请帮忙{action}:", "")
 _ENDS = ("。", ",谢谢。", "", "。麻烦了", "。", "")
 _CLAUSES = ("{said}是{m}", "{said}:{m}", "{said}{m}")
+#: a number's description that asks for it (几条, 多少个): the value is said in its place
+_COUNT_ASKED = re.compile(r"几|多少(?=[个条项次天件张位台份种页])")
 #: templates per robustness case (copies of the first templates that say the argument)
 _PER_CASE = 2
 
@@ -90,8 +92,12 @@ def action_of(schema: dict[str, Any]) -> str:
 def _clause(f: DraftField, rng: random.Random, shape: str, mention: str | None = None) -> str:
     m = "{{ " + (mention or f.mention) + " }}"
     if shape == "action":
-        return f"{f.said}为{m}"
-    return (f"{f.said}:{m}" if f.type == "bool" else rng.choice(_CLAUSES).format(said=f.said, m=m))
+        said = f"{f.said}为{m}"
+    else:
+        said = f"{f.said}:{m}" if f.type == "bool" else rng.choice(_CLAUSES).format(said=f.said, m=m)
+    asked = _COUNT_ASKED.search(f.said) if f.type in ("int", "float") else None
+    # 最多返回几条解决方案 → 最多返回{{ limit }}条解决方案, not 最多返回几条解决方案为2 (the same draws either way)
+    return f.said[:asked.start()] + m + f.said[asked.end():] if asked else said
 
 
 def _drafts(fields: list[DraftField], action: str, shape: str, rng: random.Random) -> list[_Draft]:

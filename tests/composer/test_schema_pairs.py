@@ -148,6 +148,19 @@ def test_a_built_in_tool_drafts_from_its_model(world_path, tmp_path):
     assert "search_solution_call: category 6 × query 10 × limit 10 = 600 requests" in done.stdout
 
 
+@pytest.mark.parametrize("shape", ["instruction", "action"])
+def test_a_count_the_description_asks_for_is_said_in_its_place(world_path, tmp_path, shape):
+    # search_solution's limit is described as 最多返回几条解决方案: 最多返回3条解决方案, never 几条…为3
+    out = tmp_path / "s.jsonl"
+    done = CliRunner().invoke(cli, ["generate", "--tool", "search_solution", "--shape", shape, "-n", "40",
+                                    "--db", str(world_path), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    samples = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    said = [s for s in samples if s["tool_call"]["arguments"].get("limit") is not None]
+    assert said and not any("几" in s["text"] for s in samples)
+    assert all(f"最多返回{s['tool_call']['arguments']['limit']}条解决方案" in s["text"] for s in said)
+
+
 @pytest.mark.parametrize("args, message", [
     (["ticket_create_call", "--tool", "create_ticket"], "give a UNIT_ID or --tool NAME (one of them)"),
     (["ticket_create_call", "--shape", "action", "-n", "1"],
