@@ -13,7 +13,6 @@ imported only when a file is parsed and validated.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -86,6 +85,8 @@ BUILTIN = "<builtin>/"
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or '' — the fix, when it is obvious."""
+    import difflib  # only when a name is wrong
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -306,9 +307,22 @@ def _explain(err: dict[str, Any], loc: list[Any]) -> str:
 
 def builtin_paths() -> list[Path]:
     """The built-in unit files, sorted by name."""
+    return sorted(_builtin_folder().glob("*.yaml"))
+
+
+def _builtin_folder() -> Path:
     root = resources.files("twinchat.units") / "builtin"
     with resources.as_file(root) as folder:
-        return sorted(Path(folder).glob("*.yaml"))
+        return Path(folder)
+
+
+def builtin_path(name: str) -> Path | None:
+    """The built-in unit file named ``name`` + ``.yaml``: the one of :func:`builtin_paths` whose
+    stem is ``name``, found without listing them (None when there is none)."""
+    if not name or name.startswith(".") or any(c in name for c in "/\\\0*?[") or name != name.strip():
+        return next((p for p in builtin_paths() if p.stem == name), None)  # an odd name: as listed
+    path = _builtin_folder() / f"{name}.yaml"
+    return path if path.is_file() else None
 
 
 def builtin_cache_text() -> str:
@@ -342,13 +356,11 @@ def units_for(unit_id: str, extra: Sequence[str | Path] = ()) -> dict[str, UnitS
     it when that file defines it (one file read, not every built-in; its models from the cache
     made without pydantic, see ``twinchat.units.cached_models``); otherwise every unit, as
     :func:`load_units` gives them (so an unknown id is told with the full list)."""
-    if not extra:
-        for path in builtin_paths():
-            if path.stem == unit_id:
-                src = _load(path, f"{BUILTIN}{path.name}", lite=True)
-                if isinstance(src, UnitSource) and src.unit.id == unit_id:
-                    return {unit_id: src}
-                break
+    path = None if extra else builtin_path(unit_id)
+    if path is not None:
+        src = _load(path, f"{BUILTIN}{path.name}", lite=True)
+        if isinstance(src, UnitSource) and src.unit.id == unit_id:
+            return {unit_id: src}
     return load_units(extra)
 
 
