@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -65,6 +64,8 @@ def remove_leftovers(target: str | os.PathLike[str]) -> list[Path]:
         path = folder / name
         if path.is_dir() and not path.is_symlink():
             _put_back(path, target)
+            import shutil  # only for a leftover folder
+
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)

@@ -3,14 +3,15 @@
 The built-in units are the same in every process, so a process need not parse and validate
 them each time: ``builtin_units.jsonl`` holds, one line per built-in unit file, the file's name,
 the SHA-256 of its text and the unit's validated models as JSON (each model with its class and
-the fields that were set). The loader takes a built-in unit from there only while the file's
-text still has that hash and the models still have those fields; otherwise it parses and
-validates the file as it does every user's file. A test rebuilds the cache from the YAML files
-and fails when it differs from the shipped one (``twinchat.units.loader.write_builtin_cache()``
-writes it anew).
+the fields that were set); its first line holds the SHA-256 of the sources of the models
+(:data:`MODEL_SOURCES`). The loader takes a built-in unit from there only while the file's text
+still has that hash and the models' sources theirs; otherwise it parses and validates the file
+as it does every user's file. A test rebuilds the cache from the YAML files and fails when it
+differs from the shipped one (``twinchat.units.loader.write_builtin_cache()`` writes it anew).
 
-Models are made with ``model_construct`` (no validation: the values are the validated ones) and
-equal those validation makes.
+The spec's models (and the slot configs a source names as ``"module:Name"``) come back as
+:class:`~twinchat.units.cached_models.CachedModel` objects, made without pydantic; other slot
+configs (a plugin's class) with ``model_construct``. Both equal the models validation makes.
 """
 
 from __future__ import annotations
@@ -24,19 +25,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from twinchat.units.cached_models import SPEC, CachedModel, model_class, real
+from twinchat.units.slot_sources import slot_sources
 
-from twinchat.units import spec
-from twinchat.units.slot_sources import SlotConfig, slot_sources
-
-__all__ = ["CACHE_FILE", "StaleCache", "cached_unit", "cache_text", "encode", "decode"]
+__all__ = ["CACHE_FILE", "MODEL_SOURCES", "StaleCache", "cached_unit", "cache_text", "encode", "decode", "models_digest"]
 
 #: The cache's file name in the package ``twinchat.units``.
 CACHE_FILE = "builtin_units.jsonl"
 
+#: The modules whose text decides the models' fields (a change to one makes the cache stale).
+MODEL_SOURCES = ("spec.py", "slot_config.py")
+
 #: The spec's models a cached unit may hold (slot configs are found by their ``source``).
-_MODELS: dict[str, type[BaseModel]] = {cls.__name__: cls for cls in (
-    spec.Unit, spec.Template, spec.LabelField, spec.ToolCall, spec.Outcome, spec.Case, spec.Noise)}
+_MODELS = ("Unit", "Template", "LabelField", "ToolCall", "Outcome", "Case", "Noise")
 
 
 #: The keys that mark an encoded model or mapping (a plain mapping never has them).
@@ -55,9 +56,17 @@ def _digest(data: bytes) -> str:
 def encode(value: Any) -> Any:
     """``value`` (a validated unit or a part of it) as JSON data: each model as its class name
     (a slot config as its source), the fields that were set and every field's value."""
+    from pydantic import BaseModel
+
+    from twinchat.units import spec
+    from twinchat.units.slot_config import SlotConfig
+
+    if isinstance(value, CachedModel):
+        value = real(value)
     if isinstance(value, BaseModel):
-        head = {"__slot__": value.source} if isinstance(value, SlotConfig) else {"__model__": type(value).__name__}
-        if "__model__" in head and _MODELS.get(head["__model__"]) is not type(value):
+        name = type(value).__name__
+        head = {"__slot__": value.source} if isinstance(value, SlotConfig) else {"__model__": name}
+        if "__model__" in head and (name not in _MODELS or getattr(spec, name) is not type(value)):
             raise ValueError(f"{type(value).__name__} is not a model of the unit spec")
         return {**head, "set": sorted(value.model_fields_set),
                 "fields": {name: encode(getattr(value, name)) for name in type(value).model_fields}}
@@ -84,20 +93,38 @@ def decode(data: Any) -> Any:
     if "__items__" in data:
         return {decode(k): decode(v) for k, v in data["__items__"]}
     if "__model__" in data:
-        cls = _MODELS.get(data["__model__"])
-    elif "__slot__" in data:
-        entry = slot_sources().get(data["__slot__"])
-        cls = getattr(entry, "config", None)
-    else:  # keys interned as validation makes them: the engine's lookups of slot and field names
+        name = data["__model__"]
+        if name not in _MODELS:
+            raise StaleCache(f"{name}: not a model of the unit spec")
+        return _made(f"{SPEC}:{name}", data)
+    if "__slot__" not in data:  # keys interned as validation makes them: the engine's lookups of slot and field names
         return {intern(k): decode(v) for k, v in data.items()}
+    config = getattr(slot_sources().get(data["__slot__"]), "config", None)
+    if isinstance(config, str):  # a model imported when first needed: stands in for it
+        return _made(config, data)
     fields = data["fields"]
-    if cls is None or fields.keys() != cls.model_fields.keys():
-        raise StaleCache(f"{data.get('__model__') or data.get('__slot__')}: the cached fields are not the model's")
-    return cls.model_construct(set(data["set"]), **{k: decode(v) for k, v in fields.items()})
+    if not isinstance(config, type) or fields.keys() != config.model_fields.keys():
+        raise StaleCache(f"{data['__slot__']}: the cached fields are not the model's")
+    return config.model_construct(set(data["set"]), **{k: decode(v) for k, v in fields.items()})
+
+
+def _made(place: str, data: dict[str, Any]) -> CachedModel:
+    return model_class(place)(data["set"], {k: decode(v) for k, v in data["fields"].items()})
 
 
 #: how each line of the cache begins, up to its file's name
 _HEAD = b'{"file": "'
+#: how the cache's first line begins, up to the hash of the models' sources
+_MODELS_HEAD = '{"models": "'
+
+
+def models_digest() -> str:
+    """The SHA-256 of the sources of the models (:data:`MODEL_SOURCES`), or "" when one cannot be read."""
+    root = resources.files("twinchat.units")
+    try:
+        return _digest(b"\0".join((root / name).read_bytes() for name in MODEL_SOURCES))
+    except OSError:
+        return ""
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +135,10 @@ def _lines() -> dict[str, bytes]:
         data = (resources.files("twinchat.units") / CACHE_FILE).read_bytes()
     except OSError:
         return {}
+    first, _, data = data.partition(b"\n")
+    digest = models_digest()
+    if not digest or first != f'{_MODELS_HEAD}{digest}"}}'.encode():
+        return {}  # made from other models: every built-in file is loaded in full
     lines = {}
     for line in filter(None, data.split(b"\n")):
         name = line[len(_HEAD):line.find(b'"', len(_HEAD))].decode("utf-8", "replace")
@@ -115,7 +146,7 @@ def _lines() -> dict[str, bytes]:
     return lines
 
 
-def cached_unit(path: Path) -> spec.Unit | None:
+def cached_unit(path: Path) -> Any:
     """The built-in unit of the file at ``path`` from the cache, or None when the cache has no
     unit made from this very text (the caller then loads the file in full)."""
     line = _lines().get(path.name)
@@ -134,10 +165,10 @@ def cached_unit(path: Path) -> spec.Unit | None:
         return None  # a damaged cache line: the file is loaded and checked in full instead
 
 
-def cache_text(units: Iterable[tuple[Path, spec.Unit]]) -> str:
+def cache_text(units: Iterable[tuple[Path, Any]]) -> str:
     """The cache's text for the built-in unit files and the units validation made of them. A unit
     with a value JSON cannot hold is left out (it is loaded in full each time)."""
-    out = []
+    out = [f'{_MODELS_HEAD}{models_digest()}"}}\n']
     for path, unit in units:
         try:
             encoded = encode(unit)

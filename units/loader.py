@@ -7,28 +7,26 @@ so a pydantic error location (``templates.3.text``) maps back to the line it cam
 The built-in units ship as package data in ``units/builtin/`` (loaded with importlib.resources);
 a user's own directory (``--units DIR``) is loaded the same way, after them. A built-in unit file
 whose text is the one ``units/builtin_units.jsonl`` was made from is taken from there, already
-validated (see ``twinchat.units.builtin_cache``); PyYAML is imported only when a file is parsed.
+validated (see ``twinchat.units.builtin_cache``); PyYAML, pydantic and the unit models are
+imported only when a file is parsed and validated.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from twinchat.units.errors import UnitError
 from twinchat.units.slot_sources import source_names
-from twinchat.units.spec import Unit
 
-if TYPE_CHECKING:  # imported when a flow file is read: a command on one unit never builds the flow models
+if TYPE_CHECKING:  # imported when a file is validated: a built-in unit from the cache needs neither pydantic nor its models
     import yaml
 
     from twinchat.units.flow import Flow
+    from twinchat.units.spec import Unit
 
 __all__ = [
     "UnitSource",
@@ -87,6 +85,8 @@ BUILTIN = "<builtin>/"
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or '' — the fix, when it is obvious."""
+    import difflib  # only when a name is wrong
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -238,18 +238,21 @@ def load_file(path: str | Path, shown: str | None = None) -> UnitSource | FlowSo
     return src
 
 
-def _load(path: str | Path, shown: str | None = None, *, cached: bool = True) -> UnitSource | FlowSource | None:
+def _load(path: str | Path, shown: str | None = None, *, cached: bool = True,
+          lite: bool = False) -> UnitSource | FlowSource | None:
     """A unit or flow file loaded, or None for a tool file (``twinchat.units.tool_files`` reads those).
     A built-in unit comes from the cache of their validated form while its file is unchanged
-    (``cached=False`` always parses and validates the file)."""
+    (``cached=False`` always parses and validates the file); ``lite``: as the cache's models, made
+    without pydantic (see ``twinchat.units.cached_models``), else as the real models."""
     path = Path(path)
     shown = shown or str(path)
     if cached and shown.startswith(BUILTIN):
         from twinchat.units.builtin_cache import cached_unit
+        from twinchat.units.cached_models import real
 
         unit = cached_unit(path)
         if unit is not None:
-            return UnitSource(unit=unit, path=shown, node=None, file=path)
+            return UnitSource(unit=unit if lite else real(unit), path=shown, node=None, file=path)
     data, node = _read_yaml(path, shown)
     if data.get("kind") == "tool":
         return None
@@ -257,6 +260,8 @@ def _load(path: str | Path, shown: str | None = None, *, cached: bool = True) ->
         from twinchat.units.flow import Flow
 
         return FlowSource(flow=_validate(Flow, data, node, shown, "flow", path), path=shown, node=node)
+    from twinchat.units.spec import Unit
+
     return UnitSource(unit=_validate(Unit, data, node, shown, "unit", path), path=shown, node=node)
 
 
@@ -269,6 +274,8 @@ def load_unit_file(path: str | Path, shown: str | None = None) -> UnitSource:
 
 
 def _validate(model: Any, data: dict[str, Any], node: yaml.Node, shown: str, what: str, path: Path) -> Any:
+    from pydantic import ValidationError
+
     unit_id = data.get("id", path.stem)
     try:
         return model.model_validate(data)
@@ -300,9 +307,22 @@ def _explain(err: dict[str, Any], loc: list[Any]) -> str:
 
 def builtin_paths() -> list[Path]:
     """The built-in unit files, sorted by name."""
+    return sorted(_builtin_folder().glob("*.yaml"))
+
+
+def _builtin_folder() -> Path:
     root = resources.files("twinchat.units") / "builtin"
     with resources.as_file(root) as folder:
-        return sorted(Path(folder).glob("*.yaml"))
+        return Path(folder)
+
+
+def builtin_path(name: str) -> Path | None:
+    """The built-in unit file named ``name`` + ``.yaml``: the one of :func:`builtin_paths` whose
+    stem is ``name``, found without listing them (None when there is none)."""
+    if not name or name.startswith(".") or any(c in name for c in "/\\\0*?[") or name != name.strip():
+        return next((p for p in builtin_paths() if p.stem == name), None)  # an odd name: as listed
+    path = _builtin_folder() / f"{name}.yaml"
+    return path if path.is_file() else None
 
 
 def builtin_cache_text() -> str:
@@ -333,15 +353,14 @@ def load_units(extra: Sequence[str | Path] = (), *, builtins: bool = True) -> di
 
 def units_for(unit_id: str, extra: Sequence[str | Path] = ()) -> dict[str, UnitSource]:
     """Units among which to find ``unit_id``: with no ``extra``, only the built-in file named after
-    it when that file defines it (one file read, not every built-in); otherwise every unit, as
+    it when that file defines it (one file read, not every built-in; its models from the cache
+    made without pydantic, see ``twinchat.units.cached_models``); otherwise every unit, as
     :func:`load_units` gives them (so an unknown id is told with the full list)."""
-    if not extra:
-        for path in builtin_paths():
-            if path.stem == unit_id:
-                src = _load(path, f"{BUILTIN}{path.name}")
-                if isinstance(src, UnitSource) and src.unit.id == unit_id:
-                    return {unit_id: src}
-                break
+    path = None if extra else builtin_path(unit_id)
+    if path is not None:
+        src = _load(path, f"{BUILTIN}{path.name}", lite=True)
+        if isinstance(src, UnitSource) and src.unit.id == unit_id:
+            return {unit_id: src}
     return load_units(extra)
 
 

@@ -7,20 +7,18 @@ Literal["name"]``), ``drawer``, ``forms`` and ``checks`` (the engine's parts, se
 as a plugin's. The entry points are read once per process, when a unit is first validated.
 
 Dependency rule: this module imports nothing of twinchat's but the shared error module and the
-entry-point reader beside it. The engine's parts of an entry reach this package only as the
+entry-point reader beside it (and, when first asked for one of its names, the config models of
+:mod:`twinchat.units.slot_config`: reading the registry does not import pydantic). The engine's parts of an entry reach this package only as the
 objects the entry points name.
 """
 
-# without `from __future__ import annotations`: pydantic would compile each field's annotation
-# string when the models are made (every command makes them); Python evaluates them here for less
-import math
-import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Union
+from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
-from pydantic_core import PydanticCustomError, core_schema
+import typing
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Union
 
 from twinchat.units.entry_points import OwnEntryPoint, own_entry_points
 from twinchat.units.errors import TwinchatError
@@ -28,8 +26,23 @@ from twinchat.units.errors import TwinchatError
 if TYPE_CHECKING:
     from importlib import metadata
 
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
+
+    from twinchat.units.slot_config import SlotConfig
+
 __all__ = ["GROUP", "SlotConfig", "weights_problem", "SlotSourceError", "SlotUnion", "slot_sources", "source_names", "collect",
-           "OwnSources"]
+           "OwnSources", "config_model"]
+
+#: the names this module gives from :mod:`twinchat.units.slot_config` (pydantic's side), imported when first asked for
+_CONFIG_NAMES = frozenset({"SlotConfig", "weights_problem"})
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _CONFIG_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module("twinchat.units.slot_config"), name)
+
 
 #: The entry-point group slot sources register in.
 GROUP = "twinchat.slot_sources"
@@ -37,47 +50,6 @@ GROUP = "twinchat.slot_sources"
 
 class SlotSourceError(TwinchatError):
     """A slot-source plugin cannot be used (it fails to import, or its entry is malformed or clashes)."""
-
-
-def weights_problem(field: str, weights: Sequence[float]) -> PydanticCustomError | None:
-    """What is wrong with a list of draw weights, located at the bad weight (None when sound): each
-    must be a finite number not below 0, and they must add up to a finite number above 0."""
-    for i, w in enumerate(weights):
-        if not math.isfinite(w) or w < 0:
-            return PydanticCustomError("unit", f"{field}: weight {w!r} must be a finite number, 0 or more",
-                                       {"at": [field, i]})
-    total = math.fsum(weights)
-    if not math.isfinite(total):
-        return PydanticCustomError("unit", f"{field}: the weights add up past the largest number", {"at": [field]})
-    if total <= 0:
-        return PydanticCustomError("unit", f"{field}: at least one weight must be above 0", {"at": [field]})
-    return None
-
-
-class SlotConfig(BaseModel):
-    """Base of every slot source's config: the fields all slots share.
-
-    A source's config adds ``source: Literal["its name"]`` and its own fields.
-    """
-
-    # built on first validation (a unit from the built-in cache is made without any)
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    forms: list[str] | None = Field(
-        default=None,
-        description="Surface forms to draw from (e.g. plain, dashed, spaced, plus86 for a phone); "
-        "the drawn form is the slot's text. Default: the source's own default form.",
-    )
-    form_weights: list[float] | None = Field(default=None, description="Weights of `forms`, same length.")
-
-    @model_validator(mode="after")
-    def _weights_match_forms(self) -> "SlotConfig":
-        if self.form_weights is not None and len(self.form_weights) != len(self.forms or []):
-            raise ValueError("form_weights must have one weight per form")
-        problem = weights_problem("form_weights", self.form_weights or [1.0])
-        if problem is not None:
-            raise problem
-        return self
 
 
 #: an entry point as importlib.metadata reads it, or one of twinchat's own read without it
@@ -89,9 +61,22 @@ def _where(ep: _EntryPoint) -> str:
     return f"slot source {ep.name!r} ({ep.value}) of {dist}"
 
 
+def config_model(entry: Any) -> Any:
+    """The config model of a source's entry: its ``config``, a :class:`SlotConfig` subclass or
+    the place of one as ``"module:Name"`` (imported now: a source module need not import its
+    model, nor pydantic, until a unit is validated)."""
+    config = getattr(entry, "config", None)
+    if isinstance(config, str) and config.count(":") == 1:
+        module, name = config.split(":")
+        return getattr(import_module(module), name, None)
+    return config
+
+
 def _config_of(ep: _EntryPoint, entry: Any) -> type[SlotConfig]:
     """The entry's config model, checked: a SlotConfig whose ``source`` is the entry point's name."""
-    config = getattr(entry, "config", None)
+    from twinchat.units.slot_config import SlotConfig
+
+    config = config_model(entry)
     if not (isinstance(config, type) and issubclass(config, SlotConfig)):
         raise SlotSourceError(f"{_where(ep)}: its `config` must be a subclass of SlotConfig")
     field = config.model_fields.get("source")
@@ -99,9 +84,13 @@ def _config_of(ep: _EntryPoint, entry: Any) -> type[SlotConfig]:
     if field is None or typing.get_origin(field.annotation) is not typing.Literal or tags != (ep.name,):
         raise SlotSourceError(f"{_where(ep)}: its config {config.__name__} must declare "
                               f"`source: Literal[{ep.name!r}]`")
+    _drawer_of(ep, entry)
+    return config
+
+
+def _drawer_of(ep: _EntryPoint, entry: Any) -> None:
     if not callable(getattr(entry, "drawer", None)):
         raise SlotSourceError(f"{_where(ep)}: it has no callable `drawer`")
-    return config
 
 
 def collect(entry_points: Iterable[_EntryPoint]) -> dict[str, Any]:
@@ -128,13 +117,17 @@ def _by_name(entry_points: Iterable[_EntryPoint]) -> dict[str, _EntryPoint]:
     return {name: found[name] for name in sorted(found)}
 
 
-def _load(ep: _EntryPoint) -> Any:
-    """The entry ``ep`` names, checked."""
+def _load(ep: _EntryPoint, *, own: bool = False) -> Any:
+    """The entry ``ep`` names, checked (one of twinchat's own: its drawer only, since its config
+    model, checked by the tests, is imported when a unit is first validated)."""
     try:
         entry = ep.load()
     except Exception as exc:  # a plugin's import may fail any way; it is reported, never swallowed
         raise SlotSourceError(f"{_where(ep)}: cannot be loaded: {type(exc).__name__}: {exc}") from exc
-    _config_of(ep, entry)
+    if own:
+        _drawer_of(ep, entry)
+    else:
+        _config_of(ep, entry)
     return entry
 
 
@@ -150,7 +143,7 @@ class OwnSources(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         entry = self._loaded.get(name)
         if entry is None:
-            entry = self._loaded[name] = _load(self._eps[name])
+            entry = self._loaded[name] = _load(self._eps[name], own=True)
         return entry
 
     def __iter__(self) -> Iterator[str]:
@@ -185,6 +178,8 @@ class SlotUnion:
     so the registry is read at run time, never while the spec is imported.
     """
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        choices = {name: handler.generate_schema(entry.config) for name, entry in slot_sources().items()}
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from pydantic_core import core_schema
+
+        choices = {name: handler.generate_schema(config_model(entry)) for name, entry in slot_sources().items()}
         return core_schema.tagged_union_schema(choices, discriminator="source")

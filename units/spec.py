@@ -24,7 +24,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from twinchat.units.slot_sources import SlotConfig, SlotUnion, weights_problem
+from twinchat.units.cached_models import case_outcomes
+from twinchat.units.slot_config import SlotConfig, weights_problem
+from twinchat.units.slot_sources import SlotUnion
 
 __all__ = [
     "SlotConfig",
@@ -354,11 +356,7 @@ class Unit(_Spec):
 
     def case_outcomes(self, case: Case) -> set[str]:
         """The outcomes a draw of ``case`` is accepted in when outcome_weights targets one."""
-        if case.outcome:
-            return {case.outcome}
-        if case.produces is not None:
-            return set(case.produces)
-        return {o.id for o in self.outcomes}
+        return case_outcomes(self, case)
 
 
 def _at(message: str, *loc: str | int) -> PydanticCustomError:

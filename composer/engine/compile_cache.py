@@ -28,10 +28,8 @@ import importlib.util
 import marshal
 import os
 import re
-import shutil
 import stat
 import sys
-import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -200,6 +198,8 @@ class CompileCache:
         except ValueError:  # something marshal cannot write: compiled again next time
             return
         data = hashlib.sha256(body).digest() + body
+        import tempfile  # only when an entry is written: a warm run reads its entries
+
         try:
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
             try:
@@ -243,6 +243,8 @@ def _remove_stale(where: str) -> None:
         others = [e for e in os.scandir(parent) if e.name != own and _VERSION_DIR.fullmatch(e.name)]
         for entry in others:
             if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < oldest:
+                import shutil
+
                 shutil.rmtree(entry.path, ignore_errors=True)
     except OSError:
         pass

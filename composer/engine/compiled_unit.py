@@ -20,8 +20,8 @@ from twinchat.composer.engine.render import TemplateCache, variables_of
 from twinchat.composer.engine.slots import FakerCell, SlotSampler, WorldCache
 from twinchat.composer.engine.unit_checks import check_unit, slot_order
 from twinchat.composer.errors import ComposerError
+from twinchat.units.cached_models import is_model
 from twinchat.units.loader import UnitSource
-from twinchat.units.spec import ReferenceSlot
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -67,7 +67,7 @@ class CompiledUnit:
             self._decide_at[cid] = max(order.index(n) for n in first) + 1 if first else None
         #: context keys that reference slots refer to (their items travel with the sample)
         self._ref_keys = sorted({slot.key for slots, _ in self._plans.values() for slot in slots.values()
-                                 if isinstance(slot, ReferenceSlot)})
+                                 if is_model(slot, "ReferenceSlot")})
         self._compile_label()
         #: the tool's arguments: (name, compiled expression)
         self._arguments = [(k, self.templates.compiled(e)) for k, e in self.unit.tool.arguments.items()] \

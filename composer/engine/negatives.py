@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 from twinchat.composer.engine.generate import Sample, UnitGenerator, drawn
 from twinchat.composer.errors import ComposerError, LimitError
 from twinchat.composer.verify.samples import Verifier
-from twinchat.units.spec import Unit
 
 if TYPE_CHECKING:
+    from twinchat.units.spec import Unit
     from twinchat.composer.engine.exhaustive import Plan
 
 __all__ = ["negative_cases", "negative_count", "negative_samples", "sample_verifier", "WRONG_TYPE"]

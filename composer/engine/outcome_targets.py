@@ -20,9 +20,10 @@ from __future__ import annotations
 import itertools
 import random
 from bisect import bisect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from twinchat.units.spec import Case, Unit
+if TYPE_CHECKING:
+    from twinchat.units.spec import Case, Unit
 
 __all__ = ["Targets"]
 

@@ -20,9 +20,9 @@ from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.sources import Drawer, slot_source
 from twinchat.inventory.tools.lookup import Catalog
 from twinchat.inventory.tools.static import static_data
-from twinchat.units.slot_sources import SlotConfig
 
 if TYPE_CHECKING:
+    from twinchat.units.slot_sources import SlotConfig
     from faker import Faker
 
     from twinchat.composer.engine.orderbook import OrderBook

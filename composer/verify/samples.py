@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.engine.references import resolve
 from twinchat.composer.verify.stamps import stamp_problem
-from twinchat.units.spec import Unit
+
+if TYPE_CHECKING:
+    from twinchat.units.spec import Unit
 
 __all__ = ["Verifier", "verify_sample", "fold_for_grounding", "digit_runs", "label_type_ok"]
 

@@ -16,14 +16,16 @@ from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
-from pydantic import BaseModel, ValidationError
 
 from twinchat.inventory.errors import UnknownToolError
 from twinchat.inventory.timefmt import TIME_FORMAT, format_time
 from twinchat.inventory.tools.memo import cache_bound, tracked_call
+
+if TYPE_CHECKING:  # a tool's arguments model imports pydantic; a run that calls no tool need not
+    from pydantic import BaseModel
 
 __all__ = ["ToolContext", "Tool", "tool_error", "is_tool_error", "call_tool", "format_time", "TIME_FORMAT",
            "request_key", "canonical_json", "free_number", "day_text"]
@@ -120,6 +122,12 @@ KEEP_VALIDATED = 1024
 SESSION_KEEP_VALIDATED = 256
 
 
+def _validation_error() -> type[Exception]:
+    from pydantic import ValidationError
+
+    return ValidationError
+
+
 @dataclass(frozen=True)
 class Tool:
     """One tool: ``func(ctx, args)`` returns a JSON-serialisable dict (a result or a tool error)."""
@@ -133,6 +141,8 @@ class Tool:
     _validated: dict[bytes, BaseModel] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        from pydantic import BaseModel
+
         model = self.args_model
         if isinstance(model, type) and issubclass(model, BaseModel) and model.model_config.get("frozen"):
             object.__setattr__(self, "_validated", {})
@@ -175,7 +185,7 @@ class Tool:
         try:  # model_validate's own call, without its frame (and the arguments copied only when not a dict)
             args = self.args_model.__pydantic_validator__.validate_python(
                 arguments if type(arguments) is dict else dict(arguments))
-        except ValidationError as exc:
+        except _validation_error() as exc:  # looked up only when validation fails
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or None
             return tool_error("invalid_arguments", f"参数 {where} 无效: {first['msg']}", where)

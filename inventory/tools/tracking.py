@@ -15,7 +15,6 @@ part of the transaction), so one version always means one state of the tables. T
 from __future__ import annotations
 
 import hashlib
-import pickle
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -163,6 +162,8 @@ class _Tracker:
             self._call = None
             owed = running[5]
             if self.conn.total_changes != before or (owed and not self.undone):
+                import pickle  # only when a tool call wrote or owes writes
+
                 start = running[3] if running[3] is not None else self._current()
                 version = _step(start, name, repr(arguments), repr(now))
                 self.conn.execute(f"UPDATE {_TABLE} SET v = ?, owed = ?",
@@ -187,6 +188,8 @@ class _Tracker:
         The version (which named these writes already) is read with the debt and given back."""
         version, owed = self._read(self._settle_sql).fetchone()
         if owed is not None:
+            import pickle
+
             _execute(self.conn, pickle.loads(owed))  # written by run() into this private table
             self.conn.execute(f"UPDATE {_TABLE} SET owed = NULL")
             self.seen = self.conn.total_changes  # the version named these writes already

@@ -48,3 +48,18 @@ def test_a_run_whose_templates_are_all_in_the_compile_cache_does_not_import_jinj
     assert "twinchat.composer.engine.generate" in warm
     assert not {name for name in warm if name == "jinja2" or name.startswith(("jinja2.", "markupsafe"))}
     assert (tmp_path / "warm.jsonl").read_bytes() == (tmp_path / "cold.jsonl").read_bytes()
+
+
+def test_a_builtin_unit_generates_without_pydantic_or_the_unit_models(db, tmp_path, monkeypatch):
+    """A built-in unit comes from the cache as plain cached models (twinchat.units.cached_models):
+    a warm run of one that calls no tool imports neither pydantic nor the spec, nor what only a
+    tool's owed writes need (pickle)."""
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "cache"))
+    _modules_after_generate(db, tmp_path / "cold.jsonl", "address_extraction")
+    warm = _modules_after_generate(db, tmp_path / "warm.jsonl", "address_extraction")
+    assert "twinchat.composer.engine.generate" in warm
+    assert not {n for n in warm if n.split(".")[0] in {"pydantic", "pydantic_core", "pickle"}}
+    assert not warm & {"twinchat.units.spec", "twinchat.units.slot_config"}
+    assert (tmp_path / "warm.jsonl").read_bytes() == (tmp_path / "cold.jsonl").read_bytes()
+    tool = _modules_after_generate(db, tmp_path / "tool.jsonl", "product_by_stock_and_delivery")
+    assert "pydantic" in tool  # a tool's arguments are validated by its pydantic model

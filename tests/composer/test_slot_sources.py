@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from twinchat.composer.engine.sources import SlotSource, form_picker, registry, slot_source
-from twinchat.units.slot_sources import GROUP, SlotSourceError, collect, source_names
+from twinchat.units.slot_sources import GROUP, SlotSourceError, _config_of, collect, config_model, source_names
 from twinchat.units.spec import ChoiceSlot, ContextSlot, InventorySlot, Unit
 
 BUILTIN = ["choice", "composite", "context", "faker", "inventory", "place", "reference", "time"]
@@ -28,7 +28,11 @@ def test_the_builtin_sources_register_through_the_entry_point_group():
     assert source_names() == BUILTIN
     for name, entry in registry().items():
         assert isinstance(entry, SlotSource) and entry.name == name
-        assert typing.get_args(entry.config.model_fields["source"].annotation) == (name,)
+        assert typing.get_args(config_model(entry).model_fields["source"].annotation) == (name,)
+        # twinchat's own are checked here, not when loaded: as a plugin's are (a config model named
+        # by its place, "module:Name", is imported only when a unit is validated)
+        ep = next(e for e in metadata.entry_points(group=GROUP) if e.name == name)
+        assert _config_of(ep, entry) is config_model(entry)
 
 
 def test_a_unit_validates_each_slot_into_its_source_config():

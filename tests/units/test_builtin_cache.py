@@ -75,18 +75,28 @@ def test_an_unchanged_copy_is_taken_from_the_cache(tmp_path):
     assert cached_unit(tmp_path / source.name) is not None
 
 
-def test_cached_fields_that_are_not_the_models_are_stale():
+def test_cached_fields_that_are_not_the_models_are_stale(monkeypatch):
     line = builtin_cache._lines()["address_extraction.yaml"]
     unit = json.loads(line)["unit"]
     assert decode(unit) is not None
-    template = unit["fields"]["templates"][0]
-    del template["fields"]["source"]  # a field the model has, missing from the cache
+    unit["fields"]["templates"][0]["__model__"] = "NoSuchModel"
     with pytest.raises(StaleCache):
         decode(unit)
-    template["fields"]["source"] = None
+    unit["fields"]["templates"][0]["__model__"] = "Template"
     unit["fields"]["slots"]["addr"]["__slot__"] = "no_such_source"
     with pytest.raises(StaleCache):
         decode(unit)
+    # models whose sources changed since the cache was made: every built-in file is loaded in full
+    builtin_cache._lines.cache_clear()
+    monkeypatch.setattr(builtin_cache, "models_digest", lambda: "0" * 64)
+    try:
+        assert builtin_cache._lines() == {}
+        src = units_for("address_extraction")["address_extraction"]
+        assert src.node is not None and type(src.unit).__module__ == "twinchat.units.spec"
+    finally:
+        monkeypatch.undo()
+        builtin_cache._lines.cache_clear()
+    assert builtin_cache._lines()
 
 
 def test_mappings_with_other_keys_than_text_keep_them():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from twinchat.units.errors import UnitError
-from twinchat.units.loader import load_units, units_for
+from twinchat.units.loader import builtin_path, builtin_paths, load_units, units_for
 
 
 def test_a_builtin_unit_is_read_from_its_own_file_alone():
@@ -32,3 +32,16 @@ def test_with_units_every_file_is_read_and_duplicates_are_refused(tmp_path):
     with pytest.raises(UnitError, match=r"mine\.yaml:\d+: unit 'address_extraction' is already defined in "
                                         r"<builtin>/address_extraction\.yaml"):
         units_for("address_extraction", [str(tmp_path)])
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../builtin/address_extraction", "address_extraction/", " address_extraction",
+                                  "address_extraction ", "address_*", "address_extraction.yaml", "ADDRESS_EXTRACTION",
+                                  "no_such_unit", "a\0b", "[a]ddress_extraction", ".address_extraction"])
+def test_a_builtin_file_is_found_by_name_as_the_listing_finds_it(name):
+    listed = next((p for p in builtin_paths() if p.stem == name), None)
+    assert builtin_path(name) == listed
+
+
+def test_every_builtin_file_is_found_by_its_name():
+    for path in builtin_paths():
+        assert builtin_path(path.stem) == path

@@ -8,14 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.slot_values import Record, Text
 from twinchat.composer.engine.sources.base import Drawer, SlotSource, form_picker
-from twinchat.units.slot_sources import OwnSources, SlotConfig, SlotSourceError, slot_sources
+from twinchat.units.slot_sources import OwnSources, SlotSourceError, slot_sources
+
+if TYPE_CHECKING:
+    from twinchat.units.slot_config import SlotConfig
 
 #: What a plugin's source needs: the entry, its config base, the form picker, the value types.
 __all__ = ["SlotSource", "SlotConfig", "SlotSourceError", "Drawer", "form_picker", "Record", "Text", "registry",
            "slot_source"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SlotConfig":  # pydantic's side, imported when a plugin first asks for it
+        from twinchat.units.slot_config import SlotConfig
+
+        return SlotConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @lru_cache(maxsize=1)

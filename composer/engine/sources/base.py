@@ -18,9 +18,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from twinchat.units.loader import did_you_mean
-from twinchat.units.slot_sources import SlotConfig
 
 if TYPE_CHECKING:
+    from twinchat.units.slot_sources import SlotConfig
     from twinchat.composer.engine.slots import SlotSampler
 
 __all__ = ["SlotSource", "Drawer", "form_picker", "builtin_categories"]
@@ -49,8 +49,10 @@ class SlotSource:
 
     #: The name unit files say (``source: name``); the entry point's name.
     name: str
-    #: The config model: a :class:`SlotConfig` with ``source: Literal[name]`` and the source's fields.
-    config: type[SlotConfig]
+    #: The config model: a :class:`SlotConfig` with ``source: Literal[name]`` and the source's fields;
+    #: or its place, ``"module:Name"``, imported when a unit is first validated (twinchat's own say
+    #: so: a run of built-in units from their cache imports neither the models nor pydantic).
+    config: type[SlotConfig] | str
     #: ``drawer(slot, name, sampler)`` → the slot's :data:`Drawer`, its lookups done once.
     drawer: Callable[[Any, str, SlotSampler], Drawer]
     #: The surface forms the source offers (the first is the default), or ``fn(slot)`` → them.

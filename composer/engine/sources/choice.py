@@ -7,10 +7,12 @@ import itertools
 import random
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.engine.sources.base import SlotSource
-from twinchat.units.spec import ChoiceSlot
+
+if TYPE_CHECKING:
+    from twinchat.units.spec import ChoiceSlot
 
 __all__ = ["CHOICE", "picker"]
 
@@ -40,4 +42,4 @@ def _pool(slot: ChoiceSlot, sampler: Any, rng: random.Random, values: dict[str, 
     return list(slot.values)
 
 
-CHOICE = SlotSource(name="choice", config=ChoiceSlot, drawer=_drawer, pool=_pool)
+CHOICE = SlotSource(name="choice", config="twinchat.units.spec:ChoiceSlot", drawer=_drawer, pool=_pool)

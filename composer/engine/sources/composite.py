@@ -5,14 +5,16 @@ from __future__ import annotations
 import random
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
 from twinchat.composer.engine.render import make_env, variables_of
 from twinchat.composer.engine.slot_values import Text
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
-from twinchat.units.spec import CompositeSlot
+
+if TYPE_CHECKING:
+    from twinchat.units.spec import CompositeSlot
 
 __all__ = ["COMPOSITE"]
 
@@ -38,5 +40,5 @@ def _uses(slot: CompositeSlot) -> set[str]:
     return variables_of(_env(), slot.template)[0]
 
 
-COMPOSITE = SlotSource(name="composite", config=CompositeSlot, drawer=_drawer, uses=_uses,
+COMPOSITE = SlotSource(name="composite", config="twinchat.units.spec:CompositeSlot", drawer=_drawer, uses=_uses,
                        templates=lambda slot: {"template": slot.template})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
 from twinchat.units.loader import did_you_mean
-from twinchat.units.spec import ContextSlot
+
+if TYPE_CHECKING:
+    from twinchat.units.spec import ContextSlot
 
 __all__ = ["CONTEXT"]
 
@@ -35,5 +37,5 @@ def _checks(slot: ContextSlot, name: str, slot_names: Collection[str]) -> list[s
     return []
 
 
-CONTEXT = SlotSource(name="context", config=ContextSlot, drawer=_drawer, checks=_checks,
+CONTEXT = SlotSource(name="context", config="twinchat.units.spec:ContextSlot", drawer=_drawer, checks=_checks,
                      uses=lambda slot: [slot.fallback] if slot.fallback else [])

@@ -25,9 +25,9 @@ from twinchat.composer.engine.slot_values import (
 )
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
 from twinchat.units.loader import did_you_mean
-from twinchat.units.spec import FakerSlot
 
 if TYPE_CHECKING:
+    from twinchat.units.spec import FakerSlot
     from faker import Faker
 
 __all__ = ["FAKER", "OWN_PROVIDERS"]
@@ -143,5 +143,5 @@ def _checks(slot: FakerSlot, name: str, slot_names: Collection[str]) -> list[str
     return [trial] if trial else []
 
 
-FAKER = SlotSource(name="faker", config=FakerSlot, drawer=_drawer, checks=_checks,
+FAKER = SlotSource(name="faker", config="twinchat.units.spec:FakerSlot", drawer=_drawer, checks=_checks,
                    forms=lambda slot: OWN_PROVIDERS.get(slot.provider, ()))

@@ -8,13 +8,15 @@ import itertools
 import random
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.errors import ComposerError, NoOrder
 from twinchat.composer.engine.slot_values import ORDER_FORMS, Record
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
 from twinchat.units.loader import did_you_mean
-from twinchat.units.spec import InventorySlot
+
+if TYPE_CHECKING:
+    from twinchat.units.spec import InventorySlot
 
 __all__ = ["INVENTORY", "FORMS", "record"]
 
@@ -178,7 +180,7 @@ def _checks(slot: InventorySlot, name: str, slot_names: Collection[str]) -> list
     return out
 
 
-INVENTORY = SlotSource(name="inventory", config=InventorySlot, drawer=_drawer, checks=_checks,
+INVENTORY = SlotSource(name="inventory", config="twinchat.units.spec:InventorySlot", drawer=_drawer, checks=_checks,
                        world_checks=_category_checks,
                        forms=lambda slot: FORMS[slot.kind], uses=lambda slot: [n for n in (slot.device, slot.fits) if n],
                        pool=_pool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.references import REFERENCE_FORMS
@@ -12,7 +12,9 @@ from twinchat.composer.engine.references import draw as draw_reference
 from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.slot_values import Record
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
-from twinchat.units.spec import ReferenceSlot
+
+if TYPE_CHECKING:
+    from twinchat.units.spec import ReferenceSlot
 
 __all__ = ["REFERENCE"]
 
@@ -35,4 +37,4 @@ def _drawer(slot: ReferenceSlot, name: str, sampler: Any) -> Any:
     return reference
 
 
-REFERENCE = SlotSource(name="reference", config=ReferenceSlot, drawer=_drawer, forms=REFERENCE_FORMS)
+REFERENCE = SlotSource(name="reference", config="twinchat.units.spec:ReferenceSlot", drawer=_drawer, forms=REFERENCE_FORMS)

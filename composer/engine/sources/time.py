@@ -9,12 +9,14 @@ from __future__ import annotations
 import random
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.engine.slot_values import Record
 from twinchat.composer.engine.sources.base import SlotSource, form_picker
-from twinchat.units.spec import TimeSlot
+
+if TYPE_CHECKING:
+    from twinchat.units.spec import TimeSlot
 
 __all__ = ["TIME", "time_phrase", "names_today_otherwise", "TODAY_REDRAWS"]
 
@@ -114,4 +116,4 @@ def _pool(slot: TimeSlot, sampler: Any, rng: random.Random, values: dict[str, An
             for p in phrases(now, slot.kinds)]
 
 
-TIME = SlotSource(name="time", config=TimeSlot, drawer=_drawer, pool=_pool)
+TIME = SlotSource(name="time", config="twinchat.units.spec:TimeSlot", drawer=_drawer, pool=_pool)
