@@ -11,7 +11,9 @@ The world, tool and unit commands are here; generate is in
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import threading
 import time
 from datetime import datetime
 from importlib import import_module
@@ -20,11 +22,11 @@ from typing import Any
 
 import click
 
-from twinchat.composer.gcpause import resume
+from twinchat.composer.gcpause import pause, resume
 from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, UNITS_OPTION, use_tools
 from twinchat.units.errors import TwinchatError
 
-__all__ = ["cli"]
+__all__ = ["cli", "main"]
 
 
 #: the commands that resume the garbage collector themselves, once start-up is over (see
@@ -63,7 +65,7 @@ class _Group(click.Group):
         return self.commands.get(cmd_name)
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
-        """The subcommand; the garbage collector, paused by :func:`~twinchat.composer.cli.entry.main`, runs again unless the
+        """The subcommand; the garbage collector, paused by :func:`main`, runs again unless the
         command resumes it itself when its work begins."""
         if args and args[0] not in self.commands and args[0] not in _ELSEWHERE:
             for other in _ELSEWHERE:  # no such command: "did you mean" looks among every one
@@ -348,6 +350,19 @@ def units_check(paths: tuple[str, ...], db_path: str) -> None:
         raise click.exceptions.Exit(1)
     for line in summary:
         click.echo(line)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Console-script entry point (called after every command below is defined): SIGTERM is
+    handled as Ctrl-C."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
+    pause()  # the command resumes the collector when its work begins (see twinchat.composer.gcpause)
+    cli(prog_name="twinchat")
 
 
 cli.add_command(units_check, "check")

@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from twinchat.composer.cli.common import DB_PATH, DEFAULT_DB, SEED, UNITS_OPTION, count, use_tools
-from twinchat.composer.cli.plain_generate import named, planned, summary
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.gcpause import resume
 
@@ -63,6 +62,18 @@ def _preview(unit_id: str | None, units: Any, tool: tuple[Any, ...], pools: dict
     for line in p.lines():
         click.echo(line)
     check_cap(p, cap)
+
+
+def _named(unit_id: str | None, units_dirs: tuple[str, ...]) -> Any:
+    """The units to find ``unit_id`` among (None for a --tool run), an unknown one said before a world is built."""
+    from twinchat.composer.engine.sample_files import find_unit
+    from twinchat.units.loader import units_for
+
+    if unit_id is None:
+        return None
+    units = units_for(unit_id, units_dirs)  # without --units: the unit's own built-in file alone
+    find_unit(units, unit_id)
+    return units
 
 
 def _check_shape(unit_id: str | None, tool: str | None, shape: str | None, negative: float,
@@ -145,9 +156,9 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
         raise ComposerError("--instructions and --negative shape an --exhaustive run; add --exhaustive")
     if dry_run and not exhaustive:
         raise ComposerError("--dry-run previews an --exhaustive run; add --exhaustive")
-    units = named(unit_id, units_dirs)
+    units = _named(unit_id, units_dirs)
     if dry_run:
-        resume()  # start-up is over (see plain_generate.planned)
+        resume()  # start-up is over (see _planned)
         _preview(unit_id, units, drafted, pools, (instructions, negative), seed, cap, db_path, units_dirs)
         return
     if out is None:
@@ -165,8 +176,26 @@ def generate(unit_id: str | None, tool: str | None, shape: str | None, save_unit
             unit_id, out, conn=conn, n=n, seed=seed, exhaustive=exhaustive, cap=cap,
             units_dirs=units_dirs, force=force, units=units, noise=noise, pools=pools,
             instructions=instructions, negative=negative,
-            planned=lambda c: planned(unit_id, c, click.echo),
+            planned=lambda c: _planned(unit_id, c),
         )
     finally:
         conn.close()
-    summary(report, click.echo)
+    _summary(report)
+
+
+def _planned(unit_id: str | None, count: int) -> None:
+    """Say how many samples will be made; start-up is over: the garbage collector runs again."""
+    click.echo(f"{unit_id}: {count:,} samples to generate", err=True)
+    resume()
+
+
+def _summary(report: Any) -> None:
+    rate = report.written / report.seconds if report.seconds else 0.0
+    click.echo(f"wrote {report.written:,} of {report.planned:,} samples to {report.path} "
+               f"({report.seconds:.1f}s, {rate:,.0f}/s)")
+    if report.outcomes:
+        click.echo("outcomes: " + ", ".join(f"{k} {v:,}" for k, v in report.outcomes.most_common()))
+    click.echo(f"templates used: {len(report.templates)}")
+    if report.failures:
+        click.echo("failed verification (not written): "
+                   + ", ".join(f"{k} {v:,}" for k, v in report.failures.most_common()))

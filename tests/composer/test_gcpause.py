@@ -41,13 +41,13 @@ def test_pause_stops_the_collector_until_resume_which_sets_start_up_aside(collec
     assert gc.get_freeze_count() == frozen
 
 
-_SCRIPT = ("import gc, sys\nfrom twinchat.composer.cli import main\nseen = []\n"
+_SCRIPT = ("import gc, sys\nfrom twinchat.composer.cli.commands import main\nseen = []\n"
            "import twinchat.composer.gcpause as p\nresume = p.resume\n"
            "def spy():\n    seen.append(gc.isenabled())\n    resume()\n"
            "p.resume = spy\n"
            "import twinchat.composer.cli.commands as c, twinchat.composer.cli.generate_command as g, "
-           "twinchat.composer.cli.plain_generate as pg, twinchat.composer.store.batches as b\n"
-           "c.resume = g.resume = pg.resume = b.resume = spy\n"
+           "twinchat.composer.store.batches as b\n"
+           "c.resume = g.resume = b.resume = spy\n"
            "sys.argv = ['twinchat', *sys.argv[1:]]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
            "print('collector', seen[:1], gc.isenabled())")
 
