@@ -47,7 +47,7 @@ from twinchat.composer.time.layouts import KINDS, LAYOUTS
 from twinchat.composer.time.recipes import At
 from twinchat.composer.time.windows import TimePhrase, TimeWindow
 
-__all__ = ["KINDS", "TimePhrase", "draw", "draw_where", "phrases", "sample", "sample_where"]
+__all__ = ["KINDS", "TimePhrase", "draw", "draw_where", "draw_within", "phrases", "sample", "sample_where"]
 
 _TRIES = 50
 """Recipes :func:`sample` draws for a kind before it lists the kind's whole pool instead."""
@@ -189,6 +189,56 @@ def _draw_one(now: datetime, today: date, rng: random.Random, checked: tuple[str
         if fits(drawn[1]):
             return drawn
     return None
+
+
+def draw_within(now: datetime, rng: random.Random, kinds: Collection[str] | None, hours: Collection[int] | None,
+                latest: datetime | None, tries: int) -> tuple[str, datetime, datetime, str] | None:
+    """What :func:`draw_where` draws when a phrase fits if its start is ``latest`` or earlier (None:
+    any) and, with ``hours``, falls on one of those whole hours (a time slot's ``hours`` and
+    ``within_days``): the same draws, the test made in the loop rather than by a call per phrase
+    drawn (about a dozen a kept phrase)."""
+    checked = _check_kinds(kinds)
+    if len(checked) != 1:
+        return draw_where(now, rng, checked, _window(hours, latest), tries)
+    kind, today = checked[0], now.date()
+    layout = LAYOUTS[kind]
+    table = layout.table(today)
+    if table is None:  # a layout built at each draw: no table to read
+        return _draw_one(now, today, rng, checked, _window(hours, latest), tries)
+    size, width, named = layout.size, layout.width, layout.named
+    bits = rng.getrandbits
+    for _ in range(tries):
+        while bits(1):  # as _draw_one draws
+            pass
+        r = bits(width)
+        while r >= size:
+            r = bits(width)
+        entry = table[r]
+        if type(entry) is tuple:
+            text, start, end = entry
+            if end < now or (named and start < now):  # not offered: at_clock would give None
+                drawn = _draw(now, checked, rng, today, kind)
+            else:
+                if start < now:
+                    start = now
+                if (latest is None or start <= latest) and (hours is None or (start.hour in hours
+                                                                               and start.minute == 0)):
+                    return text, start, end, kind
+                continue
+        else:
+            found = layout.at_clock(now, today, r)  # not built yet, or not offered on the date
+            drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
+        start = drawn[1]
+        if (latest is None or start <= latest) and (hours is None or (start.hour in hours and start.minute == 0)):
+            return drawn
+    return None
+
+
+def _window(hours: Collection[int] | None, latest: datetime | None) -> Callable[[datetime], bool]:
+    """The test :func:`draw_within` makes, as a function of a phrase's start."""
+    def fits(start: datetime) -> bool:
+        return (latest is None or start <= latest) and (hours is None or (start.hour in hours and start.minute == 0))
+    return fits
 
 
 def _below(getrandbits: Callable[[int], int], n: int) -> int:

@@ -28,10 +28,10 @@ def phrases(*args: Any, **kwargs: Any) -> Any:
     return phrases(*args, **kwargs)
 
 
-def draw_where(*args: Any, **kwargs: Any) -> Any:
-    global draw_where
-    from twinchat.composer.time.pool import draw_where
-    return draw_where(*args, **kwargs)
+def draw_within(*args: Any, **kwargs: Any) -> Any:
+    global draw_within
+    from twinchat.composer.time.pool import draw_within
+    return draw_within(*args, **kwargs)
 
 
 def draw_phrase(*args: Any, **kwargs: Any) -> Any:
@@ -74,15 +74,13 @@ def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> tuple
         hours = frozenset(hours)
     # (start - now).total_seconds() > within days, as a comparison of datetimes made once per draw
     latest = None if within is None else _days_after(now, within)
-
-    def fits(start: datetime) -> bool:
-        if latest is not None and start > latest:
-            return False
-        return hours is None or (start.hour in hours and start.minute == 0)
-
-    found = draw_where(now, rng, slot.kinds, fits, 200)
+    found = draw_within(now, rng, slot.kinds, hours, latest, 200)
     if found is None:
         draw_phrase(now, rng, slot.kinds)  # the 201st draw, made and unused: the stream stays where it was
+
+        def fits(start: datetime) -> bool:
+            return (latest is None or start <= latest) and (hours is None or (start.hour in hours
+                                                                              and start.minute == 0))
         pool = [p for p in phrases(now, slot.kinds) if fits(p.window.start)]
         if not pool:
             raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
