@@ -43,7 +43,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.time.layouts import KINDS, LAYOUTS
+from twinchat.composer.time.layouts import KINDS, LAYOUTS, Layout, hour_starts, learn_start
 from twinchat.composer.time.recipes import At
 from twinchat.composer.time.windows import TimePhrase, TimeWindow
 
@@ -206,6 +206,8 @@ def draw_within(now: datetime, rng: random.Random, kinds: Collection[str] | None
     if table is None:  # a layout built at each draw: no table to read
         return _draw_one(now, today, rng, checked, _window(hours, latest), tries)
     size, width, named = layout.size, layout.width, layout.named
+    if named and latest is not None and hours is not None:
+        return _draw_hours(now, today, rng, kind, layout, frozenset(hours), latest, tries)
     bits = rng.getrandbits
     for _ in range(tries):
         while bits(1):  # as _draw_one draws
@@ -230,6 +232,38 @@ def draw_within(now: datetime, rng: random.Random, kinds: Collection[str] | None
             drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
         start = drawn[1]
         if (latest is None or start <= latest) and (hours is None or (start.hour in hours and start.minute == 0)):
+            return drawn
+    return None
+
+
+def _draw_hours(now: datetime, today: date, rng: random.Random, kind: str, layout: Layout, hours: frozenset[int],
+                latest: datetime, tries: int) -> tuple[str, datetime, datetime, str] | None:
+    """:func:`draw_within` of one kind whose phrases name a time to keep (a clock), with ``hours`` and
+    ``latest``: what each table entry drawn says is learnt once per date (:func:`.layouts.hour_starts`),
+    so a try reads its start and whether it is on the hours, and a phrase is offered when its start
+    is not past (its window runs forward)."""
+    starts, fits, entries = learnt = hour_starts(layout, today, hours)
+    size, width, checked = layout.size, layout.width, (kind,)
+    bits = rng.getrandbits
+    for _ in range(tries):
+        while bits(1):  # as _draw_one draws
+            pass
+        r = bits(width)
+        while r >= size:
+            r = bits(width)
+        start = starts[r]
+        if start is not None:
+            if start >= now:  # offered
+                if fits[r] and start <= latest:
+                    return (*entries[r], kind)  # type: ignore[misc]
+                continue
+            drawn = _draw(now, checked, rng, today, kind)  # not offered: at_clock would give None
+        else:
+            found = layout.at_clock(now, today, r)  # builds the entry if it is not yet
+            learn_start(layout, today, r, learnt, hours)
+            drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
+        start = drawn[1]
+        if start <= latest and start.hour in hours and start.minute == 0:
             return drawn
     return None
 

@@ -372,3 +372,27 @@ def test_draw_within_draws_what_draw_where_draws_with_the_same_test(
             assert within.getstate() == plain.getstate()
         seed += 1
     layouts.forget_tables()
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 11, 20, 11, 0), datetime(2026, 11, 20, 19, 0),
+                                 datetime(2026, 11, 20, 21, 40, 13), datetime(2026, 11, 22, 8, 59, 59),
+                                 datetime(2026, 11, 30, 23, 5)])
+@pytest.mark.parametrize("days", [0, 1, 6])
+def test_clock_slots_learnt_per_date_draw_what_draw_where_draws(now: datetime, days: int) -> None:
+    """A clock slot with hours and within_days (ticket_create_call's visit time) reads what it learnt
+    of each table entry: the same phrases and draws as draw_where with the same test, including a
+    phrase that starts at the clock itself (offered), one past ``latest`` on the hours, and after
+    the tables are forgotten."""
+    hours = frozenset({9, 11, 14, 16, 19})
+    latest = now + timedelta(days=days)
+
+    def fits(start: datetime) -> bool:
+        return start <= latest and start.hour in hours and start.minute == 0
+
+    for round_ in range(2):
+        layouts.forget_tables()
+        for seed in range(150):
+            plain, within = random.Random(seed), random.Random(seed)
+            expected = timepool.draw_where(now, plain, ["clock"], fits, 40)
+            assert timepool.draw_within(now, within, ["clock"], hours, latest, 40) == expected, (round_, seed)
+            assert within.getstate() == plain.getstate()
