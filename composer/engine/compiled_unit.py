@@ -72,6 +72,8 @@ class CompiledUnit:
         #: the tool's arguments: (name, compiled expression)
         self._arguments = [(k, self.templates.compiled(e)) for k, e in self.unit.tool.arguments.items()] \
             if self.unit.tool is not None else []
+        #: (argument, label field) per argument when each is a bare ``label.FIELD`` (see _label_arguments)
+        self._from_label = _label_arguments(self)
         #: the optional arguments a call leaves out rather than sends as null (a tool file's: its
         #: JSON Schema says what each argument may be, and null is seldom one of them)
         self._omit_null = _omits_null(self.unit.tool.name) if self.unit.tool is not None else frozenset()
@@ -132,3 +134,18 @@ def _omits_null(tool_name: str) -> frozenset[str]:
     from twinchat.inventory.tools import tools
 
     return getattr(tools().get(tool_name), "omits_null", frozenset())
+
+
+def _label_arguments(unit: CompiledUnit) -> list[tuple[str, str]] | None:
+    """(argument, label field) for each of the unit's tool arguments when every one is a bare
+    ``label.FIELD`` of a declared field (which Jinja2 reads as the label's item: no dict
+    attribute shares its name); else None."""
+    out = []
+    tool = unit.unit.tool
+    for name, expression in (tool.arguments.items() if tool is not None else ()):
+        path = unit.templates.path(expression)
+        head, _, field = (path or "").partition(".")
+        if head != "label" or field not in unit.unit.label or "." in field or hasattr(dict, field):
+            return None
+        out.append((name, field))
+    return out

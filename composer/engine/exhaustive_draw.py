@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from twinchat.composer.engine.generate import Sample, UnitGenerator, plain
+from twinchat.composer.engine.generate import Sample, UnitGenerator
 from twinchat.composer.engine.noise import protected_texts
 from twinchat.inventory.timefmt import format_time
 
@@ -64,7 +64,6 @@ class PinnedDraws:
         #: per outcome: whether its reply draws nothing (its only one, without alternatives)
         self._drawless = {outcome: len(replies) == 1 and gen._reply_alts[replies[0]] is None
                           for outcome, replies in gen.unit.replies.items()}
-        self._from_label = _label_arguments(gen)
 
     def settle(self, values: dict[str, Any], template_id: str, call: Call) -> Settled:
         """What the request ``values`` says in template ``template_id``, its tool called through ``call``
@@ -75,21 +74,12 @@ class PinnedDraws:
         if gen._scoped:
             scope = {**values, "label": label, "now": now}
             if gen.unit.tool is not None:
-                tool_call = {"name": gen.unit.tool.name, "arguments": self._arguments(label, scope)}
+                tool_call = {"name": gen.unit.tool.name, "arguments": gen._call_arguments(scope)}
                 result = scope["result"] = call(tool_call, now)
             outcome = gen._outcome(scope)
             if outcome is not None:
                 scope["outcome"] = outcome  # only the replies read it, after the arguments
         return Settled(label, scope, tool_call, result, outcome)
-
-    def _arguments(self, label: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
-        """The tool call's arguments (``UnitGenerator._call_arguments``), read straight from the
-        label when each is a bare ``label.FIELD``."""
-        if self._from_label is None:
-            return self.gen._call_arguments(scope)
-        args = {k: plain(label[name]) for k, name in self._from_label}
-        omit = self.gen._omit_null
-        return {k: v for k, v in args.items() if v is not None or k not in omit} if omit else args
 
     def keep(self, request: int, template_id: str, settled: Settled) -> None:
         """Remember ``settled`` as what request ``request`` says in templates like ``template_id``."""
@@ -137,18 +127,3 @@ class PinnedDraws:
         rng = gen._rng
         rng.seed(f"twinchat/{gen.seed}/{gen.unit.id}/{index}")
         return gen._reply(outcome, scope, rng)
-
-
-def _label_arguments(gen: UnitGenerator) -> list[tuple[str, str]] | None:
-    """(argument, label field) for each of the unit's tool arguments when every one is a bare
-    ``label.FIELD`` of a declared field (which Jinja2 reads as the label's item: no dict
-    attribute shares its name); else None."""
-    out = []
-    tool = gen.unit.tool
-    for name, expression in (tool.arguments.items() if tool is not None else ()):
-        path = gen.templates.path(expression)
-        head, _, field = (path or "").partition(".")
-        if head != "label" or field not in gen.unit.label or "." in field or hasattr(dict, field):
-            return None
-        out.append((name, field))
-    return out

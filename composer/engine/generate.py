@@ -263,8 +263,14 @@ class UnitGenerator(CompiledUnit):
 
     def _call_arguments(self, scope: dict[str, Any]) -> dict[str, Any]:
         """The tool call's arguments; optional ones without a value are left out where the tool
-        says its calls omit them (a tool file's), else they are null."""
-        args = {k: plain(fn(scope)) for k, fn in self._arguments}
+        says its calls omit them (a tool file's), else they are null. Arguments that are each a bare
+        ``label.FIELD`` are read straight from the label."""
+        from_label = self._from_label
+        if from_label is not None:
+            label = scope["label"]
+            args = {k: plain(label[name]) for k, name in from_label}
+        else:
+            args = {k: plain(fn(scope)) for k, fn in self._arguments}
         if self._omit_null:
             args = {k: v for k, v in args.items() if v is not None or k not in self._omit_null}
         return args

@@ -18,7 +18,7 @@ from twinchat.composer.time.windows import TimePhrase, TimeWindow
 from twinchat.composer.time.words import (AFTER_DAYS, AFTER_MINUTES, ALL_DAYS, DEADLINE_PARTS, N_CLOCKS, NEAR_PARTS,
                                           PERIODS, SHORT_DAYS, WEEKENDS, WITHIN_DAYS, WITHIN_MINUTES)
 
-__all__ = ["KINDS", "LAYOUTS", "Layout", "forget_tables"]
+__all__ = ["KINDS", "LAYOUTS", "Layout", "forget_tables", "hour_starts"]
 
 #: the recipes that read the time of day (now + Δ), not only the date: never kept in a date's table
 _LIVE = frozenset({At.within_minutes, At.relative_minutes})
@@ -165,6 +165,7 @@ def forget_tables() -> None:
     _shared.clear()
     _table.cache_clear()
     _on_date.cache_clear()
+    hour_starts.cache_clear()
 
 
 @lru_cache(maxsize=6 * 64)
@@ -175,3 +176,24 @@ def _table(layout: Layout, today: date) -> list[object]:
 
 _on_date = lru_cache(maxsize=64)(At.on_date)
 """A date's recipes (one per date, so what they share, such as its day words, is built once)."""
+
+
+@lru_cache(maxsize=64)
+def hour_starts(layout: Layout, today: date, hours: frozenset[int]) -> tuple[list[object], list[bool], list[object]]:
+    """What a draw of a date's phrases that fit whole ``hours`` learns of each of the date's table
+    entries, as they are built: (starts, fits, entries). For an entry built as a phrase whose window
+    runs forward, ``starts[i]`` is its start, ``fits[i]`` whether that start is on one of the hours,
+    and ``entries[i]`` the entry; every other entry (not built yet, no phrase on the date, a recipe
+    read at the clock) has ``starts[i]`` None. Entries are a function of date and number alone, so
+    what is learnt holds as long as the layout (see :func:`learn_start`)."""
+    return [None] * layout.size, [False] * layout.size, [None] * layout.size
+
+
+def learn_start(layout: Layout, today: date, index: int, learnt: tuple[list[object], list[bool], list[object]],
+                hours: frozenset[int]) -> None:
+    """Record in ``learnt`` (see :func:`hour_starts`) table entry ``index`` of the date, if it is
+    built and a phrase whose window runs forward."""
+    entry = _table(layout, today)[index]
+    if type(entry) is tuple and entry[1] <= entry[2]:
+        start = entry[1]
+        learnt[0][index], learnt[1][index], learnt[2][index] = start, start.hour in hours and start.minute == 0, entry

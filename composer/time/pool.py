@@ -43,11 +43,11 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from twinchat.composer.errors import ComposerError
-from twinchat.composer.time.layouts import KINDS, LAYOUTS
+from twinchat.composer.time.layouts import KINDS, LAYOUTS, Layout, hour_starts, learn_start
 from twinchat.composer.time.recipes import At
 from twinchat.composer.time.windows import TimePhrase, TimeWindow
 
-__all__ = ["KINDS", "TimePhrase", "draw", "draw_where", "phrases", "sample", "sample_where"]
+__all__ = ["KINDS", "TimePhrase", "draw", "draw_where", "draw_within", "phrases", "sample", "sample_where"]
 
 _TRIES = 50
 """Recipes :func:`sample` draws for a kind before it lists the kind's whole pool instead."""
@@ -189,6 +189,90 @@ def _draw_one(now: datetime, today: date, rng: random.Random, checked: tuple[str
         if fits(drawn[1]):
             return drawn
     return None
+
+
+def draw_within(now: datetime, rng: random.Random, kinds: Collection[str] | None, hours: Collection[int] | None,
+                latest: datetime | None, tries: int) -> tuple[str, datetime, datetime, str] | None:
+    """What :func:`draw_where` draws when a phrase fits if its start is ``latest`` or earlier (None:
+    any) and, with ``hours``, falls on one of those whole hours (a time slot's ``hours`` and
+    ``within_days``): the same draws, the test made in the loop rather than by a call per phrase
+    drawn (about a dozen a kept phrase)."""
+    checked = _check_kinds(kinds)
+    if len(checked) != 1:
+        return draw_where(now, rng, checked, _window(hours, latest), tries)
+    kind, today = checked[0], now.date()
+    layout = LAYOUTS[kind]
+    table = layout.table(today)
+    if table is None:  # a layout built at each draw: no table to read
+        return _draw_one(now, today, rng, checked, _window(hours, latest), tries)
+    size, width, named = layout.size, layout.width, layout.named
+    if named and latest is not None and hours is not None:
+        return _draw_hours(now, today, rng, kind, layout, frozenset(hours), latest, tries)
+    bits = rng.getrandbits
+    for _ in range(tries):
+        while bits(1):  # as _draw_one draws
+            pass
+        r = bits(width)
+        while r >= size:
+            r = bits(width)
+        entry = table[r]
+        if type(entry) is tuple:
+            text, start, end = entry
+            if end < now or (named and start < now):  # not offered: at_clock would give None
+                drawn = _draw(now, checked, rng, today, kind)
+            else:
+                if start < now:
+                    start = now
+                if (latest is None or start <= latest) and (hours is None or (start.hour in hours
+                                                                               and start.minute == 0)):
+                    return text, start, end, kind
+                continue
+        else:
+            found = layout.at_clock(now, today, r)  # not built yet, or not offered on the date
+            drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
+        start = drawn[1]
+        if (latest is None or start <= latest) and (hours is None or (start.hour in hours and start.minute == 0)):
+            return drawn
+    return None
+
+
+def _draw_hours(now: datetime, today: date, rng: random.Random, kind: str, layout: Layout, hours: frozenset[int],
+                latest: datetime, tries: int) -> tuple[str, datetime, datetime, str] | None:
+    """:func:`draw_within` of one kind whose phrases name a time to keep (a clock), with ``hours`` and
+    ``latest``: what each table entry drawn says is learnt once per date (:func:`.layouts.hour_starts`),
+    so a try reads its start and whether it is on the hours, and a phrase is offered when its start
+    is not past (its window runs forward)."""
+    starts, fits, entries = learnt = hour_starts(layout, today, hours)
+    size, width, checked = layout.size, layout.width, (kind,)
+    bits = rng.getrandbits
+    for _ in range(tries):
+        while bits(1):  # as _draw_one draws
+            pass
+        r = bits(width)
+        while r >= size:
+            r = bits(width)
+        start = starts[r]
+        if start is not None:
+            if start >= now:  # offered
+                if fits[r] and start <= latest:
+                    return (*entries[r], kind)  # type: ignore[misc]
+                continue
+            drawn = _draw(now, checked, rng, today, kind)  # not offered: at_clock would give None
+        else:
+            found = layout.at_clock(now, today, r)  # builds the entry if it is not yet
+            learn_start(layout, today, r, learnt, hours)
+            drawn = (*found, kind) if found is not None else _draw(now, checked, rng, today, kind)
+        start = drawn[1]
+        if start <= latest and start.hour in hours and start.minute == 0:
+            return drawn
+    return None
+
+
+def _window(hours: Collection[int] | None, latest: datetime | None) -> Callable[[datetime], bool]:
+    """The test :func:`draw_within` makes, as a function of a phrase's start."""
+    def fits(start: datetime) -> bool:
+        return (latest is None or start <= latest) and (hours is None or (start.hour in hours and start.minute == 0))
+    return fits
 
 
 def _below(getrandbits: Callable[[int], int], n: int) -> int:

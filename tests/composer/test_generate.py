@@ -310,3 +310,23 @@ def test_a_time_not_said_in_the_text_fails_its_grounding(world, units):
     unsaid = json.loads(json.dumps(record))
     unsaid["text"] = "师傅来修一下"  # no time phrase at all
     assert "grounding:serve_time" in verify_sample(unsaid, src.unit, g.call)
+
+
+@pytest.mark.parametrize("uid", ["ticket_create_call", "repair_slots", "aftersales_cancel", "shop_ask_part", "coupon_ask"])
+def test_arguments_read_from_the_label_are_those_the_expressions_give(world, uid):
+    """A tool call whose arguments are each a bare ``label.FIELD`` reads them from the label; they are
+    what the compiled expressions give (and a unit with any other argument evaluates them all)."""
+    from twinchat.composer.engine.generate import plain
+
+    builtin = load_units()
+    g = UnitGenerator(builtin[uid], world, seed=3)
+    expressions = all(g.templates.path(e) and g.templates.path(e).startswith("label.")
+                      for e in g.unit.tool.arguments.values())
+    assert (g._from_label is not None) == expressions
+    for i in range(20):
+        s = g.sample(i)
+        scope = {**s.slots, "label": s.label, "now": None}
+        expected = {k: plain(fn(scope)) for k, fn in g._arguments}
+        expected = {k: v for k, v in expected.items() if v is not None or k not in g._omit_null}
+        assert g._call_arguments(scope) == expected
+        assert s.tool_call is None or s.tool_call["arguments"] == expected

@@ -169,3 +169,44 @@ def test_a_template_whose_arithmetic_fails_is_a_composer_error(source, fault):
         TemplateCache().render(source, {"n": 0})
     with pytest.raises(ComposerError, match=re.escape(fault)):
         TemplateCache().evaluate(source[3:-3], {"n": 0})
+
+
+def test_the_label_reader_reads_each_step_as_at_does():
+    """paths_reader reads a dict's item or a slot value's attribute inline: what stepping with _at
+    gives, the same exception where _at raises one (a missing item or attribute, a method, an
+    internal), for dicts, slot values, other objects and nested paths."""
+    from datetime import datetime
+
+    from twinchat.composer.engine.compiled_paths import _at, paths_reader
+    from twinchat.composer.engine.slot_values import Person, Phone, Record, Text
+
+    class Plain:
+        def __init__(self) -> None:
+            self.name, self._hidden = "plain", 1
+
+        def method(self) -> str:
+            return "m"
+
+    context = {
+        "person": Person("王伟", "王", "male", "先生", "王先生", "title"),
+        "phone": Phone("13800138000", "138-0013-8000", "dashed"),
+        "addr": Record("address", {"city": "深圳市", "parts": {"road": "科苑路"}}, "深圳市南山区科苑路"),
+        "when": Record("time", {"start": datetime(2026, 11, 20, 9), "kind": "clock"}, "明天上午9点"),
+        "vip": Text(True, "VIP"), "label": {"phone": "138", "nested": {"deep": 1}}, "obj": Plain(),
+    }
+    paths = ["person.name", "person.title", "phone.digits", "phone.value", "addr.city", "addr.parts.road",
+             "addr.text", "when.start", "when.kind", "vip.value", "label.phone", "label.nested.deep", "obj.name",
+             "label.missing", "person.missing", "person.to_json", "obj.method", "obj._hidden", "label.items",
+             "nowhere.x"]
+    for path in paths:
+        head, *rest = path.split(".")
+        try:
+            expected: object = context[head]
+            for step in rest:
+                expected = getattr(expected, step) if hasattr(dict, step) else _at(expected, step)
+        except (KeyError, AttributeError) as exc:
+            with pytest.raises(type(exc)):
+                paths_reader([path])(context)
+        else:
+            assert paths_reader([path])(context) == (expected,), path
+    assert paths_reader(paths[:13], paths[:13])(context)["addr.parts.road"] == "科苑路"

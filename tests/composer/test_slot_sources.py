@@ -79,6 +79,30 @@ def test_a_compiled_drawer_and_a_single_draw_consume_the_same_draws():
             assert a.getstate() == b.getstate()
 
 
+@pytest.mark.parametrize("slot", [
+    InventorySlot(source="inventory", kind="service_address", forms=["full", "no_province", "spaced"]),
+    InventorySlot(source="inventory", kind="service_address"),
+    InventorySlot(source="inventory", kind="fault", category="laptop"),
+    InventorySlot(source="inventory", kind="fault"),
+], ids=["address-forms", "address", "fault-laptop", "fault"])
+def test_service_address_and_fault_drawers_draw_what_the_row_drawer_draws(world, slot):
+    """The hot-path drawers of service addresses and faults give the records _draw_row gives, with the
+    same draws."""
+    from twinchat.composer.engine.sources import inventory
+    from twinchat.composer.engine.sources.base import form_picker as picker
+    from twinchat.composer.engine.slots import WorldCache
+
+    cache = WorldCache(world)
+    drawer = inventory._service_drawer(slot, cache)
+    now = datetime(2026, 11, 20, 10, 0)
+    for seed in range(60):
+        a, b = random.Random(seed), random.Random(seed)
+        got = drawer(a, {}, now, {})
+        expected = inventory._draw_row("s", slot, cache, b, {}, picker(slot)(b) or inventory.FORMS[slot.kind][0])
+        assert (got.kind, got.data, got.text) == (expected.kind, expected.data, expected.text)
+        assert a.getstate() == b.getstate()
+
+
 def _ep(name: str, value: str) -> metadata.EntryPoint:
     return metadata.EntryPoint(name=name, value=value, group=GROUP)
 

@@ -342,3 +342,57 @@ def test_below_draws_what_randrange_and_choice_draw():
             items = list(range(n if n < 5000 else 5000))
             assert items[_below(ours.getrandbits, len(items))] == theirs.choice(items)
         assert ours.random() == theirs.random()
+
+
+@settings(max_examples=60, deadline=None)
+@given(now=clocks, seed=st.integers(0, 2**32 - 1), hours=st.none() | st.sets(st.integers(0, 23), min_size=1),
+       days=st.none() | st.integers(0, 8),
+       kinds=st.sampled_from([["clock"], ["deadline"], ["relative"], ["part_of_day"], ["day"], ["clock", "day"]]))
+@example(now=datetime(2026, 11, 20, 21, 40), seed=3, hours={9, 11, 14, 16, 19}, days=6, kinds=["clock"])
+@example(now=datetime(2026, 11, 23, 7, 5), seed=8, hours=None, days=None, kinds=["clock"])
+def test_draw_within_draws_what_draw_where_draws_with_the_same_test(
+        now: datetime, seed: int, hours: set[int] | None, days: int | None, kinds: list[str]) -> None:
+    """draw_within (a time slot's hours and within_days, tested in the loop) gives the phrase
+    draw_where gives with that test as its ``fits``, and makes the same draws: on dates whose
+    tables are empty, half built and whole, and for phrases not offered at the clock."""
+    latest = None if days is None else now + timedelta(days=days)
+
+    def fits(start: datetime) -> bool:
+        if latest is not None and start > latest:
+            return False
+        return hours is None or (start.hour in hours and start.minute == 0)
+
+    frozen = None if hours is None else frozenset(hours)
+    layouts.forget_tables()
+    for _ in range(3):  # the first draws build the date's table, the later ones read it
+        for tries in (1, 30):
+            plain, within = random.Random(seed), random.Random(seed)
+            expected = timepool.draw_where(now, plain, kinds, fits, tries)
+            assert timepool.draw_within(now, within, kinds, frozen, latest, tries) == expected
+            assert within.getstate() == plain.getstate()
+        seed += 1
+    layouts.forget_tables()
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 11, 20, 11, 0), datetime(2026, 11, 20, 19, 0),
+                                 datetime(2026, 11, 20, 21, 40, 13), datetime(2026, 11, 22, 8, 59, 59),
+                                 datetime(2026, 11, 30, 23, 5)])
+@pytest.mark.parametrize("days", [0, 1, 6])
+def test_clock_slots_learnt_per_date_draw_what_draw_where_draws(now: datetime, days: int) -> None:
+    """A clock slot with hours and within_days (ticket_create_call's visit time) reads what it learnt
+    of each table entry: the same phrases and draws as draw_where with the same test, including a
+    phrase that starts at the clock itself (offered), one past ``latest`` on the hours, and after
+    the tables are forgotten."""
+    hours = frozenset({9, 11, 14, 16, 19})
+    latest = now + timedelta(days=days)
+
+    def fits(start: datetime) -> bool:
+        return start <= latest and start.hour in hours and start.minute == 0
+
+    for round_ in range(2):
+        layouts.forget_tables()
+        for seed in range(150):
+            plain, within = random.Random(seed), random.Random(seed)
+            expected = timepool.draw_where(now, plain, ["clock"], fits, 40)
+            assert timepool.draw_within(now, within, ["clock"], hours, latest, 40) == expected, (round_, seed)
+            assert within.getstate() == plain.getstate()

@@ -56,6 +56,8 @@ def _drawer(slot: InventorySlot, name: str, sampler: Any) -> Any:
     world = sampler.world
     if slot.kind == "address":
         return _address_drawer(slot, world)
+    if slot.kind in ("service_address", "fault"):
+        return _service_drawer(slot, world)
     pick_form = form_picker(slot)
     if slot.kind == "order":
         def order(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
@@ -92,6 +94,36 @@ def _address_drawer(slot: InventorySlot, world: Any) -> Any:
         place, detail = addresses(city=city, rng=rng)
         return Record("address", place.parts(detail), place.text(detail, form))
     return address_
+
+
+def _service_drawer(slot: InventorySlot, world: Any) -> Any:
+    """The hot path of service-address and fault slots (a repair request's): what :func:`_draw_row`
+    draws for them, without its dispatch on the kind; a fault is drawn as ``rng.choice`` draws it."""
+    pick_form, default = form_picker(slot), FORMS[slot.kind][0]
+    if slot.kind == "fault":
+        category = slot.category or "charging_pile"
+
+        def fault(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
+            pick_form(rng)  # drawn and unused: a fault has one form
+            rows = world.faults[category]
+            count = len(rows)
+            if not count:
+                rng.choice(rows)  # IndexError, as _draw_row gives
+            bits, width = rng.getrandbits, count.bit_length()
+            i = bits(width)
+            while i >= count:
+                i = bits(width)
+            row = rows[i]
+            return Record("fault", dict(row), row["fault"])
+        return fault
+
+    def service_address(rng: random.Random, values: Any, now: Any, context: Any) -> Any:
+        form = pick_form(rng) or default
+        cities = world.service_cities
+        city = cities[int(rng.random() * len(cities))].adcode
+        place, detail = world.addresses(rng).draw(city=city, rng=rng)
+        return Record("service_address", place.parts(detail), place.text(detail, form))
+    return service_address
 
 
 def _draw_row(name: str, slot: InventorySlot, w: Any, rng: random.Random, values: dict[str, Any],

@@ -30,10 +30,10 @@ def phrases(*args: Any, **kwargs: Any) -> Any:
     return phrases(*args, **kwargs)
 
 
-def draw_where(*args: Any, **kwargs: Any) -> Any:
-    global draw_where
-    from twinchat.composer.time.pool import draw_where
-    return draw_where(*args, **kwargs)
+def draw_within(*args: Any, **kwargs: Any) -> Any:
+    global draw_within
+    from twinchat.composer.time.pool import draw_within
+    return draw_within(*args, **kwargs)
 
 
 def draw_phrase(*args: Any, **kwargs: Any) -> Any:
@@ -54,43 +54,52 @@ def names_today_otherwise(text: str, start: datetime, end: datetime, now: dateti
 
 
 def time_phrase(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> Record:
-    """A phrase of the slot's kinds (see :func:`_draw`), drawn again while it names today by its
-    date or weekday (at most :data:`TODAY_REDRAWS` times)."""
-    text, start, end, kind = _draw(name, slot, rng, now)
-    for _ in range(TODAY_REDRAWS):
-        if not names_today_otherwise(text, start, end, now):
-            break
-        text, start, end, kind = _draw(name, slot, rng, now)
-    return Record("time", {"start": start, "end": end, "kind": kind}, text)
+    """A phrase of the slot's kinds (see :func:`_phrase_drawer`), drawn again while it names today
+    by its date or weekday (at most :data:`TODAY_REDRAWS` times)."""
+    return _phrase_drawer(name, slot)(rng, now)
 
 
-def _draw(name: str, slot: TimeSlot, rng: random.Random, now: datetime) -> tuple[str, datetime, datetime, str]:
-    """(text, start, end, kind) of a phrase of the slot's kinds; with ``hours`` or ``within_days``,
-    the first of up to 200 draws that meets them (rejection is far cheaper than listing the whole
-    pool), else one of the pool's phrases that meet them."""
-    if slot.hours is None and slot.within_days is None:
-        return draw_phrase(now, rng, slot.kinds)
+def _phrase_drawer(name: str, slot: TimeSlot) -> Any:
+    """``draw(rng, now)``: the slot's :func:`time_phrase`, what it reads of the slot read once."""
+    one = _one_drawer(name, slot)
 
-    hours, within = slot.hours, slot.within_days
-    if hours is not None:  # looked up at each phrase drawn (about twelve a kept one)
-        hours = frozenset(hours)
-    # (start - now).total_seconds() > within days, as a comparison of datetimes made once per draw
-    latest = None if within is None else _days_after(now, within)
+    def draw(rng: random.Random, now: datetime) -> Record:
+        text, start, end, kind = one(rng, now)
+        today = now.date()
+        for _ in range(TODAY_REDRAWS):  # names_today_otherwise, inline
+            if (start.date() != today and end.date() != today) or _DATE_OR_WEEKDAY.search(text) is None:
+                break
+            text, start, end, kind = one(rng, now)
+        return Record("time", {"start": start, "end": end, "kind": kind}, text)
+    return draw
 
-    def fits(start: datetime) -> bool:
-        if latest is not None and start > latest:
-            return False
-        return hours is None or (start.hour in hours and start.minute == 0)
 
-    found = draw_where(now, rng, slot.kinds, fits, 200)
-    if found is None:
-        draw_phrase(now, rng, slot.kinds)  # the 201st draw, made and unused: the stream stays where it was
-        pool = [p for p in phrases(now, slot.kinds) if fits(p.window.start)]
-        if not pool:
-            raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
-        phrase = pool[int(rng.random() * len(pool))]
-        found = phrase.text, phrase.window.start, phrase.window.end, phrase.kind
-    return found
+def _one_drawer(name: str, slot: TimeSlot) -> Any:
+    """``draw(rng, now)``: (text, start, end, kind) of a phrase of the slot's kinds; with ``hours``
+    or ``within_days``, the first of up to 200 draws that meets them (rejection is far cheaper than
+    listing the whole pool), else one of the pool's phrases that meet them."""
+    kinds, within = slot.kinds, slot.within_days
+    if slot.hours is None and within is None:
+        return lambda rng, now: draw_phrase(now, rng, kinds)
+    hours = None if slot.hours is None else frozenset(slot.hours)  # looked up at each phrase drawn
+
+    def draw(rng: random.Random, now: datetime) -> tuple[str, datetime, datetime, str]:
+        # (start - now).total_seconds() > within days, as a comparison of datetimes made once per draw
+        latest = None if within is None else _days_after(now, within)
+        found = draw_within(now, rng, kinds, hours, latest, 200)
+        if found is None:
+            draw_phrase(now, rng, kinds)  # the 201st draw, made and unused: the stream stays where it was
+
+            def fits(start: datetime) -> bool:
+                return (latest is None or start <= latest) and (hours is None or (start.hour in hours
+                                                                                  and start.minute == 0))
+            pool = [p for p in phrases(now, kinds) if fits(p.window.start)]
+            if not pool:
+                raise ComposerError(f"slot {name!r}: no time phrase fits hours/within_days at {now}")
+            phrase = pool[int(rng.random() * len(pool))]
+            found = phrase.text, phrase.window.start, phrase.window.end, phrase.kind
+        return found
+    return draw
 
 
 def _days_after(now: datetime, days: int) -> datetime:
@@ -102,12 +111,13 @@ def _days_after(now: datetime, days: int) -> datetime:
 
 
 def _drawer(slot: TimeSlot, name: str, sampler: Any) -> Any:
-    pick_form, drawn = form_picker(slot), bool(slot.forms)
+    pick_form, drawn, phrase = form_picker(slot), bool(slot.forms), _phrase_drawer(name, slot)
+    if not drawn:
+        return lambda rng, values, now, context: phrase(rng, now)
 
     def time_(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
-        if drawn:
-            pick_form(rng)  # drawn and unused
-        return time_phrase(name, slot, rng, now)
+        pick_form(rng)  # drawn and unused
+        return phrase(rng, now)
     return time_
 
 
