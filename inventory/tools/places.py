@@ -26,8 +26,8 @@ _REGION_COLUMNS = ("adcode", "name", "level", "province", "city")
 
 
 def _region(conn: sqlite3.Connection, adcode: str) -> dict[str, Any]:
-    row = static_data(conn, PlaceIndex).row(adcode)
-    return {k: row[k] for k in _REGION_COLUMNS}
+    """The row of region ``adcode`` a resolver answers with (shared: read it, do not change it)."""
+    return static_data(conn, _names).region(adcode)
 
 
 def _cities_of(places: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -51,6 +51,8 @@ def _pick_city(conn: sqlite3.Connection, text: str, places: list[dict[str, Any]]
     """One city row for the places found for ``text``, or the tool error that says why not."""
     if not places:
         return None, tool_error("unknown_place", f"未找到地区“{text}”,请提供城市和区县", field)
+    if len(places) == 1 and places[0]["level"] != "province":  # what _cities_of gives for it: its city
+        return _region(conn, places[0]["city"]), None
     cities, provinces = _cities_of(places)
     if len(cities) > 1:
         names = "、".join(static_data(conn, PlaceIndex).full_name(p) for p in places[:6])
@@ -66,7 +68,8 @@ def _pick_city(conn: sqlite3.Connection, text: str, places: list[dict[str, Any]]
 
 
 def resolve_city(conn: sqlite3.Connection, text: str, field: str) -> Resolved:
-    """The city row of a place a customer names (a district stands for its city)."""
+    """The city row of a place a customer names (a district stands for its city; a shared row:
+    read it, do not change it)."""
     return _pick_city(conn, text, static_data(conn, PlaceIndex).find(text.strip()), field)
 
 
@@ -128,19 +131,20 @@ def _read_address(conn: sqlite3.Connection, address: str, field: str) -> Resolve
     names = static_data(conn, _names)
     context = names.named_in(text)  # what PlaceIndex.named_in finds, as codes
     full = names.full
-    marked = []  # (code, span) of the regions whose full name occurs, in adcode order
-    for code in sorted(context):
-        at = text.find(full[code])
+    marked = []  # (code, span) of the regions whose full name occurs (sorted where the order counts)
+    for code in context:
+        name = full[code]
+        at = text.find(name)
         if at >= 0:
-            marked.append((code, at, at + len(full[code])))
-    named = [(code, b) for code, a, b in marked if not _inside(a, b, marked)]
+            marked.append((code, at, at + len(name)))
+    named = [(code, b) for code, a, b in marked if not _inside(a, b, marked)] if len(marked) > 1 else marked
     keep = cache_bound(conn, resolve_address, _KEEP_FOUND)
-    for end in chain(sorted({b for _, b in named}, reverse=True), range(len(text), 1, -1)):
+    for end in chain(sorted({found[-1] for found in named}, reverse=True), range(len(text), 1, -1)):
         places = names.find(text[:end], keep)
         if places:
             break
     else:
-        places = [_region(conn, code) for code, _ in named]
+        places = [_region(conn, found[0]) for found in sorted(named)]  # in adcode order
     return _pick_city(conn, address, _narrow(places, context), field)
 
 
@@ -153,7 +157,7 @@ def district_names(conn: sqlite3.Connection, text: str, city: str) -> list[tuple
 
 
 def _inside(a: int, b: int, marked: list[tuple[str, int, int]]) -> bool:
-    """Whether the span ``a``..``b`` lies inside a longer one of ``marked``."""
+    """Whether the span ``a``..``b`` lies inside a longer one of ``marked`` ((code, start, end) each)."""
     for _, x, y in marked:
         if x <= a and b <= y and y - x > b - a:
             return True
@@ -186,11 +190,22 @@ class _Names:
         self._head_set = frozenset(self._heads)
         self._index = index
         self._found: dict[str, list[dict[str, Any]]] = {}
+        #: adcode -> the row a resolver answers with (see :meth:`region`)
+        self._regions: dict[str, dict[str, Any]] = {}
         self._last: tuple[str | None, set[str]] = (None, set())  # the last text named_in read, and its regions
 
     def forget(self) -> None:
         """Hold nothing found (see :func:`~twinchat.inventory.tools.memo.forget_kept`)."""
         self._found.clear()
+
+    def region(self, adcode: str) -> dict[str, Any]:
+        """The :data:`_REGION_COLUMNS` of region ``adcode``, made once per region (a shared dict: read
+        it, do not change it)."""
+        found = self._regions.get(adcode)
+        if found is None:
+            row = self._index.row(adcode)
+            found = self._regions[adcode] = {k: row[k] for k in _REGION_COLUMNS}
+        return found
 
     def named_in(self, text: str) -> set[str]:
         """The regions whose name or short name (of two characters or more) occurs in ``text`` (a
@@ -238,11 +253,15 @@ def _names(conn: sqlite3.Connection) -> _Names:
 _PAIRS = tuple(slice(i, i + 2) for i in range(512))
 #: prefixes of addresses whose places :class:`_Names` keeps (a few kB each at most)
 _KEEP_FOUND = 4096
+#: the levels of the places an address may name, the most specific first
+_LEVELS = ("district", "city", "province")
 
 
 def _narrow(places: list[dict[str, Any]], context: set[str]) -> list[dict[str, Any]]:
     """The most specific places, and of those the ones whose city or province is also named."""
-    for level in ("district", "city", "province"):
+    if len(places) == 1 and places[0]["level"] in _LEVELS:  # the most specific, agreeing or not
+        return places
+    for level in _LEVELS:
         found = [p for p in places if p["level"] == level]
         if found:
             agree = [p for p in found if ({p["province"], p["city"]} - {p["adcode"], None}) & context]

@@ -69,8 +69,10 @@ class _Tracker:
         #: whether the call running now is only compared (see :func:`compared_call`): an answer
         #: remembered ``as_is`` is then handed out without a copy
         self.compared = False
-        #: (``conn.total_changes``, the version) as last read outside a transaction (see :meth:`_current`)
-        self._held: tuple[int, str] | None = None
+        #: (``conn.total_changes``, the version) as last read outside a transaction (see :meth:`_current`):
+        #: at first the one just committed, so that calls that write nothing (every one of ``generate``,
+        #: whose writes are undone) never read it from the table
+        self._held: tuple[int, str] | None = (conn.total_changes, "")
 
     def forget(self) -> None:
         """Every memo forgets its answers (see :func:`~twinchat.inventory.tools.memo.forget_kept`)."""

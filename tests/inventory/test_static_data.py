@@ -230,7 +230,7 @@ def test_errors_from_static_lookups_say_what_is_wrong(world, name, args, error):
 def _reference_resolve_address(conn, address):
     """resolve_address as it was written over PlaceIndex.named_in and PlaceIndex.find (a dict per
     region named, a copy per prefix): the reference the prepared names must agree with."""
-    from twinchat.inventory.tools.places import _REGION_COLUMNS, _narrow, _pick_city
+    from twinchat.inventory.tools.places import _REGION_COLUMNS, _cities_of, _pick_city
 
     text = re.sub(r"\s+", "", address)
     index = static_data(conn, PlaceIndex)
@@ -245,7 +245,17 @@ def _reference_resolve_address(conn, address):
             break
     else:
         places = [place for place, _ in named]
-    return _pick_city(conn, address, _narrow(places, context), "address")
+    for level in ("district", "city", "province"):  # the most specific, and of those the agreeing ones
+        found = [p for p in places if p["level"] == level]
+        if found:
+            places = [p for p in found if ({p["province"], p["city"]} - {p["adcode"], None}) & context] or found
+            break
+    else:
+        places = []
+    cities, provinces = _cities_of(places)
+    if len(cities) == 1 and not provinces:  # one city: its row as read from the index
+        return {k: index.row(cities[0])[k] for k in _REGION_COLUMNS}, None
+    return _pick_city(conn, address, places, "address")
 
 
 def test_resolve_address_reads_every_address_as_the_reference_does(world):
@@ -266,6 +276,17 @@ def test_resolve_address_reads_every_address_as_the_reference_does(world):
         assert resolve_address(world, text) == want, text
         errors += want[1] is not None
     assert 0 < errors < len(texts)
+
+
+def test_a_citys_row_is_made_once_and_shared_by_the_answers_that_name_it(world):
+    """resolve_address and resolve_city answer with one row per city, made once (callers read it)."""
+    from twinchat.inventory.tools.places import resolve_address, resolve_city
+
+    shenzhen = resolve_address(world, "广东省深圳市南山区科苑路15号")[0]
+    assert shenzhen == {"adcode": "440300", "name": "深圳市", "level": "city", "province": "440000",
+                        "city": "440300"}
+    assert resolve_address(world, "深圳市福田区华强北路1号")[0] is shenzhen
+    assert resolve_city(world, "深圳", "city")[0] is shenzhen
 
 
 def test_the_desk_gives_what_the_technician_queries_give(world):

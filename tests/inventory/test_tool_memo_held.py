@@ -63,3 +63,25 @@ def test_the_held_version_is_the_tables_after_every_write_commit_and_rollback(wo
     assert same() == committed
     assert len(set(seen)) >= 4
     conn.close()
+
+
+def test_calls_whose_writes_are_undone_never_read_the_version_from_its_table(world_path):
+    """generate's calls (a scratch transaction, the call's writes owed and undone): the version
+    committed when tracking began stands, held, and no call reads it again."""
+    from twinchat.inventory.tools.memo import undone_call
+
+    conn = _tracked(world_path)  # the version is not asked for first (that read would be held too)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    args = {"user_name": "王", "phone": "13800138000", "address": "广东省深圳市南山区科苑路15号", "problem": "坏了",
+            "category": "充电桩", "serve_time": "2026-11-21 14:00:00"}
+    for _ in range(2):  # made, then answered from memory
+        began = open_scratch(conn, "s")
+        try:
+            assert "ticket_no" in undone_call(conn, lambda: call(conn, "create_ticket", args, NOW))
+        finally:
+            close_scratch(conn, "s", began)
+    conn.set_trace_callback(None)
+    assert statements and not [s for s in statements if "twinchat_world_version" in s]
+    assert world_version(conn) == "" == _in_table(conn)
+    conn.close()
