@@ -104,6 +104,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from twinchat.composer.errors import TimeExpressionError
@@ -111,6 +112,12 @@ from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Begun, Unresolvabl
 from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST, core_in
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
+
+try:
+    from re import _constants as _sre, _parser  # type: ignore[attr-defined]
+except ImportError:  # Python 3.10
+    import sre_constants as _sre  # type: ignore[no-redef]
+    import sre_parse as _parser  # type: ignore[no-redef]
 
 __all__ = ["TimeSpan", "TimeWindow", "find", "names", "resolve", "windows"]
 
@@ -181,23 +188,80 @@ def windows(sentence: str, now: datetime, *, appointment: bool = False) -> list[
 
 def names(sentence: str, now: datetime, moment: datetime, *, appointment: bool = False) -> bool:
     """Whether a phrase :func:`windows` finds in ``sentence`` names a window that starts or ends at
-    ``moment``. The phrases are looked at left to right and the search stops at the first that does:
-    a sentence is searched only as far as its phrase (most of the cost of :func:`windows`)."""
-    return bool(_found(sentence, now, appointment, False, moment))
+    ``moment``. The phrases are looked at until one does, those from the run of phrase characters
+    holding the sentence's last clock or day word first (:func:`_resync`; where a phrase usually
+    is), then those before it: the search covers only what it must of the sentence (most of the
+    cost of :func:`windows`), and the answer is the same as looking at every phrase."""
+    text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
+    start = _resync(text)
+    if start and _found(sentence, now, appointment, False, moment, text, start):
+        return True
+    return bool(_found(sentence, now, appointment, False, moment, text, 0, start or None))
 
 
-def _found(sentence: str, now: datetime, appointment: bool, spans: bool,
-           moment: datetime | None = None) -> list[Any]:
+#: characters a time phrase usually ends with or turns on: the search of :func:`names` starts near the last
+_ANCHOR = re.compile("(?s:.*)[点时:午晚早天]")
+
+
+@lru_cache(maxsize=1)
+def _phrase_chars() -> frozenset[str]:
+    """Every character a match of :data:`PHRASE` can hold (what its pattern consumes outside lookarounds),
+    read from the parsed pattern; empty if the pattern uses a form not read here (then no search is cut)."""
+    chars: set[int] = set()
+    todo = list(_parser.parse(PHRASE.pattern))
+    while todo:
+        op, av = todo.pop()
+        if op in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT, _sre.GROUPREF):
+            continue  # consumes nothing, or again what its group consumed
+        if op is _sre.LITERAL:
+            chars.add(av)
+        elif op is _sre.IN and all(o in (_sre.LITERAL, _sre.RANGE) for o, _ in av):
+            for o, a in av:
+                chars.update((a,) if o is _sre.LITERAL else range(a[0], a[1] + 1))
+        elif op is _sre.SUBPATTERN:
+            todo.extend(av[3])
+        elif op is _sre.BRANCH:
+            todo.extend(item for branch in av[1] for item in branch)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+            todo.extend(av[2])
+        else:  # any character, a category, a negated class: every character may be held
+            return frozenset()
+    return frozenset(map(chr, chars))
+
+
+def _resync(text: str) -> int:
+    """Where a search of ``text`` may start to find exactly the phrases :func:`find` finds from there
+    on: the start of the run of phrase characters (:func:`_phrase_chars`) holding the last anchor
+    (:data:`_ANCHOR`); 0 when there is none. No phrase holds the character before that run, so none
+    found from the start of the text reaches into it, and a search from it sees what one from the
+    start sees there (lookbehinds read the text before it)."""
+    anchor = _ANCHOR.match(text)
+    chars = _phrase_chars()
+    if anchor is None or not chars:
+        return 0
+    at = anchor.end() - 1
+    while at and text[at - 1] in chars:
+        at -= 1
+    return at
+
+
+def _found(sentence: str, now: datetime, appointment: bool, spans: bool, moment: datetime | None = None,
+           text: str | None = None, pos: int = 0, stop: int | None = None) -> list[Any]:
     """The :class:`TimeSpan` (with ``spans``) or else the window of each phrase :func:`find` finds;
-    with ``moment``, only the first window that starts or ends at it (the search stops there)."""
+    with ``moment``, only the first window that starts or ends at it (the search stops there). With
+    ``pos`` and ``stop``, only the phrases that start from ``pos`` (a point :func:`_resync` gives)
+    and before ``stop``; ``text`` is ``sentence`` with its full-width digits made ASCII, if known."""
     if type(now) is not datetime or now.tzinfo is not None:  # the check, past its common case
         _check_clock(now)
     found = []
-    text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
-    for match in PHRASE.finditer(text):
+    if text is None:
+        text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
+    for match in PHRASE.finditer(text, pos):
         first, last = match.span()
         if last == first:
             continue
+        if stop is not None and first >= stop:
+            break
         groups = match.groups()
         if not core_in(groups):
             continue
