@@ -108,7 +108,9 @@ from functools import lru_cache
 from typing import Any
 
 from twinchat.composer.errors import TimeExpressionError
-from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Begun, Unresolvable, WhollyPast, has_core, interpret
+from twinchat.composer.time.grammar import (
+    FULLWIDTH, PHRASE, SMALL_HOURS_END, Begun, Plan, Unresolvable, WhollyPast, has_core, interpret, place, plan,
+)
 from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST, core_in
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
@@ -301,20 +303,44 @@ def _window(match: re.Match[str], groups: tuple[str | None, ...], now: datetime,
     if now != _CLOCK[0]:
         _CLOCK[0] = now
         _WINDOWS.clear()
-        return _interpreted(match, now, appointment, hedge)
+        return _interpreted(match, groups, now, appointment, hedge)
     key = (groups, appointment, hedge)
     window = _WINDOWS.get(key, _UNSEEN)
     if window is _UNSEEN:
-        window = _interpreted(match, now, appointment, hedge)
+        window = _interpreted(match, groups, now, appointment, hedge)
         if len(_WINDOWS) >= _KEEP:
             _WINDOWS.clear()
         _WINDOWS[key] = window
     return window  # type: ignore[return-value]
 
 
-def _interpreted(match: re.Match[str], now: datetime, appointment: bool, hedge: str | None) -> TimeWindow | None:
+#: the plans (:func:`~twinchat.composer.time.grammar.plan`) of phrases found, by what decides them and
+#: the day (None: the phrase names nothing that day); at most _KEEP
+_PLANS: dict[tuple[Any, ...], Plan | None] = {}
+_QUANTITY = PHRASE.groupindex["qunit"] - 1
+
+
+def _interpreted(match: re.Match[str], groups: tuple[str | None, ...], now: datetime, appointment: bool,
+                 hedge: str | None) -> TimeWindow | None:
+    """:func:`interpret` of a phrase found, None when it names no window. Most of its work is the
+    phrase's plan, which depends on the day but not on the time of the clock: plans are kept across
+    clocks (every sample of a run has a clock of its own, and its few days' phrases recur), and only
+    a quantity (两小时后), counted from the clock itself, is interpreted whole every time."""
     try:
-        return TimeWindow(*interpret(match, now, in_sentence=True, appointment=appointment, hedge=hedge))
+        if groups[_QUANTITY] is not None:
+            return TimeWindow(*interpret(match, now, in_sentence=True, appointment=appointment, hedge=hedge))
+        today, late = now.date(), now.hour >= SMALL_HOURS_END
+        key = (groups, appointment, hedge, today, late)
+        planned = _PLANS.get(key, _UNSEEN)
+        if planned is _UNSEEN:
+            try:
+                planned = plan(match, today, late, in_sentence=True, appointment=appointment, hedge=hedge)
+            except Unresolvable:
+                planned = None
+            if len(_PLANS) >= _KEEP:
+                _PLANS.clear()
+            _PLANS[key] = planned
+        return None if planned is None else TimeWindow(*place(planned, now))  # type: ignore[arg-type]
     except (Unresolvable, WhollyPast, Begun):
         return None
 

@@ -281,38 +281,3 @@ def test_the_compiled_pattern_finds_what_the_pattern_as_written_finds(corpus, wo
     assert whole == [bool(written.fullmatch(p)) for p in pool] and sum(whole) > 500
     assert sum(any(m.end() > m.start() for m in pattern.PHRASE.finditer(t)) for t in texts) > 5000
 
-
-def test_names_searches_from_the_last_anchors_run_and_says_what_every_phrase_says(corpus):
-    """names looks first at the phrases from the start of the run of phrase characters holding the
-    sentence's last anchor (_resync), then at those before: no phrase holds a character outside
-    _phrase_chars, and over sentences whose phrase comes before, after or inside an anchor's run
-    (and with moments no phrase names) it answers what looking through every window answers."""
-    import importlib
-    import random
-
-    resolve = importlib.import_module("twinchat.composer.time.resolve")
-    from twinchat.composer.time.pattern import PHRASE
-
-    chars = resolve._phrase_chars()
-    assert {"点", "时", ":", "9", "星", "期", "午"} <= chars and not {"能", "看", ",", "，", " ", "您"} & chars
-    assert all(set(m[0]) <= chars for t in corpus for m in PHRASE.finditer(t))
-    assert resolve._resync("您看星期一上午9:00能不能派师傅来") == 2
-    assert resolve._resync("然后明天上午9点来吧") == 1  # 后 may begin a phrase: the run starts with it
-    assert resolve._resync("您好,电话13800138000") == 0  # no anchor: the whole sentence is searched
-
-    rng = random.Random(5)
-    fillers = ["您好", "顺便聊天", "电话13800138000", "地址是南山区科技园3号", "一点小问题", "快一点", "能不能"]
-    phrases = ["明天上午9点", "周五下午3点半前", "两小时后", "后天", "11月25日之前", "今晚8点", "下周一"]
-    clocks = [NOW, datetime(2026, 11, 22, 21, 45)]
-    texts = [*rng.sample(corpus, 1500),
-             *("".join(rng.sample([*rng.sample(fillers, 3), *rng.sample(phrases, 2)], 5)) for _ in range(1500))]
-    cut = said = 0
-    for text in texts:
-        cut += resolve._resync(text) > 0
-        for now in clocks:
-            found = resolve.windows(text, now)
-            for moment in {w.start for w in found} | {w.end for w in found} | {datetime(2027, 3, 1, 9, 0)}:
-                want = any(w.start == moment or w.end == moment for w in found)
-                assert resolve.names(text, now, moment) is want, (text, now, moment)
-                said += want
-    assert cut > 1500 and said > 3000
