@@ -97,3 +97,41 @@ def test_plans_kept_across_clocks_give_the_windows_of_a_fresh_interpretation(cor
         assert resolve.windows(text, now, appointment=appointment) == windows, (text, now, appointment)
         kept += len(resolve._PLANS) == before and bool(windows)
     assert kept > 1000 and sum(map(bool, want.values())) > 3000
+
+
+def test_a_ticket_samples_time_fails_exactly_when_no_window_found_names_its_value(world_path):
+    """Verification's time check over ticket_create_call samples, as drawn (passing) and with the
+    visit time moved (by a minute, an hour, a day), the phrase moved to the front, or the clock moved:
+    the sample fails for its serve_time exactly when no window found in the text starts or ends at it."""
+    from datetime import timedelta
+
+    from twinchat.composer.engine.generate import UnitGenerator
+    from twinchat.composer.store.snapshot import world_snapshot
+    from twinchat.composer.time.resolve import windows
+    from twinchat.composer.verify.samples import Verifier
+    from twinchat.units.loader import load_units
+
+    src = load_units()["ticket_create_call"]
+    conn = world_snapshot(world_path)
+    try:
+        gen = UnitGenerator(src, conn, seed=0)
+        verify = Verifier(src.unit)  # the label checks only: the tool call is another test's
+        failed = passed = 0
+        for i in range(200):
+            record = gen.sample(i).to_json()
+            assert verify(record) == []
+            value = datetime.fromisoformat(record["label"]["serve_time"])
+            now = datetime.fromisoformat(record["now"])
+            assert any(value in (w.start, w.end) for w in windows(record["text"], now))
+            for moved in (timedelta(0), timedelta(minutes=1), timedelta(hours=-1), timedelta(days=1)):
+                for text in (record["text"], record["text"][-12:] + record["text"][:-12]):
+                    for clock in (now, now + timedelta(hours=5)):
+                        sample = {**record, "text": text, "now": f"{clock:%Y-%m-%d %H:%M:%S}",
+                                  "label": {**record["label"], "serve_time": f"{value + moved:%Y-%m-%d %H:%M:%S}"}}
+                        named = any(value + moved in (w.start, w.end) for w in windows(text, clock))
+                        assert ("grounding:serve_time" not in verify(sample)) is named, sample
+                        failed += not named
+                        passed += named
+        assert failed > 1000 and passed > 400
+    finally:
+        conn.close()
