@@ -104,22 +104,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from twinchat.composer.errors import TimeExpressionError
 from twinchat.composer.time.grammar import (
     FULLWIDTH, PHRASE, SMALL_HOURS_END, Begun, Plan, Unresolvable, WhollyPast, has_core, interpret, place, plan,
 )
-from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST, core_in
+from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST, PHRASE_CHARS, core_in
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
-
-try:
-    from re import _constants as _sre, _parser  # type: ignore[attr-defined]
-except ImportError:  # Python 3.10
-    import sre_constants as _sre  # type: ignore[no-redef]
-    import sre_parse as _parser  # type: ignore[no-redef]
 
 __all__ = ["TimeSpan", "TimeWindow", "find", "names", "resolve", "windows"]
 
@@ -205,44 +198,17 @@ def names(sentence: str, now: datetime, moment: datetime, *, appointment: bool =
 _ANCHOR = re.compile("(?s:.*)[点时:午晚早天]")
 
 
-@lru_cache(maxsize=1)
-def _phrase_chars() -> frozenset[str]:
-    """Every character a match of :data:`PHRASE` can hold (what its pattern consumes outside lookarounds),
-    read from the parsed pattern; empty if the pattern uses a form not read here (then no search is cut)."""
-    chars: set[int] = set()
-    todo = list(_parser.parse(PHRASE.pattern))
-    while todo:
-        op, av = todo.pop()
-        if op in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT, _sre.GROUPREF):
-            continue  # consumes nothing, or again what its group consumed
-        if op is _sre.LITERAL:
-            chars.add(av)
-        elif op is _sre.IN and all(o in (_sre.LITERAL, _sre.RANGE) for o, _ in av):
-            for o, a in av:
-                chars.update((a,) if o is _sre.LITERAL else range(a[0], a[1] + 1))
-        elif op is _sre.SUBPATTERN:
-            todo.extend(av[3])
-        elif op is _sre.BRANCH:
-            todo.extend(item for branch in av[1] for item in branch)
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
-            todo.extend(av[2])
-        else:  # any character, a category, a negated class: every character may be held
-            return frozenset()
-    return frozenset(map(chr, chars))
-
-
 def _resync(text: str) -> int:
     """Where a search of ``text`` may start to find exactly the phrases :func:`find` finds from there
-    on: the start of the run of phrase characters (:func:`_phrase_chars`) holding the last anchor
+    on: the start of the run of phrase characters (:data:`PHRASE_CHARS`) holding the last anchor
     (:data:`_ANCHOR`); 0 when there is none. No phrase holds the character before that run, so none
     found from the start of the text reaches into it, and a search from it sees what one from the
     start sees there (lookbehinds read the text before it)."""
     anchor = _ANCHOR.match(text)
-    chars = _phrase_chars()
-    if anchor is None or not chars:
+    if anchor is None:
         return 0
     at = anchor.end() - 1
-    while at and text[at - 1] in chars:
+    while at and text[at - 1] in PHRASE_CHARS:
         at -= 1
     return at
 

@@ -32,18 +32,50 @@ def corpus(composer) -> list[str]:
     return sorted(texts)
 
 
+def _consumed(pattern: str) -> frozenset[str]:
+    """The characters ``pattern`` consumes outside lookarounds (its literals and classes), read from
+    the parsed pattern; it fails on a form that may consume any character (., a category, [^…])."""
+    try:
+        from re import _constants as sre, _parser  # type: ignore[attr-defined]
+    except ImportError:  # Python 3.10
+        import sre_constants as sre  # type: ignore[no-redef]
+        import sre_parse as _parser  # type: ignore[no-redef]
+
+    chars: set[int] = set()
+    todo = list(_parser.parse(pattern))
+    while todo:
+        op, av = todo.pop()
+        if op in (sre.ASSERT, sre.ASSERT_NOT, sre.AT, sre.GROUPREF):
+            continue  # consumes nothing, or again what its group consumed
+        if op is sre.LITERAL:
+            chars.add(av)
+        elif op is sre.IN:
+            assert all(o in (sre.LITERAL, sre.RANGE) for o, _ in av), av
+            for o, a in av:
+                chars.update((a,) if o is sre.LITERAL else range(a[0], a[1] + 1))
+        elif op is sre.SUBPATTERN:
+            todo.extend(av[3])
+        elif op is sre.BRANCH:
+            todo.extend(item for branch in av[1] for item in branch)
+        else:
+            assert op in (sre.MAX_REPEAT, sre.MIN_REPEAT), op
+            todo.extend(av[2])
+    return frozenset(map(chr, chars))
+
+
 def test_names_searches_from_the_last_anchors_run_and_says_what_every_phrase_says(corpus):
     """names looks first at the phrases from the start of the run of phrase characters holding the
     sentence's last anchor (_resync), then at those before: no phrase holds a character outside
-    _phrase_chars, and over sentences whose phrase comes before, after or inside an anchor's run
+    PHRASE_CHARS (what the pattern consumes), and over sentences whose phrase comes before, after or inside an anchor's run
     (and with moments no phrase names) it answers what looking through every window answers."""
     import importlib
     import random
 
     resolve = importlib.import_module("twinchat.composer.time.resolve")
-    from twinchat.composer.time.pattern import PHRASE
+    from twinchat.composer.time.pattern import PHRASE, PHRASE_CHARS
 
-    chars = resolve._phrase_chars()
+    chars = _consumed(PHRASE.pattern)
+    assert chars == PHRASE_CHARS, f"PHRASE_CHARS should be {''.join(sorted(chars))!r}"
     assert {"点", "时", ":", "9", "星", "期", "午"} <= chars and not {"能", "看", ",", "，", " ", "您"} & chars
     assert all(set(m[0]) <= chars for t in corpus for m in PHRASE.finditer(t))
     assert resolve._resync("您看星期一上午9:00能不能派师傅来") == 2
