@@ -18,13 +18,18 @@ from twinchat.composer.time.conventions import PART_HOURS, PARTS, part_name, par
 from twinchat.composer.time.days import Unresolvable, day_of, end_of, number, period_of, start_of
 from twinchat.composer.time.pattern import AFTER, AROUND, BEFORE, FULLWIDTH, HEDGES, PHRASE, WITHIN, WORK, has_core
 
-__all__ = ["FULLWIDTH", "PHRASE", "Begun", "Unresolvable", "WhollyPast", "has_core", "interpret"]
+__all__ = ["FULLWIDTH", "PHRASE", "SMALL_HOURS_END", "Begun", "Plan", "Unresolvable", "WhollyPast", "has_core", "interpret",
+           "place", "plan"]
 
 Window = tuple[datetime, datetime]
+#: what :func:`plan` works out: (the windows in reading order, the suffix, whether the phrase names an
+#: instant, whether it is an appointment's, whether to take the first reading still ahead)
+Plan = tuple[tuple[Window, ...], str | None, bool, bool, bool]
 _DAY_UNITS = frozenset({"天", "周", "星期", "礼拜"})
 _UNIT_MINUTES = {"小时": 60, "钟头": 60, "分钟": 1, "刻钟": 15}
 _HOUR, _MINUTE = timedelta(minutes=59, seconds=59), timedelta(seconds=59)
-_SMALL_HOURS_END = PARTS["凌晨"][1]
+#: the hour the small hours (凌晨) end: a 凌晨 said from then on is the coming night's
+SMALL_HOURS_END = PARTS["凌晨"][1]
 
 
 class WhollyPast(ValueError):
@@ -140,24 +145,23 @@ def _quantity(g: re.Match[str], now: datetime, *, in_sentence: bool, deadline: b
     return (now if deadline else at), at + _MINUTE
 
 
-def _work(g: re.Match[str], day: date, suffix: str | None, now: datetime, *, in_sentence: bool,
-          appointment: bool) -> Window:
+def _work(g: re.Match[str], day: date, suffix: str | None, *, in_sentence: bool, appointment: bool) -> Plan:
     """上班 and 下班 name their hour (09:00, 18:00); 午休 is 12:00–13:29:59, 午休前 ends as it begins."""
     if in_sentence and g["day"] is None and suffix is None:
         raise Unresolvable(f"{g['work']} alone in running text is not read as a time")
     (hour, minute), until = WORK[g["work"]]
     start = start_of(day) + timedelta(hours=hour, minutes=minute)
     if until is None:
-        return _finish((start, start + _HOUR), suffix, point=True, now=now, appointment=appointment)
+        return ((start, start + _HOUR),), suffix, True, appointment, False
     end = start_of(day) + timedelta(hours=until[0], minutes=until[1])
     if suffix in BEFORE:
-        return _finish((start, start), suffix, point=True, now=now)
+        return ((start, start),), suffix, True, False, False
     if suffix in AFTER:
-        return _finish((end, end), suffix, point=True, now=now)
-    return _finish((start, end - timedelta(seconds=1)), suffix, point=False, now=now)
+        return ((end, end),), suffix, True, False, False
+    return ((start, end - timedelta(seconds=1)),), suffix, False, False, False
 
 
-def _readings(windows: list[Window], suffix: str | None, *, point: bool, now: datetime, appointment: bool) -> Window:
+def _readings(windows: tuple[Window, ...], suffix: str | None, *, point: bool, now: datetime, appointment: bool) -> Window:
     """The first reading of a clock still ahead; after 以后 or for an appointment, one not yet begun."""
     begun = None
     for i, window in enumerate(windows):
@@ -181,26 +185,34 @@ def interpret(m: re.Match[str], now: datetime, *, in_sentence: bool, appointment
     since 快一点 and 有两点要求 hold no time. ``appointment`` keeps a clock's named time
     (see :func:`_finish`); ``hedge`` is a word said just before the phrase (最晚, 最好).
     """
+    if m["qunit"]:  # counted from now itself
+        return _quantity(m, now, in_sentence=in_sentence, deadline=hedge is not None and HEDGES[hedge])
+    return place(plan(m, now.date(), now.hour >= SMALL_HOURS_END, in_sentence=in_sentence,
+                      appointment=appointment, hedge=hedge), now)
+
+
+def plan(m: re.Match[str], today: date, late: bool, *, in_sentence: bool, appointment: bool = False,
+         hedge: str | None = None) -> Plan:
+    """What :func:`interpret` works out of a match (not a quantity) before it reads the clock's time:
+    it depends on the day ``today`` and on ``late`` (whether the clock is past the small hours)
+    only, so it holds for every clock of that day; :func:`place` finishes it at a clock. Raises
+    :class:`Unresolvable` as :func:`interpret` does."""
     g = m   # read group by group: the pattern has some eighty groups and a phrase uses a few
-    today = now.date()
     deadline = hedge is not None and HEDGES[hedge]
-    if g["qunit"]:
-        return _quantity(g, now, in_sentence=in_sentence, deadline=deadline)   # always ahead of now
     if g["we"] or g["wk"] or g["mo"] or g["me"] or g["ye"]:
         first, last = period_of(g, today)
-        return _finish((start_of(first), end_of(last)), _hedged(g["psuf"], deadline), point=False, now=now)
+        return ((start_of(first), end_of(last)),), _hedged(g["psuf"], deadline), False, False, False
     d, part = day_of(g, today)
-    if d is None and part == "凌晨" and now.hour >= _SMALL_HOURS_END:
+    if d is None and part == "凌晨" and late:
         d = today + timedelta(days=1)   # the small hours said once today's are over: the coming night
     suffix = _hedged(g["suf"], deadline)
     if g["work"]:
-        return _work(g, d or today, suffix, now, in_sentence=in_sentence, appointment=appointment)
+        return _work(g, d or today, suffix, in_sentence=in_sentence, appointment=appointment)
     if g["clock"] is None:
         if d is None and part is None:
             raise Unresolvable("no day, part of day or clock")
         day = d or today
-        window = part_window(day, part) if part else (start_of(day), end_of(day))
-        return _finish(window, suffix, point=False, now=now)
+        return (part_window(day, part) if part else (start_of(day), end_of(day)),), suffix, False, False, False
     if g["bare"] is not None and not g["rsep"]:
         raise Unresolvable(f"{g['h']} without 点 is not a clock")
     if (in_sentence and d is None and part is None and not g["h"].isascii() and g["unit"] == "点"
@@ -208,8 +220,16 @@ def interpret(m: re.Match[str], now: datetime, *, in_sentence: bool, appointment
         raise Unresolvable(f"bare {g['clock']} in running text is not read as a time")
     if g["rsep"] and not (suffix is None or suffix in AROUND):
         raise Unresolvable(f"'{suffix}' does not follow a range of times")
-    return _readings(_clock_windows(g, d or today, part), suffix, point=not g["rsep"], now=now,
-                     appointment=appointment)
+    return tuple(_clock_windows(g, d or today, part)), suffix, not g["rsep"], appointment, True
+
+
+def place(planned: Plan, now: datetime) -> Window:
+    """The window a :func:`plan` names at ``now`` (raises :class:`WhollyPast` or :class:`Begun` as
+    :func:`interpret` does)."""
+    windows, suffix, point, appointment, readings = planned
+    if readings:
+        return _readings(windows, suffix, point=point, now=now, appointment=appointment)
+    return _finish(windows[0], suffix, point=point, now=now, appointment=appointment)
 
 
 def _hedged(suffix: str | None, deadline: bool) -> str | None:

@@ -16,7 +16,8 @@ from operator import itemgetter
 from twinchat.composer.time.holidays import NAMES as HOLIDAYS
 
 __all__ = ["AFTER", "AROUND", "BEFORE", "CN_DIGIT", "FULLWIDTH", "FUSED", "HAS_FULLWIDTH", "HEDGE", "HEDGES",
-           "HEDGE_BEFORE", "HEDGE_LAST", "PHRASE", "REL_DAYS", "SHIFT", "WEEKDAY", "WITHIN", "WORK", "core_in", "has_core"]
+           "HEDGE_BEFORE", "HEDGE_LAST", "PHRASE", "PHRASE_CHARS", "REL_DAYS", "SHIFT", "WEEKDAY", "WITHIN", "WORK",
+           "core_in", "has_core"]
 
 REL_DAYS = {"大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0,
             "明天": 1, "明日": 1, "后天": 2, "大后天": 3,
@@ -192,6 +193,10 @@ SOURCE = f"{_FIRST}{_NOT_IN_NUMBER}(?:{_PERIOD_START}{_PERIOD}|{_QTY_START}{_QTY
 through :func:`_branching`, and tests hold the two equal."""
 PHRASE = re.compile(_branching(SOURCE))
 """One time phrase; periods and quantities are tried before days, parts of day and clocks."""
+PHRASE_CHARS = frozenset("-./0123456789:~—〇一七三上下两个中之九二五人今以休候傍儿元八六内凌分初到刻前动劳十午半双右号后周四国"
+                         "圣夕夜大天头安宵小左平年庆底情拜整日旦早时明星春昨晚晨月期末本清点班的礼秋端至节诞过这钟间除零")
+"""Every character a match of :data:`PHRASE` can hold (what the pattern consumes outside its lookarounds;
+a test reads it from the parsed pattern): no phrase holds any other, so a search may start after one."""
 HEDGE = re.compile(f"(?P<word>{_alt(HEDGES)})[在于是]?")
 """A hedge that opens a phrase (最晚, 最好在…); kept out of :data:`PHRASE`, which it would slow down."""
 HEDGE_BEFORE = re.compile(f"(?P<word>{_alt(HEDGES)})[在于是]?$")

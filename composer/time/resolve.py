@@ -107,8 +107,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from twinchat.composer.errors import TimeExpressionError
-from twinchat.composer.time.grammar import FULLWIDTH, PHRASE, Begun, Unresolvable, WhollyPast, has_core, interpret
-from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST, core_in
+from twinchat.composer.time.grammar import (
+    FULLWIDTH, PHRASE, SMALL_HOURS_END, Begun, Plan, Unresolvable, WhollyPast, has_core, interpret, place, plan,
+)
+from twinchat.composer.time.pattern import HAS_FULLWIDTH, HEDGE, HEDGE_BEFORE, HEDGE_LAST, PHRASE_CHARS, core_in
 from twinchat.composer.time.windows import TimeSpan, TimeWindow
 from twinchat.inventory.timefmt import format_time
 
@@ -181,23 +183,53 @@ def windows(sentence: str, now: datetime, *, appointment: bool = False) -> list[
 
 def names(sentence: str, now: datetime, moment: datetime, *, appointment: bool = False) -> bool:
     """Whether a phrase :func:`windows` finds in ``sentence`` names a window that starts or ends at
-    ``moment``. The phrases are looked at left to right and the search stops at the first that does:
-    a sentence is searched only as far as its phrase (most of the cost of :func:`windows`)."""
-    return bool(_found(sentence, now, appointment, False, moment))
+    ``moment``. The phrases are looked at until one does, those from the run of phrase characters
+    holding the sentence's last clock or day word first (:func:`_resync`; where a phrase usually
+    is), then those before it: the search covers only what it must of the sentence (most of the
+    cost of :func:`windows`), and the answer is the same as looking at every phrase."""
+    text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
+    start = _resync(text)
+    if start and _found(sentence, now, appointment, False, moment, text, start):
+        return True
+    return bool(_found(sentence, now, appointment, False, moment, text, 0, start or None))
 
 
-def _found(sentence: str, now: datetime, appointment: bool, spans: bool,
-           moment: datetime | None = None) -> list[Any]:
+#: characters a time phrase usually ends with or turns on: the search of :func:`names` starts near the last
+_ANCHOR = re.compile("(?s:.*)[点时:午晚早天]")
+
+
+def _resync(text: str) -> int:
+    """Where a search of ``text`` may start to find exactly the phrases :func:`find` finds from there
+    on: the start of the run of phrase characters (:data:`PHRASE_CHARS`) holding the last anchor
+    (:data:`_ANCHOR`); 0 when there is none. No phrase holds the character before that run, so none
+    found from the start of the text reaches into it, and a search from it sees what one from the
+    start sees there (lookbehinds read the text before it)."""
+    anchor = _ANCHOR.match(text)
+    if anchor is None:
+        return 0
+    at = anchor.end() - 1
+    while at and text[at - 1] in PHRASE_CHARS:
+        at -= 1
+    return at
+
+
+def _found(sentence: str, now: datetime, appointment: bool, spans: bool, moment: datetime | None = None,
+           text: str | None = None, pos: int = 0, stop: int | None = None) -> list[Any]:
     """The :class:`TimeSpan` (with ``spans``) or else the window of each phrase :func:`find` finds;
-    with ``moment``, only the first window that starts or ends at it (the search stops there)."""
+    with ``moment``, only the first window that starts or ends at it (the search stops there). With
+    ``pos`` and ``stop``, only the phrases that start from ``pos`` (a point :func:`_resync` gives)
+    and before ``stop``; ``text`` is ``sentence`` with its full-width digits made ASCII, if known."""
     if type(now) is not datetime or now.tzinfo is not None:  # the check, past its common case
         _check_clock(now)
     found = []
-    text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
-    for match in PHRASE.finditer(text):
+    if text is None:
+        text = sentence.translate(FULLWIDTH) if HAS_FULLWIDTH.search(sentence) else sentence
+    for match in PHRASE.finditer(text, pos):
         first, last = match.span()
         if last == first:
             continue
+        if stop is not None and first >= stop:
+            break
         groups = match.groups()
         if not core_in(groups):
             continue
@@ -237,20 +269,44 @@ def _window(match: re.Match[str], groups: tuple[str | None, ...], now: datetime,
     if now != _CLOCK[0]:
         _CLOCK[0] = now
         _WINDOWS.clear()
-        return _interpreted(match, now, appointment, hedge)
+        return _interpreted(match, groups, now, appointment, hedge)
     key = (groups, appointment, hedge)
     window = _WINDOWS.get(key, _UNSEEN)
     if window is _UNSEEN:
-        window = _interpreted(match, now, appointment, hedge)
+        window = _interpreted(match, groups, now, appointment, hedge)
         if len(_WINDOWS) >= _KEEP:
             _WINDOWS.clear()
         _WINDOWS[key] = window
     return window  # type: ignore[return-value]
 
 
-def _interpreted(match: re.Match[str], now: datetime, appointment: bool, hedge: str | None) -> TimeWindow | None:
+#: the plans (:func:`~twinchat.composer.time.grammar.plan`) of phrases found, by what decides them and
+#: the day (None: the phrase names nothing that day); at most _KEEP
+_PLANS: dict[tuple[Any, ...], Plan | None] = {}
+_QUANTITY = PHRASE.groupindex["qunit"] - 1
+
+
+def _interpreted(match: re.Match[str], groups: tuple[str | None, ...], now: datetime, appointment: bool,
+                 hedge: str | None) -> TimeWindow | None:
+    """:func:`interpret` of a phrase found, None when it names no window. Most of its work is the
+    phrase's plan, which depends on the day but not on the time of the clock: plans are kept across
+    clocks (every sample of a run has a clock of its own, and its few days' phrases recur), and only
+    a quantity (两小时后), counted from the clock itself, is interpreted whole every time."""
     try:
-        return TimeWindow(*interpret(match, now, in_sentence=True, appointment=appointment, hedge=hedge))
+        if groups[_QUANTITY] is not None:
+            return TimeWindow(*interpret(match, now, in_sentence=True, appointment=appointment, hedge=hedge))
+        today, late = now.date(), now.hour >= SMALL_HOURS_END
+        key = (groups, appointment, hedge, today, late)
+        planned = _PLANS.get(key, _UNSEEN)
+        if planned is _UNSEEN:
+            try:
+                planned = plan(match, today, late, in_sentence=True, appointment=appointment, hedge=hedge)
+            except Unresolvable:
+                planned = None
+            if len(_PLANS) >= _KEEP:
+                _PLANS.clear()
+            _PLANS[key] = planned
+        return None if planned is None else TimeWindow(*place(planned, now))  # type: ignore[arg-type]
     except (Unresolvable, WhollyPast, Begun):
         return None
 

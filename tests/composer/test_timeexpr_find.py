@@ -280,3 +280,4 @@ def test_the_compiled_pattern_finds_what_the_pattern_as_written_finds(corpus, wo
     whole = [bool(pattern.PHRASE.fullmatch(p)) for p in pool]
     assert whole == [bool(written.fullmatch(p)) for p in pool] and sum(whole) > 500
     assert sum(any(m.end() > m.start() for m in pattern.PHRASE.finditer(t)) for t in texts) > 5000
+

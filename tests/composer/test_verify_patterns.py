@@ -16,6 +16,7 @@ from twinchat.composer.verify.stamps import _STAMP, stamp_problem
 FACT = re.compile(r"[A-Za-z][A-Za-z0-9\-]*\d[A-Za-z0-9\-]*|\d+")
 CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}|[0-9一二三四五六七八九十]{1,3}点")
 PRONOUN = re.compile(r"(?<![哪那])(?:它|这款|这个)|这单|这一单|这笔订单|刚才那个|刚才那单")
+STAMP = re.compile(r"(?<![0-9])(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?![0-9])")
 
 
 def _strings(alphabet: list[str], n: int, seed: int) -> list[str]:
@@ -51,6 +52,14 @@ def test_the_pronoun_pattern_finds_what_the_plain_one_finds():
 def test_the_clock_pattern_finds_what_the_plain_one_finds():
     for text in _strings(list("1290:点三十a "), 40_000, 4) + ["明天18:00送到", "今晚8点半", "十二点", "1:5点"]:
         a, b = crossturn._CLOCK.search(text), CLOCK.search(text)
+        assert (a and (a.span(), a[0])) == (b and (b.span(), b[0])), text
+
+
+def test_the_stamp_pattern_finds_what_the_plain_one_finds():
+    texts = _strings(list("20-:1 日到"), 40_000, 7) + _strings(list("2026-12:03 5"), 40_000, 8)
+    texts += ["2026-12-03 23:59:59", "12026-1-3", "1:02:03", "123:45:67", "09:00-11:00", "单号TK20261209689369"]
+    for text in texts:
+        a, b = _STAMP.search(text), STAMP.search(text)
         assert (a and (a.span(), a[0])) == (b and (b.span(), b[0])), text
 
 
