@@ -137,8 +137,10 @@ class SessionComposer:
             tool.forget()
         self.world.forget()
         from twinchat.composer.time.layouts import forget_tables
+        from twinchat.composer.time.resolve import forget as forget_windows
 
         forget_tables()
+        forget_windows()
 
     def generator(self, unit_id: str) -> UnitGenerator:
         gen = self._generators.get(unit_id)

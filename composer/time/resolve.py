@@ -286,6 +286,14 @@ _PLANS: dict[tuple[Any, ...], Plan | None] = {}
 _QUANTITY = PHRASE.groupindex["qunit"] - 1
 
 
+def forget() -> None:
+    """Drop the windows and plans kept (a run of sessions does, with its other caches, every so
+    many sessions: see :meth:`~twinchat.composer.engine.compose.SessionComposer.forget`)."""
+    _WINDOWS.clear()
+    _CLOCK[0] = None
+    _PLANS.clear()
+
+
 def _interpreted(match: re.Match[str], groups: tuple[str | None, ...], now: datetime, appointment: bool,
                  hedge: str | None) -> TimeWindow | None:
     """:func:`interpret` of a phrase found, None when it names no window. Most of its work is the

@@ -6,6 +6,7 @@ from __future__ import annotations
 from twinchat.composer.engine import compose
 from twinchat.composer.engine.sources.place import Said
 from twinchat.composer.store.snapshot import snapshot_composer
+from twinchat.composer.time.resolve import _PLANS, _WINDOWS
 from twinchat.inventory.tools import TOOLS
 from twinchat.inventory.tools.order_facts import BaseFacts
 from twinchat.inventory.tools.static import cached_static_data
@@ -53,8 +54,9 @@ def test_forget_leaves_every_cache_empty(world_path):
     ours = snapshot_composer(world_path, 5, [])
     for i in range(4):
         ours.verify(ours.compose(FLOW, i))
-    assert _kept(ours)
+        ours.verify(ours.compose("memory_upgrade", i))  # its arrival times keep the time phrases' plans
+    assert _kept(ours) and _PLANS
     ours.forget()
-    assert _kept(ours) == {}
+    assert _kept(ours) == {} and not _PLANS and not _WINDOWS
     assert ours.verify(ours.compose(FLOW, 4)) == []
     ours.conn.close()
