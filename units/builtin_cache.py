@@ -20,7 +20,7 @@ import hashlib
 import json
 from sys import intern
 from functools import lru_cache
-from importlib import resources
+from importlib import import_module, resources
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -83,33 +83,42 @@ def encode(value: Any) -> Any:
     raise ValueError(f"a value of type {type(value).__name__} has no JSON form")
 
 
-def decode(data: Any) -> Any:
-    """The models :func:`encode` wrote, made without validation; :class:`StaleCache` when they no
-    longer fit the models."""
+def decode(data: Any, lite: bool = True) -> Any:
+    """The models :func:`encode` wrote, made without validation: the spec's (and slot configs named
+    ``"module:Name"``) as cached models when ``lite``, else as the real ones (``model_construct``);
+    :class:`StaleCache` when they no longer fit the models."""
     if isinstance(data, list):
-        return [decode(v) for v in data]
+        return [decode(v, lite) for v in data]
     if not isinstance(data, dict):
         return data
     if "__items__" in data:
-        return {decode(k): decode(v) for k, v in data["__items__"]}
+        return {decode(k, lite): decode(v, lite) for k, v in data["__items__"]}
     if "__model__" in data:
         name = data["__model__"]
         if name not in _MODELS:
             raise StaleCache(f"{name}: not a model of the unit spec")
-        return _made(f"{SPEC}:{name}", data)
+        return _made(f"{SPEC}:{name}", data, lite)
     if "__slot__" not in data:  # keys interned as validation makes them: the engine's lookups of slot and field names
-        return {intern(k): decode(v) for k, v in data.items()}
+        return {intern(k): decode(v, lite) for k, v in data.items()}
     config = getattr(slot_sources().get(data["__slot__"]), "config", None)
     if isinstance(config, str):  # a model imported when first needed: stands in for it
-        return _made(config, data)
+        return _made(config, data, lite)
+    return _constructed(config, data, lite)
+
+
+def _made(place: str, data: dict[str, Any], lite: bool) -> Any:
+    if not lite:
+        module, name = place.split(":")
+        return _constructed(getattr(import_module(module), name), data, lite)
+    return model_class(place)(data["set"], {k: decode(v, lite) for k, v in data["fields"].items()})
+
+
+def _constructed(cls: Any, data: dict[str, Any], lite: bool) -> Any:
+    """The real model of class ``cls`` that ``data`` holds (a model's fields checked against the class's)."""
     fields = data["fields"]
-    if not isinstance(config, type) or fields.keys() != config.model_fields.keys():
-        raise StaleCache(f"{data['__slot__']}: the cached fields are not the model's")
-    return config.model_construct(set(data["set"]), **{k: decode(v) for k, v in fields.items()})
-
-
-def _made(place: str, data: dict[str, Any]) -> CachedModel:
-    return model_class(place)(data["set"], {k: decode(v) for k, v in data["fields"].items()})
+    if not isinstance(cls, type) or fields.keys() != cls.model_fields.keys():
+        raise StaleCache(f"{data.get('__model__') or data.get('__slot__')}: the cached fields are not the model's")
+    return cls.model_construct(set(data["set"]), **{k: decode(v, lite) for k, v in fields.items()})
 
 
 #: how each line of the cache begins, up to its file's name
@@ -146,9 +155,10 @@ def _lines() -> dict[str, bytes]:
     return lines
 
 
-def cached_unit(path: Path) -> Any:
-    """The built-in unit of the file at ``path`` from the cache, or None when the cache has no
-    unit made from this very text (the caller then loads the file in full)."""
+def cached_unit(path: Path, lite: bool = True) -> Any:
+    """The built-in unit of the file at ``path`` from the cache (as cached models when ``lite``, else
+    as the real ones: see :func:`decode`), or None when the cache has no unit made from this very
+    text (the caller then loads the file in full)."""
     line = _lines().get(path.name)
     if line is None:
         return None
@@ -160,7 +170,7 @@ def cached_unit(path: Path) -> Any:
         entry = json.loads(line)
         if entry["sha256"] != _digest(data):
             return None
-        return decode(entry["unit"])
+        return decode(entry["unit"], lite)
     except (StaleCache, ValueError, KeyError, TypeError, AttributeError):
         return None  # a damaged cache line: the file is loaded and checked in full instead
 

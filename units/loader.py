@@ -248,11 +248,10 @@ def _load(path: str | Path, shown: str | None = None, *, cached: bool = True,
     shown = shown or str(path)
     if cached and shown.startswith(BUILTIN):
         from twinchat.units.builtin_cache import cached_unit
-        from twinchat.units.cached_models import real
 
-        unit = cached_unit(path)
+        unit = cached_unit(path, lite)
         if unit is not None:
-            return UnitSource(unit=unit if lite else real(unit), path=shown, node=None, file=path)
+            return UnitSource(unit=unit, path=shown, node=None, file=path)
     data, node = _read_yaml(path, shown)
     if data.get("kind") == "tool":
         return None

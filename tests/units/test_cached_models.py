@@ -55,6 +55,41 @@ def test_cached_units_read_as_the_validated_ones():
     assert count >= 30
 
 
+def _no_cached_model(value) -> None:
+    assert not isinstance(value, CachedModel)
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _no_cached_model(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _no_cached_model(v)
+    elif hasattr(type(value), "model_fields"):
+        for name in type(value).model_fields:
+            _no_cached_model(getattr(value, name))
+
+
+def test_other_readers_get_real_models_from_the_cache_made_directly(monkeypatch):
+    """compose, paraphrase and load_units read the cache as real models, each made once with
+    model_construct: no cached model is made first and then turned real."""
+    made = []
+    monkeypatch.setattr(CachedModel, "__init__", lambda self, *a: made.append(a))
+    count = 0
+    for path, full, _ in _real_pairs():
+        cached = _load(path, BUILTIN + path.name).unit
+        assert type(cached) is type(full) and cached == full and repr(cached) == repr(full), path.name
+        assert cached.model_fields_set == full.model_fields_set
+        _no_cached_model(cached)
+        count += 1
+    assert count >= 30 and made == []
+
+
+def _real_pairs():
+    for path in builtin_paths():
+        full = _load(path, BUILTIN + path.name, cached=False)
+        if isinstance(full, UnitSource):
+            yield path, full.unit, None
+
+
 def test_what_is_not_a_field_is_the_real_models():
     cached = units_for("address_extraction")["address_extraction"].unit
     full = _load(next(p for p in builtin_paths() if p.stem == "address_extraction"), cached=False).unit
