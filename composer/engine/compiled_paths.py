@@ -38,12 +38,10 @@ def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None
     A KeyError or AttributeError from ``read`` means the general getters must decide (an
     undefined variable, or a step that is an item). The function's source holds variable names
     only as string literals and attribute names only when they are plain ASCII identifiers (read
-    as ``_at`` does, inline: a dict's item, unless dict has such an attribute, or a slot value's
-    attribute that is not a method, else through ``_at`` itself); for any other attribute name
-    ``read`` reads through :func:`operator.attrgetter`.
+    through ``_at``, which takes a dict's item, unless dict has such an attribute); for any other
+    attribute name ``read`` reads through :func:`operator.attrgetter`.
     """
-    getters: dict[str, Any] = {"_at": _at, "_SVT": SLOT_VALUE_TYPES, "type": type, "dict": dict, "callable": callable,
-                               "getattr": getattr}
+    getters: dict[str, Any] = {"_at": _at}
     items = []
     for path in paths:
         if path is None:
@@ -52,11 +50,8 @@ def paths_reader(paths: Sequence[str | None], names: Sequence[str] | None = None
         head, *rest = path.split(".")
         item = f"c[{head!r}]"
         if all(a.isascii() and a.isidentifier() and not keyword.iskeyword(a) for a in rest):
-            for a in rest:  # a dict's item, or a slot value's attribute, inline (what _at reads); other
-                # steps as attributes
-                item = f"{item}.{a}" if hasattr(dict, a) else (
-                    f"(_o[{a!r}] if (_t := type(_o := {item})) is dict else _v if _t in _SVT and "
-                    f"not callable(_v := getattr(_o, {a!r})) else _at(_o, {a!r}))")
+            for a in rest:  # a dict's item through _at (no exception to catch); other steps as attributes
+                item = f"{item}.{a}" if hasattr(dict, a) else f"_at({item}, {a!r})"
             items.append(item)
         else:
             name = f"_get{len(getters)}"
