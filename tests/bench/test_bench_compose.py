@@ -12,6 +12,9 @@ never asserts a timing.
 * memory — peak resident memory of a child process composing N sessions of every flow with
   2 workers, for N = 1/10 of ``TWINCHAT_BENCH_MEMORY_N`` and for that N (default 100,000); the
   ratio of the two peaks shows whether memory grows with the number of sessions.
+* memory curve — one child process composing ``TWINCHAT_BENCH_MEMORY_N`` sessions of every flow with
+  1 worker, its resident memory read at every tenth of the run: whether memory still grows in the
+  run's second half, or only filled its bounded caches in the first.
 """
 
 from __future__ import annotations
@@ -37,6 +40,22 @@ compose_run(sys.argv[1], n=int(sys.argv[2]), seed=0, workers=2)
 self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(self, children)
+"""
+
+_CURVE = """
+import sys
+from twinchat.composer.store.batches import compose_run
+
+def rss():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+n, marks = int(sys.argv[2]), []
+def progress(done, total):
+    if done * 10 >= (len(marks) + 1) * total:
+        marks.append((done, rss()))
+compose_run(sys.argv[1], n=n, seed=0, workers=1, progress=progress)
+print(" ".join(f"{done}:{kb}" for done, kb in marks))
 """
 
 
@@ -84,3 +103,18 @@ def test_bench_compose_memory(tmp_path):
     small, large = peaks[MEMORY_N // 10], peaks[MEMORY_N]
     print(f"peak RSS ratio {MEMORY_N:,} / {MEMORY_N // 10:,} sessions: parent {large[0] / small[0]:.2f}x, "
           f"worker {large[1] / small[1]:.2f}x")
+
+
+@pytest.mark.bench
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmRSS from /proc")
+def test_bench_compose_memory_curve(tmp_path):
+    db = build_world(tmp_path / "world.db", seed=0)
+    out = subprocess.run([sys.executable, "-c", _CURVE, str(db), str(MEMORY_N)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    marks = [tuple(int(x) for x in mark.split(":")) for mark in out]
+    print(f"\nresident memory while composing {MEMORY_N:,} sessions of every flow, 1 worker (kB):")
+    for done, kb in marks:
+        print(f"  {done:>9,} sessions  {kb:>9,}")
+    half = next(kb for done, kb in marks if done * 2 >= MEMORY_N)
+    print(f"second half of the run: {marks[-1][1] - half:+,} kB ({half:,} -> {marks[-1][1]:,}); "
+          f"first tenth to the end: {marks[-1][1] - marks[0][1]:+,} kB")
