@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
-from importlib import resources
 from operator import itemgetter
+from pathlib import Path
 from typing import NamedTuple
 
 from twinchat.inventory.errors import InventoryError, UnknownRegionError
@@ -139,5 +139,9 @@ def _parse(text: str) -> RegionTable:
 @lru_cache(maxsize=1)
 def load_regions() -> RegionTable:
     """The packaged region table (read once; the data is immutable)."""
-    data = resources.files("twinchat.inventory").joinpath("data", "regions.tsv")
-    return _parse(data.read_text(encoding="utf-8"))
+    path = Path(__file__).with_name("data") / "regions.tsv"  # the package as a folder: every install
+    if not path.is_file():  # the package is in an archive
+        from importlib import resources
+
+        return _parse(resources.files("twinchat.inventory").joinpath("data", "regions.tsv").read_text(encoding="utf-8"))
+    return _parse(path.read_text(encoding="utf-8"))

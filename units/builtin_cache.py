@@ -20,7 +20,7 @@ import hashlib
 import json
 from sys import intern
 from functools import lru_cache
-from importlib import import_module, resources
+from importlib import import_module
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -127,9 +127,14 @@ _HEAD = b'{"file": "'
 _MODELS_HEAD = '{"models": "'
 
 
+#: the package's folder: its files are read by path (every install unpacks the package as a folder),
+#: which spares each process importing ``importlib.resources`` and what it pulls in
+_PACKAGE = Path(__file__).parent
+
+
 def models_digest() -> str:
     """The SHA-256 of the sources of the models (:data:`MODEL_SOURCES`), or "" when one cannot be read."""
-    root = resources.files("twinchat.units")
+    root = _PACKAGE
     try:
         return _digest(b"\0".join((root / name).read_bytes() for name in MODEL_SOURCES))
     except OSError:
@@ -141,7 +146,7 @@ def _lines() -> dict[str, bytes]:
     """The cache's lines by file name, as bytes: each decoded only when its unit is asked for (the
     whole cache, half a megabyte of text, decoded at once cost every start 20 million instructions)."""
     try:
-        data = (resources.files("twinchat.units") / CACHE_FILE).read_bytes()
+        data = (_PACKAGE / CACHE_FILE).read_bytes()
     except OSError:
         return {}
     first, _, data = data.partition(b"\n")

@@ -4,7 +4,7 @@ Every error is a :class:`UnitError` whose one-line message starts with ``file:li
 the unit and, where it applies, the template id and field: the loader keeps the YAML node tree
 so a pydantic error location (``templates.3.text``) maps back to the line it came from.
 
-The built-in units ship as package data in ``units/builtin/`` (loaded with importlib.resources);
+The built-in units ship as package data in ``units/builtin/`` (read from the package's folder);
 a user's own directory (``--units DIR``) is loaded the same way, after them. A built-in unit file
 whose text is the one ``units/builtin_units.jsonl`` was made from is taken from there, already
 validated (see ``twinchat.units.builtin_cache``); PyYAML, pydantic and the unit models are
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -310,9 +309,10 @@ def builtin_paths() -> list[Path]:
 
 
 def _builtin_folder() -> Path:
-    root = resources.files("twinchat.units") / "builtin"
-    with resources.as_file(root) as folder:
-        return Path(folder)
+    """``builtin/`` beside this module. Every install (wheel, sdist, editable) unpacks the package
+    as a folder whose files are read by path; not asking ``importlib.resources`` spares each
+    process its import (it pulls in ``tempfile``, ``shutil`` and the compression modules)."""
+    return Path(__file__).with_name("builtin")
 
 
 def builtin_path(name: str) -> Path | None:

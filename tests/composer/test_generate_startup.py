@@ -63,3 +63,15 @@ def test_a_builtin_unit_generates_without_pydantic_or_the_unit_models(db, tmp_pa
     assert (tmp_path / "warm.jsonl").read_bytes() == (tmp_path / "cold.jsonl").read_bytes()
     tool = _modules_after_generate(db, tmp_path / "tool.jsonl", "product_by_stock_and_delivery")
     assert "pydantic" in tool  # a tool's arguments are validated by its pydantic model
+
+
+def test_package_data_is_read_by_path_without_importlib_resources(db, tmp_path, monkeypatch):
+    """The built-in units, their cache and the region table are read from the package's folder:
+    importing ``importlib.resources`` (with tempfile, shutil and the compression modules it pulls
+    in) would cost every process more than reading them does."""
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "cache"))
+    _modules_after_generate(db, tmp_path / "cold.jsonl", "address_extraction")
+    warm = _modules_after_generate(db, tmp_path / "warm.jsonl", "address_extraction")
+    assert "twinchat.inventory.region_table" in warm  # the probe read the regions
+    assert not {n for n in warm if n.startswith("importlib.resources") or n in {"tempfile", "zipfile", "lzma"}}
+    assert (tmp_path / "warm.jsonl").read_bytes() == (tmp_path / "cold.jsonl").read_bytes()
