@@ -277,16 +277,16 @@ class UnitGenerator(CompiledUnit):
 
     def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,
               template_id: str | None, context: dict[str, Any] | None, call: Any,
-              target: str | None = None, choices: tuple[int, ...] | None = None) -> Sample | None:
+              target: str | None = None, choices: tuple[int, ...] | None = None, case: Any = None) -> Sample | None:
         """One draw; with a ``target`` outcome, its cases are those that can end in it, and a
         draw that ends elsewhere gives None before its text and reply are rendered (neither
-        draws from ``rng``: an accepted draw is the same as it would be drawn untargeted)."""
+        draws from ``rng``: an accepted draw is the same as it would be drawn untargeted). A
+        ``case`` given is the one the draw would draw first (drawn already: see asides.owned_sample)."""
         if now is None:  # a clock spread as session_clock's, from one draw
             now, stamp = _clock_at(int(rng.random() * _CLOCKS))
         else:  # a session's steps share its clock (and play several units): its text is made once
             stamp = _last_stamp[1] if now is _last_stamp[0] else _stamp_last(now)
-        case = None
-        if self.unit.cases and fixed is None:
+        if self.unit.cases and fixed is None and case is None:
             cum = self._case_cum  # untargeted: what rng.choices(cases, cum_weights=cum) draws, without its overhead
             case = self._targets.case(target, rng) if target is not None \
                 else self.unit.cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]

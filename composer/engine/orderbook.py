@@ -244,6 +244,14 @@ class OrderBook:
               within_days: int | None = None, form: str = "order_no", besides: Container[str] = ()) -> Record:
         """An order of the customer ``owner`` as :meth:`draw` gives one (uniform over theirs that
         qualify, other than the order numbers ``besides``); :class:`NoOrder` when they have none."""
+        pool = self.owned_pool(owner, now, statuses, within_days, besides)
+        if not pool:  # the clock as %Y-%m-%d %H:%M (format_time's text without its seconds)
+            raise NoOrder(f"customer {owner} has no order {'/'.join(statuses or ('placed',))} at {format_time(now)[:-3]}")
+        return self.record(self.orders[pool[int(rng.random() * len(pool))]], now, rng, form)
+
+    def owned_pool(self, owner: str, now: datetime, statuses: Sequence[str] | None = None,
+                   within_days: int | None = None, besides: Container[str] = ()) -> list[int]:
+        """Indexes of the orders :meth:`owned` draws among (none: it raises NoOrder), drawing nothing."""
         key = (owner, now, None if statuses is None else tuple(statuses), within_days)
         fitting = self._owned.get(key)
         if fitting is None:
@@ -253,13 +261,7 @@ class OrderBook:
             if len(self._owned) >= _KEEP_OWNED:
                 self._owned.clear()
             self._owned[key] = fitting
-        pool = [i for i in fitting if self.orders[i].order_no not in besides] if besides else fitting
-        if not pool:
-            # the clock as %Y-%m-%d %H:%M (format_time's text without its seconds: strftime is slow, and a
-            # second task's draw misses about once a session)
-            raise NoOrder(f"customer {owner} has no order {'/'.join(statuses or ('placed',))} "
-                          f"at {format_time(now)[:-3]}")
-        return self.record(self.orders[pool[int(rng.random() * len(pool))]], now, rng, form)
+        return [i for i in fitting if self.orders[i].order_no not in besides] if besides else fitting
 
     def draw(self, rng: random.Random, now: datetime, statuses: Sequence[str] | None = None,
              within_days: int | None = None, form: str = "order_no") -> Record:
