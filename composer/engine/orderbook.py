@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from twinchat.composer.errors import ComposerError, NoOrder
-from twinchat.composer.engine.order_spans import SpanIndex
+from twinchat.composer.engine.order_spans import SpanIndex, spans_of
 from twinchat.composer.engine.slot_values import ORDER_FORMS, Record
 from twinchat.inventory import orders as world_orders
 from twinchat.inventory.orders_data import SURNAMES
@@ -47,12 +47,9 @@ _SECOND = timedelta(seconds=1)
 _STAMP = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 #: How a customer says when they bought the order they placed in the same chat.
 _JUST_NOW = ("刚才", "刚刚", "刚才")
-_SURNAMES = sorted((s for s, _ in SURNAMES), key=len, reverse=True)
+_SURNAMES = frozenset(s for s, _ in SURNAMES)
+_SURNAME_LENGTHS = sorted({len(s) for s in _SURNAMES}, reverse=True)  # a name's surname: its longest one
 _FULL = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
-
-
-def _at(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 def _first(*moments: datetime | None) -> datetime | None:
@@ -188,7 +185,7 @@ class OrderBook:
     def _build(self, customers: list[Any], lines: list[Any], orders: list[Any]) -> None:
         self.customers: dict[str, dict[str, Any]] = {}
         for cid, name, gender, phone, province, city, district, detail, postcode, adcode, address in customers:
-            surname = next(s for s in _SURNAMES if name.startswith(s))
+            surname = next(name[:n] for n in _SURNAME_LENGTHS if name[:n] in _SURNAMES)
             region = province + ("" if city == province else city) + district
             self.customers[cid] = {
                 "id": cid, "name": name, "title": surname + ("女士" if gender == "female" else "先生"),
@@ -210,15 +207,16 @@ class OrderBook:
         #: last _KEEP_OWNED asked for
         self._owned: dict[tuple[Any, ...], list[int]] = {}
         self.orders: list[_Order] = []
+        fromisoformat = datetime.fromisoformat
         for no, cust, *stamps, total in orders:
-            moments = [_at(v) for v in stamps]
+            moments = [None if v is None else fromisoformat(v) for v in stamps]
             created = stamps[0] if _STAMP.fullmatch(stamps[0]) else format_time(moments[0])  # type: ignore[arg-type]
             self.orders.append(_Order(no, cust, *moments, float(total), created))  # type: ignore[arg-type]
         self._by_owner: dict[str, list[int]] = {}  # customer id -> indexes of their orders (oldest first)
         for i, order in enumerate(self.orders):
             self._by_owner.setdefault(order.customer, []).append(i)
         spans: dict[str, list[tuple[datetime, datetime | None, int]]] = {k: [] for k in (*ORDER_STATES, "any")}
-        self._spans = [order.intervals() for order in self.orders]
+        self._spans = [spans_of(order) for order in self.orders]  # order.intervals(), made faster
         for i, held in enumerate(self._spans):
             for state, (start, end) in held.items():
                 spans[state].append((start, end, i))
