@@ -128,15 +128,19 @@ def owned_sample(generator: UnitGenerator, rng: random.Random, now: datetime, co
     end after drawing the order's form alone, so only that form is drawn (:func:`owned_draws` is the
     reference)."""
     cases, cum, plans, drawers = generator.unit.cases, generator._case_cum, generator._plans, generator._drawers
+    missing: dict[str | None, Any] = {}  # per plan: its order slot's form picker when that slot misses, else None
     for _ in range(generator.unit.max_redraws):
         case = cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)] if cases else None
         plan = case.id if case else None
         allowed = plans[plan][1]
         template_id = allowed[int(rng.random() * len(allowed))]
-        first = drawers[plan][0][1] if drawers[plan] else None
-        misses = getattr(first, "misses", None)
-        if misses is not None and misses(now, context):
-            first.pick_form(rng)
+        if plan not in missing:  # the same customer, clock and context at every draw: asked once per plan
+            first = drawers[plan][0][1] if drawers[plan] else None
+            misses = getattr(first, "misses", None)
+            missing[plan] = first.pick_form if misses is not None and misses(now, context) else None
+        pick_form = missing[plan]
+        if pick_form is not None:
+            pick_form(rng)
             continue
         out = generator._draw(0, rng, now, None, template_id, context, call, case=case)
         if out is not None:  # None: a case that cannot be drawn
