@@ -36,6 +36,11 @@ _ESCAPED = "[]|@"
 _CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _WEIGHT = re.compile(r"@([0-9][0-9.]*)$")
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)
+#: per tag opening: its next quote (group 1) or its close; per quote: the rest of a quoted string
+_TAG_SCAN = {opening: re.compile(r"""(['"])|""" + re.escape(close)) for opening, close in _CLOSE.items()}
+_QUOTED = {q: re.compile(rf"(?:[^{q}\\]|\\.)*{q}", re.S) for q in "'\""}
+#: a run of characters the parser keeps as they are (none of { \ [ | ])
+_PLAIN_RUN = re.compile(r"[^{\\\[\]|]+")
 
 
 class AlternativesError(ComposerError):
@@ -112,24 +117,24 @@ def _walk(seq: tuple[_Node, ...]) -> Iterator[list[tuple[int, int]]]:
 
 
 def _tag_end(text: str, pos: int) -> int:
-    """The end of the Jinja tag opening at ``pos`` (quoted strings skipped); the text's end if unclosed."""
+    """The end of the Jinja tag opening at ``pos`` (quoted strings skipped, a backslash in one
+    escaping the character after it); the text's end if unclosed. Regular expressions find the
+    next quote or close, then the quote's end, rather than a loop reading each character."""
     raw = _RAW.match(text, pos)
     if raw:
         return raw.end()
-    close, i, quote = _CLOSE[text[pos:pos + 2]], pos + 2, None
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = None
-        elif c in "'\"":
-            quote = c
-        elif text.startswith(close, i):
-            return i + 2
-        i += 1
-    return len(text)
+    scan, i = _TAG_SCAN[text[pos:pos + 2]], pos + 2
+    while True:
+        found = scan.search(text, i)
+        if found is None:
+            return len(text)
+        quote = found.group(1)
+        if quote is None:  # the close
+            return found.end()
+        quoted = _QUOTED[quote].match(text, found.end())
+        if quoted is None:  # never closed
+            return len(text)
+        i = quoted.end()
 
 
 def _branch(text: str, items: list[_Node], at: int) -> tuple[tuple[_Node, ...], float]:
@@ -161,6 +166,11 @@ def parse_alternatives(text: str) -> Alternatives:
             buf.clear()
 
     while i < len(text):
+        run = _PLAIN_RUN.match(text, i)
+        if run:  # none of { \\ [ | ]: text as it is, read in one step
+            buf.append(run.group())
+            i = run.end()
+            continue
         c = text[i]
         if text.startswith(("{{", "{%", "{#"), i):
             flush()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import re
+from bisect import bisect
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -120,9 +121,38 @@ def owned_sample(generator: UnitGenerator, rng: random.Random, now: datetime, co
                  call: Callable[..., Any]) -> Sample:
     """The first turn of a second task about an order: drawn among the customer's own orders
     (``context['owner_id']``), its outcome falling as their orders make it (no outcome aimed at);
-    a case none of their orders fits is drawn again. :class:`NoOrder` when none fits at all."""
+    a case none of their orders fits is drawn again. :class:`NoOrder` when none fits at all.
+
+    Each draw's case and template are drawn here as the draw draws them; a draw whose first slot is
+    an order none of the customer's fits (most draws, for a customer without such orders) is known to
+    end after drawing the order's form alone, so only that form is drawn (:func:`owned_draws` is the
+    reference)."""
+    cases, cum, plans, drawers = generator.unit.cases, generator._case_cum, generator._plans, generator._drawers
+    missing: dict[str | None, Any] = {}  # per plan: its order slot's form picker when that slot misses, else None
     for _ in range(generator.unit.max_redraws):
-        out = generator._draw(0, rng, now, None, None, context, call)  # None: a case that cannot be drawn
+        case = cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)] if cases else None
+        plan = case.id if case else None
+        allowed = plans[plan][1]
+        template_id = allowed[int(rng.random() * len(allowed))]
+        if plan not in missing:  # the same customer, clock and context at every draw: asked once per plan
+            first = drawers[plan][0][1] if drawers[plan] else None
+            misses = getattr(first, "misses", None)
+            missing[plan] = first.pick_form if misses is not None and misses(now, context) else None
+        pick_form = missing[plan]
+        if pick_form is not None:
+            pick_form(rng)
+            continue
+        out = generator._draw(0, rng, now, None, template_id, context, call, case=case)
+        if out is not None:  # None: a case that cannot be drawn
+            return out
+    raise NoOrder(f"unit {generator.unit.id!r}: no case fits the orders of customer {context['owner_id']}")
+
+
+def owned_draws(generator: UnitGenerator, rng: random.Random, now: datetime, context: dict[str, Any],
+                call: Callable[..., Any]) -> Sample:
+    """:func:`owned_sample` drawing every draw whole (the reference its tests compare it with)."""
+    for _ in range(generator.unit.max_redraws):
+        out = generator._draw(0, rng, now, None, None, context, call)
         if out is not None:
             return out
     raise NoOrder(f"unit {generator.unit.id!r}: no case fits the orders of customer {context['owner_id']}")

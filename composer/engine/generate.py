@@ -32,7 +32,7 @@ from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.session_clocks import CLOCKS as _CLOCKS, clock_at as _clock_at, session_clock
 from twinchat.composer.engine.slots import WorldCache
-from twinchat.composer.engine.slot_values import Value
+from twinchat.composer.engine.slot_values import Value, below
 from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools import ToolContext, call as call_tool, tool_writes, tools
@@ -257,9 +257,8 @@ class UnitGenerator(CompiledUnit):
             if out is not None:
                 return out
         which = "a session's sample" if shared else f"sample {base.rsplit('/', 1)[-1]}"
-        raise ComposerError(
-            f"unit {self.unit.id!r}: {which} did not reach outcome {target!r} in "
-            f"{self.unit.max_redraws} draws; lower its weight or raise max_redraws")
+        raise ComposerError(f"unit {self.unit.id!r}: {which} did not reach outcome {target!r} in "
+                            f"{self.unit.max_redraws} draws; lower its weight or raise max_redraws")
 
     def _call_arguments(self, scope: dict[str, Any]) -> dict[str, Any]:
         """The tool call's arguments; optional ones without a value are left out where the tool
@@ -277,16 +276,16 @@ class UnitGenerator(CompiledUnit):
 
     def _draw(self, index: int, rng: random.Random, now: datetime | None, fixed: dict[str, Any] | None,
               template_id: str | None, context: dict[str, Any] | None, call: Any,
-              target: str | None = None, choices: tuple[int, ...] | None = None) -> Sample | None:
+              target: str | None = None, choices: tuple[int, ...] | None = None, case: Any = None) -> Sample | None:
         """One draw; with a ``target`` outcome, its cases are those that can end in it, and a
         draw that ends elsewhere gives None before its text and reply are rendered (neither
-        draws from ``rng``: an accepted draw is the same as it would be drawn untargeted)."""
+        draws from ``rng``: an accepted draw is the same as it would be drawn untargeted); a ``case``
+        given is the one it would draw first (drawn already: see asides.owned_sample)."""
         if now is None:  # a clock spread as session_clock's, from one draw
             now, stamp = _clock_at(int(rng.random() * _CLOCKS))
         else:  # a session's steps share its clock (and play several units): its text is made once
             stamp = _last_stamp[1] if now is _last_stamp[0] else _stamp_last(now)
-        case = None
-        if self.unit.cases and fixed is None:
+        if self.unit.cases and fixed is None and case is None:
             cum = self._case_cum  # untargeted: what rng.choices(cases, cum_weights=cum) draws, without its overhead
             case = self._targets.case(target, rng) if target is not None \
                 else self.unit.cases[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
@@ -345,7 +344,8 @@ class UnitGenerator(CompiledUnit):
 
     def _reply(self, outcome: str, scope: dict[str, Any], rng: random.Random) -> str:
         """A reply of ``outcome``, its alternatives drawn only when it has some."""
-        reply = rng.choice(self.unit.replies[outcome])
+        replies = self.unit.replies[outcome]  # drawn as rng.choice draws (which refuses an empty list)
+        reply = replies[below(rng.getrandbits, len(replies))] if replies else rng.choice(replies)
         alts = self._reply_alts[reply]
         if alts is not None:
             reply, scope = alts.source, alts.scope(scope, alts.draw(rng))

@@ -32,6 +32,18 @@ def clock_at(k: int) -> tuple[datetime, str]:
     return _DAY_STARTS[day] + _MINUTE_STEPS[minute], _DAY_TEXTS[day] + _MINUTE_TEXTS[minute]
 
 
+_DAY_BITS, _MINUTE_BITS = _DAYS.bit_length(), _MINUTES.bit_length()
+
+
 def session_clock(rng: random.Random) -> datetime:
-    """A plausible customer-service clock: a day in four weeks, 07:00–23:29, to the minute."""
-    return clock_at(rng.randrange(_DAYS) * _MINUTES + rng.randrange(_MINUTES))[0]
+    """A plausible customer-service clock: a day in four weeks, 07:00–23:29, to the minute: what
+    ``clock_at(rng.randrange(_DAYS) * _MINUTES + rng.randrange(_MINUTES))[0]`` draws, each
+    ``randrange`` drawn as it draws (bits of the bound's length, again while past it) without its frames."""
+    bits = rng.getrandbits
+    day = bits(_DAY_BITS)
+    while day >= _DAYS:
+        day = bits(_DAY_BITS)
+    minute = bits(_MINUTE_BITS)
+    while minute >= _MINUTES:
+        minute = bits(_MINUTE_BITS)
+    return _DAY_STARTS[day] + _MINUTE_STEPS[minute]

@@ -12,6 +12,7 @@ import bisect
 import itertools
 import random
 from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Person",
     "MOBILE_PREFIXES",
     "mobile_digits",
+    "below",
     "invalid_mobile_digits",
     "phone_form",
     "make_person",
@@ -45,6 +47,17 @@ _PREFIX_WEIGHTS = [w for _, w in MOBILE_PREFIXES]
 
 
 _PREFIX_CUM = list(itertools.accumulate(_PREFIX_WEIGHTS))
+
+
+def below(getrandbits: Callable[[int], int], n: int) -> int:
+    """What ``rng.randrange(n)`` draws, and the index ``rng.choice`` draws among ``n`` items (``n`` > 0;
+    ``getrandbits`` is the rng's), without their two Python frames: bits of ``n``'s length, drawn
+    again while they are ``n`` or more, as :class:`random.Random` draws below ``n``."""
+    k = n.bit_length()
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r
 
 
 def mobile_digits(rng: random.Random) -> str:
@@ -105,6 +118,11 @@ class Text(Value):
 
     value: Any
     text: str
+
+    def __init__(self, value: Any, text: str) -> None:
+        # frozen: fields go straight into __dict__ (see Phone)
+        d = self.__dict__
+        d["value"], d["text"] = value, text
 
     def to_json(self) -> Any:
         return self.value if self.text == str(self.value) else {"value": self.value, "text": self.text}

@@ -159,3 +159,69 @@ def test_sessions_are_the_same_for_the_same_seed(world_path):
             made.append([composer.compose("return_exchange", i) for i in range(100)])
     assert made[0] == made[1]
     assert any(":" in step for s in made[0] for step in s["steps"])
+
+
+def _second_task_units(composer) -> list[str]:
+    return sorted({f.flow.steps[0].unit if f.flow.steps[0].id == f.flow.start else
+                   next(s.unit for s in f.flow.steps if s.id == f.flow.start)
+                   for f in composer.flows.values() if f.flow.customer == "order"})
+
+
+def test_owned_sample_draws_what_drawing_every_draw_whole_draws(composer):
+    """owned_sample's draws known to miss (their first slot an order none of the customer's fits)
+    draw only the order's form: the sample, or NoOrder, and the RNG afterwards are those of
+    owned_draws, which draws every draw whole; customers with and without fitting orders, orders
+    named already left out."""
+    from twinchat.composer.engine.asides import owned_draws, owned_sample
+    from twinchat.composer.engine.generate import session_clock
+    from twinchat.composer.engine.slot_values import Record
+    from twinchat.composer.errors import NoOrder
+
+    book, conn = composer.world.orders, composer.conn
+    owners = sorted(book.customers)
+    units = _second_task_units(composer)
+    assert len(units) >= 4
+    outcomes, missed = {"sample": 0, "none": 0}, 0
+    for n in range(240):
+        gen = composer.generator(units[n % len(units)])
+        pick = random.Random(n)
+        owner = owners[pick.randrange(len(owners))]
+        now = session_clock(pick)
+        theirs = [book.orders[i].order_no for i in book._by_owner.get(owner, ())]
+        besides = set(pick.sample(theirs, min(len(theirs), n % 3)))
+        customer = book.customers[owner]
+        context = {"customer": Record("customer", dict(customer), customer["name"]), "owner_id": owner,
+                   "owner_done": besides}
+        first = gen._drawers[None if not gen.unit.cases else gen.unit.cases[0].id][0][1]
+        missed += first.misses(now, context)
+        got = []
+        for draw in (owned_sample, owned_draws):
+            rng = random.Random(f"owned/{n}")
+            conn.execute("SAVEPOINT owned_test")
+            try:
+                out = draw(gen, rng, now, dict(context), composer._call)
+                got.append((out.to_json(), out.slots.keys()))
+            except NoOrder as exc:
+                got.append(("NoOrder", str(exc)))
+            finally:
+                conn.execute("ROLLBACK TO owned_test")
+                conn.execute("RELEASE owned_test")
+            got.append(rng.getstate())
+        assert got[0:2] == got[2:4], (units[n % len(units)], owner, now)
+        outcomes["none" if got[0][0] == "NoOrder" else "sample"] += 1
+    assert outcomes["none"] >= 10 and outcomes["sample"] >= 10, outcomes
+    assert missed >= 10
+
+
+def test_an_order_slot_about_the_order_placed_never_misses(composer):
+    """A second task about the order the first placed draws that order (not one of the customer's
+    own): its order slot is never known to miss, even for a customer with no fitting order."""
+    from twinchat.composer.engine.generate import session_clock
+
+    gen = composer.generator("order_ask_status")
+    first = gen._drawers[gen.unit.cases[0].id if gen.unit.cases else None][0][1]
+    now = session_clock(random.Random(3))
+    missing = [{"owner_id": o, "owner_done": set()} for o in sorted(composer.world.orders.customers)]
+    context = next(c for c in missing if first.misses(now, c))
+    assert not first.misses(now, {**context, "about_order": {"order_no": "X"}})
+    assert not first.misses(now, {})

@@ -330,3 +330,56 @@ def test_arguments_read_from_the_label_are_those_the_expressions_give(world, uid
         expected = {k: v for k, v in expected.items() if v is not None or k not in g._omit_null}
         assert g._call_arguments(scope) == expected
         assert s.tool_call is None or s.tool_call["arguments"] == expected
+
+
+def test_a_reply_is_drawn_as_rng_choice_draws_it(world, units):
+    """_reply draws its reply as rng.choice(replies) draws it (then its alternatives): the same
+    text and the same RNG state afterwards, for every outcome of units with replies."""
+    import random
+
+    checked = 0
+    for uid in ("ticket_create_call", "order_ask_status", "return_request"):
+        g = gen(world, units, uid)
+        for i in range(40):
+            s = g.sample(i)
+            if s.outcome is None:
+                continue
+            scope = {**s.slots, "label": s.label, "now": s.now, "result": s.result, "outcome": s.outcome}
+            for outcome, replies in g.unit.replies.items():
+                fast, slow = random.Random(i), random.Random(i)
+                try:
+                    got = g._reply(outcome, scope, fast)
+                except ComposerError:
+                    got = None  # a reply of another outcome may read what this result lacks
+                reply = slow.choice(replies)
+                alts = g._reply_alts[reply]
+                if alts is not None:
+                    reply, alt_scope = alts.source, alts.scope(scope, alts.draw(slow))
+                else:
+                    alt_scope = scope
+                try:
+                    want = g._render(reply, alt_scope, "a reply for outcome %r", outcome)
+                except ComposerError:
+                    want = None
+                assert got == want and fast.getstate() == slow.getstate(), (uid, i, outcome)
+                checked += want is not None
+    assert checked > 50
+
+
+def test_a_text_value_holds_what_the_dataclass_would():
+    """Text's own __init__ (its fields written straight into the instance) gives the dataclass's
+    fields, repr, JSON and frozenness."""
+    import dataclasses
+    import pickle
+
+    from twinchat.composer.engine.slot_values import Text
+
+    for value, text in ((1, "1"), ("a", "b"), (None, ""), ({"k": 1}, "k")):
+        t = Text(value, text)
+        assert (t.value, t.text) == (value, text) == (Text(value=value, text=text).value, text)
+        assert dataclasses.astuple(t) == (value, text)
+        assert repr(t) == f"Text(value={value!r}, text={text!r})"
+        assert t.to_json() == (value if text == str(value) else {"value": value, "text": text})
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            t.text = "x"  # type: ignore[misc]
+        assert pickle.loads(pickle.dumps(t)).__dict__ == t.__dict__

@@ -14,3 +14,36 @@ def test_every_clock_is_its_day_at_seven_plus_its_minute_with_its_text():
         expected = datetime(2026, 11, 16) + timedelta(days=day, hours=7, minutes=minute)
         assert clock_at(k) == (expected, format_time(expected)), k
     assert clock_at(CLOCKS - 1)[1].endswith(" 23:29:00")
+
+
+def test_a_session_clock_is_drawn_as_two_randranges_draw_it():
+    """session_clock draws its day and minute as rng.randrange draws them: the same clock and the
+    same RNG state afterwards."""
+    import random
+
+    from twinchat.composer.engine.session_clocks import session_clock
+
+    minutes = 16 * 60 + 30
+    for seed in range(3000):
+        fast, slow = random.Random(seed), random.Random(seed)
+        got = session_clock(fast)
+        assert got == clock_at(slow.randrange(28) * minutes + slow.randrange(minutes))[0], seed
+        assert fast.getstate() == slow.getstate(), seed
+
+
+def test_below_draws_what_randrange_and_choice_draw():
+    """below(getrandbits, n) is rng.randrange(n), and the index rng.choice draws among n items (1
+    included, powers of two and their neighbours), with the RNG state after it the same."""
+    import random
+
+    from twinchat.composer.engine.slot_values import below
+
+    for n in (1, 2, 3, 5, 7, 8, 9, 28, 990, 1023, 1024, 1025, 2**40 + 3):
+        for seed in range(200):
+            fast, slow, chosen = random.Random(seed), random.Random(seed), random.Random(seed)
+            got = below(fast.getrandbits, n)
+            assert got == slow.randrange(n), (n, seed)
+            if n < 2000:
+                assert got == chosen.choice(range(n)), (n, seed)
+                assert chosen.getstate() == fast.getstate()
+            assert fast.getstate() == slow.getstate(), (n, seed)

@@ -75,6 +75,14 @@ def _drawer(slot: InventorySlot, name: str, sampler: Any) -> Any:
                 raise
             except ComposerError as exc:
                 raise ComposerError(f"slot {name!r}: {exc}") from exc
+
+        def misses(now: datetime, context: dict[str, Any]) -> bool:
+            """Whether ``order`` raises NoOrder at ``now`` for a second task's customer after drawing
+            its form alone (none of their orders fits), as ``pick_form`` draws it."""
+            owner = context.get("owner_id")
+            return owner is not None and "about_order" not in context and not world.orders.owned_pool(
+                owner, now, slot.statuses, slot.within_days, context.get("owner_done", ()))
+        order.misses, order.pick_form = misses, pick_form  # type: ignore[attr-defined]
         return order
 
     def row(rng: random.Random, values: dict[str, Any], now: datetime, context: dict[str, Any]) -> Any:
