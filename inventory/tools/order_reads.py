@@ -10,7 +10,7 @@ import re
 import sqlite3
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,9 +93,12 @@ _REPEATED = tuple(_ORDER_COLUMNS.index(k) for k in ("customer", "cancel_reason",
 
 def _order_row(conn: sqlite3.Connection, order_no: str) -> OrderRow | None:
     row = conn.execute(_ORDER_ROW_SQL, (order_no,)).fetchone()
-    if row is None:
-        return None
-    same = one_copy(conn)
+    return None if row is None else _made(row, order_no, one_copy(conn))
+
+
+def _made(row: Sequence[Any], order_no: str | None, same: Callable[[str, str], str]) -> OrderRow:
+    """The :class:`OrderRow` of a row read by :data:`ORDER_SQL`, its texts that repeat held once
+    (``same(text, text)``: the copy kept)."""
     values = list(row)
     for i in _REPEATED:
         value = values[i]
@@ -108,20 +111,34 @@ _ORDER_ROW_SQL = f"{ORDER_SQL} WHERE order_no = ?"
 
 
 def _all_order_rows(conn: sqlite3.Connection, limit: int) -> dict[str, OrderRow] | None:
-    """Every order's row by number (what :func:`_order_row` reads of each), or None for more than
-    ``limit`` orders. Texts that repeat are held once, as there."""
+    """Every order's row by number (what :func:`_order_row` reads of each, see :class:`_WholeRows`),
+    or None for more than ``limit`` orders."""
     if conn.execute("SELECT count(*) FROM orders").fetchone()[0] > limit:
         return None
-    same: dict[str, str] = {}
-    rows = {}
-    for row in conn.execute(ORDER_SQL):
-        values = list(row)
-        for i in _REPEATED:
-            value = values[i]
-            if type(value) is str:
-                values[i] = same.setdefault(value, value)
-        rows[values[0]] = OrderRow(values)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples, kept as read
+    rows = _WholeRows((row[0], row) for row in cursor.execute(ORDER_SQL))
+    cursor.close()
     return rows
+
+
+class _WholeRows(dict):  # type: ignore[type-arg]
+    """Every order's row by number, held as read (a tuple) until it is asked for, then as its
+    :class:`OrderRow` (its texts checked, those that repeat held once): a run asks for a part of
+    the world's orders, and reading a row costs a third of making it."""
+
+    __slots__ = ("_same",)
+
+    def __init__(self, rows: Iterable[tuple[str, tuple[Any, ...]]]) -> None:
+        super().__init__(rows)
+        self._same: dict[str, str] = {}
+
+    def __getitem__(self, order_no: str) -> OrderRow:
+        row = dict.__getitem__(self, order_no)
+        if type(row) is tuple:
+            row = _made(row, None, self._same.setdefault)
+            dict.__setitem__(self, order_no, row)
+        return row  # type: ignore[no-any-return]
 
 
 #: an order line as remembered: (product id, short name, quantity, price paid)
@@ -148,7 +165,9 @@ def _all_item_rows(conn: sqlite3.Connection, limit: int) -> dict[str, list[Line]
         return None
     same: dict[str, str] = {}
     lines: dict[str, list[Line]] = {}
-    for order_no, product_id, name, qty, price in conn.execute(
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: the rows are taken apart at once
+    for order_no, product_id, name, qty, price in cursor.execute(
             "SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price FROM order_items i "
             "JOIN products p ON p.id = i.product_id ORDER BY i.rowid"):
         lines.setdefault(order_no, []).append((same.setdefault(product_id, product_id), same.setdefault(name, name),

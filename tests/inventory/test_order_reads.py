@@ -1,0 +1,53 @@
+"""The order facts read for every order at once are the ones read one order at a time."""
+
+from __future__ import annotations
+
+from world_copies import private_copy
+
+from twinchat.inventory.tools.order_reads import (
+    _ORDER_COLUMNS,
+    OrderRow,
+    _all_item_rows,
+    _all_order_rows,
+    _item_rows,
+    _order_row,
+)
+
+
+def _slots(row: OrderRow | None) -> tuple | None:
+    return None if row is None else tuple(getattr(row, name) for name in (*_ORDER_COLUMNS, "timeline"))
+
+
+def test_every_row_read_whole_is_made_when_asked_for_as_one_read_alone(world_path):
+    """The whole read holds each row as read until it is asked for, then as the OrderRow read
+    alone gives (its timeline parsed when a text is not a stamp, a text that repeats held once)."""
+    conn = private_copy(world_path, False)
+    # an odd text (strptime reads it; it is no stamp), in an order of a customer with another order
+    odd, other = conn.execute("SELECT a.order_no, b.order_no FROM orders a JOIN orders b ON b.customer = a.customer "
+                              "AND b.order_no > a.order_no LIMIT 1").fetchone()
+    conn.execute("UPDATE orders SET created_at = '2026-1-5 9:00:00' WHERE order_no = ?", (odd,))
+    rows = _all_order_rows(conn, 10**6)
+    numbers = [r[0] for r in conn.execute("SELECT order_no FROM orders")]
+    assert rows is not None and set(rows) == set(numbers)
+    assert all(type(dict.__getitem__(rows, n)) is tuple for n in numbers)  # none made before it is asked for
+    for order_no in numbers:
+        row = rows[order_no]
+        assert type(row) is OrderRow and rows[order_no] is row  # made once, then kept
+        assert _slots(row) == _slots(_order_row(conn, order_no))
+    assert rows[odd].timeline is not None and rows[other].timeline is None
+    assert rows[odd].customer is rows[other].customer
+    assert _all_order_rows(conn, len(numbers) - 1) is None
+    conn.close()
+
+
+def test_every_order_s_lines_read_whole_are_its_lines_read_alone(world_path):
+    """The whole read of the lines gives each order's, in order, as the read of one order does."""
+    conn = private_copy(world_path, False)
+    lines = _all_item_rows(conn, 10**6)
+    assert lines is not None
+    for (order_no,) in conn.execute("SELECT order_no FROM orders"):
+        assert lines.get(order_no, []) == _item_rows(conn, order_no)
+    held: dict[str, str] = {}  # a product's id and name, held once across the orders
+    assert all(held.setdefault(text, text) is text for kept in lines.values() for line in kept for text in line[:2])
+    assert len(held) < sum(len(kept) for kept in lines.values())
+    conn.close()
