@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from twinchat.inventory.orders import route_of, route_texts, route_times, status_of
+from twinchat.inventory.orders import route_of, route_texts, status_of
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.memo import one_copy
 from twinchat.inventory.tools.order_facts import order_fact
@@ -199,8 +199,41 @@ def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
     same = one_copy(conn)
     # whole minutes since the epoch (itself on a minute): the minute each checkpoint is written to,
     # without making the checkpoints and their texts (made from the route when they are said)
-    times = route_times(shipped, delivered, texts[3] != texts[4])
-    return array("q", [(t - _EPOCH) // _MINUTE for t in times]), tuple(same(t, t) for t in texts)
+    return array("q", _route_minutes(shipped, delivered, texts[3] != texts[4])), tuple(same(t, t) for t in texts)
+
+
+#: a microsecond's and a minute's share of :data:`_MINUTE` and of a day
+_US, _MINUTE_US, _DAY_US = 10**6, 60 * 10**6, 86400 * 10**6
+#: the shares of :func:`~twinchat.inventory.orders.route_times`, as the ratios of integers it
+#: multiplies a timedelta by (``float.as_integer_ratio``)
+_AT_STATION, _DISPATCHED = (0.4).as_integer_ratio(), (0.2).as_integer_ratio()
+_LEGS = tuple(share.as_integer_ratio() for share in (0.15, 0.3, 0.8))
+_AT_STATION_MOST, _DISPATCHED_MOST = 4 * 3600 * _US, 90 * 60 * _US
+
+
+def _route_minutes(shipped: datetime, delivered: datetime, between_cities: bool) -> list[int]:
+    """``[(t - _EPOCH) // _MINUTE for t in route_times(shipped, delivered, between_cities)]``, in
+    whole microseconds: a timedelta times a float is the microseconds times the float's integer
+    ratio, rounded half to even, and adding it to a moment is adding microseconds."""
+    start, end = shipped - _EPOCH, delivered - _EPOCH
+    first = (start.days * 86400 + start.seconds) * _US + start.microseconds
+    last = (end.days * 86400 + end.seconds) * _US + end.microseconds
+    span = last - first
+    at_station = last - min(_AT_STATION_MOST, _times(span, _AT_STATION))
+    dispatched = last - min(_DISPATCHED_MOST, _times(span, _DISPATCHED))
+    moments = [first]
+    if between_cities:
+        leg = at_station - first
+        moments += [first + _times(leg, share) for share in _LEGS]
+    moments += [at_station, dispatched, last]
+    return [moment // _MINUTE_US for moment in moments]
+
+
+def _times(microseconds: int, ratio: tuple[int, int]) -> int:
+    """``microseconds`` times the ratio, rounded half to even (as a timedelta times a float)."""
+    whole, rest = divmod(microseconds * ratio[0], ratio[1])
+    rest *= 2
+    return whole + 1 if rest > ratio[1] or (rest == ratio[1] and whole & 1) else whole
 
 
 def last_checkpoint(history: History | None, now: datetime) -> dict[str, Any]:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import math
+import random
+from datetime import datetime, timedelta
+
 from world_copies import private_copy
 
+from twinchat.inventory.orders import route_times
+
 from twinchat.inventory.tools.order_reads import (
+    _EPOCH,
+    _MINUTE,
     _ORDER_COLUMNS,
     OrderRow,
     _all_item_rows,
     _all_order_rows,
     _item_rows,
     _order_row,
+    _route_minutes,
+    _times,
 )
 
 
@@ -51,3 +61,25 @@ def test_every_order_s_lines_read_whole_are_its_lines_read_alone(world_path):
     assert all(held.setdefault(text, text) is text for kept in lines.values() for line in kept for text in line[:2])
     assert len(held) < sum(len(kept) for kept in lines.values())
     conn.close()
+
+
+def test_route_minutes_are_the_minutes_of_the_route_times():
+    """The checkpoints' minutes, worked out in whole microseconds, are those of route_times:
+    across spans short and long (the shares capped or not), to the second and to the
+    microsecond, rounding halves to even as a timedelta times a float does."""
+    rng = random.Random(7)
+    cases = [(datetime(2026, 11, 1, 8), timedelta(hours=h)) for h in (0, 1, 5, 9.99, 10, 10.01, 30, 200)]
+    cases += [(datetime(2000, 1, 1) + timedelta(seconds=rng.randrange(10**9), microseconds=rng.choice((0, rng.randrange(10**6)))),
+               timedelta(seconds=rng.randrange(-3600, 20 * 86400), microseconds=rng.randrange(10**6)))
+              for _ in range(3000)]
+    for share in (0.15, 0.2, 0.3, 0.4, 0.8):  # halves: an odd multiple of the ratio's half denominator
+        n, d = share.as_integer_ratio()
+        for us in (d // 2 // math.gcd(n, d // 2) * k for k in (1, 3, -1, -3)):
+            if us * n % d == d // 2:
+                assert _times(us, (n, d)) == timedelta(microseconds=us) * share // timedelta(microseconds=1)
+    n, d = (0.3).as_integer_ratio()
+    assert any(us * n % d == d // 2 for us in (d // 2, 3 * d // 2))  # a half was tried
+    for shipped, span in cases:
+        for between in (False, True):
+            expected = [(t - _EPOCH) // _MINUTE for t in route_times(shipped, shipped + span, between)]
+            assert _route_minutes(shipped, shipped + span, between) == expected
