@@ -18,6 +18,7 @@ from twinchat.inventory.orders import route_of, route_texts, status_of
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.memo import one_copy
 from twinchat.inventory.tools.order_facts import order_fact
+from twinchat.inventory.tools.static import static_data
 
 __all__ = ["ORDER_SQL", "History", "Line", "OrderRow", "last_checkpoint", "order_at", "order_checkpoints",
            "order_lines", "order_status"]
@@ -151,11 +152,19 @@ def order_lines(conn: sqlite3.Connection, order_no: str) -> list[Line]:
 
 
 def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
-    rows = conn.execute(
-        "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
-        "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
-    same = one_copy(conn)
-    return [(same(r[0], r[0]), same(r[1], r[1]), r[2], r[3]) for r in rows]
+    rows = conn.execute("SELECT product_id, qty, price FROM order_items WHERE order_no = ? ORDER BY rowid",
+                        (order_no,))
+    named = static_data(conn, _catalog)
+    return [(*product, qty, price) for product_id, qty, price in rows
+            if (product := named.get(product_id)) is not None]
+
+
+def _catalog(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """Product id -> (the id, its short name), a copy of each held once (static data: no one
+    writes the catalog): an order's lines are read without a join, and hold these texts. A
+    line whose product is not in the catalog is left out, as the join of the lines with the
+    products leaves it out."""
+    return {product_id: (product_id, name) for product_id, name in conn.execute("SELECT id, short_name FROM products")}
 
 
 def _all_item_rows(conn: sqlite3.Connection, limit: int) -> dict[str, list[Line]] | None:
@@ -163,15 +172,16 @@ def _all_item_rows(conn: sqlite3.Connection, limit: int) -> dict[str, list[Line]
     is not there), or None for more than ``limit`` orders."""
     if conn.execute("SELECT count(*) FROM orders").fetchone()[0] > limit:
         return None
-    same: dict[str, str] = {}
+    named = static_data(conn, _catalog)
     lines: dict[str, list[Line]] = {}
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: the rows are taken apart at once
-    for order_no, product_id, name, qty, price in cursor.execute(
-            "SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price FROM order_items i "
-            "JOIN products p ON p.id = i.product_id ORDER BY i.rowid"):
-        lines.setdefault(order_no, []).append((same.setdefault(product_id, product_id), same.setdefault(name, name),
-                                               qty, price))
+    for order_no, product_id, qty, price in cursor.execute(
+            "SELECT order_no, product_id, qty, price FROM order_items ORDER BY rowid"):
+        product = named.get(product_id)
+        if product is not None:
+            lines.setdefault(order_no, []).append((*product, qty, price))
+    cursor.close()
     return lines
 
 

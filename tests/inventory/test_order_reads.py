@@ -50,16 +50,25 @@ def test_every_row_read_whole_is_made_when_asked_for_as_one_read_alone(world_pat
     conn.close()
 
 
-def test_every_order_s_lines_read_whole_are_its_lines_read_alone(world_path):
-    """The whole read of the lines gives each order's, in order, as the read of one order does."""
+def test_every_order_s_lines_read_alone_and_whole_are_the_join_s(world_path):
+    """An order's lines, read alone or with every order's, are what the join of the lines with the
+    catalog gives, in order: a line of a product the catalog does not have is left out as the
+    join leaves it out, and the texts are the catalog's one copy."""
     conn = private_copy(world_path, False)
+    order_no = conn.execute("SELECT order_no FROM order_items LIMIT 1").fetchone()[0]
+    conn.execute("INSERT INTO order_items (order_no, product_id, qty, price) VALUES (?, 'NOPE01', 1, 9.5)", (order_no,))
     lines = _all_item_rows(conn, 10**6)
     assert lines is not None
-    for (order_no,) in conn.execute("SELECT order_no FROM orders"):
-        assert lines.get(order_no, []) == _item_rows(conn, order_no)
-    held: dict[str, str] = {}  # a product's id and name, held once across the orders
-    assert all(held.setdefault(text, text) is text for kept in lines.values() for line in kept for text in line[:2])
+    for (number,) in conn.execute("SELECT order_no FROM orders"):
+        joined = [tuple(r) for r in conn.execute(
+            "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i JOIN products p ON p.id = i.product_id "
+            "WHERE i.order_no = ? ORDER BY i.rowid", (number,))]
+        assert _item_rows(conn, number) == joined and lines.get(number, []) == joined
+    held: dict[str, tuple[str, str]] = {}  # a product's id and name, held once across the orders
+    assert all(all(a is b for a, b in zip(held.setdefault(line[0], line[:2]), line[:2]))
+               for kept in lines.values() for line in kept)
     assert len(held) < sum(len(kept) for kept in lines.values())
+    assert all(line[1] is held[line[0]][1] for line in _item_rows(conn, order_no))
     conn.close()
 
 
