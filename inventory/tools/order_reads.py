@@ -212,8 +212,8 @@ def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
     return array("q", _route_minutes(shipped, delivered, texts[3] != texts[4])), tuple(same(t, t) for t in texts)
 
 
-#: a microsecond's and a minute's share of :data:`_MINUTE` and of a day
-_US, _MINUTE_US, _DAY_US = 10**6, 60 * 10**6, 86400 * 10**6
+#: microseconds in a second and in a minute
+_US, _MINUTE_US = 10**6, 60 * 10**6
 #: the shares of :func:`~twinchat.inventory.orders.route_times`, as the ratios of integers it
 #: multiplies a timedelta by (``float.as_integer_ratio``)
 _AT_STATION, _DISPATCHED = (0.4).as_integer_ratio(), (0.2).as_integer_ratio()
