@@ -43,6 +43,7 @@ from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.base import Tool, ToolContext, day_text, tool_error
 from twinchat.inventory.tools.memo import Writes, answer, replayed
 from twinchat.inventory.tools.orders import OrderRow, order_at, order_lines, order_status
+from twinchat.inventory.tools.static import static_data
 
 __all__ = ["URGE_SHIPMENT", "REQUEST_CANCELLATION", "GET_INVOICE", "CHECK_PRICE_PROTECTION", "TRANSFER_TO_HUMAN",
            "FILE_COMPLAINT", "price_on", "SHIP_HOURS", "PROTECT_DAYS", "HUMAN_HOURS", "ordered", "not_found",
@@ -265,6 +266,11 @@ def price_on(product_id: str, base: float, day: datetime) -> float:
     return float(int(base * (1 - off))) if off else base
 
 
+def _catalog_prices(conn: sqlite3.Connection) -> dict[str, float]:
+    """Product id -> its catalog price (static data: no one writes the catalog)."""
+    return {product_id: price for product_id, price in conn.execute("SELECT id, price FROM products")}
+
+
 class ProtectArgs(BaseModel):
     """Arguments of ``check_price_protection``."""
 
@@ -290,8 +296,7 @@ def _protect_now(ctx: ToolContext, args: ProtectArgs) -> dict[str, Any]:
         return {**tool_error("protection_expired", f"订单 {no} 下单于 {order.created_at},"
                              f"价保期(下单后{PROTECT_DAYS}天)已于 {format_time(until)} 结束", "order_no"),
                 "order_no": no, "protect_days": PROTECT_DAYS, "protect_until": format_time(until)}
-    base = dict(ctx.conn.execute("SELECT id, price FROM products WHERE id IN (SELECT product_id FROM order_items "
-                                 "WHERE order_no = ?)", (no,)).fetchall())
+    base = static_data(ctx.conn, _catalog_prices)
     lines = []
     for item in _items(ctx.conn, no):
         today = price_on(item["product_id"], base[item["product_id"]], ctx.now)

@@ -248,12 +248,12 @@ def answer(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...], compute:
     is only compared (:func:`compared_call`) when ``as_is``: the tool's answer is what this gives,
     unchanged. For tools that never write: the version is read once, and the facts ``compute``
     remembers (:func:`shared`) are keyed by it."""
-    remembered = memo(conn, name)
+    remembered = _memo(conn, name)
     if remembered is None:
         return compute()
     tracker = remembered.tracker
-    key = remembered.key(*parts)
-    found = remembered.get(key)
+    key = (tracker.version(), *parts)
+    found = remembered._answers.get(key)
     if found is None:
         tracker.pinned = key[0]
         try:
@@ -270,14 +270,14 @@ def replayed(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...],
     or :data:`Writes` — or None), having made them unless not ``written``; remembered, they are
     owed again (see :meth:`_Tracker.owe`) and the answer copied (unless ``as_is`` in a call that is
     only compared, as :func:`answer`)."""
-    remembered = memo(conn, name)
+    remembered = _memo(conn, name)
     if remembered is None:
         answer, writes = compute()
         if not written and writes:
             _execute(conn, _as_writes(writes))
         return answer
-    key = remembered.key(*parts)
-    found = remembered.get(key)
+    key = (remembered.tracker.version(), *parts)
+    found = remembered._answers.get(key)
     if found is None:
         found = remembered.put(key, compute())
         if not written and found[1]:
@@ -285,6 +285,17 @@ def replayed(conn: sqlite3.Connection, name: str, parts: tuple[Any, ...],
     elif found[1]:
         remembered.tracker.owe(_as_writes(found[1]))
     return found[0] if as_is and remembered.tracker.compared else fresh(found[0])
+
+
+def _memo(conn: sqlite3.Connection, name: str) -> Memo | None:
+    """:func:`memo` of tool ``name`` on ``conn`` (its bound the connection's for answers), looked up
+    inline when it is made already: once per tool call."""
+    static = getattr(conn, "static", None)
+    tracker: _Tracker | None = None if static is None else static.get(_Tracker)
+    if tracker is None:
+        return None
+    found = tracker.memos.get(name)
+    return memo(conn, name) if found is None else found
 
 
 def _as_writes(writes: tuple[str, tuple[Any, ...]] | Writes) -> Writes:

@@ -169,7 +169,10 @@ def order_fact(conn: sqlite3.Connection, kind: str, order_no: str, compute: Call
     it): kept by order number while those tables are unwritten, else per world state
     (:func:`.memo.shared`), else (an untracked connection) computed every time. ``read_all``
     reads the kind for every order at once, where the run asks for that (:func:`whole_tables`)."""
-    base = _base_facts(conn)
+    static: dict[Any, Any] | None = getattr(conn, "static", None)
+    base = None if static is None else static.get(BaseFacts)
+    if base is None or not base.armed:
+        base = _base_facts(conn)
     if base is not None and base.clear():
         return base.get(kind, order_no, compute, read_all)
     return shared(conn, kind, (order_no,), compute)

@@ -10,14 +10,15 @@ import re
 import sqlite3
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from twinchat.inventory.orders import route_of, route_texts, route_times, status_of
+from twinchat.inventory.orders import route_of, route_texts, status_of
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.memo import one_copy
 from twinchat.inventory.tools.order_facts import order_fact
+from twinchat.inventory.tools.static import static_data
 
 __all__ = ["ORDER_SQL", "History", "Line", "OrderRow", "last_checkpoint", "order_at", "order_checkpoints",
            "order_lines", "order_status"]
@@ -93,9 +94,12 @@ _REPEATED = tuple(_ORDER_COLUMNS.index(k) for k in ("customer", "cancel_reason",
 
 def _order_row(conn: sqlite3.Connection, order_no: str) -> OrderRow | None:
     row = conn.execute(_ORDER_ROW_SQL, (order_no,)).fetchone()
-    if row is None:
-        return None
-    same = one_copy(conn)
+    return None if row is None else _made(row, order_no, one_copy(conn))
+
+
+def _made(row: Sequence[Any], order_no: str | None, same: Callable[[str, str], str]) -> OrderRow:
+    """The :class:`OrderRow` of a row read by :data:`ORDER_SQL`, its texts that repeat held once
+    (``same(text, text)``: the copy kept)."""
     values = list(row)
     for i in _REPEATED:
         value = values[i]
@@ -108,20 +112,34 @@ _ORDER_ROW_SQL = f"{ORDER_SQL} WHERE order_no = ?"
 
 
 def _all_order_rows(conn: sqlite3.Connection, limit: int) -> dict[str, OrderRow] | None:
-    """Every order's row by number (what :func:`_order_row` reads of each), or None for more than
-    ``limit`` orders. Texts that repeat are held once, as there."""
+    """Every order's row by number (what :func:`_order_row` reads of each, see :class:`_WholeRows`),
+    or None for more than ``limit`` orders."""
     if conn.execute("SELECT count(*) FROM orders").fetchone()[0] > limit:
         return None
-    same: dict[str, str] = {}
-    rows = {}
-    for row in conn.execute(ORDER_SQL):
-        values = list(row)
-        for i in _REPEATED:
-            value = values[i]
-            if type(value) is str:
-                values[i] = same.setdefault(value, value)
-        rows[values[0]] = OrderRow(values)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples, kept as read
+    rows = _WholeRows((row[0], row) for row in cursor.execute(ORDER_SQL))
+    cursor.close()
     return rows
+
+
+class _WholeRows(dict):  # type: ignore[type-arg]
+    """Every order's row by number, held as read (a tuple) until it is asked for, then as its
+    :class:`OrderRow` (its texts checked, those that repeat held once): a run asks for a part of
+    the world's orders, and reading a row costs a third of making it."""
+
+    __slots__ = ("_same",)
+
+    def __init__(self, rows: Iterable[tuple[str, tuple[Any, ...]]]) -> None:
+        super().__init__(rows)
+        self._same: dict[str, str] = {}
+
+    def __getitem__(self, order_no: str) -> OrderRow:
+        row = dict.__getitem__(self, order_no)
+        if type(row) is tuple:
+            row = _made(row, None, self._same.setdefault)
+            dict.__setitem__(self, order_no, row)
+        return row  # type: ignore[no-any-return]
 
 
 #: an order line as remembered: (product id, short name, quantity, price paid)
@@ -134,11 +152,19 @@ def order_lines(conn: sqlite3.Connection, order_no: str) -> list[Line]:
 
 
 def _item_rows(conn: sqlite3.Connection, order_no: str) -> list[Line]:
-    rows = conn.execute(
-        "SELECT i.product_id, p.short_name, i.qty, i.price FROM order_items i "
-        "JOIN products p ON p.id = i.product_id WHERE i.order_no = ? ORDER BY i.rowid", (order_no,))
-    same = one_copy(conn)
-    return [(same(r[0], r[0]), same(r[1], r[1]), r[2], r[3]) for r in rows]
+    rows = conn.execute("SELECT product_id, qty, price FROM order_items WHERE order_no = ? ORDER BY rowid",
+                        (order_no,))
+    named = static_data(conn, _catalog)
+    return [(*product, qty, price) for product_id, qty, price in rows
+            if (product := named.get(product_id)) is not None]
+
+
+def _catalog(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """Product id -> (the id, its short name), a copy of each held once (static data: no one
+    writes the catalog): an order's lines are read without a join, and hold these texts. A
+    line whose product is not in the catalog is left out, as the join of the lines with the
+    products leaves it out."""
+    return {product_id: (product_id, name) for product_id, name in conn.execute("SELECT id, short_name FROM products")}
 
 
 def _all_item_rows(conn: sqlite3.Connection, limit: int) -> dict[str, list[Line]] | None:
@@ -146,13 +172,16 @@ def _all_item_rows(conn: sqlite3.Connection, limit: int) -> dict[str, list[Line]
     is not there), or None for more than ``limit`` orders."""
     if conn.execute("SELECT count(*) FROM orders").fetchone()[0] > limit:
         return None
-    same: dict[str, str] = {}
+    named = static_data(conn, _catalog)
     lines: dict[str, list[Line]] = {}
-    for order_no, product_id, name, qty, price in conn.execute(
-            "SELECT i.order_no, i.product_id, p.short_name, i.qty, i.price FROM order_items i "
-            "JOIN products p ON p.id = i.product_id ORDER BY i.rowid"):
-        lines.setdefault(order_no, []).append((same.setdefault(product_id, product_id), same.setdefault(name, name),
-                                               qty, price))
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: the rows are taken apart at once
+    for order_no, product_id, qty, price in cursor.execute(
+            "SELECT order_no, product_id, qty, price FROM order_items ORDER BY rowid"):
+        product = named.get(product_id)
+        if product is not None:
+            lines.setdefault(order_no, []).append((*product, qty, price))
+    cursor.close()
     return lines
 
 
@@ -180,8 +209,41 @@ def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
     same = one_copy(conn)
     # whole minutes since the epoch (itself on a minute): the minute each checkpoint is written to,
     # without making the checkpoints and their texts (made from the route when they are said)
-    times = route_times(shipped, delivered, texts[3] != texts[4])
-    return array("q", [(t - _EPOCH) // _MINUTE for t in times]), tuple(same(t, t) for t in texts)
+    return array("q", _route_minutes(shipped, delivered, texts[3] != texts[4])), tuple(same(t, t) for t in texts)
+
+
+#: microseconds in a second and in a minute
+_US, _MINUTE_US = 10**6, 60 * 10**6
+#: the shares of :func:`~twinchat.inventory.orders.route_times`, as the ratios of integers it
+#: multiplies a timedelta by (``float.as_integer_ratio``)
+_AT_STATION, _DISPATCHED = (0.4).as_integer_ratio(), (0.2).as_integer_ratio()
+_LEGS = tuple(share.as_integer_ratio() for share in (0.15, 0.3, 0.8))
+_AT_STATION_MOST, _DISPATCHED_MOST = 4 * 3600 * _US, 90 * 60 * _US
+
+
+def _route_minutes(shipped: datetime, delivered: datetime, between_cities: bool) -> list[int]:
+    """``[(t - _EPOCH) // _MINUTE for t in route_times(shipped, delivered, between_cities)]``, in
+    whole microseconds: a timedelta times a float is the microseconds times the float's integer
+    ratio, rounded half to even, and adding it to a moment is adding microseconds."""
+    start, end = shipped - _EPOCH, delivered - _EPOCH
+    first = (start.days * 86400 + start.seconds) * _US + start.microseconds
+    last = (end.days * 86400 + end.seconds) * _US + end.microseconds
+    span = last - first
+    at_station = last - min(_AT_STATION_MOST, _times(span, _AT_STATION))
+    dispatched = last - min(_DISPATCHED_MOST, _times(span, _DISPATCHED))
+    moments = [first]
+    if between_cities:
+        leg = at_station - first
+        moments += [first + _times(leg, share) for share in _LEGS]
+    moments += [at_station, dispatched, last]
+    return [moment // _MINUTE_US for moment in moments]
+
+
+def _times(microseconds: int, ratio: tuple[int, int]) -> int:
+    """``microseconds`` times the ratio, rounded half to even (as a timedelta times a float)."""
+    whole, rest = divmod(microseconds * ratio[0], ratio[1])
+    rest *= 2
+    return whole + 1 if rest > ratio[1] or (rest == ratio[1] and whole & 1) else whole
 
 
 def last_checkpoint(history: History | None, now: datetime) -> dict[str, Any]:

@@ -161,6 +161,21 @@ def test_price_protection_is_the_drop_since_purchase_within_the_period(world):
     assert got["error"]["code"] == "protection_expired" and got["protect_days"] == PROTECT_DAYS
 
 
+def test_price_protection_reads_the_catalog_prices_once_per_connection(world):
+    """The prices a check compares with are the catalog's, read once per connection (no one
+    writes the catalog): later checks, of any order, ask the products table nothing."""
+    orders = world.execute("SELECT order_no, paid_at FROM orders WHERE paid_at IS NOT NULL AND cancelled_at IS NULL "
+                           "ORDER BY order_no LIMIT 3").fetchall()
+    statements: list[str] = []
+    for i, (order_no, paid_at) in enumerate(orders):
+        if i == 1:
+            world.set_trace_callback(statements.append)
+        got = call(world, "check_price_protection", {"order_no": order_no}, _at(paid_at, timedelta(days=1)))
+        assert got["lines"]
+    world.set_trace_callback(None)
+    assert statements and not any("products" in sql for sql in statements)
+
+
 def test_some_products_are_on_promotion_some_days():
     offs = [price_on(f"P{i}", 1000.0, datetime(2026, 11, 16) + timedelta(days=i % 28)) for i in range(2000)]
     share = sum(p < 1000.0 for p in offs) / len(offs)
