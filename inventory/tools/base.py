@@ -137,6 +137,10 @@ class Tool:
     args_model: type[BaseModel]
     func: Callable[[ToolContext, Any], dict[str, Any]]
     writes: bool = False
+    #: whether, on a tracked connection, the tool makes none of its writes itself but owes them all
+    #: (:func:`.memo.replayed` with ``written=False``): a call undone at once then needs no transaction
+    #: (see :func:`~twinchat.inventory.tools.tracking.unwritten_call`)
+    owes_writes: bool = False
     #: validated arguments by their JSON text, when ``args_model`` is frozen (see :meth:`arguments`)
     _validated: dict[bytes, BaseModel] | None = field(default=None, init=False, repr=False, compare=False)
 

@@ -382,4 +382,5 @@ CREATE_TICKET = Tool(
     args_model=CreateTicketArgs,
     func=_create,
     writes=True,
+    owes_writes=True,
 )
