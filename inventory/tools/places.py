@@ -262,12 +262,14 @@ _PAIR_GETTERS: dict[int, Callable[[str], tuple[str, ...]]] = {}
 
 def _pairs_of(size: int) -> Callable[[str], tuple[str, ...]]:
     """What gives a text of ``size`` characters (3 to 512) its ``size - 1`` pairs of characters: an
-    ``itemgetter`` of :data:`_PAIRS`, made once per length (a fifth of what reading an address costs
-    went to slicing the pairs one call at a time)."""
+    ``itemgetter`` of :data:`_PAIRS`, made once per length (a Python-level call per pair would cost
+    reading an address a fifth more)."""
     found = _PAIR_GETTERS.get(size)
     if found is None:
         found = _PAIR_GETTERS[size] = itemgetter(*_PAIRS[:size - 1])
     return found
+
+
 #: prefixes of addresses whose places :class:`_Names` keeps (a few kB each at most)
 _KEEP_FOUND = 4096
 #: the levels of the places an address may name, the most specific first
