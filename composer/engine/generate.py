@@ -33,10 +33,9 @@ from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.session_clocks import CLOCKS as _CLOCKS, clock_at as _clock_at, session_clock
 from twinchat.composer.engine.slots import WorldCache
 from twinchat.composer.engine.slot_values import Value, below
-from twinchat.inventory.connection import close_scratch, open_scratch
 from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools import ToolContext, call as call_tool, tool_writes, tools
-from twinchat.inventory.tools.memo import undone_call
+from twinchat.inventory.tools.undone import undone_run
 from twinchat.units.errors import TwinchatError
 from twinchat.units.loader import UnitSource
 
@@ -382,8 +381,8 @@ class UnitGenerator(CompiledUnit):
         return label
 
     def call(self, tool_call: dict[str, Any], now: datetime) -> dict[str, Any]:
-        """Run a tool call; one that writes runs in a transaction or savepoint rolled back (``scratch``,
-        without a context manager per call), its writes undone at once (:func:`undone_call`)."""
+        """Run a tool call; one that writes has its writes undone at once (:func:`undone_run`: in a
+        transaction or savepoint rolled back, or none for a tool that only owes its writes)."""
         name = tool_call["name"]
         tool = tools().get(name) if isinstance(name, str) else None
         if tool is None:  # call_tool says what is wrong with the name
@@ -393,8 +392,4 @@ class UnitGenerator(CompiledUnit):
             if not tool.writes:
                 return tool(ctx, arguments)
             run = partial(tool, ctx, arguments)
-        began = open_scratch(self.conn, "twinchat_sample")
-        try:
-            return undone_call(self.conn, run)
-        finally:
-            close_scratch(self.conn, "twinchat_sample", began)
+        return undone_run(self.conn, run, tool is not None and tool.owes_writes, "twinchat_sample")

@@ -79,6 +79,20 @@ def day_text(day: date) -> str:
     return text
 
 
+_day_numbers: dict[int, str] = {}
+
+
+def _day_digits(day: date) -> str:
+    """``f"{day:%Y%m%d}"`` (a date or datetime), remembered per day as :func:`day_text` is."""
+    number = day.toordinal()
+    text = _day_numbers.get(number)
+    if text is None:
+        if len(_day_numbers) >= _KEEP_DAYS:
+            _day_numbers.clear()
+        text = _day_numbers[number] = f"{day:%Y%m%d}"
+    return text
+
+
 #: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)
 NUMBER_DRAWS = 1000
 
@@ -90,11 +104,10 @@ def free_number(conn: sqlite3.Connection, key: str, prefix: str, now: datetime, 
     nearly full — the tool error ``{what}_number_exhausted``. ``table`` and ``column`` are the
     caller's own constants, never user input; ``empty``: the caller knows ``table`` holds no row
     (the first draw is free, and is not looked up)."""
-    # the date as %Y%m%d writes it (strftime, dear, only where a year has fewer than four digits)
-    day = f"{now.year}{now.month:02d}{now.day:02d}" if now.year >= 1000 else f"{now:%Y%m%d}"
+    head = prefix + _day_digits(now)
     for draw in range(NUMBER_DRAWS):
-        digits = int(hashlib.sha256(f"{key}#{draw}".encode()).hexdigest(), 16) % 10**6
-        number = f"{prefix}{day}{digits:06d}"
+        # the digest's integer (what its hex text reads as) modulo 10**6, zero-padded to 6 digits
+        number = "%s%06d" % (head, int.from_bytes(hashlib.sha256(f"{key}#{draw}".encode()).digest(), "big") % 10**6)
         if empty or conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (number,)).fetchone() is None:
             return number
     return tool_error(f"{what}_number_exhausted", f"{now:%Y-%m-%d} 的编号已用完,请稍后再试", None)
@@ -137,6 +150,10 @@ class Tool:
     args_model: type[BaseModel]
     func: Callable[[ToolContext, Any], dict[str, Any]]
     writes: bool = False
+    #: whether, on a tracked connection, the tool makes none of its writes itself but owes them all
+    #: (:func:`.memo.replayed` with ``written=False``): a call undone at once then needs no transaction
+    #: (see :func:`~twinchat.inventory.tools.tracking.unwritten_call`)
+    owes_writes: bool = False
     #: validated arguments by their JSON text, when ``args_model`` is frozen (see :meth:`arguments`)
     _validated: dict[bytes, BaseModel] | None = field(default=None, init=False, repr=False, compare=False)
 

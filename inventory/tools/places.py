@@ -7,7 +7,9 @@ data (:mod:`.static`); only the list of cities a province is served in reads ``t
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterable
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from twinchat.inventory.regions import PlaceIndex
@@ -223,10 +225,13 @@ class _Names:
         are two of ``text``'s in a row (found as a set, in C, with :data:`_PAIRS`), those in it."""
         found: set[str] = set()
         heads = self._heads
-        if len(text) > len(_PAIRS):  # a text longer than any address: its pairs one by one
-            pairs = {text[i:i + 2] for i in range(len(text) - 1)}
+        size = len(text)
+        if size > len(_PAIRS):  # a text longer than any address: its pairs one by one
+            pairs: Iterable[str] = {text[i:i + 2] for i in range(size - 1)}
+        elif size < 3:  # none, or the text itself
+            pairs = (text,)
         else:
-            pairs = map(text.__getitem__, _PAIRS[:len(text) - 1])
+            pairs = _pairs_of(size)(text)
         for head in self._head_set.intersection(pairs):
             for name, codes in heads[head]:
                 if name in text:
@@ -251,6 +256,20 @@ def _names(conn: sqlite3.Connection) -> _Names:
 
 #: the slices of two characters at each place of a text (of up to 512 characters)
 _PAIRS = tuple(slice(i, i + 2) for i in range(512))
+#: by a text's length (3 or more): what gives its pairs of characters as a tuple, in C
+_PAIR_GETTERS: dict[int, Callable[[str], tuple[str, ...]]] = {}
+
+
+def _pairs_of(size: int) -> Callable[[str], tuple[str, ...]]:
+    """What gives a text of ``size`` characters (3 to 512) its ``size - 1`` pairs of characters: an
+    ``itemgetter`` of :data:`_PAIRS`, made once per length (a Python-level call per pair would cost
+    reading an address a fifth more)."""
+    found = _PAIR_GETTERS.get(size)
+    if found is None:
+        found = _PAIR_GETTERS[size] = itemgetter(*_PAIRS[:size - 1])
+    return found
+
+
 #: prefixes of addresses whose places :class:`_Names` keeps (a few kB each at most)
 _KEEP_FOUND = 4096
 #: the levels of the places an address may name, the most specific first

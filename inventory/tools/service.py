@@ -23,7 +23,6 @@ from twinchat.inventory.tools.base import (
     ToolContext,
     format_time,
     free_number,
-    request_key,
     tool_error,
 )
 from twinchat.inventory.tools.desk import Desk
@@ -35,6 +34,7 @@ from twinchat.inventory.tools.mobile import _PLAIN_MOBILE, mobile_number  # noqa
 from twinchat.inventory.tools.places import resolve_address as _resolve_address
 from twinchat.inventory.tools.places import resolve_city as _resolve_city
 from twinchat.inventory.tools.static import static_data
+from twinchat.inventory.tools.ticket_key import ticket_key
 
 __all__ = [
     "SearchSolutionArgs",
@@ -337,16 +337,13 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
     if err:
         return err, None
     phone, category, city, tech_id, skilled = checked
-    canonical = {
-        "user_name": args.user_name.strip(), "phone": phone, "address": args.address.strip(),
-        "problem": args.problem.strip(), "category": category,
-        "serve_time": format_time(args.serve_time), "technician_id": tech_id,
-        "is_vip": args.is_vip, "now": format_time(now),
-    }
+    # the canonical request: its key is request_key({"user_name": user_name, "phone": phone, …})
+    user_name, address, problem = args.user_name.strip(), args.address.strip(), args.problem.strip()
+    serve_time, clock = format_time(args.serve_time), format_time(now)
     empty = _no_tickets(conn)
     key = None  # made only where it is read: a request that gets a tool error needs none
     if not empty:
-        key = request_key(canonical)
+        key = ticket_key(user_name, phone, address, problem, category, serve_time, tech_id, args.is_vip, clock)
         existing = _ticket_result(conn, key)
         if existing is not None:
             return existing, None
@@ -360,16 +357,16 @@ def _create_now(ctx: ToolContext, args: CreateTicketArgs) -> tuple[dict[str, Any
     if not free:
         who = f"师傅 {tech_id} " if tech_id is not None else f"{city['name']}的师傅"
         return tool_error("slot_unavailable",
-                          f"{who}在 {canonical['serve_time'][:16]} 没有空闲,请换一个时段", "serve_time"), None
+                          f"{who}在 {serve_time[:16]} 没有空闲,请换一个时段", "serve_time"), None
     _, technician, end = free[0]  # its start is when
     if key is None:
-        key = request_key(canonical)
+        key = ticket_key(user_name, phone, address, problem, category, serve_time, tech_id, args.is_vip, clock)
     number = free_number(conn, key, "TK", now, "tickets", "ticket_no", "ticket", empty=empty)
     if isinstance(number, dict):  # no number left for the day: a tool error
         return number, None
-    params = (number, key, canonical["now"],  # the clock's text, and the slot's start (when) as canonical's
-              canonical["user_name"], phone, canonical["address"], city["adcode"], canonical["problem"], category,
-              canonical["serve_time"], format_time(end), technician, int(args.is_vip))
+    params = (number, key, clock,  # the clock's text, and the slot's start (when) as the request's
+              user_name, phone, address, city["adcode"], problem, category,
+              serve_time, format_time(end), technician, int(args.is_vip))
     # what _ticket_result reads back, made from what is written (its technician's name is the
     # one thing read): no join by request key
     return {"ticket_no": number, "serve_start": params[9], "serve_end": params[10], "technician_id": technician,
@@ -382,4 +379,5 @@ CREATE_TICKET = Tool(
     args_model=CreateTicketArgs,
     func=_create,
     writes=True,
+    owes_writes=True,
 )

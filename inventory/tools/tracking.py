@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from twinchat.inventory.tools.memo import Memo
 
 __all__ = ["track_writes", "is_tracked", "world_version", "tracked_call", "recalled", "undone_call", "settle",
-           "compared_call", "fresh", "Writes"]
+           "compared_call", "unwritten_call", "fresh", "Writes"]
 
 _TABLE = "temp.twinchat_world_version"
 
@@ -178,9 +178,10 @@ class _Tracker:
         """Make ``writes`` — the running call's, which the version after it names — when the next
         tool call starts (:meth:`settle`), not now: a session's last writes are rolled back with
         nothing reading them, and are then never made. Outside a transaction (nothing to roll
-        back) or outside a call they are made at once."""
+        back) or outside a call they are made at once, unless the call is undone (see
+        :func:`undone_call`: its debt is dropped when it returns)."""
         running = self._call
-        if running is None or not self.conn.in_transaction:
+        if running is None or not (self.conn.in_transaction or self.undone):
             _execute(self.conn, writes)
         else:
             running[5] = [*(running[5] or ()), *writes]
@@ -249,6 +250,28 @@ def undone_call(conn: sqlite3.Connection, run: Callable[[], Any]) -> Any:
     named by a new version: nothing reads the tables before they are undone, and the rollback
     would put the version back anyway. Writes it makes step the version as ever."""
     return _flagged(conn, "undone", run)
+
+
+def unwritten_call(conn: sqlite3.Connection, run: Callable[[], Any]) -> tuple[bool, Any]:
+    """(True, ``run()`` as :func:`undone_call` makes it) without a transaction or savepoint around it,
+    when ``run`` calls a tool that makes none of its writes itself but owes them all (a writing
+    tool's :func:`.memo.replayed` with ``written=False``) and ``conn`` is tracked, owes no earlier
+    call's writes and has its version account for every write: the call then writes nothing — it
+    settles no debt, steps no version, and its own debt is dropped as a rollback would drop it.
+    (False, None) otherwise, without running it: the caller undoes the call itself. A call that
+    wrote all the same is a programming error (ProgrammingError)."""
+    tracker: _Tracker | None = cached_static_data(conn, _Tracker)
+    changes = conn.total_changes
+    if tracker is None or tracker._owing or changes != tracker.seen or tracker.undone:
+        return False, None
+    tracker.undone = True
+    try:
+        result = run()
+    finally:
+        tracker.undone = False
+        if conn.total_changes != changes:
+            raise sqlite3.ProgrammingError("a tool call made without a transaction wrote to the world")
+    return True, result
 
 
 def compared_call(conn: sqlite3.Connection, run: Callable[[], Any]) -> Any:

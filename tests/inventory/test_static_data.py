@@ -56,6 +56,19 @@ def test_address_reading_finds_the_regions_named_in_a_text(world):
         assert names.named_in(text) == {p["adcode"] for p, _ in index.named_in(text)}, text
 
 
+def test_address_reading_finds_the_regions_named_in_a_text_of_every_length(world):
+    """The pairs of characters of a text are taken by one getter per length: every length from none
+    to past 512 characters finds what PlaceIndex.named_in finds."""
+    from twinchat.inventory.tools.places import _names
+
+    index, names = PlaceIndex(world), _names(world)
+    text = "北京市朝阳区深圳路8号南山区" * 40
+    for size in [*range(0, 40), 511, 512, 513, 514]:
+        part = text[:size]
+        assert names._named_in(part) == {p["adcode"] for p, _ in index.named_in(part)}, size
+    assert names._named_in("北京") and names._named_in("南山区")
+
+
 def test_copies_of_one_world_share_their_place_index(world_path, tmp_path):
     """An index made for regions equal to the last one's shares its tables (and what is derived
     from them); a world whose regions differ in one name gets an index of its own, which finds it."""
