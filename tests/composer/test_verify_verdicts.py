@@ -148,3 +148,35 @@ def test_session_verdicts_on_good_and_altered_sessions_are_pinned(world):
     assert passed > 200 and len(verdicts) - passed > 2000
     assert (len(verdicts), dict(sorted(reasons.items()))) == (VERDICTS, REASONS)
     assert digest == DIGEST
+
+
+def test_a_user_turn_is_checked_as_the_sample_it_makes(world):
+    """``Verifier.user_turn`` (what session verification calls) gives the reasons ``Verifier`` gives the
+    sample made of the turn, on user turns as composed and altered (labels, texts, templates)."""
+    from twinchat.composer.verify.samples import Verifier
+
+    composer = SessionComposer(world, seed=0)
+    rng = random.Random(3)
+    checked = failed = 0
+    for flow in sorted(composer.flows):
+        for index in range(3):
+            session = composer.compose(flow, index)
+            for s in _alterations(session, rng):
+                for turn in s["turns"]:
+                    src = composer.units.get(turn.get("unit", "")) if turn.get("role") == "user" else None
+                    if src is None:
+                        continue
+                    verifier = Verifier(src.unit, replies=False)
+                    text, label = turn.get("content", ""), turn.get("label") or {}
+                    sample = {"text": text, "label": label, "template": turn.get("template"), "now": s["now"],
+                              "refs": turn.get("refs")}
+                    try:
+                        want = verifier(sample)
+                    except ValueError:  # a clock that is not one
+                        with pytest.raises(ValueError):
+                            verifier.user_turn(text, label, turn.get("template"), s["now"], turn)
+                        continue
+                    assert verifier.user_turn(text, label, turn.get("template"), s["now"], turn) == want, turn
+                    checked += 1
+                    failed += bool(want)
+    assert checked > 3000 and failed > 150
