@@ -21,18 +21,20 @@ COLUMNS = ("id", "flow", "seed", "idx", "world_seed", "now", "customer", "turns"
 #: Keys of a session dict that have a column of their own; any other key goes to ``extra``.
 _SESSION_KEYS = frozenset(("id", "flow", "seed", "index", "world_seed", "now", "customer", "turns", "steps", "outcome"))
 
-_TURNS = COLUMNS.index("turns")
+_TURNS, _EXTRA = COLUMNS.index("turns"), COLUMNS.index("extra")
 
 
-def _insert_sql(turns: str = "?") -> str:
-    marks = ["?"] * len(COLUMNS)
-    marks[_TURNS] = turns
+def _insert_sql(**values: str) -> str:
+    marks = [values.get(column, "?") for column in COLUMNS]
     return f"INSERT INTO sessions ({', '.join(COLUMNS)}) VALUES ({', '.join(marks)})"
 
 
 _INSERT = _insert_sql()
-#: the same, binding the turns as UTF-8 bytes, which SQLite stores as the text they spell
-_INSERT_UTF8 = _insert_sql("CAST(? AS TEXT)")
+#: the same, binding the turns as UTF-8 bytes (a bytearray), which SQLite stores as the text they
+#: spell, and ``extra`` as text, '' for NULL (``extra`` is a JSON object's text when there is one).
+#: The sqlite3 module binds int, float, str and bytearray as they are; bytes and None it first offers
+#: to its adapters (a failed attribute lookup or two: several times what binding the value costs).
+_INSERT_UTF8 = _insert_sql(turns="CAST(? AS TEXT)", extra="NULLIF(?, '')")
 
 
 class SessionRow(tuple):  # type: ignore[type-arg]
@@ -77,7 +79,9 @@ def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int, *, 
             units.append(unit)
         templates.append(f"{unit}:{turn.get('template') or '-'}")
         texts.append(turn.get("content") or "")
-    extra = {k: v for k, v in session.items() if k not in _SESSION_KEYS}
+    # the keys without a column of their own, in the session's order (most sessions have none: a
+    # subset test in C instead of a comprehension over every key)
+    extra = None if session.keys() <= _SESSION_KEYS else {k: v for k, v in session.items() if k not in _SESSION_KEYS}
     turns_json, turns_utf8 = dumps_utf8(turns, text=text)
     row = SessionRow((
         session["id"], session["flow"], session["seed"], session["index"], session["world_seed"],
@@ -92,8 +96,10 @@ def session_row(session: dict[str, Any], reasons: Sequence[str], batch: int, *, 
 
 def bound_rows(rows: Sequence[Any]) -> tuple[str, Iterable[tuple[Any, ...]]]:
     """The INSERT for ``rows`` and what it binds: plain tuples (a tuple subclass is bound item by
-    item through Python-level lookups), with the turns as their UTF-8 bytes when every row has them."""
+    item through Python-level lookups), with the turns as their UTF-8 bytes and ``extra`` as text
+    when every row has the bytes (see ``_INSERT_UTF8``)."""
     if all(type(row) is SessionRow and row.turns_utf8 is not None for row in rows):
-        return _INSERT_UTF8, [(*row[:_TURNS], row.turns_utf8, *row[_TURNS + 1:]) for row in rows]
+        return _INSERT_UTF8, [(*row[:_TURNS], bytearray(row.turns_utf8), row[_TURNS + 1], row[_EXTRA] or "",
+                               *row[_EXTRA + 1:]) for row in rows]
     return _INSERT, [tuple(row) if row[_TURNS] is not None else (*row[:_TURNS], row.turns_utf8.decode(), *row[_TURNS + 1:])
                      for row in rows]
