@@ -98,8 +98,7 @@ class StepList(list):  # type: ignore[type-arg]
 
     __slots__ = ("_calls",)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self) -> None:  # list.__new__ made it empty: list.__init__ has nothing to do
         self._calls: dict[Any, dict[str, Any]] = {}
 
     def user(self, n: int, turn: dict[str, Any]) -> None:

@@ -181,17 +181,39 @@ class Verifier:
         label = sample["label"]
         if label.keys() != self._names:
             return ["label_fields"]
-        reasons: list[str] = []
         raw = sample["text"]
-        text = None  # the normalised forms, made when a field needs more than a plain look-up
-        runs = None  # the numbers in the text, made when a number is not written as one
-        if not raw or raw.isspace():
-            reasons.append("empty_text")
         plan = self._plans.get(sample["template"])
         if plan is None:
-            return [*reasons, "unknown_template"]
+            return ["empty_text", "unknown_template"] if not raw or raw.isspace() else ["unknown_template"]
         stamp = sample["now"]  # a malformed clock is an error, checked or not (samples often share one)
         now = self._clock[1] if stamp == self._clock[0] else self._read_clock(stamp)
+        reasons = self._fields(plan, label, raw, now, sample)
+        if sample.get("tool_call") is not None and self.rerun is not None:
+            if self.rerun(sample["tool_call"], now) != sample["result"]:
+                reasons.append("tool_mismatch")
+        if self.replies and self.unit.replies:
+            self._check_reply(sample, reasons)
+        return reasons
+
+    def user_turn(self, raw: str, label: dict[str, Any], template: Any, stamp: str, turn: dict[str, Any]) -> list[str]:
+        """The label side of a session's user turn, as :meth:`__call__` checks the sample
+        ``{"text": raw, "label": label, "template": template, "now": stamp, "refs": turn.get("refs")}``
+        (without a tool call; sessions re-run calls and check replies turn by turn)."""
+        if label.keys() != self._names:
+            return ["label_fields"]
+        plan = self._plans.get(template)
+        if plan is None:
+            return ["empty_text", "unknown_template"] if not raw or raw.isspace() else ["unknown_template"]
+        now = self._clock[1] if stamp == self._clock[0] else self._read_clock(stamp)
+        return self._fields(plan, label, raw, now, turn)
+
+    def _fields(self, plan: list[tuple[str, str, str, bool]], label: dict[str, Any], raw: str, now: datetime,
+                refs: dict[str, Any]) -> list[str]:
+        """The label fields' reasons (types, grounding in ``raw``), after ``empty_text`` if the text is
+        empty; ``refs.get("refs")`` holds what references are resolved against."""
+        reasons: list[str] = ["empty_text"] if not raw or raw.isspace() else []
+        text = None  # the normalised forms, made when a field needs more than a plain look-up
+        runs = None  # the numbers in the text, made when a number is not written as one
         for name, kind, mode, left_out in plan:
             value = label[name]
             if left_out:
@@ -228,13 +250,8 @@ class Verifier:
                 continue
             if text is None:
                 text = _Text(raw)
-            if not _grounded(mode, value, text, now, sample.get("refs")):
+            if not _grounded(mode, value, text, now, refs.get("refs")):
                 reasons.append(f"grounding:{name}")
-        if sample.get("tool_call") is not None and self.rerun is not None:
-            if self.rerun(sample["tool_call"], now) != sample["result"]:
-                reasons.append("tool_mismatch")
-        if self.replies and self.unit.replies:
-            self._check_reply(sample, reasons)
         return reasons
 
     def _read_clock(self, stamp: str) -> datetime:

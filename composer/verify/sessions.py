@@ -72,6 +72,8 @@ class SessionVerifier:
         self._verifiers: dict[str, Verifier] = {}  # per unit id: its user-side verifier
         #: per unit id: (unit, its tool's name or None, [(tool argument, the label field it must equal)])
         self._bound_args: dict[str, tuple[Any, str | None, list[tuple[str, str]]]] = {}
+        #: per unit id: (unit, [[outcome id, condition text or None, its compiled expression once used]])
+        self._conditions: dict[str, tuple[Any, list[list[Any]]]] = {}
         self.crossturn = CrossTurnChecker(conn)
 
     def __call__(self, session: dict[str, Any], shaped: bool = False) -> list[str]:
@@ -92,62 +94,79 @@ class SessionVerifier:
             turns = session["turns"]
         except (KeyError, TypeError, ValueError):
             return ["schema"]
+        steps = StepList()  # the cross-turn checks' grouping, made on this walk of the turns
+        reasons += self._walk(turns, clock, now, _Seen(session.get("customer", {}), clock), steps)
+        return reasons + self.crossturn(turns, clock, steps)
+
+    def _walk(self, turns: list[dict[str, Any]], clock: str, now: datetime, seen: _Seen, steps: StepList) -> list[str]:
+        """The turns' reasons, checked in order (each call re-run as it comes, inside a savepoint
+        rolled back at the end), feeding ``seen`` and ``steps`` as it goes."""
+        reasons: list[str] = []
         saved: bool | None = None  # undoing re-run calls, opened before the first call that writes
+        conn, verify_user, verify_reply = self.conn, self._verify_user, self._verify_reply
+        # what the last user turn asked: its unit (None before the first), label, the call being
+        # answered, and its result (None until one came) with the result's JSON
+        unit_src: UnitSource | None = None
+        label: dict[str, Any] = {}
+        pending_call: dict[str, Any] | None = None
+        result: Any = None
+        result_json = "null"  # dumps(None)
         try:
-            seen = _Seen(session.get("customer", {}), clock)
-            pending: dict[str, Any] = {}
-            steps = StepList()  # the cross-turn checks' grouping, made on this walk of the turns
             for n, turn in enumerate(turns, 1):
                 role = turn.get("role")
                 if role == "user":
                     unit_src = self.units.get(turn.get("unit", ""))
-                    reasons += self._verify_user(n, turn, unit_src, clock)
-                    label = turn.get("label")
-                    seen.add_user(turn.get("content", ""), label)
+                    content = turn.get("content", "")
+                    said = turn.get("label")
+                    found = verify_user(n, turn, unit_src, clock, content, said or {})
+                    if found:
+                        reasons += found
+                    seen.add_user(content, said)
                     steps.user(n, turn)
-                    pending = {"label": label or {}, "unit": unit_src, "result": None}
+                    label, pending_call, result, result_json = said or {}, None, None, "null"
                 elif role == "assistant" and turn.get("tool_calls"):
                     steps.tool_calls(turn)
                     for tc in turn["tool_calls"]:
-                        pending["call"] = tc
-                        reasons += self._verify_args(n, tc, pending)
+                        pending_call = tc
+                        found = self._verify_args(n, tc, unit_src, label)
+                        if found:
+                            reasons += found
                 elif role == "tool":
                     steps.tool_result(n, turn)
-                    tc = pending.get("call")
+                    tc = pending_call
                     if tc is None or tc.get("id") != turn.get("tool_call_id"):
                         reasons.append(f"turn {n}: tool result without its call")
                         continue
                     if saved is None and tool_writes(tc["name"]):
-                        saved = open_scratch(self.conn, "twinchat_verify")
+                        saved = open_scratch(conn, "twinchat_verify")
                     result = turn.get("content")  # compared only: a tool may answer uncopied
-                    if compared_call(self.conn, partial(call, self.conn, tc["name"], tc["arguments"], now)) != result:
+                    if compared_call(conn, partial(call, conn, tc["name"], tc["arguments"], now)) != result:
                         reasons.append(f"turn {n}: tool_mismatch")
-                    pending["result"] = result
-                    pending["result_json"] = result_json = dumps(result)
+                    result_json = dumps(result)
                     seen.add_result(result_json)
                 elif role == "assistant":
                     steps.reply(n, turn)
-                    reasons += self._verify_reply(n, turn, pending, now, seen)
+                    found = verify_reply(n, turn, unit_src, label, result, result_json, now, seen)
+                    if found:
+                        reasons += found
                 else:
                     reasons.append(f"turn {n}: schema")
         finally:
             if saved is not None:
-                close_scratch(self.conn, "twinchat_verify", saved)
-        return reasons + self.crossturn(turns, clock, steps)
+                close_scratch(conn, "twinchat_verify", saved)
+        return reasons
 
-    def _verify_user(self, n: int, turn: dict[str, Any], src: UnitSource | None, now: str) -> list[str]:
+    def _verify_user(self, n: int, turn: dict[str, Any], src: UnitSource | None, now: str, text: str,
+                     label: dict[str, Any]) -> list[str]:
         if src is None:
             return [f"turn {n}: unknown_unit"]
         verifier = self._verifiers.get(src.unit.id)
         if verifier is None or verifier.unit is not src.unit:
             verifier = self._verifiers[src.unit.id] = Verifier(src.unit, replies=False)
-        record = {"text": turn.get("content", ""), "label": turn.get("label") or {}, "template": turn.get("template"),
-                  "now": now, "refs": turn.get("refs")}
-        problems = verifier(record)
+        problems = verifier.user_turn(text, label, turn.get("template"), now, turn)
         return [f"turn {n}: {r}" for r in problems] if problems else problems
 
-    def _verify_args(self, n: int, tc: dict[str, Any], pending: dict[str, Any]) -> Sequence[str]:
-        src = pending.get("unit")
+    def _verify_args(self, n: int, tc: dict[str, Any], src: UnitSource | None, label: dict[str, Any]) -> Sequence[str]:
         if src is None:
             return [f"turn {n}: unexpected_tool_call"]
         unit = src.unit
@@ -156,7 +175,7 @@ class SessionVerifier:
             bound = self._bound_args[unit.id] = _bound_arguments(unit)
         if bound[1] is None or bound[1] != tc.get("name"):
             return [f"turn {n}: unexpected_tool_call"]
-        args, label = tc["arguments"], pending["label"]
+        args = tc["arguments"]
         out: list[str] | None = None
         for arg, field in bound[2]:
             if args.get(arg) != label.get(field):
@@ -165,21 +184,24 @@ class SessionVerifier:
                 out.append(f"turn {n}: argument_mismatch:{arg}")
         return _NO_REASONS if out is None else out
 
-    def _verify_reply(self, n: int, turn: dict[str, Any], pending: dict[str, Any], now: datetime,
-                      seen: _Seen) -> list[str]:
-        src, out = pending.get("unit"), []
+    def _verify_reply(self, n: int, turn: dict[str, Any], src: UnitSource | None, label: dict[str, Any],
+                      result: Any, result_json: str, now: datetime, seen: _Seen) -> list[str]:
+        """The reply's reasons; ``result`` (None when none came) and ``result_json`` are the last tool
+        result since the user turn ``label`` is of (``"null"`` when there is none)."""
+        out: list[str] = []
         if src is None:
             return [f"turn {n}: reply_without_request"]
         unit = src.unit
         if turn.get("outcome") not in unit.replies:
             return [f"turn {n}: unknown_outcome"]
-        if pending.get("result") is not None and unit.outcomes:
-            decided = self._decided(unit.outcomes, {"result": pending["result"], "label": pending["label"], "now": now})
+        if result is not None and unit.outcomes:
+            decided = self._decided(unit, {"result": result, "label": label, "now": now})
             if decided is not None and decided != turn["outcome"]:
                 out.append(f"turn {n}: outcome_mismatch")
         # what a reply may state: the conversation so far and the result (``seen`` + the result's
         # JSON); most facts are in the result, so the whole text is made only for those that are not
-        result_json = pending["result_json"] if pending.get("result") is not None else "null"  # dumps(None)
+        if result is None:
+            result_json = "null"  # dumps(None)
         sources: str | None = None
         digits: str | None = None
         content = turn.get("content", "")
@@ -209,21 +231,26 @@ class SessionVerifier:
             out.append(f"turn {n}: {stamp}")
         return out
 
-    def _decided(self, outcomes: Sequence[Any], scope: dict[str, Any]) -> str | None:
-        """The first of ``outcomes`` whose condition holds on ``scope`` (one without a condition
-        always holds), or None (in one loop: a reply has several to try)."""
-        evaluate = self.templates.evaluate
-        for o in outcomes:
-            when = o.when
+    def _decided(self, unit: Any, scope: dict[str, Any]) -> str | None:
+        """The first of the unit's outcomes whose condition holds on ``scope`` (one without a condition
+        always holds), or None (in one loop: a reply has several to try). The conditions are the
+        template cache's compiled expressions (what ``evaluate`` calls), each looked up on its first use."""
+        kept = self._conditions.get(unit.id)
+        if kept is None or kept[0] is not unit:
+            kept = self._conditions[unit.id] = (unit, [[o.id, o.when, None] for o in unit.outcomes])
+        for entry in kept[1]:
+            outcome, when, condition = entry
             if when is not None:
                 try:
-                    if not evaluate(when, scope):
+                    if condition is None:
+                        condition = entry[2] = self.templates.compiled(when)
+                    if not condition(scope):
                         continue
                 except ComposerError:
                     continue  # conditions over slots cannot be re-decided from the stored session
                 except TypeError:
                     continue  # a result of another shape (an edited one: its re-run already says so)
-            return o.id  # type: ignore[no-any-return]
+            return outcome  # type: ignore[no-any-return]
         return None
 
 

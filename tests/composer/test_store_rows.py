@@ -80,3 +80,34 @@ def test_a_row_made_only_to_be_written_stores_what_a_full_row_stores(composed_db
     assert rows[0][COLUMNS.index("turns")] == full[COLUMNS.index("turns")] and len(texts) == 2
     assert tuple(texts[0]) == tuple(texts[1]) and '"label":{"1":"一"}' in rows[2][COLUMNS.index("turns")]
     conn.close()
+
+
+def test_rows_bound_with_their_json_bytes_store_what_plain_rows_store(composed_db):
+    """Rows bound the fast way (the customer's and the turns' JSON bytes as bytearrays, ``extra`` as
+    text with '' for none) store every column with the same type and value as the same rows bound as
+    plain tuples, with and without ``extra``; a batch with a customer only the standard library
+    writes (an integer key) is bound as text, the other rows' bytes decoded."""
+    db = composed_db(2, seed=2)
+    conn = open_world(db)
+    store = SessionStore(conn)
+    session = next(store.iter_sessions()).session
+    made = {seed: {**session, "seed": seed, "id": f"{session['flow']}/{seed}/{session['index']}"}
+            for seed in (11, 12, 13, 14, 15, 16)}
+    for seed in (13, 14):
+        made[seed]["limit"] = "limit:turns"  # a key without a column: it goes to extra
+    for seed in (15, 16):
+        made[seed]["customer"] = {**session["customer"], 1: "一"}
+    bare = session_row(made[13], ["turn 1: x"], 1, text=False)
+    assert bare[COLUMNS.index("customer")] is None and bare.customer_utf8 is not None
+    store.add_rows([session_row(made[11], [], 1), bare])
+    store.add_rows([tuple(session_row(made[12], [], 1)), tuple(session_row(made[14], ["turn 1: x"], 1))])
+    store.add_rows([session_row(made[15], [], 1, text=False)])
+    store.add_rows([tuple(session_row(made[16], [], 1))])
+    typed = ", ".join(f"typeof({c}), {c}" for c in COLUMNS if c not in ("id", "seed"))
+    rows = [tuple(r) for r in conn.execute(f"SELECT {typed} FROM sessions WHERE seed > 10 ORDER BY seed")]
+    extra, customer = (2 * (COLUMNS.index(c) - 2) for c in ("extra", "customer"))
+    assert rows[0] == rows[1] and rows[2] == rows[3] and rows[4] == rows[5] and rows[0] != rows[2] != rows[4]
+    assert rows[0][extra:extra + 2] == ("null", None) and rows[2][extra:extra + 2] == ("text", '{"limit":"limit:turns"}')
+    assert rows[0][customer] == rows[4][customer] == "text" and '"1":"一"' in rows[4][customer + 1]
+    assert {rows[0][2 * (COLUMNS.index("turns") - 2)]} == {"text"}
+    conn.close()
