@@ -65,32 +65,29 @@ canonical_json = _canonical_text()
 #: days whose text :func:`day_text` remembers before it starts over
 _KEEP_DAYS = 4096
 _day_texts: dict[int, str] = {}
+_day_numbers: dict[int, str] = {}
+
+
+def _remembered_day(day: date, texts: dict[int, str], spec: str) -> str:
+    """``format(day, spec)``, remembered in ``texts`` per day (emptied when it holds :data:`_KEEP_DAYS`)."""
+    number = day.toordinal()
+    text = texts.get(number)
+    if text is None:
+        if len(texts) >= _KEEP_DAYS:
+            texts.clear()
+        text = texts[number] = format(day, spec)
+    return text
 
 
 def day_text(day: date) -> str:
     """``f"{day:%Y-%m-%d}"`` (a date or datetime), remembered per day: ``strftime`` takes several
     microseconds, and tools write the same few days again and again."""
-    number = day.toordinal()
-    text = _day_texts.get(number)
-    if text is None:
-        if len(_day_texts) >= _KEEP_DAYS:
-            _day_texts.clear()
-        text = _day_texts[number] = f"{day:%Y-%m-%d}"
-    return text
-
-
-_day_numbers: dict[int, str] = {}
+    return _remembered_day(day, _day_texts, "%Y-%m-%d")
 
 
 def _day_digits(day: date) -> str:
     """``f"{day:%Y%m%d}"`` (a date or datetime), remembered per day as :func:`day_text` is."""
-    number = day.toordinal()
-    text = _day_numbers.get(number)
-    if text is None:
-        if len(_day_numbers) >= _KEEP_DAYS:
-            _day_numbers.clear()
-        text = _day_numbers[number] = f"{day:%Y%m%d}"
-    return text
+    return _remembered_day(day, _day_numbers, "%Y%m%d")
 
 
 #: draws of a new number before a writing tool gives up with a tool error (see :func:`free_number`)

@@ -8,10 +8,11 @@ from datetime import datetime
 from functools import partial
 
 import pytest
+from world_copies import private_copy
 
 from twinchat.inventory.connection import WorldConnection, close_scratch, open_scratch
 from twinchat.inventory.tools import call, tools
-from twinchat.inventory.tools.memo import settle, track_writes, world_version
+from twinchat.inventory.tools.memo import settle, world_version
 from twinchat.inventory.tools.tracking import undone_call, unwritten_call
 from twinchat.inventory.tools.undone import undone_run
 
@@ -24,13 +25,7 @@ CALLS = [TICKET, TICKET, {**TICKET, "phone": "123"}, {**TICKET, "serve_time": "2
 
 
 def _copy(world_path, tracked: bool = True) -> WorldConnection:
-    mem = sqlite3.connect(":memory:", factory=WorldConnection)
-    src = sqlite3.connect(world_path)
-    src.backup(mem)
-    src.close()
-    if tracked:
-        track_writes(mem)
-    return mem
+    return private_copy(world_path, tracked)
 
 
 def _in_scratch(conn, name, arguments):
