@@ -158,16 +158,24 @@ def route_checkpoints(
     return [Checkpoint(to_minute(t), text) for t, text in zip(times, texts)]
 
 
+#: a parcel reaches its last station this share of the way before delivery, at most this long before
+AT_STATION_SHARE, AT_STATION_MOST = 0.4, timedelta(hours=4)
+#: and is out for delivery this share before it, at most this long before
+DISPATCHED_SHARE, DISPATCHED_MOST = 0.2, timedelta(minutes=90)
+#: between cities, the three legs' moments as shares of the way to the last station
+LEG_SHARES = (0.15, 0.3, 0.8)
+
+
 def route_times(shipped: datetime, delivered: datetime, between_cities: bool) -> list[datetime]:
     """The moments of a parcel's tracking history (:func:`route_checkpoints`, before they are cut to
     the minute), oldest first: three more legs when it goes ``between_cities``."""
     span = delivered - shipped
-    at_station = delivered - min(timedelta(hours=4), span * 0.4)
-    dispatched = delivered - min(timedelta(minutes=90), span * 0.2)
+    at_station = delivered - min(AT_STATION_MOST, span * AT_STATION_SHARE)
+    dispatched = delivered - min(DISPATCHED_MOST, span * DISPATCHED_SHARE)
     times = [shipped]
     if between_cities:
         leg = at_station - shipped
-        times += [shipped + leg * 0.15, shipped + leg * 0.3, shipped + leg * 0.8]
+        times += [shipped + leg * share for share in LEG_SHARES]
     times += [at_station, dispatched, delivered]
     return times
 

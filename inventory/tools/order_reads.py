@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from twinchat.inventory.orders import route_of, route_texts, status_of
+from twinchat.inventory.orders import (AT_STATION_MOST, AT_STATION_SHARE, DISPATCHED_MOST, DISPATCHED_SHARE,
+                                      LEG_SHARES, route_of, route_texts, status_of)
 from twinchat.inventory.timefmt import format_time, parse_time
 from twinchat.inventory.tools.memo import one_copy
 from twinchat.inventory.tools.order_facts import order_fact
@@ -215,10 +216,11 @@ def _checkpoint_rows(conn: sqlite3.Connection, order_no: str) -> History | None:
 #: microseconds in a second and in a minute
 _US, _MINUTE_US = 10**6, 60 * 10**6
 #: the shares of :func:`~twinchat.inventory.orders.route_times`, as the ratios of integers it
-#: multiplies a timedelta by (``float.as_integer_ratio``)
-_AT_STATION, _DISPATCHED = (0.4).as_integer_ratio(), (0.2).as_integer_ratio()
-_LEGS = tuple(share.as_integer_ratio() for share in (0.15, 0.3, 0.8))
-_AT_STATION_MOST, _DISPATCHED_MOST = 4 * 3600 * _US, 90 * 60 * _US
+#: multiplies a timedelta by (``float.as_integer_ratio``), and its bounds in microseconds
+_AT_STATION, _DISPATCHED = AT_STATION_SHARE.as_integer_ratio(), DISPATCHED_SHARE.as_integer_ratio()
+_LEGS = tuple(share.as_integer_ratio() for share in LEG_SHARES)
+_AT_STATION_MOST, _DISPATCHED_MOST = (AT_STATION_MOST // timedelta(microseconds=1),
+                                      DISPATCHED_MOST // timedelta(microseconds=1))
 
 
 def _route_minutes(shipped: datetime, delivered: datetime, between_cities: bool) -> list[int]:
