@@ -23,19 +23,18 @@ def spans_of(order: Any) -> dict[str, tuple[datetime, datetime | None]]:
     end = paid if cancelled is None else cancelled if paid is None else min(paid, cancelled)
     if end is None or created < end:
         out["pending_payment"] = (created, end)
+    # the end of being on the way (delayed, in transit): delivered or cancelled, the earlier
+    arrived = delivered if cancelled is None else cancelled if delivered is None else min(delivered, cancelled)
     if paid is not None:
         end = shipped if cancelled is None else cancelled if shipped is None else min(shipped, cancelled)
         if end is None or paid < end:
             out["awaiting_shipment"] = (paid, end)
         if order.eta is not None:
             start = max(paid, order.eta + _SECOND)
-            end = delivered if cancelled is None else cancelled if delivered is None else min(delivered, cancelled)
-            if end is None or start < end:
-                out["delayed"] = (start, end)
-    if shipped is not None:
-        end = delivered if cancelled is None else cancelled if delivered is None else min(delivered, cancelled)
-        if end is None or shipped < end:
-            out["in_transit"] = (shipped, end)
+            if arrived is None or start < arrived:
+                out["delayed"] = (start, arrived)
+    if shipped is not None and (arrived is None or shipped < arrived):
+        out["in_transit"] = (shipped, arrived)
     if delivered is not None and (cancelled is None or delivered < cancelled):
         out["delivered"] = (delivered, cancelled)
     if cancelled is not None:
