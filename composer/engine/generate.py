@@ -26,13 +26,14 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from twinchat.composer.draws import below
 from twinchat.composer.engine.compiled_unit import CompiledUnit
 from twinchat.composer.errors import ComposerError, LimitError, NoOrder
 from twinchat.composer.engine.references import item_id as reference_id
 from twinchat.composer.engine.render import TemplateCache
 from twinchat.composer.engine.session_clocks import CLOCKS as _CLOCKS, clock_at as _clock_at, session_clock
 from twinchat.composer.engine.slots import WorldCache
-from twinchat.composer.engine.slot_values import Value, below
+from twinchat.composer.engine.slot_values import Value
 from twinchat.inventory.timefmt import format_time
 from twinchat.inventory.tools import ToolContext, call as call_tool, tool_writes, tools
 from twinchat.inventory.tools.undone import undone_run

@@ -7,6 +7,7 @@ import random
 from datetime import datetime, timedelta
 from itertools import accumulate, product, repeat
 
+from twinchat.composer.draws import below
 from twinchat.inventory.timefmt import format_time
 
 __all__ = ["CLOCKS", "clock_at", "session_clock"]
@@ -32,18 +33,9 @@ def clock_at(k: int) -> tuple[datetime, str]:
     return _DAY_STARTS[day] + _MINUTE_STEPS[minute], _DAY_TEXTS[day] + _MINUTE_TEXTS[minute]
 
 
-_DAY_BITS, _MINUTE_BITS = _DAYS.bit_length(), _MINUTES.bit_length()
-
-
 def session_clock(rng: random.Random) -> datetime:
     """A plausible customer-service clock: a day in four weeks, 07:00–23:29, to the minute: what
     ``clock_at(rng.randrange(_DAYS) * _MINUTES + rng.randrange(_MINUTES))[0]`` draws, each
-    ``randrange`` drawn as it draws (bits of the bound's length, again while past it) without its frames."""
+    ``randrange`` drawn as it draws (:func:`~twinchat.composer.draws.below`) without its frames."""
     bits = rng.getrandbits
-    day = bits(_DAY_BITS)
-    while day >= _DAYS:
-        day = bits(_DAY_BITS)
-    minute = bits(_MINUTE_BITS)
-    while minute >= _MINUTES:
-        minute = bits(_MINUTE_BITS)
-    return _DAY_STARTS[day] + _MINUTE_STEPS[minute]
+    return _DAY_STARTS[below(bits, _DAYS)] + _MINUTE_STEPS[below(bits, _MINUTES)]

@@ -12,7 +12,6 @@ import bisect
 import itertools
 import random
 from dataclasses import asdict, dataclass, field, fields
-from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -21,7 +20,6 @@ __all__ = [
     "Person",
     "MOBILE_PREFIXES",
     "mobile_digits",
-    "below",
     "invalid_mobile_digits",
     "phone_form",
     "make_person",
@@ -47,17 +45,6 @@ _PREFIX_WEIGHTS = [w for _, w in MOBILE_PREFIXES]
 
 
 _PREFIX_CUM = list(itertools.accumulate(_PREFIX_WEIGHTS))
-
-
-def below(getrandbits: Callable[[int], int], n: int) -> int:
-    """What ``rng.randrange(n)`` draws, and the index ``rng.choice`` draws among ``n`` items (``n`` > 0;
-    ``getrandbits`` is the rng's), without their two Python frames: bits of ``n``'s length, drawn
-    again while they are ``n`` or more, as :class:`random.Random` draws below ``n``."""
-    k = n.bit_length()
-    r = getrandbits(k)
-    while r >= n:
-        r = getrandbits(k)
-    return r
 
 
 def mobile_digits(rng: random.Random) -> str:

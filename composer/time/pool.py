@@ -42,6 +42,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 
+from twinchat.composer.draws import below
 from twinchat.composer.errors import ComposerError
 from twinchat.composer.time.layouts import KINDS, LAYOUTS, Layout, hour_starts, learn_start
 from twinchat.composer.time.recipes import At
@@ -142,7 +143,7 @@ def draw_where(now: datetime, rng: random.Random, kinds: Collection[str] | None,
     if count == 1:
         return _draw_one(now, today, rng, checked, fits, tries)
     width = count.bit_length()
-    for _ in range(tries):  # _below written out twice: a try costs no call but at_clock's
+    for _ in range(tries):  # below() written out twice: a try costs no call but at_clock's
         r = bits(width)
         while r >= count:
             r = bits(width)
@@ -275,17 +276,6 @@ def _window(hours: Collection[int] | None, latest: datetime | None) -> Callable[
     return fits
 
 
-def _below(getrandbits: Callable[[int], int], n: int) -> int:
-    """What ``rng.randrange(n)`` and ``rng.choice`` of ``n`` items draw (``getrandbits`` is the
-    rng's; ``n`` > 0), without their frames: bits of ``n``'s length, drawn again while they are
-    ``n`` or more, as :class:`random.Random` draws below ``n``."""
-    k = n.bit_length()
-    r = getrandbits(k)
-    while r >= n:
-        r = getrandbits(k)
-    return r
-
-
 def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random,
           today: date | None = None, drawn: str | None = None) -> tuple[str, datetime, datetime, str]:
     """(text, start, end, kind) of one phrase, drawn as :func:`sample` describes (``today``: the
@@ -299,12 +289,12 @@ def _draw(now: datetime, checked: tuple[str, ...], rng: random.Random,
     bits = rng.getrandbits
     while candidates:
         if drawn is None:
-            kind, tries = candidates[_below(bits, len(candidates))], _TRIES  # rng.choice(candidates)
+            kind, tries = candidates[below(bits, len(candidates))], _TRIES  # rng.choice(candidates)
         else:
             kind, tries, drawn = drawn, _TRIES - 1, None
         layout = LAYOUTS[kind]
         for _ in range(tries):
-            found = layout.at_clock(now, today, _below(bits, layout.size))  # rng.randrange(layout.size)
+            found = layout.at_clock(now, today, below(bits, layout.size))  # rng.randrange(layout.size)
             if found is not None:
                 return (*found, kind)
         pool = _build(now, kind)

@@ -331,19 +331,6 @@ def test_a_phrase_kept_in_its_dates_table_is_the_one_built_at_the_clock(day: dat
                 assert layout.raw(at, index) == layout._built(at, index), (layout.kind, index, at.now)
 
 
-def test_below_draws_what_randrange_and_choice_draw():
-    """The pool draws kinds and recipes with pool._below: the same numbers, from the same stream,
-    as rng.randrange(n) and rng.choice (so phrases stay as they were drawn)."""
-    _below = timepool._below
-    for seed in range(40):
-        ours, theirs = random.Random(seed), random.Random(seed)
-        for n in (1, 2, 3, 5, 6, 7, 8, 64, 100, 1000, 4097, 2**40 + 3):
-            assert _below(ours.getrandbits, n) == theirs.randrange(n)
-            items = list(range(n if n < 5000 else 5000))
-            assert items[_below(ours.getrandbits, len(items))] == theirs.choice(items)
-        assert ours.random() == theirs.random()
-
-
 @settings(max_examples=60, deadline=None)
 @given(now=clocks, seed=st.integers(0, 2**32 - 1), hours=st.none() | st.sets(st.integers(0, 23), min_size=1),
        days=st.none() | st.integers(0, 8),
